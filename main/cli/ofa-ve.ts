@@ -1,0 +1,42 @@
+import { CHECK_USAGE, runCheck } from './check-command.ts';
+import { processIo, type CliIo } from './cli-io.ts';
+import { EXIT, UsageError } from './exit-codes.ts';
+
+const USAGE = `usage: ofa-ve <command> [options]
+
+commands:
+  check IMAGE TEXT   check one image against a caption (YES / NO / MAYBE)
+
+run 'ofa-ve <command> --help' for a command's options`;
+
+const COMMANDS: Record<string, { usage: string; run: (argv: string[], io: CliIo) => Promise<number> }> = {
+  check: { usage: CHECK_USAGE, run: runCheck },
+};
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(USAGE);
+    return name === undefined ? EXIT.BAD_INPUT : EXIT.OK;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr(`ofa-ve: unknown command "${name}"\n${USAGE}`);
+    return EXIT.BAD_INPUT;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(command.usage);
+    return EXIT.OK;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    // parseArgs reports unknown or malformed options with a TypeError carrying an ERR_PARSE_ARGS code.
+    const code = (err as { code?: string }).code ?? '';
+    if (err instanceof UsageError || code.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`ofa-ve ${name}: ${(err as Error).message}\n${command.usage}`);
+      return EXIT.BAD_INPUT;
+    }
+    throw err;
+  }
+}

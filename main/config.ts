@@ -1,0 +1,37 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Limits on what a caller may send; every one is configurable and each breach has its own code. */
+export interface InputLimits {
+  /** Bytes of one image file (IMAGE_TOO_LARGE beyond). */
+  readonly maxImageBytes: number;
+  /** width × height, read from the header before any pixel is decoded (IMAGE_TOO_LARGE beyond). */
+  readonly maxImagePixels: number;
+  /** UTF-8 bytes of a caption or premise before OFA's word cut (TEXT_TOO_LONG beyond). */
+  readonly maxTextBytes: number;
+}
+
+export const DEFAULT_INPUT_LIMITS: InputLimits = {
+  maxImageBytes: 20 * 1024 * 1024,
+  maxImagePixels: 50_000_000,
+  maxTextBytes: 16 * 1024,
+};
+
+/** The project root: two levels up from this file in the source tree, or the packaged resources. */
+function appRoot(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [path.resolve(here, '..'), path.resolve(here, '..', '..')]) {
+    if (existsSync(path.join(candidate, 'models', 'demo', 'model.json'))) return candidate;
+  }
+  return path.resolve(here, '..');
+}
+
+/** The bundled demo model, used when no --model is given. */
+export function defaultModelDir(): string {
+  const packaged = (process as { resourcesPath?: string }).resourcesPath;
+  if (packaged && existsSync(path.join(packaged, 'models', 'demo', 'model.json'))) {
+    return path.join(packaged, 'models', 'demo');
+  }
+  return path.join(appRoot(), 'models', 'demo');
+}

@@ -1,0 +1,58 @@
+/**
+ * Stable error codes shared by the CLI, the HTTP API and IPC. A client keys on `code`; `message`
+ * is for people and never carries a stack trace or a server path it did not send.
+ */
+export const ERROR_STATUS = {
+  INVALID_IMAGE: 400,
+  EMPTY_TEXT: 400,
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  PAYLOAD_TOO_LARGE: 413,
+  IMAGE_TOO_LARGE: 413,
+  TEXT_TOO_LONG: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INTERNAL: 500,
+  MODEL_INVALID: 503,
+  NOT_READY: 503,
+  OVERLOADED: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** Codes caused by what the user sent (CLI exit 2); the rest are the model's or ours (exit 3). */
+const INPUT_CODES: ReadonlySet<ErrorCode> = new Set([
+  'INVALID_IMAGE',
+  'EMPTY_TEXT',
+  'BAD_REQUEST',
+  'PAYLOAD_TOO_LARGE',
+  'IMAGE_TOO_LARGE',
+  'TEXT_TOO_LONG',
+  'UNSUPPORTED_MEDIA_TYPE',
+]);
+
+export class CheckError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CheckError';
+    this.code = code;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+
+  get isInputError(): boolean {
+    return INPUT_CODES.has(this.code);
+  }
+
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** Wraps anything thrown into a CheckError without leaking internals to the caller. */
+export function toCheckError(err: unknown): CheckError {
+  if (err instanceof CheckError) return err;
+  return new CheckError('INTERNAL', 'internal error while processing the request', { cause: err });
+}

@@ -1,0 +1,41 @@
+/** The shapes that flow out of the engine; the service, CLI and API contract build on them. */
+export const LABELS = ['YES', 'NO', 'MAYBE'] as const;
+export type Label = (typeof LABELS)[number];
+
+/** Stage durations in milliseconds. `queue` is filled in by the service. */
+export interface StageTimings {
+  queue?: number;
+  decode_image: number;
+  tokenize: number;
+  inference: number;
+  postprocess: number;
+}
+export type StageName = keyof StageTimings;
+export const STAGES: readonly StageName[] = ['queue', 'decode_image', 'tokenize', 'inference', 'postprocess'];
+
+export interface CheckInput {
+  readonly image: Uint8Array;
+  readonly text: string;
+  readonly premise?: string;
+}
+
+export interface EntailmentResult {
+  readonly label: Label;
+  /** Softmax over the three answer logits, at the label. */
+  readonly score: number;
+  readonly scores: Readonly<Record<Label, number>>;
+  readonly stages: StageTimings;
+}
+
+export interface ModelInfo {
+  readonly name: string;
+  readonly version: string;
+  readonly demo: boolean;
+  readonly description?: string;
+  readonly provider: 'cuda' | 'cpu';
+  readonly providerFallbackReason?: string;
+  readonly directory: string;
+  readonly imageSize: number;
+  readonly maxWords: number;
+  readonly answers: Readonly<Record<Label, number>>;
+}

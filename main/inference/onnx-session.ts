@@ -1,0 +1,112 @@
+import * as ort from 'onnxruntime-node';
+import path from 'node:path';
+import { CheckError } from '../errors.ts';
+
+export type ProviderChoice = 'auto' | 'cuda' | 'cpu';
+export type Provider = 'cuda' | 'cpu';
+export const PROVIDER_CHOICES: readonly ProviderChoice[] = ['auto', 'cuda', 'cpu'];
+
+export interface OpenedSession {
+  readonly session: ort.InferenceSession;
+  readonly provider: Provider;
+  /** Why CUDA was not used under `auto` (absent when it was, or when cpu was asked for). */
+  readonly fallbackReason?: string;
+}
+
+export interface SessionOptions {
+  readonly provider: ProviderChoice;
+  /** Threads inside one operator; 0 lets onnxruntime pick (one per core). */
+  readonly intraOpThreads?: number;
+}
+
+/** The graph interface of models/README.md: input name → element type and rank. */
+const CONTRACT_INPUTS: Record<string, { type: ort.Tensor.Type; rank: number }> = {
+  pixel_values: { type: 'float32', rank: 4 },
+  input_ids: { type: 'int64', rank: 2 },
+  attention_mask: { type: 'int64', rank: 2 },
+  decoder_input_ids: { type: 'int64', rank: 2 },
+  decoder_attention_mask: { type: 'int64', rank: 2 },
+};
+export const LOGITS_OUTPUT = 'logits';
+
+function describeError(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n')[0]?.slice(0, 300) ?? 'unknown error';
+}
+
+async function create(file: string, provider: Provider, options: SessionOptions): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(file, {
+    executionProviders: [provider === 'cuda' ? { name: 'cuda', deviceId: 0 } : 'cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: options.intraOpThreads ?? 0,
+    logSeverityLevel: 3,
+  });
+}
+
+/** Opens the graph with the requested provider: `auto` tries CUDA and falls back to CPU. */
+export async function openSession(file: string, imageSize: number, options: SessionOptions): Promise<OpenedSession> {
+  const name = path.basename(file);
+  const wanted: Provider[] = options.provider === 'cpu' ? ['cpu'] : ['cuda'];
+  let fallbackReason: string | undefined;
+  let opened: OpenedSession | undefined;
+  for (const provider of wanted) {
+    try {
+      opened = { session: await create(file, provider, options), provider };
+    } catch (err) {
+      if (options.provider === 'cuda') {
+        throw new CheckError(
+          'MODEL_INVALID',
+          `the CUDA provider could not be used (${describeError(err)}); install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with an NVIDIA GPU, or use --provider cpu`,
+        );
+      }
+      fallbackReason = `CUDA provider unavailable: ${describeError(err)}`;
+    }
+  }
+  if (!opened) {
+    try {
+      opened = { session: await create(file, 'cpu', options), provider: 'cpu', fallbackReason };
+    } catch (err) {
+      throw new CheckError('MODEL_INVALID', `${name}: onnxruntime cannot load it (${describeError(err)})`);
+    }
+  }
+  checkGraphInterface(name, opened.session, imageSize);
+  return opened;
+}
+
+/** Fails with the file name and the first difference when the graph breaks the contract. */
+export function checkGraphInterface(name: string, session: ort.InferenceSession, imageSize: number): void {
+  const problems: string[] = [];
+  const inputs = new Map(session.inputMetadata.map((m) => [m.name, m]));
+  for (const [inputName, want] of Object.entries(CONTRACT_INPUTS)) {
+    const meta = inputs.get(inputName);
+    if (!meta) {
+      problems.push(`missing input "${inputName}"`);
+      continue;
+    }
+    if (!meta.isTensor || meta.type !== want.type) {
+      problems.push(`input "${inputName}" must be ${want.type}`);
+    } else if (meta.shape.length !== want.rank) {
+      problems.push(`input "${inputName}" must have rank ${want.rank}, has [${meta.shape.join(', ')}]`);
+    }
+  }
+  for (const extra of inputs.keys()) {
+    if (!(extra in CONTRACT_INPUTS)) problems.push(`unexpected input "${extra}"`);
+  }
+  const pixels = inputs.get('pixel_values');
+  if (pixels?.isTensor && pixels.shape.length === 4) {
+    const [, channels, height, width] = pixels.shape;
+    const fixedOk = (dim: number | string | undefined, value: number): boolean =>
+      typeof dim !== 'number' || dim === value;
+    if (!fixedOk(channels, 3) || !fixedOk(height, imageSize) || !fixedOk(width, imageSize)) {
+      problems.push(`input "pixel_values" is [${pixels.shape.join(', ')}], model.json says [batch, 3, ${imageSize}, ${imageSize}]`);
+    }
+  }
+  const logits = session.outputMetadata.find((m) => m.name === LOGITS_OUTPUT);
+  if (!logits) problems.push(`missing output "${LOGITS_OUTPUT}"`);
+  else if (logits.isTensor && (logits.type !== 'float32' || logits.shape.length !== 2)) {
+    problems.push(`output "${LOGITS_OUTPUT}" must be float32 [batch, vocab]`);
+  }
+  if (problems.length > 0) {
+    throw new CheckError('MODEL_INVALID', `${name}: does not follow the model contract: ${problems.join('; ')}`);
+  }
+}
