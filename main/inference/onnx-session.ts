@@ -1,4 +1,6 @@
 import * as ort from 'onnxruntime-node';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { CheckError } from '../errors.ts';
 
@@ -43,11 +45,34 @@ async function create(file: string, provider: Provider, options: SessionOptions)
   });
 }
 
+const CUDA_INSTALL_HINT = 'install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with an NVIDIA GPU';
+
+/**
+ * Whether onnxruntime-node's CUDA provider library was installed (ONNXRUNTIME_NODE_INSTALL=cuda12
+ * puts it beside the binding). Checked first so that `auto` on a CPU machine does not make
+ * onnxruntime print a load failure on stderr.
+ */
+export function cudaProviderInstalled(): boolean {
+  if (process.platform !== 'linux' && process.platform !== 'win32') return false;
+  try {
+    const packageDir = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    const library = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+    return existsSync(path.join(packageDir, 'bin', 'napi-v6', process.platform, process.arch, library));
+  } catch {
+    return false;
+  }
+}
+
 /** Opens the graph with the requested provider: `auto` tries CUDA and falls back to CPU. */
 export async function openSession(file: string, imageSize: number, options: SessionOptions): Promise<OpenedSession> {
   const name = path.basename(file);
-  const wanted: Provider[] = options.provider === 'cpu' ? ['cpu'] : ['cuda'];
   let fallbackReason: string | undefined;
+  const cudaInstalled = cudaProviderInstalled();
+  if (options.provider === 'cuda' && !cudaInstalled) {
+    throw new CheckError('MODEL_INVALID', `the CUDA provider is not installed; ${CUDA_INSTALL_HINT}, or use --provider cpu`);
+  }
+  if (options.provider === 'auto' && !cudaInstalled) fallbackReason = 'CUDA provider not installed';
+  const wanted: Provider[] = options.provider === 'cpu' || !cudaInstalled ? [] : ['cuda'];
   let opened: OpenedSession | undefined;
   for (const provider of wanted) {
     try {
@@ -56,7 +81,7 @@ export async function openSession(file: string, imageSize: number, options: Sess
       if (options.provider === 'cuda') {
         throw new CheckError(
           'MODEL_INVALID',
-          `the CUDA provider could not be used (${describeError(err)}); install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with an NVIDIA GPU, or use --provider cpu`,
+          `the CUDA provider could not be used (${describeError(err)}); ${CUDA_INSTALL_HINT}, or use --provider cpu`,
         );
       }
       fallbackReason = `CUDA provider unavailable: ${describeError(err)}`;
