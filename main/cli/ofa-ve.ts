@@ -1,15 +1,18 @@
 import { CHECK_USAGE, runCheck } from './check-command.ts';
+import { SERVE_USAGE, runServe } from './serve-command.ts';
 import { processIo, type CliIo } from './cli-io.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
 const USAGE = `usage: ofa-ve <command> [options]
 
 commands:
+  serve              run the HTTP API and /metrics (headless mode)
   check IMAGE TEXT   check one image against a caption (YES / NO / MAYBE)
 
 run 'ofa-ve <command> --help' for a command's options`;
 
 const COMMANDS: Record<string, { usage: string; run: (argv: string[], io: CliIo) => Promise<number> }> = {
+  serve: { usage: SERVE_USAGE, run: runServe },
   check: { usage: CHECK_USAGE, run: runCheck },
 };
 

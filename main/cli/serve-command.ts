@@ -1,0 +1,125 @@
+import { parseArgs } from 'node:util';
+import { defaultModelDir } from '../config.ts';
+import { PROVIDER_CHOICES, type ProviderChoice } from '../inference/onnx-session.ts';
+import { jsonLogger } from '../logging/json-logger.ts';
+import { isLoopbackHost } from '../server/bearer-auth.ts';
+import { OfaVeHttpServer } from '../server/http-server.ts';
+import { ServiceRuntime } from '../service/service-runtime.ts';
+import type { CliIo } from './cli-io.ts';
+import { EXIT, UsageError } from './exit-codes.ts';
+
+export const SERVE_USAGE = `usage: ofa-ve serve [--host 127.0.0.1] [--port 7860] [--model DIR] [--provider auto|cuda|cpu]
+                    [--token T] [--allow-unauthenticated]
+                    [--max-batch-size 8] [--max-queue-delay-ms 0] [--max-queue-size 256] [--request-timeout-ms 30000]
+                    [--max-image-bytes 20971520] [--max-image-pixels 50000000] [--max-text-bytes 16384]
+
+Serves the HTTP API, /metrics, /healthz and /readyz (headless mode). --port 0 picks a free port.
+--token (or OFA_VE_TOKEN) requires "Authorization: Bearer T" on everything but /healthz; listening
+on a non-loopback address needs a token unless --allow-unauthenticated is given.
+Logs are JSON lines on stdout. SIGINT/SIGTERM stop it gracefully.`;
+
+function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number >= ${min}`);
+  return n;
+}
+
+export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventEmitter = process): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '7860' },
+      model: { type: 'string' },
+      provider: { type: 'string', default: 'auto' },
+      token: { type: 'string' },
+      'allow-unauthenticated': { type: 'boolean', default: false },
+      'max-batch-size': { type: 'string' },
+      'max-queue-delay-ms': { type: 'string' },
+      'max-queue-size': { type: 'string' },
+      'request-timeout-ms': { type: 'string' },
+      'max-image-bytes': { type: 'string' },
+      'max-image-pixels': { type: 'string' },
+      'max-text-bytes': { type: 'string' },
+      'intra-op-threads': { type: 'string' },
+    },
+  });
+  void positionals;
+  const provider = values.provider as ProviderChoice;
+  if (!PROVIDER_CHOICES.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
+  const port = positiveInt('port', values.port, 7860, 0);
+  if (port > 65535) throw new UsageError('--port must be at most 65535');
+  const host = values.host as string;
+  const token = values.token ?? process.env.OFA_VE_TOKEN ?? undefined;
+  if (!isLoopbackHost(host) && !token && !values['allow-unauthenticated']) {
+    io.stderr(
+      `ofa-ve serve: refusing to listen on ${host} without a token: anyone who can reach this address could use the model and read its metrics.\n` +
+        'Give --token T (or OFA_VE_TOKEN), or --allow-unauthenticated if the network is trusted.',
+    );
+    return EXIT.BAD_INPUT;
+  }
+  const limits = {
+    maxImageBytes: positiveInt('max-image-bytes', values['max-image-bytes'], 20 * 1024 * 1024),
+    maxImagePixels: positiveInt('max-image-pixels', values['max-image-pixels'], 50_000_000),
+    maxTextBytes: positiveInt('max-text-bytes', values['max-text-bytes'], 16 * 1024),
+  };
+  const batching = {
+    maxBatchSize: positiveInt('max-batch-size', values['max-batch-size'], 8),
+    maxQueueDelayMs: positiveInt('max-queue-delay-ms', values['max-queue-delay-ms'], 0, 0),
+    maxQueueSize: positiveInt('max-queue-size', values['max-queue-size'], 256),
+    requestTimeoutMs: positiveInt('request-timeout-ms', values['request-timeout-ms'], 30_000),
+  };
+  const logger = jsonLogger((line) => io.stdout(line.trimEnd()));
+  const runtime = new ServiceRuntime({
+    modelDir: values.model ?? defaultModelDir(),
+    provider,
+    limits,
+    batching,
+    intraOpThreads: values['intra-op-threads'] === undefined ? undefined : positiveInt('intra-op-threads', values['intra-op-threads'], 0, 0),
+    logger,
+  });
+  const server = new OfaVeHttpServer(runtime.service, runtime.metrics, runtime.stats, {
+    token,
+    logger,
+    bodyLimits: {
+      maxBodyBytes: Math.ceil((limits.maxImageBytes * 4) / 3) + 2 * limits.maxTextBytes + 64 * 1024,
+      maxImageBytes: limits.maxImageBytes,
+      maxFieldBytes: limits.maxTextBytes,
+    },
+    notReadyReason: () => runtime.loadError?.message,
+  });
+
+  let address;
+  try {
+    address = await server.listen(port, host);
+  } catch (err) {
+    io.stderr(`ofa-ve serve: ${(err as Error).message}`);
+    await runtime.close(0);
+    return EXIT.FAILURE;
+  }
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${shownHost}:${address.port}`;
+  logger.log('info', 'listening', { url, metrics: `${url}/metrics`, auth: token ? 'bearer' : 'none' });
+  await runtime.start();
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.log('info', 'shutting down', { signal });
+      const closing = server.close();
+      void runtime
+        .close(10_000)
+        .then(() => closing)
+        .then(() => {
+          logger.log('info', 'stopped');
+          resolve(EXIT.OK);
+        });
+    };
+    signals.once('SIGINT', () => stop('SIGINT'));
+    signals.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

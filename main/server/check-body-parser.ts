@@ -1,0 +1,142 @@
+import busboy from 'busboy';
+import type { IncomingMessage } from 'node:http';
+import { CheckError } from '../errors.ts';
+import type { CheckRequest } from '../service/check-service.ts';
+
+export interface BodyLimits {
+  /** Whole request body, multipart or JSON (PAYLOAD_TOO_LARGE beyond). */
+  readonly maxBodyBytes: number;
+  /** The image alone (IMAGE_TOO_LARGE beyond). */
+  readonly maxImageBytes: number;
+  /** A text field (caption or premise) before it reaches the service. */
+  readonly maxFieldBytes: number;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Reads a POST /api/v1/check body: multipart (`image` file, `text`, `premise`) or JSON (base64 image). */
+export function parseCheckBody(req: IncomingMessage, limits: BodyLimits): Promise<CheckRequest> {
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
+    return Promise.reject(tooLarge(limits));
+  }
+  if (type.startsWith('multipart/form-data')) return parseMultipart(req, limits);
+  if (type.startsWith('application/json')) return readBody(req, limits).then((body) => parseJson(body, limits));
+  return Promise.reject(
+    new CheckError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${type ? `"${type.split(';')[0]}"` : 'missing'}; send multipart/form-data or application/json`),
+  );
+}
+
+function tooLarge(limits: BodyLimits): CheckError {
+  return new CheckError('PAYLOAD_TOO_LARGE', `the request body is over the ${limits.maxBodyBytes}-byte limit`);
+}
+
+function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limits.maxBodyBytes) {
+        reject(tooLarge(limits));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', () => reject(new CheckError('BAD_REQUEST', 'the request body could not be read')));
+  });
+}
+
+function parseJson(body: Buffer, limits: BodyLimits): CheckRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new CheckError('BAD_REQUEST', 'the body is not valid JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new CheckError('BAD_REQUEST', 'the JSON body must be an object with "image", "text" and optional "premise"');
+  }
+  const { image, text, premise } = value as Record<string, unknown>;
+  if (typeof image !== 'string' || image.length === 0) throw new CheckError('BAD_REQUEST', '"image" (base64 string) is required');
+  if (text === undefined || text === null) throw new CheckError('BAD_REQUEST', '"text" is required');
+  if (typeof text !== 'string') throw new CheckError('BAD_REQUEST', '"text" must be a string');
+  if (premise !== undefined && premise !== null && typeof premise !== 'string') {
+    throw new CheckError('BAD_REQUEST', '"premise" must be a string');
+  }
+  const encoded = image.replace(/^data:[^;,]*;base64,/, '').replace(/\s+/g, '');
+  if (!BASE64.test(encoded) || encoded.length % 4 === 1) throw new CheckError('BAD_REQUEST', '"image" is not valid base64');
+  const bytes = Buffer.from(encoded, 'base64');
+  if (bytes.length > limits.maxImageBytes) {
+    throw new CheckError('IMAGE_TOO_LARGE', `the image is ${bytes.length} bytes; the limit is ${limits.maxImageBytes}`);
+  }
+  return { image: bytes, text, premise: typeof premise === 'string' ? premise : undefined };
+}
+
+function parseMultipart(req: IncomingMessage, limits: BodyLimits): Promise<CheckRequest> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: req.headers,
+        limits: { fileSize: limits.maxImageBytes, files: 1, fields: 8, fieldSize: limits.maxFieldBytes, parts: 12 },
+      });
+    } catch {
+      reject(new CheckError('BAD_REQUEST', 'malformed multipart/form-data (missing boundary)'));
+      return;
+    }
+    let failed: CheckError | undefined;
+    const fail = (error: CheckError) => {
+      failed ??= error;
+    };
+    let image: Buffer | undefined;
+    const fields: Record<string, string> = {};
+    let received = 0;
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limits.maxBodyBytes) {
+        fail(tooLarge(limits));
+        req.unpipe(parser);
+        req.resume();
+        finish();
+      }
+    });
+    parser.on('file', (name, stream) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('limit', () => fail(new CheckError('IMAGE_TOO_LARGE', `the image is over the ${limits.maxImageBytes}-byte limit`)));
+      stream.on('close', () => {
+        if (name === 'image') image = Buffer.concat(chunks);
+      });
+    });
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) fail(new CheckError('TEXT_TOO_LONG', `the ${name} field is over the ${limits.maxFieldBytes}-byte limit`));
+      fields[name] = value;
+    });
+    parser.on('partsLimit', () => fail(new CheckError('BAD_REQUEST', 'too many parts in the form')));
+    parser.on('filesLimit', () => fail(new CheckError('BAD_REQUEST', 'send one image per request')));
+    parser.on('fieldsLimit', () => fail(new CheckError('BAD_REQUEST', 'too many fields in the form')));
+    parser.on('error', () => {
+      fail(new CheckError('BAD_REQUEST', 'malformed multipart/form-data body'));
+      finish();
+    });
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      if (failed) return reject(failed);
+      if (!image) return reject(new CheckError('BAD_REQUEST', 'the form has no "image" file'));
+      if (fields.text === undefined) return reject(new CheckError('BAD_REQUEST', 'the form has no "text" field'));
+      resolve({ image, text: fields.text, premise: fields.premise });
+    };
+    parser.on('close', finish);
+    req.on('error', () => {
+      fail(new CheckError('BAD_REQUEST', 'the request body could not be read'));
+      finish();
+    });
+    req.pipe(parser);
+  });
+}

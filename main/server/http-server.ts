@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CheckError, toCheckError } from '../errors.ts';
+import type { Logger } from '../logging/json-logger.ts';
+import { RETRY_AFTER_SECONDS, type CheckService } from '../service/check-service.ts';
+import type { LiveStats } from '../telemetry/live-stats.ts';
+import type { ServiceMetrics } from '../telemetry/service-metrics.ts';
+import { bearerAuthorizer } from './bearer-auth.ts';
+import { parseCheckBody, type BodyLimits } from './check-body-parser.ts';
+
+export interface HttpServerOptions {
+  readonly token?: string;
+  readonly bodyLimits: BodyLimits;
+  readonly logger: Logger;
+  /** Why the model is not ready (load error), for /readyz and /api/v1/model. */
+  readonly notReadyReason: () => string | undefined;
+}
+
+const STATS_WINDOWS = { min: 1, max: 900 };
+const SSE_INTERVAL_MS = 1000;
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, error: CheckError): void {
+  const headers: Record<string, string> = {};
+  if (error.code === 'OVERLOADED' || error.code === 'NOT_READY') headers['retry-after'] = String(RETRY_AFTER_SECONDS);
+  if (error.code === 'UNAUTHORIZED') headers['www-authenticate'] = 'Bearer';
+  sendJson(res, error.status, { error: error.toJSON() }, headers);
+}
+
+function parseWindow(url: URL): number {
+  const raw = url.searchParams.get('window') ?? '60';
+  const window = Number(raw);
+  if (!Number.isInteger(window) || window < STATS_WINDOWS.min || window > STATS_WINDOWS.max) {
+    throw new CheckError('BAD_REQUEST', `window must be a whole number of seconds from ${STATS_WINDOWS.min} to ${STATS_WINDOWS.max}`);
+  }
+  return window;
+}
+
+/** Wants OpenMetrics when the scraper's Accept header names it (Prometheus does when exemplars are on). */
+function wantsOpenMetrics(req: IncomingMessage): boolean {
+  return /application\/openmetrics-text/i.test(req.headers.accept ?? '');
+}
+
+/**
+ * The HTTP adapter over the CheckService: the same server in desktop and headless mode. Errors are
+ * `{"error":{"code","message"}}`; no stack trace ever reaches a client.
+ */
+export class OfaVeHttpServer {
+  readonly server: http.Server;
+  private readonly authorized: (req: IncomingMessage) => boolean;
+  private readonly sseClients = new Set<ServerResponse>();
+
+  constructor(
+    private readonly service: CheckService,
+    private readonly metrics: ServiceMetrics,
+    private readonly stats: LiveStats,
+    private readonly options: HttpServerOptions,
+  ) {
+    this.authorized = bearerAuthorizer(options.token);
+    this.server = http.createServer((req, res) => void this.route(req, res));
+    this.server.keepAliveTimeout = 65_000;
+    this.server.headersTimeout = 30_000;
+    this.server.requestTimeout = 120_000;
+  }
+
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        this.server.off('listening', onListening);
+        if (err.code === 'EADDRINUSE') reject(new Error(`port ${port} on ${host} is already in use; choose another with --port (or --port 0 for any free port)`));
+        else if (err.code === 'EACCES') reject(new Error(`not allowed to listen on ${host}:${port}; choose a port above 1023`));
+        else if (err.code === 'EADDRNOTAVAIL') reject(new Error(`${host} is not an address of this machine`));
+        else reject(err);
+      };
+      const onListening = () => {
+        this.server.off('error', onError);
+        resolve(this.server.address() as AddressInfo);
+      };
+      this.server.once('error', onError);
+      this.server.once('listening', onListening);
+      this.server.listen(port, host);
+    });
+  }
+
+  /** Stops accepting connections and ends event streams; in-flight requests finish. */
+  async close(): Promise<void> {
+    for (const client of this.sseClients) client.end();
+    this.sseClients.clear();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const isCheck = path === '/api/v1/check';
+    const requestId = randomUUID();
+    try {
+      if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (!this.authorized(req)) throw new CheckError('UNAUTHORIZED', 'a valid bearer token is required');
+      if (isCheck) {
+        if (req.method !== 'POST') throw new CheckError('BAD_REQUEST', 'use POST for /api/v1/check');
+        await this.check(req, res, started, requestId);
+        return;
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new CheckError('BAD_REQUEST', `${req.method} is not supported on ${path}`);
+      switch (path) {
+        case '/metrics': {
+          const { contentType, body } = await this.metrics.scrape(wantsOpenMetrics(req));
+          res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+          res.end(body);
+          return;
+        }
+        case '/readyz': {
+          const model = this.service.model;
+          if (model) return sendJson(res, 200, { status: 'ready', model: model.name, provider: model.provider });
+          return sendJson(res, 503, { status: 'not ready', error: { code: 'NOT_READY', message: this.options.notReadyReason() ?? 'the model is loading' } }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+        }
+        case '/api/v1/model':
+          return sendJson(res, 200, this.modelDocument());
+        case '/api/v1/stats':
+          return sendJson(res, 200, this.statsDocument(parseWindow(url)));
+        case '/api/v1/requests/slowest':
+          return sendJson(res, 200, { requests: this.stats.slowest(20) });
+        case '/api/v1/events':
+          return this.events(req, res, parseWindow(url));
+        default:
+          return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such endpoint: ${path}` } });
+      }
+    } catch (err) {
+      const error = toCheckError(err);
+      if (error.code === 'INTERNAL') this.options.logger.log('error', 'request failed', { path, requestId, error: String((err as Error)?.message ?? err) });
+      // Checks refused before the service saw them (401, bad body) are still counted as checks.
+      if (isCheck && !(err instanceof ServiceCounted)) this.service.recordFailure(requestId, error, performance.now() - started);
+      if (!res.headersSent) sendError(res, error);
+      else res.end();
+      // Drain what the client is still sending so the connection can be reused or closed cleanly.
+      if (!req.complete) req.resume();
+    }
+  }
+
+  private async check(req: IncomingMessage, res: ServerResponse, started: number, requestId: string): Promise<void> {
+    const request = await parseCheckBody(req, this.options.bodyLimits);
+    let answer;
+    try {
+      answer = await this.service.check(request, started, requestId);
+    } catch (err) {
+      throw new ServiceCounted(toCheckError(err));
+    }
+    sendJson(res, 200, {
+      id: answer.id,
+      label: answer.label,
+      score: answer.score,
+      scores: answer.scores,
+      latency_ms: answer.latency_ms,
+      stages: answer.stages,
+      model: answer.model,
+      ...(answer.model.demo ? { warning: 'demo model: answers are not meaningful' } : {}),
+    });
+  }
+
+  private modelDocument() {
+    const model = this.service.model;
+    return {
+      ready: model !== undefined,
+      error: model ? undefined : this.options.notReadyReason(),
+      model: model && {
+        name: model.name,
+        version: model.version,
+        demo: model.demo,
+        provider: model.provider,
+        provider_fallback_reason: model.providerFallbackReason,
+        image_size: model.imageSize,
+        max_words: model.maxWords,
+      },
+      warning: model?.demo ? 'demo model: random weights, answers are not meaningful' : undefined,
+      batching: this.service.batching,
+    };
+  }
+
+  private statsDocument(window: number) {
+    return { ...this.stats.snapshot(window), queue_depth: this.service.queueDepth };
+  }
+
+  private events(req: IncomingMessage, res: ServerResponse, window: number): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    const tick = () => res.write(`event: stats\ndata: ${JSON.stringify(this.statsDocument(window))}\n\n`);
+    tick();
+    const timer = setInterval(tick, SSE_INTERVAL_MS);
+    this.sseClients.add(res);
+    const stop = () => {
+      clearInterval(timer);
+      this.sseClients.delete(res);
+    };
+    req.on('close', stop);
+    res.on('close', stop);
+  }
+}
+
+/** A CheckError the service already counted (so the HTTP layer does not count it again). */
+class ServiceCounted extends CheckError {
+  constructor(error: CheckError) {
+    super(error.code, error.message);
+  }
+}

@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { CheckError, toCheckError } from '../errors.ts';
+import type { EntailmentResult, ModelInfo, StageTimings } from '../inference/entailment-types.ts';
+import type { LiveStats } from '../telemetry/live-stats.ts';
+import type { ResultType, ServiceMetrics } from '../telemetry/service-metrics.ts';
+import { DEFAULT_BATCHING, type BatchingOptions } from './batching-options.ts';
+import type { InferenceWorkerHost } from './inference-worker-host.ts';
+import type { WorkerItem } from './worker-protocol.ts';
+
+export interface CheckRequest {
+  readonly image: Uint8Array;
+  readonly text: string;
+  readonly premise?: string;
+}
+
+export interface CheckAnswer extends EntailmentResult {
+  readonly id: string;
+  readonly latency_ms: number;
+  readonly stages: StageTimings;
+  readonly model: { readonly name: string; readonly version: string; readonly provider: string; readonly demo: boolean };
+}
+
+interface Queued {
+  readonly item: WorkerItem;
+  readonly enqueuedAt: number;
+  readonly resolve: (value: { result: EntailmentResult; queueMs: number; batchSize: number }) => void;
+  readonly reject: (error: CheckError) => void;
+  timer?: NodeJS.Timeout;
+}
+
+/** Retry-After, in seconds, given with OVERLOADED and NOT_READY. */
+export const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The one service behind the desktop window (IPC), the HTTP API and the benchmark: validates,
+ * queues (bounded), batches dynamically, runs the model in the worker, times every stage and
+ * records every outcome once, in the Prometheus metrics and the live stats alike.
+ */
+export class CheckService {
+  private readonly queue: Queued[] = [];
+  private running = 0;
+  private delayTimer: NodeJS.Timeout | undefined;
+  private readonly options: BatchingOptions;
+  private closed = false;
+
+  constructor(
+    private readonly worker: InferenceWorkerHost,
+    private readonly metrics: ServiceMetrics,
+    private readonly stats: LiveStats,
+    options: Partial<BatchingOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_BATCHING, ...options };
+  }
+
+  get model(): ModelInfo | undefined {
+    return this.worker.isReady ? this.worker.info : undefined;
+  }
+
+  get batching(): BatchingOptions {
+    return this.options;
+  }
+
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
+  /** Checks one pair. Never throws anything but a CheckError; every call is counted exactly once. */
+  async check(request: CheckRequest, startedAt = performance.now(), id: string = randomUUID()): Promise<CheckAnswer> {
+    this.metrics.inflight.inc();
+    try {
+      const model = this.model;
+      if (!model) throw new CheckError('NOT_READY', 'the model is not loaded yet');
+      if (typeof request.text !== 'string') throw new CheckError('EMPTY_TEXT', 'the caption (text) is missing');
+      const { result, queueMs, batchSize } = await this.enqueue({ id, image: request.image, text: request.text, premise: request.premise });
+      const latency = performance.now() - startedAt;
+      const stages: StageTimings = { ...result.stages, queue: queueMs };
+      const answer: CheckAnswer = {
+        ...result,
+        id,
+        latency_ms: latency,
+        stages,
+        model: { name: model.name, version: model.version, provider: model.provider, demo: model.demo },
+      };
+      this.record(id, 200, result.label, latency, stages, batchSize);
+      return answer;
+    } catch (err) {
+      const error = toCheckError(err);
+      this.recordFailure(id, error, performance.now() - startedAt);
+      throw error;
+    } finally {
+      this.metrics.inflight.dec();
+    }
+  }
+
+  /** Counts a request that an adapter refused before it reached the service (bad multipart, 401, 413). */
+  recordFailure(id: string, error: CheckError, latencyMs: number): void {
+    this.record(id, error.status, 'ERROR', latencyMs);
+  }
+
+  private record(id: string, statusCode: number, resultType: ResultType, latencyMs: number, stages?: StageTimings, batchSize?: number): void {
+    this.metrics.recordRequest({ id, statusCode, resultType, latencyMs, stages });
+    this.stats.record({ id, endedAtMs: Date.now(), latencyMs, statusCode, resultType, stages, batchSize });
+  }
+
+  private enqueue(item: WorkerItem): Promise<{ result: EntailmentResult; queueMs: number; batchSize: number }> {
+    if (this.closed) return Promise.reject(new CheckError('NOT_READY', 'the service is shutting down'));
+    if (this.queue.length >= this.options.maxQueueSize) {
+      return Promise.reject(
+        new CheckError('OVERLOADED', `the queue is full (${this.options.maxQueueSize} waiting); retry in ${RETRY_AFTER_SECONDS} s`),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const entry: Queued = { item, enqueuedAt: performance.now(), resolve, reject };
+      entry.timer = setTimeout(() => this.expire(entry), this.options.requestTimeoutMs);
+      entry.timer.unref();
+      this.queue.push(entry);
+      this.metrics.queueDepth.set(this.queue.length);
+      this.pump();
+    });
+  }
+
+  private expire(entry: Queued): void {
+    const index = this.queue.indexOf(entry);
+    if (index < 0) return;
+    this.queue.splice(index, 1);
+    this.metrics.queueDepth.set(this.queue.length);
+    entry.reject(new CheckError('OVERLOADED', `the request waited ${this.options.requestTimeoutMs} ms in the queue without a free model slot`));
+  }
+
+  /** Dispatches a batch when the worker is free: at once when full, else after maxQueueDelayMs. */
+  private pump(): void {
+    if (this.running > 0 || this.queue.length === 0) return;
+    const oldest = this.queue[0] as Queued;
+    const waited = performance.now() - oldest.enqueuedAt;
+    if (this.queue.length < this.options.maxBatchSize && waited < this.options.maxQueueDelayMs) {
+      if (!this.delayTimer) {
+        this.delayTimer = setTimeout(() => {
+          this.delayTimer = undefined;
+          this.pump();
+        }, this.options.maxQueueDelayMs - waited);
+      }
+      return;
+    }
+    if (this.delayTimer) {
+      clearTimeout(this.delayTimer);
+      this.delayTimer = undefined;
+    }
+    const batch = this.queue.splice(0, this.options.maxBatchSize);
+    this.metrics.queueDepth.set(this.queue.length);
+    void this.dispatch(batch);
+  }
+
+  private async dispatch(batch: Queued[]): Promise<void> {
+    this.running += 1;
+    const dispatchedAt = performance.now();
+    for (const entry of batch) clearTimeout(entry.timer);
+    try {
+      const outcomes = await this.worker.runBatch(batch.map((e) => e.item));
+      const ran = outcomes.filter((o) => o.ok).length;
+      if (ran > 0) this.metrics.batchSize.observe(ran);
+      batch.forEach((entry, i) => {
+        const outcome = outcomes[i];
+        if (outcome?.ok) entry.resolve({ result: outcome.result, queueMs: dispatchedAt - entry.enqueuedAt, batchSize: ran });
+        else entry.reject(outcome ? new CheckError(outcome.error.code, outcome.error.message) : new CheckError('INTERNAL', 'no result for this request'));
+      });
+    } catch (err) {
+      const error = toCheckError(err);
+      for (const entry of batch) entry.reject(error);
+    } finally {
+      this.running -= 1;
+      this.pump();
+    }
+  }
+
+  /** Stops taking requests and waits (bounded) for queued and running ones to finish. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.closed = true;
+    const deadline = Date.now() + timeoutMs;
+    while ((this.queue.length > 0 || this.running > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}

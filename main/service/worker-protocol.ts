@@ -1,0 +1,30 @@
+import type { InputLimits } from '../config.ts';
+import type { ErrorCode } from '../errors.ts';
+import type { EntailmentResult, ModelInfo } from '../inference/entailment-types.ts';
+import type { ProviderChoice } from '../inference/onnx-session.ts';
+
+/** Messages between the service (main thread) and the inference worker thread. */
+export interface WorkerInit {
+  readonly modelDir: string;
+  readonly provider: ProviderChoice;
+  readonly limits: InputLimits;
+  readonly intraOpThreads?: number;
+}
+
+export interface WorkerItem {
+  readonly id: string;
+  readonly image: Uint8Array;
+  readonly text: string;
+  readonly premise?: string;
+}
+
+export type WorkerOutcome =
+  | { readonly ok: true; readonly result: EntailmentResult }
+  | { readonly ok: false; readonly error: { readonly code: ErrorCode; readonly message: string } };
+
+export type ToWorker = { readonly type: 'batch'; readonly batchId: number; readonly items: readonly WorkerItem[] };
+
+export type FromWorker =
+  | { readonly type: 'ready'; readonly info: ModelInfo }
+  | { readonly type: 'load-failed'; readonly error: { readonly code: ErrorCode; readonly message: string } }
+  | { readonly type: 'batch-done'; readonly batchId: number; readonly outcomes: readonly WorkerOutcome[] };

@@ -1,0 +1,140 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
+import { STAGES, type StageName } from '../inference/entailment-types.ts';
+import { BATCH_SIZE_BUCKETS, REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } from './metric-buckets.ts';
+
+export type ResultType = 'YES' | 'NO' | 'MAYBE' | 'ERROR';
+/** Every status a check can end with; all their series exist from the start at 0. */
+export const CHECK_STATUS_CODES = [200, 400, 401, 413, 415, 500, 503] as const;
+
+/**
+ * The service's own prom-client registry (never the global one, so two services in one process,
+ * as in tests, do not collide). Names and labels follow DESIGN.md; the first three are the seed's.
+ */
+export class ServiceMetrics {
+  // Exemplar-enabled metrics need an OpenMetrics registry at construction; scrape() picks the format per request.
+  readonly registry = new Registry<RegistryContentType>();
+  readonly requests: Counter<'status_code' | 'result_type'>;
+  readonly latency: Histogram;
+  readonly stageLatency: Histogram<'stage'>;
+  readonly batchSize: Histogram;
+  readonly queueDepth: Gauge;
+  readonly inflight: Gauge;
+  readonly modelInfo: Gauge<'model' | 'version' | 'provider' | 'demo'>;
+  readonly buildInfo: Gauge<'version'>;
+  private gpuMemory: Gauge | undefined;
+  private scrapeChain: Promise<unknown> = Promise.resolve();
+
+  constructor(options: { appVersion: string; defaultMetrics?: boolean }) {
+    this.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'ofa_ve_request_total',
+      help: 'Visual entailment check requests, by HTTP status code and result (YES, NO, MAYBE or ERROR).',
+      labelNames: ['status_code', 'result_type'],
+      registers,
+    });
+    for (const status of CHECK_STATUS_CODES) {
+      const results: ResultType[] = status === 200 ? ['YES', 'NO', 'MAYBE'] : ['ERROR'];
+      for (const result of results) this.requests.labels(String(status), result).inc(0);
+    }
+    this.latency = new Histogram({
+      name: 'ofa_ve_request_latency_seconds',
+      help: 'End-to-end latency of successful checks, from request received to answer sent.',
+      buckets: REQUEST_LATENCY_BUCKETS,
+      enableExemplars: true,
+      registers,
+    });
+    this.stageLatency = new Histogram({
+      name: 'ofa_ve_stage_latency_seconds',
+      help: 'Time spent per pipeline stage of successful checks (queue, decode_image, tokenize, inference, postprocess).',
+      labelNames: ['stage'],
+      buckets: STAGE_LATENCY_BUCKETS,
+      registers,
+    });
+    for (const stage of STAGES) this.stageLatency.zero({ stage });
+    this.batchSize = new Histogram({
+      name: 'ofa_ve_batch_size',
+      help: 'Pairs per model run, as formed by the dynamic batcher.',
+      buckets: BATCH_SIZE_BUCKETS,
+      registers,
+    });
+    this.queueDepth = new Gauge({ name: 'ofa_ve_queue_depth', help: 'Checks waiting for the model.', registers });
+    this.inflight = new Gauge({
+      name: 'ofa_ve_inflight_requests',
+      help: 'Checks accepted and not yet answered (queued or running).',
+      registers,
+    });
+    this.modelInfo = new Gauge({
+      name: 'ofa_ve_model_info',
+      help: 'The loaded model (value 1); demo="true" means its answers are not meaningful.',
+      labelNames: ['model', 'version', 'provider', 'demo'],
+      registers,
+    });
+    this.buildInfo = new Gauge({ name: 'ofa_ve_build_info', help: 'The app build (value 1).', labelNames: ['version'], registers });
+    this.buildInfo.labels(options.appVersion).set(1);
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  setModel(model: { name: string; version: string; provider: string; demo: boolean } | undefined): void {
+    this.modelInfo.reset();
+    if (model) this.modelInfo.labels(model.name, model.version, model.provider, String(model.demo)).set(1);
+  }
+
+  /** Registers `ofa_ve_gpu_memory_mb` (only where a GPU is in use, so it is absent otherwise). */
+  enableGpuMemory(collect: () => Promise<number | undefined>): void {
+    if (this.gpuMemory) return;
+    this.gpuMemory = new Gauge({
+      name: 'ofa_ve_gpu_memory_mb',
+      help: 'GPU memory used by this process, in MiB (sampled from nvidia-smi).',
+      registers: [this.registry],
+      async collect() {
+        const used = await collect();
+        if (used !== undefined) this.set(used);
+      },
+    });
+  }
+
+  recordRequest(sample: {
+    id: string;
+    statusCode: number;
+    resultType: ResultType;
+    latencyMs: number;
+    stages?: Partial<Record<StageName, number>>;
+  }): void {
+    this.requests.labels(String(sample.statusCode), sample.resultType).inc();
+    if (sample.statusCode !== 200) return;
+    this.latency.observe({ value: sample.latencyMs / 1000, labels: {}, exemplarLabels: { request_id: sample.id } });
+    if (sample.stages) {
+      for (const stage of STAGES) {
+        const ms = sample.stages[stage];
+        if (ms !== undefined) this.stageLatency.labels(stage).observe(ms / 1000);
+      }
+    }
+  }
+
+  /**
+   * The exposition for one scrape. OpenMetrics (with exemplars) when asked for, Prometheus text
+   * otherwise. prom-client renames counters in place while rendering OpenMetrics, so scrapes are
+   * serialised and the names restored afterwards; otherwise a later plain scrape would lose `_total`.
+   */
+  scrape(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
+    const run = async () => {
+      if (!openMetrics) {
+        this.registry.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
+        return { contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: await this.registry.metrics() };
+      }
+      const metrics = this.registry.getMetricsAsArray() as unknown as { name: string }[];
+      const names = metrics.map((m) => m.name);
+      this.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+      try {
+        return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: await this.registry.metrics() };
+      } finally {
+        metrics.forEach((m, i) => (m.name = names[i] as string));
+        this.registry.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
+      }
+    };
+    const result = this.scrapeChain.then(run, run);
+    this.scrapeChain = result.catch(() => undefined);
+    return result;
+  }
+}
