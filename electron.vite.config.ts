@@ -10,7 +10,13 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(__dirname, 'main/electron/electron-main.ts') } },
+      // The inference worker is its own entry: worker_threads loads it by file name at run time.
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'main/electron/electron-main.ts'),
+          'inference-worker': resolve(__dirname, 'main/service/inference-worker.ts'),
+        },
+      },
     },
   },
   preload: {

@@ -2,7 +2,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Regist
 import { STAGES, type StageName } from '../inference/entailment-types.ts';
 import { BATCH_SIZE_BUCKETS, REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } from './metric-buckets.ts';
 
-export type ResultType = 'YES' | 'NO' | 'MAYBE' | 'ERROR';
+import type { ResultType } from './live-stats.ts';
+
+export type { ResultType };
 /** Every status a check can end with; all their series exist from the start at 0. */
 export const CHECK_STATUS_CODES = [200, 400, 401, 413, 415, 500, 503] as const;
 

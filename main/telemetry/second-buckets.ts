@@ -1,0 +1,191 @@
+/**
+ * Time buckets behind the live statistics: rings of fixed-width periods (1 s, 10 s, 60 s), each
+ * bucket stamped with the period it holds so a slot left over from an older lap of the ring (or from
+ * before a clock jump) is recognised as stale and reset before reuse.
+ */
+import { STAGES, type StageName } from '../inference/entailment-types.ts';
+import { DurationSketch, isDuration, mergedQuantiles } from './quantile-sketch.ts';
+
+/** Result slots, in this order, in `Bucket.results`. */
+export const RESULT_TYPES = ['YES', 'NO', 'MAYBE', 'ERROR'] as const;
+export const ERROR_INDEX = 3;
+
+const STAGE_COUNT = STAGES.length;
+const SERIES_QUANTILES = [0.5, 0.9, 0.99] as const;
+
+/** A slot holding no period. */
+const EMPTY = -Infinity;
+
+/** A successful request kept for the "slowest requests" list; shared by the buckets of every level. */
+export interface SlowEntry {
+  readonly id: string;
+  readonly endedAtMs: number;
+  readonly latencyMs: number;
+  readonly resultType: 'YES' | 'NO' | 'MAYBE';
+  readonly statusCode: number;
+  readonly batchSize: number | null;
+  readonly stages: Readonly<Partial<Record<StageName, number>>>;
+}
+
+/** One request, already validated and normalised by `LiveStats.record`. */
+export interface NormalisedSample {
+  /** Index into RESULT_TYPES; ERROR for every unsuccessful request. */
+  resultIndex: number;
+  statusCode: number;
+  success: boolean;
+  /** End-to-end latency, or NaN when the sample carried none usable. */
+  latencyMs: number;
+  stages: Partial<Record<StageName, number>> | undefined;
+  /** NaN when absent. */
+  batchSize: number;
+}
+
+export class Bucket {
+  /** Period index (start second / width), or EMPTY. */
+  stamp = EMPTY;
+  /**
+   * The clock went back into this period: it may hold requests from seconds that are now in the
+   * future, so window queries read its seconds instead of the aggregate.
+   */
+  tainted = false;
+  requests = 0;
+  errors = 0;
+  readonly results = [0, 0, 0, 0];
+  readonly byStatus = new Map<number, number>();
+  batchSum = 0;
+  batchCount = 0;
+  /** Successful requests' latencies; created on first use (most seconds are idle). */
+  latency: DurationSketch | null = null;
+  /** Successful requests' stage timings, in STAGES order; each created on first use. */
+  readonly stages: Array<DurationSketch | null> = new Array<DurationSketch | null>(STAGE_COUNT).fill(null);
+  /** Up to `slowestKept` slowest successful requests, slowest first. */
+  readonly slow: SlowEntry[] = [];
+  private quantiles: Array<number | null> | null = null;
+
+  reset(stamp: number): void {
+    this.stamp = stamp;
+    this.tainted = false;
+    this.requests = 0;
+    this.errors = 0;
+    this.results.fill(0);
+    this.byStatus.clear();
+    this.batchSum = 0;
+    this.batchCount = 0;
+    this.latency = null;
+    this.stages.fill(null);
+    this.slow.length = 0;
+    this.quantiles = null;
+  }
+
+  add(sample: NormalisedSample): void {
+    this.requests++;
+    this.results[sample.resultIndex]!++;
+    this.byStatus.set(sample.statusCode, (this.byStatus.get(sample.statusCode) ?? 0) + 1);
+    if (!Number.isNaN(sample.batchSize)) {
+      this.batchSum += sample.batchSize;
+      this.batchCount++;
+    }
+    if (!sample.success) {
+      this.errors++;
+      return;
+    }
+    if (!Number.isNaN(sample.latencyMs)) {
+      (this.latency ??= new DurationSketch()).add(sample.latencyMs);
+      this.quantiles = null;
+    }
+    const stages = sample.stages;
+    if (stages) {
+      for (let i = 0; i < STAGE_COUNT; i++) {
+        const ms = stages[STAGES[i]!];
+        if (isDuration(ms)) (this.stages[i] ??= new DurationSketch()).add(ms);
+      }
+    }
+  }
+
+  /**
+   * The period is over: compact its sketches (a late request thaws the one it lands in) and work out
+   * its series quantiles now, a couple of µs, rather than 900 of them in the next window query.
+   */
+  freeze(): void {
+    this.latency?.freeze();
+    for (const sketch of this.stages) sketch?.freeze();
+    this.latencyQuantiles();
+  }
+
+  /** Would a successful request this slow enter `slow`? */
+  admitsSlow(latencyMs: number, keep: number): boolean {
+    return this.slow.length < keep || latencyMs > this.slow[this.slow.length - 1]!.latencyMs;
+  }
+
+  offerSlow(entry: SlowEntry, keep: number): void {
+    if (!this.admitsSlow(entry.latencyMs, keep)) return;
+    const slow = this.slow;
+    let i = slow.length;
+    while (i > 0 && slow[i - 1]!.latencyMs < entry.latencyMs) i--;
+    slow.splice(i, 0, entry);
+    if (slow.length > keep) slow.length = keep;
+  }
+
+  /** p50, p90, p99 of this bucket's successful latencies (cached until the next one is added). */
+  latencyQuantiles(): Array<number | null> {
+    if (!this.quantiles) this.quantiles = this.latency ? mergedQuantiles([this.latency.data], SERIES_QUANTILES) : [null, null, null];
+    return this.quantiles;
+  }
+}
+
+/** A ring of buckets for consecutive periods of `width` seconds; period p holds seconds [p·w, p·w + w). */
+export class BucketLevel {
+  readonly buckets: Bucket[];
+
+  /** `slots` must exceed the number of periods any retained second can fall into. */
+  constructor(
+    readonly width: number,
+    readonly slots: number,
+  ) {
+    this.buckets = Array.from({ length: slots }, () => new Bucket());
+  }
+
+  private slot(period: number): Bucket {
+    return this.buckets[((period % this.slots) + this.slots) % this.slots]!;
+  }
+
+  /** The bucket holding `period`, or undefined when its slot holds another (or none). */
+  get(period: number): Bucket | undefined {
+    const bucket = this.slot(period);
+    return bucket.stamp === period ? bucket : undefined;
+  }
+
+  /**
+   * The bucket for `period`, resetting a slot that holds an older period. Undefined when the slot
+   * already holds a newer one (the period has left the ring).
+   */
+  obtain(period: number): Bucket | undefined {
+    const bucket = this.slot(period);
+    if (bucket.stamp === period) return bucket;
+    if (bucket.stamp > period) return undefined;
+    bucket.reset(period);
+    return bucket;
+  }
+
+  /**
+   * Time moved forward from second `from` to second `to`: freeze the period that ended, claim (and
+   * clear) the slots of the new ones.
+   */
+  advance(from: number, to: number): void {
+    const ended = Math.floor(from / this.width);
+    if (Math.floor(to / this.width) > ended) this.get(ended)?.freeze();
+    const first = Math.max(Math.floor(from / this.width) + 1, Math.floor(to / this.width) - this.slots + 1);
+    const last = Math.floor(to / this.width);
+    for (let p = first; p <= last; p++) this.slot(p).reset(p);
+  }
+
+  /** The clock went back to second `now`: drop periods that start later, taint the one straddling it. */
+  rewind(now: number): void {
+    for (const bucket of this.buckets) {
+      if (bucket.stamp === EMPTY) continue;
+      const start = bucket.stamp * this.width;
+      if (start > now) bucket.reset(EMPTY);
+      else if (start + this.width - 1 > now) bucket.tainted = true;
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, it } from 'node:test';
+import { REPO_ROOT } from '../support/shared-reference.ts';
+
+const BIN = path.join(REPO_ROOT, 'bin', 'ofa-ve.js');
+
+function serve(args: string[]): { child: ChildProcessWithoutNullStreams; lines: Record<string, unknown>[]; waitFor: (msg: string, ms: number) => Promise<Record<string, unknown>> } {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: 'pipe', env: { ...process.env, OFA_VE_TOKEN: '' } });
+  const lines: Record<string, unknown>[] = [];
+  const waiters: { msg: string; resolve: (line: Record<string, unknown>) => void }[] = [];
+  createInterface({ input: child.stdout }).on('line', (text) => {
+    const line = JSON.parse(text) as Record<string, unknown>;
+    lines.push(line);
+    for (const w of waiters.filter((w) => w.msg === line.msg)) w.resolve(line);
+  });
+  const waitFor = (msg: string, ms: number) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const seen = lines.find((l) => l.msg === msg);
+      if (seen) return resolve(seen);
+      const timer = setTimeout(() => reject(new Error(`no "${msg}" log line within ${ms} ms`)), ms);
+      waiters.push({ msg, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+    });
+  return { child, lines, waitFor };
+}
+
+const exitOf = (child: ChildProcessWithoutNullStreams) =>
+  new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+describe('ofa-ve serve (the bin)', () => {
+  it('prints its URL as a JSON log line, becomes ready, serves /metrics and stops gracefully on SIGTERM', async () => {
+    const { child, lines, waitFor } = serve(['--port', '0']);
+    const exited = exitOf(child);
+    try {
+      const listening = await waitFor('listening', 20_000);
+      const url = String(listening.url);
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      await waitFor('model loaded', 20_000);
+      assert.equal((await fetch(`${url}/readyz`)).status, 200);
+      assert.match(await (await fetch(`${url}/metrics`)).text(), /ofa_ve_build_info\{version="/);
+      assert.ok(lines.some((l) => l.level === 'warn' && /demo model/.test(String(l.msg))), 'warns about the demo model');
+      for (const line of lines) assert.ok(typeof line.ts === 'string' && typeof line.level === 'string');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0);
+    assert.ok(lines.some((l) => l.msg === 'stopped'));
+  });
+
+  it('refuses a non-loopback address without a token (exit 2, clear message)', async () => {
+    const { child } = serve(['--host', '0.0.0.0', '--port', '0']);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    assert.equal(await exitOf(child), 2);
+    assert.match(stderr, /refusing to listen on 0\.0\.0\.0 without a token/);
+  });
+
+  it('says clearly when the port is taken (exit 1, no stack trace)', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const { child } = serve(['--port', String(port)]);
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      assert.equal(await exitOf(child), 1);
+      assert.match(stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
+      assert.doesNotMatch(stderr, /\n\s+at /);
+    } finally {
+      blocker.close();
+    }
+  });
+});

@@ -1,0 +1,547 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DDSketch } from '@datadog/sketches-js';
+import { STAGES, type StageName } from '../../main/inference/entailment-types.ts';
+import { LiveStats, type RequestSample, type ResultType } from '../../main/telemetry/live-stats.ts';
+import { DurationSketch, RELATIVE_ACCURACY, mergedMean, mergedQuantiles } from '../../main/telemetry/quantile-sketch.ts';
+
+/** Not aligned to a minute or a 10 s period, so windows cut through the aggregates. */
+const T0 = 1_700_000_017_250;
+const SEC0 = Math.floor(T0 / 1000);
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gaussianFrom(random: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+class Clock {
+  constructor(public ms = T0) {}
+  readonly now = () => this.ms;
+  get second() {
+    return Math.floor(this.ms / 1000);
+  }
+}
+
+/** Exact order statistic at the rank the sketch uses, q·(n−1) rounded down. */
+function exactQuantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.floor(q * (sorted.length - 1))]!;
+}
+
+function assertClose(actual: number | null, expected: number, tolerance: number, what: string): void {
+  assert.ok(actual !== null, `${what}: got null`);
+  const error = Math.abs(actual - expected) / expected;
+  assert.ok(error <= tolerance, `${what}: ${actual} vs exact ${expected} (relative error ${error.toFixed(5)} > ${tolerance})`);
+}
+
+/** α, the documented bound (0.5%), which is inside the 1% promise. */
+const WITHIN = RELATIVE_ACCURACY * (1 + 1e-9);
+
+type Distribution = (random: () => number, gaussian: () => number) => number;
+const DISTRIBUTIONS: Record<string, Distribution> = {
+  uniform: (random) => 5 + 495 * random(),
+  'lognormal heavy tail': (_random, gaussian) => Math.exp(3 + 1.2 * gaussian()),
+  bimodal: (random, gaussian) => (random() < 0.7 ? 20 + 2 * gaussian() : 300 + 30 * gaussian()),
+};
+
+interface Recorded extends RequestSample {
+  second: number;
+}
+
+/** Stage generators: sub-millisecond, around 1 ms (bin key 0), exponential and lognormal. */
+function stagesFor(random: () => number, gaussian: () => number): Record<StageName, number> {
+  return {
+    queue: -Math.log(1 - random()) * 4,
+    decode_image: 0.5 + 1.5 * random(),
+    tokenize: 0.05 + 0.4 * random(),
+    inference: Math.exp(3.4 + 0.4 * gaussian()),
+    postprocess: 0.98 + 0.03 * random(),
+  };
+}
+
+/**
+ * Drives a LiveStats with a fake clock: `perSecond` requests per second for `seconds` seconds, the
+ * clock following the requests. 5% fail (with huge latencies that must not reach the quantiles).
+ */
+function fill(stats: LiveStats, clock: Clock, seconds: number, perSecond: number, latency: Distribution, seed: number): Recorded[] {
+  const random = mulberry32(seed);
+  const gaussian = gaussianFrom(random);
+  const out: Recorded[] = [];
+  const failures: Array<[number, ResultType]> = [
+    [400, 'ERROR'],
+    [413, 'ERROR'],
+    [415, 'ERROR'],
+    [401, 'ERROR'],
+    [500, 'ERROR'],
+    [503, 'ERROR'],
+  ];
+  const labels = ['YES', 'NO', 'MAYBE'] as const;
+  for (let s = 0; s < seconds; s++) {
+    const base = (clock.second + 1) * 1000;
+    for (let i = 0; i < perSecond; i++) {
+      clock.ms = base + Math.floor(((i + random()) * 1000) / perSecond);
+      const failed = random() < 0.05;
+      const [statusCode, resultType] = failed ? failures[Math.floor(random() * failures.length)]! : [200, labels[Math.floor(random() * 3)]!];
+      const sample: Recorded = {
+        id: `r${out.length}`,
+        endedAtMs: clock.ms,
+        latencyMs: failed ? 10_000 + 1000 * random() : Math.max(0.01, latency(random, gaussian)),
+        statusCode,
+        resultType,
+        stages: failed ? { queue: 5000 } : stagesFor(random, gaussian),
+        batchSize: 1 + Math.floor(random() * 8),
+        second: Math.floor(clock.ms / 1000),
+      };
+      stats.record(sample);
+      out.push(sample);
+    }
+  }
+  return out;
+}
+
+const inWindow = (samples: readonly Recorded[], now: number, window: number) => samples.filter((s) => s.second > now - window && s.second <= now);
+const successful = (samples: readonly Recorded[]) => samples.filter((s) => s.statusCode === 200 && s.resultType !== 'ERROR');
+
+/** Counts computed the slow way, to compare a snapshot with. */
+function expectedTotals(samples: readonly Recorded[]) {
+  const by_status: Record<string, number> = {};
+  const totals = { requests: samples.length, YES: 0, NO: 0, MAYBE: 0, ERROR: 0, by_status };
+  for (const s of samples) {
+    totals[s.statusCode === 200 ? s.resultType : 'ERROR']++;
+    by_status[String(s.statusCode)] = (by_status[String(s.statusCode)] ?? 0) + 1;
+  }
+  return totals;
+}
+
+function assertCounts(stats: LiveStats, samples: readonly Recorded[], now: number, window: number): void {
+  const snap = stats.snapshot(window);
+  const expected = inWindow(samples, now, window);
+  const totals = expectedTotals(expected);
+  assert.deepEqual(snap.totals, totals, `totals for window ${window}`);
+  assert.equal(snap.qps, expected.length / window);
+  assert.equal(snap.error_rate, expected.length ? totals.ERROR / expected.length : 0);
+  assert.equal(snap.series.length, window);
+  assert.equal(snap.series[0]!.t, now - window + 1);
+  assert.equal(snap.series.at(-1)!.t, now);
+  snap.series.forEach((point, i) => assert.equal(point.t, now - window + 1 + i));
+  assert.equal(
+    snap.series.reduce((sum, p) => sum + p.requests, 0),
+    expected.length,
+  );
+}
+
+describe('LiveStats quantile accuracy', () => {
+  for (const [name, distribution] of Object.entries(DISTRIBUTIONS)) {
+    it(`${name}: p50/p90/p99 within 1% of exact for 60, 300 and 900 s windows, stages too`, () => {
+      const clock = new Clock();
+      const stats = new LiveStats({ now: clock.now });
+      const samples = fill(stats, clock, 905, 40, distribution, name.length * 7919);
+      const now = clock.second;
+      for (const window of [60, 300, 900]) {
+        const snap = stats.snapshot(window);
+        const ok = successful(inWindow(samples, now, window));
+        const sorted = ok.map((s) => s.latencyMs).sort((a, b) => a - b);
+        assertClose(snap.p50_ms, exactQuantile(sorted, 0.5), WITHIN, `${name} p50 @${window}s`);
+        assertClose(snap.p90_ms, exactQuantile(sorted, 0.9), WITHIN, `${name} p90 @${window}s`);
+        assertClose(snap.p99_ms, exactQuantile(sorted, 0.99), WITHIN, `${name} p99 @${window}s`);
+        for (const stage of STAGES) {
+          const values = ok.map((s) => s.stages![stage]!).sort((a, b) => a - b);
+          const got = snap.stages[stage];
+          assertClose(got.p50_ms, exactQuantile(values, 0.5), WITHIN, `${name} ${stage} p50 @${window}s`);
+          assertClose(got.p90_ms, exactQuantile(values, 0.9), WITHIN, `${name} ${stage} p90 @${window}s`);
+          const mean = values.reduce((a, b) => a + b, 0) / values.length;
+          assertClose(got.mean_ms, mean, 1e-9, `${name} ${stage} mean @${window}s`);
+        }
+      }
+    });
+  }
+
+  it('series quantiles are each second’s own, within 1%', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now });
+    const samples = fill(stats, clock, 30, 200, DISTRIBUTIONS['lognormal heavy tail']!, 11);
+    const now = clock.second;
+    const snap = stats.snapshot(30);
+    for (const point of snap.series) {
+      const sorted = successful(samples.filter((s) => s.second === point.t))
+        .map((s) => s.latencyMs)
+        .sort((a, b) => a - b);
+      assertClose(point.p50_ms, exactQuantile(sorted, 0.5), WITHIN, `p50 at ${point.t}`);
+      assertClose(point.p90_ms, exactQuantile(sorted, 0.9), WITHIN, `p90 at ${point.t}`);
+      assertClose(point.p99_ms, exactQuantile(sorted, 0.99), WITHIN, `p99 at ${point.t}`);
+    }
+    assert.equal(snap.series.at(-1)!.t, now);
+  });
+
+  it('windows that cut through the 10 s and 60 s aggregates give exact counts and accurate quantiles', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now });
+    const samples = fill(stats, clock, 950, 7, DISTRIBUTIONS.bimodal!, 5);
+    const now = clock.second;
+    for (const window of [1, 2, 9, 10, 11, 59, 60, 61, 119, 120, 121, 333, 599, 600, 601, 899, 900]) {
+      assertCounts(stats, samples, now, window);
+      const sorted = successful(inWindow(samples, now, window))
+        .map((s) => s.latencyMs)
+        .sort((a, b) => a - b);
+      assertClose(stats.snapshot(window).p90_ms, exactQuantile(sorted, 0.9), WITHIN, `p90 @${window}s`);
+    }
+  });
+});
+
+describe('LiveStats counts and series', () => {
+  it('counts, qps, error_rate, by_status and mean batch size are exact; series is zero-filled per second', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now });
+    const samples: Recorded[] = [];
+    const record = (offsetS: number, statusCode: number, resultType: ResultType, latencyMs: number, batchSize?: number) => {
+      clock.ms = T0 + offsetS * 1000;
+      const sample: Recorded = { id: `r${samples.length}`, endedAtMs: clock.ms, latencyMs, statusCode, resultType, batchSize, second: clock.second };
+      stats.record(sample);
+      samples.push(sample);
+    };
+    record(0, 200, 'YES', 10, 4);
+    record(0, 200, 'NO', 20, 2);
+    record(3, 200, 'MAYBE', 30);
+    record(3, 400, 'ERROR', 1);
+    record(7, 413, 'ERROR', 2, 1);
+    record(7, 415, 'ERROR', 3);
+    record(7, 401, 'ERROR', 4);
+    record(12, 500, 'ERROR', 5000);
+    record(12, 503, 'ERROR', 6);
+    record(12, 200, 'YES', 40);
+    const now = clock.second;
+
+    const snap = stats.snapshot(60);
+    assert.equal(snap.window_s, 60);
+    assert.equal(snap.generated_at, new Date(clock.ms).toISOString());
+    assert.deepEqual(snap.totals, {
+      requests: 10,
+      YES: 2,
+      NO: 1,
+      MAYBE: 1,
+      ERROR: 6,
+      by_status: { '200': 4, '400': 1, '401': 1, '413': 1, '415': 1, '500': 1, '503': 1 },
+    });
+    assert.equal(snap.qps, 10 / 60);
+    assert.equal(snap.error_rate, 0.6);
+    assert.equal(snap.mean_batch_size, (4 + 2 + 1) / 3);
+    assert.equal(snap.series.length, 60);
+    const bySecond = new Map(snap.series.map((p) => [p.t, p]));
+    assert.deepEqual({ ...bySecond.get(SEC0 + 3)!, p50_ms: null, p90_ms: null, p99_ms: null }, {
+      t: SEC0 + 3,
+      requests: 2,
+      YES: 0,
+      NO: 0,
+      MAYBE: 1,
+      ERROR: 1,
+      p50_ms: null,
+      p90_ms: null,
+      p99_ms: null,
+      error_rate: 0.5,
+    });
+    assert.deepEqual(bySecond.get(SEC0 + 5), { t: SEC0 + 5, requests: 0, YES: 0, NO: 0, MAYBE: 0, ERROR: 0, p50_ms: null, p90_ms: null, p99_ms: null, error_rate: 0 });
+    assert.equal(bySecond.get(SEC0 + 7)!.p50_ms, null, 'a second with only failures has no latency quantiles');
+    assert.equal(bySecond.get(SEC0 + 7)!.error_rate, 1);
+    assertCounts(stats, samples, now, 60);
+    assertCounts(stats, samples, now, 5);
+    assertCounts(stats, samples, now, 1);
+  });
+
+  it('only successful requests feed the latency and stage figures', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now });
+    for (let i = 0; i < 100; i++) {
+      clock.ms += 10;
+      stats.record({ id: `ok${i}`, endedAtMs: clock.ms, latencyMs: 10, statusCode: 200, resultType: 'YES', stages: { inference: 8 } });
+      stats.record({ id: `bad${i}`, endedAtMs: clock.ms, latencyMs: 9000, statusCode: 500, resultType: 'ERROR', stages: { inference: 8000 } });
+    }
+    // Inconsistent pairs count as errors and stay out of the quantiles too.
+    stats.record({ id: 'odd1', endedAtMs: clock.ms, latencyMs: 7000, statusCode: 200, resultType: 'ERROR' });
+    stats.record({ id: 'odd2', endedAtMs: clock.ms, latencyMs: 7000, statusCode: 503, resultType: 'YES' });
+    const snap = stats.snapshot(60);
+    assert.equal(snap.totals.ERROR, 102);
+    assert.equal(snap.totals.YES, 100);
+    assert.equal(snap.error_rate, 102 / 202);
+    for (const q of [snap.p50_ms, snap.p90_ms, snap.p99_ms]) assertClose(q, 10, WITHIN, 'latency');
+    assertClose(snap.stages.inference.p90_ms, 8, WITHIN, 'inference p90');
+    assert.equal(snap.stages.inference.mean_ms, 8);
+    assert.equal(snap.stages.queue.p50_ms, null);
+    assert.deepEqual(
+      stats.slowest().map((r) => r.latency_ms),
+      Array(20).fill(10),
+    );
+  });
+
+  it('an empty window gives null quantiles, 0 qps and 0 error_rate', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now });
+    const snap = stats.snapshot(900);
+    assert.equal(snap.qps, 0);
+    assert.equal(snap.error_rate, 0);
+    assert.equal(snap.p50_ms, null);
+    assert.equal(snap.p90_ms, null);
+    assert.equal(snap.p99_ms, null);
+    assert.equal(snap.mean_batch_size, null);
+    assert.deepEqual(snap.totals, { requests: 0, YES: 0, NO: 0, MAYBE: 0, ERROR: 0, by_status: {} });
+    assert.equal(snap.series.length, 900);
+    assert.ok(snap.series.every((p) => p.requests === 0 && p.p50_ms === null && p.error_rate === 0));
+    for (const stage of STAGES) assert.deepEqual(snap.stages[stage], { p50_ms: null, p90_ms: null, mean_ms: null });
+    assert.deepEqual(stats.slowest(), []);
+  });
+
+  it('rejects windows outside 1..retention', () => {
+    const stats = new LiveStats({ now: () => T0 });
+    for (const bad of [0, -1, 1.5, 901, NaN]) assert.throws(() => stats.snapshot(bad), RangeError);
+    assert.equal(stats.snapshot(1).series.length, 1);
+    assert.equal(new LiveStats({ now: () => T0, retentionSeconds: 120 }).snapshot(120).series.length, 120);
+  });
+
+  it('ignores unusable durations without losing the request', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now });
+    for (const latencyMs of [NaN, -5, Infinity]) stats.record({ id: 'x', endedAtMs: clock.ms, latencyMs, statusCode: 200, resultType: 'YES', stages: { queue: -1, inference: NaN } });
+    stats.record({ id: 'y', endedAtMs: clock.ms, latencyMs: 12, statusCode: 200, resultType: 'NO', stages: { queue: 0 } });
+    const snap = stats.snapshot(60);
+    assert.equal(snap.totals.requests, 4);
+    assertClose(snap.p99_ms, 12, WITHIN, 'p99');
+    assert.equal(snap.stages.queue.p50_ms, 0);
+    assert.equal(snap.stages.inference.p50_ms, null);
+  });
+});
+
+describe('LiveStats time handling', () => {
+  it('old data leaves the window, then the retention', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now });
+    stats.record({ id: 'a', endedAtMs: clock.ms, latencyMs: 50, statusCode: 200, resultType: 'YES' });
+    clock.ms += 59_000;
+    assert.equal(stats.snapshot(60).totals.requests, 1);
+    clock.ms += 1000;
+    assert.equal(stats.snapshot(60).totals.requests, 0);
+    assert.equal(stats.snapshot(61).totals.requests, 1);
+    assert.equal(stats.snapshot(900).totals.requests, 1);
+    assert.equal(stats.slowest().length, 1);
+    clock.ms = T0 + 899_000;
+    assert.equal(stats.snapshot(900).totals.requests, 1);
+    clock.ms = T0 + 900_000;
+    assert.equal(stats.snapshot(900).totals.requests, 0);
+    assert.equal(stats.snapshot(900).p50_ms, null);
+    assert.deepEqual(stats.slowest(), []);
+  });
+
+  it('a request that ended in the past counts in its own second; the future counts now; before the retention, not at all', () => {
+    const clock = new Clock(T0 + 100_000);
+    const stats = new LiveStats({ now: clock.now });
+    stats.record({ id: 'late', endedAtMs: T0 + 40_000, latencyMs: 5, statusCode: 200, resultType: 'YES' });
+    stats.record({ id: 'future', endedAtMs: T0 + 500_000, latencyMs: 6, statusCode: 200, resultType: 'NO' });
+    stats.record({ id: 'ancient', endedAtMs: T0 - 900_000, latencyMs: 7, statusCode: 200, resultType: 'MAYBE' });
+    const snap = stats.snapshot(900);
+    assert.deepEqual(
+      [snap.totals.YES, snap.totals.NO, snap.totals.MAYBE],
+      [1, 1, 0],
+    );
+    assert.equal(snap.series.find((p) => p.t === SEC0 + 40)!.YES, 1);
+    assert.equal(snap.series.at(-1)!.NO, 1);
+    assert.deepEqual(
+      stats.slowest().map((r) => r.id),
+      ['future', 'late'],
+    );
+  });
+
+  it('a late request for a frozen second thaws it without losing what it held', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now });
+    const samples = fill(stats, clock, 20, 50, DISTRIBUTIONS.uniform!, 3);
+    const late: Recorded = { id: 'late', endedAtMs: T0 + 5_000, latencyMs: 42, statusCode: 200, resultType: 'YES', second: SEC0 + 5 };
+    clock.ms += 3000;
+    stats.record(late);
+    samples.push(late);
+    const now = clock.second;
+    assertCounts(stats, samples, now, 60);
+    const secondFive = stats.snapshot(60).series.find((p) => p.t === SEC0 + 5)!;
+    const sorted = successful(samples.filter((s) => s.second === SEC0 + 5))
+      .map((s) => s.latencyMs)
+      .sort((a, b) => a - b);
+    assertClose(secondFive.p50_ms, exactQuantile(sorted, 0.5), WITHIN, 'p50 of the thawed second');
+    const all = successful(inWindow(samples, now, 60))
+      .map((s) => s.latencyMs)
+      .sort((a, b) => a - b);
+    assertClose(stats.snapshot(60).p90_ms, exactQuantile(all, 0.9), WITHIN, 'window p90');
+  });
+
+  it('a jump forward by more than the retention empties every window', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now });
+    fill(stats, clock, 120, 5, DISTRIBUTIONS.uniform!, 1);
+    clock.ms += 5_000_000;
+    for (const window of [60, 900]) {
+      const snap = stats.snapshot(window);
+      assert.equal(snap.totals.requests, 0);
+      assert.ok(snap.series.every((p) => p.requests === 0));
+      assert.equal(snap.p50_ms, null);
+    }
+    assert.deepEqual(stats.slowest(), []);
+    const fresh = fill(stats, clock, 70, 5, DISTRIBUTIONS.uniform!, 2);
+    assertCounts(stats, fresh, clock.second, 900);
+    assertCounts(stats, fresh, clock.second, 60);
+  });
+
+  it('a jump backward drops the seconds that are now in the future and counts nothing twice', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now });
+    const before = fill(stats, clock, 200, 6, DISTRIBUTIONS.bimodal!, 9);
+    const rewindTo = SEC0 + 137; // mid-minute, mid-10 s period
+    clock.ms = rewindTo * 1000 + 400;
+    const kept = before.filter((s) => s.second <= rewindTo);
+    for (const window of [1, 10, 60, 61, 300, 900]) assertCounts(stats, kept, rewindTo, window);
+    assert.ok(stats.slowest().every((r) => Date.parse(r.ended_at) < (rewindTo + 1) * 1000));
+
+    // Time runs again over the same seconds: only the new requests count there.
+    const after = fill(stats, clock, 150, 6, DISTRIBUTIONS.bimodal!, 10);
+    const all = [...kept, ...after];
+    const now = clock.second;
+    for (const window of [1, 9, 10, 11, 59, 60, 61, 120, 300, 900]) assertCounts(stats, all, now, window);
+    const sorted = successful(inWindow(all, now, 900))
+      .map((s) => s.latencyMs)
+      .sort((a, b) => a - b);
+    assertClose(stats.snapshot(900).p99_ms, exactQuantile(sorted, 0.99), WITHIN, 'p99 after the rewind');
+    const slow = successful(all)
+      .sort((a, b) => b.latencyMs - a.latencyMs)
+      .slice(0, 20)
+      .map((s) => s.id);
+    assert.deepEqual(
+      stats.slowest().map((r) => r.id),
+      slow,
+    );
+  });
+
+  it('a jump backward by more than the retention starts from empty', () => {
+    const clock = new Clock(T0 + 5_000_000);
+    const stats = new LiveStats({ now: clock.now });
+    fill(stats, clock, 30, 5, DISTRIBUTIONS.uniform!, 4);
+    clock.ms = T0;
+    assert.equal(stats.snapshot(900).totals.requests, 0);
+    assert.deepEqual(stats.slowest(), []);
+    const fresh = fill(stats, clock, 30, 5, DISTRIBUTIONS.uniform!, 5);
+    assertCounts(stats, fresh, clock.second, 900);
+  });
+});
+
+describe('LiveStats.slowest', () => {
+  it('keeps the top 20 successful requests with their stages, slowest first, and drops those older than the retention', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now });
+    const samples = fill(stats, clock, 600, 5, DISTRIBUTIONS['lognormal heavy tail']!, 21);
+    const ranked = (now: number) =>
+      successful(samples.filter((s) => s.second > now - 900))
+        .sort((a, b) => b.latencyMs - a.latencyMs || b.endedAtMs - a.endedAtMs)
+        .slice(0, 20);
+
+    const top = stats.slowest();
+    const expected = ranked(clock.second);
+    assert.equal(top.length, 20);
+    assert.deepEqual(
+      top.map((r) => r.id),
+      expected.map((s) => s.id),
+    );
+    for (const [i, r] of top.entries()) {
+      const s = expected[i]!;
+      assert.equal(r.latency_ms, s.latencyMs);
+      assert.deepEqual(r.stages, s.stages);
+      assert.equal(r.result_type, s.resultType);
+      assert.equal(r.status_code, 200);
+      assert.equal(r.batch_size, s.batchSize);
+      assert.equal(r.ended_at, new Date(s.endedAtMs).toISOString());
+      if (i > 0) assert.ok(top[i - 1]!.latency_ms >= r.latency_ms);
+    }
+    assert.deepEqual(
+      stats.slowest(5).map((r) => r.id),
+      expected.slice(0, 5).map((s) => s.id),
+    );
+    assert.equal(stats.slowest(500).length, 20, 'never more than slowestKept');
+
+    // Let the first 450 s leave the retention: the next slowest of what remains move up.
+    clock.ms += 750_000;
+    const remaining = ranked(clock.second);
+    assert.ok(remaining.length > 0 && remaining.length <= 20);
+    assert.notDeepEqual(
+      remaining.map((s) => s.id),
+      expected.map((s) => s.id),
+    );
+    assert.deepEqual(
+      stats.slowest().map((r) => r.id),
+      remaining.map((s) => s.id),
+    );
+  });
+
+  it('returns copies that callers cannot use to change what is kept', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now, slowestKept: 3 });
+    const stages = { inference: 5 };
+    stats.record({ id: 'a', endedAtMs: clock.ms, latencyMs: 9, statusCode: 200, resultType: 'YES', stages });
+    stages.inference = 99;
+    stats.slowest()[0]!.stages.inference = 77;
+    assert.deepEqual(stats.slowest()[0]!.stages, { inference: 5 });
+  });
+});
+
+describe('quantile sketch helpers', () => {
+  it('mergedQuantiles over many sketches equals one DDSketch fed everything, including values near 1 ms', () => {
+    const random = mulberry32(77);
+    const reference = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
+    const parts: DurationSketch[] = [];
+    for (let p = 0; p < 12; p++) {
+      const part = new DurationSketch();
+      // Some parts stay below 1 ms, some reach into (0.99, 1] ms (bin key 0), some go far above.
+      const scale = [0.5, 0.995, 300][p % 3]!;
+      for (let i = 0; i < 200; i++) {
+        const v = p % 3 === 1 ? 0.991 + 0.009 * random() : scale * random();
+        part.add(v);
+        reference.accept(v);
+      }
+      if (p % 2) part.freeze();
+      parts.push(part);
+    }
+    const qs = [0, 0.1, 0.5, 0.9, 0.99, 1];
+    assert.deepEqual(
+      mergedQuantiles(
+        parts.map((p) => p.data),
+        qs,
+      ),
+      qs.map((q) => reference.getValueAtQuantile(q)),
+    );
+    assert.ok(Math.abs(mergedMean(parts.map((p) => p.data))! - reference.sum / reference.count) < 1e-9);
+  });
+
+  it('a frozen sketch reads the same and thaws back without loss', () => {
+    const random = mulberry32(5);
+    const sketch = new DurationSketch();
+    const reference = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
+    for (let i = 0; i < 500; i++) {
+      const v = i % 50 === 0 ? 0 : Math.exp(4 * random());
+      sketch.add(v);
+      reference.accept(v);
+    }
+    const qs = [0, 0.5, 0.9, 0.99, 1];
+    const live = mergedQuantiles([sketch.data], qs);
+    sketch.freeze();
+    assert.ok(sketch.data.store.bins instanceof Uint32Array);
+    assert.deepEqual(mergedQuantiles([sketch.data], qs), live);
+    sketch.add(1000);
+    reference.accept(1000);
+    assert.deepEqual(
+      mergedQuantiles([sketch.data], qs),
+      qs.map((q) => reference.getValueAtQuantile(q)),
+    );
+    assert.equal(sketch.data.count, 501);
+  });
+});
