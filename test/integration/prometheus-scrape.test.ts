@@ -1,0 +1,346 @@
+/**
+ * A real Prometheus (Debian's `prometheus` on PATH; CI installs it) scrapes the service while a
+ * few senders load it for ~20 s with ~4% bad requests; the test then checks that what Prometheus
+ * stored agrees with what was sent and with the app's own live statistics.
+ *
+ * Window alignment. The app's `/api/v1/stats?window=N` counts the requests that ended in the whole
+ * seconds [floor(A) - N + 1, A] (A = when it is read); Prometheus' `increase(x[Ns])` at time S uses
+ * the samples in (S - N, S] and extrapolates towards both ends. The test lines them up so both read
+ * exactly the load and nothing else:
+ *   - Prometheus scrapes for a few seconds before the load starts (L0), so every counter has samples
+ *     before L0, still at 0 (the service creates its series at 0): `increase` then does not
+ *     extrapolate towards the start (a counter's extrapolation stops where it would cross zero);
+ *   - after the load stops (L1) the service stays idle; the app is read at A ≥ L1 + 1.5 s with
+ *     N = ceil((A - L0) / 1 s) + 2, so its window opens ≥ 2 s before L0;
+ *   - Prometheus is queried at S = the last successful scrape at or before A, which is after L1, with
+ *     the same N: the window's last sample sits exactly at S (no extrapolation towards the end) and
+ *     S - N ≤ A - N lies before L0.
+ * Both windows then hold every request sent, so rate, error rate and p90 compare like with like; the
+ * tolerances are those asked of the comparison (10%, or 0.5 points; the histogram bucket for p90).
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import sharp from 'sharp';
+import { REQUEST_LATENCY_BUCKETS } from '../../main/telemetry/metric-buckets.ts';
+import { startHarness, type Harness } from '../support/service-harness.ts';
+
+const JOB = 'ofa-ve';
+const LOAD_MS = 20_000;
+const SENDERS = 3;
+/** Every BAD_EVERY-th request is a bad one (4%), alternating INVALID_IMAGE and EMPTY_TEXT. */
+const BAD_EVERY = 25;
+/** Idle time after the load before the app is read, so that a scrape lands in between. */
+const QUIET_AFTER_LOAD_MS = 1_500;
+const CAPTIONS = ['a blue picture', 'two dogs play on the grass', 'a red car parked outside', 'nothing at all', 'a person rides a bicycle down the hill'];
+
+interface Stats {
+  window_s: number;
+  qps: number;
+  p90_ms: number | null;
+  error_rate: number;
+  totals: { requests: number; YES: number; NO: number; MAYBE: number; ERROR: number; by_status: Record<string, number> };
+}
+
+interface PromSample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function onPath(command: string): boolean {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(path.join(dir, command), fsConstants.X_OK);
+      return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  assert.ok(address && typeof address === 'object');
+  return address.port;
+}
+
+async function photo(seed: number): Promise<Buffer> {
+  return sharp({ create: { width: 200 + seed * 40, height: 160 + seed * 20, channels: 3, background: { r: (seed * 70) % 255, g: 40 + seed * 30, b: 200 - seed * 25 } } })
+    .png()
+    .toBuffer();
+}
+
+function form(image: Buffer, text: string, filename = 'photo.png'): FormData {
+  const body = new FormData();
+  body.append('image', new Blob([new Uint8Array(image)]), filename);
+  body.append('text', text);
+  return body;
+}
+
+class Prometheus {
+  private stderr = '';
+  private exited: Promise<void>;
+  private readonly killOnExit = () => this.child.kill('SIGKILL');
+
+  constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      this.stderr = (this.stderr + chunk).slice(-4000);
+    });
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    process.once('exit', this.killOnExit);
+  }
+
+  get log(): string {
+    return this.stderr;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Polls /-/ready (at most `timeoutMs`). */
+  async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
+      if (!this.running) throw new Error(`prometheus exited early: ${this.log}`);
+      try {
+        const res = await fetch(`${this.url}/-/ready`, { signal: AbortSignal.timeout(1000) });
+        await res.arrayBuffer();
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(100);
+    }
+    throw new Error(`prometheus not ready after ${timeoutMs} ms: ${this.log}`);
+  }
+
+  /** An instant query, at `time` (epoch ms) or now. */
+  async query(expr: string, time?: number): Promise<PromSample[]> {
+    const params = new URLSearchParams({ query: expr });
+    if (time !== undefined) params.set('time', (time / 1000).toFixed(3));
+    const res = await fetch(`${this.url}/api/v1/query?${params}`, { signal: AbortSignal.timeout(5000) });
+    const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: PromSample[] } };
+    assert.equal(body.status, 'success', `${expr}: ${body.error ?? res.status}`);
+    assert.equal(body.data?.resultType, 'vector', expr);
+    return body.data.result;
+  }
+
+  /** The single value of a query that yields one sample (undefined when it yields none). */
+  async scalar(expr: string, time?: number): Promise<number | undefined> {
+    const result = await this.query(expr, time);
+    assert.ok(result.length <= 1, `${expr}: ${result.length} samples`);
+    return result[0] === undefined ? undefined : Number(result[0].value[1]);
+  }
+
+  /** Polls `expr` (at most `timeoutMs`) until `done` holds for its value; returns the value. */
+  async waitFor(expr: string, done: (value: number | undefined) => boolean, timeoutMs: number, what: string): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    let value: number | undefined;
+    for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
+      value = await this.scalar(expr);
+      if (done(value)) return value as number;
+      await sleep(200);
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${expr} = ${value}); prometheus log: ${this.log}`);
+  }
+
+  async stop(): Promise<void> {
+    process.removeListener('exit', this.killOnExit);
+    if (!this.running) return;
+    this.child.kill('SIGTERM');
+    const stopped = await Promise.race([this.exited.then(() => true), sleep(5000).then(() => false)]);
+    if (!stopped) {
+      this.child.kill('SIGKILL');
+      await Promise.race([this.exited, sleep(2000)]);
+    }
+  }
+}
+
+/** The [lower, upper] latency bucket (seconds) holding `value` (upper bound inclusive, as `le`). */
+function bucketOf(value: number): [number, number] {
+  let lower = 0;
+  for (const upper of REQUEST_LATENCY_BUCKETS) {
+    if (value <= upper) return [lower, upper];
+    lower = upper;
+  }
+  return [lower, Infinity];
+}
+
+const key = (status: number | string, result: string) => `${status}/${result}`;
+
+async function drive(h: Harness, images: Buffer[], durationMs: number) {
+  const counted = new Map<string, number>();
+  const transportErrors: string[] = [];
+  const notText = Buffer.from('this is a text file, not an image\n');
+  let seq = 0;
+  const until = Date.now() + durationMs;
+  const sender = async () => {
+    for (let i = 0; i < 20_000 && Date.now() < until; i++) {
+      const n = seq++;
+      let body: FormData;
+      let expected: [number, string] | undefined;
+      if (n % BAD_EVERY === BAD_EVERY - 1) {
+        const invalidImage = Math.floor(n / BAD_EVERY) % 2 === 0;
+        body = invalidImage ? form(notText, CAPTIONS[n % CAPTIONS.length]!, 'notes.png') : form(images[n % images.length]!, '');
+        expected = [400, invalidImage ? 'INVALID_IMAGE' : 'EMPTY_TEXT'];
+      } else {
+        body = form(images[n % images.length]!, CAPTIONS[n % CAPTIONS.length]!);
+      }
+      try {
+        const res = await fetch(`${h.url}/api/v1/check`, { method: 'POST', body, signal: AbortSignal.timeout(15_000) });
+        const json = (await res.json()) as { label?: string; error?: { code: string } };
+        let result = 'ERROR';
+        if (res.status === 200) result = String(json.label);
+        if (expected) {
+          assert.equal(res.status, expected[0], `request ${n}`);
+          assert.equal(json.error?.code, expected[1], `request ${n}`);
+        }
+        counted.set(key(res.status, result), (counted.get(key(res.status, result)) ?? 0) + 1);
+      } catch (err) {
+        if (err instanceof assert.AssertionError) throw err;
+        transportErrors.push(`request ${n}: ${(err as Error).message}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: SENDERS }, sender));
+  return { counted, transportErrors, sent: seq };
+}
+
+test('a real Prometheus scraping the service agrees with what was sent and with the live stats', { timeout: 120_000 }, async (t: TestContext) => {
+  if (!onPath('prometheus')) {
+    t.skip('prometheus not installed (apt-get install prometheus): skipped');
+    return;
+  }
+
+  let h: Harness | undefined;
+  let prom: Prometheus | undefined;
+  let dir: string | undefined;
+  try {
+    h = await startHarness();
+    const target = new URL(h.url).host;
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ofa-ve-prom-'));
+    const config = path.join(dir, 'prometheus.yml');
+    await writeFile(
+      config,
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  scrape_timeout: 900ms',
+        '  evaluation_interval: 1s',
+        'scrape_configs:',
+        `  - job_name: ${JOB}`,
+        '    metrics_path: /metrics',
+        '    static_configs:',
+        `      - targets: ['${target}']`,
+        '',
+      ].join('\n'),
+    );
+    const port = await freePort();
+    const child = spawn(
+      'prometheus',
+      [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    prom = new Prometheus(child, `http://127.0.0.1:${port}`);
+    await prom.waitReady(20_000);
+
+    // Samples well before the load starts, all at 0 (see the header comment).
+    await prom.waitFor(`count_over_time(up{job="${JOB}"}[1m])`, (v) => (v ?? 0) >= 5, 20_000, '5 scrapes before the load');
+    assert.equal(await prom.scalar(`up{job="${JOB}"}`), 1, `target up before the load; prometheus log: ${prom.log}`);
+
+    const images = await Promise.all([1, 2, 3, 4].map(photo));
+    const loadStart = Date.now();
+    const { counted, transportErrors, sent } = await drive(h, images, LOAD_MS);
+    const loadEnd = Date.now();
+    assert.deepEqual(transportErrors, [], 'every request got an answer');
+
+    // The app, read once the service has been idle a while; N covers the load plus ≥ 2 s before it.
+    let stats: Stats | undefined;
+    let window = 0;
+    let appAt = 0;
+    let scrapeAt: number | undefined;
+    for (let attempt = 0; attempt < 4 && scrapeAt === undefined; attempt++) {
+      await sleep(Math.max(0, loadEnd + QUIET_AFTER_LOAD_MS + attempt * 1000 - Date.now()));
+      appAt = Date.now();
+      window = Math.ceil((appAt - loadStart) / 1000) + 2;
+      stats = (await (await fetch(`${h.url}/api/v1/stats?window=${window}`)).json()) as Stats;
+      // Two more scrapes after that moment: the latest scrape is ≥ 1 s after it.
+      await prom.waitFor(`timestamp(up{job="${JOB}"})`, (v) => v !== undefined && v * 1000 >= appAt + 1000, 10_000, 'two scrapes after the load');
+      // The last successful scrape at or before the app's reading; it must follow the load.
+      const last = await prom.scalar(`timestamp(ofa_ve_request_total{job="${JOB}",status_code="200",result_type="YES"})`, appAt);
+      const lastUp = last === undefined ? undefined : await prom.scalar(`up{job="${JOB}"}`, Math.round(last * 1000));
+      if (last !== undefined && lastUp === 1 && last * 1000 > loadEnd) scrapeAt = Math.round(last * 1000);
+      else t.diagnostic(`attempt ${attempt}: no successful scrape between the end of the load and the app reading (last ${last}, up ${lastUp})`);
+    }
+    assert.ok(stats && scrapeAt !== undefined, `a successful scrape after the load; prometheus log: ${prom.log}`);
+
+    // 1. The target is up.
+    assert.equal(await prom.scalar(`up{job="${JOB}"}`), 1, 'up{job="ofa-ve"}');
+
+    // 2. Every series equals what was counted, and the sum is everything sent.
+    const series = await prom.query(`sum by (status_code, result_type) (ofa_ve_request_total{job="${JOB}"})`);
+    const stored = new Map(series.map((s) => [key(s.metric.status_code ?? '?', s.metric.result_type ?? '?'), Number(s.value[1])]));
+    const storedTotal = [...stored.values()].reduce((a, b) => a + b, 0);
+    t.diagnostic(`sent ${sent} in ${((loadEnd - loadStart) / 1000).toFixed(1)} s by ${SENDERS} senders; counted ${JSON.stringify(Object.fromEntries([...counted].sort()))}`);
+    t.diagnostic(`prometheus  ${JSON.stringify(Object.fromEntries([...stored].filter(([, v]) => v > 0).sort()))}`);
+    for (const [k, v] of stored) assert.equal(v, counted.get(k) ?? 0, `series ${k}`);
+    for (const [k, v] of counted) assert.equal(stored.get(k), v, `series ${k} in prometheus`);
+    assert.equal(storedTotal, sent, 'sum of the series');
+    assert.equal([...counted.values()].reduce((a, b) => a + b, 0), sent);
+    assert.ok((counted.get(key(400, 'ERROR')) ?? 0) > 0, 'some bad requests were sent');
+
+    // The app's window holds the whole load, and nothing else.
+    assert.equal(stats.totals.requests, sent, 'app window total');
+    assert.equal(stats.totals.ERROR, counted.get(key(400, 'ERROR')) ?? 0, 'app window errors');
+
+    // 3. Rate, error rate and p90 over the same window, Prometheus at the scrape, the app at its reading.
+    const range = `[${window}s]`;
+    const increase = (await prom.scalar(`sum(increase(ofa_ve_request_total{job="${JOB}"}${range}))`, scrapeAt)) ?? NaN;
+    const rate = (await prom.scalar(`sum(rate(ofa_ve_request_total{job="${JOB}"}${range}))`, scrapeAt)) ?? NaN;
+    const errors = (await prom.scalar(`sum(increase(ofa_ve_request_total{job="${JOB}",status_code!="200"}${range}))`, scrapeAt)) ?? NaN;
+    const promErrorRate = errors / increase;
+    const p90s = (await prom.scalar(`histogram_quantile(0.9, sum by (le) (increase(ofa_ve_request_latency_seconds_bucket{job="${JOB}"}${range})))`, scrapeAt)) ?? NaN;
+    const rawDelta = (await prom.scalar(`sum(ofa_ve_request_total{job="${JOB}"}) - sum(ofa_ve_request_total{job="${JOB}"} offset ${window}s)`, scrapeAt)) ?? NaN;
+    const appP90s = (stats.p90_ms ?? NaN) / 1000;
+    const [lower, upper] = bucketOf(appP90s);
+
+    t.diagnostic(`window ${window} s; app read ${appAt - loadEnd} ms after the load, prometheus at the scrape ${scrapeAt - loadEnd} ms after it`);
+    t.diagnostic(`requests: prometheus increase ${increase.toFixed(2)} (raw delta ${rawDelta}), app ${stats.totals.requests}, sent ${sent}`);
+    t.diagnostic(`qps: prometheus ${rate.toFixed(3)}, app ${stats.qps.toFixed(3)} (${(((rate - stats.qps) / stats.qps) * 100).toFixed(2)}%)`);
+    t.diagnostic(`error rate: prometheus ${(promErrorRate * 100).toFixed(3)}%, app ${(stats.error_rate * 100).toFixed(3)}%`);
+    t.diagnostic(`p90: prometheus ${(p90s * 1000).toFixed(1)} ms, app ${stats.p90_ms?.toFixed(1)} ms (bucket ${lower * 1000}..${upper * 1000} ms)`);
+
+    assert.ok(Math.abs(rate - stats.qps) <= 0.1 * stats.qps, `rate ${rate} vs app qps ${stats.qps}`);
+    assert.ok(
+      Math.abs(promErrorRate - stats.error_rate) <= Math.max(0.1 * stats.error_rate, 0.005),
+      `error rate ${promErrorRate} vs app ${stats.error_rate}`,
+    );
+    assert.ok(Number.isFinite(p90s) && Number.isFinite(appP90s), `p90 ${p90s} s vs app ${stats.p90_ms} ms`);
+    const sameBucket = bucketOf(p90s)[0] === lower && bucketOf(p90s)[1] === upper;
+    assert.ok(sameBucket || Math.abs(p90s - appP90s) <= upper - lower, `p90 ${p90s} s vs app ${appP90s} s (bucket ${lower}..${upper})`);
+  } finally {
+    await prom?.stop();
+    await h?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+});
