@@ -55,6 +55,7 @@ export class EntailmentEngine {
       eos: manifest.text.eos_id,
     });
     checkAnswerTokens(dir, manifest, tokenizer);
+    if (manifest.files.model_data) await verifyManifestFile(dir, manifest.files.model_data);
     const modelFile = await verifyManifestFile(dir, manifest.files.model);
     const opened = await openSession(modelFile, manifest.image.size, {
       provider: options.provider ?? 'auto',

@@ -45,6 +45,8 @@ export const manifestSchema = z.object({
   answers: z.object({ YES: tokenId, NO: tokenId, MAYBE: tokenId }),
   files: z.object({
     model: fileEntry,
+    /** ONNX external weights (a graph over 2 GB, e.g. OFA-Large fp32, keeps them beside it). */
+    model_data: fileEntry.optional(),
     tokenizer: fileEntry,
     tokenizer_config: fileEntry.optional(),
   }),
