@@ -1,0 +1,413 @@
+/**
+ * deploy/: the Prometheus configs, rules and rule unit tests are checked with promtool, the example
+ * Alertmanager config with amtool, and the Grafana dashboard is parsed and its PromQL checked
+ * against the metric names the app exports (DESIGN.md, Interfaces → Metrics). promtool and amtool
+ * come from Debian's `prometheus` and `prometheus-alertmanager` packages; without them those
+ * checks are skipped.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { accessSync, constants, readFileSync, readdirSync } from 'node:fs';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { REPO_ROOT } from '../support/shared-reference.ts';
+
+const DEPLOY = path.join(REPO_ROOT, 'deploy');
+const RULES_DIR = path.join(DEPLOY, 'rules');
+const RULE_TESTS_DIR = path.join(RULES_DIR, 'tests');
+const DASHBOARD = path.join(DEPLOY, 'grafana', 'ofa-ve-dashboard.json');
+
+const PROMTOOL_SKIP = 'promtool not installed (apt-get install prometheus): skipped';
+const AMTOOL_SKIP = 'amtool not installed (apt-get install prometheus-alertmanager): skipped';
+
+/** The app's own metrics; histograms also expose _bucket, _sum and _count series. */
+const APP_METRICS = {
+  counters: ['ofa_ve_request_total'],
+  gauges: ['ofa_ve_queue_depth', 'ofa_ve_inflight_requests', 'ofa_ve_gpu_memory_mb', 'ofa_ve_model_info', 'ofa_ve_build_info'],
+  histograms: ['ofa_ve_request_latency_seconds', 'ofa_ve_stage_latency_seconds', 'ofa_ve_batch_size'],
+};
+
+function findOnPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+interface ToolRun {
+  code: number;
+  output: string;
+}
+
+/** Runs a tool to completion and never throws: the exit code and stdout+stderr come back. */
+function runTool(file: string, args: string[], cwd: string = REPO_ROOT): Promise<ToolRun> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { cwd, maxBuffer: 32 * 1024 * 1024, timeout: 300_000 }, (error, stdout, stderr) => {
+      const output = `${stdout}${stderr}`;
+      if (!error) return resolve({ code: 0, output });
+      const code = (error as NodeJS.ErrnoException & { code?: unknown }).code;
+      if (typeof code === 'number') return resolve({ code, output });
+      reject(new Error(`${path.basename(file)} ${args.join(' ')} did not run: ${error.message}\n${output}`));
+    });
+  });
+}
+
+/** Runs the tool, prints its output, and fails unless it exits 0. */
+async function expectSuccess(file: string, args: string[], cwd?: string): Promise<string> {
+  const shown = args.map((a) => (a.startsWith(REPO_ROOT + path.sep) ? path.relative(REPO_ROOT, a) : a));
+  const label = `$ ${path.basename(file)} ${shown.join(' ')}`;
+  const { code, output } = await runTool(file, args, cwd);
+  console.log(`${label}\n${output.trimEnd()}\n`);
+  assert.equal(code, 0, `${label} exited ${code}:\n${output}`);
+  return output;
+}
+
+function listFiles(dir: string, suffix: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(suffix))
+    .sort()
+    .map((name) => path.join(dir, name));
+}
+
+const promtool = findOnPath('promtool');
+const amtool = findOnPath('amtool');
+
+describe('deploy/: Prometheus configs', () => {
+  it('promtool check config deploy/prometheus.yml (rule files included)', async (t: TestContext) => {
+    if (!promtool) return t.skip(PROMTOOL_SKIP);
+    const out = await expectSuccess(promtool, ['check', 'config', path.join(DEPLOY, 'prometheus.yml')]);
+    assert.match(out, /SUCCESS: 2 rule files found/);
+  });
+
+  describe('token variant', () => {
+    let dir: string;
+    before(async () => {
+      // credentials_file must exist for `check config`: check a copy next to a throw-away token.
+      dir = await mkdtemp(path.join(os.tmpdir(), 'ofa-ve-deploy-'));
+      await cp(path.join(DEPLOY, 'prometheus-with-token.yml'), path.join(dir, 'prometheus-with-token.yml'));
+      await cp(RULES_DIR, path.join(dir, 'rules'), { recursive: true });
+      await writeFile(path.join(dir, 'ofa-ve.token'), 'example-token-for-promtool', { mode: 0o600 });
+    });
+    after(async () => rm(dir, { recursive: true, force: true }));
+
+    it('promtool check config deploy/prometheus-with-token.yml (with a temporary token file)', async (t: TestContext) => {
+      if (!promtool) return t.skip(PROMTOOL_SKIP);
+      const out = await expectSuccess(promtool, ['check', 'config', path.join(dir, 'prometheus-with-token.yml')]);
+      assert.match(out, /SUCCESS: 2 rule files found/);
+    });
+  });
+
+  it('the token variant is prometheus.yml plus a Bearer credentials_file, nothing else', () => {
+    const significant = (file: string): string[] =>
+      readFileSync(path.join(DEPLOY, file), 'utf8')
+        .split('\n')
+        .map((line) => line.replace(/\s+#.*$/, '').trimEnd())
+        .filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
+    const plain = significant('prometheus.yml');
+    const token = significant('prometheus-with-token.yml');
+    const auth = ['    authorization:', '      type: Bearer', '      credentials_file: ofa-ve.token'];
+    const at = token.indexOf(auth[0]!);
+    assert.ok(at > 0, 'prometheus-with-token.yml has an authorization block');
+    assert.deepEqual(token.slice(at, at + auth.length), auth);
+    assert.deepEqual([...token.slice(0, at), ...token.slice(at + auth.length)], plain);
+    for (const line of ['  - job_name: ofa-ve', '    scrape_interval: 15s', '    scrape_timeout: 5s', '      - targets: ["127.0.0.1:7860"]']) {
+      assert.ok(plain.includes(line), `prometheus.yml has ${JSON.stringify(line.trim())}`);
+    }
+    assert.ok(plain.includes('        - targets: ["127.0.0.1:9093"]'), 'alerts go to Alertmanager on 127.0.0.1:9093');
+  });
+});
+
+describe('deploy/rules', () => {
+  const ruleFiles = listFiles(RULES_DIR, '.rules.yml');
+  const ruleTests = listFiles(RULE_TESTS_DIR, '.test.yml');
+
+  it('has the recording and alerting rule files and their tests', () => {
+    assert.deepEqual(ruleFiles.map((f) => path.basename(f)), ['ofa-ve-alerts.rules.yml', 'ofa-ve-recording.rules.yml']);
+    assert.ok(ruleTests.length >= 3, `rule tests in ${RULE_TESTS_DIR}`);
+  });
+
+  it('promtool check rules deploy/rules/*.rules.yml', async (t: TestContext) => {
+    if (!promtool) return t.skip(PROMTOOL_SKIP);
+    const out = await expectSuccess(promtool, ['check', 'rules', ...ruleFiles]);
+    assert.doesNotMatch(out, /FAILED/);
+  });
+
+  it('promtool test rules deploy/rules/tests/*.test.yml', async (t: TestContext) => {
+    if (!promtool) return t.skip(PROMTOOL_SKIP);
+    // one promtool per file, in parallel: the 3-day windows make the SLO tests take a few seconds each
+    const outputs = await Promise.all(ruleTests.map((file) => expectSuccess(promtool, ['test', 'rules', file], RULE_TESTS_DIR)));
+    for (const [i, out] of outputs.entries()) {
+      assert.match(out, /SUCCESS/, path.basename(ruleTests[i]!));
+    }
+    const count = (pattern: RegExp): number => ruleTests.reduce((n, file) => n + (readFileSync(file, 'utf8').match(pattern) ?? []).length, 0);
+    console.log(
+      `promtool test rules: ${ruleTests.length} files, ${count(/^ {2}- name: /gm)} test groups, ` +
+        `${count(/^\s*- eval_time:/gm)} alert_rule_test and ${count(/^\s*- expr:/gm)} promql_expr_test cases passed`,
+    );
+  });
+
+  it('every alert has summary, description (with its value) and runbook annotations', () => {
+    const alerts = alertRules();
+    const readme = readFileSync(path.join(DEPLOY, 'README.md'), 'utf8');
+    assert.ok(alerts.length >= 10, 'alert rules found');
+    const names = new Set(alerts.map((a) => a.name));
+    for (const name of ['OfaVeHighLatencyP95', 'OfaVeHighErrorRate', 'OfaVeAvailabilityErrorBudgetBurn', 'OfaVeLatencyErrorBudgetBurn']) {
+      assert.ok(names.has(name), `alert ${name} is defined`);
+    }
+    for (const alert of alerts) {
+      assert.match(alert.text, /^\s+summary: .+/m, `${alert.key}: summary`);
+      assert.match(alert.text, /^\s+description: [\s\S]*\{\{ \$value/m, `${alert.key}: description shows the value`);
+      assert.match(alert.text, /^\s+runbook: deploy\/README\.md#[a-z0-9]+$/m, `${alert.key}: runbook`);
+      assert.match(alert.text, /^\s+severity: (critical|warning|page|ticket)$/m, `${alert.key}: severity`);
+      const anchor = /runbook: deploy\/README\.md#([a-z0-9]+)/.exec(alert.text)?.[1];
+      assert.ok(readme.split('\n').some((line) => line.startsWith('### ') && line.slice(4).toLowerCase() === anchor), `${alert.key}: README has ### ${anchor}`);
+    }
+  });
+
+  it('every alert rule is tested both firing and quiet', () => {
+    const cases = ruleTests.flatMap((file) => alertTestCases(readFileSync(file, 'utf8')));
+    for (const alert of alertRules()) {
+      const forName = cases.filter((c) => c.alertname === alert.name);
+      assert.ok(forName.some((c) => !c.fires), `${alert.key}: a test expects it quiet`);
+      const firing = forName.filter((c) => c.fires && (alert.longWindow === undefined || c.body.includes(`long_window: "${alert.longWindow}"`)));
+      assert.ok(firing.length > 0, `${alert.key}: a test expects it firing`);
+      assert.ok(firing.every((c) => /exp_annotations:/.test(c.body) && /exp_labels:/.test(c.body)), `${alert.key}: exp_labels and exp_annotations`);
+    }
+  });
+});
+
+describe('deploy/grafana/ofa-ve-dashboard.json', () => {
+  const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Dashboard;
+  const panels = flattenPanels(dashboard.panels);
+  const queries = panels.flatMap((panel) => (panel.targets ?? []).map((target) => ({ panel: panel.title, expr: target.expr ?? '' })));
+
+  it('is an importable dashboard with a DS_PROMETHEUS input and variable, job and instance variables', () => {
+    assert.ok(dashboard.schemaVersion >= 36 && dashboard.schemaVersion <= 41, `schemaVersion ${dashboard.schemaVersion}`);
+    assert.equal(typeof dashboard.title, 'string');
+    assert.equal(typeof dashboard.uid, 'string');
+    assert.ok(dashboard.__inputs?.some((input) => input.name === 'DS_PROMETHEUS' && input.pluginId === 'prometheus'), '__inputs has DS_PROMETHEUS');
+    const variables = new Map(dashboard.templating.list.map((v) => [v.name, v]));
+    assert.equal(variables.get('DS_PROMETHEUS')?.type, 'datasource');
+    assert.equal(variables.get('DS_PROMETHEUS')?.query, 'prometheus');
+    assert.equal(variables.get('instance')?.type, 'query');
+    assert.equal(variables.get('job')?.type, 'query');
+    const ids = panels.map((p) => p.id);
+    assert.equal(new Set(ids).size, ids.length, 'panel ids are unique');
+    for (const panel of panels) {
+      assert.ok(panel.gridPos && panel.gridPos.w > 0 && panel.gridPos.h > 0, `${panel.title}: gridPos`);
+      if (panel.type === 'row') continue;
+      assert.equal(panel.datasource?.uid, '${DS_PROMETHEUS}', `${panel.title}: datasource`);
+      assert.ok((panel.targets ?? []).length > 0, `${panel.title}: has queries`);
+      for (const target of panel.targets ?? []) {
+        assert.equal(target.datasource?.uid, '${DS_PROMETHEUS}', `${panel.title}: target datasource`);
+      }
+    }
+  });
+
+  it('has the panels the ops view needs', () => {
+    const all = queries.map((q) => q.expr).join('\n');
+    const expect: Array<[string, RegExp]> = [
+      ['QPS by result_type, stacked', /sum by \(result_type\) \(rate\(ofa_ve_request_total/],
+      ['P50/P90/P99', /histogram_quantile\(0\.5,[\s\S]*histogram_quantile\(0\.9,[\s\S]*histogram_quantile\(0\.99,/],
+      ['error rate', /status_code!="200"/],
+      ['P90 per stage', /histogram_quantile\(0\.9, sum by \(stage, le\) \(rate\(ofa_ve_stage_latency_seconds_bucket/],
+      ['queue depth', /ofa_ve_queue_depth/],
+      ['inflight', /ofa_ve_inflight_requests/],
+      ['batch size mean', /ofa_ve_batch_size_sum[\s\S]*ofa_ve_batch_size_count/],
+      ['batch size distribution', /ofa_ve_batch_size_bucket/],
+      ['GPU memory', /ofa_ve_gpu_memory_mb/],
+      ['process RSS', /process_resident_memory_bytes/],
+      ['event-loop lag', /nodejs_eventloop_lag/],
+    ];
+    for (const [what, pattern] of expect) assert.match(all, pattern, what);
+    const qps = panels.find((p) => (p.targets ?? []).some((t) => /by \(result_type\)/.test(t.expr ?? '')));
+    assert.equal(qps?.fieldConfig?.defaults?.custom?.stacking?.mode, 'normal', 'QPS panel is stacked');
+  });
+
+  it('queries only the metrics the app exports, prom-client defaults, `up` and deploy/ recording rules', async () => {
+    const allowed = await allowedMetricNames();
+    const variableQueries = dashboard.templating.list
+      .map((v) => (typeof v.query === 'string' ? v.query : v.query?.query) ?? '')
+      .filter((q) => q.startsWith('label_values('))
+      .map((q) => ({ panel: 'templating', expr: q.replace(/^label_values\((.*),\s*\w+\)$/, '$1') }));
+    let checked = 0;
+    for (const { panel, expr } of [...queries, ...variableQueries]) {
+      const names = promqlMetricNames(expr);
+      assert.ok(names.length > 0, `${panel}: found no metric in ${expr}`);
+      for (const name of names) {
+        assert.ok(allowed.has(name), `${panel}: unknown metric ${name} in ${expr}`);
+        checked += 1;
+      }
+    }
+    console.log(`dashboard: ${queries.length} panel queries, ${checked} metric references, all known`);
+  });
+
+  it('every panel query parses (promtool check rules on the queries as recording rules)', async (t: TestContext) => {
+    if (!promtool) return t.skip(PROMTOOL_SKIP);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ofa-ve-dashboard-'));
+    try {
+      const rules = queries.map((q, i) => ({ record: `dashboard:query_${i}`, expr: substituteGrafanaVariables(q.expr) }));
+      const file = path.join(dir, 'dashboard-queries.rules.yml');
+      // JSON is YAML
+      await writeFile(file, JSON.stringify({ groups: [{ name: 'dashboard-queries', rules }] }, null, 2));
+      const out = await expectSuccess(promtool, ['check', 'rules', file]);
+      assert.match(out, new RegExp(`SUCCESS: ${rules.length} rules found`));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('deploy/alertmanager.yml', () => {
+  const config = path.join(DEPLOY, 'alertmanager.yml');
+
+  it('amtool check-config deploy/alertmanager.yml', async (t: TestContext) => {
+    if (!amtool) return t.skip(AMTOOL_SKIP);
+    const out = await expectSuccess(amtool, ['check-config', config]);
+    assert.match(out, /SUCCESS/);
+    assert.match(out, /1 inhibit rules/);
+    assert.match(out, /2 receivers/);
+  });
+
+  it('routes critical/page to the pager webhook and warning/ticket to the ticket webhook', async (t: TestContext) => {
+    if (!amtool) return t.skip(AMTOOL_SKIP);
+    const routes: Array<[string, string]> = [
+      ['critical', 'ofa-ve-pager'],
+      ['page', 'ofa-ve-pager'],
+      ['warning', 'ofa-ve-tickets'],
+      ['ticket', 'ofa-ve-tickets'],
+    ];
+    for (const [severity, receiver] of routes) {
+      await expectSuccess(amtool, ['config', 'routes', 'test', `--config.file=${config}`, `--verify.receivers=${receiver}`, `severity=${severity}`, 'alertname=OfaVeTest', 'family=ofa-ve-availability']);
+    }
+    const text = readFileSync(config, 'utf8');
+    assert.match(text, /url: http:\/\/127\.0\.0\.1:5001\/hook/);
+  });
+});
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+interface AlertRule {
+  name: string;
+  longWindow: string | undefined;
+  key: string;
+  text: string;
+}
+
+/** The alert rules of deploy/rules/*.rules.yml, one text block each. */
+function alertRules(): AlertRule[] {
+  const text = readFileSync(path.join(RULES_DIR, 'ofa-ve-alerts.rules.yml'), 'utf8');
+  return text
+    .split(/^(?=\s*- alert: )/m)
+    .slice(1)
+    .map((block) => {
+      const name = /- alert: (\S+)/.exec(block)?.[1] ?? '';
+      const longWindow = /^\s+long_window: (\S+)$/m.exec(block)?.[1];
+      return { name, longWindow, key: longWindow ? `${name}{long_window=${longWindow}}` : name, text: block };
+    });
+}
+
+interface AlertTestCase {
+  alertname: string;
+  fires: boolean;
+  body: string;
+}
+
+/** The alert_rule_test cases of one promtool test file. */
+function alertTestCases(text: string): AlertTestCase[] {
+  return text
+    .split(/^(?=\s*- eval_time: )/m)
+    .slice(1)
+    .flatMap((chunk) => {
+      const body = chunk.split(/^\s*(?:- name:|promql_expr_test:)/m)[0] ?? '';
+      const alertname = /^\s+alertname: (\S+)$/m.exec(body)?.[1];
+      if (!alertname) return [];
+      return [{ alertname, fires: !/exp_alerts: \[\]/.test(body) && /exp_alerts:\s*\n\s+- exp_labels:/.test(body), body }];
+    });
+}
+
+async function allowedMetricNames(): Promise<Set<string>> {
+  const names = new Set<string>(['up', ...APP_METRICS.counters, ...APP_METRICS.gauges]);
+  for (const h of APP_METRICS.histograms) for (const suffix of ['_bucket', '_sum', '_count']) names.add(h + suffix);
+  // prom-client's default metrics, exactly as the installed version names them (no prefix)
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  for (const metric of await registry.getMetricsAsJSON()) {
+    const type = String(metric.type);
+    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(metric.name + suffix);
+    else names.add(metric.name);
+  }
+  const recording = readFileSync(path.join(RULES_DIR, 'ofa-ve-recording.rules.yml'), 'utf8');
+  for (const match of recording.matchAll(/^\s*- record: (\S+)$/gm)) names.add(match[1]!);
+  return names;
+}
+
+const PROMQL_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan', 'atan2']);
+
+/** Metric names referenced by a PromQL expression (Grafana variables allowed). */
+function promqlMetricNames(expr: string): string[] {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""') // strings
+    .replace(/\{[^}]*\}/g, '') // label matchers
+    .replace(/\[[^\]]*\]/g, '') // range and subquery durations ($__rate_interval etc.)
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '') // label lists
+    .replace(/\$\{?\w+\}?/g, ''); // any other Grafana variable
+  const names: string[] = [];
+  for (const match of stripped.matchAll(/(?<![\w:.])[A-Za-z_:][\w:]*/g)) {
+    const word = match[0];
+    const rest = stripped.slice((match.index ?? 0) + word.length);
+    if (/^\s*\(/.test(rest)) continue; // a function or aggregation
+    if (PROMQL_KEYWORDS.has(word.toLowerCase())) continue;
+    names.push(word);
+  }
+  return names;
+}
+
+/** Grafana's variables replaced by values Prometheus accepts, so the query can be parsed. */
+function substituteGrafanaVariables(expr: string): string {
+  return expr
+    .replaceAll('$__rate_interval', '1m')
+    .replaceAll('$__interval', '1m')
+    .replaceAll('$__range', '1h')
+    .replace(/\$\{?job\}?/g, 'ofa-ve')
+    .replace(/\$\{?instance\}?/g, '.*');
+}
+
+interface GrafanaTarget {
+  expr?: string;
+  datasource?: { type?: string; uid?: string };
+}
+
+interface GrafanaPanel {
+  id: number;
+  type: string;
+  title: string;
+  gridPos?: { x: number; y: number; w: number; h: number };
+  datasource?: { type?: string; uid?: string };
+  targets?: GrafanaTarget[];
+  panels?: GrafanaPanel[];
+  fieldConfig?: { defaults?: { custom?: { stacking?: { mode?: string } } } };
+}
+
+interface Dashboard {
+  title: string;
+  uid: string;
+  schemaVersion: number;
+  __inputs?: Array<{ name: string; pluginId?: string }>;
+  panels: GrafanaPanel[];
+  templating: { list: Array<{ name: string; type: string; query?: string | { query?: string } }> };
+}
+
+function flattenPanels(panels: GrafanaPanel[]): GrafanaPanel[] {
+  return panels.flatMap((panel) => [panel, ...flattenPanels(panel.panels ?? [])]);
+}
