@@ -6,22 +6,13 @@
 import { STAGES } from '../main/inference/entailment-types.ts';
 import { LiveStats, type RequestSample } from '../main/telemetry/live-stats.ts';
 import { acceptDuration, createSketch, mergedQuantiles } from '../main/telemetry/quantile-sketch.ts';
+import { uniform01 } from '../models/tools/seeded-random.ts';
 
 const RATE = 1000;
 const RETENTION = 900;
 const T0 = 1_700_000_000_000;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = mulberry32(42);
+const random = uniform01(42);
 const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 const STATUSES = [400, 413, 415, 401, 500, 503];
 

@@ -26,7 +26,7 @@ function positiveInt(name: string, value: string | undefined, fallback: number, 
 }
 
 export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventEmitter = process): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values } = parseArgs({
     args: argv,
     allowPositionals: false,
     options: {
@@ -46,7 +46,6 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
       'intra-op-threads': { type: 'string' },
     },
   });
-  void positionals;
   const provider = values.provider as ProviderChoice;
   if (!PROVIDER_CHOICES.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
   const port = positiveInt('port', values.port, 7860, 0);

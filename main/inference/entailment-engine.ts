@@ -25,8 +25,6 @@ export interface PreparedPair {
   readonly tokenizeMs: number;
 }
 
-export type BatchOutcome = { ok: true; result: EntailmentResult } | { ok: false; error: CheckError };
-
 const now = (): number => performance.now();
 
 /**

@@ -45,3 +45,9 @@ export class SeededRandom {
     return out;
   }
 }
+
+/** Uniform floats in [0, 1) from mulberry32, for seeded test and benchmark data. */
+export function uniform01(seed: number): () => number {
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
+}

@@ -4,21 +4,11 @@ import { DDSketch } from '@datadog/sketches-js';
 import { STAGES, type StageName } from '../../main/inference/entailment-types.ts';
 import { LiveStats, type RequestSample, type ResultType } from '../../main/telemetry/live-stats.ts';
 import { DurationSketch, RELATIVE_ACCURACY, mergedMean, mergedQuantiles } from '../../main/telemetry/quantile-sketch.ts';
+import { uniform01 } from '../../models/tools/seeded-random.ts';
 
 /** Not aligned to a minute or a 10 s period, so windows cut through the aggregates. */
 const T0 = 1_700_000_017_250;
 const SEC0 = Math.floor(T0 / 1000);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussianFrom(random: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
@@ -73,7 +63,7 @@ function stagesFor(random: () => number, gaussian: () => number): Record<StageNa
  * clock following the requests. 5% fail (with huge latencies that must not reach the quantiles).
  */
 function fill(stats: LiveStats, clock: Clock, seconds: number, perSecond: number, latency: Distribution, seed: number): Recorded[] {
-  const random = mulberry32(seed);
+  const random = uniform01(seed);
   const gaussian = gaussianFrom(random);
   const out: Recorded[] = [];
   const failures: Array<[number, ResultType]> = [
@@ -496,7 +486,7 @@ describe('LiveStats.slowest', () => {
 
 describe('quantile sketch helpers', () => {
   it('mergedQuantiles over many sketches equals one DDSketch fed everything, including values near 1 ms', () => {
-    const random = mulberry32(77);
+    const random = uniform01(77);
     const reference = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
     const parts: DurationSketch[] = [];
     for (let p = 0; p < 12; p++) {
@@ -523,7 +513,7 @@ describe('quantile sketch helpers', () => {
   });
 
   it('a frozen sketch reads the same and thaws back without loss', () => {
-    const random = mulberry32(5);
+    const random = uniform01(5);
     const sketch = new DurationSketch();
     const reference = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
     for (let i = 0; i < 500; i++) {
