@@ -26,6 +26,8 @@ export interface PreparedPair {
 }
 
 const now = (): number => performance.now();
+const NOTHING_TO_CHECK = /^[\p{P}\p{Z}\p{C}\s]*$/u;
+const IMAGE_CODES = new Set(['INVALID_IMAGE', 'IMAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']);
 
 /**
  * OFA visual entailment over one model directory: preprocessing (image and text), batched
@@ -102,7 +104,9 @@ export class EntailmentEngine {
       throw new CheckError('TEXT_TOO_LONG', `the ${field} is ${bytes} bytes; the limit is ${this.limits.maxTextBytes}`);
     }
     const normalized = normalizeCaption(value, maxWords);
-    return normalized.trim() === '' ? '' : normalized;
+    // Nothing but punctuation, spaces or control characters says nothing about the image
+    // (OFA keeps "..." when spaces precede it); emoji and any letter or digit count as text.
+    return NOTHING_TO_CHECK.test(normalized) ? '' : normalized;
   }
 
   /** Validates and preprocesses one pair (text first: it is cheap and fails fast). */
@@ -164,7 +168,13 @@ export class EntailmentEngine {
       const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : 'cannot be read';
       throw new CheckError('INVALID_IMAGE', `${imagePath}: ${why}`);
     }
-    return this.check({ image, text, premise });
+    try {
+      return await this.check({ image, text, premise });
+    } catch (err) {
+      // Name the file: a reviewer checking a folder needs to know which image was refused.
+      if (err instanceof CheckError && IMAGE_CODES.has(err.code)) throw new CheckError(err.code, `${imagePath}: ${err.message}`);
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

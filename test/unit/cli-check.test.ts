@@ -74,6 +74,7 @@ describe('ofa-ve check', () => {
       assert.equal(exit, 2, err);
       assert.match(err, new RegExp(`error ${code}: `));
       assert.match(err, pattern);
+      if (code === 'INVALID_IMAGE') assert.match(err, new RegExp(`INVALID_IMAGE: ${path.join(dir, image)}: `), 'names the file');
       assert.equal(JSON.parse(out).error.code, code);
       assert.doesNotMatch(err, /\n\s+at /, 'no stack trace');
     });

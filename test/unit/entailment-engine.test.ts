@@ -104,7 +104,7 @@ describe('EntailmentEngine on the demo model', () => {
   });
 
   it('rejects an empty or whitespace-only caption with EMPTY_TEXT', async () => {
-    for (const text of ['', '   ', '\n\t ', '...']) {
+    for (const text of ['', '   ', '\n\t ', '...', '  ...', ' "?! ', '\u0000\u0007']) {
       await assertCheckError(engine.check({ image: images[0] as Buffer, text }), 'EMPTY_TEXT');
     }
   });
@@ -128,5 +128,6 @@ describe('EntailmentEngine on the demo model', () => {
   it('checkFile reports a missing file as INVALID_IMAGE without a stack trace', async () => {
     const err = await assertCheckError(engine.checkFile('/nonexistent/photo.png', 'a dog'), 'INVALID_IMAGE');
     assert.doesNotMatch(err.message, /\n\s+at /);
+    assert.match(err.message, /^\/nonexistent\/photo\.png: /);
   });
 });
