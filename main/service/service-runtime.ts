@@ -92,5 +92,6 @@ export class ServiceRuntime {
   async close(drainMs = 10_000): Promise<void> {
     await this.service.drain(drainMs);
     await this.worker.close();
+    this.metrics.close();
   }
 }

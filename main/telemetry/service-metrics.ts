@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
 import { STAGES, type StageName } from '../inference/entailment-types.ts';
+import { replaceEventLoopMetrics } from './event-loop-metrics.ts';
 import { BATCH_SIZE_BUCKETS, REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } from './metric-buckets.ts';
 
 import type { ResultType } from './live-stats.ts';
@@ -25,6 +26,7 @@ export class ServiceMetrics {
   readonly buildInfo: Gauge<'version'>;
   private gpuMemory: Gauge | undefined;
   private scrapeChain: Promise<unknown> = Promise.resolve();
+  private stopEventLoopSampling: (() => void) | undefined;
 
   constructor(options: { appVersion: string; defaultMetrics?: boolean }) {
     this.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
@@ -74,7 +76,15 @@ export class ServiceMetrics {
     });
     this.buildInfo = new Gauge({ name: 'ofa_ve_build_info', help: 'The app build (value 1).', labelNames: ['version'], registers });
     this.buildInfo.labels(options.appVersion).set(1);
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      this.stopEventLoopSampling = replaceEventLoopMetrics(this.registry);
+    }
+  }
+
+  /** Stops background sampling (tests create many registries in one process). */
+  close(): void {
+    this.stopEventLoopSampling?.();
   }
 
   setModel(model: { name: string; version: string; provider: string; demo: boolean } | undefined): void {

@@ -1,0 +1,91 @@
+/**
+ * /metrics latency while the model is saturated, measured as Prometheus sees it: the server
+ * (`ofa-ve serve`), the load (16 concurrent checks, its own process) and the scraper (this process)
+ * are three processes. Run: node --import tsx bench/metrics-under-load.ts [serve flags...]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SCRAPES = Number(process.env.SCRAPES ?? 200);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
+
+async function startServer(extra: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [path.join(root, 'bin/ofa-ve.js'), 'serve', '--port', '0', '--provider', 'cpu', ...extra], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let buffer = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    // Keep reading stdout for the server's whole life: a closed pipe would end its logging.
+    child.stdout!.on('data', (chunk) => {
+      buffer += String(chunk);
+      const found = /"url":"([^"]+)"/.exec(buffer)?.[1];
+      if (found && /model loaded|model not loaded/.test(buffer)) {
+        buffer = '';
+        resolve(found);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return { child, url };
+}
+
+/** The load generator, run as its own Node process so it does not share this event loop. */
+const LOAD_SCRIPT = `
+const sharp = require('sharp');
+const [url, concurrency] = process.argv.slice(1);
+(async () => {
+  const img = await sharp({ create: { width: 512, height: 512, channels: 3, background: { r: 90, g: 140, b: 200 } } }).png().toBuffer();
+  let sent = 0, ok = 0;
+  const one = async () => { for (;;) { const fd = new FormData(); fd.append('image', new Blob([img], { type: 'image/png' }), 'a.png'); fd.append('text', 'a blue square'); const r = await fetch(url + '/api/v1/check', { method: 'POST', body: fd }); await r.arrayBuffer(); sent++; if (r.status === 200) ok++; } };
+  setInterval(() => process.stdout.write(JSON.stringify({ sent, ok }) + '\\n'), 1000).unref();
+  await Promise.all(Array.from({ length: Number(concurrency) }, one));
+})();`;
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+const { child: server, url } = await startServer(process.argv.slice(2));
+const idle: number[] = [];
+for (let i = 0; i < 50; i++) {
+  const t0 = performance.now();
+  await (await fetch(`${url}/metrics`)).text();
+  idle.push(performance.now() - t0);
+}
+const load = spawn(process.execPath, ['-e', LOAD_SCRIPT, url, String(CONCURRENCY)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+let progress = { sent: 0, ok: 0 };
+load.stdout!.on('data', (d) => {
+  const last = String(d).trim().split('\n').pop();
+  if (last) progress = JSON.parse(last) as typeof progress;
+});
+await new Promise((r) => setTimeout(r, 3000)); // reach saturation
+const before = progress.sent;
+const t0 = performance.now();
+const times: number[] = [];
+for (let i = 0; i < SCRAPES; i++) {
+  const s = performance.now();
+  const res = await fetch(`${url}/metrics`);
+  await res.text();
+  times.push(performance.now() - s);
+  await new Promise((r) => setTimeout(r, 25));
+}
+const qps = ((progress.sent - before) * 1000) / (performance.now() - t0);
+load.kill();
+server.kill('SIGTERM');
+await once(server, 'exit');
+times.sort((a, b) => a - b);
+idle.sort((a, b) => a - b);
+const result = {
+  serve_flags: process.argv.slice(2).join(' '),
+  idle_median_ms: +quantile(idle, 0.5).toFixed(2),
+  loaded_median_ms: +quantile(times, 0.5).toFixed(2),
+  loaded_p90_ms: +quantile(times, 0.9).toFixed(2),
+  loaded_p99_ms: +quantile(times, 0.99).toFixed(2),
+  loaded_max_ms: +quantile(times, 1).toFixed(2),
+  checks_per_s_during: +qps.toFixed(1),
+  ok: progress.ok,
+};
+console.log(JSON.stringify(result));
