@@ -35,3 +35,8 @@ export function defaultModelDir(): string {
   }
   return path.join(appRoot(), 'models', 'demo');
 }
+
+/** The built React UI (`npm run build` writes it), served at / by `ofa-ve serve`. */
+export function defaultUiDir(): string {
+  return path.join(appRoot(), 'out', 'renderer');
+}

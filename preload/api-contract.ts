@@ -1,49 +1,94 @@
 /**
  * The typed contract between the renderer and the main process: one entry per operation, with
- * its request and response. The preload exposes exactly these functions (never raw ipcRenderer),
- * and main registers one handler per channel.
+ * its request and response. The preload exposes exactly the OfaVeApi functions (never raw
+ * ipcRenderer), and main registers one handler per channel, each checking its sender frame.
  */
-export type Label = 'YES' | 'NO' | 'MAYBE';
+import type { ApiError, CheckResult, ModelDocument, SlowRequest, StatsDocument } from './wire-types.ts';
 
-export interface ModelSummary {
-  name: string;
-  version: string;
-  demo: boolean;
-  provider: 'cuda' | 'cpu';
-  imageSize: number;
-}
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 
 export interface CheckRequest {
   /** The image file's bytes, as dropped or picked. */
   image: Uint8Array;
+  /** The file name, for error messages. */
+  name: string;
   text: string;
   premise?: string;
 }
 
-export interface CheckResponse {
-  label: Label;
-  score: number;
-  scores: Record<Label, number>;
-  stages: Record<string, number>;
-  latency_ms: number;
+export interface EndpointDocument {
+  /** http://127.0.0.1:PORT/metrics, or null when the HTTP server could not start. */
+  metrics_url: string | null;
+  /** Why there is no HTTP endpoint (port taken, ...). */
+  error?: string;
+  version: string;
 }
 
-export interface ApiError {
-  code: string;
-  message: string;
+export interface SaveFileRequest {
+  /** A file name only; main shows a save dialog and writes where the user chooses. */
+  suggestedName: string;
+  content: string;
+  mimeType: string;
 }
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiError };
-
+/** Invoke channels: request → response. */
 export interface IpcContract {
-  'model:info': { request: void; response: Outcome<ModelSummary> };
-  'check:run': { request: CheckRequest; response: Outcome<CheckResponse> };
+  'app:endpoint': { request: void; response: Outcome<EndpointDocument> };
+  'model:info': { request: void; response: Outcome<ModelDocument> };
+  /** Shows a folder dialog and loads the chosen model; null when the user cancelled. */
+  'model:choose-directory': { request: void; response: Outcome<ModelDocument | null> };
+  'check:run': { request: CheckRequest; response: Outcome<CheckResult> };
+  'stats:subscribe': { request: { windowS: number }; response: Outcome<{ subscriptionId: string }> };
+  'stats:unsubscribe': { request: { subscriptionId: string }; response: Outcome<null> };
+  'stats:slowest': { request: void; response: Outcome<SlowRequest[]> };
+  'file:save': { request: SaveFileRequest; response: Outcome<{ saved: boolean }> };
 }
 
 export type IpcChannel = keyof IpcContract;
 
+/** Events main sends to the renderer (webContents.send), by channel. */
+export interface IpcEvents {
+  'stats:tick': { subscriptionId: string; stats: StatsDocument };
+  /** From the application menu: another model was loaded, or a view was asked for. */
+  'app:event': AppEvent;
+}
+
+export type AppEvent = { type: 'model-changed'; model: ModelDocument } | { type: 'show-view'; view: 'checker' | 'dashboard' };
+
+export interface BatchItem {
+  name: string;
+  text: string;
+  premise?: string;
+  /** Reads the image when its turn comes, so a large batch is never all in memory at once. */
+  read(): Promise<Uint8Array>;
+}
+
+export interface BatchProgressEvent {
+  done: number;
+  total: number;
+  failed: number;
+  rate: number;
+  eta_s: number | null;
+}
+
 /** What `window.ofaVe` offers the renderer. */
 export interface OfaVeApi {
-  modelInfo(): Promise<Outcome<ModelSummary>>;
-  check(request: CheckRequest): Promise<Outcome<CheckResponse>>;
+  endpoint(): Promise<Outcome<EndpointDocument>>;
+  modelInfo(): Promise<Outcome<ModelDocument>>;
+  chooseModelDirectory(): Promise<Outcome<ModelDocument | null>>;
+  check(request: CheckRequest): Promise<Outcome<CheckResult>>;
+  /** Checks the items a few at a time; `onResult` per item as it finishes; cancelBatch(batchId) stops it. */
+  checkBatch(
+    batchId: string,
+    items: BatchItem[],
+    onResult: (index: number, outcome: Outcome<CheckResult>) => void,
+    onProgress: (progress: BatchProgressEvent) => void,
+  ): Promise<void>;
+  cancelBatch(batchId: string): void;
+  /** Calls `onStats` once a second; returns the unsubscribe function. */
+  subscribeStats(windowS: number, onStats: (stats: StatsDocument) => void, onError: (error: ApiError) => void): () => void;
+  slowest(): Promise<Outcome<SlowRequest[]>>;
+  saveFile(request: SaveFileRequest): Promise<Outcome<{ saved: boolean }>>;
+  /** Menu-driven events from main; returns the unsubscribe function. */
+  onAppEvent(listener: (event: AppEvent) => void): () => void;
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { defaultModelDir } from '../config.ts';
+import { defaultModelDir, defaultUiDir } from '../config.ts';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../inference/onnx-session.ts';
 import { jsonLogger } from '../logging/json-logger.ts';
 import { isLoopbackHost } from '../server/bearer-auth.ts';
@@ -79,15 +79,15 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     intraOpThreads: values['intra-op-threads'] === undefined ? undefined : positiveInt('intra-op-threads', values['intra-op-threads'], 0, 0),
     logger,
   });
-  const server = new OfaVeHttpServer(runtime.service, runtime.metrics, runtime.stats, {
+  const server = new OfaVeHttpServer(runtime, {
     token,
     logger,
+    uiDir: defaultUiDir(),
     bodyLimits: {
       maxBodyBytes: Math.ceil((limits.maxImageBytes * 4) / 3) + 2 * limits.maxTextBytes + 64 * 1024,
       maxImageBytes: limits.maxImageBytes,
       maxFieldBytes: limits.maxTextBytes,
     },
-    notReadyReason: () => runtime.loadError?.message,
   });
 
   let address;
@@ -100,7 +100,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
   }
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${address.port}`;
-  logger.log('info', 'listening', { url, metrics: `${url}/metrics`, auth: token ? 'bearer' : 'none' });
+  logger.log('info', 'listening', { url, ui: `${url}/`, metrics: `${url}/metrics`, auth: token ? 'bearer' : 'none' });
   await runtime.start();
 
   return new Promise<number>((resolve) => {

@@ -1,8 +1,13 @@
-import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import type { IpcChannel, IpcContract, Outcome } from '../../preload/api-contract.ts';
-import { toCheckError } from '../errors.ts';
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import type { EndpointDocument, IpcChannel, IpcContract, IpcEvents, Outcome } from '../../preload/api-contract.ts';
+import type { CheckResult, ModelDocument } from '../../preload/wire-types.ts';
+import { CheckError, toCheckError } from '../errors.ts';
+import type { ServiceRuntime } from '../service/service-runtime.ts';
 
-type Handler<C extends IpcChannel> = (request: IpcContract[C]['request']) => Promise<IpcContract[C]['response']>;
+type Handler<C extends IpcChannel> = (request: IpcContract[C]['request'], sender: WebContents) => Promise<IpcContract[C]['response']>;
 
 /**
  * Registers one handler per contract channel. Every call is refused unless it comes from the main
@@ -18,7 +23,7 @@ export class IpcRouter {
       if (!frame || frame !== event.sender.mainFrame || !this.isTrustedSender(event.sender, frame.url)) {
         return { ok: false, error: { code: 'UNAUTHORIZED', message: 'IPC call from an untrusted frame' } } satisfies Outcome<never>;
       }
-      return handler(request);
+      return handler(request, event.sender);
     });
   }
 }
@@ -30,4 +35,107 @@ export async function outcome<T>(work: () => Promise<T>): Promise<Outcome<T>> {
   } catch (err) {
     return { ok: false, error: toCheckError(err).toJSON() };
   }
+}
+
+/**
+ * Shows a folder dialog and loads the chosen model (the menu and the renderer both use it);
+ * null when cancelled. A folder that fails keeps the current model and throws MODEL_INVALID.
+ */
+export async function chooseModelFolder(runtime: ServiceRuntime, win: BrowserWindow | undefined): Promise<ModelDocument | null> {
+  const options: Electron.OpenDialogOptions = {
+    title: 'Choose a model folder (with model.json)',
+    defaultPath: runtime.modelDir,
+    properties: ['openDirectory'],
+  };
+  const picked = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+  const dir = picked.filePaths[0];
+  if (picked.canceled || !dir) return null;
+  await runtime.loadModel(dir);
+  return runtime.modelDocument({ includeDir: true });
+}
+
+export function send<E extends keyof IpcEvents>(target: WebContents, channel: E, payload: IpcEvents[E]): void {
+  if (!target.isDestroyed()) target.send(channel, payload);
+}
+
+/** A file name safe to suggest in a save dialog: no folders, no control characters. */
+function safeFileName(name: unknown, fallback: string): string {
+  const base = path.basename(String(name ?? '')).replace(/[\u0000-\u001f<>:"/\\|?*]/g, '_').slice(0, 120);
+  return base && base !== '.' && base !== '..' ? base : fallback;
+}
+
+const MAX_SUBSCRIPTIONS_PER_WINDOW = 8;
+
+/** The console's IPC surface over the same ServiceRuntime that serves HTTP and /metrics. */
+export function registerConsoleHandlers(router: IpcRouter, runtime: ServiceRuntime, endpoint: () => EndpointDocument): void {
+  const subscriptions = new Map<string, { timer: NodeJS.Timeout; sender: WebContents }>();
+  const unsubscribe = (id: string) => {
+    const sub = subscriptions.get(id);
+    if (!sub) return;
+    clearInterval(sub.timer);
+    subscriptions.delete(id);
+  };
+
+  router.handle('app:endpoint', () => outcome(async () => endpoint()));
+  router.handle('model:info', () => outcome(async () => runtime.modelDocument({ includeDir: true })));
+  router.handle('model:choose-directory', (_request, sender) => outcome(() => chooseModelFolder(runtime, BrowserWindow.fromWebContents(sender) ?? undefined)));
+  router.handle('check:run', (request) => {
+    const started = performance.now();
+    const id = randomUUID();
+    return outcome(async (): Promise<CheckResult> => {
+      if (!request || !(request.image instanceof Uint8Array)) {
+        const error = new CheckError('BAD_REQUEST', 'the image must be sent as bytes');
+        runtime.service.recordFailure(id, error, performance.now() - started);
+        throw error;
+      }
+      const answer = await runtime.service.check({ image: request.image, text: request.text, premise: request.premise }, started, id);
+      return {
+        id: answer.id,
+        label: answer.label,
+        score: answer.score,
+        scores: { ...answer.scores },
+        latency_ms: answer.latency_ms,
+        stages: { ...answer.stages },
+        model: { ...answer.model },
+        ...(answer.model.demo ? { warning: 'demo model: answers are not meaningful' } : {}),
+      };
+    });
+  });
+  router.handle('stats:subscribe', (request, sender) =>
+    outcome(async () => {
+      const windowS = Number(request?.windowS);
+      if (!Number.isInteger(windowS) || windowS < 1 || windowS > runtime.stats.retentionSeconds) {
+        throw new CheckError('BAD_REQUEST', `window must be a whole number of seconds from 1 to ${runtime.stats.retentionSeconds}`);
+      }
+      const mine = [...subscriptions.entries()].filter(([, s]) => s.sender === sender);
+      // A renderer that forgets to unsubscribe cannot pile up timers: the oldest goes.
+      if (mine.length >= MAX_SUBSCRIPTIONS_PER_WINDOW) unsubscribe(mine[0]![0]);
+      const subscriptionId = randomUUID();
+      const tick = () => send(sender, 'stats:tick', { subscriptionId, stats: runtime.statsDocument(windowS) });
+      subscriptions.set(subscriptionId, { timer: setInterval(tick, 1000), sender });
+      sender.once('destroyed', () => unsubscribe(subscriptionId));
+      setImmediate(tick);
+      return { subscriptionId };
+    }),
+  );
+  router.handle('stats:unsubscribe', (request) =>
+    outcome(async () => {
+      unsubscribe(String(request?.subscriptionId));
+      return null;
+    }),
+  );
+  router.handle('stats:slowest', () => outcome(async () => runtime.stats.slowest(20)));
+  router.handle('file:save', (request, sender) =>
+    outcome(async () => {
+      if (typeof request?.content !== 'string') throw new CheckError('BAD_REQUEST', 'nothing to save');
+      const win = BrowserWindow.fromWebContents(sender) ?? undefined;
+      const name = safeFileName(request.suggestedName, 'ofa-ve-results.txt');
+      const ext = path.extname(name).slice(1) || 'txt';
+      const options: Electron.SaveDialogOptions = { title: 'Export results', defaultPath: name, filters: [{ name: ext.toUpperCase(), extensions: [ext] }] };
+      const picked = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
+      if (picked.canceled || !picked.filePath) return { saved: false };
+      await writeFile(picked.filePath, request.content, 'utf8');
+      return { saved: true };
+    }),
+  );
 }

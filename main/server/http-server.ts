@@ -4,17 +4,19 @@ import type { AddressInfo } from 'node:net';
 import { CheckError, toCheckError } from '../errors.ts';
 import type { Logger } from '../logging/json-logger.ts';
 import { RETRY_AFTER_SECONDS, type CheckService } from '../service/check-service.ts';
+import { appVersion, type ServiceRuntime } from '../service/service-runtime.ts';
 import type { LiveStats } from '../telemetry/live-stats.ts';
 import type { ServiceMetrics } from '../telemetry/service-metrics.ts';
 import { bearerAuthorizer } from './bearer-auth.ts';
 import { parseCheckBody, type BodyLimits } from './check-body-parser.ts';
+import { StaticUi } from './static-ui.ts';
 
 export interface HttpServerOptions {
   readonly token?: string;
   readonly bodyLimits: BodyLimits;
   readonly logger: Logger;
-  /** Why the model is not ready (load error), for /readyz and /api/v1/model. */
-  readonly notReadyReason: () => string | undefined;
+  /** The built browser UI (out/renderer), served at / without a token: it holds no data. */
+  readonly uiDir?: string;
 }
 
 const STATS_WINDOWS = { min: 1, max: 900 };
@@ -55,13 +57,19 @@ export class OfaVeHttpServer {
   readonly server: http.Server;
   private readonly authorized: (req: IncomingMessage) => boolean;
   private readonly sseClients = new Set<ServerResponse>();
+  private readonly service: CheckService;
+  private readonly metrics: ServiceMetrics;
+  private readonly stats: LiveStats;
+  private readonly ui: StaticUi | undefined;
 
   constructor(
-    private readonly service: CheckService,
-    private readonly metrics: ServiceMetrics,
-    private readonly stats: LiveStats,
+    private readonly runtime: ServiceRuntime,
     private readonly options: HttpServerOptions,
   ) {
+    this.service = runtime.service;
+    this.metrics = runtime.metrics;
+    this.stats = runtime.stats;
+    this.ui = options.uiDir ? new StaticUi(options.uiDir) : undefined;
     this.authorized = bearerAuthorizer(options.token);
     this.server = http.createServer((req, res) => void this.route(req, res));
     this.server.keepAliveTimeout = 65_000;
@@ -105,7 +113,14 @@ export class OfaVeHttpServer {
     const isCheck = path === '/api/v1/check';
     const requestId = randomUUID();
     try {
-      if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (path === '/healthz') return sendJson(res, 200, { status: 'ok', version: appVersion() });
+      if (StaticUi.owns(path) && (req.method === 'GET' || req.method === 'HEAD')) {
+        if (this.ui && (await this.ui.serve(req, res, path))) return;
+        if (path === '/' || path === '/index.html') {
+          return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'the browser UI is not built here: run `npm run build`, then restart ofa-ve serve' } });
+        }
+        return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such file: ${path}` } });
+      }
       if (!this.authorized(req)) throw new CheckError('UNAUTHORIZED', 'a valid bearer token is required');
       if (isCheck) {
         if (req.method !== 'POST') throw new CheckError('BAD_REQUEST', 'use POST for /api/v1/check');
@@ -123,12 +138,12 @@ export class OfaVeHttpServer {
         case '/readyz': {
           const model = this.service.model;
           if (model) return sendJson(res, 200, { status: 'ready', model: model.name, provider: model.provider });
-          return sendJson(res, 503, { status: 'not ready', error: { code: 'NOT_READY', message: this.options.notReadyReason() ?? 'the model is loading' } }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+          return sendJson(res, 503, { status: 'not ready', error: { code: 'NOT_READY', message: this.runtime.modelDocument().error ?? 'the model is loading' } }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
         }
         case '/api/v1/model':
-          return sendJson(res, 200, this.modelDocument());
+          return sendJson(res, 200, this.runtime.modelDocument());
         case '/api/v1/stats':
-          return sendJson(res, 200, this.statsDocument(parseWindow(url)));
+          return sendJson(res, 200, this.runtime.statsDocument(parseWindow(url)));
         case '/api/v1/requests/slowest':
           return sendJson(res, 200, { requests: this.stats.slowest(20) });
         case '/api/v1/events':
@@ -168,32 +183,21 @@ export class OfaVeHttpServer {
     });
   }
 
-  private modelDocument() {
-    const model = this.service.model;
-    return {
-      ready: model !== undefined,
-      error: model ? undefined : this.options.notReadyReason(),
-      model: model && {
-        name: model.name,
-        version: model.version,
-        demo: model.demo,
-        provider: model.provider,
-        provider_fallback_reason: model.providerFallbackReason,
-        image_size: model.imageSize,
-        max_words: model.maxWords,
-      },
-      warning: model?.demo ? 'demo model: random weights, answers are not meaningful' : undefined,
-      batching: this.service.batching,
-    };
-  }
+  /** One serialised stats document per window per half second, however many streams are open. */
+  private readonly statsCache = new Map<number, { at: number; json: string }>();
 
-  private statsDocument(window: number) {
-    return { ...this.stats.snapshot(window), queue_depth: this.service.queueDepth };
+  private statsJson(window: number): string {
+    const now = performance.now();
+    const cached = this.statsCache.get(window);
+    if (cached && now - cached.at < 500) return cached.json;
+    const json = JSON.stringify(this.runtime.statsDocument(window));
+    this.statsCache.set(window, { at: now, json });
+    return json;
   }
 
   private events(req: IncomingMessage, res: ServerResponse, window: number): void {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-    const tick = () => res.write(`event: stats\ndata: ${JSON.stringify(this.statsDocument(window))}\n\n`);
+    const tick = () => res.write(`event: stats\ndata: ${this.statsJson(window)}\n\n`);
     tick();
     const timer = setInterval(tick, SSE_INTERVAL_MS);
     this.sseClients.add(res);

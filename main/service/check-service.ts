@@ -44,7 +44,7 @@ export class CheckService {
   private closed = false;
 
   constructor(
-    private readonly worker: InferenceWorkerHost,
+    private worker: InferenceWorkerHost,
     private readonly metrics: ServiceMetrics,
     private readonly stats: LiveStats,
     options: Partial<BatchingOptions> = {},
@@ -170,6 +170,18 @@ export class CheckService {
       this.running -= 1;
       this.pump();
     }
+  }
+
+  /**
+   * Sends later batches to `next` (a worker with another model, already loaded) and resolves with
+   * the previous worker once the batch running on it, if any, has finished, so it can be closed.
+   */
+  async replaceWorker(next: InferenceWorkerHost): Promise<InferenceWorkerHost> {
+    const previous = this.worker;
+    while (this.running > 0) await new Promise((r) => setTimeout(r, 5));
+    this.worker = next;
+    this.pump();
+    return previous;
   }
 
   /** Stops taking requests and waits (bounded) for queued and running ones to finish. */

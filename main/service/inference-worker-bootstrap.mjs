@@ -1,5 +1,5 @@
-// Source-tree entry of the inference worker: a worker thread does not inherit the tsx loader
-// that bin/ofa-ve.js registered, so it registers its own before importing the TypeScript.
+// Source-tree entry of the inference worker process: registers the tsx loader before importing
+// the TypeScript (a build forks out/main/inference-worker.js instead).
 import { register } from 'tsx/esm/api';
 
 register();

@@ -1,13 +1,14 @@
+import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import { CheckError } from '../errors.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
 import type { FromWorker, WorkerInit, WorkerItem, WorkerOutcome } from './worker-protocol.ts';
 
 /** The worker script: the bundled one in a build, a tsx bootstrap in the source tree. */
-function workerUrl(): URL {
+function workerScript(): string {
   const built = !import.meta.url.endsWith('.ts');
-  return new URL(built ? './inference-worker.js' : './inference-worker-bootstrap.mjs', import.meta.url);
+  return fileURLToPath(new URL(built ? './inference-worker.js' : './inference-worker-bootstrap.mjs', import.meta.url));
 }
 
 interface PendingBatch {
@@ -16,12 +17,13 @@ interface PendingBatch {
 }
 
 /**
- * Owns the inference worker thread: starts it, sends batches, and when it dies (a crash, an
- * out-of-memory abort, a kill in a test) fails that batch's requests with INTERNAL and starts a
- * new worker, so the service recovers without a restart. Emits 'restarted' and 'restart-failed'.
+ * Owns the inference worker process: starts it, sends batches, and when it dies (a crash, an
+ * out-of-memory abort, a kill) fails that batch's requests with INTERNAL and starts a new worker,
+ * so the service recovers without a restart. Emits 'restarted' and 'restart-failed'.
+ * (In Electron, fork runs the script with Electron's own Node: ELECTRON_RUN_AS_NODE is set for it.)
  */
 export class InferenceWorkerHost extends EventEmitter {
-  private worker: Worker | undefined;
+  private worker: ChildProcess | undefined;
   private readonly pending = new Map<number, PendingBatch>();
   private nextBatchId = 1;
   private closing = false;
@@ -40,9 +42,11 @@ export class InferenceWorkerHost extends EventEmitter {
   /** Starts the worker and loads the model; rejects with the load error (MODEL_INVALID, ...). */
   start(): Promise<ModelInfo> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(workerUrl(), { workerData: this.init, stdout: false, stderr: false });
+      // stdout ignored: JSON log lines on the service's stdout must stay clean; native warnings go to stderr.
+      const worker = fork(workerScript(), [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
       this.worker = worker;
       let settled = false;
+      worker.send({ type: 'init', init: this.init });
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           settled = true;
@@ -52,7 +56,7 @@ export class InferenceWorkerHost extends EventEmitter {
         } else if (message.type === 'load-failed') {
           settled = true;
           reject(new CheckError(message.error.code, message.error.message));
-          void worker.terminate();
+          worker.kill();
         } else if (message.type === 'batch-done') {
           const batch = this.pending.get(message.batchId);
           this.pending.delete(message.batchId);
@@ -65,7 +69,7 @@ export class InferenceWorkerHost extends EventEmitter {
           reject(new CheckError('INTERNAL', `the inference worker failed to start: ${err.message}`));
         }
       });
-      worker.on('exit', (code) => {
+      worker.on('exit', (code, signal) => {
         if (this.worker !== worker) return;
         this.worker = undefined;
         const wasReady = this.ready;
@@ -73,7 +77,7 @@ export class InferenceWorkerHost extends EventEmitter {
         this.failPending(new CheckError('INTERNAL', 'the inference worker stopped while processing this request'));
         if (!settled) {
           settled = true;
-          reject(new CheckError('INTERNAL', `the inference worker exited during start-up (code ${code})`));
+          reject(new CheckError('INTERNAL', `the inference worker exited during start-up (${signal ?? `code ${code}`})`));
         }
         if (wasReady && !this.closing) this.restart();
       });
@@ -99,29 +103,42 @@ export class InferenceWorkerHost extends EventEmitter {
       return Promise.reject(new CheckError('NOT_READY', 'the model is not loaded'));
     }
     const batchId = this.nextBatchId++;
-    // Each image travels as its own transferable buffer (no copy on the worker side).
-    const transfer: ArrayBuffer[] = [];
-    const owned = items.map((item) => {
-      const image = new Uint8Array(item.image);
-      transfer.push(image.buffer);
-      return { ...item, image };
-    });
     return new Promise((resolve, reject) => {
       this.pending.set(batchId, { resolve, reject });
-      worker.postMessage({ type: 'batch', batchId, items: owned }, transfer);
+      worker.send({ type: 'batch', batchId, items }, (err) => {
+        if (!err) return;
+        this.pending.delete(batchId);
+        reject(new CheckError('INTERNAL', `could not send the batch to the inference worker: ${err.message}`));
+      });
     });
   }
 
-  /** For fault-injection tests: kills the worker as a crash would. */
+  /** The worker's process id (fault-injection tests kill it from outside). */
+  get pid(): number | undefined {
+    return this.worker?.pid;
+  }
+
+  /** For fault-injection tests: kills the worker as a crash would (SIGKILL). */
   async killWorkerForTest(): Promise<void> {
-    await this.worker?.terminate();
+    await stop(this.worker, 'SIGKILL');
   }
 
   async close(): Promise<void> {
     this.closing = true;
     this.failPending(new CheckError('NOT_READY', 'the service is shutting down'));
-    await this.worker?.terminate();
+    const worker = this.worker;
     this.worker = undefined;
     this.ready = false;
+    await stop(worker, 'SIGTERM');
   }
+}
+
+/** Signals the process and waits for it to exit (SIGKILL after 2 s if a SIGTERM is ignored). */
+async function stop(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+  await exited;
+  clearTimeout(timer);
 }

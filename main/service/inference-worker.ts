@@ -1,21 +1,25 @@
-import { parentPort, workerData } from 'node:worker_threads';
 import { toCheckError } from '../errors.ts';
 import { EntailmentEngine, type PreparedPair } from '../inference/entailment-engine.ts';
-import type { FromWorker, ToWorker, WorkerInit, WorkerOutcome } from './worker-protocol.ts';
+import type { FromWorker, ToWorker, WorkerOutcome } from './worker-protocol.ts';
 
 /**
- * The inference worker thread: image decoding and resizing (CPU-bound JavaScript) and the
- * onnxruntime run happen here, so the main thread's event loop stays free for HTTP, /metrics and
- * the UI while the model is saturated. One batch at a time; the service does the batching.
+ * The inference worker process: image decoding and resizing (CPU-bound JavaScript) and the
+ * onnxruntime run happen here, so the service's event loop stays free for HTTP, /metrics and the
+ * UI while the model is saturated. A process rather than a thread: onnxruntime-node aborts the
+ * whole process when a thread is terminated during a run, and a native crash here must not take
+ * the service with it. One batch at a time; the service does the batching.
  */
-const port = parentPort;
-if (!port) throw new Error('inference-worker must run in a worker thread');
-const send = (message: FromWorker): void => port.postMessage(message);
+if (!process.send) throw new Error('inference-worker must be started with an IPC channel (child_process.fork)');
+const send = (message: FromWorker): void => {
+  if (process.connected) process.send!(message);
+};
+// The service went away (crash, kill): nothing left to answer to.
+process.on('disconnect', () => process.exit(0));
 
-async function runBatch(engine: EntailmentEngine, items: ToWorker['items']): Promise<WorkerOutcome[]> {
+async function runBatch(engine: EntailmentEngine, items: Extract<ToWorker, { type: 'batch' }>['items']): Promise<WorkerOutcome[]> {
   const prepared = await Promise.all(
     items.map((item) =>
-      engine.prepare(item).then(
+      engine.prepare({ ...item, image: toBytes(item.image) }).then(
         (pair): { pair: PreparedPair } => ({ pair }),
         (err: unknown): { error: WorkerOutcome } => ({ error: { ok: false, error: toCheckError(err).toJSON() } }),
       ),
@@ -33,26 +37,29 @@ async function runBatch(engine: EntailmentEngine, items: ToWorker['items']): Pro
   return prepared.map((p) => ('pair' in p ? (results[next++] as WorkerOutcome) : p.error));
 }
 
-async function main(): Promise<void> {
-  const init = workerData as WorkerInit;
-  let engine: EntailmentEngine;
-  try {
-    engine = await EntailmentEngine.load(init.modelDir, {
-      provider: init.provider,
-      limits: init.limits,
-      intraOpThreads: init.intraOpThreads,
-    });
-  } catch (err) {
-    send({ type: 'load-failed', error: toCheckError(err).toJSON() });
-    return;
-  }
-  port!.on('message', (message: ToWorker) => {
-    if (message.type !== 'batch') return;
-    void runBatch(engine, message.items).then((outcomes) =>
-      send({ type: 'batch-done', batchId: message.batchId, outcomes }),
-    );
-  });
-  send({ type: 'ready', info: engine.info });
+/** The advanced IPC serialisation delivers a Uint8Array, or a Buffer; either is fine for sharp. */
+function toBytes(image: Uint8Array): Uint8Array {
+  return image instanceof Uint8Array ? image : new Uint8Array(image as ArrayLike<number>);
 }
 
-void main();
+let engine: EntailmentEngine | undefined;
+process.on('message', (message: ToWorker) => {
+  if (message.type === 'init') {
+    EntailmentEngine.load(message.init.modelDir, {
+      provider: message.init.provider,
+      limits: message.init.limits,
+      intraOpThreads: message.init.intraOpThreads,
+    }).then(
+      (loaded) => {
+        engine = loaded;
+        send({ type: 'ready', info: loaded.info });
+      },
+      (err: unknown) => send({ type: 'load-failed', error: toCheckError(err).toJSON() }),
+    );
+    return;
+  }
+  if (message.type === 'batch' && engine) {
+    const loaded = engine;
+    void runBatch(loaded, message.items).then((outcomes) => send({ type: 'batch-done', batchId: message.batchId, outcomes }));
+  }
+});

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
+import type { ModelDocument, StatsDocument } from '../../preload/wire-types.ts';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../config.ts';
 import { CheckError } from '../errors.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
 import type { ProviderChoice } from '../inference/onnx-session.ts';
 import type { Logger } from '../logging/json-logger.ts';
+import { AlertEvaluator } from '../telemetry/alert-evaluator.ts';
+import { GaugeHistory } from '../telemetry/gauge-history.ts';
 import { sampleGpuMemoryMb } from '../telemetry/gpu-memory.ts';
 import { LiveStats } from '../telemetry/live-stats.ts';
 import { ServiceMetrics } from '../telemetry/service-metrics.ts';
@@ -20,31 +23,58 @@ export interface RuntimeOptions {
   readonly logger: Logger;
 }
 
+let version: string | undefined;
+
+/** The app's version from package.json (read once). */
 export function appVersion(): string {
+  if (version) return version;
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
+    version = pkg.version ?? '0.0.0';
   } catch {
-    return '0.0.0';
+    version = '0.0.0';
   }
+  return version;
 }
 
+const DEMO_WARNING = 'demo model: random weights, answers are not meaningful';
+
 /**
- * Everything behind the adapters: metrics registry, live stats, the inference worker and the
- * CheckService. A model that fails to load leaves the runtime up and not ready, with the reason.
+ * Everything behind the adapters (HTTP, IPC, bench): metrics registry, live stats, in-app alerts,
+ * the inference worker and the CheckService. A model that fails to load leaves the runtime up and
+ * not ready, with the reason; another model can be loaded while it runs.
  */
 export class ServiceRuntime {
   readonly metrics = new ServiceMetrics({ appVersion: appVersion() });
   readonly stats = new LiveStats();
+  readonly alerts = new AlertEvaluator(this.stats);
   readonly limits: InputLimits;
   readonly service: CheckService;
+  private readonly queueHistory = new GaugeHistory(this.stats.retentionSeconds);
+  private readonly ticker: NodeJS.Timeout;
   private worker: InferenceWorkerHost;
+  private currentModelDir: string;
   loadError: CheckError | undefined;
 
   constructor(private readonly options: RuntimeOptions) {
     this.limits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
+    this.currentModelDir = options.modelDir;
     this.worker = this.createWorker(options.modelDir);
     this.service = new CheckService(this.worker, this.metrics, this.stats, options.batching);
+    // Once a second: the queue-depth sample for the charts and one evaluation of the alert rules.
+    this.ticker = setInterval(() => this.tick(), 1000);
+    this.ticker.unref();
+    this.alerts.on('firing', (alert) => options.logger.log('warn', 'alert firing', { alert: alert.name, value: alert.value, threshold: alert.threshold }));
+    this.alerts.on('resolved', (alert) => options.logger.log('info', 'alert resolved', { alert: alert.name }));
+  }
+
+  get modelDir(): string {
+    return this.currentModelDir;
+  }
+
+  private tick(): void {
+    this.queueHistory.sample(Math.floor(Date.now() / 1000), this.service.queueDepth);
+    this.alerts.evaluate();
   }
 
   private createWorker(modelDir: string): InferenceWorkerHost {
@@ -61,35 +91,105 @@ export class ServiceRuntime {
     return worker;
   }
 
+  private modelLoaded(info: ModelInfo): void {
+    this.loadError = undefined;
+    this.metrics.setModel(info);
+    if (info.provider === 'cuda') this.metrics.enableGpuMemory(() => sampleGpuMemoryMb());
+    this.options.logger.log('info', 'model loaded', {
+      model: info.name,
+      version: info.version,
+      provider: info.provider,
+      demo: info.demo,
+      ...(info.providerFallbackReason ? { provider_note: info.providerFallbackReason } : {}),
+    });
+    if (info.demo) this.options.logger.log('warn', 'the demo model is loaded: its answers are not meaningful');
+  }
+
+  private static asLoadError(err: unknown): CheckError {
+    return err instanceof CheckError ? err : new CheckError('MODEL_INVALID', String((err as Error)?.message ?? err));
+  }
+
   /** Loads the model in the worker; resolves with its info, or undefined (and loadError) on failure. */
   async start(): Promise<ModelInfo | undefined> {
+    this.tick();
     try {
       const info = await this.worker.start();
-      this.loadError = undefined;
-      this.metrics.setModel(info);
-      if (info.provider === 'cuda') this.metrics.enableGpuMemory(() => sampleGpuMemoryMb());
-      this.options.logger.log('info', 'model loaded', {
-        model: info.name,
-        version: info.version,
-        provider: info.provider,
-        demo: info.demo,
-        ...(info.providerFallbackReason ? { provider_note: info.providerFallbackReason } : {}),
-      });
-      if (info.demo) this.options.logger.log('warn', 'the demo model is loaded: its answers are not meaningful');
+      this.modelLoaded(info);
       return info;
     } catch (err) {
-      this.loadError = err instanceof CheckError ? err : new CheckError('MODEL_INVALID', String(err));
+      this.loadError = ServiceRuntime.asLoadError(err);
       this.metrics.setModel(undefined);
       this.options.logger.log('error', 'model not loaded', { code: this.loadError.code, reason: this.loadError.message });
       return undefined;
     }
   }
 
+  /**
+   * Loads the model in `modelDir` in a new worker and switches to it once loaded. If it fails, a
+   * working model stays in service and the error is thrown (MODEL_INVALID, naming the problem);
+   * if none was working, the runtime stays not ready with this error as the reason.
+   */
+  async loadModel(modelDir: string): Promise<ModelInfo> {
+    const next = this.createWorker(modelDir);
+    let info: ModelInfo;
+    try {
+      info = await next.start();
+    } catch (err) {
+      await next.close();
+      const error = ServiceRuntime.asLoadError(err);
+      if (!this.worker.isReady) this.loadError = error;
+      this.options.logger.log('error', 'model not loaded', { code: error.code, reason: error.message, kept_current: this.worker.isReady });
+      throw error;
+    }
+    const previous = await this.service.replaceWorker(next);
+    this.worker = next;
+    this.currentModelDir = modelDir;
+    await previous.close();
+    this.modelLoaded(info);
+    return info;
+  }
+
   get workerHost(): InferenceWorkerHost {
     return this.worker;
   }
 
+  /** GET /api/v1/model and IPC model:info. Server paths only where asked for (desktop). */
+  modelDocument(options: { includeDir?: boolean } = {}): ModelDocument {
+    const model = this.service.model;
+    return {
+      ready: model !== undefined,
+      error: model ? undefined : (this.loadError?.message ?? 'the model is loading'),
+      model: model && {
+        name: model.name,
+        version: model.version,
+        demo: model.demo,
+        provider: model.provider,
+        provider_fallback_reason: model.providerFallbackReason,
+        image_size: model.imageSize,
+        max_words: model.maxWords,
+      },
+      warning: model?.demo ? DEMO_WARNING : undefined,
+      batching: { ...this.service.batching },
+      ...(options.includeDir ? { model_dir: this.currentModelDir } : {}),
+    };
+  }
+
+  /** GET /api/v1/stats, each SSE tick and IPC stats:tick: one document for every view. */
+  statsDocument(windowS: number): StatsDocument {
+    const snapshot = this.stats.snapshot(windowS);
+    const first = snapshot.series[0]?.t ?? Math.floor(Date.now() / 1000);
+    const memory = process.memoryUsage();
+    return {
+      ...snapshot,
+      queue_depth: this.service.queueDepth,
+      queue_depth_series: this.queueHistory.series(first, first + snapshot.series.length - 1),
+      alerts: this.alerts.current(),
+      process: { uptime_s: process.uptime(), rss_bytes: memory.rss, heap_used_bytes: memory.heapUsed },
+    } satisfies StatsDocument;
+  }
+
   async close(drainMs = 10_000): Promise<void> {
+    clearInterval(this.ticker);
     await this.service.drain(drainMs);
     await this.worker.close();
     this.metrics.close();

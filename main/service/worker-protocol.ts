@@ -3,7 +3,7 @@ import type { ErrorCode } from '../errors.ts';
 import type { EntailmentResult, ModelInfo } from '../inference/entailment-types.ts';
 import type { ProviderChoice } from '../inference/onnx-session.ts';
 
-/** Messages between the service (main thread) and the inference worker thread. */
+/** Messages between the service and the inference worker process (advanced IPC serialisation). */
 export interface WorkerInit {
   readonly modelDir: string;
   readonly provider: ProviderChoice;
@@ -22,7 +22,9 @@ export type WorkerOutcome =
   | { readonly ok: true; readonly result: EntailmentResult }
   | { readonly ok: false; readonly error: { readonly code: ErrorCode; readonly message: string } };
 
-export type ToWorker = { readonly type: 'batch'; readonly batchId: number; readonly items: readonly WorkerItem[] };
+export type ToWorker =
+  | { readonly type: 'init'; readonly init: WorkerInit }
+  | { readonly type: 'batch'; readonly batchId: number; readonly items: readonly WorkerItem[] };
 
 export type FromWorker =
   | { readonly type: 'ready'; readonly info: ModelInfo }

@@ -231,6 +231,24 @@ export class LiveStats {
     };
   }
 
+  /**
+   * Request and error counts and latency quantiles (ms, successful requests) over the last
+   * `windowSeconds`: what the in-app alert rules need, without building a whole snapshot.
+   */
+  summary(windowSeconds: number, quantiles: readonly number[]): { requests: number; errors: number; latencyMs: (number | null)[] } {
+    const window = Math.max(1, Math.min(Math.floor(windowSeconds), this.retentionSeconds));
+    const now = this.sync();
+    let requests = 0;
+    let errors = 0;
+    const latency: SketchData[] = [];
+    for (const bucket of this.cover(now - window + 1, now)) {
+      requests += bucket.requests;
+      errors += bucket.errors;
+      if (bucket.latency) latency.push(bucket.latency.data);
+    }
+    return { requests, errors, latencyMs: mergedQuantiles(latency, quantiles) };
+  }
+
   /** The slowest successful requests still within the retention, slowest first (at most `slowestKept`). */
   slowest(limit: number = this.slowestKept): SlowRequest[] {
     const count = Number.isFinite(limit) ? Math.max(0, Math.min(Math.floor(limit), this.slowestKept)) : 0;

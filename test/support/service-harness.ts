@@ -18,6 +18,7 @@ export async function startHarness(options: {
   modelDir?: string;
   batching?: Partial<BatchingOptions>;
   limits?: Partial<InputLimits>;
+  uiDir?: string;
 } = {}): Promise<Harness> {
   const runtime = new ServiceRuntime({
     modelDir: options.modelDir ?? DEMO_MODEL_DIR,
@@ -27,11 +28,11 @@ export async function startHarness(options: {
     logger: silentLogger,
   });
   const limits = runtime.limits;
-  const server = new OfaVeHttpServer(runtime.service, runtime.metrics, runtime.stats, {
+  const server = new OfaVeHttpServer(runtime, {
+    uiDir: options.uiDir,
     token: options.token,
     logger: silentLogger,
     bodyLimits: { maxBodyBytes: Math.ceil((limits.maxImageBytes * 4) / 3) + 64 * 1024, maxImageBytes: limits.maxImageBytes, maxFieldBytes: limits.maxTextBytes },
-    notReadyReason: () => runtime.loadError?.message,
   });
   const address = await server.listen(0, '127.0.0.1');
   await runtime.start();

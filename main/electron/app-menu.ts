@@ -1,0 +1,53 @@
+import { Menu, shell, type MenuItemConstructorOptions } from 'electron';
+
+export interface MenuActions {
+  chooseModel(): void;
+  showView(view: 'checker' | 'dashboard'): void;
+  metricsUrl(): string | null;
+}
+
+/** The application menu: model, views, and the /metrics endpoint (opened in the system browser). */
+export function buildAppMenu(actions: MenuActions, dev: boolean): Menu {
+  const isMac = process.platform === 'darwin';
+  const template: MenuItemConstructorOptions[] = [
+    ...(isMac ? [{ role: 'appMenu' as const }] : []),
+    {
+      label: 'File',
+      submenu: [
+        { label: 'Choose Model Folder…', accelerator: 'CmdOrCtrl+O', click: () => actions.chooseModel() },
+        { type: 'separator' },
+        isMac ? { role: 'close' } : { role: 'quit' },
+      ],
+    },
+    { role: 'editMenu' },
+    {
+      label: 'View',
+      submenu: [
+        { label: 'Checker', accelerator: 'CmdOrCtrl+1', click: () => actions.showView('checker') },
+        { label: 'Dashboard', accelerator: 'CmdOrCtrl+2', click: () => actions.showView('dashboard') },
+        { type: 'separator' },
+        { role: 'reload' },
+        ...(dev ? [{ role: 'toggleDevTools' as const }] : []),
+        { type: 'separator' },
+        { role: 'resetZoom' },
+        { role: 'zoomIn' },
+        { role: 'zoomOut' },
+        { type: 'separator' },
+        { role: 'togglefullscreen' },
+      ],
+    },
+    {
+      label: 'Help',
+      submenu: [
+        {
+          label: 'Open /metrics in Browser',
+          click: () => {
+            const url = actions.metricsUrl();
+            if (url) void shell.openExternal(url);
+          },
+        },
+      ],
+    },
+  ];
+  return Menu.buildFromTemplate(template);
+}

@@ -1,0 +1,44 @@
+import { net, protocol } from 'electron';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { resolveInside, UI_CONTENT_SECURITY_POLICY } from '../server/static-ui.ts';
+
+export const APP_SCHEME = 'app';
+export const APP_ORIGIN = `${APP_SCHEME}://console`;
+
+/** Must run before app 'ready': app:// is a standard, secure origin with fetch, like https. */
+export function registerAppScheme(): void {
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+}
+
+/**
+ * Serves the built renderer at app://console/ from `rendererDir` only. The page gets its own
+ * origin (not file://, which would share one with every local file) and the same CSP header as
+ * the browser mode.
+ */
+export function serveAppProtocol(rendererDir: string): void {
+  protocol.handle(APP_SCHEME, async (request) => {
+    const url = new URL(request.url);
+    if (url.host !== 'console') return new Response('not found', { status: 404 });
+    const file = await resolveInside(rendererDir, url.pathname === '/' ? '/index.html' : url.pathname);
+    if (!file) return new Response('not found', { status: 404 });
+    const response = await net.fetch(pathToFileURL(file).toString());
+    const headers = new Headers(response.headers);
+    headers.set('content-security-policy', UI_CONTENT_SECURITY_POLICY);
+    headers.set('x-content-type-options', 'nosniff');
+    if (path.extname(file) === '.js') headers.set('content-type', 'text/javascript; charset=utf-8');
+    return new Response(response.body, { status: 200, headers });
+  });
+}
+
+/** The app's own pages: app://console/ in a build, the dev server's origin under `npm run dev`. */
+export function isAppUrl(url: string | undefined, devServerUrl: string | undefined): boolean {
+  if (!url) return false;
+  try {
+    const parsed = new URL(url);
+    if (devServerUrl) return parsed.origin === new URL(devServerUrl).origin;
+    return parsed.origin === APP_ORIGIN;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,78 @@
+import type { BatchHandlers, CheckOutcome } from './console-client.ts';
+
+export interface BatchRunnerOptions {
+  /** Requests in flight at once (the service batches them for the model). */
+  concurrency: number;
+  /** Retries of an OVERLOADED answer, each after its Retry-After. */
+  overloadRetries: number;
+  now?: () => number;
+}
+
+const CANCELLED: CheckOutcome = { ok: false, error: { code: 'CANCELLED', message: 'the batch was cancelled before this check finished' } };
+
+/**
+ * Runs a batch through any single-check function with bounded concurrency, retrying OVERLOADED
+ * answers after the delay the service asked for, and reporting each result and the progress
+ * (rate, time left) as they come. Items not started when the signal aborts are dropped.
+ */
+export async function runBatch<T>(
+  items: readonly T[],
+  check: (item: T, signal: AbortSignal) => Promise<CheckOutcome & { retryAfterS?: number }>,
+  handlers: BatchHandlers,
+  signal: AbortSignal,
+  options: BatchRunnerOptions,
+): Promise<void> {
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  let next = 0;
+  let done = 0;
+  let failed = 0;
+  const report = () => {
+    const elapsedS = (now() - started) / 1000;
+    const rate = elapsedS > 0 ? done / elapsedS : 0;
+    handlers.onProgress({ done, total: items.length, failed, rate, eta_s: done > 0 && rate > 0 ? (items.length - done) / rate : null });
+  };
+  report();
+
+  const worker = async () => {
+    while (!signal.aborted && next < items.length) {
+      const index = next++;
+      const item = items[index]!;
+      let outcome: CheckOutcome;
+      let attempt = 0;
+      for (;;) {
+        const answer: CheckOutcome & { retryAfterS?: number } = await check(item, signal).catch((): CheckOutcome => CANCELLED);
+        if (signal.aborted && !answer.ok) {
+          outcome = CANCELLED;
+          break;
+        }
+        if (!answer.ok && answer.error.code === 'OVERLOADED' && attempt < options.overloadRetries) {
+          attempt += 1;
+          await sleep((answer.retryAfterS ?? 1) * 1000, signal);
+          if (!signal.aborted) continue;
+          outcome = CANCELLED;
+          break;
+        }
+        outcome = answer.ok ? { ok: true, result: answer.result } : { ok: false, error: answer.error };
+        break;
+      }
+      done += 1;
+      if (!outcome.ok) failed += 1;
+      handlers.onResult(index, outcome);
+      report();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, items.length)) }, worker));
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
