@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { baseName, detectFormat, imageKey, matchPairs, parseCsv, parsePairList } from '../../renderer/checker/pair-list.ts';
+
+const fields = (text: string) => parseCsv(text).map((r) => r.fields);
+
+describe('parseCsv (RFC 4180)', () => {
+  it('splits plain records on CRLF, LF and lone CR, without an empty record for the final newline', () => {
+    assert.deepEqual(fields('a,b\r\nc,d\ne,f\rg,h\n'), [
+      ['a', 'b'],
+      ['c', 'd'],
+      ['e', 'f'],
+      ['g', 'h'],
+    ]);
+    assert.deepEqual(fields('a,b'), [['a', 'b']]);
+  });
+
+  it('keeps commas, doubled quotes and line breaks inside quoted fields', () => {
+    const text = 'x.jpg,"a dog, a cat"\r\ny.jpg,"she said ""hi"""\nz.jpg,"two\nlines\r\nhere",p\n';
+    assert.deepEqual(fields(text), [
+      ['x.jpg', 'a dog, a cat'],
+      ['y.jpg', 'she said "hi"'],
+      ['z.jpg', 'two\nlines\r\nhere', 'p'],
+    ]);
+  });
+
+  it('numbers records by the line they start on, counting line breaks inside quotes', () => {
+    const records = parseCsv('a,"1\n2\n3"\nb,c\n');
+    assert.deepEqual(
+      records.map((r) => r.line),
+      [1, 4],
+    );
+  });
+
+  it('drops a leading BOM so the first column name still matches', () => {
+    assert.deepEqual(fields('\uFEFFimage,caption\n'), [['image', 'caption']]);
+  });
+
+  it('keeps empty fields and a trailing empty quoted field', () => {
+    assert.deepEqual(fields('a,,c\n,\n""'), [['a', '', 'c'], ['', ''], ['']]);
+  });
+
+  it('rejects an unterminated quote instead of swallowing the rest of the file', () => {
+    assert.throws(() => parseCsv('a,"oops\nb,c\n'), /Unterminated quoted field starting on line 1/);
+  });
+});
+
+describe('parsePairList', () => {
+  it('reads a CSV with a header row, in any column order, with a premise', () => {
+    const list = parsePairList('\uFEFFcaption,premise,image\r\n"A dog, running",outdoors,dogs/a.jpg\r\n', 'pairs.csv');
+    assert.equal(list.format, 'csv');
+    assert.deepEqual(list.entries, [{ image: 'dogs/a.jpg', caption: 'A dog, running', premise: 'outdoors', line: 2 }]);
+    assert.deepEqual(list.problems, []);
+  });
+
+  it('reads a header-less CSV positionally (image, caption, premise)', () => {
+    const list = parsePairList('a.jpg,first caption\nb.png,"second\ncaption",the premise\n\n', 'x.csv');
+    assert.deepEqual(list.entries, [
+      { image: 'a.jpg', caption: 'first caption', line: 1 },
+      { image: 'b.png', caption: 'second\ncaption', premise: 'the premise', line: 2 },
+    ]);
+  });
+
+  it('does not take a data row for a header', () => {
+    const list = parsePairList('image.jpg,caption text\n', 'x.csv');
+    assert.equal(list.entries.length, 1);
+    assert.equal(list.entries[0]?.image, 'image.jpg');
+  });
+
+  it('reports rows without an image name and an unterminated quote as problems', () => {
+    const list = parsePairList('image,caption\n,no image here\nok.jpg,fine\n', 'x.csv');
+    assert.deepEqual(
+      list.entries.map((e) => e.image),
+      ['ok.jpg'],
+    );
+    assert.deepEqual(list.problems, [{ line: 2, message: 'no image name' }]);
+    const broken = parsePairList('a.jpg,"never closed\n', 'x.csv');
+    assert.equal(broken.entries.length, 0);
+    assert.match(broken.problems[0]?.message ?? '', /Unterminated/);
+  });
+
+  it('reads JSONL with field aliases, skipping blank lines and reporting bad ones', () => {
+    const text = '\uFEFF{"image":"a.jpg","caption":"cap \\"one\\""}\r\n\n{"file":"b.jpg","text":"two","premise":"p"}\nnot json\n[1]\n{"caption":"no image"}\n';
+    const list = parsePairList(text, 'pairs.jsonl');
+    assert.equal(list.format, 'jsonl');
+    assert.deepEqual(list.entries, [
+      { image: 'a.jpg', caption: 'cap "one"', line: 1 },
+      { image: 'b.jpg', caption: 'two', premise: 'p', line: 3 },
+    ]);
+    assert.deepEqual(
+      list.problems.map((p) => p.line),
+      [4, 5, 6],
+    );
+  });
+
+  it('detects the format from the extension, else from the content', () => {
+    assert.equal(detectFormat('a,b', 'list.jsonl'), 'jsonl');
+    assert.equal(detectFormat('{"image":1}', 'list.csv'), 'csv');
+    assert.equal(detectFormat('\uFEFF  {"image":"a"}', 'list.txt'), 'jsonl');
+    assert.equal(detectFormat('image,caption', ''), 'csv');
+  });
+});
+
+describe('matching listed names to dropped images', () => {
+  it('matches by base name, either path separator, case and Unicode form', () => {
+    assert.equal(baseName('C:\\photos\\Dog.JPG'), 'Dog.JPG');
+    assert.equal(baseName('/data/set/a.png'), 'a.png');
+    // "é" precomposed (NFC) versus e + combining acute (NFD, as macOS names files).
+    assert.equal(imageKey('caf\u00e9.jpg'), imageKey('CAFE\u0301.JPG'.replace('E\u0301', 'e\u0301')));
+  });
+
+  it('lists the missing images in list order and the duplicates, the last listing winning', () => {
+    const { entries } = parsePairList(
+      'image,caption\nsub/a.jpg,first\nB.jpg,bee\nc.jpg,sea\na.jpg,second\nd.jpg,dee\n',
+      'list.csv',
+    );
+    const match = matchPairs(entries, ['a.jpg', 'b.jpg', 'extra.jpg']);
+    assert.deepEqual(
+      match.missing.map((e) => e.image),
+      ['c.jpg', 'd.jpg'],
+    );
+    assert.deepEqual(match.duplicates, ['a.jpg']);
+    assert.equal(match.byKey.get(imageKey('A.JPG'))?.caption, 'second');
+    assert.equal(match.byKey.size, 4);
+  });
+
+  it('reports every listed image missing when nothing was dropped', () => {
+    const { entries } = parsePairList('x.jpg,one\ny.jpg,two\n', 'list.csv');
+    assert.equal(matchPairs(entries, []).missing.length, 2);
+  });
+});
