@@ -2,9 +2,7 @@ import { net, protocol } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveInside, UI_CONTENT_SECURITY_POLICY } from '../server/static-ui.ts';
-
-export const APP_SCHEME = 'app';
-export const APP_ORIGIN = `${APP_SCHEME}://console`;
+import { APP_SCHEME } from './app-origin.ts';
 
 /** Must run before app 'ready': app:// is a standard, secure origin with fetch, like https. */
 export function registerAppScheme(): void {
@@ -29,16 +27,4 @@ export function serveAppProtocol(rendererDir: string): void {
     if (path.extname(file) === '.js') headers.set('content-type', 'text/javascript; charset=utf-8');
     return new Response(response.body, { status: 200, headers });
   });
-}
-
-/** The app's own pages: app://console/ in a build, the dev server's origin under `npm run dev`. */
-export function isAppUrl(url: string | undefined, devServerUrl: string | undefined): boolean {
-  if (!url) return false;
-  try {
-    const parsed = new URL(url);
-    if (devServerUrl) return parsed.origin === new URL(devServerUrl).origin;
-    return parsed.origin === APP_ORIGIN;
-  } catch {
-    return false;
-  }
 }

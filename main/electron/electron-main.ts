@@ -7,7 +7,8 @@ import { defaultModelDir } from '../config.ts';
 import { jsonLogger } from '../logging/json-logger.ts';
 import { OfaVeHttpServer } from '../server/http-server.ts';
 import { appVersion, ServiceRuntime } from '../service/service-runtime.ts';
-import { APP_ORIGIN, isAppUrl, registerAppScheme, serveAppProtocol } from './app-protocol.ts';
+import { APP_ORIGIN } from './app-origin.ts';
+import { registerAppScheme, serveAppProtocol } from './app-protocol.ts';
 import { buildAppMenu } from './app-menu.ts';
 import { chooseModelFolder, IpcRouter, registerConsoleHandlers, send } from './ipc-handlers.ts';
 import { createConsoleWindow } from './secure-window.ts';
@@ -67,7 +68,7 @@ async function start(): Promise<void> {
     logger.log('error', 'HTTP server not started', { error: (err as Error).message });
   }
 
-  const router = new IpcRouter((_sender, frameUrl) => isAppUrl(frameUrl, devServerUrl));
+  const router = new IpcRouter(devServerUrl);
   registerConsoleHandlers(router, runtime, () => endpoint);
 
   runtime.alerts.on('firing', (alert: { name: string; summary: string }) => {

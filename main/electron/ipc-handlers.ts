@@ -5,6 +5,7 @@ import { BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent, type WebConten
 import type { EndpointDocument, IpcChannel, IpcContract, IpcEvents, Outcome } from '../../preload/api-contract.ts';
 import type { CheckResult, ModelDocument } from '../../preload/wire-types.ts';
 import { CheckError, toCheckError } from '../errors.ts';
+import { isTrustedSender } from './app-origin.ts';
 import type { ServiceRuntime } from '../service/service-runtime.ts';
 
 type Handler<C extends IpcChannel> = (request: IpcContract[C]['request'], sender: WebContents) => Promise<IpcContract[C]['response']>;
@@ -15,12 +16,12 @@ type Handler<C extends IpcChannel> = (request: IpcContract[C]['request'], sender
  * cannot reach the model.
  */
 export class IpcRouter {
-  constructor(private readonly isTrustedSender: (sender: WebContents, frameUrl: string | undefined) => boolean) {}
+  constructor(private readonly devServerUrl: string | undefined) {}
 
   handle<C extends IpcChannel>(channel: C, handler: Handler<C>): void {
     ipcMain.handle(channel, async (event: IpcMainInvokeEvent, request: IpcContract[C]['request']) => {
       const frame = event.senderFrame;
-      if (!frame || frame !== event.sender.mainFrame || !this.isTrustedSender(event.sender, frame.url)) {
+      if (!isTrustedSender(frame, event.sender.mainFrame, frame?.url, this.devServerUrl)) {
         return { ok: false, error: { code: 'UNAUTHORIZED', message: 'IPC call from an untrusted frame' } } satisfies Outcome<never>;
       }
       return handler(request, event.sender);
@@ -60,7 +61,10 @@ export function send<E extends keyof IpcEvents>(target: WebContents, channel: E,
 
 /** A file name safe to suggest in a save dialog: no folders, no control characters. */
 function safeFileName(name: unknown, fallback: string): string {
-  const base = path.basename(String(name ?? '')).replace(/[\u0000-\u001f<>:"/\\|?*]/g, '_').slice(0, 120);
+  const base = [...path.basename(String(name ?? ''))]
+    .map((c) => (c.charCodeAt(0) < 0x20 || '<>:"/\\|?*'.includes(c) ? '_' : c))
+    .join('')
+    .slice(0, 120);
   return base && base !== '.' && base !== '..' ? base : fallback;
 }
 

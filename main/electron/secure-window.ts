@@ -1,23 +1,6 @@
 import { BrowserWindow, shell } from 'electron';
-import { isAppUrl } from './app-protocol.ts';
-
-/** The webPreferences of the console window (the Electron security checklist); e2e tests assert them. */
-export function secureWebPreferences(preload: string): Electron.WebPreferences {
-  return {
-    preload,
-    contextIsolation: true,
-    sandbox: true,
-    nodeIntegration: false,
-    nodeIntegrationInWorker: false,
-    nodeIntegrationInSubFrames: false,
-    webSecurity: true,
-    allowRunningInsecureContent: false,
-    experimentalFeatures: false,
-    webviewTag: false,
-    navigateOnDragDrop: false,
-    spellcheck: false,
-  };
-}
+import { isAppUrl } from './app-origin.ts';
+import { secureWebPreferences } from './web-preferences.ts';
 
 /**
  * The console window: nothing navigates away from the app or opens a window; https links the user

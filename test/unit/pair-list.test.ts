@@ -80,7 +80,12 @@ describe('parsePairList', () => {
   });
 
   it('reads JSONL with field aliases, skipping blank lines and reporting bad ones', () => {
-    const text = '\uFEFF{"image":"a.jpg","caption":"cap \\"one\\""}\r\n\n{"file":"b.jpg","text":"two","premise":"p"}\nnot json\n[1]\n{"caption":"no image"}\n';
+    const text = [
+      '\uFEFF{"image":"a.jpg","caption":"cap \\"one\\""}\r\n',
+      '\n',
+      '{"file":"b.jpg","text":"two","premise":"p"}\n',
+      'not json\n[1]\n{"caption":"no image"}\n',
+    ].join('');
     const list = parsePairList(text, 'pairs.jsonl');
     assert.equal(list.format, 'jsonl');
     assert.deepEqual(list.entries, [

@@ -1,0 +1,114 @@
+/**
+ * Turns drops and picker selections into files: walks dropped folders, skips OS junk, and sets
+ * pair lists (.csv / .jsonl) apart from the images to check.
+ */
+
+/** A file with the path it had inside a dropped or picked folder ("photos/a.jpg"; else its name). */
+export interface PickedFile {
+  file: File;
+  path: string;
+}
+
+export interface SortedFiles {
+  images: PickedFile[];
+  lists: PickedFile[];
+  skipped: number;
+}
+
+const JUNK_NAMES = new Set(['thumbs.db', 'ehthumbs.db', 'desktop.ini', 'icon\r']);
+const JUNK_FOLDERS = new Set(['__macosx']);
+const LIST_EXTENSIONS = /\.(csv|jsonl|ndjson)$/i;
+
+/**
+ * Finder, Explorer and version control leave files that no reviewer meant to check: .DS_Store and
+ * other dotfiles (AppleDouble "._x.jpg" included), Thumbs.db, desktop.ini. Anything else is kept,
+ * even a non-image: the service then answers with a clear error on its row.
+ */
+export function isJunkFile(name: string): boolean {
+  return name.startsWith('.') || JUNK_NAMES.has(name.toLowerCase());
+}
+
+function isJunkFolder(name: string): boolean {
+  return name.startsWith('.') || JUNK_FOLDERS.has(name.toLowerCase());
+}
+
+export function isPairListFile(name: string): boolean {
+  return LIST_EXTENSIONS.test(name);
+}
+
+export function sortFiles(files: readonly PickedFile[]): SortedFiles {
+  const sorted: SortedFiles = { images: [], lists: [], skipped: 0 };
+  for (const picked of files) {
+    const segments = picked.path.split('/').filter(Boolean);
+    const inJunkFolder = segments.slice(0, -1).some(isJunkFolder);
+    if (inJunkFolder || isJunkFile(picked.file.name)) sorted.skipped++;
+    else if (isPairListFile(picked.file.name)) sorted.lists.push(picked);
+    else sorted.images.push(picked);
+  }
+  return sorted;
+}
+
+function readEntries(reader: FileSystemDirectoryReader): Promise<FileSystemEntry[]> {
+  return new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+}
+
+function entryFile(entry: FileSystemFileEntry): Promise<File> {
+  return new Promise((resolve, reject) => entry.file(resolve, reject));
+}
+
+async function walkEntry(entry: FileSystemEntry, out: PickedFile[]): Promise<void> {
+  const path = entry.fullPath.replace(/^\/+/, '') || entry.name;
+  if (entry.isFile) {
+    try {
+      out.push({ file: await entryFile(entry as FileSystemFileEntry), path });
+    } catch {
+      // Unreadable (permissions, vanished since the drop): nothing to show for it.
+    }
+    return;
+  }
+  if (!entry.isDirectory || isJunkFolder(entry.name)) return;
+  const reader = (entry as FileSystemDirectoryEntry).createReader();
+  // readEntries hands out at most ~100 entries a call; an empty batch means the end.
+  for (;;) {
+    let batch: FileSystemEntry[];
+    try {
+      batch = await readEntries(reader);
+    } catch {
+      return;
+    }
+    if (batch.length === 0) return;
+    for (const child of batch) await walkEntry(child, out);
+  }
+}
+
+/**
+ * Everything a drop carried, folders walked recursively. The items are read synchronously first:
+ * the DataTransfer is emptied once the drop handler returns, before any await resumes.
+ */
+export async function filesFromDrop(dataTransfer: DataTransfer): Promise<PickedFile[]> {
+  const direct: PickedFile[] = [];
+  const folders: FileSystemEntry[] = [];
+  const items = dataTransfer.items ? Array.from(dataTransfer.items) : [];
+  for (const item of items) {
+    if (item.kind !== 'file') continue;
+    const entry = typeof item.webkitGetAsEntry === 'function' ? item.webkitGetAsEntry() : null;
+    if (entry?.isDirectory) {
+      folders.push(entry);
+      continue;
+    }
+    const file = item.getAsFile();
+    if (file) direct.push({ file, path: file.name });
+  }
+  // Old engines (or no items list): the flat file list, without folders.
+  if (direct.length === 0 && folders.length === 0) {
+    return Array.from(dataTransfer.files ?? [], (file) => ({ file, path: file.name }));
+  }
+  const walked: PickedFile[] = [];
+  for (const folder of folders) await walkEntry(folder, walked);
+  return [...direct, ...walked];
+}
+
+/** A file input's selection; folder pickers fill webkitRelativePath. */
+export function filesFromInput(list: FileList | null): PickedFile[] {
+  return Array.from(list ?? [], (file) => ({ file, path: file.webkitRelativePath || file.name }));
+}

@@ -1,0 +1,260 @@
+/**
+ * Parsing of the image/caption lists a reviewer imports for batch review (CSV or JSONL), and their
+ * matching against the images actually dropped. Pure: no DOM, runs under plain Node for the tests.
+ */
+
+/** One listed pair. `line` is the 1-based line the record starts on, for messages. */
+export interface PairEntry {
+  image: string;
+  caption: string;
+  premise?: string;
+  line: number;
+}
+
+export interface PairListProblem {
+  line: number;
+  message: string;
+}
+
+export interface PairList {
+  format: 'csv' | 'jsonl';
+  entries: PairEntry[];
+  /** Records that could not be used (no image name, bad JSON, unterminated quote, ...). */
+  problems: PairListProblem[];
+}
+
+export interface PairMatch {
+  /** Listed entries keyed by imageKey(); when a name is listed twice the later line wins. */
+  byKey: Map<string, PairEntry>;
+  /** Listed entries with no dropped image of that name, in list order. */
+  missing: PairEntry[];
+  /** Base names listed more than once (only the last one is used). */
+  duplicates: string[];
+}
+
+const IMAGE_COLUMNS = ['image', 'file', 'filename', 'file_name', 'image_name', 'path', 'image_path', 'img'];
+const CAPTION_COLUMNS = ['caption', 'text', 'hypothesis', 'sentence'];
+const PREMISE_COLUMNS = ['premise'];
+
+/** The last path segment, for either separator: lists often carry paths from another machine. */
+export function baseName(path: string): string {
+  const trimmed = path.trim().replace(/[\\/]+$/, '');
+  const cut = Math.max(trimmed.lastIndexOf('/'), trimmed.lastIndexOf('\\'));
+  return cut >= 0 ? trimmed.slice(cut + 1) : trimmed;
+}
+
+/**
+ * The key listed names and dropped files are matched on: base name, Unicode NFC (macOS hands out
+ * NFD names) and case-folded (the usual desktop file systems ignore case, lists often do not).
+ */
+export function imageKey(path: string): string {
+  return baseName(path).normalize('NFC').toLowerCase();
+}
+
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Which parser to use: the file extension when it says, else the first non-blank character. */
+export function detectFormat(text: string, fileName = ''): 'csv' | 'jsonl' {
+  const ext = fileName.toLowerCase().split('.').pop() ?? '';
+  if (ext === 'jsonl' || ext === 'ndjson' || ext === 'json') return 'jsonl';
+  if (ext === 'csv') return 'csv';
+  return /^\s*\{/.test(stripBom(text)) ? 'jsonl' : 'csv';
+}
+
+export interface CsvRecord {
+  fields: string[];
+  /** 1-based line the record starts on. */
+  line: number;
+}
+
+/**
+ * RFC 4180 records: quoted fields may hold commas, doubled quotes and line breaks; CRLF, LF and
+ * lone CR all end a record; a leading BOM is dropped. Throws on an unterminated quote, since
+ * everything after it would silently become one field.
+ */
+export function parseCsv(input: string): CsvRecord[] {
+  const text = stripBom(input);
+  const records: CsvRecord[] = [];
+  let fields: string[] = [];
+  let field = '';
+  let line = 1;
+  let recordLine = 1;
+  let i = 0;
+  let quoted = false;
+  // Set once the current field opened with a quote: a later quote in it is plain text (`"a"b"`).
+  let wasQuoted = false;
+
+  const endField = () => {
+    fields.push(field);
+    field = '';
+    wasQuoted = false;
+  };
+  const endRecord = () => {
+    endField();
+    records.push({ fields, line: recordLine });
+    fields = [];
+  };
+
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+        i++;
+        continue;
+      }
+      if (ch === '\n' || (ch === '\r' && text[i + 1] !== '\n')) line++;
+      field += ch;
+      i++;
+      continue;
+    }
+    if (ch === '"' && !wasQuoted && field.trim() === '') {
+      // Spaces before an opening quote are layout, not data.
+      field = '';
+      quoted = true;
+      wasQuoted = true;
+      i++;
+      continue;
+    }
+    if (ch === ',') {
+      endField();
+      i++;
+      continue;
+    }
+    if (ch === '\r' || ch === '\n') {
+      endRecord();
+      i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1;
+      line++;
+      recordLine = line;
+      continue;
+    }
+    field += ch;
+    i++;
+  }
+  if (quoted) throw new Error(`Unterminated quoted field starting on line ${recordLine}`);
+  // A final record without a trailing newline; a trailing newline adds no empty record.
+  if (field !== '' || fields.length > 0 || wasQuoted) endRecord();
+  return records;
+}
+
+function isBlankRecord(fields: readonly string[]): boolean {
+  return fields.every((f) => f.trim() === '');
+}
+
+interface ColumnMap {
+  image: number;
+  caption: number;
+  premise: number | undefined;
+}
+
+/** A header row is one whose first cells name known columns; otherwise columns are positional. */
+function headerColumns(fields: readonly string[]): ColumnMap | undefined {
+  const names = fields.map((f) => f.trim().toLowerCase());
+  const find = (candidates: readonly string[]) => {
+    const at = names.findIndex((n) => candidates.includes(n));
+    return at >= 0 ? at : undefined;
+  };
+  const image = find(IMAGE_COLUMNS);
+  const caption = find(CAPTION_COLUMNS);
+  if (image === undefined || caption === undefined) return undefined;
+  return { image, caption, premise: find(PREMISE_COLUMNS) };
+}
+
+function csvEntries(text: string): PairList {
+  const problems: PairListProblem[] = [];
+  let records: CsvRecord[];
+  try {
+    records = parseCsv(text);
+  } catch (err) {
+    return { format: 'csv', entries: [], problems: [{ line: 1, message: (err as Error).message }] };
+  }
+  records = records.filter((r) => !isBlankRecord(r.fields));
+  let columns: ColumnMap = { image: 0, caption: 1, premise: 2 };
+  const first = records[0];
+  const header = first && headerColumns(first.fields);
+  if (header) {
+    columns = header;
+    records = records.slice(1);
+  }
+  const entries: PairEntry[] = [];
+  for (const { fields, line } of records) {
+    const image = (fields[columns.image] ?? '').trim();
+    if (!image) {
+      problems.push({ line, message: 'no image name' });
+      continue;
+    }
+    const caption = (fields[columns.caption] ?? '').trim();
+    const premise = columns.premise === undefined ? '' : (fields[columns.premise] ?? '').trim();
+    entries.push(premise ? { image, caption, premise, line } : { image, caption, line });
+  }
+  return { format: 'csv', entries, problems };
+}
+
+function pickString(record: Record<string, unknown>, candidates: readonly string[]): string | undefined {
+  for (const key of Object.keys(record)) {
+    if (!candidates.includes(key.toLowerCase())) continue;
+    const value = record[key];
+    if (typeof value === 'string') return value;
+    if (typeof value === 'number') return String(value);
+  }
+  return undefined;
+}
+
+function jsonlEntries(text: string): PairList {
+  const entries: PairEntry[] = [];
+  const problems: PairListProblem[] = [];
+  const lines = stripBom(text).split(/\r\n|\n|\r/);
+  lines.forEach((raw, index) => {
+    const line = index + 1;
+    if (raw.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      problems.push({ line, message: 'not valid JSON' });
+      return;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      problems.push({ line, message: 'not a JSON object' });
+      return;
+    }
+    const record = value as Record<string, unknown>;
+    const image = pickString(record, IMAGE_COLUMNS)?.trim();
+    if (!image) {
+      problems.push({ line, message: 'no "image" field' });
+      return;
+    }
+    const caption = (pickString(record, CAPTION_COLUMNS) ?? '').trim();
+    const premise = (pickString(record, PREMISE_COLUMNS) ?? '').trim();
+    entries.push(premise ? { image, caption, premise, line } : { image, caption, line });
+  });
+  return { format: 'jsonl', entries, problems };
+}
+
+/** Parses an imported list; `fileName` only helps pick the format. Never throws. */
+export function parsePairList(text: string, fileName = ''): PairList {
+  return detectFormat(text, fileName) === 'jsonl' ? jsonlEntries(text) : csvEntries(text);
+}
+
+/** Matches listed entries against the base names of the images the user dropped or picked. */
+export function matchPairs(entries: readonly PairEntry[], imageNames: Iterable<string>): PairMatch {
+  const byKey = new Map<string, PairEntry>();
+  const duplicates: string[] = [];
+  for (const entry of entries) {
+    const key = imageKey(entry.image);
+    if (byKey.has(key)) duplicates.push(baseName(entry.image));
+    byKey.set(key, entry);
+  }
+  const present = new Set<string>();
+  for (const name of imageNames) present.add(imageKey(name));
+  const missing = [...byKey.entries()].filter(([key]) => !present.has(key)).map(([, entry]) => entry);
+  missing.sort((a, b) => a.line - b.line);
+  return { byKey, missing, duplicates };
+}

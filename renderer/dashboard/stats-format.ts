@@ -1,0 +1,283 @@
+/**
+ * Pure formatting and chart-shaping helpers for the dashboard and the status bar.
+ * DOM-free on purpose so node:test can check every figure the UI prints (test/unit/stats-format.test.ts).
+ */
+import type {
+  AlertStatus,
+  ResultType,
+  StageName,
+  StageStats,
+  StatsDocument,
+} from '../../preload/wire-types.ts';
+
+/** What the UI prints for a figure that has no value (no traffic in the window). */
+export const NO_VALUE = '—';
+
+export const RESULT_TYPES: readonly ResultType[] = ['YES', 'NO', 'MAYBE', 'ERROR'];
+
+/** Short stage names for tight places (table cells, legends). */
+export const STAGE_SHORT_LABELS: Record<StageName, string> = {
+  queue: 'queue',
+  decode_image: 'decode',
+  tokenize: 'tokenize',
+  inference: 'inference',
+  postprocess: 'post',
+};
+
+function isFiniteNumber(value: number | null | undefined): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** Milliseconds with precision that fits the magnitude: "0.42 ms", "3.42 ms", "42.5 ms", "425 ms", "1.23 s"; tiny non-zero times read "<0.01 ms". */
+export function formatMs(ms: number | null | undefined): string {
+  if (!isFiniteNumber(ms)) return NO_VALUE;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  if (ms >= 10) return `${ms.toFixed(1)} ms`;
+  if (ms > 0 && ms < 0.01) return '<0.01 ms';
+  return `${ms.toFixed(2)} ms`;
+}
+
+/** Axis tick labels for milliseconds: round ticks, so no decimals; seconds from 1000 ms. */
+export function formatAxisMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '';
+  return ms >= 1000 ? `${Number((ms / 1000).toFixed(2))} s` : `${Number(ms.toFixed(1))} ms`;
+}
+
+/** A ratio (0..1) as a percentage: "12.5%"; tiny non-zero rates stay visible as "<0.1%". */
+export function formatPercent(ratio: number | null | undefined, digits = 1): string {
+  if (!isFiniteNumber(ratio)) return NO_VALUE;
+  const pct = ratio * 100;
+  const smallest = 10 ** -digits;
+  if (pct > 0 && pct < smallest) return `<${smallest.toFixed(digits)}%`;
+  return `${pct.toFixed(digits)}%`;
+}
+
+/** Requests per second: more decimals when small, so 0.05 QPS does not read as 0. */
+export function formatQps(qps: number | null | undefined): string {
+  if (!isFiniteNumber(qps)) return NO_VALUE;
+  if (qps >= 100) return qps.toFixed(0);
+  if (qps >= 10) return qps.toFixed(1);
+  return qps.toFixed(2);
+}
+
+/** Bytes as MiB, the unit the status bar uses for RSS and heap. */
+export function formatMiB(bytes: number | null | undefined): string {
+  if (!isFiniteNumber(bytes) || bytes < 0) return NO_VALUE;
+  const mib = bytes / (1024 * 1024);
+  return `${mib < 10 ? mib.toFixed(1) : mib.toFixed(0)} MiB`;
+}
+
+/** Whole numbers with thousands separators (fixed locale so tests and screenshots agree). */
+export function formatCount(n: number | null | undefined): string {
+  if (!isFiniteNumber(n)) return NO_VALUE;
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function formatBatchSize(mean: number | null | undefined): string {
+  if (!isFiniteNumber(mean)) return NO_VALUE;
+  return mean.toFixed(2);
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** Seconds as "45s", "2m 03s", "1h 02m 03s", "3d 04h 05m 06s". */
+export function formatUptime(seconds: number | null | undefined): string {
+  if (!isFiniteNumber(seconds) || seconds < 0) return NO_VALUE;
+  const total = Math.floor(seconds);
+  const d = Math.floor(total / 86_400);
+  const h = Math.floor((total % 86_400) / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (d > 0) return `${d}d ${pad2(h)}h ${pad2(m)}m ${pad2(s)}s`;
+  if (h > 0) return `${h}h ${pad2(m)}m ${pad2(s)}s`;
+  if (m > 0) return `${m}m ${pad2(s)}s`;
+  return `${s}s`;
+}
+
+/** Epoch seconds (or an ISO string) as local wall-clock time HH:MM:SS, the charts' x axis. */
+export function formatClock(time: number | string | null | undefined): string {
+  if (time === null || time === undefined) return NO_VALUE;
+  const date = typeof time === 'number' ? new Date(time * 1000) : new Date(time);
+  if (Number.isNaN(date.getTime())) return NO_VALUE;
+  return `${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}`;
+}
+
+/** Request ids are UUID-like; the first 8 characters are enough to tell rows apart. */
+export function shortId(id: string): string {
+  return id.length > 8 ? id.slice(0, 8) : id;
+}
+
+/** One second of the live charts: series point + the queue depth sampled in the same second. */
+export interface ChartRow {
+  /** Epoch seconds. */
+  t: number;
+  requests: number;
+  YES: number;
+  NO: number;
+  MAYBE: number;
+  ERROR: number;
+  p50_ms: number | null;
+  p90_ms: number | null;
+  p99_ms: number | null;
+  /** Error rate in percent; null in seconds without requests (no traffic is not "0% errors"). */
+  error_pct: number | null;
+  /** null where the queue series does not cover this second. */
+  queue_depth: number | null;
+}
+
+/**
+ * Flattens a stats document into one row per second for recharts. The queue depth series is
+ * aligned from the newest end, so a server that sends a shorter (or no) queue series still lines up.
+ */
+export function toChartRows(stats: StatsDocument): ChartRow[] {
+  const series = stats.series ?? [];
+  const queue = stats.queue_depth_series ?? [];
+  const offset = queue.length - series.length;
+  return series.map((point, i) => {
+    const q = queue[i + offset];
+    return {
+      t: point.t,
+      requests: point.requests,
+      YES: point.YES,
+      NO: point.NO,
+      MAYBE: point.MAYBE,
+      ERROR: point.ERROR,
+      p50_ms: point.p50_ms,
+      p90_ms: point.p90_ms,
+      p99_ms: point.p99_ms,
+      error_pct: point.requests > 0 ? point.error_rate * 100 : null,
+      queue_depth: typeof q === 'number' ? q : null,
+    };
+  });
+}
+
+/** Tick spacings (s) the time axis picks from: round wall-clock steps, never odd ones like 13 s. */
+const TICK_STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600];
+
+/**
+ * X-axis ticks for epoch seconds first..last: multiples of the smallest round step that gives at most
+ * `maxTicks` ticks, so labels land on :00/:10/:30 and do not jitter as the window slides each second.
+ */
+export function timeTicks(first: number, last: number, maxTicks = 6): number[] {
+  if (!Number.isFinite(first) || !Number.isFinite(last) || last < first || maxTicks < 1) return [];
+  const span = last - first;
+  const step = TICK_STEPS_S.find((s) => Math.floor(span / s) + 1 <= maxTicks) ?? TICK_STEPS_S[TICK_STEPS_S.length - 1]!;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(first / step) * step; t <= last; t += step) ticks.push(t);
+  return ticks;
+}
+
+/** Upper bounds (%) of the error-rate axis with their tick step, smallest first. */
+const PERCENT_SCALES: readonly [max: number, step: number][] = [
+  [1, 0.25],
+  [2, 0.5],
+  [5, 1],
+  [10, 2],
+  [20, 5],
+  [25, 5],
+  [50, 10],
+  [100, 20],
+];
+
+/**
+ * The error-rate axis for a highest value in percent: the smallest round scale that holds it (at
+ * least 0–1 %, so a quiet service does not blow noise up to full height) and evenly spaced ticks.
+ */
+export function percentAxis(maxPct: number): { max: number; ticks: number[] } {
+  const top = Number.isFinite(maxPct) ? maxPct : 0;
+  const [max, step] = PERCENT_SCALES.find(([m]) => top <= m) ?? PERCENT_SCALES[PERCENT_SCALES.length - 1]!;
+  const ticks: number[] = [];
+  for (let i = 0; i * step <= max + 1e-9; i++) ticks.push(Number((i * step).toFixed(2)));
+  return { max, ticks };
+}
+
+/** One bar of the stage breakdown chart: a quantile with one segment per stage (ms). */
+export type StageBarRow = { quantile: 'P50' | 'P90' } & Record<StageName, number>;
+
+/**
+ * The stacked horizontal bars of the stage breakdown: one bar for the stages' P50s and one for their
+ * P90s. A sum of per-stage quantiles is not the end-to-end quantile; the bars show where time goes.
+ * Stages without samples count as 0 ms.
+ */
+export function toStageBars(stages: Record<StageName, StageStats> | undefined, stageNames: readonly StageName[]): StageBarRow[] {
+  const bar = (quantile: 'P50' | 'P90', key: 'p50_ms' | 'p90_ms'): StageBarRow => {
+    const row = { quantile } as StageBarRow;
+    for (const stage of stageNames) row[stage] = stages?.[stage]?.[key] ?? 0;
+    return row;
+  };
+  return [bar('P50', 'p50_ms'), bar('P90', 'p90_ms')];
+}
+
+/** True when no stage has a P50 yet (no traffic in the window). */
+export function stagesHaveData(stages: Record<StageName, StageStats> | undefined): boolean {
+  return stages !== undefined && Object.values(stages).some((s) => isFiniteNumber(s?.p50_ms));
+}
+
+export interface StageSegment {
+  stage: StageName;
+  ms: number;
+  /** Share of the request's latency (0..1); untimed overhead is what is left up to 1. */
+  fraction: number;
+}
+
+/**
+ * Segments for the small stacked bar of one slow request. Fractions are of the request latency (or of
+ * the stage sum when stages add up to more, which rounding can cause), so the bar never overflows.
+ */
+export function stageSegments(
+  stages: Partial<Record<StageName, number>>,
+  latencyMs: number,
+  stageNames: readonly StageName[],
+): StageSegment[] {
+  const present = stageNames.flatMap((stage) => {
+    const ms = stages[stage];
+    return isFiniteNumber(ms) && ms >= 0 ? [{ stage, ms }] : [];
+  });
+  const sum = present.reduce((acc, s) => acc + s.ms, 0);
+  const whole = Math.max(sum, isFiniteNumber(latencyMs) ? latencyMs : 0);
+  return present.map((s) => ({ ...s, fraction: whole > 0 ? s.ms / whole : 0 }));
+}
+
+/** Latency alerts are evaluated in seconds, the error-rate alert as a ratio (shown in %). */
+export function formatAlertQuantity(name: AlertStatus['name'], value: number | null | undefined): string {
+  if (!isFiniteNumber(value)) return NO_VALUE;
+  if (name === 'OfaVeHighErrorRate') return formatPercent(value, 2);
+  return `${value < 10 ? value.toFixed(2) : value.toFixed(1)} s`;
+}
+
+/** "13:04:05 (2m 03s ago)", measured against the stats document's own clock; "—" when inactive. */
+export function formatActiveSince(activeSince: string | null | undefined, nowIso: string): string {
+  if (!activeSince) return NO_VALUE;
+  const since = Date.parse(activeSince);
+  const now = Date.parse(nowIso);
+  if (Number.isNaN(since)) return NO_VALUE;
+  const clock = formatClock(activeSince);
+  if (Number.isNaN(now)) return clock;
+  return `${clock} (${formatUptime(Math.max(0, (now - since) / 1000))} ago)`;
+}
+
+/** Firing first, then pending, then inactive; critical before warning within a state. */
+export function sortAlerts(alerts: readonly AlertStatus[]): AlertStatus[] {
+  const stateRank = { firing: 0, pending: 1, inactive: 2 } as const;
+  const severityRank = { critical: 0, warning: 1 } as const;
+  return [...alerts].sort(
+    (a, b) => stateRank[a.state] - stateRank[b.state] || severityRank[a.severity] - severityRank[b.severity],
+  );
+}
+
+/** The window selector's choices (seconds → label). */
+export const WINDOW_CHOICES: readonly { seconds: number; label: string }[] = [
+  { seconds: 60, label: '1 minute' },
+  { seconds: 300, label: '5 minutes' },
+  { seconds: 900, label: '15 minutes' },
+];
+
+/** Totals by result with each share of all requests, for the headline figures. */
+export function resultShares(totals: StatsDocument['totals']): { type: ResultType; count: number; share: number | null }[] {
+  return RESULT_TYPES.map((type) => ({
+    type,
+    count: totals[type],
+    share: totals.requests > 0 ? totals[type] / totals.requests : null,
+  }));
+}

@@ -1,0 +1,96 @@
+/**
+ * The bottom status bar, shown on every tab: which model answers (and whether it is the demo), where
+ * Prometheus can scrape, and how the process is doing (uptime, memory from the live stats).
+ */
+import { useState } from 'react';
+import type { ModelDocument, StatsDocument } from '../../preload/wire-types.ts';
+import type { ConsoleClient, EndpointInfo } from '../api/console-client.ts';
+import './dashboard.css';
+import { MetricsUrl } from './metrics-url.tsx';
+import { formatMiB, formatUptime } from './stats-format.ts';
+
+export interface StatusBarProps {
+  client: ConsoleClient;
+  model: ModelDocument | undefined;
+  endpoint: EndpointInfo | undefined;
+  stats: StatsDocument | undefined;
+  onModelChanged(doc: ModelDocument): void;
+}
+
+function ModelStatus({ model }: { model: ModelDocument | undefined }) {
+  if (!model) return <span className="muted">model: …</span>;
+  const summary = model.model;
+  if (!model.ready || !summary) {
+    return (
+      <span className="status-warn" data-testid="status-model" title={model.error}>
+        no model{model.error ? `: ${model.error}` : ' (loading…)'}
+      </span>
+    );
+  }
+  const fallback = summary.provider_fallback_reason;
+  return (
+    <span className="status-model" data-testid="status-model" title={model.model_dir}>
+      <strong>{summary.name}</strong> <span className="muted">v{summary.version}</span>
+      <span
+        className={fallback ? 'provider-tag fallback' : 'provider-tag'}
+        title={fallback ? `Running on CPU: ${fallback}` : undefined}
+        data-testid="status-provider"
+      >
+        {summary.provider.toUpperCase()}
+      </span>
+      {summary.demo && (
+        <span className="demo-tag" data-testid="demo-tag" title={model.warning}>
+          DEMO MODEL
+        </span>
+      )}
+    </span>
+  );
+}
+
+function ChangeModelButton({ client, onModelChanged }: Pick<StatusBarProps, 'client' | 'onModelChanged'>) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  if (!client.chooseModelDirectory) return null;
+  const choose = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      // Called through the client so an implementation that is a method keeps its `this`.
+      const doc = await client.chooseModelDirectory?.();
+      if (doc) onModelChanged(doc);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <span>
+      <button type="button" className="small" disabled={busy} onClick={() => void choose()} data-testid="change-model">
+        {busy ? 'Loading…' : 'Change model…'}
+      </button>
+      {error && <span className="status-warn"> {error}</span>}
+    </span>
+  );
+}
+
+export function StatusBar({ client, model, endpoint, stats, onModelChanged }: StatusBarProps) {
+  const proc = stats?.process;
+  return (
+    <footer className="status-bar" data-testid="status-bar">
+      <ModelStatus model={model} />
+      <ChangeModelButton client={client} onModelChanged={onModelChanged} />
+      <span className="status-sep" />
+      <MetricsUrl endpoint={endpoint} />
+      <span className="status-spacer" />
+      <span data-testid="status-uptime">
+        <span className="muted">up</span> {proc ? formatUptime(proc.uptime_s) : '—'}
+      </span>
+      <span data-testid="status-memory">
+        <span className="muted">rss</span> {proc ? formatMiB(proc.rss_bytes) : '—'} <span className="muted">heap</span>{' '}
+        {proc ? formatMiB(proc.heap_used_bytes) : '—'}
+      </span>
+      {endpoint?.version && <span className="muted">v{endpoint.version}</span>}
+    </footer>
+  );
+}
