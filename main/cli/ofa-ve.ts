@@ -1,3 +1,4 @@
+import { BENCH_USAGE, runBench } from './bench-command.ts';
 import { CHECK_USAGE, runCheck } from './check-command.ts';
 import { SERVE_USAGE, runServe } from './serve-command.ts';
 import { processIo, type CliIo } from './cli-io.ts';
@@ -8,12 +9,14 @@ const USAGE = `usage: ofa-ve <command> [options]
 commands:
   serve              run the HTTP API and /metrics (headless mode)
   check IMAGE TEXT   check one image against a caption (YES / NO / MAYBE)
+  bench              load sweep: QPS, latency percentiles, stages (and the raw-pipeline ceiling)
 
 run 'ofa-ve <command> --help' for a command's options`;
 
 const COMMANDS: Record<string, { usage: string; run: (argv: string[], io: CliIo) => Promise<number> }> = {
   serve: { usage: SERVE_USAGE, run: runServe },
   check: { usage: CHECK_USAGE, run: runCheck },
+  bench: { usage: BENCH_USAGE, run: runBench },
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {

@@ -83,6 +83,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     token,
     logger,
     uiDir: defaultUiDir(),
+    loopbackOnly: isLoopbackHost(host),
     bodyLimits: {
       maxBodyBytes: Math.ceil((limits.maxImageBytes * 4) / 3) + 2 * limits.maxTextBytes + 64 * 1024,
       maxImageBytes: limits.maxImageBytes,

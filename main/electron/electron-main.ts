@@ -51,6 +51,8 @@ async function start(): Promise<void> {
   const limits = runtime.limits;
   const server = new OfaVeHttpServer(runtime, {
     logger,
+    // The same UI in a browser at http://127.0.0.1:PORT/ (the window itself uses app://).
+    uiDir: devServerUrl ? undefined : rendererDir,
     bodyLimits: {
       maxBodyBytes: Math.ceil((limits.maxImageBytes * 4) / 3) + 2 * limits.maxTextBytes + 64 * 1024,
       maxImageBytes: limits.maxImageBytes,

@@ -9,6 +9,7 @@ import type { LiveStats } from '../telemetry/live-stats.ts';
 import type { ServiceMetrics } from '../telemetry/service-metrics.ts';
 import { bearerAuthorizer } from './bearer-auth.ts';
 import { parseCheckBody, type BodyLimits } from './check-body-parser.ts';
+import { isCrossSiteRequest, loopbackHostAllowed } from './request-origin.ts';
 import { StaticUi } from './static-ui.ts';
 
 export interface HttpServerOptions {
@@ -17,6 +18,11 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   /** The built browser UI (out/renderer), served at / without a token: it holds no data. */
   readonly uiDir?: string;
+  /**
+   * Listening on loopback only: then requests must name a loopback host (no DNS rebinding).
+   * Defaults to true; `ofa-ve serve --host 0.0.0.0` sets it false (a token guards it instead).
+   */
+  readonly loopbackOnly?: boolean;
 }
 
 const STATS_WINDOWS = { min: 1, max: 900 };
@@ -113,6 +119,9 @@ export class OfaVeHttpServer {
     const isCheck = path === '/api/v1/check';
     const requestId = randomUUID();
     try {
+      if (this.options.loopbackOnly !== false && !loopbackHostAllowed(req)) {
+        throw new CheckError('FORBIDDEN', 'this server answers only to localhost, 127.0.0.1 or [::1] in the Host header');
+      }
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok', version: appVersion() });
       if (StaticUi.owns(path) && (req.method === 'GET' || req.method === 'HEAD')) {
         if (this.ui && (await this.ui.serve(req, res, path))) return;
@@ -124,6 +133,7 @@ export class OfaVeHttpServer {
       if (!this.authorized(req)) throw new CheckError('UNAUTHORIZED', 'a valid bearer token is required');
       if (isCheck) {
         if (req.method !== 'POST') throw new CheckError('BAD_REQUEST', 'use POST for /api/v1/check');
+        if (isCrossSiteRequest(req)) throw new CheckError('FORBIDDEN', 'checks posted from another web site are refused');
         await this.check(req, res, started, requestId);
         return;
       }

@@ -80,6 +80,26 @@ describe('browser-mode client (HttpConsoleClient) against the real service', () 
     }
   });
 
+  it('refuses DNS-rebound and cross-site requests (another web page in the user\'s browser)', async () => {
+    const { hostname, port } = new URL(h.url);
+    const rebound = await new Promise<number>((resolve, reject) => {
+      http.get({ hostname, port, path: '/api/v1/stats', headers: { host: `attacker.example:${port}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    assert.equal(rebound, 403);
+    const form = new FormData();
+    form.append('image', await png(1), 'x.png');
+    form.append('text', 'x');
+    const crossSite = await fetch(`${h.url}/api/v1/check`, { method: 'POST', body: form, headers: { origin: 'https://attacker.example', 'sec-fetch-site': 'cross-site' } });
+    sent += 1;
+    assert.equal(crossSite.status, 403);
+    assert.equal(((await crossSite.json()) as { error: { code: string } }).error.code, 'FORBIDDEN');
+    const { series } = requestTotals(await (await fetch(`${h.url}/metrics`)).text());
+    assert.equal(series.get('status_code="403",result_type="ERROR"'), 1, 'a refused check is still counted');
+  });
+
   it('reads the model document and the endpoint', async () => {
     const model = await client.modelInfo();
     assert.equal(model.ready, true);
