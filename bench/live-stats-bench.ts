@@ -129,3 +129,29 @@ for (const [key, xs] of Object.entries(timings)) console.log(`${key}: median ${f
 console.log(`one kind of sketch merged from 900 seconds, no aggregates: median ${fmt(median(flat))} ms (x6 kinds per window)`);
 console.log(`memory (heap + array buffers) for 15 min of data: ${fmt((heapAfter - heapBefore) / 1048576, 1)} MiB${gc ? '' : ' (approximate; run with --expose-gc)'}`);
 console.log(`check: qps ${fmt(snap.qps, 1)}, p50 ${fmt(snap.p50_ms ?? NaN, 2)} ms, p99 ${fmt(snap.p99_ms ?? NaN, 2)} ms, error_rate ${fmt(snap.error_rate, 4)}`);
+
+// Machine-readable figures for bench/bench-report.ts (BENCHMARKS.md).
+const jsonOut = process.argv.indexOf('--json');
+if (jsonOut > 0 && process.argv[jsonOut + 1]) {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(
+    process.argv[jsonOut + 1]!,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        command: 'node --expose-gc --import tsx bench/live-stats-bench.ts',
+        rate_per_s: RATE,
+        retention_s: RETENTION,
+        record_us_median: median(perCallUs),
+        snapshot60_ms_median: median(timings.snapshot60!),
+        snapshot300_ms_median: median(timings.snapshot300!),
+        snapshot900_ms_median: median(timings.snapshot900!),
+        slowest20_ms_median: median(timings.slowest20!),
+        flat_merge_one_kind_ms_median: median(flat),
+        memory_mib: (heapAfter - heapBefore) / 1048576,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+}

@@ -48,7 +48,10 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
 
-const { child: server, url } = await startServer(process.argv.slice(2));
+const jsonArg = process.argv.indexOf('--json');
+const jsonFile = jsonArg > 0 ? process.argv[jsonArg + 1] : undefined;
+const serveFlags = process.argv.slice(2).filter((_, i, all) => all[i] !== '--json' && all[i - 1] !== '--json');
+const { child: server, url } = await startServer(serveFlags);
 const idle: number[] = [];
 for (let i = 0; i < 50; i++) {
   const t0 = performance.now();
@@ -79,7 +82,11 @@ await once(server, 'exit');
 times.sort((a, b) => a - b);
 idle.sort((a, b) => a - b);
 const result = {
-  serve_flags: process.argv.slice(2).join(' '),
+  date: new Date().toISOString(),
+  command: `node --import tsx bench/metrics-under-load.ts ${serveFlags.join(' ')}`.trim(),
+  concurrency: CONCURRENCY,
+  scrapes: SCRAPES,
+  serve_flags: serveFlags.join(' '),
   idle_median_ms: +quantile(idle, 0.5).toFixed(2),
   loaded_median_ms: +quantile(times, 0.5).toFixed(2),
   loaded_p90_ms: +quantile(times, 0.9).toFixed(2),
@@ -89,3 +96,4 @@ const result = {
   ok: progress.ok,
 };
 console.log(JSON.stringify(result));
+if (jsonFile) (await import('node:fs')).writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);

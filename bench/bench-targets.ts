@@ -1,0 +1,92 @@
+import { toCheckError } from '../main/errors.ts';
+import { EntailmentEngine, type PreparedPair } from '../main/inference/entailment-engine.ts';
+import type { ProviderChoice } from '../main/inference/onnx-session.ts';
+import type { ServiceRuntime } from '../main/service/service-runtime.ts';
+import type { BenchPair } from './image-set.ts';
+import type { CheckSample, CheckTarget } from './load-generator.ts';
+
+/** The app in-process: straight into the CheckService (queue, batcher, worker, metrics, live stats). */
+export function inProcessTarget(runtime: ServiceRuntime): CheckTarget {
+  return async (pair) => {
+    const t0 = performance.now();
+    try {
+      const answer = await runtime.service.check({ image: pair.image, text: pair.text });
+      return { ok: true, latencyMs: performance.now() - t0, stages: { ...answer.stages } };
+    } catch (err) {
+      return { ok: false, code: toCheckError(err).code, latencyMs: performance.now() - t0 };
+    }
+  };
+}
+
+/** A running instance over HTTP (multipart, as the browser UI and scripts send it). */
+export function httpTarget(baseUrl: string, token?: string): CheckTarget {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const blobs = new Map<BenchPair, Blob>();
+  return async (pair) => {
+    let blob = blobs.get(pair);
+    if (!blob) blobs.set(pair, (blob = new Blob([pair.image])));
+    const form = new FormData();
+    form.append('image', blob, pair.name);
+    form.append('text', pair.text);
+    const t0 = performance.now();
+    try {
+      const res = await fetch(`${baseUrl}/api/v1/check`, { method: 'POST', body: form, headers });
+      const body = (await res.json()) as { stages?: Record<string, number>; error?: { code: string } };
+      const latencyMs = performance.now() - t0;
+      return res.ok ? { ok: true, latencyMs, stages: body.stages } : { ok: false, code: body.error?.code ?? `HTTP_${res.status}`, latencyMs };
+    } catch {
+      return { ok: false, code: 'NETWORK', latencyMs: performance.now() - t0 };
+    }
+  };
+}
+
+export interface RawPipelineFigures {
+  batchSize: number;
+  pairsPerS: number;
+  /** Median time of one batch (preprocess every pair, then one session.run). */
+  batchMs: number;
+  /** Per pair at batch 1: the latency floor the app is compared with. */
+  perPairMs: number;
+}
+
+/**
+ * The ceiling on this machine: the same preprocessing and session.run in a tight loop in this
+ * thread, no service, no queue, no metrics. Pairs are prepared concurrently per batch, as the
+ * worker does.
+ */
+export async function measureRawPipeline(
+  modelDir: string,
+  provider: ProviderChoice,
+  pairs: readonly BenchPair[],
+  batchSizes: readonly number[],
+  secondsPerSize: number,
+): Promise<RawPipelineFigures[]> {
+  const engine = await EntailmentEngine.load(modelDir, { provider });
+  const out: RawPipelineFigures[] = [];
+  let cursor = 0;
+  const runOne = async (size: number) => {
+    const batch: BenchPair[] = Array.from({ length: size }, () => pairs[cursor++ % pairs.length]!);
+    const prepared: PreparedPair[] = await Promise.all(batch.map((p) => engine.prepare({ image: p.image, text: p.text })));
+    await engine.run(prepared);
+  };
+  for (const size of batchSizes) {
+    for (let i = 0; i < 3; i++) await runOne(size); // warm-up
+    const times: number[] = [];
+    const started = performance.now();
+    let pairsDone = 0;
+    while (performance.now() - started < secondsPerSize * 1000) {
+      const t0 = performance.now();
+      await runOne(size);
+      times.push(performance.now() - t0);
+      pairsDone += size;
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    times.sort((a, b) => a - b);
+    const batchMs = times[Math.floor(times.length / 2)]!;
+    out.push({ batchSize: size, pairsPerS: pairsDone / elapsed, batchMs, perPairMs: batchMs / size });
+  }
+  await engine.close();
+  return out;
+}
+
+export type { CheckSample };

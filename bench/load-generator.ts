@@ -1,0 +1,84 @@
+import type { BenchPair } from './image-set.ts';
+
+/** What one check returned, as the client saw it. */
+export interface CheckSample {
+  ok: boolean;
+  code?: string;
+  latencyMs: number;
+  stages?: Record<string, number>;
+}
+
+/** Anything the benchmark can load: the in-process service, an HTTP endpoint, the raw pipeline. */
+export type CheckTarget = (pair: BenchPair) => Promise<CheckSample>;
+
+export interface StepPlan {
+  concurrency: number;
+  /** Seconds of measured load (ignored when `requests` is set). */
+  durationS: number;
+  /** A fixed number of measured requests instead of a duration. */
+  requests?: number;
+  /** Seconds of load before measuring, not reported. */
+  warmupS: number;
+}
+
+export interface StepOutcome {
+  samples: CheckSample[];
+  elapsedS: number;
+}
+
+/**
+ * Closed-loop load like perf_analyzer's concurrency mode: `concurrency` senders, each sending its
+ * next request as soon as the previous one is answered, cycling over the image set. Warm-up
+ * requests are sent the same way and dropped.
+ */
+export async function runStep(
+  target: CheckTarget,
+  pairs: readonly BenchPair[],
+  plan: StepPlan,
+  onProgress?: (done: number, elapsedS: number) => void,
+  /** Runs between warm-up and measurement (e.g. reading counters). */
+  beforeMeasuring?: () => Promise<void>,
+): Promise<StepOutcome> {
+  let cursor = 0;
+  const next = () => pairs[cursor++ % pairs.length]!;
+
+  if (plan.warmupS > 0) {
+    const until = performance.now() + plan.warmupS * 1000;
+    await Promise.all(
+      Array.from({ length: plan.concurrency }, async () => {
+        while (performance.now() < until) await target(next());
+      }),
+    );
+  }
+
+  await beforeMeasuring?.();
+  const samples: CheckSample[] = [];
+  const started = performance.now();
+  const deadline = started + plan.durationS * 1000;
+  let issued = 0;
+  const more = () => (plan.requests !== undefined ? issued < plan.requests : performance.now() < deadline);
+  const timer = onProgress ? setInterval(() => onProgress(samples.length, (performance.now() - started) / 1000), 1000) : undefined;
+  try {
+    await Promise.all(
+      Array.from({ length: plan.concurrency }, async () => {
+        while (more()) {
+          issued += 1;
+          samples.push(await target(next()));
+        }
+      }),
+    );
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+  return { samples, elapsedS: (performance.now() - started) / 1000 };
+}
+
+/** The q-quantile of sorted values (nearest rank), or null for none. */
+export function quantile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+export function median(values: readonly number[]): number | null {
+  return quantile([...values].sort((a, b) => a - b), 0.5);
+}
