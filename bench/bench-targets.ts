@@ -24,7 +24,7 @@ export function httpTarget(baseUrl: string, token?: string): CheckTarget {
   const blobs = new Map<BenchPair, Blob>();
   return async (pair) => {
     let blob = blobs.get(pair);
-    if (!blob) blobs.set(pair, (blob = new Blob([pair.image])));
+    if (!blob) blobs.set(pair, (blob = new Blob([new Uint8Array(pair.image)])));
     const form = new FormData();
     form.append('image', blob, pair.name);
     form.append('text', pair.text);

@@ -37,36 +37,9 @@ export interface RequestSample {
   batchSize?: number;
 }
 
-export interface SlowRequest {
-  id: string;
-  /** ISO time the response was sent. */
-  ended_at: string;
-  latency_ms: number;
-  result_type: Exclude<ResultType, 'ERROR'>;
-  status_code: number;
-  batch_size: number | null;
-  stages: Partial<Record<StageName, number>>;
-}
-
-export interface StageStats {
-  p50_ms: number | null;
-  p90_ms: number | null;
-  mean_ms: number | null;
-}
-
-export interface SeriesPoint {
-  /** Epoch seconds. */
-  t: number;
-  requests: number;
-  YES: number;
-  NO: number;
-  MAYBE: number;
-  ERROR: number;
-  p50_ms: number | null;
-  p90_ms: number | null;
-  p99_ms: number | null;
-  error_rate: number;
-}
+// The per-second point, stage figures and slow-request entries are the wire shapes themselves.
+export type { SeriesPoint, SlowRequest, StageStats } from '../../preload/wire-types.ts';
+import type { SeriesPoint, SlowRequest, StageStats } from '../../preload/wire-types.ts';
 
 export interface StatsSnapshot {
   window_s: number;

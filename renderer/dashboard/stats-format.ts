@@ -5,6 +5,7 @@
 import type {
   AlertStatus,
   ResultType,
+  SeriesPoint,
   StageName,
   StageStats,
   StatsDocument,
@@ -109,17 +110,7 @@ export function shortId(id: string): string {
 }
 
 /** One second of the live charts: series point + the queue depth sampled in the same second. */
-export interface ChartRow {
-  /** Epoch seconds. */
-  t: number;
-  requests: number;
-  YES: number;
-  NO: number;
-  MAYBE: number;
-  ERROR: number;
-  p50_ms: number | null;
-  p90_ms: number | null;
-  p99_ms: number | null;
+export interface ChartRow extends Omit<SeriesPoint, 'error_rate'> {
   /** Error rate in percent; null in seconds without requests (no traffic is not "0% errors"). */
   error_pct: number | null;
   /** null where the queue series does not cover this second. */
