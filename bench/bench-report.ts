@@ -61,6 +61,9 @@ const batching = read<BenchReport>('batching');
 const machine = sweep?.machine;
 if (machine) out.push(`Machine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, ${machine.platform}, Node ${machine.node}. Model: the demo model on CPU.`, '');
 
+const notes = path.join(results, 'notes.md');
+if (existsSync(notes)) out.push(readFileSync(notes, 'utf8').trim(), '');
+
 out.push('## Targets', '', '| target | figure | |', '|---|---|---|');
 if (sweep?.raw_pipeline && sweep.steps.length) {
   const bestRaw = Math.max(...sweep.raw_pipeline.map((r) => r.pairsPerS));
