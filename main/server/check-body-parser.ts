@@ -61,11 +61,18 @@ function parseJson(body: Buffer, limits: BodyLimits): CheckRequest {
     throw new CheckError('BAD_REQUEST', 'the JSON body must be an object with "image", "text" and optional "premise"');
   }
   const { image, text, premise } = value as Record<string, unknown>;
-  if (typeof image !== 'string' || image.length === 0) throw new CheckError('BAD_REQUEST', '"image" (base64 string) is required');
+  // "" is an image of 0 bytes: INVALID_IMAGE from the decoder, as the same upload gets in multipart.
+  if (typeof image !== 'string') throw new CheckError('BAD_REQUEST', '"image" (base64 string) is required');
   if (text === undefined || text === null) throw new CheckError('BAD_REQUEST', '"text" is required');
   if (typeof text !== 'string') throw new CheckError('BAD_REQUEST', '"text" must be a string');
   if (premise !== undefined && premise !== null && typeof premise !== 'string') {
     throw new CheckError('BAD_REQUEST', '"premise" must be a string');
+  }
+  // Refused here, as multipart does, rather than queued for the worker to refuse.
+  for (const [field, value] of [['text', text], ['premise', premise]] as const) {
+    if (typeof value === 'string' && Buffer.byteLength(value) > limits.maxFieldBytes) {
+      throw new CheckError('TEXT_TOO_LONG', `"${field}" is ${Buffer.byteLength(value)} bytes; the limit is ${limits.maxFieldBytes}`);
+    }
   }
   const encoded = image.replace(/^data:[^;,]*;base64,/, '').replace(/\s+/g, '');
   if (!BASE64.test(encoded) || encoded.length % 4 === 1) throw new CheckError('BAD_REQUEST', '"image" is not valid base64');
@@ -82,7 +89,9 @@ function parseMultipart(req: IncomingMessage, limits: BodyLimits): Promise<Check
     try {
       parser = busboy({
         headers: req.headers,
-        limits: { fileSize: limits.maxImageBytes, files: 1, fields: 8, fieldSize: limits.maxFieldBytes, parts: 12 },
+        // busboy reports a limit once a value *reaches* it; + 1 so that exactly the limit is accepted,
+        // as the JSON form and the image decoder accept it.
+        limits: { fileSize: limits.maxImageBytes + 1, files: 1, fields: 8, fieldSize: limits.maxFieldBytes + 1, parts: 12 },
       });
     } catch {
       reject(new CheckError('BAD_REQUEST', 'malformed multipart/form-data (missing boundary)'));
@@ -108,6 +117,9 @@ function parseMultipart(req: IncomingMessage, limits: BodyLimits): Promise<Check
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('limit', () => fail(new CheckError('IMAGE_TOO_LARGE', `the image is over the ${limits.maxImageBytes}-byte limit`)));
+      // busboy destroys the stream of a file part the body cuts short; an 'error' event without a
+      // listener would be thrown and stop the whole process.
+      stream.on('error', () => fail(new CheckError('BAD_REQUEST', 'malformed multipart/form-data body (a file part is cut short)')));
       stream.on('close', () => {
         if (name === 'image') image = Buffer.concat(chunks);
       });

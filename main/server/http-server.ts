@@ -50,6 +50,15 @@ function parseWindow(url: URL): number {
   return window;
 }
 
+/** The request target as a URL, or undefined when it is not one (`new URL` throws on `//[`). */
+function parseRequestTarget(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Wants OpenMetrics when the scraper's Accept header names it (Prometheus does when exemplars are on). */
 function wantsOpenMetrics(req: IncomingMessage): boolean {
   return /application\/openmetrics-text/i.test(req.headers.accept ?? '');
@@ -77,7 +86,14 @@ export class OfaVeHttpServer {
     this.stats = runtime.stats;
     this.ui = options.uiDir ? new StaticUi(options.uiDir) : undefined;
     this.authorized = bearerAuthorizer(options.token);
-    this.server = http.createServer((req, res) => void this.route(req, res));
+    // A safety net: whatever escapes a handler is logged and answered, never an unhandled rejection that stops the process.
+    this.server = http.createServer((req, res) =>
+      this.route(req, res).catch((err: unknown) => {
+        this.options.logger.log('error', 'request handler failed', { error: String((err as Error)?.message ?? err) });
+        if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+        else res.destroy();
+      }),
+    );
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 30_000;
     this.server.requestTimeout = 120_000;
@@ -114,7 +130,9 @@ export class OfaVeHttpServer {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = parseRequestTarget(req.url);
+    // Node's parser lets through request targets that are not URLs (`//[`, `//a:99999/`).
+    if (!url) return sendJson(res, 400, { error: { code: 'BAD_REQUEST', message: 'the request target is not a valid URL path' } });
     const path = url.pathname;
     const isCheck = path === '/api/v1/check';
     const requestId = randomUUID();

@@ -1,0 +1,45 @@
+/**
+ * What Linux says about a process, from /proc (the tests that use it skip elsewhere): resident
+ * memory now and at its peak, and the children it started (the inference worker of `ofa-ve serve`).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+
+export const HAS_PROC = existsSync('/proc/self/status');
+
+function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident set size in bytes, or undefined when the process is gone. */
+export function rssBytes(pid: number): number | undefined {
+  return statusField(pid, 'VmRSS');
+}
+
+/** Peak resident set size ("high-water mark") in bytes since the process started. */
+export function peakRssBytes(pid: number): number | undefined {
+  return statusField(pid, 'VmHWM');
+}
+
+/** Live processes whose parent is `pid`. */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may hold spaces.
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(rest[1]) === pid) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
+
+export const mib = (bytes: number | undefined): string => (bytes === undefined ? 'n/a' : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
