@@ -110,7 +110,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
       if (stopping) return;
       stopping = true;
       logger.log('info', 'shutting down', { signal });
-      const closing = server.close();
+      const closing = server.close(10_000);
       void runtime
         .close(10_000)
         .then(() => closing)

@@ -118,12 +118,21 @@ export class OfaVeHttpServer {
     });
   }
 
-  /** Stops accepting connections and ends event streams; in-flight requests finish. */
-  async close(): Promise<void> {
+  /**
+   * Stops accepting connections and ends event streams; requests in flight get `graceMs` to finish,
+   * then remaining connections are closed (a keep-alive socket left by a client that aborted a
+   * request would otherwise hold the server open for the whole keep-alive timeout).
+   */
+  async close(graceMs = 5000): Promise<void> {
     for (const client of this.sseClients) client.end();
     this.sseClients.clear();
     await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
+      const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+      timer.unref();
+      this.server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
       this.server.closeIdleConnections();
     });
   }
