@@ -94,16 +94,22 @@ export interface ProcessStatus {
 /** GET /api/v1/stats?window=, each SSE `stats` event, IPC stats:tick. */
 export interface StatsDocument {
   window_s: number;
+  /** ISO. */
   generated_at: string;
+  /** All requests (successful and failed) per second over the window: count / window_s. */
   qps: number;
+  /** Latency quantiles over successful (status 200) requests only. */
   p50_ms: number | null;
   p90_ms: number | null;
   p99_ms: number | null;
+  /** Errors / all requests in the window (0 when none). */
   error_rate: number;
   totals: { requests: number; YES: number; NO: number; MAYBE: number; ERROR: number; by_status: Record<string, number> };
+  /** Over the requests that reported a batch size; null when none did. */
   mean_batch_size: number | null;
-  /** One point per second, oldest first, exactly window_s points. */
+  /** One point per second, oldest first, zero-filled, exactly window_s points ending at the current second. */
   series: SeriesPoint[];
+  /** Stage timings of successful requests. */
   stages: Record<StageName, StageStats>;
   queue_depth: number;
   /** Queue depth sampled once a second, aligned with `series` (same length, same seconds). */

@@ -39,28 +39,10 @@ export interface RequestSample {
 
 // The per-second point, stage figures and slow-request entries are the wire shapes themselves.
 export type { SeriesPoint, SlowRequest, StageStats } from '../../preload/wire-types.ts';
-import type { SeriesPoint, SlowRequest, StageStats } from '../../preload/wire-types.ts';
+import type { SeriesPoint, SlowRequest, StageStats, StatsDocument } from '../../preload/wire-types.ts';
 
-export interface StatsSnapshot {
-  window_s: number;
-  /** ISO. */
-  generated_at: string;
-  /** All requests (successful and failed) per second over the window: count / window_s. */
-  qps: number;
-  /** Latency quantiles over successful (status 200) requests only. */
-  p50_ms: number | null;
-  p90_ms: number | null;
-  p99_ms: number | null;
-  /** Errors / all requests in the window (0 when none). */
-  error_rate: number;
-  totals: { requests: number; YES: number; NO: number; MAYBE: number; ERROR: number; by_status: Record<string, number> };
-  /** Over the requests that reported a batch size; null when none did. */
-  mean_batch_size: number | null;
-  /** One point per second, oldest first, zero-filled, exactly window_s points ending at the current second. */
-  series: SeriesPoint[];
-  /** Stage timings of successful requests. */
-  stages: Record<StageName, StageStats>;
-}
+/** What LiveStats computes for a window: the stats document without the runtime's own fields. */
+export type StatsSnapshot = Omit<StatsDocument, 'queue_depth' | 'queue_depth_series' | 'alerts' | 'process'>;
 
 export interface LiveStatsOptions {
   /** How long seconds are kept, and the largest window (default 900). */
