@@ -6,7 +6,7 @@ import type { EndpointDocument, IpcChannel, IpcContract, IpcEvents, Outcome } fr
 import type { CheckResult, ModelDocument } from '../../preload/wire-types.ts';
 import { CheckError, toCheckError } from '../errors.ts';
 import { isTrustedSender } from './app-origin.ts';
-import type { ServiceRuntime } from '../service/service-runtime.ts';
+import { checkResultDocument, type ServiceRuntime } from '../service/service-runtime.ts';
 
 type Handler<C extends IpcChannel> = (request: IpcContract[C]['request'], sender: WebContents) => Promise<IpcContract[C]['response']>;
 
@@ -93,16 +93,7 @@ export function registerConsoleHandlers(router: IpcRouter, runtime: ServiceRunti
         throw error;
       }
       const answer = await runtime.service.check({ image: request.image, text: request.text, premise: request.premise }, started, id);
-      return {
-        id: answer.id,
-        label: answer.label,
-        score: answer.score,
-        scores: { ...answer.scores },
-        latency_ms: answer.latency_ms,
-        stages: { ...answer.stages },
-        model: { ...answer.model },
-        ...(answer.model.demo ? { warning: 'demo model: answers are not meaningful' } : {}),
-      };
+      return checkResultDocument(answer);
     });
   });
   router.handle('stats:subscribe', (request, sender) =>

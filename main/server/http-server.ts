@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { CheckError, toCheckError } from '../errors.ts';
 import type { Logger } from '../logging/json-logger.ts';
 import { RETRY_AFTER_SECONDS, type CheckService } from '../service/check-service.ts';
-import { appVersion, type ServiceRuntime } from '../service/service-runtime.ts';
+import { appVersion, checkResultDocument, type ServiceRuntime } from '../service/service-runtime.ts';
 import type { LiveStats } from '../telemetry/live-stats.ts';
 import type { ServiceMetrics } from '../telemetry/service-metrics.ts';
 import { bearerAuthorizer } from './bearer-auth.ts';
@@ -208,33 +208,12 @@ export class OfaVeHttpServer {
     } catch (err) {
       throw new ServiceCounted(toCheckError(err));
     }
-    sendJson(res, 200, {
-      id: answer.id,
-      label: answer.label,
-      score: answer.score,
-      scores: answer.scores,
-      latency_ms: answer.latency_ms,
-      stages: answer.stages,
-      model: answer.model,
-      ...(answer.model.demo ? { warning: 'demo model: answers are not meaningful' } : {}),
-    });
-  }
-
-  /** One serialised stats document per window per half second, however many streams are open. */
-  private readonly statsCache = new Map<number, { at: number; json: string }>();
-
-  private statsJson(window: number): string {
-    const now = performance.now();
-    const cached = this.statsCache.get(window);
-    if (cached && now - cached.at < 500) return cached.json;
-    const json = JSON.stringify(this.runtime.statsDocument(window));
-    this.statsCache.set(window, { at: now, json });
-    return json;
+    sendJson(res, 200, checkResultDocument(answer));
   }
 
   private events(req: IncomingMessage, res: ServerResponse, window: number): void {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-    const tick = () => res.write(`event: stats\ndata: ${this.statsJson(window)}\n\n`);
+    const tick = () => res.write(`event: stats\ndata: ${JSON.stringify(this.runtime.statsDocument(window))}\n\n`);
     tick();
     const timer = setInterval(tick, SSE_INTERVAL_MS);
     this.sseClients.add(res);

@@ -70,11 +70,6 @@ export class StaticUi {
     return true;
   }
 
-  /** Whether the UI has been built (`npm run build`). */
-  async available(): Promise<boolean> {
-    return (await this.resolve('/index.html')) !== undefined;
-  }
-
   private async resolve(pathname: string): Promise<string | undefined> {
     return resolveInside(this.dir, pathname);
   }

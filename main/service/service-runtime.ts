@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ModelDocument, StatsDocument } from '../../preload/wire-types.ts';
+import type { CheckResult, ModelDocument, StatsDocument } from '../../preload/wire-types.ts';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../config.ts';
 import { CheckError } from '../errors.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
@@ -11,7 +11,7 @@ import { sampleGpuMemoryMb } from '../telemetry/gpu-memory.ts';
 import { LiveStats } from '../telemetry/live-stats.ts';
 import { ServiceMetrics } from '../telemetry/service-metrics.ts';
 import type { BatchingOptions } from './batching-options.ts';
-import { CheckService } from './check-service.ts';
+import { CheckService, type CheckAnswer } from './check-service.ts';
 import { InferenceWorkerHost } from './inference-worker-host.ts';
 
 export interface RuntimeOptions {
@@ -38,6 +38,23 @@ export function appVersion(): string {
 }
 
 const DEMO_WARNING = 'demo model: random weights, answers are not meaningful';
+
+/** POST /api/v1/check and IPC check:run: an answer as the wire carries it (plain copies, no class instances). */
+export function checkResultDocument(answer: CheckAnswer): CheckResult {
+  return {
+    id: answer.id,
+    label: answer.label,
+    score: answer.score,
+    scores: { ...answer.scores },
+    latency_ms: answer.latency_ms,
+    stages: { ...answer.stages },
+    model: { ...answer.model },
+    ...(answer.model.demo ? { warning: DEMO_WARNING } : {}),
+  };
+}
+
+/** How long one stats document per window is reused: every open stream and window shares it. */
+const STATS_DOCUMENT_REUSE_MS = 500;
 
 /**
  * Everything behind the adapters (HTTP, IPC, bench): metrics registry, live stats, in-app alerts,
@@ -174,8 +191,22 @@ export class ServiceRuntime {
     };
   }
 
-  /** GET /api/v1/stats, each SSE tick and IPC stats:tick: one document for every view. */
+  private readonly statsCache = new Map<number, { at: number; doc: StatsDocument }>();
+
+  /**
+   * GET /api/v1/stats, each SSE tick and IPC stats:tick: one document for every view, computed at
+   * most once per window per half second however many streams and windows are open.
+   */
   statsDocument(windowS: number): StatsDocument {
+    const now = performance.now();
+    const cached = this.statsCache.get(windowS);
+    if (cached && now - cached.at < STATS_DOCUMENT_REUSE_MS) return cached.doc;
+    const doc = this.computeStatsDocument(windowS);
+    this.statsCache.set(windowS, { at: now, doc });
+    return doc;
+  }
+
+  private computeStatsDocument(windowS: number): StatsDocument {
     const snapshot = this.stats.snapshot(windowS);
     const first = snapshot.series[0]?.t ?? Math.floor(Date.now() / 1000);
     const memory = process.memoryUsage();
