@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { LiveStats } from '../main/telemetry/live-stats.ts';
 import { ServiceMetrics } from '../main/telemetry/service-metrics.ts';
 import { uniform01 } from '../models/tools/seeded-random.ts';
+import { median as medianOf } from './load-generator.ts';
 
 const PER_ROUND = 20_000;
 const ROUNDS = 15;
@@ -57,7 +58,7 @@ for (let r = 0; r < ROUNDS; r++) {
   withUs.push(round(true));
   withoutUs.push(round(false));
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]): number => medianOf(xs) ?? NaN;
 const result = {
   date: new Date().toISOString(),
   command: 'node --import tsx bench/instrumentation-bench.ts',

@@ -3,34 +3,15 @@
  * (`ofa-ve serve`), the load (16 concurrent checks, its own process) and the scraper (this process)
  * are three processes. Run: node --import tsx bench/metrics-under-load.ts [serve flags...]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startServe } from '../test/support/serve-process.ts';
+import { quantile } from './load-generator.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCRAPES = Number(process.env.SCRAPES ?? 200);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
-
-async function startServer(extra: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [path.join(root, 'bin/ofa-ve.js'), 'serve', '--port', '0', '--provider', 'cpu', ...extra], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let buffer = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    // Keep reading stdout for the server's whole life: a closed pipe would end its logging.
-    child.stdout!.on('data', (chunk) => {
-      buffer += String(chunk);
-      const found = /"url":"([^"]+)"/.exec(buffer)?.[1];
-      if (found && /model loaded|model not loaded/.test(buffer)) {
-        buffer = '';
-        resolve(found);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return { child, url };
-}
 
 /** The load generator, run as its own Node process so it does not share this event loop. */
 const LOAD_SCRIPT = `
@@ -44,14 +25,14 @@ const [url, concurrency] = process.argv.slice(1);
   await Promise.all(Array.from({ length: Number(concurrency) }, one));
 })();`;
 
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-}
+/** Nearest-rank quantile of sorted values, as ofa-ve bench reports them. */
+const q = (sorted: number[], p: number): number => quantile(sorted, p) ?? NaN;
 
 const jsonArg = process.argv.indexOf('--json');
 const jsonFile = jsonArg > 0 ? process.argv[jsonArg + 1] : undefined;
 const serveFlags = process.argv.slice(2).filter((_, i, all) => all[i] !== '--json' && all[i - 1] !== '--json');
-const { child: server, url } = await startServer(serveFlags);
+const serve = await startServe(['--provider', 'cpu', ...serveFlags]);
+const url = serve.url;
 const idle: number[] = [];
 for (let i = 0; i < 50; i++) {
   const t0 = performance.now();
@@ -77,8 +58,7 @@ for (let i = 0; i < SCRAPES; i++) {
 }
 const qps = ((progress.sent - before) * 1000) / (performance.now() - t0);
 load.kill();
-server.kill('SIGTERM');
-await once(server, 'exit');
+await serve.stop();
 times.sort((a, b) => a - b);
 idle.sort((a, b) => a - b);
 const result = {
@@ -87,11 +67,11 @@ const result = {
   concurrency: CONCURRENCY,
   scrapes: SCRAPES,
   serve_flags: serveFlags.join(' '),
-  idle_median_ms: +quantile(idle, 0.5).toFixed(2),
-  loaded_median_ms: +quantile(times, 0.5).toFixed(2),
-  loaded_p90_ms: +quantile(times, 0.9).toFixed(2),
-  loaded_p99_ms: +quantile(times, 0.99).toFixed(2),
-  loaded_max_ms: +quantile(times, 1).toFixed(2),
+  idle_median_ms: +q(idle, 0.5).toFixed(2),
+  loaded_median_ms: +q(times, 0.5).toFixed(2),
+  loaded_p90_ms: +q(times, 0.9).toFixed(2),
+  loaded_p99_ms: +q(times, 0.99).toFixed(2),
+  loaded_max_ms: +q(times, 1).toFixed(2),
   checks_per_s_during: +qps.toFixed(1),
   ok: progress.ok,
 };

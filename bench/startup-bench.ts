@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median as medianOf } from './load-generator.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const runsArg = process.argv.indexOf('--runs');
@@ -39,7 +40,7 @@ async function once_(): Promise<{ listeningMs: number; readyMs: number }> {
 await once_(); // warm the OS file cache
 const runs: { listeningMs: number; readyMs: number }[] = [];
 for (let i = 0; i < RUNS; i++) runs.push(await once_());
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]): number => medianOf(xs) ?? NaN;
 const result = {
   date: new Date().toISOString(),
   command: 'node --import tsx bench/startup-bench.ts',
