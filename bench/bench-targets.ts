@@ -54,39 +54,64 @@ export interface RawPipelineFigures {
  * thread, no service, no queue, no metrics. Pairs are prepared concurrently per batch, as the
  * worker does.
  */
-export async function measureRawPipeline(
-  modelDir: string,
-  provider: ProviderChoice,
-  pairs: readonly BenchPair[],
-  batchSizes: readonly number[],
-  secondsPerSize: number,
-): Promise<RawPipelineFigures[]> {
-  const engine = await EntailmentEngine.load(modelDir, { provider });
-  const out: RawPipelineFigures[] = [];
-  let cursor = 0;
-  const runOne = async (size: number) => {
-    const batch: BenchPair[] = Array.from({ length: size }, () => pairs[cursor++ % pairs.length]!);
-    const prepared: PreparedPair[] = await Promise.all(batch.map((p) => engine.prepare({ image: p.image, text: p.text })));
-    await engine.run(prepared);
-  };
-  for (const size of batchSizes) {
-    for (let i = 0; i < 3; i++) await runOne(size); // warm-up
+export class RawPipeline {
+  private cursor = 0;
+
+  private constructor(
+    private readonly engine: EntailmentEngine,
+    private readonly pairs: readonly BenchPair[],
+  ) {}
+
+  static async open(modelDir: string, provider: ProviderChoice, pairs: readonly BenchPair[]): Promise<RawPipeline> {
+    return new RawPipeline(await EntailmentEngine.load(modelDir, { provider }), pairs);
+  }
+
+  /** One batch of the next `size` pairs: preprocess them all, then one session.run. */
+  async runBatch(size: number): Promise<void> {
+    const batch = Array.from({ length: size }, () => this.pairs[this.cursor++ % this.pairs.length]!);
+    const prepared: PreparedPair[] = await Promise.all(batch.map((p) => this.engine.prepare({ image: p.image, text: p.text })));
+    await this.engine.run(prepared);
+  }
+
+  /** One pair end to end, timed as a client would time the app. */
+  async checkOne(pair: BenchPair): Promise<number> {
+    const t0 = performance.now();
+    await this.engine.run([await this.engine.prepare({ image: pair.image, text: pair.text })]);
+    return performance.now() - t0;
+  }
+
+  /** Pairs per second at `size`, run for `seconds` (after 3 warm-up batches). */
+  async measure(size: number, seconds: number): Promise<RawPipelineFigures> {
+    for (let i = 0; i < 3; i++) await this.runBatch(size);
     const times: number[] = [];
     const started = performance.now();
     let pairsDone = 0;
-    while (performance.now() - started < secondsPerSize * 1000) {
+    while (performance.now() - started < seconds * 1000) {
       const t0 = performance.now();
-      await runOne(size);
+      await this.runBatch(size);
       times.push(performance.now() - t0);
       pairsDone += size;
     }
     const elapsed = (performance.now() - started) / 1000;
     times.sort((a, b) => a - b);
     const batchMs = times[Math.floor(times.length / 2)]!;
-    out.push({ batchSize: size, pairsPerS: pairsDone / elapsed, batchMs, perPairMs: batchMs / size });
+    return { batchSize: size, pairsPerS: pairsDone / elapsed, batchMs, perPairMs: batchMs / size };
   }
-  await engine.close();
-  return out;
+
+  /** Pairs per second over a slice of `seconds` at `size` (no warm-up: for interleaved slices). */
+  async throughput(size: number, seconds: number): Promise<number> {
+    const started = performance.now();
+    let pairsDone = 0;
+    while (performance.now() - started < seconds * 1000) {
+      await this.runBatch(size);
+      pairsDone += size;
+    }
+    return pairsDone / ((performance.now() - started) / 1000);
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+  }
 }
 
 export type { CheckSample };

@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   MODEL_INVALID: 503,
   NOT_READY: 503,
   OVERLOADED: 503,
+  TIMEOUT: 504,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,12 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { httpTarget, inProcessTarget, measureRawPipeline, type RawPipelineFigures } from '../../bench/bench-targets.ts';
+import { httpTarget, inProcessTarget, RawPipeline, type RawPipelineFigures } from '../../bench/bench-targets.ts';
 import { folderImageSet, generatedImageSet, type BenchPair } from '../../bench/image-set.ts';
-import { runStep, type CheckTarget } from '../../bench/load-generator.ts';
+import { runStep, type CheckTarget, type StepOutcome } from '../../bench/load-generator.ts';
+import { pairedLatency, pairedThroughput, type PairedFigures } from '../../bench/paired-comparison.ts';
 import { histogramSumCount, stepFigures, stepTable, type StepFigures } from '../../bench/step-report.ts';
 import { defaultModelDir } from '../config.ts';
-import { PROVIDER_CHOICES, type ProviderChoice } from '../inference/onnx-session.ts';
+import { PROVIDER_CHOICES, type ProviderChoice } from '../inference/provider-choice.ts';
 import { silentLogger } from '../logging/json-logger.ts';
 import { OfaVeHttpServer } from '../server/http-server.ts';
 import { appVersion, ServiceRuntime } from '../service/service-runtime.ts';
@@ -15,13 +16,18 @@ import { EXIT, UsageError } from './exit-codes.ts';
 
 export const BENCH_USAGE = `usage: ofa-ve bench [--url URL [--token T] | --http] [--model DIR] [--provider auto|cuda|cpu]
                     [--concurrency 1,2,4,8,16] [--duration 10 | --requests N] [--warmup 2]
-                    [--images DIR] [--max-batch-size 8 | 1,2,4,8,16] [--raw] [--json FILE] [--max-p95 SECONDS]
+                    [--images DIR] [--max-batch-size 8 | 1,2,4,8,16] [--rounds N] [--raw] [--json FILE]
+                    [--max-p95 SECONDS]
 
 A closed-loop load sweep (perf_analyzer's concurrency mode). By default the service runs in this
 process and is loaded directly; --http puts its HTTP server in front on loopback; --url loads a
 running instance instead. Each step reports QPS, P50/P90/P95/P99, errors, mean batch size and the
 median of each stage. --raw also measures the raw pipeline (preprocessing and session.run in a
-tight loop, no service) at batch 1..16 as the ceiling, and reports the app as ratios to it.
+tight loop, no service) at batch 1..16 as the ceiling, then the app and the raw pipeline side by
+side in alternating rounds (latency at concurrency 1, throughput at the highest concurrency), and
+reports the app as ratios to it. With several --max-batch-size values every one has its service
+running, and each step is measured in --rounds slices (default 3) taken in turn, so that a
+machine's drift does not favour the size measured first.
 --images DIR uses that folder's images (captions from captions.csv or captions.txt); by default a
 generated set of 16 images. --max-p95 exits 1 if any step's P95 is above it (a CI gate).`;
 
@@ -51,7 +57,12 @@ export interface BenchReport {
   images: number;
   raw_pipeline: RawPipelineFigures[] | null;
   steps: StepFigures[];
-  ratios: { best_app_qps_to_raw: number | null; p50_c1_minus_raw_ms: number | null } | null;
+  /** Slices per step, taken in turn across the max batch sizes. */
+  rounds: number;
+  /** App vs raw pipeline in alternating rounds (with --raw). */
+  paired: PairedFigures | null;
+  /** From the paired rounds when present (else from the sweep). */
+  ratios: { best_app_qps_to_raw: number | null; p50_c1_minus_raw_ms: number | null; source: 'paired' | 'sweep' } | null;
   gate: { max_p95_s: number; passed: boolean } | null;
 }
 
@@ -72,6 +83,7 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
       images: { type: 'string' },
       'max-batch-size': { type: 'string', default: '8' },
       raw: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
       json: { type: 'string' },
       'max-p95': { type: 'string' },
     },
@@ -84,6 +96,7 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
   const requests = values.requests === undefined ? undefined : Math.floor(positive('requests', values.requests, 1));
   const warmupS = values.warmup === undefined ? 2 : Number(values.warmup);
   if (!Number.isFinite(warmupS) || warmupS < 0) throw new UsageError('--warmup must be 0 or more seconds');
+  const rounds = values.rounds === undefined ? (batchSizes.length > 1 ? 3 : 1) : Math.floor(positive('rounds', values.rounds, 1));
   const maxP95 = values['max-p95'] === undefined ? undefined : positive('max-p95', values['max-p95'], 1);
   const remote = values.url?.replace(/\/+$/, '');
   if (remote && (batchSizes.length > 1 || values['max-batch-size'] !== '8')) throw new UsageError('--max-batch-size is set on the running instance (ofa-ve serve --max-batch-size), not with --url');
@@ -114,68 +127,143 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
     images: pairs.length,
     raw_pipeline: null,
     steps: [],
+    rounds,
+    paired: null,
     ratios: null,
     gate: null,
   };
 
-  if (values.raw) {
-    io.stderr(`[bench] raw pipeline (no service) at batch 1, 2, 4, 8, 16: ${durationS} s each`);
-    report.raw_pipeline = await measureRawPipeline(modelDir, provider, pairs, [1, 2, 4, 8, 16], durationS);
-  }
-
-  if (remote) {
-    const model = (await (await fetch(`${remote}/api/v1/model`, { headers: token ? { authorization: `Bearer ${token}` } : {} })).json()) as {
-      model?: { name: string; version: string; provider: string; demo: boolean };
-      batching?: { maxBatchSize: number };
-    };
-    if (!model.model) {
-      io.stderr(`ofa-ve bench: ${remote} has no model loaded`);
-      return EXIT.MODEL_ERROR;
+  const rawPipeline = values.raw ? await RawPipeline.open(modelDir, provider, pairs) : undefined;
+  try {
+    if (rawPipeline) {
+      io.stderr(`[bench] raw pipeline (no service) at batch 1, 2, 4, 8, 16: ${durationS} s each`);
+      report.raw_pipeline = [];
+      for (const size of [1, 2, 4, 8, 16]) report.raw_pipeline.push(await rawPipeline.measure(size, durationS));
     }
-    report.model = model.model;
-    const target = httpTarget(remote, token);
-    const scrape = async () => (await fetch(`${remote}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} })).text();
-    for (const c of concurrencies) report.steps.push(await measure(target, scrape, c, model.batching?.maxBatchSize ?? 0));
-  } else {
-    for (const maxBatchSize of batchSizes) {
-      const runtime = new ServiceRuntime({ modelDir, provider, batching: { maxBatchSize, maxQueueSize: 4096 }, logger: silentLogger });
-      const info = await runtime.start();
-      if (!info) {
-        io.stderr(`ofa-ve bench: the model did not load: ${runtime.loadError?.message}`);
-        await runtime.close(0);
+
+    if (remote) {
+      const model = (await (await fetch(`${remote}/api/v1/model`, { headers: token ? { authorization: `Bearer ${token}` } : {} })).json()) as {
+        model?: { name: string; version: string; provider: string; demo: boolean };
+        batching?: { maxBatchSize: number };
+      };
+      if (!model.model) {
+        io.stderr(`ofa-ve bench: ${remote} has no model loaded`);
         return EXIT.MODEL_ERROR;
       }
-      report.model = { name: info.name, version: info.version, provider: info.provider, demo: info.demo };
-      let server: OfaVeHttpServer | undefined;
-      let target: CheckTarget = inProcessTarget(runtime);
-      if (values.http) {
-        server = new OfaVeHttpServer(runtime, {
-          logger: silentLogger,
-          bodyLimits: { maxBodyBytes: 64 * 1024 * 1024, maxImageBytes: runtime.limits.maxImageBytes, maxFieldBytes: runtime.limits.maxTextBytes },
-        });
-        const address = await server.listen(0, '127.0.0.1');
-        target = httpTarget(`http://127.0.0.1:${address.port}`);
-      }
-      const scrape = async () => (await runtime.metrics.scrape(false)).body;
+      report.model = model.model;
+      const target = httpTarget(remote, token);
+      const scrape = async () => (await fetch(`${remote}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} })).text();
+      const service = { maxBatchSize: model.batching?.maxBatchSize ?? 0, target, scrape };
+      for (const c of concurrencies) report.steps.push(...(await measureInTurn([service], c)));
+    } else {
+      // One service per max batch size, all running, so that their steps can be taken in turn.
+      const services: LocalService[] = [];
       try {
-        for (const c of concurrencies) report.steps.push(await measure(target, scrape, c, maxBatchSize));
+        for (const maxBatchSize of batchSizes) {
+          const service = await startLocalService(maxBatchSize);
+          if (!service) return EXIT.MODEL_ERROR;
+          services.push(service);
+        }
+        for (const c of concurrencies) report.steps.push(...(await measureInTurn(services, c)));
+        if (rawPipeline && report.raw_pipeline) {
+          const app = services[0]!;
+          const best = report.raw_pipeline.reduce((a, b) => (b.pairsPerS > a.pairsPerS ? b : a));
+          const top = Math.max(...concurrencies);
+          io.stderr(`[bench] side by side with the raw pipeline: latency at concurrency 1, then throughput (raw batch ${best.batchSize} vs concurrency ${top})`);
+          report.paired = {
+            latency: await pairedLatency(rawPipeline, app.target, pairs, 100),
+            throughput: await pairedThroughput(rawPipeline, best.batchSize, app.target, pairs, {
+              concurrency: top,
+              rounds: 3,
+              sliceS: Math.max(2, durationS / 2),
+              warmupS: 1,
+            }),
+          };
+        }
       } finally {
-        await server?.close();
-        await runtime.close(5000);
+        for (const service of services) await service.close();
       }
     }
+  } finally {
+    await rawPipeline?.close();
   }
 
-  async function measure(target: CheckTarget, scrape: () => Promise<string>, concurrency: number, maxBatchSize: number): Promise<StepFigures> {
-    const label = `concurrency ${concurrency}${report.mode === 'remote' ? '' : `, max batch ${maxBatchSize}`}`;
-    io.stderr(`[bench] ${label}: warm-up ${warmupS} s, then ${requests === undefined ? `${durationS} s` : `${requests} requests`}`);
-    const plan = { concurrency, durationS, requests, warmupS };
-    let before = { sum: NaN, count: NaN };
-    const outcome = await runStep(target, pairs, plan, progress(label), async () => {
-      before = histogramSumCount(await scrape(), 'ofa_ve_batch_size');
+  interface MeasuredService {
+    maxBatchSize: number;
+    target: CheckTarget;
+    scrape: () => Promise<string>;
+  }
+  interface LocalService extends MeasuredService {
+    close: () => Promise<void>;
+  }
+
+  async function startLocalService(maxBatchSize: number): Promise<LocalService | undefined> {
+    const runtime = new ServiceRuntime({ modelDir, provider, batching: { maxBatchSize, maxQueueSize: 4096 }, logger: silentLogger });
+    const info = await runtime.start();
+    if (!info) {
+      io.stderr(`ofa-ve bench: the model did not load: ${runtime.loadError?.message}`);
+      await runtime.close(0);
+      return undefined;
+    }
+    report.model = { name: info.name, version: info.version, provider: info.provider, demo: info.demo };
+    let server: OfaVeHttpServer | undefined;
+    let target: CheckTarget = inProcessTarget(runtime);
+    if (values.http) {
+      server = new OfaVeHttpServer(runtime, {
+        logger: silentLogger,
+        bodyLimits: { maxBodyBytes: 64 * 1024 * 1024, maxImageBytes: runtime.limits.maxImageBytes, maxFieldBytes: runtime.limits.maxTextBytes },
+      });
+      const address = await server.listen(0, '127.0.0.1');
+      target = httpTarget(`http://127.0.0.1:${address.port}`);
+    }
+    return {
+      maxBatchSize,
+      target,
+      scrape: async () => (await runtime.metrics.scrape(false)).body,
+      close: async () => {
+        await server?.close();
+        await runtime.close(5000);
+      },
+    };
+  }
+
+  /**
+   * One step per service at this concurrency, each measured in `rounds` slices taken in turn (the
+   * order rotates every round); a slice after the first warms up for at most 1 s.
+   */
+  async function measureInTurn(services: readonly MeasuredService[], concurrency: number): Promise<StepFigures[]> {
+    const cells = services.map(() => ({ samples: [] as StepOutcome['samples'], elapsedS: 0, batchSum: 0, batchCount: 0 }));
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < services.length; k++) {
+        const index = (k + round) % services.length;
+        const service = services[index]!;
+        const cell = cells[index]!;
+        const label = `concurrency ${concurrency}${report.mode === 'remote' ? '' : `, max batch ${service.maxBatchSize}`}${rounds > 1 ? `, round ${round + 1}/${rounds}` : ''}`;
+        const plan = {
+          concurrency,
+          durationS: durationS / rounds,
+          requests: requests === undefined ? undefined : Math.ceil(requests / rounds),
+          warmupS: round === 0 ? warmupS : Math.min(warmupS, 1),
+        };
+        io.stderr(`[bench] ${label}: warm-up ${plan.warmupS} s, then ${plan.requests === undefined ? `${plan.durationS.toFixed(1)} s` : `${plan.requests} requests`}`);
+        let before = { sum: NaN, count: NaN };
+        const outcome = await runStep(service.target, pairs, plan, progress(label), async () => {
+          before = histogramSumCount(await service.scrape(), 'ofa_ve_batch_size');
+        });
+        const after = histogramSumCount(await service.scrape(), 'ofa_ve_batch_size');
+        cell.samples.push(...outcome.samples);
+        cell.elapsedS += outcome.elapsedS;
+        cell.batchSum += after.sum - before.sum;
+        cell.batchCount += after.count - before.count;
+      }
+    }
+    return services.map((service, i) => {
+      const cell = cells[i]!;
+      return stepFigures(concurrency, service.maxBatchSize, { samples: cell.samples, elapsedS: cell.elapsedS }, {
+        before: { sum: 0, count: 0 },
+        after: { sum: cell.batchSum, count: cell.batchCount },
+      });
     });
-    const after = histogramSumCount(await scrape(), 'ofa_ve_batch_size');
-    return stepFigures(concurrency, maxBatchSize, outcome, { before, after });
   }
 
   const raw = report.raw_pipeline;
@@ -183,10 +271,18 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
     const bestRaw = Math.max(...raw.map((r) => r.pairsPerS));
     const bestApp = Math.max(...report.steps.map((s) => s.qps));
     const c1 = report.steps.find((s) => s.concurrency === 1);
-    report.ratios = {
-      best_app_qps_to_raw: bestApp / bestRaw,
-      p50_c1_minus_raw_ms: c1?.p50_ms == null ? null : c1.p50_ms - raw[0]!.perPairMs,
-    };
+    const paired = report.paired;
+    report.ratios = paired
+      ? {
+          best_app_qps_to_raw: paired.throughput.median_ratio,
+          p50_c1_minus_raw_ms: paired.latency.app_p50_ms === null || paired.latency.raw_p50_ms === null ? null : paired.latency.app_p50_ms - paired.latency.raw_p50_ms,
+          source: 'paired',
+        }
+      : {
+          best_app_qps_to_raw: bestApp / bestRaw,
+          p50_c1_minus_raw_ms: c1?.p50_ms == null ? null : c1.p50_ms - raw[0]!.perPairMs,
+          source: 'sweep',
+        };
   }
   if (maxP95 !== undefined) {
     const worst = Math.max(...report.steps.map((s) => s.p95_ms ?? Infinity));
@@ -215,11 +311,23 @@ export function formatReport(report: BenchReport): string {
     lines.push('');
   }
   lines.push(stepTable(report.steps));
+  const paired = report.paired;
+  if (paired) {
+    const f = (x: number | null, d = 2) => (x === null ? '—' : x.toFixed(d));
+    const t = paired.throughput;
+    lines.push(
+      '',
+      `Side by side, alternating rounds in this run:`,
+      `- latency at concurrency 1 (${paired.latency.rounds} pairs): raw P50 ${f(paired.latency.raw_p50_ms)} ms, app P50 ${f(paired.latency.app_p50_ms)} ms, median of the paired differences ${f(paired.latency.median_difference_ms)} ms`,
+      `- throughput (${t.ratios.length} rounds of ${t.slice_s} s): raw at batch ${t.raw_batch_size} ${t.raw_pairs_per_s.map((x) => x.toFixed(2)).join(' / ')} pairs/s, app at concurrency ${t.app_concurrency} ${t.app_qps.map((x) => x.toFixed(2)).join(' / ')} QPS, median ratio ${f(t.median_ratio, 3)}`,
+    );
+  }
   if (report.ratios) {
     lines.push(
       '',
-      `best app QPS / best raw pairs/s: ${report.ratios.best_app_qps_to_raw === null ? '—' : report.ratios.best_app_qps_to_raw.toFixed(3)}` +
-        ` · app P50 at concurrency 1 minus raw per-pair time: ${report.ratios.p50_c1_minus_raw_ms === null ? '—' : `${report.ratios.p50_c1_minus_raw_ms.toFixed(2)} ms`}`,
+      `app QPS / raw pairs/s: ${report.ratios.best_app_qps_to_raw === null ? '—' : report.ratios.best_app_qps_to_raw.toFixed(3)}` +
+        ` · app P50 at concurrency 1 minus raw: ${report.ratios.p50_c1_minus_raw_ms === null ? '—' : `${report.ratios.p50_c1_minus_raw_ms.toFixed(2)} ms`}` +
+        ` (${report.ratios.source === 'paired' ? 'side by side' : 'best of the sweep'})`,
     );
   }
   if (report.gate) lines.push('', `gate P95 <= ${report.gate.max_p95_s} s: ${report.gate.passed ? 'passed' : 'FAILED'}`);

@@ -3,7 +3,7 @@ import { defaultModelDir } from '../config.ts';
 import { toCheckError } from '../errors.ts';
 import { EntailmentEngine } from '../inference/entailment-engine.ts';
 import { LABELS, STAGES, type EntailmentResult, type ModelInfo } from '../inference/entailment-types.ts';
-import { PROVIDER_CHOICES, type ProviderChoice } from '../inference/onnx-session.ts';
+import { PROVIDER_CHOICES, type ProviderChoice } from '../inference/provider-choice.ts';
 import { EXIT, UsageError, exitCodeFor } from './exit-codes.ts';
 import type { CliIo } from './cli-io.ts';
 

@@ -1,6 +1,3 @@
-import { BENCH_USAGE, runBench } from './bench-command.ts';
-import { CHECK_USAGE, runCheck } from './check-command.ts';
-import { SERVE_USAGE, runServe } from './serve-command.ts';
 import { processIo, type CliIo } from './cli-io.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
@@ -13,10 +10,26 @@ commands:
 
 run 'ofa-ve <command> --help' for a command's options`;
 
-const COMMANDS: Record<string, { usage: string; run: (argv: string[], io: CliIo) => Promise<number> }> = {
-  serve: { usage: SERVE_USAGE, run: runServe },
-  check: { usage: CHECK_USAGE, run: runCheck },
-  bench: { usage: BENCH_USAGE, run: runBench },
+interface Command {
+  readonly usage: string;
+  readonly run: (argv: string[], io: CliIo) => Promise<number>;
+}
+
+// Each command is loaded on use: `serve` never runs the model in its own process (the worker
+// does), so it should not pay for loading onnxruntime, sharp and the bench at start-up.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => {
+    const m = await import('./serve-command.ts');
+    return { usage: m.SERVE_USAGE, run: m.runServe };
+  },
+  check: async () => {
+    const m = await import('./check-command.ts');
+    return { usage: m.CHECK_USAGE, run: m.runCheck };
+  },
+  bench: async () => {
+    const m = await import('./bench-command.ts');
+    return { usage: m.BENCH_USAGE, run: m.runBench };
+  },
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -25,11 +38,12 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     io.stdout(USAGE);
     return name === undefined ? EXIT.BAD_INPUT : EXIT.OK;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
     io.stderr(`ofa-ve: unknown command "${name}"\n${USAGE}`);
     return EXIT.BAD_INPUT;
   }
+  const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout(command.usage);
     return EXIT.OK;

@@ -3,10 +3,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { CheckError } from '../errors.ts';
+import type { Provider, ProviderChoice } from './provider-choice.ts';
 
-export type ProviderChoice = 'auto' | 'cuda' | 'cpu';
-export type Provider = 'cuda' | 'cpu';
-export const PROVIDER_CHOICES: readonly ProviderChoice[] = ['auto', 'cuda', 'cpu'];
+export type { Provider, ProviderChoice } from './provider-choice.ts';
 
 export interface OpenedSession {
   readonly session: ort.InferenceSession;

@@ -9,7 +9,10 @@ export interface BatchingOptions {
   readonly maxQueueDelayMs: number;
   /** Requests that may wait; beyond it a check is refused with 503 OVERLOADED and Retry-After. */
   readonly maxQueueSize: number;
-  /** A request not answered within this time fails with 503 (queued) or keeps its slot (running). */
+  /**
+   * A request not answered within this time fails: 503 OVERLOADED while still queued, 504 TIMEOUT
+   * once its batch is running; a batch running this long has its worker replaced (hung).
+   */
   readonly requestTimeoutMs: number;
 }
 

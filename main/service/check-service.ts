@@ -26,6 +26,8 @@ interface Queued {
   readonly resolve: (value: { result: EntailmentResult; queueMs: number; batchSize: number }) => void;
   readonly reject: (error: CheckError) => void;
   timer?: NodeJS.Timeout;
+  /** Set when the entry's batch went to the worker: a timeout then means the model is too slow. */
+  dispatched?: boolean;
 }
 
 /** Retry-After, in seconds, given with OVERLOADED and NOT_READY. */
@@ -50,6 +52,20 @@ export class CheckService {
     options: Partial<BatchingOptions> = {},
   ) {
     this.options = { ...DEFAULT_BATCHING, ...options };
+    this.watch(worker);
+  }
+
+  /** Queued work waits while a crashed worker restarts, and goes on when it is back (or failed). */
+  private readonly onWorkerBack = (): void => this.pump();
+
+  private watch(worker: InferenceWorkerHost): void {
+    worker.on('restarted', this.onWorkerBack);
+    worker.on('restart-failed', this.onWorkerBack);
+  }
+
+  private unwatch(worker: InferenceWorkerHost): void {
+    worker.off('restarted', this.onWorkerBack);
+    worker.off('restart-failed', this.onWorkerBack);
   }
 
   get model(): ModelInfo | undefined {
@@ -119,17 +135,27 @@ export class CheckService {
     });
   }
 
+  /**
+   * The request's time is up. Still queued: 503 OVERLOADED (retry later). In a running batch:
+   * 504 TIMEOUT; the batch's late result for it is dropped (a promise settles once, so it is
+   * counted once), and the batch watchdog replaces the worker if the whole batch overruns.
+   */
   private expire(entry: Queued): void {
+    const ms = this.options.requestTimeoutMs;
+    if (entry.dispatched) {
+      entry.reject(new CheckError('TIMEOUT', `the model did not answer within the request timeout (${ms} ms)`));
+      return;
+    }
     const index = this.queue.indexOf(entry);
     if (index < 0) return;
     this.queue.splice(index, 1);
     this.metrics.queueDepth.set(this.queue.length);
-    entry.reject(new CheckError('OVERLOADED', `the request waited ${this.options.requestTimeoutMs} ms in the queue without a free model slot`));
+    entry.reject(new CheckError('OVERLOADED', `the request waited ${ms} ms in the queue without a free model slot`));
   }
 
   /** Dispatches a batch when the worker is free: at once when full, else after maxQueueDelayMs. */
   private pump(): void {
-    if (this.running > 0 || this.queue.length === 0) return;
+    if (this.running > 0 || this.queue.length === 0 || this.worker.restarting) return;
     const oldest = this.queue[0] as Queued;
     const waited = performance.now() - oldest.enqueuedAt;
     if (this.queue.length < this.options.maxBatchSize && waited < this.options.maxQueueDelayMs) {
@@ -153,7 +179,14 @@ export class CheckService {
   private async dispatch(batch: Queued[]): Promise<void> {
     this.running += 1;
     const dispatchedAt = performance.now();
-    for (const entry of batch) clearTimeout(entry.timer);
+    for (const entry of batch) entry.dispatched = true;
+    // Every request of the batch has timed out by now: the worker is hung or far too slow, and the
+    // queue behind it would wait forever. Replacing it fails the batch and frees the service.
+    const worker = this.worker;
+    const watchdog = setTimeout(() => {
+      void worker.recycle(`a batch of ${batch.length} ran past the request timeout (${this.options.requestTimeoutMs} ms)`);
+    }, this.options.requestTimeoutMs);
+    watchdog.unref();
     try {
       const outcomes = await this.worker.runBatch(batch.map((e) => e.item));
       const ran = outcomes.filter((o) => o.ok).length;
@@ -167,6 +200,8 @@ export class CheckService {
       const error = toCheckError(err);
       for (const entry of batch) entry.reject(error);
     } finally {
+      clearTimeout(watchdog);
+      for (const entry of batch) clearTimeout(entry.timer);
       this.running -= 1;
       this.pump();
     }
@@ -179,7 +214,9 @@ export class CheckService {
   async replaceWorker(next: InferenceWorkerHost): Promise<InferenceWorkerHost> {
     const previous = this.worker;
     while (this.running > 0) await new Promise((r) => setTimeout(r, 5));
+    this.unwatch(previous);
     this.worker = next;
+    this.watch(next);
     this.pump();
     return previous;
   }

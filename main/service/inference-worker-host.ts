@@ -19,7 +19,7 @@ interface PendingBatch {
 /**
  * Owns the inference worker process: starts it, sends batches, and when it dies (a crash, an
  * out-of-memory abort, a kill) fails that batch's requests with INTERNAL and starts a new worker,
- * so the service recovers without a restart. Emits 'restarted' and 'restart-failed'.
+ * so the service recovers without a restart. Emits 'restarted', 'restart-failed' and 'recycling'.
  * (In Electron, fork runs the script with Electron's own Node: ELECTRON_RUN_AS_NODE is set for it.)
  */
 export class InferenceWorkerHost extends EventEmitter {
@@ -28,6 +28,7 @@ export class InferenceWorkerHost extends EventEmitter {
   private nextBatchId = 1;
   private closing = false;
   private ready = false;
+  private restartingNow = false;
   info: ModelInfo | undefined;
   restarts = 0;
 
@@ -37,6 +38,11 @@ export class InferenceWorkerHost extends EventEmitter {
 
   get isReady(): boolean {
     return this.ready;
+  }
+
+  /** True between a worker's death and its replacement's ready (or failed) start. */
+  get restarting(): boolean {
+    return this.restartingNow;
   }
 
   /** Starts the worker and loads the model; rejects with the load error (MODEL_INVALID, ...). */
@@ -86,9 +92,16 @@ export class InferenceWorkerHost extends EventEmitter {
 
   private restart(): void {
     this.restarts += 1;
+    this.restartingNow = true;
     this.start().then(
-      () => this.emit('restarted', this.restarts),
-      (err: unknown) => this.emit('restart-failed', err),
+      () => {
+        this.restartingNow = false;
+        this.emit('restarted', this.restarts);
+      },
+      (err: unknown) => {
+        this.restartingNow = false;
+        this.emit('restart-failed', err);
+      },
     );
   }
 
@@ -116,6 +129,16 @@ export class InferenceWorkerHost extends EventEmitter {
   /** The worker's process id (fault-injection tests kill it from outside). */
   get pid(): number | undefined {
     return this.worker?.pid;
+  }
+
+  /**
+   * Replaces a worker that stopped answering (a hung native call, a runaway batch): kills it, which
+   * fails its batch and starts a new one, as after a crash. Emits 'recycling' with the reason.
+   */
+  async recycle(reason: string): Promise<void> {
+    if (!this.worker) return;
+    this.emit('recycling', reason);
+    await stop(this.worker, 'SIGKILL');
   }
 
   /** For fault-injection tests: kills the worker as a crash would (SIGKILL). */

@@ -3,7 +3,7 @@ import type { CheckResult, ModelDocument, StatsDocument } from '../../preload/wi
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../config.ts';
 import { CheckError } from '../errors.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
-import type { ProviderChoice } from '../inference/onnx-session.ts';
+import type { ProviderChoice } from '../inference/provider-choice.ts';
 import type { Logger } from '../logging/json-logger.ts';
 import { AlertEvaluator } from '../telemetry/alert-evaluator.ts';
 import { GaugeHistory } from '../telemetry/gauge-history.ts';
@@ -101,6 +101,7 @@ export class ServiceRuntime {
       limits: this.limits,
       intraOpThreads: this.options.intraOpThreads,
     });
+    worker.on('recycling', (reason: string) => this.options.logger.log('error', 'inference worker stopped answering; replacing it', { reason }));
     worker.on('restarted', (count: number) => this.options.logger.log('warn', 'inference worker restarted', { restarts: count }));
     worker.on('restart-failed', (err: unknown) =>
       this.options.logger.log('error', 'inference worker could not be restarted', { error: String((err as Error)?.message ?? err) }),

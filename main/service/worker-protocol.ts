@@ -1,7 +1,7 @@
 import type { InputLimits } from '../config.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { EntailmentResult, ModelInfo } from '../inference/entailment-types.ts';
-import type { ProviderChoice } from '../inference/onnx-session.ts';
+import type { ProviderChoice } from '../inference/provider-choice.ts';
 
 /** Messages between the service and the inference worker process (advanced IPC serialisation). */
 export interface WorkerInit {

@@ -7,7 +7,7 @@ import type { ResultType } from './live-stats.ts';
 
 export type { ResultType };
 /** Every status a check can end with; all their series exist from the start at 0. */
-export const CHECK_STATUS_CODES = [200, 400, 401, 403, 413, 415, 500, 503] as const;
+export const CHECK_STATUS_CODES = [200, 400, 401, 403, 413, 415, 500, 503, 504] as const;
 
 /**
  * The service's own prom-client registry (never the global one, so two services in one process,

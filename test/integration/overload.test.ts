@@ -9,8 +9,12 @@
  *    for timer noise on small numbers).
  * 2. The inference worker is killed (SIGKILL, as a crash or the OOM killer would) while batches are
  *    running under load: the batch in flight fails with 500 INTERNAL, requests arriving while the
- *    new worker starts get 503 NOT_READY with Retry-After, a new worker process serves again without
- *    restarting the service, and every request is counted exactly once under the status it got.
+ *    new worker starts wait for it (or, past their timeout, get 503 with Retry-After), a new worker
+ *    process serves again without restarting the service, and every request is counted exactly once
+ *    under the status it got.
+ * 3. The worker hangs (SIGSTOP: a native call that never returns): requests in its batch get 504
+ *    TIMEOUT at the request timeout, queued ones 503 OVERLOADED, the watchdog replaces the worker,
+ *    the service answers again, and the counts agree.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -241,5 +245,53 @@ describe('the inference worker killed mid-batch under load', () => {
     assert.match(metrics, /^ofa_ve_inflight_requests 0$/m);
     const stats = (await (await fetch(`${h.url}/api/v1/stats?window=900`)).json()) as { totals: { requests: number } };
     assert.equal(stats.totals.requests, outcomes.length, 'the live stats count the same requests');
+  });
+});
+
+describe('a hung inference worker (SIGSTOP)', () => {
+  const TIMEOUT_MS = 1500;
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ batching: { maxBatchSize: 4, requestTimeoutMs: TIMEOUT_MS } });
+  });
+  after(async () => h?.close());
+
+  it('answers 504 TIMEOUT for the stuck batch and 503 for the queue, replaces the worker, counts exactly', { timeout: 60_000 }, async (t) => {
+    const host = h.runtime.workerHost;
+    let sent = 0;
+    for (let i = 0; i < 3; i++, sent++) assert.equal((await check(h.url, `warm-up ${i}`)).status, 200);
+    const oldPid = host.pid!;
+    process.kill(oldPid, 'SIGSTOP');
+    try {
+      const t0 = performance.now();
+      const stuck = await Promise.all(Array.from({ length: 6 }, (_, i) => check(h.url, `stuck ${i}`)));
+      sent += stuck.length;
+      const took = performance.now() - t0;
+      t.diagnostic(`while hung: ${stuck.map((o) => `${o.status} ${o.code}`).join(', ')} in ${took.toFixed(0)} ms`);
+      for (const o of stuck) {
+        assert.ok(
+          (o.status === 504 && o.code === 'TIMEOUT') || (o.status === 503 && o.code === 'OVERLOADED' && o.retryAfter === '1'),
+          `${o.status} ${o.code}`,
+        );
+      }
+      assert.ok(stuck.some((o) => o.status === 504), 'the request in the stuck batch timed out');
+      assert.ok(took < TIMEOUT_MS + 3000, `answered at the timeout, not later (${took.toFixed(0)} ms)`);
+    } finally {
+      // Whatever happened above, never leave a stopped process behind.
+      try {
+        process.kill(oldPid, 'SIGCONT');
+      } catch {
+        // already replaced (killed)
+      }
+    }
+    for (let i = 0; i < 50 && !(host.isReady && host.pid !== oldPid); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.notEqual(host.pid, oldPid, 'the hung worker was replaced');
+    const after = await check(h.url, 'after the hang');
+    sent += 1;
+    assert.equal(after.status, 200, `${after.status} ${after.code}`);
+    const metrics = await metricsText(h.url);
+    assert.equal(requestTotals(metrics).total, sent, 'sum of ofa_ve_request_total = requests sent');
+    assert.match(metrics, /^ofa_ve_request_total\{status_code="504",result_type="ERROR"\} [1-9]/m);
+    assert.match(metrics, /^ofa_ve_inflight_requests 0$/m);
   });
 });
