@@ -3,10 +3,10 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import type { EndpointDocument, IpcChannel, IpcContract, IpcEvents, Outcome } from '../../preload/api-contract.ts';
-import type { CheckResult, ModelDocument } from '../../preload/wire-types.ts';
+import type { ModelDocument } from '../../preload/wire-types.ts';
 import { CheckError, toCheckError } from '../errors.ts';
 import { isTrustedSender } from './app-origin.ts';
-import { checkResultDocument, type ServiceRuntime } from '../service/service-runtime.ts';
+import type { ServiceRuntime } from '../service/service-runtime.ts';
 
 type Handler<C extends IpcChannel> = (request: IpcContract[C]['request'], sender: WebContents) => Promise<IpcContract[C]['response']>;
 
@@ -83,19 +83,9 @@ export function registerConsoleHandlers(router: IpcRouter, runtime: ServiceRunti
   router.handle('app:endpoint', () => outcome(async () => endpoint()));
   router.handle('model:info', () => outcome(async () => runtime.modelDocument({ includeDir: true })));
   router.handle('model:choose-directory', (_request, sender) => outcome(() => chooseModelFolder(runtime, BrowserWindow.fromWebContents(sender) ?? undefined)));
-  router.handle('check:run', (request) => {
-    const started = performance.now();
-    const id = randomUUID();
-    return outcome(async (): Promise<CheckResult> => {
-      if (!request || !(request.image instanceof Uint8Array)) {
-        const error = new CheckError('BAD_REQUEST', 'the image must be sent as bytes');
-        runtime.service.recordFailure(id, error, performance.now() - started);
-        throw error;
-      }
-      const answer = await runtime.service.check({ image: request.image, text: request.text, premise: request.premise }, started, id);
-      return checkResultDocument(answer);
-    });
-  });
+  // What a page sends is whatever its structured clone holds: checked and counted by the runtime
+  // (test/integration/bad-input-ipc.test.ts feeds it the bad-input corpus).
+  router.handle('check:run', (request: unknown) => outcome(() => runtime.checkStructured(request)));
   router.handle('stats:subscribe', (request, sender) =>
     outcome(async () => {
       const windowS = Number(request?.windowS);

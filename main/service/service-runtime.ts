@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { CheckResult, ModelDocument, StatsDocument } from '../../preload/wire-types.ts';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../config.ts';
-import { CheckError } from '../errors.ts';
+import { CheckError, toCheckError } from '../errors.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
 import type { ProviderChoice } from '../inference/provider-choice.ts';
 import type { Logger } from '../logging/json-logger.ts';
@@ -11,7 +12,8 @@ import { sampleGpuMemoryMb } from '../telemetry/gpu-memory.ts';
 import { LiveStats } from '../telemetry/live-stats.ts';
 import { ServiceMetrics } from '../telemetry/service-metrics.ts';
 import type { BatchingOptions } from './batching-options.ts';
-import { CheckService, type CheckAnswer } from './check-service.ts';
+import { CheckService, type CheckAnswer, type CheckRequest } from './check-service.ts';
+import { structuredCheckRequest } from './structured-check-request.ts';
 import { InferenceWorkerHost } from './inference-worker-host.ts';
 
 export interface RuntimeOptions {
@@ -128,6 +130,24 @@ export class ServiceRuntime {
   }
 
   /** Loads the model in the worker; resolves with its info, or undefined (and loadError) on failure. */
+  /**
+   * One check from a structured request (IPC): validated like a JSON body, run, and answered as
+   * the wire document. A malformed request is counted like any refused check.
+   */
+  async checkStructured(request: unknown): Promise<CheckResult> {
+    const started = performance.now();
+    const id = randomUUID();
+    let parsed: CheckRequest;
+    try {
+      parsed = structuredCheckRequest(request);
+    } catch (err) {
+      const error = toCheckError(err);
+      this.service.recordFailure(id, error, performance.now() - started);
+      throw error;
+    }
+    return checkResultDocument(await this.service.check(parsed, started, id));
+  }
+
   async start(): Promise<ModelInfo | undefined> {
     this.tick();
     try {
