@@ -3,7 +3,8 @@
  * BENCHMARKS.md from those files, every figure with the command that produced it.
  *   npm run bench:report                 # run everything (~8 minutes on 2 cores), then render
  *   npm run bench:report -- --render     # only re-render BENCHMARKS.md from bench/results/*.json
- *   npm run bench:report -- --only NAME  # run one piece (sweep, http, batching, metrics, instrumentation, live-stats, startup)
+ *   npm run bench:report -- --only NAME  # run one piece (sweep, http, batching, metrics, instrumentation, live-stats, startup, batch-scaling)
+ * The leak check (bench/leak-check.ts, about an hour) is run by hand; its JSON is rendered when present.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ const PIECES: Record<string, string[]> = {
   instrumentation: ['--import', 'tsx', 'bench/instrumentation-bench.ts', '--json', file('instrumentation')],
   'live-stats': ['--expose-gc', '--import', 'tsx', 'bench/live-stats-bench.ts', '--json', file('live-stats')],
   startup: ['--import', 'tsx', 'bench/startup-bench.ts', '--json', file('startup')],
+  'batch-scaling': ['--import', 'tsx', 'bench/onnx-batch-scaling.ts', '--json', file('onnx-batch-scaling')],
 };
 
 const args = process.argv.slice(2);
@@ -111,6 +113,13 @@ const section = (title: string, report: BenchReport | undefined, note: string) =
 section('Concurrency sweep in-process, with the raw pipeline', sweep, 'The service in this process (queue, dynamic batcher, worker process, metrics, live stats), loaded directly. The raw pipeline is the same preprocessing and session.run in a tight loop in this thread: its batch table is measured first; the targets use the side-by-side rounds at the end (raw and app alternating), since a sweep minutes apart on this machine differs by more than the margins being judged.');
 section('Concurrency sweep over HTTP', http, 'The same, with the HTTP server in front on loopback (multipart uploads through fetch from this process), and its own side-by-side rounds against the raw pipeline.');
 section('Dynamic batching', batching, `Throughput by max batch size at each concurrency: one service per max batch size, all running; each cell is ${batching?.rounds ?? 3} slices taken in turn with the other sizes (the order rotating), so drift hits every size alike.`);
+const scaling = read<{ command: string; rounds: number; rows: { batch: number; fixed_ms_per_pair: number; varying_ms_per_pair: number }[] }>('onnx-batch-scaling');
+if (scaling) {
+  const base = scaling.rows[0]!.fixed_ms_per_pair;
+  out.push('session.run alone (synthetic inputs of the real shapes, no preprocessing), every batch size and both modes once per round, interleaved:', '', '```', scaling.command, '```', '', '| batch | ms per pair (fixed caption length) | ms per pair (new length each run) | per-pair cost vs batch 1 |', '|---|---|---|---|');
+  for (const r of scaling.rows) out.push(`| ${r.batch} | ${f(r.fixed_ms_per_pair)} | ${f(r.varying_ms_per_pair)} | ${f(r.fixed_ms_per_pair / base, 3)} |`);
+  out.push('');
+}
 if (batching?.steps.length) {
   const byC = new Map<number, StepFigures[]>();
   for (const s of batching.steps) byC.set(s.concurrency, [...(byC.get(s.concurrency) ?? []), s]);
