@@ -3,7 +3,7 @@
  * BENCHMARKS.md from those files, every figure with the command that produced it.
  *   npm run bench:report                 # run everything (~8 minutes on 2 cores), then render
  *   npm run bench:report -- --render     # only re-render BENCHMARKS.md from bench/results/*.json
- *   npm run bench:report -- --only NAME  # run one piece (sweep, http, batching, metrics, instrumentation, live-stats, startup, batch-scaling)
+ *   npm run bench:report -- --only NAME  # run one piece (sweep, http, batching, metrics, instrumentation, live-stats, startup, batch-scaling, arena)
  * The leak check (bench/leak-check.ts, about an hour) is run by hand; its JSON is rendered when present.
  */
 import { spawnSync } from 'node:child_process';
@@ -28,6 +28,7 @@ const PIECES: Record<string, string[]> = {
   'live-stats': ['--expose-gc', '--import', 'tsx', 'bench/live-stats-bench.ts', '--json', file('live-stats')],
   startup: ['--import', 'tsx', 'bench/startup-bench.ts', '--json', file('startup')],
   'batch-scaling': ['--import', 'tsx', 'bench/onnx-batch-scaling.ts', '--json', file('onnx-batch-scaling')],
+  arena: ['--import', 'tsx', 'bench/onnx-arena.ts', '--max-batch', '8', '--json', file('onnx-arena')],
 };
 
 const args = process.argv.slice(2);
@@ -139,6 +140,13 @@ if (live) {
   out.push(`| record() per request | ${f(live.record_us_median)} µs |`, `| snapshot(60) | ${f(live.snapshot60_ms_median)} ms |`, `| snapshot(300) | ${f(live.snapshot300_ms_median)} ms |`, `| snapshot(900) | ${f(live.snapshot900_ms_median)} ms |`, `| slowest(20) | ${f(live.slowest20_ms_median)} ms |`, `| one sketch kind merged from 900 per-second buckets (no 10 s / 60 s pre-merge) | ${f(live.flat_merge_one_kind_ms_median)} ms (x6 kinds per window) |`, `| memory for 15 min at 1000 req/s | ${f(live.memory_mib, 1)} MiB |`, '');
 }
 if (startup) out.push('## Start-up', '', '```', startup.command, '```', '', `Launch of \`ofa-ve serve\` (a new Node process that transpiles with tsx; the inference worker is forked first and loads the model while the service binds its port) to listening: ${f(startup.listening_ms_median, 0)} ms; to the first /readyz 200: ${f(startup.ready_ms_median, 0)} ms (runs: ${startup.ready_ms_all.join(', ')} ms).`, '');
+const arena = read<{ command: string; max_batch: number; memory: Record<'arena' | 'no_arena', { after_load_mib: number; after_runs_mib: number }>; speed: { batch: number; arena_ms_per_pair: number; no_arena_ms_per_pair: number }[] }>('onnx-arena');
+if (arena) {
+  out.push('## Worker memory: onnxruntime\'s CPU arena', '', '```', arena.command, '```', '');
+  out.push(`The inference worker's RSS is mostly onnxruntime's CPU memory arena, which keeps the high-water mark of the largest batch's activations. RSS after 60 runs of batch 1..${arena.max_batch} (fresh process each): ${f(arena.memory.arena.after_runs_mib, 0)} MiB with the arena, ${f(arena.memory.no_arena.after_runs_mib, 0)} MiB without (${f(arena.memory.arena.after_load_mib, 0)} MiB after loading the model).`, '', '| batch | ms per pair, arena | ms per pair, no arena | cost of no arena |', '|---|---|---|---|');
+  for (const s of arena.speed) out.push(`| ${s.batch} | ${f(s.arena_ms_per_pair)} | ${f(s.no_arena_ms_per_pair)} | x${f(s.no_arena_ms_per_pair / s.arena_ms_per_pair)} |`);
+  out.push('', 'The arena stays on: without it every batched run maps and zeroes fresh pages. The memory it holds is bounded by `--max-batch-size`, not by the number of requests (see the leak check).', '');
+}
 if (leak) {
   out.push('## Memory over 100k requests', '', '```', leak.command, '```', '', `${leak.checkpoints.at(-1)!.requests} checks through the in-process service in ${f(leak.seconds / 60, 1)} minutes (${leak.failed} failed), RSS sampled after a GC at each checkpoint:`, '', '| requests | service RSS MiB | worker RSS MiB |', '|---|---|---|');
   for (const c of leak.checkpoints) out.push(`| ${c.requests} | ${f(c.service_rss_mib, 1)} | ${f(c.worker_rss_mib, 1)} |`);

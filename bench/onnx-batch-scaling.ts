@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { defaultModelDir } from '../main/config.ts';
 import { median } from './load-generator.ts';
+import { syntheticFeeds } from './synthetic-feeds.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '12' }, json: { type: 'string' } } });
 const ROUNDS = Number(values.rounds);
@@ -18,19 +19,7 @@ const BATCHES = [1, 2, 4, 8, 16];
 const SIZE = 480;
 const FIXED_LENGTH = 20;
 
-function feeds(n: number, length: number): Record<string, ort.Tensor> {
-  const pixels = new Float32Array(n * 3 * SIZE * SIZE);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.sin(i) * 0.5;
-  const ids = (len: number) => new BigInt64Array(n * len).fill(5n);
-  const mask = (len: number) => new BigInt64Array(n * len).fill(1n);
-  return {
-    pixel_values: new ort.Tensor('float32', pixels, [n, 3, SIZE, SIZE]),
-    input_ids: new ort.Tensor('int64', ids(length), [n, length]),
-    attention_mask: new ort.Tensor('int64', mask(length), [n, length]),
-    decoder_input_ids: new ort.Tensor('int64', ids(length - 1), [n, length - 1]),
-    decoder_attention_mask: new ort.Tensor('int64', mask(length - 1), [n, length - 1]),
-  };
-}
+const feeds = (n: number, length: number) => syntheticFeeds(n, length, SIZE);
 
 const session = await ort.InferenceSession.create(path.join(defaultModelDir(), 'model.onnx'), {
   executionProviders: ['cpu'],
