@@ -68,8 +68,9 @@ export class CheckService {
     worker.off('restart-failed', this.onWorkerBack);
   }
 
+  /** The loaded model; also while a crashed worker restarts with it (checks queue for it meanwhile). */
   get model(): ModelInfo | undefined {
-    return this.worker.isReady ? this.worker.info : undefined;
+    return this.worker.isReady || this.worker.restarting ? this.worker.info : undefined;
   }
 
   get batching(): BatchingOptions {
