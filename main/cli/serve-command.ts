@@ -4,7 +4,7 @@ import { PROVIDER_CHOICES, type ProviderChoice } from '../inference/provider-cho
 import { jsonLogger } from '../logging/json-logger.ts';
 import { isLoopbackHost } from '../server/bearer-auth.ts';
 import { OfaVeHttpServer } from '../server/http-server.ts';
-import { ServiceRuntime } from '../service/service-runtime.ts';
+import { ServiceRuntime, WORKER_NICENESS } from '../service/service-runtime.ts';
 import type { CliIo } from './cli-io.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
@@ -12,16 +12,25 @@ export const SERVE_USAGE = `usage: ofa-ve serve [--host 127.0.0.1] [--port 7860]
                     [--token T] [--allow-unauthenticated]
                     [--max-batch-size 8] [--max-queue-delay-ms 0] [--max-queue-size 256] [--request-timeout-ms 30000]
                     [--max-image-bytes 20971520] [--max-image-pixels 50000000] [--max-text-bytes 16384]
+                    [--intra-op-threads N] [--worker-nice ${WORKER_NICENESS}]
 
 Serves the HTTP API, /metrics, /healthz and /readyz (headless mode). --port 0 picks a free port.
 --token (or OFA_VE_TOKEN) requires "Authorization: Bearer T" on everything but /healthz; listening
 on a non-loopback address needs a token unless --allow-unauthenticated is given.
-Logs are JSON lines on stdout. SIGINT/SIGTERM stop it gracefully.`;
+--worker-nice runs the inference worker that much lower in priority (0..19), so that /metrics and
+the API stay quick when the model saturates the CPU. Logs are JSON lines on stdout. SIGINT/SIGTERM
+stop it gracefully.`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number >= ${min}`);
+  return n;
+}
+
+function niceness(value: string | undefined): number {
+  const n = positiveInt('worker-nice', value, WORKER_NICENESS, 0);
+  if (n > 19) throw new UsageError('--worker-nice must be a whole number from 0 to 19');
   return n;
 }
 
@@ -44,6 +53,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
       'max-image-pixels': { type: 'string' },
       'max-text-bytes': { type: 'string' },
       'intra-op-threads': { type: 'string' },
+      'worker-nice': { type: 'string' },
     },
   });
   const provider = values.provider as ProviderChoice;
@@ -77,6 +87,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     limits,
     batching,
     intraOpThreads: values['intra-op-threads'] === undefined ? undefined : positiveInt('intra-op-threads', values['intra-op-threads'], 0, 0),
+    workerNiceness: niceness(values['worker-nice']),
     logger,
   });
   const server = new OfaVeHttpServer(runtime, {

@@ -1,6 +1,7 @@
 import { toCheckError } from '../errors.ts';
 import { EntailmentEngine, type PreparedPair } from '../inference/entailment-engine.ts';
 import type { FromWorker, ToWorker, WorkerOutcome } from './worker-protocol.ts';
+import { lowerOwnPriority } from './worker-priority.ts';
 
 /**
  * The inference worker process: image decoding and resizing (CPU-bound JavaScript) and the
@@ -45,6 +46,9 @@ function toBytes(image: Uint8Array): Uint8Array {
 let engine: EntailmentEngine | undefined;
 process.on('message', (message: ToWorker) => {
   if (message.type === 'init') {
+    // Before the model loads, so that onnxruntime's threads inherit the priority.
+    const notLowered = lowerOwnPriority(message.init.niceness ?? 0);
+    if (notLowered) process.stderr.write(`inference worker: priority not lowered: ${notLowered}\n`);
     EntailmentEngine.load(message.init.modelDir, {
       provider: message.init.provider,
       limits: message.init.limits,

@@ -22,6 +22,8 @@ export interface RuntimeOptions {
   readonly limits?: Partial<InputLimits>;
   readonly batching?: Partial<BatchingOptions>;
   readonly intraOpThreads?: number;
+  /** Nice increment of the inference worker against the service (default WORKER_NICENESS). */
+  readonly workerNiceness?: number;
   readonly logger: Logger;
 }
 
@@ -40,6 +42,9 @@ export function appVersion(): string {
 }
 
 const DEMO_WARNING = 'demo model: random weights, answers are not meaningful';
+
+/** Default nice increment of the inference worker (see worker-priority.ts and BENCHMARKS.md). */
+export const WORKER_NICENESS = 0;
 
 /** POST /api/v1/check and IPC check:run: an answer as the wire carries it (plain copies, no class instances). */
 export function checkResultDocument(answer: CheckAnswer): CheckResult {
@@ -102,6 +107,7 @@ export class ServiceRuntime {
       provider: this.options.provider,
       limits: this.limits,
       intraOpThreads: this.options.intraOpThreads,
+      niceness: this.options.workerNiceness ?? WORKER_NICENESS,
     });
     worker.on('recycling', (reason: string) => this.options.logger.log('error', 'inference worker stopped answering; replacing it', { reason }));
     worker.on('restarted', (count: number) => this.options.logger.log('warn', 'inference worker restarted', { restarts: count }));

@@ -9,6 +9,8 @@ export interface WorkerInit {
   readonly provider: ProviderChoice;
   readonly limits: InputLimits;
   readonly intraOpThreads?: number;
+  /** How much lower than the service the worker runs (nice increment, 0..19; 0 leaves it equal). */
+  readonly niceness?: number;
 }
 
 export interface WorkerItem {

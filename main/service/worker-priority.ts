@@ -1,0 +1,25 @@
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
+
+/**
+ * Lowers this process's scheduling priority by `niceness` (0..19), so that on a saturated machine
+ * the service's event loop (HTTP, /metrics, the UI's stats) runs before model work, which still
+ * gets every cycle nobody else wants. On Linux a priority belongs to a thread: every thread that
+ * exists now is set, and threads started later (onnxruntime's pool, libuv's, libvips') inherit it
+ * from the thread that starts them. Elsewhere the call sets the whole process.
+ * Returns what could not be set (for the log), or undefined.
+ */
+export function lowerOwnPriority(niceness: number): string | undefined {
+  if (niceness <= 0) return undefined;
+  try {
+    const target = Math.min(19, os.getPriority(0) + niceness);
+    if (process.platform === 'linux') {
+      for (const tid of readdirSync('/proc/self/task')) os.setPriority(Number(tid), target);
+    } else {
+      os.setPriority(0, target);
+    }
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
