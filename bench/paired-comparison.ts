@@ -9,7 +9,7 @@ import { median, runStep, type CheckTarget } from './load-generator.ts';
  * alone moved a figure by 10-30%, so the targets are judged on these paired figures.
  */
 export interface PairedFigures {
-  /** Concurrency 1, one pair at a time: raw and app alternate, pair by pair (order swapped each round). */
+  /** Concurrency 1, one pair at a time, one image: raw and app alternate (order swapped each round). */
   latency: { rounds: number; raw_p50_ms: number | null; app_p50_ms: number | null; median_difference_ms: number | null };
   /** Best raw batch size vs the app at its highest concurrency, alternating slices of equal length. */
   throughput: {
@@ -24,6 +24,15 @@ export interface PairedFigures {
   };
 }
 
+/**
+ * A pause before every timed call in the latency rounds: onnxruntime's intra-op threads spin-wait
+ * for a while after a run, so a call that starts right after the other side's would compete with
+ * those spinning threads (measured: the raw pipeline's P50 moved by 10 ms with the worker's
+ * priority alone). After the pause both sides start alike, with idle threads.
+ */
+const SETTLE_MS = 50;
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+
 export async function pairedLatency(raw: RawPipeline, app: CheckTarget, pairs: readonly BenchPair[], rounds: number) {
   for (let i = 0; i < 3; i++) {
     await raw.checkOne(pairs[i % pairs.length]!);
@@ -32,15 +41,21 @@ export async function pairedLatency(raw: RawPipeline, app: CheckTarget, pairs: r
   const rawMs: number[] = [];
   const appMs: number[] = [];
   const differences: number[] = [];
+  // One image throughout: over the whole set (320x240 to 1280x960) the latencies form clusters by
+  // image size, and a P50 falls in one cluster or the next on a few samples.
+  const pair = pairs[1 % pairs.length]!;
   for (let i = 0; i < rounds; i++) {
-    const pair = pairs[i % pairs.length]!;
     let r: number;
     let a;
     if (i % 2 === 0) {
+      await settle();
       r = await raw.checkOne(pair);
+      await settle();
       a = await app(pair);
     } else {
+      await settle();
       a = await app(pair);
+      await settle();
       r = await raw.checkOne(pair);
     }
     if (!a.ok) continue;

@@ -46,9 +46,6 @@ function toBytes(image: Uint8Array): Uint8Array {
 let engine: EntailmentEngine | undefined;
 process.on('message', (message: ToWorker) => {
   if (message.type === 'init') {
-    // Before the model loads, so that onnxruntime's threads inherit the priority.
-    const notLowered = lowerOwnPriority(message.init.niceness ?? 0);
-    if (notLowered) process.stderr.write(`inference worker: priority not lowered: ${notLowered}\n`);
     EntailmentEngine.load(message.init.modelDir, {
       provider: message.init.provider,
       limits: message.init.limits,
@@ -56,6 +53,10 @@ process.on('message', (message: ToWorker) => {
     }).then(
       (loaded) => {
         engine = loaded;
+        // After loading, so that start-up runs at full speed; every thread that onnxruntime has
+        // started by now is lowered too (worker-priority.ts).
+        const notLowered = lowerOwnPriority(message.init.niceness ?? 0);
+        if (notLowered) process.stderr.write(`inference worker: priority not lowered: ${notLowered}\n`);
         send({ type: 'ready', info: loaded.info });
       },
       (err: unknown) => send({ type: 'load-failed', error: toCheckError(err).toJSON() }),

@@ -5,8 +5,9 @@ import os from 'node:os';
  * Lowers this process's scheduling priority by `niceness` (0..19), so that on a saturated machine
  * the service's event loop (HTTP, /metrics, the UI's stats) runs before model work, which still
  * gets every cycle nobody else wants. On Linux a priority belongs to a thread: every thread that
- * exists now is set, and threads started later (onnxruntime's pool, libuv's, libvips') inherit it
- * from the thread that starts them. Elsewhere the call sets the whole process.
+ * exists now is set (onnxruntime's pool among them, once the model is loaded), and threads started
+ * later (libuv's, libvips') inherit it from the thread that starts them. Elsewhere the call sets
+ * the whole process.
  * Returns what could not be set (for the log), or undefined.
  */
 export function lowerOwnPriority(niceness: number): string | undefined {
