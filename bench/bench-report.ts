@@ -97,7 +97,7 @@ if (batching?.steps.length) {
 }
 const live = read<{ snapshot900_ms_median: number; record_us_median: number; command: string; memory_mib: number; snapshot60_ms_median: number; snapshot300_ms_median: number; slowest20_ms_median: number; flat_merge_one_kind_ms_median: number }>('live-stats');
 if (live) out.push(`| live stats: 15-minute window at 1000 req/s <= 2 ms | ${f(live.snapshot900_ms_median)} ms | ${verdict(live.snapshot900_ms_median <= 2)} |`);
-const startup = read<{ ready_ms_median: number; listening_ms_median: number; ready_ms_all: number[]; command: string }>('startup');
+const startup = read<{ ready_ms_median: number; listening_ms_median: number; ready_ms_all: number[]; command: string; poll_ms?: number }>('startup');
 if (startup) out.push(`| start-up: launch to /readyz 200 <= 1.5 s | ${f(startup.ready_ms_median, 0)} ms | ${verdict(startup.ready_ms_median <= 1500)} |`);
 const leak = read<{ command: string; seconds: number; failed: number; service_rss_growth: number; worker_rss_growth: number; checkpoints: { requests: number; service_rss_mib: number; worker_rss_mib: number }[] }>('leak-check');
 if (leak) {
@@ -139,7 +139,7 @@ if (live) {
   out.push('## Live stats', '', '```', live.command, '```', '', '| operation | median |', '|---|---|');
   out.push(`| record() per request | ${f(live.record_us_median)} µs |`, `| snapshot(60) | ${f(live.snapshot60_ms_median)} ms |`, `| snapshot(300) | ${f(live.snapshot300_ms_median)} ms |`, `| snapshot(900) | ${f(live.snapshot900_ms_median)} ms |`, `| slowest(20) | ${f(live.slowest20_ms_median)} ms |`, `| one sketch kind merged from 900 per-second buckets (no 10 s / 60 s pre-merge) | ${f(live.flat_merge_one_kind_ms_median)} ms (x6 kinds per window) |`, `| memory for 15 min at 1000 req/s | ${f(live.memory_mib, 1)} MiB |`, '');
 }
-if (startup) out.push('## Start-up', '', '```', startup.command, '```', '', `Launch of \`ofa-ve serve\` (a new Node process that transpiles with tsx; the inference worker is forked first and loads the model while the service binds its port) to listening: ${f(startup.listening_ms_median, 0)} ms; to the first /readyz 200: ${f(startup.ready_ms_median, 0)} ms (runs: ${startup.ready_ms_all.join(', ')} ms).`, '');
+if (startup) out.push('## Start-up', '', '```', startup.command, '```', '', `Launch of \`ofa-ve serve\` (a new Node process that transpiles with tsx; the inference worker is forked first and loads the model while the service binds its port) to listening: ${f(startup.listening_ms_median, 0)} ms; to the first /readyz 200, asked every ${startup.poll_ms ?? 5} ms: ${f(startup.ready_ms_median, 0)} ms (runs: ${startup.ready_ms_all.join(', ')} ms).`, '');
 const arena = read<{ command: string; max_batch: number; memory: Record<'arena' | 'no_arena', { after_load_mib: number; after_runs_mib: number }>; speed: { batch: number; arena_ms_per_pair: number; no_arena_ms_per_pair: number }[] }>('onnx-arena');
 if (arena) {
   out.push('## Worker memory: onnxruntime\'s CPU arena', '', '```', arena.command, '```', '');
