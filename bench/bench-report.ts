@@ -22,7 +22,7 @@ const file = (name: string) => path.join(results, `${name}.json`);
 const PIECES: Record<string, string[]> = {
   sweep: ['bin/ofa-ve.js', 'bench', '--raw', '--concurrency', '1,2,4,8,16', '--duration', '10', '--json', file('sweep')],
   http: ['bin/ofa-ve.js', 'bench', '--http', '--raw', '--concurrency', '1,2,4,8,16', '--duration', '10', '--json', file('http')],
-  batching: ['bin/ofa-ve.js', 'bench', '--concurrency', '1,4,16', '--max-batch-size', '1,2,4,8,16', '--duration', '6', '--warmup', '1', '--json', file('batching')],
+  batching: ['bin/ofa-ve.js', 'bench', '--concurrency', '1,4,16', '--max-batch-size', '1,2,4,8,16', '--duration', '15', '--warmup', '1', '--json', file('batching')],
   metrics: ['--import', 'tsx', 'bench/metrics-under-load.ts', '--json', file('metrics-under-load')],
   instrumentation: ['--import', 'tsx', 'bench/instrumentation-bench.ts', '--json', file('instrumentation')],
   'live-stats': ['--expose-gc', '--import', 'tsx', 'bench/live-stats-bench.ts', '--json', file('live-stats')],
