@@ -2,6 +2,7 @@ import busboy from 'busboy';
 import type { IncomingMessage } from 'node:http';
 import { CheckError } from '../errors.ts';
 import type { CheckRequest } from '../service/check-service.ts';
+import { structuredFields } from '../service/structured-check-request.ts';
 
 export interface BodyLimits {
   /** Whole request body, multipart or JSON (PAYLOAD_TOO_LARGE beyond). */
@@ -57,17 +58,9 @@ function parseJson(body: Buffer, limits: BodyLimits): CheckRequest {
   } catch {
     throw new CheckError('BAD_REQUEST', 'the body is not valid JSON');
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new CheckError('BAD_REQUEST', 'the JSON body must be an object with "image", "text" and optional "premise"');
-  }
-  const { image, text, premise } = value as Record<string, unknown>;
+  const { image, text, premise } = structuredFields(value, 'the JSON body');
   // "" is an image of 0 bytes: INVALID_IMAGE from the decoder, as the same upload gets in multipart.
   if (typeof image !== 'string') throw new CheckError('BAD_REQUEST', '"image" (base64 string) is required');
-  if (text === undefined || text === null) throw new CheckError('BAD_REQUEST', '"text" is required');
-  if (typeof text !== 'string') throw new CheckError('BAD_REQUEST', '"text" must be a string');
-  if (premise !== undefined && premise !== null && typeof premise !== 'string') {
-    throw new CheckError('BAD_REQUEST', '"premise" must be a string');
-  }
   // Refused here, as multipart does, rather than queued for the worker to refuse.
   for (const [field, value] of [['text', text], ['premise', premise]] as const) {
     if (typeof value === 'string' && Buffer.byteLength(value) > limits.maxFieldBytes) {
@@ -80,7 +73,7 @@ function parseJson(body: Buffer, limits: BodyLimits): CheckRequest {
   if (bytes.length > limits.maxImageBytes) {
     throw new CheckError('IMAGE_TOO_LARGE', `the image is ${bytes.length} bytes; the limit is ${limits.maxImageBytes}`);
   }
-  return { image: bytes, text, premise: typeof premise === 'string' ? premise : undefined };
+  return { image: bytes, text, premise };
 }
 
 function parseMultipart(req: IncomingMessage, limits: BodyLimits): Promise<CheckRequest> {
