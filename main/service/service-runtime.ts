@@ -140,7 +140,6 @@ export class ServiceRuntime {
     return err instanceof CheckError ? err : new CheckError('MODEL_INVALID', String((err as Error)?.message ?? err));
   }
 
-  /** Loads the model in the worker; resolves with its info, or undefined (and loadError) on failure. */
   /**
    * One check from a structured request (IPC): validated like a JSON body, run, and answered as
    * the wire document. A malformed request is counted like any refused check.
@@ -159,6 +158,7 @@ export class ServiceRuntime {
     return checkResultDocument(await this.service.check(parsed, started, id));
   }
 
+  /** Loads the model in the worker; resolves with its info, or undefined (and loadError) on failure. */
   async start(): Promise<ModelInfo | undefined> {
     this.tick();
     try {

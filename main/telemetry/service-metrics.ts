@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
+import { ERROR_STATUS } from '../errors.ts';
 import { STAGES, type StageName } from '../inference/entailment-types.ts';
 import { replaceEventLoopMetrics } from './event-loop-metrics.ts';
 import { BATCH_SIZE_BUCKETS, REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } from './metric-buckets.ts';
@@ -6,8 +7,11 @@ import { BATCH_SIZE_BUCKETS, REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } fr
 import type { ResultType } from './live-stats.ts';
 
 export type { ResultType };
-/** Every status a check can end with; all their series exist from the start at 0. */
-export const CHECK_STATUS_CODES = [200, 400, 401, 403, 413, 415, 500, 503, 504] as const;
+/**
+ * Every status a check can end with: 200 and each error code's status, so a new code gets its
+ * series without a second list to keep. All of them exist from the start at 0.
+ */
+export const CHECK_STATUS_CODES: readonly number[] = [200, ...new Set(Object.values(ERROR_STATUS))].sort((a, b) => a - b);
 
 /**
  * The service's own prom-client registry (never the global one, so two services in one process,
