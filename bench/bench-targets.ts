@@ -98,17 +98,6 @@ export class RawPipeline {
     return { batchSize: size, pairsPerS: pairsDone / elapsed, batchMs, perPairMs: batchMs / size };
   }
 
-  /** Pairs per second over a slice of `seconds` at `size` (no warm-up: for interleaved slices). */
-  async throughput(size: number, seconds: number): Promise<number> {
-    const started = performance.now();
-    let pairsDone = 0;
-    while (performance.now() - started < seconds * 1000) {
-      await this.runBatch(size);
-      pairsDone += size;
-    }
-    return pairsDone / ((performance.now() - started) / 1000);
-  }
-
   async close(): Promise<void> {
     await this.engine.close();
   }

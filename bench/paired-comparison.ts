@@ -79,10 +79,7 @@ export async function pairedThroughput(
     const outcome = await runStep(app, pairs, { concurrency: options.concurrency, durationS: options.sliceS, warmupS: options.warmupS });
     return outcome.samples.filter((s) => s.ok).length / outcome.elapsedS;
   };
-  const measureRaw = async () => {
-    await raw.runBatch(rawBatchSize);
-    return raw.throughput(rawBatchSize, options.sliceS);
-  };
+  const measureRaw = async () => (await raw.measure(rawBatchSize, options.sliceS)).pairsPerS;
   for (let round = 0; round < options.rounds; round++) {
     if (round % 2 === 0) {
       rawRates.push(await measureRaw());
