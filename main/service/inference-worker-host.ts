@@ -141,11 +141,6 @@ export class InferenceWorkerHost extends EventEmitter {
     await stop(this.worker, 'SIGKILL');
   }
 
-  /** For fault-injection tests: kills the worker as a crash would (SIGKILL). */
-  async killWorkerForTest(): Promise<void> {
-    await stop(this.worker, 'SIGKILL');
-  }
-
   async close(): Promise<void> {
     this.closing = true;
     this.failPending(new CheckError('NOT_READY', 'the service is shutting down'));

@@ -176,7 +176,7 @@ describe('HTTP API (ofa-ve serve) on the demo model', () => {
   it('fails the batch in flight with 500 INTERNAL when the worker dies, then recovers', async () => {
     const inflight = Array.from({ length: 4 }, (_, i) => post(form(image, `crash ${i}`)));
     await new Promise((r) => setTimeout(r, 30));
-    await h.runtime.workerHost.killWorkerForTest();
+    await h.runtime.workerHost.recycle('killed by the test, as a crash would');
     const statuses = (await Promise.all(inflight)).map((r) => r.status);
     assert.ok(statuses.every((s) => s === 200 || s === 500 || s === 503), statuses.join(','));
     assert.ok(statuses.includes(500) || statuses.includes(503), `some request failed: ${statuses.join(',')}`);
