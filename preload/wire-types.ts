@@ -46,7 +46,18 @@ export interface CheckResult {
   latency_ms: number;
   stages: Partial<Record<StageName, number>>;
   model: { name: string; version: string; demo: boolean; provider: string };
+  /** Set when the demo model answered: its labels are not meaningful. */
   warning?: string;
+  /** What the model did not see as the reviewer meant it; empty when there is nothing to say. */
+  warnings: CheckWarning[];
+}
+
+export type CheckWarningCode = 'CAPTION_TRUNCATED' | 'NOT_ENGLISH';
+export const CHECK_WARNING_CODES: readonly CheckWarningCode[] = ['CAPTION_TRUNCATED', 'NOT_ENGLISH'];
+
+export interface CheckWarning {
+  code: CheckWarningCode;
+  message: string;
 }
 
 export interface SeriesPoint {
@@ -56,11 +67,19 @@ export interface SeriesPoint {
   YES: number;
   NO: number;
   MAYBE: number;
+  /** Every failed check (client_errors + server_errors). */
   ERROR: number;
+  /** Checks refused for the client's mistake (4xx). */
+  client_errors: number;
+  /** Checks the service failed (5xx). */
+  server_errors: number;
   p50_ms: number | null;
   p90_ms: number | null;
   p99_ms: number | null;
+  /** server_errors / requests (0 without requests): what alerts and the SLO count. */
   error_rate: number;
+  /** client_errors / requests (0 without requests): shown, never alerted on. */
+  client_error_rate: number;
 }
 
 export interface StageStats {
@@ -102,10 +121,24 @@ export interface StatsDocument {
   p50_ms: number | null;
   p90_ms: number | null;
   p99_ms: number | null;
-  /** Errors / all requests in the window (0 when none). */
+  /** Mean latency of successful requests; the stage means plus the untimed remainder add up to it. */
+  mean_ms: number | null;
+  /** Server-side failures (5xx) / all requests in the window (0 when none): what alerts count. */
   error_rate: number;
-  totals: { requests: number; YES: number; NO: number; MAYBE: number; ERROR: number; by_status: Record<string, number> };
-  /** Over the requests that reported a batch size; null when none did. */
+  /** Client mistakes (4xx) / all requests in the window (0 when none): never pages anyone. */
+  client_error_rate: number;
+  totals: {
+    requests: number;
+    YES: number;
+    NO: number;
+    MAYBE: number;
+    ERROR: number;
+    client_errors: number;
+    server_errors: number;
+    by_status: Record<string, number>;
+  };
+  /** Mean pairs per model run over the batches run in the window (as Prometheus computes it from
+   *  ofa_ve_batch_size: sum / count); null when no batch ran. */
   mean_batch_size: number | null;
   /** One point per second, oldest first, zero-filled, exactly window_s points ending at the current second. */
   series: SeriesPoint[];
@@ -118,12 +151,15 @@ export interface StatsDocument {
   process: ProcessStatus;
 }
 
+/** GET /api/v1/requests/slowest: the slowest recent checks, failed ones included. */
 export interface SlowRequest {
   id: string;
   ended_at: string;
   latency_ms: number;
-  result_type: Label;
+  result_type: ResultType;
   status_code: number;
+  /** The error code of a failed check (INVALID_IMAGE, TIMEOUT, ...). */
+  error_code?: string;
   batch_size: number | null;
   stages: Partial<Record<StageName, number>>;
 }

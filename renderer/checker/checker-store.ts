@@ -7,7 +7,7 @@
 import type { ApiError, CheckResult } from '../../preload/wire-types.ts';
 import type { BatchProgress, CheckInput, CheckOutcome, ConsoleClient } from '../api/console-client.ts';
 import { sortFiles, type PickedFile } from './file-intake.ts';
-import { imageKey, matchPairs, parsePairList, type PairEntry, type PairListProblem } from './pair-list.ts';
+import { imageKey, matchPairs, parsePairList, type PairEntry, type PairListProblem } from '../../preload/pair-list.ts';
 
 export type RowState = 'pending' | 'running' | 'done' | 'error';
 

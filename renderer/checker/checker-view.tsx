@@ -6,7 +6,7 @@ import { CaptionControls } from './caption-controls.tsx';
 import { checkerStoreFor, type CheckRow } from './checker-store.ts';
 import { IntakePanel } from './intake-panel.tsx';
 import { PairListPanel } from './pair-list-panel.tsx';
-import { matchPairs } from './pair-list.ts';
+import { matchPairs } from '../../preload/pair-list.ts';
 import { exportFileName, formatCsv, formatJsonl, type ExportRow } from './result-export.ts';
 import { ResultsTable } from './results-table.tsx';
 import { LABEL_FILTERS, countRows, isLabelFilter, rowMatches, type LabelFilter } from './row-filter.ts';

@@ -1,5 +1,5 @@
 import type { ImportedList } from './checker-store.ts';
-import type { PairEntry } from './pair-list.ts';
+import type { PairEntry } from '../../preload/pair-list.ts';
 
 interface PairListPanelProps {
   list: ImportedList;

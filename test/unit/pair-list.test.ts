@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { baseName, detectFormat, imageKey, matchPairs, parseCsv, parsePairList } from '../../renderer/checker/pair-list.ts';
+import { baseName, detectFormat, imageKey, matchPairs, parseCsv, parsePairList } from '../../preload/pair-list.ts';
 
 const fields = (text: string) => parseCsv(text).map((r) => r.fields);
 

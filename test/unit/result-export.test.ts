@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CheckResult } from '../../preload/wire-types.ts';
-import { parseCsv } from '../../renderer/checker/pair-list.ts';
+import { parseCsv } from '../../preload/pair-list.ts';
 import {
   EXPORT_COLUMNS,
   csvField,

@@ -1,6 +1,7 @@
 /**
- * Parsing of the image/caption lists a reviewer imports for batch review (CSV or JSONL), and their
- * matching against the images actually dropped. Pure: no DOM, runs under plain Node for the tests.
+ * The image/caption list format (CSV or JSONL) that the checker imports and `ofa-ve check --batch`
+ * reads: parsing, and matching against the images actually dropped. It is part of the contract, so
+ * it lives with the wire types and both sides import it. Pure: no DOM, no Node APIs.
  */
 
 /** One listed pair. `line` is the 1-based line the record starts on, for messages. */
