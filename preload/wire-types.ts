@@ -76,7 +76,7 @@ export interface SeriesPoint {
   p50_ms: number | null;
   p90_ms: number | null;
   p99_ms: number | null;
-  /** server_errors / requests (0 without requests): what alerts and the SLO count. */
+  /** server_errors / (requests − client_errors), 0 when none: what alerts and the SLO count. */
   error_rate: number;
   /** client_errors / requests (0 without requests): shown, never alerted on. */
   client_error_rate: number;
@@ -123,7 +123,8 @@ export interface StatsDocument {
   p99_ms: number | null;
   /** Mean latency of successful requests; the stage means plus the untimed remainder add up to it. */
   mean_ms: number | null;
-  /** Server-side failures (5xx) / all requests in the window (0 when none): what alerts count. */
+  /** Server-side failures (5xx) / checks that were not the client's mistake (requests − 4xx), 0 when
+   *  none: the ratio the deploy/ error-rate alert and availability SLO use. */
   error_rate: number;
   /** Client mistakes (4xx) / all requests in the window (0 when none): never pages anyone. */
   client_error_rate: number;

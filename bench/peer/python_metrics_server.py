@@ -40,7 +40,7 @@ from prometheus_client.process_collector import ProcessCollector  # noqa: E402
 # passes the live values from those modules with --spec, so the two sides cannot drift apart.
 DEFAULT_SPEC = {
     "request_latency_buckets": [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
-    "stage_latency_buckets": [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    "stage_latency_buckets": [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
     "batch_size_buckets": [1, 2, 4, 8, 16, 32],
     "check_status_codes": [200, 400, 401, 403, 413, 415, 500, 503],
     "stages": ["queue", "decode_image", "tokenize", "inference", "postprocess"],

@@ -16,8 +16,10 @@ interface AlertRule {
 }
 
 /**
- * The seed's two rules exactly as deploy/rules/ofa-ve-alerts.rules.yml states them, evaluated in
- * the app over its own live stats so the console can show them without a Prometheus.
+ * The seed's two rules as deploy/rules/ofa-ve-alerts.rules.yml states them, evaluated in the app
+ * over its own live stats so the console can show them without a Prometheus. The error rate is the
+ * deploy rule's: 5xx over every check but the 4xx (`status_code=~"5.."` / `status_code!~"4.."`),
+ * the same ratio as the stats document's error_rate.
  */
 export const IN_APP_ALERT_RULES: readonly AlertRule[] = [
   {
@@ -35,13 +37,17 @@ export const IN_APP_ALERT_RULES: readonly AlertRule[] = [
   {
     name: 'OfaVeHighErrorRate',
     severity: 'critical',
-    summary: 'error rate (non-200) over 5 min above 3%, for 3 min',
+    summary: 'server errors (5xx) over 5 min above 3% of the checks run (4xx left out), for 3 min',
     threshold: 0.03,
     windowS: 300,
     forS: 180,
+    // 4xx are the client's mistakes: left out of both sides, so they neither fire this nor dilute a real outage.
+    // Only 4xx in the window: 0 (the deploy recording rule's `or 0`); no traffic at all: null.
     value(stats) {
-      const { requests, errors } = stats.summary(this.windowS, []);
-      return requests > 0 ? errors / requests : null;
+      const { requests, clientErrors, serverErrors } = stats.summary(this.windowS, []);
+      if (requests === 0) return null;
+      const ran = requests - clientErrors;
+      return ran > 0 ? serverErrors / ran : 0;
     },
   },
 ];

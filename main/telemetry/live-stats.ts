@@ -2,25 +2,35 @@
  * The app's own live statistics (dashboard, `GET /api/v1/stats`, server-sent events), computed in
  * process rather than read back from Prometheus.
  *
- * Layout: per-second buckets kept for `retentionSeconds`, each with counts by result and status, an
- * error count, a DDSketch of successful latencies and one per stage (created on first use). Every
- * request is also added to 10 s and 60 s aggregate buckets, so a window query merges a cover of
- * whole minutes, whole 10 s periods and loose seconds at the ends (≤ 42 buckets for 15 minutes)
- * instead of 900 seconds. When a period ends its sketches are frozen into compact typed arrays and
- * (for seconds) its p50/p90/p99 are worked out once, which the per-second series then reads.
+ * Layout: per-second buckets kept for `retentionSeconds`, each with counts by result and status,
+ * client (4xx) and server (5xx) error counts, the model runs (batches) that ended in it, a DDSketch
+ * of successful latencies and one per stage (created on first use). Every request and batch is also
+ * added to 10 s and 60 s aggregate buckets, so a window query merges a cover of whole minutes, whole
+ * 10 s periods and loose seconds at the ends (≤ 42 buckets for 15 minutes) instead of 900 seconds.
+ * When a period ends its sketches are frozen into compact typed arrays and (for seconds) its
+ * p50/p90/p99 are worked out once, which the per-second series then reads.
  *
- * Time: a request counts in the second it ended (`endedAtMs`), clamped to the current second when it
- * claims to have ended in the future, and dropped when it ended before the retention. The clock only
- * ever names "the current second": moving forward clears the slots of the seconds passed over; moving
- * backward drops every bucket that starts after the new current second and marks the aggregate that
- * straddles it as tainted (queries then read its seconds), so no request is counted twice or in a
- * second that has not happened yet.
+ * The slowest-requests list is two bounded parts, kept apart so neither crowds out the other: the
+ * `slowestKept` slowest successful checks, and the `failuresKept` most recent failed ones (by when
+ * they ended). A flood of fast 400s cannot push out the slow successes, and slow successes cannot
+ * hide the failures, which are often fast. Failures are kept by recency rather than latency because
+ * the latest ones say what is wrong now (a latency ranking would keep only the timeouts).
+ * `slowest()` merges the two, slowest first.
+ *
+ * Time: a request (or batch) counts in the second it ended (`endedAtMs`), clamped to the current
+ * second when it claims to have ended in the future, and dropped when it ended before the
+ * retention. The clock only ever names "the current second": moving forward clears the slots of the
+ * seconds passed over; moving backward drops every bucket that starts after the new current second
+ * and marks the aggregate that straddles it as tainted (queries then read its seconds), so no
+ * request is counted twice or in a second that has not happened yet.
  */
 import { STAGES, type StageName } from '../inference/entailment-types.ts';
 import { isDuration, mergedMean, mergedQuantiles, type SketchData } from './quantile-sketch.ts';
-import { Bucket, BucketLevel, ERROR_INDEX, RESULT_TYPES, type NormalisedSample, type SlowEntry } from './second-buckets.ts';
+import { Bucket, BucketLevel, ERROR_INDEX, RESULT_TYPES, type NormalisedSample, type Outcome, type SlowEntry } from './second-buckets.ts';
 
-export type ResultType = 'YES' | 'NO' | 'MAYBE' | 'ERROR';
+// The per-second point, stage figures, slow-request entries and result types are the wire shapes themselves.
+export type { ResultType, SeriesPoint, SlowRequest, StageStats } from '../../preload/wire-types.ts';
+import type { ResultType, SeriesPoint, SlowRequest, StageStats, StatsDocument } from '../../preload/wire-types.ts';
 
 export interface RequestSample {
   /** Request id. */
@@ -34,12 +44,11 @@ export interface RequestSample {
   resultType: ResultType;
   /** Milliseconds per stage. */
   stages?: Partial<Record<StageName, number>>;
+  /** Pairs in the model run that answered this request (shown in its slow-request entry). */
   batchSize?: number;
+  /** The error code of a failed check (INVALID_IMAGE, TIMEOUT, ...), shown in the slow-request list. */
+  errorCode?: string;
 }
-
-// The per-second point, stage figures and slow-request entries are the wire shapes themselves.
-export type { SeriesPoint, SlowRequest, StageStats } from '../../preload/wire-types.ts';
-import type { SeriesPoint, SlowRequest, StageStats, StatsDocument } from '../../preload/wire-types.ts';
 
 /** What LiveStats computes for a window: the stats document without the runtime's own fields. */
 export type StatsSnapshot = Omit<StatsDocument, 'queue_depth' | 'queue_depth_series' | 'alerts' | 'process'>;
@@ -49,12 +58,15 @@ export interface LiveStatsOptions {
   retentionSeconds?: number;
   /** Epoch ms clock (default Date.now). */
   now?: () => number;
-  /** How many slowest requests are kept (default 20). */
+  /** How many slowest successful requests are kept (default 20). */
   slowestKept?: number;
+  /** How many most recent failed requests are kept (default 10). */
+  failuresKept?: number;
 }
 
 export const DEFAULT_RETENTION_SECONDS = 900;
 export const DEFAULT_SLOWEST_KEPT = 20;
+export const DEFAULT_FAILURES_KEPT = 10;
 
 /** Widths of the aggregate levels above the seconds; each divides the next. */
 const AGGREGATE_WIDTHS = [10, 60];
@@ -65,6 +77,7 @@ const SUCCESS_RESULTS = 3; // RESULT_TYPES[0..2] are YES, NO, MAYBE
 export class LiveStats {
   readonly retentionSeconds: number;
   readonly slowestKept: number;
+  readonly failuresKept: number;
   private readonly now: () => number;
   /** Seconds first, then the aggregates, narrowest first. */
   private readonly levels: BucketLevel[];
@@ -72,15 +85,20 @@ export class LiveStats {
   private head: number;
   private headMs: number;
   /** Reused by `record` so the hot path allocates nothing per request. */
-  private readonly sample: NormalisedSample = { resultIndex: 0, statusCode: 0, success: false, latencyMs: NaN, stages: undefined, batchSize: NaN };
+  private readonly sample: NormalisedSample = { resultIndex: 0, statusCode: 0, outcome: 'success', latencyMs: NaN, stages: undefined };
 
   constructor(options: LiveStatsOptions = {}) {
     const retention = options.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
     if (!Number.isInteger(retention) || retention < 1) throw new RangeError(`retentionSeconds must be a whole number ≥ 1, got ${retention}`);
     const kept = options.slowestKept ?? DEFAULT_SLOWEST_KEPT;
     if (!Number.isInteger(kept) || kept < 0) throw new RangeError(`slowestKept must be a whole number ≥ 0, got ${kept}`);
+    const failuresKept = options.failuresKept ?? DEFAULT_FAILURES_KEPT;
+    if (!Number.isInteger(failuresKept) || failuresKept < 0) {
+      throw new RangeError(`failuresKept must be a whole number ≥ 0, got ${failuresKept}`);
+    }
     this.retentionSeconds = retention;
     this.slowestKept = kept;
+    this.failuresKept = failuresKept;
     this.now = options.now ?? Date.now;
     this.levels = [1, ...AGGREGATE_WIDTHS.filter((width) => width < retention)].map(
       (width) => new BucketLevel(width, Math.ceil(retention / width) + 1),
@@ -90,43 +108,58 @@ export class LiveStats {
     this.head = Math.floor(this.headMs / 1000);
   }
 
-  /** Hot path: O(1), allocates only when a bucket gets its first sketch or a request is among the slowest. */
+  /**
+   * Hot path: O(1). Allocates only when a bucket gets its first sketch or a request enters the
+   * slowest-requests list (a failure usually does, being the most recent: one small entry each).
+   */
   record(sample: RequestSample): void {
-    const now = this.sync();
-    let second = Math.floor(sample.endedAtMs / 1000);
-    if (!(second <= now)) second = now; // in the future (or not a time): count it now
-    if (second <= now - this.retentionSeconds) return; // already outside the retention
+    const second = this.secondOf(sample.endedAtMs, this.sync());
+    if (second === undefined) return;
 
     const resultIndex = RESULT_TYPES.indexOf(sample.resultType);
     const success = sample.statusCode === 200 && resultIndex >= 0 && resultIndex < SUCCESS_RESULTS;
     const latencyMs = isDuration(sample.latencyMs) ? sample.latencyMs : NaN;
     const s = this.sample;
-    s.success = success;
+    s.outcome = outcomeOf(success, sample.statusCode);
     s.resultIndex = success ? resultIndex : ERROR_INDEX;
     s.statusCode = sample.statusCode;
     s.latencyMs = latencyMs;
     s.stages = sample.stages;
-    s.batchSize = isDuration(sample.batchSize) ? sample.batchSize : NaN;
 
-    let slowCandidate = success && !Number.isNaN(latencyMs) && this.slowestKept > 0;
+    // Successes compete on latency, failures on recency; a request without a usable latency has no place in the list.
+    const keep = success ? this.slowestKept : this.failuresKept;
+    const endedAtMs = Number.isFinite(sample.endedAtMs) ? sample.endedAtMs : this.headMs;
+    let candidate = !Number.isNaN(latencyMs) && keep > 0;
     let entry: SlowEntry | undefined;
     for (const level of this.levels) {
       const bucket = level.obtain(Math.floor(second / level.width));
       if (!bucket) continue;
       bucket.add(s);
-      if (!slowCandidate) continue;
+      if (!candidate) continue;
       if (!entry) {
-        // The seconds level goes first: a request not among its second's slowest is not among any larger period's.
-        if (!bucket.admitsSlow(latencyMs, this.slowestKept)) {
-          slowCandidate = false;
+        // The seconds level goes first: a request not kept for its second is not kept for any larger period.
+        if (!(success ? bucket.admitsSlow(latencyMs, keep) : bucket.admitsFailure(endedAtMs, keep))) {
+          candidate = false;
           continue;
         }
-        const endedAtMs = Number.isFinite(sample.endedAtMs) ? sample.endedAtMs : this.headMs;
-        entry = slowEntry(sample, endedAtMs, latencyMs, RESULT_TYPES[resultIndex] as SlowEntry['resultType']);
+        entry = slowEntry(sample, endedAtMs, latencyMs, RESULT_TYPES[s.resultIndex]!);
       }
-      bucket.offerSlow(entry, this.slowestKept);
+      if (success) bucket.offerSlow(entry, keep);
+      else bucket.offerFailure(entry, keep);
     }
     s.stages = undefined;
+  }
+
+  /**
+   * One model run of `size` pairs ended (at `endedAtMs`, default now). Feeds `mean_batch_size`, the
+   * mean over runs as Prometheus reads `ofa_ve_batch_size` (sum / count). A run of no pair is no batch.
+   */
+  recordBatch(size: number, endedAtMs?: number): void {
+    if (!(size > 0 && size < Infinity)) return;
+    const now = this.sync();
+    const second = this.secondOf(endedAtMs ?? this.headMs, now);
+    if (second === undefined) return;
+    for (const level of this.levels) level.obtain(Math.floor(second / level.width))?.addBatch(size);
   }
 
   /** Figures for the last `windowSeconds` seconds (1..retentionSeconds), the current partial second included. */
@@ -141,14 +174,16 @@ export class LiveStats {
     const results = [0, 0, 0, 0];
     const byStatus = new Map<number, number>();
     let requests = 0;
-    let errors = 0;
+    let clientErrors = 0;
+    let serverErrors = 0;
     let batchSum = 0;
     let batchCount = 0;
     const latency: SketchData[] = [];
     const stages = STAGES.map((): SketchData[] => []);
     for (const bucket of buckets) {
       requests += bucket.requests;
-      errors += bucket.errors;
+      clientErrors += bucket.clientErrors;
+      serverErrors += bucket.serverErrors;
       for (let i = 0; i < results.length; i++) results[i]! += bucket.results[i]!;
       for (const [status, count] of bucket.byStatus) byStatus.set(status, (byStatus.get(status) ?? 0) + count);
       batchSum += bucket.batchSum;
@@ -178,8 +213,19 @@ export class LiveStats {
       p50_ms: p50 ?? null,
       p90_ms: p90 ?? null,
       p99_ms: p99 ?? null,
-      error_rate: requests > 0 ? errors / requests : 0,
-      totals: { requests, YES: results[0]!, NO: results[1]!, MAYBE: results[2]!, ERROR: results[3]!, by_status },
+      mean_ms: mergedMean(latency),
+      error_rate: requests > clientErrors ? serverErrors / (requests - clientErrors) : 0,
+      client_error_rate: requests > 0 ? clientErrors / requests : 0,
+      totals: {
+        requests,
+        YES: results[0]!,
+        NO: results[1]!,
+        MAYBE: results[2]!,
+        ERROR: results[3]!,
+        client_errors: clientErrors,
+        server_errors: serverErrors,
+        by_status,
+      },
       mean_batch_size: batchCount > 0 ? batchSum / batchCount : null,
       series: this.series(from, now),
       stages: stageStats,
@@ -187,39 +233,68 @@ export class LiveStats {
   }
 
   /**
-   * Request and error counts and latency quantiles (ms, successful requests) over the last
-   * `windowSeconds`: what the in-app alert rules need, without building a whole snapshot.
+   * Request counts, failures by kind (4xx, 5xx) and latency quantiles (ms, successful requests) over
+   * the last `windowSeconds`: what the in-app alert rules need, without building a whole snapshot.
    */
-  summary(windowSeconds: number, quantiles: readonly number[]): { requests: number; errors: number; latencyMs: (number | null)[] } {
+  summary(
+    windowSeconds: number,
+    quantiles: readonly number[],
+  ): { requests: number; clientErrors: number; serverErrors: number; latencyMs: (number | null)[] } {
     const window = Math.max(1, Math.min(Math.floor(windowSeconds), this.retentionSeconds));
     const now = this.sync();
     let requests = 0;
-    let errors = 0;
+    let clientErrors = 0;
+    let serverErrors = 0;
     const latency: SketchData[] = [];
     for (const bucket of this.cover(now - window + 1, now)) {
       requests += bucket.requests;
-      errors += bucket.errors;
+      clientErrors += bucket.clientErrors;
+      serverErrors += bucket.serverErrors;
       if (bucket.latency) latency.push(bucket.latency.data);
     }
-    return { requests, errors, latencyMs: mergedQuantiles(latency, quantiles) };
+    return { requests, clientErrors, serverErrors, latencyMs: mergedQuantiles(latency, quantiles) };
   }
 
-  /** The slowest successful requests still within the retention, slowest first (at most `slowestKept`). */
-  slowest(limit: number = this.slowestKept): SlowRequest[] {
-    const count = Number.isFinite(limit) ? Math.max(0, Math.min(Math.floor(limit), this.slowestKept)) : 0;
+  /**
+   * The slow-requests list over the retention (see the header): up to `limit` of the slowest
+   * successful requests (at most `slowestKept`) and up to `limit` of the most recent failed ones (at
+   * most `failuresKept`), merged slowest first.
+   */
+  slowest(limit: number = Infinity): SlowRequest[] {
+    const bound = (kept: number) => (limit >= 0 ? Math.min(Math.floor(limit), kept) : 0); // NaN: none
+    const successes = bound(this.slowestKept);
+    const failures = bound(this.failuresKept);
     const now = this.sync();
-    const entries: SlowEntry[] = [];
-    for (const bucket of this.cover(now - this.retentionSeconds + 1, now)) entries.push(...bucket.slow);
+    const slow: SlowEntry[] = [];
+    const failed: SlowEntry[] = [];
+    for (const bucket of this.cover(now - this.retentionSeconds + 1, now)) {
+      slow.push(...bucket.slow);
+      failed.push(...bucket.failed);
+    }
+    slow.sort((a, b) => b.latencyMs - a.latencyMs || b.endedAtMs - a.endedAtMs);
+    failed.sort((a, b) => b.endedAtMs - a.endedAtMs);
+    const entries = [...slow.slice(0, successes), ...failed.slice(0, failures)];
     entries.sort((a, b) => b.latencyMs - a.latencyMs || b.endedAtMs - a.endedAtMs);
-    return entries.slice(0, count).map((entry) => ({
-      id: entry.id,
-      ended_at: new Date(entry.endedAtMs).toISOString(),
-      latency_ms: entry.latencyMs,
-      result_type: entry.resultType,
-      status_code: entry.statusCode,
-      batch_size: entry.batchSize,
-      stages: { ...entry.stages },
-    }));
+    return entries.map((entry) => {
+      const request: SlowRequest = {
+        id: entry.id,
+        ended_at: new Date(entry.endedAtMs).toISOString(),
+        latency_ms: entry.latencyMs,
+        result_type: entry.resultType,
+        status_code: entry.statusCode,
+        batch_size: entry.batchSize,
+        stages: { ...entry.stages },
+      };
+      if (entry.errorCode !== undefined) request.error_code = entry.errorCode;
+      return request;
+    });
+  }
+
+  /** The second a request or batch that ended at `endedAtMs` counts in (see the header), or undefined when it is past the retention. */
+  private secondOf(endedAtMs: number, now: number): number | undefined {
+    let second = Math.floor(endedAtMs / 1000);
+    if (!(second <= now)) second = now; // in the future (or not a time): count it now
+    return second <= now - this.retentionSeconds ? undefined : second;
   }
 
   /** Reads the clock, moves the rings to the current second and returns it. */
@@ -277,7 +352,21 @@ export class LiveStats {
     for (let t = from; t <= to; t++) {
       const bucket = seconds.get(t);
       if (!bucket || bucket.requests === 0) {
-        points.push({ t, requests: 0, YES: 0, NO: 0, MAYBE: 0, ERROR: 0, p50_ms: null, p90_ms: null, p99_ms: null, error_rate: 0 });
+        points.push({
+          t,
+          requests: 0,
+          YES: 0,
+          NO: 0,
+          MAYBE: 0,
+          ERROR: 0,
+          client_errors: 0,
+          server_errors: 0,
+          p50_ms: null,
+          p90_ms: null,
+          p99_ms: null,
+          error_rate: 0,
+          client_error_rate: 0,
+        });
         continue;
       }
       const [p50, p90, p99] = bucket.latencyQuantiles();
@@ -289,17 +378,25 @@ export class LiveStats {
         NO: r[1]!,
         MAYBE: r[2]!,
         ERROR: r[3]!,
+        client_errors: bucket.clientErrors,
+        server_errors: bucket.serverErrors,
         p50_ms: p50 ?? null,
         p90_ms: p90 ?? null,
         p99_ms: p99 ?? null,
-        error_rate: bucket.errors / bucket.requests,
+        error_rate: bucket.requests > bucket.clientErrors ? bucket.serverErrors / (bucket.requests - bucket.clientErrors) : 0,
+        client_error_rate: bucket.clientErrors / bucket.requests,
       });
     }
     return points;
   }
 }
 
-function slowEntry(sample: RequestSample, endedAtMs: number, latencyMs: number, resultType: SlowEntry['resultType']): SlowEntry {
+function outcomeOf(success: boolean, statusCode: number): Outcome {
+  if (success) return 'success';
+  return statusCode >= 400 && statusCode < 500 ? 'client_error' : 'server_error';
+}
+
+function slowEntry(sample: RequestSample, endedAtMs: number, latencyMs: number, resultType: ResultType): SlowEntry {
   const stages: Partial<Record<StageName, number>> = {};
   if (sample.stages) {
     for (const stage of STAGES) {
@@ -313,6 +410,7 @@ function slowEntry(sample: RequestSample, endedAtMs: number, latencyMs: number, 
     latencyMs,
     resultType,
     statusCode: sample.statusCode,
+    errorCode: resultType === 'ERROR' && typeof sample.errorCode === 'string' ? sample.errorCode : undefined,
     batchSize: isDuration(sample.batchSize) ? sample.batchSize : null,
     stages,
   };

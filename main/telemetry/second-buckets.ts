@@ -3,6 +3,7 @@
  * bucket stamped with the period it holds so a slot left over from an older lap of the ring (or from
  * before a clock jump) is recognised as stale and reset before reuse.
  */
+import type { ResultType } from '../../preload/wire-types.ts';
 import { STAGES, type StageName } from '../inference/entailment-types.ts';
 import { DurationSketch, isDuration, mergedQuantiles } from './quantile-sketch.ts';
 
@@ -16,28 +17,38 @@ const SERIES_QUANTILES = [0.5, 0.9, 0.99] as const;
 /** A slot holding no period. */
 const EMPTY = -Infinity;
 
-/** A successful request kept for the "slowest requests" list; shared by the buckets of every level. */
+/**
+ * A request kept for the "slowest requests" list (a slow success or a recent failure); shared by the
+ * buckets of every level.
+ */
 export interface SlowEntry {
   readonly id: string;
   readonly endedAtMs: number;
   readonly latencyMs: number;
-  readonly resultType: 'YES' | 'NO' | 'MAYBE';
+  readonly resultType: ResultType;
   readonly statusCode: number;
+  /** The error code of a failed check, when the caller gave one. */
+  readonly errorCode: string | undefined;
   readonly batchSize: number | null;
   readonly stages: Readonly<Partial<Record<StageName, number>>>;
 }
+
+/**
+ * How a request ended: answered; refused for the client's mistake (a 4xx); or failed on the
+ * service's side (a 5xx, and anything else that is not an answer, so the two failure kinds add up
+ * to every ERROR).
+ */
+export type Outcome = 'success' | 'client_error' | 'server_error';
 
 /** One request, already validated and normalised by `LiveStats.record`. */
 export interface NormalisedSample {
   /** Index into RESULT_TYPES; ERROR for every unsuccessful request. */
   resultIndex: number;
   statusCode: number;
-  success: boolean;
+  outcome: Outcome;
   /** End-to-end latency, or NaN when the sample carried none usable. */
   latencyMs: number;
   stages: Partial<Record<StageName, number>> | undefined;
-  /** NaN when absent. */
-  batchSize: number;
 }
 
 export class Bucket {
@@ -49,9 +60,12 @@ export class Bucket {
    */
   tainted = false;
   requests = 0;
-  errors = 0;
+  /** Failed requests by kind; together they are `results[ERROR_INDEX]`. */
+  clientErrors = 0;
+  serverErrors = 0;
   readonly results = [0, 0, 0, 0];
   readonly byStatus = new Map<number, number>();
+  /** Model runs that ended in this period and the pairs they ran (`LiveStats.recordBatch`). */
   batchSum = 0;
   batchCount = 0;
   /** Successful requests' latencies; created on first use (most seconds are idle). */
@@ -60,13 +74,16 @@ export class Bucket {
   readonly stages: Array<DurationSketch | null> = new Array<DurationSketch | null>(STAGE_COUNT).fill(null);
   /** Up to `slowestKept` slowest successful requests, slowest first. */
   readonly slow: SlowEntry[] = [];
+  /** Up to `failuresKept` most recent failed requests, most recent first. */
+  readonly failed: SlowEntry[] = [];
   private quantiles: Array<number | null> | null = null;
 
   reset(stamp: number): void {
     this.stamp = stamp;
     this.tainted = false;
     this.requests = 0;
-    this.errors = 0;
+    this.clientErrors = 0;
+    this.serverErrors = 0;
     this.results.fill(0);
     this.byStatus.clear();
     this.batchSum = 0;
@@ -74,6 +91,7 @@ export class Bucket {
     this.latency = null;
     this.stages.fill(null);
     this.slow.length = 0;
+    this.failed.length = 0;
     this.quantiles = null;
   }
 
@@ -81,14 +99,9 @@ export class Bucket {
     this.requests++;
     this.results[sample.resultIndex]!++;
     this.byStatus.set(sample.statusCode, (this.byStatus.get(sample.statusCode) ?? 0) + 1);
-    if (!Number.isNaN(sample.batchSize)) {
-      this.batchSum += sample.batchSize;
-      this.batchCount++;
-    }
-    if (!sample.success) {
-      this.errors++;
-      return;
-    }
+    if (sample.outcome === 'client_error') this.clientErrors++;
+    if (sample.outcome === 'server_error') this.serverErrors++;
+    if (sample.outcome !== 'success') return;
     if (!Number.isNaN(sample.latencyMs)) {
       (this.latency ??= new DurationSketch()).add(sample.latencyMs);
       this.quantiles = null;
@@ -100,6 +113,11 @@ export class Bucket {
         if (isDuration(ms)) (this.stages[i] ??= new DurationSketch()).add(ms);
       }
     }
+  }
+
+  addBatch(size: number): void {
+    this.batchSum += size;
+    this.batchCount++;
   }
 
   /**
@@ -124,6 +142,20 @@ export class Bucket {
     while (i > 0 && slow[i - 1]!.latencyMs < entry.latencyMs) i--;
     slow.splice(i, 0, entry);
     if (slow.length > keep) slow.length = keep;
+  }
+
+  /** Would a failure that ended at `endedAtMs` enter `failed`? Of two that ended in the same ms, the later recorded wins. */
+  admitsFailure(endedAtMs: number, keep: number): boolean {
+    return this.failed.length < keep || endedAtMs >= this.failed[this.failed.length - 1]!.endedAtMs;
+  }
+
+  offerFailure(entry: SlowEntry, keep: number): void {
+    if (!this.admitsFailure(entry.endedAtMs, keep)) return;
+    const failed = this.failed;
+    let i = failed.length;
+    while (i > 0 && failed[i - 1]!.endedAtMs <= entry.endedAtMs) i--;
+    failed.splice(i, 0, entry);
+    if (failed.length > keep) failed.length = keep;
   }
 
   /** p50, p90, p99 of this bucket's successful latencies (cached until the next one is added). */

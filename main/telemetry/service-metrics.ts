@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
+import { CHECK_WARNING_CODES } from '../../preload/wire-types.ts';
 import { ERROR_STATUS } from '../errors.ts';
 import { STAGES, type StageName } from '../inference/entailment-types.ts';
 import { replaceEventLoopMetrics } from './event-loop-metrics.ts';
@@ -24,6 +25,9 @@ export class ServiceMetrics {
   readonly latency: Histogram;
   readonly stageLatency: Histogram<'stage'>;
   readonly batchSize: Histogram;
+  readonly checkWarnings: Counter<'code'>;
+  readonly workerRestarts: Counter;
+  readonly modelReady: Gauge;
   readonly queueDepth: Gauge;
   readonly inflight: Gauge;
   readonly modelInfo: Gauge<'model' | 'version' | 'provider' | 'demo'>;
@@ -66,6 +70,24 @@ export class ServiceMetrics {
       buckets: BATCH_SIZE_BUCKETS,
       registers,
     });
+    this.checkWarnings = new Counter({
+      name: 'ofa_ve_check_warnings_total',
+      help: 'Checks answered with a warning, by warning code (CAPTION_TRUNCATED: the caption was cut to max_words; NOT_ENGLISH).',
+      labelNames: ['code'],
+      registers,
+    });
+    for (const code of CHECK_WARNING_CODES) this.checkWarnings.labels(code).inc(0);
+    this.workerRestarts = new Counter({
+      name: 'ofa_ve_worker_restarts_total',
+      help: 'Inference worker processes started to replace one that died or hung.',
+      registers,
+    });
+    this.modelReady = new Gauge({
+      name: 'ofa_ve_model_ready',
+      help: 'Whether a worker can run checks now (1) or not (0: loading, restarting, or no model).',
+      registers,
+    });
+    this.modelReady.set(0);
     this.queueDepth = new Gauge({ name: 'ofa_ve_queue_depth', help: 'Checks waiting for the model.', registers });
     this.inflight = new Gauge({
       name: 'ofa_ve_inflight_requests',
@@ -110,12 +132,14 @@ export class ServiceMetrics {
     });
   }
 
+  /** Counts one finished check; for an answered one (200) also its latency, stages and warnings (each code once). */
   recordRequest(sample: {
     id: string;
     statusCode: number;
     resultType: ResultType;
     latencyMs: number;
     stages?: Partial<Record<StageName, number>>;
+    warnings?: readonly { code: string }[];
   }): void {
     this.requests.labels(String(sample.statusCode), sample.resultType).inc();
     if (sample.statusCode !== 200) return;
@@ -126,6 +150,7 @@ export class ServiceMetrics {
         if (ms !== undefined) this.stageLatency.labels(stage).observe(ms / 1000);
       }
     }
+    if (sample.warnings?.length) for (const code of new Set(sample.warnings.map((w) => w.code))) this.checkWarnings.labels(code).inc();
   }
 
   /**

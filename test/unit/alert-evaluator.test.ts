@@ -15,12 +15,15 @@ function rig() {
   alerts.on('firing', (a: { name: string }) => events.push(`firing ${a.name}`));
   alerts.on('resolved', (a: { name: string }) => events.push(`resolved ${a.name}`));
   let n = 0;
-  /** Runs `seconds` seconds of traffic: `perSecond` requests, `errors` of them failed, successes taking `latencyMs`. */
-  const run = (seconds: number, perSecond: number, errors: number, latencyMs: number) => {
+  /**
+   * Runs `seconds` seconds of traffic: `perSecond` requests, `errors` of them failed with `status`
+   * (default 500), then `clientErrors` more refused with a 400; successes take `latencyMs`.
+   */
+  const run = (seconds: number, perSecond: number, errors: number, latencyMs: number, status = 500, clientErrors = 0) => {
     for (let s = 0; s < seconds; s++) {
       for (let i = 0; i < perSecond; i++) {
-        const failed = i < errors;
-        stats.record({ id: `r${n++}`, endedAtMs: now, latencyMs, statusCode: failed ? 500 : 200, resultType: failed ? 'ERROR' : 'YES' });
+        const statusCode = i < errors ? status : i < errors + clientErrors ? 400 : 200;
+        stats.record({ id: `r${n++}`, endedAtMs: now, latencyMs, statusCode, resultType: statusCode === 200 ? 'YES' : 'ERROR' });
       }
       alerts.evaluate();
       now += 1000;
@@ -48,6 +51,52 @@ describe('in-app alert rules (same as deploy/rules)', () => {
     run(400, 10, 0, 50); // clean traffic pushes the errors out of the 5-minute window
     assert.equal(state('OfaVeHighErrorRate').state, 'inactive');
     assert.deepEqual(events, ['firing OfaVeHighErrorRate', 'resolved OfaVeHighErrorRate']);
+  });
+
+  it('client mistakes never fire it: 100% 4xx for 10 minutes stays inactive', () => {
+    const { run, state, events } = rig();
+    run(600, 10, 10, 50, 400);
+    const alert = state('OfaVeHighErrorRate');
+    assert.equal(alert.state, 'inactive');
+    assert.equal(alert.value, 0, 'no server error among 6000 requests');
+    run(60, 10, 10, 50, 413);
+    run(60, 10, 10, 50, 401);
+    run(60, 10, 10, 50, 499);
+    assert.equal(state('OfaVeHighErrorRate').state, 'inactive');
+    assert.deepEqual(events, []);
+    assert.match(alert.summary, /5xx/);
+  });
+
+  it('5% 5xx fires once above 3% for 3 minutes, as the deploy rule does', () => {
+    for (const status of [500, 503, 504]) {
+      const { run, state, events } = rig();
+      run(300, 20, 0, 50); // five clean minutes first
+      // From now on 5% 5xx: after k such seconds the 5-minute window holds k 5xx in 6000 requests.
+      run(180, 20, 1, 50, status);
+      assert.equal(state('OfaVeHighErrorRate').state, 'inactive', `${status}: 180 / 6000 is not above 3%`);
+      run(1, 20, 1, 50, status);
+      assert.equal(state('OfaVeHighErrorRate').state, 'pending', `${status}: 181 / 6000 is`);
+      run(179, 20, 1, 50, status);
+      assert.equal(state('OfaVeHighErrorRate').state, 'pending', `${status}: 179 s pending`);
+      run(1, 20, 1, 50, status);
+      const firing = state('OfaVeHighErrorRate');
+      assert.equal(firing.state, 'firing', `${status}: 180 s pending`);
+      assert.ok(Math.abs(firing.value! - 0.05) < 1e-9, `${status}: value ${firing.value}`);
+      assert.deepEqual(events, ['firing OfaVeHighErrorRate']);
+    }
+  });
+
+  it('4xx are left out of both sides: they neither fire it nor dilute a real outage', () => {
+    // 2% 5xx of all traffic, but 60% of it is 4xx: 1 in the 20 checks run per second is 5%, which fires.
+    const mixed = rig();
+    mixed.run(400, 50, 1, 50, 500, 30);
+    assert.equal(mixed.state('OfaVeHighErrorRate').state, 'firing');
+    assert.ok(Math.abs(mixed.state('OfaVeHighErrorRate').value! - 0.05) < 1e-9);
+    // The same 2% with the rest answered: under the threshold.
+    const clean = rig();
+    clean.run(400, 50, 1, 50, 500);
+    assert.equal(clean.state('OfaVeHighErrorRate').state, 'inactive');
+    assert.ok(Math.abs(clean.state('OfaVeHighErrorRate').value! - 0.02) < 1e-9);
   });
 
   it('a burst that is diluted within 3 minutes goes pending and back without firing', () => {

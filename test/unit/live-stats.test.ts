@@ -66,13 +66,13 @@ function fill(stats: LiveStats, clock: Clock, seconds: number, perSecond: number
   const random = uniform01(seed);
   const gaussian = gaussianFrom(random);
   const out: Recorded[] = [];
-  const failures: Array<[number, ResultType]> = [
-    [400, 'ERROR'],
-    [413, 'ERROR'],
-    [415, 'ERROR'],
-    [401, 'ERROR'],
-    [500, 'ERROR'],
-    [503, 'ERROR'],
+  const failures: Array<[number, string]> = [
+    [400, 'INVALID_IMAGE'],
+    [413, 'IMAGE_TOO_LARGE'],
+    [415, 'UNSUPPORTED_MEDIA_TYPE'],
+    [401, 'UNAUTHORIZED'],
+    [500, 'INTERNAL'],
+    [503, 'OVERLOADED'],
   ];
   const labels = ['YES', 'NO', 'MAYBE'] as const;
   for (let s = 0; s < seconds; s++) {
@@ -80,15 +80,16 @@ function fill(stats: LiveStats, clock: Clock, seconds: number, perSecond: number
     for (let i = 0; i < perSecond; i++) {
       clock.ms = base + Math.floor(((i + random()) * 1000) / perSecond);
       const failed = random() < 0.05;
-      const [statusCode, resultType] = failed ? failures[Math.floor(random() * failures.length)]! : [200, labels[Math.floor(random() * 3)]!];
+      const [statusCode, errorCode] = failed ? failures[Math.floor(random() * failures.length)]! : [200, undefined];
       const sample: Recorded = {
         id: `r${out.length}`,
         endedAtMs: clock.ms,
         latencyMs: failed ? 10_000 + 1000 * random() : Math.max(0.01, latency(random, gaussian)),
         statusCode,
-        resultType,
+        resultType: failed ? 'ERROR' : labels[Math.floor(random() * 3)]!,
         stages: failed ? { queue: 5000 } : stagesFor(random, gaussian),
         batchSize: 1 + Math.floor(random() * 8),
+        errorCode,
         second: Math.floor(clock.ms / 1000),
       };
       stats.record(sample);
@@ -100,13 +101,30 @@ function fill(stats: LiveStats, clock: Clock, seconds: number, perSecond: number
 
 const inWindow = (samples: readonly Recorded[], now: number, window: number) => samples.filter((s) => s.second > now - window && s.second <= now);
 const successful = (samples: readonly Recorded[]) => samples.filter((s) => s.statusCode === 200 && s.resultType !== 'ERROR');
+const failed = (samples: readonly Recorded[]) => samples.filter((s) => !(s.statusCode === 200 && s.resultType !== 'ERROR'));
+const slowestFirst = (a: RequestSample, b: RequestSample) => b.latencyMs - a.latencyMs || b.endedAtMs - a.endedAtMs;
+
+/**
+ * The slow-requests list computed the slow way: the `successes` slowest successful requests and the
+ * `failures` most recent failed ones (of two that ended in the same ms, the later recorded), slowest first.
+ */
+function expectedSlowest(samples: readonly Recorded[], successes = 20, failures = 10): Recorded[] {
+  const slow = successful(samples).sort(slowestFirst).slice(0, successes);
+  const recent = failed(samples)
+    .reverse()
+    .sort((a, b) => b.endedAtMs - a.endedAtMs)
+    .slice(0, failures);
+  return [...slow, ...recent].sort(slowestFirst);
+}
 
 /** Counts computed the slow way, to compare a snapshot with. */
 function expectedTotals(samples: readonly Recorded[]) {
   const by_status: Record<string, number> = {};
-  const totals = { requests: samples.length, YES: 0, NO: 0, MAYBE: 0, ERROR: 0, by_status };
+  const totals = { requests: samples.length, YES: 0, NO: 0, MAYBE: 0, ERROR: 0, client_errors: 0, server_errors: 0, by_status };
   for (const s of samples) {
     totals[s.statusCode === 200 ? s.resultType : 'ERROR']++;
+    if (s.statusCode >= 400 && s.statusCode < 500) totals.client_errors++;
+    else if (s.statusCode !== 200 || s.resultType === 'ERROR') totals.server_errors++;
     by_status[String(s.statusCode)] = (by_status[String(s.statusCode)] ?? 0) + 1;
   }
   return totals;
@@ -118,7 +136,8 @@ function assertCounts(stats: LiveStats, samples: readonly Recorded[], now: numbe
   const totals = expectedTotals(expected);
   assert.deepEqual(snap.totals, totals, `totals for window ${window}`);
   assert.equal(snap.qps, expected.length / window);
-  assert.equal(snap.error_rate, expected.length ? totals.ERROR / expected.length : 0);
+  assert.equal(snap.error_rate, expected.length > totals.client_errors ? totals.server_errors / (expected.length - totals.client_errors) : 0);
+  assert.equal(snap.client_error_rate, expected.length ? totals.client_errors / expected.length : 0);
   assert.equal(snap.series.length, window);
   assert.equal(snap.series[0]!.t, now - window + 1);
   assert.equal(snap.series.at(-1)!.t, now);
@@ -143,6 +162,7 @@ describe('LiveStats quantile accuracy', () => {
         assertClose(snap.p50_ms, exactQuantile(sorted, 0.5), WITHIN, `${name} p50 @${window}s`);
         assertClose(snap.p90_ms, exactQuantile(sorted, 0.9), WITHIN, `${name} p90 @${window}s`);
         assertClose(snap.p99_ms, exactQuantile(sorted, 0.99), WITHIN, `${name} p99 @${window}s`);
+        assertClose(snap.mean_ms, sorted.reduce((a, b) => a + b, 0) / sorted.length, 1e-9, `${name} mean @${window}s`);
         for (const stage of STAGES) {
           const values = ok.map((s) => s.stages![stage]!).sort((a, b) => a - b);
           const got = snap.stages[stage];
@@ -188,21 +208,21 @@ describe('LiveStats quantile accuracy', () => {
 });
 
 describe('LiveStats counts and series', () => {
-  it('counts, qps, error_rate, by_status and mean batch size are exact; series is zero-filled per second', () => {
+  it('counts, qps, error rates (5xx and 4xx apart), by_status and mean latency are exact; series is zero-filled per second', () => {
     const clock = new Clock();
     const stats = new LiveStats({ now: clock.now });
     const samples: Recorded[] = [];
-    const record = (offsetS: number, statusCode: number, resultType: ResultType, latencyMs: number, batchSize?: number) => {
+    const record = (offsetS: number, statusCode: number, resultType: ResultType, latencyMs: number) => {
       clock.ms = T0 + offsetS * 1000;
-      const sample: Recorded = { id: `r${samples.length}`, endedAtMs: clock.ms, latencyMs, statusCode, resultType, batchSize, second: clock.second };
+      const sample: Recorded = { id: `r${samples.length}`, endedAtMs: clock.ms, latencyMs, statusCode, resultType, second: clock.second };
       stats.record(sample);
       samples.push(sample);
     };
-    record(0, 200, 'YES', 10, 4);
-    record(0, 200, 'NO', 20, 2);
+    record(0, 200, 'YES', 10);
+    record(0, 200, 'NO', 20);
     record(3, 200, 'MAYBE', 30);
     record(3, 400, 'ERROR', 1);
-    record(7, 413, 'ERROR', 2, 1);
+    record(7, 413, 'ERROR', 2);
     record(7, 415, 'ERROR', 3);
     record(7, 401, 'ERROR', 4);
     record(12, 500, 'ERROR', 5000);
@@ -219,11 +239,15 @@ describe('LiveStats counts and series', () => {
       NO: 1,
       MAYBE: 1,
       ERROR: 6,
+      client_errors: 4,
+      server_errors: 2,
       by_status: { '200': 4, '400': 1, '401': 1, '413': 1, '415': 1, '500': 1, '503': 1 },
     });
     assert.equal(snap.qps, 10 / 60);
-    assert.equal(snap.error_rate, 0.6);
-    assert.equal(snap.mean_batch_size, (4 + 2 + 1) / 3);
+    assert.equal(snap.error_rate, 2 / 6, '5xx over the checks that were not 4xx');
+    assert.equal(snap.client_error_rate, 0.4);
+    assert.equal(snap.mean_ms, (10 + 20 + 30 + 40) / 4, 'mean latency of the successful requests');
+    assert.equal(snap.mean_batch_size, null, 'no batch ran');
     assert.equal(snap.series.length, 60);
     const bySecond = new Map(snap.series.map((p) => [p.t, p]));
     assert.deepEqual({ ...bySecond.get(SEC0 + 3)!, p50_ms: null, p90_ms: null, p99_ms: null }, {
@@ -233,17 +257,68 @@ describe('LiveStats counts and series', () => {
       NO: 0,
       MAYBE: 1,
       ERROR: 1,
+      client_errors: 1,
+      server_errors: 0,
       p50_ms: null,
       p90_ms: null,
       p99_ms: null,
-      error_rate: 0.5,
+      error_rate: 0,
+      client_error_rate: 0.5,
     });
-    assert.deepEqual(bySecond.get(SEC0 + 5), { t: SEC0 + 5, requests: 0, YES: 0, NO: 0, MAYBE: 0, ERROR: 0, p50_ms: null, p90_ms: null, p99_ms: null, error_rate: 0 });
+    assert.deepEqual(bySecond.get(SEC0 + 5), {
+      t: SEC0 + 5,
+      requests: 0,
+      YES: 0,
+      NO: 0,
+      MAYBE: 0,
+      ERROR: 0,
+      client_errors: 0,
+      server_errors: 0,
+      p50_ms: null,
+      p90_ms: null,
+      p99_ms: null,
+      error_rate: 0,
+      client_error_rate: 0,
+    });
     assert.equal(bySecond.get(SEC0 + 7)!.p50_ms, null, 'a second with only failures has no latency quantiles');
-    assert.equal(bySecond.get(SEC0 + 7)!.error_rate, 1);
+    assert.equal(bySecond.get(SEC0 + 7)!.error_rate, 0, 'a second of 4xx only has no server errors');
+    assert.equal(bySecond.get(SEC0 + 7)!.client_error_rate, 1);
+    assert.equal(bySecond.get(SEC0 + 12)!.server_errors, 2);
+    assert.equal(bySecond.get(SEC0 + 12)!.error_rate, 2 / 3);
     assertCounts(stats, samples, now, 60);
     assertCounts(stats, samples, now, 5);
     assertCounts(stats, samples, now, 1);
+  });
+
+  it('mean_batch_size is the mean over model runs (sum of sizes / runs), not over requests', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now });
+    // Two full runs of 8 and one of 1: 17 requests answered, 3 batches. Weighted by request the
+    // mean would be (8·8 + 8·8 + 1·1) / 17 ≈ 7.6; Prometheus' sum / count of ofa_ve_batch_size is 17 / 3.
+    stats.recordBatch(8);
+    clock.ms += 2000;
+    stats.recordBatch(8, clock.ms - 200); // the same second (T0 is 250 ms into one)
+    stats.recordBatch(1, clock.ms);
+    assert.equal(stats.snapshot(60).mean_batch_size, 17 / 3);
+    assert.equal(stats.snapshot(1).mean_batch_size, (8 + 1) / 2, 'only the runs that ended in the window');
+    assert.equal(stats.snapshot(60).totals.requests, 0, 'a batch is not a request');
+
+    // A run of no pair is no batch; nonsense sizes are ignored.
+    for (const size of [0, -3, NaN, Infinity]) stats.recordBatch(size);
+    assert.equal(stats.snapshot(60).mean_batch_size, 17 / 3);
+
+    // Time as for requests: the future counts now, before the retention not at all, late ones in their own second.
+    stats.recordBatch(4, clock.ms + 3_600_000);
+    stats.recordBatch(32, clock.ms - 900_000);
+    stats.recordBatch(2, clock.ms - 30_000);
+    assert.equal(stats.snapshot(1).mean_batch_size, (8 + 1 + 4) / 3);
+    assert.equal(stats.snapshot(60).mean_batch_size, (17 + 4 + 2) / 5);
+    assert.equal(stats.snapshot(900).mean_batch_size, (17 + 4 + 2) / 5);
+
+    // Runs leave the window with the seconds they ended in, across the 10 s and 60 s aggregates.
+    clock.ms += 61_000;
+    assert.equal(stats.snapshot(60).mean_batch_size, null);
+    assert.equal(stats.snapshot(900).mean_batch_size, (17 + 4 + 2) / 5);
   });
 
   it('only successful requests feed the latency and stage figures', () => {
@@ -260,15 +335,25 @@ describe('LiveStats counts and series', () => {
     const snap = stats.snapshot(60);
     assert.equal(snap.totals.ERROR, 102);
     assert.equal(snap.totals.YES, 100);
-    assert.equal(snap.error_rate, 102 / 202);
+    assert.equal(snap.error_rate, 102 / 202, 'a failure that is not a 4xx is the service\'s');
+    assert.equal(snap.totals.server_errors, 102);
+    assert.equal(snap.client_error_rate, 0);
     for (const q of [snap.p50_ms, snap.p90_ms, snap.p99_ms]) assertClose(q, 10, WITHIN, 'latency');
+    assert.equal(snap.mean_ms, 10);
     assertClose(snap.stages.inference.p90_ms, 8, WITHIN, 'inference p90');
     assert.equal(snap.stages.inference.mean_ms, 8);
     assert.equal(snap.stages.queue.p50_ms, null);
+    // The 20 slowest successes, and the 10 most recent failures (odd2 and odd1 recorded last), slowest first.
+    const slowest = stats.slowest();
     assert.deepEqual(
-      stats.slowest().map((r) => r.latency_ms),
-      Array(20).fill(10),
+      slowest.map((r) => r.latency_ms),
+      [...Array(8).fill(9000), 7000, 7000, ...Array(20).fill(10)],
     );
+    assert.deepEqual(
+      slowest.slice(0, 10).map((r) => r.id),
+      [...Array.from({ length: 8 }, (_, i) => `bad${99 - i}`), 'odd2', 'odd1'],
+    );
+    assert.ok(slowest.slice(0, 10).every((r) => r.result_type === 'ERROR'));
   });
 
   it('an empty window gives null quantiles, 0 qps and 0 error_rate', () => {
@@ -277,13 +362,15 @@ describe('LiveStats counts and series', () => {
     const snap = stats.snapshot(900);
     assert.equal(snap.qps, 0);
     assert.equal(snap.error_rate, 0);
+    assert.equal(snap.client_error_rate, 0);
     assert.equal(snap.p50_ms, null);
     assert.equal(snap.p90_ms, null);
     assert.equal(snap.p99_ms, null);
+    assert.equal(snap.mean_ms, null);
     assert.equal(snap.mean_batch_size, null);
-    assert.deepEqual(snap.totals, { requests: 0, YES: 0, NO: 0, MAYBE: 0, ERROR: 0, by_status: {} });
+    assert.deepEqual(snap.totals, { requests: 0, YES: 0, NO: 0, MAYBE: 0, ERROR: 0, client_errors: 0, server_errors: 0, by_status: {} });
     assert.equal(snap.series.length, 900);
-    assert.ok(snap.series.every((p) => p.requests === 0 && p.p50_ms === null && p.error_rate === 0));
+    assert.ok(snap.series.every((p) => p.requests === 0 && p.p50_ms === null && p.error_rate === 0 && p.client_error_rate === 0));
     for (const stage of STAGES) assert.deepEqual(snap.stages[stage], { p50_ms: null, p90_ms: null, mean_ms: null });
     assert.deepEqual(stats.slowest(), []);
   });
@@ -404,13 +491,9 @@ describe('LiveStats time handling', () => {
       .map((s) => s.latencyMs)
       .sort((a, b) => a - b);
     assertClose(stats.snapshot(900).p99_ms, exactQuantile(sorted, 0.99), WITHIN, 'p99 after the rewind');
-    const slow = successful(all)
-      .sort((a, b) => b.latencyMs - a.latencyMs)
-      .slice(0, 20)
-      .map((s) => s.id);
     assert.deepEqual(
       stats.slowest().map((r) => r.id),
-      slow,
+      expectedSlowest(all).map((s) => s.id),
     );
   });
 
@@ -427,42 +510,47 @@ describe('LiveStats time handling', () => {
 });
 
 describe('LiveStats.slowest', () => {
-  it('keeps the top 20 successful requests with their stages, slowest first, and drops those older than the retention', () => {
+  it('keeps the 20 slowest successes and the 10 most recent failures, slowest first, and drops those older than the retention', () => {
     const clock = new Clock();
     const stats = new LiveStats({ now: clock.now });
     const samples = fill(stats, clock, 600, 5, DISTRIBUTIONS['lognormal heavy tail']!, 21);
-    const ranked = (now: number) =>
-      successful(samples.filter((s) => s.second > now - 900))
-        .sort((a, b) => b.latencyMs - a.latencyMs || b.endedAtMs - a.endedAtMs)
-        .slice(0, 20);
+    const ranked = (now: number, successes?: number, failures?: number) =>
+      expectedSlowest(
+        samples.filter((s) => s.second > now - 900),
+        successes,
+        failures,
+      );
 
     const top = stats.slowest();
     const expected = ranked(clock.second);
-    assert.equal(top.length, 20);
+    assert.equal(top.length, 30);
     assert.deepEqual(
       top.map((r) => r.id),
       expected.map((s) => s.id),
     );
+    assert.equal(top.filter((r) => r.result_type === 'ERROR').length, 10);
     for (const [i, r] of top.entries()) {
       const s = expected[i]!;
       assert.equal(r.latency_ms, s.latencyMs);
       assert.deepEqual(r.stages, s.stages);
       assert.equal(r.result_type, s.resultType);
-      assert.equal(r.status_code, 200);
+      assert.equal(r.status_code, s.statusCode);
+      assert.equal(r.error_code, s.errorCode, 'failed checks carry their code, answered ones none');
       assert.equal(r.batch_size, s.batchSize);
       assert.equal(r.ended_at, new Date(s.endedAtMs).toISOString());
       if (i > 0) assert.ok(top[i - 1]!.latency_ms >= r.latency_ms);
     }
     assert.deepEqual(
       stats.slowest(5).map((r) => r.id),
-      expected.slice(0, 5).map((s) => s.id),
+      ranked(clock.second, 5, 5).map((s) => s.id),
+      'a limit bounds each part',
     );
-    assert.equal(stats.slowest(500).length, 20, 'never more than slowestKept');
+    assert.equal(stats.slowest(500).length, 30, 'never more than slowestKept + failuresKept');
 
     // Let the first 450 s leave the retention: the next slowest of what remains move up.
     clock.ms += 750_000;
     const remaining = ranked(clock.second);
-    assert.ok(remaining.length > 0 && remaining.length <= 20);
+    assert.ok(remaining.length > 0 && remaining.length <= 30);
     assert.notDeepEqual(
       remaining.map((s) => s.id),
       expected.map((s) => s.id),
@@ -470,6 +558,56 @@ describe('LiveStats.slowest', () => {
     assert.deepEqual(
       stats.slowest().map((r) => r.id),
       remaining.map((s) => s.id),
+    );
+  });
+
+  it('a flood of fast failures neither pushes out the slow successes nor hides behind them', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now, slowestKept: 3, failuresKept: 2 });
+    const ok = (id: string, latencyMs: number) =>
+      stats.record({ id, endedAtMs: clock.ms, latencyMs, statusCode: 200, resultType: 'YES', batchSize: 4 });
+    ok('slow1', 900);
+    ok('slow2', 800);
+    clock.ms += 1000;
+    stats.record({ id: 'timeout', endedAtMs: clock.ms, latencyMs: 30_000, statusCode: 504, resultType: 'ERROR', errorCode: 'TIMEOUT' });
+    ok('slow3', 700);
+    ok('fast', 5);
+    // A client sends 2,000 empty captions over 20 s, each refused in under a millisecond.
+    for (let i = 0; i < 2000; i++) {
+      clock.ms += 10;
+      stats.record({ id: `empty${i}`, endedAtMs: clock.ms, latencyMs: 0.5, statusCode: 400, resultType: 'ERROR', errorCode: 'EMPTY_TEXT' });
+    }
+    const list = stats.slowest();
+    assert.deepEqual(
+      list.map((r) => r.id),
+      ['slow1', 'slow2', 'slow3', 'empty1999', 'empty1998'],
+      'the slow successes stay; the most recent failures show (the older timeout has been pushed out by newer failures)',
+    );
+    assert.deepEqual(list[3], {
+      id: 'empty1999',
+      ended_at: new Date(clock.ms).toISOString(),
+      latency_ms: 0.5,
+      result_type: 'ERROR',
+      status_code: 400,
+      error_code: 'EMPTY_TEXT',
+      batch_size: null,
+      stages: {},
+    });
+    assert.equal(list[0]!.error_code, undefined);
+    assert.equal(list[0]!.batch_size, 4);
+
+    // Slow successes cannot hide a failure either: a new one shows at once.
+    clock.ms += 10;
+    stats.record({ id: 'crash', endedAtMs: clock.ms, latencyMs: 3, statusCode: 500, resultType: 'ERROR', errorCode: 'INTERNAL' });
+    assert.deepEqual(
+      stats.slowest().map((r) => [r.id, r.error_code]),
+      [
+        ['slow1', undefined],
+        ['slow2', undefined],
+        ['slow3', undefined],
+        ['crash', 'INTERNAL'],
+        ['empty1999', 'EMPTY_TEXT'],
+      ],
     );
   });
 

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { CHECK_WARNING_CODES } from '../../preload/wire-types.ts';
+import { REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } from '../../main/telemetry/metric-buckets.ts';
 import { ServiceMetrics } from '../../main/telemetry/service-metrics.ts';
+
+/** The value of one series in a Prometheus text exposition (undefined when absent). */
+function valueOf(body: string, series: string): number | undefined {
+  const line = body.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
 
 describe('ServiceMetrics', () => {
   const metrics = new ServiceMetrics({ appVersion: '9.9.9' });
@@ -24,5 +32,53 @@ describe('ServiceMetrics', () => {
     const plain = await metrics.scrape(false);
     assert.match(plain.body, /^ofa_ve_request_total\{status_code="200",result_type="YES"\} 1$/m);
     assert.match(plain.body, /^ofa_ve_build_info\{version="9\.9\.9"\} 1$/m);
+  });
+
+  it('exposes the warning, worker-restart and model-ready series from the start, at 0', async () => {
+    const fresh = new ServiceMetrics({ appVersion: '1.0.0', defaultMetrics: false });
+    const { body } = await fresh.scrape(false);
+    for (const code of CHECK_WARNING_CODES) assert.equal(valueOf(body, `ofa_ve_check_warnings_total{code="${code}"}`), 0, code);
+    assert.match(body, /^# HELP ofa_ve_check_warnings_total Checks answered with a warning/m);
+    assert.equal(valueOf(body, 'ofa_ve_worker_restarts_total'), 0);
+    assert.match(body, /^# TYPE ofa_ve_worker_restarts_total counter$/m);
+    assert.equal(valueOf(body, 'ofa_ve_model_ready'), 0);
+    assert.match(body, /^# TYPE ofa_ve_model_ready gauge$/m);
+    fresh.workerRestarts.inc();
+    fresh.modelReady.set(1);
+    const after = (await fresh.scrape(false)).body;
+    assert.equal(valueOf(after, 'ofa_ve_worker_restarts_total'), 1);
+    assert.equal(valueOf(after, 'ofa_ve_model_ready'), 1);
+  });
+
+  it('counts each warning code of an answered check once; a failed check counts none', async () => {
+    const fresh = new ServiceMetrics({ appVersion: '1.0.0', defaultMetrics: false });
+    const truncated = { code: 'CAPTION_TRUNCATED', message: 'cut at 30 words' };
+    const foreign = { code: 'NOT_ENGLISH', message: 'not English' };
+    fresh.recordRequest({ id: 'a', statusCode: 200, resultType: 'YES', latencyMs: 10, warnings: [truncated, foreign, truncated] });
+    fresh.recordRequest({ id: 'b', statusCode: 200, resultType: 'NO', latencyMs: 10, warnings: [truncated] });
+    fresh.recordRequest({ id: 'c', statusCode: 200, resultType: 'NO', latencyMs: 10, warnings: [] });
+    fresh.recordRequest({ id: 'd', statusCode: 200, resultType: 'MAYBE', latencyMs: 10 });
+    fresh.recordRequest({ id: 'e', statusCode: 400, resultType: 'ERROR', latencyMs: 1, warnings: [truncated] });
+    const { body } = await fresh.scrape(false);
+    assert.equal(valueOf(body, 'ofa_ve_check_warnings_total{code="CAPTION_TRUNCATED"}'), 2);
+    assert.equal(valueOf(body, 'ofa_ve_check_warnings_total{code="NOT_ENGLISH"}'), 1);
+    assert.equal(valueOf(body, 'ofa_ve_request_total{status_code="200",result_type="NO"}'), 2);
+  });
+
+  it('stage histograms have every request-latency boundary (histogram_quantile resolves stages as finely)', async () => {
+    for (const le of REQUEST_LATENCY_BUCKETS) assert.ok(STAGE_LATENCY_BUCKETS.includes(le), `stage buckets lack ${le}`);
+    assert.deepEqual(
+      [...STAGE_LATENCY_BUCKETS].sort((a, b) => a - b),
+      STAGE_LATENCY_BUCKETS,
+      'ascending',
+    );
+    const fresh = new ServiceMetrics({ appVersion: '1.0.0', defaultMetrics: false });
+    fresh.recordRequest({ id: 'a', statusCode: 200, resultType: 'YES', latencyMs: 40, stages: { inference: 30, tokenize: 0.2 } });
+    const { body } = await fresh.scrape(false);
+    for (const le of REQUEST_LATENCY_BUCKETS) {
+      const series = `ofa_ve_stage_latency_seconds_bucket{le="${le}",stage="inference"}`;
+      assert.equal(valueOf(body, series), le >= 0.03 ? 1 : 0, series);
+    }
+    assert.equal(valueOf(body, 'ofa_ve_stage_latency_seconds_bucket{le="0.0005",stage="tokenize"}'), 1);
   });
 });
