@@ -1,21 +1,48 @@
 import { parseArgs } from 'node:util';
+import { captionWarnings } from '../../preload/caption-warnings.ts';
+import type { CheckWarning } from '../../preload/wire-types.ts';
 import { defaultModelDir } from '../config.ts';
 import { toCheckError } from '../errors.ts';
 import { EntailmentEngine } from '../inference/entailment-engine.ts';
 import { LABELS, STAGES, type EntailmentResult, type ModelInfo } from '../inference/entailment-types.ts';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../inference/provider-choice.ts';
+import { DEFAULT_BATCHING } from '../service/batching-options.ts';
 import { EXIT, UsageError, exitCodeFor } from './exit-codes.ts';
 import type { CliIo } from './cli-io.ts';
 
 export const CHECK_USAGE = `usage: ofa-ve check IMAGE TEXT [--premise P] [--model DIR] [--provider auto|cuda|cpu] [--json]
+       ofa-ve check --batch LIST.csv|LIST.jsonl [--out FILE|-] [--resume] [--caption C] [--premise P]
+                    [--concurrency N] [--model DIR] [--provider auto|cuda|cpu] [--json]
 
-Checks whether TEXT describes IMAGE (visual entailment): YES, NO or MAYBE with a score.
-exit status: 0 result printed, 2 bad input, 3 model problem`;
+Checks whether TEXT describes IMAGE (visual entailment): YES, NO or MAYBE with a score. Warnings
+(CAPTION_TRUNCATED: the model reads only the first max_words words; NOT_ENGLISH) go to stderr, and
+into the JSON as "warnings".
+exit status: 0 result printed, 2 bad input, 3 model problem
+
+--batch checks every pair of a list in the format the checker imports: CSV (a header naming
+image/file/path and caption/text, optional premise; or the columns image, caption, premise) or JSONL
+({"image": ..., "caption": ..., "premise": ...}). Image paths are relative to the list's folder, or
+absolute. --caption and --premise fill rows that have none of their own.
+  --out FILE      one JSON line per row, appended as it finishes (not in list order); default
+                  LIST.results.jsonl next to the list; "-" writes to stdout (then no --resume):
+                  {line, image, caption, premise?, label, score, scores, warnings, latency_ms, model}
+                  or {line, image, caption, premise?, error: {code, message}} for a bad-input row
+  --resume        continue a stopped or crashed run: rows already in FILE (same line, image, caption,
+                  premise) are skipped, a line cut off by a kill is dropped; without --resume an
+                  existing non-empty FILE is refused, never overwritten
+  --concurrency N checks in flight (default ${2 * DEFAULT_BATCHING.maxBatchSize}), so the service forms batches
+  --json          a summary object on stdout at the end
+Progress (done/total, checks/s, ETA, failures) goes to stderr: redrawn in place on a terminal, a
+plain line every 5 s otherwise; bad-input rows and warnings are reported there with their line.
+Ctrl-C stops taking rows, finishes and writes those in flight, prints how to resume and exits 130.
+exit status: 0 every row answered; 2 some rows are bad input (or list lines unusable); 1 some rows
+failed on our side (OVERLOADED, TIMEOUT, INTERNAL: not recorded, --resume retries them); 3 model
+problem; 130 interrupted (143 on SIGTERM)`;
 
 export const DEMO_WARNING =
   'warning: the demo model is loaded: it has random weights, so its answers are not meaningful (see models/README.md)';
 
-function parseProvider(value: string | undefined): ProviderChoice {
+export function parseProvider(value: string | undefined): ProviderChoice {
   const provider = (value ?? 'auto') as ProviderChoice;
   if (!PROVIDER_CHOICES.includes(provider)) {
     throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
@@ -35,7 +62,14 @@ function formatHuman(result: EntailmentResult, model: ModelInfo): string {
   ].join('\n');
 }
 
+const isBatch = (argv: readonly string[]) => argv.some((a) => a === '--batch' || a.startsWith('--batch='));
+
 export async function runCheck(argv: string[], io: CliIo): Promise<number> {
+  if (isBatch(argv)) {
+    // Loaded on use: the batch runs the service (worker process, batcher); one check needs neither.
+    const { runBatchCheck } = await import('./batch/batch-command.ts');
+    return runBatchCheck(argv, io);
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -59,6 +93,9 @@ export async function runCheck(argv: string[], io: CliIo): Promise<number> {
     }
     const result = await engine.checkFile(imagePath, text, values.premise);
     const model = engine.info;
+    // The rule the service applies to every check (preload/caption-warnings.ts): what the model did not see.
+    const warnings: CheckWarning[] = captionWarnings(text, model.maxWords, values.premise);
+    for (const w of warnings) io.stderr(`warning ${w.code}: ${w.message}`);
     if (values.json) {
       io.stdout(
         JSON.stringify({
@@ -66,6 +103,7 @@ export async function runCheck(argv: string[], io: CliIo): Promise<number> {
           score: result.score,
           scores: result.scores,
           stages: result.stages,
+          warnings,
           model: { name: model.name, version: model.version, provider: model.provider, demo: model.demo },
           demo: model.demo,
         }),

@@ -1,7 +1,11 @@
 import type { CheckError } from '../errors.ts';
 
-/** `ofa-ve` exit statuses (DESIGN.md): scripts rely on them. */
-export const EXIT = { OK: 0, FAILURE: 1, BAD_INPUT: 2, MODEL_ERROR: 3 } as const;
+/**
+ * `ofa-ve` exit statuses (DESIGN.md): scripts rely on them. FAILURE: something did not finish
+ * (for `check --batch`: rows that failed on our side, which `--resume` retries). INTERRUPTED:
+ * stopped by Ctrl-C (SIGINT; a SIGTERM exits 143, 128 + its number, as shells report it).
+ */
+export const EXIT = { OK: 0, FAILURE: 1, BAD_INPUT: 2, MODEL_ERROR: 3, INTERRUPTED: 130 } as const;
 
 export function exitCodeFor(error: CheckError): number {
   return error.isInputError ? EXIT.BAD_INPUT : EXIT.MODEL_ERROR;

@@ -6,6 +6,7 @@ const USAGE = `usage: ofa-ve <command> [options]
 commands:
   serve              run the HTTP API and /metrics (headless mode)
   check IMAGE TEXT   check one image against a caption (YES / NO / MAYBE)
+  check --batch LIST check every pair of a CSV or JSONL list; results as JSON lines, resumable
   bench              load sweep: QPS, latency percentiles, stages (and the raw-pipeline ceiling)
 
 run 'ofa-ve <command> --help' for a command's options`;

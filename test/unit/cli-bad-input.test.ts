@@ -2,12 +2,13 @@
  * The CLI side of bad input: `ofa-ve check IMAGE TEXT --json`, in-process, over files from the
  * generated image corpus (test/fixtures/image-corpus.ts) and odd captions. Input errors exit 2 with
  * "error CODE: message" on stderr and {"error":{"code"}} on stdout; the valid unusual images and
- * captions exit 0; never a stack trace. (The corpus cases chosen give the same outcome under the
- * CLI's default limits as under the corpus limits.)
+ * captions exit 0; never a stack trace. `check --batch` gives every case the same outcome, as one
+ * row of a list. (The corpus cases chosen give the same outcome under the CLI's default limits as
+ * under the corpus limits.)
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -92,7 +93,8 @@ describe('ofa-ve check on bad and unusual input', () => {
   }
 
   const photo = () => file('png-palette');
-  for (const [name, args, expected] of [
+  /** Odd captions and files: [name, () => [IMAGE, TEXT, ...options], expected outcome]. */
+  const CAPTION_CASES: [string, () => string[], string][] = [
     ['an empty caption', () => [photo(), ''], 'EMPTY_TEXT'],
     ['a caption of whitespace only', () => [photo(), ' \t\n '], 'EMPTY_TEXT'],
     ['a caption of control characters only', () => [photo(), '\u0000\u0007\u001b'], 'EMPTY_TEXT'],
@@ -105,11 +107,37 @@ describe('ofa-ve check on bad and unusual input', () => {
     ['a Chinese caption', () => [photo(), '草地上的一只狗'], 'ok'],
     ['a directory as the image', () => [path.join(dir, 'a-directory.png'), 'a dog'], 'INVALID_IMAGE'],
     ['a missing image file', () => [path.join(dir, 'missing.png'), 'a dog'], 'INVALID_IMAGE'],
-  ] as [string, () => string[], string][]) {
+  ];
+  for (const [name, args, expected] of CAPTION_CASES) {
     it(`${name}: ${expected === 'ok' ? 'exit 0' : `exit 2, ${expected}`}`, async () => {
       assertCheckOutcome(await cli(['check', ...args(), '--json', '--provider', 'cpu']), expected);
     });
   }
+
+  it('check --batch: every corpus file and odd caption gets the same outcome as check, in one JSONL list; exit 2', async () => {
+    const rows = [
+      ...Object.entries(CORPUS_CASES).map(([name, expected]) => ({ image: file(name), caption: 'a picture of something', expected })),
+      ...CAPTION_CASES.map(([, args, expected]) => {
+        const [image, caption, , premise] = args();
+        return { image: image as string, caption: caption as string, ...(premise ? { premise } : {}), expected };
+      }),
+    ];
+    const list = path.join(dir, 'all-cases.jsonl');
+    await writeFile(list, rows.map(({ expected: _, ...row }) => JSON.stringify(row)).join('\n'));
+    const out = path.join(dir, 'all-cases.results.jsonl');
+    const result = await cli(['check', '--batch', list, '--out', out, '--provider', 'cpu', '--concurrency', '4']);
+    assert.equal(result.code, 2, result.err);
+    assert.doesNotMatch(result.err, NO_STACK, 'no stack trace');
+    const records = (await readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { line: number; label?: string; error?: { code: string } });
+    assert.equal(records.length, rows.length, 'every row has a result line');
+    for (const record of records) {
+      const expected = rows[record.line - 1]!.expected;
+      const got = record.error?.code ?? 'ok';
+      assert.equal(got, expected, `line ${record.line} (${rows[record.line - 1]!.image})`);
+      if (got !== 'ok') assert.match(result.err, new RegExp(`^line ${record.line} \\(.*\\): error ${got}: \\S`, 'm'), 'reported on stderr');
+      else assert.match(String(record.label), /^(YES|NO|MAYBE)$/);
+    }
+  });
 
   it('the installed bin: exit 2 and one clear line for a decompression bomb, no stack trace', async () => {
     const bin = path.join(REPO_ROOT, 'bin', 'ofa-ve.js');

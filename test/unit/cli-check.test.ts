@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { main } from '../../main/cli/ofa-ve.ts';
+import { BatchPool } from '../../main/cli/batch/batch-pool.ts';
+import { BatchProgress, formatDuration, formatProgress } from '../../main/cli/batch/batch-progress.ts';
+import { readRecordedResults, ResultsFileWriter, rowKey, type BatchRecord } from '../../main/cli/batch/batch-results-file.ts';
 import type { CliIo } from '../../main/cli/cli-io.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';
 
@@ -108,5 +111,202 @@ describe('ofa-ve check', () => {
       assert.match(err.stderr, /INVALID_IMAGE/);
       return true;
     });
+  });
+});
+
+describe('ofa-ve check: warnings', () => {
+  let dir: string;
+  let photo: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ofa-ve-cli-warn-'));
+    photo = path.join(dir, 'photo.png');
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png().toFile(photo);
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('an empty warnings array in the JSON when there is nothing to say', async () => {
+    const { code, out, err } = await cli(['check', photo, 'a red square', '--json']);
+    assert.equal(code, 0, err);
+    assert.deepEqual(JSON.parse(out).warnings, []);
+    assert.doesNotMatch(err, /warning [A-Z_]+:/);
+  });
+
+  it('CAPTION_TRUNCATED and NOT_ENGLISH in the JSON, and on stderr in both output modes', async () => {
+    const long = Array.from({ length: 100 }, (_, i) => `word${i}`).join(' ');
+    const json = await cli(['check', photo, long, '--json']);
+    assert.deepEqual(
+      JSON.parse(json.out).warnings.map((w: { code: string }) => w.code),
+      ['CAPTION_TRUNCATED'],
+    );
+    assert.match(json.err, /^warning CAPTION_TRUNCATED: the caption has 100 words; the model reads only the first 80/m);
+    const human = await cli(['check', photo, '草地上的一只狗']);
+    assert.equal(human.code, 0, human.err);
+    assert.match(human.err, /^warning NOT_ENGLISH: /m);
+    assert.match(human.out, /^(YES|NO|MAYBE) /);
+  });
+});
+
+describe('ofa-ve check --batch: command line and model problems', () => {
+  let dir: string;
+  let list: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ofa-ve-cli-batch-args-'));
+    list = path.join(dir, 'pairs.csv');
+    await writeFile(list, 'image,caption\nphoto.png,a dog\n');
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  for (const [name, args, pattern] of [
+    ['no list', ['--batch'], /argument missing|--batch/],
+    ['IMAGE and TEXT as well', ['--batch', 'LIST', 'photo.png', 'a dog'], /takes no IMAGE and TEXT/],
+    ['--resume with --out -', ['--batch', 'LIST', '--out', '-', '--resume'], /--resume needs a results file/],
+    ['--json with --out -', ['--batch', 'LIST', '--out', '-', '--json'], /--json writes its summary to stdout/],
+    ['--out naming the list', ['--batch', 'LIST', '--out', 'LIST'], /overwrite the list/],
+    ['--concurrency 0', ['--batch', 'LIST', '--concurrency', '0'], /--concurrency must be/],
+    ['an unknown option', ['--batch', 'LIST', '--bogus'], /bogus/],
+  ] as const) {
+    it(`exits 2 with usage for ${name}`, async () => {
+      const { code, err } = await cli(['check', ...args.map((a) => (a === 'LIST' ? list : a))]);
+      assert.equal(code, 2, err);
+      assert.match(err, pattern);
+      assert.match(err, /usage: ofa-ve check IMAGE TEXT/);
+    });
+  }
+
+  it('--help documents the batch form, its output and its exit statuses', async () => {
+    const { code, out } = await cli(['check', '--help']);
+    assert.equal(code, 0);
+    for (const text of ['--batch LIST.csv|LIST.jsonl', '--resume', 'LIST.results.jsonl', 'latency_ms', '130 interrupted', '1 some rows']) {
+      assert.ok(out.includes(text), `--help mentions ${text}`);
+    }
+  });
+
+  it('exits 2 naming the list when it cannot be read, and when it lists no pairs', async () => {
+    const missing = await cli(['check', '--batch', path.join(dir, 'nope.csv')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /cannot read the list: .*nope\.csv: no such file/);
+    const empty = path.join(dir, 'empty.jsonl');
+    await writeFile(empty, '\n{"caption": "no image here"}\n');
+    const none = await cli(['check', '--batch', empty]);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /line 2: no "image" field/);
+    assert.match(none.err, /lists no image\/caption pairs/);
+  });
+
+  it('exits 3 when the model directory is not a model, before writing any result', async () => {
+    const out = path.join(dir, 'results.jsonl');
+    const { code, err } = await cli(['check', '--batch', list, '--model', dir, '--out', out]);
+    assert.equal(code, 3, err);
+    assert.match(err, /error MODEL_INVALID: .*model\.json/);
+    await assert.rejects(readFile(out), 'no results file was created');
+  });
+});
+
+describe('check --batch building blocks', () => {
+  it('formats progress: done/total, percentage, rate, ETA and failures, with a bar only when asked', () => {
+    assert.equal(formatDuration(0), '0:00');
+    assert.equal(formatDuration(61.4), '1:01');
+    assert.equal(formatDuration(3 * 3600 + 5), '3:00:05');
+    assert.equal(formatProgress({ done: 0, total: 40, failed: 0 }, 0), '0/40 rows (0%) · – checks/s · ETA – · 0 failures');
+    assert.equal(formatProgress({ done: 10, total: 40, failed: 1 }, 4000), '10/40 rows (25%) · 2.5 checks/s · ETA 0:12 · 1 failure');
+    assert.equal(formatProgress({ done: 40, total: 40, failed: 2 }, 2000), '40/40 rows (100%) · 20 checks/s · took 0:02 · 2 failures');
+    assert.match(formatProgress({ done: 12, total: 24, failed: 0 }, 1000, { bar: true }), /^\[#{12}-{12}\] 12\/24 rows \(50%\)/);
+  });
+
+  it('progress lines for a log file carry no control characters; a terminal redraws one line in place', () => {
+    let t = 0;
+    const lines: string[] = [];
+    const counts = { done: 0, total: 4, failed: 0 };
+    const plain = new BatchProgress({ kind: 'lines', line: (l) => lines.push(l) }, () => counts, { now: () => t });
+    plain.start();
+    counts.done = 4;
+    t = 2000;
+    plain.update();
+    plain.log('line 3 (a.png): error INVALID_IMAGE: no such file');
+    plain.stop();
+    assert.deepEqual(lines, [
+      'progress: 0/4 rows (0%) · – checks/s · ETA – · 0 failures',
+      'line 3 (a.png): error INVALID_IMAGE: no such file',
+      'progress: 4/4 rows (100%) · 2.0 checks/s · took 0:02 · 0 failures',
+    ]);
+
+    let screen = '';
+    counts.done = 0;
+    t = 0;
+    const tty = new BatchProgress({ kind: 'terminal', write: (raw) => (screen += raw), columns: () => 200 }, () => counts, { now: () => t });
+    tty.start();
+    tty.log('a message');
+    tty.stop();
+    assert.ok(screen.startsWith('\r['), 'drawn at the start of the line');
+    assert.ok(screen.includes('\r\x1b[Ka message\n\r['), 'a message clears the bar, and the bar is drawn again under it');
+    assert.ok(screen.endsWith('\x1b[K\n'), 'the last bar is left as a finished line');
+  });
+
+  it('resuming: settles answers and bad input, not failures of ours; drops a torn last line and appends after it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ofa-ve-results-'));
+    try {
+      const file = path.join(dir, 'results.jsonl');
+      const answered = { line: 2, image: 'a.png', caption: 'a dog', label: 'YES', score: 0.9 };
+      const refused = { line: 3, image: 'b.png', caption: 'a cat', premise: 'p', error: { code: 'INVALID_IMAGE', message: 'no such file' } };
+      const transient = { line: 4, image: 'c.png', caption: 'x', error: { code: 'TIMEOUT', message: 'slow' } };
+      await writeFile(file, [answered, refused, transient].map((r) => JSON.stringify(r)).join('\n') + '\nnot json\n{"line":5,"ima');
+      const recorded = await readRecordedResults(file);
+      assert.ok(recorded);
+      assert.deepEqual([...recorded.settled.entries()], [
+        [rowKey(answered), 'answered'],
+        [rowKey(refused), 'refused'],
+      ]);
+      assert.equal(recorded.tornTail, true);
+      assert.deepEqual(recorded.unreadableLines, [4]);
+      assert.notEqual(rowKey(refused), rowKey({ ...refused, premise: 'another' }), 'an edited premise is another row');
+
+      const writer = ResultsFileWriter.open(file, recorded);
+      writer.write({ line: 5, image: 'd.png', caption: 'y', error: { code: 'EMPTY_TEXT', message: 'empty' } });
+      writer.close();
+      const lines = (await readFile(file, 'utf8')).split('\n');
+      assert.equal(lines.at(-1), '', 'ends with a newline');
+      assert.deepEqual(JSON.parse(lines.at(-2) as string).line, 5, 'the torn line is gone and the new one is whole');
+
+      // A last record saved without a final newline is kept and ended before appending.
+      await writeFile(file, JSON.stringify(answered));
+      const unterminated = await readRecordedResults(file);
+      assert.equal(unterminated?.needsNewline, true);
+      assert.equal(unterminated?.settled.size, 1);
+      const appender = ResultsFileWriter.open(file, unterminated);
+      appender.write(refused as BatchRecord);
+      appender.close();
+      assert.equal((await readFile(file, 'utf8')).split('\n').filter(Boolean).length, 2);
+      assert.equal(await readRecordedResults(path.join(dir, 'none.jsonl')), undefined);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the pool keeps at most N in flight; stop() lets them finish and report; abandon() stops waiting', async () => {
+    const started: number[] = [];
+    const finishers = new Map<number, () => void>();
+    const reported: number[] = [];
+    const work = (n: number) =>
+      new Promise<number>((resolve) => {
+        started.push(n);
+        finishers.set(n, () => resolve(n * 10));
+      });
+    const pool = new BatchPool([1, 2, 3, 4, 5, 6], 2, work, (n, r) => reported.push(r + n));
+    const done = pool.run();
+    assert.deepEqual(started, [1, 2]);
+    finishers.get(1)!();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(started, [1, 2, 3], 'the next starts as soon as one finishes');
+    assert.equal(pool.stop(), 2, 'two in flight at the stop');
+    finishers.get(2)!();
+    finishers.get(3)!();
+    await done;
+    assert.deepEqual(reported, [11, 22, 33], 'the ones in flight were finished and reported');
+    assert.equal(pool.notStarted, 3);
+
+    const abandoned = new BatchPool([1, 2], 2, () => new Promise<number>(() => {}), () => assert.fail('nothing reported'));
+    const waiting = abandoned.run();
+    abandoned.abandon();
+    await waiting;
   });
 });

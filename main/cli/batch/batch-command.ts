@@ -1,0 +1,305 @@
+import { constants as fsConstants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultModelDir } from '../../config.ts';
+import type { CheckError } from '../../errors.ts';
+import { silentLogger } from '../../logging/json-logger.ts';
+import { DEFAULT_BATCHING } from '../../service/batching-options.ts';
+import { ServiceRuntime } from '../../service/service-runtime.ts';
+import { DEMO_WARNING, parseProvider } from '../check-command.ts';
+import { processIo, type CliIo } from '../cli-io.ts';
+import { EXIT, UsageError } from '../exit-codes.ts';
+import { ListReadError, readBatchList, type BatchList, type BatchRow } from './batch-list.ts';
+import { BatchPool } from './batch-pool.ts';
+import { BatchProgress, type ProgressOutput } from './batch-progress.ts';
+import { readRecordedResults, ResultsFileWriter, rowKey, type BatchRecord, type RecordedResults } from './batch-results-file.ts';
+import { checkRow, type RowOutcome } from './batch-row-check.ts';
+
+function parseConcurrency(value: string | undefined): number {
+  if (value === undefined) return 2 * DEFAULT_BATCHING.maxBatchSize;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError('--concurrency must be a whole number from 1 to 1024');
+  return n;
+}
+
+/** LIST.results.jsonl next to the list. */
+export function defaultOutPath(listPath: string): string {
+  const parsed = path.parse(listPath);
+  return path.join(parsed.dir, `${parsed.name}.results.jsonl`);
+}
+
+/** POSIX shell quoting, for the resume command we print. */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command line that continues this run: the same options, with --out spelled out and --resume. */
+function resumeCommand(argv: readonly string[], out: string): string {
+  const args = argv.filter((a) => a !== '--resume');
+  const hasOut = args.some((a) => a === '--out' || a.startsWith('--out='));
+  return ['ofa-ve', 'check', ...args, ...(hasOut ? [] : ['--out', out]), '--resume'].map(shellQuote).join(' ');
+}
+
+const where = (row: BatchRow) => `line ${row.line} (${row.image})`;
+
+/** Where the progress bar goes: redrawn in place only on a real terminal. */
+function progressOutput(io: CliIo): ProgressOutput {
+  if (io === processIo && process.stderr.isTTY) {
+    return { kind: 'terminal', write: (raw) => process.stderr.write(raw), columns: () => process.stderr.columns };
+  }
+  return { kind: 'lines', line: (text) => io.stderr(text) };
+}
+
+interface Tally {
+  answered: number;
+  refused: number;
+  failed: number;
+}
+
+/** The end-of-run summary printed with --json. */
+export interface BatchSummary {
+  list: string;
+  out: string;
+  /** Usable rows in the list. */
+  rows: number;
+  /** List lines that name no usable pair. */
+  list_problems: number;
+  /** Rows settled by an earlier run (skipped). */
+  recorded_before: number;
+  /** This run: rows answered, refused as bad input, failed on our side (not recorded). */
+  answered: number;
+  bad_input: number;
+  failed: number;
+  /** Rows with no result recorded at the end (failed, in flight when abandoned, or not reached). */
+  remaining: number;
+  /** Stopped by a signal before the end of the list. */
+  interrupted: boolean;
+  /** Checks in flight when the signal came: they were finished and written (unless abandoned). */
+  in_flight_at_stop: number;
+  exit_code: number;
+}
+
+/** `ofa-ve check --batch LIST ...` (its options are in check-command.ts's usage). */
+export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      batch: { type: 'string' },
+      out: { type: 'string' },
+      resume: { type: 'boolean', default: false },
+      caption: { type: 'string' },
+      premise: { type: 'string' },
+      concurrency: { type: 'string' },
+      model: { type: 'string' },
+      provider: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError('check --batch takes no IMAGE and TEXT: the list names the pairs');
+  const listPath = values.batch;
+  if (!listPath) throw new UsageError('--batch needs the path of a CSV or JSONL list');
+  const toStdout = values.out === '-';
+  const out = toStdout ? '-' : (values.out ?? defaultOutPath(listPath));
+  if (toStdout && values.resume) throw new UsageError('--resume needs a results file: --out FILE');
+  if (toStdout && values.json) throw new UsageError('--json writes its summary to stdout: use it with --out FILE');
+  if (!toStdout && path.resolve(out) === path.resolve(listPath)) throw new UsageError('--out would overwrite the list itself');
+  const provider = parseProvider(values.provider);
+  const concurrency = parseConcurrency(values.concurrency);
+
+  let list: BatchList;
+  try {
+    list = await readBatchList(listPath, { caption: values.caption, premise: values.premise });
+  } catch (err) {
+    if (!(err instanceof ListReadError)) throw err;
+    io.stderr(`error BAD_REQUEST: cannot read the list: ${err.message}`);
+    return EXIT.BAD_INPUT;
+  }
+  for (const problem of list.problems) io.stderr(`${listPath}: line ${problem.line}: ${problem.message} (skipped)`);
+  if (list.rows.length === 0) {
+    io.stderr(`error BAD_REQUEST: ${listPath} lists no image/caption pairs`);
+    return EXIT.BAD_INPUT;
+  }
+
+  let recorded: RecordedResults | undefined;
+  if (!toStdout) {
+    recorded = await readRecordedResults(out);
+    if (recorded && recorded.keepBytes > 0 && !values.resume) {
+      io.stderr(`error BAD_REQUEST: ${out} already holds results: add --resume to continue that run, or choose another --out`);
+      return EXIT.BAD_INPUT;
+    }
+    // Before loading the model: a results file that cannot be written should not cost a model load.
+    const folder = path.dirname(path.resolve(out));
+    try {
+      await access(recorded ? out : folder, fsConstants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      io.stderr(`error BAD_REQUEST: cannot write ${out}: ${code === 'ENOENT' ? `no folder ${folder}` : 'permission denied'}`);
+      return EXIT.BAD_INPUT;
+    }
+    if (recorded?.tornTail) io.stderr(`note: the last line of ${out} was cut off mid-write (a killed run): dropped, so its row is checked again`);
+    for (const line of recorded?.unreadableLines ?? []) io.stderr(`note: ${out}: line ${line} is not a result record: kept, ignored`);
+  }
+  const settled = recorded?.settled ?? new Map();
+  const pending = list.rows.filter((row) => !settled.has(rowKey(row)));
+  const refusedBefore = list.rows.filter((row) => settled.get(rowKey(row)) === 'refused').length;
+  const recordedBefore = list.rows.length - pending.length;
+  if (values.resume && recorded) {
+    const stale = settled.size - recordedBefore;
+    io.stderr(`resuming: ${recordedBefore} of ${list.rows.length} rows already have results in ${out}; ${pending.length} to check`);
+    if (stale > 0) io.stderr(`note: ${stale} results in ${out} match no row of the list now (edited since?): kept, not counted`);
+  }
+
+  const tally: Tally = { answered: 0, refused: 0, failed: 0 };
+  let interrupted: NodeJS.Signals | undefined;
+  let inFlightAtStop = 0;
+  let modelLost: CheckError | undefined;
+  let writeFailure: Error | undefined;
+  const summarise = (exitCode: number): number => {
+    const remaining = list.rows.length - recordedBefore - tally.answered - tally.refused;
+    if (values.json) {
+      const summary: BatchSummary = {
+        list: listPath,
+        out,
+        rows: list.rows.length,
+        list_problems: list.problems.length,
+        recorded_before: recordedBefore,
+        answered: tally.answered,
+        bad_input: tally.refused,
+        failed: tally.failed,
+        remaining,
+        interrupted: interrupted !== undefined,
+        in_flight_at_stop: inFlightAtStop,
+        exit_code: exitCode,
+      };
+      io.stdout(JSON.stringify(summary));
+    }
+    return exitCode;
+  };
+  const badInputExit = () => (refusedBefore + tally.refused + list.problems.length > 0 ? EXIT.BAD_INPUT : EXIT.OK);
+  if (pending.length === 0) {
+    io.stderr(`nothing to check: every row of ${listPath} has a result in ${out}`);
+    return summarise(badInputExit());
+  }
+
+  const runtime = new ServiceRuntime({
+    modelDir: values.model ?? defaultModelDir(),
+    provider,
+    // Every row is queued by us, never by an impatient client: a slow CPU model gets minutes.
+    batching: { maxQueueSize: Math.max(DEFAULT_BATCHING.maxQueueSize, concurrency), requestTimeoutMs: 300_000 },
+    logger: silentLogger,
+  });
+  let writer: ResultsFileWriter | undefined;
+  let progress: BatchProgress | undefined;
+  let pool: BatchPool<BatchRow, RowOutcome> | undefined;
+  const say = (line: string) => (progress ? progress.log(line) : io.stderr(line));
+
+  // Ctrl-C (or SIGTERM): stop taking rows and let those in flight finish and be written; a second
+  // signal stops waiting for them (they are not recorded, so --resume checks them again).
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) {
+      say(`${signal} again: not waiting for the checks in flight (they will be checked again on --resume)`);
+      pool?.abandon();
+      return;
+    }
+    interrupted = signal;
+    inFlightAtStop = pool?.stop() ?? 0;
+    say(`${signal}: taking no new rows; finishing the ${inFlightAtStop} in flight (${signal} again to stop now)`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const model = await runtime.start();
+    if (!model) {
+      const error = runtime.loadError;
+      io.stderr(`error ${error?.code ?? 'MODEL_INVALID'}: ${error?.message ?? 'the model did not load'}`);
+      return summarise(EXIT.MODEL_ERROR);
+    }
+    if (model.demo) io.stderr(DEMO_WARNING);
+    if (model.providerFallbackReason && provider === 'auto') io.stderr(`note: running on CPU (${model.providerFallbackReason})`);
+    const worker = runtime.workerHost;
+    worker.on('recycling', (reason: string) => say(`note: the inference worker stopped answering (${reason}); replacing it`));
+    worker.on('restarted', () => say('note: the inference worker restarted'));
+    if (interrupted) return summarise(128 + osConstants.signals[interrupted]);
+
+    writer = toStdout ? undefined : ResultsFileWriter.open(out, recorded);
+    const write = (record: BatchRecord) => (writer ? writer.write(record) : io.stdout(JSON.stringify(record)));
+    const onDone = (row: BatchRow, outcome: RowOutcome) => {
+      if (writeFailure) return;
+      try {
+        record(row, outcome);
+      } catch (err) {
+        // The disk is full or gone: stop, since nothing more could be recorded (--resume goes on later).
+        writeFailure = err as Error;
+        pool?.stop();
+      }
+      progress?.update();
+    };
+    const record = (row: BatchRow, outcome: RowOutcome) => {
+      const identity = { line: row.line, image: row.image, caption: row.caption, ...(row.premise ? { premise: row.premise } : {}) };
+      if (outcome.kind === 'answered') {
+        const { label, score, scores, warnings, latency_ms, model: m } = outcome.result;
+        write({ ...identity, label, score, scores, warnings, latency_ms, model: m });
+        tally.answered += 1;
+        for (const w of warnings) say(`${where(row)}: warning ${w.code}: ${w.message}`);
+      } else if (outcome.kind === 'refused') {
+        write({ ...identity, error: outcome.error.toJSON() });
+        tally.refused += 1;
+        say(`${where(row)}: error ${outcome.error.code}: ${outcome.error.message}`);
+      } else {
+        tally.failed += 1;
+        if (!interrupted) say(`${where(row)}: error ${outcome.error.code}: ${outcome.error.message} (not recorded: --resume retries it)`);
+        // The worker is gone for good (its restart failed): every further row would fail the same way.
+        if (!runtime.service.model && !modelLost) {
+          modelLost = outcome.error;
+          pool?.stop();
+        }
+      }
+    };
+    pool = new BatchPool(pending, concurrency, (row) => checkRow(runtime.service, row, runtime.limits.maxImageBytes), onDone);
+    progress = new BatchProgress(progressOutput(io), () => ({
+      done: tally.answered + tally.refused + tally.failed,
+      total: pending.length,
+      failed: tally.refused + tally.failed,
+    }));
+    progress.start();
+    await pool.run();
+    progress.stop();
+    progress = undefined;
+
+    const destination = toStdout ? 'stdout' : out;
+    const before = recordedBefore > 0 ? ` (and ${recordedBefore} rows from an earlier run)` : '';
+    const unusable = list.problems.length > 0 ? ` · ${list.problems.length} unusable list lines` : '';
+    io.stderr(`${tally.answered} answered · ${tally.refused} bad input · ${tally.failed} failed${before}${unusable} · results in ${destination}`);
+    if (writeFailure) {
+      io.stderr(`error INTERNAL: cannot write the results: ${writeFailure.message}`);
+      if (!toStdout) io.stderr(`to continue once it can: ${resumeCommand(argv, out)}`);
+      return summarise(EXIT.FAILURE);
+    }
+    if (modelLost) {
+      io.stderr(`error ${modelLost.code}: the model stopped and could not be restarted: ${modelLost.message}`);
+      if (!toStdout) io.stderr(`to continue once it works: ${resumeCommand(argv, out)}`);
+      return summarise(EXIT.MODEL_ERROR);
+    }
+    if (interrupted) {
+      const remaining = list.rows.length - recordedBefore - tally.answered - tally.refused;
+      io.stderr(`interrupted: ${remaining} rows have no result yet`);
+      if (!toStdout) io.stderr(`to continue: ${resumeCommand(argv, out)}`);
+      return summarise(128 + osConstants.signals[interrupted]);
+    }
+    if (tally.failed > 0) {
+      io.stderr(`${tally.failed} rows failed on our side and were not recorded`);
+      if (!toStdout) io.stderr(`to retry them: ${resumeCommand(argv, out)}`);
+      return summarise(EXIT.FAILURE);
+    }
+    return summarise(badInputExit());
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    progress?.stop();
+    writer?.close();
+    await runtime.close(interrupted ? 0 : 5000);
+  }
+}

@@ -1,0 +1,122 @@
+/** The figures the progress bar shows. */
+export interface ProgressCounts {
+  /** Rows finished in this run (answered, refused or failed). */
+  readonly done: number;
+  /** Rows this run has to check. */
+  readonly total: number;
+  /** Rows of this run without an answer so far (bad input and failures). */
+  readonly failed: number;
+}
+
+/** m:ss, or h:mm:ss from an hour on. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+const BAR_WIDTH = 24;
+
+/**
+ * One progress line: done/total, percentage, rate (checks/s since the first check started), ETA
+ * and failures. `bar` draws a bar in front (terminals); plain text otherwise (log files).
+ */
+export function formatProgress(counts: ProgressCounts, elapsedMs: number, options: { bar?: boolean } = {}): string {
+  const { done, total, failed } = counts;
+  const fraction = total > 0 ? done / total : 1;
+  const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
+  const parts = [`${done}/${total} rows (${Math.floor(fraction * 100)}%)`];
+  parts.push(done > 0 ? `${rate.toFixed(rate < 10 ? 1 : 0)} checks/s` : '– checks/s');
+  const remaining = total - done;
+  if (remaining === 0) parts.push(`took ${formatDuration(elapsedMs / 1000)}`);
+  else parts.push(`ETA ${done > 0 && rate > 0 ? formatDuration(remaining / rate) : '–'}`);
+  parts.push(failed === 1 ? '1 failure' : `${failed} failures`);
+  const text = parts.join(' · ');
+  if (!options.bar) return text;
+  const filled = Math.round(fraction * BAR_WIDTH);
+  return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${text}`;
+}
+
+/**
+ * Where progress goes: a terminal redraws one line in place; anything else (a log file, CI) gets
+ * a plain line every few seconds and never a control character.
+ */
+export type ProgressOutput =
+  | { readonly kind: 'terminal'; write(raw: string): void; columns(): number | undefined }
+  | { readonly kind: 'lines'; line(text: string): void };
+
+export interface ProgressOptions {
+  /** Between plain lines (default 5 s); a terminal is redrawn every second and on each update. */
+  readonly lineIntervalMs?: number;
+  readonly now?: () => number;
+}
+
+const TERMINAL_REFRESH_MS = 1000;
+const TERMINAL_MIN_REDRAW_MS = 100;
+
+/** The progress bar on stderr, and the messages printed above it while it runs. */
+export class BatchProgress {
+  private startedAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private lastDraw = -Infinity;
+  private drawn = false;
+  private readonly now: () => number;
+  private readonly lineIntervalMs: number;
+
+  constructor(
+    private readonly output: ProgressOutput,
+    private readonly counts: () => ProgressCounts,
+    options: ProgressOptions = {},
+  ) {
+    this.now = options.now ?? (() => performance.now());
+    this.lineIntervalMs = options.lineIntervalMs ?? 5000;
+  }
+
+  start(): void {
+    this.startedAt = this.now();
+    this.show();
+    const every = this.output.kind === 'terminal' ? TERMINAL_REFRESH_MS : this.lineIntervalMs;
+    this.timer = setInterval(() => this.show(), every);
+    this.timer.unref();
+  }
+
+  /** A row finished: a terminal redraws (at most every 100 ms); plain lines wait for their interval. */
+  update(): void {
+    if (this.output.kind === 'terminal' && this.now() - this.lastDraw >= TERMINAL_MIN_REDRAW_MS) this.show();
+  }
+
+  /** A message: above the bar on a terminal (the bar is redrawn under it). */
+  log(text: string): void {
+    if (this.output.kind === 'lines') {
+      this.output.line(text);
+      return;
+    }
+    this.output.write(`${this.drawn ? '\r\x1b[K' : ''}${text}\n`);
+    this.drawn = false;
+    if (this.timer) this.show();
+  }
+
+  /** The final figures, then the bar is left as a finished line. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.show();
+    if (this.output.kind === 'terminal') this.output.write('\n');
+    this.drawn = false;
+  }
+
+  private show(): void {
+    const text = formatProgress(this.counts(), this.now() - this.startedAt, { bar: this.output.kind === 'terminal' });
+    this.lastDraw = this.now();
+    if (this.output.kind === 'lines') {
+      this.output.line(`progress: ${text}`);
+      return;
+    }
+    const columns = this.output.columns();
+    const fitted = columns && text.length >= columns ? text.slice(0, columns - 1) : text;
+    this.output.write(`\r${fitted}\x1b[K`);
+    this.drawn = true;
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * `ofa-ve check --batch`, the real bin in a child process: killed with SIGKILL mid-run and resumed
+ * (no row checked twice, none lost), stopped with SIGINT (rows in flight finished and written, exit
+ * 130), CSV and JSONL lists, exit 0 / 2, and plain progress lines on a stderr that is not a terminal.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { REPO_ROOT } from '../support/shared-reference.ts';
+
+const BIN = path.join(REPO_ROOT, 'bin', 'ofa-ve.js');
+/** Any child still running after this is killed, so the suite stays bounded. */
+const CHILD_LIMIT_MS = 40_000;
+
+interface Run {
+  readonly child: ReturnType<typeof spawn>;
+  readonly stderr: () => string;
+  readonly stdout: () => string;
+  /** Exit code, or the signal that ended the process. */
+  readonly exited: Promise<number | NodeJS.Signals>;
+}
+
+function startCli(args: string[]): Run {
+  const child = spawn(process.execPath, [BIN, 'check', ...args, '--provider', 'cpu'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, OFA_VE_DEBUG: '' },
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += String(chunk)));
+  child.stderr!.on('data', (chunk: Buffer) => (err += String(chunk)));
+  const guard = setTimeout(() => child.kill('SIGKILL'), CHILD_LIMIT_MS);
+  const exited = new Promise<number | NodeJS.Signals>((resolve) =>
+    child.once('exit', (code, signal) => {
+      clearTimeout(guard);
+      resolve(code ?? (signal as NodeJS.Signals));
+    }),
+  );
+  return { child, stderr: () => err, stdout: () => out, exited };
+}
+
+async function runCli(args: string[]): Promise<{ code: number | NodeJS.Signals; out: string; err: string }> {
+  const run = startCli(args);
+  const code = await run.exited;
+  return { code, out: run.stdout(), err: run.stderr() };
+}
+
+async function readLines(file: string): Promise<string[]> {
+  try {
+    return (await readFile(file, 'utf8')).split('\n').filter((l) => l !== '');
+  } catch {
+    return [];
+  }
+}
+
+/** Waits until `file` holds at least `n` lines (the run is then mid-way), or the run ends. */
+async function waitForLines(file: string, n: number, run: Run): Promise<void> {
+  let ended = false;
+  void run.exited.then(() => (ended = true));
+  while (!ended && (await readLines(file)).length < n) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(!ended, `the run ended before writing ${n} results:\n${run.stderr()}`);
+}
+
+interface ResultLine {
+  line: number;
+  image: string;
+  caption: string;
+  premise?: string;
+  label?: string;
+  error?: { code: string; message: string };
+}
+
+const keyOf = (r: ResultLine) => JSON.stringify([r.line, r.image, r.caption, r.premise ?? '']);
+
+interface Summary {
+  rows: number;
+  recorded_before: number;
+  answered: number;
+  bad_input: number;
+  failed: number;
+  remaining: number;
+  interrupted: boolean;
+  in_flight_at_stop: number;
+  exit_code: number;
+}
+
+const summaryOf = (out: string) => JSON.parse(out.trim().split('\n').pop() as string) as Summary;
+
+describe('ofa-ve check --batch (the bin)', () => {
+  let dir: string;
+  /** 40 rows over large noisy images (so a run lasts a few seconds and can be stopped mid-way). */
+  let slowCsv: string;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ofa-ve-cli-batch-'));
+    await mkdir(path.join(dir, 'images'));
+    // Random pixels: a PNG that does not compress, so each check spends real time decoding it.
+    for (let i = 0; i < 4; i++) {
+      await sharp(randomBytes(1000 * 1000 * 3), { raw: { width: 1000, height: 1000, channels: 3 } })
+        .png({ compressionLevel: 1 })
+        .toFile(path.join(dir, 'images', `noise-${i}.png`));
+    }
+    for (const [name, r] of [['red', 220], ['blue', 20]] as const) {
+      await sharp({ create: { width: 96, height: 64, channels: 3, background: { r, g: 60, b: 255 - r } } })
+        .png()
+        .toFile(path.join(dir, 'images', `${name}.png`));
+    }
+    await writeFile(path.join(dir, 'images', 'notes.png'), 'a text file, not a picture\n');
+    slowCsv = path.join(dir, 'slow.csv');
+    const rows = Array.from({ length: 40 }, (_, i) => `images/noise-${i % 4}.png,"caption number ${i}, checked once"`);
+    await writeFile(slowCsv, ['image,caption', ...rows].join('\n'));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('killed with SIGKILL mid-run, --resume checks only the rest: every row answered exactly once', async () => {
+    const out = path.join(dir, 'killed.jsonl');
+    const first = startCli(['--batch', slowCsv, '--out', out, '--concurrency', '2']);
+    await waitForLines(out, 5, first);
+    first.child.kill('SIGKILL');
+    assert.equal(await first.exited, 'SIGKILL');
+    const beforeResume = (await readLines(out)).length;
+    assert.ok(beforeResume >= 5 && beforeResume < 40, `${beforeResume} rows written before the kill`);
+    // A kill in the middle of a write leaves a torn last line: --resume must drop it, not choke on it.
+    await appendFile(out, '{"line":40,"image":"images/noise-3.png","capt');
+
+    const second = await runCli(['--batch', slowCsv, '--out', out, '--resume', '--json']);
+    assert.equal(second.code, 0, second.err);
+    const summary = summaryOf(second.out);
+    assert.equal(summary.recorded_before, beforeResume, 'the rows written before the kill were skipped');
+    assert.equal(summary.answered, 40 - beforeResume, 'only the remaining rows were checked');
+    assert.equal(summary.remaining, 0);
+    assert.match(second.err, /cut off mid-write/);
+    assert.match(second.err, new RegExp(`resuming: ${beforeResume} of 40 rows already have results`));
+
+    const lines = await readLines(out);
+    assert.equal(lines.length, 40, 'one result line per row');
+    const records = lines.map((l) => JSON.parse(l) as ResultLine);
+    assert.equal(new Set(records.map(keyOf)).size, 40, 'no row recorded twice');
+    assert.deepEqual(
+      records.map((r) => r.line).sort((a, b) => a - b),
+      Array.from({ length: 40 }, (_, i) => i + 2),
+    );
+    for (const r of records) assert.match(String(r.label), /^(YES|NO|MAYBE)$/);
+  });
+
+  it('SIGINT stops taking rows, finishes and writes those in flight, says how to resume, exits 130', async () => {
+    const out = path.join(dir, 'interrupted.jsonl');
+    const run = startCli(['--batch', slowCsv, '--out', out, '--concurrency', '4', '--json']);
+    await waitForLines(out, 4, run);
+    run.child.kill('SIGINT');
+    assert.equal(await run.exited, 130, run.stderr());
+    const summary = summaryOf(run.stdout());
+    assert.equal(summary.interrupted, true);
+    assert.ok(summary.in_flight_at_stop > 0, 'checks were in flight when the signal came');
+    assert.equal(summary.failed, 0, 'none of them was dropped');
+    const lines = await readLines(out);
+    assert.equal(lines.length, summary.answered, 'every finished row is in the file');
+    assert.ok(summary.remaining > 0 && summary.remaining === 40 - lines.length);
+    for (const line of lines) JSON.parse(line);
+    assert.match(run.stderr(), /SIGINT: taking no new rows/);
+    assert.match(run.stderr(), /to continue: ofa-ve check --batch \S+slow\.csv --out \S+interrupted\.jsonl .*--resume$/m);
+  });
+
+  it('a JSONL list with bad rows: exit 2, each reported with its line, image and code, and not retried by --resume', async () => {
+    const list = path.join(dir, 'mixed.jsonl');
+    const absolute = path.join(dir, 'images', 'blue.png');
+    await writeFile(
+      list,
+      [
+        JSON.stringify({ image: 'images/red.png', caption: 'a red picture' }),
+        JSON.stringify({ file: absolute, text: 'a blue picture', premise: 'a picture' }),
+        JSON.stringify({ image: 'images/missing.png', caption: 'a cat' }),
+        '{"image": "images/red.png", "caption": ',
+        JSON.stringify({ image: 'images/notes.png', caption: 'a dog' }),
+        JSON.stringify({ image: 'images/red.png', caption: '   ' }),
+        JSON.stringify({ image: 'images/blue.png', caption: '草地上的一只狗' }),
+      ].join('\n'),
+    );
+    const out = path.join(dir, 'mixed.results.jsonl');
+    const first = await runCli(['--batch', list, '--json']);
+    assert.equal(first.code, 2, first.err);
+    assert.match(first.err, /line 3 \(images\/missing\.png\): error INVALID_IMAGE: no such file/);
+    assert.match(first.err, /mixed\.jsonl: line 4: not valid JSON/);
+    assert.match(first.err, /line 5 \(images\/notes\.png\): error INVALID_IMAGE: /);
+    assert.match(first.err, /line 6 \(images\/red\.png\): error EMPTY_TEXT: /);
+    assert.match(first.err, /line 7 \(images\/blue\.png\): warning NOT_ENGLISH: /);
+    assert.doesNotMatch(first.err, /\n\s+at /, 'no stack trace');
+
+    const records = (await readLines(out)).map((l) => JSON.parse(l) as ResultLine & { warnings?: { code: string }[] });
+    const byLine = new Map(records.map((r) => [r.line, r]));
+    assert.deepEqual([...byLine.keys()].sort(), [1, 2, 3, 5, 6, 7], 'the default --out is LIST.results.jsonl beside the list');
+    assert.equal(byLine.get(2)?.premise, 'a picture');
+    assert.equal(byLine.get(2)?.image, absolute);
+    assert.match(String(byLine.get(1)?.label), /^(YES|NO|MAYBE)$/);
+    assert.equal(byLine.get(3)?.error?.code, 'INVALID_IMAGE');
+    assert.equal(byLine.get(6)?.error?.code, 'EMPTY_TEXT');
+    assert.deepEqual(byLine.get(7)?.warnings?.map((w) => w.code), ['NOT_ENGLISH']);
+    assert.deepEqual(byLine.get(1)?.warnings, []);
+
+    const again = await runCli(['--batch', list, '--resume', '--json']);
+    assert.equal(again.code, 2, 'still some bad input');
+    assert.equal(summaryOf(again.out).recorded_before, 6, 'bad-input rows are settled, not checked again');
+    assert.match(again.err, /nothing to check/);
+    assert.equal((await readLines(out)).length, 6);
+
+    const refused = await runCli(['--batch', list]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.err, /already holds results: add --resume/);
+    assert.equal((await readLines(out)).length, 6, 'existing results are never overwritten');
+  });
+
+  it('an all-good header-less CSV: exit 0, JSON lines on stdout with --out -, plain progress lines on stderr', async () => {
+    const list = path.join(dir, 'good.csv');
+    await writeFile(list, 'images/red.png,a red picture\r\nimages/blue.png,"a blue, small picture",a picture\r\n');
+    const { code, out, err } = await runCli(['--batch', list, '--out', '-']);
+    assert.equal(code, 0, err);
+    const records = out.trim().split('\n').map((l) => JSON.parse(l) as ResultLine);
+    assert.deepEqual(records.map((r) => r.line).sort(), [1, 2]);
+    assert.equal(records.find((r) => r.line === 2)?.caption, 'a blue, small picture');
+    const progress = err.split('\n').filter((l) => l.startsWith('progress: '));
+    assert.ok(progress.length >= 2, 'a line at the start and one at the end');
+    assert.match(progress.at(-1) as string, /^progress: 2\/2 rows \(100%\) · [\d.]+ checks\/s · took \d+:\d\d · 0 failures$/);
+    const control = [...err].filter((c) => c !== '\n' && (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f));
+    assert.deepEqual(control, [], 'no control characters in a log file');
+  });
+});
