@@ -1,9 +1,10 @@
 /**
  * deploy/: the Prometheus configs, rules and rule unit tests are checked with promtool, the example
  * Alertmanager config with amtool, and the Grafana dashboard is parsed and its PromQL checked
- * against the metric names the app exports (DESIGN.md, Interfaces → Metrics). promtool and amtool
- * come from Debian's `prometheus` and `prometheus-alertmanager` packages; without them those
- * checks are skipped.
+ * against the metric names the app's own registry exports (DESIGN.md, Interfaces → Metrics).
+ * Client mistakes (4xx) never page: no alert counts them and only critical/page alerts reach the
+ * pager. promtool and amtool come from Debian's `prometheus` and `prometheus-alertmanager`
+ * packages; without them those checks are skipped.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -13,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { ServiceMetrics } from '../../main/telemetry/service-metrics.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';
 
 const DEPLOY = path.join(REPO_ROOT, 'deploy');
@@ -23,12 +25,10 @@ const DASHBOARD = path.join(DEPLOY, 'grafana', 'ofa-ve-dashboard.json');
 const PROMTOOL_SKIP = 'promtool not installed (apt-get install prometheus): skipped';
 const AMTOOL_SKIP = 'amtool not installed (apt-get install prometheus-alertmanager): skipped';
 
-/** The app's own metrics; histograms also expose _bucket, _sum and _count series. */
-const APP_METRICS = {
-  counters: ['ofa_ve_request_total'],
-  gauges: ['ofa_ve_queue_depth', 'ofa_ve_inflight_requests', 'ofa_ve_gpu_memory_mb', 'ofa_ve_model_info', 'ofa_ve_build_info'],
-  histograms: ['ofa_ve_request_latency_seconds', 'ofa_ve_stage_latency_seconds', 'ofa_ve_batch_size'],
-};
+/** Severities that reach the pager (alertmanager.yml); every other severity opens a ticket. */
+const PAGING_SEVERITIES = new Set(['critical', 'page']);
+/** The only status_code matchers an alert (or a ratio an alert reads) may use: 5xx bad, 4xx left out. */
+const SERVER_SIDE_MATCHERS = new Set(['status_code=~"5.."', 'status_code!~"4.."']);
 
 function findOnPath(command: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
@@ -184,6 +184,23 @@ describe('deploy/rules', () => {
       assert.ok(firing.every((c) => /exp_annotations:/.test(c.body) && /exp_labels:/.test(c.body)), `${alert.key}: exp_labels and exp_annotations`);
     }
   });
+
+  it('no alert counts 4xx: status codes are matched as 5xx (bad) or not-4xx (valid) only', () => {
+    const records = recordingRules();
+    const availability = records.filter((r) => r.name.startsWith('job:ofa_ve_availability_errors:'));
+    assert.equal(availability.length, 7, 'availability ratios for 5m, 30m, 1h, 2h, 6h, 1d, 3d');
+    assert.ok(records.some((r) => r.name.startsWith('job:ofa_ve_client_errors:')), 'a 4xx ratio for the dashboard');
+    for (const alert of alertRules()) {
+      const rule = alert.text.replace(/^\s*#.*$/gm, ''); // the comments above the next rule are not this rule
+      for (const matcher of statusCodeMatchers(rule)) assert.ok(SERVER_SIDE_MATCHERS.has(matcher), `${alert.key}: ${matcher}`);
+      for (const name of rule.matchAll(/\bjob:[\w:]+/g)) {
+        const record = records.find((r) => r.name === name[0]);
+        assert.ok(record, `${alert.key} reads the recording rule ${name[0]}`);
+        assert.doesNotMatch(record.name, /client_errors/, `${alert.key} reads the 4xx ratio`);
+        for (const matcher of statusCodeMatchers(record.expr)) assert.ok(SERVER_SIDE_MATCHERS.has(matcher), `${record.name}: ${matcher}`);
+      }
+    }
+  });
 });
 
 describe('deploy/grafana/ofa-ve-dashboard.json', () => {
@@ -219,8 +236,10 @@ describe('deploy/grafana/ofa-ve-dashboard.json', () => {
     const expect: Array<[string, RegExp]> = [
       ['QPS by result_type, stacked', /sum by \(result_type\) \(rate\(ofa_ve_request_total/],
       ['P50/P90/P99', /histogram_quantile\(0\.5,[\s\S]*histogram_quantile\(0\.9,[\s\S]*histogram_quantile\(0\.99,/],
-      ['error rate', /status_code!="200"/],
+      ['server error rate, 5xx over checks run', /status_code=~"5\.\."[\s\S]*status_code!~"4\.\."/],
+      ['client errors', /status_code=~"4\.\."/],
       ['P90 per stage', /histogram_quantile\(0\.9, sum by \(stage, le\) \(rate\(ofa_ve_stage_latency_seconds_bucket/],
+      ['mean time per check by stage', /by \(stage\) \(rate\(ofa_ve_stage_latency_seconds_sum[\s\S]*ofa_ve_request_latency_seconds_count/],
       ['queue depth', /ofa_ve_queue_depth/],
       ['inflight', /ofa_ve_inflight_requests/],
       ['batch size mean', /ofa_ve_batch_size_sum[\s\S]*ofa_ve_batch_size_count/],
@@ -228,10 +247,34 @@ describe('deploy/grafana/ofa-ve-dashboard.json', () => {
       ['GPU memory', /ofa_ve_gpu_memory_mb/],
       ['process RSS', /process_resident_memory_bytes/],
       ['event-loop lag', /nodejs_eventloop_lag/],
+      ['warnings by code', /sum by \(code\) \(rate\(ofa_ve_check_warnings_total/],
+      ['worker restarts', /increase\(ofa_ve_worker_restarts_total/],
+      ['model ready', /ofa_ve_model_ready/],
     ];
     for (const [what, pattern] of expect) assert.match(all, pattern, what);
     const qps = panels.find((p) => (p.targets ?? []).some((t) => /by \(result_type\)/.test(t.expr ?? '')));
     assert.equal(qps?.fieldConfig?.defaults?.custom?.stacking?.mode, 'normal', 'QPS panel is stacked');
+    const breakdown = panels.find((p) => p.title === 'Stage breakdown (mean per check)');
+    assert.equal(breakdown?.fieldConfig?.defaults?.custom?.stacking?.mode, 'normal', 'the stage breakdown stacks up to the mean');
+    assert.ok(breakdown?.targets?.some((t) => t.legendFormat === 'untimed'), 'the stage breakdown has the untimed remainder');
+  });
+
+  it('shows server errors (5xx) and client errors (4xx) apart, and nowhere every non-200 as one error rate', () => {
+    const exprsOf = (title: string): string[] => (panels.find((p) => p.title === title)?.targets ?? []).map((t) => t.expr ?? '');
+    const server = exprsOf('Server error rate (5xx)');
+    const client = exprsOf('Client errors (4xx)');
+    assert.ok(server.length > 0 && client.length > 0, 'panels "Server error rate (5xx)" and "Client errors (4xx)"');
+    for (const expr of server) {
+      assert.doesNotMatch(expr, /status_code=~"4\.\."/, `server error rate counts no 4xx: ${expr}`);
+      assert.match(expr, /status_code=~"5\.\."/, `server error rate counts 5xx: ${expr}`);
+    }
+    for (const expr of client) {
+      assert.match(expr, /status_code=~"4\.\."/, `client errors count 4xx: ${expr}`);
+      assert.doesNotMatch(expr, /"5\.\."/, `client errors count no 5xx: ${expr}`);
+    }
+    for (const { panel, expr } of queries) {
+      assert.doesNotMatch(expr, /status_code\s*!=\s*"200"|status_code\s*!~\s*"2\.\."/, `${panel}: lumps 4xx and 5xx together`);
+    }
   });
 
   it('queries only the metrics the app exports, prom-client defaults, `up` and deploy/ recording rules', async () => {
@@ -293,6 +336,21 @@ describe('deploy/alertmanager.yml', () => {
     const text = readFileSync(config, 'utf8');
     assert.match(text, /url: http:\/\/127\.0\.0\.1:5001\/hook/);
   });
+
+  it('each alert rule reaches the pager only if its severity is critical or page', async (t: TestContext) => {
+    if (!amtool) return t.skip(AMTOOL_SKIP);
+    const seen = new Set<string>();
+    for (const alert of alertRules()) {
+      const labelValue = (label: string): string => new RegExp(`^\\s+${label}: (\\S+)$`, 'm').exec(alert.text)?.[1] ?? '';
+      const labels = ['severity', 'family'].map((label) => `${label}=${labelValue(label)}`);
+      const key = [alert.name, ...labels].join(' ');
+      if (seen.has(key)) continue; // the window pairs of one burn-rate alert share their labels
+      seen.add(key);
+      const receiver = PAGING_SEVERITIES.has(labelValue('severity')) ? 'ofa-ve-pager' : 'ofa-ve-tickets';
+      const args = [`--config.file=${config}`, `--verify.receivers=${receiver}`, `alertname=${alert.name}`, ...labels];
+      await expectSuccess(amtool, ['config', 'routes', 'test', ...args]);
+    }
+  });
 });
 
 // ---- helpers -----------------------------------------------------------------------------------
@@ -336,16 +394,40 @@ function alertTestCases(text: string): AlertTestCase[] {
     });
 }
 
+interface RecordingRule {
+  name: string;
+  expr: string;
+}
+
+/** The recording rules of deploy/rules/ofa-ve-recording.rules.yml. */
+function recordingRules(): RecordingRule[] {
+  const text = readFileSync(path.join(RULES_DIR, 'ofa-ve-recording.rules.yml'), 'utf8');
+  return text
+    .split(/^(?=\s*- record: )/m)
+    .slice(1)
+    .map((block) => ({ name: /- record: (\S+)/.exec(block)?.[1] ?? '', expr: block.replace(/^\s*#.*$/gm, '') }));
+}
+
+/** Every status_code label matcher in a rule's text, spaces removed: `status_code=~"5.."`. */
+function statusCodeMatchers(text: string): string[] {
+  return [...text.matchAll(/status_code\s*(=~|!~|!=|=)\s*"([^"]*)"/g)].map((m) => `status_code${m[1]}"${m[2]}"`);
+}
+
 async function allowedMetricNames(): Promise<Set<string>> {
-  const names = new Set<string>(['up', ...APP_METRICS.counters, ...APP_METRICS.gauges]);
-  for (const h of APP_METRICS.histograms) for (const suffix of ['_bucket', '_sum', '_count']) names.add(h + suffix);
-  // prom-client's default metrics, exactly as the installed version names them (no prefix)
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  for (const metric of await registry.getMetricsAsJSON()) {
-    const type = String(metric.type);
-    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(metric.name + suffix);
-    else names.add(metric.name);
+  const names = new Set<string>(['up']);
+  // the app's own registry (ofa_ve_gpu_memory_mb appears once a GPU is in use) and prom-client's
+  // default metrics, exactly as the installed version names them (no prefix)
+  const app = new ServiceMetrics({ appVersion: '0.0.0-deploy-test', defaultMetrics: false });
+  app.enableGpuMemory(async () => undefined);
+  const defaults = new Registry();
+  collectDefaultMetrics({ register: defaults });
+  try {
+    for (const metric of [...(await app.registry.getMetricsAsJSON()), ...(await defaults.getMetricsAsJSON())]) {
+      if (String(metric.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(metric.name + suffix);
+      else names.add(metric.name);
+    }
+  } finally {
+    app.close();
   }
   const recording = readFileSync(path.join(RULES_DIR, 'ofa-ve-recording.rules.yml'), 'utf8');
   for (const match of recording.matchAll(/^\s*- record: (\S+)$/gm)) names.add(match[1]!);
@@ -385,6 +467,7 @@ function substituteGrafanaVariables(expr: string): string {
 
 interface GrafanaTarget {
   expr?: string;
+  legendFormat?: string;
   datasource?: { type?: string; uid?: string };
 }
 
