@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   IMAGE_TOO_LARGE: 413,
   TEXT_TOO_LONG: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  // nginx's "client closed request": the client hung up before its check ran (never sent: no one is listening).
+  CLIENT_CLOSED_REQUEST: 499,
   INTERNAL: 500,
   MODEL_INVALID: 503,
   NOT_READY: 503,

@@ -4,6 +4,7 @@ import { PROVIDER_CHOICES, type ProviderChoice } from '../inference/provider-cho
 import { jsonLogger } from '../logging/json-logger.ts';
 import { isLoopbackHost } from '../server/bearer-auth.ts';
 import { OfaVeHttpServer } from '../server/http-server.ts';
+import { DEFAULT_ACCESS_LOG_RATE } from '../service/access-log.ts';
 import { ServiceRuntime, WORKER_NICENESS } from '../service/service-runtime.ts';
 import type { CliIo } from './cli-io.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
@@ -12,14 +13,16 @@ export const SERVE_USAGE = `usage: ofa-ve serve [--host 127.0.0.1] [--port 7860]
                     [--token T] [--allow-unauthenticated]
                     [--max-batch-size 8] [--max-queue-delay-ms 0] [--max-queue-size 256] [--request-timeout-ms 30000]
                     [--max-image-bytes 20971520] [--max-image-pixels 50000000] [--max-text-bytes 16384]
-                    [--intra-op-threads N] [--worker-nice ${WORKER_NICENESS}]
+                    [--intra-op-threads N] [--worker-nice ${WORKER_NICENESS}] [--access-log-rate ${DEFAULT_ACCESS_LOG_RATE}]
 
 Serves the HTTP API, /metrics, /healthz and /readyz (headless mode). --port 0 picks a free port.
 --token (or OFA_VE_TOKEN) requires "Authorization: Bearer T" on everything but /healthz; listening
 on a non-loopback address needs a token unless --allow-unauthenticated is given.
 --worker-nice runs the inference worker that much lower in priority (0..19), so that /metrics and
-the API stay quick when the model saturates the CPU. Logs are JSON lines on stdout. SIGINT/SIGTERM
-stop it gracefully.`;
+the API stay quick when the model saturates the CPU. Logs are JSON lines on stdout, with one
+"check" line per check (id, status, code, label, latency_ms): --access-log-rate N writes the first N
+each second in full, then one in N plus every 5xx, and an "access log sampled" line with what was
+dropped; 0 turns the access log off. SIGINT/SIGTERM stop it gracefully.`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
@@ -54,6 +57,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
       'max-text-bytes': { type: 'string' },
       'intra-op-threads': { type: 'string' },
       'worker-nice': { type: 'string' },
+      'access-log-rate': { type: 'string' },
     },
   });
   const provider = values.provider as ProviderChoice;
@@ -88,6 +92,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     batching,
     intraOpThreads: values['intra-op-threads'] === undefined ? undefined : positiveInt('intra-op-threads', values['intra-op-threads'], 0, 0),
     workerNiceness: niceness(values['worker-nice']),
+    accessLogRate: positiveInt('access-log-rate', values['access-log-rate'], DEFAULT_ACCESS_LOG_RATE, 0),
     logger,
   });
   const server = new OfaVeHttpServer(runtime, {
@@ -116,7 +121,9 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
   }
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${address.port}`;
-  logger.log('info', 'listening', { url, ui: `${url}/`, metrics: `${url}/metrics`, auth: token ? 'bearer' : 'none' });
+  // With a token the UI asks for it; the token itself never goes into a log.
+  const ui = token ? `${url}/ (paste the token when asked, or open ${url}/?token=T with T the token)` : `${url}/`;
+  logger.log('info', 'listening', { url, ui, metrics: `${url}/metrics`, auth: token ? 'bearer' : 'none' });
   await starting;
 
   return new Promise<number>((resolve) => {

@@ -3,7 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CheckError, toCheckError } from '../errors.ts';
 import type { Logger } from '../logging/json-logger.ts';
-import { RETRY_AFTER_SECONDS, type CheckService } from '../service/check-service.ts';
+import { RETRY_AFTER_SECONDS, type CheckContext, type CheckService } from '../service/check-service.ts';
 import { appVersion, checkResultDocument, type ServiceRuntime } from '../service/service-runtime.ts';
 import type { LiveStats } from '../telemetry/live-stats.ts';
 import type { ServiceMetrics } from '../telemetry/service-metrics.ts';
@@ -26,6 +26,9 @@ export interface HttpServerOptions {
 }
 
 const STATS_WINDOWS = { min: 1, max: 900 };
+const CHECK_ROUTE = '/api/v1/check';
+/** How HTTP checks show in the access log. */
+const HTTP_CHECK = { method: 'POST', route: CHECK_ROUTE } as const;
 const SSE_INTERVAL_MS = 1000;
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -143,8 +146,18 @@ export class OfaVeHttpServer {
     // Node's parser lets through request targets that are not URLs (`//[`, `//a:99999/`).
     if (!url) return sendJson(res, 400, { error: { code: 'BAD_REQUEST', message: 'the request target is not a valid URL path' } });
     const path = url.pathname;
-    const isCheck = path === '/api/v1/check';
+    // Counted in ofa_ve_request_total: POST /api/v1/check only, whether the service ran it or it was
+    // refused (401, 403, bad body). A CORS preflight (OPTIONS), a GET or any other method there is
+    // answered 400 but is no check, and other routes never are.
+    const isCheck = path === CHECK_ROUTE && req.method === 'POST';
     const requestId = randomUUID();
+    // The client hung up before its answer was sent (the socket closed with the response unended).
+    const hungUp = new AbortController();
+    if (isCheck) {
+      res.once('close', () => {
+        if (!res.writableEnded) hungUp.abort();
+      });
+    }
     try {
       if (this.options.loopbackOnly !== false && !loopbackHostAllowed(req)) {
         throw new CheckError('FORBIDDEN', 'this server answers only to localhost, 127.0.0.1 or [::1] in the Host header');
@@ -158,10 +171,10 @@ export class OfaVeHttpServer {
         return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such file: ${path}` } });
       }
       if (!this.authorized(req)) throw new CheckError('UNAUTHORIZED', 'a valid bearer token is required');
-      if (isCheck) {
-        if (req.method !== 'POST') throw new CheckError('BAD_REQUEST', 'use POST for /api/v1/check');
+      if (path === CHECK_ROUTE) {
+        if (!isCheck) throw new CheckError('BAD_REQUEST', 'use POST for /api/v1/check');
         if (isCrossSiteRequest(req)) throw new CheckError('FORBIDDEN', 'checks posted from another web site are refused');
-        await this.check(req, res, started, requestId);
+        await this.check(req, res, { startedAt: started, id: requestId, ...HTTP_CHECK, signal: hungUp.signal });
         return;
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new CheckError('BAD_REQUEST', `${req.method} is not supported on ${path}`);
@@ -189,10 +202,20 @@ export class OfaVeHttpServer {
           return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such endpoint: ${path}` } });
       }
     } catch (err) {
-      const error = toCheckError(err);
+      let error = toCheckError(err);
       if (error.code === 'INTERNAL') this.options.logger.log('error', 'request failed', { path, requestId, error: String((err as Error)?.message ?? err) });
+      // A body cut short by a hang-up reads as malformed: it is the client's leaving, not its mistake.
+      if (isCheck && (hungUp.signal.aborted || req.socket.destroyed) && !(err instanceof ServiceCounted)) {
+        error = new CheckError('CLIENT_CLOSED_REQUEST', 'the client closed the connection before its check was read');
+      }
       // Checks refused before the service saw them (401, bad body) are still counted as checks.
-      if (isCheck && !(err instanceof ServiceCounted)) this.service.recordFailure(requestId, error, performance.now() - started);
+      if (isCheck && !(err instanceof ServiceCounted)) {
+        this.service.recordFailure(error, { id: requestId, startedAt: started, ...HTTP_CHECK });
+      }
+      if (error.code === 'CLIENT_CLOSED_REQUEST') {
+        res.destroy(); // no one is left to answer
+        return;
+      }
       if (!res.headersSent) sendError(res, error);
       else res.end();
       // Drain what the client is still sending so the connection can be reused or closed cleanly.
@@ -200,11 +223,11 @@ export class OfaVeHttpServer {
     }
   }
 
-  private async check(req: IncomingMessage, res: ServerResponse, started: number, requestId: string): Promise<void> {
+  private async check(req: IncomingMessage, res: ServerResponse, context: CheckContext): Promise<void> {
     const request = await parseCheckBody(req, this.options.bodyLimits);
     let answer;
     try {
-      answer = await this.service.check(request, started, requestId);
+      answer = await this.service.check(request, context);
     } catch (err) {
       throw new ServiceCounted(toCheckError(err));
     }

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { captionWarnings } from '../../preload/caption-warnings.ts';
+import type { CheckWarning } from '../../preload/wire-types.ts';
 import { CheckError, toCheckError } from '../errors.ts';
 import type { EntailmentResult, ModelInfo, StageTimings } from '../inference/entailment-types.ts';
 import type { LiveStats } from '../telemetry/live-stats.ts';
 import type { ResultType, ServiceMetrics } from '../telemetry/service-metrics.ts';
+import type { AccessLog } from './access-log.ts';
 import { DEFAULT_BATCHING, type BatchingOptions } from './batching-options.ts';
 import type { InferenceWorkerHost } from './inference-worker-host.ts';
 import type { WorkerItem } from './worker-protocol.ts';
@@ -18,6 +21,24 @@ export interface CheckAnswer extends EntailmentResult {
   readonly latency_ms: number;
   readonly stages: StageTimings;
   readonly model: { readonly name: string; readonly version: string; readonly provider: string; readonly demo: boolean };
+  /** What the model did not see as the reviewer meant it (caption cut at max_words, not English). */
+  readonly warnings: readonly CheckWarning[];
+}
+
+/** Where a check came from and when: every field is optional (the bench calls check(request) alone). */
+export interface CheckContext {
+  /** performance.now() when the request arrived (default: when check() is called). */
+  readonly startedAt?: number;
+  readonly id?: string;
+  /** For the access log: POST /api/v1/check, IPC check:run. */
+  readonly method?: string;
+  readonly route?: string;
+  /**
+   * Aborted when the client hangs up. A check still queued then is dropped before it runs and
+   * counted as 499 CLIENT_CLOSED_REQUEST; one already in a running batch is counted as what it
+   * ran to (the model did the work), though no one reads the answer.
+   */
+  readonly signal?: AbortSignal;
 }
 
 interface Queued {
@@ -26,9 +47,25 @@ interface Queued {
   readonly resolve: (value: { result: EntailmentResult; queueMs: number; batchSize: number }) => void;
   readonly reject: (error: CheckError) => void;
   timer?: NodeJS.Timeout;
+  /** Stops listening for the client's hang-up once the entry is settled. */
+  unlisten?: () => void;
   /** Set when the entry's batch went to the worker: a timeout then means the model is too slow. */
   dispatched?: boolean;
 }
+
+/** What one check ended with, as record() counts it. */
+interface RecordedOutcome {
+  readonly id: string;
+  readonly statusCode: number;
+  readonly resultType: ResultType;
+  readonly latencyMs: number;
+  readonly stages?: StageTimings;
+  readonly batchSize?: number;
+  readonly errorCode?: string;
+  readonly warnings?: readonly CheckWarning[];
+}
+
+const clientClosed = (): CheckError => new CheckError('CLIENT_CLOSED_REQUEST', 'the client closed the connection before its check ran');
 
 /** Retry-After, in seconds, given with OVERLOADED and NOT_READY. */
 export const RETRY_AFTER_SECONDS = 1;
@@ -50,6 +87,7 @@ export class CheckService {
     private readonly metrics: ServiceMetrics,
     private readonly stats: LiveStats,
     options: Partial<BatchingOptions> = {},
+    private readonly accessLog?: AccessLog,
   ) {
     this.options = { ...DEFAULT_BATCHING, ...options };
     this.watch(worker);
@@ -82,13 +120,16 @@ export class CheckService {
   }
 
   /** Checks one pair. Never throws anything but a CheckError; every call is counted exactly once. */
-  async check(request: CheckRequest, startedAt = performance.now(), id: string = randomUUID()): Promise<CheckAnswer> {
+  async check(request: CheckRequest, context: CheckContext = {}): Promise<CheckAnswer> {
+    const startedAt = context.startedAt ?? performance.now();
+    const id = context.id ?? randomUUID();
     this.metrics.inflight.inc();
     try {
       const model = this.model;
       if (!model) throw new CheckError('NOT_READY', 'the model is not loaded yet');
       if (typeof request.text !== 'string') throw new CheckError('EMPTY_TEXT', 'the caption (text) is missing');
-      const { result, queueMs, batchSize } = await this.enqueue({ id, image: request.image, text: request.text, premise: request.premise });
+      const item = { id, image: request.image, text: request.text, premise: request.premise };
+      const { result, queueMs, batchSize } = await this.enqueue(item, context.signal);
       const latency = performance.now() - startedAt;
       const stages: StageTimings = { ...result.stages, queue: queueMs };
       const answer: CheckAnswer = {
@@ -97,43 +138,88 @@ export class CheckService {
         latency_ms: latency,
         stages,
         model: { name: model.name, version: model.version, provider: model.provider, demo: model.demo },
+        // Here, once per answered check, so HTTP, IPC and the bench all carry (and count) the same.
+        warnings: captionWarnings(request.text, model.maxWords, request.premise),
       };
-      this.record(id, 200, result.label, latency, stages, batchSize);
+      const outcome = { statusCode: 200, resultType: result.label, latencyMs: latency, stages, batchSize, warnings: answer.warnings };
+      this.record({ id, ...outcome }, context);
       return answer;
     } catch (err) {
       const error = toCheckError(err);
-      this.recordFailure(id, error, performance.now() - startedAt);
+      this.recordFailure(error, { ...context, id, startedAt });
       throw error;
     } finally {
       this.metrics.inflight.dec();
     }
   }
 
-  /** Counts a request that an adapter refused before it reached the service (bad multipart, 401, 413). */
-  recordFailure(id: string, error: CheckError, latencyMs: number): void {
-    this.record(id, error.status, 'ERROR', latencyMs);
+  /**
+   * Counts a check that failed, also one an adapter refused before it reached the service (bad
+   * multipart, 401, 413, a client that hung up mid-body): in the metrics, live stats and access log.
+   */
+  recordFailure(error: CheckError, context: CheckContext & { readonly id: string; readonly startedAt: number }): void {
+    const latencyMs = performance.now() - context.startedAt;
+    this.record({ id: context.id, statusCode: error.status, resultType: 'ERROR', latencyMs, errorCode: error.code }, context);
   }
 
-  private record(id: string, statusCode: number, resultType: ResultType, latencyMs: number, stages?: StageTimings, batchSize?: number): void {
-    this.metrics.recordRequest({ id, statusCode, resultType, latencyMs, stages });
-    this.stats.record({ id, endedAtMs: Date.now(), latencyMs, statusCode, resultType, stages, batchSize });
+  private record(outcome: RecordedOutcome, context: CheckContext): void {
+    const { id, statusCode, resultType, latencyMs, stages, batchSize, errorCode, warnings } = outcome;
+    // The metrics count the warnings of a 200 themselves (ofa_ve_check_warnings_total).
+    this.metrics.recordRequest({ id, statusCode, resultType, latencyMs, stages, warnings });
+    this.stats.record({ id, endedAtMs: Date.now(), latencyMs, statusCode, resultType, stages, batchSize, errorCode });
+    this.accessLog?.write({
+      id,
+      status: statusCode,
+      code: errorCode,
+      label: statusCode === 200 ? resultType : undefined,
+      latencyMs,
+      method: context.method,
+      route: context.route,
+    });
   }
 
-  private enqueue(item: WorkerItem): Promise<{ result: EntailmentResult; queueMs: number; batchSize: number }> {
+  private enqueue(item: WorkerItem, signal?: AbortSignal): Promise<{ result: EntailmentResult; queueMs: number; batchSize: number }> {
     if (this.closed) return Promise.reject(new CheckError('NOT_READY', 'the service is shutting down'));
+    if (signal?.aborted) return Promise.reject(clientClosed());
     if (this.queue.length >= this.options.maxQueueSize) {
       return Promise.reject(
         new CheckError('OVERLOADED', `the queue is full (${this.options.maxQueueSize} waiting); retry in ${RETRY_AFTER_SECONDS} s`),
       );
     }
     return new Promise((resolve, reject) => {
-      const entry: Queued = { item, enqueuedAt: performance.now(), resolve, reject };
+      const entry: Queued = {
+        item,
+        enqueuedAt: performance.now(),
+        resolve: (value) => {
+          entry.unlisten?.();
+          resolve(value);
+        },
+        reject: (error) => {
+          entry.unlisten?.();
+          reject(error);
+        },
+      };
+      if (signal) {
+        const onAbort = () => this.dropQueued(entry, clientClosed());
+        signal.addEventListener('abort', onAbort, { once: true });
+        entry.unlisten = () => signal.removeEventListener('abort', onAbort);
+      }
       entry.timer = setTimeout(() => this.expire(entry), this.options.requestTimeoutMs);
       entry.timer.unref();
       this.queue.push(entry);
       this.metrics.queueDepth.set(this.queue.length);
       this.pump();
     });
+  }
+
+  /** Takes an entry out of the queue before it runs and fails it; one already dispatched runs on. */
+  private dropQueued(entry: Queued, error: CheckError): void {
+    const index = this.queue.indexOf(entry);
+    if (index < 0) return;
+    this.queue.splice(index, 1);
+    this.metrics.queueDepth.set(this.queue.length);
+    clearTimeout(entry.timer);
+    entry.reject(error);
   }
 
   /**
@@ -147,11 +233,7 @@ export class CheckService {
       entry.reject(new CheckError('TIMEOUT', `the model did not answer within the request timeout (${ms} ms)`));
       return;
     }
-    const index = this.queue.indexOf(entry);
-    if (index < 0) return;
-    this.queue.splice(index, 1);
-    this.metrics.queueDepth.set(this.queue.length);
-    entry.reject(new CheckError('OVERLOADED', `the request waited ${ms} ms in the queue without a free model slot`));
+    this.dropQueued(entry, new CheckError('OVERLOADED', `the request waited ${ms} ms in the queue without a free model slot`));
   }
 
   /** Dispatches a batch when the worker is free: at once when full, else after maxQueueDelayMs. */
@@ -191,7 +273,10 @@ export class CheckService {
     try {
       const outcomes = await this.worker.runBatch(batch.map((e) => e.item));
       const ran = outcomes.filter((o) => o.ok).length;
-      if (ran > 0) this.metrics.batchSize.observe(ran);
+      if (ran > 0) {
+        this.metrics.batchSize.observe(ran);
+        this.stats.recordBatch(ran);
+      }
       batch.forEach((entry, i) => {
         const outcome = outcomes[i];
         if (outcome?.ok) entry.resolve({ result: outcome.result, queueMs: dispatchedAt - entry.enqueuedAt, batchSize: ran });

@@ -19,7 +19,8 @@ interface PendingBatch {
 /**
  * Owns the inference worker process: starts it, sends batches, and when it dies (a crash, an
  * out-of-memory abort, a kill) fails that batch's requests with INTERNAL and starts a new worker,
- * so the service recovers without a restart. Emits 'restarted', 'restart-failed' and 'recycling'.
+ * so the service recovers without a restart. Emits 'restarting' (a replacement is starting),
+ * 'restarted', 'restart-failed' and 'recycling'.
  * (In Electron, fork runs the script with Electron's own Node: ELECTRON_RUN_AS_NODE is set for it.)
  */
 export class InferenceWorkerHost extends EventEmitter {
@@ -93,6 +94,7 @@ export class InferenceWorkerHost extends EventEmitter {
   private restart(): void {
     this.restarts += 1;
     this.restartingNow = true;
+    this.emit('restarting', this.restarts);
     this.start().then(
       () => {
         this.restartingNow = false;

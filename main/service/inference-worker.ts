@@ -16,6 +16,9 @@ const send = (message: FromWorker): void => {
 };
 // The service went away (crash, kill): nothing left to answer to.
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C in a terminal reaches the whole process group: the parent decides when the worker stops
+// (it drains, then close() sends SIGTERM), so the checks in flight are answered, not failed.
+process.on('SIGINT', () => {});
 
 async function runBatch(engine: EntailmentEngine, items: Extract<ToWorker, { type: 'batch' }>['items']): Promise<WorkerOutcome[]> {
   const prepared = await Promise.all(

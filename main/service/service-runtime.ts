@@ -11,6 +11,7 @@ import { GaugeHistory } from '../telemetry/gauge-history.ts';
 import { sampleGpuMemoryMb } from '../telemetry/gpu-memory.ts';
 import { LiveStats } from '../telemetry/live-stats.ts';
 import { ServiceMetrics } from '../telemetry/service-metrics.ts';
+import { AccessLog, DEFAULT_ACCESS_LOG_RATE } from './access-log.ts';
 import type { BatchingOptions } from './batching-options.ts';
 import { CheckService, type CheckAnswer, type CheckRequest } from './check-service.ts';
 import { structuredCheckRequest } from './structured-check-request.ts';
@@ -25,6 +26,8 @@ export interface RuntimeOptions {
   /** Nice increment of the inference worker against the service (default WORKER_NICENESS). */
   readonly workerNiceness?: number;
   readonly logger: Logger;
+  /** Access log lines per second written in full before sampling (0: none; default DEFAULT_ACCESS_LOG_RATE). */
+  readonly accessLogRate?: number;
 }
 
 let version: string | undefined;
@@ -42,6 +45,9 @@ export function appVersion(): string {
 }
 
 const DEMO_WARNING = 'demo model: random weights, answers are not meaningful';
+
+/** How IPC checks show in the access log. */
+const IPC_CHECK = { method: 'IPC', route: 'check:run' } as const;
 
 /**
  * Default nice increment of the inference worker (worker-priority.ts). Measured with
@@ -62,6 +68,7 @@ export function checkResultDocument(answer: CheckAnswer): CheckResult {
     stages: { ...answer.stages },
     model: { ...answer.model },
     ...(answer.model.demo ? { warning: DEMO_WARNING } : {}),
+    warnings: answer.warnings.map((w) => ({ ...w })),
   };
 }
 
@@ -79,6 +86,7 @@ export class ServiceRuntime {
   readonly alerts = new AlertEvaluator(this.stats);
   readonly limits: InputLimits;
   readonly service: CheckService;
+  private readonly accessLog: AccessLog;
   private readonly queueHistory = new GaugeHistory(this.stats.retentionSeconds);
   private readonly ticker: NodeJS.Timeout;
   private worker: InferenceWorkerHost;
@@ -89,7 +97,8 @@ export class ServiceRuntime {
     this.limits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
     this.currentModelDir = options.modelDir;
     this.worker = this.createWorker(options.modelDir);
-    this.service = new CheckService(this.worker, this.metrics, this.stats, options.batching);
+    this.accessLog = new AccessLog(options.logger, options.accessLogRate ?? DEFAULT_ACCESS_LOG_RATE);
+    this.service = new CheckService(this.worker, this.metrics, this.stats, options.batching, this.accessLog);
     // Once a second: the queue-depth sample for the charts and one evaluation of the alert rules.
     this.ticker = setInterval(() => this.tick(), 1000);
     this.ticker.unref();
@@ -115,16 +124,30 @@ export class ServiceRuntime {
       niceness: this.options.workerNiceness ?? WORKER_NICENESS,
     });
     worker.on('recycling', (reason: string) => this.options.logger.log('error', 'inference worker stopped answering; replacing it', { reason }));
-    worker.on('restarted', (count: number) => this.options.logger.log('warn', 'inference worker restarted', { restarts: count }));
-    worker.on('restart-failed', (err: unknown) =>
-      this.options.logger.log('error', 'inference worker could not be restarted', { error: String((err as Error)?.message ?? err) }),
-    );
+    // A crash or a recycle: the replacement starts now; checks queue for it meanwhile (not NOT_READY).
+    worker.on('restarting', () => {
+      this.metrics.workerRestarts.inc();
+      if (worker === this.worker) this.metrics.modelReady.set(0);
+    });
+    worker.on('restarted', (count: number) => {
+      if (worker === this.worker) this.metrics.modelReady.set(1);
+      this.options.logger.log('warn', 'inference worker restarted', { restarts: count });
+    });
+    worker.on('restart-failed', (err: unknown) => {
+      if (worker === this.worker) {
+        // The model is genuinely gone now: /readyz and NOT_READY say why.
+        this.loadError = ServiceRuntime.asLoadError(err);
+        this.metrics.setModel(undefined);
+      }
+      this.options.logger.log('error', 'inference worker could not be restarted', { error: String((err as Error)?.message ?? err) });
+    });
     return worker;
   }
 
   private modelLoaded(info: ModelInfo): void {
     this.loadError = undefined;
     this.metrics.setModel(info);
+    this.metrics.modelReady.set(1);
     if (info.provider === 'cuda') this.metrics.enableGpuMemory(() => sampleGpuMemoryMb());
     this.options.logger.log('info', 'model loaded', {
       model: info.name,
@@ -152,10 +175,10 @@ export class ServiceRuntime {
       parsed = structuredCheckRequest(request);
     } catch (err) {
       const error = toCheckError(err);
-      this.service.recordFailure(id, error, performance.now() - started);
+      this.service.recordFailure(error, { id, startedAt: started, ...IPC_CHECK });
       throw error;
     }
-    return checkResultDocument(await this.service.check(parsed, started, id));
+    return checkResultDocument(await this.service.check(parsed, { startedAt: started, id, ...IPC_CHECK }));
   }
 
   /** Loads the model in the worker; resolves with its info, or undefined (and loadError) on failure. */
@@ -168,6 +191,7 @@ export class ServiceRuntime {
     } catch (err) {
       this.loadError = ServiceRuntime.asLoadError(err);
       this.metrics.setModel(undefined);
+      this.metrics.modelReady.set(0);
       this.options.logger.log('error', 'model not loaded', { code: this.loadError.code, reason: this.loadError.message });
       return undefined;
     }
@@ -255,6 +279,8 @@ export class ServiceRuntime {
     clearInterval(this.ticker);
     await this.service.drain(drainMs);
     await this.worker.close();
+    this.metrics.modelReady.set(0);
+    this.accessLog.flush();
     this.metrics.close();
   }
 }

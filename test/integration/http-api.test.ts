@@ -47,7 +47,8 @@ describe('HTTP API (ofa-ve serve) on the demo model', () => {
     const res = await post(form(image, 'a blue picture'));
     assert.equal(res.status, 200);
     const body = (await res.json()) as Record<string, unknown> & { stages: Record<string, number>; scores: Record<string, number> };
-    for (const key of ['id', 'label', 'score', 'scores', 'latency_ms', 'stages', 'model']) assert.ok(key in body, key);
+    for (const key of ['id', 'label', 'score', 'scores', 'latency_ms', 'stages', 'model', 'warnings']) assert.ok(key in body, key);
+    assert.deepEqual(body.warnings, [], 'nothing to say about a short English caption');
     assert.match(String(body.label), /^(YES|NO|MAYBE)$/);
     assert.deepEqual(Object.keys(body.stages).sort(), ['decode_image', 'inference', 'postprocess', 'queue', 'tokenize']);
     assert.equal(body.score, body.scores[String(body.label)]);
@@ -136,11 +137,20 @@ describe('HTTP API (ofa-ve serve) on the demo model', () => {
     assert.equal(total, sent);
     assert.ok((series.get('status_code="415",result_type="ERROR"') ?? 0) >= 2);
     assert.ok((series.get('status_code="413",result_type="ERROR"') ?? 0) >= 1);
-    const stats = (await (await fetch(`${h.url}/api/v1/stats?window=60`)).json()) as { totals: { requests: number }; qps: number; p90_ms: number; error_rate: number; series: unknown[] };
+    const stats = (await (await fetch(`${h.url}/api/v1/stats?window=60`)).json()) as {
+      totals: { requests: number };
+      qps: number;
+      p90_ms: number;
+      error_rate: number;
+      client_error_rate: number;
+      series: unknown[];
+    };
     assert.equal(stats.totals.requests, sent);
     assert.ok(stats.qps > 0);
     assert.ok(stats.p90_ms > 0);
-    assert.ok(stats.error_rate > 0 && stats.error_rate < 1);
+    // Only the client's mistakes so far (4xx): they are not server errors.
+    assert.equal(stats.error_rate, 0);
+    assert.ok(stats.client_error_rate > 0 && stats.client_error_rate < 1);
     assert.equal(stats.series.length, 60);
   });
 

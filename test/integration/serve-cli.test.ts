@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
+import sharp from 'sharp';
 import { REPO_ROOT } from '../support/shared-reference.ts';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'ofa-ve.js');
@@ -48,6 +49,71 @@ describe('ofa-ve serve (the bin)', () => {
     }
     assert.equal(await exited, 0);
     assert.ok(lines.some((l) => l.msg === 'stopped'));
+  });
+
+  it('with a token: says how to open the UI without printing the token; logs one access line per check', async () => {
+    const token = 'serve-cli-secret-77';
+    const { child, lines, waitFor } = serve(['--port', '0', '--token', token, '--access-log-rate', '5']);
+    const exited = exitOf(child);
+    try {
+      const listening = await waitFor('listening', 20_000);
+      const url = String(listening.url);
+      assert.equal(listening.auth, 'bearer');
+      assert.match(String(listening.ui), new RegExp(`^${url}/ \\(paste the token when asked, or open ${url}/\\?token=T`));
+      await waitFor('model loaded', 20_000);
+      assert.ok(!lines.some((l) => JSON.stringify(l).includes(token)), 'the token is never logged');
+
+      const auth = { authorization: `Bearer ${token}` };
+      const png = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#3a6' } }).png().toBuffer();
+      const image = png.toString('base64');
+      const json = { 'content-type': 'application/json' };
+      const post = (body: unknown, headers: Record<string, string> = auth) =>
+        fetch(`${url}/api/v1/check`, { method: 'POST', body: JSON.stringify(body), headers: { ...json, ...headers } });
+      const ok = (await (await post({ image, text: 'a green picture' })).json()) as { id: string; label: string };
+      assert.equal((await post({ image, text: '   ' })).status, 400);
+      assert.equal((await post({ image, text: 'x' }, {})).status, 401);
+      assert.equal((await fetch(`${url}/metrics`, { headers: auth })).status, 200, 'not a check: no access line');
+
+      const deadline = Date.now() + 5000;
+      while (lines.filter((l) => l.msg === 'check').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const access = lines.filter((l) => l.msg === 'check');
+      assert.equal(access.length, 3);
+      const [answered, empty, denied] = access as Record<string, unknown>[];
+      const { ts, latency_ms: latency, ...fields } = answered ?? {};
+      assert.equal(typeof ts, 'string');
+      const expected = { level: 'info', msg: 'check', id: ok.id, method: 'POST', route: '/api/v1/check', status: 200, label: ok.label };
+      assert.deepEqual(fields, expected);
+      assert.ok(typeof latency === 'number' && latency > 0);
+      assert.equal(empty?.status, 400);
+      assert.equal(empty?.code, 'EMPTY_TEXT');
+      assert.equal(empty?.label, undefined);
+      assert.equal(denied?.status, 401);
+      assert.equal(denied?.code, 'UNAUTHORIZED');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0);
+  });
+
+  it('--access-log-rate 0 turns the access log off; a bad value is a usage error', async () => {
+    const { child, lines, waitFor } = serve(['--port', '0', '--access-log-rate', '0']);
+    const exited = exitOf(child);
+    try {
+      const url = String((await waitFor('listening', 20_000)).url);
+      assert.equal(String((await waitFor('listening', 20_000)).ui), `${url}/`, 'no token: the plain address');
+      await waitFor('model loaded', 20_000);
+      const refused = await fetch(`${url}/api/v1/check`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+      assert.equal(refused.status, 400);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0);
+    assert.ok(!lines.some((l) => l.msg === 'check'));
+    const bad = serve(['--port', '0', '--access-log-rate', '1.5']);
+    let stderr = '';
+    bad.child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    assert.equal(await exitOf(bad.child), 2);
+    assert.match(stderr, /--access-log-rate must be a whole number >= 0/);
   });
 
   it('refuses a non-loopback address without a token (exit 2, clear message)', async () => {

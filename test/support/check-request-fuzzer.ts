@@ -18,9 +18,9 @@ export type FuzzExpectation =
   | 'counted'
   /** Refused by Node's HTTP parser (bare 400/431, no body): never reaches the route, never counted. */
   | 'node-parser'
-  /** Answered by the app (400) but not a check: the request target is not a URL at all. */
+  /** Answered by the app (400) but not a check: the request target is not a URL at all, or the method is not POST. */
   | 'not-a-check'
-  /** The client hangs up mid-body: no answer; counted once (400) when the server notices. */
+  /** The client hangs up mid-body: no answer; counted once (499 CLIENT_CLOSED_REQUEST) when the server notices. */
   | 'abandoned';
 
 export interface FuzzRequest {
@@ -364,5 +364,6 @@ export function fuzzRequest(seed: number, index: number, host: string, material:
     Object.assign(headers, randomHeaders(d));
     kind = 'random-headers';
   }
-  return { index, kind, expect: 'counted', transport: 'http', method, path, headers, body: split(d, body) };
+  // Only a POST is a check: other methods (a CORS preflight among them) are answered 400 and not counted.
+  return { index, kind, expect: method === 'POST' ? 'counted' : 'not-a-check', transport: 'http', method, path, headers, body: split(d, body) };
 }
