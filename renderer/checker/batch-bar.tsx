@@ -2,9 +2,12 @@ import type { BatchStatus } from './checker-store.ts';
 
 interface BatchBarProps {
   batch: BatchStatus | undefined;
-  rowCount: number;
-  /** How many rows "Check all" would send now. */
-  toCheck: number;
+  /** How many rows the check button sends now. */
+  toSend: number;
+  /** True when every ready row has an answer already: the button checks them all again. */
+  again: boolean;
+  /** Rows that have no caption at all: never sent. */
+  noCaption: number;
   /** Why checking is impossible now (model not ready), or undefined. */
   blockedReason: string | undefined;
   onCheckAll: () => void;
@@ -33,12 +36,20 @@ function batchSummary(batch: BatchStatus): string {
     case 'failed':
       return `Stopped: ${batch.message ?? 'the batch failed'}${failed}`;
     default:
-      return `Finished ${progress.total}${took} · ${progress.rate.toFixed(1)} checks/s${failed}`;
+      return `Finished ${progress.total}${took} · ${progress.rate.toFixed(1)} checks/s${failed}${
+        batch.skipped > 0 ? ` · ${batch.skipped} without a caption not sent` : ''
+      }`;
   }
 }
 
-/** "Check all", its progress (done / total, rate, time left) and Cancel. */
-export function BatchBar({ batch, rowCount, toCheck, blockedReason, onCheckAll, onCancel }: BatchBarProps) {
+function buttonText(toSend: number, again: boolean, running: boolean): string {
+  if (running) return 'Checking…';
+  if (toSend === 0) return 'Check';
+  return again ? `Check all ${toSend} again` : `Check ${toSend} ready`;
+}
+
+/** The check button (how many rows it sends), the batch's progress (done / total, rate, time left) and Cancel. */
+export function BatchBar({ batch, toSend, again, noCaption, blockedReason, onCheckAll, onCancel }: BatchBarProps) {
   const running = batch?.running === true;
   const progress = batch?.progress;
   const fraction = progress && progress.total > 0 ? progress.done / progress.total : 0;
@@ -48,16 +59,28 @@ export function BatchBar({ batch, rowCount, toCheck, blockedReason, onCheckAll, 
         type="button"
         className="primary"
         data-testid="check-all"
-        disabled={running || rowCount === 0 || blockedReason !== undefined}
-        title={blockedReason ?? (toCheck === rowCount ? 'Check every row' : 'Check the rows without an answer')}
+        disabled={running || toSend === 0 || blockedReason !== undefined}
+        title={
+          blockedReason ??
+          (toSend === 0
+            ? 'Nothing to check: add images and type a caption'
+            : again
+              ? 'Every row has an answer: check them all again'
+              : 'Check the rows that have a caption and no answer yet')
+        }
         onClick={onCheckAll}
       >
-        Check all{rowCount > 0 && !running ? ` (${toCheck})` : ''}
+        {buttonText(toSend, again, running)}
       </button>
       {running && (
         <button type="button" data-testid="cancel-batch" onClick={onCancel}>
           Cancel
         </button>
+      )}
+      {noCaption > 0 && !running && (
+        <span className="no-caption-hint" data-testid="no-caption-hint">
+          {noCaption} row{noCaption === 1 ? ' has' : 's have'} no caption and will not be sent: type one above or in the row
+        </span>
       )}
       {batch && progress && (
         <>

@@ -1,32 +1,35 @@
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
+import type { DefaultText } from './row-status.ts';
+import { TextNotes } from './caption-notes.tsx';
 
 interface CaptionControlsProps {
-  appliedCaption: string | undefined;
-  appliedPremise: string;
-  rowCount: number;
-  onApply: (caption: string, premise: string) => void;
+  defaults: DefaultText;
+  maxWords: number | undefined;
+  onCaption: (caption: string) => void;
+  onPremise: (premise: string) => void;
+  /** Enter in a field: check the ready rows (undefined while checking is impossible). */
+  onSubmit: (() => void) | undefined;
 }
 
-/** The caption (and optional premise) for every row, and for images added afterwards. */
-export function CaptionControls({ appliedCaption, appliedPremise, rowCount, onApply }: CaptionControlsProps) {
-  const [caption, setCaption] = useState(appliedCaption ?? '');
-  const [premise, setPremise] = useState(appliedPremise);
-  const pending = caption.trim() !== (appliedCaption ?? '') || premise.trim() !== appliedPremise;
-
+/**
+ * The caption (and optional premise) every row without its own is checked against, as typed:
+ * no Apply step. A row's own caption (typed in the table or from a list) wins.
+ */
+export function CaptionControls({ defaults, maxWords, onCaption, onPremise, onSubmit }: CaptionControlsProps) {
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    onApply(caption.trim(), premise.trim());
+    onSubmit?.();
   };
-
   return (
-    <form className="caption-controls" onSubmit={submit}>
+    <form className="caption-controls" onSubmit={submit} aria-label="Caption for every row">
       <label>
         <span>Caption (hypothesis)</span>
         <input
           data-testid="caption-all"
-          value={caption}
+          dir="auto"
+          value={defaults.caption}
           placeholder="e.g. Two dogs are playing in the snow"
-          onChange={(e) => setCaption(e.target.value)}
+          onChange={(e) => onCaption(e.target.value)}
         />
       </label>
       <label>
@@ -35,23 +38,20 @@ export function CaptionControls({ appliedCaption, appliedPremise, rowCount, onAp
         </span>
         <input
           data-testid="premise-all"
-          value={premise}
+          dir="auto"
+          value={defaults.premise}
           placeholder="Optional text the image is read with"
-          onChange={(e) => setPremise(e.target.value)}
+          onChange={(e) => onPremise(e.target.value)}
         />
       </label>
-      <div className="caption-apply">
-        <button type="submit" data-testid="apply-caption" disabled={caption.trim() === ''}>
-          Apply to all
-        </button>
-        <span className="muted">
-          {pending && caption.trim() !== ''
-            ? `Not applied yet: sets ${rowCount} row${rowCount === 1 ? '' : 's'} and images added later.`
-            : appliedCaption !== undefined
-              ? 'Applied; images added later get it too (a caption list wins for the images it names).'
-              : 'Sets every row’s caption; each row stays editable.'}
-        </span>
+      <div className="caption-notes" data-testid="caption-all-notes">
+        <TextNotes caption={defaults.caption.trim()} premise={defaults.premise.trim()} maxWords={maxWords} />
       </div>
+      <p className="muted caption-help">
+        Every row without a caption of its own is checked against these; a caption typed in a row or imported from a list wins.
+      </p>
+      {/* Enter in either field submits: the same as pressing the check button. */}
+      <button type="submit" className="visually-hidden" tabIndex={-1} aria-hidden="true" disabled={!onSubmit} />
     </form>
   );
 }

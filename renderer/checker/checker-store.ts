@@ -3,28 +3,44 @@
  * dashboard tab (which unmounts the checker) neither loses the rows nor stops a running batch.
  * Results are buffered and applied in one pass every FLUSH_MS, so a fast batch re-renders the
  * table a few times a second instead of once per answer.
+ *
+ * Nothing a reviewer typed or got back is dropped silently: an answer for text that has changed
+ * stays on its row (marked stale) until the row is checked again; removing rows, clearing the
+ * table and importing a list over typed captions can all be undone, and the last two ask first.
  */
 import type { ApiError, CheckResult } from '../../preload/wire-types.ts';
 import type { BatchProgress, CheckInput, CheckOutcome, ConsoleClient } from '../api/console-client.ts';
-import { sortFiles, type PickedFile } from './file-intake.ts';
+import { BatchPersistence, type BatchMeta } from './batch-persistence.ts';
+import { contentHash, sortFiles, type PickedFile } from './file-intake.ts';
 import { imageKey, matchPairs, parsePairList, type PairEntry, type PairListProblem } from '../../preload/pair-list.ts';
+import { countRows } from './row-filter.ts';
+import { isServiceGone, rowsToSend, textToSend, type DefaultText, type RowState, type SentText } from './row-status.ts';
 
-export type RowState = 'pending' | 'running' | 'done' | 'error';
+export type { RowState } from './row-status.ts';
 
 export interface CheckRow {
   readonly id: number;
-  readonly file: File;
+  /** The image bytes: the dropped File, or the Blob IndexedDB kept of it. */
+  readonly file: Blob;
   /** The file's base name, what reviewers and pair lists call it. */
   readonly name: string;
-  /** Path inside a dropped folder, for the tooltip and duplicate detection. */
+  /** Path inside a dropped or picked folder ("trip/a.jpg"); the name for a file dropped alone. */
   readonly path: string;
+  readonly size: number;
+  readonly lastModified: number;
+  /** SHA-256 of the bytes, when Web Crypto is there. */
+  readonly hash?: string;
+  /** Path of a row added earlier with the same bytes (one photo in two folders). */
+  readonly copyOf?: string;
+  /** The row's own caption (typed in the row or from a list); '' means the caption field's. */
   readonly caption: string;
+  /** The row's own premise; '' means the premise field's. */
   readonly premise: string;
   readonly state: RowState;
   readonly result?: CheckResult;
   readonly error?: ApiError;
-  /** Bumped on every caption/premise change, so an answer for the old text is dropped. */
-  readonly revision: number;
+  /** The text the answer (result or error) is for. */
+  readonly checked?: SentText;
 }
 
 export interface ImportedList {
@@ -40,31 +56,53 @@ export interface BatchStatus {
   running: boolean;
   progress: BatchProgress;
   startedAt: number;
+  /** Rows left out because they had no caption at all. */
+  skipped: number;
   /** Set when the batch has ended. */
   outcome?: 'finished' | 'cancelled' | 'failed';
   elapsedS?: number;
   message?: string;
 }
 
+export interface NoticeAction {
+  label: string;
+  testId: string;
+  run: () => void;
+}
+
 export interface Notice {
   kind: 'info' | 'error';
   text: string;
+  /** Undo, "Remove the copies", ...: offered beside the text. */
+  actions?: readonly NoticeAction[];
+}
+
+/** A question asked in the page before doing something that would lose a reviewer's work. */
+export interface Question {
+  text: string;
+  /** Choices besides Cancel, which the view always offers. */
+  choices: readonly { label: string; testId: string; danger?: boolean; run: () => void }[];
 }
 
 export interface CheckerSnapshot {
   rows: readonly CheckRow[];
-  /** The caption last applied to all rows; new images get it. Undefined until first applied. */
-  appliedCaption: string | undefined;
-  appliedPremise: string;
+  /** The caption fields: every row without its own text is checked against them. */
+  defaults: DefaultText;
   list: ImportedList | undefined;
   batch: BatchStatus | undefined;
   notice: Notice | undefined;
+  question: Question | undefined;
+  /** True while the saved batch is read back after a reload. */
+  restoring: boolean;
+  /** Bumped whenever answers arrive; equal to exportedVersion once they have all been exported. */
+  answersVersion: number;
+  exportedVersion: number;
 }
 
 const FLUSH_MS = 80;
 
 interface BufferedOutcome {
-  revision: number;
+  sent: SentText;
   outcome: CheckOutcome;
 }
 
@@ -76,37 +114,46 @@ function toApiError(err: unknown): ApiError {
   return { code: 'CLIENT_ERROR', message: err instanceof Error ? err.message : String(err) };
 }
 
-function fileSignature(path: string, file: File): string {
-  return `${path}\u0000${file.size}\u0000${file.lastModified}`;
-}
-
-/** The row with new text; a change clears the old answer, which was for the old text. */
-function withText(row: CheckRow, caption: string, premise: string): CheckRow {
-  if (row.caption === caption && row.premise === premise) return row;
-  return { ...row, caption, premise, revision: row.revision + 1, state: 'pending', result: undefined, error: undefined };
+/** Without a content hash, the same file is the same path, size and modification time. */
+function fileSignature(path: string, size: number, lastModified: number): string {
+  return `${path}\u0000${size}\u0000${lastModified}`;
 }
 
 /** Listed captions may span lines (quoted CSV); a row's caption is one line, like its input. */
 function singleLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ');
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function toInput(row: CheckRow): CheckInput {
-  return { name: row.name, image: row.file, text: row.caption, premise: row.premise || undefined };
+function toInput(row: CheckRow, sent: SentText): CheckInput {
+  return { name: row.name, image: row.file, text: sent.caption, premise: sent.premise || undefined };
+}
+
+/** A row taken out of the table comes back waiting if it was in flight: that answer is not kept. */
+function settled(row: CheckRow): CheckRow {
+  return row.state === 'running' ? { ...row, state: 'pending' } : row;
+}
+
+/** The rows with these rows put back where they were (rows keep the order they were added in). */
+function withRowsBack(rows: readonly CheckRow[], back: readonly CheckRow[]): CheckRow[] {
+  const present = new Set(rows.map((row) => row.id));
+  return [...rows, ...back.filter((row) => !present.has(row.id)).map(settled)].sort((a, b) => a.id - b.id);
 }
 
 export class CheckerStore {
   private snapshot: CheckerSnapshot = {
     rows: [],
-    appliedCaption: undefined,
-    appliedPremise: '',
+    defaults: { caption: '', premise: '' },
     list: undefined,
     batch: undefined,
     notice: undefined,
+    question: undefined,
+    restoring: false,
+    answersVersion: 0,
+    exportedVersion: 0,
   };
   private readonly listeners = new Set<() => void>();
   private nextId = 1;
@@ -115,6 +162,9 @@ export class CheckerStore {
   private readonly buffered = new Map<number, BufferedOutcome>();
   private bufferedProgress: BatchProgress | undefined;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private persistence: BatchPersistence | undefined;
+  /** Settles once the saved batch is back (at once without persistence). */
+  private restored: Promise<void> = Promise.resolve();
 
   readonly subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
@@ -125,46 +175,175 @@ export class CheckerStore {
 
   private update(patch: Partial<CheckerSnapshot>): void {
     this.snapshot = { ...this.snapshot, ...patch };
+    const { rows, defaults, list, answersVersion, exportedVersion, restoring } = this.snapshot;
+    // Not while restoring: an empty table then is not the batch, and must not overwrite it.
+    if (!restoring) this.persistence?.save({ rows, meta: { defaults, list, answersVersion, exportedVersion } });
     for (const listener of this.listeners) listener();
   }
 
-  readonly dismissNotice = (): void => this.update({ notice: undefined });
+  /**
+   * Reads the saved batch back and keeps every later change. Drops, imports and checks wait until
+   * it is back. Call once, right after creating the store; `opened` resolves undefined where
+   * there is no storage.
+   */
+  readonly attach = (opened: Promise<BatchPersistence | undefined>): Promise<void> => {
+    this.update({ restoring: true });
+    this.restored = opened.then(
+      (persistence) => {
+        if (!persistence) return this.update({ restoring: false });
+        this.persistence = persistence;
+        return this.restoreFrom(persistence);
+      },
+      () => this.update({ restoring: false }),
+    );
+    return this.restored;
+  };
 
-  /** Adds dropped or picked files: images become rows, .csv/.jsonl files are imported as lists. */
+  private async restoreFrom(persistence: BatchPersistence): Promise<void> {
+    let notice: Notice | undefined;
+    const patch: Partial<CheckerSnapshot> = {};
+    try {
+      const saved = await persistence.load();
+      const meta: BatchMeta | undefined = saved.meta;
+      patch.rows = [...saved.rows, ...this.snapshot.rows];
+      this.nextId = Math.max(this.nextId, ...patch.rows.map((row) => row.id + 1));
+      if (meta) {
+        const typed = this.snapshot.defaults;
+        if (typed.caption === '' && typed.premise === '') patch.defaults = meta.defaults;
+        patch.list = this.snapshot.list ?? meta.list;
+        patch.answersVersion = meta.answersVersion;
+        patch.exportedVersion = meta.exportedVersion;
+      }
+      if (saved.lost > 0) {
+        notice = { kind: 'error', text: `${plural(saved.lost, 'row')} of the last batch could not be restored (the image was not saved).` };
+      }
+    } catch (err) {
+      notice = { kind: 'error', text: `The last batch could not be read back: ${toApiError(err).message}` };
+    }
+    this.update({ ...patch, restoring: false, ...(notice ? { notice } : {}) });
+  }
+
+  /** Waits for pending writes (tests; and before the page goes, best effort). */
+  readonly flushSaved = async (): Promise<void> => {
+    await this.restored;
+    await this.persistence?.flush();
+  };
+
+  readonly reportStorageError = (message: string): void => this.update({ notice: { kind: 'error', text: `Note: ${message}.` } });
+
+  readonly dismissNotice = (): void => this.update({ notice: undefined });
+  readonly dismissQuestion = (): void => this.update({ question: undefined });
+
+  readonly setDefaultCaption = (caption: string): void => this.update({ defaults: { ...this.snapshot.defaults, caption } });
+  readonly setDefaultPremise = (premise: string): void => this.update({ defaults: { ...this.snapshot.defaults, premise } });
+
+  /**
+   * True while leaving would lose sight of work: rows not checked yet, a batch running, or answers
+   * not exported since they came.
+   */
+  readonly hasUnfinishedWork = (): boolean => {
+    const { rows, defaults, batch, answersVersion, exportedVersion } = this.snapshot;
+    if (rows.length === 0) return false;
+    const counts = countRows(rows, defaults);
+    return batch?.running === true || counts.unchecked + counts.nocaption > 0 || answersVersion !== exportedVersion;
+  };
+
+  /** An export of every row counts as "exported"; one of a filtered view does not. */
+  readonly markExported = (allRows: boolean): void => {
+    if (allRows) this.update({ exportedVersion: this.snapshot.answersVersion });
+  };
+
+  /**
+   * Adds dropped or picked files: images become rows, .csv/.jsonl files are imported as lists.
+   * The same file dropped again (same path and bytes) is left out; the same bytes under another
+   * path (a copy in another folder) are added, marked, and the reviewer can remove the copies.
+   */
   readonly addFiles = async (picked: readonly PickedFile[]): Promise<void> => {
+    await this.restored;
     const { images, lists, skipped } = sortFiles(picked);
-    const { rows, list, appliedCaption, appliedPremise } = this.snapshot;
-    const seen = new Set(rows.map((row) => fileSignature(row.path, row.file)));
+    const hashed: { picked: PickedFile; hash: string | undefined }[] = [];
+    for (const image of images) {
+      let hash: string | undefined;
+      try {
+        hash = await contentHash(image.file);
+      } catch {
+        // Unreadable now: the service will say so when the row is checked.
+      }
+      hashed.push({ picked: image, hash });
+    }
+    const { rows, list } = this.snapshot;
+    const byHash = new Map<string, string>();
+    const signatures = new Set<string>();
+    const pathAndHash = new Set<string>();
+    for (const row of rows) {
+      if (row.hash) {
+        if (!byHash.has(row.hash)) byHash.set(row.hash, row.path);
+        pathAndHash.add(`${row.path}\u0000${row.hash}`);
+      }
+      signatures.add(fileSignature(row.path, row.size, row.lastModified));
+    }
     const added: CheckRow[] = [];
-    let duplicates = 0;
-    for (const { file, path } of images) {
-      const signature = fileSignature(path, file);
-      if (seen.has(signature)) {
-        duplicates++;
+    let again = 0;
+    for (const { picked: { file, path }, hash } of hashed) {
+      const signature = fileSignature(path, file.size, file.lastModified);
+      if (hash ? pathAndHash.has(`${path}\u0000${hash}`) : signatures.has(signature)) {
+        again++;
         continue;
       }
-      seen.add(signature);
-      // A listed caption is specific to this image, so it wins over the caption applied to all.
+      const copyOf = hash ? byHash.get(hash) : undefined;
+      if (hash) {
+        if (!byHash.has(hash)) byHash.set(hash, path);
+        pathAndHash.add(`${path}\u0000${hash}`);
+      }
+      signatures.add(signature);
+      // A listed caption is specific to this image, so it is the row's own.
       const listed = list?.byKey.get(imageKey(file.name));
       added.push({
         id: this.nextId++,
         file,
         name: file.name,
         path,
-        caption: listed ? singleLine(listed.caption) : (appliedCaption ?? ''),
-        premise: listed ? singleLine(listed.premise ?? '') : appliedPremise,
+        size: file.size,
+        lastModified: file.lastModified,
+        ...(hash ? { hash } : {}),
+        ...(copyOf ? { copyOf } : {}),
+        caption: listed ? singleLine(listed.caption) : '',
+        premise: listed ? singleLine(listed.premise ?? '') : '',
         state: 'pending',
-        revision: 0,
       });
     }
+    const copies = added.filter((row) => row.copyOf !== undefined);
     const parts: string[] = [];
     if (added.length > 0) parts.push(`Added ${plural(added.length, 'file')}`);
-    if (duplicates > 0) parts.push(`${duplicates} already in the table`);
+    if (again > 0) parts.push(`${again} already in the table (not added again)`);
+    const first = copies[0];
+    if (first) {
+      const which = `${first.path} is the same image as ${first.copyOf}${copies.length > 1 ? ', …' : ''}`;
+      parts.push(`${copies.length === 1 ? '1 is a copy' : `${copies.length} are copies`} of an image already here (${which})`);
+    }
     if (skipped > 0) parts.push(`skipped ${plural(skipped, 'system file')}`);
+    const ids = new Set(copies.map((row) => row.id));
     this.update({
-      rows: added.length > 0 ? [...rows, ...added] : rows,
-      // Only worth a line when something was left out; added rows speak for themselves.
-      notice: duplicates > 0 || skipped > 0 ? { kind: 'info', text: parts.join('; ') + '.' } : undefined,
+      rows: added.length > 0 ? [...this.snapshot.rows, ...added] : this.snapshot.rows,
+      // Only worth a line when something was left out or doubled; added rows speak for themselves.
+      notice:
+        again > 0 || skipped > 0 || copies.length > 0
+          ? {
+              kind: 'info',
+              text: parts.join('; ') + '.',
+              actions:
+                copies.length > 0
+                  ? [
+                      {
+                        label: copies.length === 1 ? 'Remove the copy' : `Remove the ${copies.length} copies`,
+                        testId: 'remove-copies',
+                        run: () => this.removeRows(ids, copies.length === 1 ? `Removed ${first?.path}` : `Removed ${copies.length} copies`),
+                      },
+                      { label: 'Keep', testId: 'keep-copies', run: this.dismissNotice },
+                    ]
+                  : undefined,
+            }
+          : this.snapshot.notice,
     });
     for (const { file } of lists) await this.importListFile(file);
   };
@@ -177,10 +356,14 @@ export class CheckerStore {
       this.update({ notice: { kind: 'error', text: `Cannot read ${file.name}: ${toApiError(err).message}` } });
       return;
     }
+    await this.restored;
     this.importListText(file.name, text);
   };
 
-  /** Loads a pair list and gives the rows it names their listed caption and premise. */
+  /**
+   * Loads a pair list and gives the rows it names their listed caption and premise. Rows with a
+   * caption of their own that the list would change are not touched without asking.
+   */
   readonly importListText = (fileName: string, text: string): void => {
     const parsed = parsePairList(text, fileName);
     if (parsed.entries.length === 0) {
@@ -189,64 +372,153 @@ export class CheckerStore {
       return;
     }
     const { byKey, duplicates } = matchPairs(parsed.entries, []);
-    let matched = 0;
-    const rows = this.snapshot.rows.map((row) => {
-      const entry = byKey.get(imageKey(row.name));
-      if (!entry) return row;
-      matched++;
-      this.abortRow(row.id);
-      return withText(row, singleLine(entry.caption), singleLine(entry.premise ?? ''));
-    });
     const list: ImportedList = { fileName, format: parsed.format, entries: parsed.entries, byKey, duplicates, problems: parsed.problems };
+    const changes: { id: number; caption: string; premise: string; conflict: boolean }[] = [];
+    for (const row of this.snapshot.rows) {
+      const entry = byKey.get(imageKey(row.name));
+      if (!entry) continue;
+      const caption = singleLine(entry.caption);
+      const premise = singleLine(entry.premise ?? '');
+      if (caption === row.caption && premise === row.premise) continue;
+      const conflict = (row.caption !== '' && row.caption !== caption) || (row.premise !== '' && row.premise !== premise);
+      changes.push({ id: row.id, caption, premise, conflict });
+    }
+    const apply = (chosen: typeof changes, kept: number) => {
+      const previousList = this.snapshot.list;
+      const byId = new Map(chosen.map((change) => [change.id, change]));
+      const before: CheckRow[] = [];
+      const rows = this.snapshot.rows.map((row) => {
+        const change = byId.get(row.id);
+        if (!change) return row;
+        before.push(row);
+        return { ...row, caption: change.caption, premise: change.premise };
+      });
+      const keptText = kept > 0 ? ` (${plural(kept, 'row')} kept their own)` : '';
+      this.update({
+        rows,
+        list,
+        question: undefined,
+        notice: {
+          kind: 'info',
+          text:
+            `Imported ${plural(byKey.size, 'pair')} from ${fileName}; ` +
+            `${plural(chosen.length, 'row')} in the table got the listed caption${keptText}.`,
+          actions: [{ label: 'Undo', testId: 'undo', run: () => this.undoImport(before, previousList) }],
+        },
+      });
+    };
+    const conflicts = changes.filter((change) => change.conflict);
+    if (conflicts.length === 0) {
+      apply(changes, 0);
+      return;
+    }
     this.update({
-      rows,
-      list,
-      notice: { kind: 'info', text: `Imported ${plural(byKey.size, 'pair')} from ${fileName}; ${plural(matched, 'row')} in the table matched.` },
+      question: {
+        text: `${fileName} gives ${plural(conflicts.length, 'row')} a different caption than the one they already have. Replace them?`,
+        choices: [
+          { label: `Replace ${plural(conflicts.length, 'caption')}`, testId: 'import-replace', danger: true, run: () => apply(changes, 0) },
+          {
+            label: 'Keep their captions',
+            testId: 'import-keep',
+            run: () =>
+              apply(
+                changes.filter((change) => !change.conflict),
+                conflicts.length,
+              ),
+          },
+        ],
+      },
     });
   };
+
+  private undoImport(before: readonly CheckRow[], previousList: ImportedList | undefined): void {
+    const byId = new Map(before.map((row) => [row.id, row]));
+    const rows = this.snapshot.rows.map((row) => {
+      const old = byId.get(row.id);
+      return old ? { ...row, caption: old.caption, premise: old.premise } : row;
+    });
+    this.update({ rows, list: previousList, notice: { kind: 'info', text: 'Import undone: the rows have their captions back.' } });
+  }
 
   readonly removeList = (): void => this.update({ list: undefined });
 
-  readonly applyToAll = (caption: string, premise: string): void => {
-    const rows = this.snapshot.rows.map((row) => {
-      const next = withText(row, caption, premise);
-      if (next !== row) this.abortRow(row.id);
-      return next;
-    });
-    this.update({ rows, appliedCaption: caption, appliedPremise: premise });
-  };
-
+  /** The row's own caption; '' hands it back to the caption field. Its answer stays, marked stale. */
   readonly setRowCaption = (id: number, caption: string): void => {
-    this.abortRow(id);
-    this.update({ rows: this.snapshot.rows.map((row) => (row.id === id ? withText(row, caption, row.premise) : row)) });
+    this.update({ rows: this.snapshot.rows.map((row) => (row.id === id ? { ...row, caption: singleLine(caption) } : row)) });
   };
 
   readonly removeRow = (id: number): void => {
-    this.abortRow(id);
-    this.update({ rows: this.snapshot.rows.filter((row) => row.id !== id) });
+    const row = this.snapshot.rows.find((r) => r.id === id);
+    if (row) this.removeRows(new Set([id]), `Removed ${row.path}`);
+  };
+
+  private removeRows(ids: ReadonlySet<number>, text: string): void {
+    const removed = this.snapshot.rows.filter((row) => ids.has(row.id));
+    for (const row of removed) this.abortRow(row.id);
+    this.update({
+      rows: this.snapshot.rows.filter((row) => !ids.has(row.id)),
+      notice: { kind: 'info', text: `${text}.`, actions: [{ label: 'Undo', testId: 'undo', run: () => this.putBack(removed) }] },
+    });
+  }
+
+  private putBack(removed: readonly CheckRow[]): void {
+    this.update({
+      rows: withRowsBack(this.snapshot.rows, removed),
+      notice: { kind: 'info', text: `Restored ${plural(removed.length, 'row')} with their captions and answers.` },
+    });
+  }
+
+  /** Asks in the page first; the table can then still be brought back with Undo. */
+  readonly requestClearAll = (): void => {
+    const { rows } = this.snapshot;
+    if (rows.length === 0) return;
+    const answers = rows.filter((row) => row.state === 'done' || row.state === 'error').length;
+    const own = rows.filter((row) => row.caption !== '').length;
+    const details = [answers > 0 ? plural(answers, 'answer') : '', own > 0 ? plural(own, 'caption') + ' typed or imported' : '']
+      .filter(Boolean)
+      .join(' and ');
+    this.update({
+      question: {
+        text:
+          `Clear all ${plural(rows.length, 'row')}${details ? `, with ${details}` : ''}?` +
+          (this.snapshot.batch?.running ? ' The running batch stops.' : ''),
+        choices: [{ label: 'Clear all', testId: 'confirm-clear', danger: true, run: this.clearAll }],
+      },
+    });
   };
 
   readonly clearAll = (): void => {
+    const removed = this.snapshot.rows;
     this.batchAbort?.abort();
     for (const id of [...this.rowAborts.keys()]) this.abortRow(id);
     this.buffered.clear();
-    this.update({ rows: [], batch: undefined, notice: undefined });
+    this.update({
+      rows: [],
+      batch: undefined,
+      question: undefined,
+      notice:
+        removed.length > 0
+          ? {
+              kind: 'info',
+              text: `Cleared ${plural(removed.length, 'row')}.`,
+              actions: [{ label: 'Undo', testId: 'undo', run: () => this.putBack(removed) }],
+            }
+          : undefined,
+    });
   };
 
-  /** Stops the single check of a row (its answer would be for text that changed, or a gone row). */
+  /** Stops the single check of a row (it was removed). */
   private abortRow(id: number): void {
     this.rowAborts.get(id)?.abort();
     this.rowAborts.delete(id);
   }
 
   private markRunning(ids: ReadonlySet<number>): void {
-    this.update({
-      rows: this.snapshot.rows.map((row) => (ids.has(row.id) ? { ...row, state: 'running', result: undefined, error: undefined } : row)),
-    });
+    this.update({ rows: this.snapshot.rows.map((row) => (ids.has(row.id) ? { ...row, state: 'running' } : row)) });
   }
 
-  private buffer(id: number, revision: number, outcome: CheckOutcome): void {
-    this.buffered.set(id, { revision, outcome });
+  private buffer(id: number, sent: SentText, outcome: CheckOutcome): void {
+    this.buffered.set(id, { sent, outcome });
     this.scheduleFlush();
   }
 
@@ -261,15 +533,19 @@ export class CheckerStore {
     const patch: Partial<CheckerSnapshot> = {};
     if (this.buffered.size > 0) {
       const buffered = this.buffered;
+      let answered = 0;
       patch.rows = this.snapshot.rows.map((row) => {
         const answer = buffered.get(row.id);
-        // An answer for an older caption, or for a row no longer waiting, is stale.
-        if (!answer || answer.revision !== row.revision || row.state !== 'running') return row;
-        return answer.outcome.ok
-          ? { ...row, state: 'done', result: answer.outcome.result, error: undefined }
-          : { ...row, state: 'error', error: answer.outcome.error, result: undefined };
+        // A row no longer waiting (removed and put back, or cleared) does not take the answer.
+        if (!answer || row.state !== 'running') return row;
+        answered++;
+        const { outcome, sent } = answer;
+        return outcome.ok
+          ? { ...row, state: 'done', result: outcome.result, error: undefined, checked: sent }
+          : { ...row, state: 'error', error: outcome.error, result: undefined, checked: sent };
       });
       buffered.clear();
+      if (answered > 0) patch.answersVersion = this.snapshot.answersVersion + 1;
     }
     const batch = this.snapshot.batch;
     if (this.bufferedProgress && batch) patch.batch = { ...batch, progress: this.bufferedProgress };
@@ -280,48 +556,52 @@ export class CheckerStore {
   readonly checkRow = async (client: ConsoleClient, id: number): Promise<void> => {
     const row = this.snapshot.rows.find((r) => r.id === id);
     if (!row || row.state === 'running') return;
+    const sent = textToSend(row, this.snapshot.defaults);
+    if (sent.caption === '') return;
     this.abortRow(id);
     const controller = new AbortController();
     this.rowAborts.set(id, controller);
     this.markRunning(new Set([id]));
     let outcome: CheckOutcome;
     try {
-      outcome = await client.check(toInput(row), controller.signal);
+      outcome = await client.check(toInput(row, sent), controller.signal);
     } catch (err) {
       outcome = { ok: false, error: toApiError(err) };
     }
     if (controller.signal.aborted) return;
     this.rowAborts.delete(id);
-    this.buffer(id, row.revision, outcome);
+    this.buffer(id, sent, outcome);
     this.flush();
   };
 
   /**
-   * Checks every row that has no answer yet (errors included, so transient failures are retried);
-   * when every row already has an answer, checks them all again.
+   * Checks every ready row without a current answer (see rowsToSend), each with its own caption or
+   * else the caption field's as it is now. Rows with no caption at all are not sent.
    */
   readonly checkAll = async (client: ConsoleClient): Promise<void> => {
     if (this.snapshot.batch?.running) return;
-    const idle = this.snapshot.rows.filter((row) => row.state !== 'running');
-    const unanswered = idle.filter((row) => row.state !== 'done');
-    const targets = unanswered.length > 0 ? unanswered : idle;
+    await this.restored;
+    const { rows, defaults } = this.snapshot;
+    const targets = rowsToSend(rows, defaults);
     if (targets.length === 0) return;
-    const sent = targets.map((row) => ({ id: row.id, revision: row.revision }));
+    const skipped = rows.filter((row) => row.state !== 'running' && textToSend(row, defaults).caption === '').length;
+    const sent = targets.map((row) => ({ id: row.id, text: textToSend(row, defaults) }));
     const ids = new Set(sent.map((s) => s.id));
     const controller = new AbortController();
     this.batchAbort = controller;
     this.markRunning(ids);
     const startedAt = performance.now();
     this.update({
-      batch: { running: true, startedAt, progress: { done: 0, total: targets.length, failed: 0, rate: 0, eta_s: null } },
+      batch: { running: true, startedAt, skipped, progress: { done: 0, total: targets.length, failed: 0, rate: 0, eta_s: null } },
       notice: undefined,
     });
     let failure: string | undefined;
     // Checks cut short by Cancel: the client counts them done and failed, the reviewer should not.
     let cutShort = 0;
+    let unavailable = 0;
     try {
       await client.checkBatch(
-        targets.map(toInput),
+        targets.map((row, i) => toInput(row, (sent[i] as (typeof sent)[number]).text)),
         {
           onResult: (index, outcome) => {
             const item = sent[index];
@@ -330,7 +610,9 @@ export class CheckerStore {
               cutShort++;
               return;
             }
-            if (item) this.buffer(item.id, item.revision, outcome);
+            // The client stops sending once the service is gone and says so on each row left.
+            if (!outcome.ok && isServiceGone(outcome.error)) unavailable++;
+            if (item) this.buffer(item.id, item.text, outcome);
           },
           onProgress: (progress) => {
             this.bufferedProgress = { ...progress, done: progress.done - cutShort, failed: progress.failed - cutShort };
@@ -343,19 +625,22 @@ export class CheckerStore {
       if (!controller.signal.aborted) failure = toApiError(err).message;
     }
     this.flush();
+    if (unavailable > 0) {
+      failure ??= `the service is unavailable: ${plural(unavailable, 'row')} not checked; press Check again once it is back`;
+    }
     if (this.batchAbort === controller) this.batchAbort = undefined;
     // Items the batch dropped (cancelled, or the batch failed) go back to waiting.
-    const rows = this.snapshot.rows.map((row) =>
+    const after = this.snapshot.rows.map((row) =>
       ids.has(row.id) && row.state === 'running' && !this.rowAborts.has(row.id) ? { ...row, state: 'pending' as const } : row,
     );
     const batch = this.snapshot.batch;
     // Clear all during the batch removed its status: nothing to report then.
     if (!batch || batch.startedAt !== startedAt) {
-      this.update({ rows });
+      this.update({ rows: after });
       return;
     }
     this.update({
-      rows,
+      rows: after,
       batch: {
         ...batch,
         running: false,
@@ -371,12 +656,30 @@ export class CheckerStore {
 
 const stores = new WeakMap<ConsoleClient, CheckerStore>();
 
-/** The store of this client's checker, created on first use and kept for the page's life. */
+/**
+ * The store of this client's checker, created on first use and kept for the page's life: in a
+ * page with IndexedDB its batch is saved there and read back after a reload, and (in a browser)
+ * leaving with rows not checked or answers not exported asks first.
+ */
 export function checkerStoreFor(client: ConsoleClient): CheckerStore {
   let store = stores.get(client);
   if (!store) {
-    store = new CheckerStore();
-    stores.set(client, store);
+    const created = new CheckerStore();
+    store = created;
+    stores.set(client, created);
+    void created.attach(BatchPersistence.open(created.reportStorageError));
+    if (typeof window !== 'undefined') {
+      window.addEventListener('pagehide', () => void created.flushSaved());
+      // Electron does not show this prompt: it would silently keep the window open (see report).
+      if (client.mode === 'browser') {
+        window.addEventListener('beforeunload', (event) => {
+          if (!created.hasUnfinishedWork()) return;
+          event.preventDefault();
+          // Older Chromium asks only when returnValue is set.
+          event.returnValue = '';
+        });
+      }
+    }
   }
   return store;
 }

@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useState, useSyncExternalStore } from 'react';
+import { useCallback, useDeferredValue, useMemo, useState, useSyncExternalStore } from 'react';
 import type { ModelDocument } from '../../preload/wire-types.ts';
 import type { ConsoleClient } from '../api/console-client.ts';
 import { BatchBar } from './batch-bar.tsx';
@@ -7,9 +7,12 @@ import { checkerStoreFor, type CheckRow } from './checker-store.ts';
 import { IntakePanel } from './intake-panel.tsx';
 import { PairListPanel } from './pair-list-panel.tsx';
 import { matchPairs } from '../../preload/pair-list.ts';
+import { QuestionBar } from './question-bar.tsx';
 import { exportFileName, formatCsv, formatJsonl, type ExportRow } from './result-export.ts';
 import { ResultsTable } from './results-table.tsx';
 import { LABEL_FILTERS, countRows, isLabelFilter, rowMatches, type LabelFilter } from './row-filter.ts';
+import { ADDED_ORDER, sortRows, type SortOrder } from './row-sort.ts';
+import { rowStatus, rowsToSend, textToSend, type DefaultText } from './row-status.ts';
 import './checker.css';
 
 /** Why nothing can be checked right now, or undefined when the model is ready. */
@@ -19,38 +22,56 @@ function blockedReasonFor(model: ModelDocument | undefined): string | undefined 
   return undefined;
 }
 
-function toExportRow(row: CheckRow): ExportRow {
-  return { file: row.name, caption: row.caption, premise: row.premise, result: row.result, error: row.error };
+/** A row as exported: an answer goes out with the text it is for; a row without one, with what it would be sent. */
+function toExportRow(row: CheckRow, defaults: DefaultText): ExportRow {
+  const answered = row.checked !== undefined && (row.result !== undefined || row.error !== undefined);
+  const text = answered && row.checked ? row.checked : textToSend(row, defaults);
+  return { file: row.name, path: row.path, caption: text.caption, premise: text.premise, result: row.result, error: row.error };
 }
 
 /**
- * The checker: drop images (or folders), give them captions (one for all, per row, or from an
- * imported list), check them one by one or as a batch, filter and export the answers.
+ * The checker: drop images (or folders), give them captions (the caption field for all, per row,
+ * or from an imported list), check them one by one or as a batch, sort, filter and export.
  */
 export function CheckerView({ client, model }: { client: ConsoleClient; model: ModelDocument | undefined }) {
   const store = useMemo(() => checkerStoreFor(client), [client]);
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
-  const { rows, list, batch, notice } = snapshot;
+  const { rows, list, batch, notice, question, defaults } = snapshot;
+  // Typing in the caption field re-renders the rows at low priority, so typing stays quick.
+  const rowDefaults = useDeferredValue(defaults);
   const [filter, setFilter] = useState<LabelFilter>('all');
+  const [order, setOrder] = useState<SortOrder>(ADDED_ORDER);
   const [exportMessage, setExportMessage] = useState<string | undefined>();
   const blockedReason = blockedReasonFor(model);
+  const maxWords = model?.model?.max_words;
 
-  const counts = useMemo(() => countRows(rows), [rows]);
-  const visible = useMemo(() => (filter === 'all' ? rows : rows.filter((row) => rowMatches(row, filter))), [rows, filter]);
+  const counts = useMemo(() => countRows(rows, rowDefaults), [rows, rowDefaults]);
+  const visible = useMemo(
+    () => sortRows(filter === 'all' ? rows : rows.filter((row) => rowMatches(row, filter, rowDefaults)), order, rowDefaults),
+    [rows, filter, order, rowDefaults],
+  );
   const missing = useMemo(() => (list ? matchPairs(list.entries, rows.map((row) => row.name)).missing : []), [list, rows]);
-  const toCheck = counts.all - counts.YES - counts.NO - counts.MAYBE || counts.all;
+  const toSend = useMemo(() => rowsToSend(rows, defaults), [rows, defaults]);
+  const again = toSend.length > 0 && toSend.every((row) => row.state === 'done' && rowStatus(row, defaults) !== 'stale');
+  const noCaption = useMemo(
+    () => rows.filter((row) => row.state !== 'running' && textToSend(row, defaults).caption === '').length,
+    [rows, defaults],
+  );
 
   // Stable callbacks: the memoised rows re-render only when their own row changes.
   const checkRow = useCallback((id: number) => void store.checkRow(client, id), [store, client]);
   const checkAll = useCallback(() => void store.checkAll(client), [store, client]);
+  const canCheck = !batch?.running && toSend.length > 0 && blockedReason === undefined;
 
   const exportAs = async (format: 'csv' | 'jsonl') => {
-    const exported = visible.map(toExportRow);
+    const exported = visible.map((row) => toExportRow(row, rowDefaults));
     const content = format === 'csv' ? formatCsv(exported) : formatJsonl(exported);
     const mime = format === 'csv' ? 'text/csv' : 'application/x-ndjson';
     try {
       const saved = await client.saveFile(exportFileName(format), content, mime);
-      setExportMessage(saved ? `Exported ${exported.length} row${exported.length === 1 ? '' : 's'} as ${format.toUpperCase()}.` : undefined);
+      if (saved) store.markExported(exported.length === rows.length);
+      const what = `${exported.length} row${exported.length === 1 ? '' : 's'}`;
+      setExportMessage(saved ? `Exported ${what} as ${format.toUpperCase()}.` : undefined);
     } catch (err) {
       setExportMessage(`Export failed: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -62,19 +83,29 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
       <div className="checker-intake">
         <IntakePanel onFiles={(files) => void store.addFiles(files)} onListFile={(file) => void store.importListFile(file)} />
         <CaptionControls
-          appliedCaption={snapshot.appliedCaption}
-          appliedPremise={snapshot.appliedPremise}
-          rowCount={rows.length}
-          onApply={store.applyToAll}
+          defaults={defaults}
+          maxWords={maxWords}
+          onCaption={store.setDefaultCaption}
+          onPremise={store.setDefaultPremise}
+          onSubmit={canCheck ? checkAll : undefined}
         />
       </div>
+
+      {question && <QuestionBar question={question} onCancel={store.dismissQuestion} />}
 
       {notice && (
         <div className={`checker-notice ${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="checker-notice">
           <span>{notice.text}</span>
-          <button type="button" className="link" onClick={store.dismissNotice} aria-label="Dismiss">
-            ×
-          </button>
+          <span className="notice-actions">
+            {notice.actions?.map((action) => (
+              <button key={action.testId} type="button" data-testid={action.testId} onClick={action.run}>
+                {action.label}
+              </button>
+            ))}
+            <button type="button" className="link" onClick={store.dismissNotice} aria-label="Dismiss">
+              ×
+            </button>
+          </span>
         </div>
       )}
 
@@ -82,9 +113,10 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
 
       <BatchBar
         batch={batch}
-        rowCount={rows.length}
-        toCheck={toCheck}
-        blockedReason={blockedReason}
+        toSend={snapshot.restoring ? 0 : toSend.length}
+        again={again}
+        noCaption={noCaption}
+        blockedReason={snapshot.restoring ? 'Restoring the last batch…' : blockedReason}
         onCheckAll={checkAll}
         onCancel={store.cancelBatch}
       />
@@ -95,6 +127,7 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
           <span className="muted results-counts" data-testid="result-counts">
             {counts.all} row{counts.all === 1 ? '' : 's'} · {counts.YES} YES · {counts.NO} NO · {counts.MAYBE} MAYBE · {counts.ERROR} error
             {counts.ERROR === 1 ? '' : 's'} · {counts.unchecked} not checked
+            {counts.nocaption > 0 ? ` · ${counts.nocaption} without caption` : ''}
           </span>
           {demo && (
             <span className="demo-note" data-testid="demo-note">
@@ -105,14 +138,10 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
         <span className="results-tools">
           <label>
             <span className="muted">Show</span>{' '}
-            <select
-              data-testid="label-filter"
-              value={filter}
-              onChange={(e) => isLabelFilter(e.target.value) && setFilter(e.target.value)}
-            >
+            <select data-testid="label-filter" value={filter} onChange={(e) => isLabelFilter(e.target.value) && setFilter(e.target.value)}>
               {LABEL_FILTERS.map((option) => (
                 <option key={option.value} value={option.value}>
-                  {option.label}
+                  {option.label} ({counts[option.value]})
                 </option>
               ))}
             </select>
@@ -135,7 +164,7 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
           >
             Export JSONL
           </button>
-          <button type="button" className="danger" data-testid="clear-all" disabled={rows.length === 0} onClick={store.clearAll}>
+          <button type="button" className="danger" data-testid="clear-all" disabled={rows.length === 0} onClick={store.requestClearAll}>
             Clear all
           </button>
         </span>
@@ -149,7 +178,11 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
       <ResultsTable
         rows={visible}
         totalRows={rows.length}
+        defaults={rowDefaults}
+        maxWords={maxWords}
         blockedReason={blockedReason}
+        order={order}
+        onSort={setOrder}
         onCheck={checkRow}
         onRemove={store.removeRow}
         onCaption={store.setRowCaption}

@@ -112,3 +112,15 @@ export async function filesFromDrop(dataTransfer: DataTransfer): Promise<PickedF
 export function filesFromInput(list: FileList | null): PickedFile[] {
   return Array.from(list ?? [], (file) => ({ file, path: file.webkitRelativePath || file.name }));
 }
+
+/**
+ * The SHA-256 of the file's bytes (hex), to notice one photo added twice under two paths; undefined
+ * where Web Crypto is missing (a page served over plain HTTP from another host is no secure
+ * context), and duplicates are then told by path, size and modification time alone.
+ */
+export async function contentHash(blob: Blob): Promise<string | undefined> {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) return undefined;
+  const digest = new Uint8Array(await subtle.digest('SHA-256', await blob.arrayBuffer()));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}

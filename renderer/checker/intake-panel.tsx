@@ -1,4 +1,4 @@
-import { useEffect, useState, type ChangeEvent, type DragEvent } from 'react';
+import { useEffect, useRef, useState, type ChangeEvent, type DragEvent, type KeyboardEvent } from 'react';
 import { filesFromDrop, filesFromInput, type PickedFile } from './file-intake.ts';
 
 interface IntakePanelProps {
@@ -26,6 +26,7 @@ function hasFiles(event: DragEvent): boolean {
 export function IntakePanel({ onFiles, onListFile }: IntakePanelProps) {
   const [over, setOver] = useState(false);
   const [reading, setReading] = useState(false);
+  const imagePicker = useRef<HTMLInputElement>(null);
 
   // A file dropped beside the zone would make the browser navigate to it and lose the table.
   useEffect(() => {
@@ -59,12 +60,21 @@ export function IntakePanel({ onFiles, onListFile }: IntakePanelProps) {
       .finally(() => setReading(false));
   };
 
+  // The zone itself is a keyboard target too: Enter or Space opens the image picker.
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.target !== event.currentTarget || (event.key !== 'Enter' && event.key !== ' ')) return;
+    event.preventDefault();
+    imagePicker.current?.click();
+  };
+
   return (
     <div
       className={`drop-zone${over ? ' over' : ''}`}
       data-testid="drop-zone"
       role="region"
-      aria-label="Drop images or folders"
+      tabIndex={0}
+      aria-label="Drop images or folders here, or press Enter to choose images"
+      onKeyDown={onKeyDown}
       onDragOver={onDragOver}
       onDragEnter={(event) => hasFiles(event) && setOver(true)}
       onDragLeave={(event) => {
@@ -77,7 +87,15 @@ export function IntakePanel({ onFiles, onListFile }: IntakePanelProps) {
       <p className="muted drop-hint">Folders are read recursively. A .csv or .jsonl list dropped here is imported as captions.</p>
       <div className="drop-actions">
         <label className="button-like">
-          <input className="visually-hidden" type="file" multiple accept="image/*" onChange={(e) => onFiles(takeFiles(e))} />
+          <input
+            ref={imagePicker}
+            className="visually-hidden"
+            type="file"
+            multiple
+            accept="image/*"
+            data-testid="pick-images"
+            onChange={(e) => onFiles(takeFiles(e))}
+          />
           Choose images…
         </label>
         <label className="button-like">

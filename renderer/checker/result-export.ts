@@ -6,7 +6,11 @@ import type { ApiError, CheckResult, StageName } from '../../preload/wire-types.
 
 /** What one exported line is made from: a row as the reviewer sees it. */
 export interface ExportRow {
+  /** The file's name. */
   file: string;
+  /** Its path inside the dropped or picked folder ("trip/day1/a.jpg"); the name when dropped alone. */
+  path: string;
+  /** The text the answer is for (or, without an answer, the text the row would be sent with). */
   caption: string;
   premise: string;
   result?: CheckResult;
@@ -15,6 +19,7 @@ export interface ExportRow {
 
 export const EXPORT_COLUMNS = [
   'file',
+  'path',
   'caption',
   'premise',
   'label',
@@ -30,6 +35,7 @@ export const EXPORT_COLUMNS = [
   'postprocess_ms',
   'error_code',
   'error_message',
+  'warnings',
   'request_id',
   'model',
 ] as const;
@@ -43,11 +49,13 @@ export type ExportRecord = Record<ExportColumn, string | number | null>;
  */
 const TEXT_COLUMNS: ReadonlySet<ExportColumn> = new Set<ExportColumn>([
   'file',
+  'path',
   'caption',
   'premise',
   'label',
   'error_code',
   'error_message',
+  'warnings',
   'request_id',
   'model',
 ]);
@@ -72,6 +80,7 @@ export function toExportRecord(row: ExportRow): ExportRecord {
   const { result, error } = row;
   const record: ExportRecord = {
     file: row.file,
+    path: row.path,
     caption: row.caption,
     premise: row.premise,
     label: result?.label ?? (error ? 'ERROR' : null),
@@ -87,6 +96,8 @@ export function toExportRecord(row: ExportRow): ExportRecord {
     postprocess_ms: null,
     error_code: error?.code ?? null,
     error_message: error?.message ?? null,
+    // Codes only (CAPTION_TRUNCATED NOT_ENGLISH): the messages repeat what the caption shows.
+    warnings: result ? (result.warnings ?? []).map((w) => w.code).join(' ') : null,
     request_id: result?.id ?? null,
     model: result ? `${result.model.name}@${result.model.version}` : null,
   };

@@ -1,11 +1,15 @@
 import { memo } from 'react';
 import type { CheckRow } from './checker-store.ts';
+import { TextNotes } from './caption-notes.tsx';
 import { RowCaption } from './row-caption.tsx';
+import { isServiceGone, rowStatus, textToSend, type DefaultText } from './row-status.ts';
 import { StageBreakdown } from './stage-breakdown.tsx';
 import { Thumbnail } from './thumbnail.tsx';
 
 interface ResultRowProps {
   row: CheckRow;
+  defaults: DefaultText;
+  maxWords: number | undefined;
   blockedReason: string | undefined;
   onCheck: (id: number) => void;
   onRemove: (id: number) => void;
@@ -16,44 +20,86 @@ function percent(score: number): string {
   return `${(Math.min(1, Math.max(0, score)) * 100).toFixed(1)}%`;
 }
 
-const STATE_TEXT = { pending: 'not checked', running: 'checking…' } as const;
-
 /** One image: preview, name, caption, answer. Memoised: a batch answer re-renders only its row. */
-export const ResultRow = memo(function ResultRow({ row, blockedReason, onCheck, onRemove, onCaption }: ResultRowProps) {
+export const ResultRow = memo(function ResultRow({ row, defaults, maxWords, blockedReason, onCheck, onRemove, onCaption }: ResultRowProps) {
   const { result, error } = row;
+  const status = rowStatus(row, defaults);
+  const stale = status === 'stale' || (status === 'nocaption' && row.checked !== undefined);
+  const sent = textToSend(row, defaults);
   return (
-    <tr data-testid="result-row" data-file={row.name} data-state={row.state} className={`state-${row.state}`}>
+    <tr
+      data-testid="result-row"
+      data-file={row.name}
+      data-path={row.path}
+      data-state={row.state}
+      data-status={status}
+      className={`state-${row.state}`}
+    >
       <td className="col-thumb">
         <Thumbnail file={row.file} />
       </td>
       <td className="col-file" title={row.path}>
         <span className="file-name">{row.name}</span>
+        {row.path !== row.name && <span className="file-path muted">{row.path}</span>}
+        {row.copyOf && (
+          <span className="file-copy" data-testid="copy-of" title={`Same bytes as ${row.copyOf}`}>
+            same image as {row.copyOf}
+          </span>
+        )}
       </td>
       <td className="col-caption">
-        <RowCaption caption={row.caption} fileName={row.name} onCommit={(caption) => onCaption(row.id, caption)} />
-        {row.premise && (
-          <div className="row-premise muted" title="Premise">
-            premise: {row.premise}
+        <RowCaption
+          caption={row.caption}
+          fallback={defaults.caption.trim()}
+          fileName={row.name}
+          onCommit={(caption) => onCaption(row.id, caption)}
+        />
+        {sent.premise && (
+          <div className="row-premise muted" dir="auto" title={row.premise ? 'Premise (this row’s)' : 'Premise (the premise field’s)'}>
+            premise: {sent.premise}
+          </div>
+        )}
+        <TextNotes
+          caption={sent.caption}
+          premise={sent.premise}
+          maxWords={maxWords}
+          warnings={result && !stale ? result.warnings : undefined}
+        />
+        {stale && row.checked && (
+          <div className="stale-note" data-testid="stale-note" dir="auto">
+            The answer is for an earlier caption: “{row.checked.caption}”. Check again for this one.
           </div>
         )}
       </td>
       <td className="col-label">
         {result ? (
-          <span className={`label-badge ${result.label}`} data-testid="label">
+          <span className={`label-badge ${result.label}${stale ? ' stale' : ''}`} data-testid="label">
             {result.label}
           </span>
         ) : error ? (
-          <span className="label-badge ERROR" data-testid="label">
+          <span className={`label-badge ERROR${stale ? ' stale' : ''}`} data-testid="label">
             ERROR
           </span>
+        ) : status === 'nocaption' ? (
+          <span className="row-status nocaption" data-testid="no-caption">
+            no caption
+          </span>
         ) : (
-          <span className={`row-status ${row.state}`}>{STATE_TEXT[row.state === 'running' ? 'running' : 'pending']}</span>
+          <span className={`row-status ${row.state}`}>{row.state === 'running' ? 'checking…' : 'not checked'}</span>
         )}
       </td>
       {error ? (
         <td className="col-error" colSpan={2}>
           <div className="row-error" data-testid="row-error" role="alert">
-            <span className="mono">{error.code}</span>: {error.message}
+            {isServiceGone(error) ? (
+              <>
+                <strong data-testid="service-unavailable">service unavailable</strong>: {error.message}
+              </>
+            ) : (
+              <>
+                <span className="mono">{error.code}</span>: {error.message}
+              </>
+            )}
           </div>
         </td>
       ) : (
@@ -77,8 +123,9 @@ export const ResultRow = memo(function ResultRow({ row, blockedReason, onCheck, 
         <button
           type="button"
           data-testid="check-row"
-          disabled={row.state === 'running' || blockedReason !== undefined}
-          title={blockedReason}
+          disabled={row.state === 'running' || blockedReason !== undefined || sent.caption === ''}
+          title={blockedReason ?? (sent.caption === '' ? 'No caption to check against' : undefined)}
+          aria-label={`Check ${row.name}`}
           onClick={() => onCheck(row.id)}
         >
           Check

@@ -1,32 +1,76 @@
 import type { CheckRow } from './checker-store.ts';
 import { ResultRow } from './result-row.tsx';
+import type { DefaultText } from './row-status.ts';
+import { ADDED_ORDER, type SortKey, type SortOrder } from './row-sort.ts';
 
 interface ResultsTableProps {
   rows: readonly CheckRow[];
   totalRows: number;
+  defaults: DefaultText;
+  maxWords: number | undefined;
   blockedReason: string | undefined;
+  order: SortOrder;
+  onSort: (order: SortOrder) => void;
   onCheck: (id: number) => void;
   onRemove: (id: number) => void;
   onCaption: (id: number, caption: string) => void;
 }
 
-export function ResultsTable({ rows, totalRows, blockedReason, onCheck, onRemove, onCaption }: ResultsTableProps) {
+/** Which way a first click sorts: names A→Z and labels YES first, scores and latencies highest first. */
+const FIRST_DIRECTION: Record<Exclude<SortKey, 'added'>, 'asc' | 'desc'> = { file: 'asc', label: 'asc', score: 'desc', latency: 'desc' };
+
+interface SortHeaderProps {
+  column: Exclude<SortKey, 'added'>;
+  title: string;
+  order: SortOrder;
+  onSort: (order: SortOrder) => void;
+}
+
+/** A column header that sorts: click once, then again to reverse, a third time for the added order. */
+function SortHeader({ column, title, order, onSort }: SortHeaderProps) {
+  const active = order.key === column;
+  const first = FIRST_DIRECTION[column];
+  const reversed: SortOrder = { key: column, direction: first === 'asc' ? 'desc' : 'asc' };
+  const next: SortOrder = !active ? { key: column, direction: first } : order.direction === first ? reversed : ADDED_ORDER;
+  return (
+    <th className={`col-${column}`} aria-sort={active ? (order.direction === 'asc' ? 'ascending' : 'descending') : 'none'}>
+      <button type="button" className="sort-button" data-testid={`sort-${column}`} onClick={() => onSort(next)}>
+        {title}
+        <span className="sort-mark" aria-hidden="true">
+          {active ? (order.direction === 'asc' ? ' ▲' : ' ▼') : ''}
+        </span>
+      </button>
+    </th>
+  );
+}
+
+export function ResultsTable(props: ResultsTableProps) {
+  const { rows, totalRows, defaults, maxWords, blockedReason, order, onSort, onCheck, onRemove, onCaption } = props;
   return (
     <table className="results-table" data-testid="results-table">
       <thead>
         <tr>
           <th className="col-thumb" aria-label="Preview" />
-          <th className="col-file">File</th>
+          <SortHeader column="file" title="File" order={order} onSort={onSort} />
           <th className="col-caption">Caption</th>
-          <th className="col-label">Label</th>
-          <th className="col-score">Score</th>
-          <th className="col-latency">Latency</th>
+          <SortHeader column="label" title="Label" order={order} onSort={onSort} />
+          <SortHeader column="score" title="Score" order={order} onSort={onSort} />
+          <SortHeader column="latency" title="Latency" order={order} onSort={onSort} />
           <th className="col-actions" aria-label="Actions" />
         </tr>
       </thead>
       <tbody>
         {rows.map((row) => (
-          <ResultRow key={row.id} row={row} blockedReason={blockedReason} onCheck={onCheck} onRemove={onRemove} onCaption={onCaption} />
+          <ResultRow
+            key={row.id}
+            row={row}
+            defaults={defaults}
+            maxWords={maxWords}
+            blockedReason={blockedReason}
+            onCheck={onCheck}
+            onRemove={onRemove}
+            onCaption={onCaption}
+          />
         ))}
         {rows.length === 0 && (
           <tr className="empty-row">

@@ -1,33 +1,39 @@
 import { useState } from 'react';
 
 interface RowCaptionProps {
+  /** The row's own caption; '' when it uses the caption field's. */
   caption: string;
+  /** The caption field's text, shown (as the placeholder) when the row has none of its own. */
+  fallback: string;
   fileName: string;
   onCommit: (caption: string) => void;
 }
 
 /**
- * A row's caption, edited in place. Edits are committed on blur or Enter (Escape reverts), not per
- * keystroke: a commit clears the row's answer, and under a label filter the row would vanish
- * mid-word.
+ * A row's own caption, edited in place. Edits are committed on blur or Enter (Escape reverts), not
+ * per keystroke: under a label filter the row would otherwise vanish mid-word. Emptying it hands
+ * the row back to the caption field.
  */
-export function RowCaption({ caption, fileName, onCommit }: RowCaptionProps) {
+export function RowCaption({ caption, fallback, fileName, onCommit }: RowCaptionProps) {
   const [draft, setDraft] = useState(caption);
   const [shown, setShown] = useState(caption);
-  // The caption changed from outside (Apply to all, an imported list): show the new one.
+  // The caption changed from outside (an imported list, undo): show the new one.
   if (caption !== shown) {
     setShown(caption);
     setDraft(caption);
   }
   const commit = () => {
-    if (draft !== caption) onCommit(draft);
+    if (draft.trim() !== caption) onCommit(draft.trim());
   };
+  const usesField = caption === '' && fallback !== '';
   return (
     <input
-      className="row-caption"
+      className={`row-caption${usesField ? ' uses-field' : ''}`}
       data-testid="row-caption"
+      dir="auto"
       aria-label={`Caption for ${fileName}`}
-      placeholder="No caption: will be rejected"
+      title={usesField ? 'The caption field’s caption; type here to give this row its own' : undefined}
+      placeholder={fallback || 'No caption: type one here or in the caption field'}
       value={draft}
       onChange={(e) => setDraft(e.target.value)}
       onBlur={commit}

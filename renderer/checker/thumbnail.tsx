@@ -14,8 +14,8 @@ function useObjectUrl(blob: Blob): string | undefined {
   return url;
 }
 
-/** A small preview of the file; a placeholder when the browser cannot show it (not an image). */
-export function Thumbnail({ file }: { file: File }) {
+/** A small preview of the image; a placeholder when the browser cannot show it (not an image). */
+export function Thumbnail({ file }: { file: Blob }) {
   const url = useObjectUrl(file);
   const [broken, setBroken] = useState(false);
   if (broken || !url) return <div className="thumb thumb-placeholder" aria-hidden="true">{broken ? '?' : ''}</div>;

@@ -21,12 +21,19 @@ const RESULT: CheckResult = {
   latency_ms: 41.5,
   stages: { queue: 1.25, decode_image: 10, tokenize: 0.5, inference: 28, postprocess: 0.25 },
   model: { name: 'ofa-ve-demo', version: '1.0', demo: true, provider: 'cpu' },
+  warnings: [],
 };
 
 const ROWS: ExportRow[] = [
-  { file: 'a.jpg', caption: 'A dog, "running"\nfast', premise: '', result: RESULT },
-  { file: '=HYPERLINK("x").png', caption: '-1 cats', premise: '@home', error: { code: 'INVALID_IMAGE', message: 'not an image, sorry' } },
-  { file: 'b.jpg', caption: '', premise: '' },
+  { file: 'a.jpg', path: 'trip/day 1/a.jpg', caption: 'A dog, "running"\nfast', premise: '', result: RESULT },
+  {
+    file: '=HYPERLINK("x").png',
+    path: '=HYPERLINK("x").png',
+    caption: '-1 cats',
+    premise: '@home',
+    error: { code: 'INVALID_IMAGE', message: 'not an image, sorry' },
+  },
+  { file: 'b.jpg', path: 'b.jpg', caption: '', premise: '' },
 ];
 
 describe('CSV export', () => {
@@ -51,7 +58,9 @@ describe('CSV export', () => {
     assert.equal(records.length, 4);
     const [header, ok, failed, unchecked] = records;
     const cell = (row: string[] | undefined, column: string) => row?.[header!.indexOf(column)];
+    assert.equal(cell(ok, 'path'), 'trip/day 1/a.jpg');
     assert.equal(cell(ok, 'caption'), 'A dog, "running"\nfast');
+    assert.equal(cell(ok, 'warnings'), '');
     assert.equal(cell(ok, 'label'), 'NO');
     assert.equal(cell(ok, 'score'), '0.75');
     assert.equal(cell(ok, 'score_maybe'), '0.2');
@@ -61,20 +70,23 @@ describe('CSV export', () => {
     assert.equal(cell(ok, 'error_code'), '');
     // Text columns are guarded, whatever their content.
     assert.equal(cell(failed, 'file'), `'=HYPERLINK("x").png`);
+    assert.equal(cell(failed, 'path'), `'=HYPERLINK("x").png`);
     assert.equal(cell(failed, 'caption'), "'-1 cats");
     assert.equal(cell(failed, 'premise'), "'@home");
     assert.equal(cell(failed, 'label'), 'ERROR');
     assert.equal(cell(failed, 'error_code'), 'INVALID_IMAGE');
     assert.equal(cell(failed, 'error_message'), 'not an image, sorry');
     assert.equal(cell(failed, 'score'), '');
-    assert.deepEqual(unchecked?.slice(1), Array(EXPORT_COLUMNS.length - 1).fill(''));
+    // An unchecked row has its file and path, and nothing else (no caption given here).
+    assert.deepEqual(unchecked?.slice(0, 2), ['b.jpg', 'b.jpg']);
+    assert.deepEqual(unchecked?.slice(2), Array(EXPORT_COLUMNS.length - 2).fill(''));
     // The embedded newline is inside quotes on the wire.
     assert.ok(csv.includes('"A dog, ""running""\nfast"'));
   });
 
   it('rounds scores to 6 decimals and durations to the microsecond', () => {
     const long = { ...RESULT, score: 0.3985617551549911, latency_ms: 277.9870669999982, stages: { inference: 135.83090900000025 } };
-    const record = toExportRecord({ file: 'x.jpg', caption: 'c', premise: '', result: long });
+    const record = toExportRecord({ file: 'x.jpg', path: 'x.jpg', caption: 'c', premise: '', result: long });
     assert.equal(record.score, 0.398562);
     assert.equal(record.latency_ms, 277.987);
     assert.equal(record.inference_ms, 135.831);
@@ -82,7 +94,7 @@ describe('CSV export', () => {
 
   it('never guards numeric columns', () => {
     const negative = { ...RESULT, latency_ms: -3, stages: { queue: -1 } };
-    const csv = formatCsv([{ file: 'x.jpg', caption: 'c', premise: '', result: negative }]);
+    const csv = formatCsv([{ file: 'x.jpg', path: 'x.jpg', caption: 'c', premise: '', result: negative }]);
     const [header, row] = parseCsv(csv).map((r) => r.fields);
     assert.equal(row?.[header!.indexOf('latency_ms')], '-3');
     assert.equal(row?.[header!.indexOf('queue_ms')], '-1');
@@ -99,6 +111,7 @@ describe('JSONL export', () => {
     assert.equal(lines.length, 3);
     const objects = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     for (const object of objects) assert.deepEqual(Object.keys(object), [...EXPORT_COLUMNS]);
+    assert.equal(objects[0]?.path, 'trip/day 1/a.jpg');
     assert.equal(objects[0]?.caption, 'A dog, "running"\nfast');
     assert.equal(objects[0]?.score, 0.75);
     assert.equal(objects[0]?.inference_ms, 28);
@@ -115,6 +128,19 @@ describe('JSONL export', () => {
 });
 
 describe('export helpers', () => {
+  it('lists the codes of the warnings the service sent with an answer', () => {
+    const warned: CheckResult = {
+      ...RESULT,
+      warnings: [
+        { code: 'CAPTION_TRUNCATED', message: 'the caption has 90 words; the model reads only the first 80' },
+        { code: 'NOT_ENGLISH', message: 'the caption does not look like English' },
+      ],
+    };
+    const record = toExportRecord({ file: 'a.jpg', path: 'a.jpg', caption: 'c', premise: '', result: warned });
+    assert.equal(record.warnings, 'CAPTION_TRUNCATED NOT_ENGLISH');
+    assert.equal(toExportRecord(ROWS[1]!).warnings, null);
+  });
+
   it('labels an error row ERROR and leaves an unchecked row unlabelled', () => {
     assert.equal(toExportRecord(ROWS[1]!).label, 'ERROR');
     assert.equal(toExportRecord(ROWS[2]!).label, null);

@@ -1,0 +1,228 @@
+/**
+ * Keeps the checker's batch (rows with their image bytes, captions, answers, the caption fields
+ * and the imported list) in IndexedDB, so a reload or a crashed window loses nothing. In Electron
+ * IndexedDB lives in the app's user data folder, so the same code serves the desktop app.
+ *
+ * Writes are batched: the store hands over every new snapshot, and at most once per FLUSH_MS (and
+ * within MAX_DELAY_MS of the first change) the rows that changed since the last write (rows are
+ * immutable, so "changed" is "another object") go out in one transaction. Images are stored once,
+ * as Blobs (not data URLs), in their own object store, so an answer or a caption edit rewrites a
+ * few hundred bytes, not the photo.
+ */
+import type { CheckRow, ImportedList } from './checker-store.ts';
+import type { DefaultText } from './row-status.ts';
+
+const DB_NAME = 'ofa-ve-checker';
+const DB_VERSION = 1;
+const ROWS = 'rows';
+const IMAGES = 'images';
+const META = 'meta';
+const META_KEY = 'batch';
+
+const FLUSH_MS = 250;
+const MAX_DELAY_MS = 1000;
+/** New image bytes per transaction: a drop of thousands of photos is written over several. */
+const MAX_IMAGE_BYTES_PER_WRITE = 64 * 1024 * 1024;
+
+/** Everything but the rows: small, written whole when any part of it changes. */
+export interface BatchMeta {
+  defaults: DefaultText;
+  list: ImportedList | undefined;
+  /** Bumped whenever answers arrive; equal to exportedVersion when they have all been exported. */
+  answersVersion: number;
+  exportedVersion: number;
+}
+
+export interface SavedBatch {
+  rows: CheckRow[];
+  meta: BatchMeta | undefined;
+  /** Rows whose image was not stored (the write failed): they cannot be checked, so not restored. */
+  lost: number;
+}
+
+export interface BatchState {
+  rows: readonly CheckRow[];
+  meta: BatchMeta;
+}
+
+/** A row as stored: everything but the image, which has its own store under the same id. */
+type RowRecord = Omit<CheckRow, 'file'>;
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+function committed(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+  });
+}
+
+function toRecord(row: CheckRow): RowRecord {
+  const { file: _file, ...record } = row;
+  return record;
+}
+
+function sameMeta(a: BatchMeta | undefined, b: BatchMeta): boolean {
+  return (
+    a !== undefined &&
+    a.defaults === b.defaults &&
+    a.list === b.list &&
+    a.answersVersion === b.answersVersion &&
+    a.exportedVersion === b.exportedVersion
+  );
+}
+
+export class BatchPersistence {
+  /** The row objects and images as last written, to find what changed. */
+  private readonly written = new Map<number, CheckRow>();
+  private readonly imagesWritten = new Set<number>();
+  private metaWritten: BatchMeta | undefined;
+  private latest: BatchState | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private firstPendingAt: number | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private failing = false;
+
+  private constructor(
+    private readonly db: IDBDatabase,
+    private readonly onError: (message: string) => void,
+  ) {}
+
+  /** Opens the database, or resolves undefined where there is no IndexedDB (or it refuses). */
+  static async open(onError: (message: string) => void, name = DB_NAME): Promise<BatchPersistence | undefined> {
+    if (typeof indexedDB === 'undefined') return undefined;
+    const req = indexedDB.open(name, DB_VERSION);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains(ROWS)) db.createObjectStore(ROWS, { keyPath: 'id' });
+      if (!db.objectStoreNames.contains(IMAGES)) db.createObjectStore(IMAGES);
+      if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
+    };
+    try {
+      return new BatchPersistence(await request(req), onError);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      onError(`the batch will not survive a reload: cannot open the browser's storage (${why})`);
+      return undefined;
+    }
+  }
+
+  /** The saved batch, rows in the order they were added; what it returns counts as written. */
+  async load(): Promise<SavedBatch> {
+    const tx = this.db.transaction([ROWS, IMAGES, META], 'readonly');
+    const [records, imageKeys, images, meta] = await Promise.all([
+      request(tx.objectStore(ROWS).getAll() as IDBRequest<RowRecord[]>),
+      request(tx.objectStore(IMAGES).getAllKeys()),
+      request(tx.objectStore(IMAGES).getAll() as IDBRequest<Blob[]>),
+      request(tx.objectStore(META).get(META_KEY) as IDBRequest<BatchMeta | undefined>),
+    ]);
+    const byId = new Map<number, Blob>();
+    imageKeys.forEach((key, i) => byId.set(Number(key), images[i] as Blob));
+    const rows: CheckRow[] = [];
+    let lost = 0;
+    for (const record of records) {
+      const file = byId.get(record.id);
+      if (!file) {
+        lost++;
+        continue;
+      }
+      // A check in flight when the window went is not coming back: the row waits again.
+      const row: CheckRow = record.state === 'running' ? { ...record, file, state: 'pending' } : { ...record, file };
+      rows.push(row);
+      this.imagesWritten.add(row.id);
+      // Rows changed on load are written again (their state), the others are as stored.
+      if (record.state !== 'running') this.written.set(row.id, row);
+    }
+    rows.sort((a, b) => a.id - b.id);
+    this.metaWritten = meta;
+    return { rows, meta, lost };
+  }
+
+  /** Takes the newest state; it is written within MAX_DELAY_MS. */
+  save(state: BatchState): void {
+    this.latest = state;
+    const now = Date.now();
+    this.firstPendingAt ??= now;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    const wait = Math.max(0, Math.min(FLUSH_MS, this.firstPendingAt + MAX_DELAY_MS - now));
+    this.timer = setTimeout(() => void this.flush(), wait);
+  }
+
+  /** Writes what changed since the last write now; resolves once it is committed (or failed). */
+  flush(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.firstPendingAt = undefined;
+    // One write at a time, in order: each diffs against what the previous one committed.
+    this.writing = this.writing.then(() => this.write());
+    return this.writing;
+  }
+
+  private async write(): Promise<void> {
+    const state = this.latest;
+    if (!state) return;
+    this.latest = undefined;
+    const tx = this.db.transaction([ROWS, IMAGES, META], 'readwrite');
+    const rowStore = tx.objectStore(ROWS);
+    const imageStore = tx.objectStore(IMAGES);
+    const putRows: CheckRow[] = [];
+    const newImages: number[] = [];
+    const present = new Set<number>();
+    let imageBytes = 0;
+    let deferred = false;
+    for (const row of state.rows) {
+      present.add(row.id);
+      if (!this.imagesWritten.has(row.id)) {
+        if (imageBytes > 0 && imageBytes + row.file.size > MAX_IMAGE_BYTES_PER_WRITE) {
+          // Next write: a row is never stored without its image.
+          deferred = true;
+          continue;
+        }
+        imageStore.put(row.file, row.id);
+        imageBytes += row.file.size;
+        newImages.push(row.id);
+      }
+      if (this.written.get(row.id) !== row) {
+        rowStore.put(toRecord(row));
+        putRows.push(row);
+      }
+    }
+    const removed = [...this.written.keys(), ...this.imagesWritten].filter((id) => !present.has(id));
+    for (const id of new Set(removed)) {
+      rowStore.delete(id);
+      imageStore.delete(id);
+    }
+    const metaChanged = !sameMeta(this.metaWritten, state.meta);
+    if (metaChanged) tx.objectStore(META).put(state.meta, META_KEY);
+    try {
+      await committed(tx);
+    } catch (err) {
+      // Left as it was: the next change writes everything still different (a retry).
+      if (!this.failing) {
+        const why = err instanceof DOMException && err.name === 'QuotaExceededError' ? 'the browser storage is full' : String(err);
+        this.onError(`the batch cannot be kept for a reload (${why}); export the results to keep them`);
+      }
+      this.failing = true;
+      return;
+    }
+    this.failing = false;
+    for (const id of removed) {
+      this.written.delete(id);
+      this.imagesWritten.delete(id);
+    }
+    for (const id of newImages) this.imagesWritten.add(id);
+    for (const row of putRows) this.written.set(row.id, row);
+    if (metaChanged) this.metaWritten = state.meta;
+    if (deferred && !this.latest) this.save(state);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,65 @@
+import { captionCut, captionWarnings } from '../../preload/caption-warnings.ts';
+import type { CheckWarning } from '../../preload/wire-types.ts';
+
+/** Words of the kept part shown before the cut, so the reviewer sees where it falls. */
+const KEPT_WORDS_SHOWN = 4;
+
+function lastWords(text: string, n: number): string {
+  const words = text.trimEnd().split(/\s+/);
+  return (words.length > n ? '…' : '') + words.slice(-n).join(' ');
+}
+
+/** Where the model stops reading a long text: the end of what it reads, then the rest struck through. */
+export function CutText({ text, maxWords, field }: { text: string; maxWords: number; field: 'caption' | 'premise' }) {
+  const cut = captionCut(text, maxWords);
+  if (!cut) return null;
+  return (
+    <div className="caption-cut" data-testid="caption-cut" data-field={field}>
+      <span className="caption-cut-note">
+        model reads the first {cut.maxWords} words{field === 'premise' ? ' of the premise' : ''} ({cut.words} here):
+      </span>
+      <div className="caption-cut-text" dir="auto" title={text}>
+        <span className="caption-kept">{lastWords(text.slice(0, cut.cutAt), KEPT_WORDS_SHOWN)} </span>
+        <del className="caption-lost" data-testid="caption-lost">
+          {text.slice(cut.cutAt)}
+        </del>
+      </div>
+    </div>
+  );
+}
+
+interface TextNotesProps {
+  caption: string;
+  premise: string;
+  /** The model's word limit; undefined until the service has said which model it runs. */
+  maxWords: number | undefined;
+  /** The warnings the service sent with its answer; without one, the same rules run here. */
+  warnings?: readonly CheckWarning[];
+}
+
+/**
+ * What the model will not see as the reviewer meant it: a long caption's cut, shown in place, and
+ * the warnings (NOT_ENGLISH, ...) before the check, or the service's own after it.
+ */
+export function TextNotes({ caption, premise, maxWords, warnings }: TextNotesProps) {
+  const local = maxWords === undefined ? [] : captionWarnings(caption, maxWords, premise || undefined);
+  const answered = warnings !== undefined;
+  // The cut is drawn in place; its sentence would only repeat it before the check.
+  const listed = answered ? warnings : local.filter((w) => w.code !== 'CAPTION_TRUNCATED');
+  if (maxWords === undefined && listed.length === 0) return null;
+  return (
+    <>
+      {maxWords !== undefined && caption && <CutText text={caption} maxWords={maxWords} field="caption" />}
+      {maxWords !== undefined && premise && <CutText text={premise} maxWords={maxWords} field="premise" />}
+      {listed.length > 0 && (
+        <ul className="text-warnings" data-testid={answered ? 'result-warnings' : 'text-warnings'}>
+          {listed.map((w, i) => (
+            <li key={i} data-code={w.code}>
+              <span className="warning-code">{w.code === 'NOT_ENGLISH' ? 'Not English' : 'Cut'}</span> {w.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}

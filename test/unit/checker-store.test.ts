@@ -1,0 +1,237 @@
+/**
+ * The checker's store (plain TypeScript, no DOM) driven as the view drives it, against the real
+ * service (the harness runs the demo model) through the real browser-mode client. Persistence
+ * (IndexedDB) is tested for real in Chromium by test/e2e/browser-console.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { HttpConsoleClient } from '../../renderer/api/http-client.ts';
+import { CheckerStore, type CheckRow } from '../../renderer/checker/checker-store.ts';
+import { countRows } from '../../renderer/checker/row-filter.ts';
+import { sortRows } from '../../renderer/checker/row-sort.ts';
+import { isStale, rowStatus, rowsToSend, textToSend, type DefaultText } from '../../renderer/checker/row-status.ts';
+import type { CheckResult } from '../../preload/wire-types.ts';
+import { startHarness, type Harness } from '../support/service-harness.ts';
+
+async function png(seed: number): Promise<Uint8Array<ArrayBuffer>> {
+  const bytes = await sharp({ create: { width: 64 + seed, height: 48, channels: 3, background: { r: (seed * 40) % 255, g: 90, b: 30 } } })
+    .png()
+    .toBuffer();
+  return new Uint8Array(bytes);
+}
+
+async function picked(path: string, seed: number): Promise<{ file: File; path: string }> {
+  const name = path.split('/').pop() as string;
+  return { file: new File([await png(seed)], name, { type: 'image/png', lastModified: 1_700_000_000_000 + seed }), path };
+}
+
+function row(store: CheckerStore, name: string): CheckRow {
+  const found = store.getSnapshot().rows.find((r) => r.name === name);
+  assert.ok(found, `row ${name}`);
+  return found;
+}
+
+function names(rows: readonly { name: string }[]): string[] {
+  return rows.map((r) => r.name);
+}
+
+const NONE: DefaultText = { caption: '', premise: '' };
+
+describe('row status (what a row is sent with and where it stands)', () => {
+  const base = { caption: '', premise: '', state: 'pending' as const };
+
+  it('sends the row’s own text, else the caption field’s; a row with neither is not ready', () => {
+    const defaults = { caption: ' dogs in snow ', premise: 'winter' };
+    assert.deepEqual(textToSend(base, defaults), { caption: 'dogs in snow', premise: 'winter' });
+    assert.deepEqual(textToSend({ ...base, caption: 'a cat' }, defaults), { caption: 'a cat', premise: 'winter' });
+    assert.equal(rowStatus(base, NONE), 'nocaption');
+    assert.equal(rowStatus(base, defaults), 'unchecked');
+  });
+
+  it('keeps an answer for other text as stale, and sends stale rows before re-checking answered ones', () => {
+    const result = { label: 'YES' } as CheckResult;
+    const answered = { ...base, state: 'done' as const, result, checked: { caption: 'old', premise: '' } };
+    assert.equal(isStale(answered, { caption: 'old', premise: '' }), false);
+    assert.equal(rowStatus(answered, { caption: 'old', premise: '' }), 'YES');
+    assert.equal(rowStatus(answered, { caption: 'new', premise: '' }), 'stale');
+    assert.equal(rowStatus(answered, NONE), 'nocaption');
+    const fresh = { ...answered, checked: { caption: 'new', premise: '' } };
+    assert.deepEqual(rowsToSend([answered, fresh, base], { caption: 'new', premise: '' }), [answered, base]);
+    // Everything answered: all of them again; nothing with a caption: nothing.
+    assert.deepEqual(rowsToSend([fresh], { caption: 'new', premise: '' }), [fresh]);
+    assert.deepEqual(rowsToSend([base], NONE), []);
+  });
+});
+
+describe('sort and filter counts', () => {
+  const result = (label: 'YES' | 'NO' | 'MAYBE', score: number, latency: number) => ({ label, score, latency_ms: latency }) as CheckResult;
+  const defaults = { caption: 'c', premise: '' };
+  const checked = { caption: 'c', premise: '' };
+  const rows = [
+    { id: 1, path: 'b/z.png', caption: '', premise: '', state: 'done' as const, result: result('NO', 0.5, 30), checked },
+    { id: 2, path: 'a/y.png', caption: '', premise: '', state: 'pending' as const },
+    { id: 3, path: 'a/x10.png', caption: '', premise: '', state: 'done' as const, result: result('YES', 0.9, 10), checked },
+    { id: 4, path: 'a/x9.png', caption: '', premise: '', state: 'error' as const, error: { code: 'INVALID_IMAGE', message: 'x' }, checked },
+    { id: 5, path: 'c.png', caption: '', premise: '', state: 'done' as const, result: result('MAYBE', 0.7, 20), checked },
+  ];
+  const ids = (order: Parameters<typeof sortRows>[1]) => sortRows(rows, order, defaults).map((r) => r.id);
+
+  it('sorts by score and latency with unanswered rows last either way', () => {
+    assert.deepEqual(ids({ key: 'score', direction: 'desc' }), [3, 5, 1, 2, 4]);
+    assert.deepEqual(ids({ key: 'score', direction: 'asc' }), [1, 5, 3, 2, 4]);
+    assert.deepEqual(ids({ key: 'latency', direction: 'desc' }), [1, 5, 3, 2, 4]);
+  });
+
+  it('sorts by label (answers first) and by path in natural order', () => {
+    assert.deepEqual(ids({ key: 'label', direction: 'asc' }), [3, 1, 5, 4, 2]);
+    assert.deepEqual(ids({ key: 'file', direction: 'asc' }), [4, 3, 2, 1, 5]);
+    assert.deepEqual(ids({ key: 'file', direction: 'desc' }), [5, 1, 2, 3, 4]);
+    assert.deepEqual(ids({ key: 'added', direction: 'asc' }), [1, 2, 3, 4, 5]);
+  });
+
+  it('counts every row once, under its label', () => {
+    assert.deepEqual(countRows(rows, defaults), { all: 5, YES: 1, NO: 1, MAYBE: 1, ERROR: 1, unchecked: 1, nocaption: 0 });
+    assert.deepEqual(countRows(rows, NONE), { all: 5, YES: 0, NO: 0, MAYBE: 0, ERROR: 0, unchecked: 0, nocaption: 5 });
+  });
+});
+
+describe('checker store against the real service', () => {
+  let h: Harness;
+  let client: HttpConsoleClient;
+
+  before(async () => {
+    h = await startHarness();
+    client = new HttpConsoleClient(h.url);
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('checks rows without a caption against the caption field, with no Apply step', async () => {
+    const store = new CheckerStore();
+    store.setDefaultCaption('two dogs play');
+    await store.addFiles([await picked('a.png', 1), await picked('b.png', 2)]);
+    await store.checkAll(client);
+    for (const name of ['a.png', 'b.png']) {
+      const r = row(store, name);
+      assert.equal(r.state, 'done', name);
+      assert.equal(r.caption, '', 'the field is not copied into the row');
+      assert.deepEqual(r.checked, { caption: 'two dogs play', premise: '' });
+    }
+    assert.equal(store.getSnapshot().batch?.outcome, 'finished');
+    assert.equal(store.hasUnfinishedWork(), true, 'answers not exported yet');
+    store.markExported(false);
+    assert.equal(store.hasUnfinishedWork(), true, 'an export of a filtered view does not count');
+    store.markExported(true);
+    assert.equal(store.hasUnfinishedWork(), false);
+  });
+
+  it('never sends a row with no caption anywhere, and says how many were left out', async () => {
+    const store = new CheckerStore();
+    await store.addFiles([await picked('own.png', 3), await picked('blank.png', 4)]);
+    store.setRowCaption(row(store, 'own.png').id, 'a brown square');
+    const before = (await (await fetch(`${h.url}/metrics`)).text()).match(/^ofa_ve_request_total\{[^}]*\} \S+$/gm) ?? [];
+    const sum = (lines: string[]) => lines.reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+    await store.checkAll(client);
+    const afterLines = (await (await fetch(`${h.url}/metrics`)).text()).match(/^ofa_ve_request_total\{[^}]*\} \S+$/gm) ?? [];
+    assert.equal(sum(afterLines) - sum(before), 1, 'one request reached the service');
+    assert.equal(row(store, 'own.png').state, 'done');
+    assert.equal(row(store, 'blank.png').state, 'pending');
+    assert.equal(rowStatus(row(store, 'blank.png'), store.getSnapshot().defaults), 'nocaption');
+    assert.equal(store.getSnapshot().batch?.skipped, 1);
+  });
+
+  it('keeps an answer when the text changes (stale), and checks it again on the next Check', async () => {
+    const store = new CheckerStore();
+    store.setDefaultCaption('first caption');
+    await store.addFiles([await picked('s.png', 5)]);
+    await store.checkAll(client);
+    const first = row(store, 's.png').result;
+    store.setDefaultCaption('second caption');
+    const stale = row(store, 's.png');
+    assert.equal(stale.result, first, 'the answer is still there');
+    assert.equal(rowStatus(stale, store.getSnapshot().defaults), 'stale');
+    await store.checkAll(client);
+    assert.deepEqual(row(store, 's.png').checked, { caption: 'second caption', premise: '' });
+    assert.notEqual(row(store, 's.png').result?.id, first?.id);
+  });
+
+  it('asks before Clear all, and Undo brings back rows, captions and answers', async () => {
+    const store = new CheckerStore();
+    store.setDefaultCaption('a square');
+    await store.addFiles([await picked('u1.png', 6), await picked('u2.png', 7)]);
+    store.setRowCaption(row(store, 'u2.png').id, 'its own caption');
+    await store.checkAll(client);
+    const before = store.getSnapshot().rows;
+    store.requestClearAll();
+    const question = store.getSnapshot().question;
+    assert.match(question?.text ?? '', /Clear all 2 rows, with 2 answers and 1 caption typed or imported\?/);
+    assert.equal(store.getSnapshot().rows.length, 2, 'nothing cleared before the answer');
+    question?.choices.find((c) => c.testId === 'confirm-clear')?.run();
+    assert.equal(store.getSnapshot().rows.length, 0);
+    store.getSnapshot().notice?.actions?.find((a) => a.testId === 'undo')?.run();
+    assert.deepEqual(store.getSnapshot().rows, before);
+
+    store.removeRow(row(store, 'u1.png').id);
+    assert.deepEqual(names(store.getSnapshot().rows), ['u2.png']);
+    store.getSnapshot().notice?.actions?.find((a) => a.testId === 'undo')?.run();
+    assert.deepEqual(names(store.getSnapshot().rows), ['u1.png', 'u2.png'], 'back in its place');
+  });
+
+  it('asks before an imported list replaces captions a reviewer typed, and can keep them', async () => {
+    const store = new CheckerStore();
+    await store.addFiles([await picked('typed.png', 8), await picked('empty.png', 9)]);
+    store.setRowCaption(row(store, 'typed.png').id, 'what I typed');
+    const list = 'image,caption\ntyped.png,listed one\nempty.png,listed two\n';
+    store.importListText('pairs.csv', list);
+    const question = store.getSnapshot().question;
+    assert.match(question?.text ?? '', /pairs\.csv gives 1 row a different caption/);
+    assert.equal(row(store, 'typed.png').caption, 'what I typed', 'untouched while asking');
+    question?.choices.find((c) => c.testId === 'import-keep')?.run();
+    assert.equal(row(store, 'typed.png').caption, 'what I typed');
+    assert.equal(row(store, 'empty.png').caption, 'listed two');
+
+    store.importListText('pairs.csv', list);
+    store.getSnapshot().question?.choices.find((c) => c.testId === 'import-replace')?.run();
+    assert.equal(row(store, 'typed.png').caption, 'listed one');
+    store.getSnapshot().notice?.actions?.find((a) => a.testId === 'undo')?.run();
+    assert.equal(row(store, 'typed.png').caption, 'what I typed', 'undo gives the typed caption back');
+  });
+
+  it('leaves out the same file dropped again, and marks a copy of one under another path', async () => {
+    const store = new CheckerStore();
+    await store.addFiles([await picked('trip/a.png', 10)]);
+    await store.addFiles([await picked('trip/a.png', 10), await picked('backup/a.png', 10)]);
+    const { rows, notice } = store.getSnapshot();
+    assert.deepEqual(
+      rows.map((r) => [r.path, r.copyOf]),
+      [
+        ['trip/a.png', undefined],
+        ['backup/a.png', 'trip/a.png'],
+      ],
+    );
+    assert.match(notice?.text ?? '', /1 already in the table .*backup\/a\.png is the same image as trip\/a\.png/);
+    notice?.actions?.find((a) => a.testId === 'remove-copies')?.run();
+    assert.deepEqual(
+      store.getSnapshot().rows.map((r) => r.path),
+      ['trip/a.png'],
+    );
+  });
+
+  it('marks the rows of a batch "service unavailable" when the service is gone', async () => {
+    const gone = await startHarness();
+    const goneClient = new HttpConsoleClient(gone.url);
+    await gone.close();
+    const store = new CheckerStore();
+    store.setDefaultCaption('a square');
+    await store.addFiles([await picked('g1.png', 11), await picked('g2.png', 12)]);
+    await store.checkAll(goneClient);
+    for (const r of store.getSnapshot().rows) assert.equal(r.error?.code, 'SERVICE_UNAVAILABLE', r.name);
+    const batch = store.getSnapshot().batch;
+    assert.equal(batch?.outcome, 'failed');
+    assert.match(batch?.message ?? '', /the service is unavailable: 2 rows not checked/);
+    // They are sent again by the next Check.
+    assert.equal(rowsToSend(store.getSnapshot().rows, store.getSnapshot().defaults).length, 2);
+  });
+});
