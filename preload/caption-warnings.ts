@@ -104,9 +104,13 @@ export function looksNonEnglish(caption: string): boolean {
   return foreign >= 2 && foreign > english;
 }
 
-function quote(text: string, max = 40): string {
-  const trimmed = text.trim();
-  return trimmed.length > max ? `${trimmed.slice(0, max - 1)}…` : trimmed;
+/** The last few words the model still reads, cut at a word start so the quote reads well. */
+function lastWords(text: string, max = 40): string {
+  const trimmed = text.trimEnd();
+  if (trimmed.length <= max) return trimmed.trimStart();
+  const tail = trimmed.slice(-max);
+  const start = tail.search(/\s\S/u);
+  return `…${start >= 0 ? tail.slice(start + 1) : tail}`;
 }
 
 /**
@@ -125,7 +129,7 @@ export function captionWarnings(caption: string, maxWords: number, premise?: str
     if (cut) {
       warnings.push({
         code: 'CAPTION_TRUNCATED',
-        message: `the ${field} has ${cut.words} words; the model reads only the first ${maxWords}, up to "${quote(text.slice(0, cut.cutAt).slice(-40))}"`,
+        message: `the ${field} has ${cut.words} words; the model reads only the first ${maxWords}, up to "${lastWords(text.slice(0, cut.cutAt))}"`,
       });
     }
   }

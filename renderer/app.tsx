@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ApiError, ModelDocument, StatsDocument } from '../preload/wire-types.ts';
-import type { ConsoleClient, EndpointInfo } from './api/console-client.ts';
+import { SERVICE_UNAVAILABLE, UNAUTHORIZED, type ConsoleClient, type EndpointInfo, type TokenAuth } from './api/console-client.ts';
+import { serviceLink } from './api/service-link.ts';
 import { CheckerView } from './checker/checker-view.tsx';
 import { DashboardView } from './dashboard/dashboard-view.tsx';
 import { StatusBar } from './dashboard/status-bar.tsx';
@@ -11,40 +12,106 @@ function initialTab(): Tab {
   return location.hash === '#dashboard' ? 'dashboard' : 'checker';
 }
 
+function asApiError(err: unknown): ApiError {
+  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') {
+    return { code: err.code, message: err instanceof Error ? err.message : String((err as { message?: unknown }).message) };
+  }
+  return { code: 'CLIENT_ERROR', message: err instanceof Error ? err.message : String(err) };
+}
+
+/**
+ * A protected instance (`ofa-ve serve --token`) opened without a token, or with a wrong one: ask
+ * for it here rather than failing every request. The token is kept for the tab, as ?token= is.
+ */
+function SignInPrompt({ auth, refused, onSignedIn }: { auth: TokenAuth; refused: boolean; onSignedIn(): void }) {
+  const [token, setToken] = useState('');
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!token.trim()) return;
+    auth.signIn(token);
+    setToken('');
+    onSignedIn();
+  };
+  return (
+    <form className="sign-in" onSubmit={submit} data-testid="sign-in">
+      <h2>Sign in</h2>
+      <p>
+        This service is protected by an access token. Paste the token it was started with (<code>ofa-ve serve --token …</code>
+        ), or open this page as <code>…/?token=…</code>. It is kept for this tab only.
+      </p>
+      {refused && (
+        <p className="sign-in-refused" role="alert" data-testid="sign-in-refused">
+          That token was refused: check it and try again.
+        </p>
+      )}
+      <label>
+        Access token{' '}
+        <input
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          autoFocus
+          value={token}
+          onChange={(e) => setToken(e.target.value)}
+          data-testid="sign-in-token"
+        />
+      </label>
+      <button type="submit" disabled={!token.trim()} data-testid="sign-in-submit">
+        Sign in
+      </button>
+    </form>
+  );
+}
+
 /**
  * The whole console: checker and dashboard tabs over one ConsoleClient, one live stats
- * subscription shared by the dashboard and the status bar, and the model banners.
+ * subscription shared by the dashboard and the status bar, the model banners, and the link to the
+ * service (signed out, unavailable and retrying, or up).
  */
 export function App({ client }: { client: ConsoleClient }) {
   const [tab, setTab] = useState<Tab>(initialTab);
   const [model, setModel] = useState<ModelDocument | undefined>();
-  const [modelError, setModelError] = useState<string | undefined>();
+  const [modelError, setModelError] = useState<ApiError | undefined>();
   const [endpoint, setEndpoint] = useState<EndpointInfo | undefined>();
   const [windowS, setWindowS] = useState(60);
   const [stats, setStats] = useState<StatsDocument | undefined>();
   const [statsError, setStatsError] = useState<ApiError | undefined>();
+  // Bumped by signing in: everything that talks to the service starts again with the new token.
+  const [session, setSession] = useState(0);
+  const link = serviceLink([modelError, statsError], client.auth?.hasToken() ?? false);
+  const endpointKnown = useRef(false);
 
   const refreshModel = useCallback(() => {
     client.modelInfo().then(
       (doc) => {
         setModel(doc);
         setModelError(undefined);
+        if (!endpointKnown.current) {
+          void client.endpoint().then(
+            (info) => {
+              endpointKnown.current = true;
+              setEndpoint(info);
+            },
+            () => setEndpoint(undefined),
+          );
+        }
       },
-      (err: unknown) => setModelError(err instanceof Error ? err.message : String(err)),
+      (err: unknown) => setModelError(asApiError(err)),
     );
   }, [client]);
 
   useEffect(() => {
     refreshModel();
-    void client.endpoint().then(setEndpoint, () => setEndpoint(undefined));
-  }, [client, refreshModel]);
+  }, [refreshModel, session]);
 
-  // While the model is loading or missing, ask again every 2 s so the page recovers by itself.
+  // While the model is loading or missing, or the service is gone, ask again every 2 s so the page
+  // recovers by itself. Signed out, only a token helps.
+  const retryModel = link.state === 'unavailable' || (link.state === 'up' && !model?.ready);
   useEffect(() => {
-    if (model?.ready) return;
+    if (!retryModel) return;
     const timer = setInterval(refreshModel, 2000);
     return () => clearInterval(timer);
-  }, [model?.ready, refreshModel]);
+  }, [retryModel, refreshModel]);
 
   useEffect(
     () =>
@@ -56,7 +123,7 @@ export function App({ client }: { client: ConsoleClient }) {
         },
         setStatsError,
       ),
-    [client, windowS],
+    [client, windowS, session],
   );
 
   // Desktop menu: File > Choose Model Folder and View > Checker / Dashboard.
@@ -74,7 +141,14 @@ export function App({ client }: { client: ConsoleClient }) {
     history.replaceState(null, '', `#${next}`);
   };
 
+  const signedIn = () => {
+    setModelError(undefined);
+    setStatsError(undefined);
+    setSession((n) => n + 1);
+  };
+
   const chooseModel = client.chooseModelDirectory;
+  const otherModelError = modelError && modelError.code !== SERVICE_UNAVAILABLE && modelError.code !== UNAUTHORIZED ? modelError : undefined;
   return (
     <div className="app">
       <header className="app-header">
@@ -89,37 +163,46 @@ export function App({ client }: { client: ConsoleClient }) {
         </nav>
         <span className="muted">{client.mode === 'desktop' ? 'desktop' : 'browser'} mode</span>
       </header>
+      {/* The dashboard says so in its own banner, with how old its figures are. */}
+      {link.state === 'unavailable' && tab !== 'dashboard' && (
+        <div className="banner error" role="status" data-testid="service-unavailable">
+          Service unavailable — retrying. Checks cannot run until it is back.{' '}
+          <span className="muted">{link.message}</span>
+        </div>
+      )}
       {model?.model?.demo && (
         <div className="banner demo" role="alert" data-testid="demo-banner">
           Demo model loaded: answers are not meaningful. It has the real model&apos;s inputs and outputs, with random weights.
         </div>
       )}
-      {model && !model.ready && (
+      {model && !model.ready && link.state === 'up' && (
         <div className="banner error" role="alert" data-testid="model-error">
           Model not loaded: {model.error ?? 'still loading…'}
           {chooseModel && (
             <button
               style={{ marginLeft: 12 }}
-              onClick={() => void chooseModel().then(setModel, (err: Error) => setModelError(err.message))}
+              onClick={() => void chooseModel().then(setModel, (err: unknown) => setModelError(asApiError(err)))}
             >
               Choose model folder…
             </button>
           )}
         </div>
       )}
-      {modelError && (
+      {otherModelError && (
         <div className="banner error" role="alert">
-          Cannot reach the service: {modelError}
+          Cannot load the model information: <code>{otherModelError.code}</code> {otherModelError.message}
         </div>
       )}
       <main className="app-main">
-        {tab === 'checker' ? (
+        {link.state === 'signed-out' && client.auth ? (
+          <SignInPrompt auth={client.auth} refused={link.tokenRefused} onSignedIn={signedIn} />
+        ) : tab === 'checker' ? (
           <CheckerView client={client} model={model} />
         ) : (
           <DashboardView client={client} stats={stats} statsError={statsError} windowS={windowS} onWindowChange={setWindowS} />
         )}
       </main>
-      <StatusBar client={client} model={model} endpoint={endpoint} stats={stats} onModelChanged={setModel} />
+      <StatusBar client={client} model={model} endpoint={endpoint} stats={stats} link={link} onModelChanged={setModel} />
     </div>
   );
 }

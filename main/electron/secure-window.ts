@@ -1,4 +1,4 @@
-import { BrowserWindow, shell } from 'electron';
+import { BrowserWindow, dialog, shell } from 'electron';
 import { isAppUrl } from './app-origin.ts';
 import { secureWebPreferences } from './web-preferences.ts';
 
@@ -10,7 +10,7 @@ export function createConsoleWindow(options: { preload: string; url: string; dev
   const win = new BrowserWindow({
     width: 1360,
     height: 900,
-    minWidth: 900,
+    minWidth: 700,
     minHeight: 600,
     title: 'OFA-VE Console',
     backgroundColor: '#0f1419',
@@ -25,6 +25,19 @@ export function createConsoleWindow(options: { preload: string; url: string; dev
     if (!isAppUrl(url, options.devServerUrl)) event.preventDefault();
   });
   win.webContents.on('will-attach-webview', (event) => event.preventDefault());
+  // The checker's beforeunload (unchecked or unexported rows) would otherwise block closing the
+  // window silently: Electron shows no prompt of its own. preventDefault here means "leave anyway".
+  win.webContents.on('will-prevent-unload', (event) => {
+    const choice = dialog.showMessageBoxSync(win, {
+      type: 'question',
+      buttons: ['Leave', 'Stay'],
+      defaultId: 1,
+      cancelId: 1,
+      message: 'Leave the checker?',
+      detail: 'Some rows are not checked or their results are not exported. They are kept for next time.',
+    });
+    if (choice === 0) event.preventDefault();
+  });
   win.webContents.setWindowOpenHandler(({ url }) => {
     if (/^https:\/\//i.test(url)) void shell.openExternal(url);
     return { action: 'deny' };

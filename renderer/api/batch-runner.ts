@@ -1,4 +1,4 @@
-import type { BatchHandlers, CheckOutcome } from './console-client.ts';
+import { SERVICE_UNAVAILABLE, type BatchHandlers, type CheckOutcome } from './console-client.ts';
 
 export interface BatchRunnerOptions {
   /** Requests in flight at once (the service batches them for the model). */
@@ -9,11 +9,17 @@ export interface BatchRunnerOptions {
 }
 
 const CANCELLED: CheckOutcome = { ok: false, error: { code: 'CANCELLED', message: 'the batch was cancelled before this check finished' } };
+const NOT_SENT: CheckOutcome = {
+  ok: false,
+  error: { code: SERVICE_UNAVAILABLE, message: 'service unavailable: not sent, the service went away during the batch' },
+};
 
 /**
  * Runs a batch through any single-check function with bounded concurrency, retrying OVERLOADED
  * answers after the delay the service asked for, and reporting each result and the progress
- * (rate, time left) as they come. Items not started when the signal aborts are dropped.
+ * (rate, time left) as they come. Items not started when the signal aborts are dropped. Once a check
+ * finds the service unavailable, the items not started yet are reported unavailable without being
+ * sent (a stopped service would refuse them all; a restarting one would count each as a 5xx).
  */
 export async function runBatch<T>(
   items: readonly T[],
@@ -27,6 +33,7 @@ export async function runBatch<T>(
   let next = 0;
   let done = 0;
   let failed = 0;
+  let serviceGone = false;
   const report = () => {
     const elapsedS = (now() - started) / 1000;
     const rate = elapsedS > 0 ? done / elapsedS : 0;
@@ -41,6 +48,10 @@ export async function runBatch<T>(
       let outcome: CheckOutcome;
       let attempt = 0;
       for (;;) {
+        if (serviceGone) {
+          outcome = NOT_SENT;
+          break;
+        }
         const answer: CheckOutcome & { retryAfterS?: number } = await check(item, signal).catch((): CheckOutcome => CANCELLED);
         if (signal.aborted && !answer.ok) {
           outcome = CANCELLED;
@@ -54,6 +65,7 @@ export async function runBatch<T>(
           break;
         }
         outcome = answer.ok ? { ok: true, result: answer.result } : { ok: false, error: answer.error };
+        if (!answer.ok && answer.error.code === SERVICE_UNAVAILABLE) serviceGone = true;
         break;
       }
       done += 1;

@@ -34,6 +34,24 @@ export interface EndpointInfo {
   version: string;
 }
 
+/**
+ * The client's own code for a check or stream that failed because the service is gone: stopped,
+ * restarting or unreachable (connection refused, network error, a proxy's 502, or NOT_READY from a
+ * service whose model this client saw loaded). The checker shows it as "service unavailable".
+ */
+export const SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE';
+
+/** The server's code for a missing or wrong bearer token (main/errors.ts). */
+export const UNAUTHORIZED = 'UNAUTHORIZED';
+
+/** The access token of a protected `ofa-ve serve --token` instance (browser mode only). */
+export interface TokenAuth {
+  /** Whether a token is being sent (so a 401 means it was refused, not missing). */
+  hasToken(): boolean;
+  /** Sends this token from now on and keeps it for the tab (sessionStorage). */
+  signIn(token: string): void;
+}
+
 /** An error from the app, with the stable code the UI shows. */
 export class ClientError extends Error implements ApiError {
   constructor(
@@ -57,13 +75,18 @@ export interface ConsoleClient {
   check(input: CheckInput, signal?: AbortSignal): Promise<CheckOutcome>;
   /** Resolves when every item has finished or the signal aborted (items not started are dropped). */
   checkBatch(items: readonly CheckInput[], handlers: BatchHandlers, signal: AbortSignal): Promise<void>;
-  /** A stats document now and then once a second; returns the unsubscribe function. */
+  /**
+   * A stats document now and then once a second; returns the unsubscribe function. Reconnects by
+   * itself (with backoff) after errors, which it reports through onError until a document comes again.
+   */
   subscribeStats(windowS: number, onStats: (doc: StatsDocument) => void, onError: (error: ApiError) => void): () => void;
   slowest(): Promise<SlowRequest[]>;
   /** Saves a file the user asked for (export); resolves false when the user cancelled. */
   saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean>;
   /** Desktop only: lets the user pick another model directory and loads it. */
   readonly chooseModelDirectory?: () => Promise<ModelDocument>;
+  /** Browser only: the token a protected instance needs (the sign-in prompt sets it). */
+  readonly auth?: TokenAuth;
   /** Desktop only: events from the application menu (model changed, show a view). */
   readonly onAppEvent?: (listener: (event: AppEvent) => void) => () => void;
 }

@@ -2,16 +2,23 @@ import type { ApiError, CheckResult, ModelDocument, SlowRequest, StatsDocument }
 import { runBatch } from './batch-runner.ts';
 import {
   ClientError,
+  SERVICE_UNAVAILABLE,
+  UNAUTHORIZED,
   type BatchHandlers,
   type CheckInput,
   type CheckOutcome,
   type ConsoleClient,
   type EndpointInfo,
+  type TokenAuth,
 } from './console-client.ts';
 import { readEvents } from './sse-reader.ts';
 
 const TOKEN_KEY = 'ofa-ve-token';
-const RECONNECT_MS = 2000;
+/** Reconnect delays of the stats stream: from 1 s, doubling after each failure, at most 10 s. */
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 10_000;
+/** The service sends a stats event every second; this long without one means the stream is dead. */
+const STREAM_SILENCE_MS = 5000;
 /** Requests a browser batch keeps in flight: enough to fill the service's dynamic batches. */
 const BATCH_CONCURRENCY = 4;
 
@@ -31,14 +38,74 @@ function takeToken(): string | undefined {
   return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
 }
 
-function networkError(err: unknown): ApiError {
-  return { code: 'NETWORK', message: `cannot reach the service: ${err instanceof Error ? err.message : String(err)}` };
+function keepToken(token: string): void {
+  if (typeof sessionStorage !== 'undefined') sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+/** fetch itself failed: connection refused or reset, DNS, offline. The service is not there. */
+export function unreachable(err: unknown): ApiError {
+  const why = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+  return { code: SERVICE_UNAVAILABLE, message: `service unavailable: cannot reach it (${why})` };
+}
+
+/** What a 401 means to the person at the keyboard: no token yet, or the one they gave was refused. */
+function unauthorized(tokenSent: boolean): ApiError {
+  return {
+    code: UNAUTHORIZED,
+    message: tokenSent ? 'the access token was refused' : 'this service needs an access token (ofa-ve serve --token)',
+  };
+}
+
+/**
+ * The error a failed check (or request) reports, from its status and JSON body. NOT_READY from a
+ * service whose model this client has seen loaded means the service is stopping or restarting, not
+ * that the model is missing; a gateway error without the service's JSON (a proxy in front) means
+ * it is unreachable. Both are SERVICE_UNAVAILABLE so the checker says so on the rows in flight.
+ */
+export function failureOf(
+  status: number,
+  statusText: string,
+  body: { error?: ApiError } | undefined,
+  context: { modelSeenReady: boolean; tokenSent: boolean },
+): ApiError {
+  const error = body?.error;
+  if (status === 401) return unauthorized(context.tokenSent);
+  if (error?.code === 'NOT_READY' && context.modelSeenReady) {
+    return { code: SERVICE_UNAVAILABLE, message: `service unavailable: ${error.message} (restarting?)` };
+  }
+  if (!error && (status === 502 || status === 503 || status === 504)) {
+    return { code: SERVICE_UNAVAILABLE, message: `service unavailable: the server answered ${status} ${statusText}`.trim() };
+  }
+  return error ?? { code: `HTTP_${status}`, message: `the service answered ${status} ${statusText}`.trim() };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** Browser mode: the ConsoleClient over `ofa-ve serve`'s HTTP API and server-sent events. */
 export class HttpConsoleClient implements ConsoleClient {
   readonly mode = 'browser' as const;
-  private readonly token: string | undefined;
+  private token: string | undefined;
+  /** Set once the model answered ready: a later NOT_READY then means the service is restarting. */
+  private modelSeenReady = false;
+
+  readonly auth: TokenAuth = {
+    hasToken: () => this.token !== undefined,
+    signIn: (token: string) => {
+      this.token = token.trim() || undefined;
+      if (this.token) keepToken(this.token);
+    },
+  };
 
   constructor(
     private readonly baseUrl: string,
@@ -51,23 +118,30 @@ export class HttpConsoleClient implements ConsoleClient {
     return this.token ? { authorization: `Bearer ${this.token}` } : {};
   }
 
+  private failure(res: Response, body: { error?: ApiError } | undefined): ApiError {
+    return failureOf(res.status, res.statusText, body, { modelSeenReady: this.modelSeenReady, tokenSent: this.token !== undefined });
+  }
+
   private async getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, { headers: this.headers(), signal });
     } catch (err) {
-      const e = networkError(err);
+      const e = unreachable(err);
       throw new ClientError(e.code, e.message);
     }
-    const body = (await res.json().catch(() => ({}))) as T & { error?: ApiError };
-    if (!res.ok) {
-      throw new ClientError(body.error?.code ?? `HTTP_${res.status}`, body.error?.message ?? `${path} answered ${res.status}`);
+    const body = (await res.json().catch(() => undefined)) as (T & { error?: ApiError }) | undefined;
+    if (!res.ok || body === undefined) {
+      const e = this.failure(res, body);
+      throw new ClientError(e.code, e.message);
     }
     return body;
   }
 
-  modelInfo(): Promise<ModelDocument> {
-    return this.getJson<ModelDocument>('/api/v1/model');
+  async modelInfo(): Promise<ModelDocument> {
+    const doc = await this.getJson<ModelDocument>('/api/v1/model');
+    if (doc.ready) this.modelSeenReady = true;
+    return doc;
   }
 
   async endpoint(): Promise<EndpointInfo> {
@@ -89,14 +163,24 @@ export class HttpConsoleClient implements ConsoleClient {
       res = await fetch(`${this.baseUrl}/api/v1/check`, { method: 'POST', body: form, headers: this.headers(), signal });
     } catch (err) {
       if (signal?.aborted) throw err;
-      return { ok: false, error: networkError(err) };
+      return { ok: false, error: unreachable(err) };
     }
-    const body = (await res.json().catch(() => undefined)) as (CheckResult & { error?: ApiError }) | undefined;
-    if (res.ok && body && !body.error) return { ok: true, result: body };
+    let body: (CheckResult & { error?: ApiError }) | undefined;
+    try {
+      body = (await res.json()) as CheckResult & { error?: ApiError };
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      // The connection dropped mid-answer (the service died); a body that is not JSON is the proxy's.
+      if (res.ok) return { ok: false, error: unreachable(err) };
+    }
+    if (res.ok && body && !body.error) {
+      this.modelSeenReady = true;
+      return { ok: true, result: body };
+    }
     const retryAfter = Number(res.headers.get('retry-after'));
     return {
       ok: false,
-      error: body?.error ?? { code: `HTTP_${res.status}`, message: `the service answered ${res.status} ${res.statusText}` },
+      error: this.failure(res, body),
       ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterS: retryAfter } : {}),
     };
   }
@@ -108,30 +192,77 @@ export class HttpConsoleClient implements ConsoleClient {
     });
   }
 
+  /**
+   * The stats stream, reconnected for as long as the subscription lives: after a stream that ended
+   * cleanly (the service closed it) at most once a second, after a failure with a doubling delay.
+   * A clean end is not reported (the service may be back at once); failing to reconnect is. A 401
+   * stops it: only a new token helps, and the app subscribes again after signing in.
+   */
   subscribeStats(windowS: number, onStats: (doc: StatsDocument) => void, onError: (error: ApiError) => void): () => void {
     const controller = new AbortController();
-    const connect = async () => {
-      while (!controller.signal.aborted) {
-        try {
-          const res = await fetch(`${this.baseUrl}/api/v1/events?window=${windowS}`, { headers: this.headers(), signal: controller.signal });
-          if (!res.ok || !res.body) {
-            const body = (await res.json().catch(() => ({}))) as { error?: ApiError };
-            onError(body.error ?? { code: `HTTP_${res.status}`, message: `the stats stream answered ${res.status}` });
-          } else {
-            await readEvents(res.body, (event, data) => {
-              if (event === 'stats') onStats(JSON.parse(data) as StatsDocument);
-            });
-            if (!controller.signal.aborted) onError({ code: 'DISCONNECTED', message: 'the stats stream ended; reconnecting' });
-          }
-        } catch (err) {
-          if (controller.signal.aborted) return;
-          onError(networkError(err));
+    const { signal } = controller;
+    const run = async () => {
+      let delay = RETRY_MIN_MS;
+      while (!signal.aborted) {
+        const connectedAt = Date.now();
+        const { received, error } = await this.readStatsStream(windowS, onStats, signal);
+        if (signal.aborted) return;
+        if (received > 0) delay = RETRY_MIN_MS;
+        if (error) {
+          onError(error);
+          if (error.code === UNAUTHORIZED) return;
+          await sleep(delay, signal);
+          delay = Math.min(delay * 2, RETRY_MAX_MS);
+        } else {
+          await sleep(RETRY_MIN_MS - (Date.now() - connectedAt), signal);
         }
-        await new Promise((r) => setTimeout(r, RECONNECT_MS));
       }
     };
-    void connect();
+    void run();
     return () => controller.abort();
+  }
+
+  /** One connection to /api/v1/events: how many documents it delivered, and why it stopped if not cleanly. */
+  private async readStatsStream(
+    windowS: number,
+    onStats: (doc: StatsDocument) => void,
+    signal: AbortSignal,
+  ): Promise<{ received: number; error?: ApiError }> {
+    const connection = new AbortController();
+    const abort = () => connection.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    let silent = false;
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        silent = true;
+        connection.abort();
+      }, STREAM_SILENCE_MS);
+    };
+    let received = 0;
+    try {
+      arm();
+      const res = await fetch(`${this.baseUrl}/api/v1/events?window=${windowS}`, { headers: this.headers(), signal: connection.signal });
+      if (!res.ok || !res.body) {
+        const body = (await res.json().catch(() => undefined)) as { error?: ApiError } | undefined;
+        return { received, error: this.failure(res, body) };
+      }
+      await readEvents(res.body, (event, data) => {
+        if (event !== 'stats') return;
+        arm();
+        received += 1;
+        onStats(JSON.parse(data) as StatsDocument);
+      });
+      if (received === 0) return { received, error: { code: SERVICE_UNAVAILABLE, message: 'service unavailable: the stats stream closed at once' } };
+      return { received };
+    } catch (err) {
+      if (silent) return { received, error: { code: SERVICE_UNAVAILABLE, message: `service unavailable: no stats for ${STREAM_SILENCE_MS / 1000} s` } };
+      return { received, error: unreachable(err) };
+    } finally {
+      clearTimeout(watchdog);
+      signal.removeEventListener('abort', abort);
+    }
   }
 
   async slowest(): Promise<SlowRequest[]> {

@@ -670,15 +670,13 @@ export function checkerStoreFor(client: ConsoleClient): CheckerStore {
     void created.attach(BatchPersistence.open(created.reportStorageError));
     if (typeof window !== 'undefined') {
       window.addEventListener('pagehide', () => void created.flushSaved());
-      // Electron does not show this prompt: it would silently keep the window open (see report).
-      if (client.mode === 'browser') {
-        window.addEventListener('beforeunload', (event) => {
-          if (!created.hasUnfinishedWork()) return;
-          event.preventDefault();
-          // Older Chromium asks only when returnValue is set.
-          event.returnValue = '';
-        });
-      }
+      // In Electron the main process turns this into a dialog (will-prevent-unload in secure-window.ts).
+      window.addEventListener('beforeunload', (event) => {
+        if (!created.hasUnfinishedWork()) return;
+        event.preventDefault();
+        // Older Chromium asks only when returnValue is set.
+        event.returnValue = '';
+      });
     }
   }
   return store;

@@ -8,6 +8,8 @@ import type { ResultType, StageName } from '../../preload/wire-types.ts';
 export interface ChartPalette {
   result: Record<ResultType, string>;
   stage: Record<StageName, string>;
+  /** The part of a latency no stage timed. */
+  untimed: string;
   grid: string;
   axis: string;
   text: string;
@@ -26,6 +28,7 @@ const FALLBACK: ChartPalette = {
     inference: '#2ea043',
     postprocess: '#d29922',
   },
+  untimed: '#56616d',
   grid: '#2b3642',
   axis: '#8b98a5',
   text: '#e6edf3',
@@ -52,6 +55,7 @@ export function chartPalette(): ChartPalette {
       ERROR: read('--error', FALLBACK.result.ERROR),
     },
     stage,
+    untimed: read('--stage-untimed', FALLBACK.untimed),
     grid: read('--border', FALLBACK.grid),
     axis: read('--muted', FALLBACK.axis),
     text: read('--text', FALLBACK.text),

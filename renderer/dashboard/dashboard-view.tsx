@@ -4,7 +4,7 @@
  */
 import { useMemo } from 'react';
 import { STAGE_NAMES, type ApiError, type StatsDocument } from '../../preload/wire-types.ts';
-import type { ConsoleClient } from '../api/console-client.ts';
+import { UNAUTHORIZED, type ConsoleClient } from '../api/console-client.ts';
 import { AlertsPanel } from './alerts-panel.tsx';
 import './dashboard.css';
 import { HeadlineFigures } from './headline-figures.tsx';
@@ -17,7 +17,7 @@ import {
   StageBreakdownChart,
 } from './live-charts.tsx';
 import { SlowestRequests } from './slowest-requests.tsx';
-import { WINDOW_CHOICES, formatClock, stagesHaveData, toChartRows, toStageBars } from './stats-format.ts';
+import { WINDOW_CHOICES, formatClock, formatMs, toChartRows, toStageBar, windowPhrase } from './stats-format.ts';
 
 export interface DashboardViewProps {
   client: ConsoleClient;
@@ -27,47 +27,58 @@ export interface DashboardViewProps {
   onWindowChange(windowS: number): void;
 }
 
+/** The window choices as toggle buttons: Enter and Space both work on a button (a <select> opens on Space only). */
 function WindowSelect({ windowS, onChange }: { windowS: number; onChange(windowS: number): void }) {
   return (
-    <label className="window-select">
-      Window{' '}
-      <select data-testid="window-select" value={String(windowS)} onChange={(e) => onChange(Number(e.target.value))}>
-        {WINDOW_CHOICES.map((choice) => (
-          <option key={choice.seconds} value={String(choice.seconds)}>
-            {choice.label}
-          </option>
-        ))}
-      </select>
-    </label>
+    <div className="window-select" role="group" aria-label="Window" data-testid="window-select">
+      <span className="muted">Window</span>
+      {WINDOW_CHOICES.map((choice) => (
+        <button
+          key={choice.seconds}
+          type="button"
+          className="toggle"
+          aria-pressed={choice.seconds === windowS}
+          data-testid={`window-${choice.seconds}`}
+          onClick={() => onChange(choice.seconds)}
+        >
+          {choice.label}
+        </button>
+      ))}
+    </div>
   );
 }
 
 function LiveStats({ stats, stale }: { stats: StatsDocument; stale: boolean }) {
   // One reshaping per document; the memoised charts then redraw once a second at most.
   const rows = useMemo(() => toChartRows(stats), [stats]);
-  const stageBars = useMemo(() => toStageBars(stats.stages, STAGE_NAMES), [stats]);
-  const windowLabel = WINDOW_CHOICES.find((c) => c.seconds === stats.window_s)?.label ?? `${stats.window_s} s`;
+  const stageBar = useMemo(() => toStageBar(stats, STAGE_NAMES), [stats]);
+  const last = `last ${windowPhrase(stats.window_s)}`;
   return (
     <div className={stale ? 'live-stats stale' : 'live-stats'} data-stale={stale ? 'true' : 'false'}>
       <HeadlineFigures stats={stats} />
       <div className="dash-grid" data-testid="charts">
-        <ChartCard title="Requests per second" note={`by result · last ${windowLabel}`}>
+        <ChartCard title="Requests per second" note={`checks by answer, ERROR = failed · ${last}`} testId="chart-qps">
           <QpsChart rows={rows} />
         </ChartCard>
-        <ChartCard title="Latency" note="P50 / P90 / P99 per second">
+        <ChartCard title="Latency" note={`P50 / P90 / P99 of each second's successful checks · ${last}`} testId="chart-latency">
           <LatencyChart rows={rows} />
         </ChartCard>
-        <ChartCard title="Error rate" note="% of requests per second">
+        <ChartCard title="Failed checks" note={`% of each second's checks; only 5xx alert · ${last}`} testId="chart-errors">
           <ErrorRateChart rows={rows} />
         </ChartCard>
-        <ChartCard title="Queue depth" note="sampled each second">
+        <ChartCard title="Queue depth" note="checks waiting for a batch slot, sampled each second" testId="chart-queue">
           <QueueDepthChart rows={rows} />
         </ChartCard>
         <ChartCard
           title="Stage breakdown"
-          note={stagesHaveData(stats.stages) ? `per-stage P50 and P90 · last ${windowLabel}` : 'no requests in the window'}
+          note={
+            stageBar
+              ? `mean latency ${formatMs(stats.mean_ms)} = stage means + untimed · successful checks, ${last}`
+              : `no successful checks in the ${last}`
+          }
+          testId="chart-stages"
         >
-          <StageBreakdownChart bars={stageBars} />
+          <StageBreakdownChart bar={stageBar} />
         </ChartCard>
         <AlertsPanel alerts={stats.alerts} now={stats.generated_at} />
       </div>
@@ -96,6 +107,7 @@ export function DashboardView({ client, stats, statsError, windowS, onWindowChan
       {statsError && (
         <div className="dash-banner error" role="alert" data-testid="stats-error">
           Live stats unavailable: <code>{statsError.code}</code> {statsError.message}
+          {statsError.code !== UNAUTHORIZED && ' — retrying'}
           {stats && <span className="muted"> — showing the last figures, from {formatClock(stats.generated_at)}.</span>}
         </div>
       )}

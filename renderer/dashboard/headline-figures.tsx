@@ -1,42 +1,30 @@
-/** The row of big numbers at the top of the dashboard, for the selected window. */
+/** The row of big numbers at the top of the dashboard, for the selected window, each with what it means. */
 import type { StatsDocument } from '../../preload/wire-types.ts';
-import {
-  formatBatchSize,
-  formatCount,
-  formatMs,
-  formatPercent,
-  formatQps,
-  resultShares,
-} from './stats-format.ts';
+import { headlineFigures, type HeadlineFigure } from './headline-meanings.ts';
+import { NO_VALUE, formatCount, formatPercent, resultShares, windowPhrase } from './stats-format.ts';
 
-function Figure({ label, value, unit, testId, tone }: { label: string; value: string; unit?: string; testId?: string; tone?: string }) {
+function Figure({ figure }: { figure: HeadlineFigure }) {
   return (
-    <div className={tone ? `figure ${tone}` : 'figure'}>
-      <div className="figure-label">{label}</div>
-      <div className="figure-value" data-testid={testId}>
-        {value}
-        {unit && value !== '—' && <span className="figure-unit"> {unit}</span>}
+    <div className={figure.tone ? `figure ${figure.tone}` : 'figure'} data-figure={figure.testId}>
+      <div className="figure-label">{figure.label}</div>
+      <div className="figure-value" data-testid={figure.testId}>
+        {figure.value}
+        {figure.unit && figure.value !== NO_VALUE && <span className="figure-unit"> {figure.unit}</span>}
+      </div>
+      <div className="figure-caption" data-testid={`${figure.testId}-caption`}>
+        {figure.caption}
       </div>
     </div>
   );
 }
 
 export function HeadlineFigures({ stats }: { stats: StatsDocument }) {
-  const errorTone = stats.error_rate >= 0.05 ? 'bad' : stats.error_rate > 0 ? 'warn' : undefined;
+  const { client_errors: clientErrors, server_errors: serverErrors } = stats.totals;
   return (
     <div className="figures" data-testid="figures">
-      <Figure label="QPS" value={formatQps(stats.qps)} unit="req/s" testId="qps" />
-      <Figure label="P50" value={formatMs(stats.p50_ms)} testId="p50" />
-      <Figure label="P90" value={formatMs(stats.p90_ms)} testId="p90" />
-      <Figure label="P99" value={formatMs(stats.p99_ms)} testId="p99" />
-      <Figure
-        label="Error rate"
-        value={stats.totals.requests > 0 ? formatPercent(stats.error_rate, 2) : '—'}
-        testId="error-rate"
-        tone={errorTone}
-      />
-      <Figure label="Mean batch" value={formatBatchSize(stats.mean_batch_size)} testId="mean-batch" />
-      <Figure label="Queue" value={formatCount(stats.queue_depth)} testId="queue-depth" />
+      {headlineFigures(stats).map((figure) => (
+        <Figure key={figure.testId} figure={figure} />
+      ))}
       <div className="figure totals" data-testid="totals">
         <div className="figure-label">
           Requests <span className="figure-total">{formatCount(stats.totals.requests)}</span>
@@ -48,9 +36,15 @@ export function HeadlineFigures({ stats }: { stats: StatsDocument }) {
               <span className="total-count" data-testid={`total-${type}`}>
                 {formatCount(count)}
               </span>
+              {type === 'ERROR' && (
+                <span className="muted total-split" data-testid="total-error-split">
+                  4xx {formatCount(clientErrors)} · 5xx {formatCount(serverErrors)}
+                </span>
+              )}
             </span>
           ))}
         </div>
+        <div className="figure-caption">checks by answer over the last {windowPhrase(stats.window_s)}; ERROR = failed</div>
       </div>
     </div>
   );

@@ -17,11 +17,12 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { STAGE_NAMES, type StageName } from '../../preload/wire-types.ts';
+import { STAGE_NAMES } from '../../preload/wire-types.ts';
 import { chartPalette } from './chart-palette.ts';
 import {
   RESULT_TYPES,
   STAGE_SHORT_LABELS,
+  UNTIMED,
   formatAxisMs,
   formatClock,
   formatMs,
@@ -32,9 +33,9 @@ import {
 } from './stats-format.ts';
 
 /** A titled card with a fixed-height box, which ResponsiveContainer needs to size its chart. */
-export function ChartCard({ title, note, children }: { title: string; note?: string; children: ReactNode }) {
+export function ChartCard({ title, note, testId, children }: { title: string; note?: string; testId?: string; children: ReactNode }) {
   return (
-    <figure className="chart-card">
+    <figure className="chart-card" data-testid={testId}>
       <figcaption>
         <span className="chart-title">{title}</span>
         {note && <span className="muted chart-note">{note}</span>}
@@ -104,7 +105,11 @@ function tooltip(formatValue: (value: number) => string, order: readonly string[
 
 const LEGEND_STYLE = { fontSize: 12 };
 
-/** Requests per second, stacked by result type (each point is one second, so counts are QPS). */
+/**
+ * Requests per second, stacked by result type (each point is one second, so counts are QPS). The
+ * layers are fill only: an outline follows the top of its layer even where the layer is 0 high, so
+ * a stroked ERROR layer would paint its colour over every second with no error at all.
+ */
 export const QpsChart = memo(function QpsChart({ rows }: { rows: ChartRow[] }) {
   const palette = chartPalette();
   return (
@@ -122,9 +127,10 @@ export const QpsChart = memo(function QpsChart({ rows }: { rows: ChartRow[] }) {
             name={type}
             stackId="results"
             type="stepAfter"
-            stroke={palette.result[type]}
+            stroke="none"
+            strokeWidth={0}
             fill={palette.result[type]}
-            fillOpacity={0.55}
+            fillOpacity={0.75}
             dot={false}
             activeDot={false}
             isAnimationActive={false}
@@ -171,10 +177,18 @@ export const LatencyChart = memo(function LatencyChart({ rows }: { rows: ChartRo
   );
 });
 
-/** Share of requests per second that failed, in %, on a round scale of at least 0–1 %. */
+/**
+ * Failed checks per second in % of that second's checks: server errors (5xx, what the alert counts)
+ * under client errors (4xx, never alerted on), stacked, fill only (see QpsChart), on a round scale
+ * of at least 0–1 %. Seconds without requests are gaps: no traffic is not "0 % errors".
+ */
 export const ErrorRateChart = memo(function ErrorRateChart({ rows }: { rows: ChartRow[] }) {
   const palette = chartPalette();
-  const axis = percentAxis(rows.reduce((m, r) => Math.max(m, r.error_pct ?? 0), 0));
+  const axis = percentAxis(rows.reduce((m, r) => Math.max(m, (r.error_pct ?? 0) + (r.client_error_pct ?? 0)), 0));
+  const layers = [
+    { key: 'error_pct', name: 'server (5xx)', color: palette.danger },
+    { key: 'client_error_pct', name: 'client (4xx)', color: palette.axis },
+  ] as const;
   return (
     <ResponsiveContainer width="100%" height="100%">
       <AreaChart data={rows} margin={CHART_MARGIN}>
@@ -187,20 +201,27 @@ export const ErrorRateChart = memo(function ErrorRateChart({ rows }: { rows: Cha
           stroke={palette.grid}
           domain={[0, axis.max]}
           ticks={axis.ticks}
+          allowDataOverflow
         />
-        {tooltip((v) => `${v.toFixed(1)}%`)}
-        <Area
-          dataKey="error_pct"
-          name="errors"
-          type="stepAfter"
-          stroke={palette.danger}
-          fill={palette.danger}
-          fillOpacity={0.35}
-          dot={false}
-          activeDot={false}
-          connectNulls={false}
-          isAnimationActive={false}
-        />
+        {tooltip((v) => `${v.toFixed(1)}%`, layers.map((l) => l.key))}
+        <Legend wrapperStyle={LEGEND_STYLE} itemSorter={null} />
+        {layers.map((layer) => (
+          <Area
+            key={layer.key}
+            dataKey={layer.key}
+            name={layer.name}
+            stackId="errors"
+            type="stepAfter"
+            stroke="none"
+            strokeWidth={0}
+            fill={layer.color}
+            fillOpacity={0.6}
+            dot={false}
+            activeDot={false}
+            connectNulls={false}
+            isAnimationActive={false}
+          />
+        ))}
       </AreaChart>
     </ResponsiveContainer>
   );
@@ -233,26 +254,26 @@ export const QueueDepthChart = memo(function QueueDepthChart({ rows }: { rows: C
   );
 });
 
-/** Where the time goes: the stages' P50s and P90s as two stacked horizontal bars. */
-export const StageBreakdownChart = memo(function StageBreakdownChart({ bars }: { bars: StageBarRow[] }) {
+/**
+ * How the mean latency of successful checks divides: one bar of the stage means and the untimed
+ * remainder, adding up to the mean (means add up; per-stage quantiles do not).
+ */
+export const StageBreakdownChart = memo(function StageBreakdownChart({ bar }: { bar: StageBarRow | undefined }) {
   const palette = chartPalette();
+  const parts = [
+    ...STAGE_NAMES.map((stage) => ({ key: stage, name: STAGE_SHORT_LABELS[stage], color: palette.stage[stage] })),
+    { key: UNTIMED, name: 'untimed', color: palette.untimed },
+  ];
   return (
     <ResponsiveContainer width="100%" height="100%">
-      <BarChart data={bars} layout="vertical" margin={CHART_MARGIN} barCategoryGap="25%">
+      <BarChart data={bar ? [bar] : []} layout="vertical" margin={CHART_MARGIN} maxBarSize={48}>
         <CartesianGrid stroke={palette.grid} strokeDasharray="3 3" horizontal={false} />
         <XAxis type="number" tickFormatter={formatAxisMs} tick={{ ...AXIS_TICK, fill: palette.axis }} stroke={palette.grid} />
-        <YAxis type="category" dataKey="quantile" width={40} tick={{ ...AXIS_TICK, fill: palette.axis }} stroke={palette.grid} />
-        {tooltip(formatMs, STAGE_NAMES, false)}
+        <YAxis type="category" dataKey="bar" width={44} tick={{ ...AXIS_TICK, fill: palette.axis }} stroke={palette.grid} />
+        {tooltip(formatMs, parts.map((p) => p.key), false)}
         <Legend wrapperStyle={LEGEND_STYLE} itemSorter={null} />
-        {STAGE_NAMES.map((stage: StageName) => (
-          <Bar
-            key={stage}
-            dataKey={stage}
-            name={STAGE_SHORT_LABELS[stage]}
-            stackId="stages"
-            fill={palette.stage[stage]}
-            isAnimationActive={false}
-          />
+        {parts.map((part) => (
+          <Bar key={part.key} dataKey={part.key} name={part.name} stackId="stages" fill={part.color} isAnimationActive={false} />
         ))}
       </BarChart>
     </ResponsiveContainer>

@@ -1,39 +1,58 @@
-/**
- * The slowest recent requests with where their time went. Polled every 5 s while the dashboard is
- * mounted (it is only mounted while shown), plus a Refresh button.
- */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { STAGE_NAMES, type SlowRequest } from '../../preload/wire-types.ts';
 import type { ConsoleClient } from '../api/console-client.ts';
 import { chartPalette } from './chart-palette.ts';
-import { STAGE_SHORT_LABELS, formatClock, formatCount, formatMs, shortId, stageSegments } from './stats-format.ts';
+import { STAGE_SHORT_LABELS, UNTIMED, formatClock, formatCount, formatMs, latencyDivision, shortId, type LatencyPart } from './stats-format.ts';
 
 const REFRESH_MS = 5000;
 
+type Filter = 'all' | 'failed';
+
+function partLabel(part: LatencyPart): string {
+  return part === UNTIMED ? 'untimed' : STAGE_SHORT_LABELS[part];
+}
+
+/** How this request's latency divides: its timed stages and the untimed rest, adding up to its latency. */
 function StageBreakdown({ request }: { request: SlowRequest }) {
   const palette = chartPalette();
-  const segments = stageSegments(request.stages, request.latency_ms, STAGE_NAMES);
-  if (segments.length === 0) return <span className="muted">—</span>;
+  const colour = (part: LatencyPart) => (part === UNTIMED ? palette.untimed : palette.stage[part]);
+  const segments = latencyDivision(request.stages, request.latency_ms, STAGE_NAMES);
+  // A check refused before any stage ran has nothing to divide: its latency is all parsing and refusing.
+  if (segments.every((s) => s.part === UNTIMED)) return <span className="muted">no stage ran</span>;
   return (
     <div className="stage-breakdown">
       <div className="stage-bar" aria-hidden="true">
         {segments.map((s) => (
           <span
-            key={s.stage}
+            key={s.part}
             className="stage-bar-segment"
-            style={{ width: `${(s.fraction * 100).toFixed(2)}%`, background: palette.stage[s.stage] }}
+            style={{ width: `${(s.fraction * 100).toFixed(2)}%`, background: colour(s.part) }}
           />
         ))}
       </div>
       <div className="stage-values">
         {segments.map((s) => (
-          <span key={s.stage} className="stage-value">
-            <span className="stage-dot" style={{ background: palette.stage[s.stage] }} />
-            {STAGE_SHORT_LABELS[s.stage]} <span className="mono">{formatMs(s.ms)}</span>
+          <span key={s.part} className="stage-value">
+            <span className="stage-dot" style={{ background: colour(s.part) }} />
+            {partLabel(s.part)} <span className="mono">{formatMs(s.ms)}</span>
           </span>
         ))}
       </div>
     </div>
+  );
+}
+
+/** The answer, or for a failed check its error code and HTTP status. */
+function Outcome({ request }: { request: SlowRequest }) {
+  return (
+    <span className="slow-outcome">
+      <span className={`label-badge ${request.result_type}`}>{request.result_type}</span>
+      {request.result_type === 'ERROR' && (
+        <span className="mono slow-error" data-testid="slow-error-code">
+          {request.error_code ?? 'unknown'} <span className="muted">{request.status_code}</span>
+        </span>
+      )}
+    </span>
   );
 }
 
@@ -42,6 +61,7 @@ export function SlowestRequests({ client }: { client: ConsoleClient }) {
   const [error, setError] = useState<string | undefined>();
   const [loading, setLoading] = useState(false);
   const [fetchedAt, setFetchedAt] = useState<number | undefined>();
+  const [filter, setFilter] = useState<Filter>('all');
   // Ignore answers that arrive after unmount or after a newer request was sent.
   const generation = useRef(0);
 
@@ -73,10 +93,27 @@ export function SlowestRequests({ client }: { client: ConsoleClient }) {
     };
   }, [refresh]);
 
+  const failedCount = rows?.filter((r) => r.result_type === 'ERROR').length ?? 0;
+  const shown = filter === 'failed' ? rows?.filter((r) => r.result_type === 'ERROR') : rows;
   return (
     <section className="dash-card slowest" data-testid="slowest">
       <div className="card-head">
         <h3>Slowest requests</h3>
+        <span className="muted">failed checks included, with their code</span>
+        <div className="toggle-group" role="group" aria-label="Show">
+          <button type="button" className="toggle" aria-pressed={filter === 'all'} onClick={() => setFilter('all')} data-testid="slowest-all">
+            All
+          </button>
+          <button
+            type="button"
+            className="toggle"
+            aria-pressed={filter === 'failed'}
+            onClick={() => setFilter('failed')}
+            data-testid="slowest-failed"
+          >
+            Failed ({failedCount})
+          </button>
+        </div>
         <span className="muted">{fetchedAt !== undefined ? `updated ${formatClock(fetchedAt)}` : ''}</span>
         <button type="button" onClick={refresh} disabled={loading} data-testid="slowest-refresh">
           Refresh
@@ -87,41 +124,43 @@ export function SlowestRequests({ client }: { client: ConsoleClient }) {
           Could not load the slowest requests: {error}
         </div>
       )}
-      {rows === undefined ? (
+      {shown === undefined ? (
         !error && <p className="muted">Loading…</p>
-      ) : rows.length === 0 ? (
-        <p className="muted">No requests yet.</p>
+      ) : shown.length === 0 ? (
+        <p className="muted">{filter === 'failed' ? 'No failed checks among them.' : 'No requests yet.'}</p>
       ) : (
-        <table className="slowest-table">
-          <thead>
-            <tr>
-              <th>ID</th>
-              <th>Time</th>
-              <th className="num">Latency</th>
-              <th>Result</th>
-              <th className="num">Batch</th>
-              <th className="stages-col">Stages</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.id} data-testid="slow-request">
-                <td className="mono" title={r.id}>
-                  {shortId(r.id)}
-                </td>
-                <td className="mono">{formatClock(r.ended_at)}</td>
-                <td className="num mono">{formatMs(r.latency_ms)}</td>
-                <td>
-                  <span className={`label-badge ${r.result_type}`}>{r.result_type}</span>
-                </td>
-                <td className="num mono">{formatCount(r.batch_size)}</td>
-                <td>
-                  <StageBreakdown request={r} />
-                </td>
+        <div className="table-scroll">
+          <table className="slowest-table">
+            <thead>
+              <tr>
+                <th>ID</th>
+                <th>Time</th>
+                <th className="num">Latency</th>
+                <th>Result</th>
+                <th className="num">Batch</th>
+                <th className="stages-col">Stages</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {shown.map((r) => (
+                <tr key={r.id} data-testid="slow-request" data-result={r.result_type}>
+                  <td className="mono" title={r.id}>
+                    {shortId(r.id)}
+                  </td>
+                  <td className="mono">{formatClock(r.ended_at)}</td>
+                  <td className="num mono">{formatMs(r.latency_ms)}</td>
+                  <td className="outcome-cell">
+                    <Outcome request={r} />
+                  </td>
+                  <td className="num mono">{formatCount(r.batch_size)}</td>
+                  <td>
+                    <StageBreakdown request={r} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );

@@ -7,7 +7,6 @@ import type {
   ResultType,
   SeriesPoint,
   StageName,
-  StageStats,
   StatsDocument,
 } from '../../preload/wire-types.ts';
 
@@ -110,9 +109,11 @@ export function shortId(id: string): string {
 }
 
 /** One second of the live charts: series point + the queue depth sampled in the same second. */
-export interface ChartRow extends Omit<SeriesPoint, 'error_rate'> {
-  /** Error rate in percent; null in seconds without requests (no traffic is not "0% errors"). */
+export interface ChartRow extends Omit<SeriesPoint, 'error_rate' | 'client_error_rate'> {
+  /** Server errors (5xx) in percent of the second's requests; null in seconds without requests. */
   error_pct: number | null;
+  /** Client errors (4xx) in percent of the second's requests; null in seconds without requests. */
+  client_error_pct: number | null;
   /** null where the queue series does not cover this second. */
   queue_depth: number | null;
 }
@@ -134,10 +135,13 @@ export function toChartRows(stats: StatsDocument): ChartRow[] {
       NO: point.NO,
       MAYBE: point.MAYBE,
       ERROR: point.ERROR,
+      client_errors: point.client_errors ?? 0,
+      server_errors: point.server_errors ?? 0,
       p50_ms: point.p50_ms,
       p90_ms: point.p90_ms,
       p99_ms: point.p99_ms,
       error_pct: point.requests > 0 ? point.error_rate * 100 : null,
+      client_error_pct: point.requests > 0 ? (point.client_error_rate ?? 0) * 100 : null,
       queue_depth: typeof q === 'number' ? q : null,
     };
   });
@@ -183,51 +187,55 @@ export function percentAxis(maxPct: number): { max: number; ticks: number[] } {
   return { max, ticks };
 }
 
-/** One bar of the stage breakdown chart: a quantile with one segment per stage (ms). */
-export type StageBarRow = { quantile: 'P50' | 'P90' } & Record<StageName, number>;
+/** The part of a latency no stage timed (HTTP parsing, scheduling, serialising the answer). */
+export const UNTIMED = 'untimed';
+export type LatencyPart = StageName | typeof UNTIMED;
 
-/**
- * The stacked horizontal bars of the stage breakdown: one bar for the stages' P50s and one for their
- * P90s. A sum of per-stage quantiles is not the end-to-end quantile; the bars show where time goes.
- * Stages without samples count as 0 ms.
- */
-export function toStageBars(stages: Record<StageName, StageStats> | undefined, stageNames: readonly StageName[]): StageBarRow[] {
-  const bar = (quantile: 'P50' | 'P90', key: 'p50_ms' | 'p90_ms'): StageBarRow => {
-    const row = { quantile } as StageBarRow;
-    for (const stage of stageNames) row[stage] = stages?.[stage]?.[key] ?? 0;
-    return row;
-  };
-  return [bar('P50', 'p50_ms'), bar('P90', 'p90_ms')];
-}
-
-/** True when no stage has a P50 yet (no traffic in the window). */
-export function stagesHaveData(stages: Record<StageName, StageStats> | undefined): boolean {
-  return stages !== undefined && Object.values(stages).some((s) => isFiniteNumber(s?.p50_ms));
-}
-
-export interface StageSegment {
-  stage: StageName;
+export interface LatencySegment {
+  part: LatencyPart;
   ms: number;
-  /** Share of the request's latency (0..1); untimed overhead is what is left up to 1. */
+  /** Share of the whole (0..1); the segments' fractions add up to 1 when the whole is above 0. */
   fraction: number;
 }
 
 /**
- * Segments for the small stacked bar of one slow request. Fractions are of the request latency (or of
- * the stage sum when stages add up to more, which rounding can cause), so the bar never overflows.
+ * How a latency divides: one segment per timed stage, then the untimed remainder (total − stage
+ * sum) as its own segment, so the segments add up to the total. When rounding makes the stages add
+ * up to more than the total, the stage sum is the whole and the remainder is 0: the bar never overflows.
  */
-export function stageSegments(
-  stages: Partial<Record<StageName, number>>,
-  latencyMs: number,
+export function latencyDivision(
+  stages: Partial<Record<StageName, number | null>>,
+  totalMs: number | null | undefined,
   stageNames: readonly StageName[],
-): StageSegment[] {
-  const present = stageNames.flatMap((stage) => {
+): LatencySegment[] {
+  const timed = stageNames.flatMap((stage) => {
     const ms = stages[stage];
-    return isFiniteNumber(ms) && ms >= 0 ? [{ stage, ms }] : [];
+    return isFiniteNumber(ms) && ms >= 0 ? [{ part: stage as LatencyPart, ms }] : [];
   });
-  const sum = present.reduce((acc, s) => acc + s.ms, 0);
-  const whole = Math.max(sum, isFiniteNumber(latencyMs) ? latencyMs : 0);
-  return present.map((s) => ({ ...s, fraction: whole > 0 ? s.ms / whole : 0 }));
+  const sum = timed.reduce((acc, s) => acc + s.ms, 0);
+  const total = isFiniteNumber(totalMs) && totalMs > 0 ? totalMs : 0;
+  const whole = Math.max(sum, total);
+  const parts = total > 0 ? [...timed, { part: UNTIMED as LatencyPart, ms: whole - sum }] : timed;
+  return parts.map((s) => ({ ...s, fraction: whole > 0 ? s.ms / whole : 0 }));
+}
+
+/** The stage breakdown chart's one bar: the stage means and the untimed rest, in ms, adding up to the mean. */
+export type StageBarRow = { bar: string } & Record<LatencyPart, number>;
+
+/**
+ * The dashboard's stage breakdown: how the mean end-to-end latency of successful checks divides into
+ * the stages' means plus the untimed remainder. Means add up where quantiles do not (a sum of
+ * per-stage P90s is not the P90). Undefined without a mean (no successful check in the window).
+ */
+export function toStageBar(stats: Pick<StatsDocument, 'stages' | 'mean_ms'>, stageNames: readonly StageName[]): StageBarRow | undefined {
+  if (!isFiniteNumber(stats.mean_ms)) return undefined;
+  const means: Partial<Record<StageName, number | null>> = {};
+  for (const stage of stageNames) means[stage] = stats.stages?.[stage]?.mean_ms ?? null;
+  const row = { bar: 'mean' } as StageBarRow;
+  for (const stage of stageNames) row[stage] = 0;
+  row[UNTIMED] = 0;
+  for (const segment of latencyDivision(means, stats.mean_ms, stageNames)) row[segment.part] = segment.ms;
+  return row;
 }
 
 /** Latency alerts are evaluated in seconds, the error-rate alert as a ratio (shown in %). */
@@ -259,10 +267,16 @@ export function sortAlerts(alerts: readonly AlertStatus[]): AlertStatus[] {
 
 /** The window selector's choices (seconds → label). */
 export const WINDOW_CHOICES: readonly { seconds: number; label: string }[] = [
-  { seconds: 60, label: '1 minute' },
-  { seconds: 300, label: '5 minutes' },
-  { seconds: 900, label: '15 minutes' },
+  { seconds: 60, label: '1 min' },
+  { seconds: 300, label: '5 min' },
+  { seconds: 900, label: '15 min' },
 ];
+
+/** A window in the words the captions use: "60 s", "5 min", "15 min". */
+export function windowPhrase(windowS: number): string {
+  if (!isFiniteNumber(windowS) || windowS <= 0) return NO_VALUE;
+  return windowS >= 120 && windowS % 60 === 0 ? `${windowS / 60} min` : `${windowS} s`;
+}
 
 /** Totals by result with each share of all requests, for the headline figures. */
 export function resultShares(totals: StatsDocument['totals']): { type: ResultType; count: number; share: number | null }[] {

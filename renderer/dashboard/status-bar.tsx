@@ -5,6 +5,7 @@
 import { useState } from 'react';
 import type { ModelDocument, StatsDocument } from '../../preload/wire-types.ts';
 import type { ConsoleClient, EndpointInfo } from '../api/console-client.ts';
+import type { ServiceLink } from '../api/service-link.ts';
 import './dashboard.css';
 import { MetricsUrl } from './metrics-url.tsx';
 import { formatMiB, formatUptime } from './stats-format.ts';
@@ -14,6 +15,8 @@ export interface StatusBarProps {
   model: ModelDocument | undefined;
   endpoint: EndpointInfo | undefined;
   stats: StatsDocument | undefined;
+  /** Whether the service answers; shown first, since every other figure here is stale without it. */
+  link: ServiceLink;
   onModelChanged(doc: ModelDocument): void;
 }
 
@@ -74,10 +77,27 @@ function ChangeModelButton({ client, onModelChanged }: Pick<StatusBarProps, 'cli
   );
 }
 
-export function StatusBar({ client, model, endpoint, stats, onModelChanged }: StatusBarProps) {
+function LinkStatus({ link }: { link: ServiceLink }) {
+  if (link.state === 'up') return null;
+  if (link.state === 'signed-out') {
+    return (
+      <span className="status-down" role="status" data-testid="status-link" data-state={link.state}>
+        {link.tokenRefused ? 'token refused — sign in' : 'signed out — token needed'}
+      </span>
+    );
+  }
+  return (
+    <span className="status-down" role="status" data-testid="status-link" data-state={link.state} title={link.message}>
+      service unavailable — retrying
+    </span>
+  );
+}
+
+export function StatusBar({ client, model, endpoint, stats, link, onModelChanged }: StatusBarProps) {
   const proc = stats?.process;
   return (
     <footer className="status-bar" data-testid="status-bar">
+      <LinkStatus link={link} />
       <ModelStatus model={model} />
       <ChangeModelButton client={client} onModelChanged={onModelChanged} />
       <span className="status-sep" />

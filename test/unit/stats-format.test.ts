@@ -16,22 +16,37 @@ import {
   formatUptime,
   percentAxis,
   resultShares,
+  latencyDivision,
   shortId,
   sortAlerts,
-  stageSegments,
-  stagesHaveData,
   timeTicks,
   toChartRows,
-  toStageBars,
+  toStageBar,
+  windowPhrase,
 } from '../../renderer/dashboard/stats-format.ts';
 
 function point(t: number, over: Partial<SeriesPoint> = {}): SeriesPoint {
-  return { t, requests: 0, YES: 0, NO: 0, MAYBE: 0, ERROR: 0, p50_ms: null, p90_ms: null, p99_ms: null, error_rate: 0, ...over };
+  return {
+    t,
+    requests: 0,
+    YES: 0,
+    NO: 0,
+    MAYBE: 0,
+    ERROR: 0,
+    client_errors: 0,
+    server_errors: 0,
+    p50_ms: null,
+    p90_ms: null,
+    p99_ms: null,
+    error_rate: 0,
+    client_error_rate: 0,
+    ...over,
+  };
 }
 
-function stages(p50: number | null, p90: number | null): StatsDocument['stages'] {
+function stages(p50: number | null, p90: number | null, mean: number | null = p50): StatsDocument['stages'] {
   const out = {} as StatsDocument['stages'];
-  for (const s of STAGE_NAMES) out[s] = { p50_ms: p50, p90_ms: p90, mean_ms: p50 };
+  for (const s of STAGE_NAMES) out[s] = { p50_ms: p50, p90_ms: p90, mean_ms: mean };
   return out;
 }
 
@@ -43,8 +58,10 @@ function statsDoc(over: Partial<StatsDocument> = {}): StatsDocument {
     p50_ms: 10,
     p90_ms: 20,
     p99_ms: 30,
+    mean_ms: 12,
     error_rate: 0,
-    totals: { requests: 3, YES: 1, NO: 1, MAYBE: 1, ERROR: 0, by_status: { '200': 3 } },
+    client_error_rate: 0,
+    totals: { requests: 3, YES: 1, NO: 1, MAYBE: 1, ERROR: 0, client_errors: 0, server_errors: 0, by_status: { '200': 3 } },
     mean_batch_size: 1,
     series: [point(100), point(101), point(102)],
     stages: stages(null, null),
@@ -152,10 +169,26 @@ describe('durations and clock time', () => {
 });
 
 describe('chart rows', () => {
-  it('keeps one row per series point with the per-second figures', () => {
+  it('keeps one row per series point with the per-second figures, server and client errors apart', () => {
     const rows = toChartRows(
       statsDoc({
-        series: [point(100), point(101, { requests: 4, YES: 2, NO: 1, ERROR: 1, p50_ms: 12, p90_ms: 20, p99_ms: 25, error_rate: 0.25 }), point(102)],
+        series: [
+          point(100),
+          point(101, {
+            requests: 4,
+            YES: 1,
+            NO: 1,
+            ERROR: 2,
+            client_errors: 1,
+            server_errors: 1,
+            p50_ms: 12,
+            p90_ms: 20,
+            p99_ms: 25,
+            error_rate: 0.25,
+            client_error_rate: 0.25,
+          }),
+          point(102),
+        ],
         queue_depth_series: [0, 3, 1],
       }),
     );
@@ -163,14 +196,17 @@ describe('chart rows', () => {
     assert.deepEqual(rows[1], {
       t: 101,
       requests: 4,
-      YES: 2,
+      YES: 1,
       NO: 1,
       MAYBE: 0,
-      ERROR: 1,
+      ERROR: 2,
+      client_errors: 1,
+      server_errors: 1,
       p50_ms: 12,
       p90_ms: 20,
       p99_ms: 25,
       error_pct: 25,
+      client_error_pct: 25,
       queue_depth: 3,
     });
   });
@@ -180,6 +216,7 @@ describe('chart rows', () => {
     for (const row of rows) {
       assert.equal(row.p50_ms, null);
       assert.equal(row.error_pct, null);
+      assert.equal(row.client_error_pct, null);
     }
   });
 
@@ -196,26 +233,25 @@ describe('chart rows', () => {
     );
   });
 
-  it('builds P50 and P90 stage bars with a segment for every stage', () => {
-    const doc = statsDoc({ stages: stages(2, 5) });
+  it('divides the mean latency into the stage means and the untimed rest, adding up to the mean', () => {
+    const doc = statsDoc({ mean_ms: 100, stages: stages(2, 5, 5) });
     doc.stages.inference = { p50_ms: 40, p90_ms: 90, mean_ms: 50 };
-    const bars = toStageBars(doc.stages, STAGE_NAMES);
-    assert.deepEqual(
-      bars.map((b) => b.quantile),
-      ['P50', 'P90'],
-    );
-    assert.equal(bars[0]?.inference, 40);
-    assert.equal(bars[1]?.inference, 90);
-    assert.equal(bars[1]?.queue, 5);
-    assert.equal(stagesHaveData(doc.stages), true);
+    const bar = toStageBar(doc, STAGE_NAMES);
+    assert.ok(bar);
+    assert.equal(bar.bar, 'mean');
+    assert.equal(bar.inference, 50);
+    assert.equal(bar.queue, 5);
+    // 4 stages at 5 ms + inference 50 ms = 70 ms timed: 30 ms nobody timed.
+    assert.equal(bar.untimed, 30);
+    const sum = [...STAGE_NAMES, 'untimed' as const].reduce((acc, part) => acc + bar[part], 0);
+    assert.equal(sum, 100);
   });
 
-  it('counts stages without samples as 0 ms and reports no data', () => {
-    const empty = stages(null, null);
-    const bars = toStageBars(empty, STAGE_NAMES);
-    for (const bar of bars) for (const s of STAGE_NAMES) assert.equal(bar[s], 0);
-    assert.equal(stagesHaveData(empty), false);
-    assert.equal(stagesHaveData(undefined), false);
+  it('has no stage bar without a mean, and counts stages without samples as 0 ms', () => {
+    assert.equal(toStageBar(statsDoc({ mean_ms: null, stages: stages(null, null) }), STAGE_NAMES), undefined);
+    const bar = toStageBar(statsDoc({ mean_ms: 8, stages: stages(null, null) }), STAGE_NAMES);
+    for (const s of STAGE_NAMES) assert.equal(bar?.[s], 0);
+    assert.equal(bar?.untimed, 8);
   });
 });
 
@@ -253,29 +289,32 @@ describe('error-rate axis', () => {
   });
 });
 
-describe('stage segments of a slow request', () => {
-  it('gives each timed stage its share of the latency, leaving untimed overhead', () => {
-    const segs = stageSegments({ queue: 10, inference: 60, postprocess: 10 }, 100, STAGE_NAMES);
+describe('latency division (stage segments of a slow request)', () => {
+  it('gives each timed stage its share of the latency and the untimed overhead its own segment', () => {
+    const segs = latencyDivision({ queue: 10, inference: 60, postprocess: 10 }, 100, STAGE_NAMES);
     assert.deepEqual(
-      segs.map((s) => [s.stage, s.fraction]),
+      segs.map((s) => [s.part, s.ms, s.fraction]),
       [
-        ['queue', 0.1],
-        ['inference', 0.6],
-        ['postprocess', 0.1],
+        ['queue', 10, 0.1],
+        ['inference', 60, 0.6],
+        ['postprocess', 10, 0.1],
+        ['untimed', 20, 0.2],
       ],
     );
   });
 
   it('never overflows when stages add up to more than the latency', () => {
-    const segs = stageSegments({ queue: 30, inference: 90 } as Partial<Record<StageName, number>>, 100, STAGE_NAMES);
+    const segs = latencyDivision({ queue: 30, inference: 90 } as Partial<Record<StageName, number>>, 100, STAGE_NAMES);
     const total = segs.reduce((a, s) => a + s.fraction, 0);
     assert.ok(Math.abs(total - 1) < 1e-9, `total ${total}`);
+    assert.equal(segs.find((s) => s.part === 'untimed')?.ms, 0);
   });
 
   it('skips missing stages and handles zero latency', () => {
-    assert.deepEqual(stageSegments({}, 50, STAGE_NAMES), []);
-    const zero = stageSegments({ queue: 0 }, 0, STAGE_NAMES);
-    assert.deepEqual(zero, [{ stage: 'queue', ms: 0, fraction: 0 }]);
+    assert.deepEqual(latencyDivision({}, 50, STAGE_NAMES), [{ part: 'untimed', ms: 50, fraction: 1 }]);
+    assert.deepEqual(latencyDivision({ queue: null }, null, STAGE_NAMES), []);
+    const zero = latencyDivision({ queue: 0 }, 0, STAGE_NAMES);
+    assert.deepEqual(zero, [{ part: 'queue', ms: 0, fraction: 0 }]);
   });
 });
 
@@ -314,13 +353,24 @@ describe('alerts', () => {
 
 describe('result totals', () => {
   it('lists YES, NO, MAYBE, ERROR with their share of requests', () => {
-    const shares = resultShares({ requests: 10, YES: 5, NO: 2, MAYBE: 1, ERROR: 2, by_status: {} });
+    const shares = resultShares({ requests: 10, YES: 5, NO: 2, MAYBE: 1, ERROR: 2, client_errors: 1, server_errors: 1, by_status: {} });
     assert.deepEqual(shares, [
       { type: 'YES', count: 5, share: 0.5 },
       { type: 'NO', count: 2, share: 0.2 },
       { type: 'MAYBE', count: 1, share: 0.1 },
       { type: 'ERROR', count: 2, share: 0.2 },
     ]);
-    assert.equal(resultShares({ requests: 0, YES: 0, NO: 0, MAYBE: 0, ERROR: 0, by_status: {} })[0]?.share, null);
+    const none = { requests: 0, YES: 0, NO: 0, MAYBE: 0, ERROR: 0, client_errors: 0, server_errors: 0, by_status: {} };
+    assert.equal(resultShares(none)[0]?.share, null);
+  });
+});
+
+describe('window phrase', () => {
+  it('says seconds up to two minutes and whole minutes above', () => {
+    assert.equal(windowPhrase(60), '60 s');
+    assert.equal(windowPhrase(300), '5 min');
+    assert.equal(windowPhrase(900), '15 min');
+    assert.equal(windowPhrase(150), '150 s');
+    assert.equal(windowPhrase(0), NO_VALUE);
   });
 });

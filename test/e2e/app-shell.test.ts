@@ -1,0 +1,103 @@
+/**
+ * The app shell in a browser against the real `ofa-ve serve`: a protected instance asks for its
+ * token (and says when one is wrong) instead of failing to reach the service, and a service that
+ * stops shows as unavailable in the status bar and is picked up again when it is back on its port.
+ * Screenshots go to test-results/app-shell-*.png.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from '../support/browser.ts';
+import { startServe, type ServeProcess } from '../support/serve-process.ts';
+import { REPO_ROOT } from '../support/shared-reference.ts';
+
+const SHOTS = path.join(REPO_ROOT, 'test-results');
+const built = existsSync(path.join(REPO_ROOT, 'out/renderer/index.html'));
+const skip = chromiumAvailable() ? false : 'Debian chromium is not installed (apt-get install chromium)';
+
+describe('app shell against ofa-ve serve (Playwright, Debian chromium)', { skip }, () => {
+  let browser: Browser;
+  const servers: ServeProcess[] = [];
+
+  before(async () => {
+    assert.ok(built, 'out/renderer is missing: run `npm run build` before the e2e tests (npm test does)');
+    await mkdir(SHOTS, { recursive: true });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    for (const serve of servers) await serve.stop();
+  });
+
+  async function newPage(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    return context.newPage();
+  }
+
+  it('asks for the token of a protected instance, says when it is wrong, and keeps it for the tab', async () => {
+    const serve = await startServe(['--token', 'sesame-open']);
+    servers.push(serve);
+    const page = await newPage();
+    await page.goto(serve.url, { waitUntil: 'domcontentloaded' });
+    await page.getByTestId('sign-in').waitFor({ timeout: 10_000 });
+    const body = await page.locator('body').innerText();
+    assert.doesNotMatch(body, /cannot reach the service/i);
+    assert.equal(await page.getByTestId('sign-in-refused').count(), 0, 'no "refused" before a token was given');
+    assert.match(await page.getByTestId('status-link').innerText(), /token needed/);
+    await page.screenshot({ path: path.join(SHOTS, 'app-shell-sign-in.png') });
+
+    await page.getByTestId('sign-in-token').fill('not-the-token');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('sign-in-refused').waitFor({ timeout: 10_000 });
+    assert.match(await page.getByTestId('sign-in-refused').innerText(), /token was refused/);
+    await page.screenshot({ path: path.join(SHOTS, 'app-shell-sign-in-refused.png') });
+
+    await page.getByTestId('sign-in-token').fill('sesame-open');
+    await page.getByTestId('sign-in-submit').click();
+    await page.getByTestId('demo-banner').waitFor({ timeout: 10_000 });
+    assert.equal(await page.getByTestId('sign-in').count(), 0);
+    assert.equal(await page.getByTestId('status-link').count(), 0, 'the status bar shows no link problem once signed in');
+
+    // Kept for the tab: a reload goes straight in; the dashboard's stream is authorised too.
+    await page.getByRole('tab', { name: 'Dashboard' }).click();
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await page.getByTestId('demo-banner').waitFor({ timeout: 10_000 });
+    await page.getByTestId('stats-updated').waitFor({ timeout: 10_000 });
+    assert.equal(await page.getByTestId('sign-in').count(), 0);
+    await page.context().close();
+  });
+
+  it('shows a stopped service as unavailable and reconnects when it is back on its port', async () => {
+    let serve = await startServe();
+    servers.push(serve);
+    const port = new URL(serve.url).port;
+    const page = await newPage();
+    await page.goto(`${serve.url}/#dashboard`, { waitUntil: 'domcontentloaded' });
+    await page.getByTestId('stats-updated').waitFor({ timeout: 10_000 });
+    assert.equal(await page.getByTestId('status-link').count(), 0);
+
+    assert.equal(await serve.stop(), 0);
+    await page.getByTestId('status-link').waitFor({ timeout: 10_000 });
+    assert.equal(await page.getByTestId('status-link').innerText(), 'service unavailable — retrying');
+    assert.equal(await page.getByTestId('status-link').getAttribute('data-state'), 'unavailable');
+    assert.match(await page.getByTestId('stats-error').innerText(), /SERVICE_UNAVAILABLE.*retrying/);
+    await page.screenshot({ path: path.join(SHOTS, 'app-shell-service-unavailable.png') });
+    // The checker tab says it too (the dashboard has its own banner).
+    await page.getByRole('tab', { name: 'Checker' }).click();
+    assert.match(await page.getByTestId('service-unavailable').innerText(), /Service unavailable — retrying/);
+    await page.screenshot({ path: path.join(SHOTS, 'app-shell-service-unavailable-checker.png') });
+    await page.getByRole('tab', { name: 'Dashboard' }).click();
+
+    serve = await startServe(['--port', port]);
+    servers.push(serve);
+    // Back by itself: no reload, no click (the stream retries with backoff, at most 10 s apart).
+    await page.getByTestId('status-link').waitFor({ state: 'detached', timeout: 25_000 });
+    await page.getByTestId('stats-error').waitFor({ state: 'detached', timeout: 5000 });
+    await page.getByRole('tab', { name: 'Checker' }).click();
+    assert.equal(await page.getByTestId('service-unavailable').count(), 0);
+    await page.context().close();
+  });
+});

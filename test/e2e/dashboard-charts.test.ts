@@ -1,0 +1,518 @@
+/**
+ * The dashboard's charts against a KNOWN series: the real `ofa-ve serve` serves the built UI and
+ * the model, and Playwright answers /api/v1/events, /api/v1/stats and /api/v1/requests/slowest with
+ * stats documents built here, so every drawn figure has an exact expected place. Checked in the
+ * rendered SVG (fill geometry with isPointInFill, line points against the axis ticks, bar widths)
+ * and in the pixels of a screenshot. Screenshots go to test-results/dashboard-charts-*.png.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page, Route } from 'playwright-core';
+import sharp from 'sharp';
+import { STAGE_NAMES, type SeriesPoint, type SlowRequest, type StatsDocument } from '../../preload/wire-types.ts';
+import { chromiumAvailable, launchChromium } from '../support/browser.ts';
+import { startServe, type ServeProcess } from '../support/serve-process.ts';
+import { REPO_ROOT } from '../support/shared-reference.ts';
+
+const SHOTS = path.join(REPO_ROOT, 'test-results');
+const built = existsSync(path.join(REPO_ROOT, 'out/renderer/index.html'));
+const skip = chromiumAvailable() ? false : 'Debian chromium is not installed (apt-get install chromium)';
+
+/** The last second of every series (epoch s). */
+const T_END = Math.floor(Date.UTC(2024, 4, 1, 12, 0, 0) / 1000);
+const STAGE_MEANS = { queue: 2, decode_image: 5, tokenize: 1, inference: 20, postprocess: 2 } as const; // 30 ms timed
+const MEAN_MS = 40; // 10 ms untimed
+
+/** Where the known series has errors and where it has no traffic, as [first, last) indexes into it. */
+function ranges(windowS: number) {
+  const errorsFrom = Math.round(windowS * 0.6);
+  const idleFrom = Math.round(windowS * 0.3);
+  return { errors: [errorsFrom, errorsFrom + 10] as const, idle: [idleFrom, idleFrom + 10] as const };
+}
+
+/**
+ * One point a second: 2 YES + 1 NO every second; in the error range also 1 client (4xx) and 2 server
+ * (5xx) failures; nothing at all in the idle range. P50 10 ms / P90 30 ms in the first half, 20 / 50
+ * ms in the second.
+ */
+function knownSeries(windowS: number, withErrors: boolean): SeriesPoint[] {
+  const { errors, idle } = ranges(windowS);
+  return Array.from({ length: windowS }, (_, i) => {
+    const t = T_END - windowS + 1 + i;
+    const idleSecond = i >= idle[0] && i < idle[1];
+    const client = withErrors && i >= errors[0] && i < errors[1] ? 1 : 0;
+    const server = withErrors && i >= errors[0] && i < errors[1] ? 2 : 0;
+    const YES = idleSecond ? 0 : 2;
+    const NO = idleSecond ? 0 : 1;
+    const requests = YES + NO + client + server;
+    const late = i >= windowS / 2;
+    return {
+      t,
+      requests,
+      YES,
+      NO,
+      MAYBE: 0,
+      ERROR: client + server,
+      client_errors: client,
+      server_errors: server,
+      p50_ms: idleSecond ? null : late ? 20 : 10,
+      p90_ms: idleSecond ? null : late ? 50 : 30,
+      p99_ms: idleSecond ? null : late ? 60 : 40,
+      error_rate: requests > 0 ? server / requests : 0,
+      client_error_rate: requests > 0 ? client / requests : 0,
+    };
+  });
+}
+
+function knownDocument(windowS: number, withErrors: boolean): StatsDocument {
+  const series = knownSeries(windowS, withErrors);
+  const sum = (key: keyof SeriesPoint) => series.reduce((acc, p) => acc + (p[key] as number), 0);
+  const requests = sum('requests');
+  const stages = {} as StatsDocument['stages'];
+  for (const stage of STAGE_NAMES) stages[stage] = { p50_ms: STAGE_MEANS[stage], p90_ms: STAGE_MEANS[stage] * 3, mean_ms: STAGE_MEANS[stage] };
+  const serverErrors = sum('server_errors');
+  const clientErrors = sum('client_errors');
+  return {
+    window_s: windowS,
+    generated_at: new Date(T_END * 1000).toISOString(),
+    qps: requests / windowS,
+    p50_ms: 15,
+    p90_ms: 45,
+    p99_ms: 58,
+    mean_ms: MEAN_MS,
+    error_rate: serverErrors / requests,
+    client_error_rate: clientErrors / requests,
+    totals: {
+      requests,
+      YES: sum('YES'),
+      NO: sum('NO'),
+      MAYBE: 0,
+      ERROR: clientErrors + serverErrors,
+      client_errors: clientErrors,
+      server_errors: serverErrors,
+      by_status: { '200': sum('YES') + sum('NO'), ...(clientErrors ? { '400': clientErrors } : {}), ...(serverErrors ? { '500': serverErrors } : {}) },
+    },
+    mean_batch_size: 2.5,
+    series,
+    stages,
+    queue_depth: 0,
+    queue_depth_series: series.map(() => 0),
+    alerts: [
+      {
+        name: 'OfaVeHighErrorRate',
+        severity: 'critical',
+        state: 'inactive',
+        summary: '5xx share over 5 min > 5% for 5 min',
+        value: serverErrors / requests,
+        threshold: 0.05,
+        active_since: null,
+      },
+    ],
+    process: { uptime_s: 3600, rss_bytes: 200 * 1024 * 1024, heap_used_bytes: 50 * 1024 * 1024 },
+  };
+}
+
+const SLOWEST: SlowRequest[] = [
+  {
+    id: 'aaaa1111-0000-4000-8000-000000000001',
+    ended_at: new Date(T_END * 1000 - 5000).toISOString(),
+    latency_ms: 812,
+    result_type: 'YES',
+    status_code: 200,
+    batch_size: 4,
+    stages: { queue: 100, decode_image: 50, tokenize: 5, inference: 600, postprocess: 7 },
+  },
+  {
+    id: 'bbbb2222-0000-4000-8000-000000000002',
+    ended_at: new Date(T_END * 1000 - 9000).toISOString(),
+    latency_ms: 30_000,
+    result_type: 'ERROR',
+    status_code: 504,
+    error_code: 'TIMEOUT',
+    batch_size: null,
+    stages: { queue: 29_000 },
+  },
+  {
+    id: 'cccc3333-0000-4000-8000-000000000003',
+    ended_at: new Date(T_END * 1000 - 1000).toISOString(),
+    latency_ms: 3.2,
+    result_type: 'ERROR',
+    status_code: 400,
+    error_code: 'INVALID_IMAGE',
+    batch_size: null,
+    stages: {},
+  },
+];
+
+/** What the page measures in one chart's SVG (user units = CSS px: recharts draws at 1:1). */
+interface ChartGeometry {
+  svg: { left: number; top: number };
+  yTicks: { value: string; y: number }[];
+  xTicks: { value: string; x: number }[];
+  areas: { fill: string; strokeCurves: { stroke: string; width: string }[]; bbox: { x: number; y: number; width: number; height: number } }[];
+  lines: { stroke: string; d: string }[];
+  rects: { fill: string; x: number; width: number }[];
+}
+
+function measure(page: Page, chartTestId: string): Promise<ChartGeometry> {
+  return page.evaluate((id) => {
+    const card = document.querySelector(`[data-testid="${id}"]`);
+    // The chart's own surface, not a legend icon's (also an svg.recharts-surface).
+    const svg = card?.querySelector('.recharts-wrapper > svg.recharts-surface');
+    if (!card || !svg) throw new Error(`no chart ${id}`);
+    const rect = svg.getBoundingClientRect();
+    // Tick labels and tick lines sit in separate layers (recharts 3), in the same order; the line is
+    // exactly at the tick's place (a label near an edge may be nudged to fit).
+    const ticks = (axis: string) => {
+      const labels = [...card.querySelectorAll(`.recharts-${axis}Axis-tick-labels text.recharts-cartesian-axis-tick-value`)];
+      const lines = [...card.querySelectorAll(`.recharts-${axis}Axis-tick-lines line`)];
+      if (labels.length !== lines.length) throw new Error(`${axis} axis: ${labels.length} labels, ${lines.length} tick lines`);
+      return labels.map((text, i) => ({
+        value: text.textContent ?? '',
+        y: Number(lines[i]!.getAttribute('y1')),
+        x: Number(lines[i]!.getAttribute('x1')),
+      }));
+    };
+    return {
+      svg: { left: rect.left + window.scrollX, top: rect.top + window.scrollY },
+      yTicks: ticks('y').map(({ value, y }) => ({ value, y })),
+      xTicks: ticks('x').map(({ value, x }) => ({ value, x })),
+      areas: [...card.querySelectorAll('.recharts-area')].map((g) => {
+        const fillPath = g.querySelector<SVGPathElement>('path.recharts-area-area');
+        const box = fillPath?.getBBox();
+        return {
+          fill: fillPath?.getAttribute('fill') ?? '',
+          strokeCurves: [...g.querySelectorAll('path.recharts-area-curve')].map((c) => ({
+            stroke: getComputedStyle(c).stroke,
+            width: getComputedStyle(c).strokeWidth,
+          })),
+          bbox: { x: box?.x ?? 0, y: box?.y ?? 0, width: box?.width ?? 0, height: box?.height ?? 0 },
+        };
+      }),
+      lines: [...card.querySelectorAll('.recharts-line path.recharts-line-curve')].map((p) => ({
+        stroke: p.getAttribute('stroke') ?? '',
+        d: p.getAttribute('d') ?? '',
+      })),
+      rects: [...card.querySelectorAll('path.recharts-rectangle')].map((p) => ({
+        fill: p.getAttribute('fill') ?? '',
+        x: Number(p.getAttribute('x')),
+        width: Number(p.getAttribute('width')),
+      })),
+    };
+  }, chartTestId);
+}
+
+/** The vertical extent (px) of the fill with this colour at each given x, measured with isPointInFill. */
+function fillExtents(page: Page, chartTestId: string, fill: string, xs: number[], yRange: [number, number]): Promise<number[]> {
+  return page.evaluate(
+    ({ id, colour, columns, top, bottom }) => {
+      const area = [...document.querySelectorAll<SVGPathElement>(`[data-testid="${id}"] path.recharts-area-area`)].find(
+        (p) => p.getAttribute('fill') === colour,
+      );
+      if (!area) throw new Error(`no area filled ${colour}`);
+      const svg = area.ownerSVGElement!;
+      return columns.map((x) => {
+        let inside = 0;
+        for (let y = top; y <= bottom; y += 0.25) {
+          const point = svg.createSVGPoint();
+          point.x = x;
+          point.y = y;
+          if (area.isPointInFill(point)) inside += 0.25;
+        }
+        return inside;
+      });
+    },
+    { id: chartTestId, colour: fill, columns: xs, top: yRange[0], bottom: yRange[1] },
+  );
+}
+
+/** A linear value → y map from the y axis' tick labels ("6", "20 ms", "1.5 s"). */
+function yScale(ticks: { value: string; y: number }[]): (value: number) => number {
+  const parsed = ticks
+    .map(({ value, y }) => {
+      const m = /^([\d.]+)\s*(ms|s|%)?$/.exec(value.trim());
+      return m ? { v: Number(m[1]) * (m[2] === 's' ? 1000 : 1), y } : undefined;
+    })
+    .filter((t): t is { v: number; y: number } => t !== undefined);
+  assert.ok(parsed.length >= 2, `two numeric y ticks: ${JSON.stringify(ticks)}`);
+  const a = parsed[0]!;
+  const b = parsed[parsed.length - 1]!;
+  return (value) => a.y + ((value - a.v) * (b.y - a.y)) / (b.v - a.v);
+}
+
+function linePoints(d: string): { x: number; y: number; move: boolean }[] {
+  return [...d.matchAll(/([ML])\s*(-?[\d.]+(?:e-?\d+)?)[ ,](-?[\d.]+(?:e-?\d+)?)/g)].map((m) => ({ move: m[1] === 'M', x: Number(m[2]), y: Number(m[3]) }));
+}
+
+/** Pixels of the ERROR colour (purple: blue and red well above green) per column of a screenshot clip. */
+async function errorColumns(png: Buffer): Promise<number[]> {
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  const columns = new Array<number>(info.width).fill(0);
+  for (let y = 0; y < info.height; y++) {
+    for (let x = 0; x < info.width; x++) {
+      const i = (y * info.width + x) * info.channels;
+      const r = data[i]!;
+      const g = data[i + 1]!;
+      const b = data[i + 2]!;
+      if (b - g > 50 && r - g > 15 && b > 120) columns[x]! += 1;
+    }
+  }
+  return columns;
+}
+
+/** Polls a condition of this process' state (what the routes saw) for up to 5 s. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(condition(), what);
+}
+
+describe('dashboard charts against a known series (Playwright, Debian chromium)', { skip }, () => {
+  let serve: ServeProcess;
+  let browser: Browser;
+  let page: Page;
+  let withErrors = true;
+  let slowestCalls = 0;
+  const eventWindows: number[] = [];
+  const consoleErrors: string[] = [];
+
+  const answerStats = async (route: Route) => {
+    const url = new URL(route.request().url());
+    const windowS = Number(url.searchParams.get('window') ?? 60);
+    const doc = knownDocument(windowS, withErrors);
+    if (url.pathname === '/api/v1/events') {
+      eventWindows.push(windowS);
+      // One event per connection: the client reconnects about once a second, as after a clean end.
+      await route.fulfill({ status: 200, contentType: 'text/event-stream', body: `event: stats\ndata: ${JSON.stringify(doc)}\n\n` });
+    } else {
+      await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(doc) });
+    }
+  };
+
+  before(async () => {
+    assert.ok(built, 'out/renderer is missing: run `npm run build` before the e2e tests (npm test does)');
+    await mkdir(SHOTS, { recursive: true });
+    serve = await startServe();
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1100 }, deviceScaleFactor: 1 });
+    // tsx compiles this file with esbuild's keepNames: functions passed to page.evaluate call __name.
+    await context.addInitScript({ content: 'globalThis.__name = (fn) => fn;' });
+    page = await context.newPage();
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') consoleErrors.push(msg.text());
+    });
+    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+    await page.route(/\/api\/v1\/(events|stats)\?/, answerStats);
+    await page.route(/\/api\/v1\/requests\/slowest$/, async (route) => {
+      slowestCalls += 1;
+      await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ requests: SLOWEST }) });
+    });
+    await page.goto(`${serve.url}/#dashboard`, { waitUntil: 'domcontentloaded' });
+    await page.getByTestId('charts').waitFor({ timeout: 15_000 });
+    await page.mouse.move(0, 0); // no tooltip over a chart
+  });
+  after(async () => {
+    await browser?.close();
+    const code = await serve?.stop();
+    assert.equal(code, 0, 'ofa-ve serve stopped cleanly');
+  });
+
+  async function showWindow(windowS: number, errors: boolean): Promise<void> {
+    withErrors = errors;
+    await page.getByTestId(`window-${windowS}`).click();
+    const expected = knownDocument(windowS, errors).totals.ERROR;
+    await page.waitForFunction(
+      ({ w, errorTotal }) =>
+        document.querySelector(`[data-testid="window-${w}"]`)?.getAttribute('aria-pressed') === 'true' &&
+        document.querySelector('[data-testid="total-ERROR"]')?.textContent === String(errorTotal) &&
+        document.querySelector('[data-testid="p90-caption"]')?.textContent?.includes(w >= 120 ? `${w / 60} min` : `${w} s`),
+      { w: windowS, errorTotal: expected },
+      { timeout: 10_000 },
+    );
+    await page.mouse.move(0, 0);
+  }
+
+  /** Checks the stacked requests chart: the ERROR layer only where the series has errors, at the right height. */
+  async function checkQpsChart(windowS: number, errors: boolean, shot: string): Promise<void> {
+    const palette = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--error').trim() || '#a371f7');
+    const geometry = await measure(page, 'chart-qps');
+    assert.equal(geometry.areas.length, 4, 'YES, NO, MAYBE, ERROR layers');
+    for (const area of geometry.areas) {
+      for (const curve of area.strokeCurves) {
+        assert.ok(curve.stroke === 'none' || Number.parseFloat(curve.width) === 0, `stacked layer ${area.fill} has no visible outline: ${JSON.stringify(curve)}`);
+      }
+    }
+    const error = geometry.areas.find((a) => a.fill === palette);
+    assert.ok(error, `an area filled with the ERROR colour ${palette}: ${geometry.areas.map((a) => a.fill).join(', ')}`);
+    const yes = geometry.areas[0]!.bbox;
+    const x = (i: number) => yes.x + (i / (windowS - 1)) * yes.width;
+    const y = yScale(geometry.yTicks);
+    const pxPerRequest = y(0) - y(1);
+    assert.ok(pxPerRequest > 5, `a request is ${pxPerRequest} px high`);
+
+    const { errors: errorRange } = ranges(windowS);
+    const seconds = Array.from({ length: windowS - 1 }, (_, i) => i);
+    const extents = await fillExtents(page, 'chart-qps', palette, seconds.map((i) => (x(i) + x(i + 1)) / 2), [y(0) - 12 * pxPerRequest, y(0) + 2]);
+    for (const i of seconds) {
+      const expected = errors && i >= errorRange[0] && i < errorRange[1] ? 3 * pxPerRequest : 0;
+      assert.ok(Math.abs(extents[i]! - expected) <= 1, `second ${i}: ERROR layer ${extents[i]} px high, expected ${expected}`);
+    }
+
+    // The pixels: ERROR-coloured columns only over the seconds with errors (±2 px of antialiasing).
+    // The plot area: from the top tick down to the 0 line, from the first second to the last.
+    const plotTop = Math.min(...geometry.yTicks.map((t) => t.y));
+    const clip = { x: geometry.svg.left + yes.x, y: geometry.svg.top + plotTop, width: yes.width, height: y(0) - plotTop + 1 };
+    const png = await page.screenshot({ clip, path: path.join(SHOTS, `dashboard-charts-${shot}-plot.png`) });
+    await page.screenshot({ path: path.join(SHOTS, `dashboard-charts-${shot}.png`), fullPage: true });
+    const columns = await errorColumns(png);
+    const from = x(errorRange[0]) - yes.x - 2;
+    const to = x(errorRange[1]) - yes.x + 2;
+    const stray = columns.flatMap((count, col) => (count > 0 && (!errors || col < from || col > to) ? [col] : []));
+    assert.deepEqual(stray, [], `ERROR-coloured pixels outside the seconds with errors (columns of ${JSON.stringify(clip)})`);
+    const inside = columns.slice(Math.ceil(from + 2), Math.floor(to - 2) + 1).reduce((a, b) => a + b, 0);
+    if (errors) assert.ok(inside > 0, 'ERROR-coloured pixels where the errors are');
+  }
+
+  it('draws the 5 minute stacked requests chart with errors only in the seconds that had them', async () => {
+    await showWindow(300, true);
+    await checkQpsChart(300, true, '5min');
+  });
+
+  it('draws the 15 minute stacked requests chart with errors only in the seconds that had them', async () => {
+    await showWindow(900, true);
+    await checkQpsChart(900, true, '15min');
+  });
+
+  it('paints no ERROR colour at all over a series without errors', async () => {
+    await showWindow(900, false);
+    await checkQpsChart(900, false, '15min-no-errors');
+    await showWindow(300, false);
+    await checkQpsChart(300, false, '5min-no-errors');
+  });
+
+  it('puts the P50 and P90 lines at the known latencies, with a gap where there was no traffic', async () => {
+    await showWindow(300, true);
+    const geometry = await measure(page, 'chart-latency');
+    const accent = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim() || '#4aa3ff');
+    assert.equal(geometry.lines.length, 3, 'P50, P90, P99');
+    assert.equal(geometry.lines[0]!.stroke, accent, 'the first line is P50');
+    const y = yScale(geometry.yTicks);
+    const points = geometry.lines.map((l) => linePoints(l.d));
+    const p50 = points[0]!;
+    const p90 = points[1]!;
+    assert.equal(p50.length, 300 - 10, 'one point per second with traffic');
+    const xs = p50.map((p) => p.x);
+    const xOf = (i: number) => xs[0]! + (i / 299) * (xs[xs.length - 1]! - xs[0]!);
+    const at = (line: { x: number; y: number }[], i: number) => line.reduce((best, p) => (Math.abs(p.x - xOf(i)) < Math.abs(best.x - xOf(i)) ? p : best));
+    for (const [i, p50ms, p90ms] of [
+      [20, 10, 30],
+      [140, 10, 30],
+      [200, 20, 50],
+      [290, 20, 50],
+    ] as const) {
+      assert.ok(Math.abs(at(p50, i).y - y(p50ms)) < 0.75, `P50 at second ${i}: y ${at(p50, i).y}, expected ${y(p50ms)} (${p50ms} ms)`);
+      assert.ok(Math.abs(at(p90, i).y - y(p90ms)) < 0.75, `P90 at second ${i}: y ${at(p90, i).y}, expected ${y(p90ms)} (${p90ms} ms)`);
+    }
+    assert.equal(p50.filter((p) => p.move).length, 2, 'the P50 line breaks over the idle seconds');
+  });
+
+  it('divides the mean latency into stage means plus the untimed rest, adding up to the mean', async () => {
+    const geometry = await measure(page, 'chart-stages');
+    const untimedColour = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--stage-untimed').trim() || '#56616d');
+    const ticks = geometry.xTicks
+      .map(({ value, x }) => ({ v: Number.parseFloat(value), x }))
+      .filter((t) => Number.isFinite(t.v));
+    const a = ticks[0]!;
+    const b = ticks[ticks.length - 1]!;
+    const pxPerMs = (b.x - a.x) / (b.v - a.v);
+    assert.equal(geometry.rects.length, 6, 'five stages and the untimed rest');
+    const total = geometry.rects.reduce((acc, r) => acc + r.width, 0);
+    assert.ok(Math.abs(total - MEAN_MS * pxPerMs) <= 3, `the bar is ${total} px, the mean ${MEAN_MS * pxPerMs} px`);
+    const untimed = geometry.rects.find((r) => r.fill === untimedColour);
+    assert.ok(untimed && Math.abs(untimed.width - 10 * pxPerMs) <= 1.5, `untimed segment ${untimed?.width} px, expected ${10 * pxPerMs}`);
+    assert.match(await page.getByTestId('chart-stages').innerText(), /mean latency 40\.0 ms = stage means \+ untimed/);
+  });
+
+  it('states what each figure means and keeps client errors out of the error rate', async () => {
+    const doc = knownDocument(300, true);
+    assert.equal(await page.getByTestId('error-rate').innerText(), `${((doc.totals.server_errors / doc.totals.requests) * 100).toFixed(2)}%`);
+    assert.equal(await page.getByTestId('client-error-rate').innerText(), `${((doc.totals.client_errors / doc.totals.requests) * 100).toFixed(2)}%`);
+    assert.equal(await page.getByTestId('p90-caption').innerText(), 'P90 of successful checks over the last 5 min');
+    assert.match(await page.getByTestId('mean-batch-caption').innerText(), /mean size of the batches the model ran/);
+    assert.match(await page.getByTestId('client-error-rate-caption').innerText(), /never alerts/);
+    assert.match(await page.getByTestId('total-error-split').innerText(), /4xx 10 · 5xx 20/);
+  });
+
+  it('lists failed checks with their code among the slowest requests', async () => {
+    const rows = page.locator('[data-testid="slow-request"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="slow-request"]').length === 3);
+    assert.deepEqual(await rows.locator('[data-testid="slow-error-code"]').allInnerTexts(), ['TIMEOUT 504', 'INVALID_IMAGE 400']);
+    await page.getByTestId('slowest-failed').click();
+    assert.equal(await rows.count(), 2);
+    await page.getByTestId('slowest-all').click();
+    assert.equal(await rows.count(), 3);
+  });
+
+  it('works from the keyboard: Enter and Space on every dashboard control', async () => {
+    for (const key of ['Enter', ' ']) {
+      const windowS = key === 'Enter' ? 900 : 60;
+      const before = eventWindows.length;
+      await page.getByTestId(`window-${windowS}`).focus();
+      await page.keyboard.press(key === ' ' ? 'Space' : key);
+      await page.waitForFunction((w) => document.querySelector(`[data-testid="window-${w}"]`)?.getAttribute('aria-pressed') === 'true', windowS);
+      await until(() => eventWindows.slice(before).includes(windowS), `the stats stream asked for window=${windowS}`);
+      const calls = slowestCalls;
+      await page.getByTestId('slowest-refresh').focus();
+      await page.keyboard.press(key === ' ' ? 'Space' : key);
+      await until(() => slowestCalls > calls, `${JSON.stringify(key)} on Refresh fetched the slowest requests again`);
+      await page.getByTestId('slowest-failed').focus();
+      await page.keyboard.press(key === ' ' ? 'Space' : key);
+      assert.equal(await page.getByTestId('slowest-failed').getAttribute('aria-pressed'), 'true');
+      await page.getByTestId('slowest-all').focus();
+      await page.keyboard.press(key === ' ' ? 'Space' : key);
+      assert.equal(await page.getByTestId('slowest-all').getAttribute('aria-pressed'), 'true');
+      await page.getByTestId('copy-metrics-url').focus();
+      await page.keyboard.press(key === ' ' ? 'Space' : key);
+      await page.waitForFunction(() => /Copied|press Ctrl\+C/.test(document.querySelector('.metrics-url')?.textContent ?? ''));
+    }
+    await page.getByRole('tab', { name: 'Checker' }).focus();
+    await page.keyboard.press('Space');
+    await page.getByTestId('drop-zone').waitFor();
+    await page.getByRole('tab', { name: 'Dashboard' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('charts').waitFor();
+    assert.ok(eventWindows.includes(900) && eventWindows.includes(60));
+  });
+
+  it('cuts nothing off at 700 px wide', async () => {
+    await page.setViewportSize({ width: 700, height: 900 });
+    await showWindow(300, true);
+    await page.waitForTimeout(300); // ResponsiveContainer measures on the next frame
+    const overflow = await page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      const out: string[] = [];
+      for (const el of document.querySelectorAll<HTMLElement>('[data-testid="dashboard"] *, [data-testid="status-bar"] *, .app-header *')) {
+        const r = el.getBoundingClientRect();
+        if (r.width > 0 && (r.right > width + 0.5 || r.left < -0.5)) out.push(`${el.tagName}.${el.className} ${Math.round(r.left)}..${Math.round(r.right)}`);
+        if (getComputedStyle(el).overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1 && !el.closest('svg')) {
+          out.push(`${el.tagName}.${el.className} scrolls ${el.scrollWidth} > ${el.clientWidth}`);
+        }
+      }
+      return { out: out.slice(0, 12), pageWidth: document.documentElement.scrollWidth, width };
+    });
+    // The main area scrolls inside the window: one screenshot at its top, one at its bottom.
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-charts-700px.png') });
+    await page.locator('.app-main').evaluate((main) => main.scrollTo(0, main.scrollHeight));
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-charts-700px-bottom.png') });
+    assert.deepEqual(overflow.out, [], `nothing sticks out of or scrolls within ${overflow.width} px`);
+    assert.ok(overflow.pageWidth <= 700, `page is ${overflow.pageWidth} px wide`);
+    await page.setViewportSize({ width: 1400, height: 1100 });
+  });
+
+  it('logged no errors in the page console', () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+});
