@@ -60,7 +60,7 @@ export function headlineFigures(stats: StatsDocument): HeadlineFigure[] {
       testId: 'error-rate',
       label: 'Server errors (5xx)',
       value: anyRequests ? formatPercent(stats.error_rate, 2) : NO_VALUE,
-      caption: `checks the service failed, of all checks ${over}; the error-rate alert counts these`,
+      caption: `checks the service failed (5xx), of the checks that were not the client's mistake, ${over}; the error-rate alert counts these`,
       tone: anyRequests ? serverTone : undefined,
     },
     {

@@ -140,8 +140,10 @@ export function toChartRows(stats: StatsDocument): ChartRow[] {
       p50_ms: point.p50_ms,
       p90_ms: point.p90_ms,
       p99_ms: point.p99_ms,
-      error_pct: point.requests > 0 ? point.error_rate * 100 : null,
-      client_error_pct: point.requests > 0 ? (point.client_error_rate ?? 0) * 100 : null,
+      // Shares of all the second's checks (not the alert's ratio, whose denominator leaves 4xx out),
+      // so the two layers stack to the failed share of the second.
+      error_pct: point.requests > 0 ? ((point.server_errors ?? 0) / point.requests) * 100 : null,
+      client_error_pct: point.requests > 0 ? ((point.client_errors ?? 0) / point.requests) * 100 : null,
       queue_depth: typeof q === 'number' ? q : null,
     };
   });
