@@ -16,9 +16,11 @@ Output (``--out DIR``)::
     tokenizer.json          Hugging Face tokenizers format (byte-level BPE, RobertaProcessing)
     tokenizer_config.json
 
-THIS SCRIPT HAS NOT BEEN RUN AGAINST REAL OFA WEIGHTS IN THIS PROJECT'S CI: the weights and the OFA
-transformers fork cannot be downloaded there. Run it with ``--check`` (and ``--reference-ids``) on a
-machine that has them; see models/tools/README.md.
+Real OFA weights cannot be downloaded in this project's CI, but OFA's modelling code can be run there:
+test/integration/ofa-port-parity.test.ts exports OFA's own ``OFAModel`` (loaded unmodified from a copy of
+the port with ``--ofa-port``, see ofa_port_shim.py) at a small size with random weights, with ``--check``,
+and compares the app's engine with OFA's PyTorch forward. With real weights, run it with ``--check`` (and
+``--reference-ids``) before you trust the output; see models/tools/README.md.
 
 Where a choice follows OFA's code, the comment names the file. Paths are in the OFA-Sys/OFA repository:
   [ds]    data/mm_data/snli_ve_dataset.py     (SnliVeDataset: image transform, prompts, src/prev_output)
@@ -30,8 +32,10 @@ Where a choice follows OFA's code, the comment names the file. Paths are in the 
   [hftok] transformers/src/transformers/models/ofa/tokenization_ofa.py
   [hfcfg] transformers/src/transformers/models/ofa/configuration_ofa.py
 
-torch, onnx, onnxruntime and the OFA fork are imported lazily, so ``--help`` and ``--tokenizer-only``
-work without them.
+torch, onnx and the OFA fork are imported lazily, so ``--help`` and ``--tokenizer-only`` work without them.
+Where Python's ``tokenizers`` is not installed, tokenizer.json is checked with a pure-Python byte-level BPE
+(byte_level_bpe.py); where Python's ``onnxruntime`` is not installed, ``--check`` runs the graph with
+onnxruntime-node (onnx-check-runner.ts, from this repository's node_modules).
 """
 
 from __future__ import annotations
@@ -45,9 +49,16 @@ import os
 import re
 import sys
 import tempfile
+import shutil
+import subprocess
 import warnings
 from collections import Counter
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+# Sibling modules (the port shim, the BPE fallback, the fairseq mapping) import by name, whether this
+# file runs as a script or is imported by a test.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ofa_fairseq_mapping import FairseqMappingError, map_fairseq_state_dict  # noqa: E402
 
 SCHEMA_VERSION = 1
 
@@ -208,7 +219,8 @@ def read_config_json(ckpt_dir: str) -> Dict[str, Any]:
 # Tokenizer: OFA's GPT-2 byte-level BPE (vocab.json + merges.txt) -> tokenizer.json
 # --------------------------------------------------------------------------------------------------
 
-def load_bpe_files(ckpt_dir: str, ofa_module: Optional[str]) -> Tuple[Dict[str, int], List[str], str, str]:
+def load_bpe_files(ckpt_dir: str, ofa_module: Optional[str],
+                   ofa_port: Optional[str] = None) -> Tuple[Dict[str, int], List[str], str, str]:
     """Return (vocab, merges, vocab_path, merges_path) of the checkpoint's tokenizer.
 
     HF OFA directories ship vocab.json and merges.txt ([hftok] VOCAB_FILES_NAMES). If they are missing,
@@ -217,7 +229,7 @@ def load_bpe_files(ckpt_dir: str, ofa_module: Optional[str]) -> Tuple[Dict[str, 
     vocab_path = os.path.join(ckpt_dir, "vocab.json")
     merges_path = os.path.join(ckpt_dir, "merges.txt")
     if not (os.path.exists(vocab_path) and os.path.exists(merges_path)):
-        mod = import_ofa_module(ofa_module)
+        mod = import_ofa_module(ofa_module, ofa_port)
         tok_cls = getattr(mod, "OFATokenizer", None)
         if tok_cls is None:
             raise ExportError(f"{ckpt_dir} has no vocab.json/merges.txt and {mod.__name__} has no OFATokenizer")
@@ -335,22 +347,33 @@ def encode_ids(tok: Any, text: str, special: bool = True) -> List[int]:
 
 def verify_tokenizer(tokenizer_path: str, vocab_path: str, merges_path: str, vocab: Dict[str, int],
                      max_words: int, reference_ids: Optional[str], ckpt_dir: Optional[str],
-                     ofa_module: Optional[str]) -> Tuple[Any, Dict[str, int]]:
-    """Load the written tokenizer.json with the tokenizers library, cross-check it and look up the
-    answer ids. Returns (tokenizer, answers)."""
+                     ofa_module: Optional[str], ofa_port: Optional[str] = None) -> Tuple[Any, Dict[str, int]]:
+    """Load the written tokenizer.json, cross-check it and look up the answer ids. Returns (tokenizer,
+    answers).
+
+    With the `tokenizers` library when it is installed; otherwise with byte_level_bpe.py, a pure-Python
+    GPT-2 byte-level BPE that reads the same tokenizer.json (and refuses any layout it does not reproduce).
+    """
+    bos, pad, eos = vocab["<s>"], vocab["<pad>"], vocab["</s>"]
     try:
         from tokenizers import Tokenizer, processors  # type: ignore
         from tokenizers.implementations import ByteLevelBPETokenizer  # type: ignore
-    except ImportError as e:
-        raise ExportError("the `tokenizers` package is required to verify tokenizer.json (pip install tokenizers)") from e
-
-    tok = Tokenizer.from_file(tokenizer_path)
-    bos, pad, eos = vocab["<s>"], vocab["<pad>"], vocab["</s>"]
-
-    # 1. Against the library's own ByteLevelBPETokenizer + RobertaProcessing built from the same files.
-    lib = ByteLevelBPETokenizer(vocab_path, merges_path, add_prefix_space=False, trim_offsets=True)
-    # positional: (sep, cls, trim_offsets, add_prefix_space); the keywords are not accepted by every version
-    lib.post_processor = processors.RobertaProcessing(("</s>", eos), ("<s>", bos), True, False)
+    except ImportError:
+        from byte_level_bpe import ByteLevelBpe, TokenizerFormatError
+        log("Python `tokenizers` is not installed: checking tokenizer.json with the pure-Python byte-level BPE "
+            "(models/tools/byte_level_bpe.py)")
+        try:
+            tok = ByteLevelBpe.from_tokenizer_json(tokenizer_path)
+        except TokenizerFormatError as e:
+            raise ExportError(str(e)) from e
+        # 1. Against the same algorithm built from vocab.json + merges.txt (what ByteLevelBPETokenizer does).
+        lib = ByteLevelBpe.from_files(vocab_path, merges_path, post_bos_eos=(bos, eos))
+    else:
+        tok = Tokenizer.from_file(tokenizer_path)
+        # 1. Against the library's own ByteLevelBPETokenizer + RobertaProcessing built from the same files.
+        lib = ByteLevelBPETokenizer(vocab_path, merges_path, add_prefix_space=False, trim_offsets=True)
+        # positional: (sep, cls, trim_offsets, add_prefix_space); the keywords are not accepted by every version
+        lib.post_processor = processors.RobertaProcessing(("</s>", eos), ("<s>", bos), True, False)
     probes = [
         build_prompt("Two dogs play in the snow.", None, max_words),
         build_prompt("The cat is sleeping on a red sofa!", "a cat lies on a couch", max_words),
@@ -368,7 +391,7 @@ def verify_tokenizer(tokenizer_path: str, vocab_path: str, merges_path: str, voc
     # 2. Against OFA's own tokenizer when the fork is importable (BartTokenizer + codes/bins, [hftok]).
     if ckpt_dir is not None:
         try:
-            mod = import_ofa_module(ofa_module)
+            mod = import_ofa_module(ofa_module, ofa_port)
             ofa_tok = getattr(mod, "OFATokenizer").from_pretrained(ckpt_dir)
         except Exception as e:  # noqa: BLE001 - optional cross-check
             first = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -424,12 +447,20 @@ def check_reference_ids(tok: Any, path: str, answers: Dict[str, int], max_words:
 # Model loading (torch + the OFA fork, imported lazily)
 # --------------------------------------------------------------------------------------------------
 
-def import_ofa_module(name: Optional[str]) -> Any:
+def import_ofa_module(name: Optional[str], port_dir: Optional[str] = None) -> Any:
     """The module that provides OFAModel (and usually OFATokenizer).
 
-    Default: the fork installed as `transformers` (pip install ./OFA/transformers), then a standalone
-    `ofa` package (the layout OFA-Compress uses: ofa/modeling_ofa.py).
+    With ``port_dir`` (--ofa-port): OFA's port files from that directory, loaded unmodified through the
+    project's thin transformers shim (ofa_port_shim.py; no OFATokenizer there). Otherwise the fork
+    installed as `transformers` (pip install ./OFA/transformers), then a standalone `ofa` package (the
+    layout OFA-Compress uses: ofa/modeling_ofa.py).
     """
+    if port_dir:
+        from ofa_port_shim import OfaPortError, load_ofa_port
+        try:
+            return load_ofa_port(port_dir)
+        except OfaPortError as e:
+            raise ExportError(str(e)) from e
     candidates = [name] if name else ["transformers", "ofa"]
     errors = []
     for cand in candidates:
@@ -446,37 +477,10 @@ def import_ofa_module(name: Optional[str]) -> Any:
                       "\nInstall the OFA fork (see models/tools/README.md) or pass --ofa-module.")
 
 
-def map_fairseq_state_dict(fs_state: Dict[str, Any], hf_state: Dict[str, Any]) -> Tuple[Dict[str, Any], List[str]]:
-    """Map a fairseq OFA state dict onto the HF port's parameter names.
-
-    Renames follow the conversion recipe circulated with OFA's transformers port (exact names first,
-    then ffn_layernorm->ffn_layer_norm, self_attn_ln->self_attn_mid_layer_norm,
-    cross_attn_ln->cross_attn_mid_layer_norm, encoder_attn->cross_attn, and finally the encoder's
-    attn_ln->self_attn_mid_layer_norm). Returns (mapped, unused fairseq keys).
-    """
-    def renamed(k: str) -> List[str]:
-        chain = (k.replace("ffn_layernorm", "ffn_layer_norm").replace("self_attn_ln", "self_attn_mid_layer_norm")
-                 .replace("cross_attn_ln", "cross_attn_mid_layer_norm").replace("encoder_attn", "cross_attn"))
-        return [k, chain, k.replace("attn_ln", "self_attn_mid_layer_norm")]
-
-    mapped: Dict[str, Any] = {}
-    unused: List[str] = []
-    for k, v in fs_state.items():
-        target = next((c for c in renamed(k) if c in hf_state and c not in mapped), None)
-        if target is None:
-            unused.append(k)
-            continue
-        if tuple(hf_state[target].shape) != tuple(v.shape):
-            raise ExportError(f"fairseq {k} {tuple(v.shape)} does not fit {target} {tuple(hf_state[target].shape)}: "
-                              f"is --checkpoint the same size (Large/Base) as the fairseq checkpoint?")
-        mapped[target] = v
-    return mapped, unused
-
-
 def load_model(args: argparse.Namespace, ckpt_dir: str) -> Any:
     import torch
 
-    mod = import_ofa_module(args.ofa_module)
+    mod = import_ofa_module(args.ofa_module, args.ofa_port)
     model = mod.OFAModel.from_pretrained(ckpt_dir)
     if args.fairseq_checkpoint:
         log(f"mapping fairseq weights from {args.fairseq_checkpoint}")
@@ -487,14 +491,20 @@ def load_model(args: argparse.Namespace, ckpt_dir: str) -> Any:
         ckpt = torch.load(args.fairseq_checkpoint, **load_kwargs)
         fs_state = ckpt["model"] if isinstance(ckpt, dict) and "model" in ckpt else ckpt
         hf_state = model.state_dict()
-        mapped, unused = map_fairseq_state_dict(fs_state, hf_state)
+        try:
+            mapped, ignored = map_fairseq_state_dict(fs_state, hf_state)
+        except FairseqMappingError as e:
+            raise ExportError(f"{args.fairseq_checkpoint}: {e}") from e
         missing = [k for k in hf_state if k not in mapped]
         # Buffers (relative-position bucket tables, image position ids) are computed from the config,
         # identically in fairseq and the port: keeping the template's copy is fine. Parameters are not.
-        param_names = {n for n, _ in model.named_parameters()}
-        missing_params = [k for k in missing if k in param_names]
-        if unused:
-            log(f"fairseq keys not used ({len(unused)}): {', '.join(unused[:12])}{' …' if len(unused) > 12 else ''}")
+        # A tied parameter (decoder.output_projection.weight is embed_tokens.weight) counts as mapped when
+        # the tensor it shares is.
+        mapped_ptrs = {hf_state[k].data_ptr() for k in mapped}
+        param_ptrs = {p.data_ptr() for p in model.parameters()}
+        missing_params = [k for k in missing if hf_state[k].data_ptr() in param_ptrs - mapped_ptrs]
+        if ignored:
+            log(f"fairseq bookkeeping entries ignored ({len(ignored)}): {', '.join(ignored[:6])}")
         if missing:
             log(f"kept from --checkpoint ({len(missing)}): {', '.join(missing[:12])}{' …' if len(missing) > 12 else ''}")
         if missing_params and not args.allow_missing_keys:
@@ -503,6 +513,12 @@ def load_model(args: argparse.Namespace, ckpt_dir: str) -> Any:
                               f"(--allow-missing-keys overrides)")
         state = dict(hf_state)
         state.update(mapped)
+        # Tied names that the .pt does not list themselves (fairseq saves output_projection.weight; some
+        # dumps do not) must take the mapped value of the tensor they share, not the template's.
+        by_ptr = {hf_state[k].data_ptr(): mapped[k] for k in mapped}
+        for k in missing:
+            if hf_state[k].data_ptr() in by_ptr:
+                state[k] = by_ptr[hf_state[k].data_ptr()]
         model.load_state_dict(state, strict=True)
     model.eval()
     fused = sorted({type(m).__name__ for m in model.modules() if "Fused" in type(m).__name__})
@@ -636,6 +652,66 @@ def make_export_module(model: Any, pad_id: int, decoder_fill_id: int, num_patche
             return picked.to(torch.float32)
 
     return OfaSnliVeLogits().eval()
+
+
+class Fp16ClampGuard:
+    """Makes OFA's fp16 overflow clamp part of the traced graph instead of a decision frozen at trace time.
+
+    [hf] OFAEncoderLayer.forward ends with ``if hidden_states.dtype == torch.float16 and
+    (torch.isinf(hidden_states).any() or torch.isnan(hidden_states).any()): hidden_states =
+    torch.clamp(hidden_states, ±(finfo.max - 1000))``. The tracer evaluates that condition once, on the
+    example, and records the clamp for every input or for none. So:
+    1. ``check_example``: the example must not take the branch. A layer output holding NaN or a value at the
+       clamp bound may have been clamped; the export is refused then (this model overflows fp16 on an
+       ordinary input: export fp32).
+    2. A forward hook after every encoder layer applies the branch as data: ``where(any(isinf | isnan),
+       clamp(h), h)``, which is what OFA's eager code does for every input, batch-wide ``any`` included.
+       In eager runs it is idempotent after OFA's own clamp. The clamp is computed in float32 and rounded
+       back (the same half values; CPU builds of torch have no half clamp).
+    """
+
+    def __init__(self, model: Any) -> None:
+        import torch
+
+        self.layers = [m for m in model.modules() if type(m).__name__ == "OFAEncoderLayer"]
+        if not self.layers:
+            raise ExportError("--fp16: found no OFAEncoderLayer to guard OFA's fp16 clamp; refusing an fp16 export "
+                              "whose overflow handling would be frozen at trace time")
+        self.bound = float(torch.finfo(torch.float16).max) - 1000
+        self.suspicious: List[int] = []
+        self.recording = False
+        self.handles = [layer.register_forward_hook(self._hook(i)) for i, layer in enumerate(self.layers)]
+
+    def _hook(self, index: int) -> Callable[..., Any]:
+        import torch
+
+        def hook(_module: Any, _inputs: Any, outputs: Any) -> Any:
+            h = outputs[0]
+            if h.dtype != torch.float16:
+                return outputs
+            if self.recording:
+                with torch.no_grad():
+                    if bool(torch.isnan(h).any()) or float(h.float().abs().max()) >= self.bound:
+                        self.suspicious.append(index)
+            bad = torch.isinf(h).any() | torch.isnan(h).any()
+            clamped = h.float().clamp(-self.bound, self.bound).to(h.dtype)
+            return (torch.where(bad, clamped, h),) + tuple(outputs[1:])
+        return hook
+
+    def check_example(self, run: Callable[[], Any]) -> None:
+        self.suspicious, self.recording = [], True
+        try:
+            run()
+        finally:
+            self.recording = False
+        if self.suspicious:
+            raise ExportError(f"--fp16: encoder layer(s) {sorted(set(self.suspicious))} overflow fp16 on the trace "
+                              f"example (OFA clamps there with a branch that tracing would freeze); this model is "
+                              f"not safe in fp16: export it in fp32")
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -787,7 +863,8 @@ def legalize_for_onnxruntime(model: Any) -> int:
     return rewritten
 
 
-def package_onnx(tmp_path: str, out_dir: str, mode: str, meta: Dict[str, str]) -> Tuple[List[str], int]:
+def package_onnx(tmp_path: str, out_dir: str, mode: str, meta: Dict[str, str],
+                 inline_limit: int = INLINE_LIMIT_BYTES) -> Tuple[List[str], int]:
     """Re-save the traced graph into out_dir as model.onnx (+ model.onnx.data when needed).
 
     The tracer spills every tensor into its own file when the model exceeds 2 GiB; here they are
@@ -801,7 +878,7 @@ def package_onnx(tmp_path: str, out_dir: str, mode: str, meta: Dict[str, str]) -
     if rewritten:
         log(f"rewrote {rewritten} bool Where node(s) that onnxruntime cannot run")
     total = sum(tensor_nbytes(t) for t in model.graph.initializer)
-    external = mode == "always" or (mode == "auto" and total > INLINE_LIMIT_BYTES)
+    external = mode == "always" or (mode == "auto" and total > inline_limit)
     if mode == "never" and total > HARD_INLINE_LIMIT_BYTES:
         raise ExportError(f"weights are {human_bytes(total)}: too big for a single protobuf; "
                           f"use --external-data auto")
@@ -847,10 +924,84 @@ def verify_graph_io(model_path: str, fp16: bool) -> None:
 # --check: ONNX vs PyTorch, and padding invariance
 # --------------------------------------------------------------------------------------------------
 
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NODE_RUNNER = os.path.join("models", "tools", "onnx-check-runner.ts")
+
+OnnxRun = Callable[[List[Dict[str, Any]]], List[Any]]
+
+
+def onnx_runner(choice: str, model_path: str, want_cuda: bool, threads: int) -> Tuple[str, OnnxRun]:
+    """(description, run) where run(list of feed dicts) -> list of logits arrays, one session for all.
+
+    ``python``: Python's onnxruntime. ``node``: onnxruntime-node from this repository's node_modules, through
+    onnx-check-runner.ts (the runtime the app uses). ``auto``: Python's when importable, else node's.
+    """
+    import numpy as np
+
+    if choice in ("auto", "python"):
+        try:
+            import onnxruntime as ort  # type: ignore
+        except ImportError:
+            if choice == "python":
+                raise ExportError("--check-runtime python: Python's onnxruntime is not installed")
+        else:
+            providers = ["CPUExecutionProvider"]
+            if want_cuda:
+                if "CUDAExecutionProvider" in ort.get_available_providers():
+                    providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+                else:
+                    warn("onnxruntime has no CUDAExecutionProvider; checking on CPU")
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            sess = ort.InferenceSession(model_path, sess_options=options, providers=providers)
+            return (f"onnxruntime {ort.__version__} (Python), {sess.get_providers()[0]}",
+                    lambda runs: [sess.run(["logits"], f)[0] for f in runs])
+
+    node = shutil.which("node")
+    missing = [what for what, ok in (
+        ("node on PATH", node is not None),
+        ("node_modules/onnxruntime-node", os.path.isdir(os.path.join(REPO_ROOT, "node_modules", "onnxruntime-node"))),
+        ("node_modules/tsx", os.path.isdir(os.path.join(REPO_ROOT, "node_modules", "tsx"))),
+    ) if not ok]
+    if missing:
+        raise ExportError(f"--check needs Python's onnxruntime or onnxruntime-node; no onnxruntime module, and "
+                          f"{', '.join(missing)} missing (run `npm ci` in {REPO_ROOT}, or pip install onnxruntime)")
+    if want_cuda:
+        warn("--check through onnxruntime-node runs on CPU")
+
+    def run_node(runs: List[Dict[str, Any]]) -> List[Any]:
+        with tempfile.TemporaryDirectory(prefix="ofa_check_") as tmp:
+            request: Dict[str, Any] = {"model": os.path.abspath(model_path), "threads": threads, "runs": []}
+            for r, feeds in enumerate(runs):
+                spec = {}
+                for name, arr in feeds.items():
+                    arr = np.ascontiguousarray(arr, dtype=np.float32 if arr.dtype.kind == "f" else np.int64)
+                    file = f"run{r}_{name}.bin"
+                    arr.astype(arr.dtype.newbyteorder("<")).tofile(os.path.join(tmp, file))
+                    spec[name] = {"dtype": "float32" if arr.dtype.kind == "f" else "int64",
+                                  "dims": list(arr.shape), "file": file}
+                request["runs"].append({"inputs": spec, "output": "logits", "file": f"run{r}_logits.bin"})
+            write_json(os.path.join(tmp, "request.json"), request)
+            proc = subprocess.run([node, "--import", "tsx", NODE_RUNNER, os.path.join(tmp, "request.json")],
+                                  cwd=REPO_ROOT, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise ExportError(f"onnxruntime-node could not run {model_path}:\n{proc.stderr.strip()[-2000:]}")
+            reply = json.loads(proc.stdout.strip().splitlines()[-1])
+            return [np.fromfile(os.path.join(tmp, f"run{r}_logits.bin"), dtype="<f4").reshape(out["dims"])
+                    for r, out in enumerate(reply["outputs"])]
+
+    version = "?"
+    try:
+        with open(os.path.join(REPO_ROOT, "node_modules", "onnxruntime-node", "package.json"), encoding="utf-8") as f:
+            version = json.load(f).get("version", "?")
+    except OSError:
+        pass
+    return f"onnxruntime-node {version}, CPU", run_node
+
+
 def run_check(args: argparse.Namespace, model: Any, export_module: Any, tok: Any, answers: Dict[str, int],
               out_dir: str, pad_id: int, max_length: int, image_size: int, device: str) -> None:
     import numpy as np
-    import onnxruntime as ort
     import torch
 
     cases: List[Tuple[Optional[str], str]] = [(None, t) for t in args.check_text] if args.check_text else list(DEFAULT_CHECK_CASES)
@@ -884,25 +1035,18 @@ def run_check(args: argparse.Namespace, model: Any, export_module: Any, tok: Any
         wrapped = export_module(*[torch.from_numpy(feeds[n]).to(device) for n in INPUT_NAMES]).float().cpu().numpy()
     ref_arr = np.stack(ref)
 
-    providers = ["CPUExecutionProvider"]
-    if args.fp16 or device.startswith("cuda"):
-        if "CUDAExecutionProvider" in ort.get_available_providers():
-            providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
-        else:
-            warn("onnxruntime has no CUDAExecutionProvider; checking on CPU")
-    sess = ort.InferenceSession(os.path.join(out_dir, MODEL_FILE), providers=providers)
-    onnx_batch = sess.run(["logits"], feeds)[0]
-    onnx_alone = []
-    for i in range(batch):
-        single = {
-            "pixel_values": feeds["pixel_values"][i:i + 1],
-            "input_ids": np.asarray([rows[i][0]], dtype=np.int64),
-            "attention_mask": np.ones((1, len(rows[i][0])), dtype=np.int64),
-            "decoder_input_ids": np.asarray([rows[i][1]], dtype=np.int64),
-            "decoder_attention_mask": np.ones((1, len(rows[i][1])), dtype=np.int64),
-        }
-        onnx_alone.append(sess.run(["logits"], single)[0][0])
-    onnx_alone_arr = np.stack(onnx_alone)
+    singles = [{
+        "pixel_values": feeds["pixel_values"][i:i + 1],
+        "input_ids": np.asarray([rows[i][0]], dtype=np.int64),
+        "attention_mask": np.ones((1, len(rows[i][0])), dtype=np.int64),
+        "decoder_input_ids": np.asarray([rows[i][1]], dtype=np.int64),
+        "decoder_attention_mask": np.ones((1, len(rows[i][1])), dtype=np.int64),
+    } for i in range(batch)]
+    runtime, run_onnx = onnx_runner(args.check_runtime, os.path.join(out_dir, MODEL_FILE),
+                                    args.fp16 or device.startswith("cuda"), args.check_threads)
+    outputs = run_onnx([feeds] + singles)
+    onnx_batch = outputs[0]
+    onnx_alone_arr = np.stack([o[0] for o in outputs[1:]])
 
     if onnx_batch.shape != ref_arr.shape:
         raise ExportError(f"ONNX logits shape {onnx_batch.shape} != PyTorch {ref_arr.shape}")
@@ -922,7 +1066,7 @@ def run_check(args: argparse.Namespace, model: Any, export_module: Any, tok: Any
     d_onnx = float(np.max(np.abs(onnx_batch - ref_arr)))
     d_pad = float(np.max(np.abs(onnx_batch - onnx_alone_arr)))
     log(f"check on {batch} pairs (enc_len {feeds['input_ids'].shape[1]}, dec_len {feeds['decoder_input_ids'].shape[1]}, "
-        f"providers {sess.get_providers()[0]}), tolerance atol {atol} + rtol {rtol}·|ref|")
+        f"{runtime}), tolerance atol {atol} + rtol {rtol}·|ref|")
     log(f"  max |wrapper(torch, padded batch) - OFA forward(one row)|  = {d_wrap:.3g}")
     log(f"  max |ONNX(padded batch) - OFA forward(one row)|            = {d_onnx:.3g}")
     log(f"  max |ONNX(padded batch) - ONNX(one row)|  (padding)        = {d_pad:.3g}")
@@ -1039,16 +1183,28 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         "has room for them (59457 = 50265 + 8192 + 1000), as OFATokenizer adds them")
     p.add_argument("--external-data", choices=["auto", "always", "never"], default="auto",
                    help="store weights in model.onnx.data: auto = when they exceed ~1.9 GB (OFA-Large fp32)")
+    p.add_argument("--external-data-threshold", type=int, default=INLINE_LIMIT_BYTES, metavar="BYTES",
+                   help=f"weight bytes above which --external-data auto moves them out (default {INLINE_LIMIT_BYTES}; "
+                        f"a small value exercises the external-data path on a small model)")
     p.add_argument("--ofa-module", default=None,
                    help="module providing OFAModel/OFATokenizer (default: 'transformers' i.e. OFA's fork, then 'ofa')")
+    p.add_argument("--ofa-port", metavar="DIR", default=None,
+                   help="directory with OFA's port files (modeling_ofa.py, configuration_ofa.py, resnet.py from "
+                        "transformers/src/transformers/models/ofa/ of OFA-Sys/OFA, branch feature/add_transformers): "
+                        "loaded unmodified through models/tools/ofa_port_shim.py instead of an installed fork")
     p.add_argument("--tokenizer-only", action="store_true",
-                   help="write and verify tokenizer.json + tokenizer_config.json only (needs only `tokenizers`)")
+                   help="write and verify tokenizer.json + tokenizer_config.json only (needs no torch or onnx)")
     p.add_argument("--reference-ids", metavar="FILE", default=None,
                    help="JSON with cases {text, premise, prompt, input_ids} and answers (like "
                         "../shared/ofa-tokenizer/reference-ids.json) that the written tokenizer must reproduce")
     p.add_argument("--check", action="store_true",
                    help="run the exported graph with onnxruntime on a sample image and captions and compare "
                         "it with PyTorch (and batched with single-row results)")
+    p.add_argument("--check-runtime", choices=["auto", "python", "node"], default="auto",
+                   help="onnxruntime for --check: Python's onnxruntime, or onnxruntime-node from this repository's "
+                        "node_modules (the app's runtime); auto = Python's when installed, else node's")
+    p.add_argument("--check-threads", type=int, default=0,
+                   help="intra-op threads for the --check session (default 0: onnxruntime's choice)")
     p.add_argument("--check-image", metavar="PATH", default=None, help="image for --check (default: synthetic)")
     p.add_argument("--check-text", metavar="TEXT", action="append", default=[],
                    help="caption for --check (repeatable; default: a built-in set with and without a premise)")
@@ -1079,7 +1235,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     os.makedirs(out_dir, exist_ok=True)
 
     # ---- tokenizer -------------------------------------------------------------------------------
-    vocab, merges, vocab_path, merges_path = load_bpe_files(ckpt_dir, args.ofa_module)
+    vocab, merges, vocab_path, merges_path = load_bpe_files(ckpt_dir, args.ofa_module, args.ofa_port)
     model_vocab = config.get("vocab_size")
     extra = decide_extra_tokens(args.extra_tokens, len(vocab), model_vocab)
     max_length_cfg = int(config.get("max_position_embeddings", 1024))
@@ -1087,7 +1243,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     log(f"wrote {TOKENIZER_FILE}: {len(vocab)} BPE tokens, {len(merges)} merges"
         f"{f', + {NUM_CODE_TOKENS} <code_*> and {NUM_BIN_TOKENS} <bin_*> added tokens' if extra else ''}")
     tok, answers = verify_tokenizer(os.path.join(out_dir, TOKENIZER_FILE), vocab_path, merges_path, vocab,
-                                    args.max_words, args.reference_ids, ckpt_dir, args.ofa_module)
+                                    args.max_words, args.reference_ids, ckpt_dir, args.ofa_module,
+                                    args.ofa_port)
     ids = (vocab["<s>"], vocab["<pad>"], vocab["</s>"])
     log(f"answers: YES={answers['YES']} NO={answers['NO']} MAYBE={answers['MAYBE']}; bos/pad/eos = {ids}")
     if args.tokenizer_only:
@@ -1137,12 +1294,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         torch.tensor(enc_ids, device=args.device), torch.tensor(enc_mask, device=args.device),
         torch.tensor(dec_ids, device=args.device), torch.tensor(dec_mask, device=args.device),
     )
+    if args.fp16:
+        guard = Fp16ClampGuard(model)
+        with torch.no_grad():
+            guard.check_example(lambda: export_module(*example))
+        log(f"fp16: OFA's overflow clamp guarded as data in {len(guard.layers)} encoder layers")
     with tempfile.TemporaryDirectory(prefix="ofa_onnx_", dir=out_dir) as tmp_dir:
         traced = export_onnx(args, export_module, example, tmp_dir)
         meta = {"ofa_ve.contract": f"schema_version={SCHEMA_VERSION}",
                 "ofa_ve.source": os.path.basename(os.path.normpath(args.fairseq_checkpoint or args.checkpoint)),
                 "ofa_ve.exporter": "models/tools/export_ofa.py"}
-        model_files, weight_bytes = package_onnx(traced, out_dir, args.external_data, meta)
+        model_files, weight_bytes = package_onnx(traced, out_dir, args.external_data, meta,
+                                                 args.external_data_threshold)
     verify_graph_io(os.path.join(out_dir, MODEL_FILE), args.fp16)
     log(f"wrote {', '.join(model_files)} ({human_bytes(weight_bytes)} of weights)")
 
