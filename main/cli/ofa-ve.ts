@@ -1,3 +1,4 @@
+import { guardStdio } from '../logging/stdio-guard.ts';
 import { processIo, type CliIo } from './cli-io.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
@@ -34,6 +35,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  // A closed pipe (`ofa-ve serve | head -1`, a log shipper gone) must not crash a serving process,
+  // whoever writes: our logger, console.*, a library.
+  if (io === processIo) guardStdio();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(USAGE);

@@ -5,6 +5,7 @@ import { jsonLogger } from '../logging/json-logger.ts';
 import { isLoopbackHost } from '../server/bearer-auth.ts';
 import { OfaVeHttpServer } from '../server/http-server.ts';
 import { DEFAULT_ACCESS_LOG_RATE } from '../service/access-log.ts';
+import { DEFAULT_RESTART_POLICY } from '../service/inference-worker-host.ts';
 import { ServiceRuntime, WORKER_NICENESS } from '../service/service-runtime.ts';
 import type { CliIo } from './cli-io.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
@@ -14,6 +15,7 @@ export const SERVE_USAGE = `usage: ofa-ve serve [--host 127.0.0.1] [--port 7860]
                     [--max-batch-size 8] [--max-queue-delay-ms 0] [--max-queue-size 256] [--request-timeout-ms 30000]
                     [--max-image-bytes 20971520] [--max-image-pixels 50000000] [--max-text-bytes 16384]
                     [--intra-op-threads N] [--worker-nice ${WORKER_NICENESS}] [--access-log-rate ${DEFAULT_ACCESS_LOG_RATE}]
+                    [--model-load-timeout-ms ${DEFAULT_RESTART_POLICY.loadTimeoutMs}]
 
 Serves the HTTP API, /metrics, /healthz and /readyz (headless mode). --port 0 picks a free port.
 --token (or OFA_VE_TOKEN) requires "Authorization: Bearer T" on everything but /healthz; listening
@@ -22,7 +24,12 @@ on a non-loopback address needs a token unless --allow-unauthenticated is given.
 the API stay quick when the model saturates the CPU. Logs are JSON lines on stdout, with one
 "check" line per check (id, status, code, label, latency_ms): --access-log-rate N writes the first N
 each second in full, then one in N plus every 5xx, and an "access log sampled" line with what was
-dropped; 0 turns the access log off. SIGINT/SIGTERM stop it gracefully.`;
+dropped; 0 turns the access log off. SIGINT/SIGTERM stop it gracefully.
+The model runs in a worker process; one that dies is replaced at once, and a replacement that
+cannot start is retried (0.1 s doubling to 5 s). --model-load-timeout-ms bounds each model load:
+a replacement that has not loaded by then is killed and retried (at start-up, serve stays not
+ready and says why). /readyz is 503 while no worker can run a check; /healthz fails once ten
+replacements in a row have failed.`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
@@ -35,6 +42,21 @@ function niceness(value: string | undefined): number {
   const n = positiveInt('worker-nice', value, WORKER_NICENESS, 0);
   if (n > 19) throw new UsageError('--worker-nice must be a whole number from 0 to 19');
   return n;
+}
+
+/**
+ * The bearer token from --token or OFA_VE_TOKEN (an empty OFA_VE_TOKEN counts as unset). A token
+ * that is empty or blank, or starts or ends with whitespace, could never match: HTTP trims header
+ * values, so every request would be refused, or an unset variable in `--token "$T"` would
+ * silently serve without one.
+ */
+function bearerToken(flag: string | undefined): string | undefined {
+  const token = flag ?? (process.env.OFA_VE_TOKEN || undefined);
+  if (token === undefined) return undefined;
+  const from = flag !== undefined ? '--token' : 'OFA_VE_TOKEN';
+  if (token.trim() === '') throw new UsageError(`${from} is ${token === '' ? 'empty' : 'only whitespace'}: give a real token, or none`);
+  if (token.trim() !== token) throw new UsageError(`${from} starts or ends with whitespace, which HTTP clients cannot send: remove it`);
+  return token;
 }
 
 export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventEmitter = process): Promise<number> {
@@ -58,6 +80,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
       'intra-op-threads': { type: 'string' },
       'worker-nice': { type: 'string' },
       'access-log-rate': { type: 'string' },
+      'model-load-timeout-ms': { type: 'string' },
     },
   });
   const provider = values.provider as ProviderChoice;
@@ -65,7 +88,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
   const port = positiveInt('port', values.port, 7860, 0);
   if (port > 65535) throw new UsageError('--port must be at most 65535');
   const host = values.host as string;
-  const token = values.token ?? process.env.OFA_VE_TOKEN ?? undefined;
+  const token = bearerToken(values.token);
   if (!isLoopbackHost(host) && !token && !values['allow-unauthenticated']) {
     io.stderr(
       `ofa-ve serve: refusing to listen on ${host} without a token: anyone who can reach this address could use the model and read its metrics.\n` +
@@ -93,6 +116,9 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     intraOpThreads: values['intra-op-threads'] === undefined ? undefined : positiveInt('intra-op-threads', values['intra-op-threads'], 0, 0),
     workerNiceness: niceness(values['worker-nice']),
     accessLogRate: positiveInt('access-log-rate', values['access-log-rate'], DEFAULT_ACCESS_LOG_RATE, 0),
+    workerRestart: {
+      loadTimeoutMs: positiveInt('model-load-timeout-ms', values['model-load-timeout-ms'], DEFAULT_RESTART_POLICY.loadTimeoutMs),
+    },
     logger,
   });
   const server = new OfaVeHttpServer(runtime, {

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { AppEvent, EndpointDocument } from '../../preload/api-contract.ts';
 import { defaultModelDir } from '../config.ts';
 import { jsonLogger } from '../logging/json-logger.ts';
+import { guardStdio, writeIfOpen } from '../logging/stdio-guard.ts';
 import { OfaVeHttpServer } from '../server/http-server.ts';
 import { appVersion, ServiceRuntime } from '../service/service-runtime.ts';
 import { APP_ORIGIN } from './app-origin.ts';
@@ -21,7 +22,9 @@ import { createConsoleWindow } from './secure-window.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const devServerUrl = process.env.ELECTRON_RENDERER_URL;
 const rendererDir = path.join(here, '../renderer');
-const logger = jsonLogger((line) => process.stdout.write(line));
+// Started from a terminal and piped (`| head`, a log shipper), a closed stdout must not crash the app.
+guardStdio();
+const logger = jsonLogger((line) => writeIfOpen(process.stdout, line));
 
 function options(): { port: number; modelDir: string } {
   const { values } = parseArgs({

@@ -7,7 +7,7 @@ import { decodeAnswer } from './answer-decode.ts';
 import { buildPrompt, normalizeCaption } from './caption-normalize.ts';
 import type { CheckInput, EntailmentResult, Label, ModelInfo } from './entailment-types.ts';
 import { preprocessImage } from './image-preprocess.ts';
-import { readJsonFile, readManifest, verifyManifestFile, type ModelManifest } from './model-manifest.ts';
+import { modelError, readJsonFile, readManifest, verifyManifestFile, type ModelManifest } from './model-manifest.ts';
 import { LOGITS_OUTPUT, openSession, type OpenedSession, type ProviderChoice } from './onnx-session.ts';
 import { PromptTokenizer } from './prompt-tokenizer.ts';
 
@@ -50,10 +50,7 @@ export class EntailmentEngine {
     const tokenizerConfig = manifest.files.tokenizer_config
       ? await readJsonFile(dir, manifest.files.tokenizer_config)
       : {};
-    const tokenizer = new PromptTokenizer(tokenizerJson, tokenizerConfig, {
-      bos: manifest.text.bos_id,
-      eos: manifest.text.eos_id,
-    });
+    const tokenizer = loadTokenizer(dir, manifest, tokenizerJson, tokenizerConfig);
     checkAnswerTokens(dir, manifest, tokenizer);
     if (manifest.files.model_data) await verifyManifestFile(dir, manifest.files.model_data);
     const modelFile = await verifyManifestFile(dir, manifest.files.model);
@@ -214,6 +211,27 @@ export class EntailmentEngine {
       decoder_input_ids: new ort.Tensor('int64', decoderIds, [n, decLen]),
       decoder_attention_mask: new ort.Tensor('int64', decoderAttention, [n, decLen]),
     };
+  }
+}
+
+/**
+ * Builds the tokenizer and tries it on a word: a tokenizer.json that parses as JSON but is not one
+ * the library can use (no "model", an unknown type, broken merges) fails here with MODEL_INVALID
+ * naming the file, not later as an internal error on the first check.
+ */
+function loadTokenizer(
+  dir: string,
+  manifest: ModelManifest,
+  tokenizerJson: Record<string, unknown>,
+  tokenizerConfig: Record<string, unknown>,
+): PromptTokenizer {
+  try {
+    const tokenizer = new PromptTokenizer(tokenizerJson, tokenizerConfig, { bos: manifest.text.bos_id, eos: manifest.text.eos_id });
+    tokenizer.bpe(' yes');
+    return tokenizer;
+  } catch (err) {
+    const problem = err instanceof Error ? err.message : String(err);
+    throw modelError(dir, manifest.files.tokenizer.path, `not a usable Hugging Face tokenizer (${problem})`);
   }
 }
 

@@ -57,7 +57,8 @@ export type ManifestFile = z.infer<typeof fileEntry>;
 
 export const MANIFEST_FILE = 'model.json';
 
-function modelError(dir: string, file: string, problem: string): CheckError {
+/** MODEL_INVALID naming the directory, the file and the problem (the contract's promise). */
+export function modelError(dir: string, file: string, problem: string): CheckError {
   return new CheckError('MODEL_INVALID', `model directory ${dir}: ${file}: ${problem}`);
 }
 

@@ -223,7 +223,8 @@ export class CheckService {
   }
 
   /**
-   * The request's time is up. Still queued: 503 OVERLOADED (retry later). In a running batch:
+   * The request's time is up. Still queued: 503 OVERLOADED (retry later), or NOT_READY while the
+   * worker restarts. In a running batch:
    * 504 TIMEOUT; the batch's late result for it is dropped (a promise settles once, so it is
    * counted once), and the batch watchdog replaces the worker if the whole batch overruns.
    */
@@ -233,7 +234,11 @@ export class CheckService {
       entry.reject(new CheckError('TIMEOUT', `the model did not answer within the request timeout (${ms} ms)`));
       return;
     }
-    this.dropQueued(entry, new CheckError('OVERLOADED', `the request waited ${ms} ms in the queue without a free model slot`));
+    // Waiting for a worker that is being replaced is not overload: say so (503 either way).
+    const error = this.worker.restarting
+      ? new CheckError('NOT_READY', `the request waited ${ms} ms in the queue for the inference worker to restart`)
+      : new CheckError('OVERLOADED', `the request waited ${ms} ms in the queue without a free model slot`);
+    this.dropQueued(entry, error);
   }
 
   /** Dispatches a batch when the worker is free: at once when full, else after maxQueueDelayMs. */

@@ -11,16 +11,67 @@ function workerScript(): string {
   return fileURLToPath(new URL(built ? './inference-worker.js' : './inference-worker-bootstrap.mjs', import.meta.url));
 }
 
+/** How a worker that died is replaced, and how long a model load may take. */
+export interface RestartPolicy {
+  /** Wait before the second attempt after a failed start; it doubles with each failure, jittered ±25%. */
+  readonly initialDelayMs: number;
+  /** The longest wait between attempts. */
+  readonly maxDelayMs: number;
+  /**
+   * Failed attempts in a row after which the host declares that it cannot recover by itself
+   * (liveness fails, queued checks are refused); it still retries every maxDelayMs.
+   */
+  readonly failuresBeforeGivingUp: number;
+  /** A worker that has not loaded the model by then is killed and the attempt fails. */
+  readonly loadTimeoutMs: number;
+}
+
+/**
+ * 0.1 s doubling to 5 s: a crash or a fork that failed for want of file descriptors is retried at
+ * once, a crash loop settles at one attempt every 5 s. Ten failures in a row (about 20 s of
+ * waiting) means the service will not come back by itself. 120 s to load: a real OFA-Large on CPU
+ * verifies a 1.8 GB checksum and builds its session in well under a minute on a slow disk.
+ */
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  initialDelayMs: 100,
+  maxDelayMs: 5000,
+  failuresBeforeGivingUp: 10,
+  loadTimeoutMs: 120_000,
+};
+
+/** The wait before the next attempt after `failures` failed ones in a row. */
+export function restartDelayMs(failures: number, policy: RestartPolicy, random: () => number = Math.random): number {
+  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.max(0, failures - 1));
+  return Math.round(Math.min(policy.maxDelayMs, base * (0.75 + 0.5 * random())));
+}
+
+/** A replacement worker's start that failed, as the 'restart-attempt-failed' event reports it. */
+export interface FailedRestart {
+  readonly error: CheckError;
+  /** Failed attempts in a row, this one included. */
+  readonly failures: number;
+  /** When the next attempt starts; undefined when there is none (the model directory is invalid). */
+  readonly retryInMs: number | undefined;
+}
+
 interface PendingBatch {
   readonly resolve: (outcomes: readonly WorkerOutcome[]) => void;
   readonly reject: (error: CheckError) => void;
 }
 
+type Phase = 'idle' | 'starting' | 'ready' | 'restarting' | 'failing' | 'stopped';
+
 /**
  * Owns the inference worker process: starts it, sends batches, and when it dies (a crash, an
  * out-of-memory abort, a kill) fails that batch's requests with INTERNAL and starts a new worker,
- * so the service recovers without a restart. Emits 'restarting' (a replacement is starting),
- * 'restarted', 'restart-failed' and 'recycling'.
+ * so the service recovers without a restart. A replacement that cannot start (fork fails, it dies
+ * or hangs while loading) is retried with backoff; after failuresBeforeGivingUp failures in a row
+ * the host is 'failing' (it cannot recover by itself) and keeps retrying at the longest delay. A
+ * model directory that has become invalid is not retried: loading it again cannot succeed.
+ *
+ * Events: 'restarting' (restarts so far; one per replacement attempt, once its process exists),
+ * 'restarted', 'restart-attempt-failed' (FailedRestart), 'restart-failed' (the error: no worker will
+ * answer soon: invalid model, or failing), 'recycling' (reason).
  * (In Electron, fork runs the script with Electron's own Node: ELECTRON_RUN_AS_NODE is set for it.)
  */
 export class InferenceWorkerHost extends EventEmitter {
@@ -28,83 +79,176 @@ export class InferenceWorkerHost extends EventEmitter {
   private readonly pending = new Map<number, PendingBatch>();
   private nextBatchId = 1;
   private closing = false;
-  private ready = false;
-  private restartingNow = false;
+  private phase: Phase = 'idle';
+  private failuresInARow = 0;
+  private lastFailure: CheckError | undefined;
+  private backoff: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+  private readonly policy: RestartPolicy;
   info: ModelInfo | undefined;
+  /** Replacement workers started (attempts, whether or not they came up). */
   restarts = 0;
 
-  constructor(private readonly init: WorkerInit) {
+  constructor(
+    private readonly init: WorkerInit,
+    policy: Partial<RestartPolicy> = {},
+  ) {
     super();
+    this.policy = { ...DEFAULT_RESTART_POLICY, ...policy };
   }
 
+  /** A worker is loaded and answering. */
   get isReady(): boolean {
-    return this.ready;
+    return this.phase === 'ready';
   }
 
-  /** True between a worker's death and its replacement's ready (or failed) start. */
+  /** A replacement is on its way (starting, or waiting to retry): checks may wait for it. */
   get restarting(): boolean {
-    return this.restartingNow;
+    return this.phase === 'restarting';
   }
 
-  /** Starts the worker and loads the model; rejects with the load error (MODEL_INVALID, ...). */
-  start(): Promise<ModelInfo> {
+  /**
+   * Set while replacement starts keep failing (failuresBeforeGivingUp in a row): the service cannot
+   * recover by itself, so an orchestrator should restart it. Cleared when a replacement is ready.
+   */
+  get failing(): { readonly failures: number; readonly error: CheckError; readonly retryEveryMs: number } | undefined {
+    if (this.phase !== 'failing' || !this.lastFailure) return undefined;
+    return { failures: this.failuresInARow, error: this.lastFailure, retryEveryMs: this.policy.maxDelayMs };
+  }
+
+  /** The first start: loads the model once; rejects with the load error (MODEL_INVALID, ...). */
+  async start(): Promise<ModelInfo> {
+    this.phase = 'starting';
+    try {
+      const info = await this.launch(false);
+      this.phase = 'ready';
+      return info;
+    } catch (err) {
+      if (this.phase === 'starting') this.phase = 'stopped';
+      throw err;
+    }
+  }
+
+  /**
+   * Forks a worker and resolves once it has loaded the model. Every failure rejects with a
+   * CheckError and leaves no process behind: fork throwing, fork's asynchronous 'error' (EMFILE,
+   * EAGAIN: no process and no IPC channel), an exit while loading, a load that fails or runs past
+   * loadTimeoutMs. The listeners are attached before anything is sent.
+   */
+  private launch(isRestart: boolean): Promise<ModelInfo> {
     return new Promise((resolve, reject) => {
-      // stdout ignored: JSON log lines on the service's stdout must stay clean; native warnings go to stderr.
-      const worker = fork(workerScript(), [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
-      this.worker = worker;
       let settled = false;
-      worker.send({ type: 'init', init: this.init });
-      worker.on('message', (message: FromWorker) => {
+      let worker: ChildProcess | undefined;
+      const fail = (error: CheckError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(loadTimer);
+        if (worker && this.worker === worker) this.worker = undefined;
+        if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+        reject(error);
+      };
+      const loadTimer = setTimeout(() => {
+        const ms = this.policy.loadTimeoutMs;
+        const limit = ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+        fail(new CheckError('TIMEOUT', `the inference worker did not load the model within ${limit} (--model-load-timeout-ms)`));
+      }, this.policy.loadTimeoutMs);
+      loadTimer.unref();
+      if (isRestart) this.restarts += 1;
+      try {
+        // stdout ignored: JSON log lines on the service's stdout must stay clean; native warnings go to stderr.
+        worker = fork(workerScript(), [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
+      } catch (err) {
+        fail(new CheckError('INTERNAL', `the inference worker could not be started: ${(err as Error).message}`));
+        if (isRestart) this.emit('restarting', this.restarts);
+        return;
+      }
+      const child = worker;
+      this.worker = child;
+      // After a start, an 'error' means a signal or a message could not be delivered: the exit
+      // handler deals with a worker that is gone, and a send reports through its own callback.
+      child.on('error', (err) => fail(new CheckError('INTERNAL', `the inference worker could not be started: ${err.message}`)));
+      child.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
+          if (settled) return;
           settled = true;
-          this.ready = true;
+          clearTimeout(loadTimer);
           this.info = message.info;
           resolve(message.info);
         } else if (message.type === 'load-failed') {
-          settled = true;
-          reject(new CheckError(message.error.code, message.error.message));
-          worker.kill();
+          fail(new CheckError(message.error.code, message.error.message));
         } else if (message.type === 'batch-done') {
           const batch = this.pending.get(message.batchId);
           this.pending.delete(message.batchId);
           batch?.resolve(message.outcomes);
         }
       });
-      worker.on('error', (err) => {
+      child.on('exit', (code, signal) => {
+        const current = this.worker === child;
+        if (current) this.worker = undefined;
         if (!settled) {
-          settled = true;
-          reject(new CheckError('INTERNAL', `the inference worker failed to start: ${err.message}`));
+          fail(new CheckError('INTERNAL', `the inference worker exited while loading the model (${signal ?? `code ${code}`})`));
+          return;
         }
-      });
-      worker.on('exit', (code, signal) => {
-        if (this.worker !== worker) return;
-        this.worker = undefined;
-        const wasReady = this.ready;
-        this.ready = false;
+        if (!current) return;
         this.failPending(new CheckError('INTERNAL', 'the inference worker stopped while processing this request'));
-        if (!settled) {
-          settled = true;
-          reject(new CheckError('INTERNAL', `the inference worker exited during start-up (${signal ?? `code ${code}`})`));
-        }
-        if (wasReady && !this.closing) this.restart();
+        if (this.phase === 'ready' && !this.closing) void this.replace();
       });
+      if (isRestart) this.emit('restarting', this.restarts);
+      // A failed spawn has no IPC channel: its 'error' (next tick) fails the attempt.
+      if (child.connected) {
+        child.send({ type: 'init', init: this.init }, (err) => {
+          if (err) fail(new CheckError('INTERNAL', `the inference worker could not be started: ${err.message}`));
+        });
+      }
     });
   }
 
-  private restart(): void {
-    this.restarts += 1;
-    this.restartingNow = true;
-    this.emit('restarting', this.restarts);
-    this.start().then(
-      () => {
-        this.restartingNow = false;
+  /** Starts replacements until one is ready, the model directory turns out invalid, or close(). */
+  private async replace(): Promise<void> {
+    this.phase = 'restarting';
+    this.failuresInARow = 0;
+    for (;;) {
+      let error: CheckError;
+      try {
+        await this.launch(true);
+        if (this.closing) return;
+        this.phase = 'ready';
+        this.failuresInARow = 0;
+        this.lastFailure = undefined;
         this.emit('restarted', this.restarts);
-      },
-      (err: unknown) => {
-        this.restartingNow = false;
-        this.emit('restart-failed', err);
-      },
-    );
+        return;
+      } catch (err) {
+        if (this.closing) return;
+        error = err instanceof CheckError ? err : new CheckError('INTERNAL', String(err));
+      }
+      this.failuresInARow += 1;
+      this.lastFailure = error;
+      const invalid = error.code === 'MODEL_INVALID';
+      const retryInMs = invalid ? undefined : restartDelayMs(this.failuresInARow, this.policy);
+      this.emit('restart-attempt-failed', { error, failures: this.failuresInARow, retryInMs } satisfies FailedRestart);
+      if (invalid) {
+        this.phase = 'stopped';
+        this.emit('restart-failed', error);
+        return;
+      }
+      if (this.failuresInARow === this.policy.failuresBeforeGivingUp) {
+        this.phase = 'failing';
+        this.emit('restart-failed', error);
+      }
+      await this.sleep(retryInMs as number);
+      if (this.closing) return;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.backoff = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.backoff = { timer, wake };
+    });
   }
 
   private failPending(error: CheckError): void {
@@ -114,7 +258,7 @@ export class InferenceWorkerHost extends EventEmitter {
 
   runBatch(items: readonly WorkerItem[]): Promise<readonly WorkerOutcome[]> {
     const worker = this.worker;
-    if (!worker || !this.ready) {
+    if (!worker || this.phase !== 'ready') {
       return Promise.reject(new CheckError('NOT_READY', 'the model is not loaded'));
     }
     const batchId = this.nextBatchId++;
@@ -138,24 +282,25 @@ export class InferenceWorkerHost extends EventEmitter {
    * fails its batch and starts a new one, as after a crash. Emits 'recycling' with the reason.
    */
   async recycle(reason: string): Promise<void> {
-    if (!this.worker) return;
+    if (!this.worker || this.phase !== 'ready') return;
     this.emit('recycling', reason);
     await stop(this.worker, 'SIGKILL');
   }
 
   async close(): Promise<void> {
     this.closing = true;
+    this.backoff?.wake();
     this.failPending(new CheckError('NOT_READY', 'the service is shutting down'));
     const worker = this.worker;
     this.worker = undefined;
-    this.ready = false;
+    this.phase = 'stopped';
     await stop(worker, 'SIGTERM');
   }
 }
 
 /** Signals the process and waits for it to exit (SIGKILL after 2 s if a SIGTERM is ignored). */
 async function stop(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), 2000);

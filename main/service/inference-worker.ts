@@ -1,5 +1,6 @@
 import { toCheckError } from '../errors.ts';
 import { EntailmentEngine, type PreparedPair } from '../inference/entailment-engine.ts';
+import { guardStdio, writeIfOpen } from '../logging/stdio-guard.ts';
 import type { FromWorker, ToWorker, WorkerOutcome } from './worker-protocol.ts';
 import { lowerOwnPriority } from './worker-priority.ts';
 
@@ -14,6 +15,8 @@ if (!process.send) throw new Error('inference-worker must be started with an IPC
 const send = (message: FromWorker): void => {
   if (process.connected) process.send!(message);
 };
+// The worker shares the service's stderr: a closed pipe there must not kill it either.
+guardStdio();
 // The service went away (crash, kill): nothing left to answer to.
 process.on('disconnect', () => process.exit(0));
 // Ctrl-C in a terminal reaches the whole process group: the parent decides when the worker stops
@@ -59,7 +62,7 @@ process.on('message', (message: ToWorker) => {
         // After loading, so that start-up runs at full speed; every thread that onnxruntime has
         // started by now is lowered too (worker-priority.ts).
         const notLowered = lowerOwnPriority(message.init.niceness ?? 0);
-        if (notLowered) process.stderr.write(`inference worker: priority not lowered: ${notLowered}\n`);
+        if (notLowered) writeIfOpen(process.stderr, `inference worker: priority not lowered: ${notLowered}\n`);
         send({ type: 'ready', info: loaded.info });
       },
       (err: unknown) => send({ type: 'load-failed', error: toCheckError(err).toJSON() }),

@@ -15,7 +15,7 @@ import { AccessLog, DEFAULT_ACCESS_LOG_RATE } from './access-log.ts';
 import type { BatchingOptions } from './batching-options.ts';
 import { CheckService, type CheckAnswer, type CheckRequest } from './check-service.ts';
 import { structuredCheckRequest } from './structured-check-request.ts';
-import { InferenceWorkerHost } from './inference-worker-host.ts';
+import { InferenceWorkerHost, type FailedRestart, type RestartPolicy } from './inference-worker-host.ts';
 
 export interface RuntimeOptions {
   readonly modelDir: string;
@@ -28,6 +28,14 @@ export interface RuntimeOptions {
   readonly logger: Logger;
   /** Access log lines per second written in full before sampling (0: none; default DEFAULT_ACCESS_LOG_RATE). */
   readonly accessLogRate?: number;
+  /** Worker restart backoff and the model load timeout (default DEFAULT_RESTART_POLICY). */
+  readonly workerRestart?: Partial<RestartPolicy>;
+}
+
+/** What /readyz and /healthz answer: a yes or no, and why not. */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly reason?: string;
 }
 
 let version: string | undefined;
@@ -91,6 +99,7 @@ export class ServiceRuntime {
   private readonly ticker: NodeJS.Timeout;
   private worker: InferenceWorkerHost;
   private currentModelDir: string;
+  private closing = false;
   loadError: CheckError | undefined;
 
   constructor(private readonly options: RuntimeOptions) {
@@ -122,24 +131,44 @@ export class ServiceRuntime {
       limits: this.limits,
       intraOpThreads: this.options.intraOpThreads,
       niceness: this.options.workerNiceness ?? WORKER_NICENESS,
-    });
+    }, this.options.workerRestart);
     worker.on('recycling', (reason: string) => this.options.logger.log('error', 'inference worker stopped answering; replacing it', { reason }));
-    // A crash or a recycle: the replacement starts now; checks queue for it meanwhile (not NOT_READY).
-    worker.on('restarting', () => {
+    // A crash or a recycle: the replacement starts now; checks queue for it meanwhile (not NOT_READY),
+    // while /readyz says 503 (no worker can run a check until it is back).
+    worker.on('restarting', (count: number) => {
       this.metrics.workerRestarts.inc();
       if (worker === this.worker) this.metrics.modelReady.set(0);
+      this.options.logger.log('warn', 'inference worker restarting', { restarts: count, pid: worker.pid });
+    });
+    worker.on('restart-attempt-failed', ({ error, failures, retryInMs }: FailedRestart) => {
+      this.metrics.workerRestartFailures.inc();
+      this.options.logger.log('error', 'inference worker restart failed', {
+        code: error.code,
+        error: error.message,
+        failures_in_a_row: failures,
+        ...(retryInMs === undefined ? { retry: false } : { retry_in_ms: retryInMs }),
+      });
     });
     worker.on('restarted', (count: number) => {
-      if (worker === this.worker) this.metrics.modelReady.set(1);
+      if (worker === this.worker) {
+        this.loadError = undefined;
+        if (worker.info) this.metrics.setModel(worker.info);
+        this.metrics.modelReady.set(1);
+      }
       this.options.logger.log('warn', 'inference worker restarted', { restarts: count });
     });
-    worker.on('restart-failed', (err: unknown) => {
+    worker.on('restart-failed', (err: CheckError) => {
+      const failing = worker.failing;
       if (worker === this.worker) {
-        // The model is genuinely gone now: /readyz and NOT_READY say why.
-        this.loadError = ServiceRuntime.asLoadError(err);
+        // No worker will answer soon: /readyz and NOT_READY say why; queued checks are refused.
+        this.loadError = failing ? new CheckError(err.code, ServiceRuntime.failingMessage(failing)) : err;
         this.metrics.setModel(undefined);
       }
-      this.options.logger.log('error', 'inference worker could not be restarted', { error: String((err as Error)?.message ?? err) });
+      this.options.logger.log('error', 'inference worker could not be restarted', {
+        code: err.code,
+        error: err.message,
+        ...(failing ? { failures_in_a_row: failing.failures, retry_every_ms: failing.retryEveryMs } : { retry: false }),
+      });
     });
     return worker;
   }
@@ -226,6 +255,36 @@ export class ServiceRuntime {
     return this.worker;
   }
 
+  /**
+   * /readyz: ready only while a worker is loaded and answering. During a worker restart checks
+   * still queue for it (a restart takes about a second), but a load balancer should send new
+   * work elsewhere until it is back, and a shutting-down service takes no new work at all.
+   */
+  readiness(): Readiness {
+    if (this.closing) return { ready: false, reason: 'the service is shutting down' };
+    if (this.worker.isReady && this.service.model) return { ready: true };
+    if (this.worker.restarting) {
+      return { ready: false, reason: 'the inference worker is restarting; checks sent meanwhile wait for it in the queue' };
+    }
+    return { ready: false, reason: this.loadError?.message ?? 'the model is loading' };
+  }
+
+  /**
+   * /healthz: false when the service cannot recover by itself, so that an orchestrator restarts
+   * it: the worker's replacement has failed to start failuresBeforeGivingUp times in a row (it is
+   * still retried meanwhile). A model directory that does not load is a readiness matter, not this:
+   * restarting the process would load the same directory.
+   */
+  liveness(): { ok: boolean; reason?: string } {
+    const failing = this.worker.failing;
+    return failing ? { ok: false, reason: ServiceRuntime.failingMessage(failing) } : { ok: true };
+  }
+
+  private static failingMessage(failing: NonNullable<InferenceWorkerHost['failing']>): string {
+    const { failures, error, retryEveryMs } = failing;
+    return `the inference worker failed to start ${failures} times in a row (${error.message}); retrying every ${retryEveryMs / 1000} s`;
+  }
+
   /** GET /api/v1/model and IPC model:info. Server paths only where asked for (desktop). */
   modelDocument(options: { includeDir?: boolean } = {}): ModelDocument {
     const model = this.service.model;
@@ -276,6 +335,7 @@ export class ServiceRuntime {
   }
 
   async close(drainMs = 10_000): Promise<void> {
+    this.closing = true;
     clearInterval(this.ticker);
     await this.service.drain(drainMs);
     await this.worker.close();

@@ -27,6 +27,7 @@ export class ServiceMetrics {
   readonly batchSize: Histogram;
   readonly checkWarnings: Counter<'code'>;
   readonly workerRestarts: Counter;
+  readonly workerRestartFailures: Counter;
   readonly modelReady: Gauge;
   readonly queueDepth: Gauge;
   readonly inflight: Gauge;
@@ -80,6 +81,11 @@ export class ServiceMetrics {
     this.workerRestarts = new Counter({
       name: 'ofa_ve_worker_restarts_total',
       help: 'Inference worker processes started to replace one that died or hung.',
+      registers,
+    });
+    this.workerRestartFailures = new Counter({
+      name: 'ofa_ve_worker_restart_failures_total',
+      help: 'Replacement inference worker starts that failed (fork error, died or hung while loading); each is retried with backoff.',
       registers,
     });
     this.modelReady = new Gauge({

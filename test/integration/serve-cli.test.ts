@@ -116,12 +116,43 @@ describe('ofa-ve serve (the bin)', () => {
     assert.match(stderr, /--access-log-rate must be a whole number >= 0/);
   });
 
+  it('--model-load-timeout-ms: a load that takes longer leaves serve up and not ready, saying why', async () => {
+    const { child, waitFor } = serve(['--port', '0', '--model-load-timeout-ms', '1']);
+    const exited = exitOf(child);
+    try {
+      const url = String((await waitFor('listening', 20_000)).url);
+      const failed = await waitFor('model not loaded', 20_000);
+      assert.equal(failed.code, 'TIMEOUT');
+      assert.match(String(failed.reason), /did not load the model within 1 ms \(--model-load-timeout-ms\)/);
+      const ready = await fetch(`${url}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.match(JSON.stringify(await ready.json()), /--model-load-timeout-ms/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0);
+  });
+
   it('refuses a non-loopback address without a token (exit 2, clear message)', async () => {
     const { child } = serve(['--host', '0.0.0.0', '--port', '0']);
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     assert.equal(await exitOf(child), 2);
     assert.match(stderr, /refusing to listen on 0\.0\.0\.0 without a token/);
+  });
+
+  it('refuses a blank token, from --token or OFA_VE_TOKEN, or one with whitespace around it (exit 2, clear message)', async () => {
+    const refused = async (args: string[], env: Record<string, string>, message: RegExp) => {
+      const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: 'pipe', env: { ...process.env, ...env } });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      assert.equal(await exitOf(child), 2, `${JSON.stringify(args)} ${JSON.stringify(env)}`);
+      assert.match(stderr, message);
+    };
+    await refused(['--token', '   '], { OFA_VE_TOKEN: '' }, /--token is only whitespace: give a real token, or none/);
+    await refused(['--token', ''], { OFA_VE_TOKEN: '' }, /--token is empty/);
+    await refused([], { OFA_VE_TOKEN: ' \t ' }, /OFA_VE_TOKEN is only whitespace/);
+    await refused(['--token', ' secret'], { OFA_VE_TOKEN: '' }, /--token starts or ends with whitespace, which HTTP clients cannot send/);
   });
 
   it('says clearly when the port is taken (exit 1, no stack trace)', async () => {

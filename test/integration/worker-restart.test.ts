@@ -4,7 +4,8 @@
  * - ofa_ve_worker_restarts_total counts the replacement; ofa_ve_model_ready is 0 while it starts
  *   (held there with SIGSTOP, so nothing depends on timing) and 1 once it is ready;
  * - a check sent meanwhile waits in the queue and is answered (no NOT_READY), since a model is
- *   loaded and on its way back;
+ *   loaded and on its way back; /readyz says 503 meanwhile (no worker can run a check now, so a
+ *   load balancer sends new work elsewhere) and /healthz stays 200 (it recovers by itself);
  * - when the replacement cannot load the model, the model is genuinely gone: model_ready stays 0,
  *   /readyz says why and checks get 503 NOT_READY.
  */
@@ -58,6 +59,11 @@ describe('the inference worker killed and replaced', () => {
 
       assert.deepEqual(await gauges(h.url), { restarts: 1, ready: 0 }, 'restarting: counted, and not ready');
       assert.equal(h.runtime.modelDocument().ready, true, 'a model is loaded and coming back: checks are taken');
+      // No worker can run a check now: a load balancer should send new work elsewhere meanwhile.
+      const notReady = await fetch(`${h.url}/readyz`);
+      assert.equal(notReady.status, 503, '/readyz is 503 while no worker is up');
+      assert.match(JSON.stringify(await notReady.json()), /restarting/);
+      assert.equal((await fetch(`${h.url}/healthz`)).status, 200, 'alive: it recovers by itself');
       const during = check(h.url, 'sent while the worker restarts');
       await waitFor(() => h.runtime.service.queueDepth === 1, 'the check waits in the queue');
 
@@ -66,6 +72,7 @@ describe('the inference worker killed and replaced', () => {
       const res = await during;
       assert.equal(res.status, 200, `the check sent during the restart is answered: ${await res.clone().text()}`);
       assert.deepEqual(await gauges(h.url), { restarts: 1, ready: 1 });
+      assert.equal((await fetch(`${h.url}/readyz`)).status, 200, 'ready again');
       assert.equal((await check(h.url, 'after the restart')).status, 200);
     } finally {
       if (replacement !== undefined) process.kill(replacement, 'SIGCONT');
@@ -95,6 +102,9 @@ describe('the inference worker killed and replaced', () => {
       const res = await check(h.url, 'after the failed restart');
       assert.equal(res.status, 503);
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'NOT_READY');
+      // Not retried (the directory is broken), and no liveness failure: restarting the process
+      // would load the same directory.
+      assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
     } finally {
       await h.close();
       await rm(dir, { recursive: true, force: true });

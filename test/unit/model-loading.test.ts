@@ -117,6 +117,22 @@ describe('loading a model directory', () => {
     await loadFails(dir, /tokenizer\.json: " yes" is id \d+, model\.json answers\.YES says \d+/);
   });
 
+  it('names a tokenizer.json that is JSON but not a tokenizer (MODEL_INVALID at load, not INTERNAL later)', async () => {
+    const demoTokenizer = JSON.parse(await readFile(path.join(DEMO_MODEL_DIR, 'tokenizer.json'), 'utf8')) as Manifest;
+    const broken: [string, unknown][] = [
+      ['empty object', {}],
+      ['no model', { ...demoTokenizer, model: null }],
+      ['merges that are not pairs', { ...demoTokenizer, model: { ...demoTokenizer.model, merges: [42] } }],
+      ['unknown pre-tokenizer', { ...demoTokenizer, pre_tokenizer: { type: 'NoSuchPreTokenizer' } }],
+      ['unknown normalizer', { ...demoTokenizer, normalizer: { type: 'NoSuchNormalizer' } }],
+    ];
+    for (const [name, json] of broken) {
+      const { dir, manifest } = await demoCopy(root, `tokenizer-${name.replaceAll(' ', '-')}`);
+      await replaceFile(dir, manifest, 'tokenizer', new TextEncoder().encode(JSON.stringify(json)));
+      await loadFails(dir, /: tokenizer\.json: not a usable Hugging Face tokenizer \(.+\)$/);
+    }
+  });
+
   it('fails clearly when --provider cuda is asked for and CUDA is absent', { skip: process.env.OFA_VE_HAS_CUDA === '1' && 'CUDA machine' }, async () => {
     await loadFails(DEMO_MODEL_DIR, /CUDA provider (is not installed|could not be used).*ONNXRUNTIME_NODE_INSTALL=cuda12/, 'cuda');
   });
