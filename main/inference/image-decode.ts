@@ -9,10 +9,14 @@
  *    other format (SVG, PDF, HTML, BMP, HEIC, ...) → UNSUPPORTED_MEDIA_TYPE; anything else →
  *    INVALID_IMAGE. sharp itself is never asked to guess: its prebuilt libvips would happily
  *    render SVG or read libvips-native formats.
- * 3. header only (sharp `metadata()`): width x height of the first frame over `maxPixels` →
+ * 3. an animation or multi-page file is cut to its first frame (first-frame.ts), so that no
+ *    decoder walks thousands of frames it will not use;
+ * 4. header only (sharp `metadata()`): width x height of the first frame over `maxPixels` →
  *    IMAGE_TOO_LARGE before any pixel is decoded (a PNG whose IHDR claims 50000x50000 is turned
- *    away in milliseconds);
- * 4. decode with `failOn: 'warning'` so a truncated or corrupt file fails instead of coming back
+ *    away in milliseconds); then the work limits of decode-budget.ts, all IMAGE_TOO_LARGE: a side
+ *    over 65535, a resize (when the caller says to what size) that would cost more than the pixel
+ *    limit, a JPEG with more progressive scans than its size allows;
+ * 5. decode with `failOn: 'warning'` so a truncated or corrupt file fails instead of coming back
  *    padded with grey; `limitInputPixels` repeats the limit inside libvips.
  *
  * Conversions: EXIF orientation applied (a deliberate difference from PIL, which ignores it);
@@ -23,12 +27,23 @@
  */
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { CheckError } from '../errors.ts';
+import { checkImageSides, checkJpegScans, checkResizeWork, describePixels } from './decode-budget.ts';
+import { firstFrameOnly } from './first-frame.ts';
+import { countJpegScans } from './jpeg-scans.ts';
 
 export interface ImageLimits {
   /** Largest accepted width x height (of the first frame, before EXIF rotation). */
   maxPixels: number;
   /** Largest accepted encoded size in bytes. */
   maxBytes: number;
+}
+
+export interface DecodeOptions {
+  /**
+   * The square size the caller will resize the image to (with resizeBicubicPil): images whose
+   * resize would cost more than the pixel limit allows are refused from the header.
+   */
+  resizeTo?: number;
 }
 
 export interface DecodedImage {
@@ -159,10 +174,6 @@ function describeSize(n: number): string {
   return `${n} bytes`;
 }
 
-function describePixels(n: number): string {
-  return n >= 100_000 ? `${(n / 1e6).toFixed(1)} megapixels` : `${n} pixels`;
-}
-
 const FORMAT_LABEL: Record<SupportedFormat, string> = {
   jpeg: 'JPEG',
   png: 'PNG',
@@ -218,6 +229,8 @@ function sharpInput(bytes: Uint8Array, limitInputPixels: number | false): Sharp 
   return sharp(bytes, {
     failOn: FAIL_ON,
     limitInputPixels,
+    // libvips' own limits on PNG text chunks and SVG/HEIF sizes stay on (this is the default).
+    unlimited: false,
     autoOrient: true,
     pages: 1,
     page: 0,
@@ -234,14 +247,15 @@ function errorText(err: unknown): string {
  * Decodes an uploaded image to 8-bit interleaved RGB (see the module comment for every rule).
  * Throws CheckError: INVALID_IMAGE, IMAGE_TOO_LARGE or UNSUPPORTED_MEDIA_TYPE.
  */
-export async function decodeImageRgb(bytes: Uint8Array, limits: ImageLimits): Promise<DecodedImage> {
+export async function decodeImageRgb(bytes: Uint8Array, limits: ImageLimits, options: DecodeOptions = {}): Promise<DecodedImage> {
   const format = checkImageBytes(bytes, limits);
   const label = FORMAT_LABEL[format];
+  const input = firstFrameOnly(bytes, format);
 
   // Header only: dimensions and the decoder's own idea of the format.
   let meta: Metadata;
   try {
-    meta = await sharpInput(bytes, false).metadata();
+    meta = await sharpInput(input, false).metadata();
   } catch (err) {
     throw new CheckError('INVALID_IMAGE', `the ${label} file is damaged or incomplete and cannot be read`, { cause: err });
   }
@@ -268,10 +282,17 @@ export async function decodeImageRgb(bytes: Uint8Array, limits: ImageLimits): Pr
     }
     throw new CheckError('IMAGE_TOO_LARGE', `image is ${width}x${height} pixels (${size}); the limit is ${limit}`);
   }
+  checkImageSides(width, height);
+  if (options.resizeTo !== undefined) {
+    // EXIF orientations 5-8 swap the sides; the resizer sees the displayed image.
+    const swap = (meta.orientation ?? 1) >= 5;
+    checkResizeWork(swap ? height : width, swap ? width : height, options.resizeTo, limits.maxPixels);
+  }
+  if (format === 'jpeg') checkJpegScans(countJpegScans(input), width, height, limits.maxPixels);
 
   let out: { data: Buffer; info: OutputInfo };
   try {
-    out = await sharpInput(bytes, Number.isFinite(limits.maxPixels) ? Math.max(1, Math.floor(limits.maxPixels)) : false)
+    out = await sharpInput(input, Number.isFinite(limits.maxPixels) ? Math.max(1, Math.floor(limits.maxPixels)) : false)
       .removeAlpha()
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })

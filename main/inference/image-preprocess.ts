@@ -30,7 +30,9 @@ export async function decodeAndResizeImage(
   size: number,
   limits: ImageLimits,
 ): Promise<ResizedImage> {
-  const img = await decodeImageRgb(bytes, limits);
+  // Told the output size, the decoder refuses shapes whose resize would cost more than the pixel
+  // limit allows (a 1 x 1,000,000 strip), before decoding them.
+  const img = await decodeImageRgb(bytes, limits, { resizeTo: size });
   const data = resizeBicubicPil(img.data, img.width, img.height, 3, size, size);
   return { data, size, sourceWidth: img.width, sourceHeight: img.height, format: img.format };
 }

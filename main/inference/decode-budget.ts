@@ -1,0 +1,78 @@
+/**
+ * Limits on the work one upload may cause, checked from its header before anything is decoded, so
+ * that no image up to the byte limit costs much more than a plain photo at the pixel limit. Each
+ * refusal is IMAGE_TOO_LARGE (413) with a message that says which limit and by how much.
+ *
+ * - Longest side: the resizer's coefficient tables hold ~4 entries per source pixel of a side, so a
+ *   10,000,000 x 1 PNG (a few KiB) would need 160 MB of tables. 65535 is also JPEG's own limit.
+ * - Resize work: Pillow's BICUBIC resize (which the model's preprocessing must match bit for bit)
+ *   always runs its horizontal pass first, over every source row, so a narrow image is first
+ *   widened to the output width: a 1 x 1,000,000 PNG of 2 KiB becomes 480 x 1,000,000 samples to
+ *   resample (29 s of CPU before the passes were fused). The work is proportional to
+ *   max(width, out) x height, which must stay within the pixel limit (or out x out, for small
+ *   limits), so the resize costs at most what a maximum-size photo's does.
+ * - Progressive JPEG scans: libjpeg makes a pass over a component's blocks for every scan, so the
+ *   cost is pixels x scans; a 178 KiB 7000 x 7000 JPEG with ~900 valid scans costs 19 s. Standard
+ *   encoders write at most 10-20 scans; allowed here are JPEG_SCAN_BUDGET scans at the pixel limit
+ *   (more for smaller images, pro rata) and never more than MAX_JPEG_SCANS (each scan also has a
+ *   fixed cost, which matters for tiny images with thousands of scans).
+ */
+import { CheckError } from '../errors.ts';
+
+export const MAX_IMAGE_SIDE = 65_535;
+/** Scans allowed for an image at the pixel limit; smaller images get proportionally more. */
+export const JPEG_SCAN_BUDGET = 32;
+/** Scans allowed for any JPEG, however small. */
+export const MAX_JPEG_SCANS = 100;
+
+export function describePixels(n: number): string {
+  return n >= 100_000 ? `${(n / 1e6).toFixed(1)} megapixels` : `${n} pixels`;
+}
+
+/** Refuses an image with a side longer than MAX_IMAGE_SIDE. */
+export function checkImageSides(width: number, height: number): void {
+  if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
+    throw new CheckError(
+      'IMAGE_TOO_LARGE',
+      `image is ${width}x${height} pixels; no side may be longer than ${MAX_IMAGE_SIDE} pixels`,
+    );
+  }
+}
+
+/**
+ * Refuses an image whose resize to `outSize` x `outSize` would cost more than the pixel limit
+ * allows. `width` and `height` are as displayed (after EXIF orientation), as the resizer sees them.
+ */
+export function checkResizeWork(width: number, height: number, outSize: number, maxPixels: number): void {
+  const work = Math.max(width, outSize) * height;
+  const budget = Math.max(maxPixels, outSize * outSize);
+  if (work <= budget) return;
+  let size = describePixels(work);
+  let limit = describePixels(budget);
+  if (size === limit) {
+    size = `${work} pixels`;
+    limit = `${budget} pixels`;
+  }
+  throw new CheckError(
+    'IMAGE_TOO_LARGE',
+    `image is ${width}x${height} pixels, too narrow for its height: resizing it to ${outSize}x${outSize} first widens ` +
+      `it to ${outSize} columns, ${size} to process; the limit is ${limit}`,
+  );
+}
+
+/** Scans allowed for a JPEG of `pixels` pixels under the pixel limit `maxPixels`. */
+export function allowedJpegScans(pixels: number, maxPixels: number): number {
+  if (!Number.isFinite(maxPixels)) return MAX_JPEG_SCANS;
+  return Math.min(MAX_JPEG_SCANS, Math.max(JPEG_SCAN_BUDGET, Math.floor((JPEG_SCAN_BUDGET * maxPixels) / Math.max(1, pixels))));
+}
+
+/** Refuses a JPEG with more scans than allowedJpegScans gives for its size. */
+export function checkJpegScans(scans: number, width: number, height: number, maxPixels: number): void {
+  const allowed = allowedJpegScans(width * height, maxPixels);
+  if (scans <= allowed) return;
+  throw new CheckError(
+    'IMAGE_TOO_LARGE',
+    `the JPEG has ${scans} progressive scans and each costs a pass over its ${width}x${height} pixels; ` +
+      `the limit at this size is ${allowed} scans (save it as a baseline or standard progressive JPEG)`,
+  );
+}
