@@ -8,6 +8,10 @@ export const ERROR_STATUS = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  // A method the route does not serve (sent with an Allow header); never counted as a check.
+  METHOD_NOT_ALLOWED: 405,
+  // The request body did not arrive in time (a stalled or far too slow upload).
+  REQUEST_TIMEOUT: 408,
   PAYLOAD_TOO_LARGE: 413,
   IMAGE_TOO_LARGE: 413,
   TEXT_TOO_LONG: 413,
@@ -28,6 +32,7 @@ const INPUT_CODES: ReadonlySet<ErrorCode> = new Set([
   'INVALID_IMAGE',
   'EMPTY_TEXT',
   'BAD_REQUEST',
+  'METHOD_NOT_ALLOWED',
   'PAYLOAD_TOO_LARGE',
   'IMAGE_TOO_LARGE',
   'TEXT_TOO_LONG',

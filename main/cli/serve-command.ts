@@ -158,10 +158,11 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
       if (stopping) return;
       stopping = true;
       logger.log('info', 'shutting down', { signal });
-      const closing = server.close(10_000);
-      void runtime
+      // The server first (it stops taking connections and lets the requests it holds finish, so a
+      // body still arriving runs), then the runtime (the worker).
+      void server
         .close(10_000)
-        .then(() => closing)
+        .then(() => runtime.close(10_000))
         .then(() => {
           logger.log('info', 'stopped');
           resolve(EXIT.OK);

@@ -15,18 +15,104 @@ export interface BodyLimits {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** Reads a POST /api/v1/check body: multipart (`image` file, `text`, `premise`) or JSON (base64 image). */
-export function parseCheckBody(req: IncomingMessage, limits: BodyLimits): Promise<CheckRequest> {
-  const type = (req.headers['content-type'] ?? '').toLowerCase();
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
-    return Promise.reject(tooLarge(limits));
+/** A Content-Type split into its lower-cased type/subtype and its parameters (names lower-cased). */
+interface MediaType {
+  readonly essence: string;
+  readonly params: ReadonlyMap<string, string>;
+}
+
+/** RFC 9110 §8.3.1: type/subtype, then `; name=value` (value a token or a quoted string). */
+export function parseMediaType(header: string): MediaType | undefined {
+  const m = /^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*/.exec(header);
+  if (!m) return undefined;
+  const params = new Map<string, string>();
+  let rest = header.slice(m[0].length);
+  const param = /^;\s*(?:([!#$%&'*+.^_`|~0-9A-Za-z-]+)=("(?:[^"\\]|\\.)*"|[!#$%&'*+.^_`|~0-9A-Za-z-]*)\s*)?/;
+  while (rest.length > 0) {
+    const p = param.exec(rest);
+    if (!p || p[0].length === 0) return undefined;
+    if (p[1] !== undefined) {
+      const raw = p[2] ?? '';
+      params.set(p[1].toLowerCase(), raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw);
+    }
+    rest = rest.slice(p[0].length);
   }
-  if (type.startsWith('multipart/form-data')) return parseMultipart(req, limits);
-  if (type.startsWith('application/json')) return readBody(req, limits).then((body) => parseJson(body, limits));
-  return Promise.reject(
-    new CheckError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${type ? `"${type.split(';')[0]}"` : 'missing'}; send multipart/form-data or application/json`),
+  return { essence: (m[1] as string).toLowerCase(), params };
+}
+
+/**
+ * JSON is `application/json`, with at most a UTF-8 charset (RFC 8259 §8.1: JSON is UTF-8): not
+ * `application/json-seq`, `application/jsonx`, another charset or unknown parameters.
+ */
+function isJsonType(type: MediaType | undefined): boolean {
+  if (type?.essence !== 'application/json') return false;
+  for (const [name, value] of type.params) {
+    if (name !== 'charset' || !/^utf-?8$/i.test(value)) return false;
+  }
+  return true;
+}
+
+function unsupported(header: string): CheckError {
+  const shown = header ? `"${header.split(';')[0]!.trim().slice(0, 100)}"` : 'missing';
+  return new CheckError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `Content-Type ${shown}; send multipart/form-data or application/json (with no parameter but charset=utf-8)`,
   );
+}
+
+export interface BodyReading {
+  /** The whole body must have arrived by then (performance.now() time): REQUEST_TIMEOUT after. */
+  readonly deadline: number;
+}
+
+/**
+ * What the head of a check says about its body, refused before any of it is read: 413 by its
+ * declared length, 415 by its type. Returns the declared length (undefined: chunked).
+ */
+export function checkBodyHeaders(req: IncomingMessage, limits: BodyLimits): number | undefined {
+  const header = req.headers['content-type'] ?? '';
+  const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+  if (declared !== undefined && declared > limits.maxBodyBytes) throw tooLarge(limits);
+  const essence = (header.split(';')[0] as string).trim().toLowerCase();
+  // busboy reads (and refuses, 400) the multipart parameters itself.
+  if (essence !== 'multipart/form-data' && !isJsonType(parseMediaType(header))) throw unsupported(header);
+  return declared;
+}
+
+/**
+ * Reads a POST /api/v1/check body: multipart (`image` file, `text`, `premise`) or JSON (base64
+ * image). A body still arriving at `reading.deadline` fails with 408 REQUEST_TIMEOUT.
+ */
+export async function parseCheckBody(req: IncomingMessage, limits: BodyLimits, reading?: BodyReading): Promise<CheckRequest> {
+  checkBodyHeaders(req, limits);
+  const multipart = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === 'multipart/form-data';
+  const parsing = multipart ? parseMultipart(req, limits) : readBody(req, limits).then((body) => parseJson(body, limits));
+  return reading ? withDeadline(req, parsing, reading.deadline) : parsing;
+}
+
+/** Fails with REQUEST_TIMEOUT when the body is not read by `deadline`; stops reading it then. */
+function withDeadline(req: IncomingMessage, parsing: Promise<CheckRequest>, deadline: number): Promise<CheckRequest> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => {
+        req.unpipe();
+        req.removeAllListeners('data');
+        reject(new CheckError('REQUEST_TIMEOUT', 'the request body did not arrive in time; send it faster or in smaller pieces'));
+      },
+      Math.max(0, deadline - performance.now()),
+    );
+    timer.unref();
+    parsing.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
 }
 
 function tooLarge(limits: BodyLimits): CheckError {

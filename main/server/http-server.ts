@@ -8,9 +8,29 @@ import { appVersion, checkResultDocument, type ServiceRuntime } from '../service
 import type { LiveStats } from '../telemetry/live-stats.ts';
 import type { ServiceMetrics } from '../telemetry/service-metrics.ts';
 import { bearerAuthorizer } from './bearer-auth.ts';
-import { parseCheckBody, type BodyLimits } from './check-body-parser.ts';
+import { checkBodyHeaders, parseCheckBody, type BodyLimits } from './check-body-parser.ts';
+import { ConnectionGuard, defaultConnectionLimits, type ConnectionLimits } from './connection-guard.ts';
+import { DEFAULT_EVENT_STREAM_OPTIONS, StatsEventStreams, type EventStreamOptions } from './event-stream.ts';
+import { sendError, sendJson, sendMethodNotAllowed } from './http-responses.ts';
+import { parseWindow } from './query-window.ts';
 import { isCrossSiteRequest, loopbackHostAllowed } from './request-origin.ts';
+import { allows, CHECK_ROUTE, findRoute, type Route } from './routes.ts';
+import { whenResponseDone } from './response-lifetime.ts';
+import { withoutServerPaths } from './server-paths.ts';
 import { StaticUi } from './static-ui.ts';
+import { defaultUploadBudgetBytes, UploadBudget } from './upload-budget.ts';
+
+/** How long a client may take over each part of a request, and keep an idle connection. */
+export interface HttpTimeouts {
+  /** The request head (Node answers 408 itself past it; never a check: no request was read). */
+  readonly headersMs: number;
+  /** A check's body, from its head: 408 REQUEST_TIMEOUT past it, counted as such. */
+  readonly bodyMs: number;
+  /** An idle kept-alive connection (longer than a load balancer's 60 s idle timeout). */
+  readonly keepAliveMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, bodyMs: 60_000, keepAliveMs: 65_000 };
 
 export interface HttpServerOptions {
   readonly token?: string;
@@ -23,35 +43,20 @@ export interface HttpServerOptions {
    * Defaults to true; `ofa-ve serve --host 0.0.0.0` sets it false (a token guards it instead).
    */
   readonly loopbackOnly?: boolean;
+  /** Open connections, in all and per client address (default defaultConnectionLimits()). */
+  readonly connections?: Partial<ConnectionLimits>;
+  /** Bytes of check bodies held at once (default defaultUploadBudgetBytes(maxBodyBytes)). */
+  readonly uploadBudgetBytes?: number;
+  readonly timeouts?: Partial<HttpTimeouts>;
+  readonly events?: Partial<EventStreamOptions>;
 }
 
-const STATS_WINDOWS = { min: 1, max: 900 };
-const CHECK_ROUTE = '/api/v1/check';
 /** How HTTP checks show in the access log. */
 const HTTP_CHECK = { method: 'POST', route: CHECK_ROUTE } as const;
-const SSE_INTERVAL_MS = 1000;
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
-  res.end(text);
-}
-
-function sendError(res: ServerResponse, error: CheckError): void {
-  const headers: Record<string, string> = {};
-  if (error.code === 'OVERLOADED' || error.code === 'NOT_READY') headers['retry-after'] = String(RETRY_AFTER_SECONDS);
-  if (error.code === 'UNAUTHORIZED') headers['www-authenticate'] = 'Bearer';
-  sendJson(res, error.status, { error: error.toJSON() }, headers);
-}
-
-function parseWindow(url: URL): number {
-  const raw = url.searchParams.get('window') ?? '60';
-  const window = Number(raw);
-  if (!Number.isInteger(window) || window < STATS_WINDOWS.min || window > STATS_WINDOWS.max) {
-    throw new CheckError('BAD_REQUEST', `window must be a whole number of seconds from ${STATS_WINDOWS.min} to ${STATS_WINDOWS.max}`);
-  }
-  return window;
-}
+/** Node checks its header and request timeouts this often (its default, 30 s, would let them run 30 s late). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+/** An accept() error (EMFILE, ENFILE) is logged at most this often; the listener keeps accepting. */
+const ACCEPT_ERROR_LOG_INTERVAL_MS = 10_000;
 
 /** The request target as a URL, or undefined when it is not one (`new URL` throws on `//[`). */
 function parseRequestTarget(target: string | undefined): URL | undefined {
@@ -69,16 +74,27 @@ function wantsOpenMetrics(req: IncomingMessage): boolean {
 
 /**
  * The HTTP adapter over the CheckService: the same server in desktop and headless mode. Errors are
- * `{"error":{"code","message"}}`; no stack trace ever reaches a client.
+ * `{"error":{"code","message"}}`; no stack trace ever reaches a client. A request goes through
+ * stages, each its own module: admission (connection-guard), target and Host (request-origin),
+ * route and method (routes: 404, 405 with Allow), token (bearer-auth), then the handler; a check
+ * also reserves its body's bytes (upload-budget) before its body is read (check-body-parser), and
+ * event streams honour backpressure (event-stream).
  */
 export class OfaVeHttpServer {
   readonly server: http.Server;
+  readonly connections: ConnectionGuard;
+  readonly uploads: UploadBudget;
+  readonly events: StatsEventStreams;
   private readonly authorized: (req: IncomingMessage) => boolean;
-  private readonly sseClients = new Set<ServerResponse>();
   private readonly service: CheckService;
   private readonly metrics: ServiceMetrics;
   private readonly stats: LiveStats;
   private readonly ui: StaticUi | undefined;
+  private readonly timeouts: HttpTimeouts;
+  /** Responses not yet finished: on shutdown, those not yet begun are told to close their connection. */
+  private readonly inflight = new Set<ServerResponse>();
+  private draining = false;
+  private lastAcceptErrorLog = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly runtime: ServiceRuntime,
@@ -89,17 +105,27 @@ export class OfaVeHttpServer {
     this.stats = runtime.stats;
     this.ui = options.uiDir ? new StaticUi(options.uiDir) : undefined;
     this.authorized = bearerAuthorizer(options.token);
-    // A safety net: whatever escapes a handler is logged and answered, never an unhandled rejection that stops the process.
-    this.server = http.createServer((req, res) =>
-      this.route(req, res).catch((err: unknown) => {
-        this.options.logger.log('error', 'request handler failed', { error: String((err as Error)?.message ?? err) });
-        if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
-        else res.destroy();
-      }),
+    this.timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
+    this.connections = new ConnectionGuard({ ...defaultConnectionLimits(), ...options.connections });
+    this.uploads = new UploadBudget(options.uploadBudgetBytes ?? defaultUploadBudgetBytes(options.bodyLimits.maxBodyBytes));
+    this.events = new StatsEventStreams((window) => runtime.statsDocument(window), { ...DEFAULT_EVENT_STREAM_OPTIONS, ...options.events });
+    this.server = http.createServer(
+      {
+        headersTimeout: this.timeouts.headersMs,
+        // Node's own backstop, after the body deadline of a check has had its chance to answer 408.
+        requestTimeout: this.timeouts.headersMs + this.timeouts.bodyMs + 5000,
+        keepAliveTimeout: this.timeouts.keepAliveMs,
+        connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+      },
+      // A safety net: whatever escapes a handler is logged and answered, never an unhandled rejection that stops the process.
+      (req, res) =>
+        this.route(req, res).catch((err: unknown) => {
+          this.options.logger.log('error', 'request handler failed', { error: String((err as Error)?.message ?? err) });
+          if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+          else res.destroy();
+        }),
     );
-    this.server.keepAliveTimeout = 65_000;
-    this.server.headersTimeout = 30_000;
-    this.server.requestTimeout = 120_000;
+    this.server.on('connection', (socket) => this.connections.admit(socket));
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
@@ -113,6 +139,9 @@ export class OfaVeHttpServer {
       };
       const onListening = () => {
         this.server.off('error', onError);
+        // From now on a server 'error' is a failed accept() (EMFILE with every descriptor in use):
+        // an unheard 'error' event would stop the process; the listener goes on accepting.
+        this.server.on('error', (err: NodeJS.ErrnoException) => this.acceptFailed(err));
         resolve(this.server.address() as AddressInfo);
       };
       this.server.once('error', onError);
@@ -121,14 +150,22 @@ export class OfaVeHttpServer {
     });
   }
 
+  private acceptFailed(err: NodeJS.ErrnoException): void {
+    const now = performance.now();
+    if (now - this.lastAcceptErrorLog < ACCEPT_ERROR_LOG_INTERVAL_MS) return;
+    this.lastAcceptErrorLog = now;
+    this.options.logger.log('error', 'could not accept a connection', { code: err.code, error: err.message, open_connections: this.connections.open });
+  }
+
   /**
-   * Stops accepting connections and ends event streams; requests in flight get `graceMs` to finish,
-   * then remaining connections are closed (a keep-alive socket left by a client that aborted a
-   * request would otherwise hold the server open for the whole keep-alive timeout).
+   * Graceful shutdown: stops accepting connections, ends event streams and closes idle kept-alive
+   * connections at once; every response still to come says `Connection: close`, so each connection
+   * closes after its request in flight is answered. After `graceMs` the rest are closed.
    */
   async close(graceMs = 5000): Promise<void> {
-    for (const client of this.sseClients) client.end();
-    this.sseClients.clear();
+    this.draining = true;
+    this.events.stop();
+    for (const res of this.inflight) if (!res.headersSent) res.setHeader('connection', 'close');
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
       timer.unref();
@@ -140,21 +177,41 @@ export class OfaVeHttpServer {
     });
   }
 
+  /** Bookkeeping around every request: connection busy or idle, shutdown, upload bytes. */
+  private track(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    this.inflight.add(res);
+    this.connections.requestStarted(socket);
+    if (this.draining) res.setHeader('connection', 'close');
+    whenResponseDone(req, res, () => {
+      this.inflight.delete(res);
+      this.connections.requestEnded(socket);
+      // A connection that answered its last request during the drain is idle now: close it.
+      if (this.draining) setImmediate(() => this.server.closeIdleConnections());
+    });
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
+    // A request parsed on a connection the guard refused (it has been sent its 503 already).
+    if (this.connections.wasRefused(req.socket)) {
+      res.destroy();
+      return;
+    }
+    this.track(req, res);
     const url = parseRequestTarget(req.url);
     // Node's parser lets through request targets that are not URLs (`//[`, `//a:99999/`).
     if (!url) return sendJson(res, 400, { error: { code: 'BAD_REQUEST', message: 'the request target is not a valid URL path' } });
     const path = url.pathname;
     // Counted in ofa_ve_request_total: POST /api/v1/check only, whether the service ran it or it was
-    // refused (401, 403, bad body). A CORS preflight (OPTIONS), a GET or any other method there is
-    // answered 400 but is no check, and other routes never are.
+    // refused (401, 403, 408, bad body, 503). A CORS preflight (OPTIONS), a GET or any other method
+    // there is answered 405 but is no check, and other routes never are.
     const isCheck = path === CHECK_ROUTE && req.method === 'POST';
     const requestId = randomUUID();
     // The client hung up before its answer was sent (the socket closed with the response unended).
     const hungUp = new AbortController();
     if (isCheck) {
-      res.once('close', () => {
+      whenResponseDone(req, res, () => {
         if (!res.writableEnded) hungUp.abort();
       });
     }
@@ -162,53 +219,24 @@ export class OfaVeHttpServer {
       if (this.options.loopbackOnly !== false && !loopbackHostAllowed(req)) {
         throw new CheckError('FORBIDDEN', 'this server answers only to localhost, 127.0.0.1 or [::1] in the Host header');
       }
-      if (path === '/healthz') return sendJson(res, 200, { status: 'ok', version: appVersion() });
-      if (StaticUi.owns(path) && (req.method === 'GET' || req.method === 'HEAD')) {
-        if (this.ui && (await this.ui.serve(req, res, path))) return;
-        if (path === '/' || path === '/index.html') {
-          return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'the browser UI is not built here: run `npm run build`, then restart ofa-ve serve' } });
-        }
-        return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such file: ${path}` } });
-      }
-      if (!this.authorized(req)) throw new CheckError('UNAUTHORIZED', 'a valid bearer token is required');
-      if (path === CHECK_ROUTE) {
-        if (!isCheck) throw new CheckError('BAD_REQUEST', 'use POST for /api/v1/check');
-        if (isCrossSiteRequest(req)) throw new CheckError('FORBIDDEN', 'checks posted from another web site are refused');
-        await this.check(req, res, { startedAt: started, id: requestId, ...HTTP_CHECK, signal: hungUp.signal });
+      const route = findRoute(path);
+      // Without the token, no caller learns which paths exist.
+      if (!route?.public && !this.authorized(req)) throw new CheckError('UNAUTHORIZED', 'a valid bearer token is required');
+      if (!route) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such endpoint: ${path}` } });
+      if (!allows(route, req.method)) {
+        sendMethodNotAllowed(res, req.method, path, route.methods);
+        if (!req.complete) req.resume();
         return;
       }
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new CheckError('BAD_REQUEST', `${req.method} is not supported on ${path}`);
-      switch (path) {
-        case '/metrics': {
-          const { contentType, body } = await this.metrics.scrape(wantsOpenMetrics(req));
-          res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
-          res.end(body);
-          return;
-        }
-        case '/readyz': {
-          const model = this.service.model;
-          if (model) return sendJson(res, 200, { status: 'ready', model: model.name, provider: model.provider });
-          return sendJson(res, 503, { status: 'not ready', error: { code: 'NOT_READY', message: this.runtime.modelDocument().error ?? 'the model is loading' } }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
-        }
-        case '/api/v1/model':
-          return sendJson(res, 200, this.runtime.modelDocument());
-        case '/api/v1/stats':
-          return sendJson(res, 200, this.runtime.statsDocument(parseWindow(url)));
-        case '/api/v1/requests/slowest':
-          return sendJson(res, 200, { requests: this.stats.slowest(20) });
-        case '/api/v1/events':
-          return this.events(req, res, parseWindow(url));
-        default:
-          return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such endpoint: ${path}` } });
-      }
+      await this.handle(route, req, res, url, { startedAt: started, id: requestId, ...HTTP_CHECK, signal: hungUp.signal });
     } catch (err) {
       let error = toCheckError(err);
       if (error.code === 'INTERNAL') this.options.logger.log('error', 'request failed', { path, requestId, error: String((err as Error)?.message ?? err) });
       // A body cut short by a hang-up reads as malformed: it is the client's leaving, not its mistake.
-      if (isCheck && (hungUp.signal.aborted || req.socket.destroyed) && !(err instanceof ServiceCounted)) {
+      if (isCheck && error.code !== 'REQUEST_TIMEOUT' && (hungUp.signal.aborted || req.socket.destroyed) && !(err instanceof ServiceCounted)) {
         error = new CheckError('CLIENT_CLOSED_REQUEST', 'the client closed the connection before its check was read');
       }
-      // Checks refused before the service saw them (401, bad body) are still counted as checks.
+      // Checks refused before the service saw them (401, bad body, no room for the body) are still counted as checks.
       if (isCheck && !(err instanceof ServiceCounted)) {
         this.service.recordFailure(error, { id: requestId, startedAt: started, ...HTTP_CHECK });
       }
@@ -218,13 +246,76 @@ export class OfaVeHttpServer {
       }
       if (!res.headersSent) sendError(res, error);
       else res.end();
-      // Drain what the client is still sending so the connection can be reused or closed cleanly.
-      if (!req.complete) req.resume();
+      // Drain what the client is still sending so the connection can be reused or closed cleanly
+      // (a body that timed out is not waited for: its connection closes after the 408).
+      if (!req.complete && error.code !== 'REQUEST_TIMEOUT') req.resume();
     }
   }
 
+  private async handle(route: Route, req: IncomingMessage, res: ServerResponse, url: URL, context: CheckContext): Promise<void> {
+    switch (route.name) {
+      case 'healthz': {
+        const live = this.runtime.liveness();
+        if (live.ok) return sendJson(res, 200, { status: 'ok', version: appVersion() });
+        // Not ready is /readyz's business; this is "restart me": the service cannot recover by itself.
+        return sendJson(res, 503, { status: 'failing', version: appVersion(), reason: this.publicMessage(live.reason ?? 'the service cannot recover') });
+      }
+      case 'ui': {
+        const path = url.pathname;
+        if (this.ui && (await this.ui.serve(req, res, path))) return;
+        if (path === '/' || path === '/index.html') {
+          return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'the browser UI is not built here: run `npm run build`, then restart ofa-ve serve' } });
+        }
+        return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such file: ${path}` } });
+      }
+      case 'check':
+        if (isCrossSiteRequest(req)) throw new CheckError('FORBIDDEN', 'checks posted from another web site are refused');
+        return this.check(req, res, context);
+      case 'metrics': {
+        const { contentType, body } = await this.metrics.scrape(wantsOpenMetrics(req));
+        res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : body);
+        return;
+      }
+      case 'readyz': {
+        const readiness = this.runtime.readiness();
+        const model = this.service.model;
+        if (readiness.ready && model) return sendJson(res, 200, { status: 'ready', model: model.name, provider: model.provider });
+        const message = this.publicMessage(readiness.reason ?? 'the model is loading');
+        return sendJson(res, 503, { status: 'not ready', error: { code: 'NOT_READY', message } }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+      }
+      case 'model': {
+        const doc = this.runtime.modelDocument();
+        return sendJson(res, 200, doc.error === undefined ? doc : { ...doc, error: this.publicMessage(doc.error) });
+      }
+      case 'stats':
+        return sendJson(res, 200, this.runtime.statsDocument(parseWindow(url)));
+      case 'slowest':
+        return sendJson(res, 200, { requests: this.stats.slowest(20) });
+      case 'events': {
+        const window = parseWindow(url);
+        if (this.draining) throw new CheckError('NOT_READY', 'the service is shutting down');
+        this.events.open(req, res, window);
+        return;
+      }
+    }
+  }
+
+  /** A reason fit for any caller: no absolute path of this machine (the model directory above all). */
+  private publicMessage(message: string): string {
+    return withoutServerPaths(message, [this.runtime.modelDir]);
+  }
+
   private async check(req: IncomingMessage, res: ServerResponse, context: CheckContext): Promise<void> {
-    const request = await parseCheckBody(req, this.options.bodyLimits);
+    const limits = this.options.bodyLimits;
+    // Refusals that need no body come first (413 by its declared length, 415), then room for it.
+    const declared = checkBodyHeaders(req, limits);
+    const release = this.uploads.reserve(declared ?? limits.maxBodyBytes);
+    if (!release) {
+      throw new CheckError('OVERLOADED', `too many uploads in progress (${this.uploads.limitBytes} bytes of request bodies); retry in ${RETRY_AFTER_SECONDS} s`);
+    }
+    whenResponseDone(req, res, release);
+    const request = await parseCheckBody(req, limits, { deadline: (context.startedAt ?? performance.now()) + this.timeouts.bodyMs });
     let answer;
     try {
       answer = await this.service.check(request, context);
@@ -232,20 +323,6 @@ export class OfaVeHttpServer {
       throw new ServiceCounted(toCheckError(err));
     }
     sendJson(res, 200, checkResultDocument(answer));
-  }
-
-  private events(req: IncomingMessage, res: ServerResponse, window: number): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-    const tick = () => res.write(`event: stats\ndata: ${JSON.stringify(this.runtime.statsDocument(window))}\n\n`);
-    tick();
-    const timer = setInterval(tick, SSE_INTERVAL_MS);
-    this.sseClients.add(res);
-    const stop = () => {
-      clearInterval(timer);
-      this.sseClients.delete(res);
-    };
-    req.on('close', stop);
-    res.on('close', stop);
   }
 }
 

@@ -9,8 +9,9 @@
  * - under the default limits (`ofa-ve serve` without options): captions (empty, blank, 1 MB, at and
  *   one byte over the limit, NUL and control characters, emoji, Arabic, Hebrew, Chinese, invalid
  *   UTF-8), malformed multipart (bad boundary, truncated, no closing delimiter, bad part headers,
- *   missing/duplicate/extra parts), wrong content types, bad JSON and base64, 20 MB+ uploads,
- *   wrong methods, request targets and header blocks Node's parser refuses, and clients that hang
+ *   missing/duplicate/extra parts), wrong content types (JSON is application/json with at most
+ *   charset=utf-8), bad JSON and base64, 20 MB+ uploads, wrong methods (405 with Allow), request
+ *   targets and header blocks Node's parser refuses, and clients that hang
  *   up mid-body.
  *
  * After every request: /healthz answers, and ofa_ve_request_total moved by exactly what the case
@@ -53,6 +54,8 @@ interface Case {
   counted?: 'route' | 'none' | number;
   /** The error body comes from Node's HTTP parser (no JSON), not from the app. */
   nodeParser?: boolean;
+  /** The Allow header a 405 must carry. */
+  allow?: string;
   /** For 200s: the scores must equal those of the earlier case with this name. */
   sameScoresAs?: string;
   /** For 200s: the scores must equal the in-process engine's for this input. */
@@ -63,6 +66,7 @@ interface Answer {
   status: number;
   body: string;
   contentType: string;
+  allow?: string;
 }
 
 const json = (value: unknown): Send => ({ kind: 'fetch', body: JSON.stringify(value), contentType: 'application/json' });
@@ -92,7 +96,7 @@ async function send(h: Harness, how: Send): Promise<Answer> {
   if (how.kind === 'raw') {
     const port = Number(new URL(h.url).port);
     const res = await rawRequest(port, how.request(`127.0.0.1:${port}`), { timeoutMs: RAW_TIMEOUT_MS, abortAfterWrite: how.abortAfterWrite });
-    return { status: res.status, body: res.body, contentType: res.headers['content-type'] ?? '' };
+    return { status: res.status, body: res.body, contentType: res.headers['content-type'] ?? '', allow: res.headers.allow };
   }
   const headers: Record<string, string> = {};
   if (how.contentType !== undefined) headers['content-type'] = how.contentType;
@@ -100,7 +104,7 @@ async function send(h: Harness, how: Send): Promise<Answer> {
   const init: RequestInit & { duplex?: 'half' } = { method: how.method ?? 'POST', headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
   if (typeof how.body === 'function') init.duplex = 'half';
   const res = await fetch(`${h.url}/api/v1/check`, init);
-  return { status: res.status, body: await res.text(), contentType: res.headers.get('content-type') ?? '' };
+  return { status: res.status, body: await res.text(), contentType: res.headers.get('content-type') ?? '', allow: res.headers.get('allow') ?? undefined };
 }
 
 async function statusTotals(h: Harness): Promise<Map<number, number>> {
@@ -161,6 +165,7 @@ function runTable(title: string, start: () => Promise<Harness>, cases: () => Cas
         await new Promise((r) => setImmediate(r));
         assert.deepEqual(escaped, [], 'no uncaught exception or unhandled rejection in the server');
         assert.equal(answer.status, c.status, `${c.name}: ${answer.body.slice(0, 300)}`);
+        if (c.allow !== undefined) assert.equal(answer.allow, c.allow, 'a 405 says which methods the route serves');
         if (c.status === 200) {
           assert.match(answer.contentType, /^application\/json/);
           const body = JSON.parse(answer.body) as { label: string; score: number; scores: Record<string, number> };
@@ -341,6 +346,14 @@ runTable(
     { name: 'Content-Type application/x-www-form-urlencoded', send: () => ({ kind: 'fetch', body: 'image=x&text=a+dog', contentType: 'application/x-www-form-urlencoded' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
     { name: 'Content-Type multipart/mixed', send: () => form([image(), text('a dog')], {}, `multipart/mixed; boundary=${DEFAULT_BOUNDARY}`), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
     { name: 'no Content-Type', send: () => ({ kind: 'fetch', body: multipartBody([image(), text('a dog')]) }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+    // JSON is application/json with at most charset=utf-8: nothing that merely starts like it.
+    { name: 'Content-Type application/json-seq', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/json-seq' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+    { name: 'Content-Type application/jsonx', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/jsonx' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+    { name: 'Content-Type text/json', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'text/json' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+    { name: 'application/json; charset=latin1', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/json; charset=latin1' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+    { name: 'application/json with an unknown parameter', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/json; profile=x' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+    { name: 'application/json with a malformed parameter', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/json; charset="utf-8' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+    { name: 'APPLICATION/JSON; Charset="UTF-8" (case and quotes)', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog on the grass' }), contentType: 'APPLICATION/JSON; Charset="UTF-8"' }), status: 200, sameScoresAs: 'a plain caption (reference)' },
 
     // JSON.
     { name: 'invalid JSON', send: () => ({ kind: 'fetch', body: '{"image": "abc", "text": ', contentType: 'application/json' }), status: 400, code: 'BAD_REQUEST' },
@@ -380,11 +393,12 @@ runTable(
     { name: 'a 30 MB chunked multipart upload (no Content-Length)', send: () => ({ kind: 'fetch', body: chunkedStream(30 * 1000 * 1000), contentType: multipartType() }), status: 413, code: 'PAYLOAD_TOO_LARGE' },
     { name: 'a 30 MB chunked JSON body (no Content-Length)', send: () => ({ kind: 'fetch', body: chunkedStream(30 * 1000 * 1000), contentType: 'application/json' }), status: 413, code: 'PAYLOAD_TOO_LARGE' },
 
-    // Methods: answered, but only a POST is a check (a CORS preflight is an OPTIONS).
-    { name: 'GET /api/v1/check', send: () => ({ kind: 'fetch', method: 'GET' }), status: 400, code: 'BAD_REQUEST', counted: 'none' },
-    { name: 'PUT /api/v1/check with a valid body', send: () => ({ ...form([image(), text('a dog')]), method: 'PUT' }), status: 400, code: 'BAD_REQUEST', counted: 'none' },
-    { name: 'DELETE /api/v1/check', send: () => ({ kind: 'fetch', method: 'DELETE' }), status: 400, code: 'BAD_REQUEST', counted: 'none' },
-    { name: 'OPTIONS /api/v1/check (a CORS preflight)', send: () => ({ kind: 'fetch', method: 'OPTIONS' }), status: 400, code: 'BAD_REQUEST', counted: 'none' },
+    // Methods: 405 with Allow: POST, and only a POST is a check (a CORS preflight is an OPTIONS: refused, so the browser blocks the post).
+    { name: 'GET /api/v1/check', send: () => ({ kind: 'fetch', method: 'GET' }), status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST', counted: 'none' },
+    { name: 'PUT /api/v1/check with a valid body', send: () => ({ ...form([image(), text('a dog')]), method: 'PUT' }), status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST', counted: 'none' },
+    { name: 'DELETE /api/v1/check', send: () => ({ kind: 'fetch', method: 'DELETE' }), status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST', counted: 'none' },
+    { name: 'OPTIONS /api/v1/check (a CORS preflight)', send: () => ({ kind: 'fetch', method: 'OPTIONS' }), status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST', counted: 'none' },
+    { name: 'PATCH /api/v1/check', send: () => ({ kind: 'fetch', method: 'PATCH', body: '{}', contentType: 'application/json' }), status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST', counted: 'none' },
 
     // Raw HTTP: what Node's parser refuses is answered by Node and never reaches the route.
     { name: 'a request target that is not a URL (POST //[)', send: () => raw((host) => `POST //[ HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`), status: 400, code: 'BAD_REQUEST', counted: 'none' },

@@ -7,7 +7,7 @@
  * socket: heads Node's parser refuses, request targets that are not URLs, clients that hang up),
  * eight at a time. Proven:
  * - never a 5xx, and every error body is `{"error":{"code","message"}}` with the status of its code
- *   and no stack trace;
+ *   and no stack trace; other methods than POST get 405 METHOD_NOT_ALLOWED with `Allow: POST`;
  * - never a crash: the server process is alive at the end and /healthz answers;
  * - never a hang: every request is answered within REQUEST_TIMEOUT_MS;
  * - the totals add up: the sum of ofa_ve_request_total equals the POSTs that reached the check
@@ -36,6 +36,8 @@ const REQUEST_TIMEOUT_MS = 15_000;
 interface Outcome {
   status: number;
   body: string;
+  /** The Allow header (405s must name the methods the route serves). */
+  allow?: string;
   error?: string;
 }
 
@@ -51,7 +53,7 @@ function sendHttp(url: URL, agent: http.Agent, req: FuzzRequest): Promise<Outcom
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), allow: res.headers.allow }));
         res.on('error', (err) => resolve({ status: res.statusCode ?? 0, body: '', error: `response: ${err.message}` }));
       },
     );
@@ -96,7 +98,12 @@ function violation(req: FuzzRequest, out: Outcome): string | undefined {
   if (!error?.code || typeof error.message !== 'string') return `malformed error body: ${out.body.slice(0, 200)}`;
   if (ERROR_STATUS[error.code as ErrorCode] !== out.status) return `code ${error.code} with status ${out.status}`;
   if (/\n\s+at |node_modules|\.ts:\d+/.test(error.message)) return `stack trace or source path in the message: ${error.message.slice(0, 200)}`;
-  if (req.expect === 'not-a-check' && (out.status !== 400 || error.code !== 'BAD_REQUEST')) return `expected 400 BAD_REQUEST, got ${out.status} ${error.code}`;
+  if (req.expect === 'not-a-check') {
+    // A request target that is not a URL: 400; another method than POST: 405 with Allow: POST.
+    const [status, code] = req.transport === 'raw' ? [400, 'BAD_REQUEST'] : [405, 'METHOD_NOT_ALLOWED'];
+    if (out.status !== status || error.code !== code) return `expected ${status} ${code}, got ${out.status} ${error.code}`;
+    if (status === 405 && out.allow !== 'POST') return `a 405 with Allow ${JSON.stringify(out.allow)}, not "POST"`;
+  }
   return undefined;
 }
 

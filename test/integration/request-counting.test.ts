@@ -57,11 +57,12 @@ describe('what ofa_ve_request_total counts (no token)', () => {
   it('never counts preflights, other methods, cross-site or foreign-Host requests for other routes; counts refused POSTs', async () => {
     assert.equal((await fetch(`${h.url}/api/v1/check`, { method: 'POST', body: form('a green picture') })).status, 200);
     const preflight = await fetch(`${h.url}/api/v1/check`, { method: 'OPTIONS', headers: PREFLIGHT });
-    assert.equal(preflight.status, 400);
+    assert.equal(preflight.status, 405);
+    assert.equal(preflight.headers.get('allow'), 'POST');
     assert.equal(preflight.headers.get('access-control-allow-origin'), null, 'no CORS grant: the browser blocks the cross-site post');
-    assert.equal((await fetch(`${h.url}/api/v1/check`)).status, 400);
-    assert.equal((await fetch(`${h.url}/api/v1/check`, { headers: CROSS_SITE })).status, 400);
-    assert.equal((await fetch(`${h.url}/api/v1/check`, { method: 'PUT', body: form('x') })).status, 400);
+    assert.equal((await fetch(`${h.url}/api/v1/check`)).status, 405);
+    assert.equal((await fetch(`${h.url}/api/v1/check`, { headers: CROSS_SITE })).status, 405);
+    assert.equal((await fetch(`${h.url}/api/v1/check`, { method: 'PUT', body: form('x') })).status, 405);
     const stats = await fetch(`${h.url}/api/v1/stats`, { headers: CROSS_SITE });
     assert.equal(stats.status, 200, 'answered, but a browser lets no other site read it: no CORS grant');
     assert.equal(stats.headers.get('access-control-allow-origin'), null);

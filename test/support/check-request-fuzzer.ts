@@ -18,7 +18,7 @@ export type FuzzExpectation =
   | 'counted'
   /** Refused by Node's HTTP parser (bare 400/431, no body): never reaches the route, never counted. */
   | 'node-parser'
-  /** Answered by the app (400) but not a check: the request target is not a URL at all, or the method is not POST. */
+  /** Answered by the app but not a check: the request target is not a URL at all (400), or the method is not POST (405). */
   | 'not-a-check'
   /** The client hangs up mid-body: no answer; counted once (499 CLIENT_CLOSED_REQUEST) when the server notices. */
   | 'abandoned';
@@ -364,6 +364,6 @@ export function fuzzRequest(seed: number, index: number, host: string, material:
     Object.assign(headers, randomHeaders(d));
     kind = 'random-headers';
   }
-  // Only a POST is a check: other methods (a CORS preflight among them) are answered 400 and not counted.
+  // Only a POST is a check: other methods (a CORS preflight among them) are answered 405 and not counted.
   return { index, kind, expect: method === 'POST' ? 'counted' : 'not-a-check', transport: 'http', method, path, headers, body: split(d, body) };
 }

@@ -49,17 +49,17 @@ function dechunk(payload: string): string {
  * Writes `request` to host:port and collects everything until the server closes the socket.
  * Rejects when nothing closes it within `timeoutMs` (a hang). With `abortAfterWrite`, the client
  * destroys its socket right after writing (a client that goes away mid-request) and resolves with
- * status 0.
+ * status 0. `localAddress` sends it from another loopback address (127.0.0.2: another client).
  */
 export function rawRequest(
   port: number,
   request: Uint8Array | string,
-  options: { host?: string; timeoutMs?: number; abortAfterWrite?: boolean } = {},
+  options: { host?: string; timeoutMs?: number; abortAfterWrite?: boolean; localAddress?: string } = {},
 ): Promise<RawResponse> {
-  const { host = '127.0.0.1', timeoutMs = 10_000, abortAfterWrite = false } = options;
+  const { host = '127.0.0.1', timeoutMs = 10_000, abortAfterWrite = false, localAddress } = options;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const socket = net.connect(port, host);
+    const socket = net.connect({ port, host, localAddress });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`no complete response within ${timeoutMs} ms`));
