@@ -1,7 +1,7 @@
 /**
  * Small uploads that used to cost seconds or the process (issue 13, "Amplification"): each shape is
  * refused from its header with IMAGE_TOO_LARGE, or decoded at the cost of its first frame, and the
- * fused resizer stays bit-exact with Pillow's two-pass algorithm.
+ * fused resizers (WebAssembly SIMD and plain JavaScript) stay bit-exact with Pillow's two-pass algorithm.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { firstFrameOnly } from '../../main/inference/first-frame.ts';
 import { decodeImageRgb } from '../../main/inference/image-decode.ts';
 import { decodeAndResizeImage } from '../../main/inference/image-preprocess.ts';
 import { countJpegScans } from '../../main/inference/jpeg-scans.ts';
-import { precomputeBicubicCoefficients, resizeBicubicPil } from '../../main/inference/pil-bicubic-resize.ts';
+import { precomputeBicubicCoefficients, resizeBicubicJs, resizeBicubicPil } from '../../main/inference/pil-bicubic-resize.ts';
 import { manyFrameGif, manyFrameWebp, manyPageTiff, progressiveJpeg, solidPng } from '../fixtures/image-corpus.ts';
 
 const LIMITS = { maxPixels: 50_000_000, maxBytes: 20 * 1024 * 1024 };
@@ -91,7 +91,9 @@ describe('fused resize', () => {
   for (const [w, h, ch, ow, oh] of shapes) {
     test(`equals the two-pass algorithm bit for bit: ${w}x${h}x${ch} -> ${ow}x${oh}`, () => {
       const src = noise(w * h * ch, w * 7919 + h);
-      assert.deepEqual(resizeBicubicPil(src, w, h, ch, ow, oh), twoPassResize(src, w, h, ch, ow, oh));
+      const expected = twoPassResize(src, w, h, ch, ow, oh);
+      assert.deepEqual(resizeBicubicPil(src, w, h, ch, ow, oh), expected);
+      assert.deepEqual(resizeBicubicJs(src, w, h, ch, ow, oh), expected, 'plain JavaScript path');
     });
   }
 });

@@ -2,7 +2,9 @@
  * Parity of the image path with OFA's Pillow recipe:
  * - against ../shared/preprocess-reference (made with Pillow 9.4), when that folder exists;
  * - against Pillow outputs embedded below and a straightforward floating-point implementation of
- *   the same algorithm, so the resampler is tested without ../shared too.
+ *   the same algorithm, so the resampler is tested without ../shared too;
+ * - the WebAssembly SIMD resize (what resizeBicubicPil runs in Node) against the plain JavaScript
+ *   one, bit for bit, over many random shapes.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +12,13 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { bicubicKernel, resizeBicubicPil } from '../../main/inference/pil-bicubic-resize.ts';
+import {
+  bicubicKernel,
+  resizeBackend,
+  resizeBicubicJs,
+  resizeBicubicPil,
+  simdResizeAvailability,
+} from '../../main/inference/pil-bicubic-resize.ts';
 import { decodeAndResizeImage, preprocessImage, writeNormalizedChw } from '../../main/inference/image-preprocess.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -266,5 +274,61 @@ describe('PIL bicubic resize port (no external files)', () => {
     assert.equal(out[5], -1);
     assert.equal(out[6], 1);
     assert.throws(() => writeNormalizedChw(rgb, size, OFA_SPEC, new Float32Array(12), 1), RangeError);
+  });
+});
+
+describe('SIMD resize equals the plain JavaScript resize', () => {
+  test('Node has WebAssembly SIMD, so resizeBicubicPil (and every parity test above) runs the SIMD kernels', () => {
+    assert.equal(resizeBackend(), 'wasm-simd', JSON.stringify(simdResizeAvailability()));
+  });
+
+  test('bit for bit over 400 random shapes, channel counts and scale factors', () => {
+    let s = 0x5eed;
+    const below = (n: number): number => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return Math.floor((s / 2 ** 32) * n);
+    };
+    const between = (lo: number, hi: number): number => lo + below(hi - lo + 1);
+    for (let i = 0; i < 400; i++) {
+      const ch = [1, 2, 3, 3, 3, 4][below(6)]!;
+      let w: number;
+      let h: number;
+      let ow: number;
+      let oh: number;
+      switch (i % 4) {
+        case 0: // small, up and down
+          [w, h, ow, oh] = [between(1, 40), between(1, 40), between(1, 60), between(1, 60)];
+          break;
+        case 1: // photo-like, mostly downscaled
+          [w, h, ow, oh] = [between(50, 700), between(50, 700), between(20, 300), between(20, 300)];
+          break;
+        case 2: // strips: a long window on one axis
+          [w, h] = below(2) ? [between(1, 4), between(500, 4000)] : [between(500, 4000), between(1, 4)];
+          [ow, oh] = [between(1, 64), between(1, 64)];
+          break;
+        default: // one axis unchanged (that pass is skipped)
+          [w, h] = [between(1, 300), between(1, 300)];
+          [ow, oh] = below(2) ? [w, between(1, 300)] : [between(1, 300), h];
+      }
+      const src = noise(w * h * ch, i + 1);
+      const simd = resizeBicubicPil(src, w, h, ch, ow, oh);
+      const plain = resizeBicubicJs(src, w, h, ch, ow, oh);
+      assert.equal(simd.length, plain.length);
+      const at = simd.findIndex((v, k) => v !== plain[k]);
+      if (at >= 0) assert.fail(`case ${i}: ${w}x${h}x${ch} -> ${ow}x${oh} differs first at byte ${at}: ${simd[at]} vs ${plain[at]}`);
+    }
+  });
+
+  test('a large resize then small ones: memory reused between calls leaves no trace', () => {
+    const big = noise(2000 * 1500 * 3, 77);
+    assert.deepEqual(resizeBicubicPil(big, 2000, 1500, 3, 480, 480), resizeBicubicJs(big, 2000, 1500, 3, 480, 480));
+    for (const [w, h, ch, ow, oh] of [
+      [5, 3, 3, 2, 7],
+      [1, 1, 1, 480, 480],
+      [13, 2, 4, 480, 1],
+    ] as const) {
+      const src = noise(w * h * ch, w + h);
+      assert.deepEqual(resizeBicubicPil(src, w, h, ch, ow, oh), resizeBicubicJs(src, w, h, ch, ow, oh), `${w}x${h}x${ch}`);
+    }
   });
 });
