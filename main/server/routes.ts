@@ -21,7 +21,7 @@ const READ = ['GET', 'HEAD'] as const;
 
 const ROUTES: ReadonlyMap<string, Route> = new Map([
   ['/healthz', { name: 'healthz', methods: READ, public: true }],
-  ['/readyz', { name: 'readyz', methods: READ, public: false }],
+  ['/readyz', { name: 'readyz', methods: READ, public: true }],
   ['/metrics', { name: 'metrics', methods: READ, public: false }],
   [CHECK_ROUTE, { name: 'check', methods: ['POST'], public: false }],
   ['/api/v1/model', { name: 'model', methods: READ, public: false }],

@@ -1,7 +1,9 @@
 /**
- * deploy/: the Prometheus configs, rules and rule unit tests are checked with promtool, the example
- * Alertmanager config with amtool, and the Grafana dashboard is parsed and its PromQL checked
- * against the metric names the app's own registry exports (DESIGN.md, Interfaces → Metrics).
+ * deploy/: the Prometheus configs (one instance, with a token, a file_sd fleet and Kubernetes pod
+ * discovery, the last two with remote_write to a long-term store), rules and rule unit tests are
+ * checked with promtool, the example Alertmanager config with amtool, and the Grafana dashboards
+ * (one instance, the fleet) are parsed and their PromQL checked against the metric names the app's
+ * own registry exports (DESIGN.md, Interfaces → Metrics) and the recording rules.
  * Client mistakes (4xx) never page: no alert counts them and only critical/page alerts reach the
  * pager. promtool and amtool come from Debian's `prometheus` and `prometheus-alertmanager`
  * packages; without them those checks are skipped.
@@ -13,14 +15,24 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import { createRequire } from 'node:module';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ServiceMetrics } from '../../main/telemetry/service-metrics.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';
+
+/** js-yaml (a devDependency; it ships no type declarations), for the parts of deploy/ that are YAML. */
+const yaml = createRequire(import.meta.url)('js-yaml') as {
+  load(text: string): unknown;
+  loadAll(text: string): unknown[];
+  dump(value: unknown): string;
+};
 
 const DEPLOY = path.join(REPO_ROOT, 'deploy');
 const RULES_DIR = path.join(DEPLOY, 'rules');
 const RULE_TESTS_DIR = path.join(RULES_DIR, 'tests');
 const DASHBOARD = path.join(DEPLOY, 'grafana', 'ofa-ve-dashboard.json');
+const FLEET_DASHBOARD = path.join(DEPLOY, 'grafana', 'ofa-ve-fleet-dashboard.json');
+const RULE_FILE_NAMES = ['ofa-ve-alerts.rules.yml', 'ofa-ve-fleet.rules.yml', 'ofa-ve-recording.rules.yml'];
 
 const PROMTOOL_SKIP = 'promtool not installed (apt-get install prometheus): skipped';
 const AMTOOL_SKIP = 'amtool not installed (apt-get install prometheus-alertmanager): skipped';
@@ -86,7 +98,7 @@ describe('deploy/: Prometheus configs', () => {
   it('promtool check config deploy/prometheus.yml (rule files included)', async (t: TestContext) => {
     if (!promtool) return t.skip(PROMTOOL_SKIP);
     const out = await expectSuccess(promtool, ['check', 'config', path.join(DEPLOY, 'prometheus.yml')]);
-    assert.match(out, /SUCCESS: 2 rule files found/);
+    assert.match(out, /SUCCESS: 3 rule files found/);
   });
 
   describe('token variant', () => {
@@ -103,7 +115,74 @@ describe('deploy/: Prometheus configs', () => {
     it('promtool check config deploy/prometheus-with-token.yml (with a temporary token file)', async (t: TestContext) => {
       if (!promtool) return t.skip(PROMTOOL_SKIP);
       const out = await expectSuccess(promtool, ['check', 'config', path.join(dir, 'prometheus-with-token.yml')]);
-      assert.match(out, /SUCCESS: 2 rule files found/);
+      assert.match(out, /SUCCESS: 3 rule files found/);
+    });
+  });
+
+  describe('fleet and Kubernetes variants, with remote_write to a long-term store', () => {
+    let dir: string;
+    before(async () => {
+      // The deploy/ tree beside a throw-away token: the configs' relative paths (rules, token) resolve as deployed.
+      dir = await mkdtemp(path.join(os.tmpdir(), 'ofa-ve-deploy-fleet-'));
+      await cp(DEPLOY, dir, { recursive: true, filter: (source) => !source.endsWith('.token') });
+      await writeFile(path.join(dir, 'ofa-ve.token'), 'example-token-for-promtool', { mode: 0o600 });
+    });
+    after(async () => rm(dir, { recursive: true, force: true }));
+
+    it('promtool check config deploy/prometheus-fleet.yml (file_sd, the three rule files, remote_write to Thanos Receive)', async (t: TestContext) => {
+      const config = yaml.load(readFileSync(path.join(DEPLOY, 'prometheus-fleet.yml'), 'utf8')) as PrometheusConfig;
+      assert.deepEqual(config.rule_files.map((f) => path.basename(f)).sort(), RULE_FILE_NAMES);
+      assert.match(config.remote_write?.[0]?.url ?? '', /:19291\/api\/v1\/receive$/, 'Thanos Receive\'s remote-write endpoint');
+      assert.ok(config.global.external_labels?.replica && config.global.external_labels.cluster, 'external labels name this Prometheus in the store');
+      assert.ok(config.scrape_configs[0]?.file_sd_configs, 'file-based service discovery');
+      if (!promtool) return t.skip(PROMTOOL_SKIP);
+      const out = await expectSuccess(promtool, ['check', 'config', path.join(dir, 'prometheus-fleet.yml')]);
+      assert.match(out, /SUCCESS: 3 rule files found/);
+    });
+
+    it('the README\'s Mimir remote_write passes promtool check config in the fleet config', async (t: TestContext) => {
+      const readme = readFileSync(path.join(DEPLOY, 'README.md'), 'utf8');
+      const snippet = /#### Remote write to Mimir[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+      assert.ok(snippet.startsWith('remote_write:'), 'README has a remote_write block for Mimir');
+      assert.match(snippet, /\/api\/v1\/push/);
+      assert.match(snippet, /X-Scope-OrgID/);
+      if (!promtool) return t.skip(PROMTOOL_SKIP);
+      const fleet = readFileSync(path.join(DEPLOY, 'prometheus-fleet.yml'), 'utf8');
+      const at = fleet.indexOf('\nremote_write:\n');
+      assert.ok(at > 0, 'remote_write is the last section of prometheus-fleet.yml');
+      await writeFile(path.join(dir, 'prometheus-mimir.yml'), `${fleet.slice(0, at + 1)}${snippet}`);
+      const out = await expectSuccess(promtool, ['check', 'config', path.join(dir, 'prometheus-mimir.yml')]);
+      assert.match(out, /SUCCESS: 3 rule files found/);
+    });
+
+    it('promtool check config deploy/kubernetes/prometheus-kubernetes-sd.yml (kubernetes_sd, remote_write)', async (t: TestContext) => {
+      const file = path.join(dir, 'kubernetes', 'prometheus-kubernetes-sd.yml');
+      const config = yaml.load(readFileSync(file, 'utf8')) as PrometheusConfig;
+      const job = config.scrape_configs[0]!;
+      assert.equal(job.job_name, 'ofa-ve');
+      assert.deepEqual(config.rule_files.map((f) => path.basename(f)).sort(), RULE_FILE_NAMES);
+      assert.match(config.remote_write?.[0]?.url ?? '', /\/api\/v1\/receive$/);
+      const sd = job.kubernetes_sd_configs?.[0];
+      assert.equal(sd?.role, 'pod');
+      // the same job and instance labels as the PodMonitor (jobLabel app.kubernetes.io/instance, instance = pod name)
+      const relabel = (target: string) => job.relabel_configs?.find((r) => r.target_label === target)?.source_labels;
+      assert.deepEqual(relabel('job'), ['__meta_kubernetes_pod_label_app_kubernetes_io_instance']);
+      assert.deepEqual(relabel('instance'), ['__meta_kubernetes_pod_name']);
+      assert.equal(job.authorization?.type, 'Bearer');
+      if (!promtool) return t.skip(PROMTOOL_SKIP);
+      // The token file sits where the Secret is mounted in the cluster: here, the throw-away one.
+      job.authorization!.credentials_file = path.join(dir, 'ofa-ve.token');
+      await writeFile(file, yaml.dump(config));
+      const { code, output } = await runTool(promtool, ['check', 'config', file]);
+      if (code !== 0 && /field kubernetes_sd_configs not found/.test(output)) {
+        // Debian's Prometheus is built without Kubernetes discovery: check the rest with the pods as static targets.
+        t.diagnostic('this promtool has no kubernetes_sd (Debian builds it without): checking the rest of the config');
+        delete job.kubernetes_sd_configs;
+        job.static_configs = [{ targets: ['10.0.0.1:7860'] }];
+      }
+      await writeFile(file, yaml.dump(config));
+      const out = await expectSuccess(promtool, ['check', 'config', file]);
+      assert.match(out, /SUCCESS: 3 rule files found/);
     });
   });
 
@@ -132,7 +211,7 @@ describe('deploy/rules', () => {
   const ruleTests = listFiles(RULE_TESTS_DIR, '.test.yml');
 
   it('has the recording and alerting rule files and their tests', () => {
-    assert.deepEqual(ruleFiles.map((f) => path.basename(f)), ['ofa-ve-alerts.rules.yml', 'ofa-ve-recording.rules.yml']);
+    assert.deepEqual(ruleFiles.map((f) => path.basename(f)), RULE_FILE_NAMES);
     assert.ok(ruleTests.length >= 3, `rule tests in ${RULE_TESTS_DIR}`);
   });
 
@@ -203,8 +282,15 @@ describe('deploy/rules', () => {
   });
 });
 
-describe('deploy/grafana/ofa-ve-dashboard.json', () => {
-  const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Dashboard;
+for (const file of [DASHBOARD, FLEET_DASHBOARD]) {
+  describe(`deploy/grafana/${path.basename(file)}`, () => {
+    const dashboard = JSON.parse(readFileSync(file, 'utf8')) as Dashboard;
+    checkDashboard(dashboard);
+  });
+}
+
+/** What every dashboard must be: importable, on the DS_PROMETHEUS data source, querying known metrics with PromQL that parses. */
+function checkDashboard(dashboard: Dashboard): void {
   const panels = flattenPanels(dashboard.panels);
   const queries = panels.flatMap((panel) => (panel.targets ?? []).map((target) => ({ panel: panel.title, expr: target.expr ?? '' })));
 
@@ -230,6 +316,46 @@ describe('deploy/grafana/ofa-ve-dashboard.json', () => {
       }
     }
   });
+
+
+  it('queries only the metrics the app exports, prom-client defaults, `up` and deploy/ recording rules', async () => {
+    const allowed = await allowedMetricNames();
+    const variableQueries = dashboard.templating.list
+      .map((v) => (typeof v.query === 'string' ? v.query : v.query?.query) ?? '')
+      .filter((q) => q.startsWith('label_values('))
+      .map((q) => ({ panel: 'templating', expr: q.replace(/^label_values\((.*),\s*\w+\)$/, '$1') }));
+    let checked = 0;
+    for (const { panel, expr } of [...queries, ...variableQueries]) {
+      const names = promqlMetricNames(expr);
+      assert.ok(names.length > 0, `${panel}: found no metric in ${expr}`);
+      for (const name of names) {
+        assert.ok(allowed.has(name), `${panel}: unknown metric ${name} in ${expr}`);
+        checked += 1;
+      }
+    }
+    console.log(`dashboard: ${queries.length} panel queries, ${checked} metric references, all known`);
+  });
+
+  it('every panel query parses (promtool check rules on the queries as recording rules)', async (t: TestContext) => {
+    if (!promtool) return t.skip(PROMTOOL_SKIP);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ofa-ve-dashboard-'));
+    try {
+      const rules = queries.map((q, i) => ({ record: `dashboard:query_${i}`, expr: substituteGrafanaVariables(q.expr) }));
+      const file = path.join(dir, 'dashboard-queries.rules.yml');
+      // JSON is YAML
+      await writeFile(file, JSON.stringify({ groups: [{ name: 'dashboard-queries', rules }] }, null, 2));
+      const out = await expectSuccess(promtool, ['check', 'rules', file]);
+      assert.match(out, new RegExp(`SUCCESS: ${rules.length} rules found`));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+describe('deploy/grafana/ofa-ve-dashboard.json: panels', () => {
+  const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Dashboard;
+  const panels = flattenPanels(dashboard.panels);
+  const queries = panels.flatMap((panel) => (panel.targets ?? []).map((target) => ({ panel: panel.title, expr: target.expr ?? '' })));
 
   it('has the panels the ops view needs', () => {
     const all = queries.map((q) => q.expr).join('\n');
@@ -277,37 +403,34 @@ describe('deploy/grafana/ofa-ve-dashboard.json', () => {
     }
   });
 
-  it('queries only the metrics the app exports, prom-client defaults, `up` and deploy/ recording rules', async () => {
-    const allowed = await allowedMetricNames();
-    const variableQueries = dashboard.templating.list
-      .map((v) => (typeof v.query === 'string' ? v.query : v.query?.query) ?? '')
-      .filter((q) => q.startsWith('label_values('))
-      .map((q) => ({ panel: 'templating', expr: q.replace(/^label_values\((.*),\s*\w+\)$/, '$1') }));
-    let checked = 0;
-    for (const { panel, expr } of [...queries, ...variableQueries]) {
-      const names = promqlMetricNames(expr);
-      assert.ok(names.length > 0, `${panel}: found no metric in ${expr}`);
-      for (const name of names) {
-        assert.ok(allowed.has(name), `${panel}: unknown metric ${name} in ${expr}`);
-        checked += 1;
-      }
-    }
-    console.log(`dashboard: ${queries.length} panel queries, ${checked} metric references, all known`);
-  });
+});
 
-  it('every panel query parses (promtool check rules on the queries as recording rules)', async (t: TestContext) => {
-    if (!promtool) return t.skip(PROMTOOL_SKIP);
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'ofa-ve-dashboard-'));
-    try {
-      const rules = queries.map((q, i) => ({ record: `dashboard:query_${i}`, expr: substituteGrafanaVariables(q.expr) }));
-      const file = path.join(dir, 'dashboard-queries.rules.yml');
-      // JSON is YAML
-      await writeFile(file, JSON.stringify({ groups: [{ name: 'dashboard-queries', rules }] }, null, 2));
-      const out = await expectSuccess(promtool, ['check', 'rules', file]);
-      assert.match(out, new RegExp(`SUCCESS: ${rules.length} rules found`));
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+describe('deploy/grafana/ofa-ve-fleet-dashboard.json: panels', () => {
+  const dashboard = JSON.parse(readFileSync(FLEET_DASHBOARD, 'utf8')) as Dashboard;
+  const panels = flattenPanels(dashboard.panels);
+  const exprsOf = (title: string): string[] => (panels.find((p) => p.title === title)?.targets ?? []).map((t) => t.expr ?? '');
+
+  it('has per-replica skew, the slowest replica, queue depth by replica and fleet quantiles from sum by (le)', () => {
+    const expect: Array<[string, RegExp]> = [
+      ['Replicas up', /up\{job="\$job"\} == 1[\s\S]*up\{job="\$job"\} == 0/],
+      ['Fleet QPS', /^job:ofa_ve_requests:rate1m\{job="\$job"\}$/],
+      ['QPS per replica', /^instance:ofa_ve_requests:rate1m\{/],
+      ['Load skew per replica', /^instance:ofa_ve_requests_skew:ratio_rate1m\{/],
+      ['Slowest replica (P90)', /^topk\(1, instance:ofa_ve_request_latency_seconds:p90_rate1m\{/],
+      ['P90 relative to the fleet (slowest first)', /instance:ofa_ve_request_latency_p90_skew:ratio_rate1m/],
+      ['Queue depth by replica', /sum by \(instance\) \(ofa_ve_queue_depth\{/],
+      ['In flight by replica (1m mean)', /instance:ofa_ve_inflight_requests:avg1m/],
+      ['In flight per replica (autoscaling signal)', /job:ofa_ve_inflight_requests:sum_avg1m/],
+      ['Fleet latency P50 / P90 / P99', /p50_rate1m[\s\S]*p90_rate1m[\s\S]*p99_rate1m/],
+      ['Server error ratio (5xx) per replica', /instance:ofa_ve_server_errors:ratio_rate1m/],
+    ];
+    for (const [title, pattern] of expect) assert.match(exprsOf(title).join('\n'), pattern, title);
+    // the fleet quantiles come from the bucket rates summed by le, never from averaging the replicas' quantiles
+    const fleetRules = readFileSync(path.join(RULES_DIR, 'ofa-ve-fleet.rules.yml'), 'utf8');
+    assert.match(fleetRules, /record: job_le:ofa_ve_request_latency_seconds_bucket:rate1m\n\s+expr: sum by \(job, le\)/);
+    for (const q of ['0.5', '0.9', '0.99']) assert.match(fleetRules, new RegExp(`histogram_quantile\\(${q}, job_le:ofa_ve_request_latency_seconds_bucket:rate1m\\)`));
+    const stacked = panels.find((p) => p.title === 'QPS per replica');
+    assert.equal(stacked?.fieldConfig?.defaults?.custom?.stacking?.mode, 'normal', 'the replicas stack up to the fleet QPS');
   });
 });
 
@@ -429,8 +552,9 @@ async function allowedMetricNames(): Promise<Set<string>> {
   } finally {
     app.close();
   }
-  const recording = readFileSync(path.join(RULES_DIR, 'ofa-ve-recording.rules.yml'), 'utf8');
-  for (const match of recording.matchAll(/^\s*- record: (\S+)$/gm)) names.add(match[1]!);
+  for (const file of listFiles(RULES_DIR, '.rules.yml')) {
+    for (const match of readFileSync(file, 'utf8').matchAll(/^\s*- record: (\S+)$/gm)) names.add(match[1]!);
+  }
   return names;
 }
 
@@ -463,6 +587,20 @@ function substituteGrafanaVariables(expr: string): string {
     .replaceAll('$__range', '1h')
     .replace(/\$\{?job\}?/g, 'ofa-ve')
     .replace(/\$\{?instance\}?/g, '.*');
+}
+
+interface PrometheusConfig {
+  global: { external_labels?: Record<string, string> };
+  rule_files: string[];
+  remote_write?: Array<{ url: string }>;
+  scrape_configs: Array<{
+    job_name: string;
+    authorization?: { type?: string; credentials_file?: string };
+    file_sd_configs?: unknown[];
+    kubernetes_sd_configs?: Array<{ role: string }>;
+    static_configs?: Array<{ targets: string[] }>;
+    relabel_configs?: Array<{ source_labels?: string[]; target_label?: string }>;
+  }>;
 }
 
 interface GrafanaTarget {
