@@ -1,6 +1,7 @@
 /**
- * The WebAssembly SIMD kernels of the bicubic resize (bicubic-simd.ts drives them), in WAT text that
- * wat-assembler.ts assembles at first use (standard WAT: `wat2wasm` accepts it too).
+ * The WebAssembly SIMD kernels of the bicubic resize (bicubic-simd.ts drives them), in WAT text: their
+ * one source. `npm run simd:kernels` (build/generate-simd-kernels.ts) assembles it with wabt into
+ * bicubic-simd-binary.ts, which the app loads; run it after any edit here (a unit test compares the two).
  *
  * Arithmetic is Pillow's, integer for integer: 32-bit products of an 8-bit sample and a 22-bit
  * fixed-point weight, summed in 32 bits from 1 << 21, then `clip8(acc >> 22)`. SIMD lanes hold

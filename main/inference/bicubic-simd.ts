@@ -1,5 +1,6 @@
 /**
- * The bicubic resize on WebAssembly SIMD (kernels in bicubic-simd-kernels.ts): the same integers as
+ * The bicubic resize on WebAssembly SIMD (kernels written in bicubic-simd-kernels.ts, loaded from their
+ * binary in bicubic-simd-binary.ts, which `npm run simd:kernels` assembles with wabt): the same integers as
  * Pillow and as bicubic-resize-js.ts, in 7 to 12 times less CPU time than the latter and 2.8 to 4.4
  * times less than Pillow 9.4 (photos of 640x480 to 4000x3000 to 480x480; bench/resize-vs-pillow.ts).
  *
@@ -12,9 +13,8 @@
  *
  * One instance per thread (module state); calls are synchronous, so they never interleave.
  */
-import { RESIZE_KERNELS_WAT } from './bicubic-simd-kernels.ts';
+import { RESIZE_KERNELS_WASM_BASE64 } from './bicubic-simd-binary.ts';
 import { precomputeBicubicCoefficients, type AxisCoefficients } from './bicubic-coefficients.ts';
-import { assembleWat } from './wat-assembler.ts';
 
 /**
  * The parts of the WebAssembly JS API used here. The main process's TypeScript libs (ES2023 + node)
@@ -47,7 +47,8 @@ function getKernels(): Kernels | null {
     try {
       const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
       if (!wasm) throw new Error('this runtime has no WebAssembly');
-      kernels = new wasm.Instance(new wasm.Module(assembleWat(RESIZE_KERNELS_WAT))).exports as Kernels;
+      const binary = Uint8Array.from(Buffer.from(RESIZE_KERNELS_WASM_BASE64, 'base64'));
+      kernels = new wasm.Instance(new wasm.Module(binary)).exports as Kernels;
     } catch (err) {
       kernels = null;
       unavailableReason = (err as Error).message;
