@@ -11,6 +11,9 @@ import { PROVIDER_CHOICES, type ProviderChoice } from '../inference/provider-cho
 import { silentLogger } from '../logging/json-logger.ts';
 import { OfaVeHttpServer } from '../server/http-server.ts';
 import { appVersion, ServiceRuntime } from '../service/service-runtime.ts';
+import { BENCH_COMPARE_USAGE, runBenchCompare } from './bench/bench-compare-command.ts';
+import { STEP_SAMPLE_CAP, stepSamples, type StepSamples } from './bench/bench-samples.ts';
+import { formatBenchJson } from './bench/bench-result-file.ts';
 import type { CliIo } from './cli-io.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
@@ -18,6 +21,7 @@ export const BENCH_USAGE = `usage: ofa-ve bench [--url URL [--token T] | --http]
                     [--concurrency 1,2,4,8,16] [--duration 10 | --requests N] [--warmup 2]
                     [--images DIR] [--max-batch-size 8 | 1,2,4,8,16] [--rounds N] [--raw] [--json FILE]
                     [--max-p95 SECONDS]
+       ofa-ve bench compare BASELINE.json CURRENT.json [--max-regression 10%] [--markdown FILE]
 
 A closed-loop load sweep (perf_analyzer's concurrency mode). By default the service runs in this
 process and is loaded directly; --http puts its HTTP server in front on loopback; --url loads a
@@ -29,7 +33,11 @@ reports the app as ratios to it. With several --max-batch-size values every one 
 running, and each step is measured in --rounds slices (default 3) taken in turn, so that a
 machine's drift does not favour the size measured first.
 --images DIR uses that folder's images (captions from captions.csv or captions.txt); by default a
-generated set of 16 images. --max-p95 exits 1 if any step's P95 is above it (a CI gate).`;
+generated set of 16 images. --max-p95 exits 1 if any step's P95 is above it (a CI gate).
+--json FILE keeps, per step, every answered request's latency and stage timings (a seeded sample of
+${STEP_SAMPLE_CAP} above that), which \`bench compare\` needs for its confidence intervals.
+
+${BENCH_COMPARE_USAGE}`;
 
 function list(name: string, value: string): number[] {
   const values = value.split(',').map((v) => Number(v.trim()));
@@ -46,6 +54,9 @@ function positive(name: string, value: string | undefined, fallback: number): nu
   return n;
 }
 
+/** A step's figures, and the per-request samples that `bench compare` computes intervals from. */
+export type BenchStep = StepFigures & { samples: StepSamples };
+
 export interface BenchReport {
   tool: 'ofa-ve bench';
   version: string;
@@ -56,7 +67,7 @@ export interface BenchReport {
   model: { name: string; version: string; provider: string; demo: boolean } | null;
   images: number;
   raw_pipeline: RawPipelineFigures[] | null;
-  steps: StepFigures[];
+  steps: BenchStep[];
   /** Slices per step, taken in turn across the max batch sizes. */
   rounds: number;
   /** App vs raw pipeline in alternating rounds (with --raw). */
@@ -67,6 +78,7 @@ export interface BenchReport {
 }
 
 export async function runBench(argv: string[], io: CliIo): Promise<number> {
+  if (argv[0] === 'compare') return runBenchCompare(argv.slice(1), io);
   const { values } = parseArgs({
     args: argv,
     allowPositionals: false,
@@ -231,7 +243,7 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
    * One step per service at this concurrency, each measured in `rounds` slices taken in turn (the
    * order rotates every round); a slice after the first warms up for at most 1 s.
    */
-  async function measureInTurn(services: readonly MeasuredService[], concurrency: number): Promise<StepFigures[]> {
+  async function measureInTurn(services: readonly MeasuredService[], concurrency: number): Promise<BenchStep[]> {
     const cells = services.map(() => ({ samples: [] as StepOutcome['samples'], elapsedS: 0, batchSum: 0, batchCount: 0 }));
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < services.length; k++) {
@@ -259,10 +271,11 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
     }
     return services.map((service, i) => {
       const cell = cells[i]!;
-      return stepFigures(concurrency, service.maxBatchSize, { samples: cell.samples, elapsedS: cell.elapsedS }, {
+      const figures = stepFigures(concurrency, service.maxBatchSize, { samples: cell.samples, elapsedS: cell.elapsedS }, {
         before: { sum: 0, count: 0 },
         after: { sum: cell.batchSum, count: cell.batchCount },
       });
+      return { ...figures, samples: stepSamples(cell.samples) };
     });
   }
 
@@ -290,7 +303,7 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
   }
 
   io.stdout(formatReport(report));
-  if (values.json) await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (values.json) await writeFile(values.json, formatBenchJson(report));
   if (report.gate && !report.gate.passed) {
     io.stderr(`ofa-ve bench: P95 above the --max-p95 gate of ${maxP95} s in at least one step`);
     return EXIT.FAILURE;

@@ -9,6 +9,7 @@ commands:
   check IMAGE TEXT   check one image against a caption (YES / NO / MAYBE)
   check --batch LIST check every pair of a CSV or JSONL list; results as JSON lines, resumable
   bench              load sweep: QPS, latency percentiles, stages (and the raw-pipeline ceiling)
+  bench compare A B  compare two bench --json results (CI gate: exit 1 on a significant regression)
 
 run 'ofa-ve <command> --help' for a command's options`;
 
