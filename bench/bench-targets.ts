@@ -40,6 +40,25 @@ export function httpTarget(baseUrl: string, token?: string): CheckTarget {
   };
 }
 
+/** One of several running instances: its URL (as given, no trailing slash) and its target. */
+export interface Replica {
+  url: string;
+  target: CheckTarget;
+}
+
+/**
+ * Several running instances loaded as one, as a load balancer without affinity spreads requests:
+ * request i goes to replicas[i % n]. Each sample names the replica it went to, for per-replica figures.
+ */
+export function roundRobinTarget(replicas: readonly Replica[]): CheckTarget {
+  if (replicas.length === 0) throw new Error('roundRobinTarget needs at least one replica');
+  let sent = 0;
+  return async (pair) => {
+    const replica = replicas[sent++ % replicas.length]!;
+    return { ...(await replica.target(pair)), replica: replica.url };
+  };
+}
+
 export interface RawPipelineFigures {
   batchSize: number;
   pairsPerS: number;

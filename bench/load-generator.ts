@@ -6,6 +6,8 @@ export interface CheckSample {
   code?: string;
   latencyMs: number;
   stages?: Record<string, number>;
+  /** The replica it was sent to, when several are loaded round-robin (its URL, as given). */
+  replica?: string;
 }
 
 /** Anything the benchmark can load: the in-process service, an HTTP endpoint, the raw pipeline. */

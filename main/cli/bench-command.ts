@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { httpTarget, inProcessTarget, RawPipeline, type RawPipelineFigures } from '../../bench/bench-targets.ts';
+import { httpTarget, inProcessTarget, RawPipeline, roundRobinTarget, type RawPipelineFigures } from '../../bench/bench-targets.ts';
 import { folderImageSet, generatedImageSet, type BenchPair } from '../../bench/image-set.ts';
 import { runStep, type CheckTarget, type StepOutcome } from '../../bench/load-generator.ts';
 import { pairedLatency, pairedThroughput, type PairedFigures } from '../../bench/paired-comparison.ts';
@@ -14,10 +14,12 @@ import { appVersion, ServiceRuntime } from '../service/service-runtime.ts';
 import { BENCH_COMPARE_USAGE, runBenchCompare } from './bench/bench-compare-command.ts';
 import { STEP_SAMPLE_CAP, stepSamples, type StepSamples } from './bench/bench-samples.ts';
 import { formatBenchJson } from './bench/bench-result-file.ts';
+import { describeReplica, fleetBatchSizes, replicaLabel, replicaUrls, type ReplicaModel } from './bench/remote-replicas.ts';
+import { replicaFigures, replicaTable, type ReplicaFigures } from './bench/replica-figures.ts';
 import type { CliIo } from './cli-io.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
-export const BENCH_USAGE = `usage: ofa-ve bench [--url URL [--token T] | --http] [--model DIR] [--provider auto|cuda|cpu]
+export const BENCH_USAGE = `usage: ofa-ve bench [--url URL [--url URL2 ...] [--token T] | --http] [--model DIR] [--provider auto|cuda|cpu]
                     [--concurrency 1,2,4,8,16] [--duration 10 | --requests N] [--warmup 2]
                     [--images DIR] [--max-batch-size 8 | 1,2,4,8,16] [--rounds N] [--raw] [--json FILE]
                     [--max-p95 SECONDS]
@@ -26,7 +28,9 @@ export const BENCH_USAGE = `usage: ofa-ve bench [--url URL [--token T] | --http]
 A closed-loop load sweep (perf_analyzer's concurrency mode). By default the service runs in this
 process and is loaded directly; --http puts its HTTP server in front on loopback; --url loads a
 running instance instead. Each step reports QPS, P50/P90/P95/P99, errors, mean batch size and the
-median of each stage. --raw also measures the raw pipeline (preprocessing and session.run in a
+median of each stage. --url given several times loads a fleet: request i goes to URL i mod their
+number (round-robin; --token is sent to all), and each step also reports each replica's requests,
+QPS, P50/P95 and errors. --raw also measures the raw pipeline (preprocessing and session.run in a
 tight loop, no service) at batch 1..16 as the ceiling, then the app and the raw pipeline side by
 side in alternating rounds (latency at concurrency 1, throughput at the highest concurrency), and
 reports the app as ratios to it. With several --max-batch-size values every one has its service
@@ -54,8 +58,11 @@ function positive(name: string, value: string | undefined, fallback: number): nu
   return n;
 }
 
-/** A step's figures, and the per-request samples that `bench compare` computes intervals from. */
-export type BenchStep = StepFigures & { samples: StepSamples };
+/**
+ * A step's figures, and the per-request samples that `bench compare` computes intervals from; with
+ * --url, the figures of each replica too.
+ */
+export type BenchStep = StepFigures & { samples: StepSamples; replicas?: ReplicaFigures[] };
 
 export interface BenchReport {
   tool: 'ofa-ve bench';
@@ -64,7 +71,7 @@ export interface BenchReport {
   command: string;
   machine: { cpus: number; cpu_model: string; memory_gib: number; platform: string; node: string };
   mode: 'in-process' | 'http-in-process' | 'remote';
-  model: { name: string; version: string; provider: string; demo: boolean } | null;
+  model: ReplicaModel | null;
   images: number;
   raw_pipeline: RawPipelineFigures[] | null;
   steps: BenchStep[];
@@ -83,7 +90,7 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
     args: argv,
     allowPositionals: false,
     options: {
-      url: { type: 'string' },
+      url: { type: 'string', multiple: true },
       token: { type: 'string' },
       http: { type: 'boolean', default: false },
       model: { type: 'string' },
@@ -110,7 +117,7 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
   if (!Number.isFinite(warmupS) || warmupS < 0) throw new UsageError('--warmup must be 0 or more seconds');
   const rounds = values.rounds === undefined ? (batchSizes.length > 1 ? 3 : 1) : Math.floor(positive('rounds', values.rounds, 1));
   const maxP95 = values['max-p95'] === undefined ? undefined : positive('max-p95', values['max-p95'], 1);
-  const remote = values.url?.replace(/\/+$/, '');
+  const remote = values.url === undefined ? undefined : replicaUrls(values.url);
   if (remote && (batchSizes.length > 1 || values['max-batch-size'] !== '8')) throw new UsageError('--max-batch-size is set on the running instance (ofa-ve serve --max-batch-size), not with --url');
   if (remote && values.raw) throw new UsageError('--raw measures this machine; it cannot be combined with --url');
   const modelDir = values.model ?? defaultModelDir();
@@ -154,18 +161,24 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
     }
 
     if (remote) {
-      const model = (await (await fetch(`${remote}/api/v1/model`, { headers: token ? { authorization: `Bearer ${token}` } : {} })).json()) as {
-        model?: { name: string; version: string; provider: string; demo: boolean };
-        batching?: { maxBatchSize: number };
-      };
-      if (!model.model) {
-        io.stderr(`ofa-ve bench: ${remote} has no model loaded`);
-        return EXIT.MODEL_ERROR;
+      const described = await Promise.all(remote.map((url) => describeReplica(url, token)));
+      const replicas = described.flatMap((d) => (d.ok ? [d] : []));
+      const failed = described.flatMap((d) => (d.ok ? [] : [d]));
+      for (const f of failed) io.stderr(`ofa-ve bench: ${f.message}`);
+      if (failed[0]) return failed[0].exit;
+      const first = replicas[0]!;
+      const serves = (r: typeof first) => `${r.model.name} ${r.model.version}, max batch ${r.maxBatchSize}`;
+      if (replicas.some((r) => serves(r) !== serves(first))) {
+        const each = replicas.map((r) => `${replicaLabel(r.url)} ${serves(r)}`);
+        io.stderr(`[bench] the replicas differ (${each.join('; ')}); the report names the first's model and max batch size`);
       }
-      report.model = model.model;
-      const target = httpTarget(remote, token);
-      const scrape = async () => (await fetch(`${remote}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} })).text();
-      const service = { maxBatchSize: model.batching?.maxBatchSize ?? 0, target, scrape };
+      report.model = first.model;
+      const service: MeasuredService = {
+        maxBatchSize: first.maxBatchSize,
+        target: roundRobinTarget(remote.map((url) => ({ url, target: httpTarget(url, token) }))),
+        batchSizes: () => fleetBatchSizes(remote, token),
+        replicas: remote,
+      };
       for (const c of concurrencies) report.steps.push(...(await measureInTurn([service], c)));
     } else {
       // One service per max batch size, all running, so that their steps can be taken in turn.
@@ -203,7 +216,10 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
   interface MeasuredService {
     maxBatchSize: number;
     target: CheckTarget;
-    scrape: () => Promise<string>;
+    /** Sum and count of ofa_ve_batch_size now (a step's mean batch size is the difference). */
+    batchSizes: () => Promise<{ sum: number; count: number }>;
+    /** The URLs a remote target spreads its requests over (per-replica figures). */
+    replicas?: readonly string[];
   }
   interface LocalService extends MeasuredService {
     close: () => Promise<void>;
@@ -231,7 +247,7 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
     return {
       maxBatchSize,
       target,
-      scrape: async () => (await runtime.metrics.scrape(false)).body,
+      batchSizes: async () => histogramSumCount((await runtime.metrics.scrape(false)).body, 'ofa_ve_batch_size'),
       close: async () => {
         await server?.close();
         await runtime.close(5000);
@@ -260,9 +276,9 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
         io.stderr(`[bench] ${label}: warm-up ${plan.warmupS} s, then ${plan.requests === undefined ? `${plan.durationS.toFixed(1)} s` : `${plan.requests} requests`}`);
         let before = { sum: NaN, count: NaN };
         const outcome = await runStep(service.target, pairs, plan, progress(label), async () => {
-          before = histogramSumCount(await service.scrape(), 'ofa_ve_batch_size');
+          before = await service.batchSizes();
         });
-        const after = histogramSumCount(await service.scrape(), 'ofa_ve_batch_size');
+        const after = await service.batchSizes();
         cell.samples.push(...outcome.samples);
         cell.elapsedS += outcome.elapsedS;
         cell.batchSum += after.sum - before.sum;
@@ -275,7 +291,8 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
         before: { sum: 0, count: 0 },
         after: { sum: cell.batchSum, count: cell.batchCount },
       });
-      return { ...figures, samples: stepSamples(cell.samples) };
+      const replicas = service.replicas ? { replicas: replicaFigures(service.replicas, cell.samples, cell.elapsedS) } : {};
+      return { ...figures, samples: stepSamples(cell.samples), ...replicas };
     });
   }
 
@@ -324,6 +341,9 @@ export function formatReport(report: BenchReport): string {
     lines.push('');
   }
   lines.push(stepTable(report.steps));
+  if (report.steps.some((s) => (s.replicas?.length ?? 0) > 1)) {
+    lines.push('', 'Per replica (requests sent round-robin):', '', replicaTable(report.steps));
+  }
   const paired = report.paired;
   if (paired) {
     const f = (x: number | null, d = 2) => (x === null ? '—' : x.toFixed(d));

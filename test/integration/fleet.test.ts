@@ -407,10 +407,7 @@ describe('a fleet of three ofa-ve serve replicas behind a real Prometheus with f
     assert.ok(Math.abs(bucketIndex(p90) - bucketIndex(clientP90)) <= 1, `fleet P90 ${p90} s vs clients' ${clientP90} s: more than a bucket apart`);
   });
 
-  // TODO(issue 18): main/cli/bench-command.ts takes one --url (parseArgs keeps the last); remove this
-  // todo once --url may be given several times (round-robin, per-replica figures with a `url` each).
-  const benchTodo = '`ofa-ve bench --url` given several times is not supported yet: bench-command.ts keeps the last --url';
-  it('ofa-ve bench --url given once per replica reports per-replica figures that match each replica\'s counters', { todo: benchTodo }, async (t) => {
+  it('ofa-ve bench --url given once per replica reports per-replica figures that match each replica\'s counters', async (t) => {
     const before = await Promise.all(urls.map(requestsServed));
     const report = path.join(dir, 'bench.json');
     const args = [...urls.flatMap((u) => ['--url', u]), '--concurrency', '3', '--requests', '30', '--warmup', '0', '--json', report];

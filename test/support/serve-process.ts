@@ -46,7 +46,7 @@ export async function startServe(args: string[] = [], env: NodeJS.ProcessEnv = {
     url,
     logs,
     async stop() {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');
       const [code] = (await once(child, 'exit')) as [number | null];
       return code;

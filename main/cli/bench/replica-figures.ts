@@ -1,0 +1,49 @@
+/**
+ * Per-replica figures of a bench step against several running instances (`--url` given more than
+ * once, loaded round-robin): what each was sent and how it answered, so that a slow or failing
+ * replica shows instead of disappearing into the fleet's figures.
+ */
+import { quantile, type CheckSample } from '../../../bench/load-generator.ts';
+import { replicaLabel } from './remote-replicas.ts';
+
+export interface ReplicaFigures {
+  /** The --url as given, without a trailing slash. */
+  url: string;
+  /** Requests sent to it in the step, answered or not (what its ofa_ve_request_total counts). */
+  requests: number;
+  /** Its successful answers per second of the step (the replicas are loaded at the same time). */
+  qps: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  errors: number;
+}
+
+/** One entry per URL, in the order given, from the step's samples (each names its replica). */
+export function replicaFigures(urls: readonly string[], samples: readonly CheckSample[], elapsedS: number): ReplicaFigures[] {
+  return urls.map((url) => {
+    const sent = samples.filter((s) => s.replica === url);
+    const latencies = sent.filter((s) => s.ok).map((s) => s.latencyMs).sort((a, b) => a - b);
+    return {
+      url,
+      requests: sent.length,
+      qps: elapsedS > 0 ? latencies.length / elapsedS : 0,
+      p50_ms: quantile(latencies, 0.5),
+      p95_ms: quantile(latencies, 0.95),
+      errors: sent.length - latencies.length,
+    };
+  });
+}
+
+const ms = (v: number | null) => (v === null ? '—' : v < 10 ? v.toFixed(2) : v.toFixed(1));
+
+/** A markdown table with a line per replica per step (host:port), for the steps that have them. */
+export function replicaTable(steps: ReadonlyArray<{ concurrency: number; replicas?: readonly ReplicaFigures[] }>): string {
+  const head = ['conc', 'replica', 'requests', 'QPS', 'P50 ms', 'P95 ms', 'errors'];
+  const rows = steps.flatMap((step) =>
+    (step.replicas ?? []).map((r) => {
+      const figures = [String(r.requests), r.qps.toFixed(2), ms(r.p50_ms), ms(r.p95_ms), String(r.errors)];
+      return [String(step.concurrency), replicaLabel(r.url), ...figures];
+    }),
+  );
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
