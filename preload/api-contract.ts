@@ -31,6 +31,44 @@ export interface SaveFileRequest {
   mimeType: string;
 }
 
+/**
+ * Where the desktop app's checks run: its own model in this process tree, or a remote `ofa-ve
+ * serve` the renderer talks to over HTTP (with the token, which main keeps in the OS keychain):
+ * https, or http on loopback (an SSH tunnel), since the window's origin is a secure one.
+ */
+export type ConnectionState =
+  | { mode: 'local' }
+  | {
+      mode: 'remote';
+      /** The service's origin (scheme://host[:port]). */
+      url: string;
+      /** host[:port], for the status bar. */
+      host: string;
+      /** The bearer token, when the service needs one. */
+      token?: string;
+      /** Where the token came from: OFA_VE_TOKEN, the keychain, or given for this session only. */
+      tokenSource: 'env' | 'keychain' | 'session' | 'none';
+    };
+
+export interface ConnectionInfo {
+  current: ConnectionState;
+  /** Whether tokens can be kept (encrypted by the OS keychain); if not, why. */
+  keychain: { available: boolean; reason?: string };
+  /** Something the user should know about the last connect (a token that could not be stored). */
+  notice?: string;
+}
+
+export type ConnectRequest = { mode: 'local' } | { mode: 'remote'; url: string; token?: string };
+
+/** What "Test connection" found at a remote service. */
+export interface RemoteServiceInfo {
+  url: string;
+  host: string;
+  /** The app version the service reports (/healthz). */
+  version: string;
+  model: ModelDocument;
+}
+
 /** Invoke channels: request → response. */
 export interface IpcContract {
   'app:endpoint': { request: void; response: Outcome<EndpointDocument> };
@@ -42,6 +80,12 @@ export interface IpcContract {
   'stats:unsubscribe': { request: { subscriptionId: string }; response: Outcome<null> };
   'stats:slowest': { request: void; response: Outcome<SlowRequest[]> };
   'file:save': { request: SaveFileRequest; response: Outcome<{ saved: boolean }> };
+  'connection:get': { request: void; response: Outcome<ConnectionInfo> };
+  /** Reaches the service from main (the page's CSP allows only the service it is connected to). An
+   *  empty token means the one in the keychain for that service, if any. */
+  'connection:test': { request: { url: string; token?: string }; response: Outcome<RemoteServiceInfo> };
+  /** Switches local ↔ remote (stopping or starting the local model) and keeps the choice; the page reloads after. */
+  'connection:connect': { request: ConnectRequest; response: Outcome<ConnectionInfo> };
 }
 
 export type IpcChannel = keyof IpcContract;
@@ -53,7 +97,11 @@ export interface IpcEvents {
   'app:event': AppEvent;
 }
 
-export type AppEvent = { type: 'model-changed'; model: ModelDocument } | { type: 'show-view'; view: 'checker' | 'dashboard' };
+export type AppEvent =
+  | { type: 'model-changed'; model: ModelDocument }
+  | { type: 'show-view'; view: 'checker' | 'dashboard' }
+  /** File > Connection…: open the connection dialog. */
+  | { type: 'show-connection' };
 
 export interface BatchItem {
   name: string;
@@ -89,6 +137,10 @@ export interface OfaVeApi {
   subscribeStats(windowS: number, onStats: (stats: StatsDocument) => void, onError: (error: ApiError) => void): () => void;
   slowest(): Promise<Outcome<SlowRequest[]>>;
   saveFile(request: SaveFileRequest): Promise<Outcome<{ saved: boolean }>>;
+  /** Local model or remote service, and whether tokens can be kept in the keychain. */
+  connection(): Promise<Outcome<ConnectionInfo>>;
+  testConnection(request: { url: string; token?: string }): Promise<Outcome<RemoteServiceInfo>>;
+  connect(request: ConnectRequest): Promise<Outcome<ConnectionInfo>>;
   /** Menu-driven events from main; returns the unsubscribe function. */
   onAppEvent(listener: (event: AppEvent) => void): () => void;
 }

@@ -66,6 +66,9 @@ const api: OfaVeApi = {
   },
   slowest: () => invoke('stats:slowest', undefined),
   saveFile: (request) => invoke('file:save', request),
+  connection: () => invoke('connection:get', undefined),
+  testConnection: (request) => invoke('connection:test', request),
+  connect: (request) => invoke('connection:connect', request),
   onAppEvent(listener) {
     const wrapped = (_event: IpcRendererEvent, payload: IpcEvents['app:event']) => listener(payload);
     ipcRenderer.on('app:event', wrapped);

@@ -1,8 +1,10 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { ApiError, ModelDocument, StatsDocument } from '../preload/wire-types.ts';
+import { connectionControlFor, type ConnectionControl, type ConnectionSetup } from './api/connection-control.ts';
 import { SERVICE_UNAVAILABLE, UNAUTHORIZED, type ConsoleClient, type EndpointInfo, type TokenAuth } from './api/console-client.ts';
 import { serviceLink } from './api/service-link.ts';
 import { CheckerView } from './checker/checker-view.tsx';
+import { ConnectionDialog } from './connection/connection-dialog.tsx';
 import { DashboardView } from './dashboard/dashboard-view.tsx';
 import { StatusBar } from './dashboard/status-bar.tsx';
 
@@ -64,12 +66,57 @@ function SignInPrompt({ auth, refused, onSignedIn }: { auth: TokenAuth; refused:
 }
 
 /**
+ * The console: first where its checks run (the page's own client, or a remote service chosen in
+ * the connection dialog, by `?connect=` in a browser or `--connect` in the desktop app), then the
+ * views over that client. A service a link named is confirmed in the dialog before any request
+ * goes to it.
+ */
+export function App({ client: pageClient }: { client: ConsoleClient }) {
+  const control = useMemo(() => connectionControlFor(pageClient), [pageClient]);
+  const [setup, setSetup] = useState<ConnectionSetup | undefined>();
+  const [setupError, setSetupError] = useState<ApiError | undefined>();
+  useEffect(() => {
+    control.setup().then(setSetup, (err: unknown) => setSetupError(asApiError(err)));
+  }, [control]);
+
+  if (setupError) {
+    return (
+      <div className="banner error" role="alert">
+        Cannot tell where checks run: <code>{setupError.code}</code> {setupError.message}
+      </div>
+    );
+  }
+  if (!setup) return null;
+  if (setup.confirm) {
+    return (
+      <div className="app">
+        <ConnectionDialog
+          control={control}
+          target={{ mode: 'local' }}
+          tokenStorage={setup.tokenStorage}
+          prefillUrl={setup.confirm.url}
+          notice={
+            `This link opens the console connected to ${setup.confirm.host}: your images and captions will be sent there. ` +
+            'Connect only if you trust it.'
+          }
+          onCancel={() => void control.connect({ mode: 'local' })}
+          cancelLabel="Stay on this service"
+        />
+      </div>
+    );
+  }
+  return <ConsoleShell client={setup.client} control={control} setup={setup} />;
+}
+
+/**
  * The whole console: checker and dashboard tabs over one ConsoleClient, one live stats
  * subscription shared by the dashboard and the status bar, the model banners, and the link to the
  * service (signed out, unavailable and retrying, or up).
  */
-export function App({ client }: { client: ConsoleClient }) {
+function ConsoleShell({ client, control, setup }: { client: ConsoleClient; control: ConnectionControl; setup: ConnectionSetup }) {
   const [tab, setTab] = useState<Tab>(initialTab);
+  const [connectionOpen, setConnectionOpen] = useState(false);
+  const [tokenDialogDismissed, setTokenDialogDismissed] = useState(false);
   const [model, setModel] = useState<ModelDocument | undefined>();
   const [modelError, setModelError] = useState<ApiError | undefined>();
   const [endpoint, setEndpoint] = useState<EndpointInfo | undefined>();
@@ -126,11 +173,12 @@ export function App({ client }: { client: ConsoleClient }) {
     [client, windowS, session],
   );
 
-  // Desktop menu: File > Choose Model Folder and View > Checker / Dashboard.
+  // Desktop menu: File > Choose Model Folder, File > Connection… and View > Checker / Dashboard.
   useEffect(
     () =>
       client.onAppEvent?.((event) => {
         if (event.type === 'model-changed') setModel(event.model);
+        else if (event.type === 'show-connection') setConnectionOpen(true);
         else selectTab(event.view);
       }),
     [client],
@@ -148,6 +196,8 @@ export function App({ client }: { client: ConsoleClient }) {
   };
 
   const chooseModel = client.chooseModelDirectory;
+  // A refused token where there is no sign-in prompt (the desktop app keeps it in the keychain): the dialog asks.
+  const tokenNeeded = link.state === 'signed-out' && !client.auth && !tokenDialogDismissed;
   const otherModelError = modelError && modelError.code !== SERVICE_UNAVAILABLE && modelError.code !== UNAUTHORIZED ? modelError : undefined;
   return (
     <div className="app">
@@ -188,6 +238,11 @@ export function App({ client }: { client: ConsoleClient }) {
           )}
         </div>
       )}
+      {setup.notice && (
+        <div className="banner demo" role="status" data-testid="connection-notice-banner">
+          {setup.notice}
+        </div>
+      )}
       {otherModelError && (
         <div className="banner error" role="alert">
           Cannot load the model information: <code>{otherModelError.code}</code> {otherModelError.message}
@@ -202,7 +257,29 @@ export function App({ client }: { client: ConsoleClient }) {
           <DashboardView client={client} stats={stats} statsError={statsError} windowS={windowS} onWindowChange={setWindowS} />
         )}
       </main>
-      <StatusBar client={client} model={model} endpoint={endpoint} stats={stats} link={link} onModelChanged={setModel} />
+      <StatusBar
+        client={client}
+        model={model}
+        endpoint={endpoint}
+        stats={stats}
+        link={link}
+        onModelChanged={setModel}
+        onOpenConnection={() => setConnectionOpen(true)}
+      />
+      {(connectionOpen || tokenNeeded) && (
+        <ConnectionDialog
+          control={control}
+          target={setup.target}
+          tokenStorage={setup.tokenStorage}
+          notice={
+            tokenNeeded ? (link.tokenRefused ? 'The service refused the token: give the right one.' : 'The service needs an access token.') : undefined
+          }
+          onCancel={() => {
+            setConnectionOpen(false);
+            setTokenDialogDismissed(true);
+          }}
+        />
+      )}
     </div>
   );
 }

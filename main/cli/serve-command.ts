@@ -3,6 +3,7 @@ import { defaultModelDir, defaultUiDir } from '../config.ts';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../inference/provider-choice.ts';
 import { jsonLogger } from '../logging/json-logger.ts';
 import { isLoopbackHost } from '../server/bearer-auth.ts';
+import { parseCorsOrigins } from '../server/cors.ts';
 import { OfaVeHttpServer } from '../server/http-server.ts';
 import { DEFAULT_ACCESS_LOG_RATE } from '../service/access-log.ts';
 import { DEFAULT_RESTART_POLICY } from '../service/inference-worker-host.ts';
@@ -11,15 +12,17 @@ import type { CliIo } from './cli-io.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
 export const SERVE_USAGE = `usage: ofa-ve serve [--host 127.0.0.1] [--port 7860] [--model DIR] [--provider auto|cuda|cpu]
-                    [--token T] [--allow-unauthenticated]
+                    [--token T] [--allow-unauthenticated] [--cors-origin ORIGIN]...
                     [--max-batch-size 8] [--max-queue-delay-ms 0] [--max-queue-size 256] [--request-timeout-ms 30000]
                     [--max-image-bytes 20971520] [--max-image-pixels 50000000] [--max-text-bytes 16384]
                     [--intra-op-threads N] [--worker-nice ${WORKER_NICENESS}] [--access-log-rate ${DEFAULT_ACCESS_LOG_RATE}]
                     [--model-load-timeout-ms ${DEFAULT_RESTART_POLICY.loadTimeoutMs}]
 
 Serves the HTTP API, /metrics, /healthz and /readyz (headless mode). --port 0 picks a free port.
---token (or OFA_VE_TOKEN) requires "Authorization: Bearer T" on everything but /healthz; listening
+--token (or OFA_VE_TOKEN) requires "Authorization: Bearer T" on everything but /healthz and /readyz; listening
 on a non-loopback address needs a token unless --allow-unauthenticated is given.
+--cors-origin ORIGIN (repeatable, needs a token) lets pages of that origin use the API with the
+token: a console served elsewhere (http://console-host:7860) or the desktop app (app://console).
 --worker-nice runs the inference worker that much lower in priority (0..19), so that /metrics and
 the API stay quick when the model saturates the CPU. Logs are JSON lines on stdout, with one
 "check" line per check (id, status, code, label, latency_ms): --access-log-rate N writes the first N
@@ -70,6 +73,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
       provider: { type: 'string', default: 'auto' },
       token: { type: 'string' },
       'allow-unauthenticated': { type: 'boolean', default: false },
+      'cors-origin': { type: 'string', multiple: true },
       'max-batch-size': { type: 'string' },
       'max-queue-delay-ms': { type: 'string' },
       'max-queue-size': { type: 'string' },
@@ -95,6 +99,12 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
         'Give --token T (or OFA_VE_TOKEN), or --allow-unauthenticated if the network is trusted.',
     );
     return EXIT.BAD_INPUT;
+  }
+  let corsOrigins: string[];
+  try {
+    corsOrigins = parseCorsOrigins(values['cors-origin'] ?? [], token);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
   const limits = {
     maxImageBytes: positiveInt('max-image-bytes', values['max-image-bytes'], 20 * 1024 * 1024),
@@ -126,6 +136,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     logger,
     uiDir: defaultUiDir(),
     loopbackOnly: isLoopbackHost(host),
+    corsOrigins,
     bodyLimits: {
       maxBodyBytes: Math.ceil((limits.maxImageBytes * 4) / 3) + 2 * limits.maxTextBytes + 64 * 1024,
       maxImageBytes: limits.maxImageBytes,

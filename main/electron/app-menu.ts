@@ -2,11 +2,13 @@ import { Menu, shell, type MenuItemConstructorOptions } from 'electron';
 
 export interface MenuActions {
   chooseModel(): void;
+  /** Opens the connection dialog: local model or a remote service. */
+  showConnection(): void;
   showView(view: 'checker' | 'dashboard'): void;
   metricsUrl(): string | null;
 }
 
-/** The application menu: model, views, and the /metrics endpoint (opened in the system browser). */
+/** The application menu: model, connection, views, and the /metrics endpoint (opened in the system browser). */
 export function buildAppMenu(actions: MenuActions, dev: boolean): Menu {
   const isMac = process.platform === 'darwin';
   const template: MenuItemConstructorOptions[] = [
@@ -15,6 +17,7 @@ export function buildAppMenu(actions: MenuActions, dev: boolean): Menu {
       label: 'File',
       submenu: [
         { label: 'Choose Model Folder…', accelerator: 'CmdOrCtrl+O', click: () => actions.chooseModel() },
+        { label: 'Connection…', accelerator: 'CmdOrCtrl+K', click: () => actions.showConnection() },
         { type: 'separator' },
         isMac ? { role: 'close' } : { role: 'quit' },
       ],

@@ -1,23 +1,27 @@
-import { app, BrowserWindow, dialog, Menu, Notification, session } from 'electron';
+import { app, BrowserWindow, dialog, Menu, Notification, safeStorage, session } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { AppEvent, EndpointDocument } from '../../preload/api-contract.ts';
+import type { AppEvent, ConnectionState, EndpointDocument } from '../../preload/api-contract.ts';
 import { defaultModelDir } from '../config.ts';
 import { jsonLogger } from '../logging/json-logger.ts';
 import { guardStdio, writeIfOpen } from '../logging/stdio-guard.ts';
-import { OfaVeHttpServer } from '../server/http-server.ts';
-import { appVersion, ServiceRuntime } from '../service/service-runtime.ts';
+import { appVersion } from '../service/service-runtime.ts';
 import { APP_ORIGIN } from './app-origin.ts';
 import { registerAppScheme, serveAppProtocol } from './app-protocol.ts';
 import { buildAppMenu } from './app-menu.ts';
-import { chooseModelFolder, IpcRouter, registerConsoleHandlers, send } from './ipc-handlers.ts';
+import { chooseModelFolder, IpcRouter, registerConnectionHandlers, registerConsoleHandlers, send } from './ipc-handlers.ts';
+import { LocalService } from './local-service.ts';
+import { ConnectionManager, loadConnectionChoice, startupConnection } from './remote-connection.ts';
 import { createConsoleWindow } from './secure-window.ts';
+import { TokenStore } from './token-store.ts';
 
 /**
- * The desktop shell, kept thin: the same ServiceRuntime and HTTP server (/metrics on
- * 127.0.0.1:7860) as `ofa-ve serve`, one secure window over IPC, a menu, and a notification when an
- * in-app alert starts firing. Options: --port N / OFA_VE_PORT, --model DIR / OFA_VE_MODEL.
+ * The desktop shell, kept thin: either its own model (the same ServiceRuntime and HTTP server,
+ * /metrics on 127.0.0.1:7860, as `ofa-ve serve`) or a remote `ofa-ve serve` the window talks to
+ * over HTTP; one secure window, a menu, and a notification when an in-app alert starts firing.
+ * Options: --port N / OFA_VE_PORT, --model DIR / OFA_VE_MODEL, --connect URL (token from
+ * OFA_VE_TOKEN or the keychain; the local model is not started).
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const devServerUrl = process.env.ELECTRON_RENDERER_URL;
@@ -26,10 +30,10 @@ const rendererDir = path.join(here, '../renderer');
 guardStdio();
 const logger = jsonLogger((line) => writeIfOpen(process.stdout, line));
 
-function options(): { port: number; modelDir: string } {
+function options(): { port: number; modelDir: string; connect: string | undefined } {
   const { values } = parseArgs({
     args: process.argv.slice(app.isPackaged ? 1 : 2),
-    options: { port: { type: 'string' }, model: { type: 'string' } },
+    options: { port: { type: 'string' }, model: { type: 'string' }, connect: { type: 'string' } },
     strict: false,
     allowPositionals: true,
   });
@@ -37,7 +41,25 @@ function options(): { port: number; modelDir: string } {
   return {
     port: Number.isInteger(port) && port >= 0 && port <= 65535 ? port : 7860,
     modelDir: String(values.model ?? process.env.OFA_VE_MODEL ?? defaultModelDir()),
+    connect: values.connect === undefined ? undefined : String(values.connect),
   };
+}
+
+/** Where checks run, from the command line and the saved choice; a bad --connect ends the app (exit 2). */
+async function initialConnection(
+  connect: string | undefined,
+  tokens: TokenStore,
+  settingsFile: string,
+): Promise<ConnectionState | undefined> {
+  try {
+    const saved = await loadConnectionChoice(settingsFile);
+    return await startupConnection({ connect, envToken: process.env.OFA_VE_TOKEN, saved, tokens });
+  } catch (err) {
+    const message = (err as Error).message;
+    writeIfOpen(process.stderr, `ofa-ve console: ${message}\n`);
+    dialog.showErrorBox('Cannot connect', message);
+    return undefined;
+  }
 }
 
 let mainWindow: BrowserWindow | undefined;
@@ -45,52 +67,77 @@ let mainWindow: BrowserWindow | undefined;
 async function start(): Promise<void> {
   registerAppScheme();
   await app.whenReady();
-  const { port, modelDir } = options();
+  const { port, modelDir, connect } = options();
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
-  if (!devServerUrl) serveAppProtocol(rendererDir);
 
-  const runtime = new ServiceRuntime({ modelDir, provider: 'auto', logger });
-  const limits = runtime.limits;
-  const server = new OfaVeHttpServer(runtime, {
-    logger,
-    // The same UI in a browser at http://127.0.0.1:PORT/ (the window itself uses app://).
-    uiDir: devServerUrl ? undefined : rendererDir,
-    bodyLimits: {
-      maxBodyBytes: Math.ceil((limits.maxImageBytes * 4) / 3) + 2 * limits.maxTextBytes + 64 * 1024,
-      maxImageBytes: limits.maxImageBytes,
-      maxFieldBytes: limits.maxTextBytes,
-    },
-  });
-  // The HTTP endpoint is for Prometheus and scripts; if its port is taken the app works without it.
-  let endpoint: EndpointDocument = { metrics_url: null, error: 'starting', version: appVersion() };
-  try {
-    const address = await server.listen(port, '127.0.0.1');
-    endpoint = { metrics_url: `http://127.0.0.1:${address.port}/metrics`, version: appVersion() };
-    logger.log('info', 'listening', { url: `http://127.0.0.1:${address.port}`, metrics: endpoint.metrics_url });
-  } catch (err) {
-    endpoint = { metrics_url: null, error: `no /metrics endpoint: ${(err as Error).message}`, version: appVersion() };
-    logger.log('error', 'HTTP server not started', { error: (err as Error).message });
+  const userData = app.getPath('userData');
+  const tokens = new TokenStore(path.join(userData, 'remote-tokens.json'), safeStorage);
+  const settingsFile = path.join(userData, 'connection.json');
+  const initial = await initialConnection(connect, tokens, settingsFile);
+  if (!initial) {
+    app.exit(2);
+    return;
   }
 
+  // The local model runs only while the app is not connected to a remote service.
+  let local: LocalService | undefined;
+  const notConnected: EndpointDocument = { metrics_url: null, error: 'connected to a remote service', version: appVersion() };
+  const endpoint = () => local?.endpoint ?? notConnected;
   const router = new IpcRouter(devServerUrl);
-  registerConsoleHandlers(router, runtime, () => endpoint);
-
-  runtime.alerts.on('firing', (alert: { name: string; summary: string }) => {
-    if (Notification.isSupported()) new Notification({ title: `Alert firing: ${alert.name}`, body: alert.summary }).show();
-  });
+  const handlers = registerConsoleHandlers(router, () => local?.runtime, endpoint);
+  const startLocal = async () => {
+    local = await LocalService.start({
+      modelDir,
+      port,
+      logger,
+      // The same UI in a browser at http://127.0.0.1:PORT/ (the window itself uses app://).
+      uiDir: devServerUrl ? undefined : rendererDir,
+      onAlertFiring: (alert) => {
+        if (Notification.isSupported()) new Notification({ title: `Alert firing: ${alert.name}`, body: alert.summary }).show();
+      },
+    });
+  };
+  const stopLocal = async () => {
+    const stopping = local;
+    local = undefined;
+    handlers.unsubscribeAll();
+    await stopping?.close();
+  };
+  // The Origin the window's requests carry, which a remote must allow (--cors-origin).
+  const pageOrigin = devServerUrl ? new URL(devServerUrl).origin : APP_ORIGIN;
+  const connection = new ConnectionManager(initial, { tokens, settingsFile, startLocal, stopLocal, test: { pageOrigin } });
+  registerConnectionHandlers(router, connection);
+  if (!devServerUrl) serveAppProtocol(rendererDir, () => connection.connectSources()[0]);
+  if (initial.mode === 'local') await startLocal();
+  else logger.log('info', 'connected to a remote service', { url: initial.url, token: initial.tokenSource });
 
   const toWindow = (event: AppEvent) => {
     if (mainWindow) send(mainWindow.webContents, 'app:event', event);
   };
   const chooseModel = () => {
-    chooseModelFolder(runtime, mainWindow).then(
+    if (!local) {
+      dialog.showErrorBox(
+        'Connected to a remote service',
+        "The model is the remote service's. Choose File > Connection… > Local model to use a model folder here.",
+      );
+      return;
+    }
+    chooseModelFolder(local.runtime, mainWindow).then(
       (model) => model && toWindow({ type: 'model-changed', model }),
       (err: Error) => dialog.showErrorBox('Model not loaded', `${err.message}\n\nThe current model stays in use.`),
     );
   };
   Menu.setApplicationMenu(
-    buildAppMenu({ chooseModel, showView: (view) => toWindow({ type: 'show-view', view }), metricsUrl: () => endpoint.metrics_url }, !app.isPackaged),
+    buildAppMenu(
+      {
+        chooseModel,
+        showConnection: () => toWindow({ type: 'show-connection' }),
+        showView: (view) => toWindow({ type: 'show-view', view }),
+        metricsUrl: () => endpoint().metrics_url,
+      },
+      !app.isPackaged,
+    ),
   );
 
   mainWindow = createConsoleWindow({
@@ -99,7 +146,6 @@ async function start(): Promise<void> {
     devServerUrl,
   });
   mainWindow.on('closed', () => (mainWindow = undefined));
-  void runtime.start();
 
   app.on('window-all-closed', () => app.quit());
   let quitting = false;
@@ -107,7 +153,7 @@ async function start(): Promise<void> {
     if (quitting) return;
     quitting = true;
     event.preventDefault();
-    void Promise.all([server.close(), runtime.close(5000)]).finally(() => app.exit(0));
+    void (local?.close() ?? Promise.resolve()).finally(() => app.exit(0));
   });
 }
 

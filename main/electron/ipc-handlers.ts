@@ -5,8 +5,9 @@ import { BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent, type WebConten
 import type { EndpointDocument, IpcChannel, IpcContract, IpcEvents, Outcome } from '../../preload/api-contract.ts';
 import type { ModelDocument } from '../../preload/wire-types.ts';
 import { CheckError, toCheckError } from '../errors.ts';
-import { isTrustedSender } from './app-origin.ts';
 import type { ServiceRuntime } from '../service/service-runtime.ts';
+import { isTrustedSender } from './app-origin.ts';
+import { ConnectionError, type ConnectionManager } from './remote-connection.ts';
 
 type Handler<C extends IpcChannel> = (request: IpcContract[C]['request'], sender: WebContents) => Promise<IpcContract[C]['response']>;
 
@@ -70,8 +71,21 @@ function safeFileName(name: unknown, fallback: string): string {
 
 const MAX_SUBSCRIPTIONS_PER_WINDOW = 8;
 
-/** The console's IPC surface over the same ServiceRuntime that serves HTTP and /metrics. */
-export function registerConsoleHandlers(router: IpcRouter, runtime: ServiceRuntime, endpoint: () => EndpointDocument): void {
+/** The local model is not running: the window is connected to a remote service (it talks HTTP to it). */
+export function localModelOff(): CheckError {
+  return new CheckError('NOT_READY', 'the local model is not running: the console is connected to a remote service');
+}
+
+/**
+ * The console's IPC surface over the same ServiceRuntime that serves HTTP and /metrics; `local`
+ * is undefined while the app is connected to a remote service. Returns what stops every stats
+ * subscription (when the local model stops).
+ */
+export function registerConsoleHandlers(
+  router: IpcRouter,
+  local: () => ServiceRuntime | undefined,
+  endpoint: () => EndpointDocument,
+): { unsubscribeAll(): void } {
   const subscriptions = new Map<string, { timer: NodeJS.Timeout; sender: WebContents }>();
   const unsubscribe = (id: string) => {
     const sub = subscriptions.get(id);
@@ -79,24 +93,32 @@ export function registerConsoleHandlers(router: IpcRouter, runtime: ServiceRunti
     clearInterval(sub.timer);
     subscriptions.delete(id);
   };
+  const runtime = (): ServiceRuntime => {
+    const current = local();
+    if (!current) throw localModelOff();
+    return current;
+  };
 
   router.handle('app:endpoint', () => outcome(async () => endpoint()));
-  router.handle('model:info', () => outcome(async () => runtime.modelDocument({ includeDir: true })));
-  router.handle('model:choose-directory', (_request, sender) => outcome(() => chooseModelFolder(runtime, BrowserWindow.fromWebContents(sender) ?? undefined)));
+  router.handle('model:info', () => outcome(async () => runtime().modelDocument({ includeDir: true })));
+  router.handle('model:choose-directory', (_request, sender) =>
+    outcome(() => chooseModelFolder(runtime(), BrowserWindow.fromWebContents(sender) ?? undefined)),
+  );
   // What a page sends is whatever its structured clone holds: checked and counted by the runtime
   // (test/integration/bad-input-ipc.test.ts feeds it the bad-input corpus).
-  router.handle('check:run', (request: unknown) => outcome(() => runtime.checkStructured(request)));
+  router.handle('check:run', (request: unknown) => outcome(() => runtime().checkStructured(request)));
   router.handle('stats:subscribe', (request, sender) =>
     outcome(async () => {
+      const service = runtime();
       const windowS = Number(request?.windowS);
-      if (!Number.isInteger(windowS) || windowS < 1 || windowS > runtime.stats.retentionSeconds) {
-        throw new CheckError('BAD_REQUEST', `window must be a whole number of seconds from 1 to ${runtime.stats.retentionSeconds}`);
+      if (!Number.isInteger(windowS) || windowS < 1 || windowS > service.stats.retentionSeconds) {
+        throw new CheckError('BAD_REQUEST', `window must be a whole number of seconds from 1 to ${service.stats.retentionSeconds}`);
       }
       const mine = [...subscriptions.entries()].filter(([, s]) => s.sender === sender);
       // A renderer that forgets to unsubscribe cannot pile up timers: the oldest goes.
       if (mine.length >= MAX_SUBSCRIPTIONS_PER_WINDOW) unsubscribe(mine[0]![0]);
       const subscriptionId = randomUUID();
-      const tick = () => send(sender, 'stats:tick', { subscriptionId, stats: runtime.statsDocument(windowS) });
+      const tick = () => send(sender, 'stats:tick', { subscriptionId, stats: service.statsDocument(windowS) });
       subscriptions.set(subscriptionId, { timer: setInterval(tick, 1000), sender });
       sender.once('destroyed', () => unsubscribe(subscriptionId));
       setImmediate(tick);
@@ -109,7 +131,7 @@ export function registerConsoleHandlers(router: IpcRouter, runtime: ServiceRunti
       return null;
     }),
   );
-  router.handle('stats:slowest', () => outcome(async () => runtime.stats.slowest(20)));
+  router.handle('stats:slowest', () => outcome(async () => runtime().stats.slowest(20)));
   router.handle('file:save', (request, sender) =>
     outcome(async () => {
       if (typeof request?.content !== 'string') throw new CheckError('BAD_REQUEST', 'nothing to save');
@@ -123,4 +145,26 @@ export function registerConsoleHandlers(router: IpcRouter, runtime: ServiceRunti
       return { saved: true };
     }),
   );
+  return {
+    unsubscribeAll: () => {
+      for (const id of [...subscriptions.keys()]) unsubscribe(id);
+    },
+  };
+}
+
+/** Like outcome(), and a ConnectionError keeps its code and message (they are meant for the user). */
+async function connectionOutcome<T>(work: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (err) {
+    if (err instanceof ConnectionError) return { ok: false, error: { code: err.code, message: err.message } };
+    return { ok: false, error: toCheckError(err).toJSON() };
+  }
+}
+
+/** Local model or remote service (the connection dialog); the same sender check as every channel. */
+export function registerConnectionHandlers(router: IpcRouter, connection: ConnectionManager): void {
+  router.handle('connection:get', () => connectionOutcome(async () => connection.info()));
+  router.handle('connection:test', (request) => connectionOutcome(() => connection.test(request)));
+  router.handle('connection:connect', (request) => connectionOutcome(() => connection.connect(request)));
 }

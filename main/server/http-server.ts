@@ -10,6 +10,7 @@ import type { ServiceMetrics } from '../telemetry/service-metrics.ts';
 import { bearerAuthorizer } from './bearer-auth.ts';
 import { checkBodyHeaders, parseCheckBody, type BodyLimits } from './check-body-parser.ts';
 import { ConnectionGuard, defaultConnectionLimits, type ConnectionLimits } from './connection-guard.ts';
+import { CorsPolicy } from './cors.ts';
 import { DEFAULT_EVENT_STREAM_OPTIONS, StatsEventStreams, type EventStreamOptions } from './event-stream.ts';
 import { sendError, sendJson, sendMethodNotAllowed } from './http-responses.ts';
 import { parseWindow } from './query-window.ts';
@@ -43,6 +44,8 @@ export interface HttpServerOptions {
    * Defaults to true; `ofa-ve serve --host 0.0.0.0` sets it false (a token guards it instead).
    */
   readonly loopbackOnly?: boolean;
+  /** Origins whose pages may use the API with the token (`--cors-origin`; see cors.ts). */
+  readonly corsOrigins?: readonly string[];
   /** Open connections, in all and per client address (default defaultConnectionLimits()). */
   readonly connections?: Partial<ConnectionLimits>;
   /** Bytes of check bodies held at once (default defaultUploadBudgetBytes(maxBodyBytes)). */
@@ -76,9 +79,9 @@ function wantsOpenMetrics(req: IncomingMessage): boolean {
  * The HTTP adapter over the CheckService: the same server in desktop and headless mode. Errors are
  * `{"error":{"code","message"}}`; no stack trace ever reaches a client. A request goes through
  * stages, each its own module: admission (connection-guard), target and Host (request-origin),
- * route and method (routes: 404, 405 with Allow), token (bearer-auth), then the handler; a check
- * also reserves its body's bytes (upload-budget) before its body is read (check-body-parser), and
- * event streams honour backpressure (event-stream).
+ * CORS for the origins named (cors), route and method (routes: 404, 405 with Allow), token
+ * (bearer-auth), then the handler; a check also reserves its body's bytes (upload-budget) before
+ * its body is read (check-body-parser), and event streams honour backpressure (event-stream).
  */
 export class OfaVeHttpServer {
   readonly server: http.Server;
@@ -90,6 +93,7 @@ export class OfaVeHttpServer {
   private readonly metrics: ServiceMetrics;
   private readonly stats: LiveStats;
   private readonly ui: StaticUi | undefined;
+  private readonly cors: CorsPolicy;
   private readonly timeouts: HttpTimeouts;
   /** Responses not yet finished: on shutdown, those not yet begun are told to close their connection. */
   private readonly inflight = new Set<ServerResponse>();
@@ -105,6 +109,7 @@ export class OfaVeHttpServer {
     this.stats = runtime.stats;
     this.ui = options.uiDir ? new StaticUi(options.uiDir) : undefined;
     this.authorized = bearerAuthorizer(options.token);
+    this.cors = new CorsPolicy(options.corsOrigins);
     this.timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
     this.connections = new ConnectionGuard({ ...defaultConnectionLimits(), ...options.connections });
     this.uploads = new UploadBudget(options.uploadBudgetBytes ?? defaultUploadBudgetBytes(options.bodyLimits.maxBodyBytes));
@@ -220,6 +225,9 @@ export class OfaVeHttpServer {
         throw new CheckError('FORBIDDEN', 'this server answers only to localhost, 127.0.0.1 or [::1] in the Host header');
       }
       const route = findRoute(path);
+      this.cors.apply(req, res);
+      // A preflight carries no token (browsers never send one): it learns only what CORS allows.
+      if (route && this.cors.isAllowedPreflight(req)) return this.cors.answerPreflight(req, res);
       // Without the token, no caller learns which paths exist.
       if (!route?.public && !this.authorized(req)) throw new CheckError('UNAUTHORIZED', 'a valid bearer token is required');
       if (!route) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such endpoint: ${path}` } });
@@ -269,7 +277,9 @@ export class OfaVeHttpServer {
         return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such file: ${path}` } });
       }
       case 'check':
-        if (isCrossSiteRequest(req)) throw new CheckError('FORBIDDEN', 'checks posted from another web site are refused');
+        if (isCrossSiteRequest(req) && !this.cors.allows(req.headers.origin)) {
+          throw new CheckError('FORBIDDEN', 'checks posted from another web site are refused');
+        }
         return this.check(req, res, context);
       case 'metrics': {
         const { contentType, body } = await this.metrics.scrape(wantsOpenMetrics(req));

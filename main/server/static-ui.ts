@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { CONNECT_PARAM, parseServiceUrl } from '../../preload/service-url.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -16,12 +17,36 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
 };
 
-/** The same policy as renderer/index.html's meta tag, sent as a header too (frame-ancestors only works there). */
-export const UI_CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/**
+ * The UI's policy, sent as a header (frame-ancestors only works there; renderer/index.html's meta
+ * tag repeats the rest). The page may fetch only its own origin, plus the one service it is
+ * connected to (`connect`: an origin checked by parseServiceUrl), so that injected script could not
+ * send a token or an image anywhere else.
+ */
+export function uiContentSecurityPolicy(connect?: string): string {
+  const connectSrc = connect ? `'self' ${connect}` : "'self'";
+  return (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; " +
+    `connect-src ${connectSrc}; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`
+  );
+}
+
+export const UI_CONTENT_SECURITY_POLICY = uiContentSecurityPolicy();
+
+/** The service a browser page asks to connect to (`/?connect=http://host:port`), if a valid address. */
+export function connectOriginOf(requestTarget: string | undefined): string | undefined {
+  let value: string | null;
+  try {
+    value = new URL(requestTarget ?? '/', 'http://localhost').searchParams.get(CONNECT_PARAM);
+  } catch {
+    return undefined;
+  }
+  if (!value) return undefined;
+  const parsed = parseServiceUrl(value);
+  return parsed.ok ? parsed.origin : undefined;
+}
 
 const SECURITY_HEADERS = {
-  'content-security-policy': UI_CONTENT_SECURITY_POLICY,
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
@@ -52,6 +77,7 @@ export class StaticUi {
       'content-length': String(info.size),
       // Vite puts a content hash in every asset name, so assets never change; the page always may.
       'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
+      'content-security-policy': uiContentSecurityPolicy(connectOriginOf(req.url)),
       ...SECURITY_HEADERS,
     });
     if (req.method === 'HEAD') {

@@ -52,6 +52,12 @@ export interface TokenAuth {
   signIn(token: string): void;
 }
 
+/**
+ * Where checks run, for the status bar: the desktop app's own model (IPC), or an `ofa-ve serve`
+ * over HTTP, the one that served the page (`sameOrigin`) or another one the console connected to.
+ */
+export type ServiceLocation = { kind: 'local' } | { kind: 'http'; origin: string; host: string; sameOrigin: boolean };
+
 /** An error from the app, with the stable code the UI shows. */
 export class ClientError extends Error implements ApiError {
   constructor(
@@ -70,6 +76,7 @@ export class ClientError extends Error implements ApiError {
  */
 export interface ConsoleClient {
   readonly mode: 'desktop' | 'browser';
+  readonly location: ServiceLocation;
   modelInfo(): Promise<ModelDocument>;
   endpoint(): Promise<EndpointInfo>;
   check(input: CheckInput, signal?: AbortSignal): Promise<CheckOutcome>;

@@ -9,10 +9,13 @@ import {
   type CheckOutcome,
   type ConsoleClient,
   type EndpointInfo,
+  type ServiceLocation,
   type TokenAuth,
 } from './console-client.ts';
 import { readEvents } from './sse-reader.ts';
+import { CONNECT_PARAM, parseServiceUrl } from '../../preload/service-url.ts';
 
+/** The token of the service that served the page; another service's has its own key (tokenKey). */
 const TOKEN_KEY = 'ofa-ve-token';
 /** Reconnect delays of the stats stream: from 1 s, doubling after each failure, at most 10 s. */
 const RETRY_MIN_MS = 1000;
@@ -22,30 +25,47 @@ const STREAM_SILENCE_MS = 5000;
 /** Requests a browser batch keeps in flight: enough to fill the service's dynamic batches. */
 const BATCH_CONCURRENCY = 4;
 
+/** The page's origin, or undefined outside a browser (tests under Node). */
+function pageOrigin(): string | undefined {
+  return typeof location === 'undefined' ? undefined : location.origin;
+}
+
+/** The sessionStorage key of a service's token: one per service, so no token is ever sent to another. */
+export function tokenKey(serviceOrigin: string, page: string | undefined = pageOrigin()): string {
+  return serviceOrigin === page ? TOKEN_KEY : `${TOKEN_KEY}@${serviceOrigin}`;
+}
+
 /**
  * The token of a protected instance: given once as ?token=… in the page URL, then kept in
  * sessionStorage (not localStorage: it goes when the tab does) and removed from the address bar.
+ * ?token= belongs to the service the page talks to: the one named by ?connect=, else its own.
  */
-function takeToken(): string | undefined {
+function takeToken(serviceOrigin: string): string | undefined {
   if (typeof location === 'undefined' || typeof sessionStorage === 'undefined') return undefined;
   const url = new URL(location.href);
   const fromUrl = url.searchParams.get('token');
-  if (fromUrl) {
-    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+  const connect = parseServiceUrl(url.searchParams.get(CONNECT_PARAM) ?? '');
+  const target = connect.ok ? connect.origin : location.origin;
+  if (fromUrl && target === serviceOrigin) {
+    sessionStorage.setItem(tokenKey(serviceOrigin), fromUrl);
     url.searchParams.delete('token');
     history.replaceState(null, '', url.toString());
   }
-  return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+  return sessionStorage.getItem(tokenKey(serviceOrigin)) ?? undefined;
 }
 
-function keepToken(token: string): void {
-  if (typeof sessionStorage !== 'undefined') sessionStorage.setItem(TOKEN_KEY, token);
+function keepToken(serviceOrigin: string, token: string): void {
+  if (typeof sessionStorage !== 'undefined') sessionStorage.setItem(tokenKey(serviceOrigin), token);
 }
 
-/** fetch itself failed: connection refused or reset, DNS, offline. The service is not there. */
-export function unreachable(err: unknown): ApiError {
+/**
+ * fetch itself failed: connection refused or reset, DNS, offline. The service is not there, or
+ * (for a service of another origin) it does not let this page call it: the browser hides which.
+ */
+export function unreachable(err: unknown, crossOrigin?: { page: string }): ApiError {
   const why = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-  return { code: SERVICE_UNAVAILABLE, message: `service unavailable: cannot reach it (${why})` };
+  const hint = crossOrigin ? `; if it is running, it must allow this page: ofa-ve serve --token … --cors-origin ${crossOrigin.page}` : '';
+  return { code: SERVICE_UNAVAILABLE, message: `service unavailable: cannot reach it (${why})${hint}` };
 }
 
 /** What a 401 means to the person at the keyboard: no token yet, or the one they gave was refused. */
@@ -92,10 +112,23 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Browser mode: the ConsoleClient over `ofa-ve serve`'s HTTP API and server-sent events. */
+export interface HttpClientOptions {
+  /** The token to send; without it, the one kept for this service in the tab (or ?token=). */
+  token?: string;
+  /** Keep the token in sessionStorage and read ?token= (default true; the desktop app keeps it in main). */
+  tabStorage?: boolean;
+}
+
+/**
+ * The ConsoleClient over `ofa-ve serve`'s HTTP API and server-sent events: the browser UI against
+ * the service that served it or another one (`?connect=`), and the desktop app in remote mode.
+ */
 export class HttpConsoleClient implements ConsoleClient {
   readonly mode = 'browser' as const;
+  readonly location: ServiceLocation;
   private token: string | undefined;
+  private readonly origin: string;
+  private readonly tabStorage: boolean;
   /** Set once the model answered ready: a later NOT_READY then means the service is restarting. */
   private modelSeenReady = false;
 
@@ -103,15 +136,25 @@ export class HttpConsoleClient implements ConsoleClient {
     hasToken: () => this.token !== undefined,
     signIn: (token: string) => {
       this.token = token.trim() || undefined;
-      if (this.token) keepToken(this.token);
+      if (this.token && this.tabStorage) keepToken(this.origin, this.token);
     },
   };
 
   constructor(
     private readonly baseUrl: string,
-    options: { token?: string } = {},
+    options: HttpClientOptions = {},
   ) {
-    this.token = options.token ?? takeToken();
+    const url = new URL(baseUrl);
+    this.origin = url.origin;
+    this.tabStorage = options.tabStorage ?? true;
+    this.token = options.token ?? (this.tabStorage ? takeToken(this.origin) : undefined);
+    this.location = { kind: 'http', origin: url.origin, host: url.host, sameOrigin: url.origin === pageOrigin() };
+  }
+
+  /** fetch failed: see unreachable(). */
+  private unreachable(err: unknown): ApiError {
+    const page = pageOrigin();
+    return unreachable(err, page && page !== this.origin ? { page } : undefined);
   }
 
   private headers(): Record<string, string> {
@@ -127,7 +170,7 @@ export class HttpConsoleClient implements ConsoleClient {
     try {
       res = await fetch(`${this.baseUrl}${path}`, { headers: this.headers(), signal });
     } catch (err) {
-      const e = unreachable(err);
+      const e = this.unreachable(err);
       throw new ClientError(e.code, e.message);
     }
     const body = (await res.json().catch(() => undefined)) as (T & { error?: ApiError }) | undefined;
@@ -163,7 +206,7 @@ export class HttpConsoleClient implements ConsoleClient {
       res = await fetch(`${this.baseUrl}/api/v1/check`, { method: 'POST', body: form, headers: this.headers(), signal });
     } catch (err) {
       if (signal?.aborted) throw err;
-      return { ok: false, error: unreachable(err) };
+      return { ok: false, error: this.unreachable(err) };
     }
     let body: (CheckResult & { error?: ApiError }) | undefined;
     try {
@@ -171,7 +214,7 @@ export class HttpConsoleClient implements ConsoleClient {
     } catch (err) {
       if (signal?.aborted) throw err;
       // The connection dropped mid-answer (the service died); a body that is not JSON is the proxy's.
-      if (res.ok) return { ok: false, error: unreachable(err) };
+      if (res.ok) return { ok: false, error: this.unreachable(err) };
     }
     if (res.ok && body && !body.error) {
       this.modelSeenReady = true;
@@ -258,7 +301,7 @@ export class HttpConsoleClient implements ConsoleClient {
       return { received };
     } catch (err) {
       if (silent) return { received, error: { code: SERVICE_UNAVAILABLE, message: `service unavailable: no stats for ${STREAM_SILENCE_MS / 1000} s` } };
-      return { received, error: unreachable(err) };
+      return { received, error: this.unreachable(err) };
     } finally {
       clearTimeout(watchdog);
       signal.removeEventListener('abort', abort);

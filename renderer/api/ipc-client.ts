@@ -1,8 +1,16 @@
 import type { AppEvent, OfaVeApi, Outcome } from '../../preload/api-contract.ts';
 import type { ApiError, ModelDocument, SlowRequest, StatsDocument } from '../../preload/wire-types.ts';
-import { ClientError, type BatchHandlers, type CheckInput, type CheckOutcome, type ConsoleClient, type EndpointInfo } from './console-client.ts';
+import {
+  ClientError,
+  type BatchHandlers,
+  type CheckInput,
+  type CheckOutcome,
+  type ConsoleClient,
+  type EndpointInfo,
+  type ServiceLocation,
+} from './console-client.ts';
 
-function unwrap<T>(outcome: Outcome<T>): T {
+export function unwrap<T>(outcome: Outcome<T>): T {
   if (outcome.ok) return outcome.value;
   throw new ClientError(outcome.error.code, outcome.error.message);
 }
@@ -12,8 +20,10 @@ let batchCounter = 0;
 /** Desktop mode: the ConsoleClient over the preload's typed API (IPC to the main process). */
 export class IpcConsoleClient implements ConsoleClient {
   readonly mode = 'desktop' as const;
+  readonly location: ServiceLocation = { kind: 'local' };
 
-  constructor(private readonly api: OfaVeApi) {}
+  /** `api` is public for the connection dialog (renderer/connection/), which uses the same preload API. */
+  constructor(readonly api: OfaVeApi) {}
 
   async modelInfo(): Promise<ModelDocument> {
     return unwrap(await this.api.modelInfo());

@@ -1,10 +1,11 @@
 /**
- * The bottom status bar, shown on every tab: which model answers (and whether it is the demo), where
- * Prometheus can scrape, and how the process is doing (uptime, memory from the live stats).
+ * The bottom status bar, shown on every tab: where checks run (the local model or a remote service,
+ * with a button to change it), which model answers (and whether it is the demo), where Prometheus
+ * can scrape, and how the process is doing (uptime, memory from the live stats).
  */
 import { useState } from 'react';
 import type { ModelDocument, StatsDocument } from '../../preload/wire-types.ts';
-import type { ConsoleClient, EndpointInfo } from '../api/console-client.ts';
+import type { ConsoleClient, EndpointInfo, ServiceLocation } from '../api/console-client.ts';
 import type { ServiceLink } from '../api/service-link.ts';
 import './dashboard.css';
 import { MetricsUrl } from './metrics-url.tsx';
@@ -18,6 +19,38 @@ export interface StatusBarProps {
   /** Whether the service answers; shown first, since every other figure here is stale without it. */
   link: ServiceLink;
   onModelChanged(doc: ModelDocument): void;
+  /** Opens the connection dialog. */
+  onOpenConnection?(): void;
+}
+
+/** Where checks run: "local model", or the host:port of the service over HTTP. */
+function WhereStatus({ location, onOpenConnection }: { location: ServiceLocation; onOpenConnection?: () => void }) {
+  const where =
+    location.kind === 'local' ? (
+      <>
+        checks: <strong>local model</strong>
+      </>
+    ) : (
+      <>
+        {location.sameOrigin ? 'service' : 'remote'}: <strong className="mono">{location.host}</strong>
+      </>
+    );
+  const kind = location.kind === 'local' ? 'local' : location.sameOrigin ? 'service' : 'remote';
+  return (
+    <span
+      className={`status-where ${kind}`}
+      data-testid="status-where"
+      data-kind={kind}
+      title={location.kind === 'http' ? location.origin : undefined}
+    >
+      <span>{where}</span>
+      {onOpenConnection && (
+        <button type="button" className="small" onClick={onOpenConnection} data-testid="open-connection">
+          Connection…
+        </button>
+      )}
+    </span>
+  );
 }
 
 function ModelStatus({ model }: { model: ModelDocument | undefined }) {
@@ -93,11 +126,12 @@ function LinkStatus({ link }: { link: ServiceLink }) {
   );
 }
 
-export function StatusBar({ client, model, endpoint, stats, link, onModelChanged }: StatusBarProps) {
+export function StatusBar({ client, model, endpoint, stats, link, onModelChanged, onOpenConnection }: StatusBarProps) {
   const proc = stats?.process;
   return (
     <footer className="status-bar" data-testid="status-bar">
       <LinkStatus link={link} />
+      <WhereStatus location={client.location} onOpenConnection={onOpenConnection} />
       <ModelStatus model={model} />
       <ChangeModelButton client={client} onModelChanged={onModelChanged} />
       <span className="status-sep" />

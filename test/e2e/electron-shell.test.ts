@@ -66,7 +66,10 @@ describe('Electron shell (Playwright _electron)', { skip }, () => {
     assert.equal(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process), 'undefined');
     assert.equal(await page.evaluate(() => typeof (globalThis as { ipcRenderer?: unknown }).ipcRenderer), 'undefined');
     const api = await page.evaluate(() => Object.keys((window as unknown as { ofaVe: object }).ofaVe).sort());
-    assert.deepEqual(api, ['cancelBatch', 'check', 'checkBatch', 'chooseModelDirectory', 'endpoint', 'modelInfo', 'onAppEvent', 'saveFile', 'slowest', 'subscribeStats']);
+    assert.deepEqual(api, [
+      'cancelBatch', 'check', 'checkBatch', 'chooseModelDirectory', 'connect', 'connection', 'endpoint', 'modelInfo', 'onAppEvent', 'saveFile',
+      'slowest', 'subscribeStats', 'testConnection',
+    ]);
     assert.equal(await page.evaluate(() => document.createElement('webview').constructor.name), 'HTMLElement', 'no <webview> tag');
   });
 

@@ -1,0 +1,292 @@
+/**
+ * The desktop app's choice between its own model and a remote `ofa-ve serve`, free of Electron
+ * imports so unit tests run it under plain Node (test/unit/electron-remote-*.test.ts): the start-up
+ * choice (--connect, the saved choice), "Test connection", and switching with the token kept
+ * through the TokenStore.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ConnectionInfo, ConnectionState, ConnectRequest, RemoteServiceInfo } from '../../preload/api-contract.ts';
+import { parseServiceUrl, type ServiceUrl } from '../../preload/service-url.ts';
+import type { ModelDocument } from '../../preload/wire-types.ts';
+import { APP_ORIGIN } from './app-origin.ts';
+import { TokenNotStoredError, type KeychainStatus } from './token-store.ts';
+
+/** What is kept between runs: the last choice made in the connection dialog (never the token). */
+export type ConnectionChoice = { mode: 'local' } | { mode: 'remote'; url: string };
+
+/** A failure to show the user as is, with a stable code (the renderer's ApiError). */
+export class ConnectionError extends Error {
+  constructor(
+    readonly code: 'BAD_URL' | 'SERVICE_UNAVAILABLE' | 'NOT_OFA_VE' | 'CORS_NOT_ALLOWED' | 'UNAUTHORIZED',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConnectionError';
+  }
+}
+
+/** The TokenStore as the connection logic uses it. */
+export interface TokenKeeper {
+  status(): KeychainStatus;
+  save(origin: string, token: string): Promise<void>;
+  load(origin: string): Promise<string | undefined>;
+}
+
+export async function loadConnectionChoice(file: string): Promise<ConnectionChoice> {
+  try {
+    const saved = JSON.parse(await readFile(file, 'utf8')) as Partial<{ mode: string; url: string }>;
+    if (saved.mode === 'remote' && typeof saved.url === 'string') {
+      const url = parseServiceUrl(saved.url);
+      if (url.ok) return { mode: 'remote', url: url.origin };
+    }
+  } catch {
+    // No settings yet, or a damaged file: the local model.
+  }
+  return { mode: 'local' };
+}
+
+export async function saveConnectionChoice(file: string, choice: ConnectionChoice): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(choice)}\n`, { mode: 0o600 });
+  await rename(temp, file);
+}
+
+type TokenSource = 'env' | 'keychain' | 'session' | 'none';
+
+/**
+ * A service address the window can reach. The window's origin (app://console) is a secure one, so
+ * Chromium blocks plain http to another machine as mixed content (and the token would cross the
+ * network in clear): such an address is refused with what to do instead. Loopback http is fine
+ * (an SSH tunnel, or a service on this machine).
+ */
+export function desktopServiceUrl(input: string): Extract<ServiceUrl, { ok: true }> {
+  const parsed = parseServiceUrl(input);
+  if (!parsed.ok) throw new ConnectionError('BAD_URL', parsed.reason);
+  if (parsed.insecure) {
+    throw new ConnectionError(
+      'BAD_URL',
+      `${parsed.origin} is plain http to another machine, which the app's window may not use (and the token would cross the ` +
+        `network unencrypted): give its https address (a TLS proxy in front of ofa-ve serve), or tunnel it ` +
+        `(ssh -L 7860:127.0.0.1:7860 HOST) and connect to http://127.0.0.1:7860`,
+    );
+  }
+  return parsed;
+}
+
+function desktopServiceUrlOrUndefined(input: string): Extract<ServiceUrl, { ok: true }> | undefined {
+  try {
+    return desktopServiceUrl(input);
+  } catch {
+    return undefined;
+  }
+}
+
+function remoteState(url: string, token: string | undefined, tokenSource: TokenSource): ConnectionState {
+  const parsed = desktopServiceUrl(url);
+  return {
+    mode: 'remote',
+    url: parsed.origin,
+    host: parsed.host,
+    ...(token ? { token, tokenSource: tokenSource === 'none' ? 'session' : tokenSource } : { tokenSource: 'none' as const }),
+  };
+}
+
+/**
+ * Where checks run at start-up: `--connect URL` (token from OFA_VE_TOKEN, else the keychain's for
+ * that service) for this run only, else the choice saved from the dialog, else the local model.
+ * A bad --connect address throws BAD_URL: the user asked for a remote, so falling back to loading
+ * the local model would hide the mistake.
+ */
+export async function startupConnection(input: {
+  connect?: string;
+  envToken?: string;
+  saved: ConnectionChoice;
+  tokens: Pick<TokenKeeper, 'load'>;
+}): Promise<ConnectionState> {
+  if (input.connect !== undefined) {
+    let parsed;
+    try {
+      parsed = desktopServiceUrl(input.connect);
+    } catch (err) {
+      throw new ConnectionError('BAD_URL', `--connect ${input.connect}: ${(err as Error).message}`);
+    }
+    const env = input.envToken?.trim();
+    if (env) return remoteState(parsed.origin, env, 'env');
+    return remoteState(parsed.origin, await input.tokens.load(parsed.origin), 'keychain');
+  }
+  // A saved address the window cannot use (a file edited by hand) falls back to the local model.
+  if (input.saved.mode === 'remote' && desktopServiceUrlOrUndefined(input.saved.url)) {
+    return remoteState(input.saved.url, await input.tokens.load(input.saved.url), 'keychain');
+  }
+  return { mode: 'local' };
+}
+
+export interface RemoteTestOptions {
+  /** Each request's limit (default 5 s). */
+  timeoutMs?: number;
+  /** The Origin the window's requests carry (app://console); the service must allow it (CORS). */
+  pageOrigin?: string;
+}
+
+/**
+ * "Test connection": what the window will meet when it talks to the service. It is ofa-ve serve
+ * (/healthz with a version), it lets the window's origin call it (a CORS preflight as Chromium
+ * sends it, which fails with a plain network error in the page otherwise), and the token is
+ * accepted (/api/v1/model). Run in main: the page's CSP allows only the service it is connected to.
+ */
+export async function testRemoteService(
+  url: string,
+  token: string | undefined,
+  options: RemoteTestOptions = {},
+): Promise<RemoteServiceInfo> {
+  const parsed = desktopServiceUrl(url);
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const pageOrigin = options.pageOrigin ?? APP_ORIGIN;
+  const { origin, host } = parsed;
+  const request = async (pathname: string, init: RequestInit = {}): Promise<Response> => {
+    try {
+      return await fetch(`${origin}${pathname}`, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      const why = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : causeOf(err);
+      throw new ConnectionError('SERVICE_UNAVAILABLE', `cannot reach ${host}: ${why}`);
+    }
+  };
+
+  const health = await request('/healthz');
+  const version = ((await health.json().catch(() => undefined)) as { version?: unknown } | undefined)?.version;
+  if (typeof version !== 'string') {
+    throw new ConnectionError(
+      'NOT_OFA_VE',
+      `${host} answered /healthz with ${health.status} but not as ofa-ve serve does: is this the right address?`,
+    );
+  }
+
+  const preflight = await request('/api/v1/model', {
+    method: 'OPTIONS',
+    headers: { origin: pageOrigin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+  });
+  if (preflight.headers.get('access-control-allow-origin') !== pageOrigin) {
+    throw new ConnectionError(
+      'CORS_NOT_ALLOWED',
+      `${host} does not accept requests from the console's window (${pageOrigin}): start it with ` +
+        `--cors-origin ${pageOrigin} (and a --token); ofa-ve ${version} there`,
+    );
+  }
+
+  const headers: Record<string, string> = { origin: pageOrigin, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const res = await request('/api/v1/model', { headers });
+  if (res.status === 401) {
+    throw new ConnectionError('UNAUTHORIZED', token ? `${host} refused the token` : `${host} needs an access token (its --token)`);
+  }
+  const model = (await res.json().catch(() => undefined)) as (ModelDocument & { error?: unknown }) | undefined;
+  if (!res.ok || typeof model?.ready !== 'boolean') {
+    throw new ConnectionError('NOT_OFA_VE', `${host} answered /api/v1/model with ${res.status}, not a model document`);
+  }
+  return { url: origin, host, version, model };
+}
+
+function causeOf(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = err.cause as { code?: string; message?: string } | undefined;
+    return cause?.code ?? cause?.message ?? err.message;
+  }
+  return String(err);
+}
+
+export interface ConnectionManagerOptions {
+  tokens: TokenKeeper;
+  /** Where the choice is kept (userData/connection.json). */
+  settingsFile: string;
+  /** Starts the local model and its HTTP endpoint (remote → local). */
+  startLocal(): Promise<void>;
+  /** Stops them, freeing the model's memory and CPU (local → remote). */
+  stopLocal(): Promise<void>;
+  test?: RemoteTestOptions;
+}
+
+/**
+ * The connection in use and the switch between local and remote. Connecting to a remote first
+ * tests it (a window pointed at a service it cannot use would only show "unavailable"), then
+ * keeps the token, encrypted, in the keychain (or, where there is none, for this run only, and
+ * says so), then stops the local model. Connecting to the local model starts it again.
+ */
+export class ConnectionManager {
+  private notice: string | undefined;
+
+  constructor(
+    private state: ConnectionState,
+    private readonly options: ConnectionManagerOptions,
+  ) {}
+
+  get current(): ConnectionState {
+    return this.state;
+  }
+
+  /** The origins the window may fetch besides its own (its CSP's connect-src). */
+  connectSources(): string[] {
+    return this.state.mode === 'remote' ? [this.state.url] : [];
+  }
+
+  info(): ConnectionInfo {
+    const keychain = this.options.tokens.status();
+    return {
+      current: this.state,
+      keychain: keychain.available ? { available: true } : { available: false, reason: keychain.reason },
+      ...(this.notice ? { notice: this.notice } : {}),
+    };
+  }
+
+  /** Test connection; no token given means the one this app holds for that service, if any. */
+  async test(request: { url: string; token?: string }): Promise<RemoteServiceInfo> {
+    const parsed = desktopServiceUrl(String(request?.url ?? ''));
+    const token = await this.tokenFor(parsed.origin, request.token);
+    return testRemoteService(parsed.origin, token.value, this.options.test);
+  }
+
+  async connect(request: ConnectRequest): Promise<ConnectionInfo> {
+    this.notice = undefined;
+    if (request?.mode === 'local') {
+      const wasRemote = this.state.mode === 'remote';
+      await saveConnectionChoice(this.options.settingsFile, { mode: 'local' });
+      this.state = { mode: 'local' };
+      if (wasRemote) await this.options.startLocal();
+      return this.info();
+    }
+    if (request?.mode !== 'remote') throw new ConnectionError('BAD_URL', 'choose the local model or a remote service');
+    const parsed = desktopServiceUrl(String(request.url ?? ''));
+    const token = await this.tokenFor(parsed.origin, request.token);
+    await testRemoteService(parsed.origin, token.value, this.options.test);
+    let source = token.source;
+    if (token.value && token.given) {
+      try {
+        await this.options.tokens.save(parsed.origin, token.value);
+        source = 'keychain';
+      } catch (err) {
+        if (!(err instanceof TokenNotStoredError)) throw err;
+        source = 'session';
+        this.notice = err.message;
+      }
+    }
+    await saveConnectionChoice(this.options.settingsFile, { mode: 'remote', url: parsed.origin });
+    const wasLocal = this.state.mode === 'local';
+    this.state = remoteState(parsed.origin, token.value, source);
+    if (wasLocal) await this.options.stopLocal();
+    return this.info();
+  }
+
+  /** A token typed now, else the one in use for that service, else the keychain's. */
+  private async tokenFor(
+    origin: string,
+    typed: string | undefined,
+  ): Promise<{ value: string | undefined; given: boolean; source: TokenSource }> {
+    const token = typeof typed === 'string' ? typed.trim() : '';
+    if (token) return { value: token, given: true, source: 'session' };
+    if (this.state.mode === 'remote' && this.state.url === origin && this.state.token) {
+      return { value: this.state.token, given: false, source: this.state.tokenSource };
+    }
+    const stored = await this.options.tokens.load(origin);
+    return stored ? { value: stored, given: false, source: 'keychain' } : { value: undefined, given: false, source: 'none' };
+  }
+}

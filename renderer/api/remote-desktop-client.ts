@@ -1,0 +1,58 @@
+import type { AppEvent, OfaVeApi } from '../../preload/api-contract.ts';
+import type { ApiError, ModelDocument, SlowRequest, StatsDocument } from '../../preload/wire-types.ts';
+import type { BatchHandlers, CheckInput, CheckOutcome, ConsoleClient, EndpointInfo, ServiceLocation } from './console-client.ts';
+import { HttpConsoleClient } from './http-client.ts';
+import { unwrap } from './ipc-client.ts';
+
+/**
+ * The desktop app connected to a remote `ofa-ve serve`: checks, stats, the slowest requests and
+ * the model over HTTP to the service (the same client as the browser UI, with the token main read
+ * from the keychain), and the window's own things over IPC (the native save dialog, the menu).
+ * No `auth`: a refused token is fixed in the connection dialog, which keeps it in the keychain.
+ */
+export class DesktopRemoteClient implements ConsoleClient {
+  readonly mode = 'desktop' as const;
+  private readonly http: HttpConsoleClient;
+
+  constructor(
+    url: string,
+    token: string | undefined,
+    private readonly api: OfaVeApi,
+  ) {
+    this.http = new HttpConsoleClient(url, { token, tabStorage: false });
+  }
+
+  get location(): ServiceLocation {
+    return this.http.location;
+  }
+
+  modelInfo(): Promise<ModelDocument> {
+    return this.http.modelInfo();
+  }
+
+  endpoint(): Promise<EndpointInfo> {
+    return this.http.endpoint();
+  }
+
+  check(input: CheckInput, signal?: AbortSignal): Promise<CheckOutcome> {
+    return this.http.check(input, signal);
+  }
+
+  checkBatch(items: readonly CheckInput[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
+    return this.http.checkBatch(items, handlers, signal);
+  }
+
+  subscribeStats(windowS: number, onStats: (doc: StatsDocument) => void, onError: (error: ApiError) => void): () => void {
+    return this.http.subscribeStats(windowS, onStats, onError);
+  }
+
+  slowest(): Promise<SlowRequest[]> {
+    return this.http.slowest();
+  }
+
+  async saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean> {
+    return unwrap(await this.api.saveFile({ suggestedName, content, mimeType })).saved;
+  }
+
+  readonly onAppEvent = (listener: (event: AppEvent) => void): (() => void) => this.api.onAppEvent(listener);
+}
