@@ -1,9 +1,10 @@
 /**
  * Runs the benchmark suite (each piece writes JSON into bench/results/) and regenerates
  * BENCHMARKS.md from those files, every figure with the command that produced it.
- *   npm run bench:report                 # run everything (~8 minutes on 2 cores), then render
+ *   npm run bench:report                 # run everything (~13 minutes on 2 cores, ofa-arch ~5 of them), then render
  *   npm run bench:report -- --render     # only re-render BENCHMARKS.md from bench/results/*.json
- *   npm run bench:report -- --only NAME  # run one piece (sweep, http, batching, metrics, instrumentation, live-stats, startup, batch-scaling, arena)
+ *   npm run bench:report -- --only NAME  # run one piece (sweep, http, batching, metrics, instrumentation, live-stats, startup, batch-scaling, arena,
+ *                                        # ofa-arch: OFA's architecture at OFA-tiny sizes, ~5 minutes; needs ../shared/ofa-port and python3-torch)
  * The leak check (bench/leak-check.ts, about an hour) is run by hand; its JSON is rendered when present.
  */
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchReport } from '../main/cli/bench-command.ts';
 import { formatReport } from '../main/cli/bench-command.ts';
+import { renderOfaArch, type OfaArchResult } from './ofa-arch-report.ts';
 import type { StepFigures } from './step-report.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,6 +31,7 @@ const PIECES: Record<string, string[]> = {
   startup: ['--import', 'tsx', 'bench/startup-bench.ts', '--json', file('startup')],
   'batch-scaling': ['--import', 'tsx', 'bench/onnx-batch-scaling.ts', '--json', file('onnx-batch-scaling')],
   arena: ['--import', 'tsx', 'bench/onnx-arena.ts', '--max-batch', '8', '--json', file('onnx-arena')],
+  'ofa-arch': ['--import', 'tsx', 'bench/ofa-arch-bench.ts', '--json', file('ofa-arch')],
 };
 
 const args = process.argv.slice(2);
@@ -152,6 +155,8 @@ if (leak) {
   for (const c of leak.checkpoints) out.push(`| ${c.requests} | ${f(c.service_rss_mib, 1)} | ${f(c.worker_rss_mib, 1)} |`);
   out.push('');
 }
+const ofaArch = read<OfaArchResult>('ofa-arch');
+if (ofaArch) out.push(...renderOfaArch(ofaArch));
 const peer = path.join(results, 'peer.md');
 if (existsSync(peer)) out.push(readFileSync(peer, 'utf8').trim(), '');
 out.push('## GPU', '', 'Not measured: no NVIDIA GPU was available to this project in the sessions so far. `ofa-ve bench --provider cuda` is the command to record beside the CPU figures.', '');

@@ -4,11 +4,14 @@ export interface DecodedAnswer {
   readonly label: Label;
   readonly score: number;
   readonly scores: Record<Label, number>;
+  /** The three answer tokens' raw logits (what parity with OFA's forward is judged on; softmax hides a shift). */
+  readonly logits: Record<Label, number>;
 }
 
 /**
  * OFA's SNLI-VE answer: the three answer tokens' logits at the last decoder step, argmax for the
- * label, softmax over just those three for the scores (max-subtracted, so large logits are safe).
+ * label, softmax over just those three for the scores (max-subtracted, so large logits are safe),
+ * and the three logits themselves.
  */
 export function decodeAnswer(logits: Float32Array, rowOffset: number, answerIds: Readonly<Record<Label, number>>): DecodedAnswer {
   const values = LABELS.map((label) => logits[rowOffset + answerIds[label]] ?? Number.NaN);
@@ -21,9 +24,11 @@ export function decodeAnswer(logits: Float32Array, rowOffset: number, answerIds:
   let best = 0;
   for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
   const scores = { YES: 0, NO: 0, MAYBE: 0 };
+  const answerLogits = { YES: 0, NO: 0, MAYBE: 0 };
   LABELS.forEach((label, i) => {
     scores[label] = (exps[i] as number) / total;
+    answerLogits[label] = values[i] as number;
   });
   const label = LABELS[best] as Label;
-  return { label, score: scores[label], scores };
+  return { label, score: scores[label], scores, logits: answerLogits };
 }

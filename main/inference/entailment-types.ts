@@ -24,6 +24,11 @@ export interface EntailmentResult {
   /** Softmax over the three answer logits, at the label. */
   readonly score: number;
   readonly scores: Readonly<Record<Label, number>>;
+  /**
+   * The three answer tokens' logits at the last decoder step, as the model gave them. Internal (the
+   * wire's CheckResult carries scores only): the OFA parity test compares them with OFA's forward.
+   */
+  readonly logits: Readonly<Record<Label, number>>;
   readonly stages: StageTimings;
 }
 
