@@ -17,6 +17,17 @@
  * the latest ones say what is wrong now (a latency ranking would keep only the timeouts).
  * `slowest()` merges the two, slowest first.
  *
+ * Input slices: a request also counts, in the 10 s and 60 s buckets only, in one slice of each input
+ * attribute (`input-slices.ts`: caption script, caption tokens, image size, image format, premise),
+ * with its own counts and latency and stage sketches. Seconds are not sliced: 5 attributes' cells
+ * per second would cost ~10x the memory of everything else, and a slice's figures over a few
+ * seconds say little. So slice windows are read in whole 10 s periods (`snapshotSlices`).
+ *
+ * History: when a minute ends, its 60 s bucket (all checks, stages, slices) is encoded into the
+ * per-minute history (`minute-history.ts`), kept for 25 h and, given `historyDir`, saved there every
+ * few minutes and at `close()`. `compare` reads a range from the seconds (or 10 s periods, when
+ * comparing slices) while it lies within the live retention, from the minutes beyond.
+ *
  * Time: a request (or batch) counts in the second it ended (`endedAtMs`), clamped to the current
  * second when it claims to have ended in the future, and dropped when it ended before the
  * retention. The clock only ever names "the current second": moving forward clears the slots of the
@@ -25,8 +36,18 @@
  * request is counted twice or in a second that has not happened yet.
  */
 import { STAGES, type StageName } from '../inference/entailment-types.ts';
+import type { Logger } from '../logging/json-logger.ts';
+import { HistoryFiles } from './history-files.ts';
+import { ATTRIBUTE_COUNT, attributeIndex, sliceIndices, sliceValues, type InputAttributes, type SliceAttribute } from './input-slices.ts';
+import { DEFAULT_HISTORY_MINUTES, MARK_KINDS, MAX_MARK_NAME_LENGTH, MinuteHistory, type Mark, type MarkKind } from './minute-history.ts';
+import { comparePeriods, type PeriodComparison, type RangeSpan } from './period-compare.ts';
+import { PeriodTotals } from './period-totals.ts';
 import { isDuration, mergedMean, mergedQuantiles, type SketchData } from './quantile-sketch.ts';
 import { Bucket, BucketLevel, ERROR_INDEX, RESULT_TYPES, type NormalisedSample, type Outcome, type SlowEntry } from './second-buckets.ts';
+
+export type { InputAttributes, SliceAttribute } from './input-slices.ts';
+export type { Mark, MarkKind } from './minute-history.ts';
+export type { PeriodComparison } from './period-compare.ts';
 
 // The per-second point, stage figures, slow-request entries and result types are the wire shapes themselves.
 export type { ResultType, SeriesPoint, SlowRequest, StageStats } from '../../preload/wire-types.ts';
@@ -48,6 +69,41 @@ export interface RequestSample {
   batchSize?: number;
   /** The error code of a failed check (INVALID_IMAGE, TIMEOUT, ...), shown in the slow-request list. */
   errorCode?: string;
+  /** What is known of the check's input; missing (or missing fields): the `unknown` slice. */
+  attributes?: InputAttributes;
+}
+
+/** One slice's figures over a window: the stats document's headline figures, per slice. */
+export interface SliceStats {
+  slice: string;
+  /** All requests (successful and failed). */
+  requests: number;
+  qps: number;
+  /** Successful requests only, as in the stats document. */
+  p50_ms: number | null;
+  p90_ms: number | null;
+  mean_ms: number | null;
+  /** 5xx / (requests − 4xx), and 4xx / requests, as in the stats document. */
+  error_rate: number;
+  client_error_rate: number;
+  stages: Record<StageName, StageStats>;
+}
+
+/** `snapshotSlices`: every slice of one attribute that saw a request, in SLICE_VALUES order. */
+export interface SlicesSnapshot {
+  attribute: SliceAttribute;
+  window_s: number;
+  /** Slices are kept per 10 s: the window read is the whole 10 s periods it touches, from `from` to now. */
+  from: string;
+  covered_s: number;
+  generated_at: string;
+  slices: SliceStats[];
+}
+
+/** A span of time to compare: epoch ms, `fromMs` inclusive, `toMs` exclusive. */
+export interface TimeRange {
+  fromMs: number;
+  toMs: number;
 }
 
 /** What LiveStats computes for a window: the stats document without the runtime's own fields. */
@@ -62,14 +118,29 @@ export interface LiveStatsOptions {
   slowestKept?: number;
   /** How many most recent failed requests are kept (default 10). */
   failuresKept?: number;
+  /**
+   * Folder for the per-minute history (one file per hour and marks.json): read at construction,
+   * written every `historySaveIntervalMs` and at `close()`. Without one the history is kept in memory only.
+   */
+  historyDir?: string;
+  /** How long minutes and marks are kept (default 1500 = 25 h). */
+  historyMinutes?: number;
+  /** How often the history is saved (default 5 minutes; what a crash can lose). */
+  historySaveIntervalMs?: number;
+  /** For the history's warnings (a file set aside, a failed write). */
+  logger?: Logger;
 }
 
 export const DEFAULT_RETENTION_SECONDS = 900;
 export const DEFAULT_SLOWEST_KEPT = 20;
 export const DEFAULT_FAILURES_KEPT = 10;
+export const DEFAULT_HISTORY_SAVE_INTERVAL_MS = 5 * 60_000;
 
-/** Widths of the aggregate levels above the seconds; each divides the next. */
+/** Widths of the aggregate levels above the seconds; each divides the next. Both keep input slices. */
 const AGGREGATE_WIDTHS = [10, 60];
+/** Levels (index into `levels`): the finest that keeps slices, and the minutes that feed the history. */
+const SLICED_LEVEL = 1;
+const MINUTE_LEVEL = 2;
 const WINDOW_QUANTILES = [0.5, 0.9, 0.99];
 const STAGE_QUANTILES = [0.5, 0.9];
 const SUCCESS_RESULTS = 3; // RESULT_TYPES[0..2] are YES, NO, MAYBE
@@ -85,7 +156,18 @@ export class LiveStats {
   private head: number;
   private headMs: number;
   /** Reused by `record` so the hot path allocates nothing per request. */
-  private readonly sample: NormalisedSample = { resultIndex: 0, statusCode: 0, outcome: 'success', latencyMs: NaN, stages: undefined };
+  private readonly sample: NormalisedSample = {
+    resultIndex: 0,
+    statusCode: 0,
+    outcome: 'success',
+    latencyMs: NaN,
+    stages: undefined,
+    slices: new Uint8Array(ATTRIBUTE_COUNT),
+  };
+  private readonly history: MinuteHistory;
+  /** The second this instance started in: the live levels hold nothing earlier. */
+  private readonly firstSecond: number;
+  private readonly saveTimer: NodeJS.Timeout | undefined;
 
   constructor(options: LiveStatsOptions = {}) {
     const retention = options.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
@@ -100,12 +182,23 @@ export class LiveStats {
     this.slowestKept = kept;
     this.failuresKept = failuresKept;
     this.now = options.now ?? Date.now;
-    this.levels = [1, ...AGGREGATE_WIDTHS.filter((width) => width < retention)].map(
-      (width) => new BucketLevel(width, Math.ceil(retention / width) + 1),
-    );
+    // Every level exists whatever the retention: the 60 s one feeds the history and slices need 10 s.
+    this.levels = [1, ...AGGREGATE_WIDTHS].map((width) => new BucketLevel(width, Math.ceil(retention / width) + 1, width > 1));
     const ms = this.now();
     this.headMs = Number.isFinite(ms) ? ms : 0;
     this.head = Math.floor(this.headMs / 1000);
+    this.firstSecond = this.head;
+    const files = options.historyDir ? new HistoryFiles(options.historyDir, options.logger, this.now) : undefined;
+    this.history = new MinuteHistory(options.historyMinutes ?? DEFAULT_HISTORY_MINUTES, files, Math.floor(this.head / 60));
+    if (files) {
+      this.saveTimer = setInterval(() => void this.history.save(), options.historySaveIntervalMs ?? DEFAULT_HISTORY_SAVE_INTERVAL_MS);
+      this.saveTimer.unref();
+    }
+  }
+
+  /** Minutes the history keeps. */
+  get historyMinutes(): number {
+    return this.history.retentionMinutes;
   }
 
   /**
@@ -125,6 +218,7 @@ export class LiveStats {
     s.statusCode = sample.statusCode;
     s.latencyMs = latencyMs;
     s.stages = sample.stages;
+    sliceIndices(sample.attributes, s.slices);
 
     // Successes compete on latency, failures on recency; a request without a usable latency has no place in the list.
     const keep = success ? this.slowestKept : this.failuresKept;
@@ -256,6 +350,122 @@ export class LiveStats {
   }
 
   /**
+   * Per-slice figures of one input attribute over the last `windowSeconds` (1..retentionSeconds):
+   * requests, QPS, P50/P90 and mean latency, error rates and the stage breakdown of each slice that
+   * saw a request. Read in whole 10 s periods (see the header): `from`/`covered_s` say which.
+   */
+  snapshotSlices(windowSeconds: number, attribute: SliceAttribute): SlicesSnapshot {
+    if (!Number.isInteger(windowSeconds) || windowSeconds < 1 || windowSeconds > this.retentionSeconds) {
+      throw new RangeError(`window must be a whole number of seconds from 1 to ${this.retentionSeconds}, got ${windowSeconds}`);
+    }
+    const a = attributeIndex(attribute);
+    const now = this.sync();
+    const width = this.levels[SLICED_LEVEL]!.width;
+    const start = Math.floor((now - windowSeconds + 1) / width) * width;
+    const covered = now - start + 1;
+    const names = sliceValues(a);
+    const requests = new Array<number>(names.length).fill(0);
+    const clientErrors = new Array<number>(names.length).fill(0);
+    const serverErrors = new Array<number>(names.length).fill(0);
+    const latency = names.map((): SketchData[] => []);
+    const stages = names.map(() => STAGES.map((): SketchData[] => []));
+    for (const bucket of this.cover(start, now, SLICED_LEVEL)) {
+      const row = bucket.slices?.cells[a];
+      if (!row) continue;
+      row.forEach((cell, v) => {
+        if (!cell) return;
+        requests[v]! += cell.requests;
+        clientErrors[v]! += cell.clientErrors;
+        serverErrors[v]! += cell.serverErrors;
+        if (cell.latency) latency[v]!.push(cell.latency.data);
+        cell.stages.forEach((sketch, i) => {
+          if (sketch) stages[v]![i]!.push(sketch.data);
+        });
+      });
+    }
+    const slices: SliceStats[] = [];
+    names.forEach((slice, v) => {
+      const n = requests[v]!;
+      if (n === 0) return;
+      const [p50, p90] = mergedQuantiles(latency[v]!, STAGE_QUANTILES);
+      const stageStats = {} as Record<StageName, StageStats>;
+      STAGES.forEach((stage, i) => {
+        const sketches = stages[v]![i]!;
+        const [s50, s90] = mergedQuantiles(sketches, STAGE_QUANTILES);
+        stageStats[stage] = { p50_ms: s50 ?? null, p90_ms: s90 ?? null, mean_ms: mergedMean(sketches) };
+      });
+      slices.push({
+        slice,
+        requests: n,
+        qps: n / covered,
+        p50_ms: p50 ?? null,
+        p90_ms: p90 ?? null,
+        mean_ms: mergedMean(latency[v]!),
+        error_rate: n > clientErrors[v]! ? serverErrors[v]! / (n - clientErrors[v]!) : 0,
+        client_error_rate: clientErrors[v]! / n,
+        stages: stageStats,
+      });
+    });
+    return {
+      attribute,
+      window_s: windowSeconds,
+      from: new Date(start * 1000).toISOString(),
+      covered_s: covered,
+      generated_at: new Date(this.headMs).toISOString(),
+      slices,
+    };
+  }
+
+  /**
+   * Sets a mark on the timeline (default now): from the UI or `POST /api/v1/marks` (kind 'user'), or
+   * on a model change ('model-change'). Kept with the history (same retention, saved with it).
+   */
+  addMark(name: string, atMs: number = this.now(), kind: MarkKind = 'user'): Mark {
+    const trimmed = typeof name === 'string' ? name.trim() : '';
+    if (trimmed === '' || trimmed.length > MAX_MARK_NAME_LENGTH) {
+      throw new RangeError(`a mark needs a name of 1 to ${MAX_MARK_NAME_LENGTH} characters`);
+    }
+    if (!Number.isFinite(atMs)) throw new RangeError(`a mark needs a time (epoch ms), got ${atMs}`);
+    if (!MARK_KINDS.includes(kind)) throw new RangeError(`a mark's kind is one of ${MARK_KINDS.join(', ')}, got ${String(kind)}`);
+    const mark: Mark = { name: trimmed, at_ms: atMs, kind };
+    this.history.addMark(mark);
+    void this.history.save(); // rare and small: keep it at once
+    return { ...mark };
+  }
+
+  /** The marks within the history's retention, oldest first. */
+  marks(): Mark[] {
+    this.history.prune(Math.floor(this.sync() / 60));
+    return this.history.marks();
+  }
+
+  /**
+   * Compares range `b` with range `a` (differences are b − a): per stage and, with `attribute`, per
+   * slice of it (see period-compare.ts for the method). A range that starts within the live retention
+   * (and after this instance started) is read per second (per 10 s with an attribute), an older one
+   * per minute from the history; each
+   * is rounded inward to whole periods, and says which it read. Throws a RangeError for a range that
+   * is empty, in the future or wholly older than the history.
+   */
+  compare(a: TimeRange, b: TimeRange, options: { attribute?: SliceAttribute } = {}): PeriodComparison {
+    const attribute = options.attribute === undefined ? undefined : attributeIndex(options.attribute);
+    return comparePeriods(this.gather(a, attribute), this.gather(b, attribute), attribute);
+  }
+
+  /** Saves the history now (when it has a folder). */
+  flush(): Promise<void> {
+    return this.history.save();
+  }
+
+  /** Stops the periodic save and saves the history, the minute in progress included. */
+  async close(): Promise<void> {
+    if (this.saveTimer) clearInterval(this.saveTimer);
+    const minute = Math.floor(this.sync() / 60);
+    this.pushMinute(minute);
+    await this.history.save();
+  }
+
+  /**
    * The slow-requests list over the retention (see the header): up to `limit` of the slowest
    * successful requests (at most `slowestKept`) and up to `limit` of the most recent failed ones (at
    * most `failuresKept`), merged slowest first.
@@ -290,6 +500,59 @@ export class LiveStats {
     });
   }
 
+  /** Sums one range for `compare`, from the live levels or the history (see there). */
+  private gather(range: TimeRange, attribute: number | undefined): { totals: PeriodTotals; span: RangeSpan } {
+    const { fromMs, toMs } = range ?? {};
+    if (!(Number.isFinite(fromMs) && Number.isFinite(toMs) && fromMs < toMs)) {
+      throw new RangeError(`a range needs fromMs < toMs (epoch ms), got ${fromMs}..${toMs}`);
+    }
+    const now = this.sync();
+    const totals = new PeriodTotals(attribute === undefined ? [] : [attribute]);
+    const add = (bucket: Bucket) => {
+      totals.overall.add(bucket.cellData());
+      if (attribute === undefined) return;
+      bucket.slices?.cells[attribute]!.forEach((cell, v) => {
+        if (cell) totals.sliceTarget(attribute, v)!.add(cell.cellData());
+      });
+    };
+    // Live levels only hold what this process recorded: a range from before it started (a restart) reads the minutes.
+    const live = fromMs >= Math.max(now - this.retentionSeconds + 1, this.firstSecond) * 1000;
+    const levelIndex = live ? (attribute === undefined ? 0 : SLICED_LEVEL) : MINUTE_LEVEL;
+    const width = this.levels[levelIndex]!.width;
+    // Whole periods inside the range; the period in progress counts as whole when the range reaches now.
+    let first = Math.ceil(fromMs / 1000 / width);
+    const last = Math.min(toMs > this.headMs ? Math.floor(now / width) : Math.floor(toMs / 1000 / width) - 1, Math.floor(now / width));
+    if (!live) {
+      const oldest = Math.floor(now / 60) - this.history.retentionMinutes + 1;
+      if (last < oldest) throw new RangeError(`the range ends before the history (${this.history.retentionMinutes} minutes) begins`);
+      first = Math.max(first, oldest);
+    }
+    if (first > last) {
+      if (fromMs > this.headMs) throw new RangeError('the range is in the future');
+      throw new RangeError(`the range holds no whole ${width} s period`);
+    }
+    if (live) {
+      for (const bucket of this.cover(first * width, last * width + width - 1, levelIndex)) add(bucket);
+    } else {
+      const minutes = this.levels[MINUTE_LEVEL]!;
+      for (let minute = first; minute <= last; minute++) {
+        if (this.history.accumulate(minute, totals)) continue;
+        const bucket = minutes.get(minute); // the minute in progress (or one the history never got)
+        if (bucket) add(bucket);
+      }
+    }
+    return {
+      totals,
+      span: { fromMs: first * width * 1000, toMs: Math.min((last + 1) * width * 1000, this.headMs), resolutionSeconds: width },
+    };
+  }
+
+  /** Hands minute `minute`'s 60 s bucket, if it saw a request, to the history. */
+  private pushMinute(minute: number): void {
+    const bucket = this.levels[MINUTE_LEVEL]!.get(minute);
+    if (bucket && bucket.requests > 0) this.history.put(minute, bucket.cellData(), bucket.slices);
+  }
+
   /** The second a request or batch that ended at `endedAtMs` counts in (see the header), or undefined when it is past the retention. */
   private secondOf(endedAtMs: number, now: number): number | undefined {
     let second = Math.floor(endedAtMs / 1000);
@@ -303,28 +566,37 @@ export class LiveStats {
     const second = Math.floor(ms / 1000);
     if (!Number.isFinite(second)) return this.head; // a broken clock reading: stay where we were
     this.headMs = ms;
-    if (second > this.head) for (const level of this.levels) level.advance(this.head, second);
-    else if (second < this.head) for (const level of this.levels) level.rewind(second);
+    if (second > this.head) {
+      // A minute ended: into the history before the 60 s ring can reuse its slot.
+      if (Math.floor(second / 60) > Math.floor(this.head / 60)) {
+        this.pushMinute(Math.floor(this.head / 60));
+        this.history.prune(Math.floor(second / 60));
+      }
+      for (const level of this.levels) level.advance(this.head, second);
+    } else if (second < this.head) for (const level of this.levels) level.rewind(second);
     this.head = second;
     return second;
   }
 
   /**
    * Buckets that together hold exactly the requests of seconds [from, to]: the widest untainted
-   * aggregates that fit, and narrower ones (down to seconds) at the edges.
+   * aggregates that fit, and narrower ones (down to seconds) at the edges. With `finest` above the
+   * seconds (slices), the edges are read in periods of that level: those starting within [from, to]
+   * (callers align `from`), tainted or not, as no finer level has their slices.
    */
-  private cover(from: number, to: number): Bucket[] {
+  private cover(from: number, to: number, finest = 0): Bucket[] {
     const out: Bucket[] = [];
-    this.coverLevel(from, to, this.levels.length - 1, out);
+    this.coverLevel(from, to, this.levels.length - 1, out, finest);
     return out;
   }
 
-  private coverLevel(from: number, to: number, levelIndex: number, out: Bucket[]): void {
+  private coverLevel(from: number, to: number, levelIndex: number, out: Bucket[], finest: number): void {
     if (from > to) return;
     const level = this.levels[levelIndex]!;
-    if (levelIndex === 0) {
-      for (let second = from; second <= to; second++) {
-        const bucket = level.get(second);
+    if (levelIndex === finest) {
+      const width = level.width;
+      for (let period = Math.ceil(from / width); period <= Math.floor(to / width); period++) {
+        const bucket = level.get(period);
         if (bucket) out.push(bucket);
       }
       return;
@@ -333,17 +605,17 @@ export class LiveStats {
     const first = Math.ceil(from / width);
     const last = Math.floor((to + 1) / width) - 1;
     if (first > last) {
-      this.coverLevel(from, to, levelIndex - 1, out);
+      this.coverLevel(from, to, levelIndex - 1, out, finest);
       return;
     }
-    this.coverLevel(from, first * width - 1, levelIndex - 1, out);
+    this.coverLevel(from, first * width - 1, levelIndex - 1, out, finest);
     for (let period = first; period <= last; period++) {
       const bucket = level.get(period);
       if (bucket && !bucket.tainted) out.push(bucket);
-      else if (bucket) this.coverLevel(period * width, period * width + width - 1, levelIndex - 1, out);
+      else if (bucket) this.coverLevel(period * width, period * width + width - 1, levelIndex - 1, out, finest);
       // no bucket: nothing was recorded in that period
     }
-    this.coverLevel((last + 1) * width, to, levelIndex - 1, out);
+    this.coverLevel((last + 1) * width, to, levelIndex - 1, out, finest);
   }
 
   private series(from: number, to: number): SeriesPoint[] {

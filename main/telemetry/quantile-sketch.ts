@@ -31,6 +31,15 @@ export const MAX_DURATION_MS = 3_600_000;
 
 const MAPPING = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }).mapping;
 
+/** Bin keys any recorded duration can have (the clamp above bounds them): ~2,900 keys. */
+export const MIN_KEY = MAPPING.key(MIN_DURATION_MS);
+export const MAX_KEY = MAPPING.key(MAX_DURATION_MS);
+
+/** The value a quantile read reports for bin `key` (the bin's representative value). */
+export function binValue(key: number): number {
+  return MAPPING.value(key);
+}
+
 export function createSketch(): DDSketch {
   return new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
 }
@@ -64,8 +73,9 @@ const NO_BINS = new Uint32Array(0);
 
 /**
  * A sketch of durations that is a live DDSketch while values arrive and can then be frozen into
- * exactly its occupied bin range as a Uint32Array: well under half the memory of the DDSketch's
- * chunked plain array of 8-byte slots, and nothing for the garbage collector to scan. Adding to a frozen sketch thaws
+ * exactly its occupied bin range as the narrowest typed array its largest count fits (a period of
+ * a few hundred requests fits bytes): a small fraction of the DDSketch's chunked plain array of
+ * 8-byte slots, and nothing for the garbage collector to scan. Adding to a frozen sketch thaws
  * it first (rare: only requests reported late for a past period).
  */
 export class DurationSketch {
@@ -95,11 +105,14 @@ const EMPTY_SKETCH: SketchData = { zeroCount: 0, count: 0, sum: 0, store: { bins
 
 function freeze(sketch: DDSketch): SketchData {
   const store = sketch.store;
-  let bins: Uint32Array = NO_BINS;
+  let bins: Uint8Array | Uint16Array | Uint32Array = NO_BINS;
   if (store.count > 0) {
-    bins = new Uint32Array(store.maxKey - store.minKey + 1);
+    const length = store.maxKey - store.minKey + 1;
     const from = store.minKey - store.offset;
-    for (let i = 0; i < bins.length; i++) bins[i] = store.bins[from + i] ?? 0;
+    let largest = 0;
+    for (let i = 0; i < length; i++) largest = Math.max(largest, store.bins[from + i] ?? 0);
+    bins = largest <= 0xff ? new Uint8Array(length) : largest <= 0xffff ? new Uint16Array(length) : new Uint32Array(length);
+    for (let i = 0; i < length; i++) bins[i] = store.bins[from + i] ?? 0;
   }
   return {
     zeroCount: sketch.zeroCount,
@@ -130,6 +143,19 @@ let scratch = new Float64Array(1024);
  * bin's representative value. `qs` must be ascending. Nulls when the sketches hold no values.
  */
 export function mergedQuantiles(sketches: readonly SketchData[], qs: readonly number[]): Array<number | null> {
+  let total = 0;
+  for (const sketch of sketches) total += sketch.zeroCount + sketch.store.count;
+  return mergedValuesAtRanks(
+    sketches,
+    qs.map((q) => q * (total - 1)),
+  );
+}
+
+/**
+ * The values at 0-based ranks `ranks` (ascending, fractional allowed: the value holding that
+ * rank) of the union of `sketches`: what order-statistic confidence intervals read. Nulls when empty.
+ */
+export function mergedValuesAtRanks(sketches: readonly SketchData[], ranks: readonly number[]): Array<number | null> {
   let zeros = 0;
   let positives = 0;
   let minKey = Infinity;
@@ -144,8 +170,8 @@ export function mergedQuantiles(sketches: readonly SketchData[], qs: readonly nu
     }
   }
   const total = zeros + positives;
-  if (total === 0) return qs.map(() => null);
-  if (positives === 0) return qs.map(() => 0);
+  if (total === 0) return ranks.map(() => null);
+  if (positives === 0) return ranks.map(() => 0);
 
   let bins: ArrayLike<number>;
   let lo: number;
@@ -179,8 +205,7 @@ export function mergedQuantiles(sketches: readonly SketchData[], qs: readonly nu
   const out: Array<number | null> = [];
   let i = lo;
   let below = 0; // values in bins [lo, i)
-  for (const q of qs) {
-    const rank = q * (total - 1);
+  for (const rank of ranks) {
     if (rank < zeros) {
       out.push(0);
       continue;
@@ -190,6 +215,103 @@ export function mergedQuantiles(sketches: readonly SketchData[], qs: readonly nu
     out.push(MAPPING.value(i <= hi ? i + base : maxKey));
   }
   return out;
+}
+
+/**
+ * The sum of many sketches (a compared range: up to 1,440 minutes of them), dense over every key a
+ * duration can have so adding never re-allocates: 23 KB, allocated per use, not kept.
+ */
+export class SketchSum {
+  zeroCount = 0;
+  count = 0;
+  sum = 0;
+  private positives = 0;
+  private minKey = Infinity;
+  private maxKey = -Infinity;
+  private readonly bins = new Float64Array(MAX_KEY - MIN_KEY + 1);
+
+  add(data: SketchData): void {
+    this.zeroCount += data.zeroCount;
+    this.count += data.count;
+    this.sum += data.sum;
+    const store = data.store;
+    if (store.count === 0) return;
+    for (let key = store.minKey; key <= store.maxKey; key++) {
+      const n = store.bins[key - store.offset] ?? 0;
+      if (n > 0) this.addBin(key, n);
+    }
+  }
+
+  /** Adds `n` values to bin `key` (which must lie in MIN_KEY..MAX_KEY) without touching count or sum. */
+  addBin(key: number, n: number): void {
+    this.bins[key - MIN_KEY]! += n;
+    this.positives += n;
+    if (key < this.minKey) this.minKey = key;
+    if (key > this.maxKey) this.maxKey = key;
+  }
+
+  /** Adds zeros, the total count and the sum of values whose bins come through `addBin`. */
+  addTotals(zeroCount: number, count: number, sum: number): void {
+    this.zeroCount += zeroCount;
+    this.count += count;
+    this.sum += sum;
+  }
+
+  get data(): SketchData {
+    return {
+      zeroCount: this.zeroCount,
+      count: this.count,
+      sum: this.sum,
+      store: { bins: this.bins, offset: MIN_KEY, minKey: this.minKey, maxKey: this.maxKey, count: this.positives },
+    };
+  }
+}
+
+/** Count, sum and sum of squared deviations from the mean: what a mean and its variance need, mergeable. */
+export interface Moments {
+  count: number;
+  sum: number;
+  m2: number;
+}
+
+/**
+ * A sketch's moments: count and sum exact, the squared deviations with each value read as its bin's
+ * representative value (within α of the true one), around the exact mean.
+ */
+export function sketchMoments(data: SketchData): Moments {
+  const n = data.zeroCount + data.store.count;
+  if (n === 0) return { count: 0, sum: 0, m2: 0 };
+  const mean = data.sum / n;
+  let m2 = data.zeroCount * mean * mean;
+  const store = data.store;
+  for (let key = store.minKey; key <= store.maxKey; key++) {
+    const count = store.bins[key - store.offset] ?? 0;
+    if (count > 0) {
+      const d = MAPPING.value(key) - mean;
+      m2 += count * d * d;
+    }
+  }
+  return { count: n, sum: data.sum, m2 };
+}
+
+/** Adds `m` to `into` (Chan et al.'s pairwise update of the squared deviations). */
+export function addMoments(into: Moments, m: Moments): void {
+  if (m.count === 0) return;
+  if (into.count === 0) {
+    into.count = m.count;
+    into.sum = m.sum;
+    into.m2 = m.m2;
+    return;
+  }
+  const delta = m.sum / m.count - into.sum / into.count;
+  into.m2 += m.m2 + (delta * delta * into.count * m.count) / (into.count + m.count);
+  into.count += m.count;
+  into.sum += m.sum;
+}
+
+/** Sample variance, or null under two values. */
+export function momentsVariance(m: Moments): number | null {
+  return m.count >= 2 ? m.m2 / (m.count - 1) : null;
 }
 
 /** Mean of the union of `sketches`, or null when empty. */

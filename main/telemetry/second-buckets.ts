@@ -1,17 +1,18 @@
 /**
  * Time buckets behind the live statistics: rings of fixed-width periods (1 s, 10 s, 60 s), each
  * bucket stamped with the period it holds so a slot left over from an older lap of the ring (or from
- * before a clock jump) is recognised as stale and reset before reuse.
+ * before a clock jump) is recognised as stale and reset before reuse. The buckets of a sliced level
+ * (10 s and 60 s) also keep a cell per input slice (`SliceTable`).
  */
 import type { ResultType } from '../../preload/wire-types.ts';
-import { STAGES, type StageName } from '../inference/entailment-types.ts';
-import { DurationSketch, isDuration, mergedQuantiles } from './quantile-sketch.ts';
+import type { StageName } from '../inference/entailment-types.ts';
+import { mergedQuantiles } from './quantile-sketch.ts';
+import { LatencyCell, SliceTable } from './slice-cells.ts';
 
 /** Result slots, in this order, in `Bucket.results`. */
 export const RESULT_TYPES = ['YES', 'NO', 'MAYBE', 'ERROR'] as const;
 export const ERROR_INDEX = 3;
 
-const STAGE_COUNT = STAGES.length;
 const SERIES_QUANTILES = [0.5, 0.9, 0.99] as const;
 
 /** A slot holding no period. */
@@ -49,9 +50,12 @@ export interface NormalisedSample {
   /** End-to-end latency, or NaN when the sample carried none usable. */
   latencyMs: number;
   stages: Partial<Record<StageName, number>> | undefined;
+  /** The request's slice of each input attribute (`sliceIndices`). */
+  slices: Uint8Array;
 }
 
-export class Bucket {
+/** One period: its own counts and sketches (the LatencyCell part) and what only whole-service figures need. */
+export class Bucket extends LatencyCell {
   /** Period index (start second / width), or EMPTY. */
   stamp = EMPTY;
   /**
@@ -59,60 +63,42 @@ export class Bucket {
    * future, so window queries read its seconds instead of the aggregate.
    */
   tainted = false;
-  requests = 0;
-  /** Failed requests by kind; together they are `results[ERROR_INDEX]`. */
-  clientErrors = 0;
-  serverErrors = 0;
   readonly results = [0, 0, 0, 0];
   readonly byStatus = new Map<number, number>();
   /** Model runs that ended in this period and the pairs they ran (`LiveStats.recordBatch`). */
   batchSum = 0;
   batchCount = 0;
-  /** Successful requests' latencies; created on first use (most seconds are idle). */
-  latency: DurationSketch | null = null;
-  /** Successful requests' stage timings, in STAGES order; each created on first use. */
-  readonly stages: Array<DurationSketch | null> = new Array<DurationSketch | null>(STAGE_COUNT).fill(null);
+  /** Per-slice cells, in sliced levels only; created with the period's first request. */
+  slices: SliceTable | null = null;
   /** Up to `slowestKept` slowest successful requests, slowest first. */
   readonly slow: SlowEntry[] = [];
   /** Up to `failuresKept` most recent failed requests, most recent first. */
   readonly failed: SlowEntry[] = [];
   private quantiles: Array<number | null> | null = null;
 
+  constructor(readonly sliced = false) {
+    super();
+  }
+
   reset(stamp: number): void {
     this.stamp = stamp;
     this.tainted = false;
-    this.requests = 0;
-    this.clientErrors = 0;
-    this.serverErrors = 0;
+    this.clearCell();
     this.results.fill(0);
     this.byStatus.clear();
     this.batchSum = 0;
     this.batchCount = 0;
-    this.latency = null;
-    this.stages.fill(null);
+    this.slices = null;
     this.slow.length = 0;
     this.failed.length = 0;
     this.quantiles = null;
   }
 
   add(sample: NormalisedSample): void {
-    this.requests++;
     this.results[sample.resultIndex]!++;
     this.byStatus.set(sample.statusCode, (this.byStatus.get(sample.statusCode) ?? 0) + 1);
-    if (sample.outcome === 'client_error') this.clientErrors++;
-    if (sample.outcome === 'server_error') this.serverErrors++;
-    if (sample.outcome !== 'success') return;
-    if (!Number.isNaN(sample.latencyMs)) {
-      (this.latency ??= new DurationSketch()).add(sample.latencyMs);
-      this.quantiles = null;
-    }
-    const stages = sample.stages;
-    if (stages) {
-      for (let i = 0; i < STAGE_COUNT; i++) {
-        const ms = stages[STAGES[i]!];
-        if (isDuration(ms)) (this.stages[i] ??= new DurationSketch()).add(ms);
-      }
-    }
+    if (this.addToCell(sample)) this.quantiles = null;
+    if (this.sliced) (this.slices ??= new SliceTable()).add(sample);
   }
 
   addBatch(size: number): void {
@@ -125,8 +111,8 @@ export class Bucket {
    * its series quantiles now, a couple of µs, rather than 900 of them in the next window query.
    */
   freeze(): void {
-    this.latency?.freeze();
-    for (const sketch of this.stages) sketch?.freeze();
+    this.freezeCell();
+    this.slices?.freeze();
     this.latencyQuantiles();
   }
 
@@ -173,8 +159,9 @@ export class BucketLevel {
   constructor(
     readonly width: number,
     readonly slots: number,
+    readonly sliced = false,
   ) {
-    this.buckets = Array.from({ length: slots }, () => new Bucket());
+    this.buckets = Array.from({ length: slots }, () => new Bucket(sliced));
   }
 
   private slot(period: number): Bucket {

@@ -662,7 +662,8 @@ describe('quantile sketch helpers', () => {
     const qs = [0, 0.5, 0.9, 0.99, 1];
     const live = mergedQuantiles([sketch.data], qs);
     sketch.freeze();
-    assert.ok(sketch.data.store.bins instanceof Uint32Array);
+    // Frozen into the narrowest typed array its largest bin count fits: bytes here (500 values).
+    assert.ok(sketch.data.store.bins instanceof Uint8Array);
     assert.deepEqual(mergedQuantiles([sketch.data], qs), live);
     sketch.add(1000);
     reference.accept(1000);
@@ -671,5 +672,29 @@ describe('quantile sketch helpers', () => {
       qs.map((q) => reference.getValueAtQuantile(q)),
     );
     assert.equal(sketch.data.count, 501);
+  });
+
+  it('a frozen sketch whose bins hold more than a byte or two keeps every count', () => {
+    for (const [copies, kind] of [
+      [300, Uint16Array],
+      [70_000, Uint32Array],
+    ] as const) {
+      const sketch = new DurationSketch();
+      const reference = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
+      for (let i = 0; i < copies; i++) {
+        sketch.add(12.5);
+        reference.accept(12.5);
+      }
+      sketch.add(400);
+      reference.accept(400);
+      sketch.freeze();
+      assert.ok(sketch.data.store.bins instanceof kind, `${copies} copies: ${sketch.data.store.bins.constructor.name}`);
+      assert.equal(sketch.data.store.count, copies + 1);
+      const qs = [0.5, 0.99, 1];
+      assert.deepEqual(
+        mergedQuantiles([sketch.data], qs),
+        qs.map((q) => reference.getValueAtQuantile(q)),
+      );
+    }
   });
 });
