@@ -14,4 +14,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // Tool configs that must be CommonJS (.dependency-cruiser.cjs).
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
 );

@@ -14,8 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchReport } from '../main/cli/bench-command.ts';
 import { formatReport } from '../main/cli/bench-command.ts';
+import type { StepFigures } from '../main/cli/bench/step-report.ts';
 import { renderOfaArch, type OfaArchResult } from './ofa-arch-report.ts';
-import type { StepFigures } from './step-report.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const results = path.join(root, 'bench', 'results');

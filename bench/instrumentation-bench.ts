@@ -5,10 +5,10 @@
  *   node --import tsx bench/instrumentation-bench.ts [--json FILE]
  */
 import { writeFileSync } from 'node:fs';
+import { median as medianOf } from '../main/cli/bench/bench-stats.ts';
 import { LiveStats } from '../main/telemetry/live-stats.ts';
 import { ServiceMetrics } from '../main/telemetry/service-metrics.ts';
 import { uniform01 } from '../models/tools/seeded-random.ts';
-import { median as medianOf } from './load-generator.ts';
 
 const PER_ROUND = 20_000;
 const ROUNDS = 15;

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { median } from '../main/cli/bench/bench-stats.ts';
 import { defaultModelDir } from '../main/config.ts';
-import { median } from './load-generator.ts';
 import { syntheticFeeds } from './synthetic-feeds.ts';
 
 const { values } = parseArgs({ options: { 'max-batch': { type: 'string', default: '16' }, json: { type: 'string' }, 'rss-child': { type: 'string' } } });

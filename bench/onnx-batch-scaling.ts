@@ -9,8 +9,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { median } from '../main/cli/bench/bench-stats.ts';
 import { defaultModelDir } from '../main/config.ts';
-import { median } from './load-generator.ts';
 import { syntheticFeeds } from './synthetic-feeds.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '12' }, json: { type: 'string' } } });

@@ -18,6 +18,12 @@ export const DEFAULT_INPUT_LIMITS: InputLimits = {
   maxTextBytes: 16 * 1024,
 };
 
+/** The HTTP port of `ofa-ve serve` and of the desktop app's /metrics endpoint. */
+export const DEFAULT_PORT = 7860;
+
+/** What the API, the CLI and the status bar's tooltip say when the demo model answers: one text everywhere. */
+export const DEMO_WARNING = 'the demo model is loaded: it has random weights, so its answers are not meaningful (see models/README.md)';
+
 /** The project root: two levels up from this file in the source tree, or the packaged resources. */
 function appRoot(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));

@@ -103,36 +103,12 @@ export type AppEvent =
   /** File > Connection…: open the connection dialog. */
   | { type: 'show-connection' };
 
-export interface BatchItem {
-  name: string;
-  text: string;
-  premise?: string;
-  /** Reads the image when its turn comes, so a large batch is never all in memory at once. */
-  read(): Promise<Uint8Array>;
-}
-
-export interface BatchProgressEvent {
-  done: number;
-  total: number;
-  failed: number;
-  rate: number;
-  eta_s: number | null;
-}
-
 /** What `window.ofaVe` offers the renderer. */
 export interface OfaVeApi {
   endpoint(): Promise<Outcome<EndpointDocument>>;
   modelInfo(): Promise<Outcome<ModelDocument>>;
   chooseModelDirectory(): Promise<Outcome<ModelDocument | null>>;
   check(request: CheckRequest): Promise<Outcome<CheckResult>>;
-  /** Checks the items a few at a time; `onResult` per item as it finishes; cancelBatch(batchId) stops it. */
-  checkBatch(
-    batchId: string,
-    items: BatchItem[],
-    onResult: (index: number, outcome: Outcome<CheckResult>) => void,
-    onProgress: (progress: BatchProgressEvent) => void,
-  ): Promise<void>;
-  cancelBatch(batchId: string): void;
   /** Calls `onStats` once a second; returns the unsubscribe function. */
   subscribeStats(windowS: number, onStats: (stats: StatsDocument) => void, onError: (error: ApiError) => void): () => void;
   slowest(): Promise<Outcome<SlowRequest[]>>;

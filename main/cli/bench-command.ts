@@ -1,27 +1,29 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { httpTarget, inProcessTarget, RawPipeline, roundRobinTarget, type RawPipelineFigures } from '../../bench/bench-targets.ts';
-import { folderImageSet, generatedImageSet, type BenchPair } from '../../bench/image-set.ts';
-import { runStep, type CheckTarget, type StepOutcome } from '../../bench/load-generator.ts';
-import { pairedLatency, pairedThroughput, type PairedFigures } from '../../bench/paired-comparison.ts';
-import { histogramSumCount, stepFigures, stepTable, type StepFigures } from '../../bench/step-report.ts';
 import { defaultModelDir } from '../config.ts';
-import { PROVIDER_CHOICES, type ProviderChoice } from '../inference/provider-choice.ts';
 import { silentLogger } from '../logging/json-logger.ts';
+import { bodyLimitsFor } from '../server/check-body-parser.ts';
 import { OfaVeHttpServer } from '../server/http-server.ts';
+import { DEFAULT_BATCHING } from '../service/batching-options.ts';
 import { appVersion, ServiceRuntime } from '../service/service-runtime.ts';
 import { BENCH_COMPARE_USAGE, runBenchCompare } from './bench/bench-compare-command.ts';
-import { STEP_SAMPLE_CAP, stepSamples, type StepSamples } from './bench/bench-samples.ts';
 import { formatBenchJson } from './bench/bench-result-file.ts';
+import { STEP_SAMPLE_CAP, stepSamples, type StepSamples } from './bench/bench-samples.ts';
+import { httpTarget, inProcessTarget, RawPipeline, roundRobinTarget, type RawPipelineFigures } from './bench/bench-targets.ts';
+import { folderImageSet, generatedImageSet, type BenchPair } from './bench/image-set.ts';
+import { runStep, type CheckTarget, type StepOutcome } from './bench/load-generator.ts';
+import { pairedLatency, pairedThroughput, type PairedFigures } from './bench/paired-comparison.ts';
 import { describeReplica, fleetBatchSizes, replicaLabel, replicaUrls, type ReplicaModel } from './bench/remote-replicas.ts';
 import { replicaFigures, replicaTable, type ReplicaFigures } from './bench/replica-figures.ts';
+import { histogramSumCount, stepFigures, stepTable, type StepFigures } from './bench/step-report.ts';
 import type { CliIo } from './cli-io.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
+import { parseProvider } from './provider-option.ts';
 
 export const BENCH_USAGE = `usage: ofa-ve bench [--url URL [--url URL2 ...] [--token T] | --http] [--model DIR] [--provider auto|cuda|cpu]
                     [--concurrency 1,2,4,8,16] [--duration 10 | --requests N] [--warmup 2]
-                    [--images DIR] [--max-batch-size 8 | 1,2,4,8,16] [--rounds N] [--raw] [--json FILE]
+                    [--images DIR] [--max-batch-size ${DEFAULT_BATCHING.maxBatchSize} | 1,2,4,8,16] [--rounds N] [--raw] [--json FILE]
                     [--max-p95 SECONDS]
        ofa-ve bench compare BASELINE.json CURRENT.json [--max-regression 10%] [--markdown FILE]
 
@@ -94,23 +96,22 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
       token: { type: 'string' },
       http: { type: 'boolean', default: false },
       model: { type: 'string' },
-      provider: { type: 'string', default: 'auto' },
+      provider: { type: 'string' },
       concurrency: { type: 'string', default: '1,2,4,8,16' },
       duration: { type: 'string' },
       requests: { type: 'string' },
       warmup: { type: 'string' },
       images: { type: 'string' },
-      'max-batch-size': { type: 'string', default: '8' },
+      'max-batch-size': { type: 'string' },
       raw: { type: 'boolean', default: false },
       rounds: { type: 'string' },
       json: { type: 'string' },
       'max-p95': { type: 'string' },
     },
   });
-  const provider = values.provider as ProviderChoice;
-  if (!PROVIDER_CHOICES.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
+  const provider = parseProvider(values.provider);
   const concurrencies = list('concurrency', values.concurrency as string);
-  const batchSizes = list('max-batch-size', values['max-batch-size'] as string);
+  const batchSizes = list('max-batch-size', values['max-batch-size'] ?? String(DEFAULT_BATCHING.maxBatchSize));
   const durationS = positive('duration', values.duration, 10);
   const requests = values.requests === undefined ? undefined : Math.floor(positive('requests', values.requests, 1));
   const warmupS = values.warmup === undefined ? 2 : Number(values.warmup);
@@ -118,7 +119,7 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
   const rounds = values.rounds === undefined ? (batchSizes.length > 1 ? 3 : 1) : Math.floor(positive('rounds', values.rounds, 1));
   const maxP95 = values['max-p95'] === undefined ? undefined : positive('max-p95', values['max-p95'], 1);
   const remote = values.url === undefined ? undefined : replicaUrls(values.url);
-  if (remote && (batchSizes.length > 1 || values['max-batch-size'] !== '8')) throw new UsageError('--max-batch-size is set on the running instance (ofa-ve serve --max-batch-size), not with --url');
+  if (remote && values['max-batch-size'] !== undefined) throw new UsageError('--max-batch-size is set on the running instance (ofa-ve serve --max-batch-size), not with --url');
   if (remote && values.raw) throw new UsageError('--raw measures this machine; it cannot be combined with --url');
   const modelDir = values.model ?? defaultModelDir();
   const token = values.token ?? process.env.OFA_VE_TOKEN;
@@ -237,10 +238,7 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
     let server: OfaVeHttpServer | undefined;
     let target: CheckTarget = inProcessTarget(runtime);
     if (values.http) {
-      server = new OfaVeHttpServer(runtime, {
-        logger: silentLogger,
-        bodyLimits: { maxBodyBytes: 64 * 1024 * 1024, maxImageBytes: runtime.limits.maxImageBytes, maxFieldBytes: runtime.limits.maxTextBytes },
-      });
+      server = new OfaVeHttpServer(runtime, { logger: silentLogger, bodyLimits: bodyLimitsFor(runtime.limits) });
       const address = await server.listen(0, '127.0.0.1');
       target = httpTarget(`http://127.0.0.1:${address.port}`);
     }

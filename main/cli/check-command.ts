@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
 import { captionWarnings } from '../../preload/caption-warnings.ts';
 import type { CheckWarning } from '../../preload/wire-types.ts';
-import { defaultModelDir } from '../config.ts';
+import { defaultModelDir, DEMO_WARNING } from '../config.ts';
 import { toCheckError } from '../errors.ts';
 import { EntailmentEngine } from '../inference/entailment-engine.ts';
 import { LABELS, STAGES, type EntailmentResult, type ModelInfo } from '../inference/entailment-types.ts';
-import { PROVIDER_CHOICES, type ProviderChoice } from '../inference/provider-choice.ts';
 import { DEFAULT_BATCHING } from '../service/batching-options.ts';
 import { EXIT, UsageError, exitCodeFor } from './exit-codes.ts';
 import type { CliIo } from './cli-io.ts';
+import { parseProvider } from './provider-option.ts';
 
 export const CHECK_USAGE = `usage: ofa-ve check IMAGE TEXT [--premise P] [--model DIR] [--provider auto|cuda|cpu] [--json]
        ofa-ve check --batch LIST.csv|LIST.jsonl [--out FILE|-] [--resume] [--caption C] [--premise P]
@@ -38,17 +38,6 @@ Ctrl-C stops taking rows, finishes and writes those in flight, prints how to res
 exit status: 0 every row answered; 2 some rows are bad input (or list lines unusable); 1 some rows
 failed on our side (OVERLOADED, TIMEOUT, INTERNAL: not recorded, --resume retries them); 3 model
 problem; 130 interrupted (143 on SIGTERM)`;
-
-export const DEMO_WARNING =
-  'warning: the demo model is loaded: it has random weights, so its answers are not meaningful (see models/README.md)';
-
-export function parseProvider(value: string | undefined): ProviderChoice {
-  const provider = (value ?? 'auto') as ProviderChoice;
-  if (!PROVIDER_CHOICES.includes(provider)) {
-    throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
-  }
-  return provider;
-}
 
 function formatHuman(result: EntailmentResult, model: ModelInfo): string {
   const scores = LABELS.map((l) => `${l.toLowerCase()} ${result.scores[l].toFixed(3)}`).join(' · ');
@@ -87,7 +76,7 @@ export async function runCheck(argv: string[], io: CliIo): Promise<number> {
   let engine: EntailmentEngine | undefined;
   try {
     engine = await EntailmentEngine.load(values.model ?? defaultModelDir(), { provider });
-    if (engine.info.demo) io.stderr(DEMO_WARNING);
+    if (engine.info.demo) io.stderr(`warning: ${DEMO_WARNING}`);
     if (engine.info.providerFallbackReason && provider === 'auto') {
       io.stderr(`note: running on CPU (${engine.info.providerFallbackReason})`);
     }

@@ -1,20 +1,38 @@
 import { parseArgs } from 'node:util';
-import { defaultModelDir, defaultUiDir } from '../config.ts';
-import { PROVIDER_CHOICES, type ProviderChoice } from '../inference/provider-choice.ts';
+import { DEFAULT_INPUT_LIMITS, DEFAULT_PORT, defaultModelDir, defaultUiDir } from '../config.ts';
 import { jsonLogger } from '../logging/json-logger.ts';
 import { isLoopbackHost } from '../server/bearer-auth.ts';
+import { bodyLimitsFor } from '../server/check-body-parser.ts';
 import { parseCorsOrigins } from '../server/cors.ts';
 import { OfaVeHttpServer } from '../server/http-server.ts';
 import { DEFAULT_ACCESS_LOG_RATE } from '../service/access-log.ts';
+import { DEFAULT_BATCHING } from '../service/batching-options.ts';
 import { DEFAULT_RESTART_POLICY } from '../service/inference-worker-host.ts';
 import { ServiceRuntime, WORKER_NICENESS } from '../service/service-runtime.ts';
 import type { CliIo } from './cli-io.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
+import { parseProvider } from './provider-option.ts';
 
-export const SERVE_USAGE = `usage: ofa-ve serve [--host 127.0.0.1] [--port 7860] [--model DIR] [--provider auto|cuda|cpu]
+const B = DEFAULT_BATCHING;
+const L = DEFAULT_INPUT_LIMITS;
+/** The usage line's defaults come from where the service takes them, so the two cannot differ. */
+const flags = (pairs: ReadonlyArray<readonly [string, number]>) => pairs.map(([name, value]) => `[--${name} ${value}]`).join(' ');
+const BATCHING_FLAGS = flags([
+  ['max-batch-size', B.maxBatchSize],
+  ['max-queue-delay-ms', B.maxQueueDelayMs],
+  ['max-queue-size', B.maxQueueSize],
+  ['request-timeout-ms', B.requestTimeoutMs],
+]);
+const LIMIT_FLAGS = flags([
+  ['max-image-bytes', L.maxImageBytes],
+  ['max-image-pixels', L.maxImagePixels],
+  ['max-text-bytes', L.maxTextBytes],
+]);
+
+export const SERVE_USAGE = `usage: ofa-ve serve [--host 127.0.0.1] [--port ${DEFAULT_PORT}] [--model DIR] [--provider auto|cuda|cpu]
                     [--token T] [--allow-unauthenticated] [--cors-origin ORIGIN]...
-                    [--max-batch-size 8] [--max-queue-delay-ms 0] [--max-queue-size 256] [--request-timeout-ms 30000]
-                    [--max-image-bytes 20971520] [--max-image-pixels 50000000] [--max-text-bytes 16384]
+                    ${BATCHING_FLAGS}
+                    ${LIMIT_FLAGS}
                     [--intra-op-threads N] [--worker-nice ${WORKER_NICENESS}] [--access-log-rate ${DEFAULT_ACCESS_LOG_RATE}]
                     [--model-load-timeout-ms ${DEFAULT_RESTART_POLICY.loadTimeoutMs}]
 
@@ -68,9 +86,9 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     allowPositionals: false,
     options: {
       host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '7860' },
+      port: { type: 'string' },
       model: { type: 'string' },
-      provider: { type: 'string', default: 'auto' },
+      provider: { type: 'string' },
       token: { type: 'string' },
       'allow-unauthenticated': { type: 'boolean', default: false },
       'cors-origin': { type: 'string', multiple: true },
@@ -87,9 +105,8 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
       'model-load-timeout-ms': { type: 'string' },
     },
   });
-  const provider = values.provider as ProviderChoice;
-  if (!PROVIDER_CHOICES.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
-  const port = positiveInt('port', values.port, 7860, 0);
+  const provider = parseProvider(values.provider);
+  const port = positiveInt('port', values.port, DEFAULT_PORT, 0);
   if (port > 65535) throw new UsageError('--port must be at most 65535');
   const host = values.host as string;
   const token = bearerToken(values.token);
@@ -107,15 +124,15 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     throw new UsageError((err as Error).message);
   }
   const limits = {
-    maxImageBytes: positiveInt('max-image-bytes', values['max-image-bytes'], 20 * 1024 * 1024),
-    maxImagePixels: positiveInt('max-image-pixels', values['max-image-pixels'], 50_000_000),
-    maxTextBytes: positiveInt('max-text-bytes', values['max-text-bytes'], 16 * 1024),
+    maxImageBytes: positiveInt('max-image-bytes', values['max-image-bytes'], L.maxImageBytes),
+    maxImagePixels: positiveInt('max-image-pixels', values['max-image-pixels'], L.maxImagePixels),
+    maxTextBytes: positiveInt('max-text-bytes', values['max-text-bytes'], L.maxTextBytes),
   };
   const batching = {
-    maxBatchSize: positiveInt('max-batch-size', values['max-batch-size'], 8),
-    maxQueueDelayMs: positiveInt('max-queue-delay-ms', values['max-queue-delay-ms'], 0, 0),
-    maxQueueSize: positiveInt('max-queue-size', values['max-queue-size'], 256),
-    requestTimeoutMs: positiveInt('request-timeout-ms', values['request-timeout-ms'], 30_000),
+    maxBatchSize: positiveInt('max-batch-size', values['max-batch-size'], B.maxBatchSize),
+    maxQueueDelayMs: positiveInt('max-queue-delay-ms', values['max-queue-delay-ms'], B.maxQueueDelayMs, 0),
+    maxQueueSize: positiveInt('max-queue-size', values['max-queue-size'], B.maxQueueSize),
+    requestTimeoutMs: positiveInt('request-timeout-ms', values['request-timeout-ms'], B.requestTimeoutMs),
   };
   const logger = jsonLogger((line) => io.stdout(line.trimEnd()));
   const runtime = new ServiceRuntime({
@@ -137,11 +154,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     uiDir: defaultUiDir(),
     loopbackOnly: isLoopbackHost(host),
     corsOrigins,
-    bodyLimits: {
-      maxBodyBytes: Math.ceil((limits.maxImageBytes * 4) / 3) + 2 * limits.maxTextBytes + 64 * 1024,
-      maxImageBytes: limits.maxImageBytes,
-      maxFieldBytes: limits.maxTextBytes,
-    },
+    bodyLimits: bodyLimitsFor(limits),
   });
 
   // The worker process starts loading the model while this process binds the port: on two cores

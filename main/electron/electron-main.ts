@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { AppEvent, ConnectionState, EndpointDocument } from '../../preload/api-contract.ts';
-import { defaultModelDir } from '../config.ts';
+import { DEFAULT_PORT, defaultModelDir } from '../config.ts';
 import { jsonLogger } from '../logging/json-logger.ts';
 import { guardStdio, writeIfOpen } from '../logging/stdio-guard.ts';
 import { appVersion } from '../service/service-runtime.ts';
@@ -37,9 +37,9 @@ function options(): { port: number; modelDir: string; connect: string | undefine
     strict: false,
     allowPositionals: true,
   });
-  const port = Number(values.port ?? process.env.OFA_VE_PORT ?? 7860);
+  const port = Number(values.port ?? process.env.OFA_VE_PORT ?? DEFAULT_PORT);
   return {
-    port: Number.isInteger(port) && port >= 0 && port <= 65535 ? port : 7860,
+    port: Number.isInteger(port) && port >= 0 && port <= 65535 ? port : DEFAULT_PORT,
     modelDir: String(values.model ?? process.env.OFA_VE_MODEL ?? defaultModelDir()),
     connect: values.connect === undefined ? undefined : String(values.connect),
   };

@@ -1,5 +1,6 @@
 import type { EndpointDocument } from '../../preload/api-contract.ts';
 import type { Logger } from '../logging/json-logger.ts';
+import { bodyLimitsFor } from '../server/check-body-parser.ts';
 import { OfaVeHttpServer } from '../server/http-server.ts';
 import { appVersion, ServiceRuntime } from '../service/service-runtime.ts';
 
@@ -28,16 +29,7 @@ export class LocalService {
   static async start(options: LocalServiceOptions): Promise<LocalService> {
     const { logger } = options;
     const runtime = new ServiceRuntime({ modelDir: options.modelDir, provider: 'auto', logger });
-    const limits = runtime.limits;
-    const server = new OfaVeHttpServer(runtime, {
-      logger,
-      uiDir: options.uiDir,
-      bodyLimits: {
-        maxBodyBytes: Math.ceil((limits.maxImageBytes * 4) / 3) + 2 * limits.maxTextBytes + 64 * 1024,
-        maxImageBytes: limits.maxImageBytes,
-        maxFieldBytes: limits.maxTextBytes,
-      },
-    });
+    const server = new OfaVeHttpServer(runtime, { logger, uiDir: options.uiDir, bodyLimits: bodyLimitsFor(runtime.limits) });
     // The HTTP endpoint is for Prometheus and scripts; if its port is taken the app works without it.
     let endpoint: EndpointDocument;
     try {

@@ -8,21 +8,57 @@ import { buildPrompt, normalizeCaption } from './caption-normalize.ts';
 import type { CheckInput, EntailmentResult, Label, ModelInfo } from './entailment-types.ts';
 import { preprocessImage } from './image-preprocess.ts';
 import { modelError, readJsonFile, readManifest, verifyManifestFile, type ModelManifest } from './model-manifest.ts';
-import { LOGITS_OUTPUT, openSession, type OpenedSession, type ProviderChoice } from './onnx-session.ts';
+import { LOGITS_OUTPUT, openSession, type BatchRunner, type ProviderChoice } from './onnx-session.ts';
 import { PromptTokenizer } from './prompt-tokenizer.ts';
 
 export interface EngineOptions {
   readonly provider?: ProviderChoice;
   readonly limits?: Partial<InputLimits>;
   readonly intraOpThreads?: number;
+  /**
+   * Stands in for the onnxruntime session (the bench's simulated accelerator): the graph is then
+   * neither verified nor opened; preprocessing and answer decoding stay the real ones.
+   */
+  readonly runner?: (answers: Readonly<Record<Label, number>>) => BatchRunner;
+  /**
+   * The directory's preparer, loaded already (PairPreparer.load): the inference worker starts its
+   * preprocessing threads from it while the session opens.
+   */
+  readonly preparer?: PairPreparer;
 }
 
-/** One pair after preprocessing, ready to join a batch. */
-export interface PreparedPair {
-  readonly pixels: Float32Array;
+/** A pair's preprocessing apart from its pixels: the encoder ids and how long each half took. */
+export interface PreparedRow {
   readonly encoderIds: readonly number[];
   readonly decodeImageMs: number;
   readonly tokenizeMs: number;
+}
+
+/** One pair after preprocessing, ready to join a batch. */
+export interface PreparedPair extends PreparedRow {
+  readonly pixels: Float32Array;
+}
+
+/**
+ * A batch whose pixels are laid out already in one tensor (row i at i * 3 * size * size, as
+ * many rows as `rows`; a longer buffer is fine): nothing is copied on the way into the session.
+ */
+export interface AssembledBatch {
+  readonly pixels: Float32Array;
+  readonly rows: readonly PreparedRow[];
+}
+
+/**
+ * What preprocessing needs and nothing of the session: the validated manifest, the tokenizer
+ * files and the limits. Plain data, so preprocessing threads are given it (structured clone)
+ * rather than reading the model directory again.
+ */
+export interface PreparerSource {
+  readonly directory: string;
+  readonly manifest: ModelManifest;
+  readonly tokenizerJson: Record<string, unknown>;
+  readonly tokenizerConfig: Record<string, unknown>;
+  readonly limits: InputLimits;
 }
 
 const now = (): number => performance.now();
@@ -30,58 +66,59 @@ const NOTHING_TO_CHECK = /^[\p{P}\p{Z}\p{C}\s]*$/u;
 const IMAGE_CODES = new Set(['INVALID_IMAGE', 'IMAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']);
 
 /**
- * OFA visual entailment over one model directory: preprocessing (image and text), batched
- * onnxruntime runs and answer decoding. Stateless per call, so a service can prepare pairs
- * concurrently and batch them as it likes.
+ * OFA's preprocessing of one pair (caption and premise to encoder ids, image to normalised CHW
+ * pixels) for one model. Stateless per call; the engine has one, and so does every
+ * preprocessing thread of the inference worker (built from the engine's `preparerSource`).
  */
-export class EntailmentEngine {
+export class PairPreparer {
   private constructor(
-    private readonly manifest: ModelManifest,
-    private readonly opened: OpenedSession,
+    readonly source: PreparerSource,
     private readonly tokenizer: PromptTokenizer,
-    readonly limits: InputLimits,
-    readonly info: ModelInfo,
   ) {}
 
-  static async load(directory: string, options: EngineOptions = {}): Promise<EntailmentEngine> {
+  /**
+   * Reads and checks what preprocessing needs from a model directory: model.json, the tokenizer
+   * files (checksums verified) and the answer tokens. Every problem is MODEL_INVALID naming the file.
+   */
+  static async load(directory: string, limits: Partial<InputLimits> = {}): Promise<PairPreparer> {
     const dir = path.resolve(directory);
     const manifest = await readManifest(dir);
     const tokenizerJson = await readJsonFile(dir, manifest.files.tokenizer);
     const tokenizerConfig = manifest.files.tokenizer_config
       ? await readJsonFile(dir, manifest.files.tokenizer_config)
       : {};
-    const tokenizer = loadTokenizer(dir, manifest, tokenizerJson, tokenizerConfig);
-    checkAnswerTokens(dir, manifest, tokenizer);
-    if (manifest.files.model_data) await verifyManifestFile(dir, manifest.files.model_data);
-    const modelFile = await verifyManifestFile(dir, manifest.files.model);
-    const opened = await openSession(modelFile, manifest.image.size, {
-      provider: options.provider ?? 'auto',
-      intraOpThreads: options.intraOpThreads,
-    });
-    const info: ModelInfo = {
-      name: manifest.name,
-      version: manifest.version,
-      demo: manifest.demo,
-      description: manifest.description,
-      provider: opened.provider,
-      providerFallbackReason: opened.fallbackReason,
+    const preparer = PairPreparer.fromSource({
       directory: dir,
-      imageSize: manifest.image.size,
-      maxWords: manifest.text.max_words,
-      answers: { ...manifest.answers },
-    };
-    const limits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
-    return new EntailmentEngine(manifest, opened, tokenizer, limits, info);
+      manifest,
+      tokenizerJson,
+      tokenizerConfig,
+      limits: { ...DEFAULT_INPUT_LIMITS, ...limits },
+    });
+    checkAnswerTokens(dir, manifest, preparer.tokenizer);
+    return preparer;
+  }
+
+  /** Builds the tokenizer from the source (MODEL_INVALID naming tokenizer.json if it is unusable). */
+  static fromSource(source: PreparerSource): PairPreparer {
+    const { directory, manifest, tokenizerJson, tokenizerConfig } = source;
+    return new PairPreparer(source, loadTokenizer(directory, manifest, tokenizerJson, tokenizerConfig));
+  }
+
+  /** Floats of one pair's pixels: 3 * size * size. */
+  get pixelsPerPair(): number {
+    const { size } = this.source.manifest.image;
+    return 3 * size * size;
   }
 
   /** Caption (and premise) → encoder ids; throws EMPTY_TEXT / TEXT_TOO_LONG. */
   encodeText(text: string, premise?: string): number[] {
-    const { max_words: maxWords, max_length: maxLength } = this.manifest.text;
+    const { manifest } = this.source;
+    const { max_words: maxWords, max_length: maxLength } = manifest.text;
     const caption = this.normalizeField('text', text, maxWords);
     if (caption === '') throw new CheckError('EMPTY_TEXT', 'the caption is empty; give a sentence to check against the image');
     const premiseText = premise === undefined ? '' : this.normalizeField('premise', premise, maxWords);
     const prompt = buildPrompt(
-      { prompt: this.manifest.text.prompt, promptWithPremise: this.manifest.text.prompt_with_premise },
+      { prompt: manifest.text.prompt, promptWithPremise: manifest.text.prompt_with_premise },
       caption,
       premiseText === '' ? undefined : premiseText,
     );
@@ -96,9 +133,10 @@ export class EntailmentEngine {
   }
 
   private normalizeField(field: 'text' | 'premise', value: string, maxWords: number): string {
+    const { limits } = this.source;
     const bytes = Buffer.byteLength(value, 'utf8');
-    if (bytes > this.limits.maxTextBytes) {
-      throw new CheckError('TEXT_TOO_LONG', `the ${field} is ${bytes} bytes; the limit is ${this.limits.maxTextBytes}`);
+    if (bytes > limits.maxTextBytes) {
+      throw new CheckError('TEXT_TOO_LONG', `the ${field} is ${bytes} bytes; the limit is ${limits.maxTextBytes}`);
     }
     const normalized = normalizeCaption(value, maxWords);
     // Nothing but punctuation, spaces or control characters says nothing about the image
@@ -106,47 +144,137 @@ export class EntailmentEngine {
     return NOTHING_TO_CHECK.test(normalized) ? '' : normalized;
   }
 
-  /** Validates and preprocesses one pair (text first: it is cheap and fails fast). */
-  async prepare(input: CheckInput): Promise<PreparedPair> {
+  /**
+   * Validates and preprocesses one pair (text first: it is cheap and fails fast). The pixels are
+   * written into `out` at `offset` when given (a batch tensor's row), else into a new array.
+   */
+  async prepare(input: CheckInput, out?: Float32Array, offset = 0): Promise<PreparedPair> {
     const t0 = now();
     const encoderIds = this.encodeText(input.text, input.premise);
     const t1 = now();
-    const { size, mean, std } = this.manifest.image;
-    const pixels = await preprocessImage(input.image, { size, mean, std }, {
-      maxBytes: this.limits.maxImageBytes,
-      maxPixels: this.limits.maxImagePixels,
-    });
+    const { manifest, limits } = this.source;
+    const { size, mean, std } = manifest.image;
+    const pixels = await preprocessImage(
+      input.image,
+      { size, mean, std },
+      { maxBytes: limits.maxImageBytes, maxPixels: limits.maxImagePixels },
+      out,
+      offset,
+    );
     return { pixels, encoderIds, tokenizeMs: t1 - t0, decodeImageMs: now() - t1 };
+  }
+}
+
+/**
+ * OFA visual entailment over one model directory: preprocessing (image and text), batched
+ * onnxruntime runs and answer decoding. Stateless per call, so a service can prepare pairs
+ * concurrently (here or in other threads, with `preparerSource`) and batch them as it likes.
+ */
+export class EntailmentEngine {
+  private constructor(
+    private readonly manifest: ModelManifest,
+    private readonly runner: BatchRunner,
+    readonly preparer: PairPreparer,
+    readonly info: ModelInfo,
+  ) {}
+
+  static async load(directory: string, options: EngineOptions = {}): Promise<EntailmentEngine> {
+    const dir = path.resolve(directory);
+    const preparer = options.preparer ?? (await PairPreparer.load(dir, options.limits));
+    const { manifest } = preparer.source;
+    let runner: BatchRunner;
+    let opened: { provider: ModelInfo['provider']; fallbackReason?: string };
+    if (options.runner) {
+      runner = options.runner(manifest.answers);
+      opened = { provider: 'cpu' };
+    } else {
+      if (manifest.files.model_data) await verifyManifestFile(dir, manifest.files.model_data);
+      const modelFile = await verifyManifestFile(dir, manifest.files.model);
+      const session = await openSession(modelFile, manifest.image.size, {
+        provider: options.provider ?? 'auto',
+        intraOpThreads: options.intraOpThreads,
+      });
+      runner = session.session;
+      opened = session;
+    }
+    const info: ModelInfo = {
+      name: manifest.name,
+      version: manifest.version,
+      demo: manifest.demo,
+      description: manifest.description,
+      provider: opened.provider,
+      providerFallbackReason: opened.fallbackReason,
+      directory: dir,
+      imageSize: manifest.image.size,
+      maxWords: manifest.text.max_words,
+      answers: { ...manifest.answers },
+    };
+    return new EntailmentEngine(manifest, runner, preparer, info);
+  }
+
+  get limits(): InputLimits {
+    return this.preparer.source.limits;
+  }
+
+  /** What a preprocessing thread needs to build its own PairPreparer (plain data). */
+  get preparerSource(): PreparerSource {
+    return this.preparer.source;
+  }
+
+  /** Caption (and premise) → encoder ids; throws EMPTY_TEXT / TEXT_TOO_LONG. */
+  encodeText(text: string, premise?: string): number[] {
+    return this.preparer.encodeText(text, premise);
+  }
+
+  /** Validates and preprocesses one pair (text first: it is cheap and fails fast). */
+  prepare(input: CheckInput): Promise<PreparedPair> {
+    return this.preparer.prepare(input);
   }
 
   /** Runs prepared pairs in one session run, padded and masked; results in input order. */
   async run(batch: readonly PreparedPair[]): Promise<EntailmentResult[]> {
     if (batch.length === 0) return [];
+    const plane = this.preparer.pixelsPerPair;
+    const pixels = new Float32Array(batch.length * plane);
+    batch.forEach((pair, row) => pixels.set(pair.pixels, row * plane));
+    return this.runAssembled({ pixels, rows: batch });
+  }
+
+  /**
+   * Runs a batch whose pixels are in one tensor already, in one session run, padded and masked;
+   * results in row order. The input tensors are released whether the run succeeds or throws.
+   */
+  async runAssembled(batch: AssembledBatch): Promise<EntailmentResult[]> {
+    const n = batch.rows.length;
+    if (n === 0) return [];
     const feeds = this.buildFeeds(batch);
-    const t0 = now();
-    const output = await this.opened.session.run(feeds);
-    const inferenceMs = now() - t0;
-    const logits = output[LOGITS_OUTPUT];
-    if (!logits || !(logits.data instanceof Float32Array) || logits.dims.length !== 2 || logits.dims[0] !== batch.length) {
-      throw new CheckError('INTERNAL', `model output "${LOGITS_OUTPUT}" has an unexpected shape`);
+    let output: Record<string, ort.OnnxValue> | undefined;
+    try {
+      const t0 = now();
+      output = await this.runner.run(feeds);
+      const inferenceMs = now() - t0;
+      const logits = output[LOGITS_OUTPUT];
+      if (!logits || !(logits.data instanceof Float32Array) || logits.dims.length !== 2 || logits.dims[0] !== n) {
+        throw new CheckError('INTERNAL', `model output "${LOGITS_OUTPUT}" has an unexpected shape`);
+      }
+      const vocab = Number(logits.dims[1]);
+      return batch.rows.map((pair, row) => {
+        const t = now();
+        const answer = decodeAnswer(logits.data as Float32Array, row * vocab, this.manifest.answers);
+        return {
+          ...answer,
+          stages: {
+            decode_image: pair.decodeImageMs,
+            tokenize: pair.tokenizeMs,
+            inference: inferenceMs,
+            postprocess: now() - t,
+          },
+        };
+      });
+    } finally {
+      for (const tensor of Object.values(feeds)) tensor.dispose();
+      for (const value of Object.values(output ?? {})) value.dispose();
     }
-    const vocab = Number(logits.dims[1]);
-    const results = batch.map((pair, row) => {
-      const t = now();
-      const answer = decodeAnswer(logits.data as Float32Array, row * vocab, this.manifest.answers);
-      return {
-        ...answer,
-        stages: {
-          decode_image: pair.decodeImageMs,
-          tokenize: pair.tokenizeMs,
-          inference: inferenceMs,
-          postprocess: now() - t,
-        },
-      };
-    });
-    for (const tensor of Object.values(feeds)) tensor.dispose();
-    logits.dispose();
-    return results;
   }
 
   /** One pair end to end. */
@@ -175,24 +303,27 @@ export class EntailmentEngine {
   }
 
   async close(): Promise<void> {
-    await this.opened.session.release();
+    await this.runner.release();
   }
 
-  private buildFeeds(batch: readonly PreparedPair[]): Record<string, ort.Tensor> {
+  private buildFeeds(batch: AssembledBatch): Record<string, ort.Tensor> {
     const { size } = this.manifest.image;
     const { pad_id: pad } = this.manifest.text;
-    const n = batch.length;
+    const n = batch.rows.length;
     const plane = 3 * size * size;
-    const pixels = new Float32Array(n * plane);
-    batch.forEach((pair, row) => pixels.set(pair.pixels, row * plane));
+    if (batch.pixels.length < n * plane) {
+      throw new CheckError('INTERNAL', `a batch of ${n} needs ${n * plane} pixel values, the tensor has ${batch.pixels.length}`);
+    }
+    // A view of the first n rows: the same memory, not a copy.
+    const pixels = batch.pixels.length === n * plane ? batch.pixels : batch.pixels.subarray(0, n * plane);
 
-    const encLen = Math.max(...batch.map((p) => p.encoderIds.length));
+    const encLen = Math.max(...batch.rows.map((p) => p.encoderIds.length));
     const decLen = encLen - 1;
     const inputIds = new BigInt64Array(n * encLen).fill(BigInt(pad));
     const attention = new BigInt64Array(n * encLen);
     const decoderIds = new BigInt64Array(n * decLen).fill(BigInt(pad));
     const decoderAttention = new BigInt64Array(n * decLen);
-    batch.forEach((pair, row) => {
+    batch.rows.forEach((pair, row) => {
       const ids = pair.encoderIds;
       ids.forEach((id, i) => {
         inputIds[row * encLen + i] = BigInt(id);

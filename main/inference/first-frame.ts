@@ -17,7 +17,7 @@
  * and the walk that could have been costly needs a structure it can follow too.
  * The input is never modified; a cut returns a new buffer.
  */
-import type { SupportedFormat } from './image-decode.ts';
+import type { SupportedFormat } from './image-format.ts';
 
 /** Returns `bytes` itself when there is nothing to cut. */
 export function firstFrameOnly(bytes: Uint8Array, format: SupportedFormat): Uint8Array {

@@ -29,6 +29,7 @@ import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { CheckError } from '../errors.ts';
 import { checkImageSides, checkJpegScans, checkResizeWork, describePixels } from './decode-budget.ts';
 import { firstFrameOnly } from './first-frame.ts';
+import type { SupportedFormat } from './image-format.ts';
 import { countJpegScans } from './jpeg-scans.ts';
 
 export interface ImageLimits {
@@ -54,8 +55,6 @@ export interface DecodedImage {
   /** The sniffed container format: jpeg, png, webp, gif, tiff or avif. */
   format: SupportedFormat;
 }
-
-export type SupportedFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'avif';
 
 export const SUPPORTED_FORMATS_TEXT = 'JPEG, PNG, WebP, GIF, TIFF or AVIF';
 

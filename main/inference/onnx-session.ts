@@ -7,6 +7,15 @@ import type { Provider, ProviderChoice } from './provider-choice.ts';
 
 export type { Provider, ProviderChoice } from './provider-choice.ts';
 
+/**
+ * What runs a batch's input tensors and gives the output tensors: an onnxruntime session, or the
+ * bench's simulated accelerator. One call at a time.
+ */
+export interface BatchRunner {
+  run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.OnnxValue>>;
+  release(): Promise<void>;
+}
+
 export interface OpenedSession {
   readonly session: ort.InferenceSession;
   readonly provider: Provider;

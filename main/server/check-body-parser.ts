@@ -1,5 +1,6 @@
 import busboy from 'busboy';
 import type { IncomingMessage } from 'node:http';
+import type { InputLimits } from '../config.ts';
 import { CheckError } from '../errors.ts';
 import type { CheckRequest } from '../service/check-service.ts';
 import { structuredFields } from '../service/structured-check-request.ts';
@@ -11,6 +12,22 @@ export interface BodyLimits {
   readonly maxImageBytes: number;
   /** A text field (caption or premise) before it reaches the service. */
   readonly maxFieldBytes: number;
+}
+
+/** Room in a body for what is not the image or the texts: multipart headers and boundaries, JSON keys. */
+const BODY_OVERHEAD_BYTES = 64 * 1024;
+
+/**
+ * The body limits that follow from the service's input limits: the largest image it accepts,
+ * base64-encoded in a JSON body (4/3 of its bytes), plus a caption and a premise at their limit,
+ * plus the envelope. A body over it holds something the service would refuse anyway.
+ */
+export function bodyLimitsFor(limits: InputLimits): BodyLimits {
+  return {
+    maxBodyBytes: Math.ceil((limits.maxImageBytes * 4) / 3) + 2 * limits.maxTextBytes + BODY_OVERHEAD_BYTES,
+    maxImageBytes: limits.maxImageBytes,
+    maxFieldBytes: limits.maxTextBytes,
+  };
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -7,7 +7,7 @@ import type { LiveStats } from '../telemetry/live-stats.ts';
 import type { ResultType, ServiceMetrics } from '../telemetry/service-metrics.ts';
 import type { AccessLog } from './access-log.ts';
 import { DEFAULT_BATCHING, type BatchingOptions } from './batching-options.ts';
-import type { InferenceWorkerHost } from './inference-worker-host.ts';
+import type { InferenceBackend } from './inference-backend.ts';
 import type { WorkerItem } from './worker-protocol.ts';
 
 export interface CheckRequest {
@@ -49,8 +49,23 @@ interface Queued {
   timer?: NodeJS.Timeout;
   /** Stops listening for the client's hang-up once the entry is settled. */
   unlisten?: () => void;
-  /** Set when the entry's batch went to the worker: a timeout then means the model is too slow. */
+  /** Set while the entry's batch is in the worker: a timeout then means the model is too slow. */
   dispatched?: boolean;
+  /** Answered or failed: a promise settles once, and a settled entry is never sent again. */
+  settled?: boolean;
+}
+
+/** A batch sent to the backend and not answered yet. */
+interface InFlight {
+  readonly entries: Queued[];
+  readonly dispatchedAt: number;
+  /** The worker has started preparing every pair of it: the batch after it may be sent. */
+  started: boolean;
+  /** Its watchdog fired: the worker is being replaced, nothing more is sent to it. */
+  stalled: boolean;
+  /** Taken back into the queue (its worker hung on an earlier batch): its late outcome is ignored. */
+  requeued: boolean;
+  watchdog?: NodeJS.Timeout;
 }
 
 /** What one check ended with, as record() counts it. */
@@ -72,18 +87,20 @@ export const RETRY_AFTER_SECONDS = 1;
 
 /**
  * The one service behind the desktop window (IPC), the HTTP API and the benchmark: validates,
- * queues (bounded), batches dynamically, runs the model in the worker, times every stage and
- * records every outcome once, in the Prometheus metrics and the live stats alike.
+ * queues (bounded), batches dynamically, runs the model on the backend (the inference worker),
+ * times every stage and records every outcome once, in the Prometheus metrics and the live stats
+ * alike. A backend with a preprocessing pool gets the next batch while one runs (pipelineDepth 2),
+ * so the model never waits for preprocessing; at most that many batches are in it at once.
  */
 export class CheckService {
   private readonly queue: Queued[] = [];
-  private running = 0;
+  private readonly inFlight: InFlight[] = [];
   private delayTimer: NodeJS.Timeout | undefined;
   private readonly options: BatchingOptions;
   private closed = false;
 
   constructor(
-    private worker: InferenceWorkerHost,
+    private worker: InferenceBackend,
     private readonly metrics: ServiceMetrics,
     private readonly stats: LiveStats,
     options: Partial<BatchingOptions> = {},
@@ -96,12 +113,12 @@ export class CheckService {
   /** Queued work waits while a crashed worker restarts, and goes on when it is back (or failed). */
   private readonly onWorkerBack = (): void => this.pump();
 
-  private watch(worker: InferenceWorkerHost): void {
+  private watch(worker: InferenceBackend): void {
     worker.on('restarted', this.onWorkerBack);
     worker.on('restart-failed', this.onWorkerBack);
   }
 
-  private unwatch(worker: InferenceWorkerHost): void {
+  private unwatch(worker: InferenceBackend): void {
     worker.off('restarted', this.onWorkerBack);
     worker.off('restart-failed', this.onWorkerBack);
   }
@@ -191,10 +208,12 @@ export class CheckService {
         item,
         enqueuedAt: performance.now(),
         resolve: (value) => {
+          entry.settled = true;
           entry.unlisten?.();
           resolve(value);
         },
         reject: (error) => {
+          entry.settled = true;
           entry.unlisten?.();
           reject(error);
         },
@@ -241,9 +260,16 @@ export class CheckService {
     this.dropQueued(entry, error);
   }
 
-  /** Dispatches a batch when the worker is free: at once when full, else after maxQueueDelayMs. */
+  /**
+   * Dispatches a batch when the worker can take one: at once when full, else after
+   * maxQueueDelayMs. A worker busy with a batch takes the next (up to its pipelineDepth) once it
+   * has started preparing every pair it holds: its preprocessing threads then never run dry, and
+   * a worker that is stuck (or a batch still waiting for threads) is sent nothing more.
+   */
   private pump(): void {
-    if (this.running > 0 || this.queue.length === 0 || this.worker.restarting) return;
+    if (this.queue.length === 0 || this.worker.restarting) return;
+    if (this.inFlight.length >= this.worker.pipelineDepth) return;
+    if (this.inFlight.some((f) => f.stalled || !f.started)) return;
     const oldest = this.queue[0] as Queued;
     const waited = performance.now() - oldest.enqueuedAt;
     if (this.queue.length < this.options.maxBatchSize && waited < this.options.maxQueueDelayMs) {
@@ -264,59 +290,96 @@ export class CheckService {
     void this.dispatch(batch);
   }
 
-  private async dispatch(batch: Queued[]): Promise<void> {
-    this.running += 1;
-    const dispatchedAt = performance.now();
-    for (const entry of batch) entry.dispatched = true;
+  private async dispatch(entries: Queued[]): Promise<void> {
+    const flight: InFlight = { entries, dispatchedAt: performance.now(), started: false, stalled: false, requeued: false };
+    this.inFlight.push(flight);
+    for (const entry of entries) entry.dispatched = true;
     // Every request of the batch has timed out by now: the worker is hung or far too slow, and the
     // queue behind it would wait forever. Replacing it fails the batch and frees the service.
     const worker = this.worker;
-    const watchdog = setTimeout(() => {
-      void worker.recycle(`a batch of ${batch.length} ran past the request timeout (${this.options.requestTimeoutMs} ms)`);
-    }, this.options.requestTimeoutMs);
-    watchdog.unref();
+    flight.watchdog = setTimeout(() => this.watchdogFired(flight, worker), this.options.requestTimeoutMs);
+    flight.watchdog.unref();
+    const onStarted = () => {
+      if (flight.requeued) return;
+      flight.started = true;
+      this.pump();
+    };
     try {
-      const outcomes = await this.worker.runBatch(batch.map((e) => e.item));
+      const outcomes = await worker.runBatch(entries.map((e) => e.item), { onStarted });
+      if (flight.requeued) return;
       const ran = outcomes.filter((o) => o.ok).length;
       if (ran > 0) {
         this.metrics.batchSize.observe(ran);
         this.stats.recordBatch(ran);
       }
-      batch.forEach((entry, i) => {
+      entries.forEach((entry, i) => {
         const outcome = outcomes[i];
-        if (outcome?.ok) entry.resolve({ result: outcome.result, queueMs: dispatchedAt - entry.enqueuedAt, batchSize: ran });
-        else entry.reject(outcome ? new CheckError(outcome.error.code, outcome.error.message) : new CheckError('INTERNAL', 'no result for this request'));
+        if (outcome?.ok) {
+          // Queue time is all the waiting: here before dispatch, and in the worker (for a thread, then for the session).
+          const queueMs = flight.dispatchedAt - entry.enqueuedAt + outcome.waitMs;
+          entry.resolve({ result: outcome.result, queueMs, batchSize: ran });
+        } else {
+          entry.reject(outcome ? new CheckError(outcome.error.code, outcome.error.message) : new CheckError('INTERNAL', 'no result for this request'));
+        }
       });
     } catch (err) {
+      if (flight.requeued) return;
       const error = toCheckError(err);
-      for (const entry of batch) entry.reject(error);
+      for (const entry of entries) entry.reject(error);
     } finally {
-      clearTimeout(watchdog);
-      for (const entry of batch) clearTimeout(entry.timer);
-      this.running -= 1;
+      clearTimeout(flight.watchdog);
+      const index = this.inFlight.indexOf(flight);
+      if (index >= 0) this.inFlight.splice(index, 1);
+      if (!flight.requeued) for (const entry of entries) clearTimeout(entry.timer);
       this.pump();
     }
   }
 
   /**
-   * Sends later batches to `next` (a worker with another model, already loaded) and resolves with
-   * the previous worker once the batch running on it, if any, has finished, so it can be closed.
+   * A batch ran past the request timeout: its worker is replaced (which fails the batch). Batches
+   * sent after it have not started running (the worker runs them in order), so they go back to
+   * the front of the queue for the replacement rather than fail with the hung one.
    */
-  async replaceWorker(next: InferenceWorkerHost): Promise<InferenceWorkerHost> {
+  private watchdogFired(flight: InFlight, worker: InferenceBackend): void {
+    const index = this.inFlight.indexOf(flight);
+    if (index < 0) return;
+    flight.stalled = true;
+    const later = this.inFlight.splice(index + 1);
+    const requeued: Queued[] = [];
+    for (const next of later) {
+      next.requeued = true;
+      clearTimeout(next.watchdog);
+      for (const entry of next.entries) {
+        if (entry.settled) continue;
+        entry.dispatched = false;
+        requeued.push(entry);
+      }
+    }
+    if (requeued.length > 0) {
+      this.queue.unshift(...requeued);
+      this.metrics.queueDepth.set(this.queue.length);
+    }
+    void worker.recycle(`a batch of ${flight.entries.length} ran past the request timeout (${this.options.requestTimeoutMs} ms)`);
+  }
+
+  /**
+   * Sends later batches to `next` (a worker with another model, already loaded); resolves once
+   * the batches in the previous worker, if any, have finished, so that it can be closed.
+   */
+  async replaceWorker(next: InferenceBackend): Promise<void> {
     const previous = this.worker;
-    while (this.running > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.inFlight.length > 0) await new Promise((r) => setTimeout(r, 5));
     this.unwatch(previous);
     this.worker = next;
     this.watch(next);
     this.pump();
-    return previous;
   }
 
   /** Stops taking requests and waits (bounded) for queued and running ones to finish. */
   async drain(timeoutMs: number): Promise<void> {
     this.closed = true;
     const deadline = Date.now() + timeoutMs;
-    while ((this.queue.length > 0 || this.running > 0) && Date.now() < deadline) {
+    while ((this.queue.length > 0 || this.inFlight.length > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
   }

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { CheckError } from '../errors.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
+import type { BatchHooks, InferenceBackend } from './inference-backend.ts';
 import type { FromWorker, WorkerInit, WorkerItem, WorkerOutcome } from './worker-protocol.ts';
 
 /** The worker script: the bundled one in a build, a tsx bootstrap in the source tree. */
@@ -57,14 +58,16 @@ export interface FailedRestart {
 interface PendingBatch {
   readonly resolve: (outcomes: readonly WorkerOutcome[]) => void;
   readonly reject: (error: CheckError) => void;
+  readonly hooks?: BatchHooks;
 }
 
 type Phase = 'idle' | 'starting' | 'ready' | 'restarting' | 'failing' | 'stopped';
 
 /**
- * Owns the inference worker process: starts it, sends batches, and when it dies (a crash, an
- * out-of-memory abort, a kill) fails that batch's requests with INTERNAL and starts a new worker,
- * so the service recovers without a restart. A replacement that cannot start (fork fails, it dies
+ * Owns the inference worker process: starts it, sends batches (two at a time when it has a
+ * preprocessing pool: one runs while the next is prepared), and when it dies (a crash, an
+ * out-of-memory abort, a kill) fails the requests of the batches in it with INTERNAL and starts a
+ * new worker, so the service recovers without a restart. A replacement that cannot start (fork fails, it dies
  * or hangs while loading) is retried with backoff; after failuresBeforeGivingUp failures in a row
  * the host is 'failing' (it cannot recover by itself) and keeps retrying at the longest delay. A
  * model directory that has become invalid is not retried: loading it again cannot succeed.
@@ -74,7 +77,7 @@ type Phase = 'idle' | 'starting' | 'ready' | 'restarting' | 'failing' | 'stopped
  * answer soon: invalid model, or failing), 'recycling' (reason).
  * (In Electron, fork runs the script with Electron's own Node: ELECTRON_RUN_AS_NODE is set for it.)
  */
-export class InferenceWorkerHost extends EventEmitter {
+export class InferenceWorkerHost extends EventEmitter implements InferenceBackend {
   private worker: ChildProcess | undefined;
   private readonly pending = new Map<number, PendingBatch>();
   private nextBatchId = 1;
@@ -94,6 +97,11 @@ export class InferenceWorkerHost extends EventEmitter {
   ) {
     super();
     this.policy = { ...DEFAULT_RESTART_POLICY, ...policy };
+  }
+
+  /** With a preprocessing pool the worker prepares the next batch while one runs; without, one at a time. */
+  get pipelineDepth(): number {
+    return this.init.preprocessWorkers > 0 ? 2 : 1;
   }
 
   /** A worker is loaded and answering. */
@@ -175,6 +183,8 @@ export class InferenceWorkerHost extends EventEmitter {
           resolve(message.info);
         } else if (message.type === 'load-failed') {
           fail(new CheckError(message.error.code, message.error.message));
+        } else if (message.type === 'batch-started') {
+          this.pending.get(message.batchId)?.hooks?.onStarted?.();
         } else if (message.type === 'batch-done') {
           const batch = this.pending.get(message.batchId);
           this.pending.delete(message.batchId);
@@ -256,14 +266,14 @@ export class InferenceWorkerHost extends EventEmitter {
     this.pending.clear();
   }
 
-  runBatch(items: readonly WorkerItem[]): Promise<readonly WorkerOutcome[]> {
+  runBatch(items: readonly WorkerItem[], hooks?: BatchHooks): Promise<readonly WorkerOutcome[]> {
     const worker = this.worker;
     if (!worker || this.phase !== 'ready') {
       return Promise.reject(new CheckError('NOT_READY', 'the model is not loaded'));
     }
     const batchId = this.nextBatchId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(batchId, { resolve, reject });
+      this.pending.set(batchId, { resolve, reject, hooks });
       worker.send({ type: 'batch', batchId, items }, (err) => {
         if (!err) return;
         this.pending.delete(batchId);

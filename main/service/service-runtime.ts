@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import type { CheckResult, ModelDocument, StatsDocument } from '../../preload/wire-types.ts';
-import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../config.ts';
+import { DEFAULT_INPUT_LIMITS, DEMO_WARNING, type InputLimits } from '../config.ts';
 import { CheckError, toCheckError } from '../errors.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
 import type { ProviderChoice } from '../inference/provider-choice.ts';
@@ -16,6 +17,7 @@ import type { BatchingOptions } from './batching-options.ts';
 import { CheckService, type CheckAnswer, type CheckRequest } from './check-service.ts';
 import { structuredCheckRequest } from './structured-check-request.ts';
 import { InferenceWorkerHost, type FailedRestart, type RestartPolicy } from './inference-worker-host.ts';
+import { describeSimulatedAccelerator, type SimulatedAcceleratorSpec } from './simulated-accelerator-spec.ts';
 
 export interface RuntimeOptions {
   readonly modelDir: string;
@@ -30,6 +32,21 @@ export interface RuntimeOptions {
   readonly accessLogRate?: number;
   /** Worker restart backoff and the model load timeout (default DEFAULT_RESTART_POLICY). */
   readonly workerRestart?: Partial<RestartPolicy>;
+  /**
+   * Preprocessing threads in the inference worker (default defaultPreprocessWorkers(): one per
+   * core). 0 is the serial design: the worker prepares each batch itself, then runs it.
+   */
+  readonly preprocessWorkers?: number;
+  /**
+   * Bench only (`ofa-ve bench --simulate-accelerator`): the model's session is replaced by a
+   * simulated device taking msPerBatch + msPerPair·n ms per batch; preprocessing stays real.
+   */
+  readonly simulateAccelerator?: SimulatedAcceleratorSpec;
+}
+
+/** One preprocessing thread per core the process may use. */
+export function defaultPreprocessWorkers(): number {
+  return os.availableParallelism();
 }
 
 /** What /readyz and /healthz answer: a yes or no, and why not. */
@@ -52,7 +69,6 @@ export function appVersion(): string {
   return version;
 }
 
-const DEMO_WARNING = 'demo model: random weights, answers are not meaningful';
 
 /** How IPC checks show in the access log. */
 const IPC_CHECK = { method: 'IPC', route: 'check:run' } as const;
@@ -103,6 +119,10 @@ export class ServiceRuntime {
   loadError: CheckError | undefined;
 
   constructor(private readonly options: RuntimeOptions) {
+    const workers = options.preprocessWorkers;
+    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) {
+      throw new RangeError(`preprocessWorkers must be a whole number, 0 or more (got ${workers})`);
+    }
     this.limits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
     this.currentModelDir = options.modelDir;
     this.worker = this.createWorker(options.modelDir);
@@ -124,6 +144,16 @@ export class ServiceRuntime {
     this.alerts.evaluate();
   }
 
+  /** Set when the model's session is the bench's simulated accelerator (every report says so). */
+  get simulatedAccelerator(): SimulatedAcceleratorSpec | undefined {
+    return this.options.simulateAccelerator;
+  }
+
+  /** Preprocessing threads in the inference worker (0: the serial design). */
+  get preprocessWorkers(): number {
+    return this.options.preprocessWorkers ?? defaultPreprocessWorkers();
+  }
+
   private createWorker(modelDir: string): InferenceWorkerHost {
     const worker = new InferenceWorkerHost({
       modelDir,
@@ -131,6 +161,8 @@ export class ServiceRuntime {
       limits: this.limits,
       intraOpThreads: this.options.intraOpThreads,
       niceness: this.options.workerNiceness ?? WORKER_NICENESS,
+      preprocessWorkers: this.preprocessWorkers,
+      simulateAccelerator: this.options.simulateAccelerator,
     }, this.options.workerRestart);
     worker.on('recycling', (reason: string) => this.options.logger.log('error', 'inference worker stopped answering; replacing it', { reason }));
     // A crash or a recycle: the replacement starts now; checks queue for it meanwhile (not NOT_READY),
@@ -183,7 +215,9 @@ export class ServiceRuntime {
       version: info.version,
       provider: info.provider,
       demo: info.demo,
+      preprocess_workers: this.preprocessWorkers,
       ...(info.providerFallbackReason ? { provider_note: info.providerFallbackReason } : {}),
+      ...(this.simulatedAccelerator ? { simulated: describeSimulatedAccelerator(this.simulatedAccelerator) } : {}),
     });
     if (info.demo) this.options.logger.log('warn', 'the demo model is loaded: its answers are not meaningful');
   }
@@ -243,7 +277,8 @@ export class ServiceRuntime {
       this.options.logger.log('error', 'model not loaded', { code: error.code, reason: error.message, kept_current: this.worker.isReady });
       throw error;
     }
-    const previous = await this.service.replaceWorker(next);
+    const previous = this.worker;
+    await this.service.replaceWorker(next);
     this.worker = next;
     this.currentModelDir = modelDir;
     await previous.close();

@@ -2,6 +2,7 @@ import type { InputLimits } from '../config.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { EntailmentResult, ModelInfo } from '../inference/entailment-types.ts';
 import type { ProviderChoice } from '../inference/provider-choice.ts';
+import type { SimulatedAcceleratorSpec } from './simulated-accelerator-spec.ts';
 
 /** Messages between the service and the inference worker process (advanced IPC serialisation). */
 export interface WorkerInit {
@@ -11,6 +12,13 @@ export interface WorkerInit {
   readonly intraOpThreads?: number;
   /** How much lower than the service the worker runs (nice increment, 0..19; 0 leaves it equal). */
   readonly niceness?: number;
+  /**
+   * Preprocessing threads in the worker: they prepare the next batch while the model runs one.
+   * 0 is the serial design: the worker prepares each batch itself, then runs it.
+   */
+  readonly preprocessWorkers: number;
+  /** Bench only: a stand-in for the session that takes a + b·n ms per batch (no model is opened). */
+  readonly simulateAccelerator?: SimulatedAcceleratorSpec;
 }
 
 export interface WorkerItem {
@@ -20,9 +28,22 @@ export interface WorkerItem {
   readonly premise?: string;
 }
 
+export interface WorkerError {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
 export type WorkerOutcome =
-  | { readonly ok: true; readonly result: EntailmentResult }
-  | { readonly ok: false; readonly error: { readonly code: ErrorCode; readonly message: string } };
+  | {
+      readonly ok: true;
+      readonly result: EntailmentResult;
+      /**
+       * Time the pair spent waiting inside the worker: for a preprocessing thread, and prepared
+       * for the session (not its own decoding, tokenizing or inference). Part of its queue time.
+       */
+      readonly waitMs: number;
+    }
+  | { readonly ok: false; readonly error: WorkerError };
 
 export type ToWorker =
   | { readonly type: 'init'; readonly init: WorkerInit }
@@ -30,5 +51,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { readonly type: 'ready'; readonly info: ModelInfo }
-  | { readonly type: 'load-failed'; readonly error: { readonly code: ErrorCode; readonly message: string } }
+  | { readonly type: 'load-failed'; readonly error: WorkerError }
+  /** Every pair of the batch is being prepared (none waits for a thread): the service may send the next batch. */
+  | { readonly type: 'batch-started'; readonly batchId: number }
   | { readonly type: 'batch-done'; readonly batchId: number; readonly outcomes: readonly WorkerOutcome[] };

@@ -19,8 +19,7 @@ import { crc32 } from 'node:zlib';
 import type { Logger } from '../logging/json-logger.ts';
 import { STAGES } from '../inference/entailment-types.ts';
 import { SLICE_VALUES } from './input-slices.ts';
-import type { Mark } from './minute-history.ts';
-import { MARK_KINDS, MAX_MARK_NAME_LENGTH } from './minute-history.ts';
+import { MARK_KINDS, MAX_MARK_NAME_LENGTH, type Mark } from './history-marks.ts';
 import { RELATIVE_ACCURACY } from './quantile-sketch.ts';
 import { ByteReader, ByteWriter, CorruptDataError } from './sketch-codec.ts';
 

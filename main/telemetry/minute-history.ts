@@ -23,23 +23,14 @@ import { PeriodTotals, type CellTotals } from './period-totals.ts';
 import { sketchMoments, type Moments, type SketchData } from './quantile-sketch.ts';
 import { STAGE_COUNT, type CellData, type SliceTable } from './slice-cells.ts';
 import type { HistoryFiles } from './history-files.ts';
+import { MAX_MARKS, type Mark } from './history-marks.ts';
 
 /** A little over a day, so "this time yesterday" is always there. */
+export type { Mark, MarkKind } from './history-marks.ts';
+export { MARK_KINDS, MAX_MARKS, MAX_MARK_NAME_LENGTH } from './history-marks.ts';
+
 export const DEFAULT_HISTORY_MINUTES = 25 * 60;
 
-export type MarkKind = 'user' | 'model-change';
-
-/** A named point in time ("before deploy"; "model: ofa-ve-large 1.0" set on a model change). */
-export interface Mark {
-  name: string;
-  at_ms: number;
-  kind: MarkKind;
-}
-
-export const MARK_KINDS: readonly MarkKind[] = ['user', 'model-change'];
-/** Marks kept at most (the oldest go first): a bound on memory and on the marks file. */
-export const MAX_MARKS = 1000;
-export const MAX_MARK_NAME_LENGTH = 200;
 
 /** A slice's cell as the history keeps it: latency sketch, stage moments. */
 export interface SliceCellRecord {

@@ -39,20 +39,8 @@ export interface SlowEntry {
  * service's side (a 5xx, and anything else that is not an answer, so the two failure kinds add up
  * to every ERROR).
  */
-export type Outcome = 'success' | 'client_error' | 'server_error';
-
-/** One request, already validated and normalised by `LiveStats.record`. */
-export interface NormalisedSample {
-  /** Index into RESULT_TYPES; ERROR for every unsuccessful request. */
-  resultIndex: number;
-  statusCode: number;
-  outcome: Outcome;
-  /** End-to-end latency, or NaN when the sample carried none usable. */
-  latencyMs: number;
-  stages: Partial<Record<StageName, number>> | undefined;
-  /** The request's slice of each input attribute (`sliceIndices`). */
-  slices: Uint8Array;
-}
+import type { NormalisedSample } from './slice-cells.ts';
+export type { NormalisedSample, Outcome } from './slice-cells.ts';
 
 /** One period: its own counts and sketches (the LatencyCell part) and what only whole-service figures need. */
 export class Bucket extends LatencyCell {

@@ -3,10 +3,24 @@
  * kind and sketches of the successful checks' latency and stage timings (`LatencyCell`), and a
  * period's cells per attribute and slice (`SliceTable`, created only for periods that see a check).
  */
-import { STAGES } from '../inference/entailment-types.ts';
+import { STAGES, type StageName } from '../inference/entailment-types.ts';
 import { ATTRIBUTE_COUNT, sliceValues } from './input-slices.ts';
 import { DurationSketch, isDuration, type SketchData } from './quantile-sketch.ts';
-import type { NormalisedSample } from './second-buckets.ts';
+
+export type Outcome = 'success' | 'client_error' | 'server_error';
+
+/** One request, already validated and normalised by `LiveStats.record`. */
+export interface NormalisedSample {
+  /** Index into RESULT_TYPES; ERROR for every unsuccessful request. */
+  resultIndex: number;
+  statusCode: number;
+  outcome: Outcome;
+  /** End-to-end latency, or NaN when the sample carried none usable. */
+  latencyMs: number;
+  stages: Partial<Record<StageName, number>> | undefined;
+  /** The request's slice of each input attribute (`sliceIndices`). */
+  slices: Uint8Array;
+}
 
 export const STAGE_COUNT = STAGES.length;
 

@@ -8,6 +8,9 @@ export interface BatchRunnerOptions {
   now?: () => number;
 }
 
+/** How both clients run a batch: 4 in flight fills the service's dynamic batches; 5 retries of OVERLOADED. */
+export const CONSOLE_BATCH: BatchRunnerOptions = { concurrency: 4, overloadRetries: 5 };
+
 const CANCELLED: CheckOutcome = { ok: false, error: { code: 'CANCELLED', message: 'the batch was cancelled before this check finished' } };
 const NOT_SENT: CheckOutcome = {
   ok: false,

@@ -1,5 +1,5 @@
 import type { ApiError, CheckResult, ModelDocument, SlowRequest, StatsDocument } from '../../preload/wire-types.ts';
-import { runBatch } from './batch-runner.ts';
+import { CONSOLE_BATCH, runBatch } from './batch-runner.ts';
 import {
   ClientError,
   SERVICE_UNAVAILABLE,
@@ -22,8 +22,6 @@ const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 10_000;
 /** The service sends a stats event every second; this long without one means the stream is dead. */
 const STREAM_SILENCE_MS = 5000;
-/** Requests a browser batch keeps in flight: enough to fill the service's dynamic batches. */
-const BATCH_CONCURRENCY = 4;
 
 /** The page's origin, or undefined outside a browser (tests under Node). */
 function pageOrigin(): string | undefined {
@@ -229,10 +227,7 @@ export class HttpConsoleClient implements ConsoleClient {
   }
 
   checkBatch(items: readonly CheckInput[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
-    return runBatch(items, (input, s) => this.checkWithRetryAfter(input, s), handlers, signal, {
-      concurrency: BATCH_CONCURRENCY,
-      overloadRetries: 5,
-    });
+    return runBatch(items, (input, s) => this.checkWithRetryAfter(input, s), handlers, signal, CONSOLE_BATCH);
   }
 
   /**

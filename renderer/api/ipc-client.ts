@@ -1,5 +1,6 @@
 import type { AppEvent, OfaVeApi, Outcome } from '../../preload/api-contract.ts';
 import type { ApiError, ModelDocument, SlowRequest, StatsDocument } from '../../preload/wire-types.ts';
+import { CONSOLE_BATCH, runBatch } from './batch-runner.ts';
 import {
   ClientError,
   type BatchHandlers,
@@ -15,7 +16,11 @@ export function unwrap<T>(outcome: Outcome<T>): T {
   throw new ClientError(outcome.error.code, outcome.error.message);
 }
 
-let batchCounter = 0;
+/**
+ * An OVERLOADED answer over IPC carries no Retry-After header: wait what the service asks over
+ * HTTP (RETRY_AFTER_SECONDS in main/service/check-service.ts).
+ */
+const OVERLOAD_RETRY_AFTER_S = 1;
 
 /** Desktop mode: the ConsoleClient over the preload's typed API (IPC to the main process). */
 export class IpcConsoleClient implements ConsoleClient {
@@ -35,29 +40,31 @@ export class IpcConsoleClient implements ConsoleClient {
 
   async check(input: CheckInput): Promise<CheckOutcome> {
     const image = new Uint8Array(await input.image.arrayBuffer());
-    const outcome = await this.api.check({ image, name: input.name, text: input.text, premise: input.premise });
-    return outcome.ok ? { ok: true, result: outcome.value } : { ok: false, error: outcome.error };
+    return this.send(input, image);
   }
 
-  async checkBatch(items: readonly CheckInput[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
-    const batchId = `batch-${++batchCounter}-${Date.now()}`;
-    const cancel = () => this.api.cancelBatch(batchId);
-    signal.addEventListener('abort', cancel, { once: true });
-    try {
-      await this.api.checkBatch(
-        batchId,
-        items.map((item) => ({
-          name: item.name,
-          text: item.text,
-          premise: item.premise,
-          read: async () => new Uint8Array(await item.image.arrayBuffer()),
-        })),
-        (index, outcome) => handlers.onResult(index, outcome.ok ? { ok: true, result: outcome.value } : { ok: false, error: outcome.error }),
-        handlers.onProgress,
-      );
-    } finally {
-      signal.removeEventListener('abort', cancel);
-    }
+  /**
+   * The same loop as the browser's (batch-runner.ts), one `check` call over IPC per item. Each
+   * image is read when its turn comes, so a large batch is never all in memory at once; a file
+   * that cannot be read (removed after it was dropped) fails alone, as a bad image.
+   */
+  checkBatch(items: readonly CheckInput[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
+    const checkOne = async (item: CheckInput): Promise<CheckOutcome & { retryAfterS?: number }> => {
+      let image: Uint8Array;
+      try {
+        image = new Uint8Array(await item.image.arrayBuffer());
+      } catch (err) {
+        return { ok: false, error: { code: 'INVALID_IMAGE', message: `${item.name}: the file could not be read (${String(err)})` } };
+      }
+      const outcome = await this.send(item, image);
+      return outcome.ok ? outcome : { ...outcome, retryAfterS: OVERLOAD_RETRY_AFTER_S };
+    };
+    return runBatch(items, checkOne, handlers, signal, CONSOLE_BATCH);
+  }
+
+  private async send(input: CheckInput, image: Uint8Array): Promise<CheckOutcome> {
+    const outcome = await this.api.check({ image, name: input.name, text: input.text, premise: input.premise });
+    return outcome.ok ? { ok: true, result: outcome.value } : { ok: false, error: outcome.error };
   }
 
   subscribeStats(windowS: number, onStats: (doc: StatsDocument) => void, onError: (error: ApiError) => void): () => void {

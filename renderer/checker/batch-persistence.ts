@@ -9,7 +9,7 @@
  * as Blobs (not data URLs), in their own object store, so an answer or a caption edit rewrites a
  * few hundred bytes, not the photo.
  */
-import type { CheckRow, ImportedList } from './checker-store.ts';
+import type { CheckRow, ImportedList } from './checker-rows.ts';
 import type { DefaultText } from './row-status.ts';
 
 const DB_NAME = 'ofa-ve-checker';

@@ -8,49 +8,17 @@
  * stays on its row (marked stale) until the row is checked again; removing rows, clearing the
  * table and importing a list over typed captions can all be undone, and the last two ask first.
  */
-import type { ApiError, CheckResult } from '../../preload/wire-types.ts';
 import type { BatchProgress, CheckInput, CheckOutcome, ConsoleClient } from '../api/console-client.ts';
+import type { ApiError } from '../../preload/wire-types.ts';
 import { BatchPersistence, type BatchMeta } from './batch-persistence.ts';
+import type { CheckRow, ImportedList } from './checker-rows.ts';
 import { contentHash, sortFiles, type PickedFile } from './file-intake.ts';
-import { imageKey, matchPairs, parsePairList, type PairEntry, type PairListProblem } from '../../preload/pair-list.ts';
+import { imageKey, matchPairs, parsePairList } from '../../preload/pair-list.ts';
 import { countRows } from './row-filter.ts';
-import { isServiceGone, rowsToSend, textToSend, type DefaultText, type RowState, type SentText } from './row-status.ts';
+import { isServiceGone, rowsToSend, textToSend, type DefaultText, type SentText } from './row-status.ts';
 
 export type { RowState } from './row-status.ts';
-
-export interface CheckRow {
-  readonly id: number;
-  /** The image bytes: the dropped File, or the Blob IndexedDB kept of it. */
-  readonly file: Blob;
-  /** The file's base name, what reviewers and pair lists call it. */
-  readonly name: string;
-  /** Path inside a dropped or picked folder ("trip/a.jpg"); the name for a file dropped alone. */
-  readonly path: string;
-  readonly size: number;
-  readonly lastModified: number;
-  /** SHA-256 of the bytes, when Web Crypto is there. */
-  readonly hash?: string;
-  /** Path of a row added earlier with the same bytes (one photo in two folders). */
-  readonly copyOf?: string;
-  /** The row's own caption (typed in the row or from a list); '' means the caption field's. */
-  readonly caption: string;
-  /** The row's own premise; '' means the premise field's. */
-  readonly premise: string;
-  readonly state: RowState;
-  readonly result?: CheckResult;
-  readonly error?: ApiError;
-  /** The text the answer (result or error) is for. */
-  readonly checked?: SentText;
-}
-
-export interface ImportedList {
-  fileName: string;
-  format: 'csv' | 'jsonl';
-  entries: readonly PairEntry[];
-  byKey: ReadonlyMap<string, PairEntry>;
-  duplicates: readonly string[];
-  problems: readonly PairListProblem[];
-}
+export type { CheckRow, ImportedList } from './checker-rows.ts';
 
 export interface BatchStatus {
   running: boolean;

@@ -21,6 +21,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { DEFAULT_INPUT_LIMITS } from '../../main/config.ts';
 import type { ErrorCode } from '../../main/errors.ts';
 import { EntailmentEngine } from '../../main/inference/entailment-engine.ts';
 import { buildImageCorpus, IMAGE_CORPUS_LIMITS } from '../fixtures/image-corpus.ts';
@@ -31,7 +32,7 @@ import { DEMO_MODEL_DIR, REPO_ROOT } from '../support/shared-reference.ts';
 
 const MiB = 1024 * 1024;
 const DEFAULT_MAX_IMAGE_BYTES = 20 * MiB;
-const DEFAULT_MAX_TEXT_BYTES = 16 * 1024;
+const DEFAULT_MAX_TEXT_BYTES = DEFAULT_INPUT_LIMITS.maxTextBytes;
 const REQUEST_TIMEOUT_MS = 30_000;
 const RAW_TIMEOUT_MS = 5_000;
 

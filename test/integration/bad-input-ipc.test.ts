@@ -20,6 +20,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { DEFAULT_INPUT_LIMITS } from '../../main/config.ts';
 import { CheckError, ERROR_STATUS, type ErrorCode } from '../../main/errors.ts';
 import { EntailmentEngine } from '../../main/inference/entailment-engine.ts';
 import { silentLogger } from '../../main/logging/json-logger.ts';
@@ -30,7 +31,7 @@ import { requestTotals } from '../support/service-harness.ts';
 import { DEMO_MODEL_DIR } from '../support/shared-reference.ts';
 
 const MiB = 1024 * 1024;
-const DEFAULT_MAX_TEXT_BYTES = 16 * 1024;
+const DEFAULT_MAX_TEXT_BYTES = DEFAULT_INPUT_LIMITS.maxTextBytes;
 
 interface Case {
   name: string;

@@ -19,6 +19,7 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { FailedRestart, RestartPolicy } from '../../main/service/inference-worker-host.ts';
 import { silentLogger } from '../../main/logging/json-logger.ts';
+import { bodyLimitsFor } from '../../main/server/check-body-parser.ts';
 import { OfaVeHttpServer } from '../../main/server/http-server.ts';
 import { ServiceRuntime } from '../../main/service/service-runtime.ts';
 import { childPids, HAS_PROC } from '../support/proc-stats.ts';
@@ -67,15 +68,7 @@ interface Running {
 
 async function startRuntime(workerRestart: Partial<RestartPolicy>): Promise<Running> {
   const runtime = new ServiceRuntime({ modelDir: DEMO_MODEL_DIR, provider: 'cpu', logger: silentLogger, workerRestart });
-  const limits = runtime.limits;
-  const server = new OfaVeHttpServer(runtime, {
-    logger: silentLogger,
-    bodyLimits: {
-      maxBodyBytes: Math.ceil((limits.maxImageBytes * 4) / 3) + 64 * 1024,
-      maxImageBytes: limits.maxImageBytes,
-      maxFieldBytes: limits.maxTextBytes,
-    },
-  });
+  const server = new OfaVeHttpServer(runtime, { logger: silentLogger, bodyLimits: bodyLimitsFor(runtime.limits) });
   const address = await server.listen(0, '127.0.0.1');
   assert.ok(await runtime.start(), 'the demo model loads');
   return {

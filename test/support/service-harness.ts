@@ -1,5 +1,6 @@
 import type { BatchingOptions } from '../../main/service/batching-options.ts';
 import { silentLogger } from '../../main/logging/json-logger.ts';
+import { bodyLimitsFor } from '../../main/server/check-body-parser.ts';
 import { OfaVeHttpServer } from '../../main/server/http-server.ts';
 import { ServiceRuntime } from '../../main/service/service-runtime.ts';
 import type { InputLimits } from '../../main/config.ts';
@@ -27,12 +28,11 @@ export async function startHarness(options: {
     limits: options.limits,
     logger: silentLogger,
   });
-  const limits = runtime.limits;
   const server = new OfaVeHttpServer(runtime, {
     uiDir: options.uiDir,
     token: options.token,
     logger: silentLogger,
-    bodyLimits: { maxBodyBytes: Math.ceil((limits.maxImageBytes * 4) / 3) + 64 * 1024, maxImageBytes: limits.maxImageBytes, maxFieldBytes: limits.maxTextBytes },
+    bodyLimits: bodyLimitsFor(runtime.limits),
   });
   const address = await server.listen(0, '127.0.0.1');
   await runtime.start();

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { roundRobinTarget } from '../../bench/bench-targets.ts';
-import type { BenchPair } from '../../bench/image-set.ts';
-import { runStep, type CheckSample, type CheckTarget } from '../../bench/load-generator.ts';
+import { roundRobinTarget } from '../../main/cli/bench/bench-targets.ts';
+import type { BenchPair } from '../../main/cli/bench/image-set.ts';
+import { runStep, type CheckSample, type CheckTarget } from '../../main/cli/bench/load-generator.ts';
 import { replicaUrls } from '../../main/cli/bench/remote-replicas.ts';
 import { replicaFigures, replicaTable } from '../../main/cli/bench/replica-figures.ts';
 import { UsageError } from '../../main/cli/exit-codes.ts';

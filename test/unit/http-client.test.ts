@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { silentLogger } from '../../main/logging/json-logger.ts';
+import { bodyLimitsFor } from '../../main/server/check-body-parser.ts';
 import { OfaVeHttpServer } from '../../main/server/http-server.ts';
 import { ServiceRuntime } from '../../main/service/service-runtime.ts';
 import type { ApiError, StatsDocument } from '../../preload/wire-types.ts';
@@ -25,10 +26,7 @@ function input(text = 'a small square') {
 /** The runtime and server as `ofa-ve serve` builds them, on a given port (0: any), so a test can bring it back on the same one. */
 async function serveOn(port: number): Promise<{ runtime: ServiceRuntime; server: OfaVeHttpServer; port: number }> {
   const runtime = new ServiceRuntime({ modelDir: DEMO_MODEL_DIR, provider: 'cpu', logger: silentLogger });
-  const server = new OfaVeHttpServer(runtime, {
-    logger: silentLogger,
-    bodyLimits: { maxBodyBytes: 8 * 1024 * 1024, maxImageBytes: runtime.limits.maxImageBytes, maxFieldBytes: runtime.limits.maxTextBytes },
-  });
+  const server = new OfaVeHttpServer(runtime, { logger: silentLogger, bodyLimits: bodyLimitsFor(runtime.limits) });
   const address = await server.listen(port, '127.0.0.1');
   await runtime.start();
   return { runtime, server, port: address.port };

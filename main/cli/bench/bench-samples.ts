@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { mulberry32 } from '../../../models/tools/seeded-random.ts';
 import { STAGES, type StageName } from '../../inference/entailment-types.ts';
+import type { CheckSample } from './load-generator.ts';
 
 export const STEP_SAMPLE_CAP = 2048;
 
@@ -19,12 +20,8 @@ export interface StepSamples {
   stages_ms: Record<StageName, Array<number | null>>;
 }
 
-/** What the load generator records per request (bench/load-generator.ts's CheckSample has this shape). */
-export interface MeasuredRequest {
-  ok: boolean;
-  latencyMs: number;
-  stages?: Record<string, number>;
-}
+/** What a step keeps of each request the load generator recorded. */
+export type MeasuredRequest = Pick<CheckSample, 'ok' | 'latencyMs' | 'stages'>;
 
 /** Microsecond resolution is plenty for a latency and keeps the file small. */
 const micro = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -1,6 +1,7 @@
 /**
- * The statistics of `ofa-ve bench compare`: percentile-bootstrap confidence intervals of quantiles
- * and means of latency samples, seeded so that a comparison prints the same figures every time.
+ * The statistics of `ofa-ve bench` and `bench compare`: nearest-rank quantiles (the step table's
+ * figures), and percentile-bootstrap confidence intervals of quantiles and means of latency samples,
+ * seeded so that a comparison prints the same figures every time.
  */
 import { mulberry32 } from '../../../models/tools/seeded-random.ts';
 
@@ -8,6 +9,16 @@ import { mulberry32 } from '../../../models/tools/seeded-random.ts';
 export function nearestRank(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;
   return sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!;
+}
+
+/** `nearestRank` of ascending values, or null for none (a step where every request failed). */
+export function quantile(sorted: ArrayLike<number>, q: number): number | null {
+  return sorted.length === 0 ? null : nearestRank(sorted, q);
+}
+
+/** The nearest-rank median of values in any order, or null for none. */
+export function median(values: readonly number[]): number | null {
+  return quantile([...values].sort((a, b) => a - b), 0.5);
 }
 
 export interface Interval {

@@ -3,9 +3,9 @@
  * their URLs checked on the command line, what each says it serves, and their batch-size
  * histograms summed (the mean batch size of a step over the whole fleet).
  */
-import { histogramSumCount } from '../../../bench/step-report.ts';
 import type { ModelDocument } from '../../../preload/wire-types.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
+import { histogramSumCount } from './step-report.ts';
 
 /**
  * The --url values as the report names them (no trailing slash). Each must be http(s), and none

@@ -3,8 +3,10 @@
  * once, loaded round-robin): what each was sent and how it answered, so that a slow or failing
  * replica shows instead of disappearing into the fleet's figures.
  */
-import { quantile, type CheckSample } from '../../../bench/load-generator.ts';
+import { quantile } from './bench-stats.ts';
+import type { CheckSample } from './load-generator.ts';
 import { replicaLabel } from './remote-replicas.ts';
+import { formatMs } from './step-report.ts';
 
 export interface ReplicaFigures {
   /** The --url as given, without a trailing slash. */
@@ -34,14 +36,12 @@ export function replicaFigures(urls: readonly string[], samples: readonly CheckS
   });
 }
 
-const ms = (v: number | null) => (v === null ? '—' : v < 10 ? v.toFixed(2) : v.toFixed(1));
-
 /** A markdown table with a line per replica per step (host:port), for the steps that have them. */
 export function replicaTable(steps: ReadonlyArray<{ concurrency: number; replicas?: readonly ReplicaFigures[] }>): string {
   const head = ['conc', 'replica', 'requests', 'QPS', 'P50 ms', 'P95 ms', 'errors'];
   const rows = steps.flatMap((step) =>
     (step.replicas ?? []).map((r) => {
-      const figures = [String(r.requests), r.qps.toFixed(2), ms(r.p50_ms), ms(r.p95_ms), String(r.errors)];
+      const figures = [String(r.requests), r.qps.toFixed(2), formatMs(r.p50_ms), formatMs(r.p95_ms), String(r.errors)];
       return [String(step.concurrency), replicaLabel(r.url), ...figures];
     }),
   );

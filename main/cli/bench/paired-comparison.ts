@@ -1,6 +1,7 @@
 import type { RawPipeline } from './bench-targets.ts';
+import { median } from './bench-stats.ts';
 import type { BenchPair } from './image-set.ts';
-import { median, runStep, type CheckTarget } from './load-generator.ts';
+import { runStep, type CheckTarget } from './load-generator.ts';
 
 /**
  * The app against the raw pipeline measured side by side: alternating rounds in one run, so that

@@ -1,3 +1,7 @@
+/**
+ * The closed-loop load of `ofa-ve bench`: what one check returned as the client saw it, and a step of
+ * load over an image set.
+ */
 import type { BenchPair } from './image-set.ts';
 
 /** What one check returned, as the client saw it. */
@@ -73,14 +77,4 @@ export async function runStep(
     if (timer) clearInterval(timer);
   }
   return { samples, elapsedS: (performance.now() - started) / 1000 };
-}
-
-/** The q-quantile of sorted values (nearest rank), or null for none. */
-export function quantile(sorted: readonly number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-export function median(values: readonly number[]): number | null {
-  return quantile([...values].sort((a, b) => a - b), 0.5);
 }

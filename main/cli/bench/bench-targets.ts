@@ -1,9 +1,10 @@
-import { toCheckError } from '../main/errors.ts';
-import { EntailmentEngine, type PreparedPair } from '../main/inference/entailment-engine.ts';
-import type { ProviderChoice } from '../main/inference/onnx-session.ts';
-import type { ServiceRuntime } from '../main/service/service-runtime.ts';
+/** What `ofa-ve bench` can load: the service in this process, running instances over HTTP, the raw pipeline. */
+import { toCheckError } from '../../errors.ts';
+import { EntailmentEngine, type PreparedPair } from '../../inference/entailment-engine.ts';
+import type { ProviderChoice } from '../../inference/provider-choice.ts';
+import type { ServiceRuntime } from '../../service/service-runtime.ts';
 import type { BenchPair } from './image-set.ts';
-import type { CheckSample, CheckTarget } from './load-generator.ts';
+import type { CheckTarget } from './load-generator.ts';
 
 /** The app in-process: straight into the CheckService (queue, batcher, worker, metrics, live stats). */
 export function inProcessTarget(runtime: ServiceRuntime): CheckTarget {
@@ -122,4 +123,3 @@ export class RawPipeline {
   }
 }
 
-export type { CheckSample };

@@ -1,7 +1,8 @@
+/** The images and captions `ofa-ve bench` sends: a generated seeded set, or a folder's images. */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { uniform01 } from '../models/tools/seeded-random.ts';
+import { uniform01 } from '../../../models/tools/seeded-random.ts';
 
 export interface BenchPair {
   name: string;

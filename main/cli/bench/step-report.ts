@@ -1,5 +1,7 @@
-import { STAGES } from '../main/inference/entailment-types.ts';
-import { median, quantile, type StepOutcome } from './load-generator.ts';
+/** The figures of one `ofa-ve bench` step (QPS, latency quantiles, mean batch, stage medians) and their table. */
+import { STAGES } from '../../inference/entailment-types.ts';
+import { median, quantile } from './bench-stats.ts';
+import type { StepOutcome } from './load-generator.ts';
 
 export interface StepFigures {
   concurrency: number;
@@ -55,7 +57,8 @@ export function stepFigures(
   };
 }
 
-const ms = (v: number | null) => (v === null ? '—' : v < 10 ? v.toFixed(2) : v.toFixed(1));
+/** Milliseconds as the bench tables show them: two decimals below 10, one above, a dash for none. */
+export const formatMs = (v: number | null): string => (v === null ? '—' : v < 10 ? v.toFixed(2) : v.toFixed(1));
 
 /** The per-step table, as markdown (readable in a terminal too). */
 export function stepTable(steps: readonly StepFigures[]): string {
@@ -64,13 +67,13 @@ export function stepTable(steps: readonly StepFigures[]): string {
     String(s.concurrency),
     String(s.max_batch_size),
     s.qps.toFixed(2),
-    ms(s.p50_ms),
-    ms(s.p90_ms),
-    ms(s.p95_ms),
-    ms(s.p99_ms),
+    formatMs(s.p50_ms),
+    formatMs(s.p90_ms),
+    formatMs(s.p95_ms),
+    formatMs(s.p99_ms),
     String(s.errors),
     s.mean_batch_size === null ? '—' : s.mean_batch_size.toFixed(2),
-    ...STAGES.map((stage) => ms(s.stages_p50_ms[stage] ?? null)),
+    ...STAGES.map((stage) => formatMs(s.stages_p50_ms[stage] ?? null)),
   ]);
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }

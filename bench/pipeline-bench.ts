@@ -1,0 +1,356 @@
+/**
+ * The preprocessing pipeline in one run, side by side (issue 16's targets; benchmarks, not tests):
+ *
+ * 1. preprocessing capacity: one pair after another on one thread → the cores' ceiling;
+ * 2. pool scaling: a preprocessing pool of 1 thread vs 2, alternating slices;
+ * 3. a simulated accelerator (default 40 ms per batch of 8, concurrency 32): the pipelined service
+ *    (one preprocessing thread per core) vs the serial design (--preprocess-workers 0: the worker
+ *    prepares each batch, then runs it), alternating slices, against the bound
+ *    min(accelerator capacity, preprocessing capacity of the cores);
+ * 4. the CPU with the demo model: app throughput pipelined vs serial (concurrency 16, alternating
+ *    slices), and P50 at concurrency 1 of the app (pipelined) vs the raw pipeline (prepare + run in
+ *    this thread), one image, alternating, a settle pause before each call.
+ *
+ * Everything simulated is labelled so. On a shared machine the figures move with the neighbours'
+ * load: the ratios are taken within one run, slices alternating, for that reason.
+ *
+ *   node --import tsx bench/pipeline-bench.ts [--seconds 5] [--rounds 2] [--simulate 40[,0]]
+ *        [--concurrency 32] [--max-batch-size 8] [--model DIR] [--worker-nice N] [--skip-cpu] [--json FILE]
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { defaultModelDir } from '../main/config.ts';
+import { toCheckError } from '../main/errors.ts';
+import { EntailmentEngine, PairPreparer } from '../main/inference/entailment-engine.ts';
+import type { CheckInput } from '../main/inference/entailment-types.ts';
+import { silentLogger } from '../main/logging/json-logger.ts';
+import { measurePreprocessCapacity, pipelineBound } from '../main/service/preprocess/preprocess-capacity.ts';
+import { PreprocessPool } from '../main/service/preprocess/preprocess-pool.ts';
+import { ServiceRuntime, WORKER_NICENESS } from '../main/service/service-runtime.ts';
+import { describeSimulatedAccelerator, parseSimulatedAccelerator, type SimulatedAcceleratorSpec } from '../main/service/simulated-accelerator-spec.ts';
+import { generatedImageSet, type BenchPair } from '../main/cli/bench/image-set.ts';
+import { renderPipeline, type PipelineBenchResult } from './pipeline-report.ts';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '2' },
+    simulate: { type: 'string', default: '40' },
+    concurrency: { type: 'string', default: '32' },
+    'cpu-concurrency': { type: 'string', default: '16' },
+    'max-batch-size': { type: 'string', default: '8' },
+    model: { type: 'string' },
+    'skip-cpu': { type: 'boolean', default: false },
+    'worker-nice': { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+const sliceS = Number(values.seconds);
+const rounds = Number(values.rounds);
+const accelerator = parseSimulatedAccelerator(values.simulate as string);
+const concurrency = Number(values.concurrency);
+const cpuConcurrency = Number(values['cpu-concurrency']);
+const maxBatchSize = Number(values['max-batch-size']);
+const modelDir = values.model ?? defaultModelDir();
+// The service's default (WORKER_NICENESS) unless given: on a shared machine a niced worker yields its
+// cores to the neighbours, so --worker-nice 0 measures what the pipeline itself can do.
+const workerNiceness = values['worker-nice'] === undefined ? WORKER_NICENESS : Number(values['worker-nice']);
+const cores = os.availableParallelism();
+const THREAD_SCRIPT = fileURLToPath(new URL('../main/service/inference-worker-bootstrap.mjs', import.meta.url));
+
+const say = (line: string) => process.stderr.write(`[pipeline-bench] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  if (s.length === 0) return Number.NaN;
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+const quantile = (xs: readonly number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : (s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] as number);
+};
+const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+
+/** CPU seconds a process has used (all its threads), from /proc; undefined elsewhere. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Peak resident memory of a process (VmHWM), MiB. */
+function peakRssMib(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Slice {
+  readonly qps: number;
+  readonly latencies: number[];
+  readonly failed: number;
+  readonly meanBatch: number;
+  /** The inference worker's CPU per answered pair (all its threads), ms, and the cores it got. */
+  readonly workerCpuMsPerPair?: number;
+  readonly workerCores?: number;
+}
+
+/** Closed loop: `clients` senders, each sending its next check as soon as the previous one is answered. */
+async function closedLoop(runtime: ServiceRuntime, pairs: readonly BenchPair[], clients: number, seconds: number): Promise<Slice> {
+  const before = await batchCounts(runtime);
+  const cpuBefore = cpuSeconds(runtime.workerHost.pid);
+  const latencies: number[] = [];
+  let failed = 0;
+  let cursor = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < deadline) {
+        const pair = pairs[cursor++ % pairs.length] as BenchPair;
+        const t0 = performance.now();
+        try {
+          await runtime.service.check({ image: pair.image, text: pair.text });
+          latencies.push(performance.now() - t0);
+        } catch (err) {
+          failed += 1;
+          if (failed === 1) say(`a check failed: ${toCheckError(err).code} ${toCheckError(err).message}`);
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const after = await batchCounts(runtime);
+  const cpuAfter = cpuSeconds(runtime.workerHost.pid);
+  const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+  const batches = after.count - before.count;
+  return {
+    qps: latencies.length / elapsed,
+    latencies,
+    failed,
+    meanBatch: batches > 0 ? (after.sum - before.sum) / batches : Number.NaN,
+    workerCpuMsPerPair: cpu === undefined ? undefined : (1000 * cpu) / latencies.length,
+    workerCores: cpu === undefined ? undefined : cpu / elapsed,
+  };
+}
+
+async function batchCounts(runtime: ServiceRuntime): Promise<{ sum: number; count: number }> {
+  const { body } = await runtime.metrics.scrape(false);
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(body)?.[1] ?? 0);
+  return { sum: value('ofa_ve_batch_size_sum'), count: value('ofa_ve_batch_size_count') };
+}
+
+async function startRuntime(label: string, preprocessWorkers: number, simulateAccelerator?: SimulatedAcceleratorSpec): Promise<ServiceRuntime> {
+  const runtime = new ServiceRuntime({
+    modelDir,
+    provider: 'cpu',
+    batching: { maxBatchSize, maxQueueSize: 4096 },
+    logger: silentLogger,
+    preprocessWorkers,
+    simulateAccelerator,
+    workerNiceness,
+  });
+  const t0 = performance.now();
+  if (!(await runtime.start())) throw new Error(`${label}: the model did not load: ${runtime.loadError?.message}`);
+  say(`${label}: ready in ${f(performance.now() - t0, 0)} ms (worker pid ${runtime.workerHost.pid})`);
+  return runtime;
+}
+
+/** Alternating slices of each side (the order swapped every round); per side, the median QPS. */
+async function alternate(sides: Record<string, () => Promise<Slice>>): Promise<Record<string, { qps: number[]; slices: Slice[] }>> {
+  const names = Object.keys(sides);
+  const out: Record<string, { qps: number[]; slices: Slice[] }> = Object.fromEntries(names.map((n) => [n, { qps: [], slices: [] }]));
+  for (let r = 0; r < rounds; r++) {
+    for (const name of r % 2 === 0 ? names : [...names].reverse()) {
+      const slice = await (sides[name] as () => Promise<Slice>)();
+      out[name]!.qps.push(slice.qps);
+      out[name]!.slices.push(slice);
+      const cpu = slice.workerCores === undefined ? '' : `, worker ${f(slice.workerCpuMsPerPair ?? Number.NaN, 2)} ms CPU/pair on ${f(slice.workerCores, 2)} cores`;
+      say(`round ${r + 1} ${name}: ${f(slice.qps)} pairs/s, P50 ${f(quantile(slice.latencies, 0.5))} ms, mean batch ${f(slice.meanBatch, 2)}${cpu}${slice.failed ? `, ${slice.failed} failed` : ''}`);
+    }
+  }
+  return out;
+}
+
+const figures = (side: { qps: number[]; slices: Slice[] }) => {
+  const all = side.slices.flatMap((s) => s.latencies);
+  return {
+    qps: median(side.qps),
+    qps_slices: side.qps.map((q) => Number(q.toFixed(2))),
+    p50_ms: quantile(all, 0.5),
+    p90_ms: quantile(all, 0.9),
+    mean_batch: median(side.slices.map((s) => s.meanBatch)),
+    failed: side.slices.reduce((n, s) => n + s.failed, 0),
+    worker_cpu_ms_per_pair: median(side.slices.map((s) => s.workerCpuMsPerPair ?? Number.NaN)),
+    worker_cores: median(side.slices.map((s) => s.workerCores ?? Number.NaN)),
+  };
+};
+
+const pairs = await generatedImageSet();
+const inputs: CheckInput[] = pairs.map((p) => ({ image: p.image, text: p.text }));
+const startedAt = new Date().toISOString();
+const loadAtStart = os.loadavg();
+say(`${cores} cores, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}; ${pairs.length} images; slices of ${sliceS} s, ${rounds} rounds`);
+
+// 1. One thread's preprocessing rate → the cores' capacity.
+const capacity = await measurePreprocessCapacity(modelDir, inputs, { seconds: sliceS, cores });
+say(`preprocessing on one thread: ${f(capacity.msPerPair, 2)} ms per pair → ${cores} cores: ${f(capacity.pairsPerS)} pairs/s`);
+
+// 2. The pool: 1 thread vs 2 (closed loop, 4 pairs per thread in flight).
+const preparer = await PairPreparer.load(modelDir);
+const poolLoop = async (pool: PreprocessPool): Promise<Slice> => {
+  const inFlight = 8;
+  const outs = Array.from({ length: inFlight }, () => new Float32Array(preparer.pixelsPerPair));
+  let done = 0;
+  let cursor = 0;
+  const started = performance.now();
+  const deadline = started + sliceS * 1000;
+  await Promise.all(
+    outs.map(async (out) => {
+      while (performance.now() < deadline) {
+        await pool.prepare(inputs[cursor++ % inputs.length] as CheckInput, { out, offset: 0 });
+        done += 1;
+      }
+    }),
+  );
+  return { qps: done / ((performance.now() - started) / 1000), latencies: [], failed: 0, meanBatch: Number.NaN };
+};
+const poolOptions = { script: THREAD_SCRIPT, takeImages: false, onFatal: (err: Error) => say(`pool: ${err.message}`) };
+const threadCounts = [...new Set([1, 2, cores])];
+const pools = new Map<string, PreprocessPool>();
+for (const n of threadCounts) pools.set(`${n} thread${n > 1 ? 's' : ''}`, await PreprocessPool.start(n, preparer.source, poolOptions));
+for (const pool of pools.values()) await poolLoop(pool); // warm-up (JIT in every thread)
+const scaling = await alternate(Object.fromEntries([...pools].map(([name, pool]) => [name, () => poolLoop(pool)])));
+for (const pool of pools.values()) await pool.close();
+const pool1 = median(scaling['1 thread']!.qps);
+const pool2 = median(scaling['2 threads']!.qps);
+const poolCores = median(scaling[`${cores} thread${cores > 1 ? 's' : ''}`]!.qps);
+
+// 3. The simulated accelerator: pipelined vs serial, against the bound.
+const bound = pipelineBound(accelerator, maxBatchSize, capacity);
+// What the cores delivered in this run (a pool of one thread per core, measured above), as opposed
+// to the ideal cores x one thread: on a shared machine the difference is the neighbours' share.
+const measuredBound = Math.min(bound.acceleratorQps, poolCores);
+say(`${describeSimulatedAccelerator(accelerator)}; bound min(${f(bound.acceleratorQps)}, ${f(bound.preprocessQps)}) = ${f(bound.boundQps)} pairs/s (${bound.limitedBy})`);
+const simPipelined = await startRuntime(`simulated, ${cores} preprocessing workers`, cores, accelerator);
+const simSerial = await startRuntime('simulated, serial (0 preprocessing workers)', 0, accelerator);
+for (const rt of [simPipelined, simSerial]) await closedLoop(rt, pairs, concurrency, 2);
+const simulated = await alternate({
+  pipelined: () => closedLoop(simPipelined, pairs, concurrency, sliceS),
+  serial: () => closedLoop(simSerial, pairs, concurrency, sliceS),
+});
+const simRss = { pipelined: peakRssMib(simPipelined.workerHost.pid), serial: peakRssMib(simSerial.workerHost.pid) };
+await simPipelined.close();
+await simSerial.close();
+const simP = figures(simulated.pipelined!);
+const simS = figures(simulated.serial!);
+const busy = (fig: { qps: number; mean_batch: number }) => ((fig.qps / fig.mean_batch) * (accelerator.msPerBatch + accelerator.msPerPair * fig.mean_batch)) / 1000;
+
+// 4. The CPU with the demo model.
+let cpu: PipelineBenchResult['cpu'] = null;
+if (!values['skip-cpu']) {
+  const cpuPipelined = await startRuntime(`cpu, ${cores} preprocessing workers`, cores);
+  const cpuSerial = await startRuntime('cpu, serial', 0);
+  for (const rt of [cpuPipelined, cpuSerial]) await closedLoop(rt, pairs, cpuConcurrency, 2);
+  const throughput = await alternate({
+    pipelined: () => closedLoop(cpuPipelined, pairs, cpuConcurrency, sliceS),
+    serial: () => closedLoop(cpuSerial, pairs, cpuConcurrency, sliceS),
+  });
+  // Latency at concurrency 1: one image; the raw pipeline, the app with its pool and the serial app
+  // in turn (the order rotating), a pause before each call (onnxruntime's threads spin for a while
+  // after a run; see main/cli/bench/paired-comparison.ts).
+  const engine = await EntailmentEngine.load(modelDir, { provider: 'cpu' });
+  const pair = pairs[1] as BenchPair;
+  const timed = (run: () => Promise<unknown>) => async () => {
+    const t0 = performance.now();
+    await run();
+    return performance.now() - t0;
+  };
+  const contenders: Record<string, () => Promise<number>> = {
+    raw: timed(async () => engine.run([await engine.prepare({ image: pair.image, text: pair.text })])),
+    pipelined: timed(() => cpuPipelined.service.check({ image: pair.image, text: pair.text })),
+    serial: timed(() => cpuSerial.service.check({ image: pair.image, text: pair.text })),
+  };
+  const names = Object.keys(contenders);
+  for (let i = 0; i < 3; i++) for (const name of names) await contenders[name]!();
+  const ms: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const latencyRounds = 60;
+  for (let i = 0; i < latencyRounds; i++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(i + k) % names.length] as string;
+      await sleep(50);
+      ms[name]!.push(await contenders[name]!());
+    }
+  }
+  const diffs = (name: string) => median(ms[name]!.map((x, i) => x - (ms.raw![i] as number)));
+  await cpuSerial.close();
+  const cpuRss = peakRssMib(cpuPipelined.workerHost.pid);
+  await cpuPipelined.close();
+  await engine.close();
+  const p = figures(throughput.pipelined!);
+  const s = figures(throughput.serial!);
+  cpu = {
+    concurrency: cpuConcurrency,
+    pipelined: p,
+    serial: s,
+    pipelined_to_serial: p.qps / s.qps,
+    latency_c1: {
+      rounds: latencyRounds,
+      raw_p50_ms: median(ms.raw!),
+      app_p50_ms: median(ms.pipelined!),
+      serial_app_p50_ms: median(ms.serial!),
+      median_difference_ms: diffs('pipelined'),
+      serial_median_difference_ms: diffs('serial'),
+    },
+    worker_rss_peak_mib: cpuRss,
+  };
+}
+
+const report: PipelineBenchResult = {
+  tool: 'bench/pipeline-bench.ts',
+  date: startedAt,
+  command: `node --import tsx bench/pipeline-bench.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  machine: { cpus: cores, cpu_model: os.cpus()[0]?.model ?? 'unknown', load_average_at_start: loadAtStart.map((l) => Number(l.toFixed(2))) },
+  caveat: 'a shared machine: slices alternate so that drift hits both sides alike; absolute figures move with the load',
+  slice_s: sliceS,
+  rounds,
+  worker_nice: workerNiceness,
+  images: pairs.length,
+  preprocess: { ms_per_pair_one_thread: capacity.msPerPair, cores, capacity_qps: capacity.pairsPerS },
+  pool_scaling: { one_thread_qps: pool1, two_threads_qps: pool2, ratio: pool2 / pool1, threads_per_core_qps: poolCores },
+  simulated: {
+    simulated: true,
+    label: describeSimulatedAccelerator(accelerator),
+    accelerator: { ms_per_batch: accelerator.msPerBatch, ms_per_pair: accelerator.msPerPair },
+    max_batch_size: maxBatchSize,
+    concurrency,
+    bound: { accelerator_qps: bound.acceleratorQps, preprocess_qps: bound.preprocessQps, bound_qps: bound.boundQps, limited_by: bound.limitedBy },
+    measured_bound_qps: measuredBound,
+    pipelined_to_measured_bound: simP.qps / measuredBound,
+    pipelined: { ...simP, accelerator_busy: busy(simP), worker_rss_peak_mib: simRss.pipelined },
+    serial: { ...simS, accelerator_busy: busy(simS), worker_rss_peak_mib: simRss.serial },
+    pipelined_to_bound: simP.qps / bound.boundQps,
+    pipelined_to_serial: simP.qps / simS.qps,
+  },
+  cpu,
+};
+
+process.stdout.write(`${renderPipeline(report).join('\n')}\n`);
+if (values.json) {
+  await mkdir(path.dirname(values.json), { recursive: true });
+  await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);
+  say(`wrote ${values.json}`);
+}

@@ -1,0 +1,115 @@
+/**
+ * The pipeline section of BENCHMARKS.md from bench/pipeline-bench.ts's JSON (bench/results/pipeline.json);
+ * pipeline-bench.ts prints the same lines.
+ */
+
+/** One side of a side-by-side comparison: medians over its slices. */
+export interface PipelineSide {
+  qps: number;
+  qps_slices: number[];
+  p50_ms: number;
+  p90_ms: number;
+  mean_batch: number;
+  failed: number;
+  /** The inference worker's CPU per answered pair (all its threads), and the cores it got. */
+  worker_cpu_ms_per_pair: number;
+  worker_cores: number;
+}
+
+export interface PipelineBenchResult {
+  tool: 'bench/pipeline-bench.ts';
+  date: string;
+  command: string;
+  machine: { cpus: number; cpu_model: string; load_average_at_start: number[] };
+  caveat: string;
+  slice_s: number;
+  rounds: number;
+  /** The inference workers' nice increment (the service runs them at +10 by default). */
+  worker_nice: number;
+  images: number;
+  preprocess: { ms_per_pair_one_thread: number; cores: number; capacity_qps: number };
+  pool_scaling: { one_thread_qps: number; two_threads_qps: number; ratio: number; threads_per_core_qps: number };
+  simulated: {
+    simulated: true;
+    label: string;
+    accelerator: { ms_per_batch: number; ms_per_pair: number };
+    max_batch_size: number;
+    concurrency: number;
+    bound: { accelerator_qps: number; preprocess_qps: number; bound_qps: number; limited_by: 'accelerator' | 'preprocessing' };
+    /** The bound with the preprocessing the cores delivered in this run (a pool of one thread per core). */
+    measured_bound_qps: number;
+    pipelined: PipelineSide & { accelerator_busy: number; worker_rss_peak_mib?: number };
+    serial: PipelineSide & { accelerator_busy: number; worker_rss_peak_mib?: number };
+    pipelined_to_bound: number;
+    pipelined_to_measured_bound: number;
+    pipelined_to_serial: number;
+  };
+  cpu: {
+    concurrency: number;
+    pipelined: PipelineSide;
+    serial: PipelineSide;
+    pipelined_to_serial: number;
+    latency_c1: {
+      rounds: number;
+      raw_p50_ms: number;
+      app_p50_ms: number;
+      serial_app_p50_ms: number;
+      /** Median over rounds of (app - raw) for the same pair, pipelined app and serial app. */
+      median_difference_ms: number;
+      serial_median_difference_ms: number;
+    };
+    worker_rss_peak_mib?: number;
+  } | null;
+}
+
+const f = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
+const pct = (x: number) => `${f(100 * x, 0)}%`;
+const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+
+export function renderPipeline(r: PipelineBenchResult): string[] {
+  const s = r.simulated;
+  const side = (name: string, x: PipelineBenchResult['simulated']['pipelined']) =>
+    `| ${name} | ${f(x.qps)} (${x.qps_slices.map((q) => f(q)).join(' / ')}) | ${pct(x.qps / s.bound.bound_qps)} | ${pct(x.qps / s.measured_bound_qps)} | ` +
+    `${f(x.p50_ms)} | ${f(x.p90_ms)} | ${f(x.mean_batch, 2)} | ${pct(x.accelerator_busy)} | ${f(x.worker_cpu_ms_per_pair, 2)} ms on ${f(x.worker_cores, 2)} | ${f(x.worker_rss_peak_mib, 0)} |`;
+  const out = [
+    '## Pipeline: preprocessing in parallel and ahead of the model',
+    '',
+    '```',
+    r.command,
+    '```',
+    '',
+    `${r.date} · ${r.machine.cpus} × ${r.machine.cpu_model} · load average ${r.machine.load_average_at_start.join(' ')} at the start · ` +
+      `${r.images} images · ${r.rounds} rounds of ${r.slice_s} s slices, the sides alternating · inference workers at nice +${r.worker_nice}. ${r.caveat}.`,
+    '',
+    `Preprocessing (decode, resize, normalise, tokenize), one pair after another on one thread: ${f(r.preprocess.ms_per_pair_one_thread, 2)} ms per pair, ` +
+      `so the ${r.preprocess.cores} cores can prepare at most ${f(r.preprocess.capacity_qps)} pairs/s. The worker's pool: 1 thread ` +
+      `${f(r.pool_scaling.one_thread_qps)} pairs/s, 2 threads ${f(r.pool_scaling.two_threads_qps)} pairs/s (x${f(r.pool_scaling.ratio, 2)}; target x1.8: ` +
+      `${verdict(r.pool_scaling.ratio >= 1.8)}).`,
+    '',
+    `**SIMULATED accelerator** (${s.label}), max batch ${s.max_batch_size}, concurrency ${s.concurrency}. Bound: ` +
+      `min(accelerator ${f(s.bound.accelerator_qps)}, preprocessing ${f(s.bound.preprocess_qps)}) = ${f(s.bound.bound_qps)} pairs/s (${s.bound.limited_by}); ` +
+      `with the preprocessing the cores delivered in this run (a pool of one thread per core: ${f(r.pool_scaling.threads_per_core_qps)} pairs/s), ${f(s.measured_bound_qps)} pairs/s.`,
+    '',
+    '| design | pairs/s (slices) | of the bound | of the measured bound | P50 ms | P90 ms | mean batch | accelerator busy | worker CPU per pair | worker peak RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    side(`pipelined (${r.preprocess.cores} preprocessing workers)`, s.pipelined),
+    side('serial (`--preprocess-workers 0`)', s.serial),
+    '',
+    `Pipelined / serial: x${f(s.pipelined_to_serial, 2)} (target x1.6: ${verdict(s.pipelined_to_serial >= 1.6)}); of the bound ${pct(s.pipelined_to_bound)} ` +
+      `(target 90%: ${verdict(s.pipelined_to_bound >= 0.9)}), of the measured bound ${pct(s.pipelined_to_measured_bound)}.`,
+    '',
+  ];
+  if (r.cpu) {
+    const c = r.cpu;
+    const l = c.latency_c1;
+    out.push(
+      `CPU, the demo model (onnxruntime), concurrency ${c.concurrency}: pipelined ${f(c.pipelined.qps)} pairs/s (${c.pipelined.qps_slices.map((q) => f(q)).join(' / ')}), ` +
+        `serial ${f(c.serial.qps)} pairs/s (${c.serial.qps_slices.map((q) => f(q)).join(' / ')}): x${f(c.pipelined_to_serial, 2)} (target >= 1: ${verdict(c.pipelined_to_serial >= 1)}). ` +
+        `Concurrency 1, one image, ${l.rounds} rounds, raw pipeline and both apps in turn after a settle pause: raw P50 ${f(l.raw_p50_ms, 2)} ms, ` +
+        `app ${f(l.app_p50_ms, 2)} ms (median paired difference ${f(l.median_difference_ms, 2)} ms; target within 1 ms: ${verdict(l.median_difference_ms <= 1)}), ` +
+        `serial app ${f(l.serial_app_p50_ms, 2)} ms (${f(l.serial_median_difference_ms, 2)} ms).`,
+      '',
+    );
+  }
+  return out;
+}

@@ -1,0 +1,163 @@
+import { toCheckError } from '../../errors.ts';
+import type { EntailmentEngine, PreparedRow } from '../../inference/entailment-engine.ts';
+import type { EntailmentResult, ModelInfo } from '../../inference/entailment-types.ts';
+import type { RowPreparer } from '../preprocess/preprocess-pool.ts';
+import type { FromWorker, WorkerError, WorkerItem, WorkerOutcome } from '../worker-protocol.ts';
+
+interface Batch {
+  readonly batchId: number;
+  readonly arrivedAt: number;
+  /**
+   * The batch tensor: each pair's pixels are written into its row as soon as they are ready. A
+   * batch of one pair runs on the pixels as they came from preprocessing (set once they have).
+   */
+  pixels: Float32Array | undefined;
+  readonly rows: (PreparedRow | WorkerError | undefined)[];
+  /** Pairs still waiting for a preprocessing thread. */
+  unstarted: number;
+  /** Pairs not prepared yet. */
+  remaining: number;
+}
+
+/**
+ * Batch pixel tensors for reuse: a batch's tensor is free again once its run has returned. The
+ * service sends at most two batches at a time (one running, one being prepared), so two are kept.
+ */
+class TensorShelf {
+  private readonly free: Float32Array[] = [];
+
+  constructor(private readonly keep: number) {}
+
+  take(floats: number): Float32Array {
+    let best = -1;
+    this.free.forEach((t, i) => {
+      if (t.length >= floats && (best < 0 || t.length < (this.free[best] as Float32Array).length)) best = i;
+    });
+    return best >= 0 ? (this.free.splice(best, 1)[0] as Float32Array) : new Float32Array(floats);
+  }
+
+  give(tensor: Float32Array): void {
+    this.free.push(tensor);
+    this.free.sort((a, b) => b.length - a.length);
+    this.free.length = Math.min(this.free.length, this.keep);
+  }
+}
+
+const isRow = (row: PreparedRow | WorkerError | undefined): row is PreparedRow => row !== undefined && 'encoderIds' in row;
+
+/**
+ * The inference worker's batches from arrival to answer: every pair is prepared as soon as its
+ * batch arrives (in the preprocessing pool, or here in the serial design), its pixels written
+ * into its row of the batch tensor. Once no pair of a batch waits for a thread any more, the
+ * service is told ('batch-started') so that it sends the next batch, which then queues for the
+ * threads before they run dry. A prepared batch runs when the session is free: one at a time, in
+ * the order they came, back to back while the next is prepared.
+ */
+export class BatchPipeline {
+  private readonly order: Batch[] = [];
+  private readonly tensors = new TensorShelf(2);
+  private running = false;
+
+  constructor(
+    private readonly engine: EntailmentEngine,
+    private readonly preparer: RowPreparer,
+    private readonly send: (message: FromWorker) => void,
+  ) {}
+
+  get info(): ModelInfo {
+    return this.engine.info;
+  }
+
+  accept(batchId: number, items: readonly WorkerItem[]): void {
+    const plane = this.engine.preparer.pixelsPerPair;
+    const single = items.length === 1;
+    const batch: Batch = {
+      batchId,
+      arrivedAt: performance.now(),
+      pixels: single ? undefined : this.tensors.take(items.length * plane),
+      rows: new Array(items.length),
+      unstarted: items.length,
+      remaining: items.length,
+    };
+    this.order.push(batch);
+    if (items.length === 0) {
+      this.started(batch);
+      this.runNext();
+    }
+    const started = () => {
+      batch.unstarted -= 1;
+      if (batch.unstarted === 0) this.started(batch);
+    };
+    items.forEach((item, i) => {
+      const input = { image: toBytes(item.image), text: item.text, premise: item.premise };
+      const target = batch.pixels && { out: batch.pixels, offset: i * plane };
+      this.preparer
+        .prepare(input, target, started)
+        .then(
+          (pair) => {
+            batch.rows[i] = pair;
+            if (single) batch.pixels = pair.pixels;
+          },
+          (err: unknown) => (batch.rows[i] = toCheckError(err).toJSON()),
+        )
+        .finally(() => {
+          batch.remaining -= 1;
+          if (batch.remaining === 0) this.runNext();
+        });
+    });
+  }
+
+  private started(batch: Batch): void {
+    this.send({ type: 'batch-started', batchId: batch.batchId });
+  }
+
+  private runNext(): void {
+    const next = this.order[0];
+    if (this.running || !next || next.remaining > 0) return;
+    this.order.shift();
+    this.running = true;
+    void this.run(next).finally(() => {
+      this.running = false;
+      this.runNext();
+    });
+  }
+
+  private async run(batch: Batch): Promise<void> {
+    const plane = this.engine.preparer.pixelsPerPair;
+    // Refused pairs leave holes: the rows after one move up, so the session sees only real pairs.
+    const pixels = batch.pixels ?? new Float32Array(0);
+    const ready: PreparedRow[] = [];
+    batch.rows.forEach((row, i) => {
+      if (!isRow(row)) return;
+      if (ready.length !== i) pixels.copyWithin(ready.length * plane, i * plane, (i + 1) * plane);
+      ready.push(row);
+    });
+    const runStart = performance.now();
+    let results: EntailmentResult[] | WorkerError;
+    try {
+      results = await this.engine.runAssembled({ pixels, rows: ready });
+    } catch (err) {
+      results = toCheckError(err).toJSON();
+    }
+    if (batch.rows.length === 1) {
+      if (batch.pixels) this.preparer.recycle?.(batch.pixels);
+    } else {
+      this.tensors.give(pixels);
+    }
+    let next = 0;
+    const outcomes = batch.rows.map((row): WorkerOutcome => {
+      if (!isRow(row)) return { ok: false, error: row ?? { code: 'INTERNAL', message: 'this pair was not prepared' } };
+      if (!Array.isArray(results)) return { ok: false, error: results };
+      const result = results[next++] as EntailmentResult;
+      // Waiting here: for a preprocessing thread, then prepared for the session.
+      const waitMs = Math.max(0, runStart - batch.arrivedAt - row.decodeImageMs - row.tokenizeMs);
+      return { ok: true, result, waitMs };
+    });
+    this.send({ type: 'batch-done', batchId: batch.batchId, outcomes });
+  }
+}
+
+/** The advanced IPC serialisation delivers a Uint8Array, or a Buffer; either is fine for sharp. */
+function toBytes(image: Uint8Array): Uint8Array {
+  return image instanceof Uint8Array ? image : new Uint8Array(image as ArrayLike<number>);
+}
