@@ -16,6 +16,7 @@ import type { BenchReport } from '../main/cli/bench-command.ts';
 import { formatReport } from '../main/cli/bench-command.ts';
 import type { StepFigures } from '../main/cli/bench/step-report.ts';
 import { renderOfaArch, type OfaArchResult } from './ofa-arch-report.ts';
+import { renderPipeline, type PipelineBenchResult } from './pipeline-report.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const results = path.join(root, 'bench', 'results');
@@ -32,6 +33,7 @@ const PIECES: Record<string, string[]> = {
   'batch-scaling': ['--import', 'tsx', 'bench/onnx-batch-scaling.ts', '--json', file('onnx-batch-scaling')],
   arena: ['--import', 'tsx', 'bench/onnx-arena.ts', '--max-batch', '8', '--json', file('onnx-arena')],
   'ofa-arch': ['--import', 'tsx', 'bench/ofa-arch-bench.ts', '--json', file('ofa-arch')],
+  pipeline: ['--import', 'tsx', 'bench/pipeline-bench.ts', '--json', file('pipeline')],
 };
 
 const args = process.argv.slice(2);
@@ -157,6 +159,8 @@ if (leak) {
 }
 const ofaArch = read<OfaArchResult>('ofa-arch');
 if (ofaArch) out.push(...renderOfaArch(ofaArch));
+const pipeline = read<PipelineBenchResult>('pipeline');
+if (pipeline) out.push(...renderPipeline(pipeline));
 const peer = path.join(results, 'peer.md');
 if (existsSync(peer)) out.push(readFileSync(peer, 'utf8').trim(), '');
 out.push('## GPU', '', 'Not measured: no NVIDIA GPU was available to this project in the sessions so far. `ofa-ve bench --provider cuda` is the command to record beside the CPU figures.', '');

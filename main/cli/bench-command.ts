@@ -6,7 +6,9 @@ import { silentLogger } from '../logging/json-logger.ts';
 import { bodyLimitsFor } from '../server/check-body-parser.ts';
 import { OfaVeHttpServer } from '../server/http-server.ts';
 import { DEFAULT_BATCHING } from '../service/batching-options.ts';
+import { measurePreprocessCapacity, pipelineBound, type PreprocessCapacity } from '../service/preprocess/preprocess-capacity.ts';
 import { appVersion, ServiceRuntime } from '../service/service-runtime.ts';
+import { describeSimulatedAccelerator, parseSimulatedAccelerator, type SimulatedAcceleratorSpec } from '../service/simulated-accelerator-spec.ts';
 import { BENCH_COMPARE_USAGE, runBenchCompare } from './bench/bench-compare-command.ts';
 import { formatBenchJson } from './bench/bench-result-file.ts';
 import { STEP_SAMPLE_CAP, stepSamples, type StepSamples } from './bench/bench-samples.ts';
@@ -24,7 +26,7 @@ import { parseProvider } from './provider-option.ts';
 export const BENCH_USAGE = `usage: ofa-ve bench [--url URL [--url URL2 ...] [--token T] | --http] [--model DIR] [--provider auto|cuda|cpu]
                     [--concurrency 1,2,4,8,16] [--duration 10 | --requests N] [--warmup 2]
                     [--images DIR] [--max-batch-size ${DEFAULT_BATCHING.maxBatchSize} | 1,2,4,8,16] [--rounds N] [--raw] [--json FILE]
-                    [--max-p95 SECONDS]
+                    [--max-p95 SECONDS] [--preprocess-workers N] [--simulate-accelerator MS_PER_BATCH[,MS_PER_PAIR]]
        ofa-ve bench compare BASELINE.json CURRENT.json [--max-regression 10%] [--markdown FILE]
 
 A closed-loop load sweep (perf_analyzer's concurrency mode). By default the service runs in this
@@ -40,6 +42,12 @@ running, and each step is measured in --rounds slices (default 3) taken in turn,
 machine's drift does not favour the size measured first.
 --images DIR uses that folder's images (captions from captions.csv or captions.txt); by default a
 generated set of 16 images. --max-p95 exits 1 if any step's P95 is above it (a CI gate).
+--preprocess-workers N sets the inference worker's preprocessing threads (default one per core; 0 is
+the serial design: each batch prepared, then run). --simulate-accelerator replaces the model's
+session with a simulated device taking MS_PER_BATCH + MS_PER_PAIR x n ms per batch of n, without
+using the CPU (preprocessing stays real), for pipeline benchmarks on machines without a GPU; every
+output says it is simulated, and reports the bound min(accelerator capacity, preprocessing capacity
+of the cores) and the best QPS against it.
 --json FILE keeps, per step, every answered request's latency and stage timings (a seeded sample of
 ${STEP_SAMPLE_CAP} above that), which \`bench compare\` needs for its confidence intervals.
 
@@ -84,6 +92,24 @@ export interface BenchReport {
   /** From the paired rounds when present (else from the sweep). */
   ratios: { best_app_qps_to_raw: number | null; p50_c1_minus_raw_ms: number | null; source: 'paired' | 'sweep' } | null;
   gate: { max_p95_s: number; passed: boolean } | null;
+  /** True with --simulate-accelerator: no model ran, the device was simulated. */
+  simulated: boolean;
+  simulated_accelerator: { ms_per_batch: number; ms_per_pair: number; label: string } | null;
+  /** Preprocessing threads in the inference worker (null for --url). */
+  preprocess_workers: number | null;
+  /** The best step's QPS. */
+  qps: number | null;
+  /** With --simulate-accelerator: what the pipeline can serve at most, and the best QPS against it. */
+  bound: {
+    max_batch_size: number;
+    accelerator_qps: number;
+    preprocess_qps: number;
+    preprocess_ms_per_pair: number;
+    cores: number;
+    bound_qps: number;
+    limited_by: 'accelerator' | 'preprocessing';
+    qps_to_bound: number | null;
+  } | null;
 }
 
 export async function runBench(argv: string[], io: CliIo): Promise<number> {
@@ -107,6 +133,8 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
       rounds: { type: 'string' },
       json: { type: 'string' },
       'max-p95': { type: 'string' },
+      'preprocess-workers': { type: 'string' },
+      'simulate-accelerator': { type: 'string' },
     },
   });
   const provider = parseProvider(values.provider);
@@ -122,6 +150,22 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
   if (remote && values['max-batch-size'] !== undefined) throw new UsageError('--max-batch-size is set on the running instance (ofa-ve serve --max-batch-size), not with --url');
   if (remote && values.raw) throw new UsageError('--raw measures this machine; it cannot be combined with --url');
   const modelDir = values.model ?? defaultModelDir();
+  let simulated: SimulatedAcceleratorSpec | undefined;
+  if (values['simulate-accelerator'] !== undefined) {
+    if (remote) throw new UsageError('--simulate-accelerator runs the service in this process; it cannot be combined with --url');
+    if (values.raw) throw new UsageError('--raw measures the real session; it cannot be combined with --simulate-accelerator');
+    try {
+      simulated = parseSimulatedAccelerator(values['simulate-accelerator']);
+    } catch (err) {
+      throw new UsageError(`--simulate-accelerator: ${(err as Error).message}`);
+    }
+  }
+  let preprocessWorkers: number | undefined;
+  if (values['preprocess-workers'] !== undefined) {
+    if (remote) throw new UsageError('--preprocess-workers is set on the running instance (ofa-ve serve --preprocess-workers), not with --url');
+    preprocessWorkers = Number(values['preprocess-workers']);
+    if (!Number.isInteger(preprocessWorkers) || preprocessWorkers < 0) throw new UsageError('--preprocess-workers must be a whole number >= 0');
+  }
   const token = values.token ?? process.env.OFA_VE_TOKEN;
 
   const pairs: BenchPair[] = values.images ? await folderImageSet(values.images) : await generatedImageSet();
@@ -151,7 +195,18 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
     paired: null,
     ratios: null,
     gate: null,
+    simulated: simulated !== undefined,
+    simulated_accelerator: simulated ? { ms_per_batch: simulated.msPerBatch, ms_per_pair: simulated.msPerPair, label: describeSimulatedAccelerator(simulated) } : null,
+    preprocess_workers: remote ? null : (preprocessWorkers ?? os.availableParallelism()),
+    qps: null,
+    bound: null,
   };
+  let capacity: PreprocessCapacity | undefined;
+  if (simulated) {
+    io.stderr(`[bench] ${describeSimulatedAccelerator(simulated)}`);
+    io.stderr(`[bench] preprocessing capacity: one pair after another on one thread for ${Math.min(5, durationS)} s`);
+    capacity = await measurePreprocessCapacity(modelDir, pairs.map((p) => ({ image: p.image, text: p.text })), { seconds: Math.min(5, durationS) });
+  }
 
   const rawPipeline = values.raw ? await RawPipeline.open(modelDir, provider, pairs) : undefined;
   try {
@@ -227,7 +282,14 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
   }
 
   async function startLocalService(maxBatchSize: number): Promise<LocalService | undefined> {
-    const runtime = new ServiceRuntime({ modelDir, provider, batching: { maxBatchSize, maxQueueSize: 4096 }, logger: silentLogger });
+    const runtime = new ServiceRuntime({
+      modelDir,
+      provider,
+      batching: { maxBatchSize, maxQueueSize: 4096 },
+      logger: silentLogger,
+      preprocessWorkers,
+      simulateAccelerator: simulated,
+    });
     const info = await runtime.start();
     if (!info) {
       io.stderr(`ofa-ve bench: the model did not load: ${runtime.loadError?.message}`);
@@ -312,6 +374,21 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
           source: 'sweep',
         };
   }
+  if (report.steps.length > 0) report.qps = Math.max(...report.steps.map((s) => s.qps));
+  if (simulated && capacity) {
+    const maxBatchSize = Math.max(...batchSizes);
+    const bound = pipelineBound(simulated, maxBatchSize, capacity);
+    report.bound = {
+      max_batch_size: maxBatchSize,
+      accelerator_qps: bound.acceleratorQps,
+      preprocess_qps: bound.preprocessQps,
+      preprocess_ms_per_pair: capacity.msPerPair,
+      cores: capacity.cores,
+      bound_qps: bound.boundQps,
+      limited_by: bound.limitedBy,
+      qps_to_bound: report.qps === null ? null : report.qps / bound.boundQps,
+    };
+  }
   if (maxP95 !== undefined) {
     const worst = Math.max(...report.steps.map((s) => s.p95_ms ?? Infinity));
     report.gate = { max_p95_s: maxP95, passed: worst <= maxP95 * 1000 };
@@ -330,9 +407,11 @@ export function formatReport(report: BenchReport): string {
   const lines = [
     `# ${report.command}`,
     `${report.date} · ${report.machine.cpus} × ${report.machine.cpu_model} · ${report.machine.memory_gib} GiB · ${report.machine.platform} · node ${report.machine.node}`,
-    `mode ${report.mode} · model ${report.model ? `${report.model.name} ${report.model.version} (${report.model.provider}${report.model.demo ? ', demo' : ''})` : '—'} · ${report.images} images`,
+    `mode ${report.mode} · model ${report.model ? `${report.model.name} ${report.model.version} (${report.simulated ? 'SIMULATED accelerator' : report.model.provider}${report.model.demo ? ', demo' : ''})` : '—'} · ${report.images} images` +
+      (report.preprocess_workers === null ? '' : ` · ${report.preprocess_workers} preprocessing workers`),
     '',
   ];
+  if (report.simulated_accelerator) lines.push(`SIMULATED: ${report.simulated_accelerator.label}`, '');
   if (report.raw_pipeline) {
     lines.push('Raw pipeline (no service, no metrics):', '', '| batch | pairs/s | batch ms | ms per pair |', '|---|---|---|---|');
     for (const r of report.raw_pipeline) lines.push(`| ${r.batchSize} | ${r.pairsPerS.toFixed(2)} | ${r.batchMs.toFixed(1)} | ${r.perPairMs.toFixed(2)} |`);
@@ -359,6 +438,15 @@ export function formatReport(report: BenchReport): string {
       `app QPS / raw pairs/s: ${report.ratios.best_app_qps_to_raw === null ? '—' : report.ratios.best_app_qps_to_raw.toFixed(3)}` +
         ` · app P50 at concurrency 1 minus raw: ${report.ratios.p50_c1_minus_raw_ms === null ? '—' : `${report.ratios.p50_c1_minus_raw_ms.toFixed(2)} ms`}` +
         ` (${report.ratios.source === 'paired' ? 'side by side' : 'best of the sweep'})`,
+    );
+  }
+  if (report.bound) {
+    const b = report.bound;
+    lines.push(
+      '',
+      `bound (simulated, batch ${b.max_batch_size}): min(accelerator ${b.accelerator_qps.toFixed(1)}, preprocessing ${b.preprocess_qps.toFixed(1)} = ` +
+        `${b.cores} cores x 1000 / ${b.preprocess_ms_per_pair.toFixed(2)} ms) = ${b.bound_qps.toFixed(1)} pairs/s (${b.limited_by});` +
+        ` best QPS ${report.qps === null ? '—' : report.qps.toFixed(1)}${b.qps_to_bound === null ? '' : ` = ${(100 * b.qps_to_bound).toFixed(0)}% of the bound`}`,
     );
   }
   if (report.gate) lines.push('', `gate P95 <= ${report.gate.max_p95_s} s: ${report.gate.passed ? 'passed' : 'FAILED'}`);

@@ -33,7 +33,7 @@ export const SERVE_USAGE = `usage: ofa-ve serve [--host 127.0.0.1] [--port ${DEF
                     [--token T] [--allow-unauthenticated] [--cors-origin ORIGIN]...
                     ${BATCHING_FLAGS}
                     ${LIMIT_FLAGS}
-                    [--intra-op-threads N] [--worker-nice ${WORKER_NICENESS}] [--access-log-rate ${DEFAULT_ACCESS_LOG_RATE}]
+                    [--intra-op-threads N] [--worker-nice ${WORKER_NICENESS}] [--preprocess-workers N] [--access-log-rate ${DEFAULT_ACCESS_LOG_RATE}]
                     [--model-load-timeout-ms ${DEFAULT_RESTART_POLICY.loadTimeoutMs}]
 
 Serves the HTTP API, /metrics, /healthz and /readyz (headless mode). --port 0 picks a free port.
@@ -42,10 +42,13 @@ on a non-loopback address needs a token unless --allow-unauthenticated is given.
 --cors-origin ORIGIN (repeatable, needs a token) lets pages of that origin use the API with the
 token: a console served elsewhere (http://console-host:7860) or the desktop app (app://console).
 --worker-nice runs the inference worker that much lower in priority (0..19), so that /metrics and
-the API stay quick when the model saturates the CPU. Logs are JSON lines on stdout, with one
-"check" line per check (id, status, code, label, latency_ms): --access-log-rate N writes the first N
-each second in full, then one in N plus every 5xx, and an "access log sampled" line with what was
-dropped; 0 turns the access log off. SIGINT/SIGTERM stop it gracefully.
+the API stay quick when the model saturates the CPU. --preprocess-workers N sets the threads in the
+inference worker that decode, resize and tokenize ahead of the model, so that it never waits for
+the next batch (default: one per core); 0 prepares each batch in the worker, then runs it.
+Logs are JSON lines on stdout, with one "check" line per check (id, status, code, label,
+latency_ms): --access-log-rate N writes the first N each second in full, then one in N plus every
+5xx, and an "access log sampled" line with what was dropped; 0 turns the access log off.
+SIGINT/SIGTERM stop it gracefully.
 The model runs in a worker process; one that dies is replaced at once, and a replacement that
 cannot start is retried (0.1 s doubling to 5 s). --model-load-timeout-ms bounds each model load:
 a replacement that has not loaded by then is killed and retried (at start-up, serve stays not
@@ -101,6 +104,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
       'max-text-bytes': { type: 'string' },
       'intra-op-threads': { type: 'string' },
       'worker-nice': { type: 'string' },
+      'preprocess-workers': { type: 'string' },
       'access-log-rate': { type: 'string' },
       'model-load-timeout-ms': { type: 'string' },
     },
@@ -142,6 +146,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     batching,
     intraOpThreads: values['intra-op-threads'] === undefined ? undefined : positiveInt('intra-op-threads', values['intra-op-threads'], 0, 0),
     workerNiceness: niceness(values['worker-nice']),
+    preprocessWorkers: values['preprocess-workers'] === undefined ? undefined : positiveInt('preprocess-workers', values['preprocess-workers'], 0, 0),
     accessLogRate: positiveInt('access-log-rate', values['access-log-rate'], DEFAULT_ACCESS_LOG_RATE, 0),
     workerRestart: {
       loadTimeoutMs: positiveInt('model-load-timeout-ms', values['model-load-timeout-ms'], DEFAULT_RESTART_POLICY.loadTimeoutMs),
