@@ -8,6 +8,8 @@ export const ERROR_STATUS = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  // No such endpoint, file or request (a trace of an unknown or expired id); never counted as a check.
+  NOT_FOUND: 404,
   // A method the route does not serve (sent with an Allow header); never counted as a check.
   METHOD_NOT_ALLOWED: 405,
   // The request body did not arrive in time (a stalled or far too slow upload).

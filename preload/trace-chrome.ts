@@ -5,8 +5,8 @@
  * request, with metadata events naming the process and the track. Events are in time order, the
  * check first. Pure (see trace-spans.ts).
  */
-import type { ChromeTraceDocument, ChromeTraceEvent } from './wire-types.ts';
 import { layoutTrace, TRACE_SERVICE_NAME, traceIdOf, type TraceInput, type TraceSpan } from './trace-spans.ts';
+import type { ChromeTraceDocument, ChromeTraceEvent } from './wire-types.ts';
 
 const PID = 1;
 const TID = 1;

@@ -5,8 +5,8 @@
  * OTLP/HTTP collector accepts at /v1/traces. The check is a server span; each stage an internal
  * span under it. Pure (see trace-spans.ts).
  */
-import type { OtlpKeyValue, OtlpSpan, OtlpTraceDocument } from './wire-types.ts';
 import { layoutTrace, spanIdOf, TRACE_SERVICE_NAME, traceIdOf, type TraceInput, type TraceSpan } from './trace-spans.ts';
+import type { OtlpKeyValue, OtlpSpan, OtlpTraceDocument } from './wire-types.ts';
 
 const SPAN_KIND_INTERNAL = 1;
 const SPAN_KIND_SERVER = 2;

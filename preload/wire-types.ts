@@ -164,3 +164,65 @@ export interface SlowRequest {
   batch_size: number | null;
   stages: Partial<Record<StageName, number>>;
 }
+
+/** `GET /api/v1/requests/{id}/trace?format=`: Chrome Trace Event JSON, or OTLP/JSON. */
+export type TraceFormat = 'chrome' | 'otlp';
+export const TRACE_FORMATS: readonly TraceFormat[] = ['chrome', 'otlp'];
+
+/**
+ * One event of the Trace Event Format (Perfetto, chrome://tracing): a complete event (`ph` "X",
+ * `ts` and `dur` in microseconds) or a metadata event (`ph` "M": process_name, thread_name).
+ */
+export interface ChromeTraceEvent {
+  name: string;
+  ph: 'X' | 'M';
+  cat?: string;
+  /** Microseconds since the Unix epoch (X events). */
+  ts?: number;
+  /** Microseconds (X events). */
+  dur?: number;
+  pid: number;
+  tid: number;
+  args: Record<string, string | number | boolean | null>;
+}
+
+/** `format=chrome`: the JSON Object Format of the Trace Event Format. */
+export interface ChromeTraceDocument {
+  traceEvents: ChromeTraceEvent[];
+  displayTimeUnit: 'ms';
+  otherData: Record<string, string>;
+}
+
+/** OTLP/JSON AnyValue: 64-bit integers are decimal strings. */
+export type OtlpAnyValue = { stringValue: string } | { intValue: string } | { doubleValue: number } | { boolValue: boolean };
+
+export interface OtlpKeyValue {
+  key: string;
+  value: OtlpAnyValue;
+}
+
+/** OTLP/JSON Span (lowerCamelCase, hex ids, times as decimal strings of Unix nanoseconds, enums as numbers). */
+export interface OtlpSpan {
+  /** 32 lowercase hex digits. */
+  traceId: string;
+  /** 16 lowercase hex digits. */
+  spanId: string;
+  /** Absent on the root span. */
+  parentSpanId?: string;
+  name: string;
+  /** SpanKind: 1 internal, 2 server. */
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes: OtlpKeyValue[];
+  /** StatusCode: 0 unset, 2 error (a 5xx). */
+  status: { code: number; message?: string };
+}
+
+/** `format=otlp`: an ExportTraceServiceRequest in OTLP/JSON (Jaeger UI, Grafana Tempo, an OTLP/HTTP collector). */
+export interface OtlpTraceDocument {
+  resourceSpans: {
+    resource: { attributes: OtlpKeyValue[] };
+    scopeSpans: { scope: { name: string; version?: string }; spans: OtlpSpan[] }[];
+  }[];
+}

@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { chromeTrace } from '../../preload/trace-chrome.ts';
+import { otlpTrace } from '../../preload/trace-otlp.ts';
+import { traceFileName } from '../../preload/trace-spans.ts';
+import { TRACE_FORMATS, type TraceFormat } from '../../preload/wire-types.ts';
 import { CheckError, toCheckError } from '../errors.ts';
 import type { Logger } from '../logging/json-logger.ts';
 import { RETRY_AFTER_SECONDS, type CheckContext, type CheckService } from '../service/check-service.ts';
 import { appVersion, checkResultDocument, type ServiceRuntime } from '../service/service-runtime.ts';
+import { addMarkFromBody, compareQuery, readSmallJson, slicesQuery } from '../service/telemetry-queries.ts';
 import type { LiveStats } from '../telemetry/live-stats.ts';
 import type { ServiceMetrics } from '../telemetry/service-metrics.ts';
 import { bearerAuthorizer } from './bearer-auth.ts';
@@ -15,7 +20,7 @@ import { DEFAULT_EVENT_STREAM_OPTIONS, StatsEventStreams, type EventStreamOption
 import { sendError, sendJson, sendMethodNotAllowed } from './http-responses.ts';
 import { parseWindow } from './query-window.ts';
 import { isCrossSiteRequest, loopbackHostAllowed } from './request-origin.ts';
-import { allows, CHECK_ROUTE, findRoute, type Route } from './routes.ts';
+import { allows, CHECK_ROUTE, findRoute, traceRequestId, type Route } from './routes.ts';
 import { whenResponseDone } from './response-lifetime.ts';
 import { withoutServerPaths } from './server-paths.ts';
 import { StaticUi } from './static-ui.ts';
@@ -68,6 +73,15 @@ function parseRequestTarget(target: string | undefined): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `?format=chrome|otlp` of a trace (default chrome): one value, one of the two. */
+function parseTraceFormat(url: URL): TraceFormat {
+  const values = url.searchParams.getAll('format');
+  if (values.length === 0) return 'chrome';
+  const format = TRACE_FORMATS.find((f) => f === values[0]);
+  if (values.length > 1 || !format) throw new CheckError('BAD_REQUEST', `format must be one of ${TRACE_FORMATS.join(', ')}`);
+  return format;
 }
 
 /** Wants OpenMetrics when the scraper's Accept header names it (Prometheus does when exemplars are on). */
@@ -302,6 +316,18 @@ export class OfaVeHttpServer {
         return sendJson(res, 200, this.runtime.statsDocument(parseWindow(url)));
       case 'slowest':
         return sendJson(res, 200, { requests: this.stats.slowest(20) });
+      case 'trace':
+        return this.trace(res, url);
+      case 'marks':
+        if (req.method !== 'POST') return sendJson(res, 200, { marks: this.stats.marks() });
+        if (isCrossSiteRequest(req) && !this.cors.allows(req.headers.origin)) {
+          throw new CheckError('FORBIDDEN', 'marks posted from another web site are refused');
+        }
+        return sendJson(res, 201, addMarkFromBody(this.stats, await readSmallJson(req)));
+      case 'slices':
+        return sendJson(res, 200, slicesQuery(this.stats, url, parseWindow(url)));
+      case 'compare':
+        return sendJson(res, 200, compareQuery(this.stats, url));
       case 'events': {
         const window = parseWindow(url);
         if (this.draining) throw new CheckError('NOT_READY', 'the service is shutting down');
@@ -309,6 +335,23 @@ export class OfaVeHttpServer {
         return;
       }
     }
+  }
+
+  /** One recent request's trace, built now from the trace ring (nothing is built until someone asks). */
+  private trace(res: ServerResponse, url: URL): void {
+    const format = parseTraceFormat(url);
+    const id = traceRequestId(url.pathname) ?? '';
+    const input = this.stats.traces.get(id);
+    if (!input) {
+      const shown = id.length > 100 ? `${id.slice(0, 100)}…` : id;
+      throw new CheckError(
+        'NOT_FOUND',
+        `no trace for request ${JSON.stringify(shown)}: it is not one of the last ${this.stats.traces.capacity} checks of this instance ` +
+          '(unknown, expired, or answered by another instance)',
+      );
+    }
+    const doc = format === 'otlp' ? otlpTrace(input, { serviceVersion: appVersion() }) : chromeTrace(input);
+    sendJson(res, 200, doc, { 'content-disposition': `inline; filename="${traceFileName(id, format)}"` });
   }
 
   /** A reason fit for any caller: no absolute path of this machine (the model directory above all). */

@@ -5,7 +5,7 @@
  */
 import { StaticUi } from './static-ui.ts';
 
-export type RouteName = 'healthz' | 'readyz' | 'metrics' | 'check' | 'model' | 'stats' | 'slowest' | 'events' | 'ui';
+export type RouteName = 'healthz' | 'readyz' | 'metrics' | 'check' | 'model' | 'stats' | 'slowest' | 'trace' | 'events' | 'marks' | 'slices' | 'compare' | 'ui';
 
 export interface Route {
   readonly name: RouteName;
@@ -28,13 +28,31 @@ const ROUTES: ReadonlyMap<string, Route> = new Map([
   ['/api/v1/stats', { name: 'stats', methods: READ, public: false }],
   ['/api/v1/requests/slowest', { name: 'slowest', methods: READ, public: false }],
   ['/api/v1/events', { name: 'events', methods: READ, public: false }],
+  ['/api/v1/marks', { name: 'marks', methods: [...READ, 'POST'], public: false }],
+  ['/api/v1/slices', { name: 'slices', methods: READ, public: false }],
+  ['/api/v1/compare', { name: 'compare', methods: READ, public: false }],
 ]);
 
 const UI_ROUTE: Route = { name: 'ui', methods: READ, public: true };
 
+/** `/api/v1/requests/{id}/trace`: the one route with a parameter (one path segment). */
+const TRACE_PATH = /^\/api\/v1\/requests\/([^/]+)\/trace$/;
+const TRACE_ROUTE: Route = { name: 'trace', methods: READ, public: false };
+
 /** The route for a path, or undefined (404). */
 export function findRoute(pathname: string): Route | undefined {
-  return ROUTES.get(pathname) ?? (StaticUi.owns(pathname) ? UI_ROUTE : undefined);
+  return ROUTES.get(pathname) ?? (TRACE_PATH.test(pathname) ? TRACE_ROUTE : StaticUi.owns(pathname) ? UI_ROUTE : undefined);
+}
+
+/** The request id of a trace path (percent-decoded), or undefined for another path. */
+export function traceRequestId(pathname: string): string | undefined {
+  const segment = TRACE_PATH.exec(pathname)?.[1];
+  if (segment === undefined) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment; // not valid percent-encoding: no request has that id, which the lookup then says
+  }
 }
 
 export function allows(route: Route, method: string | undefined): boolean {

@@ -28,6 +28,10 @@
  * few minutes and at `close()`. `compare` reads a range from the seconds (or 10 s periods, when
  * comparing slices) while it lies within the live retention, from the minutes beyond.
  *
+ * Traces: every recorded request (a failed one too) is also kept in the trace ring (`traces`,
+ * request-traces.ts: the last `tracesKept`, default 2000), from which `GET /api/v1/requests/{id}/trace`
+ * builds its documents on request.
+ *
  * Time: a request (or batch) counts in the second it ended (`endedAtMs`), clamped to the current
  * second when it claims to have ended in the future, and dropped when it ended before the
  * retention. The clock only ever names "the current second": moving forward clears the slots of the
@@ -43,6 +47,7 @@ import { DEFAULT_HISTORY_MINUTES, MARK_KINDS, MAX_MARK_NAME_LENGTH, MinuteHistor
 import { comparePeriods, type PeriodComparison, type RangeSpan } from './period-compare.ts';
 import { PeriodTotals } from './period-totals.ts';
 import { isDuration, mergedMean, mergedQuantiles, type SketchData } from './quantile-sketch.ts';
+import { DEFAULT_TRACES_KEPT, RequestTraces } from './request-traces.ts';
 import { Bucket, BucketLevel, ERROR_INDEX, RESULT_TYPES, type NormalisedSample, type Outcome, type SlowEntry } from './second-buckets.ts';
 
 export type { InputAttributes, SliceAttribute } from './input-slices.ts';
@@ -67,6 +72,8 @@ export interface RequestSample {
   stages?: Partial<Record<StageName, number>>;
   /** Pairs in the model run that answered this request (shown in its slow-request entry). */
   batchSize?: number;
+  /** That model run's id, the same on each of its requests (its traces then name the batch). */
+  batchId?: string;
   /** The error code of a failed check (INVALID_IMAGE, TIMEOUT, ...), shown in the slow-request list. */
   errorCode?: string;
   /** What is known of the check's input; missing (or missing fields): the `unknown` slice. */
@@ -129,6 +136,8 @@ export interface LiveStatsOptions {
   historySaveIntervalMs?: number;
   /** For the history's warnings (a file set aside, a failed write). */
   logger?: Logger;
+  /** How many recent requests keep a trace (default 2000; 0: none). */
+  tracesKept?: number;
 }
 
 export const DEFAULT_RETENTION_SECONDS = 900;
@@ -149,6 +158,8 @@ export class LiveStats {
   readonly retentionSeconds: number;
   readonly slowestKept: number;
   readonly failuresKept: number;
+  /** The last `tracesKept` requests, for their traces. */
+  readonly traces: RequestTraces;
   private readonly now: () => number;
   /** Seconds first, then the aggregates, narrowest first. */
   private readonly levels: BucketLevel[];
@@ -181,6 +192,7 @@ export class LiveStats {
     this.retentionSeconds = retention;
     this.slowestKept = kept;
     this.failuresKept = failuresKept;
+    this.traces = new RequestTraces(options.tracesKept ?? DEFAULT_TRACES_KEPT);
     this.now = options.now ?? Date.now;
     // Every level exists whatever the retention: the 60 s one feeds the history and slices need 10 s.
     this.levels = [1, ...AGGREGATE_WIDTHS].map((width) => new BucketLevel(width, Math.ceil(retention / width) + 1, width > 1));
@@ -203,7 +215,8 @@ export class LiveStats {
 
   /**
    * Hot path: O(1). Allocates only when a bucket gets its first sketch or a request enters the
-   * slowest-requests list (a failure usually does, being the most recent: one small entry each).
+   * slowest-requests list (a failure usually does, being the most recent: one small entry each),
+   * and the trace ring's map entry for the request's id.
    */
   record(sample: RequestSample): void {
     const second = this.secondOf(sample.endedAtMs, this.sync());
@@ -223,6 +236,7 @@ export class LiveStats {
     // Successes compete on latency, failures on recency; a request without a usable latency has no place in the list.
     const keep = success ? this.slowestKept : this.failuresKept;
     const endedAtMs = Number.isFinite(sample.endedAtMs) ? sample.endedAtMs : this.headMs;
+    this.traces.record(sample, endedAtMs, latencyMs);
     let candidate = !Number.isNaN(latencyMs) && keep > 0;
     let entry: SlowEntry | undefined;
     for (const level of this.levels) {

@@ -12,7 +12,11 @@ export type { ResultType };
  * Every status a check can end with: 200 and each error code's status, so a new code gets its
  * series without a second list to keep. All of them exist from the start at 0.
  */
-export const CHECK_STATUS_CODES: readonly number[] = [200, ...new Set(Object.values(ERROR_STATUS))].sort((a, b) => a - b);
+export const CHECK_STATUS_CODES: readonly number[] = [
+  200,
+  // NOT_FOUND (an unknown trace id) and METHOD_NOT_ALLOWED never answer a check.
+  ...new Set(Object.entries(ERROR_STATUS).flatMap(([code, status]) => (code === 'NOT_FOUND' || code === 'METHOD_NOT_ALLOWED' ? [] : [status]))),
+].sort((a, b) => a - b);
 
 /**
  * The service's own prom-client registry (never the global one, so two services in one process,

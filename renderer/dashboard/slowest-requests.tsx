@@ -1,5 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { STAGE_NAMES, type SlowRequest } from '../../preload/wire-types.ts';
+import { chromeTrace } from '../../preload/trace-chrome.ts';
+import { otlpTrace } from '../../preload/trace-otlp.ts';
+import { traceFileName, traceInputOfSlowRequest } from '../../preload/trace-spans.ts';
+import { STAGE_NAMES, type SlowRequest, type TraceFormat } from '../../preload/wire-types.ts';
 import type { ConsoleClient } from '../api/console-client.ts';
 import { chartPalette } from './chart-palette.ts';
 import { STAGE_SHORT_LABELS, UNTIMED, formatClock, formatCount, formatMs, latencyDivision, shortId, type LatencyPart } from './stats-format.ts';
@@ -50,6 +53,51 @@ function Outcome({ request }: { request: SlowRequest }) {
       {request.result_type === 'ERROR' && (
         <span className="mono slow-error" data-testid="slow-error-code">
           {request.error_code ?? 'unknown'} <span className="muted">{request.status_code}</span>
+        </span>
+      )}
+    </span>
+  );
+}
+
+const TRACE_TITLES: Record<TraceFormat, string> = {
+  chrome: 'Save this check as Chrome Trace Event JSON: open it in ui.perfetto.dev or chrome://tracing',
+  otlp: 'Save this check as OTLP/JSON: import it in Jaeger UI or Grafana (Tempo), or POST it to a collector at /v1/traces',
+};
+
+/**
+ * Saves the request's trace in either format. The document is built here from the row with the
+ * formatters `GET /api/v1/requests/{id}/trace` uses, over the same fields, so it is the same
+ * document, in desktop and browser mode alike and without another round trip.
+ */
+function TraceLinks({ request, client }: { request: SlowRequest; client: ConsoleClient }) {
+  const [error, setError] = useState<string | undefined>();
+  const save = (format: TraceFormat) => {
+    const input = traceInputOfSlowRequest(request);
+    const doc = format === 'chrome' ? chromeTrace(input) : otlpTrace(input);
+    client.saveFile(traceFileName(request.id, format), JSON.stringify(doc), 'application/json').then(
+      () => setError(undefined),
+      (err: unknown) => setError(err instanceof Error ? err.message : String(err)),
+    );
+  };
+  const button = (format: TraceFormat, label: string) => (
+    <button
+      type="button"
+      style={{ padding: '1px 8px', fontSize: 12 }}
+      title={TRACE_TITLES[format]}
+      aria-label={`${label} trace of check ${request.id}`}
+      onClick={() => save(format)}
+      data-testid={`trace-${format}`}
+    >
+      {label}
+    </button>
+  );
+  return (
+    <span className="trace-links" style={{ display: 'inline-flex', flexDirection: 'column', alignItems: 'stretch', gap: 3 }}>
+      {button('chrome', 'Perfetto')}
+      {button('otlp', 'OTLP')}
+      {error && (
+        <span className="muted" role="alert" title={error}>
+          not saved
         </span>
       )}
     </span>
@@ -139,6 +187,7 @@ export function SlowestRequests({ client }: { client: ConsoleClient }) {
                 <th>Result</th>
                 <th className="num">Batch</th>
                 <th className="stages-col">Stages</th>
+                <th>Trace</th>
               </tr>
             </thead>
             <tbody>
@@ -155,6 +204,9 @@ export function SlowestRequests({ client }: { client: ConsoleClient }) {
                   <td className="num mono">{formatCount(r.batch_size)}</td>
                   <td>
                     <StageBreakdown request={r} />
+                  </td>
+                  <td>
+                    <TraceLinks request={r} client={client} />
                   </td>
                 </tr>
               ))}
