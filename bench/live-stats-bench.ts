@@ -6,38 +6,19 @@
 import { STAGES } from '../main/inference/entailment-types.ts';
 import { LiveStats, type RequestSample } from '../main/telemetry/live-stats.ts';
 import { acceptDuration, createSketch, mergedQuantiles } from '../main/telemetry/quantile-sketch.ts';
-import { uniform01 } from '../models/tools/seeded-random.ts';
+import { seededDraws, syntheticSample } from './synthetic-checks.ts';
 
 const RATE = 1000;
 const RETENTION = 900;
 const T0 = 1_700_000_000_000;
 
-const random = uniform01(42);
-const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+const draws = seededDraws(42);
 const STATUSES = [400, 413, 415, 401, 500, 503];
 
 /** Pre-built samples, reused round-robin so the timing loop measures record() and not the generator. */
-const POOL: RequestSample[] = Array.from({ length: 20_000 }, (_, i) => {
-  const failed = random() < 0.02;
-  const stages = {
-    queue: Math.exp(0.5 + gaussian()),
-    decode_image: Math.exp(1.2 + 0.3 * gaussian()),
-    tokenize: Math.exp(-1.5 + 0.4 * gaussian()),
-    inference: Math.exp(3.5 + 0.5 * gaussian()),
-    postprocess: Math.exp(-2 + 0.3 * gaussian()),
-  };
-  const latencyMs = Object.values(stages).reduce((a, b) => a + b, 0);
-  const label = (['YES', 'NO', 'MAYBE'] as const)[i % 3]!;
-  return {
-    id: `req-${i}`,
-    endedAtMs: 0,
-    latencyMs,
-    statusCode: failed ? STATUSES[i % STATUSES.length]! : 200,
-    resultType: failed ? 'ERROR' : label,
-    stages: failed ? undefined : stages,
-    batchSize: 1 + (i % 8),
-  };
-});
+const POOL: RequestSample[] = Array.from({ length: 20_000 }, (_, i) =>
+  syntheticSample(i, draws, { idPrefix: 'req-', failedStatus: (k) => STATUSES[k % STATUSES.length]! }),
+);
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

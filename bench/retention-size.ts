@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeInput, type InputAttributes } from '../main/telemetry/input-slices.ts';
 import { LiveStats, type RequestSample } from '../main/telemetry/live-stats.ts';
-import { uniform01 } from '../models/tools/seeded-random.ts';
+import { seededDraws, syntheticSample } from './synthetic-checks.ts';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -19,32 +19,17 @@ const HOURS = flag('hours', 24);
 const RATE = flag('rate', 50);
 const T0 = 1_700_002_800_000; // an hour boundary
 
-const random = uniform01(3);
-const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+const draws = seededDraws(3);
+const { random } = draws;
 const SCRIPTS = ['english', 'english', 'english', 'cjk', 'other'] as const;
 const FORMATS = ['jpeg', 'jpeg', 'jpeg', 'png', 'webp', 'gif', 'tiff'];
 
 /** A varied mix, so every attribute has several busy slices (the memory grows with occupied cells). */
 const POOL: Array<{ sample: RequestSample; attributes: InputAttributes }> = Array.from({ length: 50_000 }, (_, i) => {
-  const stages = {
-    queue: Math.exp(0.5 + gaussian()),
-    decode_image: Math.exp(1.2 + 0.5 * gaussian()),
-    tokenize: Math.exp(-1.5 + 0.4 * gaussian()),
-    inference: Math.exp(3.5 + 0.5 * gaussian()),
-    postprocess: Math.exp(-2 + 0.3 * gaussian()),
-  };
-  const failed = random() < 0.02;
+  const sample = syntheticSample(i, draws, { decodeSpread: 0.5 });
   const side = [320, 640, 1280, 2560][Math.floor(random() * 4)]!;
   return {
-    sample: {
-      id: `r${i}`,
-      endedAtMs: 0,
-      latencyMs: Object.values(stages).reduce((a, b) => a + b, 0) + 0.3,
-      statusCode: failed ? 400 : 200,
-      resultType: failed ? 'ERROR' : (['YES', 'NO', 'MAYBE'] as const)[i % 3]!,
-      stages: failed ? undefined : stages,
-      batchSize: 1 + (i % 8),
-    },
+    sample,
     attributes: {
       ...describeInput({
         imageFormat: FORMATS[i % FORMATS.length],

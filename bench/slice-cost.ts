@@ -10,7 +10,7 @@ import { ATTRIBUTE_COUNT, describeInput, sliceIndices, type InputAttributes } fr
 import { LiveStats, type RequestSample } from '../main/telemetry/live-stats.ts';
 import type { NormalisedSample } from '../main/telemetry/second-buckets.ts';
 import { SliceTable } from '../main/telemetry/slice-cells.ts';
-import { uniform01 } from '../models/tools/seeded-random.ts';
+import { seededDraws, syntheticSample } from './synthetic-checks.ts';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,8 +21,8 @@ const RATE = flag('rate', 50);
 const ROUNDS = flag('rounds', 5);
 const T0 = 1_700_000_040_000; // a minute boundary
 
-const random = uniform01(7);
-const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+const draws = seededDraws(7);
+const { random } = draws;
 const CAPTIONS = [
   'two dogs play in the snow near a wooden fence',
   'a man riding a bicycle down a busy city street while holding an umbrella',
@@ -45,26 +45,11 @@ interface Check {
 
 /** Pre-built checks, reused round-robin so the timing measures LiveStats and not the generator. */
 const POOL: Check[] = Array.from({ length: 20_000 }, (_, i) => {
-  const stages = {
-    queue: Math.exp(0.5 + gaussian()),
-    decode_image: Math.exp(1.2 + 0.3 * gaussian()),
-    tokenize: Math.exp(-1.5 + 0.4 * gaussian()),
-    inference: Math.exp(3.5 + 0.5 * gaussian()),
-    postprocess: Math.exp(-2 + 0.3 * gaussian()),
-  };
-  const failed = random() < 0.02;
+  const sample = syntheticSample(i, draws);
   const text = CAPTIONS[i % CAPTIONS.length]!;
   const side = [320, 640, 1280, 2560][Math.floor(random() * 4)]!;
   return {
-    sample: {
-      id: `r${i}`,
-      endedAtMs: 0,
-      latencyMs: Object.values(stages).reduce((a, b) => a + b, 0) + 0.3,
-      statusCode: failed ? 400 : 200,
-      resultType: failed ? 'ERROR' : (['YES', 'NO', 'MAYBE'] as const)[i % 3]!,
-      stages: failed ? undefined : stages,
-      batchSize: 1 + (i % 8),
-    },
+    sample,
     text,
     premise: random() < 0.2 ? 'a photo taken outdoors' : undefined,
     format: FORMATS[i % FORMATS.length]!,

@@ -4,7 +4,7 @@
  * WebAssembly SIMD is missing and the reference the SIMD kernels are tested against.
  * Arguments are checked by the caller (resizeBicubicPil).
  */
-import { precomputeBicubicCoefficients, PRECISION_BITS, ROUNDING, type AxisCoefficients } from './bicubic-coefficients.ts';
+import { precomputeBicubicCoefficients, PRECISION_BITS, ROUNDING, type AxisCoefficients, type BicubicResize } from './bicubic-coefficients.ts';
 
 /** Source rows handled together by the fused vertical pass. */
 const ROW_BLOCK = 4;
@@ -71,14 +71,7 @@ function resampleRow(
 }
 
 /** Pillow's 8-bit BICUBIC resize in plain JavaScript; a new buffer even when nothing changes. */
-export function resizeBicubicJs(
-  src: Uint8Array,
-  width: number,
-  height: number,
-  channels: number,
-  outWidth: number,
-  outHeight: number,
-): Uint8Array {
+export const resizeBicubicJs: BicubicResize = (src, width, height, channels, outWidth, outHeight) => {
   const needHorizontal = outWidth !== width;
   const needVertical = outHeight !== height;
   if (!needHorizontal && !needVertical) return src.slice();
@@ -148,4 +141,4 @@ export function resizeBicubicJs(
   const out = new Uint8Array(rowLen * outHeight);
   for (let i = 0; i < out.length; i++) out[i] = clip8(acc[i]!);
   return out;
-}
+};

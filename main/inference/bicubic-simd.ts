@@ -14,7 +14,7 @@
  * One instance per thread (module state); calls are synchronous, so they never interleave.
  */
 import { RESIZE_KERNELS_WASM_BASE64 } from './bicubic-simd-binary.ts';
-import { precomputeBicubicCoefficients, type AxisCoefficients } from './bicubic-coefficients.ts';
+import { precomputeBicubicCoefficients, type AxisCoefficients, type BicubicResize } from './bicubic-coefficients.ts';
 
 /**
  * The parts of the WebAssembly JS API used here. The main process's TypeScript libs (ES2023 + node)
@@ -91,14 +91,7 @@ function bounds(c: AxisCoefficients): Int32Array {
  * Pillow's 8-bit BICUBIC resize on SIMD kernels. Arguments are checked by the caller
  * (resizeBicubicPil); throws when the kernels are unavailable (see simdResizeAvailability).
  */
-export function resizeBicubicSimd(
-  src: Uint8Array,
-  width: number,
-  height: number,
-  channels: number,
-  outWidth: number,
-  outHeight: number,
-): Uint8Array {
+export const resizeBicubicSimd: BicubicResize = (src, width, height, channels, outWidth, outHeight) => {
   const k = getKernels();
   if (!k) throw new Error(`WebAssembly SIMD resize unavailable: ${unavailableReason}`);
   const needHorizontal = outWidth !== width;
@@ -169,4 +162,4 @@ export function resizeBicubicSimd(
   }
   if (vert) out.set(heap.subarray(outArea, outArea + outLen));
   return out;
-}
+};

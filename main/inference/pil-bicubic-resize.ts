@@ -38,8 +38,9 @@
 
 import { resizeBicubicJs as resizePlain } from './bicubic-resize-js.ts';
 import { resizeBicubicSimd, simdResizeAvailability } from './bicubic-simd.ts';
+import type { BicubicResize } from './bicubic-coefficients.ts';
 
-export { bicubicKernel, precomputeBicubicCoefficients, type AxisCoefficients } from './bicubic-coefficients.ts';
+export { bicubicKernel, precomputeBicubicCoefficients, type AxisCoefficients, type BicubicResize } from './bicubic-coefficients.ts';
 export { simdResizeAvailability };
 
 function checkArguments(src: Uint8Array, width: number, height: number, channels: number, outWidth: number, outHeight: number): void {
@@ -64,36 +65,23 @@ export function resizeBackend(): 'wasm-simd' | 'js' {
   return simdResizeAvailability().available ? 'wasm-simd' : 'js';
 }
 
+/** `resize` (chosen per call) behind the argument checks: the module's entry points. */
+function checked(resize: () => BicubicResize): BicubicResize {
+  return (src, width, height, channels, outWidth, outHeight) => {
+    checkArguments(src, width, height, channels, outWidth, outHeight);
+    return resize()(src, width, height, channels, outWidth, outHeight);
+  };
+}
+
 /**
  * Resizes an interleaved 8-bit image exactly as Pillow's `Image.resize(size, Image.BICUBIC)` does
  * for an 8-bit mode (L, RGB, ...; RGB is what OFA uses). Returns a new interleaved buffer; never
  * returns `src` itself.
  */
-export function resizeBicubicPil(
-  src: Uint8Array,
-  width: number,
-  height: number,
-  channels: number,
-  outWidth: number,
-  outHeight: number,
-): Uint8Array {
-  checkArguments(src, width, height, channels, outWidth, outHeight);
-  const resize = simdResizeAvailability().available ? resizeBicubicSimd : resizePlain;
-  return resize(src, width, height, channels, outWidth, outHeight);
-}
+export const resizeBicubicPil: BicubicResize = checked(() => (simdResizeAvailability().available ? resizeBicubicSimd : resizePlain));
 
 /**
  * resizeBicubicPil on the plain JavaScript implementation, whatever this runtime has: the reference
  * that tests and benchmarks hold the SIMD path to.
  */
-export function resizeBicubicJs(
-  src: Uint8Array,
-  width: number,
-  height: number,
-  channels: number,
-  outWidth: number,
-  outHeight: number,
-): Uint8Array {
-  checkArguments(src, width, height, channels, outWidth, outHeight);
-  return resizePlain(src, width, height, channels, outWidth, outHeight);
-}
+export const resizeBicubicJs: BicubicResize = checked(() => resizePlain);

@@ -16,16 +16,8 @@ export const DEFAULT_TRACES_KEPT = 2000;
 const RESULTS: readonly ResultType[] = ['YES', 'NO', 'MAYBE', 'ERROR'];
 const STAGE_COUNT = STAGE_NAMES.length;
 
-/** What the ring takes from a check (a RequestSample is one). */
-export interface TracedCheck {
-  id: string;
-  statusCode: number;
-  resultType: ResultType;
-  errorCode?: string;
-  batchSize?: number;
-  batchId?: string;
-  stages?: Partial<Record<StageName, number>>;
-}
+/** What the ring takes from a check (a RequestSample is one): a trace's input less its times, which record() takes apart. */
+export type TracedCheck = Omit<TraceInput, 'endedAtMs' | 'latencyMs'>;
 
 export class RequestTraces {
   readonly capacity: number;

@@ -27,6 +27,24 @@ class TokenizerFormatError(Exception):
     """tokenizer.json uses a feature this implementation does not reproduce."""
 
 
+def read_vocab_and_merges(vocab_path: str, merges_path: str) -> Tuple[Dict[str, int], List[str]]:
+    """vocab.json and the merge lines of merges.txt (its ``#version`` header and blank lines skipped), as
+    GPT-2 and ByteLevelBPETokenizer read them. A merge that is not two symbols separated by one space
+    raises TokenizerFormatError."""
+    with open(vocab_path, encoding="utf-8") as f:
+        vocab = json.load(f)
+    merges: List[str] = []
+    with open(merges_path, encoding="utf-8") as f:
+        for n, line in enumerate(f):
+            line = line.rstrip("\r\n")
+            if not line or (n == 0 and line.startswith("#version")):
+                continue
+            if len(line.split(" ")) != 2:
+                raise TokenizerFormatError(f"{merges_path}:{n + 1}: expected two symbols separated by one space: {line!r}")
+            merges.append(line)
+    return vocab, merges
+
+
 def bytes_to_unicode() -> Dict[int, str]:
     """GPT-2's reversible byte -> printable character table (encoder.py)."""
     bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
@@ -72,14 +90,7 @@ class ByteLevelBpe:
     @classmethod
     def from_files(cls, vocab_path: str, merges_path: str, post_bos_eos: Optional[Tuple[int, int]] = None) -> "ByteLevelBpe":
         """Like ``ByteLevelBPETokenizer(vocab, merges)`` (no added tokens) + RobertaProcessing."""
-        with open(vocab_path, encoding="utf-8") as f:
-            vocab = json.load(f)
-        merges: List[str] = []
-        with open(merges_path, encoding="utf-8") as f:
-            for n, line in enumerate(f):
-                line = line.rstrip("\r\n")
-                if line and not (n == 0 and line.startswith("#version")):
-                    merges.append(line)
+        vocab, merges = read_vocab_and_merges(vocab_path, merges_path)
         return cls(vocab, merges, post_bos_eos=post_bos_eos)
 
     @classmethod

@@ -58,6 +58,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 # Sibling modules (the port shim, the BPE fallback, the fairseq mapping) import by name, whether this
 # file runs as a script or is imported by a test.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from byte_level_bpe import TokenizerFormatError, read_vocab_and_merges  # noqa: E402
 from ofa_fairseq_mapping import FairseqMappingError, map_fairseq_state_dict  # noqa: E402
 
 SCHEMA_VERSION = 1
@@ -236,17 +237,10 @@ def load_bpe_files(ckpt_dir: str, ofa_module: Optional[str],
         tmp = tempfile.mkdtemp(prefix="ofa_vocab_")
         tok = tok_cls.from_pretrained(ckpt_dir)
         vocab_path, merges_path = tok.save_vocabulary(tmp)[:2]
-    with open(vocab_path, encoding="utf-8") as f:
-        vocab = json.load(f)
-    merges: List[str] = []
-    with open(merges_path, encoding="utf-8") as f:
-        for n, line in enumerate(f):
-            line = line.rstrip("\r\n")
-            if not line or (n == 0 and line.startswith("#version")):
-                continue
-            if len(line.split(" ")) != 2:
-                raise ExportError(f"{merges_path}:{n + 1}: expected two symbols separated by one space: {line!r}")
-            merges.append(line)
+    try:
+        vocab, merges = read_vocab_and_merges(vocab_path, merges_path)
+    except TokenizerFormatError as e:
+        raise ExportError(str(e)) from e
     ids = sorted(vocab.values())
     if ids != list(range(len(ids))):
         raise ExportError(f"{vocab_path}: ids are not 0..{len(ids) - 1} without gaps")
@@ -359,7 +353,7 @@ def verify_tokenizer(tokenizer_path: str, vocab_path: str, merges_path: str, voc
         from tokenizers import Tokenizer, processors  # type: ignore
         from tokenizers.implementations import ByteLevelBPETokenizer  # type: ignore
     except ImportError:
-        from byte_level_bpe import ByteLevelBpe, TokenizerFormatError
+        from byte_level_bpe import ByteLevelBpe
         log("Python `tokenizers` is not installed: checking tokenizer.json with the pure-Python byte-level BPE "
             "(models/tools/byte_level_bpe.py)")
         try:

@@ -1,4 +1,5 @@
 import { SERVICE_UNAVAILABLE, type BatchHandlers, type CheckOutcome } from './console-client.ts';
+import { abortableSleep } from './abortable-sleep.ts';
 
 export interface BatchRunnerOptions {
   /** Requests in flight at once (the service batches them for the model). */
@@ -62,7 +63,7 @@ export async function runBatch<T>(
         }
         if (!answer.ok && answer.error.code === 'OVERLOADED' && attempt < options.overloadRetries) {
           attempt += 1;
-          await sleep((answer.retryAfterS ?? 1) * 1000, signal);
+          await abortableSleep((answer.retryAfterS ?? 1) * 1000, signal);
           if (!signal.aborted) continue;
           outcome = CANCELLED;
           break;
@@ -78,16 +79,4 @@ export async function runBatch<T>(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, items.length)) }, worker));
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -14,6 +14,7 @@ import {
 } from './console-client.ts';
 import { readEvents } from './sse-reader.ts';
 import { CONNECT_PARAM, parseServiceUrl } from '../../preload/service-url.ts';
+import { abortableSleep } from './abortable-sleep.ts';
 
 /** The token of the service that served the page; another service's has its own key (tokenKey). */
 const TOKEN_KEY = 'ofa-ve-token';
@@ -95,19 +96,6 @@ export function failureOf(
     return { code: SERVICE_UNAVAILABLE, message: `service unavailable: the server answered ${status} ${statusText}`.trim() };
   }
   return error ?? { code: `HTTP_${status}`, message: `the service answered ${status} ${statusText}`.trim() };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export interface HttpClientOptions {
@@ -249,10 +237,10 @@ export class HttpConsoleClient implements ConsoleClient {
         if (error) {
           onError(error);
           if (error.code === UNAUTHORIZED) return;
-          await sleep(delay, signal);
+          await abortableSleep(delay, signal);
           delay = Math.min(delay * 2, RETRY_MAX_MS);
         } else {
-          await sleep(RETRY_MIN_MS - (Date.now() - connectedAt), signal);
+          await abortableSleep(RETRY_MIN_MS - (Date.now() - connectedAt), signal);
         }
       }
     };

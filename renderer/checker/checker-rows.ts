@@ -3,10 +3,10 @@
  * list. Apart from the store so that what keeps them (batch-persistence.ts) does not import the store.
  */
 import type { PairEntry, PairListProblem } from '../../preload/pair-list.ts';
-import type { ApiError, CheckResult } from '../../preload/wire-types.ts';
-import type { RowState, SentText } from './row-status.ts';
+import type { RowText } from './row-status.ts';
 
-export interface CheckRow {
+/** A row: its image, plus the texts, state and answer that row-status.ts reads (RowText). */
+export interface CheckRow extends RowText {
   readonly id: number;
   /** The image bytes: the dropped File, or the Blob IndexedDB kept of it. */
   readonly file: Blob;
@@ -20,15 +20,6 @@ export interface CheckRow {
   readonly hash?: string;
   /** Path of a row added earlier with the same bytes (one photo in two folders). */
   readonly copyOf?: string;
-  /** The row's own caption (typed in the row or from a list); '' means the caption field's. */
-  readonly caption: string;
-  /** The row's own premise; '' means the premise field's. */
-  readonly premise: string;
-  readonly state: RowState;
-  readonly result?: CheckResult;
-  readonly error?: ApiError;
-  /** The text the answer (result or error) is for. */
-  readonly checked?: SentText;
 }
 
 export interface ImportedList {

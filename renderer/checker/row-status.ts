@@ -19,8 +19,9 @@ export type DefaultText = SentText;
 
 /** The parts of a row this module reads (CheckRow has them all). */
 export interface RowText {
-  /** The row's own caption (typed in the row or from a list); '' means "use the default". */
+  /** The row's own caption (typed in the row or from a list); '' means the caption field's. */
   readonly caption: string;
+  /** The row's own premise; '' means the premise field's. */
   readonly premise: string;
   readonly state: RowState;
   readonly result?: CheckResult;

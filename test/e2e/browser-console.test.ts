@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, FileChooser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { parseCsv } from '../../preload/pair-list.ts';
-import { chromiumAvailable, launchChromium } from '../support/browser.ts';
+import { chromiumAvailable, dropFiles, launchChromium, type DroppedFile } from '../support/browser.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';
 
@@ -37,24 +37,8 @@ async function png(seed: number): Promise<Buffer> {
     .toBuffer();
 }
 
-async function pngFile(name: string, seed: number): Promise<{ name: string; type: string; base64: string }> {
+async function pngFile(name: string, seed: number): Promise<DroppedFile> {
   return { name, type: 'image/png', base64: (await png(seed)).toString('base64') };
-}
-
-/** Dispatches a real `drop` on the drop zone whose DataTransfer carries these files. */
-async function dropFiles(page: Page, files: { name: string; type: string; base64: string }[]): Promise<void> {
-  const dataTransfer = await page.evaluateHandle((list) => {
-    const dt = new DataTransfer();
-    for (const f of list) {
-      const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
-      dt.items.add(new File([bytes], f.name, { type: f.type }));
-    }
-    return dt;
-  }, files);
-  const zone = page.getByTestId('drop-zone');
-  await zone.dispatchEvent('dragenter', { dataTransfer });
-  await zone.dispatchEvent('dragover', { dataTransfer });
-  await zone.dispatchEvent('drop', { dataTransfer });
 }
 
 /** A table row as the reviewer sees it. */

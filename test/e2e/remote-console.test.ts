@@ -16,7 +16,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { chromiumAvailable, launchChromium } from '../support/browser.ts';
+import { chromiumAvailable, dropFiles, launchChromium, type DroppedFile } from '../support/browser.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { requestTotals } from '../support/service-harness.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';
@@ -26,23 +26,10 @@ const built = existsSync(path.join(REPO_ROOT, 'out/renderer/index.html'));
 const skip = chromiumAvailable() ? false : 'Debian chromium is not installed (apt-get install chromium)';
 const TOKEN = 'remote-e2e-token';
 
-async function pngFile(name: string, seed: number): Promise<{ name: string; type: string; base64: string }> {
+async function pngFile(name: string, seed: number): Promise<DroppedFile> {
   const background = { r: (seed * 90) % 255, g: 130, b: 180 };
   const png = await sharp({ create: { width: 200 + seed * 10, height: 150, channels: 3, background } }).png().toBuffer();
   return { name, type: 'image/png', base64: png.toString('base64') };
-}
-
-/** Dispatches a real `drop` on the drop zone whose DataTransfer carries these files. */
-async function dropFiles(page: Page, files: { name: string; type: string; base64: string }[]): Promise<void> {
-  const dataTransfer = await page.evaluateHandle((list) => {
-    const dt = new DataTransfer();
-    for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
-    return dt;
-  }, files);
-  const zone = page.getByTestId('drop-zone');
-  await zone.dispatchEvent('dragenter', { dataTransfer });
-  await zone.dispatchEvent('dragover', { dataTransfer });
-  await zone.dispatchEvent('drop', { dataTransfer });
 }
 
 async function checksCounted(serve: ServeProcess, token?: string): Promise<number> {

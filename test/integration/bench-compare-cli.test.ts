@@ -23,20 +23,11 @@ import sharp from 'sharp';
 import { blockLength } from '../../main/cli/bench/bench-compare.ts';
 import type { BenchResult } from '../../main/cli/bench/bench-result-file.ts';
 import { bootstrap, nearestRank, percentileInterval } from '../../main/cli/bench/bench-stats.ts';
-import type { CliIo } from '../../main/cli/cli-io.ts';
-import { main } from '../../main/cli/ofa-ve.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';
+import { cli } from '../support/cli-in-process.ts';
 
 const run = promisify(execFile);
 const CLI = path.join(REPO_ROOT, 'bin', 'ofa-ve.js');
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { stdout: (l) => out.push(l), stderr: (l) => err.push(l), debug: () => {} };
-  const code = await main(args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /** The real binary, for its process exit status. */
 async function cliProcess(args: string[]): Promise<{ code: number; out: string; err: string }> {

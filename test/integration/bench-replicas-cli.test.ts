@@ -12,19 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BenchReport } from '../../main/cli/bench-command.ts';
-import type { CliIo } from '../../main/cli/cli-io.ts';
-import { main } from '../../main/cli/ofa-ve.ts';
 import { requestTotals, startHarness, type Harness } from '../support/service-harness.ts';
+import { cli } from '../support/cli-in-process.ts';
 
 const TOKEN = 'bench-replicas-token';
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { stdout: (l) => out.push(l), stderr: (l) => err.push(l), debug: () => {} };
-  const code = await main(args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 async function checksCounted(harness: Harness): Promise<number> {
   const res = await fetch(`${harness.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });

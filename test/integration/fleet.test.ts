@@ -21,16 +21,16 @@
  * About 50 s on two cores.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { REQUEST_LATENCY_BUCKETS } from '../../main/telemetry/metric-buckets.ts';
+import { startPrometheus, SKIP_WITHOUT_PROMETHEUS, type PrometheusProcess } from '../support/prometheus-process.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';
 
@@ -50,120 +50,6 @@ const LOAD_MS = 15_000;
 const SCRAPE_S = 1;
 const RULE_WINDOW_S = 60;
 const CAPTIONS = ['a blue picture', 'two dogs play on the grass', 'a red car parked outside', 'a person rides a bicycle'];
-
-interface PromSample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
-    if (!dir) return false;
-    try {
-      accessSync(path.join(dir, command), fsConstants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address && typeof address === 'object');
-  return address.port;
-}
-
-/** A Prometheus child process and its HTTP API. */
-class Prometheus {
-  private stderr = '';
-  private readonly exited: Promise<void>;
-  private readonly killOnExit = () => this.child.kill('SIGKILL');
-
-  constructor(
-    private readonly child: ChildProcess,
-    readonly url: string,
-  ) {
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      this.stderr = (this.stderr + chunk).slice(-4000);
-    });
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    process.once('exit', this.killOnExit);
-  }
-
-  get log(): string {
-    return this.stderr;
-  }
-
-  async waitReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`prometheus exited early: ${this.log}`);
-      try {
-        const res = await fetch(`${this.url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-        await res.arrayBuffer();
-        if (res.ok) return;
-      } catch {
-        // not listening yet
-      }
-      await sleep(100);
-    }
-    throw new Error(`prometheus not ready after ${timeoutMs} ms: ${this.log}`);
-  }
-
-  /** An instant query at `time` (epoch ms) or now. */
-  async query(expr: string, time?: number): Promise<PromSample[]> {
-    const params = new URLSearchParams({ query: expr });
-    if (time !== undefined) params.set('time', (time / 1000).toFixed(3));
-    const res = await fetch(`${this.url}/api/v1/query?${params}`, { signal: AbortSignal.timeout(5000) });
-    const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: PromSample[] } };
-    assert.equal(body.status, 'success', `${expr}: ${body.error ?? res.status}`);
-    assert.equal(body.data?.resultType, 'vector', expr);
-    return body.data.result;
-  }
-
-  /** The query's values by one label. */
-  async byLabel(expr: string, label: string, time?: number): Promise<Map<string, number>> {
-    const result = await this.query(expr, time);
-    return new Map(result.map((s) => [s.metric[label] ?? '', Number(s.value[1])]));
-  }
-
-  async scalar(expr: string, time?: number): Promise<number | undefined> {
-    const result = await this.query(expr, time);
-    assert.ok(result.length <= 1, `${expr}: ${result.length} samples`);
-    return result[0] === undefined ? undefined : Number(result[0].value[1]);
-  }
-
-  /** Polls `check` (every 250 ms, at most `timeoutMs`) until it returns a value. */
-  async waitUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const value = await check();
-      if (value !== undefined) return value;
-      await sleep(250);
-    }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; prometheus log: ${this.log}`);
-  }
-
-  async stop(): Promise<void> {
-    process.removeListener('exit', this.killOnExit);
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGTERM');
-    if (!(await Promise.race([this.exited.then(() => true), sleep(5000).then(() => false)]))) {
-      this.child.kill('SIGKILL');
-      await Promise.race([this.exited, sleep(2000)]);
-    }
-  }
-}
 
 /** deploy/prometheus-fleet.yml as deployed, with test intervals, the test's targets file, no token, no remote_write, no Alertmanager. */
 function fleetConfig(targetsGlob: string): string {
@@ -288,12 +174,10 @@ function figuresByUrl(node: unknown, found = new Map<string, Record<string, unkn
   return found;
 }
 
-const skip = onPath('prometheus') ? false : 'prometheus not installed (apt-get install prometheus): skipped';
-
-describe('a fleet of three ofa-ve serve replicas behind a real Prometheus with file_sd', { skip, timeout: 150_000 }, () => {
+describe('a fleet of three ofa-ve serve replicas behind a real Prometheus with file_sd', { skip: SKIP_WITHOUT_PROMETHEUS, timeout: 150_000 }, () => {
   let dir: string;
   let replicas: ServeProcess[] = [];
-  let prom: Prometheus | undefined;
+  let prom: PrometheusProcess | undefined;
   let urls: string[] = [];
   let instances: string[] = [];
   /** Prometheus' start (its TSDB is new: no sample is older) and a moment after every replica's first scrape. */
@@ -313,15 +197,8 @@ describe('a fleet of three ofa-ve serve replicas behind a real Prometheus with f
     await writeFile(path.join(dir, 'targets', 'ofa-ve.json'), JSON.stringify([{ targets: instances, labels: {} }], null, 2));
     const config = path.join(dir, 'prometheus.yml');
     await writeFile(config, fleetConfig(path.join(dir, 'targets', 'ofa-ve*.json')));
-    const port = await freePort();
     promStartedAt = Date.now();
-    const child = spawn(
-      'prometheus',
-      [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    prom = new Prometheus(child, `http://127.0.0.1:${port}`);
-    await prom.waitReady(20_000);
+    prom = await startPrometheus(config, path.join(dir, 'data'));
     const p = prom;
     await p.waitUntil('all three replicas up', 20_000, async () => ((await p.scalar(`count(up{job="${JOB}"} == 1)`)) === REPLICAS ? true : undefined));
     firstScrapeAt = Date.now();

@@ -22,16 +22,14 @@
  * One Prometheus and one load serve both tests (setting them up is most of the time, on 2 CI cores).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { STAGE_NAMES, type StageName, type StageStats } from '../../preload/wire-types.ts';
 import { REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } from '../../main/telemetry/metric-buckets.ts';
+import { startPrometheus, SKIP_WITHOUT_PROMETHEUS, type PrometheusProcess } from '../support/prometheus-process.ts';
 import { startHarness, type Harness } from '../support/service-harness.ts';
 
 const JOB = 'ofa-ve';
@@ -67,37 +65,7 @@ interface Stats {
   stages: Record<StageName, StageStats>;
 }
 
-interface PromSample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function onPath(command: string): boolean {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(path.join(dir, command), fsConstants.X_OK);
-      return true;
-    } catch {
-      // not in this directory
-    }
-  }
-  return false;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address && typeof address === 'object');
-  return address.port;
-}
 
 async function photo(seed: number): Promise<Buffer> {
   return sharp({ create: { width: 200 + seed * 40, height: 160 + seed * 20, channels: 3, background: { r: (seed * 70) % 255, g: 40 + seed * 30, b: 200 - seed * 25 } } })
@@ -110,90 +78,6 @@ function form(image: Buffer, text: string, filename = 'photo.png'): FormData {
   body.append('image', new Blob([new Uint8Array(image)]), filename);
   body.append('text', text);
   return body;
-}
-
-class Prometheus {
-  private stderr = '';
-  private exited: Promise<void>;
-  private readonly killOnExit = () => this.child.kill('SIGKILL');
-
-  constructor(
-    private readonly child: ChildProcess,
-    readonly url: string,
-  ) {
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      this.stderr = (this.stderr + chunk).slice(-4000);
-    });
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    process.once('exit', this.killOnExit);
-  }
-
-  get log(): string {
-    return this.stderr;
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Polls /-/ready (at most `timeoutMs`). */
-  async waitReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
-      if (!this.running) throw new Error(`prometheus exited early: ${this.log}`);
-      try {
-        const res = await fetch(`${this.url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-        await res.arrayBuffer();
-        if (res.ok) return;
-      } catch {
-        // not listening yet
-      }
-      await sleep(100);
-    }
-    throw new Error(`prometheus not ready after ${timeoutMs} ms: ${this.log}`);
-  }
-
-  /** An instant query, at `time` (epoch ms) or now. */
-  async query(expr: string, time?: number): Promise<PromSample[]> {
-    const params = new URLSearchParams({ query: expr });
-    if (time !== undefined) params.set('time', (time / 1000).toFixed(3));
-    const res = await fetch(`${this.url}/api/v1/query?${params}`, { signal: AbortSignal.timeout(5000) });
-    const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: PromSample[] } };
-    assert.equal(body.status, 'success', `${expr}: ${body.error ?? res.status}`);
-    assert.equal(body.data?.resultType, 'vector', expr);
-    return body.data.result;
-  }
-
-  /** The single value of a query that yields one sample (undefined when it yields none). */
-  async scalar(expr: string, time?: number): Promise<number | undefined> {
-    const result = await this.query(expr, time);
-    assert.ok(result.length <= 1, `${expr}: ${result.length} samples`);
-    return result[0] === undefined ? undefined : Number(result[0].value[1]);
-  }
-
-  /** Polls `expr` (at most `timeoutMs`) until `done` holds for its value; returns the value. */
-  async waitFor(expr: string, done: (value: number | undefined) => boolean, timeoutMs: number, what: string): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    let value: number | undefined;
-    for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
-      value = await this.scalar(expr);
-      if (done(value)) return value as number;
-      await sleep(200);
-    }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${expr} = ${value}); prometheus log: ${this.log}`);
-  }
-
-  async stop(): Promise<void> {
-    process.removeListener('exit', this.killOnExit);
-    if (!this.running) return;
-    this.child.kill('SIGTERM');
-    const stopped = await Promise.race([this.exited.then(() => true), sleep(5000).then(() => false)]);
-    if (!stopped) {
-      this.child.kill('SIGKILL');
-      await Promise.race([this.exited, sleep(2000)]);
-    }
-  }
 }
 
 /** The [lower, upper] latency bucket (seconds) holding `value` (upper bound inclusive, as `le`). */
@@ -254,7 +138,7 @@ async function drive(h: Harness, images: Buffer[], durationMs: number) {
 
 /** What the shared setup leaves for the tests: the load as sent, and both sides read over the same window. */
 interface Run {
-  prom: Prometheus;
+  prom: PrometheusProcess;
   stats: Stats;
   window: number;
   appAt: number;
@@ -265,11 +149,9 @@ interface Run {
   sent: number;
 }
 
-const skip = onPath('prometheus') ? false : 'prometheus not installed (apt-get install prometheus): skipped';
-
-describe('a real Prometheus scraping the service', { skip }, () => {
+describe('a real Prometheus scraping the service', { skip: SKIP_WITHOUT_PROMETHEUS }, () => {
   let h: Harness | undefined;
-  let prom: Prometheus | undefined;
+  let prom: PrometheusProcess | undefined;
   let dir: string | undefined;
   let run: Run | undefined;
 
@@ -294,19 +176,7 @@ describe('a real Prometheus scraping the service', { skip }, () => {
           '',
         ].join('\n'),
       );
-      const port = await freePort();
-      const child = spawn(
-        'prometheus',
-        [
-          `--config.file=${config}`,
-          `--storage.tsdb.path=${path.join(dir, 'data')}`,
-          `--web.listen-address=127.0.0.1:${port}`,
-          '--log.level=warn',
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      prom = new Prometheus(child, `http://127.0.0.1:${port}`);
-      await prom.waitReady(20_000);
+      prom = await startPrometheus(config, path.join(dir, 'data'));
 
       // Samples well before the load starts, all at 0 (see the header comment).
       await prom.waitFor(`count_over_time(up{job="${JOB}"}[1m])`, (v) => (v ?? 0) >= 5, 20_000, '5 scrapes before the load');

@@ -13,21 +13,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { main } from '../../main/cli/ofa-ve.ts';
-import type { CliIo } from '../../main/cli/cli-io.ts';
 import { buildImageCorpus } from '../fixtures/image-corpus.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';
+import { cli } from '../support/cli-in-process.ts';
 
 const run = promisify(execFile);
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const debug: unknown[] = [];
-  const io: CliIo = { stdout: (l) => out.push(l), stderr: (l) => err.push(l), debug: (e) => debug.push(e) };
-  const code = await main(args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const NO_STACK = /\n\s+at |node_modules|\.ts:\d+|\bError: /;
 

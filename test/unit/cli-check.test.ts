@@ -6,22 +6,13 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { main } from '../../main/cli/ofa-ve.ts';
 import { BatchPool } from '../../main/cli/batch/batch-pool.ts';
 import { BatchProgress, formatDuration, formatProgress } from '../../main/cli/batch/batch-progress.ts';
 import { readRecordedResults, ResultsFileWriter, rowKey, type BatchRecord } from '../../main/cli/batch/batch-results-file.ts';
-import type { CliIo } from '../../main/cli/cli-io.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';
+import { cli } from '../support/cli-in-process.ts';
 
 const run = promisify(execFile);
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { stdout: (l) => out.push(l), stderr: (l) => err.push(l), debug: () => {} };
-  const code = await main(args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('ofa-ve check', () => {
   let dir: string;
