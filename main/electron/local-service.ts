@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { app } from 'electron';
 import type { EndpointDocument } from '../../preload/api-contract.ts';
 import type { Logger } from '../logging/json-logger.ts';
 import { bodyLimitsFor } from '../server/check-body-parser.ts';
@@ -28,7 +30,9 @@ export class LocalService {
 
   static async start(options: LocalServiceOptions): Promise<LocalService> {
     const { logger } = options;
-    const runtime = new ServiceRuntime({ modelDir: options.modelDir, provider: 'auto', logger });
+    // The live stats' 25 h of per-minute history and the marks survive restarts in the app's data folder.
+    const historyDir = path.join(app.getPath('userData'), 'stats-history');
+    const runtime = new ServiceRuntime({ modelDir: options.modelDir, provider: 'auto', logger, historyDir });
     const server = new OfaVeHttpServer(runtime, { logger, uiDir: options.uiDir, bodyLimits: bodyLimitsFor(runtime.limits) });
     // The HTTP endpoint is for Prometheus and scripts; if its port is taken the app works without it.
     let endpoint: EndpointDocument;

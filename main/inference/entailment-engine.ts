@@ -6,7 +6,7 @@ import { CheckError } from '../errors.ts';
 import { decodeAnswer } from './answer-decode.ts';
 import { buildPrompt, normalizeCaption } from './caption-normalize.ts';
 import type { CheckInput, EntailmentResult, Label, ModelInfo } from './entailment-types.ts';
-import { preprocessImage } from './image-preprocess.ts';
+import { decodeAndResizeImage, writeNormalizedChw } from './image-preprocess.ts';
 import { modelError, readJsonFile, readManifest, verifyManifestFile, type ModelManifest } from './model-manifest.ts';
 import { LOGITS_OUTPUT, openSession, type BatchRunner, type ProviderChoice } from './onnx-session.ts';
 import { PromptTokenizer } from './prompt-tokenizer.ts';
@@ -27,11 +27,21 @@ export interface EngineOptions {
   readonly preparer?: PairPreparer;
 }
 
-/** A pair's preprocessing apart from its pixels: the encoder ids and how long each half took. */
+/** What preprocessing learnt of a pair's input, for the live stats' input slices. */
+export interface PairInputFacts {
+  /** BPE tokens of the caption alone (after OFA's normalisation and word cut; no template, bos or eos). */
+  readonly captionTokens: number;
+  /** The image as decoded (first frame, after EXIF orientation), before the resize. */
+  readonly imageWidth: number;
+  readonly imageHeight: number;
+}
+
+/** A pair's preprocessing apart from its pixels: the encoder ids, how long each half took, and its input facts. */
 export interface PreparedRow {
   readonly encoderIds: readonly number[];
   readonly decodeImageMs: number;
   readonly tokenizeMs: number;
+  readonly input: PairInputFacts;
 }
 
 /** One pair after preprocessing, ready to join a batch. */
@@ -112,6 +122,11 @@ export class PairPreparer {
 
   /** Caption (and premise) → encoder ids; throws EMPTY_TEXT / TEXT_TOO_LONG. */
   encodeText(text: string, premise?: string): number[] {
+    return this.encodeWithCount(text, premise).ids;
+  }
+
+  /** encodeText, and how many BPE tokens the caption alone is (as it follows the template's space). */
+  private encodeWithCount(text: string, premise?: string): { ids: number[]; captionTokens: number } {
     const { manifest } = this.source;
     const { max_words: maxWords, max_length: maxLength } = manifest.text;
     const caption = this.normalizeField('text', text, maxWords);
@@ -129,7 +144,9 @@ export class PairPreparer {
         `the prompt is ${ids.length} tokens after OFA's ${maxWords}-word cut; this model takes at most ${maxLength}`,
       );
     }
-    return ids;
+    // A second, short BPE of the caption alone: the prompt's own ids cannot be split exactly where
+    // the caption starts and ends (byte-level BPE merges across the template's space).
+    return { ids, captionTokens: this.tokenizer.bpe(` ${caption}`).length };
   }
 
   private normalizeField(field: 'text' | 'premise', value: string, maxWords: number): string {
@@ -150,18 +167,16 @@ export class PairPreparer {
    */
   async prepare(input: CheckInput, out?: Float32Array, offset = 0): Promise<PreparedPair> {
     const t0 = now();
-    const encoderIds = this.encodeText(input.text, input.premise);
+    const { ids: encoderIds, captionTokens } = this.encodeWithCount(input.text, input.premise);
     const t1 = now();
     const { manifest, limits } = this.source;
     const { size, mean, std } = manifest.image;
-    const pixels = await preprocessImage(
-      input.image,
-      { size, mean, std },
-      { maxBytes: limits.maxImageBytes, maxPixels: limits.maxImagePixels },
-      out,
-      offset,
-    );
-    return { pixels, encoderIds, tokenizeMs: t1 - t0, decodeImageMs: now() - t1 };
+    // preprocessImage's two steps, here so that the decoded size is known (an input slice).
+    const image = await decodeAndResizeImage(input.image, size, { maxBytes: limits.maxImageBytes, maxPixels: limits.maxImagePixels });
+    const pixels = out ?? new Float32Array(this.pixelsPerPair);
+    writeNormalizedChw(image.data, size, { mean, std }, pixels, out ? offset : 0);
+    const facts = { captionTokens, imageWidth: image.sourceWidth, imageHeight: image.sourceHeight };
+    return { pixels, encoderIds, tokenizeMs: t1 - t0, decodeImageMs: now() - t1, input: facts };
   }
 }
 

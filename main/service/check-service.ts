@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { captionWarnings } from '../../preload/caption-warnings.ts';
 import type { CheckWarning } from '../../preload/wire-types.ts';
 import { CheckError, toCheckError } from '../errors.ts';
+import type { PairInputFacts } from '../inference/entailment-engine.ts';
 import type { EntailmentResult, ModelInfo, StageTimings } from '../inference/entailment-types.ts';
+import { sniffImageFormat } from '../inference/image-decode.ts';
+import { describeInput, type InputFacts } from '../telemetry/input-slices.ts';
 import type { LiveStats } from '../telemetry/live-stats.ts';
 import type { ResultType, ServiceMetrics } from '../telemetry/service-metrics.ts';
 import type { AccessLog } from './access-log.ts';
@@ -41,10 +44,18 @@ export interface CheckContext {
   readonly signal?: AbortSignal;
 }
 
+/** What a batch answers one queued check with. */
+interface Ran {
+  readonly result: EntailmentResult;
+  readonly queueMs: number;
+  readonly batchSize: number;
+  readonly input?: PairInputFacts;
+}
+
 interface Queued {
   readonly item: WorkerItem;
   readonly enqueuedAt: number;
-  readonly resolve: (value: { result: EntailmentResult; queueMs: number; batchSize: number }) => void;
+  readonly resolve: (value: Ran) => void;
   readonly reject: (error: CheckError) => void;
   timer?: NodeJS.Timeout;
   /** Stops listening for the client's hang-up once the entry is settled. */
@@ -78,6 +89,20 @@ interface RecordedOutcome {
   readonly batchSize?: number;
   readonly errorCode?: string;
   readonly warnings?: readonly CheckWarning[];
+  /** What is known of the input, for the live stats' input slices. */
+  readonly input?: InputFacts;
+}
+
+/** The facts the service itself knows of a request (the worker adds caption tokens and image size). */
+export function requestFacts(request: Partial<CheckRequest>): InputFacts {
+  const facts: { text?: string; premise?: string; imageFormat?: string } = {};
+  if (typeof request.text === 'string') facts.text = request.text;
+  if (typeof request.premise === 'string') facts.premise = request.premise;
+  if (request.image instanceof Uint8Array && request.image.length > 0) {
+    const sniffed = sniffImageFormat(request.image);
+    facts.imageFormat = sniffed.kind === 'supported' ? sniffed.format : sniffed.kind;
+  }
+  return facts;
 }
 
 const clientClosed = (): CheckError => new CheckError('CLIENT_CLOSED_REQUEST', 'the client closed the connection before its check ran');
@@ -141,12 +166,14 @@ export class CheckService {
     const startedAt = context.startedAt ?? performance.now();
     const id = context.id ?? randomUUID();
     this.metrics.inflight.inc();
+    let facts: InputFacts | undefined;
     try {
+      facts = requestFacts(request);
       const model = this.model;
       if (!model) throw new CheckError('NOT_READY', 'the model is not loaded yet');
       if (typeof request.text !== 'string') throw new CheckError('EMPTY_TEXT', 'the caption (text) is missing');
       const item = { id, image: request.image, text: request.text, premise: request.premise };
-      const { result, queueMs, batchSize } = await this.enqueue(item, context.signal);
+      const { result, queueMs, batchSize, input } = await this.enqueue(item, context.signal);
       const latency = performance.now() - startedAt;
       const stages: StageTimings = { ...result.stages, queue: queueMs };
       const answer: CheckAnswer = {
@@ -159,11 +186,11 @@ export class CheckService {
         warnings: captionWarnings(request.text, model.maxWords, request.premise),
       };
       const outcome = { statusCode: 200, resultType: result.label, latencyMs: latency, stages, batchSize, warnings: answer.warnings };
-      this.record({ id, ...outcome }, context);
+      this.record({ id, ...outcome, input: { ...facts, ...input } }, context);
       return answer;
     } catch (err) {
       const error = toCheckError(err);
-      this.recordFailure(error, { ...context, id, startedAt });
+      this.recordFailure(error, { ...context, id, startedAt }, facts);
       throw error;
     } finally {
       this.metrics.inflight.dec();
@@ -174,16 +201,17 @@ export class CheckService {
    * Counts a check that failed, also one an adapter refused before it reached the service (bad
    * multipart, 401, 413, a client that hung up mid-body): in the metrics, live stats and access log.
    */
-  recordFailure(error: CheckError, context: CheckContext & { readonly id: string; readonly startedAt: number }): void {
+  recordFailure(error: CheckError, context: CheckContext & { readonly id: string; readonly startedAt: number }, input?: InputFacts): void {
     const latencyMs = performance.now() - context.startedAt;
-    this.record({ id: context.id, statusCode: error.status, resultType: 'ERROR', latencyMs, errorCode: error.code }, context);
+    this.record({ id: context.id, statusCode: error.status, resultType: 'ERROR', latencyMs, errorCode: error.code, input }, context);
   }
 
   private record(outcome: RecordedOutcome, context: CheckContext): void {
     const { id, statusCode, resultType, latencyMs, stages, batchSize, errorCode, warnings } = outcome;
     // The metrics count the warnings of a 200 themselves (ofa_ve_check_warnings_total).
     this.metrics.recordRequest({ id, statusCode, resultType, latencyMs, stages, warnings });
-    this.stats.record({ id, endedAtMs: Date.now(), latencyMs, statusCode, resultType, stages, batchSize, errorCode });
+    const attributes = outcome.input ? describeInput(outcome.input) : undefined;
+    this.stats.record({ id, endedAtMs: Date.now(), latencyMs, statusCode, resultType, stages, batchSize, errorCode, attributes });
     this.accessLog?.write({
       id,
       status: statusCode,
@@ -195,7 +223,7 @@ export class CheckService {
     });
   }
 
-  private enqueue(item: WorkerItem, signal?: AbortSignal): Promise<{ result: EntailmentResult; queueMs: number; batchSize: number }> {
+  private enqueue(item: WorkerItem, signal?: AbortSignal): Promise<Ran> {
     if (this.closed) return Promise.reject(new CheckError('NOT_READY', 'the service is shutting down'));
     if (signal?.aborted) return Promise.reject(clientClosed());
     if (this.queue.length >= this.options.maxQueueSize) {
@@ -317,7 +345,7 @@ export class CheckService {
         if (outcome?.ok) {
           // Queue time is all the waiting: here before dispatch, and in the worker (for a thread, then for the session).
           const queueMs = flight.dispatchedAt - entry.enqueuedAt + outcome.waitMs;
-          entry.resolve({ result: outcome.result, queueMs, batchSize: ran });
+          entry.resolve({ result: outcome.result, queueMs, batchSize: ran, input: outcome.input });
         } else {
           entry.reject(outcome ? new CheckError(outcome.error.code, outcome.error.message) : new CheckError('INTERNAL', 'no result for this request'));
         }

@@ -42,6 +42,12 @@ export interface RuntimeOptions {
    * simulated device taking msPerBatch + msPerPair·n ms per batch; preprocessing stays real.
    */
   readonly simulateAccelerator?: SimulatedAcceleratorSpec;
+  /**
+   * Folder for the live stats' per-minute history and marks (kept 25 h, saved every few minutes
+   * and at close): `ofa-ve serve --data-dir`, the desktop's userData. Without one (tests, the
+   * bench) the history is kept in memory only.
+   */
+  readonly historyDir?: string;
 }
 
 /** One preprocessing thread per core the process may use. */
@@ -106,12 +112,12 @@ const STATS_DOCUMENT_REUSE_MS = 500;
  */
 export class ServiceRuntime {
   readonly metrics = new ServiceMetrics({ appVersion: appVersion() });
-  readonly stats = new LiveStats();
-  readonly alerts = new AlertEvaluator(this.stats);
+  readonly stats: LiveStats;
+  readonly alerts: AlertEvaluator;
   readonly limits: InputLimits;
   readonly service: CheckService;
   private readonly accessLog: AccessLog;
-  private readonly queueHistory = new GaugeHistory(this.stats.retentionSeconds);
+  private readonly queueHistory: GaugeHistory;
   private readonly ticker: NodeJS.Timeout;
   private worker: InferenceWorkerHost;
   private currentModelDir: string;
@@ -123,6 +129,9 @@ export class ServiceRuntime {
     if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) {
       throw new RangeError(`preprocessWorkers must be a whole number, 0 or more (got ${workers})`);
     }
+    this.stats = new LiveStats({ historyDir: options.historyDir, logger: options.logger });
+    this.alerts = new AlertEvaluator(this.stats);
+    this.queueHistory = new GaugeHistory(this.stats.retentionSeconds);
     this.limits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
     this.currentModelDir = options.modelDir;
     this.worker = this.createWorker(options.modelDir);
@@ -207,6 +216,8 @@ export class ServiceRuntime {
 
   private modelLoaded(info: ModelInfo): void {
     this.loadError = undefined;
+    // Every load and swap is a point to compare around ("before / after the upgrade").
+    this.stats.addMark(`model: ${info.name} ${info.version}`, Date.now(), 'model-change');
     this.metrics.setModel(info);
     this.metrics.modelReady.set(1);
     if (info.provider === 'cuda') this.metrics.enableGpuMemory(() => sampleGpuMemoryMb());
@@ -377,5 +388,6 @@ export class ServiceRuntime {
     this.metrics.modelReady.set(0);
     this.accessLog.flush();
     this.metrics.close();
+    await this.stats.close(); // saves the history, the minute in progress included
   }
 }

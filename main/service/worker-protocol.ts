@@ -1,5 +1,6 @@
 import type { InputLimits } from '../config.ts';
 import type { ErrorCode } from '../errors.ts';
+import type { PairInputFacts } from '../inference/entailment-engine.ts';
 import type { EntailmentResult, ModelInfo } from '../inference/entailment-types.ts';
 import type { ProviderChoice } from '../inference/provider-choice.ts';
 import type { SimulatedAcceleratorSpec } from './simulated-accelerator-spec.ts';
@@ -42,6 +43,8 @@ export type WorkerOutcome =
        * for the session (not its own decoding, tokenizing or inference). Part of its queue time.
        */
       readonly waitMs: number;
+      /** What preprocessing learnt of the pair's input (caption tokens, decoded image size): its input slices. */
+      readonly input?: PairInputFacts;
     }
   | { readonly ok: false; readonly error: WorkerError };
 

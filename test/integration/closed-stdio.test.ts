@@ -65,7 +65,7 @@ describe('ofa-ve serve with a closed stdout or stderr', () => {
   it('stdout read by `head -1`: the pipe closes after the listening line; serve keeps serving and logging nowhere', { timeout: 60_000 }, async () => {
     const head = headOne();
     // Every check writes an access line, so the closed pipe is hit again and again.
-    const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--access-log-rate', '1000'], {
+    const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', 'none', '--access-log-rate', '1000'], {
       stdio: ['ignore', head.stdin!, 'pipe'],
       env: { ...process.env, OFA_VE_TOKEN: '' },
     });
@@ -86,7 +86,7 @@ describe('ofa-ve serve with a closed stdout or stderr', () => {
   it('stderr closed as it starts, while Node writes debug output there on every request (NODE_DEBUG=http)', { timeout: 60_000 }, async () => {
     // A reader that never reads, killed once serve holds the pipe: stderr has no reader from then on.
     const reader = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: ['pipe', 'ignore', 'inherit'] });
-    const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
+    const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', 'none'], {
       stdio: ['ignore', 'pipe', reader.stdin!],
       env: { ...process.env, OFA_VE_TOKEN: '', NODE_DEBUG: 'http' },
     });

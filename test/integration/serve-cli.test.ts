@@ -10,7 +10,7 @@ import { REPO_ROOT } from '../support/shared-reference.ts';
 const BIN = path.join(REPO_ROOT, 'bin', 'ofa-ve.js');
 
 function serve(args: string[]): { child: ChildProcessWithoutNullStreams; lines: Record<string, unknown>[]; waitFor: (msg: string, ms: number) => Promise<Record<string, unknown>> } {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: 'pipe', env: { ...process.env, OFA_VE_TOKEN: '' } });
+  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', 'none', ...args], { stdio: 'pipe', env: { ...process.env, OFA_VE_TOKEN: '' } });
   const lines: Record<string, unknown>[] = [];
   const waiters: { msg: string; resolve: (line: Record<string, unknown>) => void }[] = [];
   createInterface({ input: child.stdout }).on('line', (text) => {
@@ -143,7 +143,7 @@ describe('ofa-ve serve (the bin)', () => {
 
   it('refuses a blank token, from --token or OFA_VE_TOKEN, or one with whitespace around it (exit 2, clear message)', async () => {
     const refused = async (args: string[], env: Record<string, string>, message: RegExp) => {
-      const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: 'pipe', env: { ...process.env, ...env } });
+      const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', 'none', ...args], { stdio: 'pipe', env: { ...process.env, ...env } });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       assert.equal(await exitOf(child), 2, `${JSON.stringify(args)} ${JSON.stringify(env)}`);

@@ -12,7 +12,9 @@ export interface ServeProcess {
 
 /** Runs the real `ofa-ve serve --port 0` and resolves once the model has loaded (or failed to). */
 export async function startServe(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/ofa-ve.js'), 'serve', '--port', '0', ...args], {
+  // No per-minute history on disk unless a test asks for it (several serves may run at once).
+  const dataDir = args.includes('--data-dir') ? [] : ['--data-dir', 'none'];
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/ofa-ve.js'), 'serve', '--port', '0', ...dataDir, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-import type { PreparerSource } from '../../inference/entailment-engine.ts';
+import type { PairInputFacts, PreparerSource } from '../../inference/entailment-engine.ts';
 import type { WorkerError } from '../worker-protocol.ts';
 
 /** What a preprocessing thread is started with (worker_threads workerData). */
@@ -28,5 +28,6 @@ export type FromPreprocessThread =
       readonly encoderIds: number[];
       readonly decodeImageMs: number;
       readonly tokenizeMs: number;
+      readonly input: PairInputFacts;
     }
   | { readonly type: 'refused'; readonly taskId: number; readonly error: WorkerError; readonly spare?: ArrayBuffer };

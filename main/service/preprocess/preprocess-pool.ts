@@ -170,7 +170,7 @@ export class PreprocessPool implements RowPreparer {
     const task = thread.tasks.get(message.taskId);
     thread.tasks.delete(message.taskId);
     if (message.type === 'prepared') {
-      const { encoderIds, decodeImageMs, tokenizeMs } = message;
+      const { encoderIds, decodeImageMs, tokenizeMs, input } = message;
       let pixels = message.pixels;
       if (task?.target) {
         // The one copy of the pixels: into the batch tensor's row. The buffer goes back for reuse.
@@ -178,7 +178,7 @@ export class PreprocessPool implements RowPreparer {
         this.keepSpare(message.pixels.buffer as ArrayBuffer);
         pixels = task.target.out;
       }
-      task?.resolve({ pixels, encoderIds, decodeImageMs, tokenizeMs });
+      task?.resolve({ pixels, encoderIds, decodeImageMs, tokenizeMs, input });
     } else {
       if (message.spare) this.keepSpare(message.spare);
       task?.reject(new CheckError(message.error.code, message.error.message));

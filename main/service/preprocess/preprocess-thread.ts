@@ -26,8 +26,11 @@ port.on('message', (task: PrepareTask) => {
   const out = task.reuse?.byteLength === floats * 4 ? new Float32Array(task.reuse) : new Float32Array(floats);
   preparer.prepare({ image: task.image, text: task.text, premise: task.premise }, out, 0).then(
     (pair) => {
-      const { encoderIds, decodeImageMs, tokenizeMs } = pair;
-      post({ type: 'prepared', taskId: task.taskId, pixels: out, encoderIds: [...encoderIds], decodeImageMs, tokenizeMs }, [out.buffer as ArrayBuffer]);
+      const { encoderIds, decodeImageMs, tokenizeMs, input } = pair;
+      post(
+        { type: 'prepared', taskId: task.taskId, pixels: out, encoderIds: [...encoderIds], decodeImageMs, tokenizeMs, input },
+        [out.buffer as ArrayBuffer],
+      );
     },
     (err: unknown) => {
       // The buffer goes back with the refusal, so a run of bad uploads allocates nothing.

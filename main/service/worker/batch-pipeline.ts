@@ -151,7 +151,7 @@ export class BatchPipeline {
       const result = results[next++] as EntailmentResult;
       // Waiting here: for a preprocessing thread, then prepared for the session.
       const waitMs = Math.max(0, runStart - batch.arrivedAt - row.decodeImageMs - row.tokenizeMs);
-      return { ok: true, result, waitMs };
+      return { ok: true, result, waitMs, input: row.input };
     });
     this.send({ type: 'batch-done', batchId: batch.batchId, outcomes });
   }

@@ -1,0 +1,89 @@
+/**
+ * The telemetry queries the API answers beside the stats document: marks, input slices and the
+ * comparison of two periods. Parsing and validation live here, once, so that the HTTP server (and
+ * any other adapter) only routes: every problem with a query is a CheckError BAD_REQUEST naming it.
+ */
+import { CheckError } from '../errors.ts';
+import { isSliceAttribute, SLICE_ATTRIBUTES, type SliceAttribute } from '../telemetry/input-slices.ts';
+import type { LiveStats, Mark, PeriodComparison, SlicesSnapshot } from '../telemetry/live-stats.ts';
+
+/** A mark's body is a name and maybe a time: a few hundred bytes is plenty. */
+export const MAX_MARK_BODY_BYTES = 4096;
+
+const badRequest = (message: string): CheckError => new CheckError('BAD_REQUEST', message);
+
+/** A RangeError from LiveStats (an empty range, a bad name) is the caller's mistake: 400 with its message. */
+function asBadRequest<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof RangeError) throw badRequest(err.message);
+    throw err;
+  }
+}
+
+/** One query parameter given at most once; undefined when absent. */
+function single(url: URL, name: string): string | undefined {
+  const values = url.searchParams.getAll(name);
+  if (values.length > 1) throw badRequest(`${name} may be given once`);
+  return values[0];
+}
+
+function attributeOf(url: URL, required: boolean): SliceAttribute | undefined {
+  const raw = single(url, 'attribute');
+  if (raw === undefined || raw === '') {
+    if (required) throw badRequest(`attribute is required: one of ${SLICE_ATTRIBUTES.join(', ')}`);
+    return undefined;
+  }
+  if (!isSliceAttribute(raw)) throw badRequest(`attribute must be one of ${SLICE_ATTRIBUTES.join(', ')}`);
+  return raw;
+}
+
+/** Epoch milliseconds in plain digits (a time to compare from or to). */
+function epochMs(url: URL, name: string): number {
+  const raw = single(url, name);
+  if (raw === undefined || !/^[0-9]{1,16}$/.test(raw)) throw badRequest(`${name} must be a time in epoch milliseconds, in plain digits`);
+  return Number(raw);
+}
+
+/** `GET /api/v1/slices?window=N&attribute=A`: per slice figures of one attribute (window as for /stats). */
+export function slicesQuery(stats: LiveStats, url: URL, window: number): SlicesSnapshot {
+  const attribute = attributeOf(url, true) as SliceAttribute;
+  return asBadRequest(() => stats.snapshotSlices(Math.min(window, stats.retentionSeconds), attribute));
+}
+
+/**
+ * `GET /api/v1/compare?a_from=&a_to=&b_from=&b_to=[&attribute=]`: period b against period a
+ * (differences b − a); times in epoch ms, each `to` exclusive.
+ */
+export function compareQuery(stats: LiveStats, url: URL): PeriodComparison {
+  const a = { fromMs: epochMs(url, 'a_from'), toMs: epochMs(url, 'a_to') };
+  const b = { fromMs: epochMs(url, 'b_from'), toMs: epochMs(url, 'b_to') };
+  const attribute = attributeOf(url, false);
+  return asBadRequest(() => stats.compare(a, b, attribute === undefined ? {} : { attribute }));
+}
+
+/** `POST /api/v1/marks` with `{"name": "...", "at": epochMs?}` (default now): the mark as kept. */
+export function addMarkFromBody(stats: LiveStats, body: unknown): Mark {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be a JSON object {"name", "at"?}');
+  const { name, at } = body as { name?: unknown; at?: unknown };
+  if (typeof name !== 'string') throw badRequest('name must be a string');
+  if (at !== undefined && typeof at !== 'number') throw badRequest('at must be a time in epoch milliseconds');
+  return asBadRequest(() => stats.addMark(name, at ?? Date.now(), 'user'));
+}
+
+/** Reads a small JSON body (a mark): 413 past `maxBytes`, 400 when it is not JSON. */
+export async function readSmallJson(body: AsyncIterable<Uint8Array>, maxBytes = MAX_MARK_BODY_BYTES): Promise<unknown> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) throw new CheckError('PAYLOAD_TOO_LARGE', `the body is over ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw badRequest('the body is not valid JSON');
+  }
+}
