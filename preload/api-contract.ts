@@ -3,7 +3,17 @@
  * its request and response. The preload exposes exactly the OfaVeApi functions (never raw
  * ipcRenderer), and main registers one handler per channel, each checking its sender frame.
  */
-import type { ApiError, CheckResult, ModelDocument, SlowRequest, StatsDocument } from './wire-types.ts';
+import type {
+  ApiError,
+  CheckResult,
+  Mark,
+  ModelDocument,
+  PeriodComparison,
+  SliceAttribute,
+  SlicesSnapshot,
+  SlowRequest,
+  StatsDocument,
+} from './wire-types.ts';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 
@@ -22,6 +32,13 @@ export interface EndpointDocument {
   /** Why there is no HTTP endpoint (port taken, ...). */
   error?: string;
   version: string;
+}
+
+/** Two periods to compare (epoch ms, each `to` exclusive) and maybe the attribute whose slices to compare. */
+export interface CompareRequest {
+  a: { from_ms: number; to_ms: number };
+  b: { from_ms: number; to_ms: number };
+  attribute?: SliceAttribute;
 }
 
 export interface SaveFileRequest {
@@ -79,6 +96,11 @@ export interface IpcContract {
   'stats:subscribe': { request: { windowS: number }; response: Outcome<{ subscriptionId: string }> };
   'stats:unsubscribe': { request: { subscriptionId: string }; response: Outcome<null> };
   'stats:slowest': { request: void; response: Outcome<SlowRequest[]> };
+  'stats:slices': { request: { windowS: number; attribute: SliceAttribute }; response: Outcome<SlicesSnapshot> };
+  'stats:marks': { request: void; response: Outcome<Mark[]> };
+  /** Sets a mark now (kind 'user'). */
+  'stats:add-mark': { request: { name: string }; response: Outcome<Mark> };
+  'stats:compare': { request: CompareRequest; response: Outcome<PeriodComparison> };
   'file:save': { request: SaveFileRequest; response: Outcome<{ saved: boolean }> };
   'connection:get': { request: void; response: Outcome<ConnectionInfo> };
   /** Reaches the service from main (the page's CSP allows only the service it is connected to). An
@@ -112,6 +134,10 @@ export interface OfaVeApi {
   /** Calls `onStats` once a second; returns the unsubscribe function. */
   subscribeStats(windowS: number, onStats: (stats: StatsDocument) => void, onError: (error: ApiError) => void): () => void;
   slowest(): Promise<Outcome<SlowRequest[]>>;
+  slices(windowS: number, attribute: SliceAttribute): Promise<Outcome<SlicesSnapshot>>;
+  marks(): Promise<Outcome<Mark[]>>;
+  addMark(name: string): Promise<Outcome<Mark>>;
+  compare(request: CompareRequest): Promise<Outcome<PeriodComparison>>;
   saveFile(request: SaveFileRequest): Promise<Outcome<{ saved: boolean }>>;
   /** Local model or remote service, and whether tokens can be kept in the keychain. */
   connection(): Promise<Outcome<ConnectionInfo>>;

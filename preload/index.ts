@@ -34,6 +34,10 @@ const api: OfaVeApi = {
     };
   },
   slowest: () => invoke('stats:slowest', undefined),
+  slices: (windowS, attribute) => invoke('stats:slices', { windowS, attribute }),
+  marks: () => invoke('stats:marks', undefined),
+  addMark: (name) => invoke('stats:add-mark', { name }),
+  compare: (request) => invoke('stats:compare', request),
   saveFile: (request) => invoke('file:save', request),
   connection: () => invoke('connection:get', undefined),
   testConnection: (request) => invoke('connection:test', request),

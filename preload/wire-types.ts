@@ -226,3 +226,146 @@ export interface OtlpTraceDocument {
     scopeSpans: { scope: { name: string; version?: string }; spans: OtlpSpan[] }[];
   }[];
 }
+
+/** The input attributes every check is sliced by (main/telemetry/input-slices.ts classifies). */
+export const SLICE_ATTRIBUTES = ['caption_script', 'caption_tokens', 'image_size', 'image_format', 'premise'] as const;
+export type SliceAttribute = (typeof SLICE_ATTRIBUTES)[number];
+
+/** One slice's figures over a window: the stats document's headline figures, per slice. */
+export interface SliceStats {
+  slice: string;
+  /** All requests (successful and failed). */
+  requests: number;
+  qps: number;
+  /** Successful requests only, as in the stats document. */
+  p50_ms: number | null;
+  p90_ms: number | null;
+  mean_ms: number | null;
+  /** 5xx / (requests − 4xx), and 4xx / requests, as in the stats document. */
+  error_rate: number;
+  client_error_rate: number;
+  stages: Record<StageName, StageStats>;
+}
+
+/** `GET /api/v1/slices`: every slice of one attribute that saw a request, in SLICE_VALUES order. */
+export interface SlicesSnapshot {
+  attribute: SliceAttribute;
+  window_s: number;
+  /** Slices are kept per 10 s: the window read is the whole 10 s periods it touches, from `from` to now. */
+  from: string;
+  covered_s: number;
+  generated_at: string;
+  slices: SliceStats[];
+}
+
+export type MarkKind = 'user' | 'model-change';
+
+/** A named point in time ("before deploy"; "model: ofa-ve-large 1.0" set on a model change). */
+export interface Mark {
+  name: string;
+  at_ms: number;
+  kind: MarkKind;
+}
+
+/** `GET /api/v1/compare` (main/telemetry/period-compare.ts computes it; its header says the method). */
+export type ComparedStage = 'end_to_end' | StageName;
+
+export interface QuantileEstimate {
+  value_ms: number | null;
+  low_ms: number | null;
+  high_ms: number | null;
+}
+
+export interface QuantileChange {
+  quantile: number;
+  a: QuantileEstimate;
+  b: QuantileEstimate;
+  /** b − a. */
+  difference_ms: number | null;
+  /** Family-wise (Bonferroni) interval of the difference. */
+  low_ms: number | null;
+  high_ms: number | null;
+  /** False when a period has too few values for this quantile's interval: then never significant. */
+  testable: boolean;
+  significant: boolean;
+}
+
+export interface MeanChange {
+  a_ms: number | null;
+  b_ms: number | null;
+  difference_ms: number | null;
+  low_ms: number | null;
+  high_ms: number | null;
+  testable: boolean;
+  significant: boolean;
+}
+
+export interface StageChange {
+  stage: ComparedStage;
+  /** Values (successful checks that timed this stage) in each period. */
+  count_a: number;
+  count_b: number;
+  mean: MeanChange;
+  quantiles: QuantileChange[];
+  /** This stage's mean change / the end-to-end mean change (1 for end_to_end); null without a change. */
+  share_of_change: number | null;
+  /** Any of its tests. */
+  significant: boolean;
+}
+
+/** One period as the comparison reports it. */
+export interface ComparedRange {
+  /** ISO times: the whole periods actually read (the range asked for, rounded inward to `resolution_s`). */
+  from: string;
+  to: string;
+  resolution_s: number;
+  requests: number;
+  /** Successful checks (what the latency figures are over). */
+  successes: number;
+  error_rate: number;
+  client_error_rate: number;
+}
+
+export interface SliceChange {
+  slice: string;
+  a: { requests: number; successes: number; error_rate: number };
+  b: { requests: number; successes: number; error_rate: number };
+  end_to_end: StageChange;
+  /** Most of the slice's own mean change first. */
+  stages: StageChange[];
+  /** This slice's part of the change of the overall mean (ms); the slices' parts add up to it. */
+  contribution_ms: number;
+  /** The part from the slice getting slower or faster, and the part from its share of checks changing. */
+  within_ms: number;
+  mix_ms: number;
+  significant: boolean;
+}
+
+export interface SliceCause {
+  slice: string;
+  /** within: the slice itself got slower/faster; mix: it became more/less frequent. */
+  kind: 'within' | 'mix';
+  /** For `within`: the stage with the largest share of the slice's own change. */
+  stage: StageName | 'untimed' | null;
+  contribution_ms: number;
+  share_of_change: number;
+  significant: boolean;
+}
+
+export interface PeriodComparison {
+  a: ComparedRange;
+  b: ComparedRange;
+  interval_confidence: number;
+  family_error_rate: number;
+  /** Tests in the family (the Bonferroni m). */
+  tests: number;
+  method: string;
+  end_to_end: StageChange;
+  /** Largest share of the end-to-end mean change first. */
+  stages: StageChange[];
+  /** The mean latency no stage timed (end-to-end mean − the stage means). */
+  untimed: { a_ms: number | null; b_ms: number | null; difference_ms: number | null; share_of_change: number | null };
+  /** The stage (or the untimed remainder) with the largest share of the change; null when end to end nothing changed significantly. */
+  explained_by: { stage: StageName | 'untimed'; share_of_change: number } | null;
+  slices: { attribute: SliceAttribute; slices: SliceChange[]; cause: SliceCause | null } | null;
+}

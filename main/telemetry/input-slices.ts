@@ -6,9 +6,10 @@
  * (`describeInput`), LiveStats turns them into one slice index per attribute (`sliceIndices`).
  */
 import { looksNonEnglish } from '../../preload/caption-warnings.ts';
+import { SLICE_ATTRIBUTES, type SliceAttribute } from '../../preload/wire-types.ts';
 
-export const SLICE_ATTRIBUTES = ['caption_script', 'caption_tokens', 'image_size', 'image_format', 'premise'] as const;
-export type SliceAttribute = (typeof SLICE_ATTRIBUTES)[number];
+// One definition, in the wire contract (the dashboard's attribute picker reads it too).
+export { SLICE_ATTRIBUTES, type SliceAttribute } from '../../preload/wire-types.ts';
 
 /** A slice for checks whose attribute was not known (refused before it was computed, or not reported). */
 export const UNKNOWN_SLICE = 'unknown';

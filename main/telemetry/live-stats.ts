@@ -55,8 +55,8 @@ export type { Mark, MarkKind } from './minute-history.ts';
 export type { PeriodComparison } from './period-compare.ts';
 
 // The per-second point, stage figures, slow-request entries and result types are the wire shapes themselves.
-export type { ResultType, SeriesPoint, SlowRequest, StageStats } from '../../preload/wire-types.ts';
-import type { ResultType, SeriesPoint, SlowRequest, StageStats, StatsDocument } from '../../preload/wire-types.ts';
+export type { ResultType, SeriesPoint, SliceStats, SlicesSnapshot, SlowRequest, StageStats } from '../../preload/wire-types.ts';
+import type { ResultType, SeriesPoint, SliceStats, SlicesSnapshot, SlowRequest, StageStats, StatsDocument } from '../../preload/wire-types.ts';
 
 export interface RequestSample {
   /** Request id. */
@@ -78,33 +78,6 @@ export interface RequestSample {
   errorCode?: string;
   /** What is known of the check's input; missing (or missing fields): the `unknown` slice. */
   attributes?: InputAttributes;
-}
-
-/** One slice's figures over a window: the stats document's headline figures, per slice. */
-export interface SliceStats {
-  slice: string;
-  /** All requests (successful and failed). */
-  requests: number;
-  qps: number;
-  /** Successful requests only, as in the stats document. */
-  p50_ms: number | null;
-  p90_ms: number | null;
-  mean_ms: number | null;
-  /** 5xx / (requests − 4xx), and 4xx / requests, as in the stats document. */
-  error_rate: number;
-  client_error_rate: number;
-  stages: Record<StageName, StageStats>;
-}
-
-/** `snapshotSlices`: every slice of one attribute that saw a request, in SLICE_VALUES order. */
-export interface SlicesSnapshot {
-  attribute: SliceAttribute;
-  window_s: number;
-  /** Slices are kept per 10 s: the window read is the whole 10 s periods it touches, from `from` to now. */
-  from: string;
-  covered_s: number;
-  generated_at: string;
-  slices: SliceStats[];
 }
 
 /** A span of time to compare: epoch ms, `fromMs` inclusive, `toMs` exclusive. */

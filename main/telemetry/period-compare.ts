@@ -27,7 +27,18 @@
  *   each split (shift-share) into a change within the slice, w̄·Δm, and a change of mix, m̄·Δw.
  */
 import { STAGES, type StageName } from '../inference/entailment-types.ts';
-import { sliceValues, SLICE_ATTRIBUTES, type SliceAttribute } from './input-slices.ts';
+import type {
+  ComparedRange,
+  ComparedStage,
+  MeanChange,
+  PeriodComparison,
+  QuantileChange,
+  QuantileEstimate,
+  SliceCause,
+  SliceChange,
+  StageChange,
+} from '../../preload/wire-types.ts';
+import { sliceValues, SLICE_ATTRIBUTES } from './input-slices.ts';
 import type { CellSummary, CellTotals, Distribution, PeriodTotals } from './period-totals.ts';
 import { mergedValuesAtRanks, momentsVariance, RELATIVE_ACCURACY, type SketchData } from './quantile-sketch.ts';
 
@@ -39,107 +50,17 @@ export const FAMILY_ERROR_RATE = 0.05;
 /** Fewer values than this: the mean is not tested (its normal approximation is not to be trusted). */
 export const MIN_VALUES_FOR_MEAN_TEST = 30;
 
-export type ComparedStage = 'end_to_end' | StageName;
-
-export interface QuantileEstimate {
-  value_ms: number | null;
-  low_ms: number | null;
-  high_ms: number | null;
-}
-
-export interface QuantileChange {
-  quantile: number;
-  a: QuantileEstimate;
-  b: QuantileEstimate;
-  /** b − a. */
-  difference_ms: number | null;
-  /** Family-wise (Bonferroni) interval of the difference. */
-  low_ms: number | null;
-  high_ms: number | null;
-  /** False when a period has too few values for this quantile's interval: then never significant. */
-  testable: boolean;
-  significant: boolean;
-}
-
-export interface MeanChange {
-  a_ms: number | null;
-  b_ms: number | null;
-  difference_ms: number | null;
-  low_ms: number | null;
-  high_ms: number | null;
-  testable: boolean;
-  significant: boolean;
-}
-
-export interface StageChange {
-  stage: ComparedStage;
-  /** Values (successful checks that timed this stage) in each period. */
-  count_a: number;
-  count_b: number;
-  mean: MeanChange;
-  quantiles: QuantileChange[];
-  /** This stage's mean change / the end-to-end mean change (1 for end_to_end); null without a change. */
-  share_of_change: number | null;
-  /** Any of its tests. */
-  significant: boolean;
-}
-
-/** One period as the comparison reports it. */
-export interface ComparedRange {
-  /** ISO times: the whole periods actually read (the range asked for, rounded inward to `resolution_s`). */
-  from: string;
-  to: string;
-  resolution_s: number;
-  requests: number;
-  /** Successful checks (what the latency figures are over). */
-  successes: number;
-  error_rate: number;
-  client_error_rate: number;
-}
-
-export interface SliceChange {
-  slice: string;
-  a: { requests: number; successes: number; error_rate: number };
-  b: { requests: number; successes: number; error_rate: number };
-  end_to_end: StageChange;
-  /** Most of the slice's own mean change first. */
-  stages: StageChange[];
-  /** This slice's part of the change of the overall mean (ms); the slices' parts add up to it. */
-  contribution_ms: number;
-  /** The part from the slice getting slower or faster, and the part from its share of checks changing. */
-  within_ms: number;
-  mix_ms: number;
-  significant: boolean;
-}
-
-export interface SliceCause {
-  slice: string;
-  /** within: the slice itself got slower/faster; mix: it became more/less frequent. */
-  kind: 'within' | 'mix';
-  /** For `within`: the stage with the largest share of the slice's own change. */
-  stage: StageName | 'untimed' | null;
-  contribution_ms: number;
-  share_of_change: number;
-  significant: boolean;
-}
-
-export interface PeriodComparison {
-  a: ComparedRange;
-  b: ComparedRange;
-  interval_confidence: number;
-  family_error_rate: number;
-  /** Tests in the family (the Bonferroni m). */
-  tests: number;
-  method: string;
-  end_to_end: StageChange;
-  /** Largest share of the end-to-end mean change first. */
-  stages: StageChange[];
-  /** The mean latency no stage timed (end-to-end mean − the stage means). */
-  untimed: { a_ms: number | null; b_ms: number | null; difference_ms: number | null; share_of_change: number | null };
-  /** The stage (or the untimed remainder) with the largest share of the change; null when end to end nothing changed significantly. */
-  explained_by: { stage: StageName | 'untimed'; share_of_change: number } | null;
-  slices: { attribute: SliceAttribute; slices: SliceChange[]; cause: SliceCause | null } | null;
-}
+export type {
+  ComparedRange,
+  ComparedStage,
+  MeanChange,
+  PeriodComparison,
+  QuantileChange,
+  QuantileEstimate,
+  SliceCause,
+  SliceChange,
+  StageChange,
+} from '../../preload/wire-types.ts';
 
 export const COMPARISON_METHOD =
   'quantile intervals: distribution-free order-statistic ranks n·q ∓ z·√(n·q·(1−q)) read from the sketches, widened by their ' +

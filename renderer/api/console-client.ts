@@ -1,5 +1,15 @@
 import type { AppEvent } from '../../preload/api-contract.ts';
-import type { ApiError, CheckResult, ModelDocument, SlowRequest, StatsDocument } from '../../preload/wire-types.ts';
+import type {
+  ApiError,
+  CheckResult,
+  Mark,
+  ModelDocument,
+  PeriodComparison,
+  SliceAttribute,
+  SlicesSnapshot,
+  SlowRequest,
+  StatsDocument,
+} from '../../preload/wire-types.ts';
 
 /** One image/caption pair to check. `image` is the dropped or picked file (or any Blob). */
 export interface CheckInput {
@@ -7,6 +17,12 @@ export interface CheckInput {
   image: Blob;
   text: string;
   premise?: string;
+}
+
+/** A span of time to compare: epoch ms, `to_ms` exclusive. */
+export interface TimeSpan {
+  from_ms: number;
+  to_ms: number;
 }
 
 export type CheckOutcome = { ok: true; result: CheckResult } | { ok: false; error: ApiError };
@@ -88,6 +104,14 @@ export interface ConsoleClient {
    */
   subscribeStats(windowS: number, onStats: (doc: StatsDocument) => void, onError: (error: ApiError) => void): () => void;
   slowest(): Promise<SlowRequest[]>;
+  /** Per-slice figures of one input attribute over the last `windowS` seconds. */
+  slices(windowS: number, attribute: SliceAttribute): Promise<SlicesSnapshot>;
+  /** The marks on the timeline, oldest first. */
+  marks(): Promise<Mark[]>;
+  /** Sets a mark now; resolves with the mark as kept. */
+  addMark(name: string): Promise<Mark>;
+  /** Period b against period a (differences b − a), per stage and, with `attribute`, per slice. */
+  compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute): Promise<PeriodComparison>;
   /** Saves a file the user asked for (export); resolves false when the user cancelled. */
   saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean>;
   /** Desktop only: lets the user pick another model directory and loads it. */

@@ -1,4 +1,14 @@
-import type { ApiError, CheckResult, ModelDocument, SlowRequest, StatsDocument } from '../../preload/wire-types.ts';
+import type {
+  ApiError,
+  CheckResult,
+  Mark,
+  ModelDocument,
+  PeriodComparison,
+  SliceAttribute,
+  SlicesSnapshot,
+  SlowRequest,
+  StatsDocument,
+} from '../../preload/wire-types.ts';
 import { CONSOLE_BATCH, runBatch } from './batch-runner.ts';
 import {
   ClientError,
@@ -10,6 +20,7 @@ import {
   type ConsoleClient,
   type EndpointInfo,
   type ServiceLocation,
+  type TimeSpan,
   type TokenAuth,
 } from './console-client.ts';
 import { readEvents } from './sse-reader.ts';
@@ -98,6 +109,18 @@ export function failureOf(
   return error ?? { code: `HTTP_${status}`, message: `the service answered ${status} ${statusText}`.trim() };
 }
 
+/** The query of `GET /api/v1/compare` for two spans (epoch ms in plain digits, as the service wants them). */
+export function compareQuery(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute): string {
+  const query = new URLSearchParams({
+    a_from: Math.round(a.from_ms).toFixed(0),
+    a_to: Math.round(a.to_ms).toFixed(0),
+    b_from: Math.round(b.from_ms).toFixed(0),
+    b_to: Math.round(b.to_ms).toFixed(0),
+  });
+  if (attribute) query.set('attribute', attribute);
+  return query.toString();
+}
+
 export interface HttpClientOptions {
   /** The token to send; without it, the one kept for this service in the tab (or ?token=). */
   token?: string;
@@ -151,10 +174,15 @@ export class HttpConsoleClient implements ConsoleClient {
     return failureOf(res.status, res.statusText, body, { modelSeenReady: this.modelSeenReady, tokenSent: this.token !== undefined });
   }
 
-  private async getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  /** GET (or, with `post`, POST a JSON body) and the JSON answer; a failure throws a ClientError. */
+  private async getJson<T>(path: string, signal?: AbortSignal, post?: unknown): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, { headers: this.headers(), signal });
+      const init: RequestInit =
+        post === undefined
+          ? { headers: this.headers(), signal }
+          : { method: 'POST', headers: { ...this.headers(), 'content-type': 'application/json' }, body: JSON.stringify(post), signal };
+      res = await fetch(`${this.baseUrl}${path}`, init);
     } catch (err) {
       const e = this.unreachable(err);
       throw new ClientError(e.code, e.message);
@@ -293,6 +321,23 @@ export class HttpConsoleClient implements ConsoleClient {
 
   async slowest(): Promise<SlowRequest[]> {
     return (await this.getJson<{ requests: SlowRequest[] }>('/api/v1/requests/slowest')).requests;
+  }
+
+  slices(windowS: number, attribute: SliceAttribute): Promise<SlicesSnapshot> {
+    const query = new URLSearchParams({ window: String(windowS), attribute });
+    return this.getJson<SlicesSnapshot>(`/api/v1/slices?${query}`);
+  }
+
+  async marks(): Promise<Mark[]> {
+    return (await this.getJson<{ marks: Mark[] }>('/api/v1/marks')).marks;
+  }
+
+  addMark(name: string): Promise<Mark> {
+    return this.getJson<Mark>('/api/v1/marks', undefined, { name });
+  }
+
+  compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute): Promise<PeriodComparison> {
+    return this.getJson<PeriodComparison>(`/api/v1/compare?${compareQuery(a, b, attribute)}`);
   }
 
   async saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean> {

@@ -1,5 +1,14 @@
 import type { AppEvent, OfaVeApi, Outcome } from '../../preload/api-contract.ts';
-import type { ApiError, ModelDocument, SlowRequest, StatsDocument } from '../../preload/wire-types.ts';
+import type {
+  ApiError,
+  Mark,
+  ModelDocument,
+  PeriodComparison,
+  SliceAttribute,
+  SlicesSnapshot,
+  SlowRequest,
+  StatsDocument,
+} from '../../preload/wire-types.ts';
 import { CONSOLE_BATCH, runBatch } from './batch-runner.ts';
 import {
   ClientError,
@@ -9,6 +18,7 @@ import {
   type ConsoleClient,
   type EndpointInfo,
   type ServiceLocation,
+  type TimeSpan,
 } from './console-client.ts';
 
 export function unwrap<T>(outcome: Outcome<T>): T {
@@ -73,6 +83,22 @@ export class IpcConsoleClient implements ConsoleClient {
 
   async slowest(): Promise<SlowRequest[]> {
     return unwrap(await this.api.slowest());
+  }
+
+  async slices(windowS: number, attribute: SliceAttribute): Promise<SlicesSnapshot> {
+    return unwrap(await this.api.slices(windowS, attribute));
+  }
+
+  async marks(): Promise<Mark[]> {
+    return unwrap(await this.api.marks());
+  }
+
+  async addMark(name: string): Promise<Mark> {
+    return unwrap(await this.api.addMark(name));
+  }
+
+  async compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute): Promise<PeriodComparison> {
+    return unwrap(await this.api.compare({ a, b, ...(attribute ? { attribute } : {}) }));
   }
 
   async saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean> {

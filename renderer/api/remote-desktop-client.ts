@@ -1,6 +1,23 @@
 import type { AppEvent, OfaVeApi } from '../../preload/api-contract.ts';
-import type { ApiError, ModelDocument, SlowRequest, StatsDocument } from '../../preload/wire-types.ts';
-import type { BatchHandlers, CheckInput, CheckOutcome, ConsoleClient, EndpointInfo, ServiceLocation } from './console-client.ts';
+import type {
+  ApiError,
+  Mark,
+  ModelDocument,
+  PeriodComparison,
+  SliceAttribute,
+  SlicesSnapshot,
+  SlowRequest,
+  StatsDocument,
+} from '../../preload/wire-types.ts';
+import type {
+  BatchHandlers,
+  CheckInput,
+  CheckOutcome,
+  ConsoleClient,
+  EndpointInfo,
+  ServiceLocation,
+  TimeSpan,
+} from './console-client.ts';
 import { HttpConsoleClient } from './http-client.ts';
 import { unwrap } from './ipc-client.ts';
 
@@ -48,6 +65,22 @@ export class DesktopRemoteClient implements ConsoleClient {
 
   slowest(): Promise<SlowRequest[]> {
     return this.http.slowest();
+  }
+
+  slices(windowS: number, attribute: SliceAttribute): Promise<SlicesSnapshot> {
+    return this.http.slices(windowS, attribute);
+  }
+
+  marks(): Promise<Mark[]> {
+    return this.http.marks();
+  }
+
+  addMark(name: string): Promise<Mark> {
+    return this.http.addMark(name);
+  }
+
+  compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute): Promise<PeriodComparison> {
+    return this.http.compare(a, b, attribute);
   }
 
   async saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean> {

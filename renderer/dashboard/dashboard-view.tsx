@@ -1,11 +1,13 @@
 /**
  * The live dashboard. App owns the one stats subscription and passes each document down; this view
- * only renders it (figures, charts, alerts) and polls the slowest requests itself.
+ * only renders it (figures, charts, alerts); the slices, the comparison of two periods and the
+ * slowest requests fetch their own.
  */
 import { useMemo } from 'react';
 import { STAGE_NAMES, type ApiError, type StatsDocument } from '../../preload/wire-types.ts';
 import { UNAUTHORIZED, type ConsoleClient } from '../api/console-client.ts';
 import { AlertsPanel } from './alerts-panel.tsx';
+import { ComparePanel } from './compare-panel.tsx';
 import './dashboard.css';
 import { HeadlineFigures } from './headline-figures.tsx';
 import {
@@ -16,6 +18,7 @@ import {
   QueueDepthChart,
   StageBreakdownChart,
 } from './live-charts.tsx';
+import { SlicesPanel } from './slices-panel.tsx';
 import { SlowestRequests } from './slowest-requests.tsx';
 import { WINDOW_CHOICES, formatClock, formatMs, toChartRows, toStageBar, windowPhrase } from './stats-format.ts';
 
@@ -112,6 +115,8 @@ export function DashboardView({ client, stats, statsError, windowS, onWindowChan
         </div>
       )}
       {stats ? <LiveStats stats={stats} stale={stale} /> : !statsError && <p className="muted">Waiting for the first stats…</p>}
+      <SlicesPanel client={client} windowS={windowS} />
+      <ComparePanel client={client} />
       <SlowestRequests client={client} />
     </section>
   );

@@ -1,0 +1,293 @@
+/**
+ * Compare two periods: set marks ("before deploy"), choose range A and B (from/to marks, or some
+ * minutes ago to now), and read per stage (end to end first) P50/P90/P99 and the mean of each
+ * period with their intervals, the difference and whether it is significant, after a verdict that
+ * names the stage (and the input slice) that explains most of the change.
+ */
+import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { SLICE_ATTRIBUTES, type Mark, type PeriodComparison, type SliceAttribute, type StageChange } from '../../preload/wire-types.ts';
+import type { ConsoleClient, TimeSpan } from '../api/console-client.ts';
+import {
+  AGO_CHOICES_MIN,
+  ATTRIBUTE_LABELS,
+  agoLabel,
+  aroundMark,
+  comparedRows,
+  comparisonVerdict,
+  formatDifference,
+  formatEstimate,
+  resolveEnd,
+  significanceLabel,
+  stageLabel,
+  type RangeChoice,
+} from './compare-format.ts';
+import { formatClock, formatCount, formatMs, formatPercent } from './stats-format.ts';
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+const markTime = (mark: Mark) => formatClock(mark.at_ms / 1000);
+
+function EndSelect({ label, value, marks, onChange, testId }: { label: string; value: string; marks: Mark[]; onChange(v: string): void; testId: string }) {
+  const id = useId();
+  return (
+    <span className="range-end">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} data-testid={testId} onChange={(e) => onChange(e.target.value)}>
+        {AGO_CHOICES_MIN.map((m) => (
+          <option key={`ago:${m}`} value={`ago:${m}`}>
+            {agoLabel(m)}
+          </option>
+        ))}
+        {marks.map((mark) => (
+          <option key={`mark:${mark.at_ms}:${mark.name}`} value={`mark:${mark.at_ms}`}>
+            {`${mark.name} (${markTime(mark)})`}
+          </option>
+        ))}
+        <option value="now">now</option>
+      </select>
+    </span>
+  );
+}
+
+function RangePicker({ name, range, marks, onChange }: { name: 'A' | 'B'; range: RangeChoice; marks: Mark[]; onChange(r: RangeChoice): void }) {
+  const key = name.toLowerCase();
+  return (
+    <fieldset className="range-picker" data-testid={`range-${key}`}>
+      <legend>Range {name}</legend>
+      <EndSelect label="from" value={range.from} marks={marks} testId={`range-${key}-from`} onChange={(from) => onChange({ ...range, from })} />
+      <EndSelect label="to" value={range.to} marks={marks} testId={`range-${key}-to`} onChange={(to) => onChange({ ...range, to })} />
+    </fieldset>
+  );
+}
+
+const QUANTILE_NAMES: Record<number, string> = { 0.5: 'P50', 0.9: 'P90', 0.99: 'P99' };
+
+/** One stage: P50/P90/P99 and the mean, each period with its interval, the difference and its significance. */
+function StageTable({ change }: { change: StageChange }) {
+  const share = change.stage !== 'end_to_end' && change.share_of_change !== null ? ` · ${formatPercent(change.share_of_change, 0)} of the change` : '';
+  return (
+    <table className="slowest-table compare-table" data-testid={`compare-stage-${change.stage}`}>
+      <caption>
+        <strong>{stageLabel(change.stage)}</strong>
+        <span className="muted">
+          {` ${formatCount(change.count_a)} → ${formatCount(change.count_b)} values${share}`}
+        </span>
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col" />
+          <th scope="col" className="num">A</th>
+          <th scope="col" className="num">B</th>
+          <th scope="col" className="num">B − A</th>
+          <th scope="col">Significant</th>
+        </tr>
+      </thead>
+      <tbody>
+        {change.quantiles.map((q) => (
+          <tr key={q.quantile} data-q={QUANTILE_NAMES[q.quantile] ?? String(q.quantile)} className={q.significant ? 'significant' : undefined}>
+            <th scope="row">{QUANTILE_NAMES[q.quantile] ?? `q${q.quantile}`}</th>
+            <td className="num" data-col="a">{formatEstimate(q.a)}</td>
+            <td className="num" data-col="b">{formatEstimate(q.b)}</td>
+            <td className="num" data-col="diff">{formatDifference(q.difference_ms, q.a.value_ms)}</td>
+            <td data-col="sig">{significanceLabel(q)}</td>
+          </tr>
+        ))}
+        <tr data-q="mean" className={change.mean.significant ? 'significant' : undefined}>
+          <th scope="row">mean</th>
+          <td className="num" data-col="a">{formatMs(change.mean.a_ms)}</td>
+          <td className="num" data-col="b">{formatMs(change.mean.b_ms)}</td>
+          <td className="num" data-col="diff">{formatDifference(change.mean.difference_ms, change.mean.a_ms)}</td>
+          <td data-col="sig">{significanceLabel(change.mean)}</td>
+        </tr>
+      </tbody>
+    </table>
+  );
+}
+
+function SliceTable({ slices }: { slices: NonNullable<PeriodComparison['slices']> }) {
+  return (
+    <div className="table-scroll">
+      <table className="slowest-table compare-table" data-testid="compare-slices">
+        <caption>
+          <strong>By {ATTRIBUTE_LABELS[slices.attribute].toLowerCase()}</strong>
+          <span className="muted"> each slice's part of the mean change: within the slice + from its share of checks</span>
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Slice</th>
+            <th scope="col" className="num">Checks A → B</th>
+            <th scope="col" className="num">Mean A → B</th>
+            <th scope="col" className="num">Part</th>
+            <th scope="col">Significant</th>
+          </tr>
+        </thead>
+        <tbody>
+          {slices.slices.map((s) => (
+            <tr key={s.slice} data-testid={`compare-slice-${s.slice}`}>
+              <th scope="row" className="mono">{s.slice}</th>
+              <td className="num">{`${formatCount(s.a.requests)} → ${formatCount(s.b.requests)}`}</td>
+              <td className="num">{`${formatMs(s.end_to_end.mean.a_ms)} → ${formatMs(s.end_to_end.mean.b_ms)}`}</td>
+              <td className="num" title={`within ${formatDifference(s.within_ms, null)}, mix ${formatDifference(s.mix_ms, null)}`}>
+                {formatDifference(s.contribution_ms, null)}
+              </td>
+              <td>{s.significant ? 'yes' : 'no'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function ComparisonView({ comparison, query }: { comparison: PeriodComparison; query: { a: TimeSpan; b: TimeSpan } }) {
+  const period = (r: PeriodComparison['a']) =>
+    `${formatClock(r.from)}–${formatClock(r.to)} · ${formatCount(r.requests)} checks · ${r.resolution_s} s periods · errors ${formatPercent(r.error_rate)}`;
+  return (
+    <div
+      className="comparison"
+      data-testid="comparison"
+      data-a-from={query.a.from_ms}
+      data-a-to={query.a.to_ms}
+      data-b-from={query.b.from_ms}
+      data-b-to={query.b.to_ms}
+    >
+      <p className={comparison.explained_by ? 'compare-verdict changed' : 'compare-verdict'} data-testid="compare-verdict" role="status">
+        {comparisonVerdict(comparison)}
+      </p>
+      <p className="muted compare-periods">
+        <span data-testid="compare-period-a">A: {period(comparison.a)}</span>
+        <br />
+        <span data-testid="compare-period-b">B: {period(comparison.b)}</span>
+      </p>
+      <div className="compare-stages">
+        {comparedRows(comparison).map((change) => (
+          <StageTable key={change.stage} change={change} />
+        ))}
+      </div>
+      {comparison.slices && <SliceTable slices={comparison.slices} />}
+      <p className="muted compare-method">
+        Intervals: each period {formatPercent(comparison.interval_confidence, 0)}; differences and significance family-wise at{' '}
+        {formatPercent(comparison.family_error_rate, 0)} over {comparison.tests} tests.
+      </p>
+    </div>
+  );
+}
+
+export function ComparePanel({ client }: { client: ConsoleClient }) {
+  const [marks, setMarks] = useState<Mark[]>([]);
+  const [name, setName] = useState('');
+  const [rangeA, setRangeA] = useState<RangeChoice>({ from: 'ago:15', to: 'ago:5' });
+  const [rangeB, setRangeB] = useState<RangeChoice>({ from: 'ago:5', to: 'now' });
+  const [attribute, setAttribute] = useState<SliceAttribute | ''>('caption_script');
+  const [result, setResult] = useState<{ comparison: PeriodComparison; query: { a: TimeSpan; b: TimeSpan } } | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const nameId = useId();
+  const attributeId = useId();
+
+  const loadMarks = useCallback(() => {
+    client.marks().then(setMarks, (err: unknown) => setError(errorText(err)));
+  }, [client]);
+  useEffect(loadMarks, [loadMarks]);
+
+  const addMark = (event: FormEvent) => {
+    event.preventDefault();
+    if (name.trim() === '') return;
+    client.addMark(name).then(
+      () => {
+        setName('');
+        setError(undefined);
+        loadMarks();
+      },
+      (err: unknown) => setError(errorText(err)),
+    );
+  };
+
+  const compare = () => {
+    const now = Date.now();
+    const span = (r: RangeChoice): TimeSpan | undefined => {
+      const from = resolveEnd(r.from, now);
+      const to = resolveEnd(r.to, now);
+      return from === undefined || to === undefined ? undefined : { from_ms: from, to_ms: to };
+    };
+    const a = span(rangeA);
+    const b = span(rangeB);
+    if (!a || !b) return setError('choose both ends of both ranges');
+    setBusy(true);
+    client
+      .compare(a, b, attribute || undefined)
+      .then(
+        (comparison) => {
+          setResult({ comparison, query: { a, b } });
+          setError(undefined);
+        },
+        (err: unknown) => setError(errorText(err)),
+      )
+      .finally(() => setBusy(false));
+  };
+
+  return (
+    <section className="dash-card compare-panel" data-testid="compare-panel" aria-labelledby="compare-title">
+      <div className="card-head">
+        <h3 id="compare-title">
+          Compare two periods<span className="muted">which stage moved, for which inputs, and is it real</span>
+        </h3>
+      </div>
+      <form className="mark-form" onSubmit={addMark}>
+        <label htmlFor={nameId}>Mark now</label>
+        <input id={nameId} value={name} maxLength={200} placeholder="before deploy" data-testid="mark-name" onChange={(e) => setName(e.target.value)} />
+        <button type="submit" data-testid="mark-add" disabled={name.trim() === ''}>
+          Add mark
+        </button>
+      </form>
+      {marks.length === 0 ? (
+        <p className="muted">No marks yet (a model load sets one).</p>
+      ) : (
+        <ul className="mark-list" data-testid="mark-list">
+          {marks.map((mark, i) => (
+            <li key={`${mark.at_ms}:${mark.name}`} data-testid="mark-item">
+              <span className="mono">{markTime(mark)}</span> <span className="mark-name">{mark.name}</span>
+              {mark.kind === 'model-change' && <span className="muted"> (model change)</span>}
+              <button
+                type="button"
+                className="small"
+                data-testid={`mark-around-${i}`}
+                title="Range A: up to this mark; range B: from it to the next mark or now"
+                onClick={() => {
+                  const around = aroundMark(marks, i);
+                  setRangeA(around.a);
+                  setRangeB(around.b);
+                }}
+              >
+                Before / after
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="compare-controls">
+        <RangePicker name="A" range={rangeA} marks={marks} onChange={setRangeA} />
+        <RangePicker name="B" range={rangeB} marks={marks} onChange={setRangeB} />
+        <span className="range-end">
+          <label htmlFor={attributeId}>slices by</label>
+          <select id={attributeId} value={attribute} data-testid="compare-attribute" onChange={(e) => setAttribute(e.target.value as SliceAttribute | '')}>
+            <option value="">none</option>
+            {SLICE_ATTRIBUTES.map((a) => (
+              <option key={a} value={a}>
+                {ATTRIBUTE_LABELS[a]}
+              </option>
+            ))}
+          </select>
+        </span>
+        <button type="button" data-testid="compare-run" onClick={compare} disabled={busy}>
+          Compare
+        </button>
+      </div>
+      {error && (
+        <p className="compare-error" role="alert" data-testid="compare-error">
+          {error}
+        </p>
+      )}
+      {result && <ComparisonView comparison={result.comparison} query={result.query} />}
+    </section>
+  );
+}

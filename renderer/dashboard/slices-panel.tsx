@@ -1,0 +1,109 @@
+/**
+ * Slices: the dashboard's window split by one input attribute (caption script, tokens, image size,
+ * format, premise), each slice with its checks, QPS, P50/P90, error rate and where its mean latency
+ * goes (a stacked bar of the stage means). Polled, as the service keeps slices per 10 s.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { SLICE_ATTRIBUTES, STAGE_NAMES, type SliceAttribute, type SliceStats, type SlicesSnapshot } from '../../preload/wire-types.ts';
+import type { ConsoleClient } from '../api/console-client.ts';
+import { chartPalette } from './chart-palette.ts';
+import { ATTRIBUTE_LABELS } from './compare-format.ts';
+import { UNTIMED, formatCount, formatMs, formatPercent, formatQps, latencyDivision, windowPhrase, type LatencyPart } from './stats-format.ts';
+
+const REFRESH_MS = 5000;
+
+/** Where a slice's mean latency goes: stage means and the untimed rest, as one stacked bar. */
+function SliceStageBar({ slice }: { slice: SliceStats }) {
+  const palette = chartPalette();
+  const colour = (part: LatencyPart) => (part === UNTIMED ? palette.untimed : palette.stage[part]);
+  const means = Object.fromEntries(STAGE_NAMES.map((stage) => [stage, slice.stages[stage]?.mean_ms ?? null]));
+  const segments = latencyDivision(means, slice.mean_ms, STAGE_NAMES);
+  if (segments.length === 0 || slice.mean_ms === null) return <span className="muted">—</span>;
+  const title = segments.map((s) => `${s.part} ${formatMs(s.ms)}`).join(' · ');
+  return (
+    <div className="stage-bar slice-stage-bar" role="img" aria-label={`mean ${formatMs(slice.mean_ms)}: ${title}`} title={title}>
+      {segments.map((s) => (
+        <span key={s.part} className="stage-bar-segment" style={{ width: `${(s.fraction * 100).toFixed(2)}%`, background: colour(s.part) }} />
+      ))}
+    </div>
+  );
+}
+
+export function SlicesPanel({ client, windowS }: { client: ConsoleClient; windowS: number }) {
+  const [attribute, setAttribute] = useState<SliceAttribute>('caption_script');
+  const [doc, setDoc] = useState<SlicesSnapshot | undefined>();
+  const [error, setError] = useState<string | undefined>();
+
+  const load = useCallback(() => {
+    client.slices(windowS, attribute).then(
+      (snapshot) => {
+        setDoc(snapshot);
+        setError(undefined);
+      },
+      (err: unknown) => setError(err instanceof Error ? err.message : String(err)),
+    );
+  }, [client, windowS, attribute]);
+
+  useEffect(() => {
+    load();
+    const timer = setInterval(load, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [load]);
+
+  const shown = doc?.attribute === attribute ? doc : undefined;
+  return (
+    <section className="dash-card" data-testid="slices-panel" aria-labelledby="slices-title">
+      <div className="card-head">
+        <h3 id="slices-title">
+          Slices by input
+          <span className="muted">{shown ? `last ${windowPhrase(shown.covered_s)} (whole 10 s periods)` : `last ${windowPhrase(windowS)}`}</span>
+        </h3>
+      </div>
+      <div className="toggle-group" role="group" aria-label="Slice by" data-testid="slice-attributes">
+        {SLICE_ATTRIBUTES.map((a) => (
+          <button key={a} type="button" className="toggle" aria-pressed={a === attribute} data-testid={`slice-attr-${a}`} onClick={() => setAttribute(a)}>
+            {ATTRIBUTE_LABELS[a]}
+          </button>
+        ))}
+      </div>
+      {error && (
+        <p className="compare-error" role="alert" data-testid="slices-error">
+          {error}
+        </p>
+      )}
+      {shown && shown.slices.length === 0 && <p className="muted">No checks in this window.</p>}
+      {shown && shown.slices.length > 0 && (
+        <div className="table-scroll">
+          <table className="slowest-table slices-table" data-testid="slices-table">
+            <thead>
+              <tr>
+                <th scope="col">Slice</th>
+                <th scope="col" className="num">Checks</th>
+                <th scope="col" className="num">QPS</th>
+                <th scope="col" className="num">P50</th>
+                <th scope="col" className="num">P90</th>
+                <th scope="col" className="num">Errors</th>
+                <th scope="col" className="stages-col">Stage means</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.slices.map((slice) => (
+                <tr key={slice.slice} data-testid={`slice-row-${slice.slice}`}>
+                  <th scope="row" className="mono">{slice.slice}</th>
+                  <td className="num" data-col="requests">{formatCount(slice.requests)}</td>
+                  <td className="num" data-col="qps">{formatQps(slice.qps)}</td>
+                  <td className="num" data-col="p50">{formatMs(slice.p50_ms)}</td>
+                  <td className="num" data-col="p90">{formatMs(slice.p90_ms)}</td>
+                  <td className="num" data-col="error_rate">{formatPercent(slice.error_rate)}</td>
+                  <td className="stages-col">
+                    <SliceStageBar slice={slice} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Mark, PeriodComparison, StageChange } from '../../preload/wire-types.ts';
+import {
+  aroundMark,
+  comparedRows,
+  comparisonVerdict,
+  formatDifference,
+  formatEstimate,
+  resolveEnd,
+  significanceLabel,
+} from '../../renderer/dashboard/compare-format.ts';
+
+const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
+const mark = (name: string, minutesAgo: number): Mark => ({ name, at_ms: NOW - minutesAgo * 60_000, kind: 'user' });
+
+function stage(name: StageChange['stage'], a: number, b: number, significant: boolean, share: number | null): StageChange {
+  const mean = { a_ms: a, b_ms: b, difference_ms: b - a, low_ms: b - a - 1, high_ms: b - a + 1, testable: true, significant };
+  return { stage: name, count_a: 100, count_b: 120, mean, quantiles: [], share_of_change: share, significant };
+}
+
+function comparison(changed: boolean): PeriodComparison {
+  const range = { from: new Date(NOW - 60_000).toISOString(), to: new Date(NOW).toISOString(), resolution_s: 10, requests: 100, successes: 100, error_rate: 0, client_error_rate: 0 };
+  return {
+    a: range,
+    b: range,
+    interval_confidence: 0.95,
+    family_error_rate: 0.05,
+    tests: 48,
+    method: '',
+    end_to_end: stage('end_to_end', 400, changed ? 440 : 401, changed, 1),
+    stages: [stage('tokenize', 5, changed ? 41 : 5, changed, 0.9), stage('inference', 300, 302, false, 0.05)],
+    untimed: { a_ms: 1, b_ms: 1, difference_ms: 0, share_of_change: 0 },
+    explained_by: changed ? { stage: 'tokenize', share_of_change: 0.9 } : null,
+    slices: changed
+      ? {
+          attribute: 'caption_script',
+          slices: [],
+          cause: { slice: 'cjk', kind: 'within', stage: 'tokenize', contribution_ms: 36, share_of_change: 0.9, significant: true },
+        }
+      : null,
+  };
+}
+
+describe('compare-format', () => {
+  it('resolves range ends against now', () => {
+    assert.equal(resolveEnd('now', NOW), NOW);
+    assert.equal(resolveEnd('ago:15', NOW), NOW - 15 * 60_000);
+    assert.equal(resolveEnd(`mark:${NOW - 1234}`, NOW), NOW - 1234);
+    assert.equal(resolveEnd('mark:soon', NOW), undefined);
+    assert.equal(resolveEnd('later:3', NOW), undefined);
+  });
+
+  it('before / after a mark runs from the previous mark (at most 15 min back) to the next mark or now', () => {
+    const marks = [mark('deploy 1', 60), mark('deploy 2', 10), mark('deploy 3', 5)];
+    assert.deepEqual(aroundMark(marks, 0), {
+      a: { from: 'ago:15', to: `mark:${marks[0]!.at_ms}` },
+      b: { from: `mark:${marks[0]!.at_ms}`, to: `mark:${marks[1]!.at_ms}` },
+    });
+    assert.deepEqual(aroundMark(marks, 2), {
+      a: { from: `mark:${marks[1]!.at_ms}`, to: `mark:${marks[2]!.at_ms}` },
+      b: { from: `mark:${marks[2]!.at_ms}`, to: 'now' },
+    });
+  });
+
+  it('prints estimates with intervals and signed differences with their share', () => {
+    assert.equal(formatEstimate({ value_ms: 425, low_ms: 410, high_ms: 440.4 }), '425 ms [410 ms–440 ms]');
+    assert.equal(formatEstimate({ value_ms: 12.5, low_ms: null, high_ms: null }), '12.5 ms');
+    assert.equal(formatEstimate({ value_ms: null, low_ms: null, high_ms: null }), '—');
+    assert.equal(formatDifference(40, 400), '+40.0 ms (+10.0%)');
+    assert.equal(formatDifference(-3.1, 310), '−3.10 ms (−1.0%)');
+    assert.equal(formatDifference(0, 10), '±0.00 ms (±0.0%)');
+    assert.equal(formatDifference(5, null), '+5.00 ms');
+    assert.equal(formatDifference(null, 10), '—');
+    assert.equal(significanceLabel({ testable: false, significant: false }), 'not tested');
+    assert.equal(significanceLabel({ testable: true, significant: true }), 'yes');
+    assert.equal(significanceLabel({ testable: true, significant: false }), 'no');
+  });
+
+  it('puts end to end first, then the stages in the order the comparison gives', () => {
+    assert.deepEqual(
+      comparedRows(comparison(true)).map((s) => s.stage),
+      ['end_to_end', 'tokenize', 'inference'],
+    );
+  });
+
+  it('names the cause first: stage and slice, or says nothing changed significantly', () => {
+    assert.equal(
+      comparisonVerdict(comparison(true)),
+      'Most of the change: tokenize (90% of it), in the cjk slice. Mean latency 400 ms → 440 ms, +40.0 ms (+10.0%), significant.',
+    );
+    assert.equal(comparisonVerdict(comparison(false)), 'Mean latency 400 ms → 401 ms, +1.00 ms (+0.3%): no significant change end to end.');
+  });
+});
