@@ -104,7 +104,11 @@ describe('ofa-ve serve: graceful shutdown on SIGTERM with checks in flight', { s
     const idleClosedAt = await idleClosed;
     assert.ok(idleClosedAt - signalled < 5000, `the idle connection was closed at once (${(idleClosedAt - signalled).toFixed(0)} ms)`);
 
-    // The listener is closed: a new connection is refused.
+    // The listener is closed once serve has taken the signal (it logs "shutting down" just before):
+    // an idle connection can also close for other reasons, so that alone does not prove it.
+    for (let i = 0; i < 200 && !server.logs.some((l) => l.includes('shutting down')); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(server.logs.some((l) => l.includes('shutting down')), 'serve took SIGTERM');
+    // A new connection is refused.
     await assert.rejects(
       new Promise((resolve, reject) => net.connect(Number(url.port), url.hostname).once('connect', resolve).once('error', reject)),
       /ECONNREFUSED/,
