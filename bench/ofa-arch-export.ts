@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { findOfaPython, OFA_PYTHON_PACKAGES, sharedOfaPort, type OfaPython } from '../test/support/ofa-python.ts';
+import { findOfaPython, OFA_PYTHON_PACKAGES, sharedOfaPort, type OfaPython } from '../models/tools/ofa-python.ts';
 
 const run = promisify(execFile);
 

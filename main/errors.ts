@@ -29,6 +29,17 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** Codes that never answer a check (other routes, or a method the check route does not serve). */
+const NOT_CHECK_CODES: ReadonlySet<ErrorCode> = new Set(['NOT_FOUND', 'METHOD_NOT_ALLOWED']);
+
+/** The statuses a check can end with: 200 and every error code's but those that never answer one. */
+export const CHECK_STATUS_CODES: readonly number[] = [
+  200,
+  ...new Set(
+    (Object.entries(ERROR_STATUS) as [ErrorCode, number][]).flatMap(([code, status]) => (NOT_CHECK_CODES.has(code) ? [] : [status])),
+  ),
+].sort((a, b) => a - b);
+
 /** Codes caused by what the user sent (CLI exit 2); the rest are the model's or ours (exit 3). */
 const INPUT_CODES: ReadonlySet<ErrorCode> = new Set([
   'INVALID_IMAGE',

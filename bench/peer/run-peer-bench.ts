@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { STAGES } from '../../main/inference/entailment-types.ts';
 import { BATCH_SIZE_BUCKETS, REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } from '../../main/telemetry/metric-buckets.ts';
-import { CHECK_STATUS_CODES } from '../../main/telemetry/service-metrics.ts';
+import { CHECK_STATUS_CODES } from '../../main/errors.ts';
 import type { ObserveBenchResult } from './observe-bench.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -6,7 +6,8 @@
  * value by value.
  */
 import type { StageName } from '../../main/inference/entailment-types.ts';
-import { CHECK_STATUS_CODES, type ResultType } from '../../main/telemetry/service-metrics.ts';
+import { CHECK_STATUS_CODES } from '../../main/errors.ts';
+import type { ResultType } from '../../main/telemetry/service-metrics.ts';
 
 export const DEFAULT_SEED = 0x9e3779b9;
 export const DEFAULT_REQUESTS = 10_000;

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
 import { CHECK_WARNING_CODES } from '../../preload/wire-types.ts';
-import { ERROR_STATUS } from '../errors.ts';
+import { CHECK_STATUS_CODES } from '../errors.ts';
 import { STAGES, type StageName } from '../inference/entailment-types.ts';
 import { replaceEventLoopMetrics } from './event-loop-metrics.ts';
 import { BATCH_SIZE_BUCKETS, REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } from './metric-buckets.ts';
@@ -8,15 +8,6 @@ import { BATCH_SIZE_BUCKETS, REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } fr
 import type { ResultType } from './live-stats.ts';
 
 export type { ResultType };
-/**
- * Every status a check can end with: 200 and each error code's status, so a new code gets its
- * series without a second list to keep. All of them exist from the start at 0.
- */
-export const CHECK_STATUS_CODES: readonly number[] = [
-  200,
-  // NOT_FOUND (an unknown trace id) and METHOD_NOT_ALLOWED never answer a check.
-  ...new Set(Object.entries(ERROR_STATUS).flatMap(([code, status]) => (code === 'NOT_FOUND' || code === 'METHOD_NOT_ALLOWED' ? [] : [status]))),
-].sort((a, b) => a - b);
 
 /**
  * The service's own prom-client registry (never the global one, so two services in one process,

@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { EntailmentEngine, type PreparedPair } from '../../main/inference/entailment-engine.ts';
 import { LABELS, type EntailmentResult, type Label } from '../../main/inference/entailment-types.ts';
-import { findOfaPython, OFA_PYTHON_PACKAGES, sharedOfaPort, type OfaPython } from '../support/ofa-python.ts';
+import { findOfaPython, OFA_PYTHON_PACKAGES, sharedOfaPort, type OfaPython } from '../../models/tools/ofa-python.ts';
 import { REPO_ROOT, sharedReference } from '../support/shared-reference.ts';
 
 const run = promisify(execFile);

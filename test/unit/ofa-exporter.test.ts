@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { EntailmentEngine } from '../../main/inference/entailment-engine.ts';
 import { LABELS } from '../../main/inference/entailment-types.ts';
-import { findOfaPython, OFA_PYTHON_PACKAGES, sharedOfaPort } from '../support/ofa-python.ts';
+import { findOfaPython, OFA_PYTHON_PACKAGES, sharedOfaPort } from '../../models/tools/ofa-python.ts';
 import { REPO_ROOT, sharedReference } from '../support/shared-reference.ts';
 
 const run = promisify(execFile);
