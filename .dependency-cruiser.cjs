@@ -5,7 +5,8 @@
  *   renderer/ ──▶ preload/ contract (wire types, api-contract, pair list, caption warnings, service URL)
  *   main/     ──▶ preload/ contract, models/tools/ (seeded random)
  *   preload/index.ts: the contextBridge, importing only the contract (electron/fiddle's preload)
- *   bench/, test/ ──▶ anything above; nothing imports them back
+ *   bench/, test/ ──▶ anything above; nothing imports them back, but test/ may use bench/support/
+ *   bench/ never imports test/ (what both need, such as starting `ofa-ve serve`, lives in bench/support/)
  *
  * Paths are relative to the folder cruised from (the repository root).
  */
@@ -66,6 +67,13 @@ module.exports = {
       comment: 'bench/ and test/ use the product; the product never uses them.',
       from: { path: '^(main|preload|renderer|models/tools|build)/' },
       to: { path: '^(bench|test)/' },
+    },
+    {
+      name: 'bench-not-to-test',
+      severity: 'error',
+      comment: 'bench/ uses the product, not the tests: what both need (e.g. starting ofa-ve serve) lives in bench/support/ or main/.',
+      from: { path: '^bench/' },
+      to: { path: '^test/' },
     },
   ],
   options: {

@@ -3,7 +3,7 @@
  * windows with 15 minutes of data. Run: node --import tsx bench/live-stats-bench.ts
  * (add --expose-gc for a cleaner heap figure).
  */
-import { STAGES } from '../main/inference/entailment-types.ts';
+import { STAGE_NAMES } from '../preload/wire-types.ts';
 import { LiveStats, type RequestSample } from '../main/telemetry/live-stats.ts';
 import { acceptDuration, createSketch, mergedQuantiles } from '../main/telemetry/quantile-sketch.ts';
 import { seededDraws, syntheticSample } from './synthetic-checks.ts';
@@ -102,7 +102,7 @@ for (let i = 0; i < 20; i++) {
 
 const snap = stats.snapshot(900);
 const fmt = (x: number, digits = 3) => x.toFixed(digits);
-console.log(`live stats at ${RATE} req/s, ${RETENTION} s retained, stages: ${STAGES.join(', ')}`);
+console.log(`live stats at ${RATE} req/s, ${RETENTION} s retained, stages: ${STAGE_NAMES.join(', ')}`);
 console.log(`record(): median ${fmt(median(perCallUs))} µs/call (per-second batches), p99 batch ${fmt(pct(perCallUs, 0.99))} µs/call`);
 console.log(`record(): single calls median ${fmt(median(single))} µs, p99 ${fmt(pct(single, 0.99))} µs, max ${fmt(Math.max(...single))} µs (timer included)`);
 console.log(`snapshot(900) first call (includes JIT compilation): ${fmt(cold900)} ms`);

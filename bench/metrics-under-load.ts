@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quantile } from '../main/cli/bench/bench-stats.ts';
-import { startServe } from '../test/support/serve-process.ts';
+import { startServe } from './support/serve-process.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCRAPES = Number(process.env.SCRAPES ?? 200);

@@ -2,7 +2,8 @@
  * The preprocessing pipeline in one run, side by side (issue 16's targets; benchmarks, not tests):
  *
  * 1. preprocessing capacity: one pair after another on one thread → the cores' ceiling;
- * 2. pool scaling: a preprocessing pool of 1 thread vs 2, alternating slices;
+ * 2. pool scaling: a pool of 1 thread pinned to 1 core vs 2 threads on 2 cores (and two independent
+ *    one-thread processes, one per core), alternating slices;
  * 3. a simulated accelerator (default 40 ms per batch of 8, concurrency 32): the pipelined service
  *    (one preprocessing thread per core) vs the serial design (--preprocess-workers 0: the worker
  *    prepares each batch, then runs it), alternating slices, against the bound
@@ -17,22 +18,23 @@
  *   node --import tsx bench/pipeline-bench.ts [--seconds 5] [--rounds 2] [--simulate 40[,0]]
  *        [--concurrency 32] [--max-batch-size 8] [--model DIR] [--worker-nice N] [--skip-cpu] [--json FILE]
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { defaultModelDir } from '../main/config.ts';
 import { toCheckError } from '../main/errors.ts';
 import { EntailmentEngine, PairPreparer } from '../main/inference/entailment-engine.ts';
-import type { CheckInput } from '../main/inference/entailment-types.ts';
+import type { CheckPair, NamedCheckPair } from '../preload/wire-types.ts';
 import { silentLogger } from '../main/logging/json-logger.ts';
 import { measurePreprocessCapacity, pipelineBound } from '../main/service/preprocess/preprocess-capacity.ts';
 import { PreprocessPool } from '../main/service/preprocess/preprocess-pool.ts';
 import { ServiceRuntime, WORKER_NICENESS } from '../main/service/service-runtime.ts';
 import { describeSimulatedAccelerator, parseSimulatedAccelerator, type SimulatedAcceleratorSpec } from '../main/service/simulated-accelerator-spec.ts';
-import { generatedImageSet, type BenchPair } from '../main/cli/bench/image-set.ts';
+import { generatedImageSet } from '../main/cli/bench/image-set.ts';
 import { renderPipeline, type PipelineBenchResult } from './pipeline-report.ts';
 
 const { values } = parseArgs({
@@ -62,6 +64,7 @@ const workerNiceness = values['worker-nice'] === undefined ? WORKER_NICENESS : N
 const cores = os.availableParallelism();
 const THREAD_SCRIPT = fileURLToPath(new URL('../main/service/inference-worker-bootstrap.mjs', import.meta.url));
 
+const execFileAsync = promisify(execFile);
 const say = (line: string) => process.stderr.write(`[pipeline-bench] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: readonly number[]): number => {
@@ -109,7 +112,7 @@ interface Slice {
 }
 
 /** Closed loop: `clients` senders, each sending its next check as soon as the previous one is answered. */
-async function closedLoop(runtime: ServiceRuntime, pairs: readonly BenchPair[], clients: number, seconds: number): Promise<Slice> {
+async function closedLoop(runtime: ServiceRuntime, pairs: readonly NamedCheckPair[], clients: number, seconds: number): Promise<Slice> {
   const before = await batchCounts(runtime);
   const cpuBefore = cpuSeconds(runtime.workerHost.pid);
   const latencies: number[] = [];
@@ -120,7 +123,7 @@ async function closedLoop(runtime: ServiceRuntime, pairs: readonly BenchPair[], 
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (performance.now() < deadline) {
-        const pair = pairs[cursor++ % pairs.length] as BenchPair;
+        const pair = pairs[cursor++ % pairs.length] as NamedCheckPair;
         const t0 = performance.now();
         try {
           await runtime.service.check({ image: pair.image, text: pair.text });
@@ -200,7 +203,7 @@ const figures = (side: { qps: number[]; slices: Slice[] }) => {
 };
 
 const pairs = await generatedImageSet();
-const inputs: CheckInput[] = pairs.map((p) => ({ image: p.image, text: p.text }));
+const inputs: CheckPair[] = pairs.map((p) => ({ image: p.image, text: p.text }));
 const startedAt = new Date().toISOString();
 const loadAtStart = os.loadavg();
 say(`${cores} cores, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}; ${pairs.length} images; slices of ${sliceS} s, ${rounds} rounds`);
@@ -209,11 +212,44 @@ say(`${cores} cores, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' 
 const capacity = await measurePreprocessCapacity(modelDir, inputs, { seconds: sliceS, cores });
 say(`preprocessing on one thread: ${f(capacity.msPerPair, 2)} ms per pair → ${cores} cores: ${f(capacity.pairsPerS)} pairs/s`);
 
-// 2. The pool: 1 thread vs 2 (closed loop, 4 pairs per thread in flight).
+// 2. The pool's scaling: N threads on N cores, each side a process pinned with taskset (in one
+// unpinned process a one-thread pool already uses more than a core: libvips decodes in libuv's
+// threads while the thread resizes). Beside them, two independent one-thread processes, one per
+// core: what this machine gives two workers that share nothing (memory bandwidth, caches).
+const CHILD = fileURLToPath(new URL('./pool-scaling-child.ts', import.meta.url));
+const pinning = process.platform === 'linux' && cores >= 2;
+const childSlice = async (threads: number, cpus: string | undefined): Promise<{ qps: number; cores_used: number }> => {
+  const node = [process.execPath, '--import', 'tsx', CHILD, '--threads', String(threads), '--seconds', String(sliceS), '--model', modelDir];
+  const [cmd, ...args] = cpus === undefined ? node : ['taskset', '-c', cpus, ...node];
+  const { stdout } = await execFileAsync(cmd as string, args, { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').pop() as string) as { qps: number; cores_used: number };
+};
+const asSlice = (r: { qps: number; cores_used: number }): Slice => ({
+  qps: r.qps,
+  latencies: [],
+  failed: 0,
+  meanBatch: Number.NaN,
+  workerCores: r.cores_used,
+  workerCpuMsPerPair: (1000 * r.cores_used) / r.qps,
+});
+const scaling = await alternate({
+  '1 thread on 1 core': async () => asSlice(await childSlice(1, pinning ? '0' : undefined)),
+  '2 threads on 2 cores': async () => asSlice(await childSlice(2, pinning ? '0,1' : undefined)),
+  'two 1-thread processes, one per core': async () => {
+    const [a, b] = await Promise.all([childSlice(1, pinning ? '0' : undefined), childSlice(1, pinning ? '1' : undefined)]);
+    return asSlice({ qps: a.qps + b.qps, cores_used: a.cores_used + b.cores_used });
+  },
+});
+// Ratios of the slices taken next to each other (the same round), then their median.
+const pairedRatio = (num: string, den: string) => median(scaling[num]!.qps.map((q, i) => q / (scaling[den]!.qps[i] as number)));
+const pool1 = median(scaling['1 thread on 1 core']!.qps);
+const pool2 = median(scaling['2 threads on 2 cores']!.qps);
+const independent2 = median(scaling['two 1-thread processes, one per core']!.qps);
+
+// What the cores deliver to the service's own pool (one thread per core, in this process, unpinned).
 const preparer = await PairPreparer.load(modelDir);
 const poolLoop = async (pool: PreprocessPool): Promise<Slice> => {
-  const inFlight = 8;
-  const outs = Array.from({ length: inFlight }, () => new Float32Array(preparer.pixelsPerPair));
+  const outs = Array.from({ length: 4 * pool.size }, () => new Float32Array(preparer.pixelsPerPair));
   let done = 0;
   let cursor = 0;
   const started = performance.now();
@@ -221,23 +257,21 @@ const poolLoop = async (pool: PreprocessPool): Promise<Slice> => {
   await Promise.all(
     outs.map(async (out) => {
       while (performance.now() < deadline) {
-        await pool.prepare(inputs[cursor++ % inputs.length] as CheckInput, { out, offset: 0 });
+        await pool.prepare(inputs[cursor++ % inputs.length] as CheckPair, { out, offset: 0 });
         done += 1;
       }
     }),
   );
   return { qps: done / ((performance.now() - started) / 1000), latencies: [], failed: 0, meanBatch: Number.NaN };
 };
-const poolOptions = { script: THREAD_SCRIPT, takeImages: false, onFatal: (err: Error) => say(`pool: ${err.message}`) };
-const threadCounts = [...new Set([1, 2, cores])];
-const pools = new Map<string, PreprocessPool>();
-for (const n of threadCounts) pools.set(`${n} thread${n > 1 ? 's' : ''}`, await PreprocessPool.start(n, preparer.source, poolOptions));
-for (const pool of pools.values()) await poolLoop(pool); // warm-up (JIT in every thread)
-const scaling = await alternate(Object.fromEntries([...pools].map(([name, pool]) => [name, () => poolLoop(pool)])));
-for (const pool of pools.values()) await pool.close();
-const pool1 = median(scaling['1 thread']!.qps);
-const pool2 = median(scaling['2 threads']!.qps);
-const poolCores = median(scaling[`${cores} thread${cores > 1 ? 's' : ''}`]!.qps);
+const corePool = await PreprocessPool.start(cores, preparer.source, {
+  script: THREAD_SCRIPT,
+  takeImages: false,
+  onFatal: (err: Error) => say(`pool: ${err.message}`),
+});
+await poolLoop(corePool); // warm-up (JIT in every thread)
+const poolCores = median((await alternate({ [`${cores} threads, unpinned`]: () => poolLoop(corePool) }))[`${cores} threads, unpinned`]!.qps);
+await corePool.close();
 
 // 3. The simulated accelerator: pipelined vs serial, against the bound.
 const bound = pipelineBound(accelerator, maxBatchSize, capacity);
@@ -273,7 +307,7 @@ if (!values['skip-cpu']) {
   // in turn (the order rotating), a pause before each call (onnxruntime's threads spin for a while
   // after a run; see main/cli/bench/paired-comparison.ts).
   const engine = await EntailmentEngine.load(modelDir, { provider: 'cpu' });
-  const pair = pairs[1] as BenchPair;
+  const pair = pairs[1] as NamedCheckPair;
   const timed = (run: () => Promise<unknown>) => async () => {
     const t0 = performance.now();
     await run();
@@ -330,7 +364,19 @@ const report: PipelineBenchResult = {
   worker_nice: workerNiceness,
   images: pairs.length,
   preprocess: { ms_per_pair_one_thread: capacity.msPerPair, cores, capacity_qps: capacity.pairsPerS },
-  pool_scaling: { one_thread_qps: pool1, two_threads_qps: pool2, ratio: pool2 / pool1, threads_per_core_qps: poolCores },
+  pool_scaling: {
+    pinned: pinning,
+    one_thread_qps: pool1,
+    two_threads_qps: pool2,
+    ratio: pairedRatio('2 threads on 2 cores', '1 thread on 1 core'),
+    independent_two_qps: independent2,
+    independent_ratio: pairedRatio('two 1-thread processes, one per core', '1 thread on 1 core'),
+    cores_used: {
+      one_thread: median(scaling['1 thread on 1 core']!.slices.map((x) => x.workerCores ?? Number.NaN)),
+      two_threads: median(scaling['2 threads on 2 cores']!.slices.map((x) => x.workerCores ?? Number.NaN)),
+    },
+    threads_per_core_qps: poolCores,
+  },
   simulated: {
     simulated: true,
     label: describeSimulatedAccelerator(accelerator),

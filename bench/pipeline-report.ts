@@ -28,7 +28,19 @@ export interface PipelineBenchResult {
   worker_nice: number;
   images: number;
   preprocess: { ms_per_pair_one_thread: number; cores: number; capacity_qps: number };
-  pool_scaling: { one_thread_qps: number; two_threads_qps: number; ratio: number; threads_per_core_qps: number };
+  pool_scaling: {
+    /** Each side a process pinned to its cores with taskset (false: unpinned, on a machine without it). */
+    pinned?: boolean;
+    one_thread_qps: number;
+    two_threads_qps: number;
+    /** Median of the per-round ratios 2 threads / 1 thread. */
+    ratio: number;
+    /** Two independent one-thread processes, one per core: what the machine gives two workers sharing nothing. */
+    independent_two_qps?: number;
+    independent_ratio?: number;
+    cores_used?: { one_thread: number; two_threads: number };
+    threads_per_core_qps: number;
+  };
   simulated: {
     simulated: true;
     label: string;
@@ -82,9 +94,17 @@ export function renderPipeline(r: PipelineBenchResult): string[] {
       `${r.images} images · ${r.rounds} rounds of ${r.slice_s} s slices, the sides alternating · inference workers at nice +${r.worker_nice}. ${r.caveat}.`,
     '',
     `Preprocessing (decode, resize, normalise, tokenize), one pair after another on one thread: ${f(r.preprocess.ms_per_pair_one_thread, 2)} ms per pair, ` +
-      `so the ${r.preprocess.cores} cores can prepare at most ${f(r.preprocess.capacity_qps)} pairs/s. The worker's pool: 1 thread ` +
-      `${f(r.pool_scaling.one_thread_qps)} pairs/s, 2 threads ${f(r.pool_scaling.two_threads_qps)} pairs/s (x${f(r.pool_scaling.ratio, 2)}; target x1.8: ` +
-      `${verdict(r.pool_scaling.ratio >= 1.8)}).`,
+      `so the ${r.preprocess.cores} cores can prepare at most ${f(r.preprocess.capacity_qps)} pairs/s. The worker's pool` +
+      `${r.pool_scaling.pinned ? ', each side a process pinned to its cores (taskset)' : ''}: 1 thread on 1 core ` +
+      `${f(r.pool_scaling.one_thread_qps)} pairs/s, 2 threads on 2 cores ${f(r.pool_scaling.two_threads_qps)} pairs/s ` +
+      `(x${f(r.pool_scaling.ratio, 2)}, the median of the rounds' ratios; target x1.8: ${verdict(r.pool_scaling.ratio >= 1.8)}).` +
+      (r.pool_scaling.independent_ratio === undefined
+        ? ''
+        : ` For scale: two independent one-thread processes, one per core, sharing nothing but the machine: ` +
+          `${f(r.pool_scaling.independent_two_qps ?? Number.NaN)} pairs/s (x${f(r.pool_scaling.independent_ratio, 2)} of one)` +
+          (r.pool_scaling.cores_used
+            ? `; cores used: 1 thread ${f(r.pool_scaling.cores_used.one_thread, 2)}, 2 threads ${f(r.pool_scaling.cores_used.two_threads, 2)}.`
+            : '.')),
     '',
     `**SIMULATED accelerator** (${s.label}), max batch ${s.max_batch_size}, concurrency ${s.concurrency}. Bound: ` +
       `min(accelerator ${f(s.bound.accelerator_qps)}, preprocessing ${f(s.bound.preprocess_qps)}) = ${f(s.bound.bound_qps)} pairs/s (${s.bound.limited_by}); ` +

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,6 +31,24 @@ function appRoot(): string {
     if (existsSync(path.join(candidate, 'models', 'demo', 'model.json'))) return candidate;
   }
   return path.resolve(here, '..');
+}
+
+let version: string | undefined;
+
+/** The app's version from package.json (read once): main/ in the source tree, out/main/ in a build. */
+export function appVersion(): string {
+  if (version) return version;
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  version = '0.0.0';
+  for (const candidate of [path.resolve(here, '..', 'package.json'), path.resolve(here, '..', '..', 'package.json')]) {
+    try {
+      version = (JSON.parse(readFileSync(candidate, 'utf8')) as { version?: string }).version ?? '0.0.0';
+      break;
+    } catch {
+      // not here: try the next
+    }
+  }
+  return version;
 }
 
 /** The bundled demo model, used when no --model is given. */

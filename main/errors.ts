@@ -14,6 +14,8 @@ export const ERROR_STATUS = {
   METHOD_NOT_ALLOWED: 405,
   // The request body did not arrive in time (a stalled or far too slow upload).
   REQUEST_TIMEOUT: 408,
+  // A fleet figure or a Prometheus comparison asked of a service started without --prometheus-url.
+  PROMETHEUS_NOT_CONFIGURED: 409,
   PAYLOAD_TOO_LARGE: 413,
   IMAGE_TOO_LARGE: 413,
   TEXT_TOO_LONG: 413,
@@ -21,6 +23,8 @@ export const ERROR_STATUS = {
   // nginx's "client closed request": the client hung up before its check ran (never sent: no one is listening).
   CLIENT_CLOSED_REQUEST: 499,
   INTERNAL: 500,
+  // The Prometheus of --prometheus-url did not answer, in time or at all, or answered an error.
+  PROMETHEUS_UNAVAILABLE: 502,
   MODEL_INVALID: 503,
   NOT_READY: 503,
   OVERLOADED: 503,
@@ -30,7 +34,7 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** Codes that never answer a check (other routes, or a method the check route does not serve). */
-const NOT_CHECK_CODES: ReadonlySet<ErrorCode> = new Set(['NOT_FOUND', 'METHOD_NOT_ALLOWED']);
+const NOT_CHECK_CODES: ReadonlySet<ErrorCode> = new Set(['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'PROMETHEUS_NOT_CONFIGURED', 'PROMETHEUS_UNAVAILABLE']);
 
 /** The statuses a check can end with: 200 and every error code's but those that never answer one. */
 export const CHECK_STATUS_CODES: readonly number[] = [

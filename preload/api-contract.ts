@@ -8,23 +8,14 @@ import type {
   CheckResult,
   Mark,
   ModelDocument,
+  NamedCheckPair,
+  Outcome,
   PeriodComparison,
   SliceAttribute,
   SlicesSnapshot,
   SlowRequest,
   StatsDocument,
 } from './wire-types.ts';
-
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiError };
-
-export interface CheckRequest {
-  /** The image file's bytes, as dropped or picked. */
-  image: Uint8Array;
-  /** The file name, for error messages. */
-  name: string;
-  text: string;
-  premise?: string;
-}
 
 export interface EndpointDocument {
   /** http://127.0.0.1:PORT/metrics, or null when the HTTP server could not start. */
@@ -92,7 +83,8 @@ export interface IpcContract {
   'model:info': { request: void; response: Outcome<ModelDocument> };
   /** Shows a folder dialog and loads the chosen model; null when the user cancelled. */
   'model:choose-directory': { request: void; response: Outcome<ModelDocument | null> };
-  'check:run': { request: CheckRequest; response: Outcome<CheckResult> };
+  /** The image file's bytes, as dropped or picked; its name for error messages. */
+  'check:run': { request: NamedCheckPair; response: Outcome<CheckResult> };
   'stats:subscribe': { request: { windowS: number }; response: Outcome<{ subscriptionId: string }> };
   'stats:unsubscribe': { request: { subscriptionId: string }; response: Outcome<null> };
   'stats:slowest': { request: void; response: Outcome<SlowRequest[]> };
@@ -130,7 +122,7 @@ export interface OfaVeApi {
   endpoint(): Promise<Outcome<EndpointDocument>>;
   modelInfo(): Promise<Outcome<ModelDocument>>;
   chooseModelDirectory(): Promise<Outcome<ModelDocument | null>>;
-  check(request: CheckRequest): Promise<Outcome<CheckResult>>;
+  check(request: NamedCheckPair): Promise<Outcome<CheckResult>>;
   /** Calls `onStats` once a second; returns the unsubscribe function. */
   subscribeStats(windowS: number, onStats: (stats: StatsDocument) => void, onError: (error: ApiError) => void): () => void;
   slowest(): Promise<Outcome<SlowRequest[]>>;

@@ -4,6 +4,7 @@
  * server's CSP (a page may only reach the service it is connected to). Self-contained (no imports)
  * because both the Node and the web type-checks read it.
  */
+// Not an Outcome: a refused address has a reason for the user to read, no error code, and the fields stay flat for its many readers.
 export type ServiceUrl =
   | {
       ok: true;

@@ -3,7 +3,8 @@
  * Perfetto (ui.perfetto.dev) and chrome://tracing open: a complete event ("ph": "X", `ts` and `dur`
  * in microseconds) for the check and one per stage nested in it, on one track named after the
  * request, with metadata events naming the process and the track. Events are in time order, the
- * check first. Pure (see trace-spans.ts).
+ * check first. A profiled batch's operator events (cat "operator") follow the inference event on the
+ * same track, nested in it, so Perfetto draws them under it. Pure (see trace-spans.ts).
  */
 import { layoutTrace, TRACE_SERVICE_NAME, traceIdOf, type TraceInput, type TraceSpan } from './trace-spans.ts';
 import type { ChromeTraceDocument, ChromeTraceEvent } from './wire-types.ts';
@@ -45,8 +46,17 @@ export function chromeTrace(input: TraceInput): ChromeTraceDocument {
     if (span.stage === 'inference') {
       if (input.batchSize !== undefined) args.batch_size = input.batchSize;
       if (input.batchId !== undefined) args.batch_id = input.batchId;
+      if (input.operators) {
+        args.operators = layout.operators.length;
+        args.profiled_run_ms = ms(input.operators.runUs / 1000);
+        if (input.operators.omitted > 0) args.operators_omitted = input.operators.omitted;
+      }
     }
     events.push(complete(span, 'stage', args));
+    if (span.stage !== 'inference') continue;
+    for (const op of layout.operators) {
+      events.push(complete(op, 'operator', { request_id: input.id, op_type: op.opType, provider: op.provider, op_ms: ms(op.ms) }));
+    }
   }
   return {
     traceEvents: events,

@@ -3,7 +3,8 @@
  * encoding writes it (lowerCamelCase keys, hex trace and span ids, enums as numbers, 64-bit
  * integers and times as decimal strings), which Jaeger UI and Grafana (Tempo) import and any
  * OTLP/HTTP collector accepts at /v1/traces. The check is a server span; each stage an internal
- * span under it. Pure (see trace-spans.ts).
+ * span under it; a profiled batch's operator events are internal spans under the inference span.
+ * Pure (see trace-spans.ts).
  */
 import { layoutTrace, spanIdOf, TRACE_SERVICE_NAME, traceIdOf, type TraceInput, type TraceSpan } from './trace-spans.ts';
 import type { OtlpKeyValue, OtlpSpan, OtlpTraceDocument } from './wire-types.ts';
@@ -62,7 +63,8 @@ export function otlpTrace(input: TraceInput, options: OtlpTraceOptions = {}): Ot
 
   const spans = [root];
   layout.stages.forEach((s, i) => {
-    const child = span(traceId, spanIdOf(traceId, i + 1), rootId, s, SPAN_KIND_INTERNAL);
+    const childId = spanIdOf(traceId, i + 1);
+    const child = span(traceId, childId, rootId, s, SPAN_KIND_INTERNAL);
     child.attributes.push(text('ofa_ve.stage', s.stage), double('ofa_ve.stage_ms', s.ms));
     // The model run is the batch's: every request of the batch shares it.
     if (s.stage === 'inference') {
@@ -70,6 +72,20 @@ export function otlpTrace(input: TraceInput, options: OtlpTraceOptions = {}): Ot
       if (input.batchId !== undefined) child.attributes.push(text('ofa_ve.batch.id', input.batchId));
     }
     spans.push(child);
+    if (s.stage !== 'inference' || !input.operators) return;
+    const { runUs, omitted } = input.operators;
+    child.attributes.push(int('ofa_ve.operators.count', layout.operators.length), double('ofa_ve.profiled_run_ms', runUs / 1000));
+    if (omitted > 0) child.attributes.push(int('ofa_ve.operators.omitted', omitted));
+    // Listed right after their parent (spans are in start order); ids after the stages', so a stage's id does not change.
+    layout.operators.forEach((op, j) => {
+      const opSpan = span(traceId, spanIdOf(traceId, layout.stages.length + 1 + j), childId, op, SPAN_KIND_INTERNAL);
+      opSpan.attributes.push(
+        text('ofa_ve.operator.type', op.opType),
+        text('ofa_ve.operator.provider', op.provider),
+        double('ofa_ve.operator_ms', op.ms),
+      );
+      spans.push(opSpan);
+    });
   });
 
   const resource: OtlpKeyValue[] = [text('service.name', TRACE_SERVICE_NAME)];

@@ -13,6 +13,10 @@
  * waits. The inference span is the batch's model run, shared by every request of the batch.
  * Times are whole microseconds since the Unix epoch, computed once as span boundaries, so every
  * child lies within its parent and siblings never overlap, whatever the rounding.
+ *
+ * A batch run with onnxruntime's profiler (`serve --profile-sample-rate`) adds its operator events
+ * under the inference span: the profile's model run is anchored at the inference span's start (the
+ * measured start of that session run), each operator at its offset from there, in start order.
  */
 import { STAGE_NAMES, type ResultType, type SlowRequest, type StageName, type TraceFormat } from './wire-types.ts';
 
@@ -33,6 +37,32 @@ export interface TraceInput {
   batchId?: string;
   /** Milliseconds per stage. */
   stages?: Partial<Record<StageName, number>>;
+  /** onnxruntime's operator events of the batch's model run, where that batch was profiled. */
+  operators?: OperatorProfile;
+}
+
+/** One operator (graph node) run of a profiled model run, from onnxruntime's profiler. */
+export interface OperatorEvent {
+  /** The graph node's name. */
+  name: string;
+  /** Its operator type (MatMul, Softmax, ...). */
+  opType: string;
+  /** The execution provider that ran it (CPUExecutionProvider, CUDAExecutionProvider, ...). */
+  provider: string;
+  /** Microseconds from the start of the model run. */
+  startUs: number;
+  /** Microseconds. */
+  durUs: number;
+}
+
+/** onnxruntime's operator events for one batch's model run (main/inference/ort-profile.ts reads them). */
+export interface OperatorProfile {
+  /** The model run as the profiler measured it (its model_run event), microseconds. */
+  runUs: number;
+  /** In start order; at most a cap per batch (the longest are kept). */
+  events: OperatorEvent[];
+  /** Operator events of the run beyond the cap, left out. */
+  omitted: number;
 }
 
 export interface TraceSpan {
@@ -44,10 +74,17 @@ export interface TraceSpan {
   ms: number;
 }
 
+export interface OperatorSpan extends TraceSpan {
+  opType: string;
+  provider: string;
+}
+
 export interface TraceLayout {
   request: TraceSpan;
   /** The stages that were timed, in order, end to end within the request. */
   stages: (TraceSpan & { stage: StageName })[];
+  /** The profiled batch's operator events, in order within the inference span (none when not profiled). */
+  operators: OperatorSpan[];
   /** Latency not covered by a stage (reading the request, handing results between processes). */
   untimedMs: number;
   /** The stages added up to more than the latency (two processes' clocks): scaled down to fit. */
@@ -90,12 +127,36 @@ export function layoutTrace(input: TraceInput): TraceLayout {
   });
   const latencyMs = latencyKnown ? input.latencyMs : stagesUs / 1000;
   const stagesMs = timed.reduce((sum, s) => sum + s.ms, 0);
+  const inference = stages.find((s) => s.stage === 'inference');
   return {
     request: { name: 'check', startUs, endUs, ms: latencyMs },
     stages,
+    operators: inference && input.operators ? layoutOperators(input.operators, inference) : [],
     untimedMs: Math.max(0, latencyMs - stagesMs),
     scaled,
   };
+}
+
+/**
+ * The operators within the inference span, from its start. The span is the run as the service
+ * timed it (handing the tensors over included), so the profiler's run normally fits; where it does
+ * not (stages scaled to fit, a coarse clock) the offsets are scaled down. Each starts no earlier
+ * than the one before it ended, so they nest as siblings whatever the rounding.
+ */
+function layoutOperators(profile: OperatorProfile, inference: TraceSpan): OperatorSpan[] {
+  const spanUs = inference.endUs - inference.startUs;
+  const factor = isDuration(profile.runUs) && profile.runUs > spanUs ? spanUs / profile.runUs : 1;
+  const at = (us: number) => Math.min(inference.endUs, inference.startUs + Math.round(us * factor));
+  let floor = inference.startUs;
+  const spans: OperatorSpan[] = [];
+  for (const e of profile.events) {
+    if (!isDuration(e.startUs) || !isDuration(e.durUs)) continue;
+    const start = Math.max(floor, at(e.startUs));
+    const end = Math.max(start, at(e.startUs + e.durUs));
+    floor = end;
+    spans.push({ name: e.name, opType: e.opType, provider: e.provider, startUs: start, endUs: end, ms: e.durUs / 1000 });
+  }
+  return spans;
 }
 
 const UUID = /^([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})$/i;

@@ -3,10 +3,32 @@
  * Self-contained (no imports) because both the Node and the web type-checks read it; main/ checks
  * its producers against these with `satisfies`.
  */
-export type Label = 'YES' | 'NO' | 'MAYBE';
+export const LABELS = ['YES', 'NO', 'MAYBE'] as const;
+export type Label = (typeof LABELS)[number];
 export type ResultType = Label | 'ERROR';
-export type StageName = 'queue' | 'decode_image' | 'tokenize' | 'inference' | 'postprocess';
-export const STAGE_NAMES: readonly StageName[] = ['queue', 'decode_image', 'tokenize', 'inference', 'postprocess'];
+export const RESULT_TYPES: readonly ResultType[] = [...LABELS, 'ERROR'];
+/** The pipeline stages of a check, in the order they run: every list of stages is this one. */
+export const STAGE_NAMES = ['queue', 'decode_image', 'tokenize', 'inference', 'postprocess'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/**
+ * One image–caption pair to check, however it travels: HTTP and IPC requests, the CLI, the bench,
+ * the worker's batch items. `Image` is how the image is held: the file's bytes (main, IPC), a Blob
+ * (the renderer), `unknown` before a structured request is validated.
+ */
+export interface CheckPair<Image = Uint8Array> {
+  readonly image: Image;
+  readonly text: string;
+  readonly premise?: string;
+}
+
+/** A pair with a name (the file name) for messages and bench reports. */
+export interface NamedCheckPair<Image = Uint8Array> extends CheckPair<Image> {
+  readonly name: string;
+}
+
+/** What an operation answered: a value, or an error (`E`: ApiError on the wire, a narrower code inside main). */
+export type Outcome<T, E = ApiError> = { ok: true; value: T } | { ok: false; error: E };
 
 export interface ApiError {
   /** Stable code (INVALID_IMAGE, EMPTY_TEXT, OVERLOADED, ...); see main/errors.ts. */
@@ -35,7 +57,17 @@ export interface ModelDocument {
   batching: { maxBatchSize: number; maxQueueDelayMs: number; maxQueueSize: number; requestTimeoutMs: number };
   /** Where the loaded model came from (desktop mode only; the HTTP API never shows server paths). */
   model_dir?: string;
+  /** The Prometheus the service reads fleet figures from (`ofa-ve serve --prometheus-url`); absent without one. */
+  prometheus_url?: string;
 }
+
+/** GET /healthz: 200 ok, or 503 failing (restart me: the service cannot recover by itself). */
+export type HealthDocument = { status: 'ok'; version: string } | { status: 'failing'; version: string; reason: string };
+
+/** GET /readyz: 200 ready, or 503 not ready (send work elsewhere for now). */
+export type ReadinessDocument =
+  | { status: 'ready'; model: string; provider: 'cuda' | 'cpu' }
+  | { status: 'not ready'; error: ApiError };
 
 /** POST /api/v1/check, IPC check:run. */
 export interface CheckResult {
@@ -368,4 +400,65 @@ export interface PeriodComparison {
   /** The stage (or the untimed remainder) with the largest share of the change; null when end to end nothing changed significantly. */
   explained_by: { stage: StageName | 'untimed'; share_of_change: number } | null;
   slices: { attribute: SliceAttribute; slices: SliceChange[]; cause: SliceCause | null } | null;
+  /** Where the figures come from: absent or 'in-app' (this replica's live stats), or 'prometheus' (`?source=prometheus`). */
+  source?: FigureSource;
+  /** With source 'prometheus': the Prometheus read and the PromQL of every figure (main/telemetry/prometheus-queries.ts). */
+  prometheus?: { url: string; queries: string[] };
+}
+
+/** `in-app`: this replica's own live stats; `prometheus`: a Prometheus over every replica (`ofa-ve serve --prometheus-url`). */
+export type FigureSource = 'in-app' | 'prometheus';
+
+/** One fleet figure read from Prometheus, with the PromQL that produced it (null: no sample, e.g. no traffic). */
+export interface PrometheusFigure {
+  value: number | null;
+  query: string;
+}
+
+/** One scrape target of the fleet (`instance` label) as Prometheus sees it over the window. */
+export interface FleetReplica {
+  job: string;
+  instance: string;
+  /** Its last scrape succeeded (`up` 1); null when Prometheus has no `up` for it. */
+  up: boolean | null;
+  qps: number | null;
+  p90_ms: number | null;
+  /** 5xx / (checks − 4xx), as the availability SLO counts; null without such checks. */
+  error_rate: number | null;
+  /** Its P90 / the fleet P90 (1 = even); null without latencies. */
+  p90_skew: number | null;
+  /** The replica with the largest P90 skew. */
+  slowest: boolean;
+}
+
+/** A line of a fleet chart: `[epoch seconds, value]` points from /api/v1/query_range. */
+export interface FleetSeries {
+  name: string;
+  points: Array<[number, number | null]>;
+  query: string;
+}
+
+/** `GET /api/v1/fleet?window=5m`: fleet figures from the Prometheus the service was pointed at. */
+export interface FleetDocument {
+  source: 'prometheus';
+  prometheus_url: string;
+  /** The window as asked (a Prometheus duration, e.g. 5m) and in seconds. */
+  window: string;
+  window_s: number;
+  /** ISO: the evaluation time of every instant query. */
+  generated_at: string;
+  /** All requests per second over the window, summed over the replicas. */
+  qps: PrometheusFigure;
+  /** Quantiles of successful checks' latency, from the bucket rates summed over the replicas (`sum by (le)`). */
+  p50_ms: PrometheusFigure;
+  p90_ms: PrometheusFigure;
+  p99_ms: PrometheusFigure;
+  error_rate: PrometheusFigure;
+  replicas: FleetReplica[];
+  /** The PromQL of the per-replica columns. */
+  replica_queries: { qps: string; p90_ms: string; error_rate: string; up: string };
+  /** The slowest replica's P90 / the fleet P90, and which replica that is (null without latencies). */
+  skew: { slowest_instance: string | null; ratio: number | null };
+  /** Chart lines over the window: fleet QPS, P50/P90/P99 (ms), error rate, and QPS per replica. */
+  series: { step_s: number; rate_window: string; lines: FleetSeries[] };
 }

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { STAGES } from '../../main/inference/entailment-types.ts';
+import { STAGE_NAMES } from '../../preload/wire-types.ts';
 import { BATCH_SIZE_BUCKETS, REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } from '../../main/telemetry/metric-buckets.ts';
 import { CHECK_STATUS_CODES } from '../../main/errors.ts';
 import type { ObserveBenchResult } from './observe-bench.ts';
@@ -302,7 +302,7 @@ const SPEC = JSON.stringify({
   stage_latency_buckets: STAGE_LATENCY_BUCKETS,
   batch_size_buckets: BATCH_SIZE_BUCKETS,
   check_status_codes: CHECK_STATUS_CODES,
-  stages: STAGES,
+  stages: STAGE_NAMES,
 });
 const machine = {
   date: new Date().toISOString(),

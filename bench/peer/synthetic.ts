@@ -5,9 +5,8 @@
  * whose last bit may differ between V8 and glibc) and the two /metrics bodies can be compared
  * value by value.
  */
-import type { StageName } from '../../main/inference/entailment-types.ts';
+import type { ResultType, StageName } from '../../preload/wire-types.ts';
 import { CHECK_STATUS_CODES } from '../../main/errors.ts';
-import type { ResultType } from '../../main/telemetry/service-metrics.ts';
 
 export const DEFAULT_SEED = 0x9e3779b9;
 export const DEFAULT_REQUESTS = 10_000;

@@ -1,19 +1,20 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { defaultModelDir } from '../config.ts';
+import { appVersion, defaultModelDir } from '../config.ts';
 import { silentLogger } from '../logging/json-logger.ts';
 import { bodyLimitsFor } from '../server/check-body-parser.ts';
 import { OfaVeHttpServer } from '../server/http-server.ts';
 import { DEFAULT_BATCHING } from '../service/batching-options.ts';
 import { measurePreprocessCapacity, pipelineBound, type PreprocessCapacity } from '../service/preprocess/preprocess-capacity.ts';
-import { appVersion, ServiceRuntime } from '../service/service-runtime.ts';
+import { ServiceRuntime } from '../service/service-runtime.ts';
 import { describeSimulatedAccelerator, parseSimulatedAccelerator, type SimulatedAcceleratorSpec } from '../service/simulated-accelerator-spec.ts';
 import { BENCH_COMPARE_USAGE, runBenchCompare } from './bench/bench-compare-command.ts';
 import { formatBenchJson } from './bench/bench-result-file.ts';
 import { STEP_SAMPLE_CAP, stepSamples, type StepSamples } from './bench/bench-samples.ts';
 import { httpTarget, inProcessTarget, RawPipeline, roundRobinTarget, type RawPipelineFigures } from './bench/bench-targets.ts';
-import { folderImageSet, generatedImageSet, type BenchPair } from './bench/image-set.ts';
+import type { NamedCheckPair } from '../../preload/wire-types.ts';
+import { folderImageSet, generatedImageSet } from './bench/image-set.ts';
 import { runStep, type CheckTarget, type StepOutcome } from './bench/load-generator.ts';
 import { pairedLatency, pairedThroughput, type PairedFigures } from './bench/paired-comparison.ts';
 import { describeReplica, fleetBatchSizes, replicaLabel, replicaUrls, type ReplicaModel } from './bench/remote-replicas.ts';
@@ -168,7 +169,7 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
   }
   const token = values.token ?? process.env.OFA_VE_TOKEN;
 
-  const pairs: BenchPair[] = values.images ? await folderImageSet(values.images) : await generatedImageSet();
+  const pairs: NamedCheckPair[] = values.images ? await folderImageSet(values.images) : await generatedImageSet();
   const progress = (label: string) => (done: number, elapsedS: number) => {
     const rate = elapsedS > 0 ? done / elapsedS : 0;
     io.stderr(`[bench] ${label}: ${elapsedS.toFixed(0)} s, ${done} answered, ${rate.toFixed(1)}/s`);

@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { captionWarnings } from '../../preload/caption-warnings.ts';
-import type { CheckWarning } from '../../preload/wire-types.ts';
+import { LABELS, STAGE_NAMES, type CheckWarning } from '../../preload/wire-types.ts';
 import { defaultModelDir, DEMO_WARNING } from '../config.ts';
 import { toCheckError } from '../errors.ts';
 import { EntailmentEngine } from '../inference/entailment-engine.ts';
-import { LABELS, STAGES, type EntailmentResult, type ModelInfo } from '../inference/entailment-types.ts';
+import type { EntailmentResult, ModelInfo } from '../inference/entailment-types.ts';
 import { DEFAULT_BATCHING } from '../service/batching-options.ts';
 import { EXIT, UsageError, exitCodeFor } from './exit-codes.ts';
 import type { CliIo } from './cli-io.ts';
+import { CHECK_OPTIONS } from './check-options.ts';
 import { parseProvider } from './provider-option.ts';
 
 export const CHECK_USAGE = `usage: ofa-ve check IMAGE TEXT [--premise P] [--model DIR] [--provider auto|cuda|cpu] [--json]
@@ -41,7 +42,7 @@ problem; 130 interrupted (143 on SIGTERM)`;
 
 function formatHuman(result: EntailmentResult, model: ModelInfo): string {
   const scores = LABELS.map((l) => `${l.toLowerCase()} ${result.scores[l].toFixed(3)}`).join(' · ');
-  const stages = STAGES.filter((s) => result.stages[s] !== undefined)
+  const stages = STAGE_NAMES.filter((s) => result.stages[s] !== undefined)
     .map((s) => `${s} ${(result.stages[s] as number).toFixed(1)} ms`)
     .join(' · ');
   return [
@@ -62,12 +63,7 @@ export async function runCheck(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      premise: { type: 'string' },
-      model: { type: 'string' },
-      provider: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
+    options: CHECK_OPTIONS,
   });
   if (positionals.length !== 2) throw new UsageError('check takes exactly two arguments: IMAGE and TEXT');
   const [imagePath, text] = positionals as [string, string];

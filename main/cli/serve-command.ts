@@ -11,6 +11,7 @@ import { DEFAULT_ACCESS_LOG_RATE } from '../service/access-log.ts';
 import { DEFAULT_BATCHING } from '../service/batching-options.ts';
 import { DEFAULT_RESTART_POLICY } from '../service/inference-worker-host.ts';
 import { ServiceRuntime, WORKER_NICENESS } from '../service/service-runtime.ts';
+import { parsePrometheusUrl } from '../telemetry/prometheus-client.ts';
 import type { CliIo } from './cli-io.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { parseProvider } from './provider-option.ts';
@@ -37,6 +38,7 @@ export const SERVE_USAGE = `usage: ofa-ve serve [--host 127.0.0.1] [--port ${DEF
                     ${LIMIT_FLAGS}
                     [--intra-op-threads N] [--worker-nice ${WORKER_NICENESS}] [--preprocess-workers N] [--access-log-rate ${DEFAULT_ACCESS_LOG_RATE}]
                     [--model-load-timeout-ms ${DEFAULT_RESTART_POLICY.loadTimeoutMs}] [--data-dir DIR|none]
+                    [--prometheus-url URL] [--profile-sample-rate 0]
 
 Serves the HTTP API, /metrics, /healthz and /readyz (headless mode). --port 0 picks a free port.
 --token (or OFA_VE_TOKEN) requires "Authorization: Bearer T" on everything but /healthz and /readyz; listening
@@ -58,7 +60,25 @@ ready and says why). /readyz is 503 while no worker can run a check; /healthz fa
 replacements in a row have failed.
 --data-dir DIR keeps the live stats' per-minute history (25 h, for comparing "yesterday vs today")
 and the marks there across restarts: about 10 MB at 50 checks/s. Default $XDG_STATE_HOME/ofa-ve
-(~/.local/state/ofa-ve); --data-dir none keeps them in memory only.`;
+(~/.local/state/ofa-ve); --data-dir none keeps them in memory only.
+--prometheus-url URL (the Prometheus that scrapes every replica, e.g. http://prometheus:9090) enables
+GET /api/v1/fleet (fleet QPS, P50/P90/P99 over all replicas, error rate, per-replica skew) and
+GET /api/v1/compare?source=prometheus (two ranges as old as Prometheus keeps), and the dashboard's
+Fleet panel; without it those answer PROMETHEUS_NOT_CONFIGURED.
+--profile-sample-rate R (0..1, default 0: off, at no cost) runs that fraction of batches with
+onnxruntime's profiler: their operator events (node, op type, provider, time) appear under the
+inference span of each of the batch's request traces (GET /api/v1/requests/{id}/trace). It keeps a
+second session of the model (twice the weights in memory) and writes profiles to the temp folder.`;
+
+/** `--profile-sample-rate`: a fraction of batches, 0 to 1. */
+export function profileSampleRateOf(flag: string | undefined): number {
+  if (flag === undefined) return 0;
+  const rate = flag.trim() === '' ? NaN : Number(flag);
+  if (!(rate >= 0 && rate <= 1)) {
+    throw new UsageError(`--profile-sample-rate must be a number from 0 to 1 (a fraction of batches), got ${JSON.stringify(flag)}`);
+  }
+  return rate;
+}
 
 /** `--data-dir`: the history's folder, or undefined for none. */
 export function historyDirOf(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -124,6 +144,8 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
       'access-log-rate': { type: 'string' },
       'model-load-timeout-ms': { type: 'string' },
       'data-dir': { type: 'string' },
+      'prometheus-url': { type: 'string' },
+      'profile-sample-rate': { type: 'string' },
     },
   });
   const provider = parseProvider(values.provider);
@@ -155,6 +177,12 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     maxQueueSize: positiveInt('max-queue-size', values['max-queue-size'], B.maxQueueSize),
     requestTimeoutMs: positiveInt('request-timeout-ms', values['request-timeout-ms'], B.requestTimeoutMs),
   };
+  let prometheusUrl: string | undefined;
+  try {
+    prometheusUrl = values['prometheus-url'] === undefined ? undefined : parsePrometheusUrl(values['prometheus-url']);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const logger = jsonLogger((line) => io.stdout(line.trimEnd()));
   const runtime = new ServiceRuntime({
     modelDir: values.model ?? defaultModelDir(),
@@ -169,6 +197,8 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
       loadTimeoutMs: positiveInt('model-load-timeout-ms', values['model-load-timeout-ms'], DEFAULT_RESTART_POLICY.loadTimeoutMs),
     },
     historyDir: historyDirOf(values['data-dir']),
+    prometheusUrl,
+    profileSampleRate: profileSampleRateOf(values['profile-sample-rate']),
     logger,
   });
   const server = new OfaVeHttpServer(runtime, {

@@ -1,4 +1,4 @@
-import { Menu, shell, type MenuItemConstructorOptions } from 'electron';
+import { Menu, shell, type MenuItem, type MenuItemConstructorOptions } from 'electron';
 
 export interface MenuActions {
   chooseModel(): void;
@@ -6,6 +6,8 @@ export interface MenuActions {
   showConnection(): void;
   showView(view: 'checker' | 'dashboard'): void;
   metricsUrl(): string | null;
+  /** View > Alert Notifications: desktop notifications of alerts starting and ending (checked = shown). */
+  alertNotifications?: { enabled(): boolean; setEnabled(enabled: boolean): void };
 }
 
 /** The application menu: model, connection, views, and the /metrics endpoint (opened in the system browser). */
@@ -28,6 +30,16 @@ export function buildAppMenu(actions: MenuActions, dev: boolean): Menu {
       submenu: [
         { label: 'Checker', accelerator: 'CmdOrCtrl+1', click: () => actions.showView('checker') },
         { label: 'Dashboard', accelerator: 'CmdOrCtrl+2', click: () => actions.showView('dashboard') },
+        ...(actions.alertNotifications
+          ? [
+              {
+                label: 'Alert Notifications',
+                type: 'checkbox' as const,
+                checked: actions.alertNotifications.enabled(),
+                click: (item: MenuItem) => actions.alertNotifications?.setEnabled(item.checked),
+              },
+            ]
+          : []),
         { type: 'separator' },
         { role: 'reload' },
         ...(dev ? [{ role: 'toggleDevTools' as const }] : []),

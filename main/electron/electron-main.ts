@@ -3,10 +3,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { AppEvent, ConnectionState, EndpointDocument } from '../../preload/api-contract.ts';
-import { DEFAULT_PORT, defaultModelDir } from '../config.ts';
+import { appVersion, DEFAULT_PORT, defaultModelDir } from '../config.ts';
 import { jsonLogger } from '../logging/json-logger.ts';
 import { guardStdio, writeIfOpen } from '../logging/stdio-guard.ts';
-import { appVersion } from '../service/service-runtime.ts';
+import {
+  AlertNotifier,
+  AlertWatcher,
+  electronNotificationPresenter,
+  loadNotificationsMuted,
+  readRemoteAlerts,
+  saveNotificationsMuted,
+} from './alert-notifier.ts';
 import { APP_ORIGIN } from './app-origin.ts';
 import { registerAppScheme, serveAppProtocol } from './app-protocol.ts';
 import { buildAppMenu } from './app-menu.ts';
@@ -93,9 +100,8 @@ async function start(): Promise<void> {
       logger,
       // The same UI in a browser at http://127.0.0.1:PORT/ (the window itself uses app://).
       uiDir: devServerUrl ? undefined : rendererDir,
-      onAlertFiring: (alert) => {
-        if (Notification.isSupported()) new Notification({ title: `Alert firing: ${alert.name}`, body: alert.summary }).show();
-      },
+      // The notification comes from the alert watcher below; a start is read at once, not at the next poll.
+      onAlertFiring: () => void alertWatcher.poke(),
     });
   };
   const stopLocal = async () => {
@@ -108,9 +114,34 @@ async function start(): Promise<void> {
   const pageOrigin = devServerUrl ? new URL(devServerUrl).origin : APP_ORIGIN;
   const connection = new ConnectionManager(initial, { tokens, settingsFile, startLocal, stopLocal, test: { pageOrigin } });
   registerConnectionHandlers(router, connection);
+  // An OS notification when an alert of the service in use (local or remote) starts and ends; View > Alert Notifications mutes.
+  const notificationsFile = path.join(userData, 'notifications.json');
+  const notifier = new AlertNotifier(electronNotificationPresenter(Notification), {
+    muted: await loadNotificationsMuted(notificationsFile),
+    onClick: () => {
+      if (!mainWindow) return;
+      if (mainWindow.isMinimized()) mainWindow.restore();
+      mainWindow.show();
+      mainWindow.focus();
+      toWindow({ type: 'show-view', view: 'dashboard' });
+    },
+  });
+  const alertWatcher = new AlertWatcher(
+    notifier,
+    () => {
+      const current = connection.current;
+      if (current.mode === 'remote') {
+        return { key: current.url, label: current.host, read: () => readRemoteAlerts(current.url, current.token) };
+      }
+      const runtime = local?.runtime;
+      return runtime && { key: 'local', label: 'local model', read: async () => runtime.alerts.current() };
+    },
+    { intervalMs: 5000, onError: (message) => logger.log('warn', 'cannot read alerts', { error: message }) },
+  );
   if (!devServerUrl) serveAppProtocol(rendererDir, () => connection.connectSources()[0]);
   if (initial.mode === 'local') await startLocal();
   else logger.log('info', 'connected to a remote service', { url: initial.url, token: initial.tokenSource });
+  alertWatcher.start();
 
   const toWindow = (event: AppEvent) => {
     if (mainWindow) send(mainWindow.webContents, 'app:event', event);
@@ -135,6 +166,15 @@ async function start(): Promise<void> {
         showConnection: () => toWindow({ type: 'show-connection' }),
         showView: (view) => toWindow({ type: 'show-view', view }),
         metricsUrl: () => endpoint().metrics_url,
+        alertNotifications: {
+          enabled: () => !notifier.muted,
+          setEnabled: (enabled) => {
+            notifier.muted = !enabled;
+            saveNotificationsMuted(notificationsFile, !enabled).catch((err: Error) =>
+              logger.log('warn', 'notification setting not saved', { error: err.message }),
+            );
+          },
+        },
       },
       !app.isPackaged,
     ),

@@ -4,7 +4,8 @@ import type { EndpointDocument } from '../../preload/api-contract.ts';
 import type { Logger } from '../logging/json-logger.ts';
 import { bodyLimitsFor } from '../server/check-body-parser.ts';
 import { OfaVeHttpServer } from '../server/http-server.ts';
-import { appVersion, ServiceRuntime } from '../service/service-runtime.ts';
+import { appVersion } from '../config.ts';
+import { ServiceRuntime } from '../service/service-runtime.ts';
 
 export interface LocalServiceOptions {
   modelDir: string;

@@ -1,4 +1,4 @@
-import { LABELS, type Label } from './entailment-types.ts';
+import { LABELS, type Label } from '../../preload/wire-types.ts';
 
 export interface DecodedAnswer {
   readonly label: Label;

@@ -33,6 +33,21 @@ const INTERLEAVE_LOW_BYTES = '0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23';
 const INTERLEAVE_HIGH_BYTES = '8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31';
 const INTERLEAVE_LOW_PAIRS = '0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23';
 const INTERLEAVE_HIGH_PAIRS = '8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31';
+
+/**
+ * Interleaves half of the four rows $a..$d (`bytes`: INTERLEAVE_LOW_BYTES for byte positions 0..7,
+ * INTERLEAVE_HIGH_BYTES for 8..15), a0 b0 a1 b1 ..., then a0 b0 c0 d0 a1 b1 c1 d1 ..., and stores
+ * the eight i32x4 of those positions at `$q + offset`.
+ */
+function store8Positions(bytes: string, offset: number): string {
+  return `
+        (local.set $ab (i8x16.shuffle ${bytes} (local.get $a) (local.get $b)))
+        (local.set $cd (i8x16.shuffle ${bytes} (local.get $c) (local.get $d)))
+        (local.set $x (i8x16.shuffle ${INTERLEAVE_LOW_PAIRS} (local.get $ab) (local.get $cd)))
+        ${store4Positions('$x', offset)}
+        (local.set $x (i8x16.shuffle ${INTERLEAVE_HIGH_PAIRS} (local.get $ab) (local.get $cd)))
+        ${store4Positions('$x', offset + 64)}`;
+}
 const ROUNDING_V = `(v128.const i32x4 ${ROUNDING} ${ROUNDING} ${ROUNDING} ${ROUNDING})`;
 const clip = (acc: string): string => `(i32x4.shr_s (local.get ${acc}) (i32.const ${SHIFT}))`;
 
@@ -59,20 +74,9 @@ export const RESIZE_KERNELS_WAT = `
         (local.set $b (v128.load (i32.add (local.get $p) (local.get $len))))
         (local.set $c (v128.load (i32.add (local.get $p) (local.get $len2))))
         (local.set $d (v128.load (i32.add (local.get $p) (local.get $len3))))
-        ;; positions 0..7: a0 b0 a1 b1 ..., then a0 b0 c0 d0 a1 b1 c1 d1 ...
-        (local.set $ab (i8x16.shuffle ${INTERLEAVE_LOW_BYTES} (local.get $a) (local.get $b)))
-        (local.set $cd (i8x16.shuffle ${INTERLEAVE_LOW_BYTES} (local.get $c) (local.get $d)))
-        (local.set $x (i8x16.shuffle ${INTERLEAVE_LOW_PAIRS} (local.get $ab) (local.get $cd)))
-        ${store4Positions('$x', 0)}
-        (local.set $x (i8x16.shuffle ${INTERLEAVE_HIGH_PAIRS} (local.get $ab) (local.get $cd)))
-        ${store4Positions('$x', 64)}
-        ;; positions 8..15
-        (local.set $ab (i8x16.shuffle ${INTERLEAVE_HIGH_BYTES} (local.get $a) (local.get $b)))
-        (local.set $cd (i8x16.shuffle ${INTERLEAVE_HIGH_BYTES} (local.get $c) (local.get $d)))
-        (local.set $x (i8x16.shuffle ${INTERLEAVE_LOW_PAIRS} (local.get $ab) (local.get $cd)))
-        ${store4Positions('$x', 128)}
-        (local.set $x (i8x16.shuffle ${INTERLEAVE_HIGH_PAIRS} (local.get $ab) (local.get $cd)))
-        ${store4Positions('$x', 192)}
+        ;; positions 0..7, then 8..15
+        ${store8Positions(INTERLEAVE_LOW_BYTES, 0)}
+        ${store8Positions(INTERLEAVE_HIGH_BYTES, 128)}
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (local.set $q (i32.add (local.get $q) (i32.const 256)))
         (br $next))))

@@ -1,12 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { OperatorProfile } from '../../preload/trace-spans.ts';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../config.ts';
 import { CheckError } from '../errors.ts';
 import { decodeAnswer } from './answer-decode.ts';
 import { buildPrompt, normalizeCaption } from './caption-normalize.ts';
-import type { CheckInput, EntailmentResult, Label, ModelInfo } from './entailment-types.ts';
+import type { CheckPair, Label } from '../../preload/wire-types.ts';
+import type { EntailmentResult, ModelInfo } from './entailment-types.ts';
 import { decodeAndResizeImage, writeNormalizedChw } from './image-preprocess.ts';
+import { buildModelFeeds } from './model-feeds.ts';
 import { modelError, readJsonFile, readManifest, verifyManifestFile, type ModelManifest } from './model-manifest.ts';
 import { LOGITS_OUTPUT, openSession, type BatchRunner, type ProviderChoice } from './onnx-session.ts';
 import { PromptTokenizer } from './prompt-tokenizer.ts';
@@ -15,6 +18,8 @@ export interface EngineOptions {
   readonly provider?: ProviderChoice;
   readonly limits?: Partial<InputLimits>;
   readonly intraOpThreads?: number;
+  /** Fraction of batches run with onnxruntime's profiler (onnx-session.ts; default 0: none). */
+  readonly profileSampleRate?: number;
   /**
    * Stands in for the onnxruntime session (the bench's simulated accelerator): the graph is then
    * neither verified nor opened; preprocessing and answer decoding stay the real ones.
@@ -165,7 +170,7 @@ export class PairPreparer {
    * Validates and preprocesses one pair (text first: it is cheap and fails fast). The pixels are
    * written into `out` at `offset` when given (a batch tensor's row), else into a new array.
    */
-  async prepare(input: CheckInput, out?: Float32Array, offset = 0): Promise<PreparedPair> {
+  async prepare(input: CheckPair, out?: Float32Array, offset = 0): Promise<PreparedPair> {
     const t0 = now();
     const { ids: encoderIds, captionTokens } = this.encodeWithCount(input.text, input.premise);
     const t1 = now();
@@ -208,8 +213,9 @@ export class EntailmentEngine {
       const session = await openSession(modelFile, manifest.image.size, {
         provider: options.provider ?? 'auto',
         intraOpThreads: options.intraOpThreads,
+        profileSampleRate: options.profileSampleRate,
       });
-      runner = session.session;
+      runner = session.runner;
       opened = session;
     }
     const info: ModelInfo = {
@@ -242,7 +248,7 @@ export class EntailmentEngine {
   }
 
   /** Validates and preprocesses one pair (text first: it is cheap and fails fast). */
-  prepare(input: CheckInput): Promise<PreparedPair> {
+  prepare(input: CheckPair): Promise<PreparedPair> {
     return this.preparer.prepare(input);
   }
 
@@ -292,8 +298,16 @@ export class EntailmentEngine {
     }
   }
 
+  /**
+   * After a run: its operator events where it was sampled for profiling (BatchRunner.takeProfile);
+   * undefined at once where nothing is profiled, so that costs a batch nothing.
+   */
+  takeProfile(): Promise<OperatorProfile | undefined> | undefined {
+    return this.runner.takeProfile?.();
+  }
+
   /** One pair end to end. */
-  async check(input: CheckInput): Promise<EntailmentResult> {
+  async check(input: CheckPair): Promise<EntailmentResult> {
     const [result] = await this.run([await this.prepare(input)]);
     return result as EntailmentResult;
   }
@@ -322,41 +336,7 @@ export class EntailmentEngine {
   }
 
   private buildFeeds(batch: AssembledBatch): Record<string, ort.Tensor> {
-    const { size } = this.manifest.image;
-    const { pad_id: pad } = this.manifest.text;
-    const n = batch.rows.length;
-    const plane = 3 * size * size;
-    if (batch.pixels.length < n * plane) {
-      throw new CheckError('INTERNAL', `a batch of ${n} needs ${n * plane} pixel values, the tensor has ${batch.pixels.length}`);
-    }
-    // A view of the first n rows: the same memory, not a copy.
-    const pixels = batch.pixels.length === n * plane ? batch.pixels : batch.pixels.subarray(0, n * plane);
-
-    const encLen = Math.max(...batch.rows.map((p) => p.encoderIds.length));
-    const decLen = encLen - 1;
-    const inputIds = new BigInt64Array(n * encLen).fill(BigInt(pad));
-    const attention = new BigInt64Array(n * encLen);
-    const decoderIds = new BigInt64Array(n * decLen).fill(BigInt(pad));
-    const decoderAttention = new BigInt64Array(n * decLen);
-    batch.rows.forEach((pair, row) => {
-      const ids = pair.encoderIds;
-      ids.forEach((id, i) => {
-        inputIds[row * encLen + i] = BigInt(id);
-        attention[row * encLen + i] = 1n;
-        // The decoder sees `[bos] + BPE(prompt)`: the encoder ids without the final eos.
-        if (i < ids.length - 1) {
-          decoderIds[row * decLen + i] = BigInt(id);
-          decoderAttention[row * decLen + i] = 1n;
-        }
-      });
-    });
-    return {
-      pixel_values: new ort.Tensor('float32', pixels, [n, 3, size, size]),
-      input_ids: new ort.Tensor('int64', inputIds, [n, encLen]),
-      attention_mask: new ort.Tensor('int64', attention, [n, encLen]),
-      decoder_input_ids: new ort.Tensor('int64', decoderIds, [n, decLen]),
-      decoder_attention_mask: new ort.Tensor('int64', decoderAttention, [n, decLen]),
-    };
+    return buildModelFeeds(batch.pixels, batch.rows, this.manifest.image.size, this.manifest.text.pad_id);
   }
 }
 

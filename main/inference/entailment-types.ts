@@ -1,23 +1,8 @@
 /** The shapes that flow out of the engine; the service, CLI and API contract build on them. */
-export const LABELS = ['YES', 'NO', 'MAYBE'] as const;
-export type Label = (typeof LABELS)[number];
+import type { Label, StageName } from '../../preload/wire-types.ts';
 
-/** Stage durations in milliseconds. `queue` is filled in by the service. */
-export interface StageTimings {
-  queue?: number;
-  decode_image: number;
-  tokenize: number;
-  inference: number;
-  postprocess: number;
-}
-export type StageName = keyof StageTimings;
-export const STAGES: readonly StageName[] = ['queue', 'decode_image', 'tokenize', 'inference', 'postprocess'];
-
-export interface CheckInput {
-  readonly image: Uint8Array;
-  readonly text: string;
-  readonly premise?: string;
-}
+/** Stage durations in milliseconds (one per StageName). `queue` is filled in by the service. */
+export type StageTimings = { queue?: number } & Record<Exclude<StageName, 'queue'>, number>;
 
 export interface EntailmentResult {
   readonly label: Label;

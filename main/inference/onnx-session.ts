@@ -2,8 +2,10 @@ import * as ort from 'onnxruntime-node';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { OperatorProfile } from '../../preload/trace-spans.ts';
 import { CheckError } from '../errors.ts';
 import type { Provider, ProviderChoice } from './provider-choice.ts';
+import { SampledProfilingRunner } from './sampled-profiling.ts';
 
 export type { Provider, ProviderChoice } from './provider-choice.ts';
 
@@ -14,10 +16,17 @@ export type { Provider, ProviderChoice } from './provider-choice.ts';
 export interface BatchRunner {
   run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.OnnxValue>>;
   release(): Promise<void>;
+  /**
+   * Where batches are sampled for profiling (sampled-profiling.ts): the last run's operator events,
+   * or undefined when it was not profiled. Called once after each run, failed ones too.
+   */
+  takeProfile?(): Promise<OperatorProfile | undefined>;
 }
 
 export interface OpenedSession {
   readonly session: ort.InferenceSession;
+  /** What runs the batches: the session itself, or with a sample rate the SampledProfilingRunner over it. */
+  readonly runner: BatchRunner;
   readonly provider: Provider;
   /** Why CUDA was not used under `auto` (absent when it was, or when cpu was asked for). */
   readonly fallbackReason?: string;
@@ -27,6 +36,11 @@ export interface SessionOptions {
   readonly provider: ProviderChoice;
   /** Threads inside one operator; 0 lets onnxruntime pick (one per core). */
   readonly intraOpThreads?: number;
+  /**
+   * Fraction of batches run with onnxruntime's profiler (0..1, default 0: none, and no second
+   * session is made): `serve --profile-sample-rate`.
+   */
+  readonly profileSampleRate?: number;
 }
 
 /** The graph interface of models/README.md: input name → element type and rank. */
@@ -44,12 +58,14 @@ function describeError(err: unknown): string {
   return text.split('\n')[0]?.slice(0, 300) ?? 'unknown error';
 }
 
-async function create(file: string, provider: Provider, options: SessionOptions): Promise<ort.InferenceSession> {
+/** `profilePrefix`: a profiling session (its profile file's path starts with it). */
+async function create(file: string, provider: Provider, options: SessionOptions, profilePrefix?: string): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(file, {
     executionProviders: [provider === 'cuda' ? { name: 'cuda', deviceId: 0 } : 'cpu'],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: options.intraOpThreads ?? 0,
     logSeverityLevel: 3,
+    ...(profilePrefix === undefined ? {} : { enableProfiling: true, profileFilePrefix: profilePrefix }),
   });
 }
 
@@ -81,7 +97,7 @@ export async function openSession(file: string, imageSize: number, options: Sess
   }
   if (options.provider === 'auto' && !cudaInstalled) fallbackReason = 'CUDA provider not installed';
   const wanted: Provider[] = options.provider === 'cpu' || !cudaInstalled ? [] : ['cuda'];
-  let opened: OpenedSession | undefined;
+  let opened: Omit<OpenedSession, 'runner'> | undefined;
   for (const provider of wanted) {
     try {
       opened = { session: await create(file, provider, options), provider };
@@ -103,7 +119,15 @@ export async function openSession(file: string, imageSize: number, options: Sess
     }
   }
   checkGraphInterface(name, opened.session, imageSize);
-  return opened;
+  const rate = options.profileSampleRate ?? 0;
+  if (!(rate > 0)) return { ...opened, runner: opened.session };
+  const { session, provider } = opened;
+  const runner = await SampledProfilingRunner.start(session, (prefix) => create(file, provider, options, prefix), {
+    sampleRate: rate,
+    imageSize,
+    warn: (message) => process.emitWarning(`${name}: operator profiling: ${message}`, { code: 'OFA_VE_PROFILING' }),
+  });
+  return { ...opened, runner };
 }
 
 /** Fails with the file name and the first difference when the graph breaks the contract. */

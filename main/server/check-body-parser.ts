@@ -1,8 +1,8 @@
 import busboy from 'busboy';
 import type { IncomingMessage } from 'node:http';
+import type { CheckPair } from '../../preload/wire-types.ts';
 import type { InputLimits } from '../config.ts';
 import { CheckError } from '../errors.ts';
-import type { CheckRequest } from '../service/check-service.ts';
 import { structuredFields } from '../service/structured-check-request.ts';
 
 export interface BodyLimits {
@@ -100,7 +100,7 @@ export function checkBodyHeaders(req: IncomingMessage, limits: BodyLimits): numb
  * Reads a POST /api/v1/check body: multipart (`image` file, `text`, `premise`) or JSON (base64
  * image). A body still arriving at `reading.deadline` fails with 408 REQUEST_TIMEOUT.
  */
-export async function parseCheckBody(req: IncomingMessage, limits: BodyLimits, reading?: BodyReading): Promise<CheckRequest> {
+export async function parseCheckBody(req: IncomingMessage, limits: BodyLimits, reading?: BodyReading): Promise<CheckPair> {
   checkBodyHeaders(req, limits);
   const multipart = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === 'multipart/form-data';
   const parsing = multipart ? parseMultipart(req, limits) : readBody(req, limits).then((body) => parseJson(body, limits));
@@ -108,7 +108,7 @@ export async function parseCheckBody(req: IncomingMessage, limits: BodyLimits, r
 }
 
 /** Fails with REQUEST_TIMEOUT when the body is not read by `deadline`; stops reading it then. */
-function withDeadline(req: IncomingMessage, parsing: Promise<CheckRequest>, deadline: number): Promise<CheckRequest> {
+function withDeadline(req: IncomingMessage, parsing: Promise<CheckPair>, deadline: number): Promise<CheckPair> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => {
@@ -154,7 +154,7 @@ function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
   });
 }
 
-function parseJson(body: Buffer, limits: BodyLimits): CheckRequest {
+function parseJson(body: Buffer, limits: BodyLimits): CheckPair {
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
@@ -179,7 +179,7 @@ function parseJson(body: Buffer, limits: BodyLimits): CheckRequest {
   return { image: bytes, text, premise };
 }
 
-function parseMultipart(req: IncomingMessage, limits: BodyLimits): Promise<CheckRequest> {
+function parseMultipart(req: IncomingMessage, limits: BodyLimits): Promise<CheckPair> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {

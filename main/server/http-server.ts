@@ -5,10 +5,12 @@ import { chromeTrace } from '../../preload/trace-chrome.ts';
 import { otlpTrace } from '../../preload/trace-otlp.ts';
 import { traceFileName } from '../../preload/trace-spans.ts';
 import { TRACE_FORMATS, type TraceFormat } from '../../preload/wire-types.ts';
+import { appVersion } from '../config.ts';
 import { CheckError, toCheckError } from '../errors.ts';
 import type { Logger } from '../logging/json-logger.ts';
 import { RETRY_AFTER_SECONDS, type CheckContext, type CheckService } from '../service/check-service.ts';
-import { appVersion, checkResultDocument, type ServiceRuntime } from '../service/service-runtime.ts';
+import { checkResultDocument, healthDocument, readinessDocument } from '../service/response-documents.ts';
+import type { ServiceRuntime } from '../service/service-runtime.ts';
 import { addMarkFromBody, compareQuery, readSmallJson, slicesQuery } from '../service/telemetry-queries.ts';
 import type { LiveStats } from '../telemetry/live-stats.ts';
 import type { ServiceMetrics } from '../telemetry/service-metrics.ts';
@@ -18,6 +20,7 @@ import { ConnectionGuard, defaultConnectionLimits, type ConnectionLimits } from 
 import { CorsPolicy } from './cors.ts';
 import { DEFAULT_EVENT_STREAM_OPTIONS, StatsEventStreams, type EventStreamOptions } from './event-stream.ts';
 import { sendError, sendJson, sendMethodNotAllowed } from './http-responses.ts';
+import { compareSource, fleetQuery, prometheusCompareQuery } from './prometheus-handlers.ts';
 import { parseWindow } from './query-window.ts';
 import { isCrossSiteRequest, loopbackHostAllowed } from './request-origin.ts';
 import { allows, CHECK_ROUTE, findRoute, traceRequestId, type Route } from './routes.ts';
@@ -253,34 +256,45 @@ export class OfaVeHttpServer {
       await this.handle(route, req, res, url, { startedAt: started, id: requestId, ...HTTP_CHECK, signal: hungUp.signal });
     } catch (err) {
       let error = toCheckError(err);
-      if (error.code === 'INTERNAL') this.options.logger.log('error', 'request failed', { path, requestId, error: String((err as Error)?.message ?? err) });
       // A body cut short by a hang-up reads as malformed: it is the client's leaving, not its mistake.
-      if (isCheck && error.code !== 'REQUEST_TIMEOUT' && (hungUp.signal.aborted || req.socket.destroyed) && !(err instanceof ServiceCounted)) {
+      if (isCheck && error.code !== 'REQUEST_TIMEOUT' && (hungUp.signal.aborted || req.socket.destroyed)) {
         error = new CheckError('CLIENT_CLOSED_REQUEST', 'the client closed the connection before its check was read');
       }
-      // Checks refused before the service saw them (401, bad body, no room for the body) are still counted as checks.
-      if (isCheck && !(err instanceof ServiceCounted)) {
-        this.service.recordFailure(error, { id: requestId, startedAt: started, ...HTTP_CHECK });
-      }
-      if (error.code === 'CLIENT_CLOSED_REQUEST') {
-        res.destroy(); // no one is left to answer
-        return;
-      }
-      if (!res.headersSent) sendError(res, error);
-      else res.end();
-      // Drain what the client is still sending so the connection can be reused or closed cleanly
-      // (a body that timed out is not waited for: its connection closes after the 408).
-      if (!req.complete && error.code !== 'REQUEST_TIMEOUT') req.resume();
+      // A check refused before it was handed over (401, bad body, no room for the body) is counted by the service all the same.
+      if (isCheck) this.service.refuse(error, { id: requestId, startedAt: started, ...HTTP_CHECK });
+      this.answerError(req, res, error, err, { path, requestId });
     }
+  }
+
+  /** Answers a request that failed (a check's failure has been counted by the service already). */
+  private answerError(
+    req: IncomingMessage,
+    res: ServerResponse,
+    error: CheckError,
+    cause: unknown,
+    where: { readonly path: string; readonly requestId: string },
+  ): void {
+    if (error.code === 'INTERNAL') {
+      this.options.logger.log('error', 'request failed', { ...where, error: String((cause as Error)?.message ?? cause) });
+    }
+    if (error.code === 'CLIENT_CLOSED_REQUEST') {
+      res.destroy(); // no one is left to answer
+      return;
+    }
+    if (!res.headersSent) sendError(res, error);
+    else res.end();
+    // Drain what the client is still sending so the connection can be reused or closed cleanly
+    // (a body that timed out is not waited for: its connection closes after the 408).
+    if (!req.complete && error.code !== 'REQUEST_TIMEOUT') req.resume();
   }
 
   private async handle(route: Route, req: IncomingMessage, res: ServerResponse, url: URL, context: CheckContext): Promise<void> {
     switch (route.name) {
       case 'healthz': {
         const live = this.runtime.liveness();
-        if (live.ok) return sendJson(res, 200, { status: 'ok', version: appVersion() });
         // Not ready is /readyz's business; this is "restart me": the service cannot recover by itself.
-        return sendJson(res, 503, { status: 'failing', version: appVersion(), reason: this.publicMessage(live.reason ?? 'the service cannot recover') });
+        const health = healthDocument({ ok: live.ok, reason: live.reason && this.publicMessage(live.reason) }, appVersion());
+        return sendJson(res, health.status === 'ok' ? 200 : 503, health);
       }
       case 'ui': {
         const path = url.pathname;
@@ -303,10 +317,10 @@ export class OfaVeHttpServer {
       }
       case 'readyz': {
         const readiness = this.runtime.readiness();
-        const model = this.service.model;
-        if (readiness.ready && model) return sendJson(res, 200, { status: 'ready', model: model.name, provider: model.provider });
-        const message = this.publicMessage(readiness.reason ?? 'the model is loading');
-        return sendJson(res, 503, { status: 'not ready', error: { code: 'NOT_READY', message } }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+        const reason = readiness.reason && this.publicMessage(readiness.reason);
+        const ready = readinessDocument({ ready: readiness.ready, reason }, this.service.model);
+        if (ready.status === 'ready') return sendJson(res, 200, ready);
+        return sendJson(res, 503, ready, { 'retry-after': String(RETRY_AFTER_SECONDS) });
       }
       case 'model': {
         const doc = this.runtime.modelDocument();
@@ -327,7 +341,10 @@ export class OfaVeHttpServer {
       case 'slices':
         return sendJson(res, 200, slicesQuery(this.stats, url, parseWindow(url)));
       case 'compare':
+        if (compareSource(url) === 'prometheus') return sendJson(res, 200, await prometheusCompareQuery(this.runtime.prometheus, url));
         return sendJson(res, 200, compareQuery(this.stats, url));
+      case 'fleet':
+        return sendJson(res, 200, await fleetQuery(this.runtime.prometheus, url));
       case 'events': {
         const window = parseWindow(url);
         if (this.draining) throw new CheckError('NOT_READY', 'the service is shutting down');
@@ -368,20 +385,16 @@ export class OfaVeHttpServer {
       throw new CheckError('OVERLOADED', `too many uploads in progress (${this.uploads.limitBytes} bytes of request bodies); retry in ${RETRY_AFTER_SECONDS} s`);
     }
     whenResponseDone(req, res, release);
+    // Refusals up to here (the body included: 408, 413, bad multipart, a hang-up) reach route()'s catch, which has them counted.
     const request = await parseCheckBody(req, limits, { deadline: (context.startedAt ?? performance.now()) + this.timeouts.bodyMs });
     let answer;
     try {
       answer = await this.service.check(request, context);
     } catch (err) {
-      throw new ServiceCounted(toCheckError(err));
+      // Handed over: the service counted it; this only answers.
+      const error = toCheckError(err);
+      return this.answerError(req, res, error, err, { path: CHECK_ROUTE, requestId: context.id ?? '' });
     }
     sendJson(res, 200, checkResultDocument(answer));
-  }
-}
-
-/** A CheckError the service already counted (so the HTTP layer does not count it again). */
-class ServiceCounted extends CheckError {
-  constructor(error: CheckError) {
-    super(error.code, error.message);
   }
 }

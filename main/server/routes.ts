@@ -5,7 +5,7 @@
  */
 import { StaticUi } from './static-ui.ts';
 
-export type RouteName = 'healthz' | 'readyz' | 'metrics' | 'check' | 'model' | 'stats' | 'slowest' | 'trace' | 'events' | 'marks' | 'slices' | 'compare' | 'ui';
+export type RouteName = 'healthz' | 'readyz' | 'metrics' | 'check' | 'model' | 'stats' | 'slowest' | 'trace' | 'events' | 'marks' | 'slices' | 'compare' | 'fleet' | 'ui';
 
 export interface Route {
   readonly name: RouteName;
@@ -31,6 +31,7 @@ const ROUTES: ReadonlyMap<string, Route> = new Map([
   ['/api/v1/marks', { name: 'marks', methods: [...READ, 'POST'], public: false }],
   ['/api/v1/slices', { name: 'slices', methods: READ, public: false }],
   ['/api/v1/compare', { name: 'compare', methods: READ, public: false }],
+  ['/api/v1/fleet', { name: 'fleet', methods: READ, public: false }],
 ]);
 
 const UI_ROUTE: Route = { name: 'ui', methods: READ, public: true };

@@ -1,23 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { captionWarnings } from '../../preload/caption-warnings.ts';
-import type { CheckWarning } from '../../preload/wire-types.ts';
+import type { OperatorProfile } from '../../preload/trace-spans.ts';
+import type { CheckPair, CheckWarning, ResultType } from '../../preload/wire-types.ts';
 import { CheckError, toCheckError } from '../errors.ts';
 import type { PairInputFacts } from '../inference/entailment-engine.ts';
 import type { EntailmentResult, ModelInfo, StageTimings } from '../inference/entailment-types.ts';
 import { sniffImageFormat } from '../inference/image-decode.ts';
 import { describeInput, type InputFacts } from '../telemetry/input-slices.ts';
 import type { LiveStats } from '../telemetry/live-stats.ts';
-import type { ResultType, ServiceMetrics } from '../telemetry/service-metrics.ts';
+import type { ServiceMetrics } from '../telemetry/service-metrics.ts';
 import type { AccessLog } from './access-log.ts';
 import { DEFAULT_BATCHING, type BatchingOptions } from './batching-options.ts';
 import type { InferenceBackend } from './inference-backend.ts';
-import type { WorkerItem } from './worker-protocol.ts';
-
-export interface CheckRequest {
-  readonly image: Uint8Array;
-  readonly text: string;
-  readonly premise?: string;
-}
 
 export interface CheckAnswer extends EntailmentResult {
   readonly id: string;
@@ -50,10 +44,12 @@ interface Ran {
   readonly queueMs: number;
   readonly batchSize: number;
   readonly input?: PairInputFacts;
+  /** The batch's operator events, where it was profiled (for the trace). */
+  readonly operators?: OperatorProfile;
 }
 
 interface Queued {
-  readonly item: WorkerItem;
+  readonly item: CheckPair & { readonly id: string };
   readonly enqueuedAt: number;
   readonly resolve: (value: Ran) => void;
   readonly reject: (error: CheckError) => void;
@@ -94,7 +90,7 @@ interface RecordedOutcome {
 }
 
 /** The facts the service itself knows of a request (the worker adds caption tokens and image size). */
-export function requestFacts(request: Partial<CheckRequest>): InputFacts {
+export function requestFacts(request: Partial<CheckPair<unknown>>): InputFacts {
   const facts: { text?: string; premise?: string; imageFormat?: string } = {};
   if (typeof request.text === 'string') facts.text = request.text;
   if (typeof request.premise === 'string') facts.premise = request.premise;
@@ -162,7 +158,7 @@ export class CheckService {
   }
 
   /** Checks one pair. Never throws anything but a CheckError; every call is counted exactly once. */
-  async check(request: CheckRequest, context: CheckContext = {}): Promise<CheckAnswer> {
+  async check(request: CheckPair, context: CheckContext = {}): Promise<CheckAnswer> {
     const startedAt = context.startedAt ?? performance.now();
     const id = context.id ?? randomUUID();
     this.metrics.inflight.inc();
@@ -173,7 +169,7 @@ export class CheckService {
       if (!model) throw new CheckError('NOT_READY', 'the model is not loaded yet');
       if (typeof request.text !== 'string') throw new CheckError('EMPTY_TEXT', 'the caption (text) is missing');
       const item = { id, image: request.image, text: request.text, premise: request.premise };
-      const { result, queueMs, batchSize, input } = await this.enqueue(item, context.signal);
+      const { result, queueMs, batchSize, input, operators } = await this.enqueue(item, context.signal);
       const latency = performance.now() - startedAt;
       const stages: StageTimings = { ...result.stages, queue: queueMs };
       const answer: CheckAnswer = {
@@ -187,30 +183,34 @@ export class CheckService {
       };
       const outcome = { statusCode: 200, resultType: result.label, latencyMs: latency, stages, batchSize, warnings: answer.warnings };
       this.record({ id, ...outcome, input: { ...facts, ...input } }, context);
+      if (operators) this.stats.traces.attachOperators(id, operators);
       return answer;
     } catch (err) {
-      const error = toCheckError(err);
-      this.recordFailure(error, { ...context, id, startedAt }, facts);
-      throw error;
+      throw this.refuse(err, { ...context, id, startedAt }, facts);
     } finally {
       this.metrics.inflight.dec();
     }
   }
 
   /**
-   * Counts a check that failed, also one an adapter refused before it reached the service (bad
-   * multipart, 401, 413, a client that hung up mid-body): in the metrics, live stats and access log.
+   * The one place a check that got no answer is counted (metrics, live stats, access log): every
+   * failure inside check(), and every check an adapter refused before handing it over (401, 403,
+   * 413, 415, no room for the body, a body that does not parse, 408 past the body deadline, 499 when
+   * the client hung up mid-body, a malformed IPC request). Adapters parse and hand over; they call
+   * this for what they refuse and count nothing themselves. Returns the error to throw or answer.
    */
-  recordFailure(error: CheckError, context: CheckContext & { readonly id: string; readonly startedAt: number }, input?: InputFacts): void {
+  refuse(err: unknown, context: CheckContext & { readonly id: string; readonly startedAt: number }, input?: InputFacts): CheckError {
+    const error = toCheckError(err);
     const latencyMs = performance.now() - context.startedAt;
     this.record({ id: context.id, statusCode: error.status, resultType: 'ERROR', latencyMs, errorCode: error.code, input }, context);
+    return error;
   }
 
   private record(outcome: RecordedOutcome, context: CheckContext): void {
     const { id, statusCode, resultType, latencyMs, stages, batchSize, errorCode, warnings } = outcome;
-    // The metrics count the warnings of a 200 themselves (ofa_ve_check_warnings_total).
-    this.metrics.recordRequest({ id, statusCode, resultType, latencyMs, stages, warnings });
     const attributes = outcome.input ? describeInput(outcome.input) : undefined;
+    // The metrics count the warnings of a 200 themselves (ofa_ve_check_warnings_total); stages carry the caption's script.
+    this.metrics.recordRequest({ id, statusCode, resultType, latencyMs, stages, warnings, script: attributes?.captionScript });
     this.stats.record({ id, endedAtMs: Date.now(), latencyMs, statusCode, resultType, stages, batchSize, errorCode, attributes });
     this.accessLog?.write({
       id,
@@ -223,7 +223,7 @@ export class CheckService {
     });
   }
 
-  private enqueue(item: WorkerItem, signal?: AbortSignal): Promise<Ran> {
+  private enqueue(item: CheckPair & { readonly id: string }, signal?: AbortSignal): Promise<Ran> {
     if (this.closed) return Promise.reject(new CheckError('NOT_READY', 'the service is shutting down'));
     if (signal?.aborted) return Promise.reject(clientClosed());
     if (this.queue.length >= this.options.maxQueueSize) {
@@ -344,8 +344,9 @@ export class CheckService {
         const outcome = outcomes[i];
         if (outcome?.ok) {
           // Queue time is all the waiting: here before dispatch, and in the worker (for a thread, then for the session).
-          const queueMs = flight.dispatchedAt - entry.enqueuedAt + outcome.waitMs;
-          entry.resolve({ result: outcome.result, queueMs, batchSize: ran, input: outcome.input });
+          const { result, waitMs, input, operators } = outcome.value;
+          const queueMs = flight.dispatchedAt - entry.enqueuedAt + waitMs;
+          entry.resolve({ result, queueMs, batchSize: ran, input, operators });
         } else {
           entry.reject(outcome ? new CheckError(outcome.error.code, outcome.error.message) : new CheckError('INTERNAL', 'no result for this request'));
         }

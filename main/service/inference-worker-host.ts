@@ -1,10 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import type { CheckPair, Outcome } from '../../preload/wire-types.ts';
 import { CheckError } from '../errors.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
 import type { BatchHooks, InferenceBackend } from './inference-backend.ts';
-import type { FromWorker, WorkerInit, WorkerItem, WorkerOutcome } from './worker-protocol.ts';
+import type { FromWorker, PairAnswer, WorkerError, WorkerInit } from './worker-protocol.ts';
 
 /** The worker script: the bundled one in a build, a tsx bootstrap in the source tree. */
 function workerScript(): string {
@@ -56,7 +57,7 @@ export interface FailedRestart {
 }
 
 interface PendingBatch {
-  readonly resolve: (outcomes: readonly WorkerOutcome[]) => void;
+  readonly resolve: (outcomes: readonly Outcome<PairAnswer, WorkerError>[]) => void;
   readonly reject: (error: CheckError) => void;
   readonly hooks?: BatchHooks;
 }
@@ -266,7 +267,10 @@ export class InferenceWorkerHost extends EventEmitter implements InferenceBacken
     this.pending.clear();
   }
 
-  runBatch(items: readonly WorkerItem[], hooks?: BatchHooks): Promise<readonly WorkerOutcome[]> {
+  runBatch(
+    items: readonly (CheckPair & { readonly id: string })[],
+    hooks?: BatchHooks,
+  ): Promise<readonly Outcome<PairAnswer, WorkerError>[]> {
     const worker = this.worker;
     if (!worker || this.phase !== 'ready') {
       return Promise.reject(new CheckError('NOT_READY', 'the model is not loaded'));

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { CheckResult, ModelDocument, StatsDocument } from '../../preload/wire-types.ts';
-import { DEFAULT_INPUT_LIMITS, DEMO_WARNING, type InputLimits } from '../config.ts';
-import { CheckError, toCheckError } from '../errors.ts';
+import { appVersion, DEFAULT_INPUT_LIMITS, type InputLimits } from '../config.ts';
+import { CheckError } from '../errors.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
 import type { ProviderChoice } from '../inference/provider-choice.ts';
 import type { Logger } from '../logging/json-logger.ts';
@@ -11,10 +10,12 @@ import { AlertEvaluator } from '../telemetry/alert-evaluator.ts';
 import { GaugeHistory } from '../telemetry/gauge-history.ts';
 import { sampleGpuMemoryMb } from '../telemetry/gpu-memory.ts';
 import { LiveStats } from '../telemetry/live-stats.ts';
+import { PrometheusClient } from '../telemetry/prometheus-client.ts';
 import { ServiceMetrics } from '../telemetry/service-metrics.ts';
 import { AccessLog, DEFAULT_ACCESS_LOG_RATE } from './access-log.ts';
 import type { BatchingOptions } from './batching-options.ts';
-import { CheckService, type CheckAnswer, type CheckRequest } from './check-service.ts';
+import { CheckService } from './check-service.ts';
+import { checkResultDocument, modelDocument, statsDocument } from './response-documents.ts';
 import { structuredCheckRequest } from './structured-check-request.ts';
 import { InferenceWorkerHost, type FailedRestart, type RestartPolicy } from './inference-worker-host.ts';
 import { describeSimulatedAccelerator, type SimulatedAcceleratorSpec } from './simulated-accelerator-spec.ts';
@@ -38,6 +39,11 @@ export interface RuntimeOptions {
    */
   readonly preprocessWorkers?: number;
   /**
+   * Fraction of batches run with onnxruntime's profiler, their operator events in the traces of
+   * their requests (0..1, default 0: none, at no cost): `serve --profile-sample-rate`.
+   */
+  readonly profileSampleRate?: number;
+  /**
    * Bench only (`ofa-ve bench --simulate-accelerator`): the model's session is replaced by a
    * simulated device taking msPerBatch + msPerPair·n ms per batch; preprocessing stays real.
    */
@@ -48,6 +54,8 @@ export interface RuntimeOptions {
    * bench) the history is kept in memory only.
    */
   readonly historyDir?: string;
+  /** The Prometheus that scrapes the fleet (`ofa-ve serve --prometheus-url`, parsePrometheusUrl's form): fleet figures and comparisons read from it. */
+  readonly prometheusUrl?: string;
 }
 
 /** One preprocessing thread per core the process may use. */
@@ -61,20 +69,6 @@ export interface Readiness {
   readonly reason?: string;
 }
 
-let version: string | undefined;
-
-/** The app's version from package.json (read once). */
-export function appVersion(): string {
-  if (version) return version;
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    version = pkg.version ?? '0.0.0';
-  } catch {
-    version = '0.0.0';
-  }
-  return version;
-}
-
 
 /** How IPC checks show in the access log. */
 const IPC_CHECK = { method: 'IPC', route: 'check:run' } as const;
@@ -86,21 +80,6 @@ const IPC_CHECK = { method: 'IPC', route: 'check:run' } as const;
  * cycle that nothing else wants.
  */
 export const WORKER_NICENESS = 10;
-
-/** POST /api/v1/check and IPC check:run: an answer as the wire carries it (plain copies, no class instances). */
-export function checkResultDocument(answer: CheckAnswer): CheckResult {
-  return {
-    id: answer.id,
-    label: answer.label,
-    score: answer.score,
-    scores: { ...answer.scores },
-    latency_ms: answer.latency_ms,
-    stages: { ...answer.stages },
-    model: { ...answer.model },
-    ...(answer.model.demo ? { warning: DEMO_WARNING } : {}),
-    warnings: answer.warnings.map((w) => ({ ...w })),
-  };
-}
 
 /** How long one stats document per window is reused: every open stream and window shares it. */
 const STATS_DOCUMENT_REUSE_MS = 500;
@@ -116,6 +95,8 @@ export class ServiceRuntime {
   readonly alerts: AlertEvaluator;
   readonly limits: InputLimits;
   readonly service: CheckService;
+  /** Set with `prometheusUrl`: /api/v1/fleet and /api/v1/compare?source=prometheus read it. */
+  readonly prometheus: PrometheusClient | undefined;
   private readonly accessLog: AccessLog;
   private readonly queueHistory: GaugeHistory;
   private readonly ticker: NodeJS.Timeout;
@@ -129,11 +110,14 @@ export class ServiceRuntime {
     if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) {
       throw new RangeError(`preprocessWorkers must be a whole number, 0 or more (got ${workers})`);
     }
+    const rate = options.profileSampleRate;
+    if (rate !== undefined && !(rate >= 0 && rate <= 1)) throw new RangeError(`profileSampleRate must be from 0 to 1 (got ${rate})`);
     this.stats = new LiveStats({ historyDir: options.historyDir, logger: options.logger });
     this.alerts = new AlertEvaluator(this.stats);
     this.queueHistory = new GaugeHistory(this.stats.retentionSeconds);
     this.limits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
     this.currentModelDir = options.modelDir;
+    this.prometheus = options.prometheusUrl ? new PrometheusClient(options.prometheusUrl) : undefined;
     this.worker = this.createWorker(options.modelDir);
     this.accessLog = new AccessLog(options.logger, options.accessLogRate ?? DEFAULT_ACCESS_LOG_RATE);
     this.service = new CheckService(this.worker, this.metrics, this.stats, options.batching, this.accessLog);
@@ -171,6 +155,7 @@ export class ServiceRuntime {
       intraOpThreads: this.options.intraOpThreads,
       niceness: this.options.workerNiceness ?? WORKER_NICENESS,
       preprocessWorkers: this.preprocessWorkers,
+      profileSampleRate: this.options.profileSampleRate,
       simulateAccelerator: this.options.simulateAccelerator,
     }, this.options.workerRestart);
     worker.on('recycling', (reason: string) => this.options.logger.log('error', 'inference worker stopped answering; replacing it', { reason }));
@@ -242,17 +227,14 @@ export class ServiceRuntime {
    * the wire document. A malformed request is counted like any refused check.
    */
   async checkStructured(request: unknown): Promise<CheckResult> {
-    const started = performance.now();
-    const id = randomUUID();
-    let parsed: CheckRequest;
+    const context = { startedAt: performance.now(), id: randomUUID(), ...IPC_CHECK };
+    let parsed;
     try {
       parsed = structuredCheckRequest(request);
     } catch (err) {
-      const error = toCheckError(err);
-      this.service.recordFailure(error, { id, startedAt: started, ...IPC_CHECK });
-      throw error;
+      throw this.service.refuse(err, context);
     }
-    return checkResultDocument(await this.service.check(parsed, { startedAt: started, id, ...IPC_CHECK }));
+    return checkResultDocument(await this.service.check(parsed, context));
   }
 
   /** Loads the model in the worker; resolves with its info, or undefined (and loadError) on failure. */
@@ -331,25 +313,15 @@ export class ServiceRuntime {
     return `the inference worker failed to start ${failures} times in a row (${error.message}); retrying every ${retryEveryMs / 1000} s`;
   }
 
-  /** GET /api/v1/model and IPC model:info. Server paths only where asked for (desktop). */
+  /** GET /api/v1/model and IPC model:info (response-documents.ts). Server paths only where asked for (desktop). */
   modelDocument(options: { includeDir?: boolean } = {}): ModelDocument {
-    const model = this.service.model;
-    return {
-      ready: model !== undefined,
-      error: model ? undefined : (this.loadError?.message ?? 'the model is loading'),
-      model: model && {
-        name: model.name,
-        version: model.version,
-        demo: model.demo,
-        provider: model.provider,
-        provider_fallback_reason: model.providerFallbackReason,
-        image_size: model.imageSize,
-        max_words: model.maxWords,
-      },
-      warning: model?.demo ? DEMO_WARNING : undefined,
-      batching: { ...this.service.batching },
-      ...(options.includeDir ? { model_dir: this.currentModelDir } : {}),
-    };
+    return modelDocument({
+      model: this.service.model,
+      loadError: this.loadError?.message,
+      batching: this.service.batching,
+      ...(options.includeDir ? { modelDir: this.currentModelDir } : {}),
+      prometheusUrl: this.prometheus?.url,
+    });
   }
 
   private readonly statsCache = new Map<number, { at: number; doc: StatsDocument }>();
@@ -362,22 +334,13 @@ export class ServiceRuntime {
     const now = performance.now();
     const cached = this.statsCache.get(windowS);
     if (cached && now - cached.at < STATS_DOCUMENT_REUSE_MS) return cached.doc;
-    const doc = this.computeStatsDocument(windowS);
+    const doc = statsDocument(this.stats.snapshot(windowS), {
+      queueDepth: this.service.queueDepth,
+      queueDepthSeries: (from, to) => this.queueHistory.series(from, to),
+      alerts: this.alerts.current(),
+    });
     this.statsCache.set(windowS, { at: now, doc });
     return doc;
-  }
-
-  private computeStatsDocument(windowS: number): StatsDocument {
-    const snapshot = this.stats.snapshot(windowS);
-    const first = snapshot.series[0]?.t ?? Math.floor(Date.now() / 1000);
-    const memory = process.memoryUsage();
-    return {
-      ...snapshot,
-      queue_depth: this.service.queueDepth,
-      queue_depth_series: this.queueHistory.series(first, first + snapshot.series.length - 1),
-      alerts: this.alerts.current(),
-      process: { uptime_s: process.uptime(), rss_bytes: memory.rss, heap_used_bytes: memory.heapUsed },
-    } satisfies StatsDocument;
   }
 
   async close(drainMs = 10_000): Promise<void> {

@@ -1,20 +1,15 @@
+import type { CheckPair } from '../../preload/wire-types.ts';
 import { CheckError } from '../errors.ts';
-import type { CheckRequest } from './check-service.ts';
 
 /**
- * The fields of a check request that arrives as structured values rather than multipart bytes: a
- * JSON body (after JSON.parse) and IPC from the renderer (whatever the structured clone of a page's
+ * A check request that arrives as structured values rather than multipart bytes: a JSON body
+ * (after JSON.parse) and IPC from the renderer (whatever the structured clone of a page's
  * arguments holds). One set of checks and messages for both, so a misbehaving or hostile caller
  * gets BAD_REQUEST for the same mistake either way, never an internal error.
  */
-export interface StructuredFields {
-  readonly image: unknown;
-  readonly text: string;
-  readonly premise: string | undefined;
-}
 
-/** `what` names the value in the message: "the JSON body", "the request". */
-export function structuredFields(value: unknown, what: string): StructuredFields {
+/** The text fields checked, the image not yet. `what` names the value in the message: "the JSON body", "the request". */
+export function structuredFields(value: unknown, what: string): CheckPair<unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new CheckError('BAD_REQUEST', `${what} must be an object with "image", "text" and optional "premise"`);
   }
@@ -30,7 +25,7 @@ function textFields(text: unknown, premise: unknown): { text: string; premise: s
 }
 
 /** An IPC check:run request: the image as the file's bytes. */
-export function structuredCheckRequest(value: unknown): CheckRequest {
+export function structuredCheckRequest(value: unknown): CheckPair {
   const fields = structuredFields(value, 'the request');
   if (!(fields.image instanceof Uint8Array)) throw new CheckError('BAD_REQUEST', '"image" must be the bytes of an image file (a Uint8Array)');
   return { image: fields.image, text: fields.text, premise: fields.premise };

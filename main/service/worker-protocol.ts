@@ -1,3 +1,5 @@
+import type { CheckPair, Outcome } from '../../preload/wire-types.ts';
+import type { OperatorProfile } from '../../preload/trace-spans.ts';
 import type { InputLimits } from '../config.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { PairInputFacts } from '../inference/entailment-engine.ts';
@@ -18,15 +20,10 @@ export interface WorkerInit {
    * 0 is the serial design: the worker prepares each batch itself, then runs it.
    */
   readonly preprocessWorkers: number;
+  /** Fraction of batches run with onnxruntime's profiler (`serve --profile-sample-rate`; default 0: none). */
+  readonly profileSampleRate?: number;
   /** Bench only: a stand-in for the session that takes a + b·n ms per batch (no model is opened). */
   readonly simulateAccelerator?: SimulatedAcceleratorSpec;
-}
-
-export interface WorkerItem {
-  readonly id: string;
-  readonly image: Uint8Array;
-  readonly text: string;
-  readonly premise?: string;
 }
 
 export interface WorkerError {
@@ -34,27 +31,30 @@ export interface WorkerError {
   readonly message: string;
 }
 
-export type WorkerOutcome =
-  | {
-      readonly ok: true;
-      readonly result: EntailmentResult;
-      /**
-       * Time the pair spent waiting inside the worker: for a preprocessing thread, and prepared
-       * for the session (not its own decoding, tokenizing or inference). Part of its queue time.
-       */
-      readonly waitMs: number;
-      /** What preprocessing learnt of the pair's input (caption tokens, decoded image size): its input slices. */
-      readonly input?: PairInputFacts;
-    }
-  | { readonly ok: false; readonly error: WorkerError };
+/** What the worker answers one pair of a batch with (as Outcome<PairAnswer, WorkerError>). */
+export interface PairAnswer {
+  readonly result: EntailmentResult;
+  /**
+   * Time the pair spent waiting inside the worker: for a preprocessing thread, and prepared
+   * for the session (not its own decoding, tokenizing or inference). Part of its queue time.
+   */
+  readonly waitMs: number;
+  /** What preprocessing learnt of the pair's input (caption tokens, decoded image size): its input slices. */
+  readonly input?: PairInputFacts;
+  /**
+   * The batch's operator events, where it was profiled: the same object on every answer of the
+   * batch (the IPC serialisation sends it once), for the traces of its requests.
+   */
+  readonly operators?: OperatorProfile;
+}
 
 export type ToWorker =
   | { readonly type: 'init'; readonly init: WorkerInit }
-  | { readonly type: 'batch'; readonly batchId: number; readonly items: readonly WorkerItem[] };
+  | { readonly type: 'batch'; readonly batchId: number; readonly items: readonly (CheckPair & { readonly id: string })[] };
 
 export type FromWorker =
   | { readonly type: 'ready'; readonly info: ModelInfo }
   | { readonly type: 'load-failed'; readonly error: WorkerError }
   /** Every pair of the batch is being prepared (none waits for a thread): the service may send the next batch. */
   | { readonly type: 'batch-started'; readonly batchId: number }
-  | { readonly type: 'batch-done'; readonly batchId: number; readonly outcomes: readonly WorkerOutcome[] };
+  | { readonly type: 'batch-done'; readonly batchId: number; readonly outcomes: readonly Outcome<PairAnswer, WorkerError>[] };

@@ -17,7 +17,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from '../logging/json-logger.ts';
-import { STAGES } from '../inference/entailment-types.ts';
+import { STAGE_NAMES } from '../../preload/wire-types.ts';
 import { SLICE_VALUES } from './input-slices.ts';
 import { MARK_KINDS, MAX_MARK_NAME_LENGTH, type Mark } from './history-marks.ts';
 import { RELATIVE_ACCURACY } from './quantile-sketch.ts';
@@ -27,7 +27,7 @@ const MAGIC = Buffer.from('OFAVEMIN', 'latin1');
 export const HISTORY_FORMAT_VERSION = 1;
 /** Changes whenever what a minute blob means changes (stages, slices, sketch mapping). */
 export const LAYOUT_FINGERPRINT = crc32(
-  JSON.stringify({ stages: STAGES, slices: SLICE_VALUES, alpha: RELATIVE_ACCURACY, minute: 'deflated; slice stages as moments' }),
+  JSON.stringify({ stages: STAGE_NAMES, slices: SLICE_VALUES, alpha: RELATIVE_ACCURACY, minute: 'deflated; slice stages as moments' }),
 );
 const HEADER_BYTES = MAGIC.length + 12;
 const HOUR_FILE = /^minutes-(\d+)\.bin$/;

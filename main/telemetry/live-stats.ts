@@ -39,24 +39,54 @@
  * and marks the aggregate that straddles it as tainted (queries then read its seconds), so no
  * request is counted twice or in a second that has not happened yet.
  */
-import { STAGES, type StageName } from '../inference/entailment-types.ts';
 import type { Logger } from '../logging/json-logger.ts';
 import { HistoryFiles } from './history-files.ts';
 import { ATTRIBUTE_COUNT, attributeIndex, sliceIndices, sliceValues, type InputAttributes, type SliceAttribute } from './input-slices.ts';
 import { DEFAULT_HISTORY_MINUTES, MARK_KINDS, MAX_MARK_NAME_LENGTH, MinuteHistory, type Mark, type MarkKind } from './minute-history.ts';
-import { comparePeriods, type PeriodComparison, type RangeSpan } from './period-compare.ts';
+import { comparePeriods, type RangeSpan } from './period-compare.ts';
 import { PeriodTotals } from './period-totals.ts';
 import { isDuration, mergedMean, mergedQuantiles, type SketchData } from './quantile-sketch.ts';
 import { DEFAULT_TRACES_KEPT, RequestTraces } from './request-traces.ts';
-import { Bucket, BucketLevel, ERROR_INDEX, RESULT_TYPES, type NormalisedSample, type Outcome, type SlowEntry } from './second-buckets.ts';
+import { Bucket, BucketLevel, ERROR_INDEX, type NormalisedSample, type Outcome, type SlowEntry } from './second-buckets.ts';
 
 export type { InputAttributes, SliceAttribute } from './input-slices.ts';
 export type { Mark, MarkKind } from './minute-history.ts';
-export type { PeriodComparison } from './period-compare.ts';
 
-// The per-second point, stage figures, slow-request entries and result types are the wire shapes themselves.
-export type { ResultType, SeriesPoint, SliceStats, SlicesSnapshot, SlowRequest, StageStats } from '../../preload/wire-types.ts';
-import type { ResultType, SeriesPoint, SliceStats, SlicesSnapshot, SlowRequest, StageStats, StatsDocument } from '../../preload/wire-types.ts';
+// The per-second point, stage figures, slow-request entries and comparisons are the wire shapes themselves.
+export type { SeriesPoint, SliceStats, SlicesSnapshot, SlowRequest, StageStats } from '../../preload/wire-types.ts';
+export type { PeriodComparison } from '../../preload/wire-types.ts';
+import {
+  RESULT_TYPES,
+  STAGE_NAMES,
+  type ResultType,
+  type SeriesPoint,
+  type SlicesSnapshot,
+  type SliceStats,
+  type SlowRequest,
+  type StageName,
+  type StageStats,
+  type StatsDocument,
+} from '../../preload/wire-types.ts';
+import type { PeriodComparison } from '../../preload/wire-types.ts';
+
+/** The point of a second in which nothing was recorded: zero counts, no latency quantiles. */
+export function emptySeriesPoint(t: number): SeriesPoint {
+  return {
+    t,
+    requests: 0,
+    YES: 0,
+    NO: 0,
+    MAYBE: 0,
+    ERROR: 0,
+    client_errors: 0,
+    server_errors: 0,
+    p50_ms: null,
+    p90_ms: null,
+    p99_ms: null,
+    error_rate: 0,
+    client_error_rate: 0,
+  };
+}
 
 export interface RequestSample {
   /** Request id. */
@@ -260,7 +290,7 @@ export class LiveStats {
     let batchSum = 0;
     let batchCount = 0;
     const latency: SketchData[] = [];
-    const stages = STAGES.map((): SketchData[] => []);
+    const stages = STAGE_NAMES.map((): SketchData[] => []);
     for (const bucket of buckets) {
       requests += bucket.requests;
       clientErrors += bucket.clientErrors;
@@ -278,7 +308,7 @@ export class LiveStats {
 
     const [p50, p90, p99] = mergedQuantiles(latency, WINDOW_QUANTILES);
     const stageStats = {} as Record<StageName, StageStats>;
-    STAGES.forEach((stage, i) => {
+    STAGE_NAMES.forEach((stage, i) => {
       const sketches = stages[i]!;
       const [s50, s90] = mergedQuantiles(sketches, STAGE_QUANTILES);
       stageStats[stage] = { p50_ms: s50 ?? null, p90_ms: s90 ?? null, mean_ms: mergedMean(sketches) };
@@ -355,7 +385,7 @@ export class LiveStats {
     const clientErrors = new Array<number>(names.length).fill(0);
     const serverErrors = new Array<number>(names.length).fill(0);
     const latency = names.map((): SketchData[] => []);
-    const stages = names.map(() => STAGES.map((): SketchData[] => []));
+    const stages = names.map(() => STAGE_NAMES.map((): SketchData[] => []));
     for (const bucket of this.cover(start, now, SLICED_LEVEL)) {
       const row = bucket.slices?.cells[a];
       if (!row) continue;
@@ -376,7 +406,7 @@ export class LiveStats {
       if (n === 0) return;
       const [p50, p90] = mergedQuantiles(latency[v]!, STAGE_QUANTILES);
       const stageStats = {} as Record<StageName, StageStats>;
-      STAGES.forEach((stage, i) => {
+      STAGE_NAMES.forEach((stage, i) => {
         const sketches = stages[v]![i]!;
         const [s50, s90] = mergedQuantiles(sketches, STAGE_QUANTILES);
         stageStats[stage] = { p50_ms: s50 ?? null, p90_ms: s90 ?? null, mean_ms: mergedMean(sketches) };
@@ -611,21 +641,7 @@ export class LiveStats {
     for (let t = from; t <= to; t++) {
       const bucket = seconds.get(t);
       if (!bucket || bucket.requests === 0) {
-        points.push({
-          t,
-          requests: 0,
-          YES: 0,
-          NO: 0,
-          MAYBE: 0,
-          ERROR: 0,
-          client_errors: 0,
-          server_errors: 0,
-          p50_ms: null,
-          p90_ms: null,
-          p99_ms: null,
-          error_rate: 0,
-          client_error_rate: 0,
-        });
+        points.push(emptySeriesPoint(t));
         continue;
       }
       const [p50, p90, p99] = bucket.latencyQuantiles();
@@ -658,7 +674,7 @@ function outcomeOf(success: boolean, statusCode: number): Outcome {
 function slowEntry(sample: RequestSample, endedAtMs: number, latencyMs: number, resultType: ResultType): SlowEntry {
   const stages: Partial<Record<StageName, number>> = {};
   if (sample.stages) {
-    for (const stage of STAGES) {
+    for (const stage of STAGE_NAMES) {
       const ms = sample.stages[stage];
       if (isDuration(ms)) stages[stage] = ms;
     }

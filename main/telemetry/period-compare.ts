@@ -26,17 +26,18 @@
  *   slice contributions w_b·m_b − w_a·m_a (w: the slice's share of successful checks, m: its mean),
  *   each split (shift-share) into a change within the slice, w̄·Δm, and a change of mix, m̄·Δw.
  */
-import { STAGES, type StageName } from '../inference/entailment-types.ts';
-import type {
-  ComparedRange,
-  ComparedStage,
-  MeanChange,
-  PeriodComparison,
-  QuantileChange,
-  QuantileEstimate,
-  SliceCause,
-  SliceChange,
-  StageChange,
+import {
+  STAGE_NAMES,
+  type ComparedRange,
+  type ComparedStage,
+  type MeanChange,
+  type PeriodComparison,
+  type QuantileChange,
+  type QuantileEstimate,
+  type SliceCause,
+  type SliceChange,
+  type StageChange,
+  type StageName,
 } from '../../preload/wire-types.ts';
 import { sliceValues, SLICE_ATTRIBUTES } from './input-slices.ts';
 import type { CellSummary, CellTotals, Distribution, PeriodTotals } from './period-totals.ts';
@@ -49,18 +50,6 @@ export const INTERVAL_CONFIDENCE = 0.95;
 export const FAMILY_ERROR_RATE = 0.05;
 /** Fewer values than this: the mean is not tested (its normal approximation is not to be trusted). */
 export const MIN_VALUES_FOR_MEAN_TEST = 30;
-
-export type {
-  ComparedRange,
-  ComparedStage,
-  MeanChange,
-  PeriodComparison,
-  QuantileChange,
-  QuantileEstimate,
-  SliceCause,
-  SliceChange,
-  StageChange,
-} from '../../preload/wire-types.ts';
 
 export const COMPARISON_METHOD =
   'quantile intervals: distribution-free order-statistic ranks n·q ∓ z·√(n·q·(1−q)) read from the sketches, widened by their ' +
@@ -209,7 +198,7 @@ function compareCell(a: CellSummary, b: CellSummary, zShown: number, zTest: numb
   const total = endToEnd.mean.difference_ms;
   const hasChange = total !== null && total !== 0;
   endToEnd.share_of_change = hasChange ? 1 : null;
-  const stages = STAGES.map((stage, i) => {
+  const stages = STAGE_NAMES.map((stage, i) => {
     const change = compareStage(stage, a.stages[i] ?? null, b.stages[i] ?? null, zShown, zTest);
     const d = change.mean.difference_ms;
     change.share_of_change = hasChange ? (d ?? 0) / total : null;
@@ -251,7 +240,7 @@ export interface RangeSpan {
   resolutionSeconds: number;
 }
 
-const EMPTY_CELL: CellSummary = { requests: 0, clientErrors: 0, serverErrors: 0, latency: null, stages: STAGES.map(() => null) };
+const EMPTY_CELL: CellSummary = { requests: 0, clientErrors: 0, serverErrors: 0, latency: null, stages: STAGE_NAMES.map(() => null) };
 
 /**
  * Compares period b with period a (differences are b − a). `attribute`: the SLICE_ATTRIBUTES index
@@ -272,7 +261,7 @@ export function comparePeriods(
     if ((cellA?.requests ?? 0) + (cellB?.requests ?? 0) > 0) sliceCells.push({ slice: sliceNames[v]!, a: cellA, b: cellB });
   }
   // The family: every test of every cell with successful checks in both periods.
-  const testsPerCell = (1 + STAGES.length) * (COMPARED_QUANTILES.length + 1);
+  const testsPerCell = (1 + STAGE_NAMES.length) * (COMPARED_QUANTILES.length + 1);
   const both = (x: CellTotals | null, y: CellTotals | null) => countOf(x?.latency ?? null) > 0 && countOf(y?.latency ?? null) > 0;
   const cells = 1 + sliceCells.filter((c) => both(c.a, c.b)).length;
   const tests = testsPerCell * cells;

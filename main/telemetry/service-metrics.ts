@@ -1,13 +1,18 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
-import { CHECK_WARNING_CODES } from '../../preload/wire-types.ts';
+import { CHECK_WARNING_CODES, STAGE_NAMES, type ResultType, type StageName } from '../../preload/wire-types.ts';
 import { CHECK_STATUS_CODES } from '../errors.ts';
-import { STAGES, type StageName } from '../inference/entailment-types.ts';
 import { replaceEventLoopMetrics } from './event-loop-metrics.ts';
+import { SLICE_VALUES, UNKNOWN_SLICE, type CaptionScript } from './input-slices.ts';
 import { BATCH_SIZE_BUCKETS, REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } from './metric-buckets.ts';
 
-import type { ResultType } from './live-stats.ts';
-
-export type { ResultType };
+/**
+ * The `script` label of the stage histogram: the in-app caption_script slices (issue 17), the only
+ * slice cheap enough for Prometheus. Every answered check has a caption, so `unknown` is not
+ * pre-created; it appears only if a caller reports stages without a script.
+ */
+export const STAGE_SCRIPT_LABELS: readonly CaptionScript[] = SLICE_VALUES.caption_script.filter(
+  (value): value is CaptionScript => value !== UNKNOWN_SLICE,
+);
 
 /**
  * The service's own prom-client registry (never the global one, so two services in one process,
@@ -18,7 +23,7 @@ export class ServiceMetrics {
   readonly registry = new Registry<RegistryContentType>();
   readonly requests: Counter<'status_code' | 'result_type'>;
   readonly latency: Histogram;
-  readonly stageLatency: Histogram<'stage'>;
+  readonly stageLatency: Histogram<'stage' | 'script'>;
   readonly batchSize: Histogram;
   readonly checkWarnings: Counter<'code'>;
   readonly workerRestarts: Counter;
@@ -54,12 +59,15 @@ export class ServiceMetrics {
     });
     this.stageLatency = new Histogram({
       name: 'ofa_ve_stage_latency_seconds',
-      help: 'Time spent per pipeline stage of successful checks (queue, decode_image, tokenize, inference, postprocess).',
-      labelNames: ['stage'],
+      help:
+        'Time spent per pipeline stage of successful checks (queue, decode_image, tokenize, inference, postprocess), ' +
+        'by caption script (english, cjk, other).',
+      labelNames: ['stage', 'script'],
       buckets: STAGE_LATENCY_BUCKETS,
       registers,
     });
-    for (const stage of STAGES) this.stageLatency.zero({ stage });
+    // Every stage × script series exists from the start (README: series count); `sum by (le, stage)` reads them as before.
+    for (const stage of STAGE_NAMES) for (const script of STAGE_SCRIPT_LABELS) this.stageLatency.zero({ stage, script });
     this.batchSize = new Histogram({
       name: 'ofa_ve_batch_size',
       help: 'Pairs per model run, as formed by the dynamic batcher.',
@@ -133,22 +141,27 @@ export class ServiceMetrics {
     });
   }
 
-  /** Counts one finished check; for an answered one (200) also its latency, stages and warnings (each code once). */
+  /**
+   * Counts one finished check; for an answered one (200) also its latency, stages (labelled with the
+   * caption's script, `captionScript`) and warnings (each code once).
+   */
   recordRequest(sample: {
     id: string;
     statusCode: number;
     resultType: ResultType;
     latencyMs: number;
     stages?: Partial<Record<StageName, number>>;
+    script?: CaptionScript;
     warnings?: readonly { code: string }[];
   }): void {
     this.requests.labels(String(sample.statusCode), sample.resultType).inc();
     if (sample.statusCode !== 200) return;
     this.latency.observe({ value: sample.latencyMs / 1000, labels: {}, exemplarLabels: { request_id: sample.id } });
     if (sample.stages) {
-      for (const stage of STAGES) {
+      const script = sample.script ?? UNKNOWN_SLICE;
+      for (const stage of STAGE_NAMES) {
         const ms = sample.stages[stage];
-        if (ms !== undefined) this.stageLatency.labels(stage).observe(ms / 1000);
+        if (ms !== undefined) this.stageLatency.labels(stage, script).observe(ms / 1000);
       }
     }
     if (sample.warnings?.length) for (const code of new Set(sample.warnings.map((w) => w.code))) this.checkWarnings.labels(code).inc();

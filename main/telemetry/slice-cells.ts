@@ -3,7 +3,7 @@
  * kind and sketches of the successful checks' latency and stage timings (`LatencyCell`), and a
  * period's cells per attribute and slice (`SliceTable`, created only for periods that see a check).
  */
-import { STAGES, type StageName } from '../inference/entailment-types.ts';
+import { STAGE_NAMES, type StageName } from '../../preload/wire-types.ts';
 import { ATTRIBUTE_COUNT, sliceValues } from './input-slices.ts';
 import { DurationSketch, isDuration, type SketchData } from './quantile-sketch.ts';
 
@@ -22,7 +22,7 @@ export interface NormalisedSample {
   slices: Uint8Array;
 }
 
-export const STAGE_COUNT = STAGES.length;
+export const STAGE_COUNT = STAGE_NAMES.length;
 
 /** A cell's figures as the readers (window queries, history, comparison) see them, live or decoded. */
 export interface CellData {
@@ -31,7 +31,7 @@ export interface CellData {
   readonly serverErrors: number;
   /** Successful checks' end-to-end latency; null when none. */
   readonly latency: SketchData | null;
-  /** Successful checks' stage timings in STAGES order; null where none. */
+  /** Successful checks' stage timings in STAGE_NAMES order; null where none. */
   readonly stages: ReadonlyArray<SketchData | null>;
 }
 
@@ -61,7 +61,7 @@ export class LatencyCell {
     const stages = sample.stages;
     if (stages) {
       for (let i = 0; i < STAGE_COUNT; i++) {
-        const ms = stages[STAGES[i]!];
+        const ms = stages[STAGE_NAMES[i]!];
         if (isDuration(ms)) (this.stages[i] ??= new DurationSketch()).add(ms);
       }
     }

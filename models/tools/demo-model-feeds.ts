@@ -1,4 +1,5 @@
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import { buildModelFeeds } from '../../main/inference/model-feeds.ts';
 import { SeededRandom } from './seeded-random.ts';
 
 /**
@@ -12,36 +13,18 @@ export interface GraphPair {
   readonly encoderIds: readonly number[];
 }
 
-/** The five contract inputs for `pairs`, right-padded with `padId`; decoder ids are encoder ids minus eos. */
+/**
+ * The five contract inputs for `pairs`, as the app builds them (main/inference/model-feeds.ts):
+ * right-padded with `padId`, decoder ids the encoder ids minus eos.
+ */
 export function buildFeeds(pairs: readonly GraphPair[], imageSize: number, padId: number): Record<string, ort.Tensor> {
-  const batch = pairs.length;
-  const encLen = Math.max(...pairs.map((p) => p.encoderIds.length));
-  const decLen = encLen - 1;
   const plane = 3 * imageSize * imageSize;
-  const pixels = new Float32Array(batch * plane);
-  const inputIds = new BigInt64Array(batch * encLen).fill(BigInt(padId));
-  const attention = new BigInt64Array(batch * encLen);
-  const decoderIds = new BigInt64Array(batch * decLen).fill(BigInt(padId));
-  const decoderAttention = new BigInt64Array(batch * decLen);
+  const pixels = new Float32Array(pairs.length * plane);
   pairs.forEach((pair, row) => {
     if (pair.pixels.length !== plane) throw new Error(`pair ${row}: expected ${plane} pixel values`);
     pixels.set(pair.pixels, row * plane);
-    pair.encoderIds.forEach((id, i) => {
-      inputIds[row * encLen + i] = BigInt(id);
-      attention[row * encLen + i] = 1n;
-      if (i < pair.encoderIds.length - 1) {
-        decoderIds[row * decLen + i] = BigInt(id);
-        decoderAttention[row * decLen + i] = 1n;
-      }
-    });
   });
-  return {
-    pixel_values: new ort.Tensor('float32', pixels, [batch, 3, imageSize, imageSize]),
-    input_ids: new ort.Tensor('int64', inputIds, [batch, encLen]),
-    attention_mask: new ort.Tensor('int64', attention, [batch, encLen]),
-    decoder_input_ids: new ort.Tensor('int64', decoderIds, [batch, decLen]),
-    decoder_attention_mask: new ort.Tensor('int64', decoderAttention, [batch, decLen]),
-  };
+  return buildModelFeeds(pixels, pairs, imageSize, padId);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { SERVICE_UNAVAILABLE, type BatchHandlers, type CheckOutcome } from './console-client.ts';
+import type { CheckResult, Outcome } from '../../preload/wire-types.ts';
+import { SERVICE_UNAVAILABLE, type BatchHandlers } from './console-client.ts';
 import { abortableSleep } from './abortable-sleep.ts';
 
 export interface BatchRunnerOptions {
@@ -12,8 +13,8 @@ export interface BatchRunnerOptions {
 /** How both clients run a batch: 4 in flight fills the service's dynamic batches; 5 retries of OVERLOADED. */
 export const CONSOLE_BATCH: BatchRunnerOptions = { concurrency: 4, overloadRetries: 5 };
 
-const CANCELLED: CheckOutcome = { ok: false, error: { code: 'CANCELLED', message: 'the batch was cancelled before this check finished' } };
-const NOT_SENT: CheckOutcome = {
+const CANCELLED: Outcome<CheckResult> = { ok: false, error: { code: 'CANCELLED', message: 'the batch was cancelled before this check finished' } };
+const NOT_SENT: Outcome<CheckResult> = {
   ok: false,
   error: { code: SERVICE_UNAVAILABLE, message: 'service unavailable: not sent, the service went away during the batch' },
 };
@@ -27,7 +28,7 @@ const NOT_SENT: CheckOutcome = {
  */
 export async function runBatch<T>(
   items: readonly T[],
-  check: (item: T, signal: AbortSignal) => Promise<CheckOutcome & { retryAfterS?: number }>,
+  check: (item: T, signal: AbortSignal) => Promise<Outcome<CheckResult> & { retryAfterS?: number }>,
   handlers: BatchHandlers,
   signal: AbortSignal,
   options: BatchRunnerOptions,
@@ -49,14 +50,14 @@ export async function runBatch<T>(
     while (!signal.aborted && next < items.length) {
       const index = next++;
       const item = items[index]!;
-      let outcome: CheckOutcome;
+      let outcome: Outcome<CheckResult>;
       let attempt = 0;
       for (;;) {
         if (serviceGone) {
           outcome = NOT_SENT;
           break;
         }
-        const answer: CheckOutcome & { retryAfterS?: number } = await check(item, signal).catch((): CheckOutcome => CANCELLED);
+        const answer: Outcome<CheckResult> & { retryAfterS?: number } = await check(item, signal).catch((): Outcome<CheckResult> => CANCELLED);
         if (signal.aborted && !answer.ok) {
           outcome = CANCELLED;
           break;
@@ -68,7 +69,7 @@ export async function runBatch<T>(
           outcome = CANCELLED;
           break;
         }
-        outcome = answer.ok ? { ok: true, result: answer.result } : { ok: false, error: answer.error };
+        outcome = answer.ok ? { ok: true, value: answer.value } : { ok: false, error: answer.error };
         if (!answer.ok && answer.error.code === SERVICE_UNAVAILABLE) serviceGone = true;
         break;
       }

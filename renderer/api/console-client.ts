@@ -2,8 +2,12 @@ import type { AppEvent } from '../../preload/api-contract.ts';
 import type {
   ApiError,
   CheckResult,
+  FigureSource,
+  FleetDocument,
   Mark,
   ModelDocument,
+  NamedCheckPair,
+  Outcome,
   PeriodComparison,
   SliceAttribute,
   SlicesSnapshot,
@@ -11,21 +15,11 @@ import type {
   StatsDocument,
 } from '../../preload/wire-types.ts';
 
-/** One image/caption pair to check. `image` is the dropped or picked file (or any Blob). */
-export interface CheckInput {
-  name: string;
-  image: Blob;
-  text: string;
-  premise?: string;
-}
-
 /** A span of time to compare: epoch ms, `to_ms` exclusive. */
 export interface TimeSpan {
   from_ms: number;
   to_ms: number;
 }
-
-export type CheckOutcome = { ok: true; result: CheckResult } | { ok: false; error: ApiError };
 
 export interface BatchProgress {
   done: number;
@@ -39,7 +33,7 @@ export interface BatchProgress {
 
 export interface BatchHandlers {
   /** Called once per item, as soon as it finishes, in completion order. */
-  onResult(index: number, outcome: CheckOutcome): void;
+  onResult(index: number, outcome: Outcome<CheckResult>): void;
   onProgress(progress: BatchProgress): void;
 }
 
@@ -59,6 +53,9 @@ export const SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE';
 
 /** The server's code for a missing or wrong bearer token (main/errors.ts). */
 export const UNAUTHORIZED = 'UNAUTHORIZED';
+
+/** The server's code for fleet figures asked of a service without `--prometheus-url` (main/errors.ts). */
+export const PROMETHEUS_NOT_CONFIGURED = 'PROMETHEUS_NOT_CONFIGURED';
 
 /** The access token of a protected `ofa-ve serve --token` instance (browser mode only). */
 export interface TokenAuth {
@@ -95,9 +92,9 @@ export interface ConsoleClient {
   readonly location: ServiceLocation;
   modelInfo(): Promise<ModelDocument>;
   endpoint(): Promise<EndpointInfo>;
-  check(input: CheckInput, signal?: AbortSignal): Promise<CheckOutcome>;
+  check(input: NamedCheckPair<Blob>, signal?: AbortSignal): Promise<Outcome<CheckResult>>;
   /** Resolves when every item has finished or the signal aborted (items not started are dropped). */
-  checkBatch(items: readonly CheckInput[], handlers: BatchHandlers, signal: AbortSignal): Promise<void>;
+  checkBatch(items: readonly NamedCheckPair<Blob>[], handlers: BatchHandlers, signal: AbortSignal): Promise<void>;
   /**
    * A stats document now and then once a second; returns the unsubscribe function. Reconnects by
    * itself (with backoff) after errors, which it reports through onError until a document comes again.
@@ -110,8 +107,13 @@ export interface ConsoleClient {
   marks(): Promise<Mark[]>;
   /** Sets a mark now; resolves with the mark as kept. */
   addMark(name: string): Promise<Mark>;
-  /** Period b against period a (differences b − a), per stage and, with `attribute`, per slice. */
-  compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute): Promise<PeriodComparison>;
+  /**
+   * Period b against period a (differences b − a), per stage and, with `attribute`, per slice; from
+   * this replica's live stats, or with `source` 'prometheus' from the service's Prometheus (no slices).
+   */
+  compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute, source?: FigureSource): Promise<PeriodComparison>;
+  /** Fleet figures over `window` (a Prometheus duration: 5m) from the service's Prometheus (`--prometheus-url`). */
+  fleet(window: string): Promise<FleetDocument>;
   /** Saves a file the user asked for (export); resolves false when the user cancelled. */
   saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean>;
   /** Desktop only: lets the user pick another model directory and loads it. */

@@ -1,28 +1,6 @@
-import type {
-  ApiError,
-  CheckResult,
-  Mark,
-  ModelDocument,
-  PeriodComparison,
-  SliceAttribute,
-  SlicesSnapshot,
-  SlowRequest,
-  StatsDocument,
-} from '../../preload/wire-types.ts';
+import type { ApiError, CheckResult, FigureSource, FleetDocument, Mark, ModelDocument, NamedCheckPair, Outcome, PeriodComparison, SliceAttribute, SlicesSnapshot, SlowRequest, StatsDocument } from '../../preload/wire-types.ts';
 import { CONSOLE_BATCH, runBatch } from './batch-runner.ts';
-import {
-  ClientError,
-  SERVICE_UNAVAILABLE,
-  UNAUTHORIZED,
-  type BatchHandlers,
-  type CheckInput,
-  type CheckOutcome,
-  type ConsoleClient,
-  type EndpointInfo,
-  type ServiceLocation,
-  type TimeSpan,
-  type TokenAuth,
-} from './console-client.ts';
+import { ClientError, SERVICE_UNAVAILABLE, UNAUTHORIZED, type BatchHandlers, type ConsoleClient, type EndpointInfo, type ServiceLocation, type TimeSpan, type TokenAuth } from './console-client.ts';
 import { readEvents } from './sse-reader.ts';
 import { CONNECT_PARAM, parseServiceUrl } from '../../preload/service-url.ts';
 import { abortableSleep } from './abortable-sleep.ts';
@@ -110,7 +88,7 @@ export function failureOf(
 }
 
 /** The query of `GET /api/v1/compare` for two spans (epoch ms in plain digits, as the service wants them). */
-export function compareQuery(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute): string {
+export function compareQuery(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute, source?: FigureSource): string {
   const query = new URLSearchParams({
     a_from: Math.round(a.from_ms).toFixed(0),
     a_to: Math.round(a.to_ms).toFixed(0),
@@ -118,6 +96,7 @@ export function compareQuery(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribut
     b_to: Math.round(b.to_ms).toFixed(0),
   });
   if (attribute) query.set('attribute', attribute);
+  if (source === 'prometheus') query.set('source', source);
   return query.toString();
 }
 
@@ -206,11 +185,11 @@ export class HttpConsoleClient implements ConsoleClient {
     return { metrics_url: `${this.baseUrl}/metrics`, version: health.version ?? '' };
   }
 
-  check(input: CheckInput, signal?: AbortSignal): Promise<CheckOutcome> {
+  check(input: NamedCheckPair<Blob>, signal?: AbortSignal): Promise<Outcome<CheckResult>> {
     return this.checkWithRetryAfter(input, signal);
   }
 
-  private async checkWithRetryAfter(input: CheckInput, signal?: AbortSignal): Promise<CheckOutcome & { retryAfterS?: number }> {
+  private async checkWithRetryAfter(input: NamedCheckPair<Blob>, signal?: AbortSignal): Promise<Outcome<CheckResult> & { retryAfterS?: number }> {
     const form = new FormData();
     form.append('image', input.image, input.name);
     form.append('text', input.text);
@@ -232,7 +211,7 @@ export class HttpConsoleClient implements ConsoleClient {
     }
     if (res.ok && body && !body.error) {
       this.modelSeenReady = true;
-      return { ok: true, result: body };
+      return { ok: true, value: body };
     }
     const retryAfter = Number(res.headers.get('retry-after'));
     return {
@@ -242,7 +221,7 @@ export class HttpConsoleClient implements ConsoleClient {
     };
   }
 
-  checkBatch(items: readonly CheckInput[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
+  checkBatch(items: readonly NamedCheckPair<Blob>[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
     return runBatch(items, (input, s) => this.checkWithRetryAfter(input, s), handlers, signal, CONSOLE_BATCH);
   }
 
@@ -336,8 +315,12 @@ export class HttpConsoleClient implements ConsoleClient {
     return this.getJson<Mark>('/api/v1/marks', undefined, { name });
   }
 
-  compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute): Promise<PeriodComparison> {
-    return this.getJson<PeriodComparison>(`/api/v1/compare?${compareQuery(a, b, attribute)}`);
+  compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute, source?: FigureSource): Promise<PeriodComparison> {
+    return this.getJson<PeriodComparison>(`/api/v1/compare?${compareQuery(a, b, attribute, source)}`);
+  }
+
+  fleet(window: string): Promise<FleetDocument> {
+    return this.getJson<FleetDocument>(`/api/v1/fleet?${new URLSearchParams({ window })}`);
   }
 
   async saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean> {

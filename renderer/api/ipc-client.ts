@@ -1,8 +1,13 @@
-import type { AppEvent, OfaVeApi, Outcome } from '../../preload/api-contract.ts';
+import type { AppEvent, OfaVeApi } from '../../preload/api-contract.ts';
 import type {
   ApiError,
+  CheckResult,
+  FigureSource,
+  FleetDocument,
   Mark,
   ModelDocument,
+  NamedCheckPair,
+  Outcome,
   PeriodComparison,
   SliceAttribute,
   SlicesSnapshot,
@@ -10,16 +15,7 @@ import type {
   StatsDocument,
 } from '../../preload/wire-types.ts';
 import { CONSOLE_BATCH, runBatch } from './batch-runner.ts';
-import {
-  ClientError,
-  type BatchHandlers,
-  type CheckInput,
-  type CheckOutcome,
-  type ConsoleClient,
-  type EndpointInfo,
-  type ServiceLocation,
-  type TimeSpan,
-} from './console-client.ts';
+import { ClientError, PROMETHEUS_NOT_CONFIGURED, type BatchHandlers, type ConsoleClient, type EndpointInfo, type ServiceLocation, type TimeSpan } from './console-client.ts';
 
 export function unwrap<T>(outcome: Outcome<T>): T {
   if (outcome.ok) return outcome.value;
@@ -31,6 +27,17 @@ export function unwrap<T>(outcome: Outcome<T>): T {
  * HTTP (RETRY_AFTER_SECONDS in main/service/check-service.ts).
  */
 const OVERLOAD_RETRY_AFTER_S = 1;
+
+/**
+ * The desktop app's own model is one process with no Prometheus (its model document never names
+ * one, so the dashboard does not ask): fleet figures come from `ofa-ve serve --prometheus-url`.
+ */
+function noPrometheus(): ClientError {
+  return new ClientError(
+    PROMETHEUS_NOT_CONFIGURED,
+    'fleet figures need a service started with ofa-ve serve --prometheus-url; connect the console to it (File > Connection…)',
+  );
+}
 
 /** Desktop mode: the ConsoleClient over the preload's typed API (IPC to the main process). */
 export class IpcConsoleClient implements ConsoleClient {
@@ -48,7 +55,7 @@ export class IpcConsoleClient implements ConsoleClient {
     return unwrap(await this.api.endpoint());
   }
 
-  async check(input: CheckInput): Promise<CheckOutcome> {
+  async check(input: NamedCheckPair<Blob>): Promise<Outcome<CheckResult>> {
     const image = new Uint8Array(await input.image.arrayBuffer());
     return this.send(input, image);
   }
@@ -58,8 +65,8 @@ export class IpcConsoleClient implements ConsoleClient {
    * image is read when its turn comes, so a large batch is never all in memory at once; a file
    * that cannot be read (removed after it was dropped) fails alone, as a bad image.
    */
-  checkBatch(items: readonly CheckInput[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
-    const checkOne = async (item: CheckInput): Promise<CheckOutcome & { retryAfterS?: number }> => {
+  checkBatch(items: readonly NamedCheckPair<Blob>[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
+    const checkOne = async (item: NamedCheckPair<Blob>): Promise<Outcome<CheckResult> & { retryAfterS?: number }> => {
       let image: Uint8Array;
       try {
         image = new Uint8Array(await item.image.arrayBuffer());
@@ -72,9 +79,9 @@ export class IpcConsoleClient implements ConsoleClient {
     return runBatch(items, checkOne, handlers, signal, CONSOLE_BATCH);
   }
 
-  private async send(input: CheckInput, image: Uint8Array): Promise<CheckOutcome> {
-    const outcome = await this.api.check({ image, name: input.name, text: input.text, premise: input.premise });
-    return outcome.ok ? { ok: true, result: outcome.value } : { ok: false, error: outcome.error };
+  private async send(input: NamedCheckPair<Blob>, image: Uint8Array): Promise<Outcome<CheckResult>> {
+    // The IPC answer is the same Outcome the console uses: passed on as it is.
+    return this.api.check({ image, name: input.name, text: input.text, premise: input.premise });
   }
 
   subscribeStats(windowS: number, onStats: (doc: StatsDocument) => void, onError: (error: ApiError) => void): () => void {
@@ -97,8 +104,13 @@ export class IpcConsoleClient implements ConsoleClient {
     return unwrap(await this.api.addMark(name));
   }
 
-  async compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute): Promise<PeriodComparison> {
+  async compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute, source?: FigureSource): Promise<PeriodComparison> {
+    if (source === 'prometheus') throw noPrometheus();
     return unwrap(await this.api.compare({ a, b, ...(attribute ? { attribute } : {}) }));
+  }
+
+  async fleet(): Promise<FleetDocument> {
+    throw noPrometheus();
   }
 
   async saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean> {

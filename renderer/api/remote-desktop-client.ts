@@ -1,23 +1,20 @@
 import type { AppEvent, OfaVeApi } from '../../preload/api-contract.ts';
 import type {
   ApiError,
+  CheckResult,
+  FigureSource,
+  FleetDocument,
   Mark,
   ModelDocument,
+  NamedCheckPair,
+  Outcome,
   PeriodComparison,
   SliceAttribute,
   SlicesSnapshot,
   SlowRequest,
   StatsDocument,
 } from '../../preload/wire-types.ts';
-import type {
-  BatchHandlers,
-  CheckInput,
-  CheckOutcome,
-  ConsoleClient,
-  EndpointInfo,
-  ServiceLocation,
-  TimeSpan,
-} from './console-client.ts';
+import type { BatchHandlers, ConsoleClient, EndpointInfo, ServiceLocation, TimeSpan } from './console-client.ts';
 import { HttpConsoleClient } from './http-client.ts';
 import { unwrap } from './ipc-client.ts';
 
@@ -51,11 +48,11 @@ export class DesktopRemoteClient implements ConsoleClient {
     return this.http.endpoint();
   }
 
-  check(input: CheckInput, signal?: AbortSignal): Promise<CheckOutcome> {
+  check(input: NamedCheckPair<Blob>, signal?: AbortSignal): Promise<Outcome<CheckResult>> {
     return this.http.check(input, signal);
   }
 
-  checkBatch(items: readonly CheckInput[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
+  checkBatch(items: readonly NamedCheckPair<Blob>[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
     return this.http.checkBatch(items, handlers, signal);
   }
 
@@ -79,8 +76,12 @@ export class DesktopRemoteClient implements ConsoleClient {
     return this.http.addMark(name);
   }
 
-  compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute): Promise<PeriodComparison> {
-    return this.http.compare(a, b, attribute);
+  compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute, source?: FigureSource): Promise<PeriodComparison> {
+    return this.http.compare(a, b, attribute, source);
+  }
+
+  fleet(window: string): Promise<FleetDocument> {
+    return this.http.fleet(window);
   }
 
   async saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean> {

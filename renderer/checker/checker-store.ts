@@ -8,8 +8,8 @@
  * stays on its row (marked stale) until the row is checked again; removing rows, clearing the
  * table and importing a list over typed captions can all be undone, and the last two ask first.
  */
-import type { BatchProgress, CheckInput, CheckOutcome, ConsoleClient } from '../api/console-client.ts';
-import type { ApiError } from '../../preload/wire-types.ts';
+import type { BatchProgress, ConsoleClient } from '../api/console-client.ts';
+import type { ApiError, CheckResult, NamedCheckPair, Outcome } from '../../preload/wire-types.ts';
 import { BatchPersistence, type BatchMeta } from './batch-persistence.ts';
 import type { CheckRow, ImportedList } from './checker-rows.ts';
 import { contentHash, sortFiles, type PickedFile } from './file-intake.ts';
@@ -71,7 +71,7 @@ const FLUSH_MS = 80;
 
 interface BufferedOutcome {
   sent: SentText;
-  outcome: CheckOutcome;
+  outcome: Outcome<CheckResult>;
 }
 
 function toApiError(err: unknown): ApiError {
@@ -96,7 +96,7 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function toInput(row: CheckRow, sent: SentText): CheckInput {
+function toInput(row: CheckRow, sent: SentText): NamedCheckPair<Blob> {
   return { name: row.name, image: row.file, text: sent.caption, premise: sent.premise || undefined };
 }
 
@@ -485,7 +485,7 @@ export class CheckerStore {
     this.update({ rows: this.snapshot.rows.map((row) => (ids.has(row.id) ? { ...row, state: 'running' } : row)) });
   }
 
-  private buffer(id: number, sent: SentText, outcome: CheckOutcome): void {
+  private buffer(id: number, sent: SentText, outcome: Outcome<CheckResult>): void {
     this.buffered.set(id, { sent, outcome });
     this.scheduleFlush();
   }
@@ -509,7 +509,7 @@ export class CheckerStore {
         answered++;
         const { outcome, sent } = answer;
         return outcome.ok
-          ? { ...row, state: 'done', result: outcome.result, error: undefined, checked: sent }
+          ? { ...row, state: 'done', result: outcome.value, error: undefined, checked: sent }
           : { ...row, state: 'error', error: outcome.error, result: undefined, checked: sent };
       });
       buffered.clear();
@@ -530,7 +530,7 @@ export class CheckerStore {
     const controller = new AbortController();
     this.rowAborts.set(id, controller);
     this.markRunning(new Set([id]));
-    let outcome: CheckOutcome;
+    let outcome: Outcome<CheckResult>;
     try {
       outcome = await client.check(toInput(row, sent), controller.signal);
     } catch (err) {

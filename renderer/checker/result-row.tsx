@@ -6,14 +6,18 @@ import { isServiceGone, rowStatus, textToSend, type DefaultText } from './row-st
 import { StageBreakdown } from './stage-breakdown.tsx';
 import { Thumbnail } from './thumbnail.tsx';
 
-interface ResultRowProps {
-  row: CheckRow;
+/** What every row of the table is given besides its own row: the defaults it is checked with and what its buttons do. */
+export interface RowContext {
   defaults: DefaultText;
   maxWords: number | undefined;
   blockedReason: string | undefined;
   onCheck: (id: number) => void;
   onRemove: (id: number) => void;
   onCaption: (id: number, caption: string) => void;
+}
+
+interface ResultRowProps extends RowContext {
+  row: CheckRow;
 }
 
 function percent(score: number): string {

@@ -1,19 +1,12 @@
 import type { CheckRow } from './checker-store.ts';
-import { ResultRow } from './result-row.tsx';
-import type { DefaultText } from './row-status.ts';
+import { ResultRow, type RowContext } from './result-row.tsx';
 import { ADDED_ORDER, type SortKey, type SortOrder } from './row-sort.ts';
 
-interface ResultsTableProps {
+interface ResultsTableProps extends RowContext {
   rows: readonly CheckRow[];
   totalRows: number;
-  defaults: DefaultText;
-  maxWords: number | undefined;
-  blockedReason: string | undefined;
   order: SortOrder;
   onSort: (order: SortOrder) => void;
-  onCheck: (id: number) => void;
-  onRemove: (id: number) => void;
-  onCaption: (id: number, caption: string) => void;
 }
 
 /** Which way a first click sorts: names A→Z and labels YES first, scores and latencies highest first. */
@@ -45,7 +38,7 @@ function SortHeader({ column, title, order, onSort }: SortHeaderProps) {
 }
 
 export function ResultsTable(props: ResultsTableProps) {
-  const { rows, totalRows, defaults, maxWords, blockedReason, order, onSort, onCheck, onRemove, onCaption } = props;
+  const { rows, totalRows, order, onSort, ...rowContext } = props;
   return (
     <table className="results-table" data-testid="results-table">
       <thead>
@@ -61,16 +54,7 @@ export function ResultsTable(props: ResultsTableProps) {
       </thead>
       <tbody>
         {rows.map((row) => (
-          <ResultRow
-            key={row.id}
-            row={row}
-            defaults={defaults}
-            maxWords={maxWords}
-            blockedReason={blockedReason}
-            onCheck={onCheck}
-            onRemove={onRemove}
-            onCaption={onCaption}
-          />
+          <ResultRow key={row.id} row={row} {...rowContext} />
         ))}
         {rows.length === 0 && (
           <tr className="empty-row">

@@ -6,7 +6,7 @@
 import { useState, type FormEvent } from 'react';
 import type { RemoteServiceInfo } from '../../preload/api-contract.ts';
 import { parseServiceUrl } from '../../preload/service-url.ts';
-import type { ApiError } from '../../preload/wire-types.ts';
+import type { ApiError, Outcome } from '../../preload/wire-types.ts';
 import type { ConnectionControl, ConnectionSetup } from '../api/connection-control.ts';
 import './connection.css';
 
@@ -22,14 +22,12 @@ export interface ConnectionDialogProps {
   cancelLabel?: string;
 }
 
-type TestState = { ok: true; info: RemoteServiceInfo } | { ok: false; error: ApiError };
-
 function asApiError(err: unknown): ApiError {
   const e = err as { code?: unknown; message?: unknown };
   return { code: typeof e?.code === 'string' ? e.code : 'CLIENT_ERROR', message: typeof e?.message === 'string' ? e.message : String(err) };
 }
 
-function TestResult({ state }: { state: TestState }) {
+function TestResult({ state }: { state: Outcome<RemoteServiceInfo> }) {
   if (!state.ok) {
     return (
       <p className="connection-result error" role="alert" data-testid="connection-result" data-ok="false">
@@ -37,7 +35,7 @@ function TestResult({ state }: { state: TestState }) {
       </p>
     );
   }
-  const { info } = state;
+  const info = state.value;
   const summary = info.model.model;
   return (
     <p className="connection-result ok" role="status" data-testid="connection-result" data-ok="true">
@@ -59,7 +57,7 @@ export function ConnectionDialog({ control, target, tokenStorage, notice, prefil
   const [url, setUrl] = useState(prefillUrl ?? (target.mode === 'remote' ? target.url : ''));
   const [token, setToken] = useState('');
   const [busy, setBusy] = useState<'test' | 'connect' | undefined>();
-  const [result, setResult] = useState<TestState | undefined>();
+  const [result, setResult] = useState<Outcome<RemoteServiceInfo> | undefined>();
   const parsed = parseServiceUrl(url);
   const remote = mode === 'remote';
   const canTest = remote && parsed.ok && control.canTest(url);
@@ -68,7 +66,7 @@ export function ConnectionDialog({ control, target, tokenStorage, notice, prefil
     setBusy('test');
     setResult(undefined);
     try {
-      setResult({ ok: true, info: await control.test(url, token) });
+      setResult({ ok: true, value: await control.test(url, token) });
     } catch (err) {
       setResult({ ok: false, error: asApiError(err) });
     } finally {

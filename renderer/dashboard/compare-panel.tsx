@@ -5,7 +5,14 @@
  * names the stage (and the input slice) that explains most of the change.
  */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
-import { SLICE_ATTRIBUTES, type Mark, type PeriodComparison, type SliceAttribute, type StageChange } from '../../preload/wire-types.ts';
+import {
+  SLICE_ATTRIBUTES,
+  type FigureSource,
+  type Mark,
+  type PeriodComparison,
+  type SliceAttribute,
+  type StageChange,
+} from '../../preload/wire-types.ts';
 import type { ConsoleClient, TimeSpan } from '../api/console-client.ts';
 import {
   AGO_CHOICES_MIN,
@@ -21,6 +28,7 @@ import {
   stageLabel,
   type RangeChoice,
 } from './compare-format.ts';
+import { IN_APP_SOURCE, prometheusSource } from './fleet-format.ts';
 import { formatClock, formatCount, formatMs, formatPercent } from './stats-format.ts';
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -138,6 +146,12 @@ function SliceTable({ slices }: { slices: NonNullable<PeriodComparison['slices']
   );
 }
 
+/** Where a comparison's figures come from, in the words every chart uses. */
+function comparisonSource(comparison: PeriodComparison): string {
+  const url = comparison.prometheus?.url;
+  return comparison.source === 'prometheus' && url ? prometheusSource(url, 'sum by (le, stage) over instances') : IN_APP_SOURCE;
+}
+
 function ComparisonView({ comparison, query }: { comparison: PeriodComparison; query: { a: TimeSpan; b: TimeSpan } }) {
   const period = (r: PeriodComparison['a']) =>
     `${formatClock(r.from)}–${formatClock(r.to)} · ${formatCount(r.requests)} checks · ${r.resolution_s} s periods · errors ${formatPercent(r.error_rate)}`;
@@ -149,11 +163,14 @@ function ComparisonView({ comparison, query }: { comparison: PeriodComparison; q
       data-a-to={query.a.to_ms}
       data-b-from={query.b.from_ms}
       data-b-to={query.b.to_ms}
+      data-source={comparison.source ?? 'in-app'}
     >
       <p className={comparison.explained_by ? 'compare-verdict changed' : 'compare-verdict'} data-testid="compare-verdict" role="status">
         {comparisonVerdict(comparison)}
       </p>
       <p className="muted compare-periods">
+        <span data-testid="compare-source">Source: {comparisonSource(comparison)}</span>
+        <br />
         <span data-testid="compare-period-a">A: {period(comparison.a)}</span>
         <br />
         <span data-testid="compare-period-b">B: {period(comparison.b)}</span>
@@ -167,22 +184,27 @@ function ComparisonView({ comparison, query }: { comparison: PeriodComparison; q
       <p className="muted compare-method">
         Intervals: each period {formatPercent(comparison.interval_confidence, 0)}; differences and significance family-wise at{' '}
         {formatPercent(comparison.family_error_rate, 0)} over {comparison.tests} tests.
+        {comparison.source === 'prometheus' && ' Read from the histograms\' buckets: intervals are a bucket wide at least.'}
       </p>
     </div>
   );
 }
 
-export function ComparePanel({ client }: { client: ConsoleClient }) {
+/** `prometheusUrl`: the service reads a Prometheus, so the comparison may come from it (any range it keeps, no slices). */
+export function ComparePanel({ client, prometheusUrl }: { client: ConsoleClient; prometheusUrl?: string }) {
   const [marks, setMarks] = useState<Mark[]>([]);
   const [name, setName] = useState('');
   const [rangeA, setRangeA] = useState<RangeChoice>({ from: 'ago:15', to: 'ago:5' });
   const [rangeB, setRangeB] = useState<RangeChoice>({ from: 'ago:5', to: 'now' });
   const [attribute, setAttribute] = useState<SliceAttribute | ''>('caption_script');
+  const [source, setSource] = useState<FigureSource>('in-app');
+  const fromPrometheus = prometheusUrl !== undefined && source === 'prometheus';
   const [result, setResult] = useState<{ comparison: PeriodComparison; query: { a: TimeSpan; b: TimeSpan } } | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const nameId = useId();
   const attributeId = useId();
+  const sourceId = useId();
 
   const loadMarks = useCallback(() => {
     client.marks().then(setMarks, (err: unknown) => setError(errorText(err)));
@@ -214,7 +236,7 @@ export function ComparePanel({ client }: { client: ConsoleClient }) {
     if (!a || !b) return setError('choose both ends of both ranges');
     setBusy(true);
     client
-      .compare(a, b, attribute || undefined)
+      .compare(a, b, fromPrometheus ? undefined : attribute || undefined, fromPrometheus ? 'prometheus' : undefined)
       .then(
         (comparison) => {
           setResult({ comparison, query: { a, b } });
@@ -267,9 +289,25 @@ export function ComparePanel({ client }: { client: ConsoleClient }) {
       <div className="compare-controls">
         <RangePicker name="A" range={rangeA} marks={marks} onChange={setRangeA} />
         <RangePicker name="B" range={rangeB} marks={marks} onChange={setRangeB} />
+        {prometheusUrl !== undefined && (
+          <span className="range-end">
+            <label htmlFor={sourceId}>from</label>
+            <select id={sourceId} value={source} data-testid="compare-source-select" onChange={(e) => setSource(e.target.value as FigureSource)}>
+              <option value="in-app">{IN_APP_SOURCE}</option>
+              <option value="prometheus">{`Prometheus at ${prometheusUrl}`}</option>
+            </select>
+          </span>
+        )}
         <span className="range-end">
           <label htmlFor={attributeId}>slices by</label>
-          <select id={attributeId} value={attribute} data-testid="compare-attribute" onChange={(e) => setAttribute(e.target.value as SliceAttribute | '')}>
+          <select
+            id={attributeId}
+            value={fromPrometheus ? '' : attribute}
+            disabled={fromPrometheus}
+            title={fromPrometheus ? 'slices are compared in-app only: Prometheus has no per-input labels' : undefined}
+            data-testid="compare-attribute"
+            onChange={(e) => setAttribute(e.target.value as SliceAttribute | '')}
+          >
             <option value="">none</option>
             {SLICE_ATTRIBUTES.map((a) => (
               <option key={a} value={a}>

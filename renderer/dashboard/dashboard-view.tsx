@@ -9,6 +9,8 @@ import { UNAUTHORIZED, type ConsoleClient } from '../api/console-client.ts';
 import { AlertsPanel } from './alerts-panel.tsx';
 import { ComparePanel } from './compare-panel.tsx';
 import './dashboard.css';
+import { IN_APP_SOURCE } from './fleet-format.ts';
+import { FleetPanel } from './fleet-panel.tsx';
 import { HeadlineFigures } from './headline-figures.tsx';
 import {
   ChartCard,
@@ -18,6 +20,7 @@ import {
   QueueDepthChart,
   StageBreakdownChart,
 } from './live-charts.tsx';
+import { usePrometheusUrl } from './prometheus-source.ts';
 import { SlicesPanel } from './slices-panel.tsx';
 import { SlowestRequests } from './slowest-requests.tsx';
 import { WINDOW_CHOICES, formatClock, formatMs, toChartRows, toStageBar, windowPhrase } from './stats-format.ts';
@@ -55,7 +58,8 @@ function LiveStats({ stats, stale }: { stats: StatsDocument; stale: boolean }) {
   // One reshaping per document; the memoised charts then redraw once a second at most.
   const rows = useMemo(() => toChartRows(stats), [stats]);
   const stageBar = useMemo(() => toStageBar(stats, STAGE_NAMES), [stats]);
-  const last = `last ${windowPhrase(stats.window_s)}`;
+  // Every in-app chart says so: beside a Fleet panel, these are this replica's own figures.
+  const last = `last ${windowPhrase(stats.window_s)} · ${IN_APP_SOURCE}`;
   return (
     <div className={stale ? 'live-stats stale' : 'live-stats'} data-stale={stale ? 'true' : 'false'}>
       <HeadlineFigures stats={stats} />
@@ -69,7 +73,7 @@ function LiveStats({ stats, stale }: { stats: StatsDocument; stale: boolean }) {
         <ChartCard title="Failed checks" note={`% of each second's checks; only 5xx alert · ${last}`} testId="chart-errors">
           <ErrorRateChart rows={rows} />
         </ChartCard>
-        <ChartCard title="Queue depth" note="checks waiting for a batch slot, sampled each second" testId="chart-queue">
+        <ChartCard title="Queue depth" note={`checks waiting for a batch slot, sampled each second · ${IN_APP_SOURCE}`} testId="chart-queue">
           <QueueDepthChart rows={rows} />
         </ChartCard>
         <ChartCard
@@ -91,6 +95,7 @@ function LiveStats({ stats, stale }: { stats: StatsDocument; stale: boolean }) {
 
 export function DashboardView({ client, stats, statsError, windowS, onWindowChange }: DashboardViewProps) {
   const stale = statsError !== undefined && stats !== undefined;
+  const prometheusUrl = usePrometheusUrl(client);
   return (
     <section className="dashboard" data-testid="dashboard">
       <div className="dash-toolbar">
@@ -115,8 +120,9 @@ export function DashboardView({ client, stats, statsError, windowS, onWindowChan
         </div>
       )}
       {stats ? <LiveStats stats={stats} stale={stale} /> : !statsError && <p className="muted">Waiting for the first stats…</p>}
+      {prometheusUrl !== undefined && <FleetPanel client={client} prometheusUrl={prometheusUrl} />}
       <SlicesPanel client={client} windowS={windowS} />
-      <ComparePanel client={client} />
+      <ComparePanel client={client} prometheusUrl={prometheusUrl} />
       <SlowestRequests client={client} />
     </section>
   );

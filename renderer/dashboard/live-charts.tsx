@@ -17,10 +17,9 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { STAGE_NAMES } from '../../preload/wire-types.ts';
+import { RESULT_TYPES, STAGE_NAMES } from '../../preload/wire-types.ts';
 import { chartPalette } from './chart-palette.ts';
 import {
-  RESULT_TYPES,
   STAGE_SHORT_LABELS,
   UNTIMED,
   formatAxisMs,
@@ -103,7 +102,56 @@ function tooltip(formatValue: (value: number) => string, order: readonly string[
   );
 }
 
-const LEGEND_STYLE = { fontSize: 12 };
+/** A series of a chart: its data key, legend name and colour. */
+export interface Layer {
+  key: string;
+  name: string;
+  color: string;
+}
+
+/** One line a series, straight between seconds; a null (no requests that second) is a gap. */
+export function lineSeries(lines: readonly (Layer & { dash?: string })[]) {
+  return lines.map((line) => (
+    <Line
+      key={line.key}
+      dataKey={line.key}
+      name={line.name}
+      type="linear"
+      stroke={line.color}
+      strokeDasharray={line.dash}
+      strokeWidth={1.5}
+      dot={false}
+      connectNulls={false}
+      isAnimationActive={false}
+    />
+  ));
+}
+
+/** Legend in the series' own order. */
+function legend() {
+  return <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />;
+}
+
+/** Layers stacked in the given order, one step a second and fill only (see QpsChart for why). */
+function stackedAreas(layers: readonly Layer[], stackId: string, fillOpacity: number) {
+  return layers.map((layer) => (
+    <Area
+      key={layer.key}
+      dataKey={layer.key}
+      name={layer.name}
+      stackId={stackId}
+      type="stepAfter"
+      stroke="none"
+      strokeWidth={0}
+      fill={layer.color}
+      fillOpacity={fillOpacity}
+      dot={false}
+      activeDot={false}
+      connectNulls={false}
+      isAnimationActive={false}
+    />
+  ));
+}
 
 /**
  * Requests per second, stacked by result type (each point is one second, so counts are QPS). The
@@ -112,6 +160,7 @@ const LEGEND_STYLE = { fontSize: 12 };
  */
 export const QpsChart = memo(function QpsChart({ rows }: { rows: ChartRow[] }) {
   const palette = chartPalette();
+  const layers = RESULT_TYPES.map((type) => ({ key: type, name: type, color: palette.result[type] }));
   return (
     <ResponsiveContainer width="100%" height="100%">
       <AreaChart data={rows} margin={CHART_MARGIN}>
@@ -119,23 +168,8 @@ export const QpsChart = memo(function QpsChart({ rows }: { rows: ChartRow[] }) {
         {timeAxis(rows)}
         {valueAxis(undefined, { allowDecimals: false })}
         {tooltip((v) => `${v} req/s`, RESULT_TYPES)}
-        <Legend wrapperStyle={LEGEND_STYLE} itemSorter={null} />
-        {RESULT_TYPES.map((type) => (
-          <Area
-            key={type}
-            dataKey={type}
-            name={type}
-            stackId="results"
-            type="stepAfter"
-            stroke="none"
-            strokeWidth={0}
-            fill={palette.result[type]}
-            fillOpacity={0.75}
-            dot={false}
-            activeDot={false}
-            isAnimationActive={false}
-          />
-        ))}
+        {legend()}
+        {stackedAreas(layers, 'results', 0.75)}
       </AreaChart>
     </ResponsiveContainer>
   );
@@ -157,21 +191,8 @@ export const LatencyChart = memo(function LatencyChart({ rows }: { rows: ChartRo
         {timeAxis(rows)}
         {valueAxis(formatAxisMs)}
         {tooltip(formatMs, lines.map((l) => l.key))}
-        <Legend wrapperStyle={LEGEND_STYLE} itemSorter={null} />
-        {lines.map((line) => (
-          <Line
-            key={line.key}
-            dataKey={line.key}
-            name={line.name}
-            type="linear"
-            stroke={line.color}
-            strokeDasharray={line.dash}
-            strokeWidth={1.5}
-            dot={false}
-            connectNulls={false}
-            isAnimationActive={false}
-          />
-        ))}
+        {legend()}
+        {lineSeries(lines)}
       </LineChart>
     </ResponsiveContainer>
   );
@@ -204,24 +225,8 @@ export const ErrorRateChart = memo(function ErrorRateChart({ rows }: { rows: Cha
           allowDataOverflow
         />
         {tooltip((v) => `${v.toFixed(1)}%`, layers.map((l) => l.key))}
-        <Legend wrapperStyle={LEGEND_STYLE} itemSorter={null} />
-        {layers.map((layer) => (
-          <Area
-            key={layer.key}
-            dataKey={layer.key}
-            name={layer.name}
-            stackId="errors"
-            type="stepAfter"
-            stroke="none"
-            strokeWidth={0}
-            fill={layer.color}
-            fillOpacity={0.6}
-            dot={false}
-            activeDot={false}
-            connectNulls={false}
-            isAnimationActive={false}
-          />
-        ))}
+        {legend()}
+        {stackedAreas(layers, 'errors', 0.6)}
       </AreaChart>
     </ResponsiveContainer>
   );
@@ -271,7 +276,7 @@ export const StageBreakdownChart = memo(function StageBreakdownChart({ bar }: { 
         <XAxis type="number" tickFormatter={formatAxisMs} tick={{ ...AXIS_TICK, fill: palette.axis }} stroke={palette.grid} />
         <YAxis type="category" dataKey="bar" width={44} tick={{ ...AXIS_TICK, fill: palette.axis }} stroke={palette.grid} />
         {tooltip(formatMs, parts.map((p) => p.key), false)}
-        <Legend wrapperStyle={LEGEND_STYLE} itemSorter={null} />
+        {legend()}
         {parts.map((part) => (
           <Bar key={part.key} dataKey={part.key} name={part.name} stackId="stages" fill={part.color} isAnimationActive={false} />
         ))}

@@ -6,27 +6,20 @@
 import { useCallback, useEffect, useState } from 'react';
 import { SLICE_ATTRIBUTES, STAGE_NAMES, type SliceAttribute, type SliceStats, type SlicesSnapshot } from '../../preload/wire-types.ts';
 import type { ConsoleClient } from '../api/console-client.ts';
-import { chartPalette } from './chart-palette.ts';
 import { ATTRIBUTE_LABELS } from './compare-format.ts';
-import { UNTIMED, formatCount, formatMs, formatPercent, formatQps, latencyDivision, windowPhrase, type LatencyPart } from './stats-format.ts';
+import { StageBar } from './stage-bar.tsx';
+import { formatCount, formatMs, formatPercent, formatQps, latencyDivision, windowPhrase } from './stats-format.ts';
 
 const REFRESH_MS = 5000;
 
 /** Where a slice's mean latency goes: stage means and the untimed rest, as one stacked bar. */
 function SliceStageBar({ slice }: { slice: SliceStats }) {
-  const palette = chartPalette();
-  const colour = (part: LatencyPart) => (part === UNTIMED ? palette.untimed : palette.stage[part]);
   const means = Object.fromEntries(STAGE_NAMES.map((stage) => [stage, slice.stages[stage]?.mean_ms ?? null]));
   const segments = latencyDivision(means, slice.mean_ms, STAGE_NAMES);
   if (segments.length === 0 || slice.mean_ms === null) return <span className="muted">—</span>;
   const title = segments.map((s) => `${s.part} ${formatMs(s.ms)}`).join(' · ');
-  return (
-    <div className="stage-bar slice-stage-bar" role="img" aria-label={`mean ${formatMs(slice.mean_ms)}: ${title}`} title={title}>
-      {segments.map((s) => (
-        <span key={s.part} className="stage-bar-segment" style={{ width: `${(s.fraction * 100).toFixed(2)}%`, background: colour(s.part) }} />
-      ))}
-    </div>
-  );
+  const label = `mean ${formatMs(slice.mean_ms)}: ${title}`;
+  return <StageBar segments={segments} className="slice-stage-bar" label={label} title={title} />;
 }
 
 export function SlicesPanel({ client, windowS }: { client: ConsoleClient; windowS: number }) {

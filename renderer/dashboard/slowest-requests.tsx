@@ -4,8 +4,9 @@ import { otlpTrace } from '../../preload/trace-otlp.ts';
 import { traceFileName, traceInputOfSlowRequest } from '../../preload/trace-spans.ts';
 import { STAGE_NAMES, type SlowRequest, type TraceFormat } from '../../preload/wire-types.ts';
 import type { ConsoleClient } from '../api/console-client.ts';
-import { chartPalette } from './chart-palette.ts';
-import { STAGE_SHORT_LABELS, UNTIMED, formatClock, formatCount, formatMs, latencyDivision, shortId, type LatencyPart } from './stats-format.ts';
+import { StageBar, latencyPartColour } from './stage-bar.tsx';
+import { STAGE_SHORT_LABELS, UNTIMED, formatClock, formatCount, formatMs, latencyDivision, shortId } from './stats-format.ts';
+import type { LatencyPart } from './stats-format.ts';
 
 const REFRESH_MS = 5000;
 
@@ -17,26 +18,16 @@ function partLabel(part: LatencyPart): string {
 
 /** How this request's latency divides: its timed stages and the untimed rest, adding up to its latency. */
 function StageBreakdown({ request }: { request: SlowRequest }) {
-  const palette = chartPalette();
-  const colour = (part: LatencyPart) => (part === UNTIMED ? palette.untimed : palette.stage[part]);
   const segments = latencyDivision(request.stages, request.latency_ms, STAGE_NAMES);
   // A check refused before any stage ran has nothing to divide: its latency is all parsing and refusing.
   if (segments.every((s) => s.part === UNTIMED)) return <span className="muted">no stage ran</span>;
   return (
     <div className="stage-breakdown">
-      <div className="stage-bar" aria-hidden="true">
-        {segments.map((s) => (
-          <span
-            key={s.part}
-            className="stage-bar-segment"
-            style={{ width: `${(s.fraction * 100).toFixed(2)}%`, background: colour(s.part) }}
-          />
-        ))}
-      </div>
+      <StageBar segments={segments} />
       <div className="stage-values">
         {segments.map((s) => (
           <span key={s.part} className="stage-value">
-            <span className="stage-dot" style={{ background: colour(s.part) }} />
+            <span className="stage-dot" style={{ background: latencyPartColour(s.part) }} />
             {partLabel(s.part)} <span className="mono">{formatMs(s.ms)}</span>
           </span>
         ))}

@@ -2,18 +2,17 @@
  * Pure formatting and chart-shaping helpers for the dashboard and the status bar.
  * DOM-free on purpose so node:test can check every figure the UI prints (test/unit/stats-format.test.ts).
  */
-import type {
-  AlertStatus,
-  ResultType,
-  SeriesPoint,
-  StageName,
-  StatsDocument,
+import {
+  RESULT_TYPES,
+  type AlertStatus,
+  type ResultType,
+  type SeriesPoint,
+  type StageName,
+  type StatsDocument,
 } from '../../preload/wire-types.ts';
 
 /** What the UI prints for a figure that has no value (no traffic in the window). */
 export const NO_VALUE = '—';
-
-export const RESULT_TYPES: readonly ResultType[] = ['YES', 'NO', 'MAYBE', 'ERROR'];
 
 /** Short stage names for tight places (table cells, legends). */
 export const STAGE_SHORT_LABELS: Record<StageName, string> = {

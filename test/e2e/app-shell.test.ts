@@ -5,26 +5,20 @@
  * Screenshots go to test-results/app-shell-*.png.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumAvailable, launchChromium } from '../support/browser.ts';
-import { startServe, type ServeProcess } from '../support/serve-process.ts';
-import { REPO_ROOT } from '../support/shared-reference.ts';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser.ts';
+import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
+import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 
-const SHOTS = path.join(REPO_ROOT, 'test-results');
-const built = existsSync(path.join(REPO_ROOT, 'out/renderer/index.html'));
-const skip = chromiumAvailable() ? false : 'Debian chromium is not installed (apt-get install chromium)';
 
-describe('app shell against ofa-ve serve (Playwright, Debian chromium)', { skip }, () => {
+describe('app shell against ofa-ve serve (Playwright, Debian chromium)', { skip: SKIP_WITHOUT_CHROMIUM }, () => {
   let browser: Browser;
   const servers: ServeProcess[] = [];
 
   before(async () => {
-    assert.ok(built, 'out/renderer is missing: run `npm run build` before the e2e tests (npm test does)');
-    await mkdir(SHOTS, { recursive: true });
+    await prepareUiRun();
     browser = await launchChromium();
   });
   after(async () => {
@@ -32,10 +26,7 @@ describe('app shell against ofa-ve serve (Playwright, Debian chromium)', { skip 
     for (const serve of servers) await serve.stop();
   });
 
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
-    return context.newPage();
-  }
+  const newPage = () => openPage(browser, { context: { viewport: { width: 1200, height: 800 } } });
 
   it('asks for the token of a protected instance, says when it is wrong, and keeps it for the tab', async () => {
     const serve = await startServe(['--token', 'sesame-open']);

@@ -16,7 +16,7 @@ import type { Browser, FileChooser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { parseCsv } from '../../preload/pair-list.ts';
 import { chromiumAvailable, dropFiles, launchChromium, type DroppedFile } from '../support/browser.ts';
-import { startServe, type ServeProcess } from '../support/serve-process.ts';
+import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';
 
 const SHOTS = path.join(REPO_ROOT, 'test-results');

@@ -6,20 +6,15 @@
  * and in the pixels of a screenshot. Screenshots go to test-results/dashboard-charts-*.png.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page, Route } from 'playwright-core';
 import sharp from 'sharp';
 import { STAGE_NAMES, type SeriesPoint, type SlowRequest, type StatsDocument } from '../../preload/wire-types.ts';
-import { chromiumAvailable, launchChromium } from '../support/browser.ts';
-import { startServe, type ServeProcess } from '../support/serve-process.ts';
-import { REPO_ROOT } from '../support/shared-reference.ts';
+import { launchChromium } from '../support/browser.ts';
+import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
+import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 
-const SHOTS = path.join(REPO_ROOT, 'test-results');
-const built = existsSync(path.join(REPO_ROOT, 'out/renderer/index.html'));
-const skip = chromiumAvailable() ? false : 'Debian chromium is not installed (apt-get install chromium)';
 
 /** The last second of every series (epoch s). */
 const T_END = Math.floor(Date.UTC(2024, 4, 1, 12, 0, 0) / 1000);
@@ -270,7 +265,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   assert.ok(condition(), what);
 }
 
-describe('dashboard charts against a known series (Playwright, Debian chromium)', { skip }, () => {
+describe('dashboard charts against a known series (Playwright, Debian chromium)', { skip: SKIP_WITHOUT_CHROMIUM }, () => {
   let serve: ServeProcess;
   let browser: Browser;
   let page: Page;
@@ -293,18 +288,11 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
   };
 
   before(async () => {
-    assert.ok(built, 'out/renderer is missing: run `npm run build` before the e2e tests (npm test does)');
-    await mkdir(SHOTS, { recursive: true });
+    await prepareUiRun();
     serve = await startServe();
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1100 }, deviceScaleFactor: 1 });
-    // tsx compiles this file with esbuild's keepNames: functions passed to page.evaluate call __name.
-    await context.addInitScript({ content: 'globalThis.__name = (fn) => fn;' });
-    page = await context.newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+    const context = { viewport: { width: 1400, height: 1100 }, deviceScaleFactor: 1 };
+    page = await openPage(browser, { context, errors: consoleErrors, consoleErrors: true });
     await page.route(/\/api\/v1\/(events|stats)\?/, answerStats);
     await page.route(/\/api\/v1\/requests\/slowest$/, async (route) => {
       slowestCalls += 1;

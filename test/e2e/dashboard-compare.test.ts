@@ -6,8 +6,6 @@
  * Screenshots go to test-results/dashboard-compare-*.png.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -16,20 +14,17 @@ import type { Mark, PeriodComparison } from '../../preload/wire-types.ts';
 import { compareQuery } from '../../renderer/api/http-client.ts';
 import { comparedRows, comparisonVerdict, formatDifference, formatEstimate, significanceLabel } from '../../renderer/dashboard/compare-format.ts';
 import { formatMs } from '../../renderer/dashboard/stats-format.ts';
-import { chromiumAvailable, launchChromium } from '../support/browser.ts';
+import { launchChromium } from '../support/browser.ts';
+import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
 import { checkParts, multipartBody, multipartType } from '../support/multipart-body.ts';
-import { startServe, type ServeProcess } from '../support/serve-process.ts';
-import { REPO_ROOT } from '../support/shared-reference.ts';
+import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 
-const SHOTS = path.join(REPO_ROOT, 'test-results');
-const built = existsSync(path.join(REPO_ROOT, 'out/renderer/index.html'));
-const skip = chromiumAvailable() ? false : 'Debian chromium is not installed (apt-get install chromium)';
 /** Slices are kept per 10 s: each period compared must hold a whole one. */
 const PERIOD_MS = 10_000;
 const CAPTIONS = ['a dog runs across the grass', '一只狗在草地上奔跑'];
 const MARK_NAME = 'before the CJK batch';
 
-describe('dashboard slices and compare against a real service (Playwright, Debian chromium)', { skip }, () => {
+describe('dashboard slices and compare against a real service (Playwright, Debian chromium)', { skip: SKIP_WITHOUT_CHROMIUM }, () => {
   let serve: ServeProcess;
   let browser: Browser;
   let page: Page;
@@ -37,19 +32,13 @@ describe('dashboard slices and compare against a real service (Playwright, Debia
   const consoleErrors: string[] = [];
 
   before(async () => {
-    assert.ok(built, 'out/renderer is missing: run `npm run build` before the e2e tests (npm test does)');
-    await mkdir(SHOTS, { recursive: true });
+    await prepareUiRun();
     const pixels = Buffer.alloc(64 * 48 * 3, 120);
     image = new Uint8Array(await sharp(pixels, { raw: { width: 64, height: 48, channels: 3 } }).png().toBuffer());
     serve = await startServe();
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1100 }, deviceScaleFactor: 1 });
-    await context.addInitScript({ content: 'globalThis.__name = (fn) => fn;' });
-    page = await context.newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+    const context = { viewport: { width: 1400, height: 1100 }, deviceScaleFactor: 1 };
+    page = await openPage(browser, { context, errors: consoleErrors, consoleErrors: true });
     await page.goto(`${serve.url}/#dashboard`, { waitUntil: 'domcontentloaded' });
     await page.getByTestId('compare-panel').waitFor({ timeout: 15_000 });
   });

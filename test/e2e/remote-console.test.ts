@@ -10,20 +10,15 @@
  * the same HttpConsoleClient, CSP connect-src and CORS path, with app://console as the page origin.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
-import { chromiumAvailable, dropFiles, launchChromium, type DroppedFile } from '../support/browser.ts';
-import { startServe, type ServeProcess } from '../support/serve-process.ts';
+import { dropFiles, launchChromium, type DroppedFile } from '../support/browser.ts';
+import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
+import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 import { requestTotals } from '../support/service-harness.ts';
-import { REPO_ROOT } from '../support/shared-reference.ts';
 
-const SHOTS = path.join(REPO_ROOT, 'test-results');
-const built = existsSync(path.join(REPO_ROOT, 'out/renderer/index.html'));
-const skip = chromiumAvailable() ? false : 'Debian chromium is not installed (apt-get install chromium)';
 const TOKEN = 'remote-e2e-token';
 
 async function pngFile(name: string, seed: number): Promise<DroppedFile> {
@@ -38,15 +33,14 @@ async function checksCounted(serve: ServeProcess, token?: string): Promise<numbe
   return requestTotals(await res.text()).total;
 }
 
-describe('the console connected to a remote ofa-ve serve (Playwright, Debian chromium)', { skip }, () => {
+describe('the console connected to a remote ofa-ve serve (Playwright, Debian chromium)', { skip: SKIP_WITHOUT_CHROMIUM }, () => {
   let consoleServe: ServeProcess;
   let remote: ServeProcess;
   let browser: Browser;
   const pageErrors: string[] = [];
 
   before(async () => {
-    assert.ok(built, 'out/renderer is missing: run `npm run build` before the e2e tests (npm test does)');
-    await mkdir(SHOTS, { recursive: true });
+    await prepareUiRun();
     consoleServe = await startServe();
     // The remote lets the console's pages use it, with the token; no other origin.
     remote = await startServe(['--token', TOKEN, '--cors-origin', consoleServe.url]);
@@ -58,12 +52,7 @@ describe('the console connected to a remote ofa-ve serve (Playwright, Debian chr
     assert.equal(await consoleServe?.stop(), 0, 'the console stopped cleanly');
   });
 
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    const page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(String(err)));
-    return page;
-  }
+  const newPage = () => openPage(browser, { context: { viewport: { width: 1280, height: 860 } }, errors: pageErrors });
 
   const remoteHost = () => new URL(remote.url).host;
 

@@ -11,6 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import type { BatchSummary } from '../../main/cli/batch/batch-command.ts';
+import { rowKey, type BatchAnswerRecord, type BatchErrorRecord, type RowIdentity } from '../../main/cli/batch/batch-results-file.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'ofa-ve.js');
@@ -67,30 +69,10 @@ async function waitForLines(file: string, n: number, run: Run): Promise<void> {
   assert.ok(!ended, `the run ended before writing ${n} results:\n${run.stderr()}`);
 }
 
-interface ResultLine {
-  line: number;
-  image: string;
-  caption: string;
-  premise?: string;
-  label?: string;
-  error?: { code: string; message: string };
-}
+/** A results-file line of either kind: an answer's fields or a refusal's error. */
+type ResultLine = RowIdentity & Partial<BatchAnswerRecord & BatchErrorRecord>;
 
-const keyOf = (r: ResultLine) => JSON.stringify([r.line, r.image, r.caption, r.premise ?? '']);
-
-interface Summary {
-  rows: number;
-  recorded_before: number;
-  answered: number;
-  bad_input: number;
-  failed: number;
-  remaining: number;
-  interrupted: boolean;
-  in_flight_at_stop: number;
-  exit_code: number;
-}
-
-const summaryOf = (out: string) => JSON.parse(out.trim().split('\n').pop() as string) as Summary;
+const summaryOf = (out: string) => JSON.parse(out.trim().split('\n').pop() as string) as BatchSummary;
 
 describe('ofa-ve check --batch (the bin)', () => {
   let dir: string;
@@ -141,7 +123,7 @@ describe('ofa-ve check --batch (the bin)', () => {
     const lines = await readLines(out);
     assert.equal(lines.length, 40, 'one result line per row');
     const records = lines.map((l) => JSON.parse(l) as ResultLine);
-    assert.equal(new Set(records.map(keyOf)).size, 40, 'no row recorded twice');
+    assert.equal(new Set(records.map(rowKey)).size, 40, 'no row recorded twice');
     assert.deepEqual(
       records.map((r) => r.line).sort((a, b) => a - b),
       Array.from({ length: 40 }, (_, i) => i + 2),
@@ -192,7 +174,7 @@ describe('ofa-ve check --batch (the bin)', () => {
     assert.match(first.err, /line 7 \(images\/blue\.png\): warning NOT_ENGLISH: /);
     assert.doesNotMatch(first.err, /\n\s+at /, 'no stack trace');
 
-    const records = (await readLines(out)).map((l) => JSON.parse(l) as ResultLine & { warnings?: { code: string }[] });
+    const records = (await readLines(out)).map((l) => JSON.parse(l) as ResultLine);
     const byLine = new Map(records.map((r) => [r.line, r]));
     assert.deepEqual([...byLine.keys()].sort(), [1, 2, 3, 5, 6, 7], 'the default --out is LIST.results.jsonl beside the list');
     assert.equal(byLine.get(2)?.premise, 'a picture');

@@ -13,10 +13,10 @@ import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { captionScript } from '../../main/telemetry/input-slices.ts';
-import type { PeriodComparison } from '../../main/telemetry/period-compare.ts';
+import type { CheckPair, Outcome, PeriodComparison } from '../../preload/wire-types.ts';
 import type { Mark } from '../../main/telemetry/history-marks.ts';
 import type { BatchHooks, InferenceBackend } from '../../main/service/inference-backend.ts';
-import type { WorkerItem, WorkerOutcome } from '../../main/service/worker-protocol.ts';
+import type { PairAnswer, WorkerError } from '../../main/service/worker-protocol.ts';
 import { checkParts, multipartBody, multipartType } from '../support/multipart-body.ts';
 import { startHarness, type Harness } from '../support/service-harness.ts';
 
@@ -47,15 +47,19 @@ class SlowCjkTokenizer extends EventEmitter implements InferenceBackend {
     return this.real.pipelineDepth;
   }
 
-  async runBatch(items: readonly WorkerItem[], hooks?: BatchHooks): Promise<readonly WorkerOutcome[]> {
+  async runBatch(
+    items: readonly (CheckPair & { readonly id: string })[],
+    hooks?: BatchHooks,
+  ): Promise<readonly Outcome<PairAnswer, WorkerError>[]> {
     const slowed = this.slow ? items.map((item) => captionScript(item.text) === 'cjk') : items.map(() => false);
     const outcomes = await this.real.runBatch(items, hooks);
     if (!slowed.includes(true)) return outcomes;
     await new Promise((resolve) => setTimeout(resolve, SLOW_MS));
     return outcomes.map((outcome, i) => {
       if (!outcome.ok || !slowed[i]) return outcome;
-      const stages = { ...outcome.result.stages, tokenize: outcome.result.stages.tokenize + SLOW_MS };
-      return { ...outcome, result: { ...outcome.result, stages } };
+      const { result } = outcome.value;
+      const stages = { ...result.stages, tokenize: result.stages.tokenize + SLOW_MS };
+      return { ...outcome, value: { ...outcome.value, result: { ...result, stages } } };
     });
   }
 

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import type { StatsDocument } from '../../preload/wire-types.ts';
-import type { BatchProgress, CheckOutcome } from '../../renderer/api/console-client.ts';
+import type { CheckResult, Outcome, StatsDocument } from '../../preload/wire-types.ts';
+import type { BatchProgress } from '../../renderer/api/console-client.ts';
 import { HttpConsoleClient } from '../../renderer/api/http-client.ts';
+import { CANCELLED_BATCH_SIZE, runCancelledBatch } from '../support/cancelled-batch.ts';
 import { requestTotals, startHarness, type Harness } from '../support/service-harness.ts';
 import { DEMO_MODEL_DIR } from '../support/shared-reference.ts';
 
@@ -117,13 +118,13 @@ describe('browser-mode client (HttpConsoleClient) against the real service', () 
       { name: 'b.png', image: await png(2), text: 'two dogs', premise: 'a park' },
       { name: 'c.png', image: await png(3), text: '' },
     ];
-    const outcomes = new Map<number, CheckOutcome>();
+    const outcomes = new Map<number, Outcome<CheckResult>>();
     const progress: BatchProgress[] = [];
     await client.checkBatch(items, { onResult: (i, o) => outcomes.set(i, o), onProgress: (p) => progress.push(p) }, new AbortController().signal);
     sent += items.length;
     assert.equal(outcomes.size, 4);
-    const code = (o: CheckOutcome | undefined) => (o && !o.ok ? o.error.code : undefined);
-    const label = (o: CheckOutcome | undefined) => (o?.ok ? o.result.label : undefined);
+    const code = (o: Outcome<CheckResult> | undefined) => (o && !o.ok ? o.error.code : undefined);
+    const label = (o: Outcome<CheckResult> | undefined) => (o?.ok ? o.value.label : undefined);
     assert.ok(['YES', 'NO', 'MAYBE'].includes(label(outcomes.get(0)) ?? ''));
     assert.equal(code(outcomes.get(1)), 'INVALID_IMAGE');
     assert.ok(['YES', 'NO', 'MAYBE'].includes(label(outcomes.get(2)) ?? ''));
@@ -135,27 +136,13 @@ describe('browser-mode client (HttpConsoleClient) against the real service', () 
   });
 
   it('cancels a batch: items not started are not sent', async () => {
-    const image = await png(4);
-    const items = Array.from({ length: 40 }, (_, i) => ({ name: `x${i}.png`, image, text: `caption ${i}` }));
-    const controller = new AbortController();
-    let results = 0;
-    await client.checkBatch(
-      items,
-      {
-        onResult: () => {
-          results += 1;
-          if (results === 2) controller.abort();
-        },
-        onProgress: () => undefined,
-      },
-      controller.signal,
-    );
-    assert.ok(results >= 2 && results < 40, `stopped after ${results}`);
+    const results = await runCancelledBatch(client, await png(4));
+    assert.ok(results >= 2 && results < CANCELLED_BATCH_SIZE, `stopped after ${results}`);
     // Let any aborted requests finish on the server before counting.
     await new Promise((r) => setTimeout(r, 500));
     const { total } = requestTotals(await (await fetch(`${h.url}/metrics`)).text());
     sent = total; // aborted requests may or may not have reached the service; the counts stay exact below
-    assert.ok(total < 4 + 40);
+    assert.ok(total < 4 + CANCELLED_BATCH_SIZE);
   });
 
   it('streams stats documents with queue depth, alerts and process figures', async () => {

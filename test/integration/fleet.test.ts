@@ -31,7 +31,7 @@ import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { REQUEST_LATENCY_BUCKETS } from '../../main/telemetry/metric-buckets.ts';
 import { startPrometheus, SKIP_WITHOUT_PROMETHEUS, type PrometheusProcess } from '../support/prometheus-process.ts';
-import { startServe, type ServeProcess } from '../support/serve-process.ts';
+import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';
 
 /** js-yaml (a devDependency; it ships no type declarations), for the parts of deploy/ that are YAML. */

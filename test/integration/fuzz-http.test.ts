@@ -25,7 +25,7 @@ import { ERROR_STATUS, type ErrorCode } from '../../main/errors.ts';
 import { buildImageCorpus } from '../fixtures/image-corpus.ts';
 import { fuzzRequest, type FuzzMaterial, type FuzzRequest } from '../support/check-request-fuzzer.ts';
 import { rawRequest } from '../support/raw-http.ts';
-import { startServe, type ServeProcess } from '../support/serve-process.ts';
+import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 import { requestTotals } from '../support/service-harness.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x0fa7e5ed);

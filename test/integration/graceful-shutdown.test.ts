@@ -17,7 +17,7 @@ import sharp from 'sharp';
 import { multipartBody, multipartType } from '../support/multipart-body.ts';
 import { childPids, HAS_PROC } from '../support/proc-stats.ts';
 import { parseRawResponse } from '../support/raw-http.ts';
-import { startServe, type ServeProcess } from '../support/serve-process.ts';
+import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 
 interface Answer {
   status: number;

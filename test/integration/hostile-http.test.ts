@@ -38,7 +38,7 @@ import { ServiceRuntime } from '../../main/service/service-runtime.ts';
 import { multipartBody, multipartType } from '../support/multipart-body.ts';
 import { HAS_PROC, mib, peakRssBytes, rssBytes } from '../support/proc-stats.ts';
 import { parseRawResponse, rawRequest } from '../support/raw-http.ts';
-import { startServe, type ServeProcess } from '../support/serve-process.ts';
+import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 import { requestTotals } from '../support/service-harness.ts';
 import { DEMO_MODEL_DIR, REPO_ROOT } from '../support/shared-reference.ts';
 

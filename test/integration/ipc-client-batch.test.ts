@@ -12,8 +12,10 @@ import { toCheckError } from '../../main/errors.ts';
 import { silentLogger } from '../../main/logging/json-logger.ts';
 import { ServiceRuntime } from '../../main/service/service-runtime.ts';
 import type { OfaVeApi } from '../../preload/api-contract.ts';
-import type { BatchProgress, CheckInput, CheckOutcome } from '../../renderer/api/console-client.ts';
+import type { CheckResult, NamedCheckPair, Outcome } from '../../preload/wire-types.ts';
+import type { BatchProgress } from '../../renderer/api/console-client.ts';
 import { IpcConsoleClient } from '../../renderer/api/ipc-client.ts';
+import { CANCELLED_BATCH_SIZE, runCancelledBatch } from '../support/cancelled-batch.ts';
 import { DEMO_MODEL_DIR } from '../support/shared-reference.ts';
 
 /** The preload's `check` and main's `check:run` handler in one: what a window's call reaches. */
@@ -49,14 +51,14 @@ class UnreadableFile extends Blob {
   }
 }
 
-async function runBatch(client: IpcConsoleClient, items: CheckInput[], signal = new AbortController().signal) {
-  const outcomes = new Map<number, CheckOutcome>();
+async function runBatch(client: IpcConsoleClient, items: NamedCheckPair<Blob>[], signal = new AbortController().signal) {
+  const outcomes = new Map<number, Outcome<CheckResult>>();
   const progress: BatchProgress[] = [];
   await client.checkBatch(items, { onResult: (i, o) => outcomes.set(i, o), onProgress: (p) => progress.push(p) }, signal);
   return { outcomes, progress };
 }
 
-const code = (o: CheckOutcome | undefined) => (o && !o.ok ? o.error.code : undefined);
+const code = (o: Outcome<CheckResult> | undefined) => (o && !o.ok ? o.error.code : undefined);
 
 describe('desktop client batch (IpcConsoleClient) over the IPC check against the real service', () => {
   let runtime: ServiceRuntime;
@@ -70,7 +72,7 @@ describe('desktop client batch (IpcConsoleClient) over the IPC check against the
   });
 
   it('answers every item, a file that cannot be read as a bad image of its own, with progress to the end', async () => {
-    const items: CheckInput[] = [
+    const items: NamedCheckPair<Blob>[] = [
       { name: 'a.png', image: await png(1), text: 'a green field' },
       { name: 'gone.png', image: new UnreadableFile([]), text: 'anything' },
       { name: 'broken.png', image: new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])]), text: 'anything' },
@@ -91,24 +93,10 @@ describe('desktop client batch (IpcConsoleClient) over the IPC check against the
   });
 
   it('stops at cancel: items not started are not sent', async () => {
-    const image = await png(4);
-    const items = Array.from({ length: 40 }, (_, i) => ({ name: `x${i}.png`, image, text: `caption ${i}` }));
     const seen: string[] = [];
-    const controller = new AbortController();
-    let results = 0;
-    await clientOver(ipcCheck(runtime, seen)).checkBatch(
-      items,
-      {
-        onResult: () => {
-          results += 1;
-          if (results === 2) controller.abort();
-        },
-        onProgress: () => undefined,
-      },
-      controller.signal,
-    );
-    assert.ok(results >= 2 && results < 40, `stopped after ${results}`);
-    assert.ok(seen.length < 40, `${seen.length} sent`);
+    const results = await runCancelledBatch(clientOver(ipcCheck(runtime, seen)), await png(4));
+    assert.ok(results >= 2 && results < CANCELLED_BATCH_SIZE, `stopped after ${results}`);
+    assert.ok(seen.length < CANCELLED_BATCH_SIZE, `${seen.length} sent`);
   });
 });
 

@@ -16,7 +16,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { EntailmentEngine, type PreparedPair } from '../../main/inference/entailment-engine.ts';
-import { LABELS, type EntailmentResult, type Label } from '../../main/inference/entailment-types.ts';
+import { LABELS, type Label } from '../../preload/wire-types.ts';
+import type { EntailmentResult } from '../../main/inference/entailment-types.ts';
 import { findOfaPython, OFA_PYTHON_PACKAGES, sharedOfaPort, type OfaPython } from '../../models/tools/ofa-python.ts';
 import { REPO_ROOT, sharedReference } from '../support/shared-reference.ts';
 

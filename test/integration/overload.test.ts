@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { childPids, HAS_PROC, mib, peakRssBytes, rssBytes } from '../support/proc-stats.ts';
-import { startServe, type ServeProcess } from '../support/serve-process.ts';
+import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 import { requestTotals, startHarness, type Harness } from '../support/service-harness.ts';
 
 const STORM_REQUESTS = 2000;

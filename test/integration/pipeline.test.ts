@@ -13,9 +13,10 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { CheckError } from '../../main/errors.ts';
 import { EntailmentEngine } from '../../main/inference/entailment-engine.ts';
-import { LABELS, STAGES, type EntailmentResult } from '../../main/inference/entailment-types.ts';
+import { LABELS, STAGE_NAMES, type CheckPair } from '../../preload/wire-types.ts';
+import type { EntailmentResult } from '../../main/inference/entailment-types.ts';
 import { silentLogger } from '../../main/logging/json-logger.ts';
-import type { CheckAnswer, CheckRequest } from '../../main/service/check-service.ts';
+import type { CheckAnswer } from '../../main/service/check-service.ts';
 import type { InferenceWorkerHost } from '../../main/service/inference-worker-host.ts';
 import { ServiceRuntime, type RuntimeOptions } from '../../main/service/service-runtime.ts';
 import { DEMO_MODEL_DIR } from '../support/shared-reference.ts';
@@ -58,7 +59,7 @@ function recordBatches(host: InferenceWorkerHost): { sentAt: number; doneAt: num
 
 describe('answers through the preprocessing pool', () => {
   let engine: EntailmentEngine;
-  const requests: CheckRequest[] = [];
+  const requests: CheckPair[] = [];
   before(async () => {
     engine = await EntailmentEngine.load(DEMO_MODEL_DIR, { provider: 'cpu' });
     const sizes = [[640, 480], [320, 240], [1024, 700], [200, 333], [480, 480], [800, 600]] as const;
@@ -83,7 +84,7 @@ describe('answers through the preprocessing pool', () => {
 
   it('a padded batch with a refused upload in the middle: every other pair answered as alone', { timeout: 120_000 }, async () => {
     const pooled = await start({ preprocessWorkers: 2, batching: { maxBatchSize: 8 } });
-    const batch: CheckRequest[] = [...requests];
+    const batch: CheckPair[] = [...requests];
     batch.splice(3, 0, { image: new Uint8Array([0xff, 0xd8, 0xff, 0x00, 1, 2]), text: 'a broken jpeg' });
     batch.splice(5, 0, { image: requests[0]!.image, text: '?!' });
     const calls = recordBatches(pooled.workerHost);
@@ -121,7 +122,7 @@ describe('batches in the worker (simulated accelerator: 600 ms per batch, no CPU
     assert.ok(calls[1]!.sentAt < calls[0]!.doneAt, 'the second batch was in the worker while the first ran');
     assert.ok(calls[2]!.sentAt >= calls[0]!.doneAt, 'the third waited for the first to finish (two at most)');
     for (const { a } of answers) {
-      const stages = STAGES.reduce((sum, stage) => sum + (a.stages[stage] ?? 0), 0);
+      const stages = STAGE_NAMES.reduce((sum, stage) => sum + (a.stages[stage] ?? 0), 0);
       assert.ok(stages <= a.latency_ms + 1e-6, `stages ${stages.toFixed(2)} ms within the latency ${a.latency_ms.toFixed(2)} ms`);
       assert.ok((a.stages.inference ?? 0) >= 590, 'the simulated device took its time');
     }

@@ -27,7 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { STAGE_NAMES, type StageName, type StageStats } from '../../preload/wire-types.ts';
+import { STAGE_NAMES, type StatsDocument } from '../../preload/wire-types.ts';
 import { REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } from '../../main/telemetry/metric-buckets.ts';
 import { startPrometheus, SKIP_WITHOUT_PROMETHEUS, type PrometheusProcess } from '../support/prometheus-process.ts';
 import { startHarness, type Harness } from '../support/service-harness.ts';
@@ -44,26 +44,6 @@ const CAPTIONS = ['a blue picture', 'two dogs play on the grass', 'a red car par
 /** The stage quantiles compared with Prometheus', and the range (ms) where they are compared. */
 const STAGE_QUANTILES = [0.5, 0.9] as const;
 const STAGE_RANGE_MS = [5, 500] as const;
-
-interface Stats {
-  window_s: number;
-  qps: number;
-  p90_ms: number | null;
-  error_rate: number;
-  client_error_rate: number;
-  mean_batch_size: number | null;
-  totals: {
-    requests: number;
-    YES: number;
-    NO: number;
-    MAYBE: number;
-    ERROR: number;
-    client_errors: number;
-    server_errors: number;
-    by_status: Record<string, number>;
-  };
-  stages: Record<StageName, StageStats>;
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -139,7 +119,7 @@ async function drive(h: Harness, images: Buffer[], durationMs: number) {
 /** What the shared setup leaves for the tests: the load as sent, and both sides read over the same window. */
 interface Run {
   prom: PrometheusProcess;
-  stats: Stats;
+  stats: StatsDocument;
   window: number;
   appAt: number;
   scrapeAt: number;
@@ -189,7 +169,7 @@ describe('a real Prometheus scraping the service', { skip: SKIP_WITHOUT_PROMETHE
       assert.deepEqual(transportErrors, [], 'every request got an answer');
 
       // The app, read once the service has been idle a while; N covers the load plus ≥ 2 s before it.
-      let stats: Stats | undefined;
+      let stats: StatsDocument | undefined;
       let window = 0;
       let appAt = 0;
       let scrapeAt: number | undefined;
@@ -198,7 +178,7 @@ describe('a real Prometheus scraping the service', { skip: SKIP_WITHOUT_PROMETHE
         await sleep(Math.max(0, loadEnd + QUIET_AFTER_LOAD_MS + attempt * 1000 - Date.now()));
         appAt = Date.now();
         window = Math.ceil((appAt - loadStart) / 1000) + 2;
-        stats = (await (await fetch(`${h.url}/api/v1/stats?window=${window}`)).json()) as Stats;
+        stats = (await (await fetch(`${h.url}/api/v1/stats?window=${window}`)).json()) as StatsDocument;
         // Two more scrapes after that moment: the latest scrape is ≥ 1 s after it.
         const scrapedAfter = (v: number | undefined) => v !== undefined && v * 1000 >= appAt + 1000;
         await prom.waitFor(`timestamp(up{job="${JOB}"})`, scrapedAfter, 10_000, 'two scrapes after the load');

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { STAGES, type StageName } from '../../main/inference/entailment-types.ts';
+import { STAGE_NAMES, type StageName } from '../../preload/wire-types.ts';
 import { blockLength, compareBenchResults, type BenchComparison } from '../../main/cli/bench/bench-compare.ts';
 import { parseMaxRegression } from '../../main/cli/bench/bench-compare-command.ts';
 import { formatComparison } from '../../main/cli/bench/bench-compare-report.ts';
@@ -48,7 +48,7 @@ function syntheticRun(seed: number, steps: readonly StepPlan[], overrides: Parti
     ...overrides,
     steps: steps.map((plan, k) => {
       const columns = Object.fromEntries(
-        STAGES.map((stage, s) => [
+        STAGE_NAMES.map((stage, s) => [
           stage,
           logNormal(seed * 1000 + k * 10 + s, plan.requests, STAGE_MEDIANS[stage], 0.15).map(
             (v) => v * (plan.scale?.[stage] ?? 1) + (plan.add?.[stage] ?? 0),
@@ -58,8 +58,8 @@ function syntheticRun(seed: number, steps: readonly StepPlan[], overrides: Parti
       const overhead = logNormal(seed * 1000 + k * 10 + 9, plan.requests, 1, 0.3);
       const requests: MeasuredRequest[] = overhead.map((o, i) => ({
         ok: true,
-        latencyMs: o + STAGES.reduce((sum, stage) => sum + columns[stage][i]!, 0),
-        stages: Object.fromEntries(STAGES.map((stage) => [stage, columns[stage][i]!])),
+        latencyMs: o + STAGE_NAMES.reduce((sum, stage) => sum + columns[stage][i]!, 0),
+        stages: Object.fromEntries(STAGE_NAMES.map((stage) => [stage, columns[stage][i]!])),
       }));
       const meanMs = requests.reduce((a, r) => a + r.latencyMs, 0) / requests.length;
       return {
@@ -147,7 +147,7 @@ describe('bench compare on synthetic runs (seeded)', () => {
     assert.equal(c.steps.length, 2);
     assert.deepEqual(
       c.steps[0]!.figures.map((f) => f.figure),
-      ['end_to_end', ...STAGES],
+      ['end_to_end', ...STAGE_NAMES],
     );
     for (const step of c.steps) {
       const e2e = step.figures[0]!.quantiles[0]!;

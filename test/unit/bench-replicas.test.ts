@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { roundRobinTarget } from '../../main/cli/bench/bench-targets.ts';
-import type { BenchPair } from '../../main/cli/bench/image-set.ts';
+import type { NamedCheckPair } from '../../preload/wire-types.ts';
 import { runStep, type CheckSample, type CheckTarget } from '../../main/cli/bench/load-generator.ts';
 import { replicaUrls } from '../../main/cli/bench/remote-replicas.ts';
 import { replicaFigures, replicaTable } from '../../main/cli/bench/replica-figures.ts';
 import { UsageError } from '../../main/cli/exit-codes.ts';
 
-const PAIRS: BenchPair[] = ['a', 'b', 'c'].map((name) => ({ name, image: Buffer.from(name), text: `caption ${name}` }));
+const PAIRS: NamedCheckPair[] = ['a', 'b', 'c'].map((name) => ({ name, image: Buffer.from(name), text: `caption ${name}` }));
 
 /** A replica that answers after `delayMs` and remembers what it was sent. */
 function replica(url: string, delayMs: number, received: string[]): { url: string; target: CheckTarget } {

@@ -1,8 +1,9 @@
 /**
  * The dependency rules of .dependency-cruiser.cjs (`npm run deps`): the source tree breaks none of
  * them (no import cycle; main/ never imports bench/ or renderer/; the renderer never imports main/
- * or the preload's bridge; preload/ imports neither side), and each rule catches a breach in a
- * small tree written for it, type-only imports included, while the imports the design allows pass.
+ * or the preload's bridge; preload/ imports neither side; bench/ never imports test/), and each
+ * rule catches a breach in a small tree written for it, type-only imports included, while the
+ * imports the design allows pass.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -62,6 +63,7 @@ describe('dependency rules (.dependency-cruiser.cjs)', () => {
       'preload/index.ts': "import { view } from '../renderer/view.ts';\nexport const api = { view };",
       'models/tools/uses-renderer.ts': "import { view } from '../../renderer/view.ts';\nexport const x = view;",
       'bench/load.ts': "import { a } from '../main/cycle-a.ts';\nexport const load = a;",
+      'bench/uses-test.ts': "import { fixture } from '../test/fixture.ts';\nexport const x = fixture;",
       'test/fixture.ts': "import { view } from '../renderer/view.ts';\nexport const fixture = view;",
     };
 
@@ -79,6 +81,7 @@ describe('dependency rules (.dependency-cruiser.cjs)', () => {
     it('catches every breach, and nothing the design allows', async () => {
       const found = await violations(dir, ['main', 'preload', 'renderer', 'models/tools', 'bench', 'test']);
       assert.deepEqual(found.map(describeViolation).sort(), [
+        'bench-not-to-test: bench/uses-test.ts → test/fixture.ts',
         'main-not-to-bench: main/uses-bench.ts → bench/load.ts',
         'main-not-to-renderer: main/uses-renderer.ts → renderer/view.ts',
         'models-tools-not-to-renderer: models/tools/uses-renderer.ts → renderer/view.ts',

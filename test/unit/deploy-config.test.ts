@@ -365,6 +365,7 @@ describe('deploy/grafana/ofa-ve-dashboard.json: panels', () => {
       ['server error rate, 5xx over checks run', /status_code=~"5\.\."[\s\S]*status_code!~"4\.\."/],
       ['client errors', /status_code=~"4\.\."/],
       ['P90 per stage', /histogram_quantile\(0\.9, sum by \(stage, le\) \(rate\(ofa_ve_stage_latency_seconds_bucket/],
+      ['P90 per stage and caption script', /histogram_quantile\(0\.9, sum by \(stage, script, le\) \(rate\(ofa_ve_stage_latency_seconds_bucket/],
       ['mean time per check by stage', /by \(stage\) \(rate\(ofa_ve_stage_latency_seconds_sum[\s\S]*ofa_ve_request_latency_seconds_count/],
       ['queue depth', /ofa_ve_queue_depth/],
       ['inflight', /ofa_ve_inflight_requests/],
@@ -383,6 +384,21 @@ describe('deploy/grafana/ofa-ve-dashboard.json: panels', () => {
     const breakdown = panels.find((p) => p.title === 'Stage breakdown (mean per check)');
     assert.equal(breakdown?.fieldConfig?.defaults?.custom?.stacking?.mode, 'normal', 'the stage breakdown stacks up to the mean');
     assert.ok(breakdown?.targets?.some((t) => t.legendFormat === 'untimed'), 'the stage breakdown has the untimed remainder');
+  });
+
+  it('aggregates every read of the stage histogram, so its script label (issue 17) is summed over unless asked for', () => {
+    const reads = queries.filter((q) => q.expr.includes('ofa_ve_stage_latency_seconds'));
+    assert.ok(reads.length >= 3, 'the stage panels read the stage histogram');
+    for (const { panel, expr } of reads) {
+      const uses = expr.match(/\w+\(ofa_ve_stage_latency_seconds_\w+\{[^}]*\}\[[^\]]+\]\)/g) ?? [];
+      assert.ok(uses.length > 0, `${panel}: reads the stage histogram through rate(): ${expr}`);
+      for (const use of uses) {
+        const before = expr.slice(0, expr.indexOf(use));
+        assert.match(before, /sum(?: by \([^)]*\))? ?\($/, `${panel}: ${use} is not directly under a sum: ${expr}`);
+        const by = /sum by \(([^)]*)\) ?\($/.exec(before)?.[1];
+        if (by?.includes('script')) assert.match(panel, /script/, `${panel}: splits by script, so its title must say so`);
+      }
+    }
   });
 
   it('shows server errors (5xx) and client errors (4xx) apart, and nowhere every non-200 as one error rate', () => {

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { CheckError } from '../../main/errors.ts';
 import { EntailmentEngine } from '../../main/inference/entailment-engine.ts';
-import { LABELS } from '../../main/inference/entailment-types.ts';
+import { LABELS } from '../../preload/wire-types.ts';
 import { DEMO_MODEL_DIR } from '../support/shared-reference.ts';
 
 /** A deterministic photo-like test image: smooth gradients plus a seeded pattern. */

@@ -9,9 +9,9 @@ import { silentLogger } from '../../main/logging/json-logger.ts';
 import { bodyLimitsFor } from '../../main/server/check-body-parser.ts';
 import { OfaVeHttpServer } from '../../main/server/http-server.ts';
 import { ServiceRuntime } from '../../main/service/service-runtime.ts';
-import type { ApiError, StatsDocument } from '../../preload/wire-types.ts';
+import type { ApiError, CheckResult, Outcome, StatsDocument } from '../../preload/wire-types.ts';
 import { runBatch } from '../../renderer/api/batch-runner.ts';
-import { SERVICE_UNAVAILABLE, UNAUTHORIZED, type CheckOutcome } from '../../renderer/api/console-client.ts';
+import { SERVICE_UNAVAILABLE, UNAUTHORIZED } from '../../renderer/api/console-client.ts';
 import { HttpConsoleClient, failureOf } from '../../renderer/api/http-client.ts';
 import { serviceLink } from '../../renderer/api/service-link.ts';
 import { startHarness } from '../support/service-harness.ts';
@@ -144,7 +144,7 @@ describe('the service goes away and comes back', () => {
       await current.runtime.close(1000);
       const stopping = await client.check(input());
       assert.equal(stopping.ok, false);
-      assert.equal((stopping as Extract<CheckOutcome, { ok: false }>).error.code, SERVICE_UNAVAILABLE);
+      assert.equal((stopping as Extract<Outcome<CheckResult>, { ok: false }>).error.code, SERVICE_UNAVAILABLE);
 
       // Then the server: connection refused, for checks and for the stream.
       const gone = rec.next((e) => 'error' in e);
@@ -155,8 +155,8 @@ describe('the service goes away and comes back', () => {
       assert.equal(streamError.error.code, SERVICE_UNAVAILABLE);
       const refused = await client.check(input());
       assert.equal(refused.ok, false);
-      assert.equal((refused as Extract<CheckOutcome, { ok: false }>).error.code, SERVICE_UNAVAILABLE);
-      assert.match((refused as Extract<CheckOutcome, { ok: false }>).error.message, /cannot reach it/);
+      assert.equal((refused as Extract<Outcome<CheckResult>, { ok: false }>).error.code, SERVICE_UNAVAILABLE);
+      assert.match((refused as Extract<Outcome<CheckResult>, { ok: false }>).error.message, /cannot reach it/);
 
       // Back on the same port: the stream delivers documents again without being asked.
       const back = rec.next((e) => 'doc' in e);
@@ -172,12 +172,12 @@ describe('the service goes away and comes back', () => {
 describe('a batch when the service goes away', () => {
   it('sends nothing more after the first SERVICE_UNAVAILABLE and reports every remaining item unavailable', async () => {
     let sent = 0;
-    const outcomes: (CheckOutcome | undefined)[] = Array.from({ length: 5 });
+    const outcomes: (Outcome<CheckResult> | undefined)[] = Array.from({ length: 5 });
     await runBatch(
       [0, 1, 2, 3, 4],
       async (item) => {
         sent += 1;
-        if (item === 0) return { ok: true, result: {} as never };
+        if (item === 0) return { ok: true, value: {} as never };
         return { ok: false, error: { code: SERVICE_UNAVAILABLE, message: 'service unavailable: cannot reach it' } };
       },
       { onResult: (index, outcome) => (outcomes[index] = outcome), onProgress: () => {} },
@@ -188,7 +188,7 @@ describe('a batch when the service goes away', () => {
     assert.equal(outcomes[0]?.ok, true);
     for (const outcome of outcomes.slice(1)) {
       assert.equal(outcome?.ok, false);
-      assert.equal((outcome as Extract<CheckOutcome, { ok: false }>).error.code, SERVICE_UNAVAILABLE);
+      assert.equal((outcome as Extract<Outcome<CheckResult>, { ok: false }>).error.code, SERVICE_UNAVAILABLE);
     }
   });
 });

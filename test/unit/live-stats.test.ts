@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DDSketch } from '@datadog/sketches-js';
-import { STAGES, type StageName } from '../../main/inference/entailment-types.ts';
-import { LiveStats, type RequestSample, type ResultType } from '../../main/telemetry/live-stats.ts';
+import { STAGE_NAMES, type ResultType, type StageName } from '../../preload/wire-types.ts';
+import { emptySeriesPoint, LiveStats, type RequestSample } from '../../main/telemetry/live-stats.ts';
 import { DurationSketch, RELATIVE_ACCURACY, mergedMean, mergedQuantiles } from '../../main/telemetry/quantile-sketch.ts';
 import { uniform01 } from '../../models/tools/seeded-random.ts';
 
@@ -163,7 +163,7 @@ describe('LiveStats quantile accuracy', () => {
         assertClose(snap.p90_ms, exactQuantile(sorted, 0.9), WITHIN, `${name} p90 @${window}s`);
         assertClose(snap.p99_ms, exactQuantile(sorted, 0.99), WITHIN, `${name} p99 @${window}s`);
         assertClose(snap.mean_ms, sorted.reduce((a, b) => a + b, 0) / sorted.length, 1e-9, `${name} mean @${window}s`);
-        for (const stage of STAGES) {
+        for (const stage of STAGE_NAMES) {
           const values = ok.map((s) => s.stages![stage]!).sort((a, b) => a - b);
           const got = snap.stages[stage];
           assertClose(got.p50_ms, exactQuantile(values, 0.5), WITHIN, `${name} ${stage} p50 @${window}s`);
@@ -265,21 +265,10 @@ describe('LiveStats counts and series', () => {
       error_rate: 0,
       client_error_rate: 0.5,
     });
-    assert.deepEqual(bySecond.get(SEC0 + 5), {
-      t: SEC0 + 5,
-      requests: 0,
-      YES: 0,
-      NO: 0,
-      MAYBE: 0,
-      ERROR: 0,
-      client_errors: 0,
-      server_errors: 0,
-      p50_ms: null,
-      p90_ms: null,
-      p99_ms: null,
-      error_rate: 0,
-      client_error_rate: 0,
-    });
+    const empty = bySecond.get(SEC0 + 5)!;
+    assert.deepEqual(empty, emptySeriesPoint(SEC0 + 5));
+    const counted = Object.entries(empty).filter(([key, value]) => key !== 't' && value !== 0 && value !== null);
+    assert.deepEqual(counted, [], 'a second without requests counts nothing and has no latency');
     assert.equal(bySecond.get(SEC0 + 7)!.p50_ms, null, 'a second with only failures has no latency quantiles');
     assert.equal(bySecond.get(SEC0 + 7)!.error_rate, 0, 'a second of 4xx only has no server errors');
     assert.equal(bySecond.get(SEC0 + 7)!.client_error_rate, 1);
@@ -371,7 +360,7 @@ describe('LiveStats counts and series', () => {
     assert.deepEqual(snap.totals, { requests: 0, YES: 0, NO: 0, MAYBE: 0, ERROR: 0, client_errors: 0, server_errors: 0, by_status: {} });
     assert.equal(snap.series.length, 900);
     assert.ok(snap.series.every((p) => p.requests === 0 && p.p50_ms === null && p.error_rate === 0 && p.client_error_rate === 0));
-    for (const stage of STAGES) assert.deepEqual(snap.stages[stage], { p50_ms: null, p90_ms: null, mean_ms: null });
+    for (const stage of STAGE_NAMES) assert.deepEqual(snap.stages[stage], { p50_ms: null, p90_ms: null, mean_ms: null });
     assert.deepEqual(stats.slowest(), []);
   });
 

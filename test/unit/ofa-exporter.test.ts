@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { EntailmentEngine } from '../../main/inference/entailment-engine.ts';
-import { LABELS } from '../../main/inference/entailment-types.ts';
+import { LABELS } from '../../preload/wire-types.ts';
 import { findOfaPython, OFA_PYTHON_PACKAGES, sharedOfaPort } from '../../models/tools/ofa-python.ts';
 import { REPO_ROOT, sharedReference } from '../support/shared-reference.ts';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { CHECK_WARNING_CODES } from '../../preload/wire-types.ts';
+import { CHECK_WARNING_CODES, STAGE_NAMES } from '../../preload/wire-types.ts';
 import { REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } from '../../main/telemetry/metric-buckets.ts';
-import { ServiceMetrics } from '../../main/telemetry/service-metrics.ts';
+import { STAGE_SCRIPT_LABELS, ServiceMetrics } from '../../main/telemetry/service-metrics.ts';
 
 /** The value of one series in a Prometheus text exposition (undefined when absent). */
 function valueOf(body: string, series: string): number | undefined {
@@ -73,12 +73,49 @@ describe('ServiceMetrics', () => {
       'ascending',
     );
     const fresh = new ServiceMetrics({ appVersion: '1.0.0', defaultMetrics: false });
-    fresh.recordRequest({ id: 'a', statusCode: 200, resultType: 'YES', latencyMs: 40, stages: { inference: 30, tokenize: 0.2 } });
+    fresh.recordRequest({
+      id: 'a',
+      statusCode: 200,
+      resultType: 'YES',
+      latencyMs: 40,
+      stages: { inference: 30, tokenize: 0.2 },
+      script: 'english',
+    });
     const { body } = await fresh.scrape(false);
     for (const le of REQUEST_LATENCY_BUCKETS) {
-      const series = `ofa_ve_stage_latency_seconds_bucket{le="${le}",stage="inference"}`;
+      const series = `ofa_ve_stage_latency_seconds_bucket{le="${le}",stage="inference",script="english"}`;
       assert.equal(valueOf(body, series), le >= 0.03 ? 1 : 0, series);
     }
-    assert.equal(valueOf(body, 'ofa_ve_stage_latency_seconds_bucket{le="0.0005",stage="tokenize"}'), 1);
+    assert.equal(valueOf(body, 'ofa_ve_stage_latency_seconds_bucket{le="0.0005",stage="tokenize",script="english"}'), 1);
+  });
+
+  it('labels stages with the caption script: every stage × script series from the start, the count README states', async () => {
+    assert.deepEqual(STAGE_SCRIPT_LABELS, ['english', 'cjk', 'other'], 'the caption_script slices without unknown');
+    const fresh = new ServiceMetrics({ appVersion: '1.0.0', defaultMetrics: false });
+    const stageLines = (body: string) => body.split('\n').filter((l) => l.startsWith('ofa_ve_stage_latency_seconds_'));
+    const before = stageLines((await fresh.scrape(false)).body);
+    // Per stage and script: one bucket per boundary, +Inf, _sum and _count.
+    const perCombination = STAGE_LATENCY_BUCKETS.length + 3;
+    assert.equal(perCombination, 23);
+    assert.equal(before.length, STAGE_NAMES.length * STAGE_SCRIPT_LABELS.length * perCombination);
+    assert.equal(before.length, 345, 'README states 345 series (230 more than without the script label)');
+    for (const stage of STAGE_NAMES) {
+      for (const script of STAGE_SCRIPT_LABELS) {
+        assert.equal(valueOf(before.join('\n'), `ofa_ve_stage_latency_seconds_count{stage="${stage}",script="${script}"}`), 0);
+      }
+    }
+
+    fresh.recordRequest({ id: 'c', statusCode: 200, resultType: 'YES', latencyMs: 40, stages: { tokenize: 4 }, script: 'cjk' });
+    fresh.recordRequest({ id: 'e', statusCode: 200, resultType: 'NO', latencyMs: 40, stages: { tokenize: 0.3 }, script: 'english' });
+    fresh.recordRequest({ id: 'f', statusCode: 500, resultType: 'ERROR', latencyMs: 40, stages: { tokenize: 9 }, script: 'cjk' });
+    fresh.recordRequest({ id: 'u', statusCode: 200, resultType: 'NO', latencyMs: 40, stages: { tokenize: 1 } });
+    const body = (await fresh.scrape(false)).body;
+    assert.equal(valueOf(body, 'ofa_ve_stage_latency_seconds_count{stage="tokenize",script="cjk"}'), 1, 'the failed check is not timed');
+    assert.equal(valueOf(body, 'ofa_ve_stage_latency_seconds_bucket{le="0.0025",stage="tokenize",script="cjk"}'), 0);
+    assert.equal(valueOf(body, 'ofa_ve_stage_latency_seconds_bucket{le="0.005",stage="tokenize",script="cjk"}'), 1);
+    assert.equal(valueOf(body, 'ofa_ve_stage_latency_seconds_bucket{le="0.0005",stage="tokenize",script="english"}'), 1);
+    assert.equal(valueOf(body, 'ofa_ve_stage_latency_seconds_count{stage="tokenize",script="other"}'), 0);
+    // A caller that reports no script lands in the slices' unknown value (the service always reports one).
+    assert.equal(valueOf(body, 'ofa_ve_stage_latency_seconds_count{stage="tokenize",script="unknown"}'), 1);
   });
 });

@@ -24,24 +24,10 @@ import {
   toStageBar,
   windowPhrase,
 } from '../../renderer/dashboard/stats-format.ts';
+import { emptySeriesPoint } from '../../main/telemetry/live-stats.ts';
 
 function point(t: number, over: Partial<SeriesPoint> = {}): SeriesPoint {
-  return {
-    t,
-    requests: 0,
-    YES: 0,
-    NO: 0,
-    MAYBE: 0,
-    ERROR: 0,
-    client_errors: 0,
-    server_errors: 0,
-    p50_ms: null,
-    p90_ms: null,
-    p99_ms: null,
-    error_rate: 0,
-    client_error_rate: 0,
-    ...over,
-  };
+  return { ...emptySeriesPoint(t), ...over };
 }
 
 function stages(p50: number | null, p90: number | null, mean: number | null = p50): StatsDocument['stages'] {

@@ -8,6 +8,7 @@ import type { CheckError } from '../../errors.ts';
 import { silentLogger } from '../../logging/json-logger.ts';
 import { DEFAULT_BATCHING } from '../../service/batching-options.ts';
 import { ServiceRuntime } from '../../service/service-runtime.ts';
+import { CHECK_OPTIONS } from '../check-options.ts';
 import { processIo, type CliIo } from '../cli-io.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { parseProvider } from '../provider-option.ts';
@@ -87,15 +88,12 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
     args: argv,
     allowPositionals: true,
     options: {
+      ...CHECK_OPTIONS,
       batch: { type: 'string' },
       out: { type: 'string' },
       resume: { type: 'boolean', default: false },
       caption: { type: 'string' },
-      premise: { type: 'string' },
       concurrency: { type: 'string' },
-      model: { type: 'string' },
-      provider: { type: 'string' },
-      json: { type: 'boolean', default: false },
     },
   });
   if (positionals.length > 0) throw new UsageError('check --batch takes no IMAGE and TEXT: the list names the pairs');

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { CheckResult } from '../../../preload/wire-types.ts';
 import { CheckError, toCheckError } from '../../errors.ts';
 import type { CheckService } from '../../service/check-service.ts';
-import { checkResultDocument } from '../../service/service-runtime.ts';
+import { checkResultDocument } from '../../service/response-documents.ts';
 import type { BatchRow } from './batch-list.ts';
 
 /**

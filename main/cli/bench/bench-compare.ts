@@ -4,7 +4,7 @@
  * significant; which stage the change in latency went to; and which differences are regressions
  * beyond the allowed bound (the CI gate of `ofa-ve bench compare`).
  */
-import { STAGES, type StageName } from '../../inference/entailment-types.ts';
+import { STAGE_NAMES, type StageName } from '../../../preload/wire-types.ts';
 import { BenchInputError, stepName, type BenchResult, type BenchResultStep } from './bench-result-file.ts';
 import {
   bootstrap,
@@ -18,7 +18,7 @@ import {
 } from './bench-stats.ts';
 
 export type FigureName = 'end_to_end' | StageName;
-export const FIGURES: readonly FigureName[] = ['end_to_end', ...STAGES];
+export const FIGURES: readonly FigureName[] = ['end_to_end', ...STAGE_NAMES];
 export const COMPARED_QUANTILES: readonly number[] = [0.5, 0.9, 0.99];
 
 export interface CompareOptions {

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { mulberry32 } from '../../../models/tools/seeded-random.ts';
-import { STAGES, type StageName } from '../../inference/entailment-types.ts';
+import { STAGE_NAMES, type StageName } from '../../../preload/wire-types.ts';
 import type { CheckSample } from './load-generator.ts';
 
 export const STEP_SAMPLE_CAP = 2048;
@@ -44,7 +44,7 @@ export function stepSamples(requests: readonly MeasuredRequest[], cap = STEP_SAM
       .map((i) => answered[i]!);
   }
   const stages = {} as Record<StageName, Array<number | null>>;
-  for (const stage of STAGES) stages[stage] = kept.map((r) => (typeof r.stages?.[stage] === 'number' ? micro(r.stages[stage]) : null));
+  for (const stage of STAGE_NAMES) stages[stage] = kept.map((r) => (typeof r.stages?.[stage] === 'number' ? micro(r.stages[stage]) : null));
   return { answered: answered.length, kept: kept.length, latency_ms: kept.map((r) => micro(r.latencyMs)), stages_ms: stages };
 }
 

@@ -3,7 +3,7 @@ import { toCheckError } from '../../errors.ts';
 import { EntailmentEngine, type PreparedPair } from '../../inference/entailment-engine.ts';
 import type { ProviderChoice } from '../../inference/provider-choice.ts';
 import type { ServiceRuntime } from '../../service/service-runtime.ts';
-import type { BenchPair } from './image-set.ts';
+import type { NamedCheckPair } from '../../../preload/wire-types.ts';
 import type { CheckTarget } from './load-generator.ts';
 
 /** The app in-process: straight into the CheckService (queue, batcher, worker, metrics, live stats). */
@@ -22,7 +22,7 @@ export function inProcessTarget(runtime: ServiceRuntime): CheckTarget {
 /** A running instance over HTTP (multipart, as the browser UI and scripts send it). */
 export function httpTarget(baseUrl: string, token?: string): CheckTarget {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-  const blobs = new Map<BenchPair, Blob>();
+  const blobs = new Map<NamedCheckPair, Blob>();
   return async (pair) => {
     let blob = blobs.get(pair);
     if (!blob) blobs.set(pair, (blob = new Blob([new Uint8Array(pair.image)])));
@@ -79,10 +79,10 @@ export class RawPipeline {
 
   private constructor(
     private readonly engine: EntailmentEngine,
-    private readonly pairs: readonly BenchPair[],
+    private readonly pairs: readonly NamedCheckPair[],
   ) {}
 
-  static async open(modelDir: string, provider: ProviderChoice, pairs: readonly BenchPair[]): Promise<RawPipeline> {
+  static async open(modelDir: string, provider: ProviderChoice, pairs: readonly NamedCheckPair[]): Promise<RawPipeline> {
     return new RawPipeline(await EntailmentEngine.load(modelDir, { provider }), pairs);
   }
 
@@ -94,7 +94,7 @@ export class RawPipeline {
   }
 
   /** One pair end to end, timed as a client would time the app. */
-  async checkOne(pair: BenchPair): Promise<number> {
+  async checkOne(pair: NamedCheckPair): Promise<number> {
     const t0 = performance.now();
     await this.engine.run([await this.engine.prepare({ image: pair.image, text: pair.text })]);
     return performance.now() - t0;

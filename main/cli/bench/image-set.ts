@@ -3,12 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { uniform01 } from '../../../models/tools/seeded-random.ts';
-
-export interface BenchPair {
-  name: string;
-  image: Uint8Array;
-  text: string;
-}
+import type { NamedCheckPair } from '../../../preload/wire-types.ts';
 
 const CAPTIONS = [
   'two dogs play on the grass',
@@ -27,7 +22,7 @@ const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.bm
  * The default benchmark set: 16 seeded photos-like images (gradients and shapes, JPEG and PNG,
  * 320x240 to 1280x960, like phone and web images), so every run and machine uses the same bytes.
  */
-export async function generatedImageSet(count = 16, seed = 7): Promise<BenchPair[]> {
+export async function generatedImageSet(count = 16, seed = 7): Promise<NamedCheckPair[]> {
   const random = uniform01(seed);
   const sizes = [
     [320, 240],
@@ -37,7 +32,7 @@ export async function generatedImageSet(count = 16, seed = 7): Promise<BenchPair
     [1280, 960],
     [480, 640],
   ] as const;
-  const pairs: BenchPair[] = [];
+  const pairs: NamedCheckPair[] = [];
   for (let i = 0; i < count; i++) {
     const [w, h] = sizes[i % sizes.length]!;
     const c = () => Math.floor(random() * 255);
@@ -59,7 +54,7 @@ export async function generatedImageSet(count = 16, seed = 7): Promise<BenchPair
  * Images from a folder (not recursive), each with a caption: from captions.csv (`file,caption`)
  * or captions.txt (one per line, in file-name order) when present, else a fixed caption list.
  */
-export async function folderImageSet(dir: string): Promise<BenchPair[]> {
+export async function folderImageSet(dir: string): Promise<NamedCheckPair[]> {
   const entries = (await readdir(dir)).filter((f) => IMAGE_EXTENSIONS.has(path.extname(f).toLowerCase())).sort();
   if (entries.length === 0) throw new Error(`no images (${[...IMAGE_EXTENSIONS].join(' ')}) in ${dir}`);
   const byName = new Map<string, string>();

@@ -2,7 +2,7 @@
  * The closed-loop load of `ofa-ve bench`: what one check returned as the client saw it, and a step of
  * load over an image set.
  */
-import type { BenchPair } from './image-set.ts';
+import type { NamedCheckPair } from '../../../preload/wire-types.ts';
 
 /** What one check returned, as the client saw it. */
 export interface CheckSample {
@@ -15,7 +15,7 @@ export interface CheckSample {
 }
 
 /** Anything the benchmark can load: the in-process service, an HTTP endpoint, the raw pipeline. */
-export type CheckTarget = (pair: BenchPair) => Promise<CheckSample>;
+export type CheckTarget = (pair: NamedCheckPair) => Promise<CheckSample>;
 
 export interface StepPlan {
   concurrency: number;
@@ -39,7 +39,7 @@ export interface StepOutcome {
  */
 export async function runStep(
   target: CheckTarget,
-  pairs: readonly BenchPair[],
+  pairs: readonly NamedCheckPair[],
   plan: StepPlan,
   onProgress?: (done: number, elapsedS: number) => void,
   /** Runs between warm-up and measurement (e.g. reading counters). */

@@ -1,6 +1,6 @@
 import type { RawPipeline } from './bench-targets.ts';
 import { median } from './bench-stats.ts';
-import type { BenchPair } from './image-set.ts';
+import type { NamedCheckPair } from '../../../preload/wire-types.ts';
 import { runStep, type CheckTarget } from './load-generator.ts';
 
 /**
@@ -34,7 +34,7 @@ export interface PairedFigures {
 const SETTLE_MS = 50;
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
-export async function pairedLatency(raw: RawPipeline, app: CheckTarget, pairs: readonly BenchPair[], rounds: number) {
+export async function pairedLatency(raw: RawPipeline, app: CheckTarget, pairs: readonly NamedCheckPair[], rounds: number) {
   for (let i = 0; i < 3; i++) {
     await raw.checkOne(pairs[i % pairs.length]!);
     await app(pairs[i % pairs.length]!);
@@ -71,7 +71,7 @@ export async function pairedThroughput(
   raw: RawPipeline,
   rawBatchSize: number,
   app: CheckTarget,
-  pairs: readonly BenchPair[],
+  pairs: readonly NamedCheckPair[],
   options: { concurrency: number; rounds: number; sliceS: number; warmupS: number },
 ) {
   const rawRates: number[] = [];

@@ -44,6 +44,7 @@ export interface ReplicaModel {
 }
 
 /** A replica ready to be loaded, or why it is not (with the exit status that says so). */
+// Not an Outcome: a failure carries the CLI's exit status, not an API error code.
 export type ReplicaDescription =
   | { ok: true; url: string; model: ReplicaModel; maxBatchSize: number }
   | { ok: false; message: string; exit: number };

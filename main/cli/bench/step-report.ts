@@ -1,5 +1,5 @@
 /** The figures of one `ofa-ve bench` step (QPS, latency quantiles, mean batch, stage medians) and their table. */
-import { STAGES } from '../../inference/entailment-types.ts';
+import { STAGE_NAMES } from '../../../preload/wire-types.ts';
 import { median, quantile } from './bench-stats.ts';
 import type { StepOutcome } from './load-generator.ts';
 
@@ -38,7 +38,7 @@ export function stepFigures(
   const errorCodes: Record<string, number> = {};
   for (const s of outcome.samples) if (!s.ok) errorCodes[s.code ?? 'UNKNOWN'] = (errorCodes[s.code ?? 'UNKNOWN'] ?? 0) + 1;
   const stages: Record<string, number | null> = {};
-  for (const stage of STAGES) stages[stage] = median(ok.flatMap((s) => (s.stages?.[stage] === undefined ? [] : [s.stages[stage]!])));
+  for (const stage of STAGE_NAMES) stages[stage] = median(ok.flatMap((s) => (s.stages?.[stage] === undefined ? [] : [s.stages[stage]!])));
   const batchCount = batches ? batches.after.count - batches.before.count : NaN;
   return {
     concurrency,
@@ -62,7 +62,7 @@ export const formatMs = (v: number | null): string => (v === null ? '—' : v < 
 
 /** The per-step table, as markdown (readable in a terminal too). */
 export function stepTable(steps: readonly StepFigures[]): string {
-  const head = ['conc', 'max batch', 'QPS', 'P50 ms', 'P90 ms', 'P95 ms', 'P99 ms', 'errors', 'mean batch', ...STAGES.map((s) => `${s} p50`)];
+  const head = ['conc', 'max batch', 'QPS', 'P50 ms', 'P90 ms', 'P95 ms', 'P99 ms', 'errors', 'mean batch', ...STAGE_NAMES.map((s) => `${s} p50`)];
   const rows = steps.map((s) => [
     String(s.concurrency),
     String(s.max_batch_size),
@@ -73,7 +73,7 @@ export function stepTable(steps: readonly StepFigures[]): string {
     formatMs(s.p99_ms),
     String(s.errors),
     s.mean_batch_size === null ? '—' : s.mean_batch_size.toFixed(2),
-    ...STAGES.map((stage) => formatMs(s.stages_p50_ms[stage] ?? null)),
+    ...STAGE_NAMES.map((stage) => formatMs(s.stages_p50_ms[stage] ?? null)),
   ]);
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }

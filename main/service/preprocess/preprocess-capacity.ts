@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { PairPreparer } from '../../inference/entailment-engine.ts';
-import type { CheckInput } from '../../inference/entailment-types.ts';
+import type { CheckPair } from '../../../preload/wire-types.ts';
 import { simulatedCapacity, type SimulatedAcceleratorSpec } from '../simulated-accelerator-spec.ts';
 
 /** What the machine's cores can preprocess: the ceiling a pipeline is judged against. */
@@ -20,7 +20,7 @@ export interface PreprocessCapacity {
  */
 export async function measurePreprocessCapacity(
   modelDir: string,
-  inputs: readonly CheckInput[],
+  inputs: readonly CheckPair[],
   options: { readonly seconds: number; readonly cores?: number },
 ): Promise<PreprocessCapacity> {
   if (inputs.length === 0) throw new RangeError('no pairs to measure preprocessing on');
@@ -30,7 +30,7 @@ export async function measurePreprocessCapacity(
   let done = 0;
   const started = performance.now();
   while (performance.now() - started < options.seconds * 1000 || done < inputs.length) {
-    await preparer.prepare(inputs[done % inputs.length] as CheckInput, out, 0);
+    await preparer.prepare(inputs[done % inputs.length] as CheckPair, out, 0);
     done += 1;
   }
   const msPerPair = (performance.now() - started) / done;

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { CheckError } from '../../errors.ts';
 import type { PairPreparer, PreparedPair, PreparerSource } from '../../inference/entailment-engine.ts';
-import type { CheckInput } from '../../inference/entailment-types.ts';
+import type { CheckPair } from '../../../preload/wire-types.ts';
 import type { FromPreprocessThread, PrepareTask, PreprocessThreadData } from './preprocess-messages.ts';
 
 /** A row of a batch tensor: where a pair's pixels go. */
@@ -20,7 +20,7 @@ export interface RowPreparer {
    * Prepares a pair: its pixels are written into `target` when given (pixels is then target.out),
    * else returned in an array of their own, which a batch of one pair uses as its tensor (no copy).
    */
-  prepare(input: CheckInput, target: RowTarget | undefined, started?: () => void): Promise<PreparedPair>;
+  prepare(input: CheckPair, target: RowTarget | undefined, started?: () => void): Promise<PreparedPair>;
   /** Takes back an array that prepare() returned without a target, once the session is done with it. */
   recycle?(pixels: Float32Array): void;
 }
@@ -43,7 +43,7 @@ const TASKS_PER_THREAD = 2;
 
 interface Task {
   readonly id: number;
-  readonly input: CheckInput;
+  readonly input: CheckPair;
   readonly target: RowTarget | undefined;
   readonly started?: () => void;
   readonly resolve: (pair: PreparedPair) => void;
@@ -119,7 +119,7 @@ export class PreprocessPool implements RowPreparer {
     return this.waiting.length;
   }
 
-  prepare(input: CheckInput, target: RowTarget | undefined, started?: () => void): Promise<PreparedPair> {
+  prepare(input: CheckPair, target: RowTarget | undefined, started?: () => void): Promise<PreparedPair> {
     if (this.closing) return Promise.reject(new CheckError('NOT_READY', 'the inference worker is shutting down'));
     return new Promise((resolve, reject) => {
       this.waiting.push({ id: this.nextTaskId++, input, target, started, resolve, reject });

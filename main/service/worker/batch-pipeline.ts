@@ -1,8 +1,9 @@
+import type { CheckPair, Outcome } from '../../../preload/wire-types.ts';
 import { toCheckError } from '../../errors.ts';
 import type { EntailmentEngine, PreparedRow } from '../../inference/entailment-engine.ts';
 import type { EntailmentResult, ModelInfo } from '../../inference/entailment-types.ts';
 import type { RowPreparer } from '../preprocess/preprocess-pool.ts';
-import type { FromWorker, WorkerError, WorkerItem, WorkerOutcome } from '../worker-protocol.ts';
+import type { FromWorker, PairAnswer, WorkerError } from '../worker-protocol.ts';
 
 interface Batch {
   readonly batchId: number;
@@ -68,7 +69,7 @@ export class BatchPipeline {
     return this.engine.info;
   }
 
-  accept(batchId: number, items: readonly WorkerItem[]): void {
+  accept(batchId: number, items: readonly (CheckPair & { readonly id: string })[]): void {
     const plane = this.engine.preparer.pixelsPerPair;
     const single = items.length === 1;
     const batch: Batch = {
@@ -139,19 +140,22 @@ export class BatchPipeline {
     } catch (err) {
       results = toCheckError(err).toJSON();
     }
+    // A profiled run (serve --profile-sample-rate): its operator events, before the answers leave.
+    const profiling = this.engine.takeProfile();
+    const operators = profiling && (await profiling.catch(() => undefined));
     if (batch.rows.length === 1) {
       if (batch.pixels) this.preparer.recycle?.(batch.pixels);
     } else {
       this.tensors.give(pixels);
     }
     let next = 0;
-    const outcomes = batch.rows.map((row): WorkerOutcome => {
+    const outcomes = batch.rows.map((row): Outcome<PairAnswer, WorkerError> => {
       if (!isRow(row)) return { ok: false, error: row ?? { code: 'INTERNAL', message: 'this pair was not prepared' } };
       if (!Array.isArray(results)) return { ok: false, error: results };
       const result = results[next++] as EntailmentResult;
       // Waiting here: for a preprocessing thread, then prepared for the session.
       const waitMs = Math.max(0, runStart - batch.arrivedAt - row.decodeImageMs - row.tokenizeMs);
-      return { ok: true, result, waitMs, input: row.input };
+      return { ok: true, value: { result, waitMs, input: row.input, operators } };
     });
     this.send({ type: 'batch-done', batchId: batch.batchId, outcomes });
   }

@@ -35,6 +35,9 @@ function poolLost(err: Error): never {
 
 async function load(init: WorkerInit): Promise<BatchPipeline> {
   const simulated = init.simulateAccelerator;
+  // The service's close (SIGTERM) ends the process through its 'exit' handlers, which remove the
+  // profiler's temporary files (inference/sampled-profiling.ts); without profiling the default stays.
+  if ((init.profileSampleRate ?? 0) > 0) process.once('SIGTERM', () => process.exit(0));
   const preparer = await PairPreparer.load(init.modelDir, init.limits);
   // The threads start while the session opens (both take a while). They run this process's own
   // script (the entry picks their role), so a build needs no second file.
@@ -46,6 +49,7 @@ async function load(init: WorkerInit): Promise<BatchPipeline> {
     provider: init.provider,
     limits: init.limits,
     intraOpThreads: init.intraOpThreads,
+    profileSampleRate: init.profileSampleRate,
     preparer,
     runner: simulated ? (answers) => new SimulatedAccelerator(simulated, answers) : undefined,
   });

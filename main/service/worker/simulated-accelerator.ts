@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import type { Label } from '../../inference/entailment-types.ts';
+import type { Label } from '../../../preload/wire-types.ts';
 import type { BatchRunner } from '../../inference/onnx-session.ts';
 import { simulatedBatchMs, type SimulatedAcceleratorSpec } from '../simulated-accelerator-spec.ts';
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CheckError } from '../../../main/errors.ts';
+import { CheckError } from '../../../main/errors.ts';
 import { CheckService, type CheckAnswer } from '../../../main/service/check-service.ts';
 import type { BatchingOptions } from '../../../main/service/batching-options.ts';
 import { LiveStats } from '../../../main/telemetry/live-stats.ts';
@@ -58,7 +58,12 @@ function setup(pipelineDepth = 1, options: Partial<BatchingOptions> = {}) {
     clearInterval(keepAlive);
   };
   const metric = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec((await metrics.scrape(false)).body)?.[1]);
-  return { backend, service, metrics, check, counted, assertCountedOnce, metric };
+  /** Ends a test that does not end with assertCountedOnce. */
+  const close = () => {
+    metrics.close();
+    clearInterval(keepAlive);
+  };
+  return { backend, service, metrics, stats, check, counted, assertCountedOnce, metric, close };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -285,5 +290,26 @@ describe('CheckService drain', () => {
     await drained;
     assert.deepEqual([(await running).status, (await queued).status], [200, 200]);
     await s.assertCountedOnce();
+  });
+});
+
+describe('CheckService.refuse (what adapters refuse before handing a check over)', () => {
+  it('counts each refusal once under its status, beside the checks that ran, and returns the error to answer with', async () => {
+    const s = setup(1);
+    const ran = s.check('runs');
+    (await s.backend.sent(1)).answer();
+    assert.equal((await ran).status, 200);
+    const context = () => ({ id: crypto.randomUUID(), startedAt: performance.now(), method: 'POST', route: '/api/v1/check' });
+    const tooLarge = new CheckError('PAYLOAD_TOO_LARGE', 'the body is over the limit');
+    assert.equal(s.service.refuse(tooLarge, context()), tooLarge, 'a CheckError is answered as it is');
+    const hungUp = s.service.refuse(new CheckError('CLIENT_CLOSED_REQUEST', 'gone'), context());
+    assert.equal(hungUp.status, 499);
+    // Anything else thrown while parsing is the service's fault: 500 INTERNAL, no message of the cause.
+    const internal = s.service.refuse(new TypeError('a parser bug'), context());
+    assert.deepEqual([internal.code, internal.status], ['INTERNAL', 500]);
+    assert.doesNotMatch(internal.message, /parser bug/);
+    assert.deepEqual(await s.counted(), { '200 YES': 1, '413 ERROR': 1, '499 ERROR': 1, '500 ERROR': 1 });
+    assert.equal(s.stats.snapshot(900).totals.requests, 4, 'the live stats count the same checks');
+    s.close();
   });
 });

@@ -41,7 +41,7 @@ describe('input attributes of a check', () => {
     batch.answer(0, (_item, i) => {
       if (i === 2) return refused({ code: 'INVALID_IMAGE', message: 'broken' });
       const input = i === 0 ? { captionTokens: 6, imageWidth: 640, imageHeight: 480 } : { captionTokens: 20, imageWidth: 3000, imageHeight: 2000 };
-      return { ok: true, result: answer(), waitMs: 0, input };
+      return { ok: true, value: { result: answer(), waitMs: 0, input } };
     });
     await Promise.all(checks);
     assert.deepEqual(slices(stats, 'caption_script'), { english: 2, cjk: 1 });

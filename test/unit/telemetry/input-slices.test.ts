@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { STAGES } from '../../../main/inference/entailment-types.ts';
+import { STAGE_NAMES } from '../../../preload/wire-types.ts';
 import {
   ATTRIBUTE_COUNT,
   captionScript,
@@ -120,7 +120,7 @@ describe('LiveStats.snapshotSlices', () => {
           assertWithin(slice.p50_ms, exactQuantile(latencies, 0.5), `${attribute}=${slice.slice} p50 @${window}`);
           assertWithin(slice.p90_ms, exactQuantile(latencies, 0.9), `${attribute}=${slice.slice} p90 @${window}`);
           assert.ok(Math.abs(slice.mean_ms! - latencies.reduce((a, b) => a + b, 0) / latencies.length) < 1e-9);
-          for (const stage of STAGES) {
+          for (const stage of STAGE_NAMES) {
             const values = ok.map((c) => c.stages![stage]!);
             assertWithin(slice.stages[stage].p50_ms, exactQuantile(values, 0.5), `${slice.slice} ${stage} p50`);
             assertWithin(slice.stages[stage].p90_ms, exactQuantile(values, 0.9), `${slice.slice} ${stage} p90`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { STAGES } from '../../../main/inference/entailment-types.ts';
+import { STAGE_NAMES } from '../../../preload/wire-types.ts';
 import { LiveStats, type PeriodComparison } from '../../../main/telemetry/live-stats.ts';
 import { normalQuantile, quantileInterval } from '../../../main/telemetry/period-compare.ts';
 import { DurationSketch, RELATIVE_ACCURACY } from '../../../main/telemetry/quantile-sketch.ts';
@@ -138,7 +138,7 @@ describe('compare two periods', () => {
         assert.ok(testableShare(c) > (c.b.resolution_s === 60 && attribute ? 0.5 : 0.8), `most tests ran (${testableShare(c)})`);
         assert.equal(c.explained_by, null);
         assert.equal(c.slices?.cause ?? null, null);
-        assert.ok(c.tests >= (1 + STAGES.length) * 4);
+        assert.ok(c.tests >= (1 + STAGE_NAMES.length) * 4);
       }
     });
   }

@@ -4,7 +4,7 @@ import { LiveStats, type RequestSample } from '../../../main/telemetry/live-stat
 import { RequestTraces } from '../../../main/telemetry/request-traces.ts';
 import { chromeTrace } from '../../../preload/trace-chrome.ts';
 import { otlpTrace } from '../../../preload/trace-otlp.ts';
-import { layoutTrace, traceIdOf, traceInputOfSlowRequest, type TraceInput } from '../../../preload/trace-spans.ts';
+import { layoutTrace, traceIdOf, traceInputOfSlowRequest, type OperatorProfile, type TraceInput } from '../../../preload/trace-spans.ts';
 import type { ChromeTraceDocument, OtlpSpan, OtlpTraceDocument } from '../../../preload/wire-types.ts';
 import { chromeTraceProblems, otlpTraceProblems } from '../../support/trace-format-checks.ts';
 import { checkMix } from './check-mix.ts';
@@ -325,4 +325,122 @@ describe('OTLP/JSON', () => {
       assert.ok(problems.some((p) => expected.test(p)), `${what}: ${JSON.stringify(problems)}`);
     });
   }
+});
+
+describe('operator events of a profiled batch', () => {
+  /** The inference span is 5 ms; the profiler's run 4 ms, its third operator starting before the second ended. */
+  const operators: OperatorProfile = {
+    runUs: 4000,
+    events: [
+      { name: 'encoder/matmul_1', opType: 'MatMul', provider: 'CPUExecutionProvider', startUs: 100, durUs: 1500 },
+      { name: 'encoder/softmax', opType: 'Softmax', provider: 'CPUExecutionProvider', startUs: 1550, durUs: 300 },
+      { name: 'lm_head', opType: 'Gemm', provider: 'CPUExecutionProvider', startUs: 1700, durUs: 2000 },
+    ],
+    omitted: 5,
+  };
+  const PROFILED: TraceInput = { ...ANSWERED, operators };
+
+  it('keeps one profile per batch for its checks, at most profilesKept, and lets go of a reused slot\'s', () => {
+    const ring = new RequestTraces(4, 2);
+    const batch = [0, 1, 2].map((i) => sample(i));
+    for (const check of batch) ring.record(check, check.endedAtMs, check.latencyMs);
+    for (const check of batch) ring.attachOperators(check.id, operators);
+    ring.attachOperators('never-recorded', operators);
+    assert.ok(batch.every((check) => ring.get(check.id)?.operators === operators), 'the same object for the whole batch');
+    const second = structuredClone(operators);
+    const third = structuredClone(operators);
+    ring.record(sample(3), T0 + 3, 13);
+    ring.attachOperators('req-3', second);
+    assert.equal(ring.get('req-0')?.operators, operators);
+    ring.attachOperators('req-2', third);
+    assert.equal(ring.get('req-0')?.operators, undefined, 'a third profile lets go of the oldest');
+    assert.equal(ring.get('req-2')?.operators, third);
+    assert.equal(ring.get('req-3')?.operators, second);
+    ring.record(sample(4), T0 + 4, 14);
+    ring.record(sample(5), T0 + 5, 15);
+    ring.record(sample(6), T0 + 6, 16);
+    ring.record(sample(7), T0 + 7, 17);
+    assert.equal(ring.get('req-7')?.operators, undefined, 'a slot reused by a new check has no profile');
+    const none = new RequestTraces(4, 0);
+    none.record(sample(0), T0, 10);
+    none.attachOperators('req-0', operators);
+    assert.equal(none.get('req-0')?.operators, undefined);
+    assert.throws(() => new RequestTraces(4, -1), RangeError);
+  });
+
+  it('lays the operators in the inference span from its start, each after the one before it', () => {
+    const layout = layoutTrace(PROFILED);
+    const inference = layout.stages.find((s) => s.stage === 'inference')!;
+    assert.deepEqual(
+      layout.operators.map((o) => [o.name, o.opType, o.startUs - inference.startUs, o.endUs - inference.startUs]),
+      [
+        ['encoder/matmul_1', 'MatMul', 100, 1600],
+        ['encoder/softmax', 'Softmax', 1600, 1850],
+        ['lm_head', 'Gemm', 1850, 3700],
+      ],
+    );
+    assert.deepEqual(layoutTrace(ANSWERED).operators, []);
+  });
+
+  it('scales a profiled run longer than the inference span into it', () => {
+    const late = { ...operators.events[0]!, startUs: 8000, durUs: 4000 };
+    const long: TraceInput = { ...ANSWERED, operators: { runUs: 10_000, events: [late], omitted: 0 } };
+    const layout = layoutTrace(long);
+    const inference = layout.stages.find((s) => s.stage === 'inference')!;
+    const [op] = layout.operators;
+    assert.equal(op!.startUs, inference.startUs + 4000);
+    assert.equal(op!.endUs, inference.endUs, 'cut at the end of the span');
+  });
+
+  it('nests them under the inference event of the Chrome trace, which says how many and how many were left out', () => {
+    const doc = chromeTrace(PROFILED);
+    assert.deepEqual(chromeTraceProblems(doc), []);
+    const events = doc.traceEvents.filter((e) => e.ph === 'X');
+    assert.deepEqual(
+      events.map((e) => e.name),
+      ['check', 'queue', 'decode_image', 'tokenize', 'inference', 'encoder/matmul_1', 'encoder/softmax', 'lm_head', 'postprocess'],
+    );
+    const inference = events[4]!;
+    assert.deepEqual(inference.args, {
+      request_id: ID,
+      stage_ms: 5,
+      batch_size: 3,
+      batch_id: 'b-41',
+      operators: 3,
+      profiled_run_ms: 4,
+      operators_omitted: 5,
+    });
+    for (const op of events.slice(5, 8)) {
+      assert.equal(op.cat, 'operator');
+      assert.ok(op.ts! >= inference.ts! && op.ts! + op.dur! <= inference.ts! + inference.dur!, op.name);
+      assert.equal(op.tid, inference.tid, 'on the request\'s track, so it draws under the inference');
+    }
+    assert.deepEqual(events[5]!.args, { request_id: ID, op_type: 'MatMul', provider: 'CPUExecutionProvider', op_ms: 1.5 });
+  });
+
+  it('makes them internal spans under the inference span in OTLP/JSON', () => {
+    const doc = otlpTrace(PROFILED);
+    assert.deepEqual(otlpTraceProblems(doc), []);
+    const spans = spansOf(doc);
+    assert.deepEqual(
+      spans.map((s) => s.name),
+      ['check', 'queue', 'decode_image', 'tokenize', 'inference', 'encoder/matmul_1', 'encoder/softmax', 'lm_head', 'postprocess'],
+    );
+    const inference = spans[4]!;
+    for (const op of spans.slice(5, 8)) {
+      assert.equal(op.parentSpanId, inference.spanId);
+      assert.equal(op.kind, 1);
+    }
+    assert.deepEqual(spans[5]!.attributes.slice(0, 2), [
+      { key: 'ofa_ve.operator.type', value: { stringValue: 'MatMul' } },
+      { key: 'ofa_ve.operator.provider', value: { stringValue: 'CPUExecutionProvider' } },
+    ]);
+    assert.ok(inference.attributes.some((a) => a.key === 'ofa_ve.operators.omitted' && 'intValue' in a.value && a.value.intValue === '5'));
+    const plain = spansOf(otlpTrace(ANSWERED));
+    assert.deepEqual(
+      spans.filter((s) => !s.name.includes('/') && s.name !== 'lm_head').map((s) => s.spanId),
+      plain.map((s) => s.spanId),
+      'the stages keep their span ids',
+    );
+  });
 });

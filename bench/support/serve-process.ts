@@ -1,7 +1,14 @@
+/**
+ * The real `ofa-ve serve` as a child process, for the benchmarks and the tests that need the whole
+ * program (bin, CLI, service, worker). It lives under bench/ so that both may use it: bench/ never
+ * imports test/.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { REPO_ROOT } from './shared-reference.ts';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface ServeProcess {
   child: ChildProcess;

@@ -1,0 +1,70 @@
+/**
+ * The routes that read Prometheus (`ofa-ve serve --prometheus-url`): `GET /api/v1/fleet?window=5m`
+ * and `GET /api/v1/compare?…&source=prometheus`. Without a Prometheus they answer
+ * PROMETHEUS_NOT_CONFIGURED; a Prometheus that fails answers PROMETHEUS_UNAVAILABLE (the client's
+ * errors); a bad query is BAD_REQUEST. The computations live in main/telemetry/prometheus-*.ts.
+ */
+import type { FigureSource, FleetDocument, PeriodComparison } from '../../preload/wire-types.ts';
+import { CheckError } from '../errors.ts';
+import type { PrometheusClient } from '../telemetry/prometheus-client.ts';
+import { comparePrometheusRanges } from '../telemetry/prometheus-compare.ts';
+import { fleetDocument } from '../telemetry/prometheus-fleet.ts';
+
+const SOURCES: readonly FigureSource[] = ['in-app', 'prometheus'];
+
+function single(url: URL, name: string): string | undefined {
+  const values = url.searchParams.getAll(name);
+  if (values.length > 1) throw new CheckError('BAD_REQUEST', `${name} may be given once`);
+  return values[0];
+}
+
+function configured(prometheus: PrometheusClient | undefined, what: string): PrometheusClient {
+  if (prometheus) return prometheus;
+  throw new CheckError(
+    'PROMETHEUS_NOT_CONFIGURED',
+    `${what} need a Prometheus: start ofa-ve serve with --prometheus-url http://PROMETHEUS:9090 (this service shows its own figures only)`,
+  );
+}
+
+/** A RangeError from a computation (a bad window or range) is the caller's mistake. */
+async function asBadRequest<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof RangeError) throw new CheckError('BAD_REQUEST', err.message);
+    throw err;
+  }
+}
+
+/** `GET /api/v1/fleet?window=5m`. */
+export function fleetQuery(prometheus: PrometheusClient | undefined, url: URL): Promise<FleetDocument> {
+  const client = configured(prometheus, 'fleet figures');
+  const window = single(url, 'window');
+  return asBadRequest(() => fleetDocument(client, window));
+}
+
+/** `?source=in-app|prometheus` of /api/v1/compare (default in-app). */
+export function compareSource(url: URL): FigureSource {
+  const raw = single(url, 'source');
+  if (raw === undefined) return 'in-app';
+  const source = SOURCES.find((s) => s === raw);
+  if (!source) throw new CheckError('BAD_REQUEST', `source must be one of ${SOURCES.join(', ')}`);
+  return source;
+}
+
+function epochMs(url: URL, name: string): number {
+  const raw = single(url, name);
+  if (raw === undefined || !/^[0-9]{1,16}$/.test(raw)) throw new CheckError('BAD_REQUEST', `${name} must be a time in epoch milliseconds, in plain digits`);
+  return Number(raw);
+}
+
+/** `GET /api/v1/compare?a_from=&a_to=&b_from=&b_to=&source=prometheus`: the same comparison, read from Prometheus. */
+export function prometheusCompareQuery(prometheus: PrometheusClient | undefined, url: URL): Promise<PeriodComparison> {
+  const client = configured(prometheus, 'comparisons read from Prometheus');
+  const a = { fromMs: epochMs(url, 'a_from'), toMs: epochMs(url, 'a_to') };
+  const b = { fromMs: epochMs(url, 'b_from'), toMs: epochMs(url, 'b_to') };
+  if (single(url, 'attribute')) {
+    throw new CheckError('BAD_REQUEST', 'input slices are compared in-app only (Prometheus has no per-input labels): drop attribute, or use source=in-app');
+  }
+  return asBadRequest(() => comparePrometheusRanges(client, a, b));
+}

@@ -1,0 +1,112 @@
+/**
+ * A small client of Prometheus' HTTP query API (/api/v1/query and /api/v1/query_range), for the fleet
+ * figures and the Prometheus comparison of `ofa-ve serve --prometheus-url`. Every failure (no
+ * answer in time, refused connection, an HTTP error, an answer that is not Prometheus') is a
+ * CheckError PROMETHEUS_UNAVAILABLE naming the URL and why; the service itself keeps serving.
+ */
+import { CheckError } from '../errors.ts';
+
+/** How long one query may take: a dashboard refresh must not hang on a slow Prometheus. */
+export const DEFAULT_PROMETHEUS_TIMEOUT_MS = 5000;
+
+/** One series of an instant query: its labels and value (NaN and ±Inf as Prometheus writes them). */
+export interface PromSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** One series of a range query. */
+export interface PromSeries {
+  labels: Record<string, string>;
+  points: Array<[number, number]>;
+}
+
+interface ApiAnswer {
+  status?: string;
+  error?: string;
+  errorType?: string;
+  data?: { resultType?: string; result?: unknown };
+}
+
+/** `--prometheus-url`: an http(s) URL without query or credentials; the base the API paths go under (a path prefix is kept). */
+export function parsePrometheusUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new RangeError(`--prometheus-url must be an http:// or https:// URL, got ${JSON.stringify(raw)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RangeError('--prometheus-url must start with http:// or https://');
+  if (url.username || url.password) throw new RangeError('--prometheus-url must not carry credentials');
+  if (url.search || url.hash) throw new RangeError('--prometheus-url must not have a query or fragment');
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+const sampleValue = (raw: unknown): number => Number(raw); // "NaN", "+Inf" and "-Inf" parse as such
+
+export class PrometheusClient {
+  constructor(
+    /** As parsePrometheusUrl returns it: no trailing slash. */
+    readonly url: string,
+    private readonly timeoutMs = DEFAULT_PROMETHEUS_TIMEOUT_MS,
+  ) {}
+
+  /** An instant query at `timeS` (epoch seconds; default: Prometheus' now). */
+  async query(expr: string, timeS?: number): Promise<PromSample[]> {
+    const params = new URLSearchParams({ query: expr });
+    if (timeS !== undefined) params.set('time', timeS.toFixed(3));
+    const result = await this.call('/api/v1/query', params, 'vector');
+    return result.map((r) => {
+      const { metric, value } = r as { metric?: Record<string, string>; value?: [number, string] };
+      if (!Array.isArray(value)) throw this.badAnswer('a vector sample without a value');
+      return { labels: metric ?? {}, value: sampleValue(value[1]) };
+    });
+  }
+
+  /** A range query from `startS` to `endS` (epoch seconds) every `stepS` seconds. */
+  async queryRange(expr: string, startS: number, endS: number, stepS: number): Promise<PromSeries[]> {
+    const params = new URLSearchParams({ query: expr, start: startS.toFixed(3), end: endS.toFixed(3), step: String(stepS) });
+    const result = await this.call('/api/v1/query_range', params, 'matrix');
+    return result.map((r) => {
+      const { metric, values } = r as { metric?: Record<string, string>; values?: Array<[number, string]> };
+      if (!Array.isArray(values)) throw this.badAnswer('a matrix series without values');
+      return { labels: metric ?? {}, points: values.map(([t, v]) => [Number(t), sampleValue(v)] as [number, number]) };
+    });
+  }
+
+  private badAnswer(why: string): CheckError {
+    return new CheckError('PROMETHEUS_UNAVAILABLE', `Prometheus at ${this.url} gave an answer this service cannot read (${why})`);
+  }
+
+  private async call(path: string, params: URLSearchParams, resultType: 'vector' | 'matrix'): Promise<unknown[]> {
+    let res: Response;
+    try {
+      // POST with a form body: long PromQL does not run into URL length limits (the API takes both).
+      res = await fetch(`${this.url}${path}`, {
+        method: 'POST',
+        body: params,
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      const why = e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
+      throw new CheckError('PROMETHEUS_UNAVAILABLE', `cannot reach Prometheus at ${this.url}: ${why}`, { cause: err });
+    }
+    let body: ApiAnswer | undefined;
+    try {
+      body = (await res.json()) as ApiAnswer;
+    } catch {
+      body = undefined;
+    }
+    if (!body || typeof body !== 'object') {
+      throw new CheckError('PROMETHEUS_UNAVAILABLE', `Prometheus at ${this.url} answered ${res.status} ${res.statusText} without its JSON (is it Prometheus?)`.trim());
+    }
+    if (body.status !== 'success') {
+      const why = body.error ? `${body.errorType ?? 'error'}: ${body.error}` : `${res.status} ${res.statusText}`;
+      throw new CheckError('PROMETHEUS_UNAVAILABLE', `Prometheus at ${this.url} refused the query (${why.trim()})`);
+    }
+    if (body.data?.resultType !== resultType || !Array.isArray(body.data.result)) throw this.badAnswer(`expected a ${resultType}`);
+    return body.data.result;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Every PromQL text the service sends to Prometheus (`--prometheus-url`), in one place. The
+ * per-replica and fleet figures are deploy/rules/ofa-ve-fleet.rules.yml's expressions with the
+ * window as a parameter (a test checks that at 1m they are the rules' own text), aggregated over
+ * every replica Prometheus scrapes: one Prometheus, one fleet. Metric names are DESIGN.md's
+ * (main/telemetry/service-metrics.ts registers them).
+ */
+
+export const REQUESTS = 'ofa_ve_request_total';
+export const LATENCY = 'ofa_ve_request_latency_seconds';
+export const STAGE_LATENCY = 'ofa_ve_stage_latency_seconds';
+/** Present on every replica of this service: keeps `up` to the jobs that scrape one. */
+const BUILD_INFO = 'ofa_ve_build_info';
+
+/** A Prometheus duration in whole seconds ("90s"): what every range below takes. */
+export const seconds = (s: number): string => `${Math.max(1, Math.round(s))}s`;
+
+/**
+ * Per replica QPS: every answer (4xx and 5xx included), only for replicas up now; a replica that is
+ * down is an explicit 0 rather than its last minute's load (rule instance:ofa_ve_requests:rate1m).
+ */
+export const replicaQps = (w: string): string =>
+  `(sum by (job, instance) (rate(${REQUESTS}[${w}])) and on (job, instance) (up == 1)) ` +
+  `or on (job, instance) (sum by (job, instance) (up == 0) and on (job) ${BUILD_INFO})`;
+
+/** Fleet QPS: the sum of the replicas' (rule job:ofa_ve_requests:rate1m over the replica rule). */
+export const fleetQps = (w: string): string => `sum(${replicaQps(w)})`;
+
+/** Latency bucket rates summed over the replicas: the fleet's quantiles are of all checks, not averages of replicas'. */
+export const fleetLatencyQuantile = (q: number, w: string): string =>
+  `histogram_quantile(${q}, sum by (le) (rate(${LATENCY}_bucket[${w}])))`;
+
+/** A replica's P90 (rule instance:ofa_ve_request_latency_seconds:p90_rate1m). */
+export const replicaP90 = (w: string): string => `histogram_quantile(0.9, sum by (job, instance, le) (rate(${LATENCY}_bucket[${w}])))`;
+
+/** 5xx over the checks run (all but 4xx), as the availability SLO counts; no sample without such checks. */
+export const fleetErrorRate = (w: string): string =>
+  `sum(rate(${REQUESTS}{status_code=~"5.."}[${w}])) / (sum(rate(${REQUESTS}{status_code!~"4.."}[${w}])) > 0)`;
+
+/** The same per replica (rule instance:ofa_ve_server_errors:ratio_rate1m). */
+export const replicaErrorRate = (w: string): string =>
+  `sum by (job, instance) (rate(${REQUESTS}{status_code=~"5.."}[${w}])) / (sum by (job, instance) (rate(${REQUESTS}{status_code!~"4.."}[${w}])) > 0)`;
+
+/** Whether each replica's last scrape succeeded, for the jobs of this service. */
+export const replicaUp = `up and on (job) ${BUILD_INFO}`;
+
+/** Stage latency buckets over a whole range (evaluated at its end): the comparison's per stage quantiles. */
+export const stageBucketsIncrease = (range: string): string => `sum by (le, stage) (increase(${STAGE_LATENCY}_bucket[${range}]))`;
+/** Seconds spent per stage over the range (with the +Inf bucket's count: the stage means). */
+export const stageSumIncrease = (range: string): string => `sum by (stage) (increase(${STAGE_LATENCY}_sum[${range}]))`;
+/** End-to-end latency buckets over a whole range. */
+export const latencyBucketsIncrease = (range: string): string => `sum by (le) (increase(${LATENCY}_bucket[${range}]))`;
+export const latencySumIncrease = (range: string): string => `sum(increase(${LATENCY}_sum[${range}]))`;
+/** Answers by status code over the range: requests, 4xx and 5xx. */
+export const requestsByStatusIncrease = (range: string): string => `sum by (status_code) (increase(${REQUESTS}[${range}]))`;

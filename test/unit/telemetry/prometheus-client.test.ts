@@ -1,0 +1,93 @@
+/**
+ * What the Prometheus client makes of a Prometheus that is not there, too slow, or not Prometheus:
+ * always PROMETHEUS_UNAVAILABLE with the URL and why (real loopback servers stand in for the bad
+ * ones; the working Prometheus is test/integration/prometheus-fleet-api.test.ts's).
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { CheckError } from '../../../main/errors.ts';
+import { parsePrometheusUrl, PrometheusClient } from '../../../main/telemetry/prometheus-client.ts';
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+async function serve(handler: Handler): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function failure(run: () => Promise<unknown>): Promise<CheckError> {
+  try {
+    await run();
+  } catch (err) {
+    assert.ok(err instanceof CheckError, String(err));
+    return err;
+  }
+  assert.fail('expected a failure');
+}
+
+describe('parsePrometheusUrl', () => {
+  it('keeps a path prefix, drops a trailing slash, refuses what is not an http(s) base URL', () => {
+    assert.equal(parsePrometheusUrl('http://127.0.0.1:9090/'), 'http://127.0.0.1:9090');
+    assert.equal(parsePrometheusUrl('https://metrics.example/prometheus/'), 'https://metrics.example/prometheus');
+    for (const bad of ['127.0.0.1:9090', 'ftp://x', 'http://u:p@x', 'http://x/?a=1', '']) {
+      assert.throws(() => parsePrometheusUrl(bad), RangeError, bad);
+    }
+  });
+});
+
+describe('PrometheusClient failures', () => {
+  let answers: { url: string; close(): Promise<void> };
+  let slow: { url: string; close(): Promise<void> };
+  before(async () => {
+    answers = await serve((req, res) => {
+      if (req.url === '/html/api/v1/query') {
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>');
+      } else if (req.url === '/bad/api/v1/query') {
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error' }));
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [] } }));
+      }
+    });
+    slow = await serve(() => undefined); // never answers
+  });
+  after(async () => {
+    await answers.close();
+    await slow.close();
+  });
+
+  it('nothing listening: cannot reach it', async () => {
+    const closed = await serve(() => undefined);
+    await closed.close();
+    const err = await failure(() => new PrometheusClient(closed.url).query('up'));
+    assert.equal(err.code, 'PROMETHEUS_UNAVAILABLE');
+    assert.equal(err.status, 502);
+    assert.match(err.message, /cannot reach Prometheus at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+  });
+
+  it('no answer in time', async () => {
+    const err = await failure(() => new PrometheusClient(slow.url, 300).query('up'));
+    assert.equal(err.code, 'PROMETHEUS_UNAVAILABLE');
+    assert.match(err.message, /no answer within 0\.3 s/);
+  });
+
+  it('an answer that is not Prometheus\' JSON, a refused query, the wrong result type', async () => {
+    const html = await failure(() => new PrometheusClient(`${answers.url}/html`).query('up'));
+    assert.match(html.message, /without its JSON/);
+    const refused = await failure(() => new PrometheusClient(`${answers.url}/bad`).query('up('));
+    assert.match(refused.message, /refused the query \(bad_data: parse error\)/);
+    const wrong = await failure(() => new PrometheusClient(answers.url).query('up'));
+    assert.match(wrong.message, /expected a vector/);
+    for (const err of [html, refused, wrong]) assert.equal(err.code, 'PROMETHEUS_UNAVAILABLE');
+  });
+});
