@@ -15,6 +15,8 @@ import type {
   SlicesSnapshot,
   SlowRequest,
   StatsDocument,
+  TraceDocument,
+  TraceFormat,
 } from './wire-types.ts';
 
 export interface EndpointDocument {
@@ -93,6 +95,8 @@ export interface IpcContract {
   /** Sets a mark now (kind 'user'). */
   'stats:add-mark': { request: { name: string }; response: Outcome<Mark> };
   'stats:compare': { request: CompareRequest; response: Outcome<PeriodComparison> };
+  /** A recent request's trace, as `GET /api/v1/requests/{id}/trace?format=` answers it (NOT_FOUND once it left the ring). */
+  'stats:trace': { request: { id: string; format: TraceFormat }; response: Outcome<TraceDocument> };
   'file:save': { request: SaveFileRequest; response: Outcome<{ saved: boolean }> };
   'connection:get': { request: void; response: Outcome<ConnectionInfo> };
   /** Reaches the service from main (the page's CSP allows only the service it is connected to). An
@@ -130,6 +134,7 @@ export interface OfaVeApi {
   marks(): Promise<Outcome<Mark[]>>;
   addMark(name: string): Promise<Outcome<Mark>>;
   compare(request: CompareRequest): Promise<Outcome<PeriodComparison>>;
+  trace(id: string, format: TraceFormat): Promise<Outcome<TraceDocument>>;
   saveFile(request: SaveFileRequest): Promise<Outcome<{ saved: boolean }>>;
   /** Local model or remote service, and whether tokens can be kept in the keychain. */
   connection(): Promise<Outcome<ConnectionInfo>>;

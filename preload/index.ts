@@ -38,6 +38,7 @@ const api: OfaVeApi = {
   marks: () => invoke('stats:marks', undefined),
   addMark: (name) => invoke('stats:add-mark', { name }),
   compare: (request) => invoke('stats:compare', request),
+  trace: (id, format) => invoke('stats:trace', { id, format }),
   saveFile: (request) => invoke('file:save', request),
   connection: () => invoke('connection:get', undefined),
   testConnection: (request) => invoke('connection:test', request),

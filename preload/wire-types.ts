@@ -92,9 +92,8 @@ export interface CheckWarning {
   message: string;
 }
 
-export interface SeriesPoint {
-  /** Epoch seconds. */
-  t: number;
+/** Requests by result: per second (SeriesPoint) and over a window (StatsDocument.totals). */
+export interface ResultCounts {
   requests: number;
   YES: number;
   NO: number;
@@ -105,6 +104,11 @@ export interface SeriesPoint {
   client_errors: number;
   /** Checks the service failed (5xx). */
   server_errors: number;
+}
+
+export interface SeriesPoint extends ResultCounts {
+  /** Epoch seconds. */
+  t: number;
   p50_ms: number | null;
   p90_ms: number | null;
   p99_ms: number | null;
@@ -160,16 +164,7 @@ export interface StatsDocument {
   error_rate: number;
   /** Client mistakes (4xx) / all requests in the window (0 when none): never pages anyone. */
   client_error_rate: number;
-  totals: {
-    requests: number;
-    YES: number;
-    NO: number;
-    MAYBE: number;
-    ERROR: number;
-    client_errors: number;
-    server_errors: number;
-    by_status: Record<string, number>;
-  };
+  totals: ResultCounts & { by_status: Record<string, number> };
   /** Mean pairs per model run over the batches run in the window (as Prometheus computes it from
    *  ofa_ve_batch_size: sum / count); null when no batch ran. */
   mean_batch_size: number | null;
@@ -259,9 +254,14 @@ export interface OtlpTraceDocument {
   }[];
 }
 
+/** A request's trace in either format: the body of `GET /api/v1/requests/{id}/trace` (and of IPC `stats:trace`). */
+export type TraceDocument = ChromeTraceDocument | OtlpTraceDocument;
+
 /** The input attributes every check is sliced by (main/telemetry/input-slices.ts classifies). */
 export const SLICE_ATTRIBUTES = ['caption_script', 'caption_tokens', 'image_size', 'image_format', 'premise'] as const;
 export type SliceAttribute = (typeof SLICE_ATTRIBUTES)[number];
+/** The attributes `compare?source=prometheus` slices by: the stage histogram's `script` label; the rest stay in-app. */
+export const PROMETHEUS_SLICE_ATTRIBUTES = ['caption_script'] as const satisfies readonly SliceAttribute[];
 
 /** One slice's figures over a window: the stats document's headline figures, per slice. */
 export interface SliceStats {

@@ -6,14 +6,7 @@ import type { AppEvent, ConnectionState, EndpointDocument } from '../../preload/
 import { appVersion, DEFAULT_PORT, defaultModelDir } from '../config.ts';
 import { jsonLogger } from '../logging/json-logger.ts';
 import { guardStdio, writeIfOpen } from '../logging/stdio-guard.ts';
-import {
-  AlertNotifier,
-  AlertWatcher,
-  electronNotificationPresenter,
-  loadNotificationsMuted,
-  readRemoteAlerts,
-  saveNotificationsMuted,
-} from './alert-notifier.ts';
+import * as alerts from './alert-notifier.ts';
 import { APP_ORIGIN } from './app-origin.ts';
 import { registerAppScheme, serveAppProtocol } from './app-protocol.ts';
 import { buildAppMenu } from './app-menu.ts';
@@ -116,8 +109,8 @@ async function start(): Promise<void> {
   registerConnectionHandlers(router, connection);
   // An OS notification when an alert of the service in use (local or remote) starts and ends; View > Alert Notifications mutes.
   const notificationsFile = path.join(userData, 'notifications.json');
-  const notifier = new AlertNotifier(electronNotificationPresenter(Notification), {
-    muted: await loadNotificationsMuted(notificationsFile),
+  const notifier = new alerts.AlertNotifier(alerts.electronNotificationPresenter(Notification), {
+    muted: await alerts.loadNotificationsMuted(notificationsFile),
     onClick: () => {
       if (!mainWindow) return;
       if (mainWindow.isMinimized()) mainWindow.restore();
@@ -126,12 +119,12 @@ async function start(): Promise<void> {
       toWindow({ type: 'show-view', view: 'dashboard' });
     },
   });
-  const alertWatcher = new AlertWatcher(
+  const alertWatcher = new alerts.AlertWatcher(
     notifier,
     () => {
       const current = connection.current;
       if (current.mode === 'remote') {
-        return { key: current.url, label: current.host, read: () => readRemoteAlerts(current.url, current.token) };
+        return { key: current.url, label: current.host, read: () => alerts.readRemoteAlerts(current.url, current.token) };
       }
       const runtime = local?.runtime;
       return runtime && { key: 'local', label: 'local model', read: async () => runtime.alerts.current() };
@@ -170,9 +163,9 @@ async function start(): Promise<void> {
           enabled: () => !notifier.muted,
           setEnabled: (enabled) => {
             notifier.muted = !enabled;
-            saveNotificationsMuted(notificationsFile, !enabled).catch((err: Error) =>
-              logger.log('warn', 'notification setting not saved', { error: err.message }),
-            );
+            alerts
+              .saveNotificationsMuted(notificationsFile, !enabled)
+              .catch((err: Error) => logger.log('warn', 'notification setting not saved', { error: err.message }));
           },
         },
       },

@@ -3,10 +3,11 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import type { EndpointDocument, IpcChannel, IpcContract, IpcEvents } from '../../preload/api-contract.ts';
-import type { ModelDocument, Outcome } from '../../preload/wire-types.ts';
+import { TRACE_FORMATS, type ModelDocument, type Outcome } from '../../preload/wire-types.ts';
 import { CheckError, toCheckError } from '../errors.ts';
 import type { ServiceRuntime } from '../service/service-runtime.ts';
 import { addMarkFromBody } from '../service/telemetry-queries.ts';
+import { traceDocument } from '../service/trace-document.ts';
 import { isSliceAttribute, SLICE_ATTRIBUTES } from '../telemetry/input-slices.ts';
 import { isTrustedSender } from './app-origin.ts';
 import { ConnectionError, type ConnectionManager } from './remote-connection.ts';
@@ -171,6 +172,15 @@ export function registerConsoleHandlers(
       const a = span(request?.a);
       const b = span(request?.b);
       return asBadRequest(() => stats.compare(a, b, attribute === undefined ? {} : { attribute }));
+    }),
+  );
+  // The builder GET /api/v1/requests/{id}/trace uses, over the same ring: the same document, operator events included.
+  router.handle('stats:trace', (request) =>
+    outcome(async () => {
+      const format = TRACE_FORMATS.find((f) => f === request?.format);
+      if (!format) throw new CheckError('BAD_REQUEST', `format must be one of ${TRACE_FORMATS.join(', ')}`);
+      if (typeof request?.id !== 'string') throw new CheckError('BAD_REQUEST', 'id must be a request id');
+      return traceDocument(runtime().stats.traces, request.id, format);
     }),
   );
   router.handle('file:save', (request, sender) =>

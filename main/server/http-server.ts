@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromeTrace } from '../../preload/trace-chrome.ts';
-import { otlpTrace } from '../../preload/trace-otlp.ts';
 import { traceFileName } from '../../preload/trace-spans.ts';
 import { TRACE_FORMATS, type TraceFormat } from '../../preload/wire-types.ts';
 import { appVersion } from '../config.ts';
@@ -12,6 +10,7 @@ import { RETRY_AFTER_SECONDS, type CheckContext, type CheckService } from '../se
 import { checkResultDocument, healthDocument, readinessDocument } from '../service/response-documents.ts';
 import type { ServiceRuntime } from '../service/service-runtime.ts';
 import { addMarkFromBody, compareQuery, readSmallJson, slicesQuery } from '../service/telemetry-queries.ts';
+import { traceDocument } from '../service/trace-document.ts';
 import type { LiveStats } from '../telemetry/live-stats.ts';
 import type { ServiceMetrics } from '../telemetry/service-metrics.ts';
 import { bearerAuthorizer } from './bearer-auth.ts';
@@ -358,16 +357,7 @@ export class OfaVeHttpServer {
   private trace(res: ServerResponse, url: URL): void {
     const format = parseTraceFormat(url);
     const id = traceRequestId(url.pathname) ?? '';
-    const input = this.stats.traces.get(id);
-    if (!input) {
-      const shown = id.length > 100 ? `${id.slice(0, 100)}…` : id;
-      throw new CheckError(
-        'NOT_FOUND',
-        `no trace for request ${JSON.stringify(shown)}: it is not one of the last ${this.stats.traces.capacity} checks of this instance ` +
-          '(unknown, expired, or answered by another instance)',
-      );
-    }
-    const doc = format === 'otlp' ? otlpTrace(input, { serviceVersion: appVersion() }) : chromeTrace(input);
+    const doc = traceDocument(this.stats.traces, id, format);
     sendJson(res, 200, doc, { 'content-disposition': `inline; filename="${traceFileName(id, format)}"` });
   }
 

@@ -4,11 +4,12 @@
  * PROMETHEUS_NOT_CONFIGURED; a Prometheus that fails answers PROMETHEUS_UNAVAILABLE (the client's
  * errors); a bad query is BAD_REQUEST. The computations live in main/telemetry/prometheus-*.ts.
  */
-import type { FigureSource, FleetDocument, PeriodComparison } from '../../preload/wire-types.ts';
+import { PROMETHEUS_SLICE_ATTRIBUTES, type FigureSource, type FleetDocument, type PeriodComparison } from '../../preload/wire-types.ts';
 import { CheckError } from '../errors.ts';
 import type { PrometheusClient } from '../telemetry/prometheus-client.ts';
 import { comparePrometheusRanges } from '../telemetry/prometheus-compare.ts';
 import { fleetDocument } from '../telemetry/prometheus-fleet.ts';
+import { isPrometheusSliceAttribute } from '../telemetry/prometheus-script-slices.ts';
 
 const SOURCES: readonly FigureSource[] = ['in-app', 'prometheus'];
 
@@ -58,13 +59,21 @@ function epochMs(url: URL, name: string): number {
   return Number(raw);
 }
 
-/** `GET /api/v1/compare?a_from=&a_to=&b_from=&b_to=&source=prometheus`: the same comparison, read from Prometheus. */
+/**
+ * `GET /api/v1/compare?a_from=&a_to=&b_from=&b_to=&source=prometheus[&attribute=caption_script]`: the
+ * same comparison, read from Prometheus.
+ */
 export function prometheusCompareQuery(prometheus: PrometheusClient | undefined, url: URL): Promise<PeriodComparison> {
   const client = configured(prometheus, 'comparisons read from Prometheus');
   const a = { fromMs: epochMs(url, 'a_from'), toMs: epochMs(url, 'a_to') };
   const b = { fromMs: epochMs(url, 'b_from'), toMs: epochMs(url, 'b_to') };
-  if (single(url, 'attribute')) {
-    throw new CheckError('BAD_REQUEST', 'input slices are compared in-app only (Prometheus has no per-input labels): drop attribute, or use source=in-app');
+  const attribute = single(url, 'attribute');
+  if (attribute !== undefined && !isPrometheusSliceAttribute(attribute)) {
+    throw new CheckError(
+      'BAD_REQUEST',
+      `only ${PROMETHEUS_SLICE_ATTRIBUTES.join(', ')} is in Prometheus (the stage histogram's script label); ` +
+        'the other input slices are compared in-app only: use source=in-app',
+    );
   }
-  return asBadRequest(() => comparePrometheusRanges(client, a, b));
+  return asBadRequest(() => comparePrometheusRanges(client, a, b, attribute));
 }

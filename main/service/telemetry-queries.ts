@@ -5,7 +5,8 @@
  */
 import { CheckError } from '../errors.ts';
 import { isSliceAttribute, SLICE_ATTRIBUTES, type SliceAttribute } from '../telemetry/input-slices.ts';
-import type { LiveStats, Mark, PeriodComparison, SlicesSnapshot } from '../telemetry/live-stats.ts';
+import type { Mark, PeriodComparison, SlicesSnapshot } from '../../preload/wire-types.ts';
+import type { LiveStats } from '../telemetry/live-stats.ts';
 
 /** A mark's body is a name and maybe a time: a few hundred bytes is plenty. */
 export const MAX_MARK_BODY_BYTES = 4096;

@@ -51,13 +51,10 @@ import { Bucket, BucketLevel, ERROR_INDEX, type NormalisedSample, type Outcome, 
 
 export type { InputAttributes, SliceAttribute } from './input-slices.ts';
 export type { Mark, MarkKind } from './minute-history.ts';
-
-// The per-second point, stage figures, slow-request entries and comparisons are the wire shapes themselves.
-export type { SeriesPoint, SliceStats, SlicesSnapshot, SlowRequest, StageStats } from '../../preload/wire-types.ts';
-export type { PeriodComparison } from '../../preload/wire-types.ts';
 import {
   RESULT_TYPES,
   STAGE_NAMES,
+  type PeriodComparison,
   type ResultType,
   type SeriesPoint,
   type SlicesSnapshot,
@@ -67,7 +64,6 @@ import {
   type StageStats,
   type StatsDocument,
 } from '../../preload/wire-types.ts';
-import type { PeriodComparison } from '../../preload/wire-types.ts';
 
 /** The point of a second in which nothing was recorded: zero counts, no latency quantiles. */
 export function emptySeriesPoint(t: number): SeriesPoint {

@@ -9,19 +9,23 @@
  * exact (`_sum` / count) and tested with Welch's z on the buckets' variance. A quantile difference
  * is significant when the two periods' family-wise (Bonferroni) intervals do not overlap; the
  * difference interval shown is then [low_b − high_a, high_b − low_a], which excludes 0 exactly then.
- * What explains the change is computed as in-app (stage shares of the mean change). No input
- * slices: only the caption script would be a label, the rest stays in-app.
+ * What explains the change is computed as in-app (stage shares of the mean change). Input slices:
+ * caption_script only, from the stage histogram's `script` label (prometheus-script-slices.ts).
  */
+import { STAGE_NAMES, type ComparedRange, type PeriodComparison, type StageName } from '../../preload/wire-types.ts';
 import {
-  STAGE_NAMES,
-  type ComparedRange,
-  type ComparedStage,
-  type MeanChange,
-  type PeriodComparison,
-  type QuantileChange,
-  type StageChange,
-  type StageName,
-} from '../../preload/wire-types.ts';
+  compareStage,
+  errorRates,
+  FAMILY_ERROR_RATE,
+  intervalZ,
+  meanChange,
+  periodComparison,
+  quantileChange,
+  splitChange,
+  TESTS_PER_CELL,
+  untimedMean,
+  type FigureComparer,
+} from './compare-rows.ts';
 import {
   bucketQuantileInterval,
   bucketTotal,
@@ -32,7 +36,7 @@ import {
 } from './prometheus-buckets.ts';
 import type { PrometheusClient, PromSample } from './prometheus-client.ts';
 import * as Q from './prometheus-queries.ts';
-import { COMPARED_QUANTILES, FAMILY_ERROR_RATE, INTERVAL_CONFIDENCE, MIN_VALUES_FOR_MEAN_TEST, normalQuantile } from './period-compare.ts';
+import { compareScriptSlices, readScriptStages, scriptSliceTests, type PrometheusSliceAttribute } from './prometheus-script-slices.ts';
 
 export const PROMETHEUS_COMPARISON_METHOD =
   'read from Prometheus: increase() of the histograms over each range, summed over replicas; quantiles as histogram_quantile ' +
@@ -109,130 +113,72 @@ async function readRange(client: PrometheusClient, range: PromRange, queries: Se
       resolution_s: 1,
       requests: Math.round(requests),
       successes: Math.round(countOf(endToEnd)),
-      error_rate: requests > clientErrors ? serverErrors / (requests - clientErrors) : 0,
-      client_error_rate: requests > 0 ? clientErrors / requests : 0,
+      ...errorRates({ requests, clientErrors, serverErrors }),
     },
     endToEnd,
     stages,
   };
 }
 
-function compareMeans(a: Histogram, b: Histogram, z: number): MeanChange {
-  const aMs = meanMs(a);
-  const bMs = meanMs(b);
-  const difference = aMs !== null && bMs !== null ? bMs - aMs : null;
-  const na = countOf(a);
-  const nb = countOf(b);
-  const untested = { a_ms: aMs, b_ms: bMs, difference_ms: difference, low_ms: null, high_ms: null, testable: false, significant: false };
-  if (difference === null || na < MIN_VALUES_FOR_MEAN_TEST || nb < MIN_VALUES_FOR_MEAN_TEST) return untested;
-  const va = bucketVariance(a.buckets!, aMs! / 1000);
-  const vb = bucketVariance(b.buckets!, bMs! / 1000);
-  if (va === null || vb === null) return untested;
-  const half = z * Math.sqrt(va / na + vb / nb) * 1000;
-  return { ...untested, low_ms: difference - half, high_ms: difference + half, testable: true, significant: Math.abs(difference) > half };
-}
-
 const ms = (s: number | null): number | null => (s === null ? null : s * 1000);
 
-function compareQuantile(a: Histogram, b: Histogram, q: number, zShown: number, zTest: number): QuantileChange {
-  const interval = (h: Histogram, z: number): BucketInterval =>
-    h.buckets ? bucketQuantileInterval(h.buckets, q, z) : { value: null, low: null, high: null, exact: false };
-  const shownA = interval(a, zShown);
-  const shownB = interval(b, zShown);
-  const estimate = (i: BucketInterval) => ({ value_ms: ms(i.value), low_ms: ms(i.low), high_ms: ms(i.high) });
-  const difference = shownA.value !== null && shownB.value !== null ? (shownB.value - shownA.value) * 1000 : null;
-  const change: QuantileChange = {
-    quantile: q,
-    a: estimate(shownA),
-    b: estimate(shownB),
-    difference_ms: difference,
-    low_ms: null,
-    high_ms: null,
-    testable: false,
-    significant: false,
-  };
-  const testA = interval(a, zTest);
-  const testB = interval(b, zTest);
-  if (difference === null || !testA.exact || !testB.exact) return change;
-  change.low_ms = (testB.low! - testA.high!) * 1000;
-  change.high_ms = (testB.high! - testA.low!) * 1000;
-  change.testable = true;
-  change.significant = change.low_ms > 0 || change.high_ms < 0;
-  return change;
-}
+/** The Prometheus figures: cumulative buckets and the exact `_sum` (seconds). */
+const HISTOGRAMS: FigureComparer<Histogram> = {
+  count: (h) => Math.round(countOf(h)),
+  mean: (a, b, z) =>
+    meanChange({ count: countOf(a), meanMs: meanMs(a) }, { count: countOf(b), meanMs: meanMs(b) }, z, () => {
+      const va = bucketVariance(a.buckets!, meanMs(a)! / 1000);
+      const vb = bucketVariance(b.buckets!, meanMs(b)! / 1000);
+      return va === null || vb === null ? null : [va * 1e6, vb * 1e6];
+    }),
+  quantile(a, b, q, zShown, zTest) {
+    const interval = (h: Histogram, z: number): BucketInterval =>
+      h.buckets ? bucketQuantileInterval(h.buckets, q, z) : { value: null, low: null, high: null, exact: false };
+    const estimate = (i: BucketInterval) => ({ value_ms: ms(i.value), low_ms: ms(i.low), high_ms: ms(i.high) });
+    return quantileChange(q, estimate(interval(a, zShown)), estimate(interval(b, zShown)), () => {
+      // Significant when the family-wise intervals do not overlap: [low_b − high_a, high_b − low_a] excludes 0 exactly then.
+      const testA = interval(a, zTest);
+      const testB = interval(b, zTest);
+      if (!testA.exact || !testB.exact) return null;
+      return { low_ms: (testB.low! - testA.high!) * 1000, high_ms: (testB.high! - testA.low!) * 1000 };
+    });
+  },
+};
 
-function compareStage(stage: ComparedStage, a: Histogram, b: Histogram, zShown: number, zTest: number): StageChange {
-  const mean = compareMeans(a, b, zTest);
-  const quantiles = COMPARED_QUANTILES.map((q) => compareQuantile(a, b, q, zShown, zTest));
-  return {
-    stage,
-    count_a: Math.round(countOf(a)),
-    count_b: Math.round(countOf(b)),
-    mean,
-    quantiles,
-    share_of_change: null,
-    significant: mean.significant || quantiles.some((c) => c.significant),
-  };
-}
-
-function untimedMean(data: RangeData): number | null {
-  const total = meanMs(data.endToEnd);
-  if (total === null) return null;
-  let stages = 0;
-  for (const h of data.stages.values()) stages += meanMs(h) ?? 0;
-  return total - stages;
-}
-
-/** Period b against period a (differences b − a), read from Prometheus. */
-export async function comparePrometheusRanges(client: PrometheusClient, a: PromRange, b: PromRange): Promise<PeriodComparison> {
-  rangeWindow(a);
-  rangeWindow(b);
+/** Period b against period a (differences b − a), read from Prometheus; with `attribute`, per caption script too. */
+export async function comparePrometheusRanges(
+  client: PrometheusClient,
+  a: PromRange,
+  b: PromRange,
+  attribute?: PrometheusSliceAttribute,
+): Promise<PeriodComparison> {
+  const windowA = rangeWindow(a);
+  const windowB = rangeWindow(b);
   const queries = new Set<string>();
-  const [dataA, dataB] = await Promise.all([readRange(client, a, queries), readRange(client, b, queries)]);
-  const tests = (1 + STAGE_NAMES.length) * (COMPARED_QUANTILES.length + 1);
-  const zShown = normalQuantile(1 - (1 - INTERVAL_CONFIDENCE) / 2);
-  const zTest = normalQuantile(1 - FAMILY_ERROR_RATE / (2 * tests));
-
-  const endToEnd = compareStage('end_to_end', dataA.endToEnd, dataB.endToEnd, zShown, zTest);
-  const total = endToEnd.mean.difference_ms;
-  const hasChange = total !== null && total !== 0;
-  endToEnd.share_of_change = hasChange ? 1 : null;
-  const stages = STAGE_NAMES.map((stage) => {
-    const change = compareStage(stage, dataA.stages.get(stage)!, dataB.stages.get(stage)!, zShown, zTest);
-    change.share_of_change = hasChange ? (change.mean.difference_ms ?? 0) / total : null;
-    return change;
-  });
-  const key = (c: StageChange) => (hasChange ? (c.share_of_change ?? 0) : Math.abs(c.mean.difference_ms ?? 0));
-  stages.sort((x, y) => key(y) - key(x));
-  const untimedA = untimedMean(dataA);
-  const untimedB = untimedMean(dataB);
-  const untimedDifference = untimedA !== null && untimedB !== null ? untimedB - untimedA : null;
-  const untimed = {
-    a_ms: untimedA,
-    b_ms: untimedB,
-    difference_ms: untimedDifference,
-    share_of_change: hasChange && untimedDifference !== null ? untimedDifference / total : null,
-  };
-  let explainedBy: PeriodComparison['explained_by'] = null;
-  if (hasChange && endToEnd.significant) {
-    const first = stages[0]!;
-    explainedBy = { stage: first.stage as StageName, share_of_change: first.share_of_change ?? 0 };
-    if (untimed.share_of_change !== null && untimed.share_of_change > explainedBy.share_of_change) {
-      explainedBy = { stage: 'untimed', share_of_change: untimed.share_of_change };
-    }
+  const scripts = (w: typeof windowA) => (attribute ? readScriptStages(client, w.window, w.atS, queries) : undefined);
+  const [dataA, dataB, scriptsA, scriptsB] = await Promise.all([
+    readRange(client, a, queries),
+    readRange(client, b, queries),
+    scripts(windowA),
+    scripts(windowB),
+  ]);
+  const tests = TESTS_PER_CELL + (scriptsA && scriptsB ? scriptSliceTests(scriptsA, scriptsB) : 0);
+  const { zShown, zTest } = intervalZ(tests);
+  const endToEnd = compareStage('end_to_end', dataA.endToEnd, dataB.endToEnd, HISTOGRAMS, zShown, zTest);
+  const stage = (name: StageName) => compareStage(name, dataA.stages.get(name)!, dataB.stages.get(name)!, HISTOGRAMS, zShown, zTest);
+  const stages = STAGE_NAMES.map(stage);
+  const untimed = (data: RangeData) => untimedMean(meanMs(data.endToEnd), [...data.stages.values()].map(meanMs));
+  const split = splitChange(endToEnd, stages, untimed(dataA), untimed(dataB));
+  const comparison = periodComparison(dataA.range, dataB.range, tests, PROMETHEUS_COMPARISON_METHOD, split);
+  if (scriptsA && scriptsB) {
+    const compare = (stage: StageName, x: Histogram, y: Histogram) => compareStage(stage, x, y, HISTOGRAMS, zShown, zTest);
+    comparison.slices = compareScriptSlices(scriptsA, scriptsB, compare, {
+      changeMs: split.endToEnd.mean.difference_ms,
+      explained: comparison.explained_by !== null,
+    });
   }
   return {
-    a: dataA.range,
-    b: dataB.range,
-    interval_confidence: INTERVAL_CONFIDENCE,
-    family_error_rate: FAMILY_ERROR_RATE,
-    tests,
-    method: PROMETHEUS_COMPARISON_METHOD,
-    end_to_end: endToEnd,
-    stages,
-    untimed,
-    explained_by: explainedBy,
-    slices: null,
+    ...comparison,
     source: 'prometheus',
     prometheus: { url: client.url, queries: [...queries] },
   };

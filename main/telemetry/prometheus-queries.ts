@@ -53,3 +53,10 @@ export const latencyBucketsIncrease = (range: string): string => `sum by (le) (i
 export const latencySumIncrease = (range: string): string => `sum(increase(${LATENCY}_sum[${range}]))`;
 /** Answers by status code over the range: requests, 4xx and 5xx. */
 export const requestsByStatusIncrease = (range: string): string => `sum by (status_code) (increase(${REQUESTS}[${range}]))`;
+/**
+ * The stage buckets and sums per caption script: the stage histogram's `script` label (english,
+ * cjk, other) is the one input slice Prometheus has (`compare?source=prometheus&attribute=caption_script`).
+ */
+export const stageBucketsIncreaseByScript = (range: string): string =>
+  `sum by (le, stage, script) (increase(${STAGE_LATENCY}_bucket[${range}]))`;
+export const stageSumIncreaseByScript = (range: string): string => `sum by (stage, script) (increase(${STAGE_LATENCY}_sum[${range}]))`;

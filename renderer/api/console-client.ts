@@ -1,19 +1,5 @@
 import type { AppEvent } from '../../preload/api-contract.ts';
-import type {
-  ApiError,
-  CheckResult,
-  FigureSource,
-  FleetDocument,
-  Mark,
-  ModelDocument,
-  NamedCheckPair,
-  Outcome,
-  PeriodComparison,
-  SliceAttribute,
-  SlicesSnapshot,
-  SlowRequest,
-  StatsDocument,
-} from '../../preload/wire-types.ts';
+import type * as Wire from '../../preload/wire-types.ts';
 
 /** A span of time to compare: epoch ms, `to_ms` exclusive. */
 export interface TimeSpan {
@@ -33,7 +19,7 @@ export interface BatchProgress {
 
 export interface BatchHandlers {
   /** Called once per item, as soon as it finishes, in completion order. */
-  onResult(index: number, outcome: Outcome<CheckResult>): void;
+  onResult(index: number, outcome: Wire.Outcome<Wire.CheckResult>): void;
   onProgress(progress: BatchProgress): void;
 }
 
@@ -54,6 +40,9 @@ export const SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE';
 /** The server's code for a missing or wrong bearer token (main/errors.ts). */
 export const UNAUTHORIZED = 'UNAUTHORIZED';
 
+/** The server's code for a trace that is not (or no longer) in the service's ring of recent requests (main/errors.ts). */
+export const NOT_FOUND = 'NOT_FOUND';
+
 /** The server's code for fleet figures asked of a service without `--prometheus-url` (main/errors.ts). */
 export const PROMETHEUS_NOT_CONFIGURED = 'PROMETHEUS_NOT_CONFIGURED';
 
@@ -72,7 +61,7 @@ export interface TokenAuth {
 export type ServiceLocation = { kind: 'local' } | { kind: 'http'; origin: string; host: string; sameOrigin: boolean };
 
 /** An error from the app, with the stable code the UI shows. */
-export class ClientError extends Error implements ApiError {
+export class ClientError extends Error implements Wire.ApiError {
   constructor(
     readonly code: string,
     message: string,
@@ -90,34 +79,39 @@ export class ClientError extends Error implements ApiError {
 export interface ConsoleClient {
   readonly mode: 'desktop' | 'browser';
   readonly location: ServiceLocation;
-  modelInfo(): Promise<ModelDocument>;
+  modelInfo(): Promise<Wire.ModelDocument>;
   endpoint(): Promise<EndpointInfo>;
-  check(input: NamedCheckPair<Blob>, signal?: AbortSignal): Promise<Outcome<CheckResult>>;
+  check(input: Wire.NamedCheckPair<Blob>, signal?: AbortSignal): Promise<Wire.Outcome<Wire.CheckResult>>;
   /** Resolves when every item has finished or the signal aborted (items not started are dropped). */
-  checkBatch(items: readonly NamedCheckPair<Blob>[], handlers: BatchHandlers, signal: AbortSignal): Promise<void>;
+  checkBatch(items: readonly Wire.NamedCheckPair<Blob>[], handlers: BatchHandlers, signal: AbortSignal): Promise<void>;
   /**
    * A stats document now and then once a second; returns the unsubscribe function. Reconnects by
    * itself (with backoff) after errors, which it reports through onError until a document comes again.
    */
-  subscribeStats(windowS: number, onStats: (doc: StatsDocument) => void, onError: (error: ApiError) => void): () => void;
-  slowest(): Promise<SlowRequest[]>;
+  subscribeStats(windowS: number, onStats: (doc: Wire.StatsDocument) => void, onError: (error: Wire.ApiError) => void): () => void;
+  slowest(): Promise<Wire.SlowRequest[]>;
+  /**
+   * A recent request's trace as the service builds it (`GET /api/v1/requests/{id}/trace`), with
+   * onnxruntime's operator events where profiling sampled its batch; NOT_FOUND once it left the ring.
+   */
+  trace(id: string, format: Wire.TraceFormat): Promise<Wire.TraceDocument>;
   /** Per-slice figures of one input attribute over the last `windowS` seconds. */
-  slices(windowS: number, attribute: SliceAttribute): Promise<SlicesSnapshot>;
+  slices(windowS: number, attribute: Wire.SliceAttribute): Promise<Wire.SlicesSnapshot>;
   /** The marks on the timeline, oldest first. */
-  marks(): Promise<Mark[]>;
+  marks(): Promise<Wire.Mark[]>;
   /** Sets a mark now; resolves with the mark as kept. */
-  addMark(name: string): Promise<Mark>;
+  addMark(name: string): Promise<Wire.Mark>;
   /**
    * Period b against period a (differences b − a), per stage and, with `attribute`, per slice; from
    * this replica's live stats, or with `source` 'prometheus' from the service's Prometheus (no slices).
    */
-  compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute, source?: FigureSource): Promise<PeriodComparison>;
+  compare(a: TimeSpan, b: TimeSpan, attribute?: Wire.SliceAttribute, source?: Wire.FigureSource): Promise<Wire.PeriodComparison>;
   /** Fleet figures over `window` (a Prometheus duration: 5m) from the service's Prometheus (`--prometheus-url`). */
-  fleet(window: string): Promise<FleetDocument>;
+  fleet(window: string): Promise<Wire.FleetDocument>;
   /** Saves a file the user asked for (export); resolves false when the user cancelled. */
   saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean>;
   /** Desktop only: lets the user pick another model directory and loads it. */
-  readonly chooseModelDirectory?: () => Promise<ModelDocument>;
+  readonly chooseModelDirectory?: () => Promise<Wire.ModelDocument>;
   /** Browser only: the token a protected instance needs (the sign-in prompt sets it). */
   readonly auth?: TokenAuth;
   /** Desktop only: events from the application menu (model changed, show a view). */

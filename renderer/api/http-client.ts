@@ -1,4 +1,4 @@
-import type { ApiError, CheckResult, FigureSource, FleetDocument, Mark, ModelDocument, NamedCheckPair, Outcome, PeriodComparison, SliceAttribute, SlicesSnapshot, SlowRequest, StatsDocument } from '../../preload/wire-types.ts';
+import type * as Wire from '../../preload/wire-types.ts';
 import { CONSOLE_BATCH, runBatch } from './batch-runner.ts';
 import { ClientError, SERVICE_UNAVAILABLE, UNAUTHORIZED, type BatchHandlers, type ConsoleClient, type EndpointInfo, type ServiceLocation, type TimeSpan, type TokenAuth } from './console-client.ts';
 import { readEvents } from './sse-reader.ts';
@@ -50,14 +50,14 @@ function keepToken(serviceOrigin: string, token: string): void {
  * fetch itself failed: connection refused or reset, DNS, offline. The service is not there, or
  * (for a service of another origin) it does not let this page call it: the browser hides which.
  */
-export function unreachable(err: unknown, crossOrigin?: { page: string }): ApiError {
+export function unreachable(err: unknown, crossOrigin?: { page: string }): Wire.ApiError {
   const why = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
   const hint = crossOrigin ? `; if it is running, it must allow this page: ofa-ve serve --token … --cors-origin ${crossOrigin.page}` : '';
   return { code: SERVICE_UNAVAILABLE, message: `service unavailable: cannot reach it (${why})${hint}` };
 }
 
 /** What a 401 means to the person at the keyboard: no token yet, or the one they gave was refused. */
-function unauthorized(tokenSent: boolean): ApiError {
+function unauthorized(tokenSent: boolean): Wire.ApiError {
   return {
     code: UNAUTHORIZED,
     message: tokenSent ? 'the access token was refused' : 'this service needs an access token (ofa-ve serve --token)',
@@ -73,9 +73,9 @@ function unauthorized(tokenSent: boolean): ApiError {
 export function failureOf(
   status: number,
   statusText: string,
-  body: { error?: ApiError } | undefined,
+  body: { error?: Wire.ApiError } | undefined,
   context: { modelSeenReady: boolean; tokenSent: boolean },
-): ApiError {
+): Wire.ApiError {
   const error = body?.error;
   if (status === 401) return unauthorized(context.tokenSent);
   if (error?.code === 'NOT_READY' && context.modelSeenReady) {
@@ -88,7 +88,7 @@ export function failureOf(
 }
 
 /** The query of `GET /api/v1/compare` for two spans (epoch ms in plain digits, as the service wants them). */
-export function compareQuery(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute, source?: FigureSource): string {
+export function compareQuery(a: TimeSpan, b: TimeSpan, attribute?: Wire.SliceAttribute, source?: Wire.FigureSource): string {
   const query = new URLSearchParams({
     a_from: Math.round(a.from_ms).toFixed(0),
     a_to: Math.round(a.to_ms).toFixed(0),
@@ -140,7 +140,7 @@ export class HttpConsoleClient implements ConsoleClient {
   }
 
   /** fetch failed: see unreachable(). */
-  private unreachable(err: unknown): ApiError {
+  private unreachable(err: unknown): Wire.ApiError {
     const page = pageOrigin();
     return unreachable(err, page && page !== this.origin ? { page } : undefined);
   }
@@ -149,7 +149,7 @@ export class HttpConsoleClient implements ConsoleClient {
     return this.token ? { authorization: `Bearer ${this.token}` } : {};
   }
 
-  private failure(res: Response, body: { error?: ApiError } | undefined): ApiError {
+  private failure(res: Response, body: { error?: Wire.ApiError } | undefined): Wire.ApiError {
     return failureOf(res.status, res.statusText, body, { modelSeenReady: this.modelSeenReady, tokenSent: this.token !== undefined });
   }
 
@@ -166,7 +166,7 @@ export class HttpConsoleClient implements ConsoleClient {
       const e = this.unreachable(err);
       throw new ClientError(e.code, e.message);
     }
-    const body = (await res.json().catch(() => undefined)) as (T & { error?: ApiError }) | undefined;
+    const body = (await res.json().catch(() => undefined)) as (T & { error?: Wire.ApiError }) | undefined;
     if (!res.ok || body === undefined) {
       const e = this.failure(res, body);
       throw new ClientError(e.code, e.message);
@@ -174,8 +174,8 @@ export class HttpConsoleClient implements ConsoleClient {
     return body;
   }
 
-  async modelInfo(): Promise<ModelDocument> {
-    const doc = await this.getJson<ModelDocument>('/api/v1/model');
+  async modelInfo(): Promise<Wire.ModelDocument> {
+    const doc = await this.getJson<Wire.ModelDocument>('/api/v1/model');
     if (doc.ready) this.modelSeenReady = true;
     return doc;
   }
@@ -185,11 +185,14 @@ export class HttpConsoleClient implements ConsoleClient {
     return { metrics_url: `${this.baseUrl}/metrics`, version: health.version ?? '' };
   }
 
-  check(input: NamedCheckPair<Blob>, signal?: AbortSignal): Promise<Outcome<CheckResult>> {
+  check(input: Wire.NamedCheckPair<Blob>, signal?: AbortSignal): Promise<Wire.Outcome<Wire.CheckResult>> {
     return this.checkWithRetryAfter(input, signal);
   }
 
-  private async checkWithRetryAfter(input: NamedCheckPair<Blob>, signal?: AbortSignal): Promise<Outcome<CheckResult> & { retryAfterS?: number }> {
+  private async checkWithRetryAfter(
+    input: Wire.NamedCheckPair<Blob>,
+    signal?: AbortSignal,
+  ): Promise<Wire.Outcome<Wire.CheckResult> & { retryAfterS?: number }> {
     const form = new FormData();
     form.append('image', input.image, input.name);
     form.append('text', input.text);
@@ -201,9 +204,9 @@ export class HttpConsoleClient implements ConsoleClient {
       if (signal?.aborted) throw err;
       return { ok: false, error: this.unreachable(err) };
     }
-    let body: (CheckResult & { error?: ApiError }) | undefined;
+    let body: (Wire.CheckResult & { error?: Wire.ApiError }) | undefined;
     try {
-      body = (await res.json()) as CheckResult & { error?: ApiError };
+      body = (await res.json()) as Wire.CheckResult & { error?: Wire.ApiError };
     } catch (err) {
       if (signal?.aborted) throw err;
       // The connection dropped mid-answer (the service died); a body that is not JSON is the proxy's.
@@ -221,7 +224,7 @@ export class HttpConsoleClient implements ConsoleClient {
     };
   }
 
-  checkBatch(items: readonly NamedCheckPair<Blob>[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
+  checkBatch(items: readonly Wire.NamedCheckPair<Blob>[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
     return runBatch(items, (input, s) => this.checkWithRetryAfter(input, s), handlers, signal, CONSOLE_BATCH);
   }
 
@@ -231,7 +234,7 @@ export class HttpConsoleClient implements ConsoleClient {
    * A clean end is not reported (the service may be back at once); failing to reconnect is. A 401
    * stops it: only a new token helps, and the app subscribes again after signing in.
    */
-  subscribeStats(windowS: number, onStats: (doc: StatsDocument) => void, onError: (error: ApiError) => void): () => void {
+  subscribeStats(windowS: number, onStats: (doc: Wire.StatsDocument) => void, onError: (error: Wire.ApiError) => void): () => void {
     const controller = new AbortController();
     const { signal } = controller;
     const run = async () => {
@@ -258,9 +261,9 @@ export class HttpConsoleClient implements ConsoleClient {
   /** One connection to /api/v1/events: how many documents it delivered, and why it stopped if not cleanly. */
   private async readStatsStream(
     windowS: number,
-    onStats: (doc: StatsDocument) => void,
+    onStats: (doc: Wire.StatsDocument) => void,
     signal: AbortSignal,
-  ): Promise<{ received: number; error?: ApiError }> {
+  ): Promise<{ received: number; error?: Wire.ApiError }> {
     const connection = new AbortController();
     const abort = () => connection.abort();
     signal.addEventListener('abort', abort, { once: true });
@@ -278,14 +281,14 @@ export class HttpConsoleClient implements ConsoleClient {
       arm();
       const res = await fetch(`${this.baseUrl}/api/v1/events?window=${windowS}`, { headers: this.headers(), signal: connection.signal });
       if (!res.ok || !res.body) {
-        const body = (await res.json().catch(() => undefined)) as { error?: ApiError } | undefined;
+        const body = (await res.json().catch(() => undefined)) as { error?: Wire.ApiError } | undefined;
         return { received, error: this.failure(res, body) };
       }
       await readEvents(res.body, (event, data) => {
         if (event !== 'stats') return;
         arm();
         received += 1;
-        onStats(JSON.parse(data) as StatsDocument);
+        onStats(JSON.parse(data) as Wire.StatsDocument);
       });
       if (received === 0) return { received, error: { code: SERVICE_UNAVAILABLE, message: 'service unavailable: the stats stream closed at once' } };
       return { received };
@@ -298,29 +301,33 @@ export class HttpConsoleClient implements ConsoleClient {
     }
   }
 
-  async slowest(): Promise<SlowRequest[]> {
-    return (await this.getJson<{ requests: SlowRequest[] }>('/api/v1/requests/slowest')).requests;
+  async slowest(): Promise<Wire.SlowRequest[]> {
+    return (await this.getJson<{ requests: Wire.SlowRequest[] }>('/api/v1/requests/slowest')).requests;
   }
 
-  slices(windowS: number, attribute: SliceAttribute): Promise<SlicesSnapshot> {
+  trace(id: string, format: Wire.TraceFormat): Promise<Wire.TraceDocument> {
+    return this.getJson<Wire.TraceDocument>(`/api/v1/requests/${encodeURIComponent(id)}/trace?${new URLSearchParams({ format })}`);
+  }
+
+  slices(windowS: number, attribute: Wire.SliceAttribute): Promise<Wire.SlicesSnapshot> {
     const query = new URLSearchParams({ window: String(windowS), attribute });
-    return this.getJson<SlicesSnapshot>(`/api/v1/slices?${query}`);
+    return this.getJson<Wire.SlicesSnapshot>(`/api/v1/slices?${query}`);
   }
 
-  async marks(): Promise<Mark[]> {
-    return (await this.getJson<{ marks: Mark[] }>('/api/v1/marks')).marks;
+  async marks(): Promise<Wire.Mark[]> {
+    return (await this.getJson<{ marks: Wire.Mark[] }>('/api/v1/marks')).marks;
   }
 
-  addMark(name: string): Promise<Mark> {
-    return this.getJson<Mark>('/api/v1/marks', undefined, { name });
+  addMark(name: string): Promise<Wire.Mark> {
+    return this.getJson<Wire.Mark>('/api/v1/marks', undefined, { name });
   }
 
-  compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute, source?: FigureSource): Promise<PeriodComparison> {
-    return this.getJson<PeriodComparison>(`/api/v1/compare?${compareQuery(a, b, attribute, source)}`);
+  compare(a: TimeSpan, b: TimeSpan, attribute?: Wire.SliceAttribute, source?: Wire.FigureSource): Promise<Wire.PeriodComparison> {
+    return this.getJson<Wire.PeriodComparison>(`/api/v1/compare?${compareQuery(a, b, attribute, source)}`);
   }
 
-  fleet(window: string): Promise<FleetDocument> {
-    return this.getJson<FleetDocument>(`/api/v1/fleet?${new URLSearchParams({ window })}`);
+  fleet(window: string): Promise<Wire.FleetDocument> {
+    return this.getJson<Wire.FleetDocument>(`/api/v1/fleet?${new URLSearchParams({ window })}`);
   }
 
   async saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean> {

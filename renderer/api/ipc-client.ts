@@ -1,23 +1,9 @@
 import type { AppEvent, OfaVeApi } from '../../preload/api-contract.ts';
-import type {
-  ApiError,
-  CheckResult,
-  FigureSource,
-  FleetDocument,
-  Mark,
-  ModelDocument,
-  NamedCheckPair,
-  Outcome,
-  PeriodComparison,
-  SliceAttribute,
-  SlicesSnapshot,
-  SlowRequest,
-  StatsDocument,
-} from '../../preload/wire-types.ts';
+import type * as Wire from '../../preload/wire-types.ts';
 import { CONSOLE_BATCH, runBatch } from './batch-runner.ts';
 import { ClientError, PROMETHEUS_NOT_CONFIGURED, type BatchHandlers, type ConsoleClient, type EndpointInfo, type ServiceLocation, type TimeSpan } from './console-client.ts';
 
-export function unwrap<T>(outcome: Outcome<T>): T {
+export function unwrap<T>(outcome: Wire.Outcome<T>): T {
   if (outcome.ok) return outcome.value;
   throw new ClientError(outcome.error.code, outcome.error.message);
 }
@@ -47,7 +33,7 @@ export class IpcConsoleClient implements ConsoleClient {
   /** `api` is public for the connection dialog (renderer/connection/), which uses the same preload API. */
   constructor(readonly api: OfaVeApi) {}
 
-  async modelInfo(): Promise<ModelDocument> {
+  async modelInfo(): Promise<Wire.ModelDocument> {
     return unwrap(await this.api.modelInfo());
   }
 
@@ -55,7 +41,7 @@ export class IpcConsoleClient implements ConsoleClient {
     return unwrap(await this.api.endpoint());
   }
 
-  async check(input: NamedCheckPair<Blob>): Promise<Outcome<CheckResult>> {
+  async check(input: Wire.NamedCheckPair<Blob>): Promise<Wire.Outcome<Wire.CheckResult>> {
     const image = new Uint8Array(await input.image.arrayBuffer());
     return this.send(input, image);
   }
@@ -65,8 +51,8 @@ export class IpcConsoleClient implements ConsoleClient {
    * image is read when its turn comes, so a large batch is never all in memory at once; a file
    * that cannot be read (removed after it was dropped) fails alone, as a bad image.
    */
-  checkBatch(items: readonly NamedCheckPair<Blob>[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
-    const checkOne = async (item: NamedCheckPair<Blob>): Promise<Outcome<CheckResult> & { retryAfterS?: number }> => {
+  checkBatch(items: readonly Wire.NamedCheckPair<Blob>[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
+    const checkOne = async (item: Wire.NamedCheckPair<Blob>): Promise<Wire.Outcome<Wire.CheckResult> & { retryAfterS?: number }> => {
       let image: Uint8Array;
       try {
         image = new Uint8Array(await item.image.arrayBuffer());
@@ -79,37 +65,41 @@ export class IpcConsoleClient implements ConsoleClient {
     return runBatch(items, checkOne, handlers, signal, CONSOLE_BATCH);
   }
 
-  private async send(input: NamedCheckPair<Blob>, image: Uint8Array): Promise<Outcome<CheckResult>> {
+  private async send(input: Wire.NamedCheckPair<Blob>, image: Uint8Array): Promise<Wire.Outcome<Wire.CheckResult>> {
     // The IPC answer is the same Outcome the console uses: passed on as it is.
     return this.api.check({ image, name: input.name, text: input.text, premise: input.premise });
   }
 
-  subscribeStats(windowS: number, onStats: (doc: StatsDocument) => void, onError: (error: ApiError) => void): () => void {
+  subscribeStats(windowS: number, onStats: (doc: Wire.StatsDocument) => void, onError: (error: Wire.ApiError) => void): () => void {
     return this.api.subscribeStats(windowS, onStats, onError);
   }
 
-  async slowest(): Promise<SlowRequest[]> {
+  async slowest(): Promise<Wire.SlowRequest[]> {
     return unwrap(await this.api.slowest());
   }
 
-  async slices(windowS: number, attribute: SliceAttribute): Promise<SlicesSnapshot> {
+  async trace(id: string, format: Wire.TraceFormat): Promise<Wire.TraceDocument> {
+    return unwrap(await this.api.trace(id, format));
+  }
+
+  async slices(windowS: number, attribute: Wire.SliceAttribute): Promise<Wire.SlicesSnapshot> {
     return unwrap(await this.api.slices(windowS, attribute));
   }
 
-  async marks(): Promise<Mark[]> {
+  async marks(): Promise<Wire.Mark[]> {
     return unwrap(await this.api.marks());
   }
 
-  async addMark(name: string): Promise<Mark> {
+  async addMark(name: string): Promise<Wire.Mark> {
     return unwrap(await this.api.addMark(name));
   }
 
-  async compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute, source?: FigureSource): Promise<PeriodComparison> {
+  async compare(a: TimeSpan, b: TimeSpan, attribute?: Wire.SliceAttribute, source?: Wire.FigureSource): Promise<Wire.PeriodComparison> {
     if (source === 'prometheus') throw noPrometheus();
     return unwrap(await this.api.compare({ a, b, ...(attribute ? { attribute } : {}) }));
   }
 
-  async fleet(): Promise<FleetDocument> {
+  async fleet(): Promise<Wire.FleetDocument> {
     throw noPrometheus();
   }
 
@@ -119,7 +109,7 @@ export class IpcConsoleClient implements ConsoleClient {
 
   readonly onAppEvent = (listener: (event: AppEvent) => void): (() => void) => this.api.onAppEvent(listener);
 
-  readonly chooseModelDirectory = async (): Promise<ModelDocument> => {
+  readonly chooseModelDirectory = async (): Promise<Wire.ModelDocument> => {
     const doc = unwrap(await this.api.chooseModelDirectory());
     return doc ?? this.modelInfo();
   };

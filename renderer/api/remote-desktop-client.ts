@@ -1,19 +1,5 @@
 import type { AppEvent, OfaVeApi } from '../../preload/api-contract.ts';
-import type {
-  ApiError,
-  CheckResult,
-  FigureSource,
-  FleetDocument,
-  Mark,
-  ModelDocument,
-  NamedCheckPair,
-  Outcome,
-  PeriodComparison,
-  SliceAttribute,
-  SlicesSnapshot,
-  SlowRequest,
-  StatsDocument,
-} from '../../preload/wire-types.ts';
+import type * as Wire from '../../preload/wire-types.ts';
 import type { BatchHandlers, ConsoleClient, EndpointInfo, ServiceLocation, TimeSpan } from './console-client.ts';
 import { HttpConsoleClient } from './http-client.ts';
 import { unwrap } from './ipc-client.ts';
@@ -40,7 +26,7 @@ export class DesktopRemoteClient implements ConsoleClient {
     return this.http.location;
   }
 
-  modelInfo(): Promise<ModelDocument> {
+  modelInfo(): Promise<Wire.ModelDocument> {
     return this.http.modelInfo();
   }
 
@@ -48,39 +34,43 @@ export class DesktopRemoteClient implements ConsoleClient {
     return this.http.endpoint();
   }
 
-  check(input: NamedCheckPair<Blob>, signal?: AbortSignal): Promise<Outcome<CheckResult>> {
+  check(input: Wire.NamedCheckPair<Blob>, signal?: AbortSignal): Promise<Wire.Outcome<Wire.CheckResult>> {
     return this.http.check(input, signal);
   }
 
-  checkBatch(items: readonly NamedCheckPair<Blob>[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
+  checkBatch(items: readonly Wire.NamedCheckPair<Blob>[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
     return this.http.checkBatch(items, handlers, signal);
   }
 
-  subscribeStats(windowS: number, onStats: (doc: StatsDocument) => void, onError: (error: ApiError) => void): () => void {
+  subscribeStats(windowS: number, onStats: (doc: Wire.StatsDocument) => void, onError: (error: Wire.ApiError) => void): () => void {
     return this.http.subscribeStats(windowS, onStats, onError);
   }
 
-  slowest(): Promise<SlowRequest[]> {
+  slowest(): Promise<Wire.SlowRequest[]> {
     return this.http.slowest();
   }
 
-  slices(windowS: number, attribute: SliceAttribute): Promise<SlicesSnapshot> {
+  trace(id: string, format: Wire.TraceFormat): Promise<Wire.TraceDocument> {
+    return this.http.trace(id, format);
+  }
+
+  slices(windowS: number, attribute: Wire.SliceAttribute): Promise<Wire.SlicesSnapshot> {
     return this.http.slices(windowS, attribute);
   }
 
-  marks(): Promise<Mark[]> {
+  marks(): Promise<Wire.Mark[]> {
     return this.http.marks();
   }
 
-  addMark(name: string): Promise<Mark> {
+  addMark(name: string): Promise<Wire.Mark> {
     return this.http.addMark(name);
   }
 
-  compare(a: TimeSpan, b: TimeSpan, attribute?: SliceAttribute, source?: FigureSource): Promise<PeriodComparison> {
+  compare(a: TimeSpan, b: TimeSpan, attribute?: Wire.SliceAttribute, source?: Wire.FigureSource): Promise<Wire.PeriodComparison> {
     return this.http.compare(a, b, attribute, source);
   }
 
-  fleet(window: string): Promise<FleetDocument> {
+  fleet(window: string): Promise<Wire.FleetDocument> {
     return this.http.fleet(window);
   }
 

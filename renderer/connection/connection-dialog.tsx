@@ -3,7 +3,7 @@
  * remote `ofa-ve serve` given by its address and token. "Test connection" reaches it first and says
  * what answers there (version, model, provider, demo); "Connect" switches and reloads the page.
  */
-import { useState, type FormEvent } from 'react';
+import { useState, type ChangeEvent, type FormEvent } from 'react';
 import type { RemoteServiceInfo } from '../../preload/api-contract.ts';
 import { parseServiceUrl } from '../../preload/service-url.ts';
 import type { ApiError, Outcome } from '../../preload/wire-types.ts';
@@ -61,6 +61,16 @@ export function ConnectionDialog({ control, target, tokenStorage, notice, prefil
   const parsed = parseServiceUrl(url);
   const remote = mode === 'remote';
   const canTest = remote && parsed.ok && control.canTest(url);
+  // The address and token fields: typed as is (no spell check, no autofill); a change makes the last test's answer stale.
+  const textField = (value: string, set: (value: string) => void) => ({
+    spellCheck: false,
+    autoComplete: 'off',
+    value,
+    onChange: (e: ChangeEvent<HTMLInputElement>) => {
+      set(e.target.value);
+      setResult(undefined);
+    },
+  });
 
   const test = async () => {
     setBusy('test');
@@ -126,13 +136,7 @@ export function ConnectionDialog({ control, target, tokenStorage, notice, prefil
             <input
               type="url"
               placeholder="https://gpu-box.example:7860"
-              spellCheck={false}
-              autoComplete="off"
-              value={url}
-              onChange={(e) => {
-                setUrl(e.target.value);
-                setResult(undefined);
-              }}
+              {...textField(url, setUrl)}
               aria-invalid={remote && url !== '' && !parsed.ok}
               data-testid="connection-url"
             />
@@ -148,13 +152,7 @@ export function ConnectionDialog({ control, target, tokenStorage, notice, prefil
             <input
               type="password"
               placeholder="its --token (empty: the one kept for this address, if any)"
-              spellCheck={false}
-              autoComplete="off"
-              value={token}
-              onChange={(e) => {
-                setToken(e.target.value);
-                setResult(undefined);
-              }}
+              {...textField(token, setToken)}
               data-testid="connection-token"
             />
           </label>

@@ -6,6 +6,7 @@
  */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import {
+  PROMETHEUS_SLICE_ATTRIBUTES,
   SLICE_ATTRIBUTES,
   type FigureSource,
   type Mark,
@@ -199,6 +200,9 @@ export function ComparePanel({ client, prometheusUrl }: { client: ConsoleClient;
   const [attribute, setAttribute] = useState<SliceAttribute | ''>('caption_script');
   const [source, setSource] = useState<FigureSource>('in-app');
   const fromPrometheus = prometheusUrl !== undefined && source === 'prometheus';
+  // Prometheus has only the caption script (the stage histogram's label); other slices are in-app only.
+  const inPrometheus = (a: SliceAttribute) => (PROMETHEUS_SLICE_ATTRIBUTES as readonly SliceAttribute[]).includes(a);
+  const sliceBy = fromPrometheus && attribute && !inPrometheus(attribute) ? '' : attribute;
   const [result, setResult] = useState<{ comparison: PeriodComparison; query: { a: TimeSpan; b: TimeSpan } } | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
@@ -236,7 +240,7 @@ export function ComparePanel({ client, prometheusUrl }: { client: ConsoleClient;
     if (!a || !b) return setError('choose both ends of both ranges');
     setBusy(true);
     client
-      .compare(a, b, fromPrometheus ? undefined : attribute || undefined, fromPrometheus ? 'prometheus' : undefined)
+      .compare(a, b, sliceBy || undefined, fromPrometheus ? 'prometheus' : undefined)
       .then(
         (comparison) => {
           setResult({ comparison, query: { a, b } });
@@ -302,15 +306,14 @@ export function ComparePanel({ client, prometheusUrl }: { client: ConsoleClient;
           <label htmlFor={attributeId}>slices by</label>
           <select
             id={attributeId}
-            value={fromPrometheus ? '' : attribute}
-            disabled={fromPrometheus}
-            title={fromPrometheus ? 'slices are compared in-app only: Prometheus has no per-input labels' : undefined}
+            value={sliceBy}
+            title={fromPrometheus ? 'from Prometheus: caption script only (a stage histogram label); the rest is in-app only' : undefined}
             data-testid="compare-attribute"
             onChange={(e) => setAttribute(e.target.value as SliceAttribute | '')}
           >
             <option value="">none</option>
             {SLICE_ATTRIBUTES.map((a) => (
-              <option key={a} value={a}>
+              <option key={a} value={a} disabled={fromPrometheus && !inPrometheus(a)}>
                 {ATTRIBUTE_LABELS[a]}
               </option>
             ))}

@@ -24,6 +24,7 @@ import { usePrometheusUrl } from './prometheus-source.ts';
 import { SlicesPanel } from './slices-panel.tsx';
 import { SlowestRequests } from './slowest-requests.tsx';
 import { WINDOW_CHOICES, formatClock, formatMs, toChartRows, toStageBar, windowPhrase } from './stats-format.ts';
+import { WindowSelect } from './window-select.tsx';
 
 export interface DashboardViewProps {
   client: ConsoleClient;
@@ -33,26 +34,7 @@ export interface DashboardViewProps {
   onWindowChange(windowS: number): void;
 }
 
-/** The window choices as toggle buttons: Enter and Space both work on a button (a <select> opens on Space only). */
-function WindowSelect({ windowS, onChange }: { windowS: number; onChange(windowS: number): void }) {
-  return (
-    <div className="window-select" role="group" aria-label="Window" data-testid="window-select">
-      <span className="muted">Window</span>
-      {WINDOW_CHOICES.map((choice) => (
-        <button
-          key={choice.seconds}
-          type="button"
-          className="toggle"
-          aria-pressed={choice.seconds === windowS}
-          data-testid={`window-${choice.seconds}`}
-          onClick={() => onChange(choice.seconds)}
-        >
-          {choice.label}
-        </button>
-      ))}
-    </div>
-  );
-}
+const WINDOW_SELECT_CHOICES = WINDOW_CHOICES.map((choice) => ({ value: choice.seconds, label: choice.label }));
 
 function LiveStats({ stats, stale }: { stats: StatsDocument; stale: boolean }) {
   // One reshaping per document; the memoised charts then redraw once a second at most.
@@ -100,7 +82,15 @@ export function DashboardView({ client, stats, statsError, windowS, onWindowChan
     <section className="dashboard" data-testid="dashboard">
       <div className="dash-toolbar">
         <h2>Live service</h2>
-        <WindowSelect windowS={windowS} onChange={onWindowChange} />
+        <WindowSelect
+          label="Window"
+          caption="Window"
+          testId="window-select"
+          choiceTestId="window-"
+          choices={WINDOW_SELECT_CHOICES}
+          value={windowS}
+          onChange={onWindowChange}
+        />
         {stats && (
           <span className="muted" data-testid="stats-updated">
             updated {formatClock(stats.generated_at)}

@@ -6,7 +6,7 @@
  * hovering a figure shows its PromQL.
  */
 import { memo, useEffect, useMemo, useState } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Legend, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ApiError, FleetDocument, PrometheusFigure } from '../../preload/wire-types.ts';
 import type { ConsoleClient } from '../api/console-client.ts';
 import { chartPalette } from './chart-palette.ts';
@@ -20,10 +20,12 @@ import {
   upLabel,
   type FleetChartRow,
 } from './fleet-format.ts';
-import { ChartCard } from './live-charts.tsx';
+import { ChartCard, lineSeries, type Layer } from './live-charts.tsx';
 import './fleet-panel.css';
 import { formatAxisMs, formatClock, formatMs, formatPercent, formatQps, timeTicks } from './stats-format.ts';
+import { WindowSelect } from './window-select.tsx';
 
+const FLEET_SELECT_CHOICES = FLEET_WINDOW_CHOICES.map((choice) => ({ value: choice.window, label: choice.label }));
 const AXIS_TICK = { fontSize: 11 };
 const CHART_MARGIN = { top: 6, right: 12, bottom: 0, left: 0 };
 
@@ -39,12 +41,7 @@ function Figure({ label, figure, text, caption, testId }: { label: string; figur
   );
 }
 
-interface ChartLine {
-  key: string;
-  name: string;
-  color: string;
-  dash?: string;
-}
+type ChartLine = Layer & { dash?: string };
 
 /** Lines over the window from Prometheus' range queries; gaps where Prometheus had no sample. */
 const FleetLineChart = memo(function FleetLineChart({
@@ -84,20 +81,7 @@ const FleetLineChart = memo(function FleetLineChart({
           formatter={(value) => (typeof value === 'number' ? format(value) : String(value ?? '—'))}
         />
         <Legend wrapperStyle={{ fontSize: 12 }} />
-        {lines.map((line) => (
-          <Line
-            key={line.key}
-            dataKey={line.key}
-            name={line.name}
-            type="linear"
-            stroke={line.color}
-            strokeDasharray={line.dash}
-            strokeWidth={1.5}
-            dot={false}
-            connectNulls={false}
-            isAnimationActive={false}
-          />
-        ))}
+        {lineSeries(lines)}
       </LineChart>
     </ResponsiveContainer>
   );
@@ -234,20 +218,13 @@ export function FleetPanel({ client, prometheusUrl }: { client: ConsoleClient; p
         <h3 id="fleet-title">
           Fleet<span className="muted" data-testid="fleet-source">every replica, from Prometheus at {prometheusUrl}</span>
         </h3>
-        <div className="window-select" role="group" aria-label="Fleet window">
-          {FLEET_WINDOW_CHOICES.map((choice) => (
-            <button
-              key={choice.window}
-              type="button"
-              className="toggle"
-              aria-pressed={choice.window === window}
-              data-testid={`fleet-window-${choice.window}`}
-              onClick={() => setWindow(choice.window)}
-            >
-              {choice.label}
-            </button>
-          ))}
-        </div>
+        <WindowSelect
+          label="Fleet window"
+          choiceTestId="fleet-window-"
+          choices={FLEET_SELECT_CHOICES}
+          value={window}
+          onChange={(w) => setWindow(w)}
+        />
         {doc && <span className="muted" data-testid="fleet-updated">updated {formatClock(doc.generated_at)}</span>}
       </div>
       {error && (

@@ -1,9 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { chromeTrace } from '../../preload/trace-chrome.ts';
-import { otlpTrace } from '../../preload/trace-otlp.ts';
-import { traceFileName, traceInputOfSlowRequest } from '../../preload/trace-spans.ts';
+import { traceFileName } from '../../preload/trace-spans.ts';
 import { STAGE_NAMES, type SlowRequest, type TraceFormat } from '../../preload/wire-types.ts';
-import type { ConsoleClient } from '../api/console-client.ts';
+import { ClientError, NOT_FOUND, type ConsoleClient } from '../api/console-client.ts';
 import { StageBar, latencyPartColour } from './stage-bar.tsx';
 import { STAGE_SHORT_LABELS, UNTIMED, formatClock, formatCount, formatMs, latencyDivision, shortId } from './stats-format.ts';
 import type { LatencyPart } from './stats-format.ts';
@@ -56,19 +54,28 @@ const TRACE_TITLES: Record<TraceFormat, string> = {
 };
 
 /**
- * Saves the request's trace in either format. The document is built here from the row with the
- * formatters `GET /api/v1/requests/{id}/trace` uses, over the same fields, so it is the same
- * document, in desktop and browser mode alike and without another round trip.
+ * Saves the request's trace in either format, as the service answers `GET /api/v1/requests/{id}/trace`
+ * (over IPC the same builder): with onnxruntime's operator events where `--profile-sample-rate`
+ * sampled its batch, which the row does not carry. A request that has left the service's ring of
+ * recent traces has none any more: the button says so.
  */
 function TraceLinks({ request, client }: { request: SlowRequest; client: ConsoleClient }) {
   const [error, setError] = useState<string | undefined>();
+  const [gone, setGone] = useState(false);
+  const [saving, setSaving] = useState<TraceFormat | undefined>();
   const save = (format: TraceFormat) => {
-    const input = traceInputOfSlowRequest(request);
-    const doc = format === 'chrome' ? chromeTrace(input) : otlpTrace(input);
-    client.saveFile(traceFileName(request.id, format), JSON.stringify(doc), 'application/json').then(
-      () => setError(undefined),
-      (err: unknown) => setError(err instanceof Error ? err.message : String(err)),
-    );
+    setSaving(format);
+    client
+      .trace(request.id, format)
+      .then((doc) => client.saveFile(traceFileName(request.id, format), JSON.stringify(doc), 'application/json'))
+      .then(
+        () => setError(undefined),
+        (err: unknown) => {
+          if (err instanceof ClientError && err.code === NOT_FOUND) setGone(true);
+          setError(err instanceof Error ? err.message : String(err));
+        },
+      )
+      .finally(() => setSaving(undefined));
   };
   const button = (format: TraceFormat, label: string) => (
     <button
@@ -77,6 +84,7 @@ function TraceLinks({ request, client }: { request: SlowRequest; client: Console
       title={TRACE_TITLES[format]}
       aria-label={`${label} trace of check ${request.id}`}
       onClick={() => save(format)}
+      disabled={gone || saving !== undefined}
       data-testid={`trace-${format}`}
     >
       {label}
@@ -86,10 +94,16 @@ function TraceLinks({ request, client }: { request: SlowRequest; client: Console
     <span className="trace-links" style={{ display: 'inline-flex', flexDirection: 'column', alignItems: 'stretch', gap: 3 }}>
       {button('chrome', 'Perfetto')}
       {button('otlp', 'OTLP')}
-      {error && (
-        <span className="muted" role="alert" title={error}>
-          not saved
+      {gone ? (
+        <span className="muted" role="alert" title={error} data-testid="trace-gone">
+          trace no longer kept
         </span>
+      ) : (
+        error && (
+          <span className="muted" role="alert" title={error} data-testid="trace-error">
+            not saved
+          </span>
+        )
       )}
     </span>
   );

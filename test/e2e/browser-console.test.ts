@@ -8,20 +8,15 @@
  * The tests run in order on one page: each starts from the table the previous one left.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, FileChooser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { parseCsv } from '../../preload/pair-list.ts';
-import { chromiumAvailable, dropFiles, launchChromium, type DroppedFile } from '../support/browser.ts';
+import { dropFiles, launchChromium, type DroppedFile } from '../support/browser.ts';
 import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
-import { REPO_ROOT } from '../support/shared-reference.ts';
-
-const SHOTS = path.join(REPO_ROOT, 'test-results');
-const built = existsSync(path.join(REPO_ROOT, 'out/renderer/index.html'));
-const skip = chromiumAvailable() ? false : 'Debian chromium is not installed (apt-get install chromium)';
+import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
 
 const CAPTION = 'two dogs play on the grass';
 /** 90 words: the demo model (max_words 80) reads up to "word80". */
@@ -138,7 +133,7 @@ async function requestsCounted(url: string): Promise<number> {
   return total;
 }
 
-describe('browser UI against ofa-ve serve (Playwright, Debian chromium)', { skip }, () => {
+describe('browser UI against ofa-ve serve (Playwright, Debian chromium)', { skip: SKIP_WITHOUT_CHROMIUM }, () => {
   let serve: ServeProcess;
   let browser: Browser;
   let page: Page;
@@ -147,16 +142,11 @@ describe('browser UI against ofa-ve serve (Playwright, Debian chromium)', { skip
   const choosers: FileChooser[] = [];
 
   before(async () => {
-    assert.ok(built, 'out/renderer is missing: run `npm run build` before the e2e tests (npm test does)');
-    await mkdir(SHOTS, { recursive: true });
+    await prepareUiRun();
     serve = await startServe();
     browser = await launchChromium();
-    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 950 } });
-    page = await context.newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+    const context = { acceptDownloads: true, viewport: { width: 1400, height: 950 } };
+    page = await openPage(browser, { context, errors: consoleErrors, consoleErrors: true });
     // Listening from the start keeps file choosers intercepted for the whole run (a listener added
     // just before the key press can miss the chooser it opens).
     page.on('filechooser', (chooser) => choosers.push(chooser));

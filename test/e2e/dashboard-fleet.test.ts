@@ -124,7 +124,8 @@ describe('dashboard Fleet panel from a real Prometheus (Playwright, Debian chrom
   it('the Compare panel offers Prometheus as the source and says the comparison came from it', async () => {
     const compare = page.getByTestId('compare-panel');
     await compare.getByTestId('compare-source-select').selectOption('prometheus');
-    assert.equal(await compare.getByTestId('compare-attribute').isDisabled(), true, 'no slices from Prometheus');
+    assert.equal(await compare.getByTestId('compare-attribute').isDisabled(), false, 'caption_script slices from Prometheus');
+    assert.equal(await compare.locator('[data-testid="compare-attribute"] option[value="image_size"]').isDisabled(), true);
     await compare.getByTestId('range-b-from').selectOption('ago:5');
     await compare.getByTestId('compare-run').click();
     const view = compare.getByTestId('comparison');

@@ -67,8 +67,8 @@ describe('Electron shell (Playwright _electron)', { skip }, () => {
     assert.equal(await page.evaluate(() => typeof (globalThis as { ipcRenderer?: unknown }).ipcRenderer), 'undefined');
     const api = await page.evaluate(() => Object.keys((window as unknown as { ofaVe: object }).ofaVe).sort());
     assert.deepEqual(api, [
-      'check', 'chooseModelDirectory', 'connect', 'connection', 'endpoint', 'modelInfo', 'onAppEvent', 'saveFile', 'slowest', 'subscribeStats',
-      'testConnection',
+      'addMark', 'check', 'chooseModelDirectory', 'compare', 'connect', 'connection', 'endpoint', 'marks', 'modelInfo', 'onAppEvent', 'saveFile',
+      'slices', 'slowest', 'subscribeStats', 'testConnection', 'trace',
     ]);
     assert.equal(await page.evaluate(() => document.createElement('webview').constructor.name), 'HTMLElement', 'no <webview> tag');
   });

@@ -4,20 +4,25 @@
  * naming the console's origin, is the remote. The page opened as `?connect=REMOTE` asks first
  * (a link could name any service), tests the remote with the token, connects, and then the checker,
  * the dashboard and the slowest-requests table all work over HTTP against the remote: the checks
- * are counted in the remote's /metrics, not the console's. A token given in the link is refused
+ * are counted in the remote's /metrics, not the console's. The remote profiles every batch
+ * (`--profile-sample-rate 1`): a row's Perfetto and OTLP buttons save exactly what its
+ * GET /api/v1/requests/{id}/trace answers, the Chrome trace with onnxruntime's operator events. A token given in the link is refused
  * and asked for again; a page of an origin the remote does not allow says what to start it with.
  * Screenshots: test-results/remote-*.png. This is the desktop app's remote mode in browser form:
  * the same HttpConsoleClient, CSP connect-src and CORS path, with app://console as the page origin.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { dropFiles, launchChromium, type DroppedFile } from '../support/browser.ts';
 import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
 import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 import { requestTotals } from '../support/service-harness.ts';
+import { traceFileName } from '../../preload/trace-spans.ts';
+import type { ChromeTraceDocument, TraceFormat } from '../../preload/wire-types.ts';
 
 const TOKEN = 'remote-e2e-token';
 
@@ -43,7 +48,8 @@ describe('the console connected to a remote ofa-ve serve (Playwright, Debian chr
     await prepareUiRun();
     consoleServe = await startServe();
     // The remote lets the console's pages use it, with the token; no other origin.
-    remote = await startServe(['--token', TOKEN, '--cors-origin', consoleServe.url]);
+    // It profiles every batch, so its traces carry operator events the slowest rows do not.
+    remote = await startServe(['--token', TOKEN, '--cors-origin', consoleServe.url, '--profile-sample-rate', '1']);
     browser = await launchChromium();
   });
   after(async () => {
@@ -55,6 +61,23 @@ describe('the console connected to a remote ofa-ve serve (Playwright, Debian chr
   const newPage = () => openPage(browser, { context: { viewport: { width: 1280, height: 860 } }, errors: pageErrors });
 
   const remoteHost = () => new URL(remote.url).host;
+
+  /**
+   * Clicks a slowest row's trace button: the saved file's text and the API's answer for the request it
+   * names (by the file name: the table refreshes, so the row's place may change under the click).
+   */
+  const saveTrace = async (page: Page, row: number, format: TraceFormat): Promise<{ saved: string; api: string }> => {
+    const button = page.getByTestId('slow-request').nth(row).getByTestId(`trace-${format}`);
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), button.click()]);
+    const id = /^ofa-ve-(.+)\.(?:trace|otlp)\.json$/.exec(download.suggestedFilename())?.[1];
+    assert.ok(id, `a trace file name: ${download.suggestedFilename()}`);
+    assert.equal(download.suggestedFilename(), traceFileName(id, format));
+    const saved = await readFile((await download.path())!, 'utf8');
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    const res = await fetch(`${remote.url}/api/v1/requests/${id}/trace?format=${format}`, { headers });
+    assert.equal(res.status, 200);
+    return { saved, api: await res.text() };
+  };
 
   it('asks before connecting to the service a link names, tests it with the token, then connects', async () => {
     const page = await newPage();
@@ -122,6 +145,25 @@ describe('the console connected to a remote ofa-ve serve (Playwright, Debian chr
     await page.getByTestId('slow-request').first().waitFor({ timeout: 10_000 });
     assert.ok((await page.getByTestId('slow-request').count()) >= 2, "the remote's slowest checks, with their stages");
     assert.equal(await page.getByTestId('stats-error').count(), 0);
+
+    // The trace buttons save the remote's own trace of the request: the API's answer, byte for byte.
+    // A profiled batch's Chrome trace has operator events; the profiling session is replaced in the
+    // background after each one, so not every batch finds one: look at every row.
+    let operators = 0;
+    const rows = await page.getByTestId('slow-request').count();
+    for (let row = 0; row < rows; row++) {
+      for (const format of ['chrome', 'otlp'] as const) {
+        const { saved, api } = await saveTrace(page, row, format);
+        assert.equal(saved, api, `row ${row}: the ${format} file is the API's answer`);
+        if (format === 'chrome') {
+          const events = (JSON.parse(saved) as ChromeTraceDocument).traceEvents;
+          operators = Math.max(operators, events.filter((e) => e.cat === 'operator').length);
+        }
+      }
+    }
+    assert.ok(operators > 0, `with --profile-sample-rate 1 a saved Chrome trace has operator events (${rows} rows)`);
+    assert.equal(await page.getByTestId('trace-error').count(), 0);
+    assert.equal(await page.getByTestId('trace-gone').count(), 0);
     await page.screenshot({ path: path.join(SHOTS, 'remote-dashboard.png') });
     await page.getByTestId('status-bar').screenshot({ path: path.join(SHOTS, 'remote-status-bar.png') });
     await page.context().close();

@@ -6,7 +6,8 @@
  *   (the counters start at 0 before the load, so nothing is added at the window's start);
  * - one row per replica, both up, the slowest marked; killing one shows up = false for it;
  * - the comparison has a row per stage, and its P50s are PromQL's histogram_quantile over the same
- *   buckets;
+ *   buckets; with attribute=caption_script (the load sends English and Chinese captions) a slice per
+ *   script, whose stage counts add up to the whole's; any other attribute is 400;
  * - without --prometheus-url: 409 PROMETHEUS_NOT_CONFIGURED; with Prometheus gone: 502
  *   PROMETHEUS_UNAVAILABLE, and the service keeps answering.
  * About 30 s on two cores.
@@ -41,7 +42,8 @@ async function load(urls: string[], images: Buffer[], untilMs: number): Promise<
       for (let i = 0; Date.now() < untilMs; i++) {
         const body = new FormData();
         body.append('image', new Blob([new Uint8Array(images[(i + r) % images.length]!)]), 'photo.png');
-        body.append('text', i % 2 ? 'a dog on the grass' : 'a red car');
+        // English and Chinese captions: the stage histogram's script label (english, cjk) gets both.
+        body.append('text', i % 2 ? 'a dog on the grass' : '一只狗在草地上');
         const res = await fetch(`${url}/api/v1/check`, { method: 'POST', body, signal: AbortSignal.timeout(15_000) });
         await res.arrayBuffer();
         assert.equal(res.status, 200);
@@ -187,7 +189,31 @@ describe('GET /api/v1/fleet and /api/v1/compare?source=prometheus against a real
     assert.ok(ours.low_ms! <= ours.value_ms! && ours.value_ms! <= (ours.high_ms ?? Infinity), 'the estimate lies in its interval');
 
     const slices = await getJson<PeriodComparison>(`${reader!.url}/api/v1/compare?${query}&attribute=caption_script`);
-    assert.equal(slices.status, 400);
+    assert.equal(slices.status, 200, JSON.stringify(slices.body.error));
+    const byScriptQuery = 'sum by (le, stage, script) (increase(ofa_ve_stage_latency_seconds_bucket[';
+    assert.ok(slices.body.prometheus!.queries.some((q) => q.startsWith(byScriptQuery)));
+    assert.equal(slices.body.slices?.attribute, 'caption_script');
+    const byScript = new Map(slices.body.slices!.slices.map((s) => [s.slice, s]));
+    assert.deepEqual([...byScript.keys()].sort(), ['cjk', 'english'], 'a slice per script sent');
+    for (const [script, slice] of byScript) {
+      assert.deepEqual(slice.stages.map((s) => s.stage).sort(), [...STAGE_NAMES].sort(), `${script}: a row per stage`);
+      assert.ok(slice.a.requests > 0 && slice.b.requests > 0, `${script}: checks in both halves`);
+    }
+    assert.ok(slices.body.tests > body.tests, 'the slices\' tests join the family');
+    // The script label splits the stage histogram: the slices' counts add up to the whole's (each
+    // count is increase()'s extrapolated value rounded to a whole check: one per slice either way).
+    for (const stage of STAGE_NAMES) {
+      const whole = slices.body.stages.find((s) => s.stage === stage)!;
+      const parts = [...byScript.values()].map((s) => s.stages.find((r) => r.stage === stage)!);
+      const near = (sum: number, expected: number, side: string) =>
+        assert.ok(Math.abs(sum - expected) <= byScript.size, `${stage}: slices add up in ${side}: ${sum} vs ${expected}`);
+      near(parts.reduce((n, r) => n + r.count_a, 0), whole.count_a, 'a');
+      near(parts.reduce((n, r) => n + r.count_b, 0), whole.count_b, 'b');
+    }
+    const other = await getJson<PeriodComparison>(`${reader!.url}/api/v1/compare?${query}&attribute=image_size`);
+    assert.equal(other.status, 400);
+    assert.equal(other.body.error?.code, 'BAD_REQUEST');
+    assert.match(other.body.error!.message, /only caption_script is in Prometheus/);
   });
 
   it('a killed replica shows up = false; a Prometheus gone is PROMETHEUS_UNAVAILABLE and the service keeps serving', async () => {

@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Mark, PeriodComparison, StageChange } from '../../preload/wire-types.ts';
-import {
-  aroundMark,
-  comparedRows,
-  comparisonVerdict,
-  formatDifference,
-  formatEstimate,
-  resolveEnd,
-  significanceLabel,
-} from '../../renderer/dashboard/compare-format.ts';
+import * as compareFormat from '../../renderer/dashboard/compare-format.ts';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const mark = (name: string, minutesAgo: number): Mark => ({ name, at_ms: NOW - minutesAgo * 60_000, kind: 'user' });
@@ -20,7 +12,15 @@ function stage(name: StageChange['stage'], a: number, b: number, significant: bo
 }
 
 function comparison(changed: boolean): PeriodComparison {
-  const range = { from: new Date(NOW - 60_000).toISOString(), to: new Date(NOW).toISOString(), resolution_s: 10, requests: 100, successes: 100, error_rate: 0, client_error_rate: 0 };
+  const range = {
+    from: new Date(NOW - 60_000).toISOString(),
+    to: new Date(NOW).toISOString(),
+    resolution_s: 10,
+    requests: 100,
+    successes: 100,
+    error_rate: 0,
+    client_error_rate: 0,
+  };
   return {
     a: range,
     b: range,
@@ -44,51 +44,54 @@ function comparison(changed: boolean): PeriodComparison {
 
 describe('compare-format', () => {
   it('resolves range ends against now', () => {
-    assert.equal(resolveEnd('now', NOW), NOW);
-    assert.equal(resolveEnd('ago:15', NOW), NOW - 15 * 60_000);
-    assert.equal(resolveEnd(`mark:${NOW - 1234}`, NOW), NOW - 1234);
-    assert.equal(resolveEnd('mark:soon', NOW), undefined);
-    assert.equal(resolveEnd('later:3', NOW), undefined);
+    assert.equal(compareFormat.resolveEnd('now', NOW), NOW);
+    assert.equal(compareFormat.resolveEnd('ago:15', NOW), NOW - 15 * 60_000);
+    assert.equal(compareFormat.resolveEnd(`mark:${NOW - 1234}`, NOW), NOW - 1234);
+    assert.equal(compareFormat.resolveEnd('mark:soon', NOW), undefined);
+    assert.equal(compareFormat.resolveEnd('later:3', NOW), undefined);
   });
 
   it('before / after a mark runs from the previous mark (at most 15 min back) to the next mark or now', () => {
     const marks = [mark('deploy 1', 60), mark('deploy 2', 10), mark('deploy 3', 5)];
-    assert.deepEqual(aroundMark(marks, 0), {
+    assert.deepEqual(compareFormat.aroundMark(marks, 0), {
       a: { from: 'ago:15', to: `mark:${marks[0]!.at_ms}` },
       b: { from: `mark:${marks[0]!.at_ms}`, to: `mark:${marks[1]!.at_ms}` },
     });
-    assert.deepEqual(aroundMark(marks, 2), {
+    assert.deepEqual(compareFormat.aroundMark(marks, 2), {
       a: { from: `mark:${marks[1]!.at_ms}`, to: `mark:${marks[2]!.at_ms}` },
       b: { from: `mark:${marks[2]!.at_ms}`, to: 'now' },
     });
   });
 
   it('prints estimates with intervals and signed differences with their share', () => {
-    assert.equal(formatEstimate({ value_ms: 425, low_ms: 410, high_ms: 440.4 }), '425 ms [410 ms–440 ms]');
-    assert.equal(formatEstimate({ value_ms: 12.5, low_ms: null, high_ms: null }), '12.5 ms');
-    assert.equal(formatEstimate({ value_ms: null, low_ms: null, high_ms: null }), '—');
-    assert.equal(formatDifference(40, 400), '+40.0 ms (+10.0%)');
-    assert.equal(formatDifference(-3.1, 310), '−3.10 ms (−1.0%)');
-    assert.equal(formatDifference(0, 10), '±0.00 ms (±0.0%)');
-    assert.equal(formatDifference(5, null), '+5.00 ms');
-    assert.equal(formatDifference(null, 10), '—');
-    assert.equal(significanceLabel({ testable: false, significant: false }), 'not tested');
-    assert.equal(significanceLabel({ testable: true, significant: true }), 'yes');
-    assert.equal(significanceLabel({ testable: true, significant: false }), 'no');
+    assert.equal(compareFormat.formatEstimate({ value_ms: 425, low_ms: 410, high_ms: 440.4 }), '425 ms [410 ms–440 ms]');
+    assert.equal(compareFormat.formatEstimate({ value_ms: 12.5, low_ms: null, high_ms: null }), '12.5 ms');
+    assert.equal(compareFormat.formatEstimate({ value_ms: null, low_ms: null, high_ms: null }), '—');
+    assert.equal(compareFormat.formatDifference(40, 400), '+40.0 ms (+10.0%)');
+    assert.equal(compareFormat.formatDifference(-3.1, 310), '−3.10 ms (−1.0%)');
+    assert.equal(compareFormat.formatDifference(0, 10), '±0.00 ms (±0.0%)');
+    assert.equal(compareFormat.formatDifference(5, null), '+5.00 ms');
+    assert.equal(compareFormat.formatDifference(null, 10), '—');
+    assert.equal(compareFormat.significanceLabel({ testable: false, significant: false }), 'not tested');
+    assert.equal(compareFormat.significanceLabel({ testable: true, significant: true }), 'yes');
+    assert.equal(compareFormat.significanceLabel({ testable: true, significant: false }), 'no');
   });
 
   it('puts end to end first, then the stages in the order the comparison gives', () => {
     assert.deepEqual(
-      comparedRows(comparison(true)).map((s) => s.stage),
+      compareFormat.comparedRows(comparison(true)).map((s) => s.stage),
       ['end_to_end', 'tokenize', 'inference'],
     );
   });
 
   it('names the cause first: stage and slice, or says nothing changed significantly', () => {
     assert.equal(
-      comparisonVerdict(comparison(true)),
+      compareFormat.comparisonVerdict(comparison(true)),
       'Most of the change: tokenize (90% of it), in the cjk slice. Mean latency 400 ms → 440 ms, +40.0 ms (+10.0%), significant.',
     );
-    assert.equal(comparisonVerdict(comparison(false)), 'Mean latency 400 ms → 401 ms, +1.00 ms (+0.3%): no significant change end to end.');
+    assert.equal(
+      compareFormat.comparisonVerdict(comparison(false)),
+      'Mean latency 400 ms → 401 ms, +1.00 ms (+0.3%): no significant change end to end.',
+    );
   });
 });
