@@ -4,7 +4,8 @@
  *   npm run bench:report                 # run everything (~13 minutes on 2 cores, ofa-arch ~5 of them), then render
  *   npm run bench:report -- --render     # only re-render BENCHMARKS.md from bench/results/*.json
  *   npm run bench:report -- --only NAME  # run one piece (sweep, http, batching, metrics, instrumentation, live-stats, startup, batch-scaling, arena,
- *                                        # ofa-arch: OFA's architecture at OFA-tiny sizes, ~5 minutes; needs ../shared/ofa-port and python3-torch)
+ *                                        # ofa-arch: OFA's architecture at OFA-tiny sizes, ~5 minutes; needs ../shared/ofa-port and python3-torch;
+ *                                        # pipeline, retention, slice-cost)
  * The leak check (bench/leak-check.ts, about an hour) is run by hand; its JSON is rendered when present.
  */
 import { spawnSync } from 'node:child_process';
@@ -34,6 +35,8 @@ const PIECES: Record<string, string[]> = {
   arena: ['--import', 'tsx', 'bench/onnx-arena.ts', '--max-batch', '8', '--json', file('onnx-arena')],
   'ofa-arch': ['--import', 'tsx', 'bench/ofa-arch-bench.ts', '--json', file('ofa-arch')],
   pipeline: ['--import', 'tsx', 'bench/pipeline-bench.ts', '--json', file('pipeline')],
+  retention: ['--expose-gc', '--import', 'tsx', 'bench/retention-size.ts', '--json', file('retention')],
+  'slice-cost': ['--import', 'tsx', 'bench/slice-cost.ts', '--json', file('slice-cost')],
 };
 
 const args = process.argv.slice(2);
@@ -163,6 +166,37 @@ const pipeline = read<PipelineBenchResult>('pipeline');
 if (pipeline) out.push(...renderPipeline(pipeline));
 const peer = path.join(results, 'peer.md');
 if (existsSync(peer)) out.push(readFileSync(peer, 'utf8').trim(), '');
+const retention = read<{ command: string; hours: number; rate_per_s: number; checks: number; memory_mb: number; history_blobs_mb: number; disk_mb: number; hour_files: number; disk_bytes_per_minute: number; record_us: number; compare_two_halves_ms: number; load_history_ms: number }>('retention');
+const sliceCost = read<{ command: string; rate_per_s: number; slicing_us_per_check: number; record_us_per_check_with_attributes: number; describe_input_us_per_check: number; minute_to_history_ms: number }>('slice-cost');
+if (retention || sliceCost) {
+  out.push('## Telemetry retention and input slices', '');
+  if (retention) {
+    out.push(
+      '```',
+      retention.command,
+      '```',
+      '',
+      `${retention.hours} hours at ${retention.rate_per_s} checks/s (${retention.checks.toLocaleString('en')} checks, a fake clock): memory ${f(retention.memory_mb, 1)} MB ` +
+        `(15 minutes of seconds with their slices + ${retention.hours} h of per-minute sketches; the history's blobs ${f(retention.history_blobs_mb)} MB), ` +
+        `disk ${f(retention.disk_mb)} MB in ${retention.hour_files} hour files (${retention.disk_bytes_per_minute} bytes a minute). ` +
+        `Comparing the two halves of the day by caption script: ${f(retention.compare_two_halves_ms, 1)} ms; loading the history at start: ${f(retention.load_history_ms, 1)} ms.`,
+      '',
+    );
+  }
+  if (sliceCost) {
+    out.push(
+      '```',
+      sliceCost.command,
+      '```',
+      '',
+      `Per check at ${sliceCost.rate_per_s} checks/s: slicing ${f(sliceCost.slicing_us_per_check, 3)} µs (every attribute's cells), the whole LiveStats.record with attributes ` +
+        `${f(sliceCost.record_us_per_check_with_attributes, 3)} µs, working the attributes out ${f(sliceCost.describe_input_us_per_check, 3)} µs; ` +
+        `writing a finished minute into the history ${f(sliceCost.minute_to_history_ms, 3)} ms once a minute.`,
+      '',
+    );
+  }
+}
+
 out.push('## GPU', '', 'Not measured: no NVIDIA GPU was available to this project in the sessions so far. `ofa-ve bench --provider cuda` is the command to record beside the CPU figures.', '');
 writeFileSync(path.join(root, 'BENCHMARKS.md'), `${out.join('\n')}\n`);
 console.error(`[bench:report] wrote BENCHMARKS.md (${os.hostname()})`);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeInput, type InputAttributes } from '../main/telemetry/input-slices.ts';
 import { LiveStats, type RequestSample } from '../main/telemetry/live-stats.ts';
+import { writeJsonFlag } from './support/json-flag.ts';
 import { seededDraws, syntheticSample } from './synthetic-checks.ts';
 
 function flag(name: string, fallback: number): number {
@@ -86,9 +87,8 @@ await reloaded.close();
 rmSync(dir, { recursive: true, force: true });
 
 const MB = 1024 * 1024;
-console.log(
-  JSON.stringify(
-    {
+const result = {
+      command: `node --expose-gc --import tsx bench/retention-size.ts ${process.argv.slice(2).join(' ')}`.trim(),
       hours: HOURS,
       rate_per_s: RATE,
       checks: k,
@@ -105,8 +105,6 @@ console.log(
       compare_two_halves_ms: +compareMs.toFixed(1),
       load_history_ms: +loadMs.toFixed(1),
       compared_requests: [comparison.a.requests, comparison.b.requests],
-    },
-    null,
-    2,
-  ),
-);
+};
+console.log(JSON.stringify(result, null, 2));
+writeJsonFlag(result);

@@ -10,6 +10,7 @@ import { ATTRIBUTE_COUNT, describeInput, sliceIndices, type InputAttributes } fr
 import { LiveStats, type RequestSample } from '../main/telemetry/live-stats.ts';
 import type { NormalisedSample } from '../main/telemetry/second-buckets.ts';
 import { SliceTable } from '../main/telemetry/slice-cells.ts';
+import { writeJsonFlag } from './support/json-flag.ts';
 import { seededDraws, syntheticSample } from './synthetic-checks.ts';
 
 function flag(name: string, fallback: number): number {
@@ -173,6 +174,7 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 const describe = describeCost();
 const result = {
+  command: `node --import tsx bench/slice-cost.ts ${process.argv.slice(2).join(' ')}`.trim(),
   rate_per_s: RATE,
   seconds: SECONDS,
   rounds: ROUNDS,
@@ -183,3 +185,4 @@ const result = {
   rounds_us: { slicing: slicing.map((x) => +x.toFixed(3)), record: record.map((x) => +x.toFixed(3)) },
 };
 console.log(JSON.stringify(result, null, 2));
+writeJsonFlag(result);
