@@ -1,6 +1,6 @@
 /**
- * The WebAssembly SIMD kernels of the bicubic resize (bicubic-simd.ts drives them), in WAT text: their
- * one source. `npm run simd:kernels` (build/generate-simd-kernels.ts) assembles it with wabt into
+ * The WebAssembly SIMD kernels of the bicubic resize and of the normalisation (bicubic-simd.ts drives
+ * them), in WAT text: their one source. `npm run simd:kernels` (build/generate-simd-kernels.ts) assembles it with wabt into
  * bicubic-simd-binary.ts, which the app loads; run it after any edit here (a unit test compares the two).
  *
  * Arithmetic is Pillow's, integer for integer: 32-bit products of an 8-bit sample and a 22-bit
@@ -13,6 +13,10 @@
  * weight and one add for four rows at once; hpass3 (RGB) and hpassN (any channel count) then
  * write the clipped bytes back as four rows. Vertical pass: vpass makes one output row from the
  * intermediate rows of its window, 16 samples per step, accumulators in registers.
+ *
+ * Normalisation (normalize3, normalize3Reciprocal): interleaved RGB bytes to float32 CHW planes,
+ * ((v / 255) - mean) / std in f32x4, 16 pixels per step; see normalize-chw.ts for why the floats
+ * are the JavaScript table's, bit for bit.
  */
 
 const ROUNDING = 1 << 21;
@@ -50,6 +54,94 @@ function store8Positions(bytes: string, offset: number): string {
 }
 const ROUNDING_V = `(v128.const i32x4 ${ROUNDING} ${ROUNDING} ${ROUNDING} ${ROUNDING})`;
 const clip = (acc: string): string => `(i32x4.shr_s (local.get ${acc}) (i32.const ${SHIFT}))`;
+
+/**
+ * `i8x16.shuffle` lanes that gather channel `c`'s 16 bytes of 16 interleaved RGB pixels (48 bytes
+ * in three vectors a, b, c): first those in a and b (`abLanes`), then the rest from c (`cLanes`, the
+ * first ones kept from the result of the first shuffle).
+ */
+function channelShuffles(c: number): { abLanes: string; cLanes: string } {
+  const idx = Array.from({ length: 16 }, (_, i) => 3 * i + c);
+  const inAb = idx.filter((i) => i < 32);
+  const abLanes = [...inAb, ...new Array<number>(16 - inAb.length).fill(0)].join(' ');
+  const cLanes = idx.map((i, lane) => (i < 32 ? lane : 16 + i - 32)).join(' ');
+  return { abLanes, cLanes };
+}
+
+/**
+ * The last step of the normalisation: `div` by std, or `mul` by its reciprocal where that is exact
+ * (a power of two: the same real quotient, so the same correctly rounded float).
+ */
+type LastStep = 'div' | 'mul';
+
+/** ((v / 255) - mean) / std in f32x4 for the i32x4 of bytes `v` of channel `c`: each step correctly rounded. */
+const normalized = (v: string, c: number, last: LastStep): string =>
+  `(f32x4.${last} (f32x4.sub (f32x4.div (f32x4.convert_i32x4_s ${v}) (local.get $k255)) (local.get $mean${c})) (local.get $std${c}))`;
+
+/** De-interleaves channel `c` of the 16 pixels in $a $b $c and stores their 16 floats at `$o<c>`. */
+function normalizeChannel(c: number, last: LastStep): string {
+  const { abLanes, cLanes } = channelShuffles(c);
+  return `
+        (local.set $x (i8x16.shuffle ${cLanes} (i8x16.shuffle ${abLanes} (local.get $a) (local.get $b)) (local.get $c)))
+        (local.set $w (i16x8.extend_low_i8x16_u (local.get $x)))
+        (v128.store (local.get $o${c}) ${normalized('(i32x4.extend_low_i16x8_u (local.get $w))', c, last)})
+        (v128.store offset=16 (local.get $o${c}) ${normalized('(i32x4.extend_high_i16x8_u (local.get $w))', c, last)})
+        (local.set $w (i16x8.extend_high_i8x16_u (local.get $x)))
+        (v128.store offset=32 (local.get $o${c}) ${normalized('(i32x4.extend_low_i16x8_u (local.get $w))', c, last)})
+        (v128.store offset=48 (local.get $o${c}) ${normalized('(i32x4.extend_high_i16x8_u (local.get $w))', c, last)})
+        (local.set $o${c} (i32.add (local.get $o${c}) (i32.const 64)))`;
+}
+
+/** The scalar step for channel `c` of the pixel at $p (the same operations, one lane). */
+const normalizeScalar = (c: number, last: LastStep): string => `
+        (f32.store (local.get $o${c}) (f32.${last} (f32.sub (f32.div (f32.convert_i32_u (i32.load8_u offset=${c} (local.get $p)))
+          (f32.const 255)) (local.get $m${c})) (local.get $s${c})))
+        (local.set $o${c} (i32.add (local.get $o${c}) (i32.const 4)))`;
+
+/**
+ * The normalisation kernel `name`: $n interleaved RGB pixels at $src to float32 CHW planes at $dst
+ * (R), $dst + 4$n (G) and $dst + 8$n (B): ((v / 255) - $m_c) then `last` by $s_c, each operation an
+ * f32 one (correctly rounded, as torchvision computes it). 16 pixels (48 bytes) per step, then one
+ * at a time; reads and writes nothing outside the pixels and the planes.
+ */
+const normalizeKernel = (name: string, last: LastStep): string => `
+  (func (export "${name}") (param $src i32) (param $n i32) (param $dst i32)
+        (param $m0 f32) (param $m1 f32) (param $m2 f32) (param $s0 f32) (param $s1 f32) (param $s2 f32)
+    (local $p i32) (local $blocksEnd i32) (local $end i32) (local $o0 i32) (local $o1 i32) (local $o2 i32)
+    (local $a v128) (local $b v128) (local $c v128) (local $x v128) (local $w v128) (local $k255 v128)
+    (local $mean0 v128) (local $mean1 v128) (local $mean2 v128) (local $std0 v128) (local $std1 v128) (local $std2 v128)
+    (local.set $p (local.get $src))
+    (local.set $blocksEnd (i32.add (local.get $src) (i32.mul (i32.and (local.get $n) (i32.const -16)) (i32.const 3))))
+    (local.set $end (i32.add (local.get $src) (i32.mul (local.get $n) (i32.const 3))))
+    (local.set $o0 (local.get $dst))
+    (local.set $o1 (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $o2 (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 3))))
+    (local.set $k255 (f32x4.splat (f32.const 255)))
+    (local.set $mean0 (f32x4.splat (local.get $m0)))
+    (local.set $mean1 (f32x4.splat (local.get $m1)))
+    (local.set $mean2 (f32x4.splat (local.get $m2)))
+    (local.set $std0 (f32x4.splat (local.get $s0)))
+    (local.set $std1 (f32x4.splat (local.get $s1)))
+    (local.set $std2 (f32x4.splat (local.get $s2)))
+    (block $blocksDone
+      (loop $block
+        (br_if $blocksDone (i32.ge_u (local.get $p) (local.get $blocksEnd)))
+        (local.set $a (v128.load (local.get $p)))
+        (local.set $b (v128.load offset=16 (local.get $p)))
+        (local.set $c (v128.load offset=32 (local.get $p)))
+        ${normalizeChannel(0, last)}
+        ${normalizeChannel(1, last)}
+        ${normalizeChannel(2, last)}
+        (local.set $p (i32.add (local.get $p) (i32.const 48)))
+        (br $block)))
+    (block $done
+      (loop $pixel
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        ${normalizeScalar(0, last)}
+        ${normalizeScalar(1, last)}
+        ${normalizeScalar(2, last)}
+        (local.set $p (i32.add (local.get $p) (i32.const 3)))
+        (br $pixel))))`;
 
 export const RESIZE_KERNELS_WAT = `
 (module
@@ -210,5 +302,11 @@ export const RESIZE_KERNELS_WAT = `
             (i16x8.narrow_i32x4_s ${clip('$s2')} ${clip('$s3')})))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $chunk))))
+
+  ;; normalize3: the normalisation, dividing by std (normalizeKernel).
+  ${normalizeKernel('normalize3', 'div')}
+
+  ;; normalize3Reciprocal: the same, multiplying by exact reciprocals of std passed as $s0 .. $s2.
+  ${normalizeKernel('normalize3Reciprocal', 'mul')}
 )
 `;

@@ -11,6 +11,10 @@
  * plus a block, in rows of the output width), one block of source rows and its transpose, and the
  * output: bounded by the output and the source width, never by the source height.
  *
+ * The same module normalises RGB bytes to float32 CHW planes (normalize-chw.ts holds the contract):
+ * resizeNormalizeChwSimd runs it on the resize's output where the vertical pass left it, a chunk of
+ * pixels at a time, each chunk's planes copied into the caller's tensor while still in cache.
+ *
  * One instance per thread (module state); calls are synchronous, so they never interleave.
  */
 import { RESIZE_KERNELS_WASM_BASE64 } from './bicubic-simd-binary.ts';
@@ -32,11 +36,28 @@ interface Kernels {
   hpass3(t: number, coefs: number, bounds: number, outWidth: number, ksize: number, dst: number, stride: number): void;
   hpassN(t: number, coefs: number, bounds: number, outWidth: number, ksize: number, ch: number, dst: number, stride: number): void;
   vpass(lines: number, coefs: number, count: number, len: number, dst: number): void;
+  normalize3: NormalizeKernel;
+  normalize3Reciprocal: NormalizeKernel;
 }
+
+/** normalize3's signature: pixels at `src`, planes at `dst`, then the means and the stds (or their reciprocals). */
+type NormalizeKernel = (
+  src: number,
+  n: number,
+  dst: number,
+  m0: number,
+  m1: number,
+  m2: number,
+  s0: number,
+  s1: number,
+  s2: number,
+) => void;
 
 /** Rows resampled horizontally per kernel call (the four i32 lanes). */
 const BLOCK = 4;
 const PAGE = 65536;
+/** Pixels normalised per kernel call: their planes (12 bytes a pixel) stay in the core's cache until copied out. */
+const NORMALIZE_CHUNK = 16384;
 
 let kernels: Kernels | null | undefined;
 let unavailableReason = '';
@@ -87,16 +108,31 @@ function bounds(c: AxisCoefficients): Int32Array {
   return out;
 }
 
-/**
- * Pillow's 8-bit BICUBIC resize on SIMD kernels. Arguments are checked by the caller
- * (resizeBicubicPil); throws when the kernels are unavailable (see simdResizeAvailability).
- */
-export const resizeBicubicSimd: BicubicResize = (src, width, height, channels, outWidth, outHeight) => {
+function requireKernels(): Kernels {
   const k = getKernels();
-  if (!k) throw new Error(`WebAssembly SIMD resize unavailable: ${unavailableReason}`);
+  if (!k) throw new Error(`WebAssembly SIMD kernels unavailable: ${unavailableReason}`);
+  return k;
+}
+
+/**
+ * The resize of an image that needs a pass of each kind or only the vertical one, or the rows of
+ * one that needs only the horizontal pass, written into `rowsOut`. Returns the address of the
+ * output in the module's memory (vertical pass; `rowsOut` is untouched) or -1 (rows written), and
+ * the addresses of regions of the sizes `extra` laid out after the resize's, for the caller.
+ */
+function resizeInMemory(
+  k: Kernels,
+  src: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  outWidth: number,
+  outHeight: number,
+  extra: number[],
+  rowsOut: Uint8Array | null,
+): { output: number; extra: number[] } {
   const needHorizontal = outWidth !== width;
   const needVertical = outHeight !== height;
-  if (!needHorizontal && !needVertical) return src.slice();
 
   const len = width * channels;
   const rowLen = (needHorizontal ? outWidth : width) * channels;
@@ -111,7 +147,7 @@ export const resizeBicubicSimd: BicubicResize = (src, width, height, channels, o
   const stride = align16(rowLen + 4); // hpass3 stores 4 bytes for the last pixel; vpass reads 16 at a time
   const outLen = rowLen * outHeight;
 
-  const [coefH, boundsH, coefV, lines, srcBlock, transposed, ring, outArea] = allocate(k, [
+  const [coefH, boundsH, coefV, lines, srcBlock, transposed, ring, outArea, ...extraAt] = allocate(k, [
     horiz ? horiz.coeffs.length * 4 : 0,
     horiz ? outWidth * 8 : 0,
     vert ? vert.coeffs.length * 4 : 0,
@@ -120,7 +156,8 @@ export const resizeBicubicSimd: BicubicResize = (src, width, height, channels, o
     needHorizontal ? align16(len) * 16 : 0,
     ringRows * stride,
     needVertical ? outLen + 16 : 0,
-  ]) as [number, number, number, number, number, number, number, number];
+    ...extra,
+  ]) as [number, number, number, number, number, number, number, number, ...number[]];
   const heap = new Uint8Array(k.memory.buffer);
   const heap32 = new Int32Array(k.memory.buffer);
   if (horiz) {
@@ -129,7 +166,6 @@ export const resizeBicubicSimd: BicubicResize = (src, width, height, channels, o
   }
   if (vert) heap32.set(vert.coeffs, coefV / 4);
 
-  const out = new Uint8Array(outLen);
   let nextOut = 0;
   for (let y0 = yFirst; y0 < yLast; y0 += BLOCK) {
     const n = Math.min(BLOCK, yLast - y0);
@@ -145,7 +181,7 @@ export const resizeBicubicSimd: BicubicResize = (src, width, height, channels, o
       for (let j = 0; j < n; j++) heap.set(src.subarray((y0 + j) * len, (y0 + j + 1) * len), blockRow + j * stride);
     }
     if (!vert) {
-      for (let j = 0; j < n; j++) out.set(heap.subarray(blockRow + j * stride, blockRow + j * stride + rowLen), (y0 + j) * rowLen);
+      for (let j = 0; j < n; j++) rowsOut!.set(heap.subarray(blockRow + j * stride, blockRow + j * stride + rowLen), (y0 + j) * rowLen);
       continue;
     }
     // Output rows whose window is now complete. Each was incomplete before this block, so its
@@ -160,6 +196,96 @@ export const resizeBicubicSimd: BicubicResize = (src, width, height, channels, o
       nextOut++;
     }
   }
-  if (vert) out.set(heap.subarray(outArea, outArea + outLen));
+  return { output: vert ? outArea : -1, extra: extraAt };
+}
+
+/**
+ * Pillow's 8-bit BICUBIC resize on SIMD kernels. Arguments are checked by the caller
+ * (resizeBicubicPil); throws when the kernels are unavailable (see simdResizeAvailability).
+ */
+export const resizeBicubicSimd: BicubicResize = (src, width, height, channels, outWidth, outHeight) => {
+  const k = requireKernels();
+  if (outWidth === width && outHeight === height) return src.slice();
+  const out = new Uint8Array(outWidth * channels * outHeight);
+  const { output } = resizeInMemory(k, src, width, height, channels, outWidth, outHeight, [], out);
+  if (output >= 0) out.set(new Uint8Array(k.memory.buffer, output, out.length));
   return out;
 };
+
+/**
+ * normalize3 over the `pixels` RGB pixels at `src` in the module's memory, `NORMALIZE_CHUNK` at a
+ * time into `planes` (room for a chunk's three planes), each chunk's planes copied into `out`.
+ */
+function normalizeInMemory(
+  k: Kernels,
+  src: number,
+  pixels: number,
+  planes: number,
+  mean: readonly number[],
+  std: readonly number[],
+  out: Float32Array,
+  offset: number,
+): void {
+  // Multiplying by 1/std is dividing by std, bit for bit, when 1/std is exact in float32 (a power of two,
+  // as OFA's 0.5): both are the one correctly rounded float of the same real number; and cheaper.
+  const s = std.map((v) => Math.fround(v));
+  const r = s.map((v) => Math.fround(1 / v));
+  const exact = r.every((v, c) => v * s[c]! === 1); // float64 holds the 48-bit product exactly
+  const [kernel, d] = exact ? [k.normalize3Reciprocal, r] : [k.normalize3, s];
+  const floats = new Float32Array(k.memory.buffer);
+  for (let at = 0; at < pixels; at += NORMALIZE_CHUNK) {
+    const n = Math.min(NORMALIZE_CHUNK, pixels - at);
+    kernel(src + at * 3, n, planes, mean[0]!, mean[1]!, mean[2]!, d[0]!, d[1]!, d[2]!);
+    for (let c = 0; c < 3; c++) out.set(floats.subarray(planes / 4 + c * n, planes / 4 + (c + 1) * n), offset + c * pixels + at);
+  }
+}
+
+/** Bytes of the planes of one chunk of normalize3's output. */
+const planesBytes = (pixels: number): number => Math.min(pixels, NORMALIZE_CHUNK) * 12;
+
+/**
+ * Normalisation of interleaved RGB to float32 CHW on the SIMD kernel normalize3: writes
+ * `((v / 255) - mean[c]) / std[c]` (float32 operations) of `rgb`'s `pixels` pixels into `out` at
+ * `offset`, channel planes one after the other. The planes are made in the module's memory a
+ * chunk at a time (they stay in the core's cache) and copied into `out`. Arguments are checked by
+ * the caller (normalize-chw.ts); throws when the kernels are unavailable.
+ */
+export function normalizeChwSimd(
+  rgb: Uint8Array,
+  pixels: number,
+  mean: readonly number[],
+  std: readonly number[],
+  out: Float32Array,
+  offset: number,
+): void {
+  const k = requireKernels();
+  const [src, planes] = allocate(k, [pixels * 3, planesBytes(pixels)]) as [number, number];
+  new Uint8Array(k.memory.buffer, src, pixels * 3).set(rgb.subarray(0, pixels * 3));
+  normalizeInMemory(k, src, pixels, planes, mean, std, out, offset);
+}
+
+/**
+ * resizeBicubicSimd of an RGB image to `size` x `size`, then normalizeChwSimd, with the resized
+ * pixels read where the resize left them in the module's memory: neither a resized copy nor its
+ * allocation. Arguments are checked by the caller (normalize-chw.ts).
+ */
+export function resizeNormalizeChwSimd(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  size: number,
+  mean: readonly number[],
+  std: readonly number[],
+  out: Float32Array,
+  offset: number,
+): void {
+  const k = requireKernels();
+  const pixels = size * size;
+  if (height === size) {
+    // No vertical pass: the resize writes its rows out of the module's memory.
+    normalizeChwSimd(resizeBicubicSimd(src, width, height, 3, size, size), pixels, mean, std, out, offset);
+    return;
+  }
+  const { output, extra } = resizeInMemory(k, src, width, height, 3, size, size, [planesBytes(pixels)], null);
+  normalizeInMemory(k, output, pixels, extra[0]!, mean, std, out, offset);
+}

@@ -8,7 +8,7 @@ import { decodeAnswer } from './answer-decode.ts';
 import { buildPrompt, normalizeCaption } from './caption-normalize.ts';
 import type { CheckPair, Label } from '../../preload/wire-types.ts';
 import type { EntailmentResult, ModelInfo } from './entailment-types.ts';
-import { decodeAndResizeImage, writeNormalizedChw } from './image-preprocess.ts';
+import { decodeResizeNormalize } from './image-preprocess.ts';
 import { buildModelFeeds } from './model-feeds.ts';
 import { modelError, readJsonFile, readManifest, verifyManifestFile, type ModelManifest } from './model-manifest.ts';
 import { LOGITS_OUTPUT, openSession, type BatchRunner, type ProviderChoice } from './onnx-session.ts';
@@ -176,10 +176,10 @@ export class PairPreparer {
     const t1 = now();
     const { manifest, limits } = this.source;
     const { size, mean, std } = manifest.image;
-    // preprocessImage's two steps, here so that the decoded size is known (an input slice).
-    const image = await decodeAndResizeImage(input.image, size, { maxBytes: limits.maxImageBytes, maxPixels: limits.maxImagePixels });
+    // preprocessImage's step, here so that the decoded size is known (an input slice).
     const pixels = out ?? new Float32Array(this.pixelsPerPair);
-    writeNormalizedChw(image.data, size, { mean, std }, pixels, out ? offset : 0);
+    const imageLimits = { maxBytes: limits.maxImageBytes, maxPixels: limits.maxImagePixels };
+    const image = await decodeResizeNormalize(input.image, { size, mean, std }, imageLimits, pixels, out ? offset : 0);
     const facts = { captionTokens, imageWidth: image.sourceWidth, imageHeight: image.sourceHeight };
     return { pixels, encoderIds, tokenizeMs: t1 - t0, decodeImageMs: now() - t1, input: facts };
   }

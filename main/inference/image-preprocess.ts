@@ -5,6 +5,7 @@
  */
 import { decodeImageRgb, type ImageLimits } from './image-decode.ts';
 import { resizeBicubicPil } from './pil-bicubic-resize.ts';
+import { checkRoom, normalizeChw, resizeNormalizeChw } from './normalize-chw.ts';
 
 export interface ImageSpec {
   /** Output side in pixels (the model's square input, 480 for OFA-VE). */
@@ -47,7 +48,8 @@ function checkSpec(spec: ImageSpec): void {
  * Writes normalised CHW float32 values of an interleaved RGB image into `out` at `offset`:
  * `out[offset + c*size*size + y*size + x] = (pixel/255 - mean[c]) / std[c]`, each step rounded to
  * float32 as torchvision's ToTensor + Normalize compute it (float32 division and subtraction are
- * correctly rounded when done in float64 and rounded once, so the values match bit for bit).
+ * correctly rounded when done in float64 and rounded once, so the values match bit for bit), on
+ * WebAssembly SIMD where it exists (normalize-chw.ts).
  */
 export function writeNormalizedChw(
   rgb: Uint8Array,
@@ -58,18 +60,28 @@ export function writeNormalizedChw(
 ): void {
   const plane = size * size;
   if (rgb.length !== plane * 3) throw new RangeError(`expected ${plane * 3} RGB bytes, got ${rgb.length}`);
-  if (!Number.isInteger(offset) || offset < 0 || offset + 3 * plane > out.length) {
-    throw new RangeError(`tensor of ${out.length} floats has no room for ${3 * plane} values at offset ${offset}`);
-  }
-  for (let c = 0; c < 3; c++) {
-    // 256-entry table: one multiply-add per value saved, and identical results for equal bytes.
-    const lut = new Float32Array(256);
-    const m = Math.fround(spec.mean[c]!);
-    const s = Math.fround(spec.std[c]!);
-    for (let v = 0; v < 256; v++) lut[v] = Math.fround(Math.fround(v / 255) - m) / s;
-    const base = offset + c * plane;
-    for (let i = 0, p = c; i < plane; i++, p += 3) out[base + i] = lut[rgb[p]!]!;
-  }
+  checkRoom(out, offset, 3 * plane);
+  normalizeChw(rgb, plane, spec.mean, spec.std, out, offset);
+}
+
+/** What decodeResizeNormalize learnt of the upload: ResizedImage without the pixels. */
+export type DecodedImageFacts = Omit<ResizedImage, 'data'>;
+
+/**
+ * decodeAndResizeImage then writeNormalizedChw into `out` at `offset`, the same values, without the
+ * resized image in between (the normalisation reads the resize's output where it is made).
+ */
+export async function decodeResizeNormalize(
+  bytes: Uint8Array,
+  spec: ImageSpec,
+  limits: ImageLimits,
+  out: Float32Array,
+  offset: number,
+): Promise<DecodedImageFacts> {
+  checkRoom(out, offset, 3 * spec.size * spec.size);
+  const img = await decodeImageRgb(bytes, limits, { resizeTo: spec.size });
+  resizeNormalizeChw(img.data, img.width, img.height, spec.size, spec.mean, spec.std, out, offset);
+  return { size: spec.size, sourceWidth: img.width, sourceHeight: img.height, format: img.format };
 }
 
 /**
@@ -84,8 +96,7 @@ export async function preprocessImage(
   offset = 0,
 ): Promise<Float32Array> {
   checkSpec(spec);
-  const resized = await decodeAndResizeImage(bytes, spec.size, limits);
   const target = out ?? new Float32Array(3 * spec.size * spec.size);
-  writeNormalizedChw(resized.data, spec.size, spec, target, out ? offset : 0);
+  await decodeResizeNormalize(bytes, spec, limits, target, out ? offset : 0);
   return target;
 }

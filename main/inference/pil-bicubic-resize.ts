@@ -43,7 +43,15 @@ import type { BicubicResize } from './bicubic-coefficients.ts';
 export { bicubicKernel, precomputeBicubicCoefficients, type AxisCoefficients, type BicubicResize } from './bicubic-coefficients.ts';
 export { simdResizeAvailability };
 
-function checkArguments(src: Uint8Array, width: number, height: number, channels: number, outWidth: number, outHeight: number): void {
+/** Throws a RangeError unless the arguments describe a valid resize (resizeBicubicPil's checks). */
+export function checkResizeArguments(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  outWidth: number,
+  outHeight: number,
+): void {
   for (const [name, v] of [
     ['width', width],
     ['height', height],
@@ -68,7 +76,7 @@ export function resizeBackend(): 'wasm-simd' | 'js' {
 /** `resize` (chosen per call) behind the argument checks: the module's entry points. */
 function checked(resize: () => BicubicResize): BicubicResize {
   return (src, width, height, channels, outWidth, outHeight) => {
-    checkArguments(src, width, height, channels, outWidth, outHeight);
+    checkResizeArguments(src, width, height, channels, outWidth, outHeight);
     return resize()(src, width, height, channels, outWidth, outHeight);
   };
 }
