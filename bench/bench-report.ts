@@ -5,7 +5,7 @@
  *   npm run bench:report -- --render     # only re-render BENCHMARKS.md from bench/results/*.json
  *   npm run bench:report -- --only NAME  # run one piece (sweep, http, batching, metrics, instrumentation, live-stats, startup, batch-scaling, arena,
  *                                        # ofa-arch: OFA's architecture at OFA-tiny sizes, ~5 minutes; needs ../shared/ofa-port and python3-torch;
- *                                        # pipeline, retention, slice-cost)
+ *                                        # pipeline, resize (pinned to core 0 with taskset), retention, slice-cost)
  * The leak check (bench/leak-check.ts, about an hour) is run by hand; its JSON is rendered when present.
  */
 import { spawnSync } from 'node:child_process';
@@ -35,6 +35,8 @@ const PIECES: Record<string, string[]> = {
   arena: ['--import', 'tsx', 'bench/onnx-arena.ts', '--max-batch', '8', '--json', file('onnx-arena')],
   'ofa-arch': ['--import', 'tsx', 'bench/ofa-arch-bench.ts', '--json', file('ofa-arch')],
   pipeline: ['--import', 'tsx', 'bench/pipeline-bench.ts', '--json', file('pipeline')],
+  // One core for both sides (Pillow's process inherits the affinity); spawnSync runs taskset as the program.
+  resize: ['--import', 'tsx', 'bench/resize-vs-pillow.ts', '--json', file('resize-vs-pillow')],
   retention: ['--expose-gc', '--import', 'tsx', 'bench/retention-size.ts', '--json', file('retention')],
   'slice-cost': ['--import', 'tsx', 'bench/slice-cost.ts', '--json', file('slice-cost')],
 };
@@ -46,7 +48,9 @@ if (!args.includes('--render')) {
     const piece = PIECES[name];
     if (!piece) throw new Error(`unknown piece ${name}; one of ${Object.keys(PIECES).join(', ')}`);
     console.error(`[bench:report] ${name}: node ${piece.join(' ')}`);
-    const run = spawnSync(process.execPath, piece, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    const pinned = name === 'resize' && process.platform === 'linux';
+    const [program, argv] = pinned ? ['taskset', ['-c', '0', process.execPath, ...piece]] : [process.execPath, piece];
+    const run = spawnSync(program, argv, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
     if (run.status !== 0 && name !== 'batching') throw new Error(`${name} failed with exit ${run.status}`);
   }
 }
@@ -166,6 +170,32 @@ const pipeline = read<PipelineBenchResult>('pipeline');
 if (pipeline) out.push(...renderPipeline(pipeline));
 const peer = path.join(results, 'peer.md');
 if (existsSync(peer)) out.push(readFileSync(peer, 'utf8').trim(), '');
+const resize = read<{
+  command: string;
+  backend: string;
+  pillow: string;
+  output: string;
+  reps: number;
+  bitExact: boolean;
+  rows: { image: string; oursMs: number; pillowMs: number; speedup: number; oursCpuMs: number; pillowCpuMs: number; cpuSpeedup: number }[];
+  minSpeedup: number;
+  geomeanSpeedup: number;
+}>('resize-vs-pillow');
+if (resize) {
+  out.push('## Resize against Pillow', '', '```', resize.command, '```', '');
+  out.push(
+    `To ${resize.output}, ours (${resize.backend}) vs Pillow ${resize.pillow} on the same pixels, one core for both, medians of ${resize.reps} alternating runs; ` +
+      `outputs ${resize.bitExact ? 'bit-exact on every image' : '**not** bit-exact'}.`,
+    '',
+    '| image | ours ms | Pillow ms | Pillow / ours | ours CPU ms | Pillow CPU ms |',
+    '|---|---|---|---|---|---|',
+    ...resize.rows.map((r) => `| ${r.image} | ${f(r.oursMs)} | ${f(r.pillowMs)} | x${f(r.speedup)} | ${f(r.oursCpuMs)} | ${f(r.pillowCpuMs)} |`),
+    '',
+    `Slowest ratio x${f(resize.minSpeedup)}, geometric mean x${f(resize.geomeanSpeedup)} (target: at least x1.5 on every image: ${verdict(resize.minSpeedup >= 1.5)}).`,
+    '',
+  );
+}
+
 const retention = read<{ command: string; hours: number; rate_per_s: number; checks: number; memory_mb: number; history_blobs_mb: number; disk_mb: number; hour_files: number; disk_bytes_per_minute: number; record_us: number; compare_two_halves_ms: number; load_history_ms: number }>('retention');
 const sliceCost = read<{ command: string; rate_per_s: number; slicing_us_per_check: number; record_us_per_check_with_attributes: number; describe_input_us_per_check: number; minute_to_history_ms: number }>('slice-cost');
 if (retention || sliceCost) {
