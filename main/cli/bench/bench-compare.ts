@@ -64,7 +64,12 @@ export interface Change {
 export interface JudgedChange extends Change {
   /** Enough samples in both runs to judge it. */
   judged: boolean;
-  /** Judged, significant, and worse than the bound allows (for a stage, also material). */
+  /**
+   * Judged, and worse than the bound allows with confidence: the whole interval of the relative
+   * change lies beyond the bound (a non-inferiority test with the bound as its margin), so two
+   * instances of one build that differ by a few percent never fail the gate by noise (for a stage,
+   * also material).
+   */
   regression: boolean;
   /** The same, better. */
   improvement: boolean;
@@ -208,6 +213,13 @@ function change(baseline: number, current: number, baseReps: Float64Array, curRe
   };
 }
 
+/** The interval of current / baseline − 1; from a zero baseline, any significant rise is unbounded. */
+function relativeInterval(c: Change): [number, number] {
+  if (c.relative) return [c.relative.ci.lo, c.relative.ci.hi];
+  const rise = c.difference.value > 0 ? Infinity : c.difference.value < 0 ? -Infinity : 0;
+  return [rise, rise];
+}
+
 function compareStep(base: BenchResultStep, cur: BenchResultStep, options: Required<CompareOptions>): StepComparison {
   const bound = options.maxRegression;
   const both = FIGURES.filter((figure) => reported(column(base, figure)).length > 0 && reported(column(cur, figure)).length > 0);
@@ -222,14 +234,14 @@ function compareStep(base: BenchResultStep, cur: BenchResultStep, options: Requi
       const c = change(nearestRank(a.sorted, q), nearestRank(b.sorted, q), aReps, bReps, options.confidence);
       const judged = n >= MIN_SAMPLES && n * (1 - q) >= MIN_TAIL_SAMPLES;
       const material = figure === 'end_to_end' || !e2e || Math.abs(c.difference.value) >= MATERIAL_SHARE * nearestRank(e2e.base.sorted, q);
-      const relative = c.relative?.value ?? (c.difference.value > 0 ? Infinity : 0);
+      const [low, high] = relativeInterval(c);
       return {
         quantile: q,
         ...c,
         judged,
         material,
-        regression: judged && material && c.significant && relative > bound,
-        improvement: judged && material && c.significant && relative < -bound,
+        regression: judged && material && c.significant && low > bound,
+        improvement: judged && material && c.significant && high < -bound,
       };
     });
     return {
@@ -250,12 +262,12 @@ function compareStep(base: BenchResultStep, cur: BenchResultStep, options: Requi
   // A run that answered nothing has a throughput of 0 without sampling noise: judged against one that did.
   const answered = [base, cur].map((s) => s.samples!.kept);
   const qpsJudged = answered.every((n) => n === 0 || n >= MIN_SAMPLES) && answered.some((n) => n >= MIN_SAMPLES);
-  const qpsRelative = qps.relative?.value ?? 0;
+  const [qpsLow, qpsHigh] = relativeInterval(qps);
   const throughput: JudgedChange = {
     ...qps,
     judged: qpsJudged,
-    regression: qpsJudged && qps.significant && qpsRelative < -bound,
-    improvement: qpsJudged && qps.significant && qpsRelative > bound,
+    regression: qpsJudged && qps.significant && qpsHigh < -bound,
+    improvement: qpsJudged && qps.significant && qpsLow > bound,
   };
 
   return {
