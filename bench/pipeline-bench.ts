@@ -32,6 +32,7 @@ import type { CheckPair, NamedCheckPair } from '../preload/wire-types.ts';
 import { silentLogger } from '../main/logging/json-logger.ts';
 import { measurePreprocessCapacity, pipelineBound } from '../main/service/preprocess/preprocess-capacity.ts';
 import { PreprocessPool } from '../main/service/preprocess/preprocess-pool.ts';
+import { WORKER_EXEC_ARGV } from '../main/service/inference-worker-host.ts';
 import { ServiceRuntime, WORKER_NICENESS } from '../main/service/service-runtime.ts';
 import { describeSimulatedAccelerator, parseSimulatedAccelerator, type SimulatedAcceleratorSpec } from '../main/service/simulated-accelerator-spec.ts';
 import { generatedImageSet } from '../main/cli/bench/image-set.ts';
@@ -219,7 +220,7 @@ say(`preprocessing on one thread: ${f(capacity.msPerPair, 2)} ms per pair → ${
 const CHILD = fileURLToPath(new URL('./pool-scaling-child.ts', import.meta.url));
 const pinning = process.platform === 'linux' && cores >= 2;
 const childSlice = async (threads: number, cpus: string | undefined): Promise<{ qps: number; cores_used: number }> => {
-  const node = [process.execPath, '--import', 'tsx', CHILD, '--threads', String(threads), '--seconds', String(sliceS), '--model', modelDir];
+  const node = [process.execPath, ...WORKER_EXEC_ARGV, '--import', 'tsx', CHILD, '--threads', String(threads), '--seconds', String(sliceS), '--model', modelDir];
   const [cmd, ...args] = cpus === undefined ? node : ['taskset', '-c', cpus, ...node];
   const { stdout } = await execFileAsync(cmd as string, args, { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').pop() as string) as { qps: number; cores_used: number };

@@ -4,7 +4,9 @@
  * unpinned process a one-thread pool already uses more than a core (libvips decodes in libuv's
  * threads while the thread resizes), so "1 thread vs 2" on 2 cores compares 1.3 cores with 2.
  *
- *   taskset -c 0 node --import tsx bench/pool-scaling-child.ts --threads 1 --seconds 5 [--model DIR]
+ *   taskset -c 0 node --single-threaded-gc --import tsx bench/pool-scaling-child.ts --threads 1 --seconds 5 [--model DIR]
+ * (the inference worker's V8 flags, WORKER_EXEC_ARGV in main/service/inference-worker-host.ts: the
+ * parent passes them, so that the pool is measured as the service runs it)
  * prints one JSON line: { threads, qps, cores_used, pairs }.
  */
 import { fileURLToPath } from 'node:url';
