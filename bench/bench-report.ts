@@ -26,7 +26,20 @@ const file = (name: string) => path.join(results, `${name}.json`);
 const PIECES: Record<string, string[]> = {
   sweep: ['bin/ofa-ve.js', 'bench', '--raw', '--concurrency', '1,2,4,8,16', '--duration', '10', '--json', file('sweep')],
   http: ['bin/ofa-ve.js', 'bench', '--http', '--raw', '--concurrency', '1,2,4,8,16', '--duration', '10', '--json', file('http')],
-  batching: ['bin/ofa-ve.js', 'bench', '--concurrency', '1,4,16', '--max-batch-size', '1,2,4,8,16', '--duration', '15', '--warmup', '1', '--json', file('batching')],
+  batching: [
+    'bin/ofa-ve.js',
+    'bench',
+    '--concurrency',
+    '1,4,16',
+    '--max-batch-size',
+    '1,2,4,8,16',
+    '--duration',
+    '15',
+    '--warmup',
+    '1',
+    '--json',
+    file('batching'),
+  ],
   metrics: ['--import', 'tsx', 'bench/metrics-under-load.ts', '--json', file('metrics-under-load')],
   instrumentation: ['--import', 'tsx', 'bench/instrumentation-bench.ts', '--json', file('instrumentation')],
   'live-stats': ['--expose-gc', '--import', 'tsx', 'bench/live-stats-bench.ts', '--json', file('live-stats')],
@@ -74,7 +87,11 @@ const sweep = read<BenchReport>('sweep');
 const http = read<BenchReport>('http');
 const batching = read<BenchReport>('batching');
 const machine = sweep?.machine;
-if (machine) out.push(`Machine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, ${machine.platform}, Node ${machine.node}. Model: the demo model on CPU.`, '');
+if (machine)
+  out.push(
+    `Machine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, ${machine.platform}, Node ${machine.node}. Model: the demo model on CPU.`,
+    '',
+  );
 
 const notes = path.join(results, 'notes.md');
 if (existsSync(notes)) out.push(readFileSync(notes, 'utf8').trim(), '');
@@ -84,19 +101,38 @@ out.push('## Targets', '', '| target | figure | |', '|---|---|---|');
 const throughputRow = (label: string, report: BenchReport | undefined, floor: number) => {
   const t = report?.paired?.throughput;
   if (!t || t.median_ratio === null) return;
-  out.push(`| ${label} >= ${floor * 100}% of the raw pipeline | median of ${t.ratios.length} alternating rounds: ${t.ratios.map((r) => `${f(100 * r, 1)}%`).join(', ')} → ${f(100 * t.median_ratio, 1)}% (app at concurrency ${t.app_concurrency} vs raw at batch ${t.raw_batch_size}) | ${verdict(t.median_ratio >= floor)} |`);
+  out.push(
+    `| ${label} >= ${floor * 100}% of the raw pipeline | median of ${t.ratios.length} alternating rounds: ${t.ratios.map((r) => `${f(100 * r, 1)}%`).join(', ')} → ${f(100 * t.median_ratio, 1)}% (app at concurrency ${t.app_concurrency} vs raw at batch ${t.raw_batch_size}) | ${verdict(t.median_ratio >= floor)} |`,
+  );
 };
 throughputRow('throughput in-process', sweep, 0.9);
 throughputRow('throughput over HTTP', http, 0.85);
 const latency = sweep?.paired?.latency;
 if (latency && latency.app_p50_ms !== null && latency.raw_p50_ms !== null) {
   const delta = latency.app_p50_ms - latency.raw_p50_ms;
-  out.push(`| latency at concurrency 1: app P50 within 2 ms of raw | ${f(latency.app_p50_ms)} ms vs ${f(latency.raw_p50_ms)} ms (${delta >= 0 ? '+' : ''}${f(delta)} ms; ${latency.rounds} alternating pairs, median paired difference ${f(latency.median_difference_ms)} ms) | ${verdict(delta <= 2)} |`);
+  out.push(
+    `| latency at concurrency 1: app P50 within 2 ms of raw | ${f(latency.app_p50_ms)} ms vs ${f(latency.raw_p50_ms)} ms (${delta >= 0 ? '+' : ''}${f(delta)} ms; ${latency.rounds} alternating pairs, median paired difference ${f(latency.median_difference_ms)} ms) | ${verdict(delta <= 2)} |`,
+  );
 }
-const instr = read<{ instrumentation_us_median: number; with_us_median: number; without_us_median: number; command: string }>('instrumentation');
-if (instr) out.push(`| instrumentation per request <= 20 µs | ${f(instr.instrumentation_us_median)} µs | ${verdict(instr.instrumentation_us_median <= 20)} |`);
-const mul = read<{ loaded_median_ms: number; loaded_p99_ms: number; command: string; checks_per_s_during: number; idle_median_ms: number; loaded_p90_ms: number }>('metrics-under-load');
-if (mul) out.push(`| /metrics under saturation: median <= 3 ms, P99 <= 20 ms | ${f(mul.loaded_median_ms)} ms, P99 ${f(mul.loaded_p99_ms)} ms | ${verdict(mul.loaded_median_ms <= 3 && mul.loaded_p99_ms <= 20)} |`);
+const instr = read<{ instrumentation_us_median: number; with_us_median: number; without_us_median: number; command: string }>(
+  'instrumentation',
+);
+if (instr)
+  out.push(
+    `| instrumentation per request <= 20 µs | ${f(instr.instrumentation_us_median)} µs | ${verdict(instr.instrumentation_us_median <= 20)} |`,
+  );
+const mul = read<{
+  loaded_median_ms: number;
+  loaded_p99_ms: number;
+  command: string;
+  checks_per_s_during: number;
+  idle_median_ms: number;
+  loaded_p90_ms: number;
+}>('metrics-under-load');
+if (mul)
+  out.push(
+    `| /metrics under saturation: median <= 3 ms, P99 <= 20 ms | ${f(mul.loaded_median_ms)} ms, P99 ${f(mul.loaded_p99_ms)} ms | ${verdict(mul.loaded_median_ms <= 3 && mul.loaded_p99_ms <= 20)} |`,
+  );
 if (batching?.steps.length) {
   const byC = new Map<number, StepFigures[]>();
   for (const s of batching.steps) byC.set(s.concurrency, [...(byC.get(s.concurrency) ?? []), s]);
@@ -107,36 +143,107 @@ if (batching?.steps.length) {
   }
   out.push(`| dynamic batching never loses more than 5% to batch 1 | worst ratio to batch 1: ${f(worst, 3)} | ${verdict(worst >= 0.95)} |`);
 }
-const live = read<{ snapshot900_ms_median: number; record_us_median: number; command: string; memory_mib: number; snapshot60_ms_median: number; snapshot300_ms_median: number; slowest20_ms_median: number; flat_merge_one_kind_ms_median: number }>('live-stats');
-if (live) out.push(`| live stats: 15-minute window at 1000 req/s <= 2 ms | ${f(live.snapshot900_ms_median)} ms | ${verdict(live.snapshot900_ms_median <= 2)} |`);
-const startup = read<{ ready_ms_median: number; listening_ms_median: number; ready_ms_all: number[]; command: string; poll_ms?: number }>('startup');
-if (startup) out.push(`| start-up: launch to /readyz 200 <= 1.5 s | ${f(startup.ready_ms_median, 0)} ms | ${verdict(startup.ready_ms_median <= 1500)} |`);
-const leak = read<{ command: string; seconds: number; failed: number; service_rss_growth: number; worker_rss_growth: number; checkpoints: { requests: number; service_rss_mib: number; worker_rss_mib: number }[] }>('leak-check');
+const live = read<{
+  snapshot900_ms_median: number;
+  record_us_median: number;
+  command: string;
+  memory_mib: number;
+  snapshot60_ms_median: number;
+  snapshot300_ms_median: number;
+  slowest20_ms_median: number;
+  flat_merge_one_kind_ms_median: number;
+}>('live-stats');
+if (live)
+  out.push(
+    `| live stats: 15-minute window at 1000 req/s <= 2 ms | ${f(live.snapshot900_ms_median)} ms | ${verdict(live.snapshot900_ms_median <= 2)} |`,
+  );
+const startup = read<{ ready_ms_median: number; listening_ms_median: number; ready_ms_all: number[]; command: string; poll_ms?: number }>(
+  'startup',
+);
+if (startup)
+  out.push(
+    `| start-up: launch to /readyz 200 <= 1.5 s | ${f(startup.ready_ms_median, 0)} ms | ${verdict(startup.ready_ms_median <= 1500)} |`,
+  );
+const leak = read<{
+  command: string;
+  seconds: number;
+  failed: number;
+  service_rss_growth: number;
+  worker_rss_growth: number;
+  checkpoints: { requests: number; service_rss_mib: number; worker_rss_mib: number }[];
+}>('leak-check');
 if (leak) {
   const first = leak.checkpoints[0]!;
   const last = leak.checkpoints.at(-1)!;
-  out.push(`| memory: RSS after 100k requests within 10% of after 10k | service ${f(first.service_rss_mib, 0)} → ${f(last.service_rss_mib, 0)} MiB (${f(100 * leak.service_rss_growth, 1)}%), worker ${f(first.worker_rss_mib, 0)} → ${f(last.worker_rss_mib, 0)} MiB (${f(100 * leak.worker_rss_growth, 1)}%) | ${verdict(leak.service_rss_growth <= 0.1 && leak.worker_rss_growth <= 0.1)} |`);
-} else out.push('| memory: RSS after 100k requests within 10% of after 10k | not measured (`node --expose-gc --import tsx bench/leak-check.ts --json bench/results/leak-check.json`, about an hour) | |');
+  out.push(
+    `| memory: RSS after 100k requests within 10% of after 10k | service ${f(first.service_rss_mib, 0)} → ${f(last.service_rss_mib, 0)} MiB (${f(100 * leak.service_rss_growth, 1)}%), worker ${f(first.worker_rss_mib, 0)} → ${f(last.worker_rss_mib, 0)} MiB (${f(100 * leak.worker_rss_growth, 1)}%) | ${verdict(leak.service_rss_growth <= 0.1 && leak.worker_rss_growth <= 0.1)} |`,
+  );
+} else
+  out.push(
+    '| memory: RSS after 100k requests within 10% of after 10k | not measured (`node --expose-gc --import tsx bench/leak-check.ts --json bench/results/leak-check.json`, about an hour) | |',
+  );
 out.push('');
 
 const section = (title: string, report: BenchReport | undefined, note: string) => {
   if (!report) return;
-  out.push(`## ${title} (${report.date.slice(0, 10)})`, '', note, '', '```', `node bin/${report.command.replace(/^ofa-ve /, 'ofa-ve.js ')}`, '```', '', formatReport(report).split('\n').slice(3).join('\n'), '');
+  out.push(
+    `## ${title} (${report.date.slice(0, 10)})`,
+    '',
+    note,
+    '',
+    '```',
+    `node bin/${report.command.replace(/^ofa-ve /, 'ofa-ve.js ')}`,
+    '```',
+    '',
+    formatReport(report).split('\n').slice(3).join('\n'),
+    '',
+  );
 };
-section('Concurrency sweep in-process, with the raw pipeline', sweep, 'The service in this process (queue, dynamic batcher, worker process, metrics, live stats), loaded directly. The raw pipeline is the same preprocessing and session.run in a tight loop in this thread: its batch table is measured first; the targets use the side-by-side rounds at the end (raw and app alternating), since a sweep minutes apart on this machine differs by more than the margins being judged.');
-section('Concurrency sweep over HTTP', http, 'The same, with the HTTP server in front on loopback (multipart uploads through fetch from this process), and its own side-by-side rounds against the raw pipeline.');
-section('Dynamic batching', batching, `Throughput by max batch size at each concurrency: one service per max batch size, all running; each cell is ${batching?.rounds ?? 3} slices taken in turn with the other sizes (the order rotating), so drift hits every size alike.`);
-const scaling = read<{ command: string; rounds: number; rows: { batch: number; fixed_ms_per_pair: number; varying_ms_per_pair: number }[] }>('onnx-batch-scaling');
+section(
+  'Concurrency sweep in-process, with the raw pipeline',
+  sweep,
+  'The service in this process (queue, dynamic batcher, worker process, metrics, live stats), loaded directly. The raw pipeline is the same preprocessing and session.run in a tight loop in this thread: its batch table is measured first; the targets use the side-by-side rounds at the end (raw and app alternating), since a sweep minutes apart on this machine differs by more than the margins being judged.',
+);
+section(
+  'Concurrency sweep over HTTP',
+  http,
+  'The same, with the HTTP server in front on loopback (multipart uploads through fetch from this process), and its own side-by-side rounds against the raw pipeline.',
+);
+section(
+  'Dynamic batching',
+  batching,
+  `Throughput by max batch size at each concurrency: one service per max batch size, all running; each cell is ${batching?.rounds ?? 3} slices taken in turn with the other sizes (the order rotating), so drift hits every size alike.`,
+);
+const scaling = read<{
+  command: string;
+  rounds: number;
+  rows: { batch: number; fixed_ms_per_pair: number; varying_ms_per_pair: number }[];
+}>('onnx-batch-scaling');
 if (scaling) {
   const base = scaling.rows[0]!.fixed_ms_per_pair;
-  out.push('session.run alone (synthetic inputs of the real shapes, no preprocessing), every batch size and both modes once per round, interleaved:', '', '```', scaling.command, '```', '', '| batch | ms per pair (fixed caption length) | ms per pair (new length each run) | per-pair cost vs batch 1 |', '|---|---|---|---|');
-  for (const r of scaling.rows) out.push(`| ${r.batch} | ${f(r.fixed_ms_per_pair)} | ${f(r.varying_ms_per_pair)} | ${f(r.fixed_ms_per_pair / base, 3)} |`);
+  out.push(
+    'session.run alone (synthetic inputs of the real shapes, no preprocessing), every batch size and both modes once per round, interleaved:',
+    '',
+    '```',
+    scaling.command,
+    '```',
+    '',
+    '| batch | ms per pair (fixed caption length) | ms per pair (new length each run) | per-pair cost vs batch 1 |',
+    '|---|---|---|---|',
+  );
+  for (const r of scaling.rows)
+    out.push(`| ${r.batch} | ${f(r.fixed_ms_per_pair)} | ${f(r.varying_ms_per_pair)} | ${f(r.fixed_ms_per_pair / base, 3)} |`);
   out.push('');
 }
 if (batching?.steps.length) {
   const byC = new Map<number, StepFigures[]>();
   for (const s of batching.steps) byC.set(s.concurrency, [...(byC.get(s.concurrency) ?? []), s]);
-  out.push('Ratio of QPS to max batch 1 at the same concurrency (the gain, or loss, of batching):', '', `| conc | ${[...new Set(batching.steps.map((s) => s.max_batch_size))].map((b) => `batch ${b}`).join(' | ')} |`, `|---|${[...new Set(batching.steps.map((s) => s.max_batch_size))].map(() => '---').join('|')}|`);
+  out.push(
+    'Ratio of QPS to max batch 1 at the same concurrency (the gain, or loss, of batching):',
+    '',
+    `| conc | ${[...new Set(batching.steps.map((s) => s.max_batch_size))].map((b) => `batch ${b}`).join(' | ')} |`,
+    `|---|${[...new Set(batching.steps.map((s) => s.max_batch_size))].map(() => '---').join('|')}|`,
+  );
   for (const [c, steps] of byC) {
     const b1 = steps.find((s) => s.max_batch_size === 1)?.qps;
     out.push(`| ${c} | ${steps.map((s) => (b1 ? f(s.qps / b1, 3) : '—')).join(' | ')} |`);
@@ -144,23 +251,89 @@ if (batching?.steps.length) {
   out.push('');
 }
 if (mul) {
-  out.push(`## /metrics under a saturating load`, '', '```', mul.command, '```', '', `Three processes: \`ofa-ve serve\`, a load process keeping ${'16'} checks in flight, and the scraper. Idle median ${f(mul.idle_median_ms)} ms; loaded median ${f(mul.loaded_median_ms)} ms, P90 ${f(mul.loaded_p90_ms)} ms, P99 ${f(mul.loaded_p99_ms)} ms while the service answered ${f(mul.checks_per_s_during, 1)} checks/s. prom-client's default event-loop collector computed the delay histogram's statistics at every scrape (stddev alone ~0.5 ms of a 1.15 ms scrape); \`main/telemetry/event-loop-metrics.ts\` serves the same names from a 5 s sampler, and a scrape now costs ~0.5 ms in the registry.`, '');
+  out.push(
+    `## /metrics under a saturating load`,
+    '',
+    '```',
+    mul.command,
+    '```',
+    '',
+    `Three processes: \`ofa-ve serve\`, a load process keeping ${'16'} checks in flight, and the scraper. Idle median ${f(mul.idle_median_ms)} ms; loaded median ${f(mul.loaded_median_ms)} ms, P90 ${f(mul.loaded_p90_ms)} ms, P99 ${f(mul.loaded_p99_ms)} ms while the service answered ${f(mul.checks_per_s_during, 1)} checks/s. prom-client's default event-loop collector computed the delay histogram's statistics at every scrape (stddev alone ~0.5 ms of a 1.15 ms scrape); \`main/telemetry/event-loop-metrics.ts\` serves the same names from a 5 s sampler, and a scrape now costs ~0.5 ms in the registry.`,
+    '',
+  );
 }
-if (instr) out.push('## Instrumentation per request', '', '```', instr.command, '```', '', `The per-request recording of CheckService (counter, latency histogram with exemplar, five stage histograms, live stats) against the same loop without it, interleaved rounds: ${f(instr.with_us_median)} µs vs ${f(instr.without_us_median, 3)} µs, so ${f(instr.instrumentation_us_median)} µs per request.`, '');
+if (instr)
+  out.push(
+    '## Instrumentation per request',
+    '',
+    '```',
+    instr.command,
+    '```',
+    '',
+    `The per-request recording of CheckService (counter, latency histogram with exemplar, five stage histograms, live stats) against the same loop without it, interleaved rounds: ${f(instr.with_us_median)} µs vs ${f(instr.without_us_median, 3)} µs, so ${f(instr.instrumentation_us_median)} µs per request.`,
+    '',
+  );
 if (live) {
   out.push('## Live stats', '', '```', live.command, '```', '', '| operation | median |', '|---|---|');
-  out.push(`| record() per request | ${f(live.record_us_median)} µs |`, `| snapshot(60) | ${f(live.snapshot60_ms_median)} ms |`, `| snapshot(300) | ${f(live.snapshot300_ms_median)} ms |`, `| snapshot(900) | ${f(live.snapshot900_ms_median)} ms |`, `| slowest(20) | ${f(live.slowest20_ms_median)} ms |`, `| one sketch kind merged from 900 per-second buckets (no 10 s / 60 s pre-merge) | ${f(live.flat_merge_one_kind_ms_median)} ms (x6 kinds per window) |`, `| memory for 15 min at 1000 req/s | ${f(live.memory_mib, 1)} MiB |`, '');
+  out.push(
+    `| record() per request | ${f(live.record_us_median)} µs |`,
+    `| snapshot(60) | ${f(live.snapshot60_ms_median)} ms |`,
+    `| snapshot(300) | ${f(live.snapshot300_ms_median)} ms |`,
+    `| snapshot(900) | ${f(live.snapshot900_ms_median)} ms |`,
+    `| slowest(20) | ${f(live.slowest20_ms_median)} ms |`,
+    `| one sketch kind merged from 900 per-second buckets (no 10 s / 60 s pre-merge) | ${f(live.flat_merge_one_kind_ms_median)} ms (x6 kinds per window) |`,
+    `| memory for 15 min at 1000 req/s | ${f(live.memory_mib, 1)} MiB |`,
+    '',
+  );
 }
-if (startup) out.push('## Start-up', '', '```', startup.command, '```', '', `Launch of \`ofa-ve serve\` (a new Node process that transpiles with tsx; the inference worker is forked first and loads the model while the service binds its port) to listening: ${f(startup.listening_ms_median, 0)} ms; to the first /readyz 200, asked every ${startup.poll_ms ?? 5} ms: ${f(startup.ready_ms_median, 0)} ms (runs: ${startup.ready_ms_all.join(', ')} ms).`, '');
-const arena = read<{ command: string; max_batch: number; memory: Record<'arena' | 'no_arena', { after_load_mib: number; after_runs_mib: number }>; speed: { batch: number; arena_ms_per_pair: number; no_arena_ms_per_pair: number }[] }>('onnx-arena');
+if (startup)
+  out.push(
+    '## Start-up',
+    '',
+    '```',
+    startup.command,
+    '```',
+    '',
+    `Launch of \`ofa-ve serve\` (a new Node process that transpiles with tsx; the inference worker is forked first and loads the model while the service binds its port) to listening: ${f(startup.listening_ms_median, 0)} ms; to the first /readyz 200, asked every ${startup.poll_ms ?? 5} ms: ${f(startup.ready_ms_median, 0)} ms (runs: ${startup.ready_ms_all.join(', ')} ms).`,
+    '',
+  );
+const arena = read<{
+  command: string;
+  max_batch: number;
+  memory: Record<'arena' | 'no_arena', { after_load_mib: number; after_runs_mib: number }>;
+  speed: { batch: number; arena_ms_per_pair: number; no_arena_ms_per_pair: number }[];
+}>('onnx-arena');
 if (arena) {
-  out.push('## Worker memory: onnxruntime\'s CPU arena', '', '```', arena.command, '```', '');
-  out.push(`The inference worker's RSS is mostly onnxruntime's CPU memory arena, which keeps the high-water mark of the largest batch's activations. RSS after 60 runs of batch 1..${arena.max_batch} (fresh process each): ${f(arena.memory.arena.after_runs_mib, 0)} MiB with the arena, ${f(arena.memory.no_arena.after_runs_mib, 0)} MiB without (${f(arena.memory.arena.after_load_mib, 0)} MiB after loading the model).`, '', '| batch | ms per pair, arena | ms per pair, no arena | cost of no arena |', '|---|---|---|---|');
-  for (const s of arena.speed) out.push(`| ${s.batch} | ${f(s.arena_ms_per_pair)} | ${f(s.no_arena_ms_per_pair)} | x${f(s.no_arena_ms_per_pair / s.arena_ms_per_pair)} |`);
-  out.push('', 'The arena stays on: without it every batched run maps and zeroes fresh pages. The memory it holds is bounded by `--max-batch-size`, not by the number of requests (see the leak check).', '');
+  out.push("## Worker memory: onnxruntime's CPU arena", '', '```', arena.command, '```', '');
+  out.push(
+    `The inference worker's RSS is mostly onnxruntime's CPU memory arena, which keeps the high-water mark of the largest batch's activations. RSS after 60 runs of batch 1..${arena.max_batch} (fresh process each): ${f(arena.memory.arena.after_runs_mib, 0)} MiB with the arena, ${f(arena.memory.no_arena.after_runs_mib, 0)} MiB without (${f(arena.memory.arena.after_load_mib, 0)} MiB after loading the model).`,
+    '',
+    '| batch | ms per pair, arena | ms per pair, no arena | cost of no arena |',
+    '|---|---|---|---|',
+  );
+  for (const s of arena.speed)
+    out.push(
+      `| ${s.batch} | ${f(s.arena_ms_per_pair)} | ${f(s.no_arena_ms_per_pair)} | x${f(s.no_arena_ms_per_pair / s.arena_ms_per_pair)} |`,
+    );
+  out.push(
+    '',
+    'The arena stays on: without it every batched run maps and zeroes fresh pages. The memory it holds is bounded by `--max-batch-size`, not by the number of requests (see the leak check).',
+    '',
+  );
 }
 if (leak) {
-  out.push('## Memory over 100k requests', '', '```', leak.command, '```', '', `${leak.checkpoints.at(-1)!.requests} checks through the in-process service in ${f(leak.seconds / 60, 1)} minutes (${leak.failed} failed), RSS sampled after a GC at each checkpoint:`, '', '| requests | service RSS MiB | worker RSS MiB |', '|---|---|---|');
+  out.push(
+    '## Memory over 100k requests',
+    '',
+    '```',
+    leak.command,
+    '```',
+    '',
+    `${leak.checkpoints.at(-1)!.requests} checks through the in-process service in ${f(leak.seconds / 60, 1)} minutes (${leak.failed} failed), RSS sampled after a GC at each checkpoint:`,
+    '',
+    '| requests | service RSS MiB | worker RSS MiB |',
+    '|---|---|---|',
+  );
   for (const c of leak.checkpoints) out.push(`| ${c.requests} | ${f(c.service_rss_mib, 1)} | ${f(c.worker_rss_mib, 1)} |`);
   out.push('');
 }
@@ -189,15 +362,37 @@ if (resize) {
     '',
     '| image | ours ms | Pillow ms | Pillow / ours | ours CPU ms | Pillow CPU ms |',
     '|---|---|---|---|---|---|',
-    ...resize.rows.map((r) => `| ${r.image} | ${f(r.oursMs)} | ${f(r.pillowMs)} | x${f(r.speedup)} | ${f(r.oursCpuMs)} | ${f(r.pillowCpuMs)} |`),
+    ...resize.rows.map(
+      (r) => `| ${r.image} | ${f(r.oursMs)} | ${f(r.pillowMs)} | x${f(r.speedup)} | ${f(r.oursCpuMs)} | ${f(r.pillowCpuMs)} |`,
+    ),
     '',
     `Slowest ratio x${f(resize.minSpeedup)}, geometric mean x${f(resize.geomeanSpeedup)} (target: at least x1.5 on every image: ${verdict(resize.minSpeedup >= 1.5)}).`,
     '',
   );
 }
 
-const retention = read<{ command: string; hours: number; rate_per_s: number; checks: number; memory_mb: number; history_blobs_mb: number; disk_mb: number; hour_files: number; disk_bytes_per_minute: number; record_us: number; compare_two_halves_ms: number; load_history_ms: number }>('retention');
-const sliceCost = read<{ command: string; rate_per_s: number; slicing_us_per_check: number; record_us_per_check_with_attributes: number; describe_input_us_per_check: number; minute_to_history_ms: number }>('slice-cost');
+const retention = read<{
+  command: string;
+  hours: number;
+  rate_per_s: number;
+  checks: number;
+  memory_mb: number;
+  history_blobs_mb: number;
+  disk_mb: number;
+  hour_files: number;
+  disk_bytes_per_minute: number;
+  record_us: number;
+  compare_two_halves_ms: number;
+  load_history_ms: number;
+}>('retention');
+const sliceCost = read<{
+  command: string;
+  rate_per_s: number;
+  slicing_us_per_check: number;
+  record_us_per_check_with_attributes: number;
+  describe_input_us_per_check: number;
+  minute_to_history_ms: number;
+}>('slice-cost');
 if (retention || sliceCost) {
   out.push('## Telemetry retention and input slices', '');
   if (retention) {
@@ -227,6 +422,11 @@ if (retention || sliceCost) {
   }
 }
 
-out.push('## GPU', '', 'Not measured: no NVIDIA GPU was available to this project in the sessions so far. `ofa-ve bench --provider cuda` is the command to record beside the CPU figures.', '');
+out.push(
+  '## GPU',
+  '',
+  'Not measured: no NVIDIA GPU was available to this project in the sessions so far. `ofa-ve bench --provider cuda` is the command to record beside the CPU figures.',
+  '',
+);
 writeFileSync(path.join(root, 'BENCHMARKS.md'), `${out.join('\n')}\n`);
 console.error(`[bench:report] wrote BENCHMARKS.md (${os.hostname()})`);

@@ -38,7 +38,15 @@ function round(instrumented: boolean): number {
     const s = samples[i & 4095]!;
     if (instrumented) {
       metrics.recordRequest(s);
-      stats.record({ id: s.id, endedAtMs: Date.now(), latencyMs: s.latencyMs, statusCode: s.statusCode, resultType: s.resultType, stages: s.stages, batchSize: s.batchSize });
+      stats.record({
+        id: s.id,
+        endedAtMs: Date.now(),
+        latencyMs: s.latencyMs,
+        statusCode: s.statusCode,
+        resultType: s.resultType,
+        stages: s.stages,
+        batchSize: s.batchSize,
+      });
     } else {
       // The same reads and the clock call, so the difference is the recording alone.
       sink += s.latencyMs + s.statusCode + Date.now() * 0;

@@ -13,7 +13,14 @@ import { defaultModelDir } from '../main/config.ts';
 import { silentLogger } from '../main/logging/json-logger.ts';
 import { ServiceRuntime } from '../main/service/service-runtime.ts';
 
-const { values } = parseArgs({ options: { first: { type: 'string', default: '10000' }, total: { type: 'string', default: '100000' }, concurrency: { type: 'string', default: '16' }, json: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    first: { type: 'string', default: '10000' },
+    total: { type: 'string', default: '100000' },
+    concurrency: { type: 'string', default: '16' },
+    json: { type: 'string' },
+  },
+});
 const first = Number(values.first);
 const total = Number(values.total);
 const concurrency = Number(values.concurrency);
@@ -23,10 +30,19 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
 }
 
-const runtime = new ServiceRuntime({ modelDir: defaultModelDir(), provider: 'cpu', batching: { maxBatchSize: 16, maxQueueSize: 4096 }, logger: silentLogger });
+const runtime = new ServiceRuntime({
+  modelDir: defaultModelDir(),
+  provider: 'cpu',
+  batching: { maxBatchSize: 16, maxQueueSize: 4096 },
+  logger: silentLogger,
+});
 await runtime.start();
 const images = await Promise.all(
-  Array.from({ length: 8 }, (_, i) => sharp({ create: { width: 64 + i * 8, height: 48, channels: 3, background: { r: i * 30, g: 100, b: 200 } } }).png().toBuffer()),
+  Array.from({ length: 8 }, (_, i) =>
+    sharp({ create: { width: 64 + i * 8, height: 48, channels: 3, background: { r: i * 30, g: 100, b: 200 } } })
+      .png()
+      .toBuffer(),
+  ),
 );
 let sent = 0;
 let failed = 0;
@@ -34,7 +50,12 @@ const checkpoints: { requests: number; service_rss_mib: number; worker_rss_mib: 
 const sample = () => {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
-  checkpoints.push({ requests: sent, service_rss_mib: rssMiB(process.pid), worker_rss_mib: rssMiB(runtime.workerHost.pid!), heap_mib: process.memoryUsage().heapUsed / 2 ** 20 });
+  checkpoints.push({
+    requests: sent,
+    service_rss_mib: rssMiB(process.pid),
+    worker_rss_mib: rssMiB(runtime.workerHost.pid!),
+    heap_mib: process.memoryUsage().heapUsed / 2 ** 20,
+  });
   console.log(JSON.stringify(checkpoints.at(-1)));
 };
 const started = performance.now();
@@ -59,6 +80,8 @@ const result = {
   service_rss_growth: last.service_rss_mib / atFirst.service_rss_mib - 1,
   worker_rss_growth: last.worker_rss_mib / atFirst.worker_rss_mib - 1,
 };
-console.log(`service RSS ${atFirst.service_rss_mib.toFixed(1)} -> ${last.service_rss_mib.toFixed(1)} MiB (${(100 * result.service_rss_growth).toFixed(1)}%), worker RSS ${atFirst.worker_rss_mib.toFixed(1)} -> ${last.worker_rss_mib.toFixed(1)} MiB (${(100 * result.worker_rss_growth).toFixed(1)}%)`);
+console.log(
+  `service RSS ${atFirst.service_rss_mib.toFixed(1)} -> ${last.service_rss_mib.toFixed(1)} MiB (${(100 * result.service_rss_growth).toFixed(1)}%), worker RSS ${atFirst.worker_rss_mib.toFixed(1)} -> ${last.worker_rss_mib.toFixed(1)} MiB (${(100 * result.worker_rss_growth).toFixed(1)}%)`,
+);
 if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
 await runtime.close(5000);

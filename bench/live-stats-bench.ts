@@ -104,12 +104,19 @@ const snap = stats.snapshot(900);
 const fmt = (x: number, digits = 3) => x.toFixed(digits);
 console.log(`live stats at ${RATE} req/s, ${RETENTION} s retained, stages: ${STAGE_NAMES.join(', ')}`);
 console.log(`record(): median ${fmt(median(perCallUs))} µs/call (per-second batches), p99 batch ${fmt(pct(perCallUs, 0.99))} µs/call`);
-console.log(`record(): single calls median ${fmt(median(single))} µs, p99 ${fmt(pct(single, 0.99))} µs, max ${fmt(Math.max(...single))} µs (timer included)`);
+console.log(
+  `record(): single calls median ${fmt(median(single))} µs, p99 ${fmt(pct(single, 0.99))} µs, max ${fmt(Math.max(...single))} µs (timer included)`,
+);
 console.log(`snapshot(900) first call (includes JIT compilation): ${fmt(cold900)} ms`);
-for (const [key, xs] of Object.entries(timings)) console.log(`${key}: median ${fmt(median(xs))} ms, p90 ${fmt(pct(xs, 0.9))} ms, max ${fmt(Math.max(...xs))} ms`);
+for (const [key, xs] of Object.entries(timings))
+  console.log(`${key}: median ${fmt(median(xs))} ms, p90 ${fmt(pct(xs, 0.9))} ms, max ${fmt(Math.max(...xs))} ms`);
 console.log(`one kind of sketch merged from 900 seconds, no aggregates: median ${fmt(median(flat))} ms (x6 kinds per window)`);
-console.log(`memory (heap + array buffers) for 15 min of data: ${fmt((heapAfter - heapBefore) / 1048576, 1)} MiB${gc ? '' : ' (approximate; run with --expose-gc)'}`);
-console.log(`check: qps ${fmt(snap.qps, 1)}, p50 ${fmt(snap.p50_ms ?? NaN, 2)} ms, p99 ${fmt(snap.p99_ms ?? NaN, 2)} ms, error_rate ${fmt(snap.error_rate, 4)}`);
+console.log(
+  `memory (heap + array buffers) for 15 min of data: ${fmt((heapAfter - heapBefore) / 1048576, 1)} MiB${gc ? '' : ' (approximate; run with --expose-gc)'}`,
+);
+console.log(
+  `check: qps ${fmt(snap.qps, 1)}, p50 ${fmt(snap.p50_ms ?? NaN, 2)} ms, p99 ${fmt(snap.p99_ms ?? NaN, 2)} ms, error_rate ${fmt(snap.error_rate, 4)}`,
+);
 
 // Machine-readable figures for bench/bench-report.ts (BENCHMARKS.md).
 const jsonOut = process.argv.indexOf('--json');

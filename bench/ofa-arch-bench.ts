@@ -61,14 +61,16 @@ function feedsOf(batch: readonly PreparedPair[], size: number, pad = 1): Record<
   const mask = new BigInt64Array(n * encLen);
   const decIds = new BigInt64Array(n * (encLen - 1)).fill(BigInt(pad));
   const decMask = new BigInt64Array(n * (encLen - 1));
-  batch.forEach((p, row) => p.encoderIds.forEach((id, i) => {
-    ids[row * encLen + i] = BigInt(id);
-    mask[row * encLen + i] = 1n;
-    if (i < p.encoderIds.length - 1) {
-      decIds[row * (encLen - 1) + i] = BigInt(id);
-      decMask[row * (encLen - 1) + i] = 1n;
-    }
-  }));
+  batch.forEach((p, row) =>
+    p.encoderIds.forEach((id, i) => {
+      ids[row * encLen + i] = BigInt(id);
+      mask[row * encLen + i] = 1n;
+      if (i < p.encoderIds.length - 1) {
+        decIds[row * (encLen - 1) + i] = BigInt(id);
+        decMask[row * (encLen - 1) + i] = 1n;
+      }
+    }),
+  );
   return {
     pixel_values: new ort.Tensor('float32', pixels, [n, 3, size, size]),
     input_ids: new ort.Tensor('int64', ids, [n, encLen]),
@@ -79,13 +81,26 @@ function feedsOf(batch: readonly PreparedPair[], size: number, pad = 1): Record<
 }
 
 /** The engine's session options (main/inference/onnx-session.ts), and one change at a time from them. */
-const BASE: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 2, logSeverityLevel: 3 };
+const BASE: ort.InferenceSession.SessionOptions = {
+  executionProviders: ['cpu'],
+  graphOptimizationLevel: 'all',
+  intraOpNumThreads: 2,
+  logSeverityLevel: 3,
+};
 const VARIANTS: { name: string; change: string; options: ort.InferenceSession.SessionOptions }[] = [
-  { name: 'engine', change: 'the engine\'s: optimisation all, 2 intra-op threads (0 = one per core picks 2 here), arena on, sequential', options: BASE },
+  {
+    name: 'engine',
+    change: "the engine's: optimisation all, 2 intra-op threads (0 = one per core picks 2 here), arena on, sequential",
+    options: BASE,
+  },
   { name: 'threads-1', change: 'intra-op threads 1', options: { ...BASE, intraOpNumThreads: 1 } },
   { name: 'basic', change: 'graph optimisation basic', options: { ...BASE, graphOptimizationLevel: 'basic' } },
   { name: 'no-arena', change: 'CPU memory arena off', options: { ...BASE, enableCpuMemArena: false } },
-  { name: 'parallel', change: 'parallel execution mode (2 inter-op threads)', options: { ...BASE, executionMode: 'parallel', interOpNumThreads: 2 } },
+  {
+    name: 'parallel',
+    change: 'parallel execution mode (2 inter-op threads)',
+    options: { ...BASE, executionMode: 'parallel', interOpNumThreads: 2 },
+  },
 ];
 
 /**
@@ -108,7 +123,10 @@ const rotated = <T>(items: readonly T[], round: number): T[] => items.map((_, i)
 
 if (values['rss-child'] !== undefined) {
   // Child: one session with the arena on or off, a batch of 1 then of 8 (20-token prompts), then its RSS.
-  const session = await ort.InferenceSession.create(path.join(values.model!, 'model.onnx'), { ...BASE, enableCpuMemArena: values['rss-child'] === 'on' });
+  const session = await ort.InferenceSession.create(path.join(values.model!, 'model.onnx'), {
+    ...BASE,
+    enableCpuMemArena: values['rss-child'] === 'on',
+  });
   const afterLoad = rssMiB();
   for (const n of [1, 8]) await session.run(syntheticFeeds(n, 20, OFA_ARCH.imageSize));
   console.log(JSON.stringify({ after_load_mib: afterLoad, after_runs_mib: rssMiB() }));
@@ -139,7 +157,13 @@ for (const p of prepared.slice(0, 2)) await engine.run([p]); // warm-up
 if (demoPair) await demo!.run([demoPair]);
 
 log(`stages and batch sizes: ${ROUNDS} rounds`);
-const stages = { decode_image: [] as number[], tokenize: [] as number[], inference: [] as number[], inference_cpu: [] as number[], postprocess: [] as number[] };
+const stages = {
+  decode_image: [] as number[],
+  tokenize: [] as number[],
+  inference: [] as number[],
+  inference_cpu: [] as number[],
+  postprocess: [] as number[],
+};
 const demoInference: number[] = [];
 const perPair = new Map(BATCHES.map((b) => [b, { wall: [] as number[], cpu: [] as number[] }]));
 for (let round = 0; round < ROUNDS; round++) {
@@ -176,7 +200,12 @@ log('session options, one changed at a time');
 const modelFile = path.join(model.directory, 'model.onnx');
 const feeds1 = feedsOf([pairOne], OFA_ARCH.imageSize);
 const feeds4 = feedsOf(prepared.slice(0, 4), OFA_ARCH.imageSize);
-const optionTimes = new Map(VARIANTS.map((v) => [v.name, { create: [] as number[], b1: [] as number[], b1cpu: [] as number[], b4: [] as number[], b4cpu: [] as number[] }]));
+const optionTimes = new Map(
+  VARIANTS.map((v) => [
+    v.name,
+    { create: [] as number[], b1: [] as number[], b1cpu: [] as number[], b4: [] as number[], b4cpu: [] as number[] },
+  ]),
+);
 for (let round = 0; round < ROUNDS; round++) {
   for (const v of rotated(VARIANTS, round)) {
     const times = optionTimes.get(v.name)!;
@@ -209,13 +238,21 @@ const { peer, ready } = await TorchPeer.start({
   portDir: model.portDir,
   checkpoint: model.checkpoint,
   workDir: work,
-  inputs: { size: OFA_ARCH.imageSize, pixels: pairOne.pixels, ids: [pairOne.encoderIds], answers: LABELS.map((l) => engine.info.answers[l]) as [number, number, number] },
+  inputs: {
+    size: OFA_ARCH.imageSize,
+    pixels: pairOne.pixels,
+    ids: [pairOne.encoderIds],
+    answers: LABELS.map((l) => engine.info.answers[l]) as [number, number, number],
+  },
 });
 const sessions = new Map<string, ort.InferenceSession>();
-for (const v of VARIANTS.filter((x) => x.name === 'engine' || x.name === 'threads-1')) sessions.set(v.name, await ort.InferenceSession.create(modelFile, v.options));
+for (const v of VARIANTS.filter((x) => x.name === 'engine' || x.name === 'threads-1'))
+  sessions.set(v.name, await ort.InferenceSession.create(modelFile, v.options));
 const ortLogits = (await sessions.get('engine')!.run(feeds1)).logits!;
 const ortAnswers = LABELS.map((l) => (ortLogits.data as Float32Array)[engine.info.answers[l]]!);
-const peerTimes = new Map([1, 2].map((t) => [t, { ort: [] as number[], ortCpu: [] as number[], torch: [] as number[], torchCpu: [] as number[] }]));
+const peerTimes = new Map(
+  [1, 2].map((t) => [t, { ort: [] as number[], ortCpu: [] as number[], torch: [] as number[], torchCpu: [] as number[] }]),
+);
 let logitDiff = 0;
 const torchWarm = await peer.run(2, 0);
 torchWarm.logits.forEach((v, i) => (logitDiff = Math.max(logitDiff, Math.abs(v - ortAnswers[i]!))));
@@ -251,8 +288,14 @@ const torch = {
   rows: [1, 2].map((threads) => {
     const { ort: o, ortCpu, torch: t, torchCpu } = peerTimes.get(threads)!;
     return {
-      threads, onnxruntime_ms: med(o), torch_ms: med(t), torch_over_onnxruntime: med(t) / med(o),
-      onnxruntime_cpu_ms: med(ortCpu), torch_cpu_ms: med(torchCpu), onnxruntime_all: o, torch_all: t,
+      threads,
+      onnxruntime_ms: med(o),
+      torch_ms: med(t),
+      torch_over_onnxruntime: med(t) / med(o),
+      onnxruntime_cpu_ms: med(ortCpu),
+      torch_cpu_ms: med(torchCpu),
+      onnxruntime_all: o,
+      torch_all: t,
     };
   }),
 };
@@ -262,7 +305,9 @@ await demo?.close();
 log('RSS with the CPU arena on and off (fresh process each)');
 const self = fileURLToPath(import.meta.url);
 const rss = (mode: 'on' | 'off') => {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', self, '--rss-child', mode, '--model', model.directory], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, ['--import', 'tsx', self, '--rss-child', mode, '--model', model.directory], {
+    encoding: 'utf8',
+  });
   if (child.status !== 0) throw new Error(`RSS child failed: ${child.stderr.slice(-1000)}`);
   return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { after_load_mib: number; after_runs_mib: number };
 };
@@ -273,7 +318,12 @@ const result: OfaArchResult = {
   date: new Date().toISOString(),
   command: `node --import tsx bench/ofa-arch-bench.ts --rounds ${ROUNDS}`,
   seconds: (performance.now() - started) / 1000,
-  machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', load_average_start: loadStart, load_average_end: os.loadavg() },
+  machine: {
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model ?? 'unknown',
+    load_average_start: loadStart,
+    load_average_end: os.loadavg(),
+  },
   model: {
     what: `OFA's OFAModel (../shared/ofa-port) at OFA-tiny's sizes, seeded random weights (seed ${OFA_ARCH.seed}), exported by export_ofa.py`,
     image_size: OFA_ARCH.imageSize,
@@ -291,7 +341,13 @@ const result: OfaArchResult = {
     postprocess_ms: med(stages.postprocess),
     samples: stages.inference.length,
   },
-  demo: demo ? { inference_ms: med(demoInference), model_onnx_mib: statSync(path.join(demoDir, 'model.onnx')).size / 2 ** 20, samples: demoInference.length } : undefined,
+  demo: demo
+    ? {
+        inference_ms: med(demoInference),
+        model_onnx_mib: statSync(path.join(demoDir, 'model.onnx')).size / 2 ** 20,
+        samples: demoInference.length,
+      }
+    : undefined,
   batches,
   options,
   torch,
@@ -299,19 +355,35 @@ const result: OfaArchResult = {
 };
 
 const f = (x: number, d = 1) => x.toFixed(d);
-console.log(`OFA-tiny architecture, ${OFA_ARCH.imageSize}px, ${(model.parameters / 1e6).toFixed(1)}M parameters, model.onnx ${f(result.model.model_onnx_mib)} MiB`);
-console.log(`stages (median of ${result.stages.samples}): decode/resize ${f(result.stages.decode_image_ms)} ms, tokenize ${f(result.stages.tokenize_ms, 2)} ms, ` +
-  `inference ${f(result.stages.inference_ms)} ms, postprocess ${f(result.stages.postprocess_ms, 3)} ms; demo model inference ${f(result.demo?.inference_ms ?? NaN)} ms`);
-for (const b of batches) console.log(`batch ${b.batch}: ${f(b.ms_per_pair)} ms per pair (CPU ${f(b.cpu_ms_per_pair)} ms), ${f(b.pairs_per_s, 2)} pairs/s`);
+console.log(
+  `OFA-tiny architecture, ${OFA_ARCH.imageSize}px, ${(model.parameters / 1e6).toFixed(1)}M parameters, model.onnx ${f(result.model.model_onnx_mib)} MiB`,
+);
+console.log(
+  `stages (median of ${result.stages.samples}): decode/resize ${f(result.stages.decode_image_ms)} ms, tokenize ${f(result.stages.tokenize_ms, 2)} ms, ` +
+    `inference ${f(result.stages.inference_ms)} ms, postprocess ${f(result.stages.postprocess_ms, 3)} ms; demo model inference ${f(result.demo?.inference_ms ?? NaN)} ms`,
+);
+for (const b of batches)
+  console.log(`batch ${b.batch}: ${f(b.ms_per_pair)} ms per pair (CPU ${f(b.cpu_ms_per_pair)} ms), ${f(b.pairs_per_s, 2)} pairs/s`);
 for (const o of options) {
-  console.log(`${o.name.padEnd(10)} create ${f(o.create_ms, 0)} ms, batch 1 ${f(o.batch1_ms)} ms (CPU ${f(o.batch1_cpu_ms)}), ` +
-    `batch 4 ${f(o.batch4_ms_per_pair)} ms/pair (CPU ${f(o.batch4_cpu_ms_per_pair)}) (${o.change})`);
+  console.log(
+    `${o.name.padEnd(10)} create ${f(o.create_ms, 0)} ms, batch 1 ${f(o.batch1_ms)} ms (CPU ${f(o.batch1_cpu_ms)}), ` +
+      `batch 4 ${f(o.batch4_ms_per_pair)} ms/pair (CPU ${f(o.batch4_cpu_ms_per_pair)}) (${o.change})`,
+  );
 }
 for (const r of torch.rows) {
-  console.log(`${r.threads} thread(s): onnxruntime ${f(r.onnxruntime_ms)} ms (CPU ${f(r.onnxruntime_cpu_ms)}), ` +
-    `PyTorch ${torch.version} eager ${f(r.torch_ms)} ms (CPU ${f(r.torch_cpu_ms)}) (x${f(r.torch_over_onnxruntime, 2)})`);
+  console.log(
+    `${r.threads} thread(s): onnxruntime ${f(r.onnxruntime_ms)} ms (CPU ${f(r.onnxruntime_cpu_ms)}), ` +
+      `PyTorch ${torch.version} eager ${f(r.torch_ms)} ms (CPU ${f(r.torch_cpu_ms)}) (x${f(r.torch_over_onnxruntime, 2)})`,
+  );
 }
 console.log(`answer logits, PyTorch vs onnxruntime: max difference ${torch.max_answer_logit_difference.toExponential(2)}`);
-console.log(`RSS after batch 1 and 8: arena on ${f(arenaMemory.on.after_runs_mib, 0)} MiB, off ${f(arenaMemory.off.after_runs_mib, 0)} MiB (after load ${f(arenaMemory.on.after_load_mib, 0)} / ${f(arenaMemory.off.after_load_mib, 0)} MiB)`);
-console.log(`took ${f(result.seconds, 0)} s; load average ${loadStart.map((x) => f(x, 2)).join(' ')} → ${os.loadavg().map((x) => f(x, 2)).join(' ')}`);
+console.log(
+  `RSS after batch 1 and 8: arena on ${f(arenaMemory.on.after_runs_mib, 0)} MiB, off ${f(arenaMemory.off.after_runs_mib, 0)} MiB (after load ${f(arenaMemory.on.after_load_mib, 0)} / ${f(arenaMemory.off.after_load_mib, 0)} MiB)`,
+);
+console.log(
+  `took ${f(result.seconds, 0)} s; load average ${loadStart.map((x) => f(x, 2)).join(' ')} → ${os
+    .loadavg()
+    .map((x) => f(x, 2))
+    .join(' ')}`,
+);
 if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);

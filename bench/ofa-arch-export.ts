@@ -31,8 +31,13 @@ export interface OfaArchExport {
 /** Everything whose change makes a different model: the generating scripts and the settings. */
 async function fingerprint(root: string): Promise<string> {
   const hash = createHash('sha256').update(JSON.stringify(OFA_ARCH));
-  const scripts = ['test/fixtures/ofa/ofa_port_reference.py', 'models/tools/export_ofa.py', 'models/tools/ofa_port_shim.py',
-    'models/tools/byte_level_bpe.py', 'models/tools/ofa_fairseq_mapping.py'];
+  const scripts = [
+    'test/fixtures/ofa/ofa_port_reference.py',
+    'models/tools/export_ofa.py',
+    'models/tools/ofa_port_shim.py',
+    'models/tools/byte_level_bpe.py',
+    'models/tools/ofa_fairseq_mapping.py',
+  ];
   for (const file of scripts) hash.update(await readFile(path.join(root, file)));
   return hash.digest('hex');
 }
@@ -41,7 +46,7 @@ export async function ensureOfaArchExport(root: string, cacheDir: string, log: (
   const portDir = sharedOfaPort();
   const tokenizerDir = path.resolve(root, '..', 'shared', 'ofa-tokenizer');
   if (!portDir || !existsSync(path.join(tokenizerDir, 'tokenizer.json'))) {
-    throw new Error('needs OFA\'s port and tokenizer beside the checkout (../shared/ofa-port, ../shared/ofa-tokenizer)');
+    throw new Error("needs OFA's port and tokenizer beside the checkout (../shared/ofa-port, ../shared/ofa-tokenizer)");
   }
   const python = await findOfaPython();
   if ('missing' in python) throw new Error(`no Python can run OFA's code (${python.missing}); install ${OFA_PYTHON_PACKAGES}`);
@@ -50,7 +55,9 @@ export async function ensureOfaArchExport(root: string, cacheDir: string, log: (
   const directory = path.join(cacheDir, 'export');
   const stampFile = path.join(cacheDir, 'stamp.json');
   const want = await fingerprint(root);
-  const stamp = existsSync(stampFile) ? (JSON.parse(await readFile(stampFile, 'utf8')) as { fingerprint: string; parameters: number }) : undefined;
+  const stamp = existsSync(stampFile)
+    ? (JSON.parse(await readFile(stampFile, 'utf8')) as { fingerprint: string; parameters: number })
+    : undefined;
   let generatedS = 0;
   let parameters = stamp?.parameters ?? 0;
   if (stamp?.fingerprint !== want || !existsSync(path.join(directory, 'model.json'))) {
@@ -60,17 +67,42 @@ export async function ensureOfaArchExport(root: string, cacheDir: string, log: (
     // A cache is never committed, whatever the repository's own .gitignore says.
     await writeFile(path.join(cacheDir, '.gitignore'), '*\n');
     log(`generating OFA-tiny-sized OFAModel (seed ${OFA_ARCH.seed}) into ${checkpoint}`);
-    const built = await run(python.executable, [
-      path.join(root, 'test', 'fixtures', 'ofa', 'ofa_port_reference.py'), '--port', portDir,
-      '--tokenizer-json', path.join(tokenizerDir, 'tokenizer.json'), '--checkpoint-out', checkpoint,
-      '--config', OFA_ARCH.config, '--seed', String(OFA_ARCH.seed),
-    ], { maxBuffer: 16 << 20 });
+    const built = await run(
+      python.executable,
+      [
+        path.join(root, 'test', 'fixtures', 'ofa', 'ofa_port_reference.py'),
+        '--port',
+        portDir,
+        '--tokenizer-json',
+        path.join(tokenizerDir, 'tokenizer.json'),
+        '--checkpoint-out',
+        checkpoint,
+        '--config',
+        OFA_ARCH.config,
+        '--seed',
+        String(OFA_ARCH.seed),
+      ],
+      { maxBuffer: 16 << 20 },
+    );
     parameters = (JSON.parse(built.stdout.trim().split('\n').at(-1) ?? '{}') as { parameters: number }).parameters;
     log(`exporting it at ${OFA_ARCH.imageSize}×${OFA_ARCH.imageSize} with models/tools/export_ofa.py into ${directory}`);
-    await run(python.executable, [
-      path.join(root, 'models', 'tools', 'export_ofa.py'), '--checkpoint', checkpoint, '--ofa-port', portDir, '--out', directory,
-      '--image-size', String(OFA_ARCH.imageSize), '--name', 'OFA-tiny architecture (random weights)',
-    ], { maxBuffer: 64 << 20 });
+    await run(
+      python.executable,
+      [
+        path.join(root, 'models', 'tools', 'export_ofa.py'),
+        '--checkpoint',
+        checkpoint,
+        '--ofa-port',
+        portDir,
+        '--out',
+        directory,
+        '--image-size',
+        String(OFA_ARCH.imageSize),
+        '--name',
+        'OFA-tiny architecture (random weights)',
+      ],
+      { maxBuffer: 64 << 20 },
+    );
     generatedS = (performance.now() - t0) / 1000;
     await writeFile(stampFile, `${JSON.stringify({ fingerprint: want, parameters, generated_s: generatedS }, null, 2)}\n`);
   } else {

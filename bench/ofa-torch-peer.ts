@@ -29,7 +29,10 @@ export class TorchPeer {
   private readonly pending: ((line: string) => void)[] = [];
   private readonly stderr: string[] = [];
 
-  private constructor(private readonly child: ChildProcessWithoutNullStreams, private readonly lines: Interface) {
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly lines: Interface,
+  ) {
     lines.on('line', (line) => this.pending.shift()?.(line));
     child.stderr.on('data', (chunk: Buffer) => {
       this.stderr.push(chunk.toString());
@@ -51,11 +54,15 @@ export class TorchPeer {
     const { pixels, size, ids, answers } = options.inputs;
     await writeFile(pixelsFile, new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength));
     await writeFile(inputsFile, JSON.stringify({ pixels: pixelsFile, size, ids, answers }));
-    const child = spawn(options.python, [options.script, '--port', options.portDir, '--checkpoint', options.checkpoint, '--inputs', inputsFile], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      // Threads are set per request; OMP_NUM_THREADS only bounds the pool torch starts with.
-      env: { ...process.env, OMP_NUM_THREADS: '2' },
-    });
+    const child = spawn(
+      options.python,
+      [options.script, '--port', options.portDir, '--checkpoint', options.checkpoint, '--inputs', inputsFile],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        // Threads are set per request; OMP_NUM_THREADS only bounds the pool torch starts with.
+        env: { ...process.env, OMP_NUM_THREADS: '2' },
+      },
+    );
     const peer = new TorchPeer(child, createInterface({ input: child.stdout }));
     const ready = JSON.parse(await peer.next()) as { load_s: number; torch: string; parameters: number };
     return { peer, ready };

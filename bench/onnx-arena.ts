@@ -15,7 +15,9 @@ import { median } from '../main/cli/bench/bench-stats.ts';
 import { defaultModelDir } from '../main/config.ts';
 import { syntheticFeeds } from './synthetic-feeds.ts';
 
-const { values } = parseArgs({ options: { 'max-batch': { type: 'string', default: '16' }, json: { type: 'string' }, 'rss-child': { type: 'string' } } });
+const { values } = parseArgs({
+  options: { 'max-batch': { type: 'string', default: '16' }, json: { type: 'string' }, 'rss-child': { type: 'string' } },
+});
 const MAX_BATCH = Number(values['max-batch']);
 const model = path.join(defaultModelDir(), 'model.onnx');
 const options = (arena: boolean): ort.InferenceSession.SessionOptions => ({
@@ -37,7 +39,9 @@ if (values['rss-child'] !== undefined) {
 
 const self = fileURLToPath(import.meta.url);
 const rss = (mode: 'on' | 'off') => {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', self, '--rss-child', mode, '--max-batch', String(MAX_BATCH)], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', self, '--rss-child', mode, '--max-batch', String(MAX_BATCH)], {
+    encoding: 'utf8',
+  });
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { after_load_mib: number; after_runs_mib: number };
 };
 const memory = { arena: rss('on'), no_arena: rss('off') };
@@ -64,7 +68,18 @@ for (const n of [1, 8]) {
 await withArena.release();
 await without.release();
 
-console.log(`RSS after 60 runs of batch 1..${MAX_BATCH}: arena on ${memory.arena.after_runs_mib.toFixed(0)} MiB, off ${memory.no_arena.after_runs_mib.toFixed(0)} MiB (after load: ${memory.arena.after_load_mib.toFixed(0)} / ${memory.no_arena.after_load_mib.toFixed(0)} MiB)`);
-for (const s of speed) console.log(`batch ${s.batch}: ${s.arena_ms_per_pair.toFixed(2)} ms per pair with the arena, ${s.no_arena_ms_per_pair.toFixed(2)} without (x${(s.no_arena_ms_per_pair / s.arena_ms_per_pair).toFixed(2)})`);
-const result = { date: new Date().toISOString(), command: `node --import tsx bench/onnx-arena.ts --max-batch ${MAX_BATCH}`, max_batch: MAX_BATCH, memory, speed };
+console.log(
+  `RSS after 60 runs of batch 1..${MAX_BATCH}: arena on ${memory.arena.after_runs_mib.toFixed(0)} MiB, off ${memory.no_arena.after_runs_mib.toFixed(0)} MiB (after load: ${memory.arena.after_load_mib.toFixed(0)} / ${memory.no_arena.after_load_mib.toFixed(0)} MiB)`,
+);
+for (const s of speed)
+  console.log(
+    `batch ${s.batch}: ${s.arena_ms_per_pair.toFixed(2)} ms per pair with the arena, ${s.no_arena_ms_per_pair.toFixed(2)} without (x${(s.no_arena_ms_per_pair / s.arena_ms_per_pair).toFixed(2)})`,
+  );
+const result = {
+  date: new Date().toISOString(),
+  command: `node --import tsx bench/onnx-arena.ts --max-batch ${MAX_BATCH}`,
+  max_batch: MAX_BATCH,
+  memory,
+  speed,
+};
 if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);

@@ -53,6 +53,14 @@ const rows = BATCHES.map((n) => ({
 const base = rows[0]!.fixed_ms_per_pair;
 console.log('| batch | ms per pair (fixed length) | ms per pair (new length each run) | per-pair cost vs batch 1 |');
 console.log('|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.batch} | ${r.fixed_ms_per_pair.toFixed(2)} | ${r.varying_ms_per_pair.toFixed(2)} | ${(r.fixed_ms_per_pair / base).toFixed(3)} |`);
-const result = { date: new Date().toISOString(), command: `node --import tsx bench/onnx-batch-scaling.ts --rounds ${ROUNDS}`, rounds: ROUNDS, rows };
+for (const r of rows)
+  console.log(
+    `| ${r.batch} | ${r.fixed_ms_per_pair.toFixed(2)} | ${r.varying_ms_per_pair.toFixed(2)} | ${(r.fixed_ms_per_pair / base).toFixed(3)} |`,
+  );
+const result = {
+  date: new Date().toISOString(),
+  command: `node --import tsx bench/onnx-batch-scaling.ts --rounds ${ROUNDS}`,
+  rounds: ROUNDS,
+  rows,
+};
 if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);

@@ -34,7 +34,11 @@ import { measurePreprocessCapacity, pipelineBound } from '../main/service/prepro
 import { PreprocessPool } from '../main/service/preprocess/preprocess-pool.ts';
 import { WORKER_EXEC_ARGV } from '../main/service/inference-worker-host.ts';
 import { ServiceRuntime, WORKER_NICENESS } from '../main/service/service-runtime.ts';
-import { describeSimulatedAccelerator, parseSimulatedAccelerator, type SimulatedAcceleratorSpec } from '../main/service/simulated-accelerator-spec.ts';
+import {
+  describeSimulatedAccelerator,
+  parseSimulatedAccelerator,
+  type SimulatedAcceleratorSpec,
+} from '../main/service/simulated-accelerator-spec.ts';
 import { generatedImageSet } from '../main/cli/bench/image-set.ts';
 import { renderPipeline, type PipelineBenchResult } from './pipeline-report.ts';
 
@@ -157,7 +161,11 @@ async function batchCounts(runtime: ServiceRuntime): Promise<{ sum: number; coun
   return { sum: value('ofa_ve_batch_size_sum'), count: value('ofa_ve_batch_size_count') };
 }
 
-async function startRuntime(label: string, preprocessWorkers: number, simulateAccelerator?: SimulatedAcceleratorSpec): Promise<ServiceRuntime> {
+async function startRuntime(
+  label: string,
+  preprocessWorkers: number,
+  simulateAccelerator?: SimulatedAcceleratorSpec,
+): Promise<ServiceRuntime> {
   const runtime = new ServiceRuntime({
     modelDir,
     provider: 'cpu',
@@ -182,8 +190,13 @@ async function alternate(sides: Record<string, () => Promise<Slice>>): Promise<R
       const slice = await (sides[name] as () => Promise<Slice>)();
       out[name]!.qps.push(slice.qps);
       out[name]!.slices.push(slice);
-      const cpu = slice.workerCores === undefined ? '' : `, worker ${f(slice.workerCpuMsPerPair ?? Number.NaN, 2)} ms CPU/pair on ${f(slice.workerCores, 2)} cores`;
-      say(`round ${r + 1} ${name}: ${f(slice.qps)} pairs/s, P50 ${f(quantile(slice.latencies, 0.5))} ms, mean batch ${f(slice.meanBatch, 2)}${cpu}${slice.failed ? `, ${slice.failed} failed` : ''}`);
+      const cpu =
+        slice.workerCores === undefined
+          ? ''
+          : `, worker ${f(slice.workerCpuMsPerPair ?? Number.NaN, 2)} ms CPU/pair on ${f(slice.workerCores, 2)} cores`;
+      say(
+        `round ${r + 1} ${name}: ${f(slice.qps)} pairs/s, P50 ${f(quantile(slice.latencies, 0.5))} ms, mean batch ${f(slice.meanBatch, 2)}${cpu}${slice.failed ? `, ${slice.failed} failed` : ''}`,
+      );
     }
   }
   return out;
@@ -207,7 +220,9 @@ const pairs = await generatedImageSet();
 const inputs: CheckPair[] = pairs.map((p) => ({ image: p.image, text: p.text }));
 const startedAt = new Date().toISOString();
 const loadAtStart = os.loadavg();
-say(`${cores} cores, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}; ${pairs.length} images; slices of ${sliceS} s, ${rounds} rounds`);
+say(
+  `${cores} cores, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}; ${pairs.length} images; slices of ${sliceS} s, ${rounds} rounds`,
+);
 
 // 1. One thread's preprocessing rate → the cores' capacity.
 const capacity = await measurePreprocessCapacity(modelDir, inputs, { seconds: sliceS, cores });
@@ -220,7 +235,19 @@ say(`preprocessing on one thread: ${f(capacity.msPerPair, 2)} ms per pair → ${
 const CHILD = fileURLToPath(new URL('./pool-scaling-child.ts', import.meta.url));
 const pinning = process.platform === 'linux' && cores >= 2;
 const childSlice = async (threads: number, cpus: string | undefined): Promise<{ qps: number; cores_used: number }> => {
-  const node = [process.execPath, ...WORKER_EXEC_ARGV, '--import', 'tsx', CHILD, '--threads', String(threads), '--seconds', String(sliceS), '--model', modelDir];
+  const node = [
+    process.execPath,
+    ...WORKER_EXEC_ARGV,
+    '--import',
+    'tsx',
+    CHILD,
+    '--threads',
+    String(threads),
+    '--seconds',
+    String(sliceS),
+    '--model',
+    modelDir,
+  ];
   const [cmd, ...args] = cpus === undefined ? node : ['taskset', '-c', cpus, ...node];
   const { stdout } = await execFileAsync(cmd as string, args, { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').pop() as string) as { qps: number; cores_used: number };
@@ -271,7 +298,9 @@ const corePool = await PreprocessPool.start(cores, preparer.source, {
   onFatal: (err: Error) => say(`pool: ${err.message}`),
 });
 await poolLoop(corePool); // warm-up (JIT in every thread)
-const poolCores = median((await alternate({ [`${cores} threads, unpinned`]: () => poolLoop(corePool) }))[`${cores} threads, unpinned`]!.qps);
+const poolCores = median(
+  (await alternate({ [`${cores} threads, unpinned`]: () => poolLoop(corePool) }))[`${cores} threads, unpinned`]!.qps,
+);
 await corePool.close();
 
 // 3. The simulated accelerator: pipelined vs serial, against the bound.
@@ -279,7 +308,9 @@ const bound = pipelineBound(accelerator, maxBatchSize, capacity);
 // What the cores delivered in this run (a pool of one thread per core, measured above), as opposed
 // to the ideal cores x one thread: on a shared machine the difference is the neighbours' share.
 const measuredBound = Math.min(bound.acceleratorQps, poolCores);
-say(`${describeSimulatedAccelerator(accelerator)}; bound min(${f(bound.acceleratorQps)}, ${f(bound.preprocessQps)}) = ${f(bound.boundQps)} pairs/s (${bound.limitedBy})`);
+say(
+  `${describeSimulatedAccelerator(accelerator)}; bound min(${f(bound.acceleratorQps)}, ${f(bound.preprocessQps)}) = ${f(bound.boundQps)} pairs/s (${bound.limitedBy})`,
+);
 const simPipelined = await startRuntime(`simulated, ${cores} preprocessing workers`, cores, accelerator);
 const simSerial = await startRuntime('simulated, serial (0 preprocessing workers)', 0, accelerator);
 for (const rt of [simPipelined, simSerial]) await closedLoop(rt, pairs, concurrency, 2);
@@ -292,7 +323,8 @@ await simPipelined.close();
 await simSerial.close();
 const simP = figures(simulated.pipelined!);
 const simS = figures(simulated.serial!);
-const busy = (fig: { qps: number; mean_batch: number }) => ((fig.qps / fig.mean_batch) * (accelerator.msPerBatch + accelerator.msPerPair * fig.mean_batch)) / 1000;
+const busy = (fig: { qps: number; mean_batch: number }) =>
+  ((fig.qps / fig.mean_batch) * (accelerator.msPerBatch + accelerator.msPerPair * fig.mean_batch)) / 1000;
 
 // 4. The CPU with the demo model.
 let cpu: PipelineBenchResult['cpu'] = null;
@@ -358,7 +390,11 @@ const report: PipelineBenchResult = {
   tool: 'bench/pipeline-bench.ts',
   date: startedAt,
   command: `node --import tsx bench/pipeline-bench.ts ${process.argv.slice(2).join(' ')}`.trim(),
-  machine: { cpus: cores, cpu_model: os.cpus()[0]?.model ?? 'unknown', load_average_at_start: loadAtStart.map((l) => Number(l.toFixed(2))) },
+  machine: {
+    cpus: cores,
+    cpu_model: os.cpus()[0]?.model ?? 'unknown',
+    load_average_at_start: loadAtStart.map((l) => Number(l.toFixed(2))),
+  },
   caveat: 'a shared machine: slices alternate so that drift hits both sides alike; absolute figures move with the load',
   slice_s: sliceS,
   rounds,
@@ -384,7 +420,12 @@ const report: PipelineBenchResult = {
     accelerator: { ms_per_batch: accelerator.msPerBatch, ms_per_pair: accelerator.msPerPair },
     max_batch_size: maxBatchSize,
     concurrency,
-    bound: { accelerator_qps: bound.acceleratorQps, preprocess_qps: bound.preprocessQps, bound_qps: bound.boundQps, limited_by: bound.limitedBy },
+    bound: {
+      accelerator_qps: bound.acceleratorQps,
+      preprocess_qps: bound.preprocessQps,
+      bound_qps: bound.boundQps,
+      limited_by: bound.limitedBy,
+    },
     measured_bound_qps: measuredBound,
     pipelined_to_measured_bound: simP.qps / measuredBound,
     pipelined: { ...simP, accelerator_busy: busy(simP), worker_rss_peak_mib: simRss.pipelined },

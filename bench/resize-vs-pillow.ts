@@ -179,7 +179,10 @@ async function main(): Promise<void> {
       const save = `${img.file}.pil`;
       pilVersion = (await pillow.ask({ path: img.file, width: img.w, height: img.h, out: opts.size, reps: 1, save })).pil;
       const theirs = new Uint8Array(await readFile(save));
-      for (const [name, mine] of [[backend, ours], ['js', js]] as const) {
+      for (const [name, mine] of [
+        [backend, ours],
+        ['js', js],
+      ] as const) {
         let differing = 0;
         for (let i = 0; i < mine.length; i++) if (mine[i] !== theirs[i]) differing++;
         if (mine.length !== theirs.length || differing > 0) {
@@ -194,8 +197,15 @@ async function main(): Promise<void> {
           into.ms.push(t.ms);
           into.cpuMs.push(t.cpuMs);
         };
-        add(img.ours, timed(() => resizeBicubicPil(img.pixels, img.w, img.h, 3, opts.size, opts.size)));
-        if (opts.js) add(img.js, timed(() => resizeBicubicJs(img.pixels, img.w, img.h, 3, opts.size, opts.size)));
+        add(
+          img.ours,
+          timed(() => resizeBicubicPil(img.pixels, img.w, img.h, 3, opts.size, opts.size)),
+        );
+        if (opts.js)
+          add(
+            img.js,
+            timed(() => resizeBicubicJs(img.pixels, img.w, img.h, 3, opts.size, opts.size)),
+          );
         const answer = await pillow.ask({ path: img.file, width: img.w, height: img.h, out: opts.size, reps: 1 });
         add(img.pil, { ms: answer.ms[0]!, cpuMs: answer.cpu_ms[0]! });
       }

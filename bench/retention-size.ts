@@ -88,23 +88,23 @@ rmSync(dir, { recursive: true, force: true });
 
 const MB = 1024 * 1024;
 const result = {
-      command: `node --expose-gc --import tsx bench/retention-size.ts ${process.argv.slice(2).join(' ')}`.trim(),
-      hours: HOURS,
-      rate_per_s: RATE,
-      checks: k,
-      memory_mb: +((withStats - withoutStats) / MB).toFixed(1),
-      history_blobs_mb: +(historyBytes / MB).toFixed(2),
-      memory_note: gc
-        ? 'heap + array buffers freed by dropping the LiveStats (15 min live levels + history), after GC'
-        : 'run with --expose-gc for a clean figure',
-      disk_mb: +(diskBytes / MB).toFixed(2),
-      hour_files: files.length,
-      disk_bytes_per_minute: Math.round(diskBytes / (HOURS * 60)),
-      fill_s: +fillSeconds.toFixed(1),
-      record_us: +((fillSeconds * 1e6) / k).toFixed(2),
-      compare_two_halves_ms: +compareMs.toFixed(1),
-      load_history_ms: +loadMs.toFixed(1),
-      compared_requests: [comparison.a.requests, comparison.b.requests],
+  command: `node --expose-gc --import tsx bench/retention-size.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  hours: HOURS,
+  rate_per_s: RATE,
+  checks: k,
+  memory_mb: +((withStats - withoutStats) / MB).toFixed(1),
+  history_blobs_mb: +(historyBytes / MB).toFixed(2),
+  memory_note: gc
+    ? 'heap + array buffers freed by dropping the LiveStats (15 min live levels + history), after GC'
+    : 'run with --expose-gc for a clean figure',
+  disk_mb: +(diskBytes / MB).toFixed(2),
+  hour_files: files.length,
+  disk_bytes_per_minute: Math.round(diskBytes / (HOURS * 60)),
+  fill_s: +fillSeconds.toFixed(1),
+  record_us: +((fillSeconds * 1e6) / k).toFixed(2),
+  compare_two_halves_ms: +compareMs.toFixed(1),
+  load_history_ms: +loadMs.toFixed(1),
+  compared_requests: [comparison.a.requests, comparison.b.requests],
 };
 console.log(JSON.stringify(result, null, 2));
 writeJsonFlag(result);

@@ -22,7 +22,9 @@ const POLL_MS = pollArg > 0 ? Number(process.argv[pollArg + 1]) : 25;
 
 async function once_(): Promise<{ listeningMs: number; readyMs: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [path.join(root, 'bin/ofa-ve.js'), 'serve', '--port', '0', '--provider', 'cpu'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(root, 'bin/ofa-ve.js'), 'serve', '--port', '0', '--provider', 'cpu'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let buffer = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (d) => {
@@ -58,6 +60,8 @@ const result = {
   ready_ms_all: runs.map((r) => Math.round(r.readyMs)),
   target_ms: 1500,
 };
-console.log(`launch to listening: ${result.listening_ms_median.toFixed(0)} ms; launch to /readyz 200: ${result.ready_ms_median.toFixed(0)} ms (median of ${RUNS}: ${result.ready_ms_all.join(', ')})`);
+console.log(
+  `launch to listening: ${result.listening_ms_median.toFixed(0)} ms; launch to /readyz 200: ${result.ready_ms_median.toFixed(0)} ms (median of ${RUNS}: ${result.ready_ms_all.join(', ')})`,
+);
 const json = process.argv.indexOf('--json');
 if (json > 0 && process.argv[json + 1]) writeFileSync(process.argv[json + 1]!, `${JSON.stringify(result, null, 2)}\n`);

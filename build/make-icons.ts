@@ -86,7 +86,10 @@ export function iconSvg(size: number): string {
 }
 
 export async function renderIcon(size: number): Promise<Buffer> {
-  return sharp(Buffer.from(iconSvg(size))).resize(size, size).png({ compressionLevel: 9 }).toBuffer();
+  return sharp(Buffer.from(iconSvg(size)))
+    .resize(size, size)
+    .png({ compressionLevel: 9 })
+    .toBuffer();
 }
 
 async function main(): Promise<void> {

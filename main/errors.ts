@@ -34,7 +34,12 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** Codes that never answer a check (other routes, or a method the check route does not serve). */
-const NOT_CHECK_CODES: ReadonlySet<ErrorCode> = new Set(['NOT_FOUND', 'METHOD_NOT_ALLOWED', 'PROMETHEUS_NOT_CONFIGURED', 'PROMETHEUS_UNAVAILABLE']);
+const NOT_CHECK_CODES: ReadonlySet<ErrorCode> = new Set([
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'PROMETHEUS_NOT_CONFIGURED',
+  'PROMETHEUS_UNAVAILABLE',
+]);
 
 /** The statuses a check can end with: 200 and every error code's but those that never answer one. */
 export const CHECK_STATUS_CODES: readonly number[] = [

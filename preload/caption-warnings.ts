@@ -69,13 +69,14 @@ const ENGLISH_WORDS = new Set(
 );
 const FOREIGN_WORDS = new Set(
   // French, Spanish, Portuguese, Italian, German, Dutch.
-  ('le la les des du une un et est sont dans sur avec deux trois homme femme chien chat ' +
+  (
+    'le la les des du une un et est sont dans sur avec deux trois homme femme chien chat ' +
     'el los las y con una uno dos tres es está están hombre mujer perro gato ' +
     'o os um uma com em são dois duas homem mulher cão ' +
     'il lo gli della nel sul uomo donna cane gatto ' +
     'der das und ist sind im mit ein eine einen zwei drei auf mann frau hund katze ' +
-    'het een van en op zijn twee drie vrouw')
-    .split(' '),
+    'het een van en op zijn twee drie vrouw'
+  ).split(' '),
 );
 for (const word of ENGLISH_WORDS) FOREIGN_WORDS.delete(word);
 
@@ -94,7 +95,11 @@ export function looksNonEnglish(caption: string): boolean {
   if (letters === 0) return false;
   const nonLatin = caption.match(NON_LATIN_LETTER)?.length ?? 0;
   if (nonLatin / letters > 0.5) return true;
-  const words = caption.toLowerCase().normalize('NFC').match(/\p{L}+/gu) ?? [];
+  const words =
+    caption
+      .toLowerCase()
+      .normalize('NFC')
+      .match(/\p{L}+/gu) ?? [];
   let english = 0;
   let foreign = 0;
   for (const word of words) {

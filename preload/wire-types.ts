@@ -65,9 +65,7 @@ export interface ModelDocument {
 export type HealthDocument = { status: 'ok'; version: string } | { status: 'failing'; version: string; reason: string };
 
 /** GET /readyz: 200 ready, or 503 not ready (send work elsewhere for now). */
-export type ReadinessDocument =
-  | { status: 'ready'; model: string; provider: 'cuda' | 'cpu' }
-  | { status: 'not ready'; error: ApiError };
+export type ReadinessDocument = { status: 'ready'; model: string; provider: 'cuda' | 'cpu' } | { status: 'not ready'; error: ApiError };
 
 /** POST /api/v1/check, IPC check:run. */
 export interface CheckResult {

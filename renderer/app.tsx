@@ -198,7 +198,8 @@ function ConsoleShell({ client, control, setup }: { client: ConsoleClient; contr
   const chooseModel = client.chooseModelDirectory;
   // A refused token where there is no sign-in prompt (the desktop app keeps it in the keychain): the dialog asks.
   const tokenNeeded = link.state === 'signed-out' && !client.auth && !tokenDialogDismissed;
-  const otherModelError = modelError && modelError.code !== SERVICE_UNAVAILABLE && modelError.code !== UNAUTHORIZED ? modelError : undefined;
+  const otherModelError =
+    modelError && modelError.code !== SERVICE_UNAVAILABLE && modelError.code !== UNAUTHORIZED ? modelError : undefined;
   return (
     <div className="app">
       <header className="app-header">
@@ -216,8 +217,7 @@ function ConsoleShell({ client, control, setup }: { client: ConsoleClient; contr
       {/* The dashboard says so in its own banner, with how old its figures are. */}
       {link.state === 'unavailable' && tab !== 'dashboard' && (
         <div className="banner error" role="status" data-testid="service-unavailable">
-          Service unavailable — retrying. Checks cannot run until it is back.{' '}
-          <span className="muted">{link.message}</span>
+          Service unavailable — retrying. Checks cannot run until it is back. <span className="muted">{link.message}</span>
         </div>
       )}
       {model?.model?.demo && (
@@ -272,7 +272,11 @@ function ConsoleShell({ client, control, setup }: { client: ConsoleClient; contr
           target={setup.target}
           tokenStorage={setup.tokenStorage}
           notice={
-            tokenNeeded ? (link.tokenRefused ? 'The service refused the token: give the right one.' : 'The service needs an access token.') : undefined
+            tokenNeeded
+              ? link.tokenRefused
+                ? 'The service refused the token: give the right one.'
+                : 'The service needs an access token.'
+              : undefined
           }
           onCancel={() => {
             setConnectionOpen(false);

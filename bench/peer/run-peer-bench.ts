@@ -315,15 +315,29 @@ const machine = {
   promClient: (createRequire(import.meta.url)('prom-client/package.json') as { version: string }).version,
   wrk: firstLine('wrk', ['-v']),
 };
-const config = { durationS: DURATION_S, rounds: ROUNDS, connections: CONNECTIONS, threads: THREADS, warmupS: WARMUP_S, syntheticRequests: Number(args.requests) };
+const config = {
+  durationS: DURATION_S,
+  rounds: ROUNDS,
+  connections: CONNECTIONS,
+  threads: THREADS,
+  warmupS: WARMUP_S,
+  syntheticRequests: Number(args.requests),
+};
 console.log(`# Peer baseline (issue 6): /metrics and observe(), ours (Node, prom-client) vs peer (Python, prometheus_client)`);
 console.log(`${machine.date} · ${machine.nproc} CPUs · ${machine.cpu} · ${machine.kernel}`);
-console.log(`node ${machine.node}, prom-client ${machine.promClient} · ${machine.python}, prometheus_client ${machine.prometheusClient} · ${machine.wrk}`);
+console.log(
+  `node ${machine.node}, prom-client ${machine.promClient} · ${machine.python}, prometheus_client ${machine.prometheusClient} · ${machine.wrk}`,
+);
 
 const servers: Server[] = [];
 try {
   const [ours, peer] = await Promise.all([
-    startServer('ours', process.execPath, ['--import', 'tsx', path.join(here, 'node-metrics-server.ts'), '--requests', args.requests], process.env),
+    startServer(
+      'ours',
+      process.execPath,
+      ['--import', 'tsx', path.join(here, 'node-metrics-server.ts'), '--requests', args.requests],
+      process.env,
+    ),
     startServer('peer', PYTHON, [path.join(here, 'python_metrics_server.py'), '--requests', args.requests, '--spec', SPEC], pythonEnv),
   ]);
   servers.push(ours, peer);
@@ -421,7 +435,9 @@ try {
     `| body bytes / series (all), before load | ${exposition.ours.bytes} / ${exposition.ours.series} | ${exposition.peer.bytes} / ${exposition.peer.series} | ${ratio(exposition.ours.bytes, exposition.peer.bytes)} |`,
     `| body bytes / series (all), after load | ${afterLoad.ours.bytes} / ${afterLoad.ours.series} | ${afterLoad.peer.bytes} / ${afterLoad.peer.series} | ${ratio(afterLoad.ours.bytes, afterLoad.peer.bytes)} |`,
   );
-  lines.push(`| ofa_ve_* series | ${exposition.ours.ofaSeries} | ${exposition.peer.ofaSeries} | ${ratio(exposition.ours.ofaSeries, exposition.peer.ofaSeries)} |`);
+  lines.push(
+    `| ofa_ve_* series | ${exposition.ours.ofaSeries} | ${exposition.peer.ofaSeries} | ${ratio(exposition.ours.ofaSeries, exposition.peer.ofaSeries)} |`,
+  );
   if (CLOSE_VARIANT) {
     lines.push(
       `| ours with \`Connection: close\` (like the peer): requests/s, P50, P99 | ${fmt(m('oursClose', 'requestsPerSec'), 0)}, ${fmt(m('oursClose', 'p50Ms'))} ms, ${fmt(m('oursClose', 'p99Ms'))} ms | — | ${ratio(m('oursClose', 'requestsPerSec'), m('peer', 'requestsPerSec'))} (req/s) |`,

@@ -8,7 +8,11 @@ import { OfaVeHttpServer } from '../server/http-server.ts';
 import { DEFAULT_BATCHING } from '../service/batching-options.ts';
 import { measurePreprocessCapacity, pipelineBound, type PreprocessCapacity } from '../service/preprocess/preprocess-capacity.ts';
 import { ServiceRuntime } from '../service/service-runtime.ts';
-import { describeSimulatedAccelerator, parseSimulatedAccelerator, type SimulatedAcceleratorSpec } from '../service/simulated-accelerator-spec.ts';
+import {
+  describeSimulatedAccelerator,
+  parseSimulatedAccelerator,
+  type SimulatedAcceleratorSpec,
+} from '../service/simulated-accelerator-spec.ts';
 import { BENCH_COMPARE_USAGE, runBenchCompare } from './bench/bench-compare-command.ts';
 import { formatBenchJson } from './bench/bench-result-file.ts';
 import { STEP_SAMPLE_CAP, stepSamples, type StepSamples } from './bench/bench-samples.ts';
@@ -148,7 +152,8 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
   const rounds = values.rounds === undefined ? (batchSizes.length > 1 ? 3 : 1) : Math.floor(positive('rounds', values.rounds, 1));
   const maxP95 = values['max-p95'] === undefined ? undefined : positive('max-p95', values['max-p95'], 1);
   const remote = values.url === undefined ? undefined : replicaUrls(values.url);
-  if (remote && values['max-batch-size'] !== undefined) throw new UsageError('--max-batch-size is set on the running instance (ofa-ve serve --max-batch-size), not with --url');
+  if (remote && values['max-batch-size'] !== undefined)
+    throw new UsageError('--max-batch-size is set on the running instance (ofa-ve serve --max-batch-size), not with --url');
   if (remote && values.raw) throw new UsageError('--raw measures this machine; it cannot be combined with --url');
   const modelDir = values.model ?? defaultModelDir();
   let simulated: SimulatedAcceleratorSpec | undefined;
@@ -163,9 +168,11 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
   }
   let preprocessWorkers: number | undefined;
   if (values['preprocess-workers'] !== undefined) {
-    if (remote) throw new UsageError('--preprocess-workers is set on the running instance (ofa-ve serve --preprocess-workers), not with --url');
+    if (remote)
+      throw new UsageError('--preprocess-workers is set on the running instance (ofa-ve serve --preprocess-workers), not with --url');
     preprocessWorkers = Number(values['preprocess-workers']);
-    if (!Number.isInteger(preprocessWorkers) || preprocessWorkers < 0) throw new UsageError('--preprocess-workers must be a whole number >= 0');
+    if (!Number.isInteger(preprocessWorkers) || preprocessWorkers < 0)
+      throw new UsageError('--preprocess-workers must be a whole number >= 0');
   }
   const token = values.token ?? process.env.OFA_VE_TOKEN;
 
@@ -197,7 +204,9 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
     ratios: null,
     gate: null,
     simulated: simulated !== undefined,
-    simulated_accelerator: simulated ? { ms_per_batch: simulated.msPerBatch, ms_per_pair: simulated.msPerPair, label: describeSimulatedAccelerator(simulated) } : null,
+    simulated_accelerator: simulated
+      ? { ms_per_batch: simulated.msPerBatch, ms_per_pair: simulated.msPerPair, label: describeSimulatedAccelerator(simulated) }
+      : null,
     preprocess_workers: remote ? null : (preprocessWorkers ?? os.availableParallelism()),
     qps: null,
     bound: null,
@@ -206,7 +215,11 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
   if (simulated) {
     io.stderr(`[bench] ${describeSimulatedAccelerator(simulated)}`);
     io.stderr(`[bench] preprocessing capacity: one pair after another on one thread for ${Math.min(5, durationS)} s`);
-    capacity = await measurePreprocessCapacity(modelDir, pairs.map((p) => ({ image: p.image, text: p.text })), { seconds: Math.min(5, durationS) });
+    capacity = await measurePreprocessCapacity(
+      modelDir,
+      pairs.map((p) => ({ image: p.image, text: p.text })),
+      { seconds: Math.min(5, durationS) },
+    );
   }
 
   const rawPipeline = values.raw ? await RawPipeline.open(modelDir, provider, pairs) : undefined;
@@ -251,7 +264,9 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
           const app = services[0]!;
           const best = report.raw_pipeline.reduce((a, b) => (b.pairsPerS > a.pairsPerS ? b : a));
           const top = Math.max(...concurrencies);
-          io.stderr(`[bench] side by side with the raw pipeline: latency at concurrency 1, then throughput (raw batch ${best.batchSize} vs concurrency ${top})`);
+          io.stderr(
+            `[bench] side by side with the raw pipeline: latency at concurrency 1, then throughput (raw batch ${best.batchSize} vs concurrency ${top})`,
+          );
           report.paired = {
             latency: await pairedLatency(rawPipeline, app.target, pairs, 100),
             throughput: await pairedThroughput(rawPipeline, best.batchSize, app.target, pairs, {
@@ -334,7 +349,9 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
           requests: requests === undefined ? undefined : Math.ceil(requests / rounds),
           warmupS: round === 0 ? warmupS : Math.min(warmupS, 1),
         };
-        io.stderr(`[bench] ${label}: warm-up ${plan.warmupS} s, then ${plan.requests === undefined ? `${plan.durationS.toFixed(1)} s` : `${plan.requests} requests`}`);
+        io.stderr(
+          `[bench] ${label}: warm-up ${plan.warmupS} s, then ${plan.requests === undefined ? `${plan.durationS.toFixed(1)} s` : `${plan.requests} requests`}`,
+        );
         let before = { sum: NaN, count: NaN };
         const outcome = await runStep(service.target, pairs, plan, progress(label), async () => {
           before = await service.batchSizes();
@@ -348,10 +365,15 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
     }
     return services.map((service, i) => {
       const cell = cells[i]!;
-      const figures = stepFigures(concurrency, service.maxBatchSize, { samples: cell.samples, elapsedS: cell.elapsedS }, {
-        before: { sum: 0, count: 0 },
-        after: { sum: cell.batchSum, count: cell.batchCount },
-      });
+      const figures = stepFigures(
+        concurrency,
+        service.maxBatchSize,
+        { samples: cell.samples, elapsedS: cell.elapsedS },
+        {
+          before: { sum: 0, count: 0 },
+          after: { sum: cell.batchSum, count: cell.batchCount },
+        },
+      );
       const replicas = service.replicas ? { replicas: replicaFigures(service.replicas, cell.samples, cell.elapsedS) } : {};
       return { ...figures, samples: stepSamples(cell.samples), ...replicas };
     });
@@ -366,7 +388,10 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
     report.ratios = paired
       ? {
           best_app_qps_to_raw: paired.throughput.median_ratio,
-          p50_c1_minus_raw_ms: paired.latency.app_p50_ms === null || paired.latency.raw_p50_ms === null ? null : paired.latency.app_p50_ms - paired.latency.raw_p50_ms,
+          p50_c1_minus_raw_ms:
+            paired.latency.app_p50_ms === null || paired.latency.raw_p50_ms === null
+              ? null
+              : paired.latency.app_p50_ms - paired.latency.raw_p50_ms,
           source: 'paired',
         }
       : {
@@ -415,7 +440,8 @@ export function formatReport(report: BenchReport): string {
   if (report.simulated_accelerator) lines.push(`SIMULATED: ${report.simulated_accelerator.label}`, '');
   if (report.raw_pipeline) {
     lines.push('Raw pipeline (no service, no metrics):', '', '| batch | pairs/s | batch ms | ms per pair |', '|---|---|---|---|');
-    for (const r of report.raw_pipeline) lines.push(`| ${r.batchSize} | ${r.pairsPerS.toFixed(2)} | ${r.batchMs.toFixed(1)} | ${r.perPairMs.toFixed(2)} |`);
+    for (const r of report.raw_pipeline)
+      lines.push(`| ${r.batchSize} | ${r.pairsPerS.toFixed(2)} | ${r.batchMs.toFixed(1)} | ${r.perPairMs.toFixed(2)} |`);
     lines.push('');
   }
   lines.push(stepTable(report.steps));

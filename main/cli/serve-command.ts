@@ -189,9 +189,11 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     provider,
     limits,
     batching,
-    intraOpThreads: values['intra-op-threads'] === undefined ? undefined : positiveInt('intra-op-threads', values['intra-op-threads'], 0, 0),
+    intraOpThreads:
+      values['intra-op-threads'] === undefined ? undefined : positiveInt('intra-op-threads', values['intra-op-threads'], 0, 0),
     workerNiceness: niceness(values['worker-nice']),
-    preprocessWorkers: values['preprocess-workers'] === undefined ? undefined : positiveInt('preprocess-workers', values['preprocess-workers'], 0, 0),
+    preprocessWorkers:
+      values['preprocess-workers'] === undefined ? undefined : positiveInt('preprocess-workers', values['preprocess-workers'], 0, 0),
     accessLogRate: positiveInt('access-log-rate', values['access-log-rate'], DEFAULT_ACCESS_LOG_RATE, 0),
     workerRestart: {
       loadTimeoutMs: positiveInt('model-load-timeout-ms', values['model-load-timeout-ms'], DEFAULT_RESTART_POLICY.loadTimeoutMs),

@@ -18,6 +18,11 @@ export function isAppUrl(url: string | undefined, devServerUrl: string | undefin
  * Whether an IPC call may be served: it must come from the top frame of the window (not an
  * iframe) and that frame must show the app's own page (not a page it was navigated to).
  */
-export function isTrustedSender<F>(frame: F | null | undefined, mainFrame: F, frameUrl: string | undefined, devServerUrl: string | undefined): boolean {
+export function isTrustedSender<F>(
+  frame: F | null | undefined,
+  mainFrame: F,
+  frameUrl: string | undefined,
+  devServerUrl: string | undefined,
+): boolean {
   return frame != null && frame === mainFrame && isAppUrl(frameUrl, devServerUrl);
 }

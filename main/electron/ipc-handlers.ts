@@ -152,7 +152,9 @@ export function registerConsoleHandlers(
       const windowS = Number(request?.windowS);
       const attribute: unknown = request?.attribute;
       if (!isSliceAttribute(attribute)) throw new CheckError('BAD_REQUEST', `attribute must be one of ${SLICE_ATTRIBUTES.join(', ')}`);
-      return asBadRequest(() => stats.snapshotSlices(Number.isInteger(windowS) ? Math.min(windowS, stats.retentionSeconds) : windowS, attribute));
+      return asBadRequest(() =>
+        stats.snapshotSlices(Number.isInteger(windowS) ? Math.min(windowS, stats.retentionSeconds) : windowS, attribute),
+      );
     }),
   );
   router.handle('stats:marks', () => outcome(async () => runtime().stats.marks()));
@@ -162,7 +164,8 @@ export function registerConsoleHandlers(
       const stats = runtime().stats;
       const span = (side: unknown) => {
         const { from_ms: fromMs, to_ms: toMs } = (side ?? {}) as { from_ms?: unknown; to_ms?: unknown };
-        if (typeof fromMs !== 'number' || typeof toMs !== 'number') throw new CheckError('BAD_REQUEST', 'a range needs from_ms and to_ms (epoch ms)');
+        if (typeof fromMs !== 'number' || typeof toMs !== 'number')
+          throw new CheckError('BAD_REQUEST', 'a range needs from_ms and to_ms (epoch ms)');
         return { fromMs, toMs };
       };
       const attribute: unknown = request?.attribute;
@@ -189,7 +192,11 @@ export function registerConsoleHandlers(
       const win = BrowserWindow.fromWebContents(sender) ?? undefined;
       const name = safeFileName(request.suggestedName, 'ofa-ve-results.txt');
       const ext = path.extname(name).slice(1) || 'txt';
-      const options: Electron.SaveDialogOptions = { title: 'Export results', defaultPath: name, filters: [{ name: ext.toUpperCase(), extensions: [ext] }] };
+      const options: Electron.SaveDialogOptions = {
+        title: 'Export results',
+        defaultPath: name,
+        filters: [{ name: ext.toUpperCase(), extensions: [ext] }],
+      };
       const picked = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
       if (picked.canceled || !picked.filePath) return { saved: false };
       await writeFile(picked.filePath, request.content, 'utf8');

@@ -17,4 +17,3 @@ export function secureWebPreferences(preload: string): WebPreferences {
     spellcheck: false,
   };
 }
-

@@ -7,7 +7,14 @@
  * A Pillow 8-bit BICUBIC resize of an interleaved `width` x `height` x `channels` image to
  * `outWidth` x `outHeight`, into a new buffer: what each implementation and pil-bicubic-resize.ts' entry points are.
  */
-export type BicubicResize = (src: Uint8Array, width: number, height: number, channels: number, outWidth: number, outHeight: number) => Uint8Array;
+export type BicubicResize = (
+  src: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  outWidth: number,
+  outHeight: number,
+) => Uint8Array;
 
 /** Pillow's PRECISION_BITS for 8-bit images: weights are fixed point with 22 fractional bits. */
 export const PRECISION_BITS = 32 - 8 - 2;

@@ -4,7 +4,13 @@
  * WebAssembly SIMD is missing and the reference the SIMD kernels are tested against.
  * Arguments are checked by the caller (resizeBicubicPil).
  */
-import { precomputeBicubicCoefficients, PRECISION_BITS, ROUNDING, type AxisCoefficients, type BicubicResize } from './bicubic-coefficients.ts';
+import {
+  precomputeBicubicCoefficients,
+  PRECISION_BITS,
+  ROUNDING,
+  type AxisCoefficients,
+  type BicubicResize,
+} from './bicubic-coefficients.ts';
 
 /** Source rows handled together by the fused vertical pass. */
 const ROW_BLOCK = 4;

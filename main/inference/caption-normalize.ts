@@ -23,7 +23,5 @@ export interface PromptTemplates {
 /** Fills OFA's SNLI-VE prompt; the premise variant is used when a premise caption is given. */
 export function buildPrompt(templates: PromptTemplates, text: string, premise?: string): string {
   if (premise === undefined) return templates.prompt.replace('{text}', () => text);
-  return templates.promptWithPremise
-    .replace('{premise}', () => premise)
-    .replace('{text}', () => text);
+  return templates.promptWithPremise.replace('{premise}', () => premise).replace('{text}', () => text);
 }

@@ -32,10 +32,7 @@ export function describePixels(n: number): string {
 /** Refuses an image with a side longer than MAX_IMAGE_SIDE. */
 export function checkImageSides(width: number, height: number): void {
   if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
-    throw new CheckError(
-      'IMAGE_TOO_LARGE',
-      `image is ${width}x${height} pixels; no side may be longer than ${MAX_IMAGE_SIDE} pixels`,
-    );
+    throw new CheckError('IMAGE_TOO_LARGE', `image is ${width}x${height} pixels; no side may be longer than ${MAX_IMAGE_SIDE} pixels`);
   }
 }
 

@@ -99,9 +99,7 @@ export class PairPreparer {
     const dir = path.resolve(directory);
     const manifest = await readManifest(dir);
     const tokenizerJson = await readJsonFile(dir, manifest.files.tokenizer);
-    const tokenizerConfig = manifest.files.tokenizer_config
-      ? await readJsonFile(dir, manifest.files.tokenizer_config)
-      : {};
+    const tokenizerConfig = manifest.files.tokenizer_config ? await readJsonFile(dir, manifest.files.tokenizer_config) : {};
     const preparer = PairPreparer.fromSource({
       directory: dir,
       manifest,

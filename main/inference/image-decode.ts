@@ -66,10 +66,7 @@ export const SUPPORTED_FORMATS_TEXT = 'JPEG, PNG, WebP, GIF, TIFF or AVIF';
 const FAIL_ON = 'warning' as const;
 
 /** What the leading bytes say the file is. */
-export type SniffResult =
-  | { kind: 'supported'; format: SupportedFormat }
-  | { kind: 'unsupported'; name: string }
-  | { kind: 'unknown' };
+export type SniffResult = { kind: 'supported'; format: SupportedFormat } | { kind: 'unsupported'; name: string } | { kind: 'unknown' };
 
 function startsWith(b: Uint8Array, sig: readonly number[], at = 0): boolean {
   if (b.length < at + sig.length) return false;
@@ -209,16 +206,10 @@ export function checkImageBytes(bytes: Uint8Array, limits: ImageLimits): Support
   }
   const sniff = sniffImageFormat(bytes);
   if (sniff.kind === 'unsupported') {
-    throw new CheckError(
-      'UNSUPPORTED_MEDIA_TYPE',
-      `${sniff.name} files are not supported; send a ${SUPPORTED_FORMATS_TEXT} image`,
-    );
+    throw new CheckError('UNSUPPORTED_MEDIA_TYPE', `${sniff.name} files are not supported; send a ${SUPPORTED_FORMATS_TEXT} image`);
   }
   if (sniff.kind === 'unknown') {
-    throw new CheckError(
-      'INVALID_IMAGE',
-      `the file is not a recognisable image (expected ${SUPPORTED_FORMATS_TEXT})`,
-    );
+    throw new CheckError('INVALID_IMAGE', `the file is not a recognisable image (expected ${SUPPORTED_FORMATS_TEXT})`);
   }
   return sniff.format;
 }
@@ -262,10 +253,7 @@ export async function decodeImageRgb(bytes: Uint8Array, limits: ImageLimits, opt
     throw new CheckError('INVALID_IMAGE', `the file looks like ${label} but cannot be read as one`);
   }
   if (format === 'avif' && meta.compression !== undefined && meta.compression !== 'av1') {
-    throw new CheckError(
-      'UNSUPPORTED_MEDIA_TYPE',
-      `HEIC/HEIF files are not supported; send a ${SUPPORTED_FORMATS_TEXT} image`,
-    );
+    throw new CheckError('UNSUPPORTED_MEDIA_TYPE', `HEIC/HEIF files are not supported; send a ${SUPPORTED_FORMATS_TEXT} image`);
   }
   const width = meta.width;
   const height = meta.pageHeight ?? meta.height;

@@ -26,11 +26,7 @@ export interface ResizedImage {
 }
 
 /** Decode + resize to 8-bit RGB: the exact pixels the model sees, before normalisation. */
-export async function decodeAndResizeImage(
-  bytes: Uint8Array,
-  size: number,
-  limits: ImageLimits,
-): Promise<ResizedImage> {
+export async function decodeAndResizeImage(bytes: Uint8Array, size: number, limits: ImageLimits): Promise<ResizedImage> {
   // Told the output size, the decoder refuses shapes whose resize would cost more than the pixel
   // limit allows (a 1 x 1,000,000 strip), before decoding them.
   const img = await decodeImageRgb(bytes, limits, { resizeTo: size });

@@ -80,9 +80,7 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-      .join('; ');
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
     throw modelError(dir, MANIFEST_FILE, `invalid manifest: ${problems}`);
   }
   return parsed.data;

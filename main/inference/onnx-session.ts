@@ -152,8 +152,7 @@ export function checkGraphInterface(name: string, session: ort.InferenceSession,
   const pixels = inputs.get('pixel_values');
   if (pixels?.isTensor && pixels.shape.length === 4) {
     const [, channels, height, width] = pixels.shape;
-    const fixedOk = (dim: number | string | undefined, value: number): boolean =>
-      typeof dim !== 'number' || dim === value;
+    const fixedOk = (dim: number | string | undefined, value: number): boolean => typeof dim !== 'number' || dim === value;
     if (!fixedOk(channels, 3) || !fixedOk(height, imageSize) || !fixedOk(width, imageSize)) {
       problems.push(`input "pixel_values" is [${pixels.shape.join(', ')}], model.json says [batch, 3, ${imageSize}, ${imageSize}]`);
     }

@@ -62,9 +62,7 @@ export function checkResizeArguments(
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
   }
   if (src.length !== width * height * channels) {
-    throw new RangeError(
-      `pixel buffer has ${src.length} bytes, expected ${width}x${height}x${channels} = ${width * height * channels}`,
-    );
+    throw new RangeError(`pixel buffer has ${src.length} bytes, expected ${width}x${height}x${channels} = ${width * height * channels}`);
   }
 }
 

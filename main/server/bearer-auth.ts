@@ -11,7 +11,9 @@ export function bearerAuthorizer(token: string | undefined): (req: IncomingMessa
   return (req) => {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
-    const given = createHash('sha256').update(match?.[1] ?? '').digest();
+    const given = createHash('sha256')
+      .update(match?.[1] ?? '')
+      .digest();
     return timingSafeEqual(given, expected) && match !== null;
   };
 }

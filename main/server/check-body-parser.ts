@@ -165,7 +165,10 @@ function parseJson(body: Buffer, limits: BodyLimits): CheckPair {
   // "" is an image of 0 bytes: INVALID_IMAGE from the decoder, as the same upload gets in multipart.
   if (typeof image !== 'string') throw new CheckError('BAD_REQUEST', '"image" (base64 string) is required');
   // Refused here, as multipart does, rather than queued for the worker to refuse.
-  for (const [field, value] of [['text', text], ['premise', premise]] as const) {
+  for (const [field, value] of [
+    ['text', text],
+    ['premise', premise],
+  ] as const) {
     if (typeof value === 'string' && Buffer.byteLength(value) > limits.maxFieldBytes) {
       throw new CheckError('TEXT_TOO_LONG', `"${field}" is ${Buffer.byteLength(value)} bytes; the limit is ${limits.maxFieldBytes}`);
     }

@@ -22,9 +22,13 @@ export function sendError(res: ServerResponse, error: CheckError, headers: Recor
 
 /** 405 with the methods the route serves (RFC 9110 §15.5.6). */
 export function sendMethodNotAllowed(res: ServerResponse, method: string | undefined, path: string, allow: readonly string[]): void {
-  sendError(res, new CheckError('METHOD_NOT_ALLOWED', `${method ?? 'this method'} is not supported on ${path}; use ${allow.join(' or ')}`), {
-    allow: allow.join(', '),
-  });
+  sendError(
+    res,
+    new CheckError('METHOD_NOT_ALLOWED', `${method ?? 'this method'} is not supported on ${path}; use ${allow.join(' or ')}`),
+    {
+      allow: allow.join(', '),
+    },
+  );
 }
 
 /**

@@ -153,7 +153,8 @@ export class OfaVeHttpServer {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         this.server.off('listening', onListening);
-        if (err.code === 'EADDRINUSE') reject(new Error(`port ${port} on ${host} is already in use; choose another with --port (or --port 0 for any free port)`));
+        if (err.code === 'EADDRINUSE')
+          reject(new Error(`port ${port} on ${host} is already in use; choose another with --port (or --port 0 for any free port)`));
         else if (err.code === 'EACCES') reject(new Error(`not allowed to listen on ${host}:${port}; choose a port above 1023`));
         else if (err.code === 'EADDRNOTAVAIL') reject(new Error(`${host} is not an address of this machine`));
         else reject(err);
@@ -175,7 +176,11 @@ export class OfaVeHttpServer {
     const now = performance.now();
     if (now - this.lastAcceptErrorLog < ACCEPT_ERROR_LOG_INTERVAL_MS) return;
     this.lastAcceptErrorLog = now;
-    this.options.logger.log('error', 'could not accept a connection', { code: err.code, error: err.message, open_connections: this.connections.open });
+    this.options.logger.log('error', 'could not accept a connection', {
+      code: err.code,
+      error: err.message,
+      open_connections: this.connections.open,
+    });
   }
 
   /**
@@ -299,7 +304,9 @@ export class OfaVeHttpServer {
         const path = url.pathname;
         if (this.ui && (await this.ui.serve(req, res, path))) return;
         if (path === '/' || path === '/index.html') {
-          return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'the browser UI is not built here: run `npm run build`, then restart ofa-ve serve' } });
+          return sendJson(res, 404, {
+            error: { code: 'NOT_FOUND', message: 'the browser UI is not built here: run `npm run build`, then restart ofa-ve serve' },
+          });
         }
         return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such file: ${path}` } });
       }
@@ -372,7 +379,10 @@ export class OfaVeHttpServer {
     const declared = checkBodyHeaders(req, limits);
     const release = this.uploads.reserve(declared ?? limits.maxBodyBytes);
     if (!release) {
-      throw new CheckError('OVERLOADED', `too many uploads in progress (${this.uploads.limitBytes} bytes of request bodies); retry in ${RETRY_AFTER_SECONDS} s`);
+      throw new CheckError(
+        'OVERLOADED',
+        `too many uploads in progress (${this.uploads.limitBytes} bytes of request bodies); retry in ${RETRY_AFTER_SECONDS} s`,
+      );
     }
     whenResponseDone(req, res, release);
     // Refusals up to here (the body included: 408, 413, bad multipart, a hang-up) reach route()'s catch, which has them counted.

@@ -55,7 +55,8 @@ export function compareSource(url: URL): FigureSource {
 
 function epochMs(url: URL, name: string): number {
   const raw = single(url, name);
-  if (raw === undefined || !/^[0-9]{1,16}$/.test(raw)) throw new CheckError('BAD_REQUEST', `${name} must be a time in epoch milliseconds, in plain digits`);
+  if (raw === undefined || !/^[0-9]{1,16}$/.test(raw))
+    throw new CheckError('BAD_REQUEST', `${name} must be a time in epoch milliseconds, in plain digits`);
   return Number(raw);
 }
 

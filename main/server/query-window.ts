@@ -11,7 +11,10 @@ export function parseWindow(url: URL): number {
   if (values.length === 0) return STATS_WINDOWS.default;
   const raw = values[0] as string;
   if (values.length > 1 || !/^[1-9][0-9]{0,2}$/.test(raw) || Number(raw) > STATS_WINDOWS.max) {
-    throw new CheckError('BAD_REQUEST', `window must be one whole number of seconds from ${STATS_WINDOWS.min} to ${STATS_WINDOWS.max}, in plain digits`);
+    throw new CheckError(
+      'BAD_REQUEST',
+      `window must be one whole number of seconds from ${STATS_WINDOWS.min} to ${STATS_WINDOWS.max}, in plain digits`,
+    );
   }
   return Number(raw);
 }

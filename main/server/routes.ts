@@ -5,7 +5,21 @@
  */
 import { StaticUi } from './static-ui.ts';
 
-export type RouteName = 'healthz' | 'readyz' | 'metrics' | 'check' | 'model' | 'stats' | 'slowest' | 'trace' | 'events' | 'marks' | 'slices' | 'compare' | 'fleet' | 'ui';
+export type RouteName =
+  | 'healthz'
+  | 'readyz'
+  | 'metrics'
+  | 'check'
+  | 'model'
+  | 'stats'
+  | 'slowest'
+  | 'trace'
+  | 'events'
+  | 'marks'
+  | 'slices'
+  | 'compare'
+  | 'fleet'
+  | 'ui';
 
 export interface Route {
   readonly name: RouteName;

@@ -333,7 +333,10 @@ export class CheckService {
       this.pump();
     };
     try {
-      const outcomes = await worker.runBatch(entries.map((e) => e.item), { onStarted });
+      const outcomes = await worker.runBatch(
+        entries.map((e) => e.item),
+        { onStarted },
+      );
       if (flight.requeued) return;
       const ran = outcomes.filter((o) => o.ok).length;
       if (ran > 0) {
@@ -348,7 +351,9 @@ export class CheckService {
           const queueMs = flight.dispatchedAt - entry.enqueuedAt + waitMs;
           entry.resolve({ result, queueMs, batchSize: ran, input, operators });
         } else {
-          entry.reject(outcome ? new CheckError(outcome.error.code, outcome.error.message) : new CheckError('INTERNAL', 'no result for this request'));
+          entry.reject(
+            outcome ? new CheckError(outcome.error.code, outcome.error.message) : new CheckError('INTERNAL', 'no result for this request'),
+          );
         }
       });
     } catch (err) {

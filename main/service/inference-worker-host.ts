@@ -172,7 +172,11 @@ export class InferenceWorkerHost extends EventEmitter implements InferenceBacken
       if (isRestart) this.restarts += 1;
       try {
         // stdout ignored: JSON log lines on the service's stdout must stay clean; native warnings go to stderr.
-        worker = fork(workerScript(), [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [...WORKER_EXEC_ARGV] });
+        worker = fork(workerScript(), [], {
+          serialization: 'advanced',
+          stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+          execArgv: [...WORKER_EXEC_ARGV],
+        });
       } catch (err) {
         fail(new CheckError('INTERNAL', `the inference worker could not be started: ${(err as Error).message}`));
         if (isRestart) this.emit('restarting', this.restarts);

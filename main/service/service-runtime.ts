@@ -69,7 +69,6 @@ export interface Readiness {
   readonly reason?: string;
 }
 
-
 /** How IPC checks show in the access log. */
 const IPC_CHECK = { method: 'IPC', route: 'check:run' } as const;
 
@@ -124,7 +123,9 @@ export class ServiceRuntime {
     // Once a second: the queue-depth sample for the charts and one evaluation of the alert rules.
     this.ticker = setInterval(() => this.tick(), 1000);
     this.ticker.unref();
-    this.alerts.on('firing', (alert) => options.logger.log('warn', 'alert firing', { alert: alert.name, value: alert.value, threshold: alert.threshold }));
+    this.alerts.on('firing', (alert) =>
+      options.logger.log('warn', 'alert firing', { alert: alert.name, value: alert.value, threshold: alert.threshold }),
+    );
     this.alerts.on('resolved', (alert) => options.logger.log('info', 'alert resolved', { alert: alert.name }));
   }
 
@@ -148,17 +149,22 @@ export class ServiceRuntime {
   }
 
   private createWorker(modelDir: string): InferenceWorkerHost {
-    const worker = new InferenceWorkerHost({
-      modelDir,
-      provider: this.options.provider,
-      limits: this.limits,
-      intraOpThreads: this.options.intraOpThreads,
-      niceness: this.options.workerNiceness ?? WORKER_NICENESS,
-      preprocessWorkers: this.preprocessWorkers,
-      profileSampleRate: this.options.profileSampleRate,
-      simulateAccelerator: this.options.simulateAccelerator,
-    }, this.options.workerRestart);
-    worker.on('recycling', (reason: string) => this.options.logger.log('error', 'inference worker stopped answering; replacing it', { reason }));
+    const worker = new InferenceWorkerHost(
+      {
+        modelDir,
+        provider: this.options.provider,
+        limits: this.limits,
+        intraOpThreads: this.options.intraOpThreads,
+        niceness: this.options.workerNiceness ?? WORKER_NICENESS,
+        preprocessWorkers: this.preprocessWorkers,
+        profileSampleRate: this.options.profileSampleRate,
+        simulateAccelerator: this.options.simulateAccelerator,
+      },
+      this.options.workerRestart,
+    );
+    worker.on('recycling', (reason: string) =>
+      this.options.logger.log('error', 'inference worker stopped answering; replacing it', { reason }),
+    );
     // A crash or a recycle: the replacement starts now; checks queue for it meanwhile (not NOT_READY),
     // while /readyz says 503 (no worker can run a check until it is back).
     worker.on('restarting', (count: number) => {

@@ -20,13 +20,15 @@ export function structuredFields(value: unknown, what: string): CheckPair<unknow
 function textFields(text: unknown, premise: unknown): { text: string; premise: string | undefined } {
   if (text === undefined || text === null) throw new CheckError('BAD_REQUEST', '"text" is required');
   if (typeof text !== 'string') throw new CheckError('BAD_REQUEST', '"text" must be a string');
-  if (premise !== undefined && premise !== null && typeof premise !== 'string') throw new CheckError('BAD_REQUEST', '"premise" must be a string');
+  if (premise !== undefined && premise !== null && typeof premise !== 'string')
+    throw new CheckError('BAD_REQUEST', '"premise" must be a string');
   return { text, premise: typeof premise === 'string' ? premise : undefined };
 }
 
 /** An IPC check:run request: the image as the file's bytes. */
 export function structuredCheckRequest(value: unknown): CheckPair {
   const fields = structuredFields(value, 'the request');
-  if (!(fields.image instanceof Uint8Array)) throw new CheckError('BAD_REQUEST', '"image" must be the bytes of an image file (a Uint8Array)');
+  if (!(fields.image instanceof Uint8Array))
+    throw new CheckError('BAD_REQUEST', '"image" must be the bytes of an image file (a Uint8Array)');
   return { image: fields.image, text: fields.text, premise: fields.premise };
 }

@@ -181,7 +181,8 @@ export class LiveStats {
 
   constructor(options: LiveStatsOptions = {}) {
     const retention = options.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
-    if (!Number.isInteger(retention) || retention < 1) throw new RangeError(`retentionSeconds must be a whole number ≥ 1, got ${retention}`);
+    if (!Number.isInteger(retention) || retention < 1)
+      throw new RangeError(`retentionSeconds must be a whole number ≥ 1, got ${retention}`);
     const kept = options.slowestKept ?? DEFAULT_SLOWEST_KEPT;
     if (!Number.isInteger(kept) || kept < 0) throw new RangeError(`slowestKept must be a whole number ≥ 0, got ${kept}`);
     const failuresKept = options.failuresKept ?? DEFAULT_FAILURES_KEPT;

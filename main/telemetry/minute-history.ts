@@ -31,7 +31,6 @@ export { MARK_KINDS, MAX_MARKS, MAX_MARK_NAME_LENGTH } from './history-marks.ts'
 
 export const DEFAULT_HISTORY_MINUTES = 25 * 60;
 
-
 /** A slice's cell as the history keeps it: latency sketch, stage moments. */
 export interface SliceCellRecord {
   readonly requests: number;

@@ -90,7 +90,8 @@ export class PrometheusClient {
       });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
-      const why = e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
+      const why =
+        e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
       throw new CheckError('PROMETHEUS_UNAVAILABLE', `cannot reach Prometheus at ${this.url}: ${why}`, { cause: err });
     }
     let body: ApiAnswer | undefined;
@@ -100,7 +101,10 @@ export class PrometheusClient {
       body = undefined;
     }
     if (!body || typeof body !== 'object') {
-      throw new CheckError('PROMETHEUS_UNAVAILABLE', `Prometheus at ${this.url} answered ${res.status} ${res.statusText} without its JSON (is it Prometheus?)`.trim());
+      throw new CheckError(
+        'PROMETHEUS_UNAVAILABLE',
+        `Prometheus at ${this.url} answered ${res.status} ${res.statusText} without its JSON (is it Prometheus?)`.trim(),
+      );
     }
     if (body.status !== 'success') {
       const why = body.error ? `${body.errorType ?? 'error'}: ${body.error}` : `${res.status} ${res.statusText}`;

@@ -142,7 +142,10 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
         ...lines(named('p90_ms', p90Line), chart.p90, 1000),
         ...lines(named('p99_ms', p99Line), chart.p99, 1000),
         ...lines(named('error_rate', errorLine), chart.errorRate),
-        ...lines(replicaLines!.map((s) => ({ name: `qps ${s.labels.instance ?? ''}`, points: s.points })), chart.replicaQps),
+        ...lines(
+          replicaLines!.map((s) => ({ name: `qps ${s.labels.instance ?? ''}`, points: s.points })),
+          chart.replicaQps,
+        ),
       ],
     },
   };

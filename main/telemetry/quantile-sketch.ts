@@ -101,7 +101,12 @@ export class DurationSketch {
   }
 }
 
-const EMPTY_SKETCH: SketchData = { zeroCount: 0, count: 0, sum: 0, store: { bins: NO_BINS, offset: 0, minKey: Infinity, maxKey: -Infinity, count: 0 } };
+const EMPTY_SKETCH: SketchData = {
+  zeroCount: 0,
+  count: 0,
+  sum: 0,
+  store: { bins: NO_BINS, offset: 0, minKey: Infinity, maxKey: -Infinity, count: 0 },
+};
 
 function freeze(sketch: DDSketch): SketchData {
   const store = sketch.store;

@@ -11,8 +11,7 @@ const GPT2_SPLIT = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+
  * upward, so every byte has a visible one-character symbol (a space is `Ġ`). Index = byte value.
  */
 export function byteSymbols(): string[] {
-  const printable = (b: number): boolean =>
-    (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  const printable = (b: number): boolean => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
   const symbols: string[] = [];
   let extra = 0;
   for (let b = 0; b < 256; b += 1) {
@@ -25,9 +24,7 @@ export function byteSymbols(): string[] {
 /** Pre-tokenises `text` and spells each piece in byte symbols. */
 export function byteLevelWords(text: string, symbols: readonly string[]): string[] {
   const encoder = new TextEncoder();
-  return (text.match(GPT2_SPLIT) ?? []).map((piece) =>
-    Array.from(encoder.encode(piece), (byte) => symbols[byte] as string).join(''),
-  );
+  return (text.match(GPT2_SPLIT) ?? []).map((piece) => Array.from(encoder.encode(piece), (byte) => symbols[byte] as string).join(''));
 }
 
 export interface TrainedBpe {
@@ -41,11 +38,7 @@ export interface TrainedBpe {
  * Learns up to `maxMerges` merges from weighted texts: repeatedly joins the most frequent adjacent
  * pair, ties broken by code-unit order of the pair, stopping when no pair occurs `minCount` times.
  */
-export function trainBpe(
-  texts: ReadonlyArray<{ text: string; weight: number }>,
-  maxMerges: number,
-  minCount: number,
-): TrainedBpe {
+export function trainBpe(texts: ReadonlyArray<{ text: string; weight: number }>, maxMerges: number, minCount: number): TrainedBpe {
   const symbols = byteSymbols();
   const wordCounts = new Map<string, number>();
   for (const { text, weight } of texts) {

@@ -40,7 +40,14 @@ export function buildDemoTransformer(config: DemoTransformerConfig): OnnxGraphBu
   const g = new OnnxGraphBuilder();
   const rng = new SeededRandom(config.seed);
   const randomWeight = (name: string, dims: number[], std: number): string =>
-    g.weight(name, dims, rng.normalArray(dims.reduce((a, b) => a * b, 1), std));
+    g.weight(
+      name,
+      dims,
+      rng.normalArray(
+        dims.reduce((a, b) => a * b, 1),
+        std,
+      ),
+    );
   const constWeight = (name: string, dims: number[], value: number): string =>
     g.weight(name, dims, new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value));
 
@@ -55,8 +62,7 @@ export function buildDemoTransformer(config: DemoTransformerConfig): OnnxGraphBu
       epsilon: { float: LN_EPSILON },
     });
   /** 0 where allowed (1), MASKED where not (0): an additive attention bias. */
-  const additiveBias = (allowed: string): string =>
-    g.op('Mul', [g.op('Sub', [allowed, g.float(1)]), g.float(-MASKED)], {}, 'bias');
+  const additiveBias = (allowed: string): string => g.op('Mul', [g.op('Sub', [allowed, g.float(1)]), g.float(-MASKED)], {}, 'bias');
 
   /** Multi-head attention; `bias` broadcasts to [batch, heads, queries, keys]. */
   const attention = (name: string, xq: string, xkv: string, bias: string): string => {
@@ -73,8 +79,7 @@ export function buildDemoTransformer(config: DemoTransformerConfig): OnnxGraphBu
   const feedForward = (name: string, x: string): string =>
     linear(`${name}.fc2`, g.op('Relu', [linear(`${name}.fc1`, x, d, ffnDim)]), ffnDim, d);
   /** The first `length` rows of a position table ([length] is a 1-element int64 tensor). */
-  const positions = (table: string, length: string): string =>
-    g.op('Slice', [table, g.int64([0]), length, g.int64([0])]);
+  const positions = (table: string, length: string): string => g.op('Slice', [table, g.int64([0]), length, g.int64([0])]);
 
   // Inputs, exactly as the contract names them.
   const pixels = g.input('pixel_values', TensorDataType.FLOAT, ['batch', 3, imageSize, imageSize]);

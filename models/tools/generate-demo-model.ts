@@ -29,8 +29,7 @@ console.log(
 console.log(`  answers YES=${summary.answers.YES} NO=${summary.answers.NO} MAYBE=${summary.answers.MAYBE}`);
 
 // Load the written tokenizer back, as the app will, and show a prompt's ids.
-const readJson = async (name: string): Promise<object> =>
-  JSON.parse(await readFile(join(summary.outDir, name), 'utf8')) as object;
+const readJson = async (name: string): Promise<object> => JSON.parse(await readFile(join(summary.outDir, name), 'utf8')) as object;
 const tokenizer = new Tokenizer(await readJson('tokenizer.json'), await readJson('tokenizer_config.json'));
 const sample = ' does the image describe " two dogs play in the snow "?';
 const encoded = tokenizer.encode(sample);

@@ -11,10 +11,7 @@ import {
 
 /** An attribute value; the kind is explicit because a JS number cannot say whether it is INT or FLOAT. */
 export type Attr =
-  | { readonly int: number }
-  | { readonly float: number }
-  | { readonly ints: readonly number[] }
-  | { readonly tensor: TensorMessage };
+  { readonly int: number } | { readonly float: number } | { readonly ints: readonly number[] } | { readonly tensor: TensorMessage };
 
 /** A dimension: a fixed size or a symbolic name such as `batch`. */
 export type Dim = number | string;
@@ -106,9 +103,7 @@ export class OnnxGraphBuilder {
 
   /** An int64 constant (shape, axes, index), shared between all nodes that use the same value. */
   int64(values: readonly number[], scalar = false): string {
-    return this.constant(`i64${scalar ? 's' : ''}:${values.join(',')}`, () =>
-      int64Tensor(scalar ? [] : [values.length], values),
-    );
+    return this.constant(`i64${scalar ? 's' : ''}:${values.join(',')}`, () => int64Tensor(scalar ? [] : [values.length], values));
   }
 
   /** A float scalar constant, shared likewise. */
@@ -120,13 +115,7 @@ export class OnnxGraphBuilder {
    * Adds a node and returns the name of its (first) output. `output` names a graph output; otherwise
    * a fresh name is made from `hint`.
    */
-  op(
-    opType: string,
-    inputs: readonly string[],
-    attrs: Record<string, Attr> = {},
-    hint = opType.toLowerCase(),
-    output?: string,
-  ): string {
+  op(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, hint = opType.toLowerCase(), output?: string): string {
     const out = output ?? this.fresh(hint);
     if (output !== undefined) this.claim(output);
     this.nodes.push({

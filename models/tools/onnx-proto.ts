@@ -169,4 +169,3 @@ const modelProto = protobuf.Root.fromJSON(ONNX_SUBSET_JSON).lookupType('onnx.Mod
 export function encodeModel(model: ModelMessage): Uint8Array {
   return modelProto.encode(modelProto.fromObject(model)).finish();
 }
-

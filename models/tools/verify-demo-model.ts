@@ -19,7 +19,11 @@ const defaultDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'demo');
 const { values } = parseArgs({ options: { model: { type: 'string', default: defaultDir } } });
 const dir = resolve(values.model ?? defaultDir);
 
-interface FileEntry { path: string; sha256: string; bytes: number }
+interface FileEntry {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
 interface Manifest {
   image: { size: number };
   text: { prompt: string; prompt_with_premise: string; bos_id: number; pad_id: number; eos_id: number };
@@ -48,7 +52,11 @@ const sample = manifest.text.prompt.replace('{text}', 'two dogs play in the snow
 const sampleEncoding = tokenizer.encode(sample);
 console.log(`    ${JSON.stringify(sample)} → ${JSON.stringify(sampleEncoding.ids)}`);
 console.log(`    tokens ${JSON.stringify(sampleEncoding.tokens)}`);
-for (const [label, word] of [['YES', ' yes'], ['NO', ' no'], ['MAYBE', ' maybe']] as const) {
+for (const [label, word] of [
+  ['YES', ' yes'],
+  ['NO', ' no'],
+  ['MAYBE', ' maybe'],
+] as const) {
   const ids = bpe(word);
   check(ids.length === 1 && ids[0] === manifest.answers[label], `"${word}" is the single token ${manifest.answers[label]}`);
 }

@@ -13,7 +13,10 @@ export interface BatchRunnerOptions {
 /** How both clients run a batch: 4 in flight fills the service's dynamic batches; 5 retries of OVERLOADED. */
 export const CONSOLE_BATCH: BatchRunnerOptions = { concurrency: 4, overloadRetries: 5 };
 
-const CANCELLED: Outcome<CheckResult> = { ok: false, error: { code: 'CANCELLED', message: 'the batch was cancelled before this check finished' } };
+const CANCELLED: Outcome<CheckResult> = {
+  ok: false,
+  error: { code: 'CANCELLED', message: 'the batch was cancelled before this check finished' },
+};
 const NOT_SENT: Outcome<CheckResult> = {
   ok: false,
   error: { code: SERVICE_UNAVAILABLE, message: 'service unavailable: not sent, the service went away during the batch' },
@@ -57,7 +60,9 @@ export async function runBatch<T>(
           outcome = NOT_SENT;
           break;
         }
-        const answer: Outcome<CheckResult> & { retryAfterS?: number } = await check(item, signal).catch((): Outcome<CheckResult> => CANCELLED);
+        const answer: Outcome<CheckResult> & { retryAfterS?: number } = await check(item, signal).catch(
+          (): Outcome<CheckResult> => CANCELLED,
+        );
         if (signal.aborted && !answer.ok) {
           outcome = CANCELLED;
           break;

@@ -1,6 +1,16 @@
 import type * as Wire from '../../preload/wire-types.ts';
 import { CONSOLE_BATCH, runBatch } from './batch-runner.ts';
-import { ClientError, SERVICE_UNAVAILABLE, UNAUTHORIZED, type BatchHandlers, type ConsoleClient, type EndpointInfo, type ServiceLocation, type TimeSpan, type TokenAuth } from './console-client.ts';
+import {
+  ClientError,
+  SERVICE_UNAVAILABLE,
+  UNAUTHORIZED,
+  type BatchHandlers,
+  type ConsoleClient,
+  type EndpointInfo,
+  type ServiceLocation,
+  type TimeSpan,
+  type TokenAuth,
+} from './console-client.ts';
 import { readEvents } from './sse-reader.ts';
 import { CONNECT_PARAM, parseServiceUrl } from '../../preload/service-url.ts';
 import { abortableSleep } from './abortable-sleep.ts';
@@ -290,10 +300,15 @@ export class HttpConsoleClient implements ConsoleClient {
         received += 1;
         onStats(JSON.parse(data) as Wire.StatsDocument);
       });
-      if (received === 0) return { received, error: { code: SERVICE_UNAVAILABLE, message: 'service unavailable: the stats stream closed at once' } };
+      if (received === 0)
+        return { received, error: { code: SERVICE_UNAVAILABLE, message: 'service unavailable: the stats stream closed at once' } };
       return { received };
     } catch (err) {
-      if (silent) return { received, error: { code: SERVICE_UNAVAILABLE, message: `service unavailable: no stats for ${STREAM_SILENCE_MS / 1000} s` } };
+      if (silent)
+        return {
+          received,
+          error: { code: SERVICE_UNAVAILABLE, message: `service unavailable: no stats for ${STREAM_SILENCE_MS / 1000} s` },
+        };
       return { received, error: this.unreachable(err) };
     } finally {
       clearTimeout(watchdog);

@@ -1,7 +1,15 @@
 import type { AppEvent, OfaVeApi } from '../../preload/api-contract.ts';
 import type * as Wire from '../../preload/wire-types.ts';
 import { CONSOLE_BATCH, runBatch } from './batch-runner.ts';
-import { ClientError, PROMETHEUS_NOT_CONFIGURED, type BatchHandlers, type ConsoleClient, type EndpointInfo, type ServiceLocation, type TimeSpan } from './console-client.ts';
+import {
+  ClientError,
+  PROMETHEUS_NOT_CONFIGURED,
+  type BatchHandlers,
+  type ConsoleClient,
+  type EndpointInfo,
+  type ServiceLocation,
+  type TimeSpan,
+} from './console-client.ts';
 
 export function unwrap<T>(outcome: Wire.Outcome<T>): T {
   if (outcome.ok) return outcome.value;

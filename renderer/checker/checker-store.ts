@@ -252,7 +252,10 @@ export class CheckerStore {
     }
     const added: CheckRow[] = [];
     let again = 0;
-    for (const { picked: { file, path }, hash } of hashed) {
+    for (const {
+      picked: { file, path },
+      hash,
+    } of hashed) {
       const signature = fileSignature(path, file.size, file.lastModified);
       if (hash ? pathAndHash.has(`${path}\u0000${hash}`) : signatures.has(signature)) {
         again++;

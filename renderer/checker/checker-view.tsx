@@ -50,7 +50,16 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
     () => sortRows(filter === 'all' ? rows : rows.filter((row) => rowMatches(row, filter, rowDefaults)), order, rowDefaults),
     [rows, filter, order, rowDefaults],
   );
-  const missing = useMemo(() => (list ? matchPairs(list.entries, rows.map((row) => row.name)).missing : []), [list, rows]);
+  const missing = useMemo(
+    () =>
+      list
+        ? matchPairs(
+            list.entries,
+            rows.map((row) => row.name),
+          ).missing
+        : [],
+    [list, rows],
+  );
   const toSend = useMemo(() => rowsToSend(rows, defaults), [rows, defaults]);
   const again = toSend.length > 0 && toSend.every((row) => row.state === 'done' && rowStatus(row, defaults) !== 'stale');
   const noCaption = useMemo(

@@ -134,7 +134,14 @@ export const ResultRow = memo(function ResultRow({ row, defaults, maxWords, bloc
         >
           Check
         </button>
-        <button type="button" className="remove" data-testid="remove-row" aria-label={`Remove ${row.name}`} title="Remove" onClick={() => onRemove(row.id)}>
+        <button
+          type="button"
+          className="remove"
+          data-testid="remove-row"
+          aria-label={`Remove ${row.name}`}
+          title="Remove"
+          onClick={() => onRemove(row.id)}
+        >
           ×
         </button>
       </td>

@@ -18,6 +18,11 @@ function useObjectUrl(blob: Blob): string | undefined {
 export function Thumbnail({ file }: { file: Blob }) {
   const url = useObjectUrl(file);
   const [broken, setBroken] = useState(false);
-  if (broken || !url) return <div className="thumb thumb-placeholder" aria-hidden="true">{broken ? '?' : ''}</div>;
+  if (broken || !url)
+    return (
+      <div className="thumb thumb-placeholder" aria-hidden="true">
+        {broken ? '?' : ''}
+      </div>
+    );
   return <img className="thumb" src={url} alt="" loading="lazy" decoding="async" onError={() => setBroken(true)} />;
 }

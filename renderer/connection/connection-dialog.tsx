@@ -164,8 +164,8 @@ export function ConnectionDialog({ control, target, tokenStorage, notice, prefil
         </fieldset>
         {remote && parsed.ok && !control.canTest(url) && (
           <p className="muted small" data-testid="connection-test-later">
-            This page may reach only the service it is connected to: Connect reloads it pointed at {parsed.host}, and the status bar
-            then says whether it answers.
+            This page may reach only the service it is connected to: Connect reloads it pointed at {parsed.host}, and the status bar then
+            says whether it answers.
           </p>
         )}
         {result && <TestResult state={result} />}

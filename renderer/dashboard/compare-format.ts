@@ -60,7 +60,8 @@ export function stageLabel(stage: StageChange['stage'] | 'untimed'): string {
 /** A quantile and its interval: "425 ms [410 ms–440 ms]". */
 export function formatEstimate(estimate: QuantileEstimate): string {
   if (estimate.value_ms === null) return NO_VALUE;
-  const interval = estimate.low_ms !== null && estimate.high_ms !== null ? ` [${formatMs(estimate.low_ms)}–${formatMs(estimate.high_ms)}]` : '';
+  const interval =
+    estimate.low_ms !== null && estimate.high_ms !== null ? ` [${formatMs(estimate.low_ms)}–${formatMs(estimate.high_ms)}]` : '';
   return `${formatMs(estimate.value_ms)}${interval}`;
 }
 
@@ -92,7 +93,10 @@ export function comparisonVerdict(comparison: PeriodComparison): string {
   const change = `Mean latency ${formatMs(mean.a_ms)} → ${formatMs(mean.b_ms)}, ${formatDifference(mean.difference_ms, mean.a_ms)}`;
   const explained = comparison.explained_by;
   if (!explained) {
-    const why = comparison.end_to_end.count_a === 0 || comparison.end_to_end.count_b === 0 ? 'a period has no successful checks' : 'no significant change end to end';
+    const why =
+      comparison.end_to_end.count_a === 0 || comparison.end_to_end.count_b === 0
+        ? 'a period has no successful checks'
+        : 'no significant change end to end';
     return `${change}: ${why}.`;
   }
   let cause = `Most of the change: ${stageLabel(explained.stage)} (${formatPercent(explained.share_of_change, 0)} of it)`;

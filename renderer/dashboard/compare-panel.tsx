@@ -35,7 +35,19 @@ import { formatClock, formatCount, formatMs, formatPercent } from './stats-forma
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const markTime = (mark: Mark) => formatClock(mark.at_ms / 1000);
 
-function EndSelect({ label, value, marks, onChange, testId }: { label: string; value: string; marks: Mark[]; onChange(v: string): void; testId: string }) {
+function EndSelect({
+  label,
+  value,
+  marks,
+  onChange,
+  testId,
+}: {
+  label: string;
+  value: string;
+  marks: Mark[];
+  onChange(v: string): void;
+  testId: string;
+}) {
   const id = useId();
   return (
     <span className="range-end">
@@ -57,12 +69,28 @@ function EndSelect({ label, value, marks, onChange, testId }: { label: string; v
   );
 }
 
-function RangePicker({ name, range, marks, onChange }: { name: 'A' | 'B'; range: RangeChoice; marks: Mark[]; onChange(r: RangeChoice): void }) {
+function RangePicker({
+  name,
+  range,
+  marks,
+  onChange,
+}: {
+  name: 'A' | 'B';
+  range: RangeChoice;
+  marks: Mark[];
+  onChange(r: RangeChoice): void;
+}) {
   const key = name.toLowerCase();
   return (
     <fieldset className="range-picker" data-testid={`range-${key}`}>
       <legend>Range {name}</legend>
-      <EndSelect label="from" value={range.from} marks={marks} testId={`range-${key}-from`} onChange={(from) => onChange({ ...range, from })} />
+      <EndSelect
+        label="from"
+        value={range.from}
+        marks={marks}
+        testId={`range-${key}-from`}
+        onChange={(from) => onChange({ ...range, from })}
+      />
       <EndSelect label="to" value={range.to} marks={marks} testId={`range-${key}-to`} onChange={(to) => onChange({ ...range, to })} />
     </fieldset>
   );
@@ -72,39 +100,60 @@ const QUANTILE_NAMES: Record<number, string> = { 0.5: 'P50', 0.9: 'P90', 0.99: '
 
 /** One stage: P50/P90/P99 and the mean, each period with its interval, the difference and its significance. */
 function StageTable({ change }: { change: StageChange }) {
-  const share = change.stage !== 'end_to_end' && change.share_of_change !== null ? ` · ${formatPercent(change.share_of_change, 0)} of the change` : '';
+  const share =
+    change.stage !== 'end_to_end' && change.share_of_change !== null ? ` · ${formatPercent(change.share_of_change, 0)} of the change` : '';
   return (
     <table className="slowest-table compare-table" data-testid={`compare-stage-${change.stage}`}>
       <caption>
         <strong>{stageLabel(change.stage)}</strong>
-        <span className="muted">
-          {` ${formatCount(change.count_a)} → ${formatCount(change.count_b)} values${share}`}
-        </span>
+        <span className="muted">{` ${formatCount(change.count_a)} → ${formatCount(change.count_b)} values${share}`}</span>
       </caption>
       <thead>
         <tr>
           <th scope="col" />
-          <th scope="col" className="num">A</th>
-          <th scope="col" className="num">B</th>
-          <th scope="col" className="num">B − A</th>
+          <th scope="col" className="num">
+            A
+          </th>
+          <th scope="col" className="num">
+            B
+          </th>
+          <th scope="col" className="num">
+            B − A
+          </th>
           <th scope="col">Significant</th>
         </tr>
       </thead>
       <tbody>
         {change.quantiles.map((q) => (
-          <tr key={q.quantile} data-q={QUANTILE_NAMES[q.quantile] ?? String(q.quantile)} className={q.significant ? 'significant' : undefined}>
+          <tr
+            key={q.quantile}
+            data-q={QUANTILE_NAMES[q.quantile] ?? String(q.quantile)}
+            className={q.significant ? 'significant' : undefined}
+          >
             <th scope="row">{QUANTILE_NAMES[q.quantile] ?? `q${q.quantile}`}</th>
-            <td className="num" data-col="a">{formatEstimate(q.a)}</td>
-            <td className="num" data-col="b">{formatEstimate(q.b)}</td>
-            <td className="num" data-col="diff">{formatDifference(q.difference_ms, q.a.value_ms)}</td>
+            <td className="num" data-col="a">
+              {formatEstimate(q.a)}
+            </td>
+            <td className="num" data-col="b">
+              {formatEstimate(q.b)}
+            </td>
+            <td className="num" data-col="diff">
+              {formatDifference(q.difference_ms, q.a.value_ms)}
+            </td>
             <td data-col="sig">{significanceLabel(q)}</td>
           </tr>
         ))}
         <tr data-q="mean" className={change.mean.significant ? 'significant' : undefined}>
           <th scope="row">mean</th>
-          <td className="num" data-col="a">{formatMs(change.mean.a_ms)}</td>
-          <td className="num" data-col="b">{formatMs(change.mean.b_ms)}</td>
-          <td className="num" data-col="diff">{formatDifference(change.mean.difference_ms, change.mean.a_ms)}</td>
+          <td className="num" data-col="a">
+            {formatMs(change.mean.a_ms)}
+          </td>
+          <td className="num" data-col="b">
+            {formatMs(change.mean.b_ms)}
+          </td>
+          <td className="num" data-col="diff">
+            {formatDifference(change.mean.difference_ms, change.mean.a_ms)}
+          </td>
           <td data-col="sig">{significanceLabel(change.mean)}</td>
         </tr>
       </tbody>
@@ -123,16 +172,24 @@ function SliceTable({ slices }: { slices: NonNullable<PeriodComparison['slices']
         <thead>
           <tr>
             <th scope="col">Slice</th>
-            <th scope="col" className="num">Checks A → B</th>
-            <th scope="col" className="num">Mean A → B</th>
-            <th scope="col" className="num">Part</th>
+            <th scope="col" className="num">
+              Checks A → B
+            </th>
+            <th scope="col" className="num">
+              Mean A → B
+            </th>
+            <th scope="col" className="num">
+              Part
+            </th>
             <th scope="col">Significant</th>
           </tr>
         </thead>
         <tbody>
           {slices.slices.map((s) => (
             <tr key={s.slice} data-testid={`compare-slice-${s.slice}`}>
-              <th scope="row" className="mono">{s.slice}</th>
+              <th scope="row" className="mono">
+                {s.slice}
+              </th>
               <td className="num">{`${formatCount(s.a.requests)} → ${formatCount(s.b.requests)}`}</td>
               <td className="num">{`${formatMs(s.end_to_end.mean.a_ms)} → ${formatMs(s.end_to_end.mean.b_ms)}`}</td>
               <td className="num" title={`within ${formatDifference(s.within_ms, null)}, mix ${formatDifference(s.mix_ms, null)}`}>
@@ -185,7 +242,7 @@ function ComparisonView({ comparison, query }: { comparison: PeriodComparison; q
       <p className="muted compare-method">
         Intervals: each period {formatPercent(comparison.interval_confidence, 0)}; differences and significance family-wise at{' '}
         {formatPercent(comparison.family_error_rate, 0)} over {comparison.tests} tests.
-        {comparison.source === 'prometheus' && ' Read from the histograms\' buckets: intervals are a bucket wide at least.'}
+        {comparison.source === 'prometheus' && " Read from the histograms' buckets: intervals are a bucket wide at least."}
       </p>
     </div>
   );
@@ -260,7 +317,14 @@ export function ComparePanel({ client, prometheusUrl }: { client: ConsoleClient;
       </div>
       <form className="mark-form" onSubmit={addMark}>
         <label htmlFor={nameId}>Mark now</label>
-        <input id={nameId} value={name} maxLength={200} placeholder="before deploy" data-testid="mark-name" onChange={(e) => setName(e.target.value)} />
+        <input
+          id={nameId}
+          value={name}
+          maxLength={200}
+          placeholder="before deploy"
+          data-testid="mark-name"
+          onChange={(e) => setName(e.target.value)}
+        />
         <button type="submit" data-testid="mark-add" disabled={name.trim() === ''}>
           Add mark
         </button>
@@ -296,7 +360,12 @@ export function ComparePanel({ client, prometheusUrl }: { client: ConsoleClient;
         {prometheusUrl !== undefined && (
           <span className="range-end">
             <label htmlFor={sourceId}>from</label>
-            <select id={sourceId} value={source} data-testid="compare-source-select" onChange={(e) => setSource(e.target.value as FigureSource)}>
+            <select
+              id={sourceId}
+              value={source}
+              data-testid="compare-source-select"
+              onChange={(e) => setSource(e.target.value as FigureSource)}
+            >
               <option value="in-app">{IN_APP_SOURCE}</option>
               <option value="prometheus">{`Prometheus at ${prometheusUrl}`}</option>
             </select>

@@ -12,14 +12,7 @@ import './dashboard.css';
 import { IN_APP_SOURCE } from './fleet-format.ts';
 import { FleetPanel } from './fleet-panel.tsx';
 import { HeadlineFigures } from './headline-figures.tsx';
-import {
-  ChartCard,
-  ErrorRateChart,
-  LatencyChart,
-  QpsChart,
-  QueueDepthChart,
-  StageBreakdownChart,
-} from './live-charts.tsx';
+import { ChartCard, ErrorRateChart, LatencyChart, QpsChart, QueueDepthChart, StageBreakdownChart } from './live-charts.tsx';
 import { usePrometheusUrl } from './prometheus-source.ts';
 import { SlicesPanel } from './slices-panel.tsx';
 import { SlowestRequests } from './slowest-requests.tsx';
@@ -55,7 +48,11 @@ function LiveStats({ stats, stale }: { stats: StatsDocument; stale: boolean }) {
         <ChartCard title="Failed checks" note={`% of each second's checks; only 5xx alert · ${last}`} testId="chart-errors">
           <ErrorRateChart rows={rows} />
         </ChartCard>
-        <ChartCard title="Queue depth" note={`checks waiting for a batch slot, sampled each second · ${IN_APP_SOURCE}`} testId="chart-queue">
+        <ChartCard
+          title="Queue depth"
+          note={`checks waiting for a batch slot, sampled each second · ${IN_APP_SOURCE}`}
+          testId="chart-queue"
+        >
           <QueueDepthChart rows={rows} />
         </ChartCard>
         <ChartCard

@@ -29,7 +29,19 @@ const FLEET_SELECT_CHOICES = FLEET_WINDOW_CHOICES.map((choice) => ({ value: choi
 const AXIS_TICK = { fontSize: 11 };
 const CHART_MARGIN = { top: 6, right: 12, bottom: 0, left: 0 };
 
-function Figure({ label, figure, text, caption, testId }: { label: string; figure: PrometheusFigure; text: string; caption: string; testId: string }) {
+function Figure({
+  label,
+  figure,
+  text,
+  caption,
+  testId,
+}: {
+  label: string;
+  figure: PrometheusFigure;
+  text: string;
+  caption: string;
+  testId: string;
+}) {
   return (
     <div className="figure" data-figure={testId} title={figure.query}>
       <div className="figure-label">{label}</div>
@@ -101,10 +113,18 @@ function ReplicaTable({ doc }: { doc: FleetDocument }) {
           <tr>
             <th scope="col">Instance</th>
             <th scope="col">State</th>
-            <th scope="col" className="num" title={doc.replica_queries.qps}>QPS</th>
-            <th scope="col" className="num" title={doc.replica_queries.p90_ms}>P90</th>
-            <th scope="col" className="num" title={doc.replica_queries.error_rate}>Errors</th>
-            <th scope="col" className="num">P90 / fleet</th>
+            <th scope="col" className="num" title={doc.replica_queries.qps}>
+              QPS
+            </th>
+            <th scope="col" className="num" title={doc.replica_queries.p90_ms}>
+              P90
+            </th>
+            <th scope="col" className="num" title={doc.replica_queries.error_rate}>
+              Errors
+            </th>
+            <th scope="col" className="num">
+              P90 / fleet
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -122,10 +142,18 @@ function ReplicaTable({ doc }: { doc: FleetDocument }) {
                 {r.slowest && <span className="slowest-tag"> slowest</span>}
               </th>
               <td data-col="up">{upLabel(r.up)}</td>
-              <td className="num" data-col="qps">{formatQps(r.qps)}</td>
-              <td className="num" data-col="p90">{formatMs(r.p90_ms)}</td>
-              <td className="num" data-col="errors">{r.error_rate === null ? '—' : formatPercent(r.error_rate)}</td>
-              <td className="num" data-col="skew">{r.p90_skew === null ? '—' : `${r.p90_skew.toFixed(2)}×`}</td>
+              <td className="num" data-col="qps">
+                {formatQps(r.qps)}
+              </td>
+              <td className="num" data-col="p90">
+                {formatMs(r.p90_ms)}
+              </td>
+              <td className="num" data-col="errors">
+                {r.error_rate === null ? '—' : formatPercent(r.error_rate)}
+              </td>
+              <td className="num" data-col="skew">
+                {r.p90_skew === null ? '—' : `${r.p90_skew.toFixed(2)}×`}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -139,7 +167,12 @@ function FleetFigures({ doc }: { doc: FleetDocument }) {
   const replicaLines = replicaLineNames(doc);
   const qpsLines: ChartLine[] = [
     { key: 'qps', name: 'fleet', color: palette.accent },
-    ...replicaLines.map((key, i) => ({ key, name: key.slice(4), color: [palette.warn, palette.axis, palette.danger][i % 3]!, dash: '4 3' })),
+    ...replicaLines.map((key, i) => ({
+      key,
+      name: key.slice(4),
+      color: [palette.warn, palette.axis, palette.danger][i % 3]!,
+      dash: '4 3',
+    })),
   ];
   const latencyLines: ChartLine[] = [
     { key: 'p50_ms', name: 'P50', color: palette.accent },
@@ -190,20 +223,23 @@ export function FleetPanel({ client, prometheusUrl }: { client: ConsoleClient; p
     let live = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const load = () => {
-      client.fleet(window).then(
-        (next) => {
-          if (!live) return;
-          setDoc(next);
-          setError(undefined);
-        },
-        (err: unknown) => {
-          if (!live) return;
-          const e = err as Partial<ApiError>;
-          setError({ code: e.code ?? 'ERROR', message: e.message ?? String(err) });
-        },
-      ).finally(() => {
-        if (live) timer = setTimeout(load, FLEET_REFRESH_MS);
-      });
+      client
+        .fleet(window)
+        .then(
+          (next) => {
+            if (!live) return;
+            setDoc(next);
+            setError(undefined);
+          },
+          (err: unknown) => {
+            if (!live) return;
+            const e = err as Partial<ApiError>;
+            setError({ code: e.code ?? 'ERROR', message: e.message ?? String(err) });
+          },
+        )
+        .finally(() => {
+          if (live) timer = setTimeout(load, FLEET_REFRESH_MS);
+        });
     };
     load();
     return () => {
@@ -216,7 +252,10 @@ export function FleetPanel({ client, prometheusUrl }: { client: ConsoleClient; p
     <section className="dash-card fleet-panel" data-testid="fleet-panel" aria-labelledby="fleet-title">
       <div className="card-head">
         <h3 id="fleet-title">
-          Fleet<span className="muted" data-testid="fleet-source">every replica, from Prometheus at {prometheusUrl}</span>
+          Fleet
+          <span className="muted" data-testid="fleet-source">
+            every replica, from Prometheus at {prometheusUrl}
+          </span>
         </h3>
         <WindowSelect
           label="Fleet window"
@@ -225,7 +264,11 @@ export function FleetPanel({ client, prometheusUrl }: { client: ConsoleClient; p
           value={window}
           onChange={(w) => setWindow(w)}
         />
-        {doc && <span className="muted" data-testid="fleet-updated">updated {formatClock(doc.generated_at)}</span>}
+        {doc && (
+          <span className="muted" data-testid="fleet-updated">
+            updated {formatClock(doc.generated_at)}
+          </span>
+        )}
       </div>
       {error && (
         <div className="dash-banner error" role="alert" data-testid="fleet-error">

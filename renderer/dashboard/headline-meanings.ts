@@ -3,15 +3,7 @@
  * counts and over what time. DOM-free so the unit tests can read every caption the dashboard prints.
  */
 import type { StatsDocument } from '../../preload/wire-types.ts';
-import {
-  NO_VALUE,
-  formatBatchSize,
-  formatCount,
-  formatMs,
-  formatPercent,
-  formatQps,
-  windowPhrase,
-} from './stats-format.ts';
+import { NO_VALUE, formatBatchSize, formatCount, formatMs, formatPercent, formatQps, windowPhrase } from './stats-format.ts';
 
 export interface HeadlineFigure {
   testId: string;

@@ -190,7 +190,10 @@ export const LatencyChart = memo(function LatencyChart({ rows }: { rows: ChartRo
         {grid()}
         {timeAxis(rows)}
         {valueAxis(formatAxisMs)}
-        {tooltip(formatMs, lines.map((l) => l.key))}
+        {tooltip(
+          formatMs,
+          lines.map((l) => l.key),
+        )}
         {legend()}
         {lineSeries(lines)}
       </LineChart>
@@ -224,7 +227,10 @@ export const ErrorRateChart = memo(function ErrorRateChart({ rows }: { rows: Cha
           ticks={axis.ticks}
           allowDataOverflow
         />
-        {tooltip((v) => `${v.toFixed(1)}%`, layers.map((l) => l.key))}
+        {tooltip(
+          (v) => `${v.toFixed(1)}%`,
+          layers.map((l) => l.key),
+        )}
         {legend()}
         {stackedAreas(layers, 'errors', 0.6)}
       </AreaChart>
@@ -275,7 +281,11 @@ export const StageBreakdownChart = memo(function StageBreakdownChart({ bar }: { 
         <CartesianGrid stroke={palette.grid} strokeDasharray="3 3" horizontal={false} />
         <XAxis type="number" tickFormatter={formatAxisMs} tick={{ ...AXIS_TICK, fill: palette.axis }} stroke={palette.grid} />
         <YAxis type="category" dataKey="bar" width={44} tick={{ ...AXIS_TICK, fill: palette.axis }} stroke={palette.grid} />
-        {tooltip(formatMs, parts.map((p) => p.key), false)}
+        {tooltip(
+          formatMs,
+          parts.map((p) => p.key),
+          false,
+        )}
         {legend()}
         {parts.map((part) => (
           <Bar key={part.key} dataKey={part.key} name={part.name} stackId="stages" fill={part.color} isAnimationActive={false} />

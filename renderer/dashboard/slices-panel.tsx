@@ -49,12 +49,21 @@ export function SlicesPanel({ client, windowS }: { client: ConsoleClient; window
       <div className="card-head">
         <h3 id="slices-title">
           Slices by input
-          <span className="muted">{shown ? `last ${windowPhrase(shown.covered_s)} (whole 10 s periods)` : `last ${windowPhrase(windowS)}`}</span>
+          <span className="muted">
+            {shown ? `last ${windowPhrase(shown.covered_s)} (whole 10 s periods)` : `last ${windowPhrase(windowS)}`}
+          </span>
         </h3>
       </div>
       <div className="toggle-group" role="group" aria-label="Slice by" data-testid="slice-attributes">
         {SLICE_ATTRIBUTES.map((a) => (
-          <button key={a} type="button" className="toggle" aria-pressed={a === attribute} data-testid={`slice-attr-${a}`} onClick={() => setAttribute(a)}>
+          <button
+            key={a}
+            type="button"
+            className="toggle"
+            aria-pressed={a === attribute}
+            data-testid={`slice-attr-${a}`}
+            onClick={() => setAttribute(a)}
+          >
             {ATTRIBUTE_LABELS[a]}
           </button>
         ))}
@@ -71,23 +80,47 @@ export function SlicesPanel({ client, windowS }: { client: ConsoleClient; window
             <thead>
               <tr>
                 <th scope="col">Slice</th>
-                <th scope="col" className="num">Checks</th>
-                <th scope="col" className="num">QPS</th>
-                <th scope="col" className="num">P50</th>
-                <th scope="col" className="num">P90</th>
-                <th scope="col" className="num">Errors</th>
-                <th scope="col" className="stages-col">Stage means</th>
+                <th scope="col" className="num">
+                  Checks
+                </th>
+                <th scope="col" className="num">
+                  QPS
+                </th>
+                <th scope="col" className="num">
+                  P50
+                </th>
+                <th scope="col" className="num">
+                  P90
+                </th>
+                <th scope="col" className="num">
+                  Errors
+                </th>
+                <th scope="col" className="stages-col">
+                  Stage means
+                </th>
               </tr>
             </thead>
             <tbody>
               {shown.slices.map((slice) => (
                 <tr key={slice.slice} data-testid={`slice-row-${slice.slice}`}>
-                  <th scope="row" className="mono">{slice.slice}</th>
-                  <td className="num" data-col="requests">{formatCount(slice.requests)}</td>
-                  <td className="num" data-col="qps">{formatQps(slice.qps)}</td>
-                  <td className="num" data-col="p50">{formatMs(slice.p50_ms)}</td>
-                  <td className="num" data-col="p90">{formatMs(slice.p90_ms)}</td>
-                  <td className="num" data-col="error_rate">{formatPercent(slice.error_rate)}</td>
+                  <th scope="row" className="mono">
+                    {slice.slice}
+                  </th>
+                  <td className="num" data-col="requests">
+                    {formatCount(slice.requests)}
+                  </td>
+                  <td className="num" data-col="qps">
+                    {formatQps(slice.qps)}
+                  </td>
+                  <td className="num" data-col="p50">
+                    {formatMs(slice.p50_ms)}
+                  </td>
+                  <td className="num" data-col="p90">
+                    {formatMs(slice.p90_ms)}
+                  </td>
+                  <td className="num" data-col="error_rate">
+                    {formatPercent(slice.error_rate)}
+                  </td>
                   <td className="stages-col">
                     <SliceStageBar slice={slice} />
                   </td>

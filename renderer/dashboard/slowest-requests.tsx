@@ -154,7 +154,13 @@ export function SlowestRequests({ client }: { client: ConsoleClient }) {
         <h3>Slowest requests</h3>
         <span className="muted">failed checks included, with their code</span>
         <div className="toggle-group" role="group" aria-label="Show">
-          <button type="button" className="toggle" aria-pressed={filter === 'all'} onClick={() => setFilter('all')} data-testid="slowest-all">
+          <button
+            type="button"
+            className="toggle"
+            aria-pressed={filter === 'all'}
+            onClick={() => setFilter('all')}
+            data-testid="slowest-all"
+          >
             All
           </button>
           <button

@@ -261,9 +261,7 @@ export function formatActiveSince(activeSince: string | null | undefined, nowIso
 export function sortAlerts(alerts: readonly AlertStatus[]): AlertStatus[] {
   const stateRank = { firing: 0, pending: 1, inactive: 2 } as const;
   const severityRank = { critical: 0, warning: 1 } as const;
-  return [...alerts].sort(
-    (a, b) => stateRank[a.state] - stateRank[b.state] || severityRank[a.severity] - severityRank[b.severity],
-  );
+  return [...alerts].sort((a, b) => stateRank[a.state] - stateRank[b.state] || severityRank[a.severity] - severityRank[b.severity]);
 }
 
 /** The window selector's choices (seconds → label). */

@@ -12,7 +12,6 @@ import { launchChromium } from '../support/browser.ts';
 import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
 import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 
-
 describe('app shell against ofa-ve serve (Playwright, Debian chromium)', { skip: SKIP_WITHOUT_CHROMIUM }, () => {
   let browser: Browser;
   const servers: ServeProcess[] = [];

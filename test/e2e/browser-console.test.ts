@@ -210,7 +210,10 @@ describe('browser UI against ofa-ve serve (Playwright, Debian chromium)', { skip
       afterReload.map(({ thumbLoaded: _t, ...row }) => row),
       before.map(({ thumbLoaded: _t, ...row }) => row),
     );
-    assert.ok(afterReload.every((row) => row.thumbLoaded), 'image bytes restored');
+    assert.ok(
+      afterReload.every((row) => row.thumbLoaded),
+      'image bytes restored',
+    );
   });
 
   it('exports CSV and JSONL that say what the table shows, with each file’s path', async () => {
@@ -272,21 +275,33 @@ describe('browser UI against ofa-ve serve (Playwright, Debian chromium)', { skip
     await page.getByTestId('sort-score').click();
     const down = await byScore();
     assert.equal(down.length, 4);
-    assert.deepEqual(down, [...down].sort((a, b) => b - a));
+    assert.deepEqual(
+      down,
+      [...down].sort((a, b) => b - a),
+    );
     assert.equal(await page.locator('th.col-score').getAttribute('aria-sort'), 'descending');
     assert.equal((await shownRows(page)).at(-1)?.file, 'corrupt.png', 'rows without a score come last');
     await page.getByTestId('sort-score').click();
     const up = await byScore();
-    assert.deepEqual(up, [...up].sort((a, b) => a - b));
+    assert.deepEqual(
+      up,
+      [...up].sort((a, b) => a - b),
+    );
 
     await page.getByTestId('sort-latency').click();
     const latencies = (await shownRows(page)).filter((r) => r.latencyMs !== null).map((r) => r.latencyMs as number);
-    assert.deepEqual(latencies, [...latencies].sort((a, b) => b - a));
+    assert.deepEqual(
+      latencies,
+      [...latencies].sort((a, b) => b - a),
+    );
 
     await page.getByTestId('sort-label').click();
     const rank = { YES: 0, NO: 1, MAYBE: 2, ERROR: 3 } as Record<string, number>;
     const labels = (await shownRows(page)).map((r) => rank[r.label ?? ''] ?? 9);
-    assert.deepEqual(labels, [...labels].sort((a, b) => a - b));
+    assert.deepEqual(
+      labels,
+      [...labels].sort((a, b) => a - b),
+    );
 
     await page.getByTestId('sort-file').click();
     assert.deepEqual(
@@ -342,10 +357,7 @@ describe('browser UI against ofa-ve serve (Playwright, Debian chromium)', { skip
     const beach = page.locator('[data-file="beach.png"]');
     // Before the check: the part the model will not see is struck through, with the limit.
     assert.match(await beach.getByTestId('caption-cut').innerText(), /model reads the first 80 words \(90 here\)/);
-    assert.equal(
-      await beach.getByTestId('caption-lost').innerText(),
-      Array.from({ length: 10 }, (_, i) => `word${i + 81}`).join(' '),
-    );
+    assert.equal(await beach.getByTestId('caption-lost').innerText(), Array.from({ length: 10 }, (_, i) => `word${i + 81}`).join(' '));
     assert.match(await page.locator('[data-file="forest.png"] [data-testid="text-warnings"]').innerText(), /does not look like English/);
     // Their old answers stay, marked as for the earlier caption, until checked again.
     assert.equal(await beach.getAttribute('data-status'), 'stale');

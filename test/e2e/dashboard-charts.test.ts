@@ -15,7 +15,6 @@ import { launchChromium } from '../support/browser.ts';
 import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
 import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 
-
 /** The last second of every series (epoch s). */
 const T_END = Math.floor(Date.UTC(2024, 4, 1, 12, 0, 0) / 1000);
 const STAGE_MEANS = { queue: 2, decode_image: 5, tokenize: 1, inference: 20, postprocess: 2 } as const; // 30 ms timed
@@ -67,7 +66,8 @@ function knownDocument(windowS: number, withErrors: boolean): StatsDocument {
   const sum = (key: keyof SeriesPoint) => series.reduce((acc, p) => acc + (p[key] as number), 0);
   const requests = sum('requests');
   const stages = {} as StatsDocument['stages'];
-  for (const stage of STAGE_NAMES) stages[stage] = { p50_ms: STAGE_MEANS[stage], p90_ms: STAGE_MEANS[stage] * 3, mean_ms: STAGE_MEANS[stage] };
+  for (const stage of STAGE_NAMES)
+    stages[stage] = { p50_ms: STAGE_MEANS[stage], p90_ms: STAGE_MEANS[stage] * 3, mean_ms: STAGE_MEANS[stage] };
   const serverErrors = sum('server_errors');
   const clientErrors = sum('client_errors');
   return {
@@ -88,7 +88,11 @@ function knownDocument(windowS: number, withErrors: boolean): StatsDocument {
       ERROR: clientErrors + serverErrors,
       client_errors: clientErrors,
       server_errors: serverErrors,
-      by_status: { '200': sum('YES') + sum('NO'), ...(clientErrors ? { '400': clientErrors } : {}), ...(serverErrors ? { '500': serverErrors } : {}) },
+      by_status: {
+        '200': sum('YES') + sum('NO'),
+        ...(clientErrors ? { '400': clientErrors } : {}),
+        ...(serverErrors ? { '500': serverErrors } : {}),
+      },
     },
     mean_batch_size: 2.5,
     series,
@@ -147,7 +151,11 @@ interface ChartGeometry {
   svg: { left: number; top: number };
   yTicks: { value: string; y: number }[];
   xTicks: { value: string; x: number }[];
-  areas: { fill: string; strokeCurves: { stroke: string; width: string }[]; bbox: { x: number; y: number; width: number; height: number } }[];
+  areas: {
+    fill: string;
+    strokeCurves: { stroke: string; width: string }[];
+    bbox: { x: number; y: number; width: number; height: number };
+  }[];
   lines: { stroke: string; d: string }[];
   rects: { fill: string; x: number; width: number }[];
 }
@@ -239,7 +247,11 @@ function yScale(ticks: { value: string; y: number }[]): (value: number) => numbe
 }
 
 function linePoints(d: string): { x: number; y: number; move: boolean }[] {
-  return [...d.matchAll(/([ML])\s*(-?[\d.]+(?:e-?\d+)?)[ ,](-?[\d.]+(?:e-?\d+)?)/g)].map((m) => ({ move: m[1] === 'M', x: Number(m[2]), y: Number(m[3]) }));
+  return [...d.matchAll(/([ML])\s*(-?[\d.]+(?:e-?\d+)?)[ ,](-?[\d.]+(?:e-?\d+)?)/g)].map((m) => ({
+    move: m[1] === 'M',
+    x: Number(m[2]),
+    y: Number(m[3]),
+  }));
 }
 
 /** Pixels of the ERROR colour (purple: blue and red well above green) per column of a screenshot clip. */
@@ -330,7 +342,10 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
     assert.equal(geometry.areas.length, 4, 'YES, NO, MAYBE, ERROR layers');
     for (const area of geometry.areas) {
       for (const curve of area.strokeCurves) {
-        assert.ok(curve.stroke === 'none' || Number.parseFloat(curve.width) === 0, `stacked layer ${area.fill} has no visible outline: ${JSON.stringify(curve)}`);
+        assert.ok(
+          curve.stroke === 'none' || Number.parseFloat(curve.width) === 0,
+          `stacked layer ${area.fill} has no visible outline: ${JSON.stringify(curve)}`,
+        );
       }
     }
     const error = geometry.areas.find((a) => a.fill === palette);
@@ -343,7 +358,13 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
 
     const { errors: errorRange } = ranges(windowS);
     const seconds = Array.from({ length: windowS - 1 }, (_, i) => i);
-    const extents = await fillExtents(page, 'chart-qps', palette, seconds.map((i) => (x(i) + x(i + 1)) / 2), [y(0) - 12 * pxPerRequest, y(0) + 2]);
+    const extents = await fillExtents(
+      page,
+      'chart-qps',
+      palette,
+      seconds.map((i) => (x(i) + x(i + 1)) / 2),
+      [y(0) - 12 * pxPerRequest, y(0) + 2],
+    );
     for (const i of seconds) {
       const expected = errors && i >= errorRange[0] && i < errorRange[1] ? 3 * pxPerRequest : 0;
       assert.ok(Math.abs(extents[i]! - expected) <= 1, `second ${i}: ERROR layer ${extents[i]} px high, expected ${expected}`);
@@ -394,7 +415,8 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
     assert.equal(p50.length, 300 - 10, 'one point per second with traffic');
     const xs = p50.map((p) => p.x);
     const xOf = (i: number) => xs[0]! + (i / 299) * (xs[xs.length - 1]! - xs[0]!);
-    const at = (line: { x: number; y: number }[], i: number) => line.reduce((best, p) => (Math.abs(p.x - xOf(i)) < Math.abs(best.x - xOf(i)) ? p : best));
+    const at = (line: { x: number; y: number }[], i: number) =>
+      line.reduce((best, p) => (Math.abs(p.x - xOf(i)) < Math.abs(best.x - xOf(i)) ? p : best));
     for (const [i, p50ms, p90ms] of [
       [20, 10, 30],
       [140, 10, 30],
@@ -409,10 +431,10 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
 
   it('divides the mean latency into stage means plus the untimed rest, adding up to the mean', async () => {
     const geometry = await measure(page, 'chart-stages');
-    const untimedColour = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--stage-untimed').trim() || '#56616d');
-    const ticks = geometry.xTicks
-      .map(({ value, x }) => ({ v: Number.parseFloat(value), x }))
-      .filter((t) => Number.isFinite(t.v));
+    const untimedColour = await page.evaluate(
+      () => getComputedStyle(document.documentElement).getPropertyValue('--stage-untimed').trim() || '#56616d',
+    );
+    const ticks = geometry.xTicks.map(({ value, x }) => ({ v: Number.parseFloat(value), x })).filter((t) => Number.isFinite(t.v));
     const a = ticks[0]!;
     const b = ticks[ticks.length - 1]!;
     const pxPerMs = (b.x - a.x) / (b.v - a.v);
@@ -426,8 +448,14 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
 
   it('states what each figure means and keeps client errors out of the error rate', async () => {
     const doc = knownDocument(300, true);
-    assert.equal(await page.getByTestId('error-rate').innerText(), `${((doc.totals.server_errors / doc.totals.requests) * 100).toFixed(2)}%`);
-    assert.equal(await page.getByTestId('client-error-rate').innerText(), `${((doc.totals.client_errors / doc.totals.requests) * 100).toFixed(2)}%`);
+    assert.equal(
+      await page.getByTestId('error-rate').innerText(),
+      `${((doc.totals.server_errors / doc.totals.requests) * 100).toFixed(2)}%`,
+    );
+    assert.equal(
+      await page.getByTestId('client-error-rate').innerText(),
+      `${((doc.totals.client_errors / doc.totals.requests) * 100).toFixed(2)}%`,
+    );
     assert.equal(await page.getByTestId('p90-caption').innerText(), 'P90 of successful checks over the last 5 min');
     assert.match(await page.getByTestId('mean-batch-caption').innerText(), /mean size of the batches the model ran/);
     assert.match(await page.getByTestId('client-error-rate-caption').innerText(), /never alerts/);
@@ -450,7 +478,10 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
       const before = eventWindows.length;
       await page.getByTestId(`window-${windowS}`).focus();
       await page.keyboard.press(key === ' ' ? 'Space' : key);
-      await page.waitForFunction((w) => document.querySelector(`[data-testid="window-${w}"]`)?.getAttribute('aria-pressed') === 'true', windowS);
+      await page.waitForFunction(
+        (w) => document.querySelector(`[data-testid="window-${w}"]`)?.getAttribute('aria-pressed') === 'true',
+        windowS,
+      );
       await until(() => eventWindows.slice(before).includes(windowS), `the stats stream asked for window=${windowS}`);
       const calls = slowestCalls;
       await page.getByTestId('slowest-refresh').focus();
@@ -484,7 +515,8 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
       const out: string[] = [];
       for (const el of document.querySelectorAll<HTMLElement>('[data-testid="dashboard"] *, [data-testid="status-bar"] *, .app-header *')) {
         const r = el.getBoundingClientRect();
-        if (r.width > 0 && (r.right > width + 0.5 || r.left < -0.5)) out.push(`${el.tagName}.${el.className} ${Math.round(r.left)}..${Math.round(r.right)}`);
+        if (r.width > 0 && (r.right > width + 0.5 || r.left < -0.5))
+          out.push(`${el.tagName}.${el.className} ${Math.round(r.left)}..${Math.round(r.right)}`);
         if (getComputedStyle(el).overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1 && !el.closest('svg')) {
           out.push(`${el.tagName}.${el.className} scrolls ${el.scrollWidth} > ${el.clientWidth}`);
         }

@@ -12,7 +12,13 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { Mark, PeriodComparison } from '../../preload/wire-types.ts';
 import { compareQuery } from '../../renderer/api/http-client.ts';
-import { comparedRows, comparisonVerdict, formatDifference, formatEstimate, significanceLabel } from '../../renderer/dashboard/compare-format.ts';
+import {
+  comparedRows,
+  comparisonVerdict,
+  formatDifference,
+  formatEstimate,
+  significanceLabel,
+} from '../../renderer/dashboard/compare-format.ts';
 import { formatMs } from '../../renderer/dashboard/stats-format.ts';
 import { launchChromium } from '../support/browser.ts';
 import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
@@ -34,7 +40,11 @@ describe('dashboard slices and compare against a real service (Playwright, Debia
   before(async () => {
     await prepareUiRun();
     const pixels = Buffer.alloc(64 * 48 * 3, 120);
-    image = new Uint8Array(await sharp(pixels, { raw: { width: 64, height: 48, channels: 3 } }).png().toBuffer());
+    image = new Uint8Array(
+      await sharp(pixels, { raw: { width: 64, height: 48, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
     serve = await startServe();
     browser = await launchChromium();
     const context = { viewport: { width: 1400, height: 1100 }, deviceScaleFactor: 1 };
@@ -89,13 +99,15 @@ describe('dashboard slices and compare against a real service (Playwright, Debia
       assert.match((await row.locator('[data-col="qps"]').textContent()) ?? '', /^[0-9]+\.[0-9]+$/);
       assert.match((await row.locator('[data-col="p50"]').textContent()) ?? '', /^[0-9.]+ (ms|s)$/);
       assert.match((await row.locator('[data-col="requests"]').textContent()) ?? '', /^[1-9][0-9,]*$/);
-      assert.equal(await row.locator('.stage-bar-segment').count() > 0, true, `${slice} has a stage bar`);
+      assert.equal((await row.locator('.stage-bar-segment').count()) > 0, true, `${slice} has a stage bar`);
     }
     await page.getByTestId('slices-panel').screenshot({ path: path.join(SHOTS, 'dashboard-compare-slices.png') });
   });
 
   it('compares before and after the mark: a verdict and a table per stage, the figures of GET /api/v1/compare', async () => {
-    const markIndex = await page.getByTestId('mark-item').evaluateAll((items, name) => items.findIndex((li) => li.textContent?.includes(name)), MARK_NAME);
+    const markIndex = await page
+      .getByTestId('mark-item')
+      .evaluateAll((items, name) => items.findIndex((li) => li.textContent?.includes(name)), MARK_NAME);
     assert.ok(markIndex >= 0);
     // From the keyboard: Enter on "Before / after", Space on Compare.
     await page.getByTestId(`mark-around-${markIndex}`).focus();
@@ -157,7 +169,8 @@ describe('dashboard slices and compare against a real service (Playwright, Debia
       const out: string[] = [];
       for (const el of document.querySelectorAll<HTMLElement>('[data-testid="slices-panel"] *, [data-testid="compare-panel"] *')) {
         const r = el.getBoundingClientRect();
-        if (r.width > 0 && (r.right > width + 0.5 || r.left < -0.5)) out.push(`${el.tagName}.${el.className} ${Math.round(r.left)}..${Math.round(r.right)}`);
+        if (r.width > 0 && (r.right > width + 0.5 || r.left < -0.5))
+          out.push(`${el.tagName}.${el.className} ${Math.round(r.left)}..${Math.round(r.right)}`);
         if (getComputedStyle(el).overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1) {
           out.push(`${el.tagName}.${el.className} scrolls ${el.scrollWidth} > ${el.clientWidth}`);
         }

@@ -67,21 +67,42 @@ describe('Electron shell (Playwright _electron)', { skip }, () => {
     assert.equal(await page.evaluate(() => typeof (globalThis as { ipcRenderer?: unknown }).ipcRenderer), 'undefined');
     const api = await page.evaluate(() => Object.keys((window as unknown as { ofaVe: object }).ofaVe).sort());
     assert.deepEqual(api, [
-      'addMark', 'check', 'chooseModelDirectory', 'compare', 'connect', 'connection', 'endpoint', 'marks', 'modelInfo', 'onAppEvent', 'saveFile',
-      'slices', 'slowest', 'subscribeStats', 'testConnection', 'trace',
+      'addMark',
+      'check',
+      'chooseModelDirectory',
+      'compare',
+      'connect',
+      'connection',
+      'endpoint',
+      'marks',
+      'modelInfo',
+      'onAppEvent',
+      'saveFile',
+      'slices',
+      'slowest',
+      'subscribeStats',
+      'testConnection',
+      'trace',
     ]);
     assert.equal(await page.evaluate(() => document.createElement('webview').constructor.name), 'HTMLElement', 'no <webview> tag');
   });
 
   it('checks an image over IPC, through the same service that counts /metrics', async () => {
-    const png = await sharp({ create: { width: 256, height: 192, channels: 3, background: { r: 30, g: 160, b: 90 } } }).png().toBuffer();
-    const outcome = await page.evaluate(async (bytes) => {
-      const api = (window as unknown as { ofaVe: { check(r: unknown): Promise<{ ok: boolean; value?: { label: string } }> } }).ofaVe;
-      return api.check({ image: new Uint8Array(bytes), name: 'green.png', text: 'a green field' });
-    }, [...png]);
+    const png = await sharp({ create: { width: 256, height: 192, channels: 3, background: { r: 30, g: 160, b: 90 } } })
+      .png()
+      .toBuffer();
+    const outcome = await page.evaluate(
+      async (bytes) => {
+        const api = (window as unknown as { ofaVe: { check(r: unknown): Promise<{ ok: boolean; value?: { label: string } }> } }).ofaVe;
+        return api.check({ image: new Uint8Array(bytes), name: 'green.png', text: 'a green field' });
+      },
+      [...png],
+    );
     assert.equal(outcome.ok, true);
     assert.match(outcome.value!.label, /^(YES|NO|MAYBE)$/);
-    const endpoint = await page.evaluate(async () => (window as unknown as { ofaVe: { endpoint(): Promise<{ ok: boolean; value: { metrics_url: string } }> } }).ofaVe.endpoint());
+    const endpoint = await page.evaluate(async () =>
+      (window as unknown as { ofaVe: { endpoint(): Promise<{ ok: boolean; value: { metrics_url: string } }> } }).ofaVe.endpoint(),
+    );
     const metrics = await (await fetch(endpoint.value.metrics_url)).text();
     assert.match(metrics, /^ofa_ve_request_total\{status_code="200",result_type="(YES|NO|MAYBE)"\} 1$/m);
   });

@@ -28,7 +28,9 @@ const TOKEN = 'remote-e2e-token';
 
 async function pngFile(name: string, seed: number): Promise<DroppedFile> {
   const background = { r: (seed * 90) % 255, g: 130, b: 180 };
-  const png = await sharp({ create: { width: 200 + seed * 10, height: 150, channels: 3, background } }).png().toBuffer();
+  const png = await sharp({ create: { width: 200 + seed * 10, height: 150, channels: 3, background } })
+    .png()
+    .toBuffer();
   return { name, type: 'image/png', base64: png.toString('base64') };
 }
 
@@ -134,7 +136,10 @@ describe('the console connected to a remote ofa-ve serve (Playwright, Debian chr
       timeout: 30_000,
     });
     const labels = await page.$$eval('[data-testid="result-row"] [data-testid="label"]', (els) => els.map((e) => e.textContent?.trim()));
-    assert.deepEqual(labels.map((l) => /^(YES|NO|MAYBE)$/.test(l ?? '')), [true, true]);
+    assert.deepEqual(
+      labels.map((l) => /^(YES|NO|MAYBE)$/.test(l ?? '')),
+      [true, true],
+    );
     assert.equal(await checksCounted(remote, TOKEN), remoteBefore + 2, 'the remote ran both checks');
     assert.equal(await checksCounted(consoleServe), consoleBefore, 'the console that served the page ran none');
 

@@ -71,7 +71,11 @@ interface Answer {
 }
 
 const json = (value: unknown): Send => ({ kind: 'fetch', body: JSON.stringify(value), contentType: 'application/json' });
-const form = (parts: FormPart[], options: { boundary?: string; close?: boolean } = {}, contentType = multipartType(options.boundary)): Send => ({
+const form = (
+  parts: FormPart[],
+  options: { boundary?: string; close?: boolean } = {},
+  contentType = multipartType(options.boundary),
+): Send => ({
   kind: 'fetch',
   body: multipartBody(parts, options),
   contentType,
@@ -96,16 +100,29 @@ function chunkedStream(total: number): () => ReadableStream<Uint8Array> {
 async function send(h: Harness, how: Send): Promise<Answer> {
   if (how.kind === 'raw') {
     const port = Number(new URL(h.url).port);
-    const res = await rawRequest(port, how.request(`127.0.0.1:${port}`), { timeoutMs: RAW_TIMEOUT_MS, abortAfterWrite: how.abortAfterWrite });
+    const res = await rawRequest(port, how.request(`127.0.0.1:${port}`), {
+      timeoutMs: RAW_TIMEOUT_MS,
+      abortAfterWrite: how.abortAfterWrite,
+    });
     return { status: res.status, body: res.body, contentType: res.headers['content-type'] ?? '', allow: res.headers.allow };
   }
   const headers: Record<string, string> = {};
   if (how.contentType !== undefined) headers['content-type'] = how.contentType;
   const body = typeof how.body === 'function' ? how.body() : how.body instanceof Uint8Array ? new Uint8Array(how.body) : how.body;
-  const init: RequestInit & { duplex?: 'half' } = { method: how.method ?? 'POST', headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
+  const init: RequestInit & { duplex?: 'half' } = {
+    method: how.method ?? 'POST',
+    headers,
+    body,
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  };
   if (typeof how.body === 'function') init.duplex = 'half';
   const res = await fetch(`${h.url}/api/v1/check`, init);
-  return { status: res.status, body: await res.text(), contentType: res.headers.get('content-type') ?? '', allow: res.headers.get('allow') ?? undefined };
+  return {
+    status: res.status,
+    body: await res.text(),
+    contentType: res.headers.get('content-type') ?? '',
+    allow: res.headers.get('allow') ?? undefined,
+  };
 }
 
 async function statusTotals(h: Harness): Promise<Map<number, number>> {
@@ -119,7 +136,12 @@ async function statusTotals(h: Harness): Promise<Map<number, number>> {
 }
 
 const asObject = (m: Map<number, number>): Record<string, number> =>
-  Object.fromEntries([...m].filter(([, n]) => n !== 0).sort(([a], [b]) => a - b).map(([s, n]) => [String(s), n]));
+  Object.fromEntries(
+    [...m]
+      .filter(([, n]) => n !== 0)
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => [String(s), n]),
+  );
 
 /** Per status: how much `now` exceeds `before` (statuses that did not move are left out). */
 function difference(now: Map<number, number>, before: Map<number, number>): Record<string, number> {
@@ -183,7 +205,10 @@ function runTable(title: string, start: () => Promise<Harness>, cases: () => Cas
           if (c.engineInput) {
             const direct = await engine()!.check(c.engineInput);
             for (const label of ['YES', 'NO', 'MAYBE'] as const) {
-              assert.ok(Math.abs((body.scores[label] ?? NaN) - direct.scores[label]) < 1e-5, `${label}: HTTP ${body.scores[label]} vs engine ${direct.scores[label]}`);
+              assert.ok(
+                Math.abs((body.scores[label] ?? NaN) - direct.scores[label]) < 1e-5,
+                `${label}: HTTP ${body.scores[label]} vs engine ${direct.scores[label]}`,
+              );
             }
           }
         } else if (c.nodeParser) {
@@ -225,7 +250,9 @@ function runTable(title: string, start: () => Promise<Harness>, cases: () => Cas
 // ---- inputs -------------------------------------------------------------------------------------
 
 const corpus = await buildImageCorpus();
-const photo = await sharp({ create: { width: 48, height: 32, channels: 3, background: { r: 30, g: 140, b: 200 } } }).png().toBuffer();
+const photo = await sharp({ create: { width: 48, height: 32, channels: 3, background: { r: 30, g: 140, b: 200 } } })
+  .png()
+  .toBuffer();
 const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
 const b64 = photo.toString('base64');
 /** A PNG padded with zeros after IEND to exactly `size` bytes (decoders ignore what follows IEND). */
@@ -247,7 +274,10 @@ const checkRequest = (host: string, contentType: string, length: number, extraHe
 
 let engine: EntailmentEngine | undefined;
 before(async () => {
-  engine = await EntailmentEngine.load(DEMO_MODEL_DIR, { provider: 'cpu', limits: { maxImageBytes: IMAGE_CORPUS_LIMITS.maxBytes, maxImagePixels: IMAGE_CORPUS_LIMITS.maxPixels } });
+  engine = await EntailmentEngine.load(DEMO_MODEL_DIR, {
+    provider: 'cpu',
+    limits: { maxImageBytes: IMAGE_CORPUS_LIMITS.maxBytes, maxImagePixels: IMAGE_CORPUS_LIMITS.maxPixels },
+  });
 });
 after(async () => engine?.close());
 
@@ -256,7 +286,8 @@ runTable(
   () => startHarness({ limits: { maxImageBytes: IMAGE_CORPUS_LIMITS.maxBytes, maxImagePixels: IMAGE_CORPUS_LIMITS.maxPixels } }),
   () =>
     corpus.flatMap((c): Case[] => {
-      const status = c.expect === 'ok' ? 200 : { INVALID_IMAGE: 400, UNSUPPORTED_MEDIA_TYPE: 415, IMAGE_TOO_LARGE: 413 }[c.expect as string];
+      const status =
+        c.expect === 'ok' ? 200 : { INVALID_IMAGE: 400, UNSUPPORTED_MEDIA_TYPE: 415, IMAGE_TOO_LARGE: 413 }[c.expect as string];
       assert.ok(status, `a status for ${c.expect}`);
       const code = c.expect === 'ok' ? undefined : c.expect;
       const caption = `a picture for ${c.name}`;
@@ -287,128 +318,574 @@ runTable(
   () => startHarness(),
   () => [
     // Captions.
-    { name: 'a plain caption (reference)', send: () => form([image(), text('a dog on the grass')]), status: 200, engineInput: { image: photo, text: 'a dog on the grass' } },
+    {
+      name: 'a plain caption (reference)',
+      send: () => form([image(), text('a dog on the grass')]),
+      status: 200,
+      engineInput: { image: photo, text: 'a dog on the grass' },
+    },
     { name: 'an empty caption', send: () => form([image(), text('')]), status: 400, code: 'EMPTY_TEXT' },
     { name: 'an empty caption (JSON)', send: () => json({ image: b64, text: '' }), status: 400, code: 'EMPTY_TEXT' },
     { name: 'a caption of whitespace only', send: () => form([image(), text(' \t\r\n \u00a0\u3000 ')]), status: 400, code: 'EMPTY_TEXT' },
     { name: 'a caption of punctuation only', send: () => form([image(), text('?!... ;')]), status: 400, code: 'EMPTY_TEXT' },
-    { name: 'a caption of control characters only (NUL, BEL, ESC)', send: () => form([image(), text('\u0000\u0001\u0007\u001b')]), status: 400, code: 'EMPTY_TEXT' },
-    { name: 'a caption of zero-width characters only', send: () => form([image(), text('\u200b\u200d\ufeff')]), status: 400, code: 'EMPTY_TEXT' },
+    {
+      name: 'a caption of control characters only (NUL, BEL, ESC)',
+      send: () => form([image(), text('\u0000\u0001\u0007\u001b')]),
+      status: 400,
+      code: 'EMPTY_TEXT',
+    },
+    {
+      name: 'a caption of zero-width characters only',
+      send: () => form([image(), text('\u200b\u200d\ufeff')]),
+      status: 400,
+      code: 'EMPTY_TEXT',
+    },
     { name: 'a caption of 1 MB', send: () => form([image(), text('a '.repeat(MiB / 2))]), status: 413, code: 'TEXT_TOO_LONG' },
     { name: 'a caption of 1 MB (JSON)', send: () => json({ image: b64, text: 'a '.repeat(MiB / 2) }), status: 413, code: 'TEXT_TOO_LONG' },
-    { name: 'a premise of 1 MB', send: () => form([image(), text('a dog'), { name: 'premise', data: 'a '.repeat(MiB / 2) }]), status: 413, code: 'TEXT_TOO_LONG' },
-    { name: 'a premise of 1 MB (JSON)', send: () => json({ image: b64, text: 'a dog', premise: 'a '.repeat(MiB / 2) }), status: 413, code: 'TEXT_TOO_LONG' },
+    {
+      name: 'a premise of 1 MB',
+      send: () => form([image(), text('a dog'), { name: 'premise', data: 'a '.repeat(MiB / 2) }]),
+      status: 413,
+      code: 'TEXT_TOO_LONG',
+    },
+    {
+      name: 'a premise of 1 MB (JSON)',
+      send: () => json({ image: b64, text: 'a dog', premise: 'a '.repeat(MiB / 2) }),
+      status: 413,
+      code: 'TEXT_TOO_LONG',
+    },
     { name: 'a caption of exactly the byte limit', send: () => form([image(), text(captionOfBytes(DEFAULT_MAX_TEXT_BYTES))]), status: 200 },
-    { name: 'a caption of exactly the byte limit (JSON)', send: () => json({ image: b64, text: captionOfBytes(DEFAULT_MAX_TEXT_BYTES) }), status: 200, sameScoresAs: 'a caption of exactly the byte limit' },
-    { name: 'a caption one byte over the limit', send: () => form([image(), text(captionOfBytes(DEFAULT_MAX_TEXT_BYTES + 1))]), status: 413, code: 'TEXT_TOO_LONG' },
-    { name: 'a caption one byte over the limit (JSON)', send: () => json({ image: b64, text: captionOfBytes(DEFAULT_MAX_TEXT_BYTES + 1) }), status: 413, code: 'TEXT_TOO_LONG' },
-    { name: 'a caption of 3000 Chinese characters (one "word": too many tokens)', send: () => form([image(), text('草'.repeat(3000))]), status: 413, code: 'TEXT_TOO_LONG' },
-    { name: 'a caption with NUL and control characters among words', send: () => form([image(), text('a dog\u0000 on\u0007 the\u001b[0m grass\u0008')]), status: 200 },
+    {
+      name: 'a caption of exactly the byte limit (JSON)',
+      send: () => json({ image: b64, text: captionOfBytes(DEFAULT_MAX_TEXT_BYTES) }),
+      status: 200,
+      sameScoresAs: 'a caption of exactly the byte limit',
+    },
+    {
+      name: 'a caption one byte over the limit',
+      send: () => form([image(), text(captionOfBytes(DEFAULT_MAX_TEXT_BYTES + 1))]),
+      status: 413,
+      code: 'TEXT_TOO_LONG',
+    },
+    {
+      name: 'a caption one byte over the limit (JSON)',
+      send: () => json({ image: b64, text: captionOfBytes(DEFAULT_MAX_TEXT_BYTES + 1) }),
+      status: 413,
+      code: 'TEXT_TOO_LONG',
+    },
+    {
+      name: 'a caption of 3000 Chinese characters (one "word": too many tokens)',
+      send: () => form([image(), text('草'.repeat(3000))]),
+      status: 413,
+      code: 'TEXT_TOO_LONG',
+    },
+    {
+      name: 'a caption with NUL and control characters among words',
+      send: () => form([image(), text('a dog\u0000 on\u0007 the\u001b[0m grass\u0008')]),
+      status: 200,
+    },
     { name: 'a caption of emoji', send: () => form([image(), text('🐶 on 🌿 with 👨‍👩‍👧')]), status: 200 },
     { name: 'a caption of one emoji only', send: () => form([image(), text('🐶')]), status: 200 },
     { name: 'an Arabic caption (RTL)', send: () => form([image(), text('كلب على العشب')]), status: 200 },
     { name: 'a Hebrew caption (RTL)', send: () => form([image(), text('כלב על הדשא')]), status: 200 },
     { name: 'a Chinese caption', send: () => form([image(), text('草地上的一只狗')]), status: 200 },
-    { name: 'a Chinese caption (JSON)', send: () => json({ image: b64, text: '草地上的一只狗' }), status: 200, sameScoresAs: 'a Chinese caption' },
+    {
+      name: 'a Chinese caption (JSON)',
+      send: () => json({ image: b64, text: '草地上的一只狗' }),
+      status: 200,
+      sameScoresAs: 'a Chinese caption',
+    },
     { name: 'a caption with bidi override characters', send: () => form([image(), text('\u202egod a\u202c on grass')]), status: 200 },
-    { name: 'a caption with invalid UTF-8 bytes', send: () => form([image(), text(Buffer.from([0x61, 0x20, 0xff, 0xfe, 0x20, 0x64, 0x6f, 0x67]))]), status: 200 },
+    {
+      name: 'a caption with invalid UTF-8 bytes',
+      send: () => form([image(), text(Buffer.from([0x61, 0x20, 0xff, 0xfe, 0x20, 0x64, 0x6f, 0x67]))]),
+      status: 200,
+    },
     { name: 'a caption with a lone surrogate (JSON escape)', send: () => json({ image: b64, text: 'a dog \ud800 on grass' }), status: 200 },
-    { name: 'an empty premise is ignored', send: () => json({ image: b64, text: 'a dog on the grass', premise: '' }), status: 200, sameScoresAs: 'a plain caption (reference)' },
+    {
+      name: 'an empty premise is ignored',
+      send: () => json({ image: b64, text: 'a dog on the grass', premise: '' }),
+      status: 200,
+      sameScoresAs: 'a plain caption (reference)',
+    },
 
     // Multipart structure.
-    { name: 'multipart with a boundary that is not the one in the body', send: () => form([image(), text('a dog')], {}, multipartType('not-the-boundary')), status: 400, code: 'BAD_REQUEST' },
-    { name: 'multipart without a boundary parameter', send: () => form([image(), text('a dog')], {}, 'multipart/form-data'), status: 400, code: 'BAD_REQUEST' },
-    { name: 'multipart cut off inside the image part', send: () => ({ kind: 'fetch', body: multipartBody([image(), text('a dog')]).subarray(0, 150), contentType: multipartType() }), status: 400, code: 'BAD_REQUEST' },
-    { name: 'multipart cut off inside the text part', send: () => ({ kind: 'fetch', body: multipartBody([image(), text('a dog on the grass')], { close: false }).subarray(0, -8), contentType: multipartType() }), status: 400, code: 'BAD_REQUEST' },
-    { name: 'multipart without the closing delimiter', send: () => form([image(), text('a dog')], { close: false }), status: 400, code: 'BAD_REQUEST' },
-    { name: 'multipart with an empty body', send: () => ({ kind: 'fetch', body: new Uint8Array(0), contentType: multipartType() }), status: 400, code: 'BAD_REQUEST' },
-    { name: 'multipart with only the closing delimiter', send: () => ({ kind: 'fetch', body: `--${DEFAULT_BOUNDARY}--\r\n`, contentType: multipartType() }), status: 400, code: 'BAD_REQUEST' },
-    { name: 'multipart with a part header line without a colon', send: () => form([{ ...image(), headers: ['this is not a header'] }, text('a dog')]), status: 400, code: 'BAD_REQUEST' },
-    { name: 'multipart with a JSON body', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: multipartType() }), status: 400, code: 'BAD_REQUEST' },
-    { name: 'multipart with a quoted boundary', send: () => form([image(), text('a dog on the grass')], {}, `multipart/form-data; boundary="${DEFAULT_BOUNDARY}"`), status: 200, sameScoresAs: 'a plain caption (reference)' },
-    { name: 'multipart with a 70-character boundary, type in capitals', send: () => form([image(), text('a dog on the grass')], { boundary: 'B'.repeat(70) }, `MULTIPART/FORM-DATA; boundary=${'B'.repeat(70)}`), status: 200, sameScoresAs: 'a plain caption (reference)' },
+    {
+      name: 'multipart with a boundary that is not the one in the body',
+      send: () => form([image(), text('a dog')], {}, multipartType('not-the-boundary')),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'multipart without a boundary parameter',
+      send: () => form([image(), text('a dog')], {}, 'multipart/form-data'),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'multipart cut off inside the image part',
+      send: () => ({ kind: 'fetch', body: multipartBody([image(), text('a dog')]).subarray(0, 150), contentType: multipartType() }),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'multipart cut off inside the text part',
+      send: () => ({
+        kind: 'fetch',
+        body: multipartBody([image(), text('a dog on the grass')], { close: false }).subarray(0, -8),
+        contentType: multipartType(),
+      }),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'multipart without the closing delimiter',
+      send: () => form([image(), text('a dog')], { close: false }),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'multipart with an empty body',
+      send: () => ({ kind: 'fetch', body: new Uint8Array(0), contentType: multipartType() }),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'multipart with only the closing delimiter',
+      send: () => ({ kind: 'fetch', body: `--${DEFAULT_BOUNDARY}--\r\n`, contentType: multipartType() }),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'multipart with a part header line without a colon',
+      send: () => form([{ ...image(), headers: ['this is not a header'] }, text('a dog')]),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'multipart with a JSON body',
+      send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: multipartType() }),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'multipart with a quoted boundary',
+      send: () => form([image(), text('a dog on the grass')], {}, `multipart/form-data; boundary="${DEFAULT_BOUNDARY}"`),
+      status: 200,
+      sameScoresAs: 'a plain caption (reference)',
+    },
+    {
+      name: 'multipart with a 70-character boundary, type in capitals',
+      send: () =>
+        form([image(), text('a dog on the grass')], { boundary: 'B'.repeat(70) }, `MULTIPART/FORM-DATA; boundary=${'B'.repeat(70)}`),
+      status: 200,
+      sameScoresAs: 'a plain caption (reference)',
+    },
     { name: 'multipart without the image', send: () => form([text('a dog')]), status: 400, code: 'BAD_REQUEST' },
     { name: 'multipart without the text', send: () => form([image()]), status: 400, code: 'BAD_REQUEST' },
-    { name: 'multipart with the image as a field, not a file', send: () => form([{ name: 'image', data: photo }, text('a dog')]), status: 400, code: 'BAD_REQUEST' },
-    { name: 'multipart with a file part without a name', send: () => form([{ filename: 'photo.png', data: photo }, text('a dog')]), status: 400, code: 'BAD_REQUEST' },
-    { name: 'multipart with the text sent as a second file', send: () => form([image(), { name: 'text', filename: 'caption.txt', data: 'a dog' }]), status: 400, code: 'BAD_REQUEST' },
-    { name: 'a second caption (duplicate text field): the last one wins (reference)', send: () => form([image(), text('a cat indoors')]), status: 200 },
-    { name: 'duplicate text fields', send: () => form([image(), text('a dog on the grass'), text('a cat indoors')]), status: 200, sameScoresAs: 'a second caption (duplicate text field): the last one wins (reference)' },
-    { name: 'duplicate image parts', send: () => form([image(), image(photo, 'second.png'), text('a dog')]), status: 400, code: 'BAD_REQUEST' },
-    { name: 'an extra unknown field', send: () => form([image(), text('a dog on the grass'), { name: 'colour', data: 'blue' }]), status: 200, sameScoresAs: 'a plain caption (reference)' },
-    { name: 'an extra unknown file', send: () => form([image(), text('a dog'), { name: 'thumbnail', filename: 't.png', data: photo }]), status: 400, code: 'BAD_REQUEST' },
-    { name: 'an extra unknown field over the text limit', send: () => form([image(), text('a dog'), { name: 'notes', data: 'n'.repeat(DEFAULT_MAX_TEXT_BYTES + 1) }]), status: 413, code: 'TEXT_TOO_LONG' },
-    { name: 'too many fields (9)', send: () => form([image(), text('a dog'), ...Array.from({ length: 8 }, (_, i) => ({ name: `f${i}`, data: 'x' }))]), status: 400, code: 'BAD_REQUEST' },
+    {
+      name: 'multipart with the image as a field, not a file',
+      send: () => form([{ name: 'image', data: photo }, text('a dog')]),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'multipart with a file part without a name',
+      send: () => form([{ filename: 'photo.png', data: photo }, text('a dog')]),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'multipart with the text sent as a second file',
+      send: () => form([image(), { name: 'text', filename: 'caption.txt', data: 'a dog' }]),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'a second caption (duplicate text field): the last one wins (reference)',
+      send: () => form([image(), text('a cat indoors')]),
+      status: 200,
+    },
+    {
+      name: 'duplicate text fields',
+      send: () => form([image(), text('a dog on the grass'), text('a cat indoors')]),
+      status: 200,
+      sameScoresAs: 'a second caption (duplicate text field): the last one wins (reference)',
+    },
+    {
+      name: 'duplicate image parts',
+      send: () => form([image(), image(photo, 'second.png'), text('a dog')]),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'an extra unknown field',
+      send: () => form([image(), text('a dog on the grass'), { name: 'colour', data: 'blue' }]),
+      status: 200,
+      sameScoresAs: 'a plain caption (reference)',
+    },
+    {
+      name: 'an extra unknown file',
+      send: () => form([image(), text('a dog'), { name: 'thumbnail', filename: 't.png', data: photo }]),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'an extra unknown field over the text limit',
+      send: () => form([image(), text('a dog'), { name: 'notes', data: 'n'.repeat(DEFAULT_MAX_TEXT_BYTES + 1) }]),
+      status: 413,
+      code: 'TEXT_TOO_LONG',
+    },
+    {
+      name: 'too many fields (9)',
+      send: () => form([image(), text('a dog'), ...Array.from({ length: 8 }, (_, i) => ({ name: `f${i}`, data: 'x' }))]),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
 
     // Content types.
-    { name: 'Content-Type text/plain', send: () => ({ kind: 'fetch', body: 'a dog', contentType: 'text/plain' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-    { name: 'Content-Type application/xml', send: () => ({ kind: 'fetch', body: '<check><text>a dog</text></check>', contentType: 'application/xml' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-    { name: 'Content-Type image/png (the raw image as the body)', send: () => ({ kind: 'fetch', body: photo, contentType: 'image/png' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-    { name: 'Content-Type application/x-www-form-urlencoded', send: () => ({ kind: 'fetch', body: 'image=x&text=a+dog', contentType: 'application/x-www-form-urlencoded' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-    { name: 'Content-Type multipart/mixed', send: () => form([image(), text('a dog')], {}, `multipart/mixed; boundary=${DEFAULT_BOUNDARY}`), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-    { name: 'no Content-Type', send: () => ({ kind: 'fetch', body: multipartBody([image(), text('a dog')]) }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+    {
+      name: 'Content-Type text/plain',
+      send: () => ({ kind: 'fetch', body: 'a dog', contentType: 'text/plain' }),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      name: 'Content-Type application/xml',
+      send: () => ({ kind: 'fetch', body: '<check><text>a dog</text></check>', contentType: 'application/xml' }),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      name: 'Content-Type image/png (the raw image as the body)',
+      send: () => ({ kind: 'fetch', body: photo, contentType: 'image/png' }),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      name: 'Content-Type application/x-www-form-urlencoded',
+      send: () => ({ kind: 'fetch', body: 'image=x&text=a+dog', contentType: 'application/x-www-form-urlencoded' }),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      name: 'Content-Type multipart/mixed',
+      send: () => form([image(), text('a dog')], {}, `multipart/mixed; boundary=${DEFAULT_BOUNDARY}`),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      name: 'no Content-Type',
+      send: () => ({ kind: 'fetch', body: multipartBody([image(), text('a dog')]) }),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
     // JSON is application/json with at most charset=utf-8: nothing that merely starts like it.
-    { name: 'Content-Type application/json-seq', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/json-seq' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-    { name: 'Content-Type application/jsonx', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/jsonx' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-    { name: 'Content-Type text/json', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'text/json' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-    { name: 'application/json; charset=latin1', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/json; charset=latin1' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-    { name: 'application/json with an unknown parameter', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/json; profile=x' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-    { name: 'application/json with a malformed parameter', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/json; charset="utf-8' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-    { name: 'APPLICATION/JSON; Charset="UTF-8" (case and quotes)', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog on the grass' }), contentType: 'APPLICATION/JSON; Charset="UTF-8"' }), status: 200, sameScoresAs: 'a plain caption (reference)' },
+    {
+      name: 'Content-Type application/json-seq',
+      send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/json-seq' }),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      name: 'Content-Type application/jsonx',
+      send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/jsonx' }),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      name: 'Content-Type text/json',
+      send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'text/json' }),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      name: 'application/json; charset=latin1',
+      send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/json; charset=latin1' }),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      name: 'application/json with an unknown parameter',
+      send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/json; profile=x' }),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      name: 'application/json with a malformed parameter',
+      send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/json; charset="utf-8' }),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      name: 'APPLICATION/JSON; Charset="UTF-8" (case and quotes)',
+      send: () => ({
+        kind: 'fetch',
+        body: JSON.stringify({ image: b64, text: 'a dog on the grass' }),
+        contentType: 'APPLICATION/JSON; Charset="UTF-8"',
+      }),
+      status: 200,
+      sameScoresAs: 'a plain caption (reference)',
+    },
 
     // JSON.
-    { name: 'invalid JSON', send: () => ({ kind: 'fetch', body: '{"image": "abc", "text": ', contentType: 'application/json' }), status: 400, code: 'BAD_REQUEST' },
-    { name: 'an empty JSON body', send: () => ({ kind: 'fetch', body: '', contentType: 'application/json' }), status: 400, code: 'BAD_REQUEST' },
-    { name: 'JSON with a byte-order mark', send: () => ({ kind: 'fetch', body: `\ufeff${JSON.stringify({ image: b64, text: 'a dog' })}`, contentType: 'application/json' }), status: 400, code: 'BAD_REQUEST' },
+    {
+      name: 'invalid JSON',
+      send: () => ({ kind: 'fetch', body: '{"image": "abc", "text": ', contentType: 'application/json' }),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'an empty JSON body',
+      send: () => ({ kind: 'fetch', body: '', contentType: 'application/json' }),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'JSON with a byte-order mark',
+      send: () => ({ kind: 'fetch', body: `\ufeff${JSON.stringify({ image: b64, text: 'a dog' })}`, contentType: 'application/json' }),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
     { name: 'a JSON array', send: () => json([b64, 'a dog']), status: 400, code: 'BAD_REQUEST' },
     { name: 'JSON null', send: () => json(null), status: 400, code: 'BAD_REQUEST' },
     { name: 'a JSON string', send: () => json('a dog'), status: 400, code: 'BAD_REQUEST' },
-    { name: 'JSON nested 10000 deep', send: () => ({ kind: 'fetch', body: `${'['.repeat(10_000)}${']'.repeat(10_000)}`, contentType: 'application/json' }), status: 400, code: 'BAD_REQUEST' },
+    {
+      name: 'JSON nested 10000 deep',
+      send: () => ({ kind: 'fetch', body: `${'['.repeat(10_000)}${']'.repeat(10_000)}`, contentType: 'application/json' }),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
     { name: 'JSON without image and text', send: () => json({}), status: 400, code: 'BAD_REQUEST' },
     { name: 'JSON without image', send: () => json({ text: 'a dog' }), status: 400, code: 'BAD_REQUEST' },
     { name: 'JSON without text', send: () => json({ image: b64 }), status: 400, code: 'BAD_REQUEST' },
     { name: 'JSON with text null', send: () => json({ image: b64, text: null }), status: 400, code: 'BAD_REQUEST' },
     { name: 'JSON with a number for text', send: () => json({ image: b64, text: 42 }), status: 400, code: 'BAD_REQUEST' },
     { name: 'JSON with an object for image', send: () => json({ image: { data: b64 }, text: 'a dog' }), status: 400, code: 'BAD_REQUEST' },
-    { name: 'JSON with an array for premise', send: () => json({ image: b64, text: 'a dog', premise: ['x'] }), status: 400, code: 'BAD_REQUEST' },
+    {
+      name: 'JSON with an array for premise',
+      send: () => json({ image: b64, text: 'a dog', premise: ['x'] }),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
     { name: 'invalid base64 (symbols)', send: () => json({ image: '***not base64***', text: 'a dog' }), status: 400, code: 'BAD_REQUEST' },
-    { name: 'invalid base64 (URL-safe alphabet)', send: () => json({ image: photo.toString('base64url'), text: 'a dog' }), status: 400, code: 'BAD_REQUEST' },
-    { name: 'invalid base64 (length 4n+1)', send: () => json({ image: base64Of4nPlus1(b64), text: 'a dog' }), status: 400, code: 'BAD_REQUEST' },
-    { name: 'invalid base64 (padding in the middle)', send: () => json({ image: `QUJD=${b64}`, text: 'a dog' }), status: 400, code: 'BAD_REQUEST' },
-    { name: 'base64 of text, not an image', send: () => json({ image: Buffer.from('just some text').toString('base64'), text: 'a dog' }), status: 400, code: 'INVALID_IMAGE' },
-    { name: 'base64 of an SVG', send: () => json({ image: svg.toString('base64'), text: 'a dog' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-    { name: 'base64 as a data: URL', send: () => json({ image: `data:image/png;base64,${b64}`, text: 'a dog on the grass' }), status: 200, sameScoresAs: 'a plain caption (reference)' },
-    { name: 'base64 with line breaks', send: () => json({ image: b64.replace(/(.{76})/g, '$1\r\n'), text: 'a dog on the grass' }), status: 200, sameScoresAs: 'a plain caption (reference)' },
-    { name: 'base64 without padding', send: () => json({ image: b64.replace(/=+$/, ''), text: 'a dog on the grass' }), status: 200, sameScoresAs: 'a plain caption (reference)' },
-    { name: 'duplicate JSON keys: the last one wins', send: () => ({ kind: 'fetch', body: `{"image":"${b64}","text":"a dog on the grass","text":"a cat indoors"}`, contentType: 'application/json' }), status: 200, sameScoresAs: 'a second caption (duplicate text field): the last one wins (reference)' },
-    { name: 'extra unknown JSON fields', send: () => json({ image: b64, text: 'a dog on the grass', model: 'other', options: { beam: 5 }, list: [1, 2] }), status: 200, sameScoresAs: 'a plain caption (reference)' },
-    { name: 'application/json with a charset parameter', send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog on the grass' }), contentType: 'application/json; charset=utf-8' }), status: 200, sameScoresAs: 'a plain caption (reference)' },
+    {
+      name: 'invalid base64 (URL-safe alphabet)',
+      send: () => json({ image: photo.toString('base64url'), text: 'a dog' }),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'invalid base64 (length 4n+1)',
+      send: () => json({ image: base64Of4nPlus1(b64), text: 'a dog' }),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'invalid base64 (padding in the middle)',
+      send: () => json({ image: `QUJD=${b64}`, text: 'a dog' }),
+      status: 400,
+      code: 'BAD_REQUEST',
+    },
+    {
+      name: 'base64 of text, not an image',
+      send: () => json({ image: Buffer.from('just some text').toString('base64'), text: 'a dog' }),
+      status: 400,
+      code: 'INVALID_IMAGE',
+    },
+    {
+      name: 'base64 of an SVG',
+      send: () => json({ image: svg.toString('base64'), text: 'a dog' }),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      name: 'base64 as a data: URL',
+      send: () => json({ image: `data:image/png;base64,${b64}`, text: 'a dog on the grass' }),
+      status: 200,
+      sameScoresAs: 'a plain caption (reference)',
+    },
+    {
+      name: 'base64 with line breaks',
+      send: () => json({ image: b64.replace(/(.{76})/g, '$1\r\n'), text: 'a dog on the grass' }),
+      status: 200,
+      sameScoresAs: 'a plain caption (reference)',
+    },
+    {
+      name: 'base64 without padding',
+      send: () => json({ image: b64.replace(/=+$/, ''), text: 'a dog on the grass' }),
+      status: 200,
+      sameScoresAs: 'a plain caption (reference)',
+    },
+    {
+      name: 'duplicate JSON keys: the last one wins',
+      send: () => ({
+        kind: 'fetch',
+        body: `{"image":"${b64}","text":"a dog on the grass","text":"a cat indoors"}`,
+        contentType: 'application/json',
+      }),
+      status: 200,
+      sameScoresAs: 'a second caption (duplicate text field): the last one wins (reference)',
+    },
+    {
+      name: 'extra unknown JSON fields',
+      send: () => json({ image: b64, text: 'a dog on the grass', model: 'other', options: { beam: 5 }, list: [1, 2] }),
+      status: 200,
+      sameScoresAs: 'a plain caption (reference)',
+    },
+    {
+      name: 'application/json with a charset parameter',
+      send: () => ({
+        kind: 'fetch',
+        body: JSON.stringify({ image: b64, text: 'a dog on the grass' }),
+        contentType: 'application/json; charset=utf-8',
+      }),
+      status: 200,
+      sameScoresAs: 'a plain caption (reference)',
+    },
 
     // Sizes (default limits: 20 MiB image, 16 KiB text).
-    { name: 'an image of exactly 20 MiB (the limit)', send: () => form([image(paddedPng(DEFAULT_MAX_IMAGE_BYTES)), text('a dog on the grass')]), status: 200, sameScoresAs: 'a plain caption (reference)' },
-    { name: 'an image of exactly 20 MiB (JSON)', send: () => json({ image: paddedPng(DEFAULT_MAX_IMAGE_BYTES).toString('base64'), text: 'a dog on the grass' }), status: 200, sameScoresAs: 'a plain caption (reference)' },
-    { name: 'an image of 20 MiB + 1 byte', send: () => form([image(paddedPng(DEFAULT_MAX_IMAGE_BYTES + 1)), text('a dog')]), status: 413, code: 'IMAGE_TOO_LARGE' },
-    { name: 'an image of 20 MiB + 1 byte (JSON)', send: () => json({ image: paddedPng(DEFAULT_MAX_IMAGE_BYTES + 1).toString('base64'), text: 'a dog' }), status: 413, code: 'IMAGE_TOO_LARGE' },
-    { name: 'a 30 MB multipart upload (Content-Length over the body limit)', send: () => form([image(paddedPng(30 * 1000 * 1000)), text('a dog')]), status: 413, code: 'PAYLOAD_TOO_LARGE' },
-    { name: 'a 30 MB JSON body', send: () => json({ image: paddedPng(22 * 1000 * 1000).toString('base64'), text: 'a dog' }), status: 413, code: 'PAYLOAD_TOO_LARGE' },
-    { name: 'a 30 MB chunked multipart upload (no Content-Length)', send: () => ({ kind: 'fetch', body: chunkedStream(30 * 1000 * 1000), contentType: multipartType() }), status: 413, code: 'PAYLOAD_TOO_LARGE' },
-    { name: 'a 30 MB chunked JSON body (no Content-Length)', send: () => ({ kind: 'fetch', body: chunkedStream(30 * 1000 * 1000), contentType: 'application/json' }), status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    {
+      name: 'an image of exactly 20 MiB (the limit)',
+      send: () => form([image(paddedPng(DEFAULT_MAX_IMAGE_BYTES)), text('a dog on the grass')]),
+      status: 200,
+      sameScoresAs: 'a plain caption (reference)',
+    },
+    {
+      name: 'an image of exactly 20 MiB (JSON)',
+      send: () => json({ image: paddedPng(DEFAULT_MAX_IMAGE_BYTES).toString('base64'), text: 'a dog on the grass' }),
+      status: 200,
+      sameScoresAs: 'a plain caption (reference)',
+    },
+    {
+      name: 'an image of 20 MiB + 1 byte',
+      send: () => form([image(paddedPng(DEFAULT_MAX_IMAGE_BYTES + 1)), text('a dog')]),
+      status: 413,
+      code: 'IMAGE_TOO_LARGE',
+    },
+    {
+      name: 'an image of 20 MiB + 1 byte (JSON)',
+      send: () => json({ image: paddedPng(DEFAULT_MAX_IMAGE_BYTES + 1).toString('base64'), text: 'a dog' }),
+      status: 413,
+      code: 'IMAGE_TOO_LARGE',
+    },
+    {
+      name: 'a 30 MB multipart upload (Content-Length over the body limit)',
+      send: () => form([image(paddedPng(30 * 1000 * 1000)), text('a dog')]),
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+    },
+    {
+      name: 'a 30 MB JSON body',
+      send: () => json({ image: paddedPng(22 * 1000 * 1000).toString('base64'), text: 'a dog' }),
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+    },
+    {
+      name: 'a 30 MB chunked multipart upload (no Content-Length)',
+      send: () => ({ kind: 'fetch', body: chunkedStream(30 * 1000 * 1000), contentType: multipartType() }),
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+    },
+    {
+      name: 'a 30 MB chunked JSON body (no Content-Length)',
+      send: () => ({ kind: 'fetch', body: chunkedStream(30 * 1000 * 1000), contentType: 'application/json' }),
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+    },
 
     // Methods: 405 with Allow: POST, and only a POST is a check (a CORS preflight is an OPTIONS: refused, so the browser blocks the post).
-    { name: 'GET /api/v1/check', send: () => ({ kind: 'fetch', method: 'GET' }), status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST', counted: 'none' },
-    { name: 'PUT /api/v1/check with a valid body', send: () => ({ ...form([image(), text('a dog')]), method: 'PUT' }), status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST', counted: 'none' },
-    { name: 'DELETE /api/v1/check', send: () => ({ kind: 'fetch', method: 'DELETE' }), status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST', counted: 'none' },
-    { name: 'OPTIONS /api/v1/check (a CORS preflight)', send: () => ({ kind: 'fetch', method: 'OPTIONS' }), status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST', counted: 'none' },
-    { name: 'PATCH /api/v1/check', send: () => ({ kind: 'fetch', method: 'PATCH', body: '{}', contentType: 'application/json' }), status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST', counted: 'none' },
+    {
+      name: 'GET /api/v1/check',
+      send: () => ({ kind: 'fetch', method: 'GET' }),
+      status: 405,
+      code: 'METHOD_NOT_ALLOWED',
+      allow: 'POST',
+      counted: 'none',
+    },
+    {
+      name: 'PUT /api/v1/check with a valid body',
+      send: () => ({ ...form([image(), text('a dog')]), method: 'PUT' }),
+      status: 405,
+      code: 'METHOD_NOT_ALLOWED',
+      allow: 'POST',
+      counted: 'none',
+    },
+    {
+      name: 'DELETE /api/v1/check',
+      send: () => ({ kind: 'fetch', method: 'DELETE' }),
+      status: 405,
+      code: 'METHOD_NOT_ALLOWED',
+      allow: 'POST',
+      counted: 'none',
+    },
+    {
+      name: 'OPTIONS /api/v1/check (a CORS preflight)',
+      send: () => ({ kind: 'fetch', method: 'OPTIONS' }),
+      status: 405,
+      code: 'METHOD_NOT_ALLOWED',
+      allow: 'POST',
+      counted: 'none',
+    },
+    {
+      name: 'PATCH /api/v1/check',
+      send: () => ({ kind: 'fetch', method: 'PATCH', body: '{}', contentType: 'application/json' }),
+      status: 405,
+      code: 'METHOD_NOT_ALLOWED',
+      allow: 'POST',
+      counted: 'none',
+    },
 
     // Raw HTTP: what Node's parser refuses is answered by Node and never reaches the route.
-    { name: 'a request target that is not a URL (POST //[)', send: () => raw((host) => `POST //[ HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`), status: 400, code: 'BAD_REQUEST', counted: 'none' },
-    { name: 'a request target with a bad port (GET //a:99999/)', send: () => raw((host) => `GET //a:99999/ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`), status: 400, code: 'BAD_REQUEST', counted: 'none' },
-    { name: 'a header name with a space', send: () => raw((host) => checkRequest(host, 'application/json', 0, 'Bad Header: x\r\n')), status: 400, counted: 'none', nodeParser: true },
-    { name: 'a NUL byte in a header value', send: () => raw((host) => checkRequest(host, 'application/json', 0, 'X-Note: a\u0000b\r\n')), status: 400, counted: 'none', nodeParser: true },
-    { name: 'Content-Length and Transfer-Encoding together', send: () => raw((host) => `${checkRequest(host, 'application/json', 5, 'Transfer-Encoding: chunked\r\n')}0\r\n\r\n`), status: 400, counted: 'none', nodeParser: true },
-    { name: 'two different Content-Length headers', send: () => raw((host) => `${checkRequest(host, 'application/json', 2, 'Content-Length: 3\r\n')}{}`), status: 400, counted: 'none', nodeParser: true },
-    { name: 'a 20 KB header block (over the 16 KiB limit)', send: () => raw((host) => checkRequest(host, 'application/json', 0, `X-Big: ${'a'.repeat(20_000)}\r\n`)), status: 431, counted: 'none', nodeParser: true },
+    {
+      name: 'a request target that is not a URL (POST //[)',
+      send: () => raw((host) => `POST //[ HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`),
+      status: 400,
+      code: 'BAD_REQUEST',
+      counted: 'none',
+    },
+    {
+      name: 'a request target with a bad port (GET //a:99999/)',
+      send: () => raw((host) => `GET //a:99999/ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+      status: 400,
+      code: 'BAD_REQUEST',
+      counted: 'none',
+    },
+    {
+      name: 'a header name with a space',
+      send: () => raw((host) => checkRequest(host, 'application/json', 0, 'Bad Header: x\r\n')),
+      status: 400,
+      counted: 'none',
+      nodeParser: true,
+    },
+    {
+      name: 'a NUL byte in a header value',
+      send: () => raw((host) => checkRequest(host, 'application/json', 0, 'X-Note: a\u0000b\r\n')),
+      status: 400,
+      counted: 'none',
+      nodeParser: true,
+    },
+    {
+      name: 'Content-Length and Transfer-Encoding together',
+      send: () => raw((host) => `${checkRequest(host, 'application/json', 5, 'Transfer-Encoding: chunked\r\n')}0\r\n\r\n`),
+      status: 400,
+      counted: 'none',
+      nodeParser: true,
+    },
+    {
+      name: 'two different Content-Length headers',
+      send: () => raw((host) => `${checkRequest(host, 'application/json', 2, 'Content-Length: 3\r\n')}{}`),
+      status: 400,
+      counted: 'none',
+      nodeParser: true,
+    },
+    {
+      name: 'a 20 KB header block (over the 16 KiB limit)',
+      send: () => raw((host) => checkRequest(host, 'application/json', 0, `X-Big: ${'a'.repeat(20_000)}\r\n`)),
+      status: 431,
+      counted: 'none',
+      nodeParser: true,
+    },
     {
       name: 'a client that hangs up mid-way through a multipart body',
       send: () =>

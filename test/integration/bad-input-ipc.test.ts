@@ -54,7 +54,9 @@ async function callIpc(runtime: ServiceRuntime, request: unknown): Promise<Calle
   }
 }
 
-const photo = await sharp({ create: { width: 48, height: 32, channels: 3, background: { r: 30, g: 140, b: 200 } } }).png().toBuffer();
+const photo = await sharp({ create: { width: 48, height: 32, channels: 3, background: { r: 30, g: 140, b: 200 } } })
+  .png()
+  .toBuffer();
 const bytes = new Uint8Array(photo);
 /** `data` as a view into a larger ArrayBuffer, `before` bytes in (as a slice of a file read would be). */
 function viewAtOffset(data: Uint8Array, before: number, afterBytes: number): Uint8Array {
@@ -93,7 +95,8 @@ function runTable(title: string, limits: ConstructorParameters<typeof ServiceRun
           byStatus.set(200, (byStatus.get(200) ?? 0) + 1);
           if (c.engineInput) {
             const direct = await engine.check(c.engineInput);
-            for (const label of ['YES', 'NO', 'MAYBE'] as const) assert.ok(Math.abs(got.value.scores[label] - direct.scores[label]) < 1e-5, `${label} score`);
+            for (const label of ['YES', 'NO', 'MAYBE'] as const)
+              assert.ok(Math.abs(got.value.scores[label] - direct.scores[label]) < 1e-5, `${label} score`);
           }
         } else {
           assert.ok(!got.ok, `expected ${c.expect}, got an answer`);
@@ -123,35 +126,81 @@ function runTable(title: string, limits: ConstructorParameters<typeof ServiceRun
   });
 }
 
-runTable('IPC check:run with the generated image corpus (limits: IMAGE_CORPUS_LIMITS)', { maxImageBytes: IMAGE_CORPUS_LIMITS.maxBytes, maxImagePixels: IMAGE_CORPUS_LIMITS.maxPixels }, () =>
-  corpus.map((c) => {
-    const text = `a picture for ${c.name}`;
-    return {
-      name: c.name,
-      request: () => ({ image: new Uint8Array(c.bytes), name: `${c.name}.bin`, text }),
-      expect: c.expect,
-      engineInput: c.expect === 'ok' ? { image: c.bytes, text } : undefined,
-    };
-  }),
+runTable(
+  'IPC check:run with the generated image corpus (limits: IMAGE_CORPUS_LIMITS)',
+  { maxImageBytes: IMAGE_CORPUS_LIMITS.maxBytes, maxImagePixels: IMAGE_CORPUS_LIMITS.maxPixels },
+  () =>
+    corpus.map((c) => {
+      const text = `a picture for ${c.name}`;
+      return {
+        name: c.name,
+        request: () => ({ image: new Uint8Array(c.bytes), name: `${c.name}.bin`, text }),
+        expect: c.expect,
+        engineInput: c.expect === 'ok' ? { image: c.bytes, text } : undefined,
+      };
+    }),
 );
 
 runTable('IPC check:run with odd captions and malformed requests (default limits)', undefined, () => [
   // Captions.
-  { name: 'a plain caption', request: () => ({ image: bytes, name: 'p.png', text: 'a dog on the grass' }), expect: 'ok', engineInput: { image: bytes, text: 'a dog on the grass' } },
-  { name: 'a caption and a premise', request: () => ({ image: bytes, name: 'p.png', text: 'a dog', premise: 'an animal outside' }), expect: 'ok', engineInput: { image: bytes, text: 'a dog', premise: 'an animal outside' } },
+  {
+    name: 'a plain caption',
+    request: () => ({ image: bytes, name: 'p.png', text: 'a dog on the grass' }),
+    expect: 'ok',
+    engineInput: { image: bytes, text: 'a dog on the grass' },
+  },
+  {
+    name: 'a caption and a premise',
+    request: () => ({ image: bytes, name: 'p.png', text: 'a dog', premise: 'an animal outside' }),
+    expect: 'ok',
+    engineInput: { image: bytes, text: 'a dog', premise: 'an animal outside' },
+  },
   { name: 'an empty caption', request: () => ({ image: bytes, name: 'p.png', text: '' }), expect: 'EMPTY_TEXT' },
-  { name: 'a caption of whitespace only', request: () => ({ image: bytes, name: 'p.png', text: ' \t\r\n \u00a0\u3000 ' }), expect: 'EMPTY_TEXT' },
-  { name: 'a caption of control characters only', request: () => ({ image: bytes, name: 'p.png', text: '\u0000\u0001\u0007\u001b' }), expect: 'EMPTY_TEXT' },
+  {
+    name: 'a caption of whitespace only',
+    request: () => ({ image: bytes, name: 'p.png', text: ' \t\r\n \u00a0\u3000 ' }),
+    expect: 'EMPTY_TEXT',
+  },
+  {
+    name: 'a caption of control characters only',
+    request: () => ({ image: bytes, name: 'p.png', text: '\u0000\u0001\u0007\u001b' }),
+    expect: 'EMPTY_TEXT',
+  },
   { name: 'a caption of 1 MB', request: () => ({ image: bytes, name: 'p.png', text: 'a '.repeat(MiB / 2) }), expect: 'TEXT_TOO_LONG' },
-  { name: 'a premise of 1 MB', request: () => ({ image: bytes, name: 'p.png', text: 'a dog', premise: 'a '.repeat(MiB / 2) }), expect: 'TEXT_TOO_LONG' },
-  { name: 'a caption of exactly the byte limit', request: () => ({ image: bytes, name: 'p.png', text: captionOfBytes(DEFAULT_MAX_TEXT_BYTES) }), expect: 'ok' },
-  { name: 'a caption one byte over the limit', request: () => ({ image: bytes, name: 'p.png', text: captionOfBytes(DEFAULT_MAX_TEXT_BYTES + 1) }), expect: 'TEXT_TOO_LONG' },
-  { name: 'a caption with NUL and control characters among words', request: () => ({ image: bytes, name: 'p.png', text: 'a dog\u0000 on\u0007 the\u001b[0m grass' }), expect: 'ok' },
+  {
+    name: 'a premise of 1 MB',
+    request: () => ({ image: bytes, name: 'p.png', text: 'a dog', premise: 'a '.repeat(MiB / 2) }),
+    expect: 'TEXT_TOO_LONG',
+  },
+  {
+    name: 'a caption of exactly the byte limit',
+    request: () => ({ image: bytes, name: 'p.png', text: captionOfBytes(DEFAULT_MAX_TEXT_BYTES) }),
+    expect: 'ok',
+  },
+  {
+    name: 'a caption one byte over the limit',
+    request: () => ({ image: bytes, name: 'p.png', text: captionOfBytes(DEFAULT_MAX_TEXT_BYTES + 1) }),
+    expect: 'TEXT_TOO_LONG',
+  },
+  {
+    name: 'a caption with NUL and control characters among words',
+    request: () => ({ image: bytes, name: 'p.png', text: 'a dog\u0000 on\u0007 the\u001b[0m grass' }),
+    expect: 'ok',
+  },
   { name: 'a caption of emoji', request: () => ({ image: bytes, name: 'p.png', text: '🐶 on 🌿 with 👨‍👩‍👧' }), expect: 'ok' },
   { name: 'an Arabic caption (RTL)', request: () => ({ image: bytes, name: 'p.png', text: 'كلب على العشب' }), expect: 'ok' },
   { name: 'a Chinese caption', request: () => ({ image: bytes, name: 'p.png', text: '草地上的一只狗' }), expect: 'ok' },
-  { name: 'a caption with a lone surrogate', request: () => ({ image: bytes, name: 'p.png', text: 'a dog \ud800 on grass' }), expect: 'ok' },
-  { name: 'an empty premise is ignored', request: () => ({ image: bytes, name: 'p.png', text: 'a dog on the grass', premise: '' }), expect: 'ok', engineInput: { image: bytes, text: 'a dog on the grass' } },
+  {
+    name: 'a caption with a lone surrogate',
+    request: () => ({ image: bytes, name: 'p.png', text: 'a dog \ud800 on grass' }),
+    expect: 'ok',
+  },
+  {
+    name: 'an empty premise is ignored',
+    request: () => ({ image: bytes, name: 'p.png', text: 'a dog on the grass', premise: '' }),
+    expect: 'ok',
+    engineInput: { image: bytes, text: 'a dog on the grass' },
+  },
 
   // Structure: what a buggy or hostile page could pass to window.ofaVe.check().
   { name: 'no request at all (undefined)', request: () => undefined, expect: 'BAD_REQUEST' },
@@ -161,24 +210,74 @@ runTable('IPC check:run with odd captions and malformed requests (default limits
   { name: 'an array', request: () => [bytes, 'a dog'], expect: 'BAD_REQUEST' },
   { name: 'an empty object', request: () => ({}), expect: 'BAD_REQUEST' },
   { name: 'no image', request: () => ({ name: 'p.png', text: 'a dog' }), expect: 'BAD_REQUEST' },
-  { name: 'the image as a base64 string', request: () => ({ image: photo.toString('base64'), name: 'p.png', text: 'a dog' }), expect: 'BAD_REQUEST' },
-  { name: 'the image as an ArrayBuffer', request: () => ({ image: bytes.slice().buffer, name: 'p.png', text: 'a dog' }), expect: 'BAD_REQUEST' },
-  { name: 'the image as a DataView', request: () => ({ image: new DataView(bytes.slice().buffer), name: 'p.png', text: 'a dog' }), expect: 'BAD_REQUEST' },
+  {
+    name: 'the image as a base64 string',
+    request: () => ({ image: photo.toString('base64'), name: 'p.png', text: 'a dog' }),
+    expect: 'BAD_REQUEST',
+  },
+  {
+    name: 'the image as an ArrayBuffer',
+    request: () => ({ image: bytes.slice().buffer, name: 'p.png', text: 'a dog' }),
+    expect: 'BAD_REQUEST',
+  },
+  {
+    name: 'the image as a DataView',
+    request: () => ({ image: new DataView(bytes.slice().buffer), name: 'p.png', text: 'a dog' }),
+    expect: 'BAD_REQUEST',
+  },
   { name: 'the image as an array of numbers', request: () => ({ image: [...bytes], name: 'p.png', text: 'a dog' }), expect: 'BAD_REQUEST' },
-  { name: 'the image as a Float32Array', request: () => ({ image: new Float32Array(16), name: 'p.png', text: 'a dog' }), expect: 'BAD_REQUEST' },
-  { name: 'the image as an object with a data field', request: () => ({ image: { data: bytes }, name: 'p.png', text: 'a dog' }), expect: 'BAD_REQUEST' },
+  {
+    name: 'the image as a Float32Array',
+    request: () => ({ image: new Float32Array(16), name: 'p.png', text: 'a dog' }),
+    expect: 'BAD_REQUEST',
+  },
+  {
+    name: 'the image as an object with a data field',
+    request: () => ({ image: { data: bytes }, name: 'p.png', text: 'a dog' }),
+    expect: 'BAD_REQUEST',
+  },
   { name: 'an empty Uint8Array', request: () => ({ image: new Uint8Array(0), name: 'p.png', text: 'a dog' }), expect: 'INVALID_IMAGE' },
-  { name: 'a Uint8Array over a larger buffer (a view at an offset)', request: () => ({ image: viewAtOffset(bytes, 100, 50), name: 'p.png', text: 'a dog on the grass' }), expect: 'ok', engineInput: { image: bytes, text: 'a dog on the grass' } },
-  { name: 'a Uint8ClampedArray image (another typed array)', request: () => ({ image: new Uint8ClampedArray(bytes), name: 'p.png', text: 'a dog' }), expect: 'BAD_REQUEST' },
+  {
+    name: 'a Uint8Array over a larger buffer (a view at an offset)',
+    request: () => ({ image: viewAtOffset(bytes, 100, 50), name: 'p.png', text: 'a dog on the grass' }),
+    expect: 'ok',
+    engineInput: { image: bytes, text: 'a dog on the grass' },
+  },
+  {
+    name: 'a Uint8ClampedArray image (another typed array)',
+    request: () => ({ image: new Uint8ClampedArray(bytes), name: 'p.png', text: 'a dog' }),
+    expect: 'BAD_REQUEST',
+  },
   { name: 'no text', request: () => ({ image: bytes, name: 'p.png' }), expect: 'BAD_REQUEST' },
   { name: 'text null', request: () => ({ image: bytes, name: 'p.png', text: null }), expect: 'BAD_REQUEST' },
   { name: 'a number for text', request: () => ({ image: bytes, name: 'p.png', text: 42 }), expect: 'BAD_REQUEST' },
   { name: 'an array for text', request: () => ({ image: bytes, name: 'p.png', text: ['a', 'dog'] }), expect: 'BAD_REQUEST' },
-  { name: 'an object for premise', request: () => ({ image: bytes, name: 'p.png', text: 'a dog', premise: { text: 'x' } }), expect: 'BAD_REQUEST' },
+  {
+    name: 'an object for premise',
+    request: () => ({ image: bytes, name: 'p.png', text: 'a dog', premise: { text: 'x' } }),
+    expect: 'BAD_REQUEST',
+  },
   { name: 'a number for premise', request: () => ({ image: bytes, name: 'p.png', text: 'a dog', premise: 7 }), expect: 'BAD_REQUEST' },
-  { name: 'a Map as the request', request: () => new Map<string, unknown>([['image', bytes], ['text', 'a dog']]), expect: 'BAD_REQUEST' },
-  { name: 'prototype-pollution keys beside valid fields', request: () => JSON.parse(`{"__proto__": {"polluted": true}, "constructor": {"prototype": {"x": 1}}, "text": "a dog on the grass"}`) as object, expect: 'BAD_REQUEST' },
-  { name: 'an image of 20 MiB + 1 byte', request: () => ({ image: new Uint8Array(20 * MiB + 1), name: 'big.png', text: 'a dog' }), expect: 'IMAGE_TOO_LARGE' },
+  {
+    name: 'a Map as the request',
+    request: () =>
+      new Map<string, unknown>([
+        ['image', bytes],
+        ['text', 'a dog'],
+      ]),
+    expect: 'BAD_REQUEST',
+  },
+  {
+    name: 'prototype-pollution keys beside valid fields',
+    request: () =>
+      JSON.parse(`{"__proto__": {"polluted": true}, "constructor": {"prototype": {"x": 1}}, "text": "a dog on the grass"}`) as object,
+    expect: 'BAD_REQUEST',
+  },
+  {
+    name: 'an image of 20 MiB + 1 byte',
+    request: () => ({ image: new Uint8Array(20 * MiB + 1), name: 'big.png', text: 'a dog' }),
+    expect: 'IMAGE_TOO_LARGE',
+  },
 ]);
 
 it('nothing on Object.prototype after the prototype-pollution case', () => {

@@ -53,8 +53,18 @@ describe('ofa-ve bench with --url given once per replica', { timeout: 120_000 },
     assert.equal(report.steps.length, 2);
     for (const step of report.steps) {
       const counts = step.replicas?.map((r) => [r.url, r.requests, r.errors]);
-      assert.deepEqual(counts, [[a.url, 6, 0], [b.url, 6, 0]], `concurrency ${step.concurrency}`);
-      assert.equal(step.replicas!.reduce((n, r) => n + r.requests, 0), step.requests);
+      assert.deepEqual(
+        counts,
+        [
+          [a.url, 6, 0],
+          [b.url, 6, 0],
+        ],
+        `concurrency ${step.concurrency}`,
+      );
+      assert.equal(
+        step.replicas!.reduce((n, r) => n + r.requests, 0),
+        step.requests,
+      );
       for (const r of step.replicas!) {
         assert.ok(r.qps > 0 && r.p50_ms !== null && r.p95_ms !== null && r.p50_ms <= r.p95_ms, JSON.stringify(r));
         assert.deepEqual(Object.keys(r).sort(), ['errors', 'p50_ms', 'p95_ms', 'qps', 'requests', 'url']);

@@ -32,7 +32,9 @@ describe('check warnings (demo model, max_words 80)', () => {
 
   before(async () => {
     h = await startHarness();
-    photo = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 40, g: 120, b: 60 } } }).png().toBuffer();
+    photo = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 40, g: 120, b: 60 } } })
+      .png()
+      .toBuffer();
   });
   after(async () => h.close());
 
@@ -59,13 +61,19 @@ describe('check warnings (demo model, max_words 80)', () => {
       ['NOT_ENGLISH'],
     );
     const both = await check('a dog on the grass', 'un homme et une femme avec deux chiens dans le parc');
-    assert.deepEqual(both.warnings.map((w) => w.code), ['NOT_ENGLISH']);
+    assert.deepEqual(
+      both.warnings.map((w) => w.code),
+      ['NOT_ENGLISH'],
+    );
     assert.match(both.warnings[0]?.message ?? '', /premise/);
   });
 
   it('gives IPC checks the same warnings', async () => {
     const result = await h.runtime.checkStructured({ image: new Uint8Array(photo), text: '一只猫坐在窗台上' });
-    assert.deepEqual(result.warnings.map((w) => w.code), ['NOT_ENGLISH']);
+    assert.deepEqual(
+      result.warnings.map((w) => w.code),
+      ['NOT_ENGLISH'],
+    );
   });
 
   it('counts each warned check once per code in ofa_ve_check_warnings_total, refused checks never', async () => {
@@ -77,7 +85,10 @@ describe('check warnings (demo model, max_words 80)', () => {
     assert.equal(res.status, 400, 'an image that is no image is refused');
     // Caption and premise both cut count one CAPTION_TRUNCATED check.
     const long = Array.from({ length: 85 }, (_, i) => `x${i}`).join(' ');
-    assert.deepEqual((await check(long, long)).warnings.map((w) => w.code), ['CAPTION_TRUNCATED', 'CAPTION_TRUNCATED']);
+    assert.deepEqual(
+      (await check(long, long)).warnings.map((w) => w.code),
+      ['CAPTION_TRUNCATED', 'CAPTION_TRUNCATED'],
+    );
     assert.deepEqual(await metrics(), { CAPTION_TRUNCATED: 2, NOT_ENGLISH: 3 });
   });
 });

@@ -88,7 +88,10 @@ describe('ofa-ve check --batch (the bin)', () => {
         .png({ compressionLevel: 1 })
         .toFile(path.join(dir, 'images', `noise-${i}.png`));
     }
-    for (const [name, r] of [['red', 220], ['blue', 20]] as const) {
+    for (const [name, r] of [
+      ['red', 220],
+      ['blue', 20],
+    ] as const) {
       await sharp({ create: { width: 96, height: 64, channels: 3, background: { r, g: 60, b: 255 - r } } })
         .png()
         .toFile(path.join(dir, 'images', `${name}.png`));
@@ -182,7 +185,10 @@ describe('ofa-ve check --batch (the bin)', () => {
     assert.match(String(byLine.get(1)?.label), /^(YES|NO|MAYBE)$/);
     assert.equal(byLine.get(3)?.error?.code, 'INVALID_IMAGE');
     assert.equal(byLine.get(6)?.error?.code, 'EMPTY_TEXT');
-    assert.deepEqual(byLine.get(7)?.warnings?.map((w) => w.code), ['NOT_ENGLISH']);
+    assert.deepEqual(
+      byLine.get(7)?.warnings?.map((w) => w.code),
+      ['NOT_ENGLISH'],
+    );
     assert.deepEqual(byLine.get(1)?.warnings, []);
 
     const again = await runCli(['--batch', list, '--resume', '--json']);
@@ -202,7 +208,10 @@ describe('ofa-ve check --batch (the bin)', () => {
     await writeFile(list, 'images/red.png,a red picture\r\nimages/blue.png,"a blue, small picture",a picture\r\n');
     const { code, out, err } = await runCli(['--batch', list, '--out', '-']);
     assert.equal(code, 0, err);
-    const records = out.trim().split('\n').map((l) => JSON.parse(l) as ResultLine);
+    const records = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ResultLine);
     assert.deepEqual(records.map((r) => r.line).sort(), [1, 2]);
     assert.equal(records.find((r) => r.line === 2)?.caption, 'a blue, small picture');
     const progress = err.split('\n').filter((l) => l.startsWith('progress: '));

@@ -15,7 +15,11 @@ import { requestTotals } from '../support/service-harness.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'ofa-ve.js');
-const png = (await sharp({ create: { width: 24, height: 24, channels: 3, background: '#a52' } }).png().toBuffer()).toString('base64');
+const png = (
+  await sharp({ create: { width: 24, height: 24, channels: 3, background: '#a52' } })
+    .png()
+    .toBuffer()
+).toString('base64');
 
 /** A process that echoes the first line of its stdin and exits, closing the pipe. */
 function headOne(): ChildProcess {
@@ -30,7 +34,12 @@ async function firstLine(stream: NodeJS.ReadableStream): Promise<string> {
 
 async function waitReady(url: string): Promise<void> {
   const deadline = Date.now() + 30_000;
-  while ((await fetch(`${url}/readyz`).then((r) => r.status, () => 0)) !== 200) {
+  while (
+    (await fetch(`${url}/readyz`).then(
+      (r) => r.status,
+      () => 0,
+    )) !== 200
+  ) {
     assert.ok(Date.now() < deadline, 'ready within 30 s');
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -62,43 +71,51 @@ async function stop(serve: ChildProcess): Promise<number | null> {
 }
 
 describe('ofa-ve serve with a closed stdout or stderr', () => {
-  it('stdout read by `head -1`: the pipe closes after the listening line; serve keeps serving and logging nowhere', { timeout: 60_000 }, async () => {
-    const head = headOne();
-    // Every check writes an access line, so the closed pipe is hit again and again.
-    const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', 'none', '--access-log-rate', '1000'], {
-      stdio: ['ignore', head.stdin!, 'pipe'],
-      env: { ...process.env, OFA_VE_TOKEN: '' },
-    });
-    head.stdin!.destroy(); // serve holds the only write end now
-    let stderr = '';
-    serve.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    try {
-      const url = String((JSON.parse(await firstLine(head.stdout!)) as { url: string }).url);
-      await once(head, 'exit');
-      await waitReady(url);
-      await exercise(url, serve);
-    } finally {
-      assert.equal(await stop(serve), 0, `exits 0 after SIGTERM (its shutdown lines go nowhere)\n${stderr}`);
-    }
-    assert.doesNotMatch(stderr, /EPIPE|Unhandled 'error'/);
-  });
+  it(
+    'stdout read by `head -1`: the pipe closes after the listening line; serve keeps serving and logging nowhere',
+    { timeout: 60_000 },
+    async () => {
+      const head = headOne();
+      // Every check writes an access line, so the closed pipe is hit again and again.
+      const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', 'none', '--access-log-rate', '1000'], {
+        stdio: ['ignore', head.stdin!, 'pipe'],
+        env: { ...process.env, OFA_VE_TOKEN: '' },
+      });
+      head.stdin!.destroy(); // serve holds the only write end now
+      let stderr = '';
+      serve.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      try {
+        const url = String((JSON.parse(await firstLine(head.stdout!)) as { url: string }).url);
+        await once(head, 'exit');
+        await waitReady(url);
+        await exercise(url, serve);
+      } finally {
+        assert.equal(await stop(serve), 0, `exits 0 after SIGTERM (its shutdown lines go nowhere)\n${stderr}`);
+      }
+      assert.doesNotMatch(stderr, /EPIPE|Unhandled 'error'/);
+    },
+  );
 
-  it('stderr closed as it starts, while Node writes debug output there on every request (NODE_DEBUG=http)', { timeout: 60_000 }, async () => {
-    // A reader that never reads, killed once serve holds the pipe: stderr has no reader from then on.
-    const reader = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: ['pipe', 'ignore', 'inherit'] });
-    const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', 'none'], {
-      stdio: ['ignore', 'pipe', reader.stdin!],
-      env: { ...process.env, OFA_VE_TOKEN: '', NODE_DEBUG: 'http' },
-    });
-    reader.stdin!.destroy();
-    reader.kill('SIGKILL');
-    await once(reader, 'exit');
-    try {
-      const url = String((JSON.parse(await firstLine(serve.stdout!)) as { url: string }).url);
-      await waitReady(url);
-      await exercise(url, serve);
-    } finally {
-      assert.equal(await stop(serve), 0, 'exits 0 after SIGTERM');
-    }
-  });
+  it(
+    'stderr closed as it starts, while Node writes debug output there on every request (NODE_DEBUG=http)',
+    { timeout: 60_000 },
+    async () => {
+      // A reader that never reads, killed once serve holds the pipe: stderr has no reader from then on.
+      const reader = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: ['pipe', 'ignore', 'inherit'] });
+      const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', 'none'], {
+        stdio: ['ignore', 'pipe', reader.stdin!],
+        env: { ...process.env, OFA_VE_TOKEN: '', NODE_DEBUG: 'http' },
+      });
+      reader.stdin!.destroy();
+      reader.kill('SIGKILL');
+      await once(reader, 'exit');
+      try {
+        const url = String((JSON.parse(await firstLine(serve.stdout!)) as { url: string }).url);
+        await waitReady(url);
+        await exercise(url, serve);
+      } finally {
+        assert.equal(await stop(serve), 0, 'exits 0 after SIGTERM');
+      }
+    },
+  );
 });

@@ -78,7 +78,11 @@ describe('comparing two periods through the service', () => {
     backend = new SlowCjkTokenizer(h.runtime.workerHost);
     await h.runtime.service.replaceWorker(backend);
     const pixels = Buffer.alloc(64 * 48 * 3, 120);
-    image = new Uint8Array(await sharp(pixels, { raw: { width: 64, height: 48, channels: 3 } }).png().toBuffer());
+    image = new Uint8Array(
+      await sharp(pixels, { raw: { width: 64, height: 48, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
   });
 
   after(async () => {
@@ -118,7 +122,10 @@ describe('comparing two periods through the service', () => {
     assert.ok(inB > 20, `period b saw ${inB} checks`);
 
     const { marks } = (await (await fetch(`${h.url}/api/v1/marks`)).json()) as { marks: Mark[] };
-    assert.ok(marks.some((m) => m.kind === 'model-change' && m.name.startsWith('model: ')), 'the model load set a mark');
+    assert.ok(
+      marks.some((m) => m.kind === 'model-change' && m.name.startsWith('model: ')),
+      'the model load set a mark',
+    );
     assert.ok(marks.some((m) => m.name === 'slower CJK tokenizer' && m.at_ms === aTo));
 
     const query = `a_from=${aFrom}&a_to=${aTo}&b_from=${aTo}&b_to=${bTo}&attribute=caption_script`;

@@ -27,7 +27,9 @@ function rawGet(url: string, rawPath: string): Promise<{ status: number; body: s
 }
 
 async function png(seed: number): Promise<Blob> {
-  const bytes = await sharp({ create: { width: 200 + seed * 10, height: 160, channels: 3, background: { r: (seed * 70) % 255, g: 120, b: 90 } } })
+  const bytes = await sharp({
+    create: { width: 200 + seed * 10, height: 160, channels: 3, background: { r: (seed * 70) % 255, g: 120, b: 90 } },
+  })
     .png()
     .toBuffer();
   return new Blob([new Uint8Array(bytes)], { type: 'image/png' });
@@ -81,19 +83,25 @@ describe('browser-mode client (HttpConsoleClient) against the real service', () 
     }
   });
 
-  it('refuses DNS-rebound and cross-site requests (another web page in the user\'s browser)', async () => {
+  it("refuses DNS-rebound and cross-site requests (another web page in the user's browser)", async () => {
     const { hostname, port } = new URL(h.url);
     const rebound = await new Promise<number>((resolve, reject) => {
-      http.get({ hostname, port, path: '/api/v1/stats', headers: { host: `attacker.example:${port}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on('error', reject);
+      http
+        .get({ hostname, port, path: '/api/v1/stats', headers: { host: `attacker.example:${port}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', reject);
     });
     assert.equal(rebound, 403);
     const form = new FormData();
     form.append('image', await png(1), 'x.png');
     form.append('text', 'x');
-    const crossSite = await fetch(`${h.url}/api/v1/check`, { method: 'POST', body: form, headers: { origin: 'https://attacker.example', 'sec-fetch-site': 'cross-site' } });
+    const crossSite = await fetch(`${h.url}/api/v1/check`, {
+      method: 'POST',
+      body: form,
+      headers: { origin: 'https://attacker.example', 'sec-fetch-site': 'cross-site' },
+    });
     sent += 1;
     assert.equal(crossSite.status, 403);
     assert.equal(((await crossSite.json()) as { error: { code: string } }).error.code, 'FORBIDDEN');
@@ -120,7 +128,11 @@ describe('browser-mode client (HttpConsoleClient) against the real service', () 
     ];
     const outcomes = new Map<number, Outcome<CheckResult>>();
     const progress: BatchProgress[] = [];
-    await client.checkBatch(items, { onResult: (i, o) => outcomes.set(i, o), onProgress: (p) => progress.push(p) }, new AbortController().signal);
+    await client.checkBatch(
+      items,
+      { onResult: (i, o) => outcomes.set(i, o), onProgress: (p) => progress.push(p) },
+      new AbortController().signal,
+    );
     sent += items.length;
     assert.equal(outcomes.size, 4);
     const code = (o: Outcome<CheckResult> | undefined) => (o && !o.ok ? o.error.code : undefined);
@@ -174,7 +186,10 @@ describe('browser-mode client (HttpConsoleClient) against the real service', () 
   });
 
   it('loads another model at run time; a bad folder keeps the current one serving', async () => {
-    await assert.rejects(h.runtime.loadModel(path.join(work, 'no-such-model')), (err: Error & { code?: string }) => err.code === 'MODEL_INVALID');
+    await assert.rejects(
+      h.runtime.loadModel(path.join(work, 'no-such-model')),
+      (err: Error & { code?: string }) => err.code === 'MODEL_INVALID',
+    );
     assert.equal((await client.modelInfo()).ready, true, 'still serving the demo model');
     const info = await h.runtime.loadModel(DEMO_MODEL_DIR);
     assert.equal(info.demo, true);

@@ -59,7 +59,9 @@ describe('CORS for named origins (real server)', () => {
     without = new OfaVeHttpServer(runtime, { token: TOKEN, logger: silentLogger, bodyLimits, uiDir });
     corsUrl = `http://127.0.0.1:${(await withCors.listen(0, '127.0.0.1')).port}`;
     plainUrl = `http://127.0.0.1:${(await without.listen(0, '127.0.0.1')).port}`;
-    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 20, g: 120, b: 200 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 20, g: 120, b: 200 } } })
+      .png()
+      .toBuffer();
     image = new Blob([new Uint8Array(png)], { type: 'image/png' });
   });
   after(async () => {

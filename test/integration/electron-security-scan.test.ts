@@ -174,14 +174,21 @@ function loadReviewed(): ReviewedEntry[] {
   return parsed.reviewed.map((raw, i) => {
     const entry = raw as Partial<Record<keyof ReviewedEntry, unknown>>;
     const where = `${path.relative(REPO_ROOT, REVIEWED_FILE)} entry ${i}`;
-    assert.ok(typeof entry.check === 'string' && /^[A-Z0-9_]+_CHECK$/.test(entry.check), `${where}: "check" must be an electronegativity check id such as PRELOAD_JS_CHECK`);
-    assert.ok(typeof entry.file === 'string' && entry.file.length > 0 && !/:\d+/.test(entry.file), `${where}: "file" must be a path relative to the app root, without a line number`);
+    assert.ok(
+      typeof entry.check === 'string' && /^[A-Z0-9_]+_CHECK$/.test(entry.check),
+      `${where}: "check" must be an electronegativity check id such as PRELOAD_JS_CHECK`,
+    );
+    assert.ok(
+      typeof entry.file === 'string' && entry.file.length > 0 && !/:\d+/.test(entry.file),
+      `${where}: "file" must be a path relative to the app root, without a line number`,
+    );
     assert.ok(
       typeof entry.justification === 'string' && entry.justification.trim().length >= 20 && !entry.justification.includes('\n'),
       `${where}: "justification" must be one line saying why the finding is not a problem in this app`,
     );
     assert.ok(
-      entry.occurrences === undefined || (typeof entry.occurrences === 'number' && Number.isInteger(entry.occurrences) && entry.occurrences > 0),
+      entry.occurrences === undefined ||
+        (typeof entry.occurrences === 'number' && Number.isInteger(entry.occurrences) && entry.occurrences > 0),
       `${where}: "occurrences", when given, must be a positive integer`,
     );
     return {
@@ -242,7 +249,10 @@ describe('electronegativity scan of the built app (out/)', () => {
       if (!entry) {
         unreviewed.push(...findings.map(describeLine));
       } else if (entry.occurrences !== undefined && findings.length > entry.occurrences) {
-        unreviewed.push(`${key}: ${findings.length} findings, ${entry.occurrences} reviewed (review the new one, then raise "occurrences"):`, ...findings.map((f) => `  ${describeLine(f)}`));
+        unreviewed.push(
+          `${key}: ${findings.length} findings, ${entry.occurrences} reviewed (review the new one, then raise "occurrences"):`,
+          ...findings.map((f) => `  ${describeLine(f)}`),
+        );
       } else {
         for (const f of findings) t.diagnostic(`reviewed: ${describeLine(f)}`);
         if (entry.occurrences !== undefined && findings.length < entry.occurrences) {

@@ -49,11 +49,21 @@ function sendHttp(url: URL, agent: http.Agent, req: FuzzRequest): Promise<Outcom
   else headers['transfer-encoding'] = 'chunked';
   return new Promise((resolve) => {
     const outgoing = http.request(
-      { host: url.hostname, port: url.port, method: req.method, path: req.path, headers, agent, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
+      {
+        host: url.hostname,
+        port: url.port,
+        method: req.method,
+        path: req.path,
+        headers,
+        agent,
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), allow: res.headers.allow }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), allow: res.headers.allow }),
+        );
         res.on('error', (err) => resolve({ status: res.statusCode ?? 0, body: '', error: `response: ${err.message}` }));
       },
     );
@@ -69,7 +79,10 @@ function sendHttp(url: URL, agent: http.Agent, req: FuzzRequest): Promise<Outcom
 async function send(url: URL, agent: http.Agent, req: FuzzRequest): Promise<Outcome> {
   if (req.transport === 'http') return sendHttp(url, agent, req);
   try {
-    const res = await rawRequest(Number(url.port), req.raw!, { timeoutMs: REQUEST_TIMEOUT_MS, abortAfterWrite: req.expect === 'abandoned' });
+    const res = await rawRequest(Number(url.port), req.raw!, {
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      abortAfterWrite: req.expect === 'abandoned',
+    });
     return { status: res.status, body: res.body };
   } catch (err) {
     return { status: 0, body: '', error: String(err) };
@@ -82,7 +95,9 @@ function violation(req: FuzzRequest, out: Outcome): string | undefined {
   if (out.error) return `no answer (${out.error})`;
   if (out.status >= 500) return `status ${out.status}: ${out.body.slice(0, 200)}`;
   if (req.expect === 'node-parser') {
-    return (out.status === 400 || out.status === 431) && out.body === '' ? undefined : `expected Node's bare 400/431, got ${out.status} ${out.body.slice(0, 100)}`;
+    return (out.status === 400 || out.status === 431) && out.body === ''
+      ? undefined
+      : `expected Node's bare 400/431, got ${out.status} ${out.body.slice(0, 100)}`;
   }
   if (out.status === 200) {
     if (req.expect !== 'counted') return `200 for a ${req.expect} request`;
@@ -97,7 +112,8 @@ function violation(req: FuzzRequest, out: Outcome): string | undefined {
   }
   if (!error?.code || typeof error.message !== 'string') return `malformed error body: ${out.body.slice(0, 200)}`;
   if (ERROR_STATUS[error.code as ErrorCode] !== out.status) return `code ${error.code} with status ${out.status}`;
-  if (/\n\s+at |node_modules|\.ts:\d+/.test(error.message)) return `stack trace or source path in the message: ${error.message.slice(0, 200)}`;
+  if (/\n\s+at |node_modules|\.ts:\d+/.test(error.message))
+    return `stack trace or source path in the message: ${error.message.slice(0, 200)}`;
   if (req.expect === 'not-a-check') {
     // A request target that is not a URL: 400; another method than POST: 405 with Allow: POST.
     const [status, code] = req.transport === 'raw' ? [400, 'BAD_REQUEST'] : [405, 'METHOD_NOT_ALLOWED'];

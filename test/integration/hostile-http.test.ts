@@ -105,135 +105,159 @@ async function healthzMs(url: string): Promise<number> {
 
 // ---- the real ofa-ve serve ----------------------------------------------------------------------
 
-describe('ofa-ve serve against clients that never read, and a flood of maximum-size uploads', { skip: !HAS_PROC && 'reads RSS from /proc' }, () => {
-  let server: ServeProcess;
-  before(async () => {
-    server = await startServe([]);
-  });
-  after(async () => server?.stop());
-
-  it('400 event-stream clients that never read: RSS bounded, /healthz answers, every stalled stream cut off', { timeout: 180_000 }, async (t) => {
-    const CLIENTS = 400;
-    // The kernel takes ~4 MiB per connection first (tcp_wmem's maximum: ~25 ticks of 160 KiB);
-    // then the server's own buffers would grow, and the 15 s stall limit cuts the stream off.
-    const HOLD_MS = 50_000;
-    const port = Number(new URL(server.url).port);
-    const pid = server.child.pid!;
-    for (let i = 0; i < 3; i++) await healthzMs(server.url);
-    const rssBefore = rssBytes(pid)!;
-    const sockets: net.Socket[] = [];
-    for (let i = 0; i < CLIENTS; i++) {
-      const socket = await connect(port);
-      // Never read: the kernel's buffers fill, then the server's.
-      socket.pause();
-      socket.write(`GET /api/v1/events?window=900 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
-      sockets.push(socket);
-    }
-    let peak = rssBefore;
-    const health: number[] = [];
-    const until = performance.now() + HOLD_MS;
-    while (performance.now() < until) {
-      health.push(await healthzMs(server.url));
-      peak = Math.max(peak, rssBytes(pid) ?? 0);
-      await sleep(250);
-    }
-    const tick = (await (await fetch(`${server.url}/api/v1/stats?window=900`)).arrayBuffer()).byteLength;
-    // Now read: each client gets what was sent before the server cut it off, then the end.
-    const ended = await Promise.all(sockets.map((s) => drainUntilClosed(s, 60_000)));
-    const cut = ended.filter(Boolean).length;
-    t.diagnostic(
-      `${CLIENTS} non-reading SSE clients for ${HOLD_MS / 1000} s (a tick is ${(tick / 1024).toFixed(0)} KiB): serve RSS ${mib(rssBefore)} before, ` +
-        `peak ${mib(peak)} (+${mib(peak - rssBefore)}); /healthz p50 ${quantile(health, 0.5).toFixed(1)} ms, ` +
-        `p99 ${quantile(health, 0.99).toFixed(1)} ms; streams cut off: ${cut}/${CLIENTS}`,
-    );
-    assert.equal(server.child.exitCode, null, 'serve is still running');
-    assert.equal(cut, CLIENTS, 'every stalled stream was cut off');
-    // Without backpressure, 400 clients × ~25 ticks × 160 KiB (1.5 GiB) would pile up in the heap.
-    assert.ok(peak - rssBefore < 128 * MiB, `RSS grew by ${mib(peak - rssBefore)}`);
-  });
-
-  it('128 concurrent 20 MiB uploads: each 200 or 503 OVERLOADED with Retry-After, /healthz answers, counts exact', { timeout: 300_000 }, async (t) => {
-    const UPLOADS = 128;
-    const url = new URL(server.url);
-    const pid = server.child.pid!;
-    const before = await statusTotals(server.url);
-    const photo = await sharp({ create: { width: 48, height: 32, channels: 3, background: { r: 30, g: 140, b: 200 } } }).png().toBuffer();
-    // One body for every upload (the client holds 20 MiB, not 2.5 GiB): a PNG padded after IEND.
-    const image = Buffer.concat([photo, Buffer.alloc(20 * MiB - photo.length)]);
-    const body = multipartBody([
-      { name: 'image', filename: 'big.png', contentType: 'image/png', data: image },
-      { name: 'text', data: 'a blue picture' },
-    ]);
-    const rssBefore = rssBytes(pid)!;
-    const agent = new http.Agent({ keepAlive: false, maxSockets: UPLOADS });
-    const started = performance.now();
-    const uploads = Array.from(
-      { length: UPLOADS },
-      () =>
-        new Promise<{ status: number; code?: string; retryAfter?: string; error?: string }>((resolve) => {
-          const req = http.request(
-            { host: url.hostname, port: url.port, method: 'POST', path: '/api/v1/check', agent, headers: { 'content-type': multipartType(), 'content-length': String(body.length) } },
-            (res) => {
-              const chunks: Buffer[] = [];
-              res.on('data', (c: Buffer) => chunks.push(c));
-              res.on('end', () => {
-                const text = Buffer.concat(chunks).toString('utf8');
-                let code: string | undefined;
-                try {
-                  code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
-                } catch {
-                  code = `not JSON: ${text.slice(0, 80)}`;
-                }
-                resolve({ status: res.statusCode ?? 0, code, retryAfter: res.headers['retry-after'] });
-              });
-            },
-          );
-          req.setTimeout(240_000, () => req.destroy(new Error('no answer in 240 s')));
-          req.on('error', (err) => resolve({ status: 0, error: err.message }));
-          req.end(body);
-        }),
-    );
-    let done = false;
-    const all = Promise.all(uploads).finally(() => {
-      done = true;
+describe(
+  'ofa-ve serve against clients that never read, and a flood of maximum-size uploads',
+  { skip: !HAS_PROC && 'reads RSS from /proc' },
+  () => {
+    let server: ServeProcess;
+    before(async () => {
+      server = await startServe([]);
     });
-    const health: number[] = [];
-    let peak = rssBefore;
-    while (!done) {
-      health.push(await healthzMs(server.url));
-      peak = Math.max(peak, rssBytes(pid) ?? 0);
-      await sleep(50);
-    }
-    const outcomes = await all;
-    agent.destroy();
-    const seconds = (performance.now() - started) / 1000;
-    const byStatus: Record<string, number> = {};
-    for (const o of outcomes) byStatus[String(o.status)] = (byStatus[String(o.status)] ?? 0) + 1;
-    t.diagnostic(
-      `${UPLOADS} concurrent 20 MiB uploads in ${seconds.toFixed(1)} s: ${JSON.stringify(byStatus)}; /healthz (${health.length} probes) ` +
-        `p50 ${quantile(health, 0.5).toFixed(1)} ms, p99 ${quantile(health, 0.99).toFixed(1)} ms, max ${Math.max(...health).toFixed(1)} ms; ` +
-        `serve RSS ${mib(rssBefore)} before, peak ${mib(peak)} (VmHWM ${mib(peakRssBytes(pid))})`,
+    after(async () => server?.stop());
+
+    it(
+      '400 event-stream clients that never read: RSS bounded, /healthz answers, every stalled stream cut off',
+      { timeout: 180_000 },
+      async (t) => {
+        const CLIENTS = 400;
+        // The kernel takes ~4 MiB per connection first (tcp_wmem's maximum: ~25 ticks of 160 KiB);
+        // then the server's own buffers would grow, and the 15 s stall limit cuts the stream off.
+        const HOLD_MS = 50_000;
+        const port = Number(new URL(server.url).port);
+        const pid = server.child.pid!;
+        for (let i = 0; i < 3; i++) await healthzMs(server.url);
+        const rssBefore = rssBytes(pid)!;
+        const sockets: net.Socket[] = [];
+        for (let i = 0; i < CLIENTS; i++) {
+          const socket = await connect(port);
+          // Never read: the kernel's buffers fill, then the server's.
+          socket.pause();
+          socket.write(`GET /api/v1/events?window=900 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+          sockets.push(socket);
+        }
+        let peak = rssBefore;
+        const health: number[] = [];
+        const until = performance.now() + HOLD_MS;
+        while (performance.now() < until) {
+          health.push(await healthzMs(server.url));
+          peak = Math.max(peak, rssBytes(pid) ?? 0);
+          await sleep(250);
+        }
+        const tick = (await (await fetch(`${server.url}/api/v1/stats?window=900`)).arrayBuffer()).byteLength;
+        // Now read: each client gets what was sent before the server cut it off, then the end.
+        const ended = await Promise.all(sockets.map((s) => drainUntilClosed(s, 60_000)));
+        const cut = ended.filter(Boolean).length;
+        t.diagnostic(
+          `${CLIENTS} non-reading SSE clients for ${HOLD_MS / 1000} s (a tick is ${(tick / 1024).toFixed(0)} KiB): serve RSS ${mib(rssBefore)} before, ` +
+            `peak ${mib(peak)} (+${mib(peak - rssBefore)}); /healthz p50 ${quantile(health, 0.5).toFixed(1)} ms, ` +
+            `p99 ${quantile(health, 0.99).toFixed(1)} ms; streams cut off: ${cut}/${CLIENTS}`,
+        );
+        assert.equal(server.child.exitCode, null, 'serve is still running');
+        assert.equal(cut, CLIENTS, 'every stalled stream was cut off');
+        // Without backpressure, 400 clients × ~25 ticks × 160 KiB (1.5 GiB) would pile up in the heap.
+        assert.ok(peak - rssBefore < 128 * MiB, `RSS grew by ${mib(peak - rssBefore)}`);
+      },
     );
-    for (const o of outcomes) {
-      if (o.status === 200) continue;
-      assert.equal(o.status, 503, `only 200 and 503: ${JSON.stringify(o)}`);
-      assert.equal(o.code, 'OVERLOADED');
-      assert.match(o.retryAfter ?? '', /^[1-9]\d*$/, 'Retry-After in whole seconds');
-    }
-    assert.ok((byStatus['200'] ?? 0) > 0, 'some uploads were checked');
-    assert.ok(health.length > 0, '/healthz answered during the uploads');
-    assert.equal(server.child.exitCode, null, 'serve is still running');
-    const after = await statusTotals(server.url);
-    const moved: Record<string, number> = {};
-    for (const [status, n] of Object.entries(after)) if (n !== (before[status] ?? 0)) moved[status] = n - (before[status] ?? 0);
-    assert.deepEqual(moved, byStatus, 'ofa_ve_request_total moved by exactly what the clients saw');
-  });
-});
+
+    it(
+      '128 concurrent 20 MiB uploads: each 200 or 503 OVERLOADED with Retry-After, /healthz answers, counts exact',
+      { timeout: 300_000 },
+      async (t) => {
+        const UPLOADS = 128;
+        const url = new URL(server.url);
+        const pid = server.child.pid!;
+        const before = await statusTotals(server.url);
+        const photo = await sharp({ create: { width: 48, height: 32, channels: 3, background: { r: 30, g: 140, b: 200 } } })
+          .png()
+          .toBuffer();
+        // One body for every upload (the client holds 20 MiB, not 2.5 GiB): a PNG padded after IEND.
+        const image = Buffer.concat([photo, Buffer.alloc(20 * MiB - photo.length)]);
+        const body = multipartBody([
+          { name: 'image', filename: 'big.png', contentType: 'image/png', data: image },
+          { name: 'text', data: 'a blue picture' },
+        ]);
+        const rssBefore = rssBytes(pid)!;
+        const agent = new http.Agent({ keepAlive: false, maxSockets: UPLOADS });
+        const started = performance.now();
+        const uploads = Array.from(
+          { length: UPLOADS },
+          () =>
+            new Promise<{ status: number; code?: string; retryAfter?: string; error?: string }>((resolve) => {
+              const req = http.request(
+                {
+                  host: url.hostname,
+                  port: url.port,
+                  method: 'POST',
+                  path: '/api/v1/check',
+                  agent,
+                  headers: { 'content-type': multipartType(), 'content-length': String(body.length) },
+                },
+                (res) => {
+                  const chunks: Buffer[] = [];
+                  res.on('data', (c: Buffer) => chunks.push(c));
+                  res.on('end', () => {
+                    const text = Buffer.concat(chunks).toString('utf8');
+                    let code: string | undefined;
+                    try {
+                      code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+                    } catch {
+                      code = `not JSON: ${text.slice(0, 80)}`;
+                    }
+                    resolve({ status: res.statusCode ?? 0, code, retryAfter: res.headers['retry-after'] });
+                  });
+                },
+              );
+              req.setTimeout(240_000, () => req.destroy(new Error('no answer in 240 s')));
+              req.on('error', (err) => resolve({ status: 0, error: err.message }));
+              req.end(body);
+            }),
+        );
+        let done = false;
+        const all = Promise.all(uploads).finally(() => {
+          done = true;
+        });
+        const health: number[] = [];
+        let peak = rssBefore;
+        while (!done) {
+          health.push(await healthzMs(server.url));
+          peak = Math.max(peak, rssBytes(pid) ?? 0);
+          await sleep(50);
+        }
+        const outcomes = await all;
+        agent.destroy();
+        const seconds = (performance.now() - started) / 1000;
+        const byStatus: Record<string, number> = {};
+        for (const o of outcomes) byStatus[String(o.status)] = (byStatus[String(o.status)] ?? 0) + 1;
+        t.diagnostic(
+          `${UPLOADS} concurrent 20 MiB uploads in ${seconds.toFixed(1)} s: ${JSON.stringify(byStatus)}; /healthz (${health.length} probes) ` +
+            `p50 ${quantile(health, 0.5).toFixed(1)} ms, p99 ${quantile(health, 0.99).toFixed(1)} ms, max ${Math.max(...health).toFixed(1)} ms; ` +
+            `serve RSS ${mib(rssBefore)} before, peak ${mib(peak)} (VmHWM ${mib(peakRssBytes(pid))})`,
+        );
+        for (const o of outcomes) {
+          if (o.status === 200) continue;
+          assert.equal(o.status, 503, `only 200 and 503: ${JSON.stringify(o)}`);
+          assert.equal(o.code, 'OVERLOADED');
+          assert.match(o.retryAfter ?? '', /^[1-9]\d*$/, 'Retry-After in whole seconds');
+        }
+        assert.ok((byStatus['200'] ?? 0) > 0, 'some uploads were checked');
+        assert.ok(health.length > 0, '/healthz answered during the uploads');
+        assert.equal(server.child.exitCode, null, 'serve is still running');
+        const after = await statusTotals(server.url);
+        const moved: Record<string, number> = {};
+        for (const [status, n] of Object.entries(after)) if (n !== (before[status] ?? 0)) moved[status] = n - (before[status] ?? 0);
+        assert.deepEqual(moved, byStatus, 'ofa_ve_request_total moved by exactly what the clients saw');
+      },
+    );
+  },
+);
 
 /** `ofa-ve serve` under a descriptor limit (ulimit -n), resolved once it says its URL. */
 async function serveWithFileLimit(limit: number): Promise<{ child: ChildProcess; url: string; logs: string[] }> {
   const bin = path.join(REPO_ROOT, 'bin/ofa-ve.js');
-  const child = spawn('/bin/sh', ['-c', `ulimit -n ${limit} && exec "$0" "$1" serve --port 0`, process.execPath, bin], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('/bin/sh', ['-c', `ulimit -n ${limit} && exec "$0" "$1" serve --port 0`, process.execPath, bin], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: string[] = [];
   child.stderr!.on('data', (c: Buffer) => logs.push(String(c)));
   const url = await new Promise<string>((resolve, reject) => {
@@ -328,50 +352,67 @@ describe('connection caps: idle connections make room, busy ones are not evicted
   });
   after(async () => h?.close());
 
-  it('evicts the connection idle longest; refuses a newcomer with 503 when all are busy; other clients still get in', { timeout: 30_000 }, async () => {
-    // Client 127.0.0.2: six idle connections (three of them half-way through a request head).
-    const idle: net.Socket[] = [];
-    for (let i = 0; i < 6; i++) {
-      const s = await connect(h.port, '127.0.0.2');
-      if (i % 2) s.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\n`);
-      idle.push(s);
-      await sleep(20);
-    }
-    await sleep(100);
-    const oldestClosed = once(idle[0] as net.Socket, 'close');
-    // A seventh from the same client: the oldest idle one makes room, and the newcomer is served.
-    const seventh = await rawRequest(h.port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nConnection: close\r\n\r\n`, { localAddress: '127.0.0.2' });
-    assert.equal(seventh.status, 200);
-    await oldestClosed;
-    assert.ok(idle.slice(1).every((s) => !s.destroyed), 'only the oldest idle connection was closed');
+  it(
+    'evicts the connection idle longest; refuses a newcomer with 503 when all are busy; other clients still get in',
+    { timeout: 30_000 },
+    async () => {
+      // Client 127.0.0.2: six idle connections (three of them half-way through a request head).
+      const idle: net.Socket[] = [];
+      for (let i = 0; i < 6; i++) {
+        const s = await connect(h.port, '127.0.0.2');
+        if (i % 2) s.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\n`);
+        idle.push(s);
+        await sleep(20);
+      }
+      await sleep(100);
+      const oldestClosed = once(idle[0] as net.Socket, 'close');
+      // A seventh from the same client: the oldest idle one makes room, and the newcomer is served.
+      const seventh = await rawRequest(h.port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nConnection: close\r\n\r\n`, {
+        localAddress: '127.0.0.2',
+      });
+      assert.equal(seventh.status, 200);
+      await oldestClosed;
+      assert.ok(
+        idle.slice(1).every((s) => !s.destroyed),
+        'only the oldest idle connection was closed',
+      );
 
-    // Client 127.0.0.3: six busy connections (event streams), then a seventh: refused, 503 + Retry-After.
-    const busy: net.Socket[] = [];
-    for (let i = 0; i < 6; i++) {
-      const s = await connect(h.port, '127.0.0.3');
-      s.write(`GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\n\r\n`);
-      await once(s, 'data');
-      busy.push(s);
-    }
-    const refused = await rawRequest(h.port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nConnection: close\r\n\r\n`, { localAddress: '127.0.0.3' });
-    assert.equal(refused.status, 503);
-    assert.equal(refused.headers['retry-after'], '1');
-    assert.equal((JSON.parse(refused.body) as { error: { code: string } }).error.code, 'OVERLOADED');
-    assert.ok(busy.every((s) => !s.destroyed), 'busy connections are never evicted');
+      // Client 127.0.0.3: six busy connections (event streams), then a seventh: refused, 503 + Retry-After.
+      const busy: net.Socket[] = [];
+      for (let i = 0; i < 6; i++) {
+        const s = await connect(h.port, '127.0.0.3');
+        s.write(`GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\n\r\n`);
+        await once(s, 'data');
+        busy.push(s);
+      }
+      const refused = await rawRequest(h.port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nConnection: close\r\n\r\n`, {
+        localAddress: '127.0.0.3',
+      });
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers['retry-after'], '1');
+      assert.equal((JSON.parse(refused.body) as { error: { code: string } }).error.code, 'OVERLOADED');
+      assert.ok(
+        busy.every((s) => !s.destroyed),
+        'busy connections are never evicted',
+      );
 
-    // 12 open in all (5 idle + 6 busy + 1): a connection from 127.0.0.1 takes the place of the
-    // connection idle longest, whoever's it is.
-    const another = await connect(h.port, '127.0.0.4');
-    await sleep(50);
-    assert.equal(h.server.connections.open, 12);
-    const nextOldestClosed = once(idle[1] as net.Socket, 'close');
-    const ours = await rawRequest(h.port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nConnection: close\r\n\r\n`);
-    assert.equal(ours.status, 200);
-    await nextOldestClosed;
-    assert.deepEqual(h.server.connections.counts.evicted, 2);
-    assert.ok(busy.every((s) => !s.destroyed), 'busy connections are never evicted');
-    for (const s of [...idle, ...busy, another]) s.destroy();
-  });
+      // 12 open in all (5 idle + 6 busy + 1): a connection from 127.0.0.1 takes the place of the
+      // connection idle longest, whoever's it is.
+      const another = await connect(h.port, '127.0.0.4');
+      await sleep(50);
+      assert.equal(h.server.connections.open, 12);
+      const nextOldestClosed = once(idle[1] as net.Socket, 'close');
+      const ours = await rawRequest(h.port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nConnection: close\r\n\r\n`);
+      assert.equal(ours.status, 200);
+      await nextOldestClosed;
+      assert.deepEqual(h.server.connections.counts.evicted, 2);
+      assert.ok(
+        busy.every((s) => !s.destroyed),
+        'busy connections are never evicted',
+      );
+      for (const s of [...idle, ...busy, another]) s.destroy();
+    },
+  );
 });
 
 describe('the upload byte budget', () => {
@@ -379,7 +420,9 @@ describe('the upload byte budget', () => {
   let body: Buffer;
   before(async () => {
     h = await startLocal({ uploadBudgetBytes: 1 * MiB });
-    const photo = await sharp({ create: { width: 48, height: 32, channels: 3, background: '#246' } }).png().toBuffer();
+    const photo = await sharp({ create: { width: 48, height: 32, channels: 3, background: '#246' } })
+      .png()
+      .toBuffer();
     // 600 KiB: one fits in the 1 MiB budget, two do not.
     body = multipartBody([
       { name: 'image', filename: 'p.png', contentType: 'image/png', data: Buffer.concat([photo, Buffer.alloc(600 * 1024)]) },
@@ -391,49 +434,57 @@ describe('the upload byte budget', () => {
   const head = (port: number, length: number, extra = '') =>
     `POST /api/v1/check HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: ${multipartType()}\r\nContent-Length: ${length}\r\n${extra}\r\n`;
 
-  it('refuses an upload that does not fit with 503 OVERLOADED + Retry-After, before reading it; counts it', { timeout: 30_000 }, async () => {
-    const first = await connect(h.port);
-    first.write(head(h.port, body.length, 'Connection: close\r\n'));
-    first.write(body.subarray(0, 1000)); // half-way: its bytes stay reserved
-    await sleep(200);
-    assert.equal(h.server.uploads.counts.reserved, body.length);
-    const second = await rawRequest(h.port, Buffer.concat([Buffer.from(head(h.port, body.length, 'Connection: close\r\n')), body]));
-    assert.equal(second.status, 503);
-    assert.equal(second.headers['retry-after'], '1');
-    assert.equal((JSON.parse(second.body) as { error: { code: string } }).error.code, 'OVERLOADED');
-    const firstAnswer = readUntilClosed(first);
-    first.write(body.subarray(1000));
-    assert.equal(parseRawResponse(await firstAnswer).status, 200);
-    await sleep(50);
-    assert.equal(h.server.uploads.counts.reserved, 0, 'released once answered');
-    assert.deepEqual(await statusTotals(h.url), { 200: 1, 503: 1 });
-  });
+  it(
+    'refuses an upload that does not fit with 503 OVERLOADED + Retry-After, before reading it; counts it',
+    { timeout: 30_000 },
+    async () => {
+      const first = await connect(h.port);
+      first.write(head(h.port, body.length, 'Connection: close\r\n'));
+      first.write(body.subarray(0, 1000)); // half-way: its bytes stay reserved
+      await sleep(200);
+      assert.equal(h.server.uploads.counts.reserved, body.length);
+      const second = await rawRequest(h.port, Buffer.concat([Buffer.from(head(h.port, body.length, 'Connection: close\r\n')), body]));
+      assert.equal(second.status, 503);
+      assert.equal(second.headers['retry-after'], '1');
+      assert.equal((JSON.parse(second.body) as { error: { code: string } }).error.code, 'OVERLOADED');
+      const firstAnswer = readUntilClosed(first);
+      first.write(body.subarray(1000));
+      assert.equal(parseRawResponse(await firstAnswer).status, 200);
+      await sleep(50);
+      assert.equal(h.server.uploads.counts.reserved, 0, 'released once answered');
+      assert.deepEqual(await statusTotals(h.url), { 200: 1, 503: 1 });
+    },
+  );
 
-  it('releases the bytes of a client that hangs up, also of a check answered behind another on a connection that dies', { timeout: 30_000 }, async () => {
-    const before = await statusTotals(h.url);
-    // Hangs up mid-body.
-    const gone = await connect(h.port);
-    gone.write(head(h.port, body.length));
-    gone.write(body.subarray(0, 5000));
-    await sleep(200);
-    assert.equal(h.server.uploads.counts.reserved, body.length);
-    gone.destroy();
-    // A check pipelined behind an event stream: it runs and is answered, but its answer waits
-    // behind the stream's for ever; then the connection goes.
-    const piped = await connect(h.port);
-    piped.write(`GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\n\r\n`);
-    piped.write(Buffer.concat([Buffer.from(head(h.port, body.length)), body]));
-    for (let i = 0; i < 100 && (await statusTotals(h.url))['200'] === before['200']; i++) await sleep(50);
-    piped.destroy();
-    for (let i = 0; i < 100 && h.server.uploads.counts.reserved !== 0; i++) await sleep(50);
-    assert.equal(h.server.uploads.counts.reserved, 0, 'nothing stays reserved for a connection that is gone');
-    // The full budget is there again: a 600 KiB upload goes through.
-    const again = await rawRequest(h.port, Buffer.concat([Buffer.from(head(h.port, body.length, 'Connection: close\r\n')), body]));
-    assert.equal(again.status, 200, again.body);
-    // Each check counted once: the hang-up as 499, the pipelined one and the last as 200.
-    const after = await statusTotals(h.url);
-    assert.deepEqual(after, { ...before, 200: (before['200'] ?? 0) + 2, 499: (before['499'] ?? 0) + 1 });
-  });
+  it(
+    'releases the bytes of a client that hangs up, also of a check answered behind another on a connection that dies',
+    { timeout: 30_000 },
+    async () => {
+      const before = await statusTotals(h.url);
+      // Hangs up mid-body.
+      const gone = await connect(h.port);
+      gone.write(head(h.port, body.length));
+      gone.write(body.subarray(0, 5000));
+      await sleep(200);
+      assert.equal(h.server.uploads.counts.reserved, body.length);
+      gone.destroy();
+      // A check pipelined behind an event stream: it runs and is answered, but its answer waits
+      // behind the stream's for ever; then the connection goes.
+      const piped = await connect(h.port);
+      piped.write(`GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\n\r\n`);
+      piped.write(Buffer.concat([Buffer.from(head(h.port, body.length)), body]));
+      for (let i = 0; i < 100 && (await statusTotals(h.url))['200'] === before['200']; i++) await sleep(50);
+      piped.destroy();
+      for (let i = 0; i < 100 && h.server.uploads.counts.reserved !== 0; i++) await sleep(50);
+      assert.equal(h.server.uploads.counts.reserved, 0, 'nothing stays reserved for a connection that is gone');
+      // The full budget is there again: a 600 KiB upload goes through.
+      const again = await rawRequest(h.port, Buffer.concat([Buffer.from(head(h.port, body.length, 'Connection: close\r\n')), body]));
+      assert.equal(again.status, 200, again.body);
+      // Each check counted once: the hang-up as 499, the pipelined one and the last as 200.
+      const after = await statusTotals(h.url);
+      assert.deepEqual(after, { ...before, 200: (before['200'] ?? 0) + 2, 499: (before['499'] ?? 0) + 1 });
+    },
+  );
 });
 
 describe('a check body that stalls', () => {
@@ -444,7 +495,8 @@ describe('a check body that stalls', () => {
   after(async () => h?.close());
 
   it('is answered 408 REQUEST_TIMEOUT and counted 408, with Content-Length or chunked', { timeout: 30_000 }, async () => {
-    const head = (framing: string) => `POST /api/v1/check HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nContent-Type: application/json\r\n${framing}\r\n`;
+    const head = (framing: string) =>
+      `POST /api/v1/check HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nContent-Type: application/json\r\n${framing}\r\n`;
     for (const request of [`${head('Content-Length: 1000\r\n')}{"image":"`, `${head('Transfer-Encoding: chunked\r\n')}5\r\n{"ima\r\n`]) {
       const socket = await connect(h.port);
       socket.write(request);
@@ -479,7 +531,9 @@ describe('methods, HEAD, query strictness and server paths', () => {
     for (const route of routes) {
       const get = await fetch(`${h.url}${route}`, { signal: AbortSignal.timeout(5000) });
       await get.body?.cancel();
-      const head = await rawRequest(h.port, `HEAD ${route} HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nConnection: close\r\n\r\n`, { timeoutMs: 5000 });
+      const head = await rawRequest(h.port, `HEAD ${route} HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nConnection: close\r\n\r\n`, {
+        timeoutMs: 5000,
+      });
       assert.equal(head.status, get.status, route);
       assert.equal(head.body, '', `${route}: no body`);
       assert.equal(head.headers['content-type']?.split(';')[0], get.headers.get('content-type')?.split(';')[0], route);
@@ -496,7 +550,11 @@ describe('methods, HEAD, query strictness and server paths', () => {
       ['/api/v1/check', 'OPTIONS', 'POST'],
     ];
     for (const [route, method, allow] of wrong) {
-      const res = await fetch(`${h.url}${route}`, { method, body: method === 'POST' ? '{}' : undefined, headers: { 'content-type': 'application/json' } });
+      const res = await fetch(`${h.url}${route}`, {
+        method,
+        body: method === 'POST' ? '{}' : undefined,
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(res.status, 405, `${method} ${route}`);
       assert.equal(res.headers.get('allow'), allow, `${method} ${route}`);
       if (method !== 'HEAD') assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'METHOD_NOT_ALLOWED');

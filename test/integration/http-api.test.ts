@@ -36,7 +36,11 @@ describe('HTTP API (ofa-ve serve) on the demo model', () => {
     assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
     const ready = await fetch(`${h.url}/readyz`);
     assert.equal(ready.status, 200);
-    const model = (await (await fetch(`${h.url}/api/v1/model`)).json()) as { ready: boolean; model: { demo: boolean; provider: string }; warning: string };
+    const model = (await (await fetch(`${h.url}/api/v1/model`)).json()) as {
+      ready: boolean;
+      model: { demo: boolean; provider: string };
+      warning: string;
+    };
     assert.equal(model.ready, true);
     assert.equal(model.model.demo, true);
     assert.equal(model.model.provider, 'cpu');
@@ -55,7 +59,9 @@ describe('HTTP API (ofa-ve serve) on the demo model', () => {
   });
 
   it('checks a JSON body with a base64 image, and gives the same answer as multipart', async () => {
-    const a = (await (await post(JSON.stringify({ image: image.toString('base64'), text: 'a blue picture' }), { 'content-type': 'application/json' })).json()) as { scores: unknown };
+    const a = (await (
+      await post(JSON.stringify({ image: image.toString('base64'), text: 'a blue picture' }), { 'content-type': 'application/json' })
+    ).json()) as { scores: unknown };
     const b = (await (await post(form(image, 'a blue picture'))).json()) as { scores: unknown };
     assert.deepEqual(a.scores, b.scores);
   });
@@ -66,7 +72,12 @@ describe('HTTP API (ofa-ve serve) on the demo model', () => {
     ['invalid base64', () => [JSON.stringify({ image: '***', text: 'x' }), { 'content-type': 'application/json' }], 400, 'BAD_REQUEST'],
     ['a wrong content type', () => ['hello', { 'content-type': 'text/plain' }], 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ['multipart without boundary', () => ['x', { 'content-type': 'multipart/form-data' }], 400, 'BAD_REQUEST'],
-    ['malformed multipart', () => ['--b\r\nContent-Disposition: form-data; name="text"\r\n\r\nabc', { 'content-type': 'multipart/form-data; boundary=b' }], 400, 'BAD_REQUEST'],
+    [
+      'malformed multipart',
+      () => ['--b\r\nContent-Disposition: form-data; name="text"\r\n\r\nabc', { 'content-type': 'multipart/form-data; boundary=b' }],
+      400,
+      'BAD_REQUEST',
+    ],
   ] as [string, () => [string, Record<string, string>], number, string][]) {
     it(`answers ${status} ${code} for ${name}`, async () => {
       const [body, headers] = make();
@@ -81,7 +92,11 @@ describe('HTTP API (ofa-ve serve) on the demo model', () => {
   it('answers 400 INVALID_IMAGE, 415 for SVG, 400 EMPTY_TEXT and 400 for a missing image', async () => {
     const cases: [FormData, number, string][] = [
       [form(Buffer.from('just some text'), 'a dog', undefined, 'x.png'), 400, 'INVALID_IMAGE'],
-      [form(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'), 'a dog', undefined, 'x.svg'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [
+        form(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'), 'a dog', undefined, 'x.svg'),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
       [form(image, '   '), 400, 'EMPTY_TEXT'],
       [form(undefined, 'a dog'), 400, 'BAD_REQUEST'],
     ];
@@ -102,8 +117,11 @@ describe('HTTP API (ofa-ve serve) on the demo model', () => {
   it('batches concurrent checks and keeps every answer right', async () => {
     const images = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map(photo));
     const alone: Record<string, number>[] = [];
-    for (const img of images) alone.push(((await (await post(form(img, 'a colour field'))).json()) as { scores: Record<string, number> }).scores);
-    const together = await Promise.all(images.map(async (img) => ((await (await post(form(img, 'a colour field'))).json()) as { scores: Record<string, number> }).scores));
+    for (const img of images)
+      alone.push(((await (await post(form(img, 'a colour field'))).json()) as { scores: Record<string, number> }).scores);
+    const together = await Promise.all(
+      images.map(async (img) => ((await (await post(form(img, 'a colour field'))).json()) as { scores: Record<string, number> }).scores),
+    );
     together.forEach((scores, i) => {
       for (const label of ['YES', 'NO', 'MAYBE']) assert.ok(Math.abs((scores[label] ?? 0) - (alone[i]?.[label] ?? 0)) < 1e-4);
     });
@@ -117,7 +135,17 @@ describe('HTTP API (ofa-ve serve) on the demo model', () => {
     const plain = await fetch(`${h.url}/metrics`);
     assert.match(plain.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
     const text = await plain.text();
-    for (const name of ['ofa_ve_request_total', 'ofa_ve_request_latency_seconds_bucket', 'ofa_ve_stage_latency_seconds_bucket', 'ofa_ve_batch_size_bucket', 'ofa_ve_queue_depth', 'ofa_ve_inflight_requests', 'ofa_ve_model_info', 'ofa_ve_build_info', 'process_resident_memory_bytes']) {
+    for (const name of [
+      'ofa_ve_request_total',
+      'ofa_ve_request_latency_seconds_bucket',
+      'ofa_ve_stage_latency_seconds_bucket',
+      'ofa_ve_batch_size_bucket',
+      'ofa_ve_queue_depth',
+      'ofa_ve_inflight_requests',
+      'ofa_ve_model_info',
+      'ofa_ve_build_info',
+      'process_resident_memory_bytes',
+    ]) {
       assert.ok(text.includes(name), name);
     }
     assert.ok(!text.includes('ofa_ve_gpu_memory_mb'), 'no GPU gauge on CPU');
@@ -166,7 +194,9 @@ describe('HTTP API (ofa-ve serve) on the demo model', () => {
   });
 
   it('lists the slowest requests with their stages', async () => {
-    const body = (await (await fetch(`${h.url}/api/v1/requests/slowest`)).json()) as { requests: { latencyMs?: number; latency_ms?: number; stages: unknown }[] };
+    const body = (await (await fetch(`${h.url}/api/v1/requests/slowest`)).json()) as {
+      requests: { latencyMs?: number; latency_ms?: number; stages: unknown }[];
+    };
     assert.ok(body.requests.length > 0);
     assert.ok(body.requests[0]?.stages);
   });
@@ -188,7 +218,10 @@ describe('HTTP API (ofa-ve serve) on the demo model', () => {
     await new Promise((r) => setTimeout(r, 30));
     await h.runtime.workerHost.recycle('killed by the test, as a crash would');
     const statuses = (await Promise.all(inflight)).map((r) => r.status);
-    assert.ok(statuses.every((s) => s === 200 || s === 500 || s === 503), statuses.join(','));
+    assert.ok(
+      statuses.every((s) => s === 200 || s === 500 || s === 503),
+      statuses.join(','),
+    );
     assert.ok(statuses.includes(500) || statuses.includes(503), `some request failed: ${statuses.join(',')}`);
     for (let i = 0; i < 50 && !h.runtime.workerHost.isReady; i++) await new Promise((r) => setTimeout(r, 100));
     const res = await post(form(image, 'after the crash'));

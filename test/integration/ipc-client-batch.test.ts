@@ -40,7 +40,9 @@ const clientOver = (api: Pick<OfaVeApi, 'check'>) => new IpcConsoleClient(api as
 
 async function png(seed: number): Promise<Blob> {
   const background = { r: (seed * 70) % 255, g: 120, b: 90 };
-  const bytes = await sharp({ create: { width: 120 + seed * 10, height: 90, channels: 3, background } }).png().toBuffer();
+  const bytes = await sharp({ create: { width: 120 + seed * 10, height: 90, channels: 3, background } })
+    .png()
+    .toBuffer();
   return new Blob([new Uint8Array(bytes)], { type: 'image/png' });
 }
 
@@ -116,7 +118,7 @@ describe('desktop client batch against a service with a queue of one', () => {
     await runtime.close(2000);
   });
 
-  it('sends an OVERLOADED item again after the service\'s retry delay, until it is answered', async () => {
+  it("sends an OVERLOADED item again after the service's retry delay, until it is answered", async () => {
     const image = await png(5);
     const items = Array.from({ length: 8 }, (_, i) => ({ name: `q${i}.png`, image, text: `caption ${i}` }));
     const seen: string[] = [];

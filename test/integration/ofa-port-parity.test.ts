@@ -94,20 +94,59 @@ describe("OFA's own model (../shared/ofa-port) exported and run by the engine vs
     const out = path.join(work, 'export');
 
     let t = performance.now();
-    await run(python.executable, [
-      REFERENCE_SCRIPT, '--port', portDir as string, '--tokenizer-json', path.join(tokenizerDir as string, 'tokenizer.json'),
-      '--checkpoint-out', ckpt, '--pairs', pairsFile, '--reference-out', refDir, '--image-size', String(IMAGE_SIZE), '--seed', SEED,
-    ], { maxBuffer: 16 << 20 });
+    await run(
+      python.executable,
+      [
+        REFERENCE_SCRIPT,
+        '--port',
+        portDir as string,
+        '--tokenizer-json',
+        path.join(tokenizerDir as string, 'tokenizer.json'),
+        '--checkpoint-out',
+        ckpt,
+        '--pairs',
+        pairsFile,
+        '--reference-out',
+        refDir,
+        '--image-size',
+        String(IMAGE_SIZE),
+        '--seed',
+        SEED,
+      ],
+      { maxBuffer: 16 << 20 },
+    );
     timings.push(`OFA model + reference ${((performance.now() - t) / 1000).toFixed(1)} s`);
     reference = JSON.parse(await readFile(path.join(refDir, 'reference.json'), 'utf8')) as Reference;
 
     t = performance.now();
-    const exported = await run(python.executable, [
-      EXPORTER, '--checkpoint', ckpt, '--ofa-port', portDir as string, '--out', out, '--image-size', String(IMAGE_SIZE),
-      '--name', 'OFA port parity (random weights)', '--check', '--check-threads', '1',
-      '--atol', String(LOGIT_TOL), '--rtol', '0', '--pad-tol', String(LOGIT_TOL),
-      '--reference-ids', path.join(tokenizerDir as string, 'reference-ids.json'),
-    ], { maxBuffer: 16 << 20, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    const exported = await run(
+      python.executable,
+      [
+        EXPORTER,
+        '--checkpoint',
+        ckpt,
+        '--ofa-port',
+        portDir as string,
+        '--out',
+        out,
+        '--image-size',
+        String(IMAGE_SIZE),
+        '--name',
+        'OFA port parity (random weights)',
+        '--check',
+        '--check-threads',
+        '1',
+        '--atol',
+        String(LOGIT_TOL),
+        '--rtol',
+        '0',
+        '--pad-tol',
+        String(LOGIT_TOL),
+        '--reference-ids',
+        path.join(tokenizerDir as string, 'reference-ids.json'),
+      ],
+      { maxBuffer: 16 << 20, env: { ...process.env, OMP_NUM_THREADS: '1' } },
+    );
     exportLog = exported.stdout;
     timings.push(`export_ofa.py --check ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
@@ -126,14 +165,18 @@ describe("OFA's own model (../shared/ofa-port) exported and run by the engine vs
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('export_ofa.py --check passes: ONNX on onnxruntime-node vs OFA\'s forward within 1e-4 over the vocabulary', { skip }, (t) => {
+  it("export_ofa.py --check passes: ONNX on onnxruntime-node vs OFA's forward within 1e-4 over the vocabulary", { skip }, (t) => {
     assert.match(exportLog, /--check passed/);
     assert.match(exportLog, /onnxruntime/);
     const diff = /max \|ONNX\(padded batch\) - OFA forward\(one row\)\|\s+=\s+(\S+)/.exec(exportLog);
     assert.ok(diff, 'the check reports its ONNX vs PyTorch difference');
     assert.ok(Number(diff[1]) <= LOGIT_TOL, `ONNX vs PyTorch ${diff[1]}`);
     assert.match(exportLog, /reference ids: \d+ cases and 3 answers match/);
-    t.diagnostic(`${diff[0].replace(/\s+/g, ' ')}; ${Object.entries(python.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    t.diagnostic(
+      `${diff[0].replace(/\s+/g, ' ')}; ${Object.entries(python.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   });
 
   it("the engine's pixel tensors equal OFA's PIL/torchvision tensors", { skip }, async (t) => {
@@ -179,8 +222,10 @@ describe("OFA's own model (../shared/ofa-port) exported and run by the engine vs
     const labels = new Set(reference.pairs.map((p) => p.label));
     assert.ok(labels.size >= 2, `the pairs reach several labels (got ${[...labels].join(', ')}): choose another SEED`);
     const largest = Math.max(...reference.pairs.flatMap((p) => LABELS.map((l) => Math.abs(p.answer_logits[l]))));
-    t.diagnostic(`labels ${reference.pairs.map((p) => p.label).join(' ')} (${labels.size} of ${LABELS.length}); ` +
-      `max absolute answer-logit difference, one pair per run: ${worst.toExponential(2)} (largest |logit| ${largest.toFixed(2)})`);
+    t.diagnostic(
+      `labels ${reference.pairs.map((p) => p.label).join(' ')} (${labels.size} of ${LABELS.length}); ` +
+        `max absolute answer-logit difference, one pair per run: ${worst.toExponential(2)} (largest |logit| ${largest.toFixed(2)})`,
+    );
   });
 
   it('batched with padding: labels equal, absolute answer logits within 1e-4', { skip }, async (t) => {

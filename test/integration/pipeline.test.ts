@@ -24,7 +24,11 @@ import { DEMO_MODEL_DIR } from '../support/shared-reference.ts';
 async function photo(width: number, height: number, seed: number): Promise<Uint8Array> {
   const data = Buffer.alloc(width * height * 3);
   for (let i = 0; i < data.length; i++) data[i] = (i * (13 + seed) + ((i / (3 * width)) | 0) * (5 + seed)) & 255;
-  return new Uint8Array(await sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 92 }).toBuffer());
+  return new Uint8Array(
+    await sharp(data, { raw: { width, height, channels: 3 } })
+      .jpeg({ quality: 92 })
+      .toBuffer(),
+  );
 }
 
 const runtimes: ServiceRuntime[] = [];
@@ -62,7 +66,14 @@ describe('answers through the preprocessing pool', () => {
   const requests: CheckPair[] = [];
   before(async () => {
     engine = await EntailmentEngine.load(DEMO_MODEL_DIR, { provider: 'cpu' });
-    const sizes = [[640, 480], [320, 240], [1024, 700], [200, 333], [480, 480], [800, 600]] as const;
+    const sizes = [
+      [640, 480],
+      [320, 240],
+      [1024, 700],
+      [200, 333],
+      [480, 480],
+      [800, 600],
+    ] as const;
     for (const [i, [w, h]] of sizes.entries()) {
       requests.push({ image: await photo(w, h, i), text: `${'a much longer caption that pads the others '.repeat(i % 3)}picture ${i}` });
     }
@@ -89,7 +100,10 @@ describe('answers through the preprocessing pool', () => {
     batch.splice(5, 0, { image: requests[0]!.image, text: '?!' });
     const calls = recordBatches(pooled.workerHost);
     const outcomes = await Promise.all(batch.map((r) => outcome(pooled.service.check(r))));
-    assert.ok(calls.some((c) => c.size >= 4), `a batch of several pairs ran (${calls.map((c) => c.size).join(', ')})`);
+    assert.ok(
+      calls.some((c) => c.size >= 4),
+      `a batch of several pairs ran (${calls.map((c) => c.size).join(', ')})`,
+    );
     for (const [i, request] of batch.entries()) {
       const got = outcomes[i]!;
       if (i === 3) assert.deepEqual(got, { ok: false, code: 'INVALID_IMAGE' });
@@ -98,7 +112,10 @@ describe('answers through the preprocessing pool', () => {
         assert.ok(got.ok, `pair ${i} answered`);
         const expected: EntailmentResult = await engine.check(request);
         for (const label of LABELS) {
-          assert.ok(Math.abs(got.answer.logits[label] - expected.logits[label]) < 1e-4, `pair ${i} ${label}: ${got.answer.logits[label]} vs ${expected.logits[label]}`);
+          assert.ok(
+            Math.abs(got.answer.logits[label] - expected.logits[label]) < 1e-4,
+            `pair ${i} ${label}: ${got.answer.logits[label]} vs ${expected.logits[label]}`,
+          );
         }
       }
     }
@@ -117,8 +134,15 @@ describe('batches in the worker (simulated accelerator: 600 ms per batch, no CPU
     assert.deepEqual(runtime.simulatedAccelerator, simulateAccelerator, 'labelled simulated');
     const calls = recordBatches(runtime.workerHost);
     const t0 = performance.now();
-    const answers = await Promise.all(Array.from({ length: 9 }, (_, i) => runtime.service.check({ image, text: `check ${i}` }).then((a) => ({ a, ms: performance.now() - t0 }))));
-    assert.deepEqual(calls.map((c) => c.size), [1, 4, 4]);
+    const answers = await Promise.all(
+      Array.from({ length: 9 }, (_, i) =>
+        runtime.service.check({ image, text: `check ${i}` }).then((a) => ({ a, ms: performance.now() - t0 })),
+      ),
+    );
+    assert.deepEqual(
+      calls.map((c) => c.size),
+      [1, 4, 4],
+    );
     assert.ok(calls[1]!.sentAt < calls[0]!.doneAt, 'the second batch was in the worker while the first ran');
     assert.ok(calls[2]!.sentAt >= calls[0]!.doneAt, 'the third waited for the first to finish (two at most)');
     for (const { a } of answers) {
@@ -134,7 +158,10 @@ describe('batches in the worker (simulated accelerator: 600 ms per batch, no CPU
     const runtime = await start({ preprocessWorkers: 0, simulateAccelerator, batching: { maxBatchSize: 4 } });
     const calls = recordBatches(runtime.workerHost);
     await Promise.all(Array.from({ length: 6 }, (_, i) => runtime.service.check({ image, text: `serial ${i}` })));
-    assert.deepEqual(calls.map((c) => c.size), [1, 4, 1]);
+    assert.deepEqual(
+      calls.map((c) => c.size),
+      [1, 4, 1],
+    );
     for (let i = 1; i < calls.length; i++) assert.ok(calls[i]!.sentAt >= calls[i - 1]!.doneAt, `batch ${i + 1} after batch ${i}`);
   });
 });

@@ -39,7 +39,13 @@ const SENDERS = 3;
 const BAD_EVERY = 25;
 /** Idle time after the load before the app is read, so that a scrape lands in between. */
 const QUIET_AFTER_LOAD_MS = 1_500;
-const CAPTIONS = ['a blue picture', 'two dogs play on the grass', 'a red car parked outside', 'nothing at all', 'a person rides a bicycle down the hill'];
+const CAPTIONS = [
+  'a blue picture',
+  'two dogs play on the grass',
+  'a red car parked outside',
+  'nothing at all',
+  'a person rides a bicycle down the hill',
+];
 
 /** The stage quantiles compared with Prometheus', and the range (ms) where they are compared. */
 const STAGE_QUANTILES = [0.5, 0.9] as const;
@@ -48,7 +54,14 @@ const STAGE_RANGE_MS = [5, 500] as const;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function photo(seed: number): Promise<Buffer> {
-  return sharp({ create: { width: 200 + seed * 40, height: 160 + seed * 20, channels: 3, background: { r: (seed * 70) % 255, g: 40 + seed * 30, b: 200 - seed * 25 } } })
+  return sharp({
+    create: {
+      width: 200 + seed * 40,
+      height: 160 + seed * 20,
+      channels: 3,
+      background: { r: (seed * 70) % 255, g: 40 + seed * 30, b: 200 - seed * 25 },
+    },
+  })
     .png()
     .toBuffer();
 }
@@ -211,12 +224,17 @@ describe('a real Prometheus scraping the service', { skip: SKIP_WITHOUT_PROMETHE
     const series = await prom.query(`sum by (status_code, result_type) (ofa_ve_request_total{job="${JOB}"})`);
     const stored = new Map(series.map((s) => [key(s.metric.status_code ?? '?', s.metric.result_type ?? '?'), Number(s.value[1])]));
     const storedTotal = [...stored.values()].reduce((a, b) => a + b, 0);
-    t.diagnostic(`sent ${sent} in ${((loadEnd - loadStart) / 1000).toFixed(1)} s by ${SENDERS} senders; counted ${JSON.stringify(Object.fromEntries([...counted].sort()))}`);
+    t.diagnostic(
+      `sent ${sent} in ${((loadEnd - loadStart) / 1000).toFixed(1)} s by ${SENDERS} senders; counted ${JSON.stringify(Object.fromEntries([...counted].sort()))}`,
+    );
     t.diagnostic(`prometheus  ${JSON.stringify(Object.fromEntries([...stored].filter(([, v]) => v > 0).sort()))}`);
     for (const [k, v] of stored) assert.equal(v, counted.get(k) ?? 0, `series ${k}`);
     for (const [k, v] of counted) assert.equal(stored.get(k), v, `series ${k} in prometheus`);
     assert.equal(storedTotal, sent, 'sum of the series');
-    assert.equal([...counted.values()].reduce((a, b) => a + b, 0), sent);
+    assert.equal(
+      [...counted.values()].reduce((a, b) => a + b, 0),
+      sent,
+    );
     assert.ok((counted.get(key(400, 'ERROR')) ?? 0) > 0, 'some bad requests were sent');
 
     // The app's window holds the whole load, and nothing else.
@@ -235,21 +253,37 @@ describe('a real Prometheus scraping the service', { skip: SKIP_WITHOUT_PROMETHE
     const clientErrors = await failures('4..');
     const promErrorRate = serverErrors / increase;
     const promClientErrorRate = clientErrors / increase;
-    const p90s = (await prom.scalar(`histogram_quantile(0.9, sum by (le) (increase(ofa_ve_request_latency_seconds_bucket{job="${JOB}"}${range})))`, scrapeAt)) ?? NaN;
+    const p90s =
+      (await prom.scalar(
+        `histogram_quantile(0.9, sum by (le) (increase(ofa_ve_request_latency_seconds_bucket{job="${JOB}"}${range})))`,
+        scrapeAt,
+      )) ?? NaN;
     const batchIncrease = (part: string) => `sum(increase(ofa_ve_batch_size_${part}{job="${JOB}"}${range}))`;
     const batchExpr = `${batchIncrease('sum')} / ${batchIncrease('count')}`;
     const promBatch = (await prom.scalar(batchExpr, scrapeAt)) ?? NaN;
-    const rawDelta = (await prom.scalar(`sum(ofa_ve_request_total{job="${JOB}"}) - sum(ofa_ve_request_total{job="${JOB}"} offset ${window}s)`, scrapeAt)) ?? NaN;
+    const rawDelta =
+      (await prom.scalar(
+        `sum(ofa_ve_request_total{job="${JOB}"}) - sum(ofa_ve_request_total{job="${JOB}"} offset ${window}s)`,
+        scrapeAt,
+      )) ?? NaN;
     const appP90s = (stats.p90_ms ?? NaN) / 1000;
     const [lower, upper] = bucketOf(appP90s);
 
-    t.diagnostic(`window ${window} s; app read ${appAt - loadEnd} ms after the load, prometheus at the scrape ${scrapeAt - loadEnd} ms after it`);
-    t.diagnostic(`requests: prometheus increase ${increase.toFixed(2)} (raw delta ${rawDelta}), app ${stats.totals.requests}, sent ${sent}`);
-    t.diagnostic(`qps: prometheus ${rate.toFixed(3)}, app ${stats.qps.toFixed(3)} (${(((rate - stats.qps) / stats.qps) * 100).toFixed(2)}%)`);
+    t.diagnostic(
+      `window ${window} s; app read ${appAt - loadEnd} ms after the load, prometheus at the scrape ${scrapeAt - loadEnd} ms after it`,
+    );
+    t.diagnostic(
+      `requests: prometheus increase ${increase.toFixed(2)} (raw delta ${rawDelta}), app ${stats.totals.requests}, sent ${sent}`,
+    );
+    t.diagnostic(
+      `qps: prometheus ${rate.toFixed(3)}, app ${stats.qps.toFixed(3)} (${(((rate - stats.qps) / stats.qps) * 100).toFixed(2)}%)`,
+    );
     t.diagnostic(`error rate (5xx): prometheus ${(promErrorRate * 100).toFixed(3)}%, app ${(stats.error_rate * 100).toFixed(3)}%`);
     const percent = (ratio: number) => `${(ratio * 100).toFixed(3)}%`;
     t.diagnostic(`client error rate (4xx): prometheus ${percent(promClientErrorRate)}, app ${percent(stats.client_error_rate)}`);
-    t.diagnostic(`p90: prometheus ${(p90s * 1000).toFixed(1)} ms, app ${stats.p90_ms?.toFixed(1)} ms (bucket ${lower * 1000}..${upper * 1000} ms)`);
+    t.diagnostic(
+      `p90: prometheus ${(p90s * 1000).toFixed(1)} ms, app ${stats.p90_ms?.toFixed(1)} ms (bucket ${lower * 1000}..${upper * 1000} ms)`,
+    );
     t.diagnostic(`mean batch size: prometheus ${promBatch.toFixed(4)}, app ${stats.mean_batch_size?.toFixed(4)}`);
 
     assert.ok(Math.abs(rate - stats.qps) <= 0.1 * stats.qps, `rate ${rate} vs app qps ${stats.qps}`);
@@ -269,7 +303,7 @@ describe('a real Prometheus scraping the service', { skip: SKIP_WITHOUT_PROMETHE
     assert.ok(Math.abs(promBatch - stats.mean_batch_size) <= 1e-6 * promBatch, batchMessage);
   });
 
-  it('histogram_quantile of each stage agrees with the app\'s stage quantiles within one bucket at 5–500 ms', async (t) => {
+  it("histogram_quantile of each stage agrees with the app's stage quantiles within one bucket at 5–500 ms", async (t) => {
     assert.ok(run, 'the shared setup ran');
     const { prom, stats, window, scrapeAt } = run;
     const compared: string[] = [];

@@ -16,7 +16,9 @@ import type { SlowRequest, StatsDocument } from '../../preload/wire-types.ts';
 import { rawRequest } from '../support/raw-http.ts';
 import { requestTotals, startHarness, type Harness } from '../support/service-harness.ts';
 
-const photo = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 10, g: 200, b: 90 } } }).png().toBuffer();
+const photo = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 10, g: 200, b: 90 } } })
+  .png()
+  .toBuffer();
 
 function form(text: string): FormData {
   const body = new FormData();

@@ -43,14 +43,16 @@ describe('serve --profile-sample-rate: operator events in request traces', () =>
   };
 
   before(async () => {
-    image = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 40, g: 90, b: 160 } } }).png().toBuffer();
+    image = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 40, g: 90, b: 160 } } })
+      .png()
+      .toBuffer();
     foldersBefore = await profileFolders();
     serve = await startServe(['--profile-sample-rate', '1', '--max-batch-size', '4', '--max-queue-delay-ms', '20']);
     first = await check('a blue picture');
   });
   after(async () => serve?.stop());
 
-  it('nests the batch\'s operator events in the inference event of the Chrome trace', async () => {
+  it("nests the batch's operator events in the inference event of the Chrome trace", async () => {
     const answer = first;
     const doc = await trace<ChromeTraceDocument>(answer.id, 'chrome');
     assert.deepEqual(chromeTraceProblems(doc), []);
@@ -101,7 +103,11 @@ describe('serve --profile-sample-rate: operator events in request traces', () =>
       profiled = docs.filter((d) => d.traceEvents.some((e) => e.cat === 'operator'));
     }
     assert.ok(profiled.length > 0, 'a later batch is profiled too (a fresh profiling session was made)');
-    const names = (d: ChromeTraceDocument) => d.traceEvents.filter((e) => e.cat === 'operator').map((e) => e.name).join(',');
+    const names = (d: ChromeTraceDocument) =>
+      d.traceEvents
+        .filter((e) => e.cat === 'operator')
+        .map((e) => e.name)
+        .join(',');
     const batchSizes = new Set(profiled.map((d) => d.traceEvents.find((e) => e.name === 'inference')!.args.batch_size));
     if (batchSizes.size === 1 && profiled.length > 1) assert.equal(new Set(profiled.map(names)).size, 1, 'one batch, one operator list');
   });

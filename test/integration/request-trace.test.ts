@@ -26,7 +26,9 @@ describe('request traces over HTTP', () => {
 
   before(async () => {
     h = await startHarness({ token: TOKEN, batching: { maxBatchSize: 4, maxQueueDelayMs: 20 } });
-    const image = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 40, g: 90, b: 160 } } }).png().toBuffer();
+    const image = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 40, g: 90, b: 160 } } })
+      .png()
+      .toBuffer();
     // Sent together, so that the batcher runs several in one batch.
     answers = await Promise.all(
       ['a blue picture', 'two dogs', 'a red car', 'snow'].map(async (text) => {
@@ -111,7 +113,10 @@ describe('request traces over HTTP', () => {
     const ids = [...(await res.text()).matchAll(/# \{request_id="([^"]+)"\}/g)].map((m) => m[1]!);
     assert.ok(ids.length > 0, 'exemplars carry request ids');
     for (const id of new Set(ids)) {
-      assert.ok(answers.some((a) => a.id === id), `${id} is a check's id`);
+      assert.ok(
+        answers.some((a) => a.id === id),
+        `${id} is a check's id`,
+      );
       const trace = await get(tracePath(id, 'otlp'));
       assert.equal(trace.status, 200, id);
       assert.deepEqual(otlpTraceProblems(await trace.json()), []);
@@ -136,7 +141,7 @@ describe('request traces over HTTP', () => {
     );
   });
 
-  it('gives the dashboard, which builds the documents from a slowest-requests row, the API\'s documents', async () => {
+  it("gives the dashboard, which builds the documents from a slowest-requests row, the API's documents", async () => {
     const rows = ((await (await get('/api/v1/requests/slowest')).json()) as { requests: SlowRequest[] }).requests;
     assert.ok(rows.length >= answers.length);
     for (const row of rows) {

@@ -9,8 +9,15 @@ import { REPO_ROOT } from '../support/shared-reference.ts';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'ofa-ve.js');
 
-function serve(args: string[]): { child: ChildProcessWithoutNullStreams; lines: Record<string, unknown>[]; waitFor: (msg: string, ms: number) => Promise<Record<string, unknown>> } {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', 'none', ...args], { stdio: 'pipe', env: { ...process.env, OFA_VE_TOKEN: '' } });
+function serve(args: string[]): {
+  child: ChildProcessWithoutNullStreams;
+  lines: Record<string, unknown>[];
+  waitFor: (msg: string, ms: number) => Promise<Record<string, unknown>>;
+} {
+  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', 'none', ...args], {
+    stdio: 'pipe',
+    env: { ...process.env, OFA_VE_TOKEN: '' },
+  });
   const lines: Record<string, unknown>[] = [];
   const waiters: { msg: string; resolve: (line: Record<string, unknown>) => void }[] = [];
   createInterface({ input: child.stdout }).on('line', (text) => {
@@ -42,7 +49,10 @@ describe('ofa-ve serve (the bin)', () => {
       await waitFor('model loaded', 20_000);
       assert.equal((await fetch(`${url}/readyz`)).status, 200);
       assert.match(await (await fetch(`${url}/metrics`)).text(), /ofa_ve_build_info\{version="/);
-      assert.ok(lines.some((l) => l.level === 'warn' && /demo model/.test(String(l.msg))), 'warns about the demo model');
+      assert.ok(
+        lines.some((l) => l.level === 'warn' && /demo model/.test(String(l.msg))),
+        'warns about the demo model',
+      );
       for (const line of lines) assert.ok(typeof line.ts === 'string' && typeof line.level === 'string');
     } finally {
       child.kill('SIGTERM');
@@ -64,7 +74,9 @@ describe('ofa-ve serve (the bin)', () => {
       assert.ok(!lines.some((l) => JSON.stringify(l).includes(token)), 'the token is never logged');
 
       const auth = { authorization: `Bearer ${token}` };
-      const png = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#3a6' } }).png().toBuffer();
+      const png = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#3a6' } })
+        .png()
+        .toBuffer();
       const image = png.toString('base64');
       const json = { 'content-type': 'application/json' };
       const post = (body: unknown, headers: Record<string, string> = auth) =>
@@ -143,7 +155,10 @@ describe('ofa-ve serve (the bin)', () => {
 
   it('refuses a blank token, from --token or OFA_VE_TOKEN, or one with whitespace around it (exit 2, clear message)', async () => {
     const refused = async (args: string[], env: Record<string, string>, message: RegExp) => {
-      const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', 'none', ...args], { stdio: 'pipe', env: { ...process.env, ...env } });
+      const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', 'none', ...args], {
+        stdio: 'pipe',
+        env: { ...process.env, ...env },
+      });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       assert.equal(await exitOf(child), 2, `${JSON.stringify(args)} ${JSON.stringify(env)}`);

@@ -64,12 +64,23 @@ describe(`soak: ${SOAK_SECONDS} s of steady load at concurrency ${CONCURRENCY} a
   let images: { good: Buffer[]; bad: Buffer[] };
 
   before(async () => {
-    const make = (w: number, h: number, r: number) => sharp({ create: { width: w, height: h, channels: 3, background: { r, g: 120, b: 255 - r } } });
+    const make = (w: number, h: number, r: number) =>
+      sharp({ create: { width: w, height: h, channels: 3, background: { r, g: 120, b: 255 - r } } });
     images = {
-      good: [await make(64, 48, 10).png().toBuffer(), await make(320, 240, 90).jpeg().toBuffer(), await make(100, 100, 200).webp().toBuffer()],
-      bad: [Buffer.from('not an image at all'), Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), (await make(64, 48, 10).png().toBuffer()).subarray(0, 100)],
+      good: [
+        await make(64, 48, 10).png().toBuffer(),
+        await make(320, 240, 90).jpeg().toBuffer(),
+        await make(100, 100, 200).webp().toBuffer(),
+      ],
+      bad: [
+        Buffer.from('not an image at all'),
+        Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'),
+        (await make(64, 48, 10).png().toBuffer()).subarray(0, 100),
+      ],
     };
-    server = await startServe([], { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(GC_ON_SIGNAL).href}`.trim() });
+    server = await startServe([], {
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(GC_ON_SIGNAL).href}`.trim(),
+    });
   });
   after(async () => server?.stop());
 
@@ -95,7 +106,11 @@ describe(`soak: ${SOAK_SECONDS} s of steady load at concurrency ${CONCURRENCY} a
           body.append('text', roll < 0.8 ? pick(['a dog on the grass', 'a red car', 'two people walking']) : pick(['', 'a dog']));
           init = { method: 'POST', body };
         } else if (roll < 0.9) {
-          init = { method: 'POST', body: JSON.stringify({ image: pick(images.good).toString('base64'), text: 'a cat on a sofa', premise: 'an animal indoors' }), headers: { 'content-type': 'application/json' } };
+          init = {
+            method: 'POST',
+            body: JSON.stringify({ image: pick(images.good).toString('base64'), text: 'a cat on a sofa', premise: 'an animal indoors' }),
+            headers: { 'content-type': 'application/json' },
+          };
         } else {
           init = { method: 'POST', body: 'text=a+dog', headers: { 'content-type': 'application/x-www-form-urlencoded' } };
         }
@@ -136,7 +151,10 @@ describe(`soak: ${SOAK_SECONDS} s of steady load at concurrency ${CONCURRENCY} a
     })();
     await Promise.all([...Array.from({ length: CONCURRENCY }, (_, c) => client(c)), sampler]);
 
-    const lines = samples.map((s) => `t=${String(s.t).padStart(4)} s  rss ${mib(s.rss)}  worker ${mib(s.workerRss)}  heap ${mib(s.heapUsed)}  fds ${s.fds}  requests ${s.requests}`);
+    const lines = samples.map(
+      (s) =>
+        `t=${String(s.t).padStart(4)} s  rss ${mib(s.rss)}  worker ${mib(s.workerRss)}  heap ${mib(s.heapUsed)}  fds ${s.fds}  requests ${s.requests}`,
+    );
     t.diagnostic(`samples:\n${lines.join('\n')}`);
     t.diagnostic(`${sent} requests, by status ${JSON.stringify(Object.fromEntries(byStatus))}`);
 
@@ -153,7 +171,9 @@ describe(`soak: ${SOAK_SECONDS} s of steady load at concurrency ${CONCURRENCY} a
       const b = last.map(pick).filter((x): x is number => x !== undefined);
       if (a.length === 0 || b.length === 0) return t.diagnostic(`${name}: not measured here`);
       const [m1, m2] = [median(a), median(b)];
-      t.diagnostic(`${name}: median of the middle third ${mib(m1)}, of the last third ${mib(m2)} (${(((m2 - m1) / m1) * 100).toFixed(1)}%)`);
+      t.diagnostic(
+        `${name}: median of the middle third ${mib(m1)}, of the last third ${mib(m2)} (${(((m2 - m1) / m1) * 100).toFixed(1)}%)`,
+      );
       assert.ok(m2 <= m1 * (1 + MEMORY_GROWTH_LIMIT), `${name} grew from ${mib(m1)} to ${mib(m2)} (limit ${MEMORY_GROWTH_LIMIT * 100}%)`);
     };
     growth((s) => s.rss, 'server RSS');

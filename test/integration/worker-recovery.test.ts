@@ -27,7 +27,9 @@ import { startServe, type ServeProcess } from '../../bench/support/serve-process
 import { requestTotals } from '../support/service-harness.ts';
 import { DEMO_MODEL_DIR } from '../support/shared-reference.ts';
 
-const photo = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 20, g: 120, b: 60 } } }).png().toBuffer();
+const photo = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 20, g: 120, b: 60 } } })
+  .png()
+  .toBuffer();
 
 interface Answer {
   readonly status: number;
@@ -91,67 +93,74 @@ function processGone(pid: number): boolean {
 }
 
 describe('worker replacements that fail to come up', () => {
-  it('die while loading: retried with backoff; /healthz fails after 3 in a row, queued checks refused; a later success recovers', { timeout: 60_000 }, async () => {
-    const h = await startRuntime({ initialDelayMs: 50, maxDelayMs: 300, failuresBeforeGivingUp: 3 });
-    const host = h.runtime.workerHost;
-    let killing = true;
-    const failed: FailedRestart[] = [];
-    host.on('restart-attempt-failed', (f: FailedRestart) => failed.push(f));
-    // Each replacement is killed as soon as its process exists, before it can load the model.
-    host.on('restarting', () => {
-      if (killing && host.pid !== undefined) process.kill(host.pid, 'SIGKILL');
-    });
-    let sent = 0;
-    try {
-      assert.equal((await check(h.url, 'before')).status, 200);
-      sent += 1;
-      const gaveUp = once(host, 'restart-failed');
-      process.kill(host.pid!, 'SIGKILL');
-      await waitFor(() => host.restarting, 'a restart begins');
-      const queued = check(h.url, 'sent while the replacements keep dying');
-      sent += 1;
-      await gaveUp;
+  it(
+    'die while loading: retried with backoff; /healthz fails after 3 in a row, queued checks refused; a later success recovers',
+    { timeout: 60_000 },
+    async () => {
+      const h = await startRuntime({ initialDelayMs: 50, maxDelayMs: 300, failuresBeforeGivingUp: 3 });
+      const host = h.runtime.workerHost;
+      let killing = true;
+      const failed: FailedRestart[] = [];
+      host.on('restart-attempt-failed', (f: FailedRestart) => failed.push(f));
+      // Each replacement is killed as soon as its process exists, before it can load the model.
+      host.on('restarting', () => {
+        if (killing && host.pid !== undefined) process.kill(host.pid, 'SIGKILL');
+      });
+      let sent = 0;
+      try {
+        assert.equal((await check(h.url, 'before')).status, 200);
+        sent += 1;
+        const gaveUp = once(host, 'restart-failed');
+        process.kill(host.pid!, 'SIGKILL');
+        await waitFor(() => host.restarting, 'a restart begins');
+        const queued = check(h.url, 'sent while the replacements keep dying');
+        sent += 1;
+        await gaveUp;
 
-      assert.deepEqual(failed.slice(0, 3).map((f) => f.failures), [1, 2, 3]);
-      for (const f of failed) {
-        assert.equal(f.error.code, 'INTERNAL');
-        // Killed before it read its first message (the load request fails to send: EPIPE), or while loading.
-        assert.match(f.error.message, /exited while loading the model \(SIGKILL\)|could not be started: write EPIPE/);
-        const base = Math.min(300, 50 * 2 ** (f.failures - 1));
-        const inRange = f.retryInMs !== undefined && f.retryInMs >= base * 0.75 && f.retryInMs <= Math.min(300, base * 1.25);
-        assert.ok(inRange, `backoff ${f.retryInMs} ms after ${f.failures} failures`);
+        assert.deepEqual(
+          failed.slice(0, 3).map((f) => f.failures),
+          [1, 2, 3],
+        );
+        for (const f of failed) {
+          assert.equal(f.error.code, 'INTERNAL');
+          // Killed before it read its first message (the load request fails to send: EPIPE), or while loading.
+          assert.match(f.error.message, /exited while loading the model \(SIGKILL\)|could not be started: write EPIPE/);
+          const base = Math.min(300, 50 * 2 ** (f.failures - 1));
+          const inRange = f.retryInMs !== undefined && f.retryInMs >= base * 0.75 && f.retryInMs <= Math.min(300, base * 1.25);
+          assert.ok(inRange, `backoff ${f.retryInMs} ms after ${f.failures} failures`);
+        }
+        assert.deepEqual(await queued, { status: 503, code: 'NOT_READY' }, 'the queued check is refused once it gave up');
+        const live = await fetch(`${h.url}/healthz`);
+        assert.equal(live.status, 503, '/healthz fails: it cannot recover by itself');
+        assert.match(JSON.stringify(await live.json()), /failed to start 3 times in a row/);
+        assert.equal(h.runtime.liveness().ok, false);
+        assert.equal((await fetch(`${h.url}/readyz`)).status, 503);
+        assert.deepEqual(await check(h.url, 'while failing'), { status: 503, code: 'NOT_READY' });
+        sent += 1;
+
+        // It keeps retrying (every 300 ms here): once the kills stop, the next attempt succeeds.
+        killing = false;
+        await once(host, 'restarted');
+        assert.deepEqual(h.runtime.liveness(), { ok: true });
+        assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
+        assert.equal((await fetch(`${h.url}/readyz`)).status, 200);
+        assert.equal((await check(h.url, 'after the recovery')).status, 200);
+        sent += 1;
+
+        const metrics = await metricsText(h.url);
+        assert.equal(requestTotals(metrics).total, sent, 'sum of ofa_ve_request_total = checks sent');
+        const failures = metric(metrics, 'ofa_ve_worker_restart_failures_total');
+        assert.ok(failures >= 3, `failures counted (${failures})`);
+        const restarts = metric(metrics, 'ofa_ve_worker_restarts_total');
+        assert.equal(restarts, failures + 1, 'every attempt counted: the failed ones and the one that came up');
+        assert.equal(metric(metrics, 'ofa_ve_model_ready'), 1);
+        assert.match(metrics, /^ofa_ve_model_info\{/m, 'the model is back in ofa_ve_model_info');
+      } finally {
+        killing = false;
+        await h.close();
       }
-      assert.deepEqual(await queued, { status: 503, code: 'NOT_READY' }, 'the queued check is refused once it gave up');
-      const live = await fetch(`${h.url}/healthz`);
-      assert.equal(live.status, 503, '/healthz fails: it cannot recover by itself');
-      assert.match(JSON.stringify(await live.json()), /failed to start 3 times in a row/);
-      assert.equal(h.runtime.liveness().ok, false);
-      assert.equal((await fetch(`${h.url}/readyz`)).status, 503);
-      assert.deepEqual(await check(h.url, 'while failing'), { status: 503, code: 'NOT_READY' });
-      sent += 1;
-
-      // It keeps retrying (every 300 ms here): once the kills stop, the next attempt succeeds.
-      killing = false;
-      await once(host, 'restarted');
-      assert.deepEqual(h.runtime.liveness(), { ok: true });
-      assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
-      assert.equal((await fetch(`${h.url}/readyz`)).status, 200);
-      assert.equal((await check(h.url, 'after the recovery')).status, 200);
-      sent += 1;
-
-      const metrics = await metricsText(h.url);
-      assert.equal(requestTotals(metrics).total, sent, 'sum of ofa_ve_request_total = checks sent');
-      const failures = metric(metrics, 'ofa_ve_worker_restart_failures_total');
-      assert.ok(failures >= 3, `failures counted (${failures})`);
-      const restarts = metric(metrics, 'ofa_ve_worker_restarts_total');
-      assert.equal(restarts, failures + 1, 'every attempt counted: the failed ones and the one that came up');
-      assert.equal(metric(metrics, 'ofa_ve_model_ready'), 1);
-      assert.match(metrics, /^ofa_ve_model_info\{/m, 'the model is back in ofa_ve_model_info');
-    } finally {
-      killing = false;
-      await h.close();
-    }
-  });
+    },
+  );
 
   it('hangs while loading: killed at the load timeout and retried; a check sent meanwhile is answered', { timeout: 60_000 }, async () => {
     const LOAD_TIMEOUT_MS = 6000;
@@ -222,42 +231,46 @@ const hasPrlimit = (() => {
 })();
 
 describe('ofa-ve serve (the real process) when worker starts fail', { skip: !HAS_PROC && 'needs /proc (Linux)' }, () => {
-  it('fork fails with EMFILE (no file descriptors left): reported, retried with backoff, serve stays up', { timeout: 90_000, skip: !hasPrlimit && 'needs prlimit' }, async () => {
-    const serve = await startServe();
-    const pid = serve.child.pid!;
-    let lowered = false;
-    const softLimit = /^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.[1];
-    assert.ok(softLimit, 'reads the file limit');
-    try {
-      assert.equal((await check(serve.url, 'before')).status, 200);
-      const worker = workerPid(pid);
-      assert.ok(worker, 'finds the worker process');
-      // No file descriptor to spare: the next fork cannot make its IPC socket pair.
-      const open = readdirSync(`/proc/${pid}/fd`).length;
-      execFileSync('prlimit', ['--pid', String(pid), `--nofile=${open}:`]);
-      lowered = true;
-      process.kill(worker, 'SIGKILL');
-      const failures = () => logLines(serve).filter((l) => l.msg === 'inference worker restart failed');
-      await waitFor(() => failures().length >= 2, 'two failed attempts are logged');
-      const first = failures()[0]!;
-      assert.match(String(first.error), /EMFILE/);
-      assert.ok(Number(first.retry_in_ms) > 0 && Number(first.retry_in_ms) <= 125, `retried after ${first.retry_in_ms} ms`);
-      assert.equal(serve.child.exitCode, null, 'serve is still running');
+  it(
+    'fork fails with EMFILE (no file descriptors left): reported, retried with backoff, serve stays up',
+    { timeout: 90_000, skip: !hasPrlimit && 'needs prlimit' },
+    async () => {
+      const serve = await startServe();
+      const pid = serve.child.pid!;
+      let lowered = false;
+      const softLimit = /^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.[1];
+      assert.ok(softLimit, 'reads the file limit');
+      try {
+        assert.equal((await check(serve.url, 'before')).status, 200);
+        const worker = workerPid(pid);
+        assert.ok(worker, 'finds the worker process');
+        // No file descriptor to spare: the next fork cannot make its IPC socket pair.
+        const open = readdirSync(`/proc/${pid}/fd`).length;
+        execFileSync('prlimit', ['--pid', String(pid), `--nofile=${open}:`]);
+        lowered = true;
+        process.kill(worker, 'SIGKILL');
+        const failures = () => logLines(serve).filter((l) => l.msg === 'inference worker restart failed');
+        await waitFor(() => failures().length >= 2, 'two failed attempts are logged');
+        const first = failures()[0]!;
+        assert.match(String(first.error), /EMFILE/);
+        assert.ok(Number(first.retry_in_ms) > 0 && Number(first.retry_in_ms) <= 125, `retried after ${first.retry_in_ms} ms`);
+        assert.equal(serve.child.exitCode, null, 'serve is still running');
 
-      execFileSync('prlimit', ['--pid', String(pid), `--nofile=${softLimit}:`]);
-      lowered = false;
-      await waitFor(() => logLines(serve).some((l) => l.msg === 'inference worker restarted'), 'the worker is restarted', 20_000);
-      assert.equal((await check(serve.url, 'after')).status, 200);
-      const metrics = await metricsText(serve.url);
-      assert.equal(requestTotals(metrics).total, 2);
-      const failed = metric(metrics, 'ofa_ve_worker_restart_failures_total');
-      assert.equal(failed, failures().length);
-      assert.equal(metric(metrics, 'ofa_ve_worker_restarts_total'), failed + 1);
-    } finally {
-      if (lowered) execFileSync('prlimit', ['--pid', String(pid), `--nofile=${softLimit}:`]);
-      assert.equal(await serve.stop(), 0, 'stops cleanly');
-    }
-  });
+        execFileSync('prlimit', ['--pid', String(pid), `--nofile=${softLimit}:`]);
+        lowered = false;
+        await waitFor(() => logLines(serve).some((l) => l.msg === 'inference worker restarted'), 'the worker is restarted', 20_000);
+        assert.equal((await check(serve.url, 'after')).status, 200);
+        const metrics = await metricsText(serve.url);
+        assert.equal(requestTotals(metrics).total, 2);
+        const failed = metric(metrics, 'ofa_ve_worker_restart_failures_total');
+        assert.equal(failed, failures().length);
+        assert.equal(metric(metrics, 'ofa_ve_worker_restarts_total'), failed + 1);
+      } finally {
+        if (lowered) execFileSync('prlimit', ['--pid', String(pid), `--nofile=${softLimit}:`]);
+        assert.equal(await serve.stop(), 0, 'stops cleanly');
+      }
+    },
+  );
 
   it('a storm of 5 worker kills in 10 s under load: it answers checks again, counts exactly', { timeout: 120_000 }, async (t) => {
     const serve = await startServe(['--access-log-rate', '0']);
@@ -325,7 +338,9 @@ describe('ofa-ve serve (the real process) when worker starts fail', { skip: !HAS
       assert.deepEqual(failures, [], 'every check got an answer');
       for (const { answer } of outcomes) {
         const expected =
-          answer.status === 200 || (answer.status === 500 && answer.code === 'INTERNAL') || (answer.status === 503 && answer.code === 'NOT_READY');
+          answer.status === 200 ||
+          (answer.status === 500 && answer.code === 'INTERNAL') ||
+          (answer.status === 503 && answer.code === 'NOT_READY');
         assert.ok(expected, `only 200, 500 INTERNAL (the batch in a killed worker) or 503 NOT_READY: got ${answer.status} ${answer.code}`);
       }
       const metrics = await metricsText(serve.url);

@@ -19,7 +19,9 @@ import sharp from 'sharp';
 import { startHarness } from '../support/service-harness.ts';
 import { DEMO_MODEL_DIR } from '../support/shared-reference.ts';
 
-const photo = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 90, g: 30, b: 160 } } }).png().toBuffer();
+const photo = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 90, g: 30, b: 160 } } })
+  .png()
+  .toBuffer();
 
 function check(url: string, text: string): Promise<Response> {
   const body = new FormData();

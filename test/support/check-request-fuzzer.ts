@@ -79,7 +79,7 @@ class Dice {
     return s;
   }
   token(n: number): string {
-    const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!#$%&\'*+^`|~';
+    const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!#$%&'*+^`|~";
     let s = '';
     for (let i = 0; i < n; i++) s += alphabet[this.int(alphabet.length)];
     return s;
@@ -120,19 +120,39 @@ const CONTENT_TYPES = [
   'multipart/form-data; boundary=' + 'b'.repeat(200),
   '',
 ];
-const REAL_HEADER_NAMES = ['accept', 'accept-encoding', 'accept-language', 'user-agent', 'cookie', 'cache-control', 'x-request-id', 'x-forwarded-for', 'content-language', 'if-none-match', 'range', 'dnt'];
+const REAL_HEADER_NAMES = [
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'user-agent',
+  'cookie',
+  'cache-control',
+  'x-request-id',
+  'x-forwarded-for',
+  'content-language',
+  'if-none-match',
+  'range',
+  'dnt',
+];
 /** Request targets Node's parser accepts but `new URL(target, base)` refuses. */
 const UNPARSEABLE_TARGETS = ['//[', '//a:99999/', '//%', '//[::1/api/v1/check', '//:@/api/v1/check', '//a%zzb/'];
 /** Characters that cannot appear in a header name (RFC 9110 token), bar ':' which would end it. */
 const NOT_TOKEN = ['(', ')', ',', '/', ';', '<', '=', '>', '?', '@', '[', '\\', ']', '{', '}', '"', ' ', '\u0001', '\u007f'];
 
 function boundaryFor(d: Dice): string {
-  return d.pick(['----fuzz' + d.token(16), d.token(d.range(1, 70)), 'x', '-'.repeat(d.range(1, 40)) + d.token(4)]).replace(/[^A-Za-z0-9'()+_,./:=?-]/g, 'q');
+  return d
+    .pick(['----fuzz' + d.token(16), d.token(d.range(1, 70)), 'x', '-'.repeat(d.range(1, 40)) + d.token(4)])
+    .replace(/[^A-Za-z0-9'()+_,./:=?-]/g, 'q');
 }
 
 function validParts(d: Dice, material: FuzzMaterial): FormPart[] {
   const parts: FormPart[] = [
-    { name: 'image', filename: d.pick(['photo.png', 'a.jpg', 'x', '../../etc/passwd', 'имя.webp', 'q"uote.png']), contentType: d.pick(['image/png', 'image/jpeg', 'application/octet-stream', 'text/plain']), data: d.pick(material.images) },
+    {
+      name: 'image',
+      filename: d.pick(['photo.png', 'a.jpg', 'x', '../../etc/passwd', 'имя.webp', 'q"uote.png']),
+      contentType: d.pick(['image/png', 'image/jpeg', 'application/octet-stream', 'text/plain']),
+      data: d.pick(material.images),
+    },
     { name: 'text', data: d.pick(CAPTIONS.slice(0, 3)) },
   ];
   if (d.chance(0.2)) parts.push({ name: 'premise', data: d.pick(CAPTIONS) });
@@ -157,7 +177,8 @@ function mutateBytes(d: Dice, input: Buffer): Buffer {
   }
   if (op === 4) {
     // Flip CR/LF and dashes: the multipart syntax.
-    for (let i = 0; i < out.length; i++) if ((out[i] === 0x0d || out[i] === 0x0a || out[i] === 0x2d) && d.chance(0.05)) out[i] = d.pick([0x0d, 0x0a, 0x2d, 0x20, 0x00]);
+    for (let i = 0; i < out.length; i++)
+      if ((out[i] === 0x0d || out[i] === 0x0a || out[i] === 0x2d) && d.chance(0.05)) out[i] = d.pick([0x0d, 0x0a, 0x2d, 0x20, 0x00]);
     return out;
   }
   const at = d.int(out.length);
@@ -177,18 +198,30 @@ function mutatedMultipart(d: Dice, material: FuzzMaterial): { body: Buffer; cont
     parts.splice(d.int(parts.length), 1);
     kind += ':drop-part';
   } else if (op === 2) {
-    parts = parts.map((p) => ({ p, k: d.float() })).sort((a, b) => a.k - b.k).map(({ p }) => p);
+    parts = parts
+      .map((p) => ({ p, k: d.float() }))
+      .sort((a, b) => a.k - b.k)
+      .map(({ p }) => p);
     kind += ':shuffle';
   } else if (op === 3) {
     const target = d.pick(parts);
-    target.headers = [d.pick([`${d.token(8)}: ${d.visible(d.range(0, 200))}`, d.visible(40), 'Content-Transfer-Encoding: base64', `Content-Disposition: ${d.visible(30)}`, 'Content-Type:'])];
+    target.headers = [
+      d.pick([
+        `${d.token(8)}: ${d.visible(d.range(0, 200))}`,
+        d.visible(40),
+        'Content-Transfer-Encoding: base64',
+        `Content-Disposition: ${d.visible(30)}`,
+        'Content-Type:',
+      ]),
+    ];
     kind += ':part-header';
   } else if (op === 4) {
     const target = d.pick(parts);
     target.name = d.pick([d.token(d.range(1, 20)), '', 'image', 'text', 'premise', d.unicode(8)]);
     kind += ':part-name';
   } else if (op === 5) {
-    for (let i = 0, n = d.range(1, 14); i < n; i++) parts.push({ name: d.token(6), filename: d.chance(0.3) ? d.token(5) : undefined, data: d.bytes(d.range(0, 300)) });
+    for (let i = 0, n = d.range(1, 14); i < n; i++)
+      parts.push({ name: d.token(6), filename: d.chance(0.3) ? d.token(5) : undefined, data: d.bytes(d.range(0, 300)) });
     kind += ':many-parts';
   } else if (op === 6) {
     const target = parts.find((p) => p.name === 'image');
@@ -209,7 +242,11 @@ function mutatedMultipart(d: Dice, material: FuzzMaterial): { body: Buffer; cont
     kind += '+bytes';
   }
   const contentType = d.chance(0.85)
-    ? d.pick([`multipart/form-data; boundary=${boundary}`, `multipart/form-data; boundary="${boundary}"`, `Multipart/Form-Data; charset=utf-8; boundary=${boundary}`])
+    ? d.pick([
+        `multipart/form-data; boundary=${boundary}`,
+        `multipart/form-data; boundary="${boundary}"`,
+        `Multipart/Form-Data; charset=utf-8; boundary=${boundary}`,
+      ])
     : d.pick([`multipart/form-data; boundary=${boundaryFor(d)}`, d.pick(CONTENT_TYPES)]);
   return { body, contentType, kind };
 }
@@ -223,7 +260,12 @@ function randomJsonValue(d: Dice, depth: number, material: FuzzMaterial): unknow
   if (k === 4) return d.pick(material.images).toString('base64');
   if (k === 5) return d.bytes(d.range(0, 100)).toString(d.pick(['base64', 'base64url', 'hex', 'latin1'] as const));
   if (k === 6) return Array.from({ length: d.range(0, 4) }, () => randomJsonValue(d, depth + 1, material));
-  return Object.fromEntries(Array.from({ length: d.range(0, 4) }, () => [d.pick(['image', 'text', 'premise', d.token(5)]), randomJsonValue(d, depth + 1, material)]));
+  return Object.fromEntries(
+    Array.from({ length: d.range(0, 4) }, () => [
+      d.pick(['image', 'text', 'premise', d.token(5)]),
+      randomJsonValue(d, depth + 1, material),
+    ]),
+  );
 }
 
 function randomJson(d: Dice, material: FuzzMaterial): { body: Buffer; kind: string } {
@@ -291,13 +333,38 @@ export function fuzzRequest(seed: number, index: number, host: string, material:
   // Over a raw socket: what a well-behaved client cannot send.
   if (roll < 0.03) {
     const name = `X-Fuzz${d.pick(NOT_TOKEN)}${d.token(4)}`;
-    const raw = Buffer.from(head('POST', path, { host, 'content-type': 'application/json', 'content-length': '2', connection: 'close' }, [`${name}: ${d.visible(10)}`]) + '{}', 'latin1');
-    return { index, kind: 'raw:bad-header-name', expect: 'node-parser', transport: 'raw', method: 'POST', path, headers: {}, body: [], raw };
+    const raw = Buffer.from(
+      head('POST', path, { host, 'content-type': 'application/json', 'content-length': '2', connection: 'close' }, [
+        `${name}: ${d.visible(10)}`,
+      ]) + '{}',
+      'latin1',
+    );
+    return {
+      index,
+      kind: 'raw:bad-header-name',
+      expect: 'node-parser',
+      transport: 'raw',
+      method: 'POST',
+      path,
+      headers: {},
+      body: [],
+      raw,
+    };
   }
   if (roll < 0.04) {
     const target = d.pick(UNPARSEABLE_TARGETS);
     const raw = Buffer.from(head(d.pick(['GET', 'POST']), target, { host, 'content-length': '0', connection: 'close' }), 'latin1');
-    return { index, kind: 'raw:unparseable-target', expect: 'not-a-check', transport: 'raw', method: 'POST', path: target, headers: {}, body: [], raw };
+    return {
+      index,
+      kind: 'raw:unparseable-target',
+      expect: 'not-a-check',
+      transport: 'raw',
+      method: 'POST',
+      path: target,
+      headers: {},
+      body: [],
+      raw,
+    };
   }
   if (roll < 0.05) {
     // A valid request cut short: nothing in what arrives lets the server answer before the hang-up
@@ -309,7 +376,10 @@ export function fuzzRequest(seed: number, index: number, host: string, material:
       : multipartBody(validParts(d, material), { boundary });
     const contentType = asJson ? 'application/json' : `multipart/form-data; boundary=${boundary}`;
     const raw = Buffer.concat([
-      Buffer.from(head('POST', path, { host, 'content-type': contentType, 'content-length': String(body.length), connection: 'close' }), 'latin1'),
+      Buffer.from(
+        head('POST', path, { host, 'content-type': contentType, 'content-length': String(body.length), connection: 'close' }),
+        'latin1',
+      ),
       body.subarray(0, d.int(body.length)),
     ]);
     return { index, kind: 'raw:abandoned', expect: 'abandoned', transport: 'raw', method: 'POST', path, headers: {}, body: [], raw };
@@ -339,7 +409,11 @@ export function fuzzRequest(seed: number, index: number, host: string, material:
         name: d.pick(['image', 'text', 'premise', d.token(6)]),
         filename: d.chance(0.4) ? d.pick(['a.png', d.token(8), '']) : undefined,
         contentType: d.chance(0.5) ? d.pick(CONTENT_TYPES) || undefined : undefined,
-        data: d.chance(0.4) ? d.pick([...material.images, ...material.badImages]) : d.chance(0.5) ? d.unicode(d.range(0, 200)) : d.bytes(d.range(0, 400)),
+        data: d.chance(0.4)
+          ? d.pick([...material.images, ...material.badImages])
+          : d.chance(0.5)
+            ? d.unicode(d.range(0, 200))
+            : d.bytes(d.range(0, 400)),
       };
       parts.push(d.chance(0.9) ? encodePart(part, boundary) : Buffer.from(`--${boundary}\r\n${partHeaders(part)}\r\n`));
     }
@@ -365,5 +439,14 @@ export function fuzzRequest(seed: number, index: number, host: string, material:
     kind = 'random-headers';
   }
   // Only a POST is a check: other methods (a CORS preflight among them) are answered 405 and not counted.
-  return { index, kind, expect: method === 'POST' ? 'counted' : 'not-a-check', transport: 'http', method, path, headers, body: split(d, body) };
+  return {
+    index,
+    kind,
+    expect: method === 'POST' ? 'counted' : 'not-a-check',
+    transport: 'http',
+    method,
+    path,
+    headers,
+    body: split(d, body),
+  };
 }

@@ -42,7 +42,8 @@ export interface AuditReport {
 
 const BLOCKING = new Set(['high', 'critical']);
 /** npm's own error codes that mean "the audit service could not be asked", not "the project is wrong". */
-const UNREACHABLE = /^(E\d{3}|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|ENETDOWN|EPROTO|ECONNABORTED|ERR_SOCKET_TIMEOUT)$/;
+const UNREACHABLE =
+  /^(E\d{3}|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|ENETDOWN|EPROTO|ECONNABORTED|ERR_SOCKET_TIMEOUT)$/;
 
 /**
  * Why the report carries no audit result, when it is an error rather than a report: `unreachable`
@@ -51,9 +52,13 @@ const UNREACHABLE = /^(E\d{3}|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMED
 export function auditError(report: AuditReport): { kind: 'unreachable' | 'failed'; reason: string } | undefined {
   if (report.auditReportVersion !== undefined && report.vulnerabilities !== undefined) return undefined;
   const code = report.error?.code ?? report.code ?? (report.statusCode !== undefined ? `E${report.statusCode}` : undefined);
-  const reason = [code, report.error?.summary || report.message, report.error?.detail].filter(Boolean).join(': ') || 'no audit report in the output';
+  const reason =
+    [code, report.error?.summary || report.message, report.error?.detail].filter(Boolean).join(': ') || 'no audit report in the output';
   if (code !== undefined && UNREACHABLE.test(code)) return { kind: 'unreachable', reason };
-  if (code === undefined && /advisories\/bulk|security\/audits|audit endpoint|ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|network|socket|timed out/i.test(reason)) {
+  if (
+    code === undefined &&
+    /advisories\/bulk|security\/audits|audit endpoint|ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|network|socket|timed out/i.test(reason)
+  ) {
     return { kind: 'unreachable', reason };
   }
   return { kind: 'failed', reason };
@@ -68,14 +73,24 @@ export function advisories(report: AuditReport): Advisory[] {
       const url = via.url ?? '';
       const id = /GHSA(-[0-9a-z]{4}){3}/i.exec(url)?.[0] ?? String(via.source ?? url);
       const pkg = via.name ?? vuln.name ?? name;
-      found.set(`${id} ${pkg}`, { id, package: pkg, severity: via.severity ?? vuln.severity ?? 'unknown', title: via.title ?? '', url, range: via.range ?? '' });
+      found.set(`${id} ${pkg}`, {
+        id,
+        package: pkg,
+        severity: via.severity ?? vuln.severity ?? 'unknown',
+        title: via.title ?? '',
+        url,
+        range: via.range ?? '',
+      });
     }
   }
   return [...found.values()];
 }
 
 /** High and critical advisories not reviewed; reviewed entries that matched and that matched nothing. */
-export function gate(report: AuditReport, reviewed: readonly ReviewedAdvisory[]): { blocking: Advisory[]; accepted: Advisory[]; stale: ReviewedAdvisory[] } {
+export function gate(
+  report: AuditReport,
+  reviewed: readonly ReviewedAdvisory[],
+): { blocking: Advisory[]; accepted: Advisory[]; stale: ReviewedAdvisory[] } {
   const all = advisories(report);
   const isReviewed = (a: Advisory) => reviewed.find((r) => r.advisory.toLowerCase() === a.id.toLowerCase() && r.package === a.package);
   const serious = all.filter((a) => BLOCKING.has(a.severity));
@@ -93,7 +108,8 @@ export function reviewedFileProblems(file: ReviewedFile): string[] {
   file.reviewed.forEach((r, i) => {
     if (!/^(GHSA(-[0-9a-z]{4}){3}|\d+)$/i.test(r.advisory ?? '')) problems.push(`entry ${i}: "advisory" must be a GHSA id`);
     if (!r.package) problems.push(`entry ${i}: "package" is missing`);
-    if (typeof r.reason !== 'string' || r.reason.trim().length < 20) problems.push(`entry ${i}: "reason" must say, in a line, why it is not exploitable here`);
+    if (typeof r.reason !== 'string' || r.reason.trim().length < 20)
+      problems.push(`entry ${i}: "reason" must say, in a line, why it is not exploitable here`);
     if (typeof r.reason === 'string' && r.reason.includes('\n')) problems.push(`entry ${i}: "reason" must be one line`);
   });
   return problems;

@@ -14,13 +14,15 @@ export interface Harness {
 }
 
 /** The real runtime and HTTP server on a free loopback port, as `ofa-ve serve` assembles them. */
-export async function startHarness(options: {
-  token?: string;
-  modelDir?: string;
-  batching?: Partial<BatchingOptions>;
-  limits?: Partial<InputLimits>;
-  uiDir?: string;
-} = {}): Promise<Harness> {
+export async function startHarness(
+  options: {
+    token?: string;
+    modelDir?: string;
+    batching?: Partial<BatchingOptions>;
+    limits?: Partial<InputLimits>;
+    uiDir?: string;
+  } = {},
+): Promise<Harness> {
   const runtime = new ServiceRuntime({
     modelDir: options.modelDir ?? DEMO_MODEL_DIR,
     provider: 'cpu',

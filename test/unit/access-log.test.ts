@@ -41,7 +41,10 @@ describe('AccessLog', () => {
     const { write, clock, checks, summaries, log } = setup(3);
     for (let i = 0; i < 12; i++) write(i === 10 ? 503 : 200);
     // Lines 1-3 in full; past them one in 3 (lines 6, 9, 12) and the 503 (line 11).
-    assert.deepEqual(checks().map((l) => l.fields.id), ['r1', 'r2', 'r3', 'r6', 'r9', 'r11', 'r12']);
+    assert.deepEqual(
+      checks().map((l) => l.fields.id),
+      ['r1', 'r2', 'r3', 'r6', 'r9', 'r11', 'r12'],
+    );
     assert.deepEqual(summaries(), [], 'the summary waits for the end of the second');
     clock.ms += 1000;
     write(400);

@@ -181,7 +181,10 @@ describe('bench compare on synthetic runs (seeded)', () => {
     const c = compareBenchResults(syntheticRun(1, STEPS), syntheticRun(2, withPlan({ scale: { inference: 0.7 } })), { maxRegression: 0.1 });
     assert.deepEqual(c.regressions, []);
     assert.ok(c.improvements.some((f) => f.figure === 'inference'));
-    assert.ok(c.improvements.some((f) => f.figure === 'throughput'), 'throughput up');
+    assert.ok(
+      c.improvements.some((f) => f.figure === 'throughput'),
+      'throughput up',
+    );
     assert.equal(c.attribution[0]!.stage, 'inference');
     assert.ok(c.attribution[0]!.difference_ms < 0);
   });
@@ -235,7 +238,10 @@ describe('bench compare on synthetic runs (seeded)', () => {
 
   it('steps that do not match are bad input, and the message names them', () => {
     const a = syntheticRun(1, STEPS);
-    const b = syntheticRun(2, [{ concurrency: 1, requests: 100 }, { concurrency: 8, requests: 100 }]);
+    const b = syntheticRun(2, [
+      { concurrency: 1, requests: 100 },
+      { concurrency: 8, requests: 100 },
+    ]);
     assert.throws(
       () => compareBenchResults(a, b, { maxRegression: 0.1 }),
       (err: Error) =>
@@ -329,7 +335,10 @@ describe('step samples', () => {
     assert.equal(a.answered, 1000);
     assert.equal(a.kept, 100);
     assert.deepEqual(stepSamples(requests, 100, 7), a);
-    assert.ok(a.latency_ms.every((v, i) => i === 0 || v > a.latency_ms[i - 1]!), 'in order');
+    assert.ok(
+      a.latency_ms.every((v, i) => i === 0 || v > a.latency_ms[i - 1]!),
+      'in order',
+    );
     assert.ok(a.latency_ms[0]! < 100 && a.latency_ms[99]! > 900, 'spread over the whole step');
   });
 });

@@ -33,7 +33,11 @@ describe('roundRobinTarget', () => {
     const tags: Array<string | undefined> = [];
     for (let i = 0; i < 7; i++) tags.push((await target(PAIRS[i % PAIRS.length]!)).replica);
     assert.deepEqual(tags, ['http://a:1', 'http://b:2', 'http://c:3', 'http://a:1', 'http://b:2', 'http://c:3', 'http://a:1']);
-    assert.deepEqual(received, [['a', 'a', 'a'], ['b', 'b'], ['c', 'c']]);
+    assert.deepEqual(received, [
+      ['a', 'a', 'a'],
+      ['b', 'b'],
+      ['c', 'c'],
+    ]);
   });
 
   it('spreads a closed-loop step evenly even when one replica is slower', async () => {
@@ -43,9 +47,15 @@ describe('roundRobinTarget', () => {
     const target = roundRobinTarget(urls.map((url, i) => replica(url, delaysMs[i]!, received[i]!)));
     const outcome = await runStep(target, PAIRS, { concurrency: 3, durationS: 60, requests: 30, warmupS: 0 });
     assert.equal(outcome.samples.length, 30);
-    assert.deepEqual(received.map((r) => r.length), [10, 10, 10]);
+    assert.deepEqual(
+      received.map((r) => r.length),
+      [10, 10, 10],
+    );
     const figures = replicaFigures(urls, outcome.samples, outcome.elapsedS);
-    assert.deepEqual(figures.map((f) => f.requests), [10, 10, 10]);
+    assert.deepEqual(
+      figures.map((f) => f.requests),
+      [10, 10, 10],
+    );
   });
 
   it('refuses an empty list', () => {
@@ -74,11 +84,7 @@ describe('replicaFigures', () => {
   it('prints a line per replica per step, named host:port', () => {
     const urls = ['http://127.0.0.1:7001', 'https://gpu-2.example:7860/ofa'];
     const replicas = replicaFigures(urls, [sample('http://127.0.0.1:7001', 12.5)], 1);
-    const lines = replicaTable([
-      { concurrency: 1, replicas },
-      { concurrency: 4, replicas },
-      { concurrency: 8 },
-    ]).split('\n');
+    const lines = replicaTable([{ concurrency: 1, replicas }, { concurrency: 4, replicas }, { concurrency: 8 }]).split('\n');
     assert.equal(lines.length, 2 + 4);
     assert.equal(lines[2], '| 1 | 127.0.0.1:7001 | 1 | 1.00 | 12.5 | 12.5 | 0 |');
     assert.equal(lines[3], '| 1 | gpu-2.example:7860/ofa | 0 | 0.00 | — | — | 0 |');

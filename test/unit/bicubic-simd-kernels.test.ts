@@ -11,7 +11,7 @@ import { RESIZE_KERNELS_WASM_BASE64 } from '../../main/inference/bicubic-simd-bi
 
 const REGENERATE = 'the WAT in bicubic-simd-kernels.ts changed without `npm run simd:kernels`';
 
-test('the committed kernel binary is wabt\'s assembly of the current WAT source', async () => {
+test("the committed kernel binary is wabt's assembly of the current WAT source", async () => {
   const wasm = await assembleResizeKernels();
   const committed = new Uint8Array(Buffer.from(RESIZE_KERNELS_WASM_BASE64, 'base64'));
   assert.ok(WebAssembly.validate(wasm), 'wabt produced an invalid module');

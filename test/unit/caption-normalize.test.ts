@@ -42,10 +42,7 @@ describe('buildPrompt', () => {
     assert.equal(buildPrompt(OFA_TEMPLATES, 'a dog'), ' does the image describe " a dog "?');
   });
   it('uses the premise template with one', () => {
-    assert.equal(
-      buildPrompt(OFA_TEMPLATES, 'a dog', 'an animal'),
-      ' can image and text1 " an animal " imply text2 " a dog "?',
-    );
+    assert.equal(buildPrompt(OFA_TEMPLATES, 'a dog', 'an animal'), ' can image and text1 " an animal " imply text2 " a dog "?');
   });
   it('inserts text literally, even with $ replacement patterns', () => {
     assert.equal(buildPrompt(OFA_TEMPLATES, "costs $& and $'"), ' does the image describe " costs $& and $\' "?');

@@ -170,12 +170,18 @@ describe('checker store against the real service', () => {
     assert.equal(store.getSnapshot().rows.length, 2, 'nothing cleared before the answer');
     question?.choices.find((c) => c.testId === 'confirm-clear')?.run();
     assert.equal(store.getSnapshot().rows.length, 0);
-    store.getSnapshot().notice?.actions?.find((a) => a.testId === 'undo')?.run();
+    store
+      .getSnapshot()
+      .notice?.actions?.find((a) => a.testId === 'undo')
+      ?.run();
     assert.deepEqual(store.getSnapshot().rows, before);
 
     store.removeRow(row(store, 'u1.png').id);
     assert.deepEqual(names(store.getSnapshot().rows), ['u2.png']);
-    store.getSnapshot().notice?.actions?.find((a) => a.testId === 'undo')?.run();
+    store
+      .getSnapshot()
+      .notice?.actions?.find((a) => a.testId === 'undo')
+      ?.run();
     assert.deepEqual(names(store.getSnapshot().rows), ['u1.png', 'u2.png'], 'back in its place');
   });
 
@@ -193,9 +199,15 @@ describe('checker store against the real service', () => {
     assert.equal(row(store, 'empty.png').caption, 'listed two');
 
     store.importListText('pairs.csv', list);
-    store.getSnapshot().question?.choices.find((c) => c.testId === 'import-replace')?.run();
+    store
+      .getSnapshot()
+      .question?.choices.find((c) => c.testId === 'import-replace')
+      ?.run();
     assert.equal(row(store, 'typed.png').caption, 'listed one');
-    store.getSnapshot().notice?.actions?.find((a) => a.testId === 'undo')?.run();
+    store
+      .getSnapshot()
+      .notice?.actions?.find((a) => a.testId === 'undo')
+      ?.run();
     assert.equal(row(store, 'typed.png').caption, 'what I typed', 'undo gives the typed caption back');
   });
 

@@ -118,7 +118,10 @@ describe('ofa-ve check on bad and unusual input', () => {
     const result = await cli(['check', '--batch', list, '--out', out, '--provider', 'cpu', '--concurrency', '4']);
     assert.equal(result.code, 2, result.err);
     assert.doesNotMatch(result.err, NO_STACK, 'no stack trace');
-    const records = (await readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { line: number; label?: string; error?: { code: string } });
+    const records = (await readFile(out, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; label?: string; error?: { code: string } });
     assert.equal(records.length, rows.length, 'every row has a result line');
     for (const record of records) {
       const expected = rows[record.line - 1]!.expected;
@@ -131,11 +134,14 @@ describe('ofa-ve check on bad and unusual input', () => {
 
   it('the installed bin: exit 2 and one clear line for a decompression bomb, no stack trace', async () => {
     const bin = path.join(REPO_ROOT, 'bin', 'ofa-ve.js');
-    await assert.rejects(run(process.execPath, [bin, 'check', file('png-bomb-50000x50000'), 'a dog'], { env: { ...process.env, OFA_VE_DEBUG: '' } }), (err: { code: number; stderr: string; stdout: string }) => {
-      assert.equal(err.code, 2);
-      assert.match(err.stderr, /^error IMAGE_TOO_LARGE: .*50000x50000/m);
-      assert.doesNotMatch(err.stderr, NO_STACK);
-      return true;
-    });
+    await assert.rejects(
+      run(process.execPath, [bin, 'check', file('png-bomb-50000x50000'), 'a dog'], { env: { ...process.env, OFA_VE_DEBUG: '' } }),
+      (err: { code: number; stderr: string; stdout: string }) => {
+        assert.equal(err.code, 2);
+        assert.match(err.stderr, /^error IMAGE_TOO_LARGE: .*50000x50000/m);
+        assert.doesNotMatch(err.stderr, NO_STACK);
+        return true;
+      },
+    );
   });
 });

@@ -22,7 +22,9 @@ describe('ofa-ve check', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ofa-ve-cli-'));
     photo = path.join(dir, 'photo.png');
     await sharp({ create: { width: 512, height: 512, channels: 3, background: { r: 40, g: 120, b: 200 } } })
-      .composite([{ input: Buffer.from('<svg width="200" height="120"><rect width="200" height="120" fill="#e33"/></svg>'), left: 100, top: 150 }])
+      .composite([
+        { input: Buffer.from('<svg width="200" height="120"><rect width="200" height="120" fill="#e33"/></svg>'), left: 100, top: 150 },
+      ])
       .png()
       .toFile(photo);
     await writeFile(path.join(dir, 'notes.png'), 'this is a text file, not a picture\n');
@@ -80,11 +82,15 @@ describe('ofa-ve check', () => {
     assert.match(err, /MODEL_INVALID: .*model\.json: not found/);
   });
 
-  it('exits 3 with install advice when --provider cuda cannot be used', { skip: process.env.OFA_VE_HAS_CUDA === '1' && 'CUDA machine' }, async () => {
-    const { code, err } = await cli(['check', photo, 'a dog', '--provider', 'cuda']);
-    assert.equal(code, 3);
-    assert.match(err, /ONNXRUNTIME_NODE_INSTALL=cuda12/);
-  });
+  it(
+    'exits 3 with install advice when --provider cuda cannot be used',
+    { skip: process.env.OFA_VE_HAS_CUDA === '1' && 'CUDA machine' },
+    async () => {
+      const { code, err } = await cli(['check', photo, 'a dog', '--provider', 'cuda']);
+      assert.equal(code, 3);
+      assert.match(err, /ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    },
+  );
 
   it('exits 2 with usage on a malformed command line', async () => {
     assert.equal((await cli(['check', photo])).code, 2);
@@ -97,11 +103,14 @@ describe('ofa-ve check', () => {
     const bin = path.join(REPO_ROOT, 'bin', 'ofa-ve.js');
     const ok = await run(process.execPath, [bin, 'check', photo, 'a red box', '--json']);
     assert.match(JSON.parse(ok.stdout).label, /^(YES|NO|MAYBE)$/);
-    await assert.rejects(run(process.execPath, [bin, 'check', path.join(dir, 'notes.png'), 'a dog']), (err: { code: number; stderr: string }) => {
-      assert.equal(err.code, 2);
-      assert.match(err.stderr, /INVALID_IMAGE/);
-      return true;
-    });
+    await assert.rejects(
+      run(process.execPath, [bin, 'check', path.join(dir, 'notes.png'), 'a dog']),
+      (err: { code: number; stderr: string }) => {
+        assert.equal(err.code, 2);
+        assert.match(err.stderr, /INVALID_IMAGE/);
+        return true;
+      },
+    );
   });
 });
 
@@ -111,7 +120,9 @@ describe('ofa-ve check: warnings', () => {
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ofa-ve-cli-warn-'));
     photo = path.join(dir, 'photo.png');
-    await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png().toFile(photo);
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 30, b: 30 } } })
+      .png()
+      .toFile(photo);
   });
   after(async () => rm(dir, { recursive: true, force: true }));
 
@@ -224,7 +235,9 @@ describe('check --batch building blocks', () => {
     let screen = '';
     counts.done = 0;
     t = 0;
-    const tty = new BatchProgress({ kind: 'terminal', write: (raw) => (screen += raw), columns: () => 200 }, () => counts, { now: () => t });
+    const tty = new BatchProgress({ kind: 'terminal', write: (raw) => (screen += raw), columns: () => 200 }, () => counts, {
+      now: () => t,
+    });
     tty.start();
     tty.log('a message');
     tty.stop();
@@ -238,15 +251,24 @@ describe('check --batch building blocks', () => {
     try {
       const file = path.join(dir, 'results.jsonl');
       const answered = { line: 2, image: 'a.png', caption: 'a dog', label: 'YES', score: 0.9 };
-      const refused = { line: 3, image: 'b.png', caption: 'a cat', premise: 'p', error: { code: 'INVALID_IMAGE', message: 'no such file' } };
+      const refused = {
+        line: 3,
+        image: 'b.png',
+        caption: 'a cat',
+        premise: 'p',
+        error: { code: 'INVALID_IMAGE', message: 'no such file' },
+      };
       const transient = { line: 4, image: 'c.png', caption: 'x', error: { code: 'TIMEOUT', message: 'slow' } };
       await writeFile(file, [answered, refused, transient].map((r) => JSON.stringify(r)).join('\n') + '\nnot json\n{"line":5,"ima');
       const recorded = await readRecordedResults(file);
       assert.ok(recorded);
-      assert.deepEqual([...recorded.settled.entries()], [
-        [rowKey(answered), 'answered'],
-        [rowKey(refused), 'refused'],
-      ]);
+      assert.deepEqual(
+        [...recorded.settled.entries()],
+        [
+          [rowKey(answered), 'answered'],
+          [rowKey(refused), 'refused'],
+        ],
+      );
       assert.equal(recorded.tornTail, true);
       assert.deepEqual(recorded.unreadableLines, [4]);
       assert.notEqual(rowKey(refused), rowKey({ ...refused, premise: 'another' }), 'an edited premise is another row');
@@ -295,7 +317,12 @@ describe('check --batch building blocks', () => {
     assert.deepEqual(reported, [11, 22, 33], 'the ones in flight were finished and reported');
     assert.equal(pool.notStarted, 3);
 
-    const abandoned = new BatchPool([1, 2], 2, () => new Promise<number>(() => {}), () => assert.fail('nothing reported'));
+    const abandoned = new BatchPool(
+      [1, 2],
+      2,
+      () => new Promise<number>(() => {}),
+      () => assert.fail('nothing reported'),
+    );
     const waiting = abandoned.run();
     abandoned.abandon();
     await waiting;

@@ -38,9 +38,7 @@ describe('demo model directory', () => {
     manifest = await readJson<Manifest>(join(DEMO_DIR, 'model.json'));
     tokenizer = new Tokenizer(
       await readJson<object>(join(DEMO_DIR, manifest.files.tokenizer.path)),
-      manifest.files.tokenizer_config === undefined
-        ? {}
-        : await readJson<object>(join(DEMO_DIR, manifest.files.tokenizer_config.path)),
+      manifest.files.tokenizer_config === undefined ? {} : await readJson<object>(join(DEMO_DIR, manifest.files.tokenizer_config.path)),
     );
     session = await ort.InferenceSession.create(join(DEMO_DIR, manifest.files.model.path), {
       executionProviders: ['cpu'],
@@ -82,19 +80,10 @@ describe('demo model directory', () => {
   });
 
   it('has the inputs and output of the contract', () => {
-    assert.deepEqual(session.inputNames, [
-      'pixel_values',
-      'input_ids',
-      'attention_mask',
-      'decoder_input_ids',
-      'decoder_attention_mask',
-    ]);
+    assert.deepEqual(session.inputNames, ['pixel_values', 'input_ids', 'attention_mask', 'decoder_input_ids', 'decoder_attention_mask']);
     assert.deepEqual(session.outputNames, ['logits']);
     const shapes = Object.fromEntries(
-      [...session.inputMetadata, ...session.outputMetadata].map((m) => [
-        m.name,
-        m.isTensor ? [m.type, ...m.shape] : ['not a tensor'],
-      ]),
+      [...session.inputMetadata, ...session.outputMetadata].map((m) => [m.name, m.isTensor ? [m.type, ...m.shape] : ['not a tensor']]),
     );
     const size = manifest.image.size;
     const vocab = tokenizer.get_vocab(true).size;

@@ -132,15 +132,18 @@ describe('deploy/: Prometheus configs', () => {
     it('promtool check config deploy/prometheus-fleet.yml (file_sd, the three rule files, remote_write to Thanos Receive)', async (t: TestContext) => {
       const config = yaml.load(readFileSync(path.join(DEPLOY, 'prometheus-fleet.yml'), 'utf8')) as PrometheusConfig;
       assert.deepEqual(config.rule_files.map((f) => path.basename(f)).sort(), RULE_FILE_NAMES);
-      assert.match(config.remote_write?.[0]?.url ?? '', /:19291\/api\/v1\/receive$/, 'Thanos Receive\'s remote-write endpoint');
-      assert.ok(config.global.external_labels?.replica && config.global.external_labels.cluster, 'external labels name this Prometheus in the store');
+      assert.match(config.remote_write?.[0]?.url ?? '', /:19291\/api\/v1\/receive$/, "Thanos Receive's remote-write endpoint");
+      assert.ok(
+        config.global.external_labels?.replica && config.global.external_labels.cluster,
+        'external labels name this Prometheus in the store',
+      );
       assert.ok(config.scrape_configs[0]?.file_sd_configs, 'file-based service discovery');
       if (!promtool) return t.skip(PROMTOOL_SKIP);
       const out = await expectSuccess(promtool, ['check', 'config', path.join(dir, 'prometheus-fleet.yml')]);
       assert.match(out, /SUCCESS: 3 rule files found/);
     });
 
-    it('the README\'s Mimir remote_write passes promtool check config in the fleet config', async (t: TestContext) => {
+    it("the README's Mimir remote_write passes promtool check config in the fleet config", async (t: TestContext) => {
       const readme = readFileSync(path.join(DEPLOY, 'README.md'), 'utf8');
       const snippet = /#### Remote write to Mimir[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
       assert.ok(snippet.startsWith('remote_write:'), 'README has a remote_write block for Mimir');
@@ -199,7 +202,12 @@ describe('deploy/: Prometheus configs', () => {
     assert.ok(at > 0, 'prometheus-with-token.yml has an authorization block');
     assert.deepEqual(token.slice(at, at + auth.length), auth);
     assert.deepEqual([...token.slice(0, at), ...token.slice(at + auth.length)], plain);
-    for (const line of ['  - job_name: ofa-ve', '    scrape_interval: 15s', '    scrape_timeout: 5s', '      - targets: ["127.0.0.1:7860"]']) {
+    for (const line of [
+      '  - job_name: ofa-ve',
+      '    scrape_interval: 15s',
+      '    scrape_timeout: 5s',
+      '      - targets: ["127.0.0.1:7860"]',
+    ]) {
       assert.ok(plain.includes(line), `prometheus.yml has ${JSON.stringify(line.trim())}`);
     }
     assert.ok(plain.includes('        - targets: ["127.0.0.1:9093"]'), 'alerts go to Alertmanager on 127.0.0.1:9093');
@@ -211,7 +219,10 @@ describe('deploy/rules', () => {
   const ruleTests = listFiles(RULE_TESTS_DIR, '.test.yml');
 
   it('has the recording and alerting rule files and their tests', () => {
-    assert.deepEqual(ruleFiles.map((f) => path.basename(f)), RULE_FILE_NAMES);
+    assert.deepEqual(
+      ruleFiles.map((f) => path.basename(f)),
+      RULE_FILE_NAMES,
+    );
     assert.ok(ruleTests.length >= 3, `rule tests in ${RULE_TESTS_DIR}`);
   });
 
@@ -228,7 +239,8 @@ describe('deploy/rules', () => {
     for (const [i, out] of outputs.entries()) {
       assert.match(out, /SUCCESS/, path.basename(ruleTests[i]!));
     }
-    const count = (pattern: RegExp): number => ruleTests.reduce((n, file) => n + (readFileSync(file, 'utf8').match(pattern) ?? []).length, 0);
+    const count = (pattern: RegExp): number =>
+      ruleTests.reduce((n, file) => n + (readFileSync(file, 'utf8').match(pattern) ?? []).length, 0);
     console.log(
       `promtool test rules: ${ruleTests.length} files, ${count(/^ {2}- name: /gm)} test groups, ` +
         `${count(/^\s*- eval_time:/gm)} alert_rule_test and ${count(/^\s*- expr:/gm)} promql_expr_test cases passed`,
@@ -249,7 +261,10 @@ describe('deploy/rules', () => {
       assert.match(alert.text, /^\s+runbook: deploy\/README\.md#[a-z0-9]+$/m, `${alert.key}: runbook`);
       assert.match(alert.text, /^\s+severity: (critical|warning|page|ticket)$/m, `${alert.key}: severity`);
       const anchor = /runbook: deploy\/README\.md#([a-z0-9]+)/.exec(alert.text)?.[1];
-      assert.ok(readme.split('\n').some((line) => line.startsWith('### ') && line.slice(4).toLowerCase() === anchor), `${alert.key}: README has ### ${anchor}`);
+      assert.ok(
+        readme.split('\n').some((line) => line.startsWith('### ') && line.slice(4).toLowerCase() === anchor),
+        `${alert.key}: README has ### ${anchor}`,
+      );
     }
   });
 
@@ -257,10 +272,18 @@ describe('deploy/rules', () => {
     const cases = ruleTests.flatMap((file) => alertTestCases(readFileSync(file, 'utf8')));
     for (const alert of alertRules()) {
       const forName = cases.filter((c) => c.alertname === alert.name);
-      assert.ok(forName.some((c) => !c.fires), `${alert.key}: a test expects it quiet`);
-      const firing = forName.filter((c) => c.fires && (alert.longWindow === undefined || c.body.includes(`long_window: "${alert.longWindow}"`)));
+      assert.ok(
+        forName.some((c) => !c.fires),
+        `${alert.key}: a test expects it quiet`,
+      );
+      const firing = forName.filter(
+        (c) => c.fires && (alert.longWindow === undefined || c.body.includes(`long_window: "${alert.longWindow}"`)),
+      );
       assert.ok(firing.length > 0, `${alert.key}: a test expects it firing`);
-      assert.ok(firing.every((c) => /exp_annotations:/.test(c.body) && /exp_labels:/.test(c.body)), `${alert.key}: exp_labels and exp_annotations`);
+      assert.ok(
+        firing.every((c) => /exp_annotations:/.test(c.body) && /exp_labels:/.test(c.body)),
+        `${alert.key}: exp_labels and exp_annotations`,
+      );
     }
   });
 
@@ -268,7 +291,10 @@ describe('deploy/rules', () => {
     const records = recordingRules();
     const availability = records.filter((r) => r.name.startsWith('job:ofa_ve_availability_errors:'));
     assert.equal(availability.length, 7, 'availability ratios for 5m, 30m, 1h, 2h, 6h, 1d, 3d');
-    assert.ok(records.some((r) => r.name.startsWith('job:ofa_ve_client_errors:')), 'a 4xx ratio for the dashboard');
+    assert.ok(
+      records.some((r) => r.name.startsWith('job:ofa_ve_client_errors:')),
+      'a 4xx ratio for the dashboard',
+    );
     for (const alert of alertRules()) {
       const rule = alert.text.replace(/^\s*#.*$/gm, ''); // the comments above the next rule are not this rule
       for (const matcher of statusCodeMatchers(rule)) assert.ok(SERVER_SIDE_MATCHERS.has(matcher), `${alert.key}: ${matcher}`);
@@ -298,7 +324,10 @@ function checkDashboard(dashboard: Dashboard): void {
     assert.ok(dashboard.schemaVersion >= 36 && dashboard.schemaVersion <= 41, `schemaVersion ${dashboard.schemaVersion}`);
     assert.equal(typeof dashboard.title, 'string');
     assert.equal(typeof dashboard.uid, 'string');
-    assert.ok(dashboard.__inputs?.some((input) => input.name === 'DS_PROMETHEUS' && input.pluginId === 'prometheus'), '__inputs has DS_PROMETHEUS');
+    assert.ok(
+      dashboard.__inputs?.some((input) => input.name === 'DS_PROMETHEUS' && input.pluginId === 'prometheus'),
+      '__inputs has DS_PROMETHEUS',
+    );
     const variables = new Map(dashboard.templating.list.map((v) => [v.name, v]));
     assert.equal(variables.get('DS_PROMETHEUS')?.type, 'datasource');
     assert.equal(variables.get('DS_PROMETHEUS')?.query, 'prometheus');
@@ -316,7 +345,6 @@ function checkDashboard(dashboard: Dashboard): void {
       }
     }
   });
-
 
   it('queries only the metrics the app exports, prom-client defaults, `up` and deploy/ recording rules', async () => {
     const allowed = await allowedMetricNames();
@@ -365,7 +393,10 @@ describe('deploy/grafana/ofa-ve-dashboard.json: panels', () => {
       ['server error rate, 5xx over checks run', /status_code=~"5\.\."[\s\S]*status_code!~"4\.\."/],
       ['client errors', /status_code=~"4\.\."/],
       ['P90 per stage', /histogram_quantile\(0\.9, sum by \(stage, le\) \(rate\(ofa_ve_stage_latency_seconds_bucket/],
-      ['P90 per stage and caption script', /histogram_quantile\(0\.9, sum by \(stage, script, le\) \(rate\(ofa_ve_stage_latency_seconds_bucket/],
+      [
+        'P90 per stage and caption script',
+        /histogram_quantile\(0\.9, sum by \(stage, script, le\) \(rate\(ofa_ve_stage_latency_seconds_bucket/,
+      ],
       ['mean time per check by stage', /by \(stage\) \(rate\(ofa_ve_stage_latency_seconds_sum[\s\S]*ofa_ve_request_latency_seconds_count/],
       ['queue depth', /ofa_ve_queue_depth/],
       ['inflight', /ofa_ve_inflight_requests/],
@@ -383,7 +414,10 @@ describe('deploy/grafana/ofa-ve-dashboard.json: panels', () => {
     assert.equal(qps?.fieldConfig?.defaults?.custom?.stacking?.mode, 'normal', 'QPS panel is stacked');
     const breakdown = panels.find((p) => p.title === 'Stage breakdown (mean per check)');
     assert.equal(breakdown?.fieldConfig?.defaults?.custom?.stacking?.mode, 'normal', 'the stage breakdown stacks up to the mean');
-    assert.ok(breakdown?.targets?.some((t) => t.legendFormat === 'untimed'), 'the stage breakdown has the untimed remainder');
+    assert.ok(
+      breakdown?.targets?.some((t) => t.legendFormat === 'untimed'),
+      'the stage breakdown has the untimed remainder',
+    );
   });
 
   it('aggregates every read of the stage histogram, so its script label (issue 17) is summed over unless asked for', () => {
@@ -418,7 +452,6 @@ describe('deploy/grafana/ofa-ve-dashboard.json: panels', () => {
       assert.doesNotMatch(expr, /status_code\s*!=\s*"200"|status_code\s*!~\s*"2\.\."/, `${panel}: lumps 4xx and 5xx together`);
     }
   });
-
 });
 
 describe('deploy/grafana/ofa-ve-fleet-dashboard.json: panels', () => {
@@ -444,7 +477,8 @@ describe('deploy/grafana/ofa-ve-fleet-dashboard.json: panels', () => {
     // the fleet quantiles come from the bucket rates summed by le, never from averaging the replicas' quantiles
     const fleetRules = readFileSync(path.join(RULES_DIR, 'ofa-ve-fleet.rules.yml'), 'utf8');
     assert.match(fleetRules, /record: job_le:ofa_ve_request_latency_seconds_bucket:rate1m\n\s+expr: sum by \(job, le\)/);
-    for (const q of ['0.5', '0.9', '0.99']) assert.match(fleetRules, new RegExp(`histogram_quantile\\(${q}, job_le:ofa_ve_request_latency_seconds_bucket:rate1m\\)`));
+    for (const q of ['0.5', '0.9', '0.99'])
+      assert.match(fleetRules, new RegExp(`histogram_quantile\\(${q}, job_le:ofa_ve_request_latency_seconds_bucket:rate1m\\)`));
     const stacked = panels.find((p) => p.title === 'QPS per replica');
     assert.equal(stacked?.fieldConfig?.defaults?.custom?.stacking?.mode, 'normal', 'the replicas stack up to the fleet QPS');
   });
@@ -470,7 +504,16 @@ describe('deploy/alertmanager.yml', () => {
       ['ticket', 'ofa-ve-tickets'],
     ];
     for (const [severity, receiver] of routes) {
-      await expectSuccess(amtool, ['config', 'routes', 'test', `--config.file=${config}`, `--verify.receivers=${receiver}`, `severity=${severity}`, 'alertname=OfaVeTest', 'family=ofa-ve-availability']);
+      await expectSuccess(amtool, [
+        'config',
+        'routes',
+        'test',
+        `--config.file=${config}`,
+        `--verify.receivers=${receiver}`,
+        `severity=${severity}`,
+        'alertname=OfaVeTest',
+        'family=ofa-ve-availability',
+      ]);
     }
     const text = readFileSync(config, 'utf8');
     assert.match(text, /url: http:\/\/127\.0\.0\.1:5001\/hook/);
@@ -574,7 +617,22 @@ async function allowedMetricNames(): Promise<Set<string>> {
   return names;
 }
 
-const PROMQL_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan', 'atan2']);
+const PROMQL_KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+  'atan2',
+]);
 
 /** Metric names referenced by a PromQL expression (Grafana variables allowed). */
 function promqlMetricNames(expr: string): string[] {

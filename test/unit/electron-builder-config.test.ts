@@ -47,7 +47,9 @@ interface MinimatchLike {
   negate: boolean;
   match(file: string): boolean;
 }
-const { Minimatch } = requireFromBuilderLib('minimatch') as { Minimatch: new (pattern: string, options: { dot: boolean }) => MinimatchLike };
+const { Minimatch } = requireFromBuilderLib('minimatch') as {
+  Minimatch: new (pattern: string, options: { dot: boolean }) => MinimatchLike;
+};
 
 function asObject(value: Json | undefined, where: string): JsonObject {
   assert.ok(value !== null && typeof value === 'object' && !Array.isArray(value), `${where} must be a mapping`);
@@ -118,7 +120,15 @@ describe('electron-builder.yml', () => {
       assert.ok(includedBy(files, file), `files does not include ${file}`);
     }
     assert.ok(pkg.main.startsWith('out/'), `package.json "main" (${pkg.main}) must point into out/`);
-    for (const file of ['main/electron/electron-main.ts', 'preload/index.ts', 'renderer/main.tsx', 'test/unit/demo-model.test.ts', 'bench/x.ts', 'models/demo/model.onnx', 'out/main/index.js.map']) {
+    for (const file of [
+      'main/electron/electron-main.ts',
+      'preload/index.ts',
+      'renderer/main.tsx',
+      'test/unit/demo-model.test.ts',
+      'bench/x.ts',
+      'models/demo/model.onnx',
+      'out/main/index.js.map',
+    ]) {
       assert.ok(!includedBy(files, file), `files includes ${file}`);
     }
     // A platform-level "files" list replaces the top-level one in electron-builder 26 (the whole
@@ -133,8 +143,15 @@ describe('electron-builder.yml', () => {
     const files = stringList(config.files, 'files');
     const linuxX64 = { platform: 'linux', arch: 'x64' };
     const ort = 'node_modules/onnxruntime-node/bin/napi-v6';
-    assert.ok(includedBy(['**/*', ...files], `${ort}/linux/x64/onnxruntime_binding.node`, linuxX64), 'a linux x64 package would lack its onnxruntime binding');
-    for (const other of ['darwin/arm64/onnxruntime_binding.node', 'win32/x64/onnxruntime_binding.node', 'linux/arm64/onnxruntime_binding.node']) {
+    assert.ok(
+      includedBy(['**/*', ...files], `${ort}/linux/x64/onnxruntime_binding.node`, linuxX64),
+      'a linux x64 package would lack its onnxruntime binding',
+    );
+    for (const other of [
+      'darwin/arm64/onnxruntime_binding.node',
+      'win32/x64/onnxruntime_binding.node',
+      'linux/arm64/onnxruntime_binding.node',
+    ]) {
       assert.ok(!includedBy(['**/*', ...files], `${ort}/${other}`, linuxX64), `a linux x64 package would carry ${other}`);
     }
     assert.ok(!includedBy(['**/*', ...files], 'node_modules/esbuild/bin/esbuild'), 'esbuild (under tsx, CLI only) would be packed');
@@ -165,7 +182,11 @@ describe('electron-builder.yml', () => {
       }
     }
     assert.ok(installed.length > 0, 'no native files found under node_modules (is npm ci done?)');
-    assert.deepEqual(installed.filter((file) => !includedBy(unpack, file)), [], 'native files left inside the asar');
+    assert.deepEqual(
+      installed.filter((file) => !includedBy(unpack, file)),
+      [],
+      'native files left inside the asar',
+    );
   });
 
   it('ships the demo model as resources/models/demo, complete', () => {
@@ -216,7 +237,8 @@ describe('electron-builder.yml', () => {
           const [w, h] = name.split(/x|\./).map(Number);
           assert.deepEqual(pngSize(path.join(file, name)), { width: w, height: h }, `${key}: ${value}/${name} has other dimensions`);
         }
-        for (const size of [16, 32, 48, 64, 128, 256, 512]) assert.ok(pngs.includes(`${size}x${size}.png`), `${key}: ${value}/ lacks ${size}x${size}.png`);
+        for (const size of [16, 32, 48, 64, 128, 256, 512])
+          assert.ok(pngs.includes(`${size}x${size}.png`), `${key}: ${value}/ lacks ${size}x${size}.png`);
       } else if (file.endsWith('.png')) {
         const { width, height } = pngSize(file);
         assert.equal(width, height, `${key}: ${value} is not square`);
@@ -227,7 +249,12 @@ describe('electron-builder.yml', () => {
   });
 
   it('keeps the fuse that child_process.fork needs (the inference worker is a forked process)', () => {
-    const fuses = config.electronFuses === undefined || config.electronFuses === null ? {} : asObject(config.electronFuses, 'electronFuses');
-    assert.notEqual(fuses.runAsNode, false, 'runAsNode: false breaks child_process.fork in the main process (ELECTRON_RUN_AS_NODE), which starts the inference worker');
+    const fuses =
+      config.electronFuses === undefined || config.electronFuses === null ? {} : asObject(config.electronFuses, 'electronFuses');
+    assert.notEqual(
+      fuses.runAsNode,
+      false,
+      'runAsNode: false breaks child_process.fork in the main process (ELECTRON_RUN_AS_NODE), which starts the inference worker',
+    );
   });
 });

@@ -19,7 +19,9 @@ async function syntheticPhoto(width: number, height: number, seed: number): Prom
       data[i + 2] = ((x + y + seed * 37) % 64) * 4 + (state >>> 30);
     }
   }
-  return sharp(data, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(data, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 async function assertCheckError(promise: Promise<unknown>, code: string): Promise<CheckError> {
@@ -39,7 +41,12 @@ describe('EntailmentEngine on the demo model', () => {
 
   before(async () => {
     engine = await EntailmentEngine.load(DEMO_MODEL_DIR, { provider: 'cpu' });
-    for (const [w, h, seed] of [[512, 512, 1], [640, 427, 2], [300, 300, 3], [1024, 768, 4]] as const) {
+    for (const [w, h, seed] of [
+      [512, 512, 1],
+      [640, 427, 2],
+      [300, 300, 3],
+      [1024, 768, 4],
+    ] as const) {
       images.push(await syntheticPhoto(w, h, seed));
     }
   });

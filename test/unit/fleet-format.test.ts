@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FleetDocument } from '../../preload/wire-types.ts';
-import { fleetChartRows, IN_APP_SOURCE, prometheusSource, replicaLineNames, skewPhrase, upLabel } from '../../renderer/dashboard/fleet-format.ts';
+import {
+  fleetChartRows,
+  IN_APP_SOURCE,
+  prometheusSource,
+  replicaLineNames,
+  skewPhrase,
+  upLabel,
+} from '../../renderer/dashboard/fleet-format.ts';
 
 const doc = (over: Partial<FleetDocument>): FleetDocument => ({
   source: 'prometheus',
@@ -21,14 +28,37 @@ const doc = (over: Partial<FleetDocument>): FleetDocument => ({
   ...over,
 });
 
-const replica = (instance: string) => ({ job: 'ofa-ve', instance, up: true, qps: 1, p90_ms: 20, error_rate: 0, p90_skew: 1, slowest: false });
+const replica = (instance: string) => ({
+  job: 'ofa-ve',
+  instance,
+  up: true,
+  qps: 1,
+  p90_ms: 20,
+  error_rate: 0,
+  p90_skew: 1,
+  slowest: false,
+});
 
 describe('fleet-format', () => {
   it('merges chart lines into one row per time, oldest first, with gaps as null and only the lines asked for', () => {
     const rows = fleetChartRows(
       [
-        { name: 'qps', query: 'q', points: [[20, 2], [10, 1]] },
-        { name: 'qps a:1', query: 'q', points: [[10, 0.5], [20, null]] },
+        {
+          name: 'qps',
+          query: 'q',
+          points: [
+            [20, 2],
+            [10, 1],
+          ],
+        },
+        {
+          name: 'qps a:1',
+          query: 'q',
+          points: [
+            [10, 0.5],
+            [20, null],
+          ],
+        },
         { name: 'p90_ms', query: 'q', points: [[10, 99]] },
       ],
       ['qps', 'qps a:1'],

@@ -16,7 +16,17 @@ function statsDoc(over: Partial<StatsDocument> = {}, totals: Partial<StatsDocume
     mean_ms: 12,
     error_rate: 0,
     client_error_rate: 0,
-    totals: { requests: 120, YES: 120, NO: 0, MAYBE: 0, ERROR: 0, client_errors: 0, server_errors: 0, by_status: { '200': 120 }, ...totals },
+    totals: {
+      requests: 120,
+      YES: 120,
+      NO: 0,
+      MAYBE: 0,
+      ERROR: 0,
+      client_errors: 0,
+      server_errors: 0,
+      by_status: { '200': 120 },
+      ...totals,
+    },
     mean_batch_size: 2.5,
     series: [],
     stages,
@@ -39,7 +49,10 @@ describe('headline figures say what they mean', () => {
     const doc = statsDoc();
     assert.equal(figure(doc, 'p90').caption, 'P90 of successful checks over the last 60 s');
     assert.match(figure(statsDoc({ window_s: 300 }), 'p50').caption, /over the last 5 min$/);
-    assert.match(figure(doc, 'mean-batch').caption, /mean size of the batches the model ran over the last 60 s \(ofa_ve_batch_size sum \/ count\)/);
+    assert.match(
+      figure(doc, 'mean-batch').caption,
+      /mean size of the batches the model ran over the last 60 s \(ofa_ve_batch_size sum \/ count\)/,
+    );
     assert.equal(figure(doc, 'mean-batch').value, '2.50');
     assert.match(figure(doc, 'mean-latency').caption, /stage breakdown divides it/);
     for (const f of headlineFigures(doc)) assert.ok(f.caption.length > 10, `${f.testId} has a caption`);

@@ -26,10 +26,27 @@ describe('image corpus', () => {
   test('covers every required kind of input', () => {
     const names = corpus.map((c) => c.name);
     for (const required of [
-      'png-rgb-64x48', 'jpeg-rgb-64x48', 'webp-lossy-64x48', 'gif-animated-2-frames', 'jpeg-cmyk', 'png-rgb-16bit',
-      'png-palette', 'png-grey-8bit', 'png-rgba-transparent-colour', 'jpeg-exif-orientation-6', 'png-1x1',
-      'png-wide-4000x10', 'empty-0-bytes', 'png-truncated-half', 'jpeg-truncated-half', 'text-renamed-png',
-      'html-page', 'svg', 'pdf-header', 'png-bomb-50000x50000', 'random-bytes',
+      'png-rgb-64x48',
+      'jpeg-rgb-64x48',
+      'webp-lossy-64x48',
+      'gif-animated-2-frames',
+      'jpeg-cmyk',
+      'png-rgb-16bit',
+      'png-palette',
+      'png-grey-8bit',
+      'png-rgba-transparent-colour',
+      'jpeg-exif-orientation-6',
+      'png-1x1',
+      'png-wide-4000x10',
+      'empty-0-bytes',
+      'png-truncated-half',
+      'jpeg-truncated-half',
+      'text-renamed-png',
+      'html-page',
+      'svg',
+      'pdf-header',
+      'png-bomb-50000x50000',
+      'random-bytes',
     ]) {
       assert.ok(names.includes(required), `corpus lacks ${required}`);
     }

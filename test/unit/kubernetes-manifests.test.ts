@@ -159,11 +159,21 @@ function fieldErrors(docs: Manifest[]): string[] {
 
 describe('deploy/kubernetes: manifests against the Kubernetes API and CRD schemas', () => {
   it('kustomization.yaml lists every manifest in the folder, and each file exists', () => {
-    const onDisk = readdirSync(K8S_DIR).filter((name) => name.endsWith('.yaml') && name !== 'kustomization.yaml').sort();
+    const onDisk = readdirSync(K8S_DIR)
+      .filter((name) => name.endsWith('.yaml') && name !== 'kustomization.yaml')
+      .sort();
     assert.deepEqual([...kustomization.resources].sort(), onDisk);
     assert.equal(kustomization.namespace, 'ofa-ve');
     const kinds = manifests.map((m) => m.doc.kind).sort();
-    const expected = ['Deployment', 'Namespace', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'PodMonitor', 'PrometheusRule', 'ScaledObject'];
+    const expected = [
+      'Deployment',
+      'Namespace',
+      'PersistentVolumeClaim',
+      'PodDisruptionBudget',
+      'PodMonitor',
+      'PrometheusRule',
+      'ScaledObject',
+    ];
     assert.deepEqual(kinds, [...expected, 'Service']);
   });
 
@@ -279,25 +289,35 @@ describe('deploy/kubernetes: the manifests agree with each other and with the se
     assert.ok((container.livenessProbe.periodSeconds ?? 10) * (container.livenessProbe.failureThreshold ?? 3) >= 30);
   });
 
-  it('the grace period is longer than preStop + serve\'s drain + the worker\'s stop', () => {
+  it("the grace period is longer than preStop + serve's drain + the worker's stop", () => {
     const preStop = container.lifecycle.preStop.exec.command;
     assert.equal(preStop[0], 'sleep');
     const preStopMs = Number(preStop[1]) * 1000;
     const needed = preStopMs + serveDrainMs() + WORKER_STOP_MS;
-    assert.ok(pod.spec.terminationGracePeriodSeconds * 1000 > needed, `terminationGracePeriodSeconds ${pod.spec.terminationGracePeriodSeconds} s vs ${needed} ms`);
+    assert.ok(
+      pod.spec.terminationGracePeriodSeconds * 1000 > needed,
+      `terminationGracePeriodSeconds ${pod.spec.terminationGracePeriodSeconds} s vs ${needed} ms`,
+    );
   });
 
-  it('runs as the image\'s non-root user, read-only root with /tmp writable', () => {
+  it("runs as the image's non-root user, read-only root with /tmp writable", () => {
     assert.equal(pod.spec.securityContext.runAsNonRoot, true);
     for (const dockerfile of ['Dockerfile', 'Dockerfile.cuda']) {
       const text = readFileSync(path.join(DOCKER_DIR, dockerfile), 'utf8');
-      assert.match(text, new RegExp(`^USER ${pod.spec.securityContext.runAsUser}:${pod.spec.securityContext.runAsGroup}$`, 'm'), dockerfile);
+      assert.match(
+        text,
+        new RegExp(`^USER ${pod.spec.securityContext.runAsUser}:${pod.spec.securityContext.runAsGroup}$`, 'm'),
+        dockerfile,
+      );
     }
     assert.equal(container.securityContext.readOnlyRootFilesystem, true);
-    assert.ok(container.volumeMounts.some((m) => m.mountPath === '/tmp' && !m.readOnly), 'tsx writes its cache to /tmp');
+    assert.ok(
+      container.volumeMounts.some((m) => m.mountPath === '/tmp' && !m.readOnly),
+      'tsx writes its cache to /tmp',
+    );
   });
 
-  it('Service, PodMonitor and PodDisruptionBudget select the Deployment\'s pods on its port', () => {
+  it("Service, PodMonitor and PodDisruptionBudget select the Deployment's pods on its port", () => {
     const labels = pod.metadata.labels;
     const selects = (selector: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
     assert.ok(selects(deployment.spec.selector.matchLabels), 'Deployment selector');
@@ -310,7 +330,11 @@ describe('deploy/kubernetes: the manifests agree with each other and with the se
       spec: {
         jobLabel: string;
         selector: { matchLabels: Record<string, string> };
-        podMetricsEndpoints: Array<{ port: string; path: string; authorization: { type: string; credentials: { name: string; key: string } } }>;
+        podMetricsEndpoints: Array<{
+          port: string;
+          path: string;
+          authorization: { type: string; credentials: { name: string; key: string } };
+        }>;
       };
     };
     assert.ok(selects(monitor.spec.selector.matchLabels), 'PodMonitor selector');
@@ -340,12 +364,18 @@ describe('deploy/kubernetes: the manifests agree with each other and with the se
     const record = /([a-z_]+:[a-z_0-9]+:[a-z_0-9]+)\{job="ofa-ve"\}/.exec(trigger.metadata.query ?? '')?.[1];
     assert.ok(record, `a recording rule in ${trigger.metadata.query}`);
     const rules = yaml.load(readFileSync(FLEET_RULES, 'utf8')) as { groups: Array<{ rules: Array<{ record?: string }> }> };
-    assert.ok(rules.groups.some((g) => g.rules.some((r) => r.record === record)), `${record} in deploy/rules/ofa-ve-fleet.rules.yml`);
+    assert.ok(
+      rules.groups.some((g) => g.rules.some((r) => r.record === record)),
+      `${record} in deploy/rules/ofa-ve-fleet.rules.yml`,
+    );
     assert.ok(Number(trigger.metadata.threshold) > 0);
-    assert.ok(Number(trigger.metadata.threshold) <= Number(arg('max-queue-size')), 'the target is below the point where checks get 503 OVERLOADED');
+    assert.ok(
+      Number(trigger.metadata.threshold) <= Number(arg('max-queue-size')),
+      'the target is below the point where checks get 503 OVERLOADED',
+    );
   });
 
-  it('prometheusrule-fleet.yaml holds deploy/rules/ofa-ve-fleet.rules.yml\'s groups unchanged', () => {
+  it("prometheusrule-fleet.yaml holds deploy/rules/ofa-ve-fleet.rules.yml's groups unchanged", () => {
     const rule = only('PrometheusRule') as Manifest & { spec: { groups: unknown } };
     const file = yaml.load(readFileSync(FLEET_RULES, 'utf8')) as { groups: unknown };
     assert.deepEqual(rule.spec.groups, file.groups);
@@ -356,30 +386,42 @@ describe('deploy/docker: the Dockerfiles', () => {
   const read = (name: string) => readFileSync(path.join(DOCKER_DIR, name), 'utf8');
   const files = ['Dockerfile', 'Dockerfile.cuda'];
 
-  it('pass dockerfile-utils\' linter (and it does flag a broken one)', () => {
+  it("pass dockerfile-utils' linter (and it does flag a broken one)", () => {
     for (const name of files) {
       const problems = lintDockerfile(read(name), {}).map((d) => `${name}:${d.range.start.line + 1}: ${d.message}`);
       assert.deepEqual(problems, []);
     }
     const broken = lintDockerfile('FROM node:20\nCOPY bin\nEXPOSE http\nHEALTHCHECK CMD\n', {}).map((d) => d.message);
-    assert.deepEqual(broken, ['COPY requires at least two arguments', 'Invalid containerPort: http', 'Missing command after HEALTHCHECK CMD']);
+    assert.deepEqual(broken, [
+      'COPY requires at least two arguments',
+      'Invalid containerPort: http',
+      'Missing command after HEALTHCHECK CMD',
+    ]);
   });
 
-  it('CPU and CUDA differ only in base image, onnxruntime-node\'s install flag and --provider', () => {
+  it("CPU and CUDA differ only in base image, onnxruntime-node's install flag and --provider", () => {
     const cpu = read('Dockerfile');
     const cuda = read('Dockerfile.cuda');
     assert.match(cpu, /ONNXRUNTIME_NODE_INSTALL=skip/);
     assert.match(cuda, /ONNXRUNTIME_NODE_INSTALL=cuda12/);
     assert.match(cpu, /^CMD \["serve", "--host=0\.0\.0\.0", "--port=7860", "--provider=cpu"\]$/m);
     assert.match(cuda, /^CMD \["serve", "--host=0\.0\.0\.0", "--port=7860", "--provider=cuda"\]$/m);
-    assert.match(cuda, /^ARG CUDA_IMAGE=nvidia\/cuda:12\.[\d.]+-cudnn-runtime-/m, 'CUDA 12 with cuDNN (onnxruntime-node 1.30\'s CUDA 12 build)');
-    const steps = (text: string) => text.split('\n').filter((l) => /^(COPY --from=build|ENTRYPOINT|EXPOSE|USER|WORKDIR|HEALTHCHECK|RUN npm)/.test(l));
+    assert.match(
+      cuda,
+      /^ARG CUDA_IMAGE=nvidia\/cuda:12\.[\d.]+-cudnn-runtime-/m,
+      "CUDA 12 with cuDNN (onnxruntime-node 1.30's CUDA 12 build)",
+    );
+    const steps = (text: string) =>
+      text.split('\n').filter((l) => /^(COPY --from=build|ENTRYPOINT|EXPOSE|USER|WORKDIR|HEALTHCHECK|RUN npm)/.test(l));
     assert.deepEqual(steps(cuda), steps(cpu));
-    const ignore = (name: string) => read(name).split('\n').filter((l) => l && !l.startsWith('#'));
+    const ignore = (name: string) =>
+      read(name)
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'));
     assert.deepEqual(ignore('Dockerfile.cuda.dockerignore'), ignore('Dockerfile.dockerignore'));
   });
 
-  it('the image holds everything `ofa-ve serve` imports: the CLI\'s import graph stays in the copied folders', () => {
+  it("the image holds everything `ofa-ve serve` imports: the CLI's import graph stays in the copied folders", () => {
     const cpu = read('Dockerfile');
     // COPY --from=build /src/a [/src/b ...] ./dest: every /src/ path the runtime stage takes
     const copied = cpu
@@ -387,7 +429,9 @@ describe('deploy/docker: the Dockerfiles', () => {
       .filter((line) => line.startsWith('COPY --from=build '))
       .flatMap((line) => [...line.matchAll(/\/src\/(\S+)/g)].map((m) => m[1]!));
     const sources = copied.filter((p) => p !== 'node_modules' && !p.startsWith('out/'));
-    const ignored = read('Dockerfile.dockerignore').split('\n').filter((l) => l && !l.startsWith('#'));
+    const ignored = read('Dockerfile.dockerignore')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     for (const dir of sources) assert.ok(!ignored.includes(dir), `${dir} is copied, so not in the .dockerignore`);
     assert.ok(copied.includes('out/renderer'), 'the browser UI from npm run build');
     const seen = new Set<string>();

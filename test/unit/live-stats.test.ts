@@ -99,7 +99,8 @@ function fill(stats: LiveStats, clock: Clock, seconds: number, perSecond: number
   return out;
 }
 
-const inWindow = (samples: readonly Recorded[], now: number, window: number) => samples.filter((s) => s.second > now - window && s.second <= now);
+const inWindow = (samples: readonly Recorded[], now: number, window: number) =>
+  samples.filter((s) => s.second > now - window && s.second <= now);
 const successful = (samples: readonly Recorded[]) => samples.filter((s) => s.statusCode === 200 && s.resultType !== 'ERROR');
 const failed = (samples: readonly Recorded[]) => samples.filter((s) => !(s.statusCode === 200 && s.resultType !== 'ERROR'));
 const slowestFirst = (a: RequestSample, b: RequestSample) => b.latencyMs - a.latencyMs || b.endedAtMs - a.endedAtMs;
@@ -136,7 +137,10 @@ function assertCounts(stats: LiveStats, samples: readonly Recorded[], now: numbe
   const totals = expectedTotals(expected);
   assert.deepEqual(snap.totals, totals, `totals for window ${window}`);
   assert.equal(snap.qps, expected.length / window);
-  assert.equal(snap.error_rate, expected.length > totals.client_errors ? totals.server_errors / (expected.length - totals.client_errors) : 0);
+  assert.equal(
+    snap.error_rate,
+    expected.length > totals.client_errors ? totals.server_errors / (expected.length - totals.client_errors) : 0,
+  );
   assert.equal(snap.client_error_rate, expected.length ? totals.client_errors / expected.length : 0);
   assert.equal(snap.series.length, window);
   assert.equal(snap.series[0]!.t, now - window + 1);
@@ -250,21 +254,24 @@ describe('LiveStats counts and series', () => {
     assert.equal(snap.mean_batch_size, null, 'no batch ran');
     assert.equal(snap.series.length, 60);
     const bySecond = new Map(snap.series.map((p) => [p.t, p]));
-    assert.deepEqual({ ...bySecond.get(SEC0 + 3)!, p50_ms: null, p90_ms: null, p99_ms: null }, {
-      t: SEC0 + 3,
-      requests: 2,
-      YES: 0,
-      NO: 0,
-      MAYBE: 1,
-      ERROR: 1,
-      client_errors: 1,
-      server_errors: 0,
-      p50_ms: null,
-      p90_ms: null,
-      p99_ms: null,
-      error_rate: 0,
-      client_error_rate: 0.5,
-    });
+    assert.deepEqual(
+      { ...bySecond.get(SEC0 + 3)!, p50_ms: null, p90_ms: null, p99_ms: null },
+      {
+        t: SEC0 + 3,
+        requests: 2,
+        YES: 0,
+        NO: 0,
+        MAYBE: 1,
+        ERROR: 1,
+        client_errors: 1,
+        server_errors: 0,
+        p50_ms: null,
+        p90_ms: null,
+        p99_ms: null,
+        error_rate: 0,
+        client_error_rate: 0.5,
+      },
+    );
     const empty = bySecond.get(SEC0 + 5)!;
     assert.deepEqual(empty, emptySeriesPoint(SEC0 + 5));
     const counted = Object.entries(empty).filter(([key, value]) => key !== 't' && value !== 0 && value !== null);
@@ -316,7 +323,14 @@ describe('LiveStats counts and series', () => {
     for (let i = 0; i < 100; i++) {
       clock.ms += 10;
       stats.record({ id: `ok${i}`, endedAtMs: clock.ms, latencyMs: 10, statusCode: 200, resultType: 'YES', stages: { inference: 8 } });
-      stats.record({ id: `bad${i}`, endedAtMs: clock.ms, latencyMs: 9000, statusCode: 500, resultType: 'ERROR', stages: { inference: 8000 } });
+      stats.record({
+        id: `bad${i}`,
+        endedAtMs: clock.ms,
+        latencyMs: 9000,
+        statusCode: 500,
+        resultType: 'ERROR',
+        stages: { inference: 8000 },
+      });
     }
     // Inconsistent pairs count as errors and stay out of the quantiles too.
     stats.record({ id: 'odd1', endedAtMs: clock.ms, latencyMs: 7000, statusCode: 200, resultType: 'ERROR' });
@@ -324,7 +338,7 @@ describe('LiveStats counts and series', () => {
     const snap = stats.snapshot(60);
     assert.equal(snap.totals.ERROR, 102);
     assert.equal(snap.totals.YES, 100);
-    assert.equal(snap.error_rate, 102 / 202, 'a failure that is not a 4xx is the service\'s');
+    assert.equal(snap.error_rate, 102 / 202, "a failure that is not a 4xx is the service's");
     assert.equal(snap.totals.server_errors, 102);
     assert.equal(snap.client_error_rate, 0);
     for (const q of [snap.p50_ms, snap.p90_ms, snap.p99_ms]) assertClose(q, 10, WITHIN, 'latency');
@@ -374,7 +388,8 @@ describe('LiveStats counts and series', () => {
   it('ignores unusable durations without losing the request', () => {
     const clock = new Clock();
     const stats = new LiveStats({ now: clock.now });
-    for (const latencyMs of [NaN, -5, Infinity]) stats.record({ id: 'x', endedAtMs: clock.ms, latencyMs, statusCode: 200, resultType: 'YES', stages: { queue: -1, inference: NaN } });
+    for (const latencyMs of [NaN, -5, Infinity])
+      stats.record({ id: 'x', endedAtMs: clock.ms, latencyMs, statusCode: 200, resultType: 'YES', stages: { queue: -1, inference: NaN } });
     stats.record({ id: 'y', endedAtMs: clock.ms, latencyMs: 12, statusCode: 200, resultType: 'NO', stages: { queue: 0 } });
     const snap = stats.snapshot(60);
     assert.equal(snap.totals.requests, 4);
@@ -411,10 +426,7 @@ describe('LiveStats time handling', () => {
     stats.record({ id: 'future', endedAtMs: T0 + 500_000, latencyMs: 6, statusCode: 200, resultType: 'NO' });
     stats.record({ id: 'ancient', endedAtMs: T0 - 900_000, latencyMs: 7, statusCode: 200, resultType: 'MAYBE' });
     const snap = stats.snapshot(900);
-    assert.deepEqual(
-      [snap.totals.YES, snap.totals.NO, snap.totals.MAYBE],
-      [1, 1, 0],
-    );
+    assert.deepEqual([snap.totals.YES, snap.totals.NO, snap.totals.MAYBE], [1, 1, 0]);
     assert.equal(snap.series.find((p) => p.t === SEC0 + 40)!.YES, 1);
     assert.equal(snap.series.at(-1)!.NO, 1);
     assert.deepEqual(

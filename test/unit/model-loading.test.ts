@@ -105,9 +105,19 @@ describe('loading a model directory', () => {
     const pooled = g.op('ReduceMean', [image], { keepdims: { int: 0 } });
     g.op('Identity', [pooled], {}, 'out', 'scores');
     g.output('scores', TensorDataType.FLOAT, ['batch', 224]);
-    const bytes = g.toModelBytes({ producerName: 'test', producerVersion: '0', graphName: 'wrong', docString: '', opset: 17, irVersion: 8 });
+    const bytes = g.toModelBytes({
+      producerName: 'test',
+      producerVersion: '0',
+      graphName: 'wrong',
+      docString: '',
+      opset: 17,
+      irVersion: 8,
+    });
     await replaceFile(dir, manifest, 'model', bytes);
-    await loadFails(dir, /model\.onnx: does not follow the model contract: missing input "pixel_values".*unexpected input "image".*missing output "logits"/);
+    await loadFails(
+      dir,
+      /model\.onnx: does not follow the model contract: missing input "pixel_values".*unexpected input "image".*missing output "logits"/,
+    );
   });
 
   it('names an answer id that the tokenizer does not agree with', async () => {
@@ -133,7 +143,11 @@ describe('loading a model directory', () => {
     }
   });
 
-  it('fails clearly when --provider cuda is asked for and CUDA is absent', { skip: process.env.OFA_VE_HAS_CUDA === '1' && 'CUDA machine' }, async () => {
-    await loadFails(DEMO_MODEL_DIR, /CUDA provider (is not installed|could not be used).*ONNXRUNTIME_NODE_INSTALL=cuda12/, 'cuda');
-  });
+  it(
+    'fails clearly when --provider cuda is asked for and CUDA is absent',
+    { skip: process.env.OFA_VE_HAS_CUDA === '1' && 'CUDA machine' },
+    async () => {
+      await loadFails(DEMO_MODEL_DIR, /CUDA provider (is not installed|could not be used).*ONNXRUNTIME_NODE_INSTALL=cuda12/, 'cuda');
+    },
+  );
 });

@@ -62,7 +62,7 @@ describe('models/tools/export_ofa.py', async () => {
 describe("export_ofa.py on OFA's own model (../shared/ofa-port)", () => {
   const portDir = sharedOfaPort();
   const tokenizerDir = sharedReference('ofa-tokenizer');
-  const skip = portDir && tokenizerDir ? false : '../shared/ofa-port not found: exporter checks on OFA\'s model skipped';
+  const skip = portDir && tokenizerDir ? false : "../shared/ofa-port not found: exporter checks on OFA's model skipped";
   let python = '';
   let work = '';
   let fairseq: Record<string, unknown> = {};
@@ -73,10 +73,20 @@ describe("export_ofa.py on OFA's own model (../shared/ofa-port)", () => {
     if ('missing' in found) assert.fail(`no Python can run OFA's code (${found.missing}); install ${OFA_PYTHON_PACKAGES}`);
     python = found.executable;
     work = await mkdtemp(path.join(os.tmpdir(), 'ofa-exporter-'));
-    const { stdout } = await run(python, [
-      CHECKS, 'fairseq', '--port', portDir as string, '--tokenizer-json', path.join(tokenizerDir as string, 'tokenizer.json'),
-      '--work', work,
-    ], { maxBuffer: 16 << 20 });
+    const { stdout } = await run(
+      python,
+      [
+        CHECKS,
+        'fairseq',
+        '--port',
+        portDir as string,
+        '--tokenizer-json',
+        path.join(tokenizerDir as string, 'tokenizer.json'),
+        '--work',
+        work,
+      ],
+      { maxBuffer: 16 << 20 },
+    );
     fairseq = JSON.parse(stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
   });
 
@@ -90,8 +100,14 @@ describe("export_ofa.py on OFA's own model (../shared/ofa-port)", () => {
     assert.ok((fairseq.clean_tensors as number) > 200);
     assert.equal(fairseq.template_differs, true, 'the template had other weights, so the mapping did the work');
     const names = fairseq.fairseq_only_names as string[];
-    for (const n of ['attn_ln.weight', 'self_attn_ln.weight', 'cross_attn_ln.weight', 'encoder_attn.k_proj.weight',
-      'encoder_attn_layer_norm.weight', 'ffn_layernorm.weight']) {
+    for (const n of [
+      'attn_ln.weight',
+      'self_attn_ln.weight',
+      'cross_attn_ln.weight',
+      'encoder_attn.k_proj.weight',
+      'encoder_attn_layer_norm.weight',
+      'ffn_layernorm.weight',
+    ]) {
       assert.ok(names.includes(n), `the synthetic checkpoint uses fairseq's name ${n}`);
     }
   });
@@ -118,8 +134,17 @@ describe("export_ofa.py on OFA's own model (../shared/ofa-port)", () => {
   it('the command line stops on a w_resid checkpoint before writing a model', { skip }, async () => {
     const out = path.join(work, 'refused');
     const { code, stderr } = await runFailing(python, [
-      EXPORTER, '--checkpoint', fairseq.template_dir as string, '--ofa-port', portDir as string,
-      '--fairseq-checkpoint', fairseq.w_resid_pt as string, '--out', out, '--image-size', '64',
+      EXPORTER,
+      '--checkpoint',
+      fairseq.template_dir as string,
+      '--ofa-port',
+      portDir as string,
+      '--fairseq-checkpoint',
+      fairseq.w_resid_pt as string,
+      '--out',
+      out,
+      '--image-size',
+      '64',
     ]);
     assert.equal(code, 1);
     assert.match(stderr, /ERROR: .*w_resid/);
@@ -148,10 +173,28 @@ describe("export_ofa.py on OFA's own model (../shared/ofa-port)", () => {
   it('external data: a small threshold moves the weights to model.onnx.data; --check and the engine load it', { skip }, async (t) => {
     const out = path.join(work, 'external');
     const started = performance.now();
-    const { stdout } = await run(python, [
-      EXPORTER, '--checkpoint', fairseq.template_dir as string, '--ofa-port', portDir as string, '--out', out,
-      '--image-size', '64', '--external-data-threshold', '1000000', '--check', '--check-threads', '1', '--check-runtime', 'node',
-    ], { maxBuffer: 16 << 20 });
+    const { stdout } = await run(
+      python,
+      [
+        EXPORTER,
+        '--checkpoint',
+        fairseq.template_dir as string,
+        '--ofa-port',
+        portDir as string,
+        '--out',
+        out,
+        '--image-size',
+        '64',
+        '--external-data-threshold',
+        '1000000',
+        '--check',
+        '--check-threads',
+        '1',
+        '--check-runtime',
+        'node',
+      ],
+      { maxBuffer: 16 << 20 },
+    );
     assert.match(stdout, /wrote model\.onnx, model\.onnx\.data/);
     assert.match(stdout, /onnxruntime-node .*CPU/);
     assert.match(stdout, /--check passed/);
@@ -166,7 +209,9 @@ describe("export_ofa.py on OFA's own model (../shared/ofa-port)", () => {
     const engine = await EntailmentEngine.load(out, { provider: 'cpu', intraOpThreads: 1 });
     try {
       const pixels = Buffer.alloc(200 * 150 * 3, 0).map((_, i) => (i * 7) % 251);
-      const image = await sharp(pixels, { raw: { width: 200, height: 150, channels: 3 } }).png().toBuffer();
+      const image = await sharp(pixels, { raw: { width: 200, height: 150, channels: 3 } })
+        .png()
+        .toBuffer();
       const result = await engine.check({ image, text: 'two dogs play in the snow' });
       assert.ok(LABELS.includes(result.label));
     } finally {
@@ -175,13 +220,23 @@ describe("export_ofa.py on OFA's own model (../shared/ofa-port)", () => {
     t.diagnostic(`external-data export + --check + engine load: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   });
 
-  it('--tokenizer-only without the `tokenizers` package: the pure-Python BPE reproduces OFA\'s reference ids', { skip }, async () => {
+  it("--tokenizer-only without the `tokenizers` package: the pure-Python BPE reproduces OFA's reference ids", { skip }, async () => {
     const out = path.join(work, 'tokenizer');
     const probe = await run(python, ['-c', 'import importlib.util as u; print(u.find_spec("tokenizers") is None)']);
-    const { stdout } = await run(python, [
-      EXPORTER, '--checkpoint', fairseq.template_dir as string, '--out', out, '--tokenizer-only',
-      '--reference-ids', path.join(tokenizerDir as string, 'reference-ids.json'),
-    ], { maxBuffer: 16 << 20 });
+    const { stdout } = await run(
+      python,
+      [
+        EXPORTER,
+        '--checkpoint',
+        fairseq.template_dir as string,
+        '--out',
+        out,
+        '--tokenizer-only',
+        '--reference-ids',
+        path.join(tokenizerDir as string, 'reference-ids.json'),
+      ],
+      { maxBuffer: 16 << 20 },
+    );
     if (probe.stdout.trim() === 'True') assert.match(stdout, /pure-Python byte-level BPE/);
     assert.match(stdout, /reference ids: \d+ cases and 3 answers match/);
     assert.match(stdout, /answers: YES=4420 NO=117 MAYBE=2085/);

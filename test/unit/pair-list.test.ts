@@ -115,10 +115,7 @@ describe('matching listed names to dropped images', () => {
   });
 
   it('lists the missing images in list order and the duplicates, the last listing winning', () => {
-    const { entries } = parsePairList(
-      'image,caption\nsub/a.jpg,first\nB.jpg,bee\nc.jpg,sea\na.jpg,second\nd.jpg,dee\n',
-      'list.csv',
-    );
+    const { entries } = parsePairList('image,caption\nsub/a.jpg,first\nB.jpg,bee\nc.jpg,sea\na.jpg,second\nd.jpg,dee\n', 'list.csv');
     const match = matchPairs(entries, ['a.jpg', 'b.jpg', 'extra.jpg']);
     assert.deepEqual(
       match.missing.map((e) => e.image),

@@ -16,7 +16,12 @@ describe('ServiceMetrics', () => {
 
   it('exposes each event-loop series once, sampled off the scrape path', async () => {
     const { body } = await metrics.scrape(false);
-    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p50_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_eventloop_lag_stddev_seconds']) {
+    for (const name of [
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_eventloop_lag_p50_seconds',
+      'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_eventloop_lag_stddev_seconds',
+    ]) {
       const lines = body.split('\n').filter((l) => l.startsWith(`${name} `));
       assert.equal(lines.length, 1, `${name} appears once`);
       assert.ok(Number(lines[0]!.split(' ')[1]) >= 0, `${name} is a number`);

@@ -14,11 +14,27 @@ describe('the worker restart backoff', () => {
   });
 
   it('is jittered by a quarter either way, never past the longest delay', () => {
-    assert.equal(restartDelayMs(1, policy, () => 0), 75);
-    assert.equal(restartDelayMs(1, policy, () => 0.999999), 125);
-    assert.equal(restartDelayMs(3, policy, () => 0), 300);
-    assert.equal(restartDelayMs(10, policy, () => 0), 3750);
-    assert.equal(restartDelayMs(10, policy, () => 0.999999), 5000, 'capped');
+    assert.equal(
+      restartDelayMs(1, policy, () => 0),
+      75,
+    );
+    assert.equal(
+      restartDelayMs(1, policy, () => 0.999999),
+      125,
+    );
+    assert.equal(
+      restartDelayMs(3, policy, () => 0),
+      300,
+    );
+    assert.equal(
+      restartDelayMs(10, policy, () => 0),
+      3750,
+    );
+    assert.equal(
+      restartDelayMs(10, policy, () => 0.999999),
+      5000,
+      'capped',
+    );
   });
 
   it('gives a generous model load timeout by default (a real OFA-Large on CPU)', () => {

@@ -137,7 +137,8 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
       io.stderr(`error BAD_REQUEST: cannot write ${out}: ${code === 'ENOENT' ? `no folder ${folder}` : 'permission denied'}`);
       return EXIT.BAD_INPUT;
     }
-    if (recorded?.tornTail) io.stderr(`note: the last line of ${out} was cut off mid-write (a killed run): dropped, so its row is checked again`);
+    if (recorded?.tornTail)
+      io.stderr(`note: the last line of ${out} was cut off mid-write (a killed run): dropped, so its row is checked again`);
     for (const line of recorded?.unreadableLines ?? []) io.stderr(`note: ${out}: line ${line} is not a result record: kept, ignored`);
   }
   const settled = recorded?.settled ?? new Map();
@@ -270,7 +271,9 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
     const destination = toStdout ? 'stdout' : out;
     const before = recordedBefore > 0 ? ` (and ${recordedBefore} rows from an earlier run)` : '';
     const unusable = list.problems.length > 0 ? ` · ${list.problems.length} unusable list lines` : '';
-    io.stderr(`${tally.answered} answered · ${tally.refused} bad input · ${tally.failed} failed${before}${unusable} · results in ${destination}`);
+    io.stderr(
+      `${tally.answered} answered · ${tally.refused} bad input · ${tally.failed} failed${before}${unusable} · results in ${destination}`,
+    );
     if (writeFailure) {
       io.stderr(`error INTERNAL: cannot write the results: ${writeFailure.message}`);
       if (!toStdout) io.stderr(`to continue once it can: ${resumeCommand(argv, out)}`);

@@ -80,7 +80,10 @@ export async function readRecordedResults(file: string): Promise<RecordedResults
   const settled = new Map<string, Settlement>();
   const unreadableLines: number[] = [];
   const lastNewline = bytes.lastIndexOf(0x0a);
-  const lines = bytes.subarray(0, lastNewline + 1).toString('utf8').split('\n');
+  const lines = bytes
+    .subarray(0, lastNewline + 1)
+    .toString('utf8')
+    .split('\n');
   lines.pop();
   lines.forEach((text, i) => {
     if (text.trim() === '') return;

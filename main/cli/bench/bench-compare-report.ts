@@ -55,7 +55,10 @@ function verdict(c: BenchComparison): string[] {
   const bound = level(c.max_regression);
   const lines: string[] = [];
   if (c.regressions.length > 0) {
-    lines.push(`**Regression** beyond the ${bound} bound at ${level(c.confidence)} confidence (its whole interval beyond the bound; exit 1):`, '');
+    lines.push(
+      `**Regression** beyond the ${bound} bound at ${level(c.confidence)} confidence (its whole interval beyond the bound; exit 1):`,
+      '',
+    );
     for (const f of c.regressions) lines.push(`- ${describeFinding(f, c.confidence)}`);
   } else {
     lines.push(`**No regression** beyond the ${bound} bound (exit 0).`);

@@ -201,7 +201,13 @@ function qpsReplicates(step: BenchResultStep, e2e: Measured | undefined, options
 }
 
 function change(baseline: number, current: number, baseReps: Float64Array, curReps: Float64Array, confidence: number): Change {
-  const difference = { value: current - baseline, ci: percentileInterval(combine(curReps, baseReps, (c, b) => c - b), confidence) };
+  const difference = {
+    value: current - baseline,
+    ci: percentileInterval(
+      combine(curReps, baseReps, (c, b) => c - b),
+      confidence,
+    ),
+  };
   // 0/0 is no change; c/0 is +Infinity, which sorts last and widens the interval as it should.
   const ratios = combine(curReps, baseReps, (c, b) => (c === b ? 0 : c / b - 1));
   return {

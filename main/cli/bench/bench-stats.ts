@@ -18,7 +18,10 @@ export function quantile(sorted: ArrayLike<number>, q: number): number | null {
 
 /** The nearest-rank median of values in any order, or null for none. */
 export function median(values: readonly number[]): number | null {
-  return quantile([...values].sort((a, b) => a - b), 0.5);
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 export interface Interval {
@@ -85,7 +88,7 @@ export function bootstrapColumns(
   for (let b = 0; b < iterations; b++) {
     counts.fill(0);
     drawnOf.fill(0);
-    for (let drawn = 0; drawn < n; ) {
+    for (let drawn = 0; drawn < n;) {
       const start = Math.floor((next() / 4294967296) * n);
       for (let k = 0; k < block && drawn < n; k++, drawn++) {
         const base = ((start + k) % n) * width;

@@ -34,7 +34,9 @@ export function httpTarget(baseUrl: string, token?: string): CheckTarget {
       const res = await fetch(`${baseUrl}/api/v1/check`, { method: 'POST', body: form, headers });
       const body = (await res.json()) as { stages?: Record<string, number>; error?: { code: string } };
       const latencyMs = performance.now() - t0;
-      return res.ok ? { ok: true, latencyMs, stages: body.stages } : { ok: false, code: body.error?.code ?? `HTTP_${res.status}`, latencyMs };
+      return res.ok
+        ? { ok: true, latencyMs, stages: body.stages }
+        : { ok: false, code: body.error?.code ?? `HTTP_${res.status}`, latencyMs };
     } catch {
       return { ok: false, code: 'NETWORK', latencyMs: performance.now() - t0 };
     }
@@ -122,4 +124,3 @@ export class RawPipeline {
     await this.engine.close();
   }
 }
-

@@ -61,11 +61,16 @@ export async function folderImageSet(dir: string): Promise<NamedCheckPair[]> {
   const csv = await readFile(path.join(dir, 'captions.csv'), 'utf8').catch(() => undefined);
   for (const line of csv?.split(/\r?\n/) ?? []) {
     const comma = line.indexOf(',');
-    if (comma > 0) byName.set(line.slice(0, comma).trim(), line.slice(comma + 1).trim().replace(/^"|"$/g, ''));
+    if (comma > 0)
+      byName.set(
+        line.slice(0, comma).trim(),
+        line
+          .slice(comma + 1)
+          .trim()
+          .replace(/^"|"$/g, ''),
+      );
   }
-  const txt = (await readFile(path.join(dir, 'captions.txt'), 'utf8').catch(() => ''))
-    .split(/\r?\n/)
-    .filter((l) => l.trim());
+  const txt = (await readFile(path.join(dir, 'captions.txt'), 'utf8').catch(() => '')).split(/\r?\n/).filter((l) => l.trim());
   return Promise.all(
     entries.map(async (name, i) => ({
       name,

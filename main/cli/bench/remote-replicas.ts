@@ -46,8 +46,7 @@ export interface ReplicaModel {
 /** A replica ready to be loaded, or why it is not (with the exit status that says so). */
 // Not an Outcome: a failure carries the CLI's exit status, not an API error code.
 export type ReplicaDescription =
-  | { ok: true; url: string; model: ReplicaModel; maxBatchSize: number }
-  | { ok: false; message: string; exit: number };
+  { ok: true; url: string; model: ReplicaModel; maxBatchSize: number } | { ok: false; message: string; exit: number };
 
 /** GET /api/v1/model of one replica: the model it serves and its max batch size. */
 export async function describeReplica(url: string, token: string | undefined): Promise<ReplicaDescription> {

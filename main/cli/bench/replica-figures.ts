@@ -24,7 +24,10 @@ export interface ReplicaFigures {
 export function replicaFigures(urls: readonly string[], samples: readonly CheckSample[], elapsedS: number): ReplicaFigures[] {
   return urls.map((url) => {
     const sent = samples.filter((s) => s.replica === url);
-    const latencies = sent.filter((s) => s.ok).map((s) => s.latencyMs).sort((a, b) => a - b);
+    const latencies = sent
+      .filter((s) => s.ok)
+      .map((s) => s.latencyMs)
+      .sort((a, b) => a - b);
     return {
       url,
       requests: sent.length,

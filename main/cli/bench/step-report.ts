@@ -62,7 +62,18 @@ export const formatMs = (v: number | null): string => (v === null ? '—' : v < 
 
 /** The per-step table, as markdown (readable in a terminal too). */
 export function stepTable(steps: readonly StepFigures[]): string {
-  const head = ['conc', 'max batch', 'QPS', 'P50 ms', 'P90 ms', 'P95 ms', 'P99 ms', 'errors', 'mean batch', ...STAGE_NAMES.map((s) => `${s} p50`)];
+  const head = [
+    'conc',
+    'max batch',
+    'QPS',
+    'P50 ms',
+    'P90 ms',
+    'P95 ms',
+    'P99 ms',
+    'errors',
+    'mean batch',
+    ...STAGE_NAMES.map((s) => `${s} p50`),
+  ];
   const rows = steps.map((s) => [
     String(s.concurrency),
     String(s.max_batch_size),

@@ -27,14 +27,15 @@ port.on('message', (task: PrepareTask) => {
   preparer.prepare({ image: task.image, text: task.text, premise: task.premise }, out, 0).then(
     (pair) => {
       const { encoderIds, decodeImageMs, tokenizeMs, input } = pair;
-      post(
-        { type: 'prepared', taskId: task.taskId, pixels: out, encoderIds: [...encoderIds], decodeImageMs, tokenizeMs, input },
-        [out.buffer as ArrayBuffer],
-      );
+      post({ type: 'prepared', taskId: task.taskId, pixels: out, encoderIds: [...encoderIds], decodeImageMs, tokenizeMs, input }, [
+        out.buffer as ArrayBuffer,
+      ]);
     },
     (err: unknown) => {
       // The buffer goes back with the refusal, so a run of bad uploads allocates nothing.
-      post({ type: 'refused', taskId: task.taskId, error: toCheckError(err).toJSON(), spare: out.buffer as ArrayBuffer }, [out.buffer as ArrayBuffer]);
+      post({ type: 'refused', taskId: task.taskId, error: toCheckError(err).toJSON(), spare: out.buffer as ArrayBuffer }, [
+        out.buffer as ArrayBuffer,
+      ]);
     },
   );
 });

@@ -43,7 +43,11 @@ async function load(init: WorkerInit): Promise<BatchPipeline> {
   // script (the entry picks their role), so a build needs no second file.
   const pool =
     init.preprocessWorkers > 0
-      ? PreprocessPool.start(init.preprocessWorkers, preparer.source, { script: process.argv[1] as string, takeImages: true, onFatal: poolLost })
+      ? PreprocessPool.start(init.preprocessWorkers, preparer.source, {
+          script: process.argv[1] as string,
+          takeImages: true,
+          onFatal: poolLost,
+        })
       : undefined;
   const engine = EntailmentEngine.load(init.modelDir, {
     provider: init.provider,

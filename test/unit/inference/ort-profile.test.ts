@@ -31,7 +31,9 @@ async function ownProfileFolders(): Promise<string[]> {
 }
 
 async function demoPairs(engine: EntailmentEngine, captions: string[]): Promise<PreparedPair[]> {
-  const image = await sharp({ create: { width: 96, height: 64, channels: 3, background: { r: 200, g: 30, b: 60 } } }).png().toBuffer();
+  const image = await sharp({ create: { width: 96, height: 64, channels: 3, background: { r: 200, g: 30, b: 60 } } })
+    .png()
+    .toBuffer();
   return Promise.all(captions.map((text) => engine.prepare({ image, text })));
 }
 
@@ -97,7 +99,7 @@ describe('operator profiles', () => {
     const profile = operatorProfileOf(raw)!;
     assert.equal(profile.runUs, last.dur);
     assert.equal(profile.omitted, 0);
-    assert.equal(profile.events.length, inLast.length, 'the last run\'s node events, not the first run\'s');
+    assert.equal(profile.events.length, inLast.length, "the last run's node events, not the first run's");
     for (const [i, e] of profile.events.entries()) {
       assert.ok(e.startUs >= 0 && e.startUs + e.durUs <= profile.runUs, `${e.name} lies within the run`);
       if (i > 0) assert.ok(e.startUs >= profile.events[i - 1]!.startUs, 'in start order');
@@ -124,7 +126,10 @@ describe('operator profiles', () => {
     const longestLeft = Math.max(...left.map((e) => e.durUs));
     assert.ok(shortestKept >= longestLeft, 'the kept are the longest');
     assert.equal(kept.size, cap);
-    assert.deepEqual(cut.events.map((e) => e.startUs), [...cut.events.map((e) => e.startUs)].sort((a, b) => a - b));
+    assert.deepEqual(
+      cut.events.map((e) => e.startUs),
+      [...cut.events.map((e) => e.startUs)].sort((a, b) => a - b),
+    );
   });
 
   it('finds no run in a profile without one, and ignores what is not an event', () => {
@@ -140,16 +145,19 @@ describe('operator profiles', () => {
     const profiled = await EntailmentEngine.load(DEMO_MODEL_DIR, { provider: 'cpu', profileSampleRate: 1 });
     try {
       const [folder] = await ownProfileFolders();
-      assert.ok(folder, 'the profiling session writes into this process\'s folder');
+      assert.ok(folder, "the profiling session writes into this process's folder");
       const batch = await demoPairs(profiled, ['two dogs on a beach', 'a red car']);
       const results = await profiled.run(batch);
       const profile = await profiled.takeProfile();
       assert.ok(profile, 'rate 1: the batch was profiled');
       assert.ok(profile.events.length > 10);
-      assert.ok(profile.runUs <= results[0]!.stages.inference * 1000 + 1, 'the profiler\'s run lies within the measured one');
+      assert.ok(profile.runUs <= results[0]!.stages.inference * 1000 + 1, "the profiler's run lies within the measured one");
       // The answers are the unprofiled session's: the same graph.
       const plain = await engine.run(batch);
-      assert.deepEqual(results.map((r) => r.label), plain.map((r) => r.label));
+      assert.deepEqual(
+        results.map((r) => r.label),
+        plain.map((r) => r.label),
+      );
       assert.equal(await profiled.takeProfile(), undefined, 'a profile is taken once');
     } finally {
       await profiled.close();
@@ -159,7 +167,7 @@ describe('operator profiles', () => {
     }
   });
 
-  it('profiles only the sampled fraction: a draw at or above the rate runs on the service\'s session', async () => {
+  it("profiles only the sampled fraction: a draw at or above the rate runs on the service's session", async () => {
     const main = (await openSession(MODEL, engine.info.imageSize, { provider: 'cpu' })).session;
     const draws = [0.75, 0.25];
     const options = { executionProviders: ['cpu'], enableProfiling: true, logSeverityLevel: 3 } as const;

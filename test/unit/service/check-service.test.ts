@@ -84,8 +84,14 @@ describe('CheckService batching (one batch in the worker at a time)', () => {
     assert.equal(s.service.queueDepth, 2);
     b2.answer();
     (await s.backend.sent(3)).answer();
-    assert.deepEqual((await Promise.all(rest)).map((o) => o.status), [200, 200, 200, 200, 200, 200]);
-    assert.deepEqual(s.backend.batches.map((b) => b.items.length), [1, 4, 2]);
+    assert.deepEqual(
+      (await Promise.all(rest)).map((o) => o.status),
+      [200, 200, 200, 200, 200, 200],
+    );
+    assert.deepEqual(
+      s.backend.batches.map((b) => b.items.length),
+      [1, 4, 2],
+    );
     assert.equal(await s.metric('ofa_ve_batch_size_sum'), 7);
     assert.equal(await s.metric('ofa_ve_batch_size_count'), 3);
     await s.assertCountedOnce();
@@ -100,7 +106,10 @@ describe('CheckService batching (one batch in the worker at a time)', () => {
     assert.deepEqual(over, { status: 503, code: 'OVERLOADED' });
     b1.answer();
     (await s.backend.sent(2)).answer();
-    assert.deepEqual((await Promise.all(queued)).map((o) => o.status), [200, 200]);
+    assert.deepEqual(
+      (await Promise.all(queued)).map((o) => o.status),
+      [200, 200],
+    );
     await s.assertCountedOnce();
   });
 
@@ -125,7 +134,7 @@ describe('CheckService batching (one batch in the worker at a time)', () => {
     (await s.backend.sent(1)).answer(40);
     const { answer } = await one;
     assert.ok(answer && (answer.stages.queue ?? 0) >= 40, `queue ${answer?.stages.queue} ms includes the 40 ms in the worker`);
-    assert.equal(answer.stages.inference, 2, 'the other stages are the worker\'s');
+    assert.equal(answer.stages.inference, 2, "the other stages are the worker's");
     await s.assertCountedOnce();
   });
 

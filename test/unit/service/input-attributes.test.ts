@@ -21,7 +21,11 @@ function slices(stats: LiveStats, attribute: Parameters<LiveStats['snapshotSlice
 
 describe('input attributes of a check', () => {
   it('knows the format from the bytes, and the caption and premise from the request', () => {
-    assert.deepEqual(requestFacts({ image: PNG, text: 'a dog', premise: 'a cat' }), { text: 'a dog', premise: 'a cat', imageFormat: 'png' });
+    assert.deepEqual(requestFacts({ image: PNG, text: 'a dog', premise: 'a cat' }), {
+      text: 'a dog',
+      premise: 'a cat',
+      imageFormat: 'png',
+    });
     assert.equal(requestFacts({ image: new Uint8Array([1, 2, 3]), text: 'x' }).imageFormat, 'unknown');
     assert.deepEqual(requestFacts({ image: new Uint8Array(0) }), {});
   });
@@ -40,7 +44,8 @@ describe('input attributes of a check', () => {
     const batch = await backend.sent(1);
     batch.answer(0, (_item, i) => {
       if (i === 2) return refused({ code: 'INVALID_IMAGE', message: 'broken' });
-      const input = i === 0 ? { captionTokens: 6, imageWidth: 640, imageHeight: 480 } : { captionTokens: 20, imageWidth: 3000, imageHeight: 2000 };
+      const input =
+        i === 0 ? { captionTokens: 6, imageWidth: 640, imageHeight: 480 } : { captionTokens: 20, imageWidth: 3000, imageHeight: 2000 };
       return { ok: true, value: { result: answer(), waitMs: 0, input } };
     });
     await Promise.all(checks);

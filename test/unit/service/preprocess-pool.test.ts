@@ -36,7 +36,12 @@ describe('PreprocessPool on the demo model', () => {
 
   before(async () => {
     preparer = await PairPreparer.load(DEMO_MODEL_DIR);
-    const shapes = [[640, 480, 'jpeg'], [300, 500, 'png'], [1024, 768, 'jpeg'], [97, 61, 'png']] as const;
+    const shapes = [
+      [640, 480, 'jpeg'],
+      [300, 500, 'png'],
+      [1024, 768, 'jpeg'],
+      [97, 61, 'png'],
+    ] as const;
     for (const [i, [w, h, format]] of shapes.entries()) {
       inputs.push({ image: await photo(w, h, i, format), text: `caption number ${i}`, premise: i === 2 ? 'a premise' : undefined });
     }
@@ -56,10 +61,16 @@ describe('PreprocessPool on the demo model', () => {
         const expected = await preparer.prepare(input);
         assert.deepEqual(rows[i]?.encoderIds, expected.encoderIds);
         const got = batch.subarray(i * plane, (i + 1) * plane);
-        assert.ok(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(expected.pixels.buffer)), `row ${i}: pixels bit for bit`);
+        assert.ok(
+          Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(expected.pixels.buffer)),
+          `row ${i}: pixels bit for bit`,
+        );
         assert.ok((rows[i]?.decodeImageMs ?? -1) >= 0 && (rows[i]?.tokenizeMs ?? -1) >= 0);
       }
-      assert.ok(inputs.every((input) => input.image.byteLength > 0), 'the caller keeps its bytes (takeImages: false)');
+      assert.ok(
+        inputs.every((input) => input.image.byteLength > 0),
+        'the caller keeps its bytes (takeImages: false)',
+      );
     });
   }
 

@@ -46,7 +46,12 @@ describe('modelDocument', () => {
     assert.equal(modelDocument({ model: undefined, batching: DEFAULT_BATCHING }).error, 'the model is loading');
     assert.equal('model_dir' in failed, false, 'no server path unless asked for');
     assert.equal('prometheus_url' in failed, false);
-    const desktop = modelDocument({ model: MODEL, batching: DEFAULT_BATCHING, modelDir: '/models/demo', prometheusUrl: 'http://prom:9090' });
+    const desktop = modelDocument({
+      model: MODEL,
+      batching: DEFAULT_BATCHING,
+      modelDir: '/models/demo',
+      prometheusUrl: 'http://prom:9090',
+    });
     assert.equal(desktop.model_dir, '/models/demo');
     assert.equal(desktop.prometheus_url, 'http://prom:9090');
   });

@@ -22,7 +22,13 @@ export const MODEL: ModelInfo = {
 
 export function answer(label: EntailmentResult['label'] = 'YES'): EntailmentResult {
   const scores = { YES: 0.2, NO: 0.2, MAYBE: 0.2, [label]: 0.6 };
-  return { label, score: 0.6, scores, logits: { YES: 0, NO: 0, MAYBE: 0 }, stages: { decode_image: 1, tokenize: 1, inference: 2, postprocess: 0 } };
+  return {
+    label,
+    score: 0.6,
+    scores,
+    logits: { YES: 0, NO: 0, MAYBE: 0 },
+    stages: { decode_image: 1, tokenize: 1, inference: 2, postprocess: 0 },
+  };
 }
 
 /** One batch the service sent, settled by the test. */

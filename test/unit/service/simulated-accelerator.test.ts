@@ -44,7 +44,11 @@ describe('SimulatedAccelerator', () => {
   const answers = { YES: 5, NO: 3, MAYBE: 9 };
   const feeds = (n: number, width: number, first: bigint) => ({
     pixel_values: new ort.Tensor('float32', new Float32Array(n * 3 * 4 * 4), [n, 3, 4, 4]),
-    input_ids: new ort.Tensor('int64', BigInt64Array.from({ length: n * width }, (_, i) => first + BigInt(i)), [n, width]),
+    input_ids: new ort.Tensor(
+      'int64',
+      BigInt64Array.from({ length: n * width }, (_, i) => first + BigInt(i)),
+      [n, width],
+    ),
   });
 
   it('answers logits [n, vocab] with one answer token raised per row', async () => {

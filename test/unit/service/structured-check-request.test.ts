@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { CheckError } from '../../../main/errors.ts';
 import { structuredCheckRequest, structuredFields } from '../../../main/service/structured-check-request.ts';
 
-const badRequest = (message: RegExp) => (err: unknown) => err instanceof CheckError && err.code === 'BAD_REQUEST' && message.test(err.message);
+const badRequest = (message: RegExp) => (err: unknown) =>
+  err instanceof CheckError && err.code === 'BAD_REQUEST' && message.test(err.message);
 
 describe('structuredFields', () => {
   it('refuses what is not an object, naming the value', () => {
@@ -29,6 +30,10 @@ describe('structuredCheckRequest (IPC)', () => {
   it('needs the image as bytes', () => {
     assert.throws(() => structuredCheckRequest({ image: [1, 2, 3], text: 'a dog' }), badRequest(/"image" must be the bytes/));
     const image = new Uint8Array([1, 2, 3]);
-    assert.deepEqual(structuredCheckRequest({ image, text: 'a dog', premise: 'a photo', extra: true }), { image, text: 'a dog', premise: 'a photo' });
+    assert.deepEqual(structuredCheckRequest({ image, text: 'a dog', premise: 'a photo', extra: true }), {
+      image,
+      text: 'a dog',
+      premise: 'a photo',
+    });
   });
 });

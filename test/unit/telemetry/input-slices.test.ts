@@ -54,10 +54,15 @@ describe('input attributes', () => {
       ['<0.25MP', '0.25-1MP', '0.25-1MP', '1-4MP', '4MP+', '4MP+'],
     );
     const format = (f: string) => slicesOf({ imageFormat: f }).image_format;
-    assert.deepEqual(
-      ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'toString'].map(format),
-      ['jpeg', 'png', 'webp', 'gif', 'other', 'other', 'other'],
-    );
+    assert.deepEqual(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'toString'].map(format), [
+      'jpeg',
+      'png',
+      'webp',
+      'gif',
+      'other',
+      'other',
+      'other',
+    ]);
     assert.equal(slicesOf({ captionScript: 'toString' as never }).caption_script, 'unknown');
     assert.deepEqual(describeInput({ text: '猫', premise: '  ' }), { captionScript: 'cjk', premise: false });
     assert.deepEqual(describeInput({ text: 'a cat', premise: 'an animal', imageFormat: 'png', captionTokens: 3 }), {

@@ -139,7 +139,10 @@ describe('minute history on disk', () => {
     const b = { fromMs: T0 + 15 * 60_000, toMs: T0 + 30 * 60_000 };
     const before = stats.compare(a, b, { attribute: 'caption_script' });
     await stats.close();
-    assert.ok(readdirSync(dir).every((name) => /^minutes-\d+\.bin$|^marks\.json$/.test(name)), readdirSync(dir).join(' '));
+    assert.ok(
+      readdirSync(dir).every((name) => /^minutes-\d+\.bin$|^marks\.json$/.test(name)),
+      readdirSync(dir).join(' '),
+    );
     assert.equal(readdirSync(dir).filter((name) => name.endsWith('.bin')).length, 2, 'half an hour across an hour boundary');
 
     const restarted = statsAt(clock, dir);

@@ -31,7 +31,16 @@ describe('bucketQuantile: PromQL histogram_quantile', () => {
 
   it('answers the highest finite bound for a rank in +Inf, and nothing without values', () => {
     close(bucketQuantile(HUNDRED, 0.99), 0.5, 'P99 in +Inf');
-    assert.equal(bucketQuantile([{ le: 0.1, count: 0 }, { le: Infinity, count: 0 }], 0.5), null);
+    assert.equal(
+      bucketQuantile(
+        [
+          { le: 0.1, count: 0 },
+          { le: Infinity, count: 0 },
+        ],
+        0.5,
+      ),
+      null,
+    );
     assert.equal(bucketQuantile([{ le: Infinity, count: 5 }], 0.5), null, 'one bucket: NaN in PromQL');
   });
 });
@@ -86,17 +95,26 @@ describe('cumulativeBuckets: as histogram_quantile takes them', () => {
       { le: '0.2', count: 9.5 },
       { le: '+Inf', count: 12 },
     ]);
-    assert.deepEqual(repaired?.map((b) => b.count), [10, 10, 12]);
+    assert.deepEqual(
+      repaired?.map((b) => b.count),
+      [10, 10, 12],
+    );
     assert.equal(bucketTotal(repaired!), 12);
   });
 
   it('has no buckets without +Inf', () => {
-    assert.equal(cumulativeBuckets([{ le: '0.1', count: 1 }, { le: '0.2', count: 2 }]), undefined);
+    assert.equal(
+      cumulativeBuckets([
+        { le: '0.1', count: 1 },
+        { le: '0.2', count: 2 },
+      ]),
+      undefined,
+    );
   });
 });
 
 describe('bucketVariance', () => {
-  it('puts each bucket\'s values at its midpoint', () => {
+  it("puts each bucket's values at its midpoint", () => {
     // 10 values at 0.05 and 10 at 0.15, mean 0.1: Σ(x − m)² = 20 · 0.0025, over n − 1 = 19.
     const v = bucketVariance(
       [

@@ -54,9 +54,13 @@ describe('PrometheusClient failures', () => {
       if (req.url === '/html/api/v1/query') {
         res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>');
       } else if (req.url === '/bad/api/v1/query') {
-        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error' }));
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error' }));
       } else {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [] } }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [] } }));
       }
     });
     slow = await serve(() => undefined); // never answers
@@ -81,7 +85,7 @@ describe('PrometheusClient failures', () => {
     assert.match(err.message, /no answer within 0\.3 s/);
   });
 
-  it('an answer that is not Prometheus\' JSON, a refused query, the wrong result type', async () => {
+  it("an answer that is not Prometheus' JSON, a refused query, the wrong result type", async () => {
     const html = await failure(() => new PrometheusClient(`${answers.url}/html`).query('up'));
     assert.match(html.message, /without its JSON/);
     const refused = await failure(() => new PrometheusClient(`${answers.url}/bad`).query('up('));

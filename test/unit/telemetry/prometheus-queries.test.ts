@@ -41,7 +41,10 @@ describe('the fleet queries are the fleet recording rules with the window as a p
 
   it('the fleet QPS sums the replica QPS, and the quantiles sum the bucket rates by le', () => {
     assert.equal(Q.fleetQps('2m'), `sum(${Q.replicaQps('2m')})`);
-    assert.equal(Q.fleetLatencyQuantile(0.9, '1m'), 'histogram_quantile(0.9, sum by (le) (rate(ofa_ve_request_latency_seconds_bucket[1m])))');
+    assert.equal(
+      Q.fleetLatencyQuantile(0.9, '1m'),
+      'histogram_quantile(0.9, sum by (le) (rate(ofa_ve_request_latency_seconds_bucket[1m])))',
+    );
     assert.equal(Q.seconds(89.6), '90s');
     assert.equal(Q.seconds(0.2), '1s');
   });

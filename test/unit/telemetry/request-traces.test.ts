@@ -75,7 +75,7 @@ describe('the trace ring', () => {
     });
   });
 
-  it('keeps the newer of two checks with one id, also after the older one\'s slot is reused', () => {
+  it("keeps the newer of two checks with one id, also after the older one's slot is reused", () => {
     const ring = new RequestTraces(2);
     ring.record(sample(0, { id: 'same' }), T0, 1);
     ring.record(sample(1, { id: 'same' }), T0 + 1, 2);
@@ -214,7 +214,7 @@ describe('Chrome Trace Event JSON', () => {
     }
   });
 
-  it('lets another named track (a batch\'s operator events) join the timeline, in time order', () => {
+  it("lets another named track (a batch's operator events) join the timeline, in time order", () => {
     const doc = chromeTrace(ANSWERED);
     const inference = doc.traceEvents[6]!;
     doc.traceEvents.splice(
@@ -223,7 +223,16 @@ describe('Chrome Trace Event JSON', () => {
       { name: 'process_name', ph: 'M', pid: 2, tid: 7, args: { name: 'onnxruntime' } },
       { name: 'thread_name', ph: 'M', pid: 2, tid: 7, args: { name: 'session' } },
     );
-    doc.traceEvents.splice(9, 0, { name: 'MatMul', cat: 'Node', ph: 'X', ts: inference.ts! + 10, dur: 100, pid: 2, tid: 7, args: { op: 'MatMul' } });
+    doc.traceEvents.splice(9, 0, {
+      name: 'MatMul',
+      cat: 'Node',
+      ph: 'X',
+      ts: inference.ts! + 10,
+      dur: 100,
+      pid: 2,
+      tid: 7,
+      args: { op: 'MatMul' },
+    });
     assert.deepEqual(chromeTraceProblems(doc), []);
   });
 
@@ -245,7 +254,10 @@ describe('Chrome Trace Event JSON', () => {
       const doc = clone(chromeTrace(ANSWERED));
       const replaced = breakIt(doc);
       const problems = chromeTraceProblems(what === 'no traceEvents' ? replaced : doc);
-      assert.ok(problems.some((p) => expected.test(p)), `${what}: ${JSON.stringify(problems)}`);
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `${what}: ${JSON.stringify(problems)}`,
+      );
     });
   }
 });
@@ -257,7 +269,14 @@ describe('OTLP/JSON', () => {
     const spans = spansOf(doc);
     assert.deepEqual(
       spans.map((s) => [s.name, s.kind]),
-      [['check', 2], ['queue', 1], ['decode_image', 1], ['tokenize', 1], ['inference', 1], ['postprocess', 1]],
+      [
+        ['check', 2],
+        ['queue', 1],
+        ['decode_image', 1],
+        ['tokenize', 1],
+        ['inference', 1],
+        ['postprocess', 1],
+      ],
     );
     assert.ok(spans.every((s) => s.traceId === '3f2b9c1e7a4d4e8b9c0f1a2b3c4d5e6f'));
     assert.equal(new Set(spans.map((s) => s.spanId)).size, spans.length);
@@ -281,7 +300,7 @@ describe('OTLP/JSON', () => {
     assert.deepEqual(otlpTrace(ANSWERED, { serviceVersion: '9.9.9' }), doc, 'the same request gives the same ids');
   });
 
-  it('marks a 5xx an error and leaves a 4xx unset (the caller\'s mistake), as OpenTelemetry\'s HTTP conventions do', () => {
+  it("marks a 5xx an error and leaves a 4xx unset (the caller's mistake), as OpenTelemetry's HTTP conventions do", () => {
     const failed = (statusCode: number, errorCode: string) =>
       spansOf(otlpTrace({ id: 'f', endedAtMs: T0, latencyMs: 30, statusCode, resultType: 'ERROR', errorCode }))[0]!;
     assert.deepEqual(failed(504, 'TIMEOUT').status, { code: 2, message: 'TIMEOUT' });
@@ -322,7 +341,10 @@ describe('OTLP/JSON', () => {
       const doc = clone(otlpTrace(ANSWERED)) as unknown as Json;
       breakIt(spansOf(doc as unknown as OtlpTraceDocument) as unknown as Json[], doc);
       const problems = otlpTraceProblems(doc);
-      assert.ok(problems.some((p) => expected.test(p)), `${what}: ${JSON.stringify(problems)}`);
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `${what}: ${JSON.stringify(problems)}`,
+      );
     });
   }
 });
@@ -340,13 +362,16 @@ describe('operator events of a profiled batch', () => {
   };
   const PROFILED: TraceInput = { ...ANSWERED, operators };
 
-  it('keeps one profile per batch for its checks, at most profilesKept, and lets go of a reused slot\'s', () => {
+  it("keeps one profile per batch for its checks, at most profilesKept, and lets go of a reused slot's", () => {
     const ring = new RequestTraces(4, 2);
     const batch = [0, 1, 2].map((i) => sample(i));
     for (const check of batch) ring.record(check, check.endedAtMs, check.latencyMs);
     for (const check of batch) ring.attachOperators(check.id, operators);
     ring.attachOperators('never-recorded', operators);
-    assert.ok(batch.every((check) => ring.get(check.id)?.operators === operators), 'the same object for the whole batch');
+    assert.ok(
+      batch.every((check) => ring.get(check.id)?.operators === operators),
+      'the same object for the whole batch',
+    );
     const second = structuredClone(operators);
     const third = structuredClone(operators);
     ring.record(sample(3), T0 + 3, 13);
@@ -413,7 +438,7 @@ describe('operator events of a profiled batch', () => {
     for (const op of events.slice(5, 8)) {
       assert.equal(op.cat, 'operator');
       assert.ok(op.ts! >= inference.ts! && op.ts! + op.dur! <= inference.ts! + inference.dur!, op.name);
-      assert.equal(op.tid, inference.tid, 'on the request\'s track, so it draws under the inference');
+      assert.equal(op.tid, inference.tid, "on the request's track, so it draws under the inference");
     }
     assert.deepEqual(events[5]!.args, { request_id: ID, op_type: 'MatMul', provider: 'CPUExecutionProvider', op_ms: 1.5 });
   });
