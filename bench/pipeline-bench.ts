@@ -32,7 +32,7 @@ import type { CheckPair, NamedCheckPair } from '../preload/wire-types.ts';
 import { silentLogger } from '../main/logging/json-logger.ts';
 import { measurePreprocessCapacity, pipelineBound } from '../main/service/preprocess/preprocess-capacity.ts';
 import { PreprocessPool } from '../main/service/preprocess/preprocess-pool.ts';
-import { WORKER_EXEC_ARGV } from '../main/service/inference-worker-host.ts';
+import { WORKER_EXEC_ARGV, workerEnv } from '../main/service/inference-worker-host.ts';
 import { ServiceRuntime, WORKER_NICENESS } from '../main/service/service-runtime.ts';
 import {
   describeSimulatedAccelerator,
@@ -249,7 +249,7 @@ const childSlice = async (threads: number, cpus: string | undefined): Promise<{ 
     modelDir,
   ];
   const [cmd, ...args] = cpus === undefined ? node : ['taskset', '-c', cpus, ...node];
-  const { stdout } = await execFileAsync(cmd as string, args, { maxBuffer: 1 << 20 });
+  const { stdout } = await execFileAsync(cmd as string, args, { maxBuffer: 1 << 20, env: workerEnv(threads) });
   return JSON.parse(stdout.trim().split('\n').pop() as string) as { qps: number; cores_used: number };
 };
 const asSlice = (r: { qps: number; cores_used: number }): Slice => ({
