@@ -83,7 +83,7 @@ const IMAGE_CODES = new Set(['INVALID_IMAGE', 'IMAGE_TOO_LARGE', 'UNSUPPORTED_ME
 /**
  * OFA's preprocessing of one pair (caption and premise to encoder ids, image to normalised CHW
  * pixels) for one model. Stateless per call; the engine has one, and so does every
- * preprocessing thread of the inference worker (built from the engine's `preparerSource`).
+ * preprocessing thread of the inference worker (built from the engine's `preparer.source`).
  */
 export class PairPreparer {
   private constructor(
@@ -186,7 +186,7 @@ export class PairPreparer {
 /**
  * OFA visual entailment over one model directory: preprocessing (image and text), batched
  * onnxruntime runs and answer decoding. Stateless per call, so a service can prepare pairs
- * concurrently (here or in other threads, with `preparerSource`) and batch them as it likes.
+ * concurrently (here or in other threads, with `preparer.source`) and batch them as it likes.
  */
 export class EntailmentEngine {
   private constructor(
@@ -233,11 +233,6 @@ export class EntailmentEngine {
 
   get limits(): InputLimits {
     return this.preparer.source.limits;
-  }
-
-  /** What a preprocessing thread needs to build its own PairPreparer (plain data). */
-  get preparerSource(): PreparerSource {
-    return this.preparer.source;
   }
 
   /** Caption (and premise) → encoder ids; throws EMPTY_TEXT / TEXT_TOO_LONG. */

@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { OperatorProfile } from '../../preload/trace-spans.ts';
+import { buildModelFeeds } from './model-feeds.ts';
 import { operatorProfileOf } from './ort-profile.ts';
 
 const FOLDER_PREFIX = 'ofa-ve-profiles-';
@@ -66,18 +67,6 @@ function profileFolder(): string {
   processFolder = folder;
   process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
   return folder;
-}
-
-/** A batch of one with the shortest text, in the graph's contract (onnx-session.ts checked it). */
-function warmUpFeeds(imageSize: number): Record<string, ort.Tensor> {
-  const ids = (n: number, value: bigint) => new BigInt64Array(n).fill(value);
-  return {
-    pixel_values: new ort.Tensor('float32', new Float32Array(3 * imageSize * imageSize), [1, 3, imageSize, imageSize]),
-    input_ids: new ort.Tensor('int64', ids(2, 0n), [1, 2]),
-    attention_mask: new ort.Tensor('int64', ids(2, 1n), [1, 2]),
-    decoder_input_ids: new ort.Tensor('int64', ids(1, 0n), [1, 1]),
-    decoder_attention_mask: new ort.Tensor('int64', ids(1, 1n), [1, 1]),
-  };
 }
 
 async function runOnce(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>): Promise<void> {
@@ -129,6 +118,8 @@ export class SampledProfilingRunner {
   ): Promise<SampledProfilingRunner> {
     const rate = options.sampleRate;
     if (!(rate > 0 && rate <= 1)) throw new RangeError(`the profile sample rate must be in (0, 1], got ${rate}`);
+    // The folder (and the sweep of folders left by dead processes, synchronous) at start-up, never on the batch path.
+    profileFolder();
     const runner = new SampledProfilingRunner(main, open, options);
     runner.prepareNext();
     await runner.preparing;
@@ -192,7 +183,8 @@ export class SampledProfilingRunner {
   private async make(): Promise<ProfilingSession> {
     const prefix = path.join(profileFolder(), `session-${++this.made}`);
     const made = { session: await this.open(prefix), prefix };
-    const feeds = warmUpFeeds(this.options.imageSize);
+    const { imageSize } = this.options;
+    const feeds = buildModelFeeds(new Float32Array(3 * imageSize * imageSize), [{ encoderIds: [0, 0] }], imageSize, 0);
     try {
       await runOnce(made.session, feeds);
     } catch {

@@ -29,12 +29,6 @@ export interface RestartPolicy {
 }
 
 /**
- * 0.1 s doubling to 5 s: a crash or a fork that failed for want of file descriptors is retried at
- * once, a crash loop settles at one attempt every 5 s. Ten failures in a row (about 20 s of
- * waiting) means the service will not come back by itself. 120 s to load: a real OFA-Large on CPU
- * verifies a 1.8 GB checksum and builds its session in well under a minute on a slow disk.
- */
-/**
  * V8 flags of the inference worker process. Single-threaded GC: V8's parallel GC helpers are shared
  * by the process's isolates, so each preprocessing thread's collections took cores from the other
  * threads; with two threads on two pinned cores this flag gave a median x1.26 more pairs/s
@@ -55,6 +49,12 @@ export function workerEnv(preprocessWorkers: number, env: NodeJS.ProcessEnv = pr
   return { ...env, UV_THREADPOOL_SIZE: String(Math.min(preprocessWorkers, 1024)) };
 }
 
+/**
+ * 0.1 s doubling to 5 s: a crash or a fork that failed for want of file descriptors is retried at
+ * once, a crash loop settles at one attempt every 5 s. Ten failures in a row (about 20 s of
+ * waiting) means the service will not come back by itself. 120 s to load: a real OFA-Large on CPU
+ * verifies a 1.8 GB checksum and builds its session in well under a minute on a slow disk.
+ */
 export const DEFAULT_RESTART_POLICY: RestartPolicy = {
   initialDelayMs: 100,
   maxDelayMs: 5000,

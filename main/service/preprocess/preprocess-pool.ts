@@ -131,6 +131,11 @@ export class PreprocessPool implements RowPreparer {
     this.closing = true;
     const error = new CheckError('NOT_READY', 'the inference worker is shutting down');
     for (const task of this.waiting.splice(0)) task.reject(error);
+    // Pairs already in a thread end with the same answer (the exit handler would call it INTERNAL).
+    for (const thread of this.threads) {
+      for (const task of thread.tasks.values()) task.reject(error);
+      thread.tasks.clear();
+    }
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
   }
 
