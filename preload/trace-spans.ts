@@ -18,7 +18,7 @@
  * under the inference span: the profile's model run is anchored at the inference span's start (the
  * measured start of that session run), each operator at its offset from there, in start order.
  */
-import { STAGE_NAMES, type ResultType, type SlowRequest, type StageName, type TraceFormat } from './wire-types.ts';
+import { STAGE_NAMES, type ResultType, type StageName, type TraceFormat } from './wire-types.ts';
 
 /** What a trace is built from: the compact sample the trace ring keeps per check. */
 export interface TraceInput {
@@ -200,19 +200,4 @@ export function spanIdOf(traceId: string, index: number): string {
 export function traceFileName(requestId: string, format: TraceFormat): string {
   const safe = requestId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80) || 'request';
   return format === 'chrome' ? `ofa-ve-${safe}.trace.json` : `ofa-ve-${safe}.otlp.json`;
-}
-
-/** The trace input of a slowest-requests row: the same fields the trace ring keeps, so the same document. */
-export function traceInputOfSlowRequest(row: SlowRequest): TraceInput {
-  const input: TraceInput = {
-    id: row.id,
-    endedAtMs: Date.parse(row.ended_at),
-    latencyMs: row.latency_ms,
-    statusCode: row.status_code,
-    resultType: row.result_type,
-    stages: row.stages,
-  };
-  if (row.error_code !== undefined) input.errorCode = row.error_code;
-  if (row.batch_size !== null) input.batchSize = row.batch_size;
-  return input;
 }

@@ -254,7 +254,14 @@ function ConsoleShell({ client, control, setup }: { client: ConsoleClient; contr
         ) : tab === 'checker' ? (
           <CheckerView client={client} model={model} />
         ) : (
-          <DashboardView client={client} stats={stats} statsError={statsError} windowS={windowS} onWindowChange={setWindowS} />
+          <DashboardView
+            client={client}
+            stats={stats}
+            statsError={statsError}
+            windowS={windowS}
+            onWindowChange={setWindowS}
+            prometheusUrl={model?.prometheus_url}
+          />
         )}
       </main>
       <StatusBar

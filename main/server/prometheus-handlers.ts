@@ -10,14 +10,9 @@ import type { PrometheusClient } from '../telemetry/prometheus-client.ts';
 import { comparePrometheusRanges } from '../telemetry/prometheus-compare.ts';
 import { fleetDocument } from '../telemetry/prometheus-fleet.ts';
 import { isPrometheusSliceAttribute } from '../telemetry/prometheus-script-slices.ts';
+import { asBadRequest, epochMs, single } from '../service/telemetry-queries.ts';
 
 const SOURCES: readonly FigureSource[] = ['in-app', 'prometheus'];
-
-function single(url: URL, name: string): string | undefined {
-  const values = url.searchParams.getAll(name);
-  if (values.length > 1) throw new CheckError('BAD_REQUEST', `${name} may be given once`);
-  return values[0];
-}
 
 function configured(prometheus: PrometheusClient | undefined, what: string): PrometheusClient {
   if (prometheus) return prometheus;
@@ -25,16 +20,6 @@ function configured(prometheus: PrometheusClient | undefined, what: string): Pro
     'PROMETHEUS_NOT_CONFIGURED',
     `${what} need a Prometheus: start ofa-ve serve with --prometheus-url http://PROMETHEUS:9090 (this service shows its own figures only)`,
   );
-}
-
-/** A RangeError from a computation (a bad window or range) is the caller's mistake. */
-async function asBadRequest<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof RangeError) throw new CheckError('BAD_REQUEST', err.message);
-    throw err;
-  }
 }
 
 /** `GET /api/v1/fleet?window=5m`. */
@@ -51,13 +36,6 @@ export function compareSource(url: URL): FigureSource {
   const source = SOURCES.find((s) => s === raw);
   if (!source) throw new CheckError('BAD_REQUEST', `source must be one of ${SOURCES.join(', ')}`);
   return source;
-}
-
-function epochMs(url: URL, name: string): number {
-  const raw = single(url, name);
-  if (raw === undefined || !/^[0-9]{1,16}$/.test(raw))
-    throw new CheckError('BAD_REQUEST', `${name} must be a time in epoch milliseconds, in plain digits`);
-  return Number(raw);
 }
 
 /**

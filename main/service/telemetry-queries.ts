@@ -13,18 +13,26 @@ export const MAX_MARK_BODY_BYTES = 4096;
 
 const badRequest = (message: string): CheckError => new CheckError('BAD_REQUEST', message);
 
-/** A RangeError from LiveStats (an empty range, a bad name) is the caller's mistake: 400 with its message. */
-function asBadRequest<T>(run: () => T): T {
+function rethrownAsBadRequest(err: unknown): never {
+  if (err instanceof RangeError) throw badRequest(err.message);
+  throw err;
+}
+
+/**
+ * A RangeError from a computation (LiveStats: an empty range, a bad name; the Prometheus readers: a
+ * bad window or range) is the caller's mistake: 400 with its message. For a promise, when it settles.
+ */
+export function asBadRequest<T>(run: () => T): T {
   try {
-    return run();
+    const value = run();
+    return (value instanceof Promise ? value.catch(rethrownAsBadRequest) : value) as T;
   } catch (err) {
-    if (err instanceof RangeError) throw badRequest(err.message);
-    throw err;
+    return rethrownAsBadRequest(err);
   }
 }
 
 /** One query parameter given at most once; undefined when absent. */
-function single(url: URL, name: string): string | undefined {
+export function single(url: URL, name: string): string | undefined {
   const values = url.searchParams.getAll(name);
   if (values.length > 1) throw badRequest(`${name} may be given once`);
   return values[0];
@@ -41,7 +49,7 @@ function attributeOf(url: URL, required: boolean): SliceAttribute | undefined {
 }
 
 /** Epoch milliseconds in plain digits (a time to compare from or to). */
-function epochMs(url: URL, name: string): number {
+export function epochMs(url: URL, name: string): number {
   const raw = single(url, name);
   if (raw === undefined || !/^[0-9]{1,16}$/.test(raw)) throw badRequest(`${name} must be a time in epoch milliseconds, in plain digits`);
   return Number(raw);

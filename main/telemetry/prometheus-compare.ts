@@ -35,6 +35,7 @@ import {
   type BucketInterval,
 } from './prometheus-buckets.ts';
 import type { PrometheusClient, PromSample } from './prometheus-client.ts';
+import { FLEET_WINDOWS } from './prometheus-fleet.ts';
 import * as Q from './prometheus-queries.ts';
 import { compareScriptSlices, readScriptStages, scriptSliceTests, type PrometheusSliceAttribute } from './prometheus-script-slices.ts';
 
@@ -66,10 +67,20 @@ interface RangeData {
 const countOf = (h: Histogram): number => (h.buckets ? bucketTotal(h.buckets) : 0);
 const meanMs = (h: Histogram): number | null => (countOf(h) > 0 ? (h.sumS / countOf(h)) * 1000 : null);
 
-/** The range's length for PromQL (whole seconds) and its evaluation time; a range under a second is a mistake. */
-export function rangeWindow(range: PromRange): { window: string; atS: number; seconds: number } {
+/** The longest range read at once: the fleet view's longest window (an increase() over years would keep Prometheus busy long after we gave up). */
+const MAX_RANGE_S = FLEET_WINDOWS.maxS;
+/** A range may end a minute ahead of this clock (the two machines' clocks differ a little), no more. */
+const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * The range's length for PromQL (whole seconds) and its evaluation time. Checked before any query:
+ * under a second, over MAX_RANGE_S, or ending in the future is the caller's mistake.
+ */
+function rangeWindow(range: PromRange, nowMs = Date.now()): { window: string; atS: number; seconds: number } {
   const seconds = Math.round((range.toMs - range.fromMs) / 1000);
   if (!(seconds >= 1)) throw new RangeError('each range must be at least one second long, its from before its to');
+  if (seconds > MAX_RANGE_S) throw new RangeError(`each range may be at most ${MAX_RANGE_S / 86_400} days long`);
+  if (range.toMs > nowMs + CLOCK_SKEW_MS) throw new RangeError('each range must end by now (its to is in the future)');
   return { window: Q.seconds(seconds), atS: range.toMs / 1000, seconds };
 }
 

@@ -13,7 +13,6 @@ import { IN_APP_SOURCE } from './fleet-format.ts';
 import { FleetPanel } from './fleet-panel.tsx';
 import { HeadlineFigures } from './headline-figures.tsx';
 import { ChartCard, ErrorRateChart, LatencyChart, QpsChart, QueueDepthChart, StageBreakdownChart } from './live-charts.tsx';
-import { usePrometheusUrl } from './prometheus-source.ts';
 import { SlicesPanel } from './slices-panel.tsx';
 import { SlowestRequests } from './slowest-requests.tsx';
 import { WINDOW_CHOICES, formatClock, formatMs, toChartRows, toStageBar, windowPhrase } from './stats-format.ts';
@@ -25,6 +24,11 @@ export interface DashboardViewProps {
   statsError: ApiError | undefined;
   windowS: number;
   onWindowChange(windowS: number): void;
+  /**
+   * The Prometheus the service reads (`ofa-ve serve --prometheus-url`), from the model document the
+   * app already keeps (and refreshes): the Fleet panel and Compare's Prometheus source show only then.
+   */
+  prometheusUrl?: string;
 }
 
 const WINDOW_SELECT_CHOICES = WINDOW_CHOICES.map((choice) => ({ value: choice.seconds, label: choice.label }));
@@ -72,9 +76,8 @@ function LiveStats({ stats, stale }: { stats: StatsDocument; stale: boolean }) {
   );
 }
 
-export function DashboardView({ client, stats, statsError, windowS, onWindowChange }: DashboardViewProps) {
+export function DashboardView({ client, stats, statsError, windowS, onWindowChange, prometheusUrl }: DashboardViewProps) {
   const stale = statsError !== undefined && stats !== undefined;
-  const prometheusUrl = usePrometheusUrl(client);
   return (
     <section className="dashboard" data-testid="dashboard">
       <div className="dash-toolbar">

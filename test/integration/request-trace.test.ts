@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { chromeTrace } from '../../preload/trace-chrome.ts';
 import { otlpTrace } from '../../preload/trace-otlp.ts';
-import { traceInputOfSlowRequest } from '../../preload/trace-spans.ts';
+import { traceInputOfSlowRequest } from '../support/trace-input.ts';
 import type { ChromeTraceDocument, CheckResult, OtlpTraceDocument, SlowRequest } from '../../preload/wire-types.ts';
 import { startHarness, type Harness } from '../support/service-harness.ts';
 import { chromeTraceProblems, otlpTraceProblems } from '../support/trace-format-checks.ts';

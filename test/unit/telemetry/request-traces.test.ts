@@ -4,7 +4,8 @@ import { LiveStats, type RequestSample } from '../../../main/telemetry/live-stat
 import { RequestTraces } from '../../../main/telemetry/request-traces.ts';
 import { chromeTrace } from '../../../preload/trace-chrome.ts';
 import { otlpTrace } from '../../../preload/trace-otlp.ts';
-import { layoutTrace, traceIdOf, traceInputOfSlowRequest, type OperatorProfile, type TraceInput } from '../../../preload/trace-spans.ts';
+import { layoutTrace, traceIdOf, type OperatorProfile, type TraceInput } from '../../../preload/trace-spans.ts';
+import { traceInputOfSlowRequest } from '../../support/trace-input.ts';
 import type { ChromeTraceDocument, OtlpSpan, OtlpTraceDocument } from '../../../preload/wire-types.ts';
 import { chromeTraceProblems, otlpTraceProblems } from '../../support/trace-format-checks.ts';
 import { checkMix } from './check-mix.ts';
