@@ -6,9 +6,8 @@ import type { EndpointDocument, IpcChannel, IpcContract, IpcEvents } from '../..
 import { TRACE_FORMATS, type ModelDocument, type Outcome } from '../../preload/wire-types.ts';
 import { CheckError, toCheckError } from '../errors.ts';
 import type { ServiceRuntime } from '../service/service-runtime.ts';
-import { addMarkFromBody } from '../service/telemetry-queries.ts';
+import { addMarkFromBody, compareOf, slicesOf } from '../service/telemetry-queries.ts';
 import { traceDocument } from '../service/trace-document.ts';
-import { isSliceAttribute, SLICE_ATTRIBUTES } from '../telemetry/input-slices.ts';
 import { isTrustedSender } from './app-origin.ts';
 import { ConnectionError, type ConnectionManager } from './remote-connection.ts';
 
@@ -74,18 +73,8 @@ function safeFileName(name: unknown, fallback: string): string {
 
 const MAX_SUBSCRIPTIONS_PER_WINDOW = 8;
 
-/** A RangeError from LiveStats (an empty range, a bad window) is the caller's mistake: BAD_REQUEST, as over HTTP. */
-function asBadRequest<T>(run: () => T): T {
-  try {
-    return run();
-  } catch (err) {
-    if (err instanceof RangeError) throw new CheckError('BAD_REQUEST', err.message);
-    throw err;
-  }
-}
-
 /** The local model is not running: the window is connected to a remote service (it talks HTTP to it). */
-export function localModelOff(): CheckError {
+function localModelOff(): CheckError {
   return new CheckError('NOT_READY', 'the local model is not running: the console is connected to a remote service');
 }
 
@@ -146,37 +135,10 @@ export function registerConsoleHandlers(
   );
   router.handle('stats:slowest', () => outcome(async () => runtime().stats.slowest(20)));
   // The same LiveStats methods as GET /api/v1/slices, /marks and /compare; what a page sends is checked here.
-  router.handle('stats:slices', (request) =>
-    outcome(async () => {
-      const stats = runtime().stats;
-      const windowS = Number(request?.windowS);
-      const attribute: unknown = request?.attribute;
-      if (!isSliceAttribute(attribute)) throw new CheckError('BAD_REQUEST', `attribute must be one of ${SLICE_ATTRIBUTES.join(', ')}`);
-      return asBadRequest(() =>
-        stats.snapshotSlices(Number.isInteger(windowS) ? Math.min(windowS, stats.retentionSeconds) : windowS, attribute),
-      );
-    }),
-  );
+  router.handle('stats:slices', (request) => outcome(async () => slicesOf(runtime().stats, request?.windowS, request?.attribute)));
   router.handle('stats:marks', () => outcome(async () => runtime().stats.marks()));
   router.handle('stats:add-mark', (request) => outcome(async () => addMarkFromBody(runtime().stats, { name: request?.name })));
-  router.handle('stats:compare', (request) =>
-    outcome(async () => {
-      const stats = runtime().stats;
-      const span = (side: unknown) => {
-        const { from_ms: fromMs, to_ms: toMs } = (side ?? {}) as { from_ms?: unknown; to_ms?: unknown };
-        if (typeof fromMs !== 'number' || typeof toMs !== 'number')
-          throw new CheckError('BAD_REQUEST', 'a range needs from_ms and to_ms (epoch ms)');
-        return { fromMs, toMs };
-      };
-      const attribute: unknown = request?.attribute;
-      if (attribute !== undefined && !isSliceAttribute(attribute)) {
-        throw new CheckError('BAD_REQUEST', `attribute must be one of ${SLICE_ATTRIBUTES.join(', ')}`);
-      }
-      const a = span(request?.a);
-      const b = span(request?.b);
-      return asBadRequest(() => stats.compare(a, b, attribute === undefined ? {} : { attribute }));
-    }),
-  );
+  router.handle('stats:compare', (request) => outcome(async () => compareOf(runtime().stats, request?.a, request?.b, request?.attribute)));
   // The builder GET /api/v1/requests/{id}/trace uses, over the same ring: the same document, operator events included.
   router.handle('stats:trace', (request) =>
     outcome(async () => {

@@ -57,8 +57,7 @@ export function epochMs(url: URL, name: string): number {
 
 /** `GET /api/v1/slices?window=N&attribute=A`: per slice figures of one attribute (window as for /stats). */
 export function slicesQuery(stats: LiveStats, url: URL, window: number): SlicesSnapshot {
-  const attribute = attributeOf(url, true) as SliceAttribute;
-  return asBadRequest(() => stats.snapshotSlices(Math.min(window, stats.retentionSeconds), attribute));
+  return slicesOf(stats, window, attributeOf(url, true));
 }
 
 /**
@@ -66,10 +65,35 @@ export function slicesQuery(stats: LiveStats, url: URL, window: number): SlicesS
  * (differences b − a); times in epoch ms, each `to` exclusive.
  */
 export function compareQuery(stats: LiveStats, url: URL): PeriodComparison {
-  const a = { fromMs: epochMs(url, 'a_from'), toMs: epochMs(url, 'a_to') };
-  const b = { fromMs: epochMs(url, 'b_from'), toMs: epochMs(url, 'b_to') };
-  const attribute = attributeOf(url, false);
-  return asBadRequest(() => stats.compare(a, b, attribute === undefined ? {} : { attribute }));
+  const a = { from_ms: epochMs(url, 'a_from'), to_ms: epochMs(url, 'a_to') };
+  const b = { from_ms: epochMs(url, 'b_from'), to_ms: epochMs(url, 'b_to') };
+  return compareOf(stats, a, b, attributeOf(url, false));
+}
+
+/** Per slice figures of one attribute over the last `windowS` seconds; what HTTP parsed or IPC was sent, checked once. */
+export function slicesOf(stats: LiveStats, windowS: unknown, attribute: unknown): SlicesSnapshot {
+  if (!isSliceAttribute(attribute)) throw badRequest(`attribute must be one of ${SLICE_ATTRIBUTES.join(', ')}`);
+  if (typeof windowS !== 'number' || !Number.isInteger(windowS) || windowS < 1)
+    throw badRequest('window must be a whole number of seconds, 1 or more');
+  return asBadRequest(() => stats.snapshotSlices(Math.min(windowS, stats.retentionSeconds), attribute));
+}
+
+/** One side of a comparison: `{from_ms, to_ms}`, whole epoch milliseconds. */
+function rangeOf(side: unknown, name: string): { fromMs: number; toMs: number } {
+  const { from_ms: fromMs, to_ms: toMs } = (typeof side === 'object' && side !== null ? side : {}) as {
+    from_ms?: unknown;
+    to_ms?: unknown;
+  };
+  const valid = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (!valid(fromMs) || !valid(toMs)) throw badRequest(`range ${name} needs from_ms and to_ms, times in whole epoch milliseconds`);
+  return { fromMs, toMs };
+}
+
+/** Period b against period a, optionally per slice of `attribute` (undefined: none). */
+export function compareOf(stats: LiveStats, a: unknown, b: unknown, attribute: unknown): PeriodComparison {
+  if (attribute !== undefined && !isSliceAttribute(attribute)) throw badRequest(`attribute must be one of ${SLICE_ATTRIBUTES.join(', ')}`);
+  const [rangeA, rangeB] = [rangeOf(a, 'a'), rangeOf(b, 'b')];
+  return asBadRequest(() => stats.compare(rangeA, rangeB, attribute === undefined ? {} : { attribute }));
 }
 
 /** `POST /api/v1/marks` with `{"name": "...", "at": epochMs?}` (default now): the mark as kept. */
