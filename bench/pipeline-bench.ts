@@ -27,11 +27,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { defaultModelDir } from '../main/config.ts';
 import { toCheckError } from '../main/errors.ts';
-import { EntailmentEngine, PairPreparer } from '../main/inference/entailment-engine.ts';
 import type { CheckPair, NamedCheckPair } from '../preload/wire-types.ts';
 import { silentLogger } from '../main/logging/json-logger.ts';
 import { measurePreprocessCapacity, pipelineBound } from '../main/service/preprocess/preprocess-capacity.ts';
-import { PreprocessPool } from '../main/service/preprocess/preprocess-pool.ts';
 import { WORKER_EXEC_ARGV, workerEnv } from '../main/service/inference-worker-host.ts';
 import { ServiceRuntime, WORKER_NICENESS } from '../main/service/service-runtime.ts';
 import {
@@ -39,7 +37,11 @@ import {
   parseSimulatedAccelerator,
   type SimulatedAcceleratorSpec,
 } from '../main/service/simulated-accelerator-spec.ts';
+import { nearestRank } from '../main/cli/bench/bench-stats.ts';
+import { RawPipeline } from '../main/cli/bench/bench-targets.ts';
 import { generatedImageSet } from '../main/cli/bench/image-set.ts';
+import { settle } from '../main/cli/bench/paired-comparison.ts';
+import { histogramSumCount } from '../main/cli/bench/step-report.ts';
 import { renderPipeline, type PipelineBenchResult } from './pipeline-report.ts';
 
 const { values } = parseArgs({
@@ -67,21 +69,22 @@ const modelDir = values.model ?? defaultModelDir();
 // cores to the neighbours, so --worker-nice 0 measures what the pipeline itself can do.
 const workerNiceness = values['worker-nice'] === undefined ? WORKER_NICENESS : Number(values['worker-nice']);
 const cores = os.availableParallelism();
-const THREAD_SCRIPT = fileURLToPath(new URL('../main/service/inference-worker-bootstrap.mjs', import.meta.url));
 
 const execFileAsync = promisify(execFile);
 const say = (line: string) => process.stderr.write(`[pipeline-bench] ${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   if (s.length === 0) return Number.NaN;
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
-const quantile = (xs: readonly number[], q: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : (s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] as number);
-};
+const quantile = (xs: readonly number[], q: number): number =>
+  xs.length === 0
+    ? Number.NaN
+    : nearestRank(
+        [...xs].sort((a, b) => a - b),
+        q,
+      );
 const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 
 /** CPU seconds a process has used (all its threads), from /proc; undefined elsewhere. */
@@ -156,9 +159,7 @@ async function closedLoop(runtime: ServiceRuntime, pairs: readonly NamedCheckPai
 }
 
 async function batchCounts(runtime: ServiceRuntime): Promise<{ sum: number; count: number }> {
-  const { body } = await runtime.metrics.scrape(false);
-  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(body)?.[1] ?? 0);
-  return { sum: value('ofa_ve_batch_size_sum'), count: value('ofa_ve_batch_size_count') };
+  return histogramSumCount((await runtime.metrics.scrape(false)).body, 'ofa_ve_batch_size');
 }
 
 async function startRuntime(
@@ -274,34 +275,10 @@ const pool1 = median(scaling['1 thread on 1 core']!.qps);
 const pool2 = median(scaling['2 threads on 2 cores']!.qps);
 const independent2 = median(scaling['two 1-thread processes, one per core']!.qps);
 
-// What the cores deliver to the service's own pool (one thread per core, in this process, unpinned).
-const preparer = await PairPreparer.load(modelDir);
-const poolLoop = async (pool: PreprocessPool): Promise<Slice> => {
-  const outs = Array.from({ length: 4 * pool.size }, () => new Float32Array(preparer.pixelsPerPair));
-  let done = 0;
-  let cursor = 0;
-  const started = performance.now();
-  const deadline = started + sliceS * 1000;
-  await Promise.all(
-    outs.map(async (out) => {
-      while (performance.now() < deadline) {
-        await pool.prepare(inputs[cursor++ % inputs.length] as CheckPair, { out, offset: 0 });
-        done += 1;
-      }
-    }),
-  );
-  return { qps: done / ((performance.now() - started) / 1000), latencies: [], failed: 0, meanBatch: Number.NaN };
-};
-const corePool = await PreprocessPool.start(cores, preparer.source, {
-  script: THREAD_SCRIPT,
-  takeImages: false,
-  onFatal: (err: Error) => say(`pool: ${err.message}`),
-});
-await poolLoop(corePool); // warm-up (JIT in every thread)
-const poolCores = median(
-  (await alternate({ [`${cores} threads, unpinned`]: () => poolLoop(corePool) }))[`${cores} threads, unpinned`]!.qps,
-);
-await corePool.close();
+// What the cores deliver to the service's own pool: one thread per core, unpinned, in a process
+// with the inference worker's flags and environment (the same child as above).
+const unpinned = `${cores} threads, unpinned`;
+const poolCores = median((await alternate({ [unpinned]: async () => asSlice(await childSlice(cores, undefined)) }))[unpinned]!.qps);
 
 // 3. The simulated accelerator: pipelined vs serial, against the bound.
 const bound = pipelineBound(accelerator, maxBatchSize, capacity);
@@ -339,7 +316,7 @@ if (!values['skip-cpu']) {
   // Latency at concurrency 1: one image; the raw pipeline, the app with its pool and the serial app
   // in turn (the order rotating), a pause before each call (onnxruntime's threads spin for a while
   // after a run; see main/cli/bench/paired-comparison.ts).
-  const engine = await EntailmentEngine.load(modelDir, { provider: 'cpu' });
+  const raw = await RawPipeline.open(modelDir, 'cpu', pairs);
   const pair = pairs[1] as NamedCheckPair;
   const timed = (run: () => Promise<unknown>) => async () => {
     const t0 = performance.now();
@@ -347,7 +324,7 @@ if (!values['skip-cpu']) {
     return performance.now() - t0;
   };
   const contenders: Record<string, () => Promise<number>> = {
-    raw: timed(async () => engine.run([await engine.prepare({ image: pair.image, text: pair.text })])),
+    raw: () => raw.checkOne(pair),
     pipelined: timed(() => cpuPipelined.service.check({ image: pair.image, text: pair.text })),
     serial: timed(() => cpuSerial.service.check({ image: pair.image, text: pair.text })),
   };
@@ -358,7 +335,7 @@ if (!values['skip-cpu']) {
   for (let i = 0; i < latencyRounds; i++) {
     for (let k = 0; k < names.length; k++) {
       const name = names[(i + k) % names.length] as string;
-      await sleep(50);
+      await settle();
       ms[name]!.push(await contenders[name]!());
     }
   }
@@ -366,7 +343,7 @@ if (!values['skip-cpu']) {
   await cpuSerial.close();
   const cpuRss = peakRssMib(cpuPipelined.workerHost.pid);
   await cpuPipelined.close();
-  await engine.close();
+  await raw.close();
   const p = figures(throughput.pipelined!);
   const s = figures(throughput.serial!);
   cpu = {

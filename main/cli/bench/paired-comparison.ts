@@ -32,7 +32,8 @@ export interface PairedFigures {
  * priority alone). After the pause both sides start alike, with idle threads.
  */
 const SETTLE_MS = 50;
-const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+/** The pause before a timed call (also bench/pipeline-bench.ts's). */
+export const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
 export async function pairedLatency(raw: RawPipeline, app: CheckTarget, pairs: readonly NamedCheckPair[], rounds: number) {
   for (let i = 0; i < 3; i++) {
