@@ -281,6 +281,11 @@ export class OfaVeHttpServer {
     if (error.code === 'INTERNAL') {
       this.options.logger.log('error', 'request failed', { ...where, error: String((cause as Error)?.message ?? cause) });
     }
+    if (error.code === 'PROMETHEUS_UNAVAILABLE') {
+      // Only the dashboard user sees the 502: the operator gets a line and a counter.
+      this.metrics.prometheusFailures.inc();
+      this.options.logger.log('warn', 'Prometheus query failed', { ...where, error: error.message });
+    }
     if (error.code === 'CLIENT_CLOSED_REQUEST') {
       res.destroy(); // no one is left to answer
       return;

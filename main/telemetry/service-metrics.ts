@@ -28,6 +28,7 @@ export class ServiceMetrics {
   readonly checkWarnings: Counter<'code'>;
   readonly workerRestarts: Counter;
   readonly workerRestartFailures: Counter;
+  readonly prometheusFailures: Counter;
   readonly modelReady: Gauge;
   readonly queueDepth: Gauge;
   readonly inflight: Gauge;
@@ -89,6 +90,11 @@ export class ServiceMetrics {
     this.workerRestartFailures = new Counter({
       name: 'ofa_ve_worker_restart_failures_total',
       help: 'Replacement inference worker starts that failed (fork error, died or hung while loading); each is retried with backoff.',
+      registers,
+    });
+    this.prometheusFailures = new Counter({
+      name: 'ofa_ve_prometheus_query_failures_total',
+      help: 'Fleet and compare requests (--prometheus-url) answered PROMETHEUS_UNAVAILABLE: the Prometheus was unreachable, slow or refused the query.',
       registers,
     });
     this.modelReady = new Gauge({

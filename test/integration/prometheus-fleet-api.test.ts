@@ -265,6 +265,9 @@ describe(
       assert.match(gone.body.error!.message, new RegExp(`Prometheus at ${prom!.url.replace(/\./g, '\\.')}`));
       const health = await fetch(`${reader!.url}/healthz`);
       assert.equal(health.status, 200);
+      // The operator sees it too: counted (the dashboard user alone sees the 502).
+      const metrics = await (await fetch(`${reader!.url}/metrics`)).text();
+      assert.match(metrics, /^ofa_ve_prometheus_query_failures_total [1-9]\d*$/m);
     });
   },
 );
