@@ -1,7 +1,14 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { ApiError, ModelDocument, StatsDocument } from '../preload/wire-types.ts';
 import { connectionControlFor, type ConnectionControl, type ConnectionSetup } from './api/connection-control.ts';
-import { SERVICE_UNAVAILABLE, UNAUTHORIZED, type ConsoleClient, type EndpointInfo, type TokenAuth } from './api/console-client.ts';
+import {
+  SERVICE_UNAVAILABLE,
+  toApiError,
+  UNAUTHORIZED,
+  type ConsoleClient,
+  type EndpointInfo,
+  type TokenAuth,
+} from './api/console-client.ts';
 import { serviceLink } from './api/service-link.ts';
 import { CheckerView } from './checker/checker-view.tsx';
 import { ConnectionDialog } from './connection/connection-dialog.tsx';
@@ -12,13 +19,6 @@ type Tab = 'checker' | 'dashboard';
 
 function initialTab(): Tab {
   return location.hash === '#dashboard' ? 'dashboard' : 'checker';
-}
-
-function asApiError(err: unknown): ApiError {
-  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') {
-    return { code: err.code, message: err instanceof Error ? err.message : String((err as { message?: unknown }).message) };
-  }
-  return { code: 'CLIENT_ERROR', message: err instanceof Error ? err.message : String(err) };
 }
 
 /**
@@ -76,7 +76,7 @@ export function App({ client: pageClient }: { client: ConsoleClient }) {
   const [setup, setSetup] = useState<ConnectionSetup | undefined>();
   const [setupError, setSetupError] = useState<ApiError | undefined>();
   useEffect(() => {
-    control.setup().then(setSetup, (err: unknown) => setSetupError(asApiError(err)));
+    control.setup().then(setSetup, (err: unknown) => setSetupError(toApiError(err)));
   }, [control]);
 
   if (setupError) {
@@ -143,7 +143,7 @@ function ConsoleShell({ client, control, setup }: { client: ConsoleClient; contr
           );
         }
       },
-      (err: unknown) => setModelError(asApiError(err)),
+      (err: unknown) => setModelError(toApiError(err)),
     );
   }, [client]);
 
@@ -231,7 +231,7 @@ function ConsoleShell({ client, control, setup }: { client: ConsoleClient; contr
           {chooseModel && (
             <button
               style={{ marginLeft: 12 }}
-              onClick={() => void chooseModel().then(setModel, (err: unknown) => setModelError(asApiError(err)))}
+              onClick={() => void chooseModel().then(setModel, (err: unknown) => setModelError(toApiError(err)))}
             >
               Choose model folder…
             </button>

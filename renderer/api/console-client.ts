@@ -71,6 +71,15 @@ export class ClientError extends Error implements Wire.ApiError {
   }
 }
 
+/** Whatever a call threw, as the `{code, message}` the UI shows (CLIENT_ERROR when it carries no code). */
+export function toApiError(err: unknown): Wire.ApiError {
+  if (typeof err === 'object' && err !== null && 'code' in err && 'message' in err) {
+    const { code, message } = err as { code: unknown; message: unknown };
+    if (typeof code === 'string' && typeof message === 'string') return { code, message };
+  }
+  return { code: 'CLIENT_ERROR', message: err instanceof Error ? err.message : String(err) };
+}
+
 /**
  * What the React app needs from the service, implemented over IPC (desktop: window.ofaVe) and over
  * HTTP + server-sent events (browser against `ofa-ve serve`). Components only see this interface,

@@ -8,8 +8,8 @@
  * stays on its row (marked stale) until the row is checked again; removing rows, clearing the
  * table and importing a list over typed captions can all be undone, and the last two ask first.
  */
-import type { BatchProgress, ConsoleClient } from '../api/console-client.ts';
-import type { ApiError, CheckResult, NamedCheckPair, Outcome } from '../../preload/wire-types.ts';
+import { toApiError, type BatchProgress, type ConsoleClient } from '../api/console-client.ts';
+import type { CheckResult, NamedCheckPair, Outcome } from '../../preload/wire-types.ts';
 import { BatchPersistence, type BatchMeta } from './batch-persistence.ts';
 import type { CheckRow, ImportedList } from './checker-rows.ts';
 import { contentHash, sortFiles, type PickedFile } from './file-intake.ts';
@@ -72,14 +72,6 @@ const FLUSH_MS = 80;
 interface BufferedOutcome {
   sent: SentText;
   outcome: Outcome<CheckResult>;
-}
-
-function toApiError(err: unknown): ApiError {
-  if (typeof err === 'object' && err !== null && 'code' in err && 'message' in err) {
-    const { code, message } = err as { code: unknown; message: unknown };
-    if (typeof code === 'string' && typeof message === 'string') return { code, message };
-  }
-  return { code: 'CLIENT_ERROR', message: err instanceof Error ? err.message : String(err) };
 }
 
 /** Without a content hash, the same file is the same path, size and modification time. */

@@ -6,8 +6,9 @@
 import { useState, type ChangeEvent, type FormEvent } from 'react';
 import type { RemoteServiceInfo } from '../../preload/api-contract.ts';
 import { parseServiceUrl } from '../../preload/service-url.ts';
-import type { ApiError, Outcome } from '../../preload/wire-types.ts';
+import type { Outcome } from '../../preload/wire-types.ts';
 import type { ConnectionControl, ConnectionSetup } from '../api/connection-control.ts';
+import { toApiError } from '../api/console-client.ts';
 import './connection.css';
 
 export interface ConnectionDialogProps {
@@ -20,11 +21,6 @@ export interface ConnectionDialogProps {
   prefillUrl?: string;
   onCancel(): void;
   cancelLabel?: string;
-}
-
-function asApiError(err: unknown): ApiError {
-  const e = err as { code?: unknown; message?: unknown };
-  return { code: typeof e?.code === 'string' ? e.code : 'CLIENT_ERROR', message: typeof e?.message === 'string' ? e.message : String(err) };
 }
 
 function TestResult({ state }: { state: Outcome<RemoteServiceInfo> }) {
@@ -78,7 +74,7 @@ export function ConnectionDialog({ control, target, tokenStorage, notice, prefil
     try {
       setResult({ ok: true, value: await control.test(url, token) });
     } catch (err) {
-      setResult({ ok: false, error: asApiError(err) });
+      setResult({ ok: false, error: toApiError(err) });
     } finally {
       setBusy(undefined);
     }
@@ -93,7 +89,7 @@ export function ConnectionDialog({ control, target, tokenStorage, notice, prefil
       await control.connect(remote ? { mode: 'remote', url, token } : { mode: 'local' });
       // The page reloads on its own; keep the buttons busy until it does.
     } catch (err) {
-      setResult({ ok: false, error: asApiError(err) });
+      setResult({ ok: false, error: toApiError(err) });
       setBusy(undefined);
     }
   };

@@ -8,7 +8,7 @@
 import { memo, useEffect, useMemo, useState } from 'react';
 import { CartesianGrid, Legend, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ApiError, FleetDocument, PrometheusFigure } from '../../preload/wire-types.ts';
-import type { ConsoleClient } from '../api/console-client.ts';
+import { toApiError, type ConsoleClient } from '../api/console-client.ts';
 import { chartPalette } from './chart-palette.ts';
 import {
   FLEET_REFRESH_MS,
@@ -233,8 +233,7 @@ export function FleetPanel({ client, prometheusUrl }: { client: ConsoleClient; p
           },
           (err: unknown) => {
             if (!live) return;
-            const e = err as Partial<ApiError>;
-            setError({ code: e.code ?? 'ERROR', message: e.message ?? String(err) });
+            setError(toApiError(err));
           },
         )
         .finally(() => {
