@@ -9,8 +9,8 @@
  * and fires again is a new start. When an episode ends (inactive again, or a new episode) a
  * "resolved" notification follows. Muting keeps the bookkeeping and shows nothing.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { writeJsonAtomic } from './json-file.ts';
+import { readFile } from 'node:fs/promises';
 import type { AlertStatus } from '../../preload/wire-types.ts';
 import { ConnectionError } from './remote-connection.ts';
 
@@ -270,8 +270,5 @@ export async function loadNotificationsMuted(file: string): Promise<boolean> {
 }
 
 export async function saveNotificationsMuted(file: string, muted: boolean): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify({ muted })}\n`);
-  await rename(temp, file);
+  await writeJsonAtomic(file, { muted });
 }

@@ -4,8 +4,8 @@
  * choice (--connect, the saved choice), "Test connection", and switching with the token kept
  * through the TokenStore.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { writeJsonAtomic } from './json-file.ts';
+import { readFile } from 'node:fs/promises';
 import type { ConnectionInfo, ConnectionState, ConnectRequest, RemoteServiceInfo } from '../../preload/api-contract.ts';
 import { parseServiceUrl, type ServiceUrl } from '../../preload/service-url.ts';
 import type { ModelDocument } from '../../preload/wire-types.ts';
@@ -47,10 +47,7 @@ export async function loadConnectionChoice(file: string): Promise<ConnectionChoi
 }
 
 export async function saveConnectionChoice(file: string, choice: ConnectionChoice): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(choice)}\n`, { mode: 0o600 });
-  await rename(temp, file);
+  await writeJsonAtomic(file, choice, { mode: 0o600 });
 }
 
 type TokenSource = 'env' | 'keychain' | 'session' | 'none';

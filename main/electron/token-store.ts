@@ -1,5 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { writeJsonAtomic } from './json-file.ts';
+import { readFile } from 'node:fs/promises';
 
 /**
  * What the token store needs of Electron's safeStorage (injected, so the logic runs under plain
@@ -110,9 +110,6 @@ export class TokenStore {
   }
 
   private async write(data: TokenFile): Promise<void> {
-    await mkdir(path.dirname(this.file), { recursive: true });
-    const temp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(temp, `${JSON.stringify({ version: 1, tokens: { ...data.tokens } }, null, 2)}\n`, { mode: 0o600 });
-    await rename(temp, this.file);
+    await writeJsonAtomic(this.file, { version: 1, tokens: { ...data.tokens } }, { mode: 0o600, indent: 2 });
   }
 }
