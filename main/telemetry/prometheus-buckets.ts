@@ -51,6 +51,15 @@ export function cumulativeBuckets(samples: ReadonlyArray<{ le: string; count: nu
 
 export const bucketTotal = (buckets: readonly Bucket[]): number => buckets.at(-1)?.count ?? 0;
 
+/** A histogram read from Prometheus over one range: its cumulative buckets (undefined: no series) and its _sum in seconds. */
+export interface RangeHistogram {
+  buckets: Bucket[] | undefined;
+  sumS: number;
+}
+
+/** How many observations a range histogram holds (0 without series). */
+export const countOf = (h: RangeHistogram | undefined): number => (h?.buckets ? bucketTotal(h.buckets) : 0);
+
 /** The index of the first bucket whose cumulative count reaches `rank` (sort.Search as Prometheus does). */
 function bucketOfRank(buckets: readonly Bucket[], rank: number): number {
   const i = buckets.findIndex((b) => b.count >= rank);

@@ -28,11 +28,12 @@ import {
 } from './compare-rows.ts';
 import {
   bucketQuantileInterval,
-  bucketTotal,
   bucketVariance,
   cumulativeBuckets,
   type Bucket,
   type BucketInterval,
+  countOf,
+  type RangeHistogram,
 } from './prometheus-buckets.ts';
 import type { PrometheusClient, PromSample } from './prometheus-client.ts';
 import { FLEET_WINDOWS } from './prometheus-fleet.ts';
@@ -53,19 +54,14 @@ export interface PromRange {
 }
 
 /** One histogram (end to end, or a stage) over a range: buckets and the sum of its values (seconds). */
-interface Histogram {
-  buckets: Bucket[] | undefined;
-  sumS: number;
-}
 
 interface RangeData {
   range: ComparedRange;
-  endToEnd: Histogram;
-  stages: Map<StageName, Histogram>;
+  endToEnd: RangeHistogram;
+  stages: Map<StageName, RangeHistogram>;
 }
 
-const countOf = (h: Histogram): number => (h.buckets ? bucketTotal(h.buckets) : 0);
-const meanMs = (h: Histogram): number | null => (countOf(h) > 0 ? (h.sumS / countOf(h)) * 1000 : null);
+const meanMs = (h: RangeHistogram): number | null => (countOf(h) > 0 ? (h.sumS / countOf(h)) * 1000 : null);
 
 /** The longest range read at once: the fleet view's longest window (an increase() over years would keep Prometheus busy long after we gave up). */
 const MAX_RANGE_S = FLEET_WINDOWS.maxS;
@@ -99,7 +95,7 @@ async function readRange(client: PrometheusClient, range: PromRange, queries: Se
   ];
   for (const expr of exprs) queries.add(expr);
   const [stageBuckets, stageSums, latencyBuckets, latencySum, byStatus] = await Promise.all(exprs.map((e) => client.query(e, atS)));
-  const stages = new Map<StageName, Histogram>();
+  const stages = new Map<StageName, RangeHistogram>();
   for (const stage of STAGE_NAMES) {
     stages.set(stage, {
       buckets: bucketsOf(stageBuckets!.filter((s) => s.labels.stage === stage)),
@@ -134,7 +130,7 @@ async function readRange(client: PrometheusClient, range: PromRange, queries: Se
 const ms = (s: number | null): number | null => (s === null ? null : s * 1000);
 
 /** The Prometheus figures: cumulative buckets and the exact `_sum` (seconds). */
-const HISTOGRAMS: FigureComparer<Histogram> = {
+const HISTOGRAMS: FigureComparer<RangeHistogram> = {
   count: (h) => Math.round(countOf(h)),
   mean: (a, b, z) =>
     meanChange({ count: countOf(a), meanMs: meanMs(a) }, { count: countOf(b), meanMs: meanMs(b) }, z, () => {
@@ -143,7 +139,7 @@ const HISTOGRAMS: FigureComparer<Histogram> = {
       return va === null || vb === null ? null : [va * 1e6, vb * 1e6];
     }),
   quantile(a, b, q, zShown, zTest) {
-    const interval = (h: Histogram, z: number): BucketInterval =>
+    const interval = (h: RangeHistogram, z: number): BucketInterval =>
       h.buckets ? bucketQuantileInterval(h.buckets, q, z) : { value: null, low: null, high: null, exact: false };
     const estimate = (i: BucketInterval) => ({ value_ms: ms(i.value), low_ms: ms(i.low), high_ms: ms(i.high) });
     return quantileChange(q, estimate(interval(a, zShown)), estimate(interval(b, zShown)), () => {
@@ -182,7 +178,7 @@ export async function comparePrometheusRanges(
   const split = splitChange(endToEnd, stages, untimed(dataA), untimed(dataB));
   const comparison = periodComparison(dataA.range, dataB.range, tests, PROMETHEUS_COMPARISON_METHOD, split);
   if (scriptsA && scriptsB) {
-    const compare = (stage: StageName, x: Histogram, y: Histogram) => compareStage(stage, x, y, HISTOGRAMS, zShown, zTest);
+    const compare = (stage: StageName, x: RangeHistogram, y: RangeHistogram) => compareStage(stage, x, y, HISTOGRAMS, zShown, zTest);
     comparison.slices = compareScriptSlices(scriptsA, scriptsB, compare, {
       changeMs: split.endToEnd.mean.difference_ms,
       explained: comparison.explained_by !== null,

@@ -20,7 +20,7 @@ import {
   type StageName,
 } from '../../preload/wire-types.ts';
 import { COMPARED_QUANTILES, rankSlices } from './compare-rows.ts';
-import { bucketTotal, cumulativeBuckets, type Bucket } from './prometheus-buckets.ts';
+import { countOf, cumulativeBuckets, type RangeHistogram } from './prometheus-buckets.ts';
 import type { PrometheusClient } from './prometheus-client.ts';
 import * as Q from './prometheus-queries.ts';
 import { STAGE_SCRIPT_LABELS } from './service-metrics.ts';
@@ -32,18 +32,12 @@ export function isPrometheusSliceAttribute(value: string): value is PrometheusSl
 }
 
 /** One stage's histogram over a range (the shape prometheus-compare.ts compares). */
-export interface StageHistogram {
-  buckets: Bucket[] | undefined;
-  sumS: number;
-}
 
 /** Per script, per stage, over one range. */
-export type ScriptStages = Map<string, Map<StageName, StageHistogram>>;
+export type ScriptStages = Map<string, Map<StageName, RangeHistogram>>;
 
 /** How one stage of one slice is compared: prometheus-compare.ts's compareStage with the comparison's z values. */
-export type CompareStage = (stage: StageName, a: StageHistogram, b: StageHistogram) => StageChange;
-
-const countOf = (h: StageHistogram | undefined): number => (h?.buckets ? bucketTotal(h.buckets) : 0);
+export type CompareStage = (stage: StageName, a: RangeHistogram, b: RangeHistogram) => StageChange;
 
 /** Reads the per-script stage histograms of one range (`window` long, evaluated at `atS`). */
 export async function readScriptStages(client: PrometheusClient, window: string, atS: number, queries: Set<string>): Promise<ScriptStages> {
@@ -55,7 +49,7 @@ export async function readScriptStages(client: PrometheusClient, window: string,
   const scripts = new Set(buckets.map((s) => s.labels.script).filter((s): s is string => s !== undefined && s !== ''));
   const result: ScriptStages = new Map();
   for (const script of scripts) {
-    const stages = new Map<StageName, StageHistogram>();
+    const stages = new Map<StageName, RangeHistogram>();
     for (const stage of STAGE_NAMES) {
       const mine = buckets.filter((s) => s.labels.script === script && s.labels.stage === stage);
       stages.set(stage, {
@@ -69,12 +63,12 @@ export async function readScriptStages(client: PrometheusClient, window: string,
 }
 
 /** A slice's checks: the most that timed any one stage (a check refused before a stage times none). */
-function checksOf(stages: Map<StageName, StageHistogram> | undefined): number {
+function checksOf(stages: Map<StageName, RangeHistogram> | undefined): number {
   return Math.round(Math.max(0, ...STAGE_NAMES.map((stage) => countOf(stages?.get(stage)))));
 }
 
 /** The slice's timed mean: the sum of its stage means (ms); null when no stage timed a check. */
-function timedMeanMs(stages: Map<StageName, StageHistogram> | undefined): number | null {
+function timedMeanMs(stages: Map<StageName, RangeHistogram> | undefined): number | null {
   let total = 0;
   let any = false;
   for (const stage of STAGE_NAMES) {
@@ -104,7 +98,7 @@ export function scriptSliceTests(a: ScriptStages, b: ScriptStages): number {
   return both * STAGE_NAMES.length * (COMPARED_QUANTILES.length + 1);
 }
 
-const EMPTY: StageHistogram = { buckets: undefined, sumS: 0 };
+const EMPTY: RangeHistogram = { buckets: undefined, sumS: 0 };
 
 /** The slice's timed stages as its end to end: means only, untested (Prometheus has no per-script end-to-end histogram). */
 function timedEndToEnd(countA: number, countB: number, aMs: number | null, bMs: number | null): StageChange {
