@@ -8,9 +8,10 @@
  *    (one preprocessing thread per core) vs the serial design (--preprocess-workers 0: the worker
  *    prepares each batch, then runs it), alternating slices, against the bound
  *    min(accelerator capacity, preprocessing capacity of the cores);
- * 4. the CPU with the demo model: app throughput pipelined vs serial (concurrency 16, alternating
- *    slices), and P50 at concurrency 1 of the app (pipelined) vs the raw pipeline (prepare + run in
- *    this thread), one image, alternating, a settle pause before each call.
+ * 4. the CPU with the demo model: app throughput as it starts by default (--preprocess-workers auto,
+ *    the serial design on the CPU) vs the serial design named outright and a pool forced on
+ *    (concurrency 16, alternating slices), and P50 at concurrency 1 of the app vs the raw pipeline
+ *    (prepare + run in this thread), one image, alternating, a settle pause before each call.
  *
  * Everything simulated is labelled so. On a shared machine the figures move with the neighbours'
  * load: the ratios are taken within one run, slices alternating, for that reason.
@@ -31,6 +32,7 @@ import type { CheckPair, NamedCheckPair } from '../preload/wire-types.ts';
 import { silentLogger } from '../main/logging/json-logger.ts';
 import { measurePreprocessCapacity, pipelineBound } from '../main/service/preprocess/preprocess-capacity.ts';
 import { WORKER_EXEC_ARGV, workerEnv } from '../main/service/inference-worker-host.ts';
+import type { PreprocessWorkersSetting } from '../main/service/preprocess/preprocess-plan.ts';
 import { ServiceRuntime, WORKER_NICENESS } from '../main/service/service-runtime.ts';
 import {
   describeSimulatedAccelerator,
@@ -164,7 +166,7 @@ async function batchCounts(runtime: ServiceRuntime): Promise<{ sum: number; coun
 
 async function startRuntime(
   label: string,
-  preprocessWorkers: number,
+  preprocessWorkers: PreprocessWorkersSetting,
   simulateAccelerator?: SimulatedAcceleratorSpec,
 ): Promise<ServiceRuntime> {
   const runtime = new ServiceRuntime({
@@ -303,17 +305,20 @@ const simS = figures(simulated.serial!);
 const busy = (fig: { qps: number; mean_batch: number }) =>
   ((fig.qps / fig.mean_batch) * (accelerator.msPerBatch + accelerator.msPerPair * fig.mean_batch)) / 1000;
 
-// 4. The CPU with the demo model.
+// 4. The CPU with the demo model: the app as it starts by default (--preprocess-workers auto, which
+// on the CPU is the serial design), the serial design named outright, and a pool forced on.
 let cpu: PipelineBenchResult['cpu'] = null;
 if (!values['skip-cpu']) {
-  const cpuPipelined = await startRuntime(`cpu, ${cores} preprocessing workers`, cores);
-  const cpuSerial = await startRuntime('cpu, serial', 0);
-  for (const rt of [cpuPipelined, cpuSerial]) await closedLoop(rt, pairs, cpuConcurrency, 2);
+  const cpuApp = await startRuntime('cpu, --preprocess-workers auto (the default)', 'auto');
+  const cpuSerial = await startRuntime('cpu, serial (0 preprocessing workers)', 0);
+  const cpuPool = await startRuntime(`cpu, ${cores} preprocessing workers`, cores);
+  for (const rt of [cpuApp, cpuSerial, cpuPool]) await closedLoop(rt, pairs, cpuConcurrency, 2);
   const throughput = await alternate({
-    pipelined: () => closedLoop(cpuPipelined, pairs, cpuConcurrency, sliceS),
+    app: () => closedLoop(cpuApp, pairs, cpuConcurrency, sliceS),
     serial: () => closedLoop(cpuSerial, pairs, cpuConcurrency, sliceS),
+    pipelined: () => closedLoop(cpuPool, pairs, cpuConcurrency, sliceS),
   });
-  // Latency at concurrency 1: one image; the raw pipeline, the app with its pool and the serial app
+  // Latency at concurrency 1: one image; the raw pipeline, the default app and the app with a pool
   // in turn (the order rotating), a pause before each call (onnxruntime's threads spin for a while
   // after a run; see main/cli/bench/paired-comparison.ts).
   const raw = await RawPipeline.open(modelDir, 'cpu', pairs);
@@ -325,8 +330,8 @@ if (!values['skip-cpu']) {
   };
   const contenders: Record<string, () => Promise<number>> = {
     raw: () => raw.checkOne(pair),
-    pipelined: timed(() => cpuPipelined.service.check({ image: pair.image, text: pair.text })),
-    serial: timed(() => cpuSerial.service.check({ image: pair.image, text: pair.text })),
+    app: timed(() => cpuApp.service.check({ image: pair.image, text: pair.text })),
+    pipelined: timed(() => cpuPool.service.check({ image: pair.image, text: pair.text })),
   };
   const names = Object.keys(contenders);
   for (let i = 0; i < 3; i++) for (const name of names) await contenders[name]!();
@@ -340,26 +345,29 @@ if (!values['skip-cpu']) {
     }
   }
   const diffs = (name: string) => median(ms[name]!.map((x, i) => x - (ms.raw![i] as number)));
-  await cpuSerial.close();
-  const cpuRss = peakRssMib(cpuPipelined.workerHost.pid);
-  await cpuPipelined.close();
+  const appThreads = cpuApp.preprocessThreads ?? Number.NaN;
+  const cpuRss = { app: peakRssMib(cpuApp.workerHost.pid), pipelined: peakRssMib(cpuPool.workerHost.pid) };
+  for (const rt of [cpuApp, cpuSerial, cpuPool]) await rt.close();
   await raw.close();
-  const p = figures(throughput.pipelined!);
+  const a = figures(throughput.app!);
   const s = figures(throughput.serial!);
+  const p = figures(throughput.pipelined!);
   cpu = {
     concurrency: cpuConcurrency,
-    pipelined: p,
+    app_preprocess_workers: appThreads,
+    app: { ...a, worker_rss_peak_mib: cpuRss.app },
     serial: s,
+    pipelined: { ...p, worker_rss_peak_mib: cpuRss.pipelined },
+    app_to_serial: a.qps / s.qps,
     pipelined_to_serial: p.qps / s.qps,
     latency_c1: {
       rounds: latencyRounds,
       raw_p50_ms: median(ms.raw!),
-      app_p50_ms: median(ms.pipelined!),
-      serial_app_p50_ms: median(ms.serial!),
-      median_difference_ms: diffs('pipelined'),
-      serial_median_difference_ms: diffs('serial'),
+      app_p50_ms: median(ms.app!),
+      pipelined_app_p50_ms: median(ms.pipelined!),
+      median_difference_ms: diffs('app'),
+      pipelined_median_difference_ms: diffs('pipelined'),
     },
-    worker_rss_peak_mib: cpuRss,
   };
 }
 

@@ -26,12 +26,13 @@ import { replicaFigures, replicaTable, type ReplicaFigures } from './bench/repli
 import { histogramSumCount, stepFigures, stepTable, type StepFigures } from './bench/step-report.ts';
 import type { CliIo } from './cli-io.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
+import { preprocessWorkersOption } from './preprocess-workers-option.ts';
 import { parseProvider } from './provider-option.ts';
 
 export const BENCH_USAGE = `usage: ofa-ve bench [--url URL [--url URL2 ...] [--token T] | --http] [--model DIR] [--provider auto|cuda|cpu]
                     [--concurrency 1,2,4,8,16] [--duration 10 | --requests N] [--warmup 2]
                     [--images DIR] [--max-batch-size ${DEFAULT_BATCHING.maxBatchSize} | 1,2,4,8,16] [--rounds N] [--raw] [--json FILE]
-                    [--max-p95 SECONDS] [--preprocess-workers N] [--simulate-accelerator MS_PER_BATCH[,MS_PER_PAIR]]
+                    [--max-p95 SECONDS] [--preprocess-workers auto] [--simulate-accelerator MS_PER_BATCH[,MS_PER_PAIR]]
        ofa-ve bench compare BASELINE.json CURRENT.json [--max-regression 10%] [--markdown FILE]
 
 A closed-loop load sweep (perf_analyzer's concurrency mode). By default the service runs in this
@@ -47,8 +48,9 @@ running, and each step is measured in --rounds slices (default 3) taken in turn,
 machine's drift does not favour the size measured first.
 --images DIR uses that folder's images (captions from captions.csv or captions.txt); by default a
 generated set of 16 images. --max-p95 exits 1 if any step's P95 is above it (a CI gate).
---preprocess-workers N sets the inference worker's preprocessing threads (default one per core; 0 is
-the serial design: each batch prepared, then run). --simulate-accelerator replaces the model's
+--preprocess-workers N sets the inference worker's preprocessing threads (0 is the serial design:
+each batch prepared, then run; auto, the default, is one per core when the model runs on a GPU or
+the simulated accelerator, 0 on the CPU). --simulate-accelerator replaces the model's
 session with a simulated device taking MS_PER_BATCH + MS_PER_PAIR x n ms per batch of n, without
 using the CPU (preprocessing stays real), for pipeline benchmarks on machines without a GPU; every
 output says it is simulated, and reports the bound min(accelerator capacity, preprocessing capacity
@@ -100,7 +102,7 @@ export interface BenchReport {
   /** True with --simulate-accelerator: no model ran, the device was simulated. */
   simulated: boolean;
   simulated_accelerator: { ms_per_batch: number; ms_per_pair: number; label: string } | null;
-  /** Preprocessing threads in the inference worker (null for --url). */
+  /** Preprocessing threads the inference worker chose or was given (null for --url). */
   preprocess_workers: number | null;
   /** The best step's QPS. */
   qps: number | null;
@@ -166,14 +168,9 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
       throw new UsageError(`--simulate-accelerator: ${(err as Error).message}`);
     }
   }
-  let preprocessWorkers: number | undefined;
-  if (values['preprocess-workers'] !== undefined) {
-    if (remote)
-      throw new UsageError('--preprocess-workers is set on the running instance (ofa-ve serve --preprocess-workers), not with --url');
-    preprocessWorkers = Number(values['preprocess-workers']);
-    if (!Number.isInteger(preprocessWorkers) || preprocessWorkers < 0)
-      throw new UsageError('--preprocess-workers must be a whole number >= 0');
-  }
+  if (remote && values['preprocess-workers'] !== undefined)
+    throw new UsageError('--preprocess-workers is set on the running instance (ofa-ve serve --preprocess-workers), not with --url');
+  const preprocessWorkers = preprocessWorkersOption(values['preprocess-workers']);
   const token = values.token ?? process.env.OFA_VE_TOKEN;
 
   const pairs: NamedCheckPair[] = values.images ? await folderImageSet(values.images) : await generatedImageSet();
@@ -207,7 +204,7 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
     simulated_accelerator: simulated
       ? { ms_per_batch: simulated.msPerBatch, ms_per_pair: simulated.msPerPair, label: describeSimulatedAccelerator(simulated) }
       : null,
-    preprocess_workers: remote ? null : (preprocessWorkers ?? os.availableParallelism()),
+    preprocess_workers: null,
     qps: null,
     bound: null,
   };
@@ -313,6 +310,7 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
       return undefined;
     }
     report.model = { name: info.name, version: info.version, provider: info.provider, demo: info.demo };
+    report.preprocess_workers = runtime.preprocessThreads ?? null;
     let server: OfaVeHttpServer | undefined;
     let target: CheckTarget = inProcessTarget(runtime);
     if (values.http) {

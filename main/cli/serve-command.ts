@@ -14,6 +14,7 @@ import { ServiceRuntime, WORKER_NICENESS } from '../service/service-runtime.ts';
 import { parsePrometheusUrl } from '../telemetry/prometheus-client.ts';
 import type { CliIo } from './cli-io.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
+import { preprocessWorkersOption } from './preprocess-workers-option.ts';
 import { parseProvider } from './provider-option.ts';
 
 const B = DEFAULT_BATCHING;
@@ -36,7 +37,7 @@ export const SERVE_USAGE = `usage: ofa-ve serve [--host 127.0.0.1] [--port ${DEF
                     [--token T] [--allow-unauthenticated] [--cors-origin ORIGIN]...
                     ${BATCHING_FLAGS}
                     ${LIMIT_FLAGS}
-                    [--intra-op-threads N] [--worker-nice ${WORKER_NICENESS}] [--preprocess-workers N] [--access-log-rate ${DEFAULT_ACCESS_LOG_RATE}]
+                    [--intra-op-threads N] [--worker-nice ${WORKER_NICENESS}] [--preprocess-workers auto] [--access-log-rate ${DEFAULT_ACCESS_LOG_RATE}]
                     [--model-load-timeout-ms ${DEFAULT_RESTART_POLICY.loadTimeoutMs}] [--data-dir DIR|none]
                     [--prometheus-url URL] [--profile-sample-rate 0]
 
@@ -47,8 +48,10 @@ on a non-loopback address needs a token unless --allow-unauthenticated is given.
 token: a console served elsewhere (http://console-host:7860) or the desktop app (app://console).
 --worker-nice runs the inference worker that much lower in priority (0..19), so that /metrics and
 the API stay quick when the model saturates the CPU. --preprocess-workers N sets the threads in the
-inference worker that decode, resize and tokenize ahead of the model, so that it never waits for
-the next batch (default: one per core); 0 prepares each batch in the worker, then runs it.
+inference worker that decode, resize and tokenize ahead of the model, so that a GPU never waits for
+the next batch; 0 prepares each batch in the worker, then runs it (the serial design). The default,
+auto, is one per core when the model runs on a GPU and 0 when it runs on the CPU, where the threads
+would take their cores from the model.
 Logs are JSON lines on stdout, with one "check" line per check (id, status, code, label,
 latency_ms): --access-log-rate N writes the first N each second in full, then one in N plus every
 5xx, and an "access log sampled" line with what was dropped; 0 turns the access log off.
@@ -192,8 +195,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     intraOpThreads:
       values['intra-op-threads'] === undefined ? undefined : positiveInt('intra-op-threads', values['intra-op-threads'], 0, 0),
     workerNiceness: niceness(values['worker-nice']),
-    preprocessWorkers:
-      values['preprocess-workers'] === undefined ? undefined : positiveInt('preprocess-workers', values['preprocess-workers'], 0, 0),
+    preprocessWorkers: preprocessWorkersOption(values['preprocess-workers']),
     accessLogRate: positiveInt('access-log-rate', values['access-log-rate'], DEFAULT_ACCESS_LOG_RATE, 0),
     workerRestart: {
       loadTimeoutMs: positiveInt('model-load-timeout-ms', values['model-load-timeout-ms'], DEFAULT_RESTART_POLICY.loadTimeoutMs),

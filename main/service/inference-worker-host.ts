@@ -1,10 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { CheckPair, Outcome } from '../../preload/wire-types.ts';
 import { CheckError } from '../errors.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
 import type { BatchHooks, InferenceBackend } from './inference-backend.ts';
+import { mostPreprocessThreads, type ModelPlacement } from './preprocess/preprocess-plan.ts';
 import type { FromWorker, PairAnswer, WorkerError, WorkerInit } from './worker-protocol.ts';
 
 /** The worker script: the bundled one in a build, a tsx bootstrap in the source tree. */
@@ -42,11 +44,12 @@ export const WORKER_EXEC_ARGV: readonly string[] = ['--single-threaded-gc'];
  * per preprocessing thread lets N threads decode N images at once on a many-core GPU box (4 would
  * cap decoding at 4 cores), and on 2 cores fewer runnable threads than 4 + 2 gave a median x1.13
  * more pairs/s (bench/pool-scaling-child.ts, alternating runs). The serial design (0 threads) keeps
- * libuv's default, as does a UV_THREADPOOL_SIZE the user set.
+ * libuv's default, as does a UV_THREADPOOL_SIZE the user set. The size is fixed when the process
+ * starts, so 'auto' that waits for the session to decide is sized for the pool it may get.
  */
-export function workerEnv(preprocessWorkers: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  if (preprocessWorkers < 1 || env.UV_THREADPOOL_SIZE !== undefined) return env;
-  return { ...env, UV_THREADPOOL_SIZE: String(Math.min(preprocessWorkers, 1024)) };
+export function workerEnv(preprocessThreads: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (preprocessThreads < 1 || env.UV_THREADPOOL_SIZE !== undefined) return env;
+  return { ...env, UV_THREADPOOL_SIZE: String(Math.min(preprocessThreads, 1024)) };
 }
 
 /**
@@ -110,6 +113,7 @@ export class InferenceWorkerHost extends EventEmitter implements InferenceBacken
   private backoff: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   private readonly policy: RestartPolicy;
   info: ModelInfo | undefined;
+  private threads: number | undefined;
   /** Replacement workers started (attempts, whether or not they came up). */
   restarts = 0;
 
@@ -123,7 +127,12 @@ export class InferenceWorkerHost extends EventEmitter implements InferenceBacken
 
   /** With a preprocessing pool the worker prepares the next batch while one runs; without, one at a time. */
   get pipelineDepth(): number {
-    return this.init.preprocessWorkers > 0 ? 2 : 1;
+    return (this.threads ?? 0) > 0 ? 2 : 1;
+  }
+
+  /** The loaded worker's preprocessing threads (0: the serial design); undefined until one has loaded. */
+  get preprocessThreads(): number | undefined {
+    return this.threads;
   }
 
   /** A worker is loaded and answering. */
@@ -143,6 +152,10 @@ export class InferenceWorkerHost extends EventEmitter implements InferenceBacken
   get failing(): { readonly failures: number; readonly error: CheckError; readonly retryEveryMs: number } | undefined {
     if (this.phase !== 'failing' || !this.lastFailure) return undefined;
     return { failures: this.failuresInARow, error: this.lastFailure, retryEveryMs: this.policy.maxDelayMs };
+  }
+
+  private get placement(): ModelPlacement {
+    return { provider: this.init.provider, simulated: this.init.simulateAccelerator !== undefined, cores: os.availableParallelism() };
   }
 
   /** The first start: loads the model once; rejects with the load error (MODEL_INVALID, ...). */
@@ -189,7 +202,7 @@ export class InferenceWorkerHost extends EventEmitter implements InferenceBacken
           serialization: 'advanced',
           stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
           execArgv: [...WORKER_EXEC_ARGV],
-          env: workerEnv(this.init.preprocessWorkers),
+          env: workerEnv(mostPreprocessThreads(this.init.preprocessWorkers, this.placement)),
         });
       } catch (err) {
         fail(new CheckError('INTERNAL', `the inference worker could not be started: ${(err as Error).message}`));
@@ -207,6 +220,7 @@ export class InferenceWorkerHost extends EventEmitter implements InferenceBacken
           settled = true;
           clearTimeout(loadTimer);
           this.info = message.info;
+          this.threads = message.preprocessThreads;
           resolve(message.info);
         } else if (message.type === 'load-failed') {
           fail(new CheckError(message.error.code, message.error.message));

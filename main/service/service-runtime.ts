@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import type { CheckResult, ModelDocument, StatsDocument } from '../../preload/wire-types.ts';
 import { appVersion, DEFAULT_INPUT_LIMITS, type InputLimits } from '../config.ts';
 import { CheckError } from '../errors.ts';
@@ -18,6 +17,7 @@ import { CheckService } from './check-service.ts';
 import { checkResultDocument, modelDocument, statsDocument } from './response-documents.ts';
 import { structuredCheckRequest } from './structured-check-request.ts';
 import { InferenceWorkerHost, type FailedRestart, type RestartPolicy } from './inference-worker-host.ts';
+import { parsePreprocessWorkers, type PreprocessWorkersSetting } from './preprocess/preprocess-plan.ts';
 import { describeSimulatedAccelerator, type SimulatedAcceleratorSpec } from './simulated-accelerator-spec.ts';
 
 export interface RuntimeOptions {
@@ -34,10 +34,11 @@ export interface RuntimeOptions {
   /** Worker restart backoff and the model load timeout (default DEFAULT_RESTART_POLICY). */
   readonly workerRestart?: Partial<RestartPolicy>;
   /**
-   * Preprocessing threads in the inference worker (default defaultPreprocessWorkers(): one per
-   * core). 0 is the serial design: the worker prepares each batch itself, then runs it.
+   * Preprocessing threads in the inference worker. 0 is the serial design: the worker prepares
+   * each batch itself, then runs it. Default 'auto': one per core when the model runs on a GPU (or
+   * the simulated accelerator), the serial design on the CPU (preprocess-plan.ts says why).
    */
-  readonly preprocessWorkers?: number;
+  readonly preprocessWorkers?: PreprocessWorkersSetting;
   /**
    * Fraction of batches run with onnxruntime's profiler, their operator events in the traces of
    * their requests (0..1, default 0: none, at no cost): `serve --profile-sample-rate`.
@@ -56,11 +57,6 @@ export interface RuntimeOptions {
   readonly historyDir?: string;
   /** The Prometheus that scrapes the fleet (`ofa-ve serve --prometheus-url`, parsePrometheusUrl's form): fleet figures and comparisons read from it. */
   readonly prometheusUrl?: string;
-}
-
-/** One preprocessing thread per core the process may use. */
-export function defaultPreprocessWorkers(): number {
-  return os.availableParallelism();
 }
 
 /** What /readyz and /healthz answer: a yes or no, and why not. */
@@ -106,8 +102,8 @@ export class ServiceRuntime {
 
   constructor(private readonly options: RuntimeOptions) {
     const workers = options.preprocessWorkers;
-    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) {
-      throw new RangeError(`preprocessWorkers must be a whole number, 0 or more (got ${workers})`);
+    if (workers !== undefined && parsePreprocessWorkers(workers) === undefined) {
+      throw new RangeError(`preprocessWorkers must be 'auto' or a whole number, 0 or more (got ${workers})`);
     }
     const rate = options.profileSampleRate;
     if (rate !== undefined && !(rate >= 0 && rate <= 1)) throw new RangeError(`profileSampleRate must be from 0 to 1 (got ${rate})`);
@@ -143,9 +139,9 @@ export class ServiceRuntime {
     return this.options.simulateAccelerator;
   }
 
-  /** Preprocessing threads in the inference worker (0: the serial design). */
-  get preprocessWorkers(): number {
-    return this.options.preprocessWorkers ?? defaultPreprocessWorkers();
+  /** Preprocessing threads in the loaded inference worker (0: the serial design); undefined until it has loaded. */
+  get preprocessThreads(): number | undefined {
+    return this.worker.preprocessThreads;
   }
 
   private createWorker(modelDir: string): InferenceWorkerHost {
@@ -156,7 +152,7 @@ export class ServiceRuntime {
         limits: this.limits,
         intraOpThreads: this.options.intraOpThreads,
         niceness: this.options.workerNiceness ?? WORKER_NICENESS,
-        preprocessWorkers: this.preprocessWorkers,
+        preprocessWorkers: this.options.preprocessWorkers ?? 'auto',
         profileSampleRate: this.options.profileSampleRate,
         simulateAccelerator: this.options.simulateAccelerator,
       },
@@ -217,7 +213,7 @@ export class ServiceRuntime {
       version: info.version,
       provider: info.provider,
       demo: info.demo,
-      preprocess_workers: this.preprocessWorkers,
+      preprocess_workers: this.preprocessThreads,
       ...(info.providerFallbackReason ? { provider_note: info.providerFallbackReason } : {}),
       ...(this.simulatedAccelerator ? { simulated: describeSimulatedAccelerator(this.simulatedAccelerator) } : {}),
     });

@@ -5,6 +5,7 @@ import type { ErrorCode } from '../errors.ts';
 import type { PairInputFacts } from '../inference/entailment-engine.ts';
 import type { EntailmentResult, ModelInfo } from '../inference/entailment-types.ts';
 import type { ProviderChoice } from '../inference/provider-choice.ts';
+import type { PreprocessWorkersSetting } from './preprocess/preprocess-plan.ts';
 import type { SimulatedAcceleratorSpec } from './simulated-accelerator-spec.ts';
 
 /** Messages between the service and the inference worker process (advanced IPC serialisation). */
@@ -17,9 +18,10 @@ export interface WorkerInit {
   readonly niceness?: number;
   /**
    * Preprocessing threads in the worker: they prepare the next batch while the model runs one.
-   * 0 is the serial design: the worker prepares each batch itself, then runs it.
+   * 0 is the serial design: the worker prepares each batch itself, then runs it. 'auto' decides
+   * by where the session runs (preprocess-plan.ts); 'ready' says what was chosen.
    */
-  readonly preprocessWorkers: number;
+  readonly preprocessWorkers: PreprocessWorkersSetting;
   /** Fraction of batches run with onnxruntime's profiler (`serve --profile-sample-rate`; default 0: none). */
   readonly profileSampleRate?: number;
   /** Bench only: a stand-in for the session that takes a + b·n ms per batch (no model is opened). */
@@ -53,7 +55,8 @@ export type ToWorker =
   | { readonly type: 'batch'; readonly batchId: number; readonly items: readonly (CheckPair & { readonly id: string })[] };
 
 export type FromWorker =
-  | { readonly type: 'ready'; readonly info: ModelInfo }
+  /** Loaded; `preprocessThreads`: the pool's threads (0: the serial design). */
+  | { readonly type: 'ready'; readonly info: ModelInfo; readonly preprocessThreads: number }
   | { readonly type: 'load-failed'; readonly error: WorkerError }
   /** Every pair of the batch is being prepared (none waits for a thread): the service may send the next batch. */
   | { readonly type: 'batch-started'; readonly batchId: number }

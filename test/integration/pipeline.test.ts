@@ -9,6 +9,7 @@
  * The simulated accelerator (bench only) stands in for the session where only timing matters.
  */
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { CheckError } from '../../main/errors.ts';
@@ -87,7 +88,7 @@ describe('answers through the preprocessing pool', () => {
       const expected = await engine.check(request);
       for (const runtime of [pooled, serial]) {
         const answer = await runtime.service.check(request);
-        assert.deepEqual(answer.logits, expected.logits, `${request.text}: preprocessWorkers ${runtime.preprocessWorkers}`);
+        assert.deepEqual(answer.logits, expected.logits, `${request.text}: preprocessWorkers ${runtime.preprocessThreads}`);
         assert.equal(answer.label, expected.label);
       }
     }
@@ -163,5 +164,32 @@ describe('batches in the worker (simulated accelerator: 600 ms per batch, no CPU
       [1, 4, 1],
     );
     for (let i = 1; i < calls.length; i++) assert.ok(calls[i]!.sentAt >= calls[i - 1]!.doneAt, `batch ${i + 1} after batch ${i}`);
+  });
+});
+
+describe('--preprocess-workers auto (the default): decided by where the model runs', () => {
+  it('the model on the CPU: the serial design (no pool, one batch in the worker at a time)', { timeout: 120_000 }, async () => {
+    const forced = await start({ provider: 'cpu' });
+    assert.equal(forced.preprocessThreads, 0);
+    assert.equal(forced.workerHost.pipelineDepth, 1);
+    // provider auto: known only once the session is open (no GPU here, so the CPU; a GPU gets a pool).
+    const chosen = await start({ provider: 'auto', preprocessWorkers: 'auto' });
+    const info = chosen.workerHost.info!;
+    assert.equal(chosen.preprocessThreads, info.provider === 'cpu' ? 0 : os.availableParallelism(), `provider ${info.provider}`);
+    const image = await photo(320, 240, 3);
+    const answer = await chosen.service.check({ image, text: 'a picture' });
+    assert.ok(LABELS.includes(answer.label));
+  });
+
+  it('a device off the CPU (the simulated accelerator): one preprocessing thread per core', { timeout: 120_000 }, async () => {
+    const runtime = await start({ simulateAccelerator: { msPerBatch: 5, msPerPair: 0 } });
+    assert.equal(runtime.preprocessThreads, os.availableParallelism());
+    assert.equal(runtime.workerHost.pipelineDepth, 2);
+  });
+
+  it('an explicit number wins over auto on the CPU', { timeout: 120_000 }, async () => {
+    const runtime = await start({ preprocessWorkers: 1 });
+    assert.equal(runtime.preprocessThreads, 1);
+    assert.equal(runtime.workerHost.pipelineDepth, 2);
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -46,7 +47,9 @@ describe('ofa-ve serve (the bin)', () => {
       const listening = await waitFor('listening', 20_000);
       const url = String(listening.url);
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
-      await waitFor('model loaded', 20_000);
+      const loaded = await waitFor('model loaded', 20_000);
+      // --preprocess-workers auto: no pool when the model runs on the CPU, one thread per core on a GPU.
+      assert.equal(loaded.preprocess_workers, loaded.provider === 'cpu' ? 0 : os.availableParallelism(), `on ${loaded.provider}`);
       assert.equal((await fetch(`${url}/readyz`)).status, 200);
       assert.match(await (await fetch(`${url}/metrics`)).text(), /ofa_ve_build_info\{version="/);
       assert.ok(
@@ -143,6 +146,16 @@ describe('ofa-ve serve (the bin)', () => {
       child.kill('SIGTERM');
     }
     assert.equal(await exited, 0);
+  });
+
+  it('--preprocess-workers takes auto or a whole number >= 0; anything else is a usage error (exit 2)', async () => {
+    for (const bad of ['two', '-1', '1.5', '']) {
+      const { child } = serve(['--port', '0', `--preprocess-workers=${bad}`]);
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      assert.equal(await exitOf(child), 2, bad);
+      assert.match(stderr, /--preprocess-workers must be auto or a whole number >= 0/, bad);
+    }
   });
 
   it('refuses a non-loopback address without a token (exit 2, clear message)', async () => {

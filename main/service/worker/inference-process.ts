@@ -1,6 +1,8 @@
+import os from 'node:os';
 import { toCheckError } from '../../errors.ts';
 import { EntailmentEngine, PairPreparer } from '../../inference/entailment-engine.ts';
 import { guardStdio, writeIfOpen } from '../../logging/stdio-guard.ts';
+import { preprocessThreads, preprocessThreadsBeforeSession } from '../preprocess/preprocess-plan.ts';
 import { preparedInline, PreprocessPool } from '../preprocess/preprocess-pool.ts';
 import type { FromWorker, ToWorker, WorkerInit } from '../worker-protocol.ts';
 import { lowerOwnPriority } from '../worker-priority.ts';
@@ -33,22 +35,21 @@ function poolLost(err: Error): never {
   process.exit(70);
 }
 
-async function load(init: WorkerInit): Promise<BatchPipeline> {
+async function load(init: WorkerInit): Promise<{ pipeline: BatchPipeline; preprocessThreads: number }> {
   const simulated = init.simulateAccelerator;
   // The service's close (SIGTERM) ends the process through its 'exit' handlers, which remove the
   // profiler's temporary files (inference/sampled-profiling.ts); without profiling the default stays.
   if ((init.profileSampleRate ?? 0) > 0) process.once('SIGTERM', () => process.exit(0));
   const preparer = await PairPreparer.load(init.modelDir, init.limits);
-  // The threads start while the session opens (both take a while). They run this process's own
-  // script (the entry picks their role), so a build needs no second file.
-  const pool =
-    init.preprocessWorkers > 0
-      ? PreprocessPool.start(init.preprocessWorkers, preparer.source, {
-          script: process.argv[1] as string,
-          takeImages: true,
-          onFatal: poolLost,
-        })
-      : undefined;
+  const cores = os.availableParallelism();
+  // The threads run this process's own script (the entry picks their role), so a build needs no second file.
+  const startPool = (threads: number) =>
+    threads > 0
+      ? PreprocessPool.start(threads, preparer.source, { script: process.argv[1] as string, takeImages: true, onFatal: poolLost })
+      : Promise.resolve(undefined);
+  // Where the size is known already, the threads start while the session opens (both take a while).
+  const early = preprocessThreadsBeforeSession(init.preprocessWorkers, { provider: init.provider, simulated: !!simulated, cores });
+  const pool = early === undefined ? undefined : startPool(early);
   const engine = EntailmentEngine.load(init.modelDir, {
     provider: init.provider,
     limits: init.limits,
@@ -63,7 +64,10 @@ async function load(init: WorkerInit): Promise<BatchPipeline> {
     throw loadedEngine.reason;
   }
   if (loadedPool.status === 'rejected') throw loadedPool.reason;
-  return new BatchPipeline(loadedEngine.value, loadedPool.value ?? preparedInline(preparer), send);
+  // 'auto' with a session that may or may not have got a GPU: sized now that it is known.
+  const threads = early ?? preprocessThreads(init.preprocessWorkers, loadedEngine.value.info.provider === 'cpu', cores);
+  const rows = loadedPool.value ?? (early === undefined ? await startPool(threads) : undefined);
+  return { pipeline: new BatchPipeline(loadedEngine.value, rows ?? preparedInline(preparer), send), preprocessThreads: threads };
 }
 
 let pipeline: BatchPipeline | undefined;
@@ -71,12 +75,12 @@ process.on('message', (message: ToWorker) => {
   if (message.type === 'init') {
     load(message.init).then(
       (loaded) => {
-        pipeline = loaded;
+        pipeline = loaded.pipeline;
         // After loading, so that start-up runs at full speed; every thread that onnxruntime and the
         // preprocessing pool have started by now is lowered too (worker-priority.ts).
         const notLowered = lowerOwnPriority(message.init.niceness ?? 0);
         if (notLowered) writeIfOpen(process.stderr, `inference worker: priority not lowered: ${notLowered}\n`);
-        send({ type: 'ready', info: pipeline.info });
+        send({ type: 'ready', info: pipeline.info, preprocessThreads: loaded.preprocessThreads });
       },
       (err: unknown) => send({ type: 'load-failed', error: toCheckError(err).toJSON() }),
     );
