@@ -71,6 +71,154 @@ if (!args.includes('--render')) {
 function read<T>(name: string): T | undefined {
   return existsSync(file(name)) ? (JSON.parse(readFileSync(file(name), 'utf8')) as T) : undefined;
 }
+
+// What each piece writes into bench/results/, as far as BENCHMARKS.md reads it (the scripts write more).
+
+/** Every script's JSON: the command that produced it, shown above its figures. */
+interface ScriptResult {
+  command: string;
+}
+
+/** bench/instrumentation-bench.ts: the per-request recording, against the same loop without it. */
+interface InstrumentationResult extends ScriptResult {
+  instrumentation_us_median: number;
+  with_us_median: number;
+  without_us_median: number;
+}
+
+/** bench/metrics-under-load.ts: /metrics scrapes, idle and under a saturating load. */
+interface MetricsUnderLoadResult extends ScriptResult {
+  idle_median_ms: number;
+  loaded_median_ms: number;
+  loaded_p90_ms: number;
+  loaded_p99_ms: number;
+  checks_per_s_during: number;
+}
+
+/** bench/live-stats-bench.ts: LiveStats' record() and snapshots at 1000 req/s. */
+interface LiveStatsBenchResult extends ScriptResult {
+  record_us_median: number;
+  snapshot60_ms_median: number;
+  snapshot300_ms_median: number;
+  snapshot900_ms_median: number;
+  slowest20_ms_median: number;
+  flat_merge_one_kind_ms_median: number;
+  memory_mib: number;
+}
+
+/** bench/startup-bench.ts: launch of `ofa-ve serve` to listening and to /readyz 200. */
+interface StartupResult extends ScriptResult {
+  listening_ms_median: number;
+  ready_ms_median: number;
+  ready_ms_all: number[];
+  /** How often /readyz was asked (5 ms where the file does not say). */
+  poll_ms?: number;
+}
+
+/** One RSS reading of bench/leak-check.ts, after a GC. */
+interface LeakCheckpoint {
+  requests: number;
+  service_rss_mib: number;
+  worker_rss_mib: number;
+}
+
+/** bench/leak-check.ts: RSS over 100k requests. */
+interface LeakCheckResult extends ScriptResult {
+  seconds: number;
+  failed: number;
+  /** Growth from the first checkpoint to the last, as a fraction. */
+  service_rss_growth: number;
+  worker_rss_growth: number;
+  checkpoints: LeakCheckpoint[];
+}
+
+/** One batch size of bench/onnx-batch-scaling.ts. */
+interface BatchScalingRow {
+  batch: number;
+  fixed_ms_per_pair: number;
+  varying_ms_per_pair: number;
+}
+
+/** bench/onnx-batch-scaling.ts: session.run alone, by batch size. */
+interface BatchScalingResult extends ScriptResult {
+  rounds: number;
+  rows: BatchScalingRow[];
+}
+
+/** The inference worker's RSS in one mode of bench/onnx-arena.ts. */
+interface ArenaMemory {
+  after_load_mib: number;
+  after_runs_mib: number;
+}
+
+/** One batch size of bench/onnx-arena.ts, with and without the arena. */
+interface ArenaSpeedRow {
+  batch: number;
+  arena_ms_per_pair: number;
+  no_arena_ms_per_pair: number;
+}
+
+/** bench/onnx-arena.ts: onnxruntime's CPU arena, memory and speed. */
+interface ArenaResult extends ScriptResult {
+  max_batch: number;
+  memory: Record<'arena' | 'no_arena', ArenaMemory>;
+  speed: ArenaSpeedRow[];
+}
+
+/** One image of bench/resize-vs-pillow.ts. */
+interface ResizeRow {
+  image: string;
+  oursMs: number;
+  pillowMs: number;
+  speedup: number;
+  oursCpuMs: number;
+  pillowCpuMs: number;
+  cpuSpeedup: number;
+}
+
+/** bench/resize-vs-pillow.ts: our resize against Pillow's on the same pixels. */
+interface ResizeResult extends ScriptResult {
+  backend: string;
+  pillow: string;
+  output: string;
+  reps: number;
+  bitExact: boolean;
+  rows: ResizeRow[];
+  minSpeedup: number;
+  geomeanSpeedup: number;
+}
+
+/** bench/retention-size.ts: a day of telemetry retention, in memory and on disk. */
+interface RetentionResult extends ScriptResult {
+  hours: number;
+  rate_per_s: number;
+  checks: number;
+  memory_mb: number;
+  history_blobs_mb: number;
+  disk_mb: number;
+  hour_files: number;
+  disk_bytes_per_minute: number;
+  record_us: number;
+  compare_two_halves_ms: number;
+  load_history_ms: number;
+}
+
+/** bench/slice-cost.ts: the per-check cost of input slices. */
+interface SliceCostResult extends ScriptResult {
+  rate_per_s: number;
+  slicing_us_per_check: number;
+  record_us_per_check_with_attributes: number;
+  describe_input_us_per_check: number;
+  minute_to_history_ms: number;
+}
+
+/** A batching run's steps by concurrency, each group in max batch size order as measured. */
+function stepsByConcurrency(report: BenchReport): Map<number, StepFigures[]> {
+  const byC = new Map<number, StepFigures[]>();
+  for (const s of report.steps) byC.set(s.concurrency, [...(byC.get(s.concurrency) ?? []), s]);
+  return byC;
+}
+
 const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
 const f = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
 
@@ -114,28 +262,18 @@ if (latency && latency.app_p50_ms !== null && latency.raw_p50_ms !== null) {
     `| latency at concurrency 1: app P50 within 2 ms of raw | ${f(latency.app_p50_ms)} ms vs ${f(latency.raw_p50_ms)} ms (${delta >= 0 ? '+' : ''}${f(delta)} ms; ${latency.rounds} alternating pairs, median paired difference ${f(latency.median_difference_ms)} ms) | ${verdict(delta <= 2)} |`,
   );
 }
-const instr = read<{ instrumentation_us_median: number; with_us_median: number; without_us_median: number; command: string }>(
-  'instrumentation',
-);
+const instr = read<InstrumentationResult>('instrumentation');
 if (instr)
   out.push(
     `| instrumentation per request <= 20 µs | ${f(instr.instrumentation_us_median)} µs | ${verdict(instr.instrumentation_us_median <= 20)} |`,
   );
-const mul = read<{
-  loaded_median_ms: number;
-  loaded_p99_ms: number;
-  command: string;
-  checks_per_s_during: number;
-  idle_median_ms: number;
-  loaded_p90_ms: number;
-}>('metrics-under-load');
+const mul = read<MetricsUnderLoadResult>('metrics-under-load');
 if (mul)
   out.push(
     `| /metrics under saturation: median <= 3 ms, P99 <= 20 ms | ${f(mul.loaded_median_ms)} ms, P99 ${f(mul.loaded_p99_ms)} ms | ${verdict(mul.loaded_median_ms <= 3 && mul.loaded_p99_ms <= 20)} |`,
   );
 if (batching?.steps.length) {
-  const byC = new Map<number, StepFigures[]>();
-  for (const s of batching.steps) byC.set(s.concurrency, [...(byC.get(s.concurrency) ?? []), s]);
+  const byC = stepsByConcurrency(batching);
   let worst = Infinity;
   for (const steps of byC.values()) {
     const b1 = steps.find((s) => s.max_batch_size === 1)?.qps;
@@ -143,35 +281,17 @@ if (batching?.steps.length) {
   }
   out.push(`| dynamic batching never loses more than 5% to batch 1 | worst ratio to batch 1: ${f(worst, 3)} | ${verdict(worst >= 0.95)} |`);
 }
-const live = read<{
-  snapshot900_ms_median: number;
-  record_us_median: number;
-  command: string;
-  memory_mib: number;
-  snapshot60_ms_median: number;
-  snapshot300_ms_median: number;
-  slowest20_ms_median: number;
-  flat_merge_one_kind_ms_median: number;
-}>('live-stats');
+const live = read<LiveStatsBenchResult>('live-stats');
 if (live)
   out.push(
     `| live stats: 15-minute window at 1000 req/s <= 2 ms | ${f(live.snapshot900_ms_median)} ms | ${verdict(live.snapshot900_ms_median <= 2)} |`,
   );
-const startup = read<{ ready_ms_median: number; listening_ms_median: number; ready_ms_all: number[]; command: string; poll_ms?: number }>(
-  'startup',
-);
+const startup = read<StartupResult>('startup');
 if (startup)
   out.push(
     `| start-up: launch to /readyz 200 <= 1.5 s | ${f(startup.ready_ms_median, 0)} ms | ${verdict(startup.ready_ms_median <= 1500)} |`,
   );
-const leak = read<{
-  command: string;
-  seconds: number;
-  failed: number;
-  service_rss_growth: number;
-  worker_rss_growth: number;
-  checkpoints: { requests: number; service_rss_mib: number; worker_rss_mib: number }[];
-}>('leak-check');
+const leak = read<LeakCheckResult>('leak-check');
 if (leak) {
   const first = leak.checkpoints[0]!;
   const last = leak.checkpoints.at(-1)!;
@@ -214,11 +334,7 @@ section(
   batching,
   `Throughput by max batch size at each concurrency: one service per max batch size, all running; each cell is ${batching?.rounds ?? 3} slices taken in turn with the other sizes (the order rotating), so drift hits every size alike.`,
 );
-const scaling = read<{
-  command: string;
-  rounds: number;
-  rows: { batch: number; fixed_ms_per_pair: number; varying_ms_per_pair: number }[];
-}>('onnx-batch-scaling');
+const scaling = read<BatchScalingResult>('onnx-batch-scaling');
 if (scaling) {
   const base = scaling.rows[0]!.fixed_ms_per_pair;
   out.push(
@@ -236,8 +352,7 @@ if (scaling) {
   out.push('');
 }
 if (batching?.steps.length) {
-  const byC = new Map<number, StepFigures[]>();
-  for (const s of batching.steps) byC.set(s.concurrency, [...(byC.get(s.concurrency) ?? []), s]);
+  const byC = stepsByConcurrency(batching);
   out.push(
     'Ratio of QPS to max batch 1 at the same concurrency (the gain, or loss, of batching):',
     '',
@@ -297,12 +412,7 @@ if (startup)
     `Launch of \`ofa-ve serve\` (a new Node process that transpiles with tsx; the inference worker is forked first and loads the model while the service binds its port) to listening: ${f(startup.listening_ms_median, 0)} ms; to the first /readyz 200, asked every ${startup.poll_ms ?? 5} ms: ${f(startup.ready_ms_median, 0)} ms (runs: ${startup.ready_ms_all.join(', ')} ms).`,
     '',
   );
-const arena = read<{
-  command: string;
-  max_batch: number;
-  memory: Record<'arena' | 'no_arena', { after_load_mib: number; after_runs_mib: number }>;
-  speed: { batch: number; arena_ms_per_pair: number; no_arena_ms_per_pair: number }[];
-}>('onnx-arena');
+const arena = read<ArenaResult>('onnx-arena');
 if (arena) {
   out.push("## Worker memory: onnxruntime's CPU arena", '', '```', arena.command, '```', '');
   out.push(
@@ -343,17 +453,7 @@ const pipeline = read<PipelineBenchResult>('pipeline');
 if (pipeline) out.push(...renderPipeline(pipeline));
 const peer = path.join(results, 'peer.md');
 if (existsSync(peer)) out.push(readFileSync(peer, 'utf8').trim(), '');
-const resize = read<{
-  command: string;
-  backend: string;
-  pillow: string;
-  output: string;
-  reps: number;
-  bitExact: boolean;
-  rows: { image: string; oursMs: number; pillowMs: number; speedup: number; oursCpuMs: number; pillowCpuMs: number; cpuSpeedup: number }[];
-  minSpeedup: number;
-  geomeanSpeedup: number;
-}>('resize-vs-pillow');
+const resize = read<ResizeResult>('resize-vs-pillow');
 if (resize) {
   out.push('## Resize against Pillow', '', '```', resize.command, '```', '');
   out.push(
@@ -371,28 +471,8 @@ if (resize) {
   );
 }
 
-const retention = read<{
-  command: string;
-  hours: number;
-  rate_per_s: number;
-  checks: number;
-  memory_mb: number;
-  history_blobs_mb: number;
-  disk_mb: number;
-  hour_files: number;
-  disk_bytes_per_minute: number;
-  record_us: number;
-  compare_two_halves_ms: number;
-  load_history_ms: number;
-}>('retention');
-const sliceCost = read<{
-  command: string;
-  rate_per_s: number;
-  slicing_us_per_check: number;
-  record_us_per_check_with_attributes: number;
-  describe_input_us_per_check: number;
-  minute_to_history_ms: number;
-}>('slice-cost');
+const retention = read<RetentionResult>('retention');
+const sliceCost = read<SliceCostResult>('slice-cost');
 if (retention || sliceCost) {
   out.push('## Telemetry retention and input slices', '');
   if (retention) {

@@ -1,9 +1,9 @@
 /**
  * The spans of one request's trace, laid out from what the live stats keep of a check: when it
  * ended, its latency and the milliseconds of each stage. Shared by the two trace formats
- * (trace-chrome.ts, trace-otlp.ts), which are wire formats, so they live in the preload/ contract:
- * `GET /api/v1/requests/{id}/trace` builds them from the trace ring (main/telemetry/request-traces.ts)
- * and the dashboard builds the same documents from a slowest-requests row. Pure: no Node or DOM API.
+ * (main/telemetry/trace-chrome.ts, trace-otlp.ts), which `GET /api/v1/requests/{id}/trace` builds
+ * from the trace ring (main/telemetry/request-traces.ts). In the preload/ contract for its types (the
+ * worker protocol's OperatorProfile) and traceFileName, which the dashboard uses. Pure: no Node or DOM API.
  *
  * Layout: the request span is [end − latency, end]. The stages ran one after another in
  * STAGE_NAMES order (queue, decode_image, tokenize, inference, postprocess), so they are laid end

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { captionWarnings } from '../../preload/caption-warnings.ts';
 import { LABELS, STAGE_NAMES, type CheckWarning } from '../../preload/wire-types.ts';
-import { defaultModelDir, DEMO_WARNING } from '../config.ts';
+import { defaultModelDir } from '../config.ts';
 import { toCheckError } from '../errors.ts';
 import { EntailmentEngine } from '../inference/entailment-engine.ts';
 import type { EntailmentResult, ModelInfo } from '../inference/entailment-types.ts';
@@ -9,6 +9,7 @@ import { DEFAULT_BATCHING } from '../service/batching-options.ts';
 import { EXIT, UsageError, exitCodeFor } from './exit-codes.ts';
 import type { CliIo } from './cli-io.ts';
 import { CHECK_OPTIONS } from './check-options.ts';
+import { modelNotices } from './model-notices.ts';
 import { parseProvider } from './provider-option.ts';
 
 export const CHECK_USAGE = `usage: ofa-ve check IMAGE TEXT [--premise P] [--model DIR] [--provider auto|cuda|cpu] [--json]
@@ -72,10 +73,7 @@ export async function runCheck(argv: string[], io: CliIo): Promise<number> {
   let engine: EntailmentEngine | undefined;
   try {
     engine = await EntailmentEngine.load(values.model ?? defaultModelDir(), { provider });
-    if (engine.info.demo) io.stderr(`warning: ${DEMO_WARNING}`);
-    if (engine.info.providerFallbackReason && provider === 'auto') {
-      io.stderr(`note: running on CPU (${engine.info.providerFallbackReason})`);
-    }
+    for (const notice of modelNotices(engine.info, provider)) io.stderr(notice);
     const result = await engine.checkFile(imagePath, text, values.premise);
     const model = engine.info;
     // The rule the service applies to every check (preload/caption-warnings.ts): what the model did not see.

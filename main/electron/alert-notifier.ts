@@ -12,7 +12,7 @@
 import { writeJsonAtomic } from './json-file.ts';
 import { readFile } from 'node:fs/promises';
 import type { AlertStatus } from '../../preload/wire-types.ts';
-import { ConnectionError } from './remote-connection.ts';
+import { ConnectionError, fetchRemote } from './remote-fetch.ts';
 
 /** One notification, in the terms of Electron's NotificationConstructorOptions. */
 export interface AlertNotification {
@@ -241,17 +241,10 @@ function isAlertStatus(value: unknown): value is AlertStatus {
  */
 export async function readRemoteAlerts(url: string, token: string | undefined, timeoutMs = 5000): Promise<AlertStatus[]> {
   const host = new URL(url).host;
-  let res: Response;
-  try {
-    // The shortest window: the alerts do not depend on it, and it is the cheapest document to build.
-    res = await fetch(`${url}/api/v1/stats?window=1`, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    const why = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (err as Error).message;
-    throw new ConnectionError('SERVICE_UNAVAILABLE', `cannot reach ${host}: ${why}`);
-  }
+  // The shortest window: the alerts do not depend on it, and it is the cheapest document to build.
+  const res = await fetchRemote(url, '/api/v1/stats?window=1', timeoutMs, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
   if (res.status === 401) throw new ConnectionError('UNAUTHORIZED', `${host} refused the token`);
   const doc = (await res.json().catch(() => undefined)) as { alerts?: unknown } | undefined;
   if (!res.ok || !Array.isArray(doc?.alerts)) {

@@ -9,7 +9,8 @@ import type { ServiceRuntime } from '../service/service-runtime.ts';
 import { addMarkFromBody, compareOf, slicesOf } from '../service/telemetry-queries.ts';
 import { traceDocument } from '../service/trace-document.ts';
 import { isTrustedSender } from './app-origin.ts';
-import { ConnectionError, type ConnectionManager } from './remote-connection.ts';
+import type { ConnectionManager } from './remote-connection.ts';
+import { ConnectionError } from './remote-fetch.ts';
 
 type Handler<C extends IpcChannel> = (request: IpcContract[C]['request'], sender: WebContents) => Promise<IpcContract[C]['response']>;
 

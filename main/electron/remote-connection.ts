@@ -10,21 +10,11 @@ import type { ConnectionInfo, ConnectionState, ConnectRequest, RemoteServiceInfo
 import { parseServiceUrl, type ServiceUrl } from '../../preload/service-url.ts';
 import type { ModelDocument } from '../../preload/wire-types.ts';
 import { APP_ORIGIN } from './app-origin.ts';
+import { ConnectionError, fetchRemote } from './remote-fetch.ts';
 import { TokenNotStoredError, type KeychainStatus } from './token-store.ts';
 
 /** What is kept between runs: the last choice made in the connection dialog (never the token). */
 export type ConnectionChoice = { mode: 'local' } | { mode: 'remote'; url: string };
-
-/** A failure to show the user as is, with a stable code (the renderer's ApiError). */
-export class ConnectionError extends Error {
-  constructor(
-    readonly code: 'BAD_URL' | 'SERVICE_UNAVAILABLE' | 'NOT_OFA_VE' | 'CORS_NOT_ALLOWED' | 'UNAUTHORIZED',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ConnectionError';
-  }
-}
 
 /** The TokenStore as the connection logic uses it. */
 export interface TokenKeeper {
@@ -142,14 +132,7 @@ export async function testRemoteService(
   const timeoutMs = options.timeoutMs ?? 5000;
   const pageOrigin = options.pageOrigin ?? APP_ORIGIN;
   const { origin, host } = parsed;
-  const request = async (pathname: string, init: RequestInit = {}): Promise<Response> => {
-    try {
-      return await fetch(`${origin}${pathname}`, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      const why = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : causeOf(err);
-      throw new ConnectionError('SERVICE_UNAVAILABLE', `cannot reach ${host}: ${why}`);
-    }
-  };
+  const request = (pathname: string, init?: RequestInit) => fetchRemote(origin, pathname, timeoutMs, init);
 
   const health = await request('/healthz');
   const version = ((await health.json().catch(() => undefined)) as { version?: unknown } | undefined)?.version;
@@ -182,14 +165,6 @@ export async function testRemoteService(
     throw new ConnectionError('NOT_OFA_VE', `${host} answered /api/v1/model with ${res.status}, not a model document`);
   }
   return { url: origin, host, version, model };
-}
-
-function causeOf(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = err.cause as { code?: string; message?: string } | undefined;
-    return cause?.code ?? cause?.message ?? err.message;
-  }
-  return String(err);
 }
 
 export interface ConnectionManagerOptions {

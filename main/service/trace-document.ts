@@ -3,12 +3,12 @@
  * built before): the one builder behind `GET /api/v1/requests/{id}/trace` and the desktop app's
  * `stats:trace` IPC channel, so both answer the same document, operator events included.
  */
-import { chromeTrace } from '../../preload/trace-chrome.ts';
-import { otlpTrace } from '../../preload/trace-otlp.ts';
 import type { TraceDocument, TraceFormat } from '../../preload/wire-types.ts';
 import { appVersion } from '../config.ts';
 import { CheckError } from '../errors.ts';
 import type { RequestTraces } from '../telemetry/request-traces.ts';
+import { chromeTrace } from '../telemetry/trace-chrome.ts';
+import { otlpTrace } from '../telemetry/trace-otlp.ts';
 
 /** The trace of request `id` in `format`; NOT_FOUND when it is not (or no longer) in the ring. */
 export function traceDocument(traces: RequestTraces, id: string, format: TraceFormat): TraceDocument {

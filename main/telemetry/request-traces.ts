@@ -2,7 +2,7 @@
  * The trace ring: what `GET /api/v1/requests/{id}/trace` is built from, for each of the last
  * `capacity` checks (default 2000), successful or failed. It keeps only the compact sample in
  * preallocated columns (typed arrays, one slot per check) and a map from request id to slot; the
- * documents are built on request (preload/trace-chrome.ts, preload/trace-otlp.ts). Recording a check overwrites the
+ * documents are built on request (trace-chrome.ts, trace-otlp.ts, in this folder). Recording a check overwrites the
  * oldest slot: a few array writes and one map update, no allocation but the map's entry.
  * Measured: about 150 ns to record a check and 600 bytes a check kept, most of it the id string (a
  * randomUUID) and its map entry: 1.2 MB for the default 2000.

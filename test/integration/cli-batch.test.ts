@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { BatchSummary } from '../../main/cli/batch/batch-command.ts';
 import { rowKey, type BatchAnswerRecord, type BatchErrorRecord, type RowIdentity } from '../../main/cli/batch/batch-results-file.ts';
+import { DEMO_WARNING } from '../../main/config.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'ofa-ve.js');
@@ -217,6 +218,7 @@ describe('ofa-ve check --batch (the bin)', () => {
     const progress = err.split('\n').filter((l) => l.startsWith('progress: '));
     assert.ok(progress.length >= 2, 'a line at the start and one at the end');
     assert.match(progress.at(-1) as string, /^progress: 2\/2 rows \(100%\) · [\d.]+ checks\/s · took \d+:\d\d · 0 failures$/);
+    assert.ok(err.split('\n').includes(`warning: ${DEMO_WARNING}`), 'the demo model is named, in the words of ofa-ve check');
     const control = [...err].filter((c) => c !== '\n' && (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f));
     assert.deepEqual(control, [], 'no control characters in a log file');
   });

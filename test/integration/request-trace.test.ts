@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { chromeTrace } from '../../preload/trace-chrome.ts';
-import { otlpTrace } from '../../preload/trace-otlp.ts';
+import { chromeTrace } from '../../main/telemetry/trace-chrome.ts';
+import { otlpTrace } from '../../main/telemetry/trace-otlp.ts';
 import { traceInputOfSlowRequest } from '../support/trace-input.ts';
 import type { ChromeTraceDocument, CheckResult, OtlpTraceDocument, SlowRequest } from '../../preload/wire-types.ts';
 import { startHarness, type Harness } from '../support/service-harness.ts';

@@ -14,13 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  ConnectionError,
-  ConnectionManager,
-  loadConnectionChoice,
-  startupConnection,
-  testRemoteService,
-} from '../../main/electron/remote-connection.ts';
+import { ConnectionManager, loadConnectionChoice, startupConnection, testRemoteService } from '../../main/electron/remote-connection.ts';
+import { ConnectionError } from '../../main/electron/remote-fetch.ts';
 import { TokenStore, type SafeStorageLike } from '../../main/electron/token-store.ts';
 import { silentLogger } from '../../main/logging/json-logger.ts';
 import { OfaVeHttpServer } from '../../main/server/http-server.ts';

@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultModelDir, DEMO_WARNING } from '../../config.ts';
+import { defaultModelDir } from '../../config.ts';
 import type { CheckError } from '../../errors.ts';
 import { silentLogger } from '../../logging/json-logger.ts';
 import { DEFAULT_BATCHING } from '../../service/batching-options.ts';
@@ -11,6 +11,7 @@ import { ServiceRuntime } from '../../service/service-runtime.ts';
 import { CHECK_OPTIONS } from '../check-options.ts';
 import { processIo, type CliIo } from '../cli-io.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
+import { modelNotices } from '../model-notices.ts';
 import { parseProvider } from '../provider-option.ts';
 import { ListReadError, readBatchList, type BatchList, type BatchRow } from './batch-list.ts';
 import { BatchPool } from './batch-pool.ts';
@@ -216,8 +217,7 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
       io.stderr(`error ${error?.code ?? 'MODEL_INVALID'}: ${error?.message ?? 'the model did not load'}`);
       return summarise(EXIT.MODEL_ERROR);
     }
-    if (model.demo) io.stderr(`warning: ${DEMO_WARNING}`);
-    if (model.providerFallbackReason && provider === 'auto') io.stderr(`note: running on CPU (${model.providerFallbackReason})`);
+    for (const notice of modelNotices(model, provider)) io.stderr(notice);
     const worker = runtime.workerHost;
     worker.on('recycling', (reason: string) => say(`note: the inference worker stopped answering (${reason}); replacing it`));
     worker.on('restarted', () => say('note: the inference worker restarted'));

@@ -22,7 +22,7 @@ import {
   type AlertNotification,
   type NotificationPresenter,
 } from '../../../main/electron/alert-notifier.ts';
-import { ConnectionError } from '../../../main/electron/remote-connection.ts';
+import { ConnectionError } from '../../../main/electron/remote-fetch.ts';
 import { silentLogger } from '../../../main/logging/json-logger.ts';
 import { OfaVeHttpServer } from '../../../main/server/http-server.ts';
 import { ServiceRuntime } from '../../../main/service/service-runtime.ts';
@@ -235,7 +235,7 @@ describe('remote alerts over HTTP (a real service)', () => {
       assert.rejects(promise, (err: unknown) => err instanceof ConnectionError && err.code === code && message.test(err.message));
     await fails(readRemoteAlerts(url, 'wrong'), 'UNAUTHORIZED', /refused the token/);
     await fails(readRemoteAlerts(url, undefined), 'UNAUTHORIZED', /refused the token/);
-    await fails(readRemoteAlerts(closedUrl, TOKEN), 'SERVICE_UNAVAILABLE', /cannot reach 127\.0\.0\.1:\d+/);
+    await fails(readRemoteAlerts(closedUrl, TOKEN), 'SERVICE_UNAVAILABLE', /cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED/);
   });
 
   it('the watcher hands each reading to the notifier and reports a failing source once per message', async () => {

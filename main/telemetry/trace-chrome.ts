@@ -4,10 +4,10 @@
  * in microseconds) for the check and one per stage nested in it, on one track named after the
  * request, with metadata events naming the process and the track. Events are in time order, the
  * check first. A profiled batch's operator events (cat "operator") follow the inference event on the
- * same track, nested in it, so Perfetto draws them under it. Pure (see trace-spans.ts).
+ * same track, nested in it, so Perfetto draws them under it. Pure (see preload/trace-spans.ts).
  */
-import { layoutTrace, TRACE_SERVICE_NAME, traceIdOf, type TraceInput, type TraceSpan } from './trace-spans.ts';
-import type { ChromeTraceDocument, ChromeTraceEvent } from './wire-types.ts';
+import { layoutTrace, TRACE_SERVICE_NAME, traceIdOf, type TraceInput, type TraceSpan } from '../../preload/trace-spans.ts';
+import type { ChromeTraceDocument, ChromeTraceEvent } from '../../preload/wire-types.ts';
 
 const PID = 1;
 const TID = 1;

@@ -4,10 +4,10 @@
  * integers and times as decimal strings), which Jaeger UI and Grafana (Tempo) import and any
  * OTLP/HTTP collector accepts at /v1/traces. The check is a server span; each stage an internal
  * span under it; a profiled batch's operator events are internal spans under the inference span.
- * Pure (see trace-spans.ts).
+ * Pure (see preload/trace-spans.ts).
  */
-import { layoutTrace, spanIdOf, TRACE_SERVICE_NAME, traceIdOf, type TraceInput, type TraceSpan } from './trace-spans.ts';
-import type { OtlpKeyValue, OtlpSpan, OtlpTraceDocument } from './wire-types.ts';
+import { layoutTrace, spanIdOf, TRACE_SERVICE_NAME, traceIdOf, type TraceInput, type TraceSpan } from '../../preload/trace-spans.ts';
+import type { OtlpKeyValue, OtlpSpan, OtlpTraceDocument } from '../../preload/wire-types.ts';
 
 const SPAN_KIND_INTERNAL = 1;
 const SPAN_KIND_SERVER = 2;
