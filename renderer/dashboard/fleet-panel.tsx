@@ -5,10 +5,11 @@
  * with the slowest marked, and charts over the window; every figure and chart says its source, and
  * hovering a figure shows its PromQL.
  */
-import { memo, useEffect, useMemo, useState } from 'react';
-import { CartesianGrid, Legend, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ApiError, FleetDocument, PrometheusFigure } from '../../preload/wire-types.ts';
-import { toApiError, type ConsoleClient } from '../api/console-client.ts';
+import { memo, useCallback, useMemo, useState } from 'react';
+import type { FleetDocument, PrometheusFigure } from '../../preload/wire-types.ts';
+import type { ConsoleClient } from '../api/console-client.ts';
+import { usePoll } from '../api/use-poll.ts';
+import { ChartCard, TimeLineChart, latencyLines, type LineLayer } from './chart-frame.tsx';
 import { chartPalette } from './chart-palette.ts';
 import {
   FLEET_REFRESH_MS,
@@ -20,14 +21,11 @@ import {
   upLabel,
   type FleetChartRow,
 } from './fleet-format.ts';
-import { ChartCard, lineSeries, type Layer } from './live-charts.tsx';
 import './fleet-panel.css';
-import { formatAxisMs, formatClock, formatMs, formatPercent, formatQps, timeTicks } from './stats-format.ts';
+import { formatAxisMs, formatClock, formatMs, formatPercent, formatQps } from './stats-format.ts';
 import { WindowSelect } from './window-select.tsx';
 
 const FLEET_SELECT_CHOICES = FLEET_WINDOW_CHOICES.map((choice) => ({ value: choice.window, label: choice.label }));
-const AXIS_TICK = { fontSize: 11 };
-const CHART_MARGIN = { top: 6, right: 12, bottom: 0, left: 0 };
 
 function Figure({
   label,
@@ -53,50 +51,27 @@ function Figure({
   );
 }
 
-type ChartLine = Layer & { dash?: string };
-
-/** Lines over the window from Prometheus' range queries; gaps where Prometheus had no sample. */
+/**
+ * Lines over the window from Prometheus' range queries; gaps where Prometheus had no sample. The axis
+ * spans the whole window, so that a Prometheus with a short history shows where it is in it.
+ */
 const FleetLineChart = memo(function FleetLineChart({
   rows,
   lines,
   span,
-  format,
+  axisFormat,
+  valueFormat,
 }: {
   rows: FleetChartRow[];
-  lines: ChartLine[];
-  /** The whole window in epoch seconds, so that a Prometheus with a short history shows where it is in it. */
+  lines: LineLayer[];
+  /** The whole window in epoch seconds. */
   span: [number, number];
-  format(v: number): string;
+  axisFormat(v: number): string;
+  valueFormat(v: number): string;
 }) {
-  const palette = chartPalette();
-  return (
-    <ResponsiveContainer width="100%" height="100%">
-      <LineChart data={rows} margin={CHART_MARGIN}>
-        <CartesianGrid stroke={palette.grid} strokeDasharray="3 3" vertical={false} />
-        <XAxis
-          dataKey="t"
-          type="number"
-          domain={span}
-          ticks={timeTicks(span[0], span[1])}
-          allowDataOverflow
-          tickFormatter={(t: number) => formatClock(t)}
-          tick={{ ...AXIS_TICK, fill: palette.axis }}
-          stroke={palette.grid}
-          minTickGap={16}
-        />
-        <YAxis width={56} tickFormatter={format} tick={{ ...AXIS_TICK, fill: palette.axis }} stroke={palette.grid} domain={[0, 'auto']} />
-        <Tooltip
-          isAnimationActive={false}
-          contentStyle={{ background: palette.panel, border: `1px solid ${palette.grid}`, borderRadius: 6, fontSize: 12 }}
-          labelStyle={{ color: palette.text }}
-          labelFormatter={(label) => formatClock(Number(label))}
-          formatter={(value) => (typeof value === 'number' ? format(value) : String(value ?? '—'))}
-        />
-        <Legend wrapperStyle={{ fontSize: 12 }} />
-        {lineSeries(lines)}
-      </LineChart>
-    </ResponsiveContainer>
-  );
+  // 16 px between tick labels, as the Fleet charts always had (the live charts: 8).
+  const axis = useMemo(() => ({ span, whole: true, minTickGap: 16 }), [span]);
+  return <TimeLineChart rows={rows} lines={lines} axis={axis} axisFormat={axisFormat} valueFormat={valueFormat} />;
 });
 
 function ReplicaTable({ doc }: { doc: FleetDocument }) {
@@ -165,7 +140,7 @@ function ReplicaTable({ doc }: { doc: FleetDocument }) {
 function FleetFigures({ doc }: { doc: FleetDocument }) {
   const palette = chartPalette();
   const replicaLines = replicaLineNames(doc);
-  const qpsLines: ChartLine[] = [
+  const qpsLines: LineLayer[] = [
     { key: 'qps', name: 'fleet', color: palette.accent },
     ...replicaLines.map((key, i) => ({
       key,
@@ -173,11 +148,6 @@ function FleetFigures({ doc }: { doc: FleetDocument }) {
       color: [palette.warn, palette.axis, palette.danger][i % 3]!,
       dash: '4 3',
     })),
-  ];
-  const latencyLines: ChartLine[] = [
-    { key: 'p50_ms', name: 'P50', color: palette.accent },
-    { key: 'p90_ms', name: 'P90', color: palette.warn },
-    { key: 'p99_ms', name: 'P99', color: palette.danger, dash: '5 3' },
   ];
   const qpsRows = useMemo(() => fleetChartRows(doc.series.lines, ['qps', ...replicaLineNames(doc)]), [doc]);
   const latencyRows = useMemo(() => fleetChartRows(doc.series.lines, ['p50_ms', 'p90_ms', 'p99_ms']), [doc]);
@@ -204,10 +174,10 @@ function FleetFigures({ doc }: { doc: FleetDocument }) {
       <ReplicaTable doc={doc} />
       <div className="dash-grid">
         <ChartCard title="Fleet QPS" note={`fleet and per replica · ${over} · ${sum}`} testId="fleet-chart-qps">
-          <FleetLineChart rows={qpsRows} lines={qpsLines} span={span} format={(v) => formatQps(v)} />
+          <FleetLineChart rows={qpsRows} lines={qpsLines} span={span} axisFormat={formatQps} valueFormat={formatQps} />
         </ChartCard>
         <ChartCard title="Fleet latency" note={`P50 / P90 / P99 · ${over} · ${buckets}`} testId="fleet-chart-latency">
-          <FleetLineChart rows={latencyRows} lines={latencyLines} span={span} format={formatAxisMs} />
+          <FleetLineChart rows={latencyRows} lines={latencyLines()} span={span} axisFormat={formatAxisMs} valueFormat={formatMs} />
         </ChartCard>
       </div>
     </>
@@ -216,36 +186,8 @@ function FleetFigures({ doc }: { doc: FleetDocument }) {
 
 export function FleetPanel({ client, prometheusUrl }: { client: ConsoleClient; prometheusUrl: string }) {
   const [window, setWindow] = useState<string>(FLEET_WINDOW_CHOICES[0]!.window);
-  const [doc, setDoc] = useState<FleetDocument | undefined>();
-  const [error, setError] = useState<ApiError | undefined>();
-
-  useEffect(() => {
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const load = () => {
-      client
-        .fleet(window)
-        .then(
-          (next) => {
-            if (!live) return;
-            setDoc(next);
-            setError(undefined);
-          },
-          (err: unknown) => {
-            if (!live) return;
-            setError(toApiError(err));
-          },
-        )
-        .finally(() => {
-          if (live) timer = setTimeout(load, FLEET_REFRESH_MS);
-        });
-    };
-    load();
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [client, window]);
+  const load = useCallback(() => client.fleet(window), [client, window]);
+  const { value: doc, error } = usePoll(load, FLEET_REFRESH_MS);
 
   return (
     <section className="dash-card fleet-panel" data-testid="fleet-panel" aria-labelledby="fleet-title">

@@ -3,9 +3,10 @@
  * format, premise), each slice with its checks, QPS, P50/P90, error rate and where its mean latency
  * goes (a stacked bar of the stage means). Polled, as the service keeps slices per 10 s.
  */
-import { useCallback, useEffect, useState } from 'react';
-import { SLICE_ATTRIBUTES, STAGE_NAMES, type SliceAttribute, type SliceStats, type SlicesSnapshot } from '../../preload/wire-types.ts';
+import { useCallback, useState } from 'react';
+import { SLICE_ATTRIBUTES, STAGE_NAMES, type SliceAttribute, type SliceStats } from '../../preload/wire-types.ts';
 import type { ConsoleClient } from '../api/console-client.ts';
+import { usePoll } from '../api/use-poll.ts';
 import { ATTRIBUTE_LABELS } from './compare-format.ts';
 import { StageBar } from './stage-bar.tsx';
 import { formatCount, formatMs, formatPercent, formatQps, latencyDivision, windowPhrase } from './stats-format.ts';
@@ -24,24 +25,9 @@ function SliceStageBar({ slice }: { slice: SliceStats }) {
 
 export function SlicesPanel({ client, windowS }: { client: ConsoleClient; windowS: number }) {
   const [attribute, setAttribute] = useState<SliceAttribute>('caption_script');
-  const [doc, setDoc] = useState<SlicesSnapshot | undefined>();
-  const [error, setError] = useState<string | undefined>();
-
-  const load = useCallback(() => {
-    client.slices(windowS, attribute).then(
-      (snapshot) => {
-        setDoc(snapshot);
-        setError(undefined);
-      },
-      (err: unknown) => setError(err instanceof Error ? err.message : String(err)),
-    );
-  }, [client, windowS, attribute]);
-
-  useEffect(() => {
-    load();
-    const timer = setInterval(load, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [load]);
+  // A new window or attribute starts a new poll loop: an answer still due for the old one is dropped.
+  const load = useCallback(() => client.slices(windowS, attribute), [client, windowS, attribute]);
+  const { value: doc, error } = usePoll(load, REFRESH_MS);
 
   const shown = doc?.attribute === attribute ? doc : undefined;
   return (
@@ -70,7 +56,7 @@ export function SlicesPanel({ client, windowS }: { client: ConsoleClient; window
       </div>
       {error && (
         <p className="compare-error" role="alert" data-testid="slices-error">
-          {error}
+          {error.message}
         </p>
       )}
       {shown && shown.slices.length === 0 && <p className="muted">No checks in this window.</p>}

@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { traceFileName } from '../../preload/trace-spans.ts';
 import { STAGE_NAMES, type SlowRequest, type TraceFormat } from '../../preload/wire-types.ts';
 import { ClientError, NOT_FOUND, type ConsoleClient } from '../api/console-client.ts';
+import { usePoll } from '../api/use-poll.ts';
 import { StageBar, latencyPartColour } from './stage-bar.tsx';
 import { STAGE_SHORT_LABELS, UNTIMED, formatClock, formatCount, formatMs, latencyDivision, shortId } from './stats-format.ts';
 import type { LatencyPart } from './stats-format.ts';
@@ -110,41 +111,14 @@ function TraceLinks({ request, client }: { request: SlowRequest; client: Console
 }
 
 export function SlowestRequests({ client }: { client: ConsoleClient }) {
-  const [rows, setRows] = useState<SlowRequest[] | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  const [loading, setLoading] = useState(false);
-  const [fetchedAt, setFetchedAt] = useState<number | undefined>();
   const [filter, setFilter] = useState<Filter>('all');
-  // Ignore answers that arrive after unmount or after a newer request was sent.
-  const generation = useRef(0);
-
-  const refresh = useCallback(() => {
-    const mine = ++generation.current;
-    setLoading(true);
-    client.slowest().then(
-      (list) => {
-        if (mine !== generation.current) return;
-        setRows([...list].sort((a, b) => b.latency_ms - a.latency_ms));
-        setError(undefined);
-        setFetchedAt(Date.now() / 1000);
-        setLoading(false);
-      },
-      (err: unknown) => {
-        if (mine !== generation.current) return;
-        setError(err instanceof Error ? err.message : String(err));
-        setLoading(false);
-      },
-    );
-  }, [client]);
-
-  useEffect(() => {
-    refresh();
-    const timer = setInterval(refresh, REFRESH_MS);
-    return () => {
-      clearInterval(timer);
-      generation.current++;
-    };
-  }, [refresh]);
+  const load = useCallback(
+    () => client.slowest().then((list) => ({ rows: [...list].sort((a, b) => b.latency_ms - a.latency_ms), fetchedAt: Date.now() / 1000 })),
+    [client],
+  );
+  const { value, error, loading, refresh } = usePoll(load, REFRESH_MS);
+  const rows = value?.rows;
+  const fetchedAt = value?.fetchedAt;
 
   const failedCount = rows?.filter((r) => r.result_type === 'ERROR').length ?? 0;
   const shown = filter === 'failed' ? rows?.filter((r) => r.result_type === 'ERROR') : rows;
@@ -180,7 +154,7 @@ export function SlowestRequests({ client }: { client: ConsoleClient }) {
       </div>
       {error && (
         <div className="dash-banner error" role="alert">
-          Could not load the slowest requests: {error}
+          Could not load the slowest requests: {error.message}
         </div>
       )}
       {shown === undefined ? (
