@@ -19,7 +19,7 @@ import { ConnectionGuard, defaultConnectionLimits, type ConnectionLimits } from 
 import { CorsPolicy } from './cors.ts';
 import { DEFAULT_EVENT_STREAM_OPTIONS, StatsEventStreams, type EventStreamOptions } from './event-stream.ts';
 import { sendError, sendJson, sendMethodNotAllowed } from './http-responses.ts';
-import { compareSource, fleetQuery, prometheusCompareQuery } from './prometheus-handlers.ts';
+import { compareSource, fleetQuery, prometheusCompareQuery, readsPrometheus } from './prometheus-handlers.ts';
 import { parseWindow } from './query-window.ts';
 import { isCrossSiteRequest, loopbackHostAllowed } from './request-origin.ts';
 import { allows, CHECK_ROUTE, findRoute, traceRequestId, type Route } from './routes.ts';
@@ -235,8 +235,9 @@ export class OfaVeHttpServer {
     const isCheck = path === CHECK_ROUTE && req.method === 'POST';
     const requestId = randomUUID();
     // The client hung up before its answer was sent (the socket closed with the response unended).
+    // A read of Prometheus then cancels its queries still outstanding.
     const hungUp = new AbortController();
-    if (isCheck) {
+    if (isCheck || readsPrometheus(path)) {
       whenResponseDone(req, res, () => {
         if (!res.writableEnded) hungUp.abort();
       });
@@ -352,10 +353,12 @@ export class OfaVeHttpServer {
       case 'slices':
         return sendJson(res, 200, slicesQuery(this.stats, url, parseWindow(url)));
       case 'compare':
-        if (compareSource(url) === 'prometheus') return sendJson(res, 200, await prometheusCompareQuery(this.runtime.prometheus, url));
+        if (compareSource(url) === 'prometheus') {
+          return sendJson(res, 200, await prometheusCompareQuery(this.runtime.prometheus, url, context.signal));
+        }
         return sendJson(res, 200, compareQuery(this.stats, url));
       case 'fleet':
-        return sendJson(res, 200, await fleetQuery(this.runtime.prometheus, url));
+        return sendJson(res, 200, await fleetQuery(this.runtime.prometheus, url, context.signal));
       case 'events': {
         const window = parseWindow(url);
         if (this.draining) throw new CheckError('NOT_READY', 'the service is shutting down');

@@ -11,8 +11,15 @@ import { comparePrometheusRanges } from '../telemetry/prometheus-compare.ts';
 import { fleetDocument } from '../telemetry/prometheus-fleet.ts';
 import { isPrometheusSliceAttribute } from '../telemetry/prometheus-script-slices.ts';
 import { asBadRequest, epochMs, single } from '../service/telemetry-queries.ts';
+import { findRoute } from './routes.ts';
 
 const SOURCES: readonly FigureSource[] = ['in-app', 'prometheus'];
+
+/** Routes that may query Prometheus (fleet, compare): the server cancels their queries when the client hangs up. */
+export function readsPrometheus(path: string): boolean {
+  const name = findRoute(path)?.name;
+  return name === 'fleet' || name === 'compare';
+}
 
 function configured(prometheus: PrometheusClient | undefined, what: string): PrometheusClient {
   if (prometheus) return prometheus;
@@ -22,9 +29,12 @@ function configured(prometheus: PrometheusClient | undefined, what: string): Pro
   );
 }
 
-/** `GET /api/v1/fleet?window=5m`. */
-export function fleetQuery(prometheus: PrometheusClient | undefined, url: URL): Promise<FleetDocument> {
-  const client = configured(prometheus, 'fleet figures');
+/**
+ * `GET /api/v1/fleet?window=5m`. `hungUp`: aborted when the HTTP client hangs up (the handler's
+ * context.signal): the queries still outstanding at Prometheus are cancelled with it.
+ */
+export function fleetQuery(prometheus: PrometheusClient | undefined, url: URL, hungUp?: AbortSignal): Promise<FleetDocument> {
+  const client = configured(prometheus, 'fleet figures').cancelledBy(hungUp);
   const window = single(url, 'window');
   return asBadRequest(() => fleetDocument(client, window));
 }
@@ -40,10 +50,14 @@ export function compareSource(url: URL): FigureSource {
 
 /**
  * `GET /api/v1/compare?a_from=&a_to=&b_from=&b_to=&source=prometheus[&attribute=caption_script]`: the
- * same comparison, read from Prometheus.
+ * same comparison, read from Prometheus; `hungUp` cancels its queries as fleetQuery's does.
  */
-export function prometheusCompareQuery(prometheus: PrometheusClient | undefined, url: URL): Promise<PeriodComparison> {
-  const client = configured(prometheus, 'comparisons read from Prometheus');
+export function prometheusCompareQuery(
+  prometheus: PrometheusClient | undefined,
+  url: URL,
+  hungUp?: AbortSignal,
+): Promise<PeriodComparison> {
+  const client = configured(prometheus, 'comparisons read from Prometheus').cancelledBy(hungUp);
   const a = { fromMs: epochMs(url, 'a_from'), toMs: epochMs(url, 'a_to') };
   const b = { fromMs: epochMs(url, 'b_from'), toMs: epochMs(url, 'b_to') };
   const attribute = single(url, 'attribute');

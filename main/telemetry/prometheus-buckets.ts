@@ -5,15 +5,16 @@
  * - The estimate is exactly what PromQL's histogram_quantile returns (Prometheus' bucketQuantile:
  *   rank q·n, linear interpolation inside the bucket that holds it, 0 as the first bucket's lower
  *   bound, the highest finite bound when the rank falls in +Inf).
- * - The interval is the order-statistic one, as in-app (period-compare.ts): the q-quantile of n
- *   values lies between the values of ranks n·q ∓ z·√(n·q·(1−q)) (normal approximation to the
- *   binomial). A histogram only knows which bucket holds each rank, so the ranks are mapped to the
+ * - The interval is the order-statistic one, as in-app (period-compare.ts's orderStatisticRanks):
+ *   the q-quantile of n values lies between the values of ranks n·q ∓ z·√(n·q·(1−q)) (normal
+ *   approximation to the binomial). A histogram only knows which bucket holds each rank, so the ranks are mapped to the
  *   bounds of their buckets: from the lower bound of the low rank's bucket to the upper bound of the
  *   high rank's. That keeps the interval's coverage whatever the values do inside a bucket (the
  *   interpolated estimate assumes they spread evenly); the price is intervals a bucket wide at least.
  * - Counts from increase() are extrapolated to the range's edges, so they need not be whole; they are
  *   used as they are.
  */
+import { orderStatisticRanks } from './period-compare.ts';
 
 /** One cumulative bucket: the count of values ≤ `le` (seconds; Infinity for +Inf). */
 export interface Bucket {
@@ -47,6 +48,11 @@ export function cumulativeBuckets(samples: ReadonlyArray<{ le: string; count: nu
   if (buckets.length < 2 || buckets.at(-1)!.le !== Infinity) return undefined;
   for (let i = 1; i < buckets.length; i++) buckets[i]!.count = Math.max(buckets[i]!.count, buckets[i - 1]!.count);
   return buckets;
+}
+
+/** The buckets of bucket samples (`le` labelled), summed over every other label they carry: PromQL's `sum by (le)`. */
+export function bucketsOfSamples(samples: ReadonlyArray<{ labels: Record<string, string>; value: number }>): Bucket[] | undefined {
+  return cumulativeBuckets(samples.map((s) => ({ le: s.labels.le ?? '', count: s.value })));
 }
 
 export const bucketTotal = (buckets: readonly Bucket[]): number => buckets.at(-1)?.count ?? 0;
@@ -89,15 +95,15 @@ export function bucketQuantileInterval(buckets: readonly Bucket[], q: number, z:
   const n = bucketTotal(buckets);
   const value = bucketQuantile(buckets, q);
   if (value === null) return { value: null, low: null, high: null, exact: false };
-  const spread = z * Math.sqrt(n * q * (1 - q));
-  const lowRank = Math.floor(n * q - spread); // 1-based ranks, as in-app
-  const highRank = Math.ceil(n * q + spread);
+  const ranks = orderStatisticRanks(n, q, z); // 1-based, as in-app
+  const lowRank = ranks.low;
+  const highRank = ranks.high;
   const lowBucket = bucketOfRank(buckets, Math.max(lowRank, Number.MIN_VALUE));
   const highBucket = bucketOfRank(buckets, Math.min(highRank, n));
   const low = lowBucket === 0 ? Math.min(0, buckets[0]!.le) : buckets[lowBucket - 1]!.le;
   const upper = buckets[highBucket]!.le;
   const high = Number.isFinite(upper) ? upper : null;
-  return { value, low, high, exact: lowRank >= 1 && highRank <= n && high !== null };
+  return { value, low, high, exact: ranks.exact && high !== null };
 }
 
 /**

@@ -49,7 +49,17 @@ export class PrometheusClient {
     /** As parsePrometheusUrl returns it: no trailing slash. */
     readonly url: string,
     private readonly timeoutMs = DEFAULT_PROMETHEUS_TIMEOUT_MS,
+    /** Cancels every query of this client (cancelledBy). */
+    private readonly cancel?: AbortSignal,
   ) {}
+
+  /**
+   * This client with its queries also cancelled by `signal`: the HTTP client that asked for them
+   * hung up, so Prometheus need not finish them (a query cancelled fails CLIENT_CLOSED_REQUEST).
+   */
+  cancelledBy(signal: AbortSignal | undefined): PrometheusClient {
+    return signal ? new PrometheusClient(this.url, this.timeoutMs, signal) : this;
+  }
 
   /** An instant query at `timeS` (epoch seconds; default: Prometheus' now). */
   async query(expr: string, timeS?: number): Promise<PromSample[]> {
@@ -78,7 +88,20 @@ export class PrometheusClient {
     return new CheckError('PROMETHEUS_UNAVAILABLE', `Prometheus at ${this.url} gave an answer this service cannot read (${why})`);
   }
 
+  /** The caller hung up: not Prometheus' failure, and no one is left to tell. */
+  private cancelled(err: unknown): CheckError {
+    return new CheckError(
+      'CLIENT_CLOSED_REQUEST',
+      `the client closed the connection; its queries to Prometheus at ${this.url} were cancelled`,
+      {
+        cause: err,
+      },
+    );
+  }
+
   private async call(path: string, params: URLSearchParams, resultType: 'vector' | 'matrix'): Promise<unknown[]> {
+    if (this.cancel?.aborted) throw this.cancelled(this.cancel.reason);
+    const timeout = AbortSignal.timeout(this.timeoutMs);
     let res: Response;
     try {
       // POST with a form body: long PromQL does not run into URL length limits (the API takes both).
@@ -86,9 +109,10 @@ export class PrometheusClient {
         method: 'POST',
         body: params,
         headers: { accept: 'application/json' },
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: this.cancel ? AbortSignal.any([timeout, this.cancel]) : timeout,
       });
     } catch (err) {
+      if (this.cancel?.aborted) throw this.cancelled(err);
       const e = err as Error & { cause?: { code?: string; message?: string } };
       const why =
         e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
@@ -97,7 +121,9 @@ export class PrometheusClient {
     let body: ApiAnswer | undefined;
     try {
       body = (await res.json()) as ApiAnswer;
-    } catch {
+    } catch (err) {
+      // The body is read under the same signal: a hang-up while it arrives cancels it too.
+      if (this.cancel?.aborted) throw this.cancelled(err);
       body = undefined;
     }
     if (!body || typeof body !== 'object') {

@@ -4,8 +4,8 @@
  * replica Prometheus scrapes, over ranges as old as Prometheus (or Thanos, Mimir) keeps.
  *
  * Each range is read at its end with increase() over its length: the stage buckets
- * `sum by (le, stage)`, the end-to-end buckets `sum by (le)`, their `_sum`s and the answers by
- * status. Quantiles and their intervals come from the buckets (prometheus-buckets.ts); means are
+ * `sum by (le, stage)` (with the caption_script slices: `sum by (le, stage, script)` only, summed
+ * per stage here), the end-to-end buckets `sum by (le)`, their `_sum`s and the answers by status. Quantiles and their intervals come from the buckets (prometheus-buckets.ts); means are
  * exact (`_sum` / count) and tested with Welch's z on the buckets' variance. A quantile difference
  * is significant when the two periods' family-wise (Bonferroni) intervals do not overlap; the
  * difference interval shown is then [low_b − high_a, high_b − low_a], which excludes 0 exactly then.
@@ -28,17 +28,22 @@ import {
 } from './compare-rows.ts';
 import {
   bucketQuantileInterval,
+  bucketsOfSamples,
   bucketVariance,
-  cumulativeBuckets,
-  type Bucket,
   type BucketInterval,
   countOf,
   type RangeHistogram,
 } from './prometheus-buckets.ts';
-import type { PrometheusClient, PromSample } from './prometheus-client.ts';
+import type { PrometheusClient } from './prometheus-client.ts';
 import { FLEET_WINDOWS } from './prometheus-fleet.ts';
 import * as Q from './prometheus-queries.ts';
-import { compareScriptSlices, readScriptStages, scriptSliceTests, type PrometheusSliceAttribute } from './prometheus-script-slices.ts';
+import {
+  compareScriptSlices,
+  scriptSliceTests,
+  scriptStagesOf,
+  type PrometheusSliceAttribute,
+  type ScriptStages,
+} from './prometheus-script-slices.ts';
 
 export const PROMETHEUS_COMPARISON_METHOD =
   'read from Prometheus: increase() of the histograms over each range, summed over replicas; quantiles as histogram_quantile ' +
@@ -59,6 +64,8 @@ interface RangeData {
   range: ComparedRange;
   endToEnd: RangeHistogram;
   stages: Map<StageName, RangeHistogram>;
+  /** Per caption script, when the slices were asked for. */
+  scripts: ScriptStages | undefined;
 }
 
 const meanMs = (h: RangeHistogram): number | null => (countOf(h) > 0 ? (h.sumS / countOf(h)) * 1000 : null);
@@ -80,29 +87,30 @@ function rangeWindow(range: PromRange, nowMs = Date.now()): { window: string; at
   return { window: Q.seconds(seconds), atS: range.toMs / 1000, seconds };
 }
 
-function bucketsOf(samples: PromSample[]): Bucket[] | undefined {
-  return cumulativeBuckets(samples.map((s) => ({ le: s.labels.le ?? '', count: s.value })));
-}
-
-async function readRange(client: PrometheusClient, range: PromRange, queries: Set<string>): Promise<RangeData> {
+/**
+ * Reads one range. With `byScript` (the caption_script slices asked for) the stage histograms are
+ * read per stage × script only, and each stage's buckets and sum are those summed over the scripts:
+ * bucket counts add exactly, so the per-stage query would only repeat them. `queries` gets the
+ * PromQL of every figure, the per-stage expressions included (they give the same figures in Prometheus).
+ */
+async function readRange(client: PrometheusClient, range: PromRange, queries: Set<string>, byScript: boolean): Promise<RangeData> {
   const { window, atS, seconds } = rangeWindow(range);
-  const exprs = [
-    Q.stageBucketsIncrease(window),
-    Q.stageSumIncrease(window),
-    Q.latencyBucketsIncrease(window),
-    Q.latencySumIncrease(window),
-    Q.requestsByStatusIncrease(window),
-  ];
+  const stageExprs = byScript
+    ? [Q.stageBucketsIncreaseByScript(window), Q.stageSumIncreaseByScript(window)]
+    : [Q.stageBucketsIncrease(window), Q.stageSumIncrease(window)];
+  const exprs = [...stageExprs, Q.latencyBucketsIncrease(window), Q.latencySumIncrease(window), Q.requestsByStatusIncrease(window)];
+  if (byScript) queries.add(Q.stageBucketsIncrease(window)).add(Q.stageSumIncrease(window));
   for (const expr of exprs) queries.add(expr);
   const [stageBuckets, stageSums, latencyBuckets, latencySum, byStatus] = await Promise.all(exprs.map((e) => client.query(e, atS)));
   const stages = new Map<StageName, RangeHistogram>();
   for (const stage of STAGE_NAMES) {
+    // cumulativeBuckets adds the counts of equal bounds: one series per bound, or one per script and bound.
     stages.set(stage, {
-      buckets: bucketsOf(stageBuckets!.filter((s) => s.labels.stage === stage)),
-      sumS: stageSums!.find((s) => s.labels.stage === stage)?.value ?? 0,
+      buckets: bucketsOfSamples(stageBuckets!.filter((s) => s.labels.stage === stage)),
+      sumS: stageSums!.filter((s) => s.labels.stage === stage).reduce((sum, s) => sum + s.value, 0),
     });
   }
-  const endToEnd = { buckets: bucketsOf(latencyBuckets!), sumS: latencySum![0]?.value ?? 0 };
+  const endToEnd = { buckets: bucketsOfSamples(latencyBuckets!), sumS: latencySum![0]?.value ?? 0 };
   let requests = 0;
   let clientErrors = 0;
   let serverErrors = 0;
@@ -124,6 +132,7 @@ async function readRange(client: PrometheusClient, range: PromRange, queries: Se
     },
     endToEnd,
     stages,
+    scripts: byScript ? scriptStagesOf(stageBuckets!, stageSums!) : undefined,
   };
 }
 
@@ -159,16 +168,13 @@ export async function comparePrometheusRanges(
   b: PromRange,
   attribute?: PrometheusSliceAttribute,
 ): Promise<PeriodComparison> {
-  const windowA = rangeWindow(a);
-  const windowB = rangeWindow(b);
+  // Both ranges are checked before any query.
+  rangeWindow(a);
+  rangeWindow(b);
   const queries = new Set<string>();
-  const scripts = (w: typeof windowA) => (attribute ? readScriptStages(client, w.window, w.atS, queries) : undefined);
-  const [dataA, dataB, scriptsA, scriptsB] = await Promise.all([
-    readRange(client, a, queries),
-    readRange(client, b, queries),
-    scripts(windowA),
-    scripts(windowB),
-  ]);
+  const byScript = attribute !== undefined;
+  const [dataA, dataB] = await Promise.all([readRange(client, a, queries, byScript), readRange(client, b, queries, byScript)]);
+  const [scriptsA, scriptsB] = [dataA.scripts, dataB.scripts];
   const tests = TESTS_PER_CELL + (scriptsA && scriptsB ? scriptSliceTests(scriptsA, scriptsB) : 0);
   const { zShown, zTest } = intervalZ(tests);
   const endToEnd = compareStage('end_to_end', dataA.endToEnd, dataB.endToEnd, HISTOGRAMS, zShown, zTest);

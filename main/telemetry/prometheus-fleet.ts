@@ -2,10 +2,12 @@
  * Fleet figures from Prometheus (`GET /api/v1/fleet?window=5m` of `ofa-ve serve --prometheus-url`):
  * QPS, P50/P90/P99 from the bucket rates summed over every replica, the error rate, per replica QPS,
  * P90, error rate and `up`, the latency skew (the slowest replica's P90 over the fleet's), and chart
- * lines over the window. Every instant query is evaluated at one time; each figure carries its PromQL.
+ * lines over the window. Every instant query is evaluated at one time; each figure carries its PromQL
+ * (some are computed here from another query's samples exactly as that PromQL would: fleetDocument).
  */
 import type { FleetDocument, FleetReplica, FleetSeries, PrometheusFigure } from '../../preload/wire-types.ts';
-import type { PrometheusClient, PromSample } from './prometheus-client.ts';
+import { bucketQuantile, bucketsOfSamples } from './prometheus-buckets.ts';
+import type { PrometheusClient, PromSample, PromSeries } from './prometheus-client.ts';
 import * as Q from './prometheus-queries.ts';
 
 export const FLEET_WINDOWS = { minS: 10, maxS: 30 * 86_400, default: '5m' } as const;
@@ -32,10 +34,45 @@ const finite = (v: number | undefined): number | null => (v !== undefined && Num
 const key = (labels: Record<string, string>): string => `${labels.job ?? ''}\u0000${labels.instance ?? ''}`;
 const byReplica = (samples: PromSample[]): Map<string, number> => new Map(samples.map((s) => [key(s.labels), s.value]));
 
+/** PromQL's histogram_quantile(q, sum by (le) (…)) over bucket samples (NaN where Prometheus gives NaN). */
+const quantileOf = (samples: PromSample[], q: number): number => {
+  const buckets = bucketsOfSamples(samples);
+  return (buckets && bucketQuantile(buckets, q)) ?? NaN;
+};
+
+/** Samples grouped per (job, instance), as `sum by (job, instance, …)` groups them. */
+function perReplica(samples: PromSample[]): Map<string, PromSample[]> {
+  const groups = new Map<string, PromSample[]>();
+  for (const s of samples) groups.set(key(s.labels), [...(groups.get(key(s.labels)) ?? []), s]);
+  return groups;
+}
+
+/** A range query's series as instant vectors, one per step (time order): what an aggregation over them sees at each step. */
+function atEachStep(series: PromSeries[]): Array<[number, PromSample[]]> {
+  const steps = new Map<number, PromSample[]>();
+  for (const s of series) for (const [t, value] of s.points) steps.set(t, [...(steps.get(t) ?? []), { labels: s.labels, value }]);
+  return [...steps].sort(([x], [y]) => x - y);
+}
+
+/** One line computed at each step from the vector there, as PromQL's aggregation would (none without series). */
+function derivedLine(name: string, series: PromSeries[], valueAt: (vector: PromSample[]) => number) {
+  return series.length === 0 ? [] : [{ name, points: atEachStep(series).map(([t, vector]): [number, number] => [t, valueAt(vector)]) }];
+}
+
+const sum = (samples: PromSample[]): number => samples.reduce((total, s) => total + s.value, 0);
+
 function lines(series: Array<{ name: string; points: Array<[number, number]> }>, query: string, scale = 1): FleetSeries[] {
   return series.map((s) => ({ name: s.name, query, points: s.points.map(([t, v]) => [t, Number.isFinite(v) ? v * scale : null]) }));
 }
 
+/**
+ * Queries per refresh: 5 instant and 3 range ones. Figures that are aggregations of another query's
+ * samples are computed here as Prometheus would (each still carries its own PromQL, which gives the
+ * same figure in Prometheus): the fleet QPS is the sum of the replicas' (`sum(replicaQps)`), and every
+ * latency quantile, fleet and replica, is histogram_quantile over the per-replica bucket rates
+ * (`sum by (le)` of `sum by (job, instance, le)` is the fleet's), its chart lines over one range
+ * query of the fleet's bucket rates.
+ */
 export async function fleetDocument(client: PrometheusClient, windowText: string | undefined, nowMs = Date.now()): Promise<FleetDocument> {
   const { window, seconds } = parseFleetWindow(windowText);
   // Now to the millisecond: a whole second earlier could miss the latest scrape.
@@ -63,41 +100,36 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
     replicaQps: Q.replicaQps(rateWindow),
   };
   const range = (expr: string) => client.queryRange(expr, atS - seconds, atS, stepS);
-  const [qps, p50, p90, p99, errorRate, replicaQps, replicaP90, replicaErrorRate, up, ...series] = await Promise.all([
-    at(queries.qps),
-    at(queries.p50),
-    at(queries.p90),
-    at(queries.p99),
-    at(queries.errorRate),
+  const [replicaBuckets, replicaQps, errorRate, replicaErrorRate, up, bucketLines, replicaLines, errorLine] = await Promise.all([
+    at(Q.replicaLatencyBucketRates(window)),
     at(queries.replicaQps),
-    at(queries.replicaP90),
+    at(queries.errorRate),
     at(queries.replicaErrorRate),
     at(queries.up),
-    range(chart.qps),
-    range(chart.p50),
-    range(chart.p90),
-    range(chart.p99),
-    range(chart.errorRate),
+    range(Q.fleetLatencyBucketRates(rateWindow)),
     range(chart.replicaQps),
-  ]);
-  const figure = (samples: PromSample[], query: string, scale = 1): PrometheusFigure => {
-    const value = finite(samples[0]?.value);
-    return { value: value === null ? null : value * scale, query };
+    range(chart.errorRate),
+  ] as const);
+  const figure = (value: number | undefined, query: string, scale = 1): PrometheusFigure => {
+    const v = finite(value);
+    return { value: v === null ? null : v * scale, query };
   };
-  const fleetQps = figure(qps!, queries.qps);
-  const fleetP90 = finite(p90![0]?.value);
-  const errorFigure = figure(errorRate!, queries.errorRate);
+  // sum() of no series is no sample.
+  const fleetQps = figure(replicaQps.length > 0 ? sum(replicaQps) : undefined, queries.qps);
+  const fleetP90 = finite(quantileOf(replicaBuckets, 0.9));
+  const errorFigure = figure(errorRate[0]?.value, queries.errorRate);
   // No 5xx ratio sample while checks were answered (none failed, or only 4xx): 0, as in-app.
   if (errorFigure.value === null && (fleetQps.value ?? 0) > 0) errorFigure.value = 0;
 
+  const bucketsOf = perReplica(replicaBuckets);
   const labelsOf = new Map<string, Record<string, string>>();
-  for (const s of [...up!, ...replicaQps!, ...replicaP90!]) if (s.labels.instance !== undefined) labelsOf.set(key(s.labels), s.labels);
-  const upOf = byReplica(up!);
-  const qpsOf = byReplica(replicaQps!);
-  const p90Of = byReplica(replicaP90!);
-  const errorsOf = byReplica(replicaErrorRate!);
+  for (const s of [...up, ...replicaQps, ...replicaBuckets]) if (s.labels.instance !== undefined) labelsOf.set(key(s.labels), s.labels);
+  const upOf = byReplica(up);
+  const qpsOf = byReplica(replicaQps);
+  const errorsOf = byReplica(replicaErrorRate);
   const replicas: FleetReplica[] = [...labelsOf].map(([k, labels]) => {
-    const replicaP90S = finite(p90Of.get(k));
+    const buckets = bucketsOf.get(k);
+    const replicaP90S = buckets ? finite(quantileOf(buckets, 0.9)) : null;
     const isUp = upOf.has(k) ? upOf.get(k) === 1 : null;
     const replicaQpsValue = finite(qpsOf.get(k));
     return {
@@ -117,8 +149,7 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
   const slowest = candidates.reduce<FleetReplica | undefined>((s, r) => (s === undefined || r.p90_skew! > s.p90_skew! ? r : s), undefined);
   if (slowest) slowest.slowest = true;
 
-  const [qpsLine, p50Line, p90Line, p99Line, errorLine, replicaLines] = series;
-  const named = (name: string, s: typeof qpsLine) => s!.map((x) => ({ name, points: x.points }));
+  const quantileLine = (name: string, q: number) => derivedLine(name, bucketLines, (vector) => quantileOf(vector, q));
   return {
     source: 'prometheus',
     prometheus_url: client.url,
@@ -126,9 +157,9 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
     window_s: seconds,
     generated_at: new Date(atS * 1000).toISOString(),
     qps: fleetQps,
-    p50_ms: figure(p50!, queries.p50, 1000),
+    p50_ms: figure(quantileOf(replicaBuckets, 0.5), queries.p50, 1000),
     p90_ms: { value: fleetP90 === null ? null : fleetP90 * 1000, query: queries.p90 },
-    p99_ms: figure(p99!, queries.p99, 1000),
+    p99_ms: figure(quantileOf(replicaBuckets, 0.99), queries.p99, 1000),
     error_rate: errorFigure,
     replicas,
     replica_queries: { qps: queries.replicaQps, p90_ms: queries.replicaP90, error_rate: queries.replicaErrorRate, up: queries.up },
@@ -137,13 +168,16 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
       step_s: stepS,
       rate_window: rateWindow,
       lines: [
-        ...lines(named('qps', qpsLine), chart.qps),
-        ...lines(named('p50_ms', p50Line), chart.p50, 1000),
-        ...lines(named('p90_ms', p90Line), chart.p90, 1000),
-        ...lines(named('p99_ms', p99Line), chart.p99, 1000),
-        ...lines(named('error_rate', errorLine), chart.errorRate),
+        ...lines(derivedLine('qps', replicaLines, sum), chart.qps),
+        ...lines(quantileLine('p50_ms', 0.5), chart.p50, 1000),
+        ...lines(quantileLine('p90_ms', 0.9), chart.p90, 1000),
+        ...lines(quantileLine('p99_ms', 0.99), chart.p99, 1000),
         ...lines(
-          replicaLines!.map((s) => ({ name: `qps ${s.labels.instance ?? ''}`, points: s.points })),
+          errorLine.map((s) => ({ name: 'error_rate', points: s.points })),
+          chart.errorRate,
+        ),
+        ...lines(
+          replicaLines.map((s) => ({ name: `qps ${s.labels.instance ?? ''}`, points: s.points })),
           chart.replicaQps,
         ),
       ],

@@ -27,11 +27,13 @@ export const replicaQps = (w: string): string =>
 export const fleetQps = (w: string): string => `sum(${replicaQps(w)})`;
 
 /** Latency bucket rates summed over the replicas: the fleet's quantiles are of all checks, not averages of replicas'. */
-export const fleetLatencyQuantile = (q: number, w: string): string =>
-  `histogram_quantile(${q}, sum by (le) (rate(${LATENCY}_bucket[${w}])))`;
+export const fleetLatencyBucketRates = (w: string): string => `sum by (le) (rate(${LATENCY}_bucket[${w}]))`;
+export const fleetLatencyQuantile = (q: number, w: string): string => `histogram_quantile(${q}, ${fleetLatencyBucketRates(w)})`;
 
+/** Latency bucket rates per replica: summed over the replicas they are fleetLatencyBucketRates. */
+export const replicaLatencyBucketRates = (w: string): string => `sum by (job, instance, le) (rate(${LATENCY}_bucket[${w}]))`;
 /** A replica's P90 (rule instance:ofa_ve_request_latency_seconds:p90_rate1m). */
-export const replicaP90 = (w: string): string => `histogram_quantile(0.9, sum by (job, instance, le) (rate(${LATENCY}_bucket[${w}])))`;
+export const replicaP90 = (w: string): string => `histogram_quantile(0.9, ${replicaLatencyBucketRates(w)})`;
 
 /** 5xx over the checks run (all but 4xx), as the availability SLO counts; no sample without such checks. */
 export const fleetErrorRate = (w: string): string =>

@@ -20,9 +20,8 @@ import {
   type StageName,
 } from '../../preload/wire-types.ts';
 import { COMPARED_QUANTILES, rankSlices } from './compare-rows.ts';
-import { countOf, cumulativeBuckets, type RangeHistogram } from './prometheus-buckets.ts';
-import type { PrometheusClient } from './prometheus-client.ts';
-import * as Q from './prometheus-queries.ts';
+import { bucketsOfSamples, countOf, type RangeHistogram } from './prometheus-buckets.ts';
+import type { PromSample } from './prometheus-client.ts';
 import { STAGE_SCRIPT_LABELS } from './service-metrics.ts';
 
 export type PrometheusSliceAttribute = (typeof PROMETHEUS_SLICE_ATTRIBUTES)[number];
@@ -39,13 +38,11 @@ export type ScriptStages = Map<string, Map<StageName, RangeHistogram>>;
 /** How one stage of one slice is compared: prometheus-compare.ts's compareStage with the comparison's z values. */
 export type CompareStage = (stage: StageName, a: RangeHistogram, b: RangeHistogram) => StageChange;
 
-/** Reads the per-script stage histograms of one range (`window` long, evaluated at `atS`). */
-export async function readScriptStages(client: PrometheusClient, window: string, atS: number, queries: Set<string>): Promise<ScriptStages> {
-  const bucketsExpr = Q.stageBucketsIncreaseByScript(window);
-  const sumsExpr = Q.stageSumIncreaseByScript(window);
-  queries.add(bucketsExpr);
-  queries.add(sumsExpr);
-  const [buckets, sums] = await Promise.all([client.query(bucketsExpr, atS), client.query(sumsExpr, atS)]);
+/**
+ * The per-script stage histograms of one range, from the samples of Q.stageBucketsIncreaseByScript
+ * and Q.stageSumIncreaseByScript (prometheus-compare.ts reads them, and sums them per stage too).
+ */
+export function scriptStagesOf(buckets: readonly PromSample[], sums: readonly PromSample[]): ScriptStages {
   const scripts = new Set(buckets.map((s) => s.labels.script).filter((s): s is string => s !== undefined && s !== ''));
   const result: ScriptStages = new Map();
   for (const script of scripts) {
@@ -53,7 +50,7 @@ export async function readScriptStages(client: PrometheusClient, window: string,
     for (const stage of STAGE_NAMES) {
       const mine = buckets.filter((s) => s.labels.script === script && s.labels.stage === stage);
       stages.set(stage, {
-        buckets: cumulativeBuckets(mine.map((s) => ({ le: s.labels.le ?? '', count: s.value }))),
+        buckets: bucketsOfSamples(mine),
         sumS: sums.find((s) => s.labels.script === script && s.labels.stage === stage)?.value ?? 0,
       });
     }

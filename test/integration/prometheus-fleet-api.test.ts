@@ -4,6 +4,7 @@
  * serve pointed at that Prometheus answering GET /api/v1/fleet and /api/v1/compare?source=prometheus.
  * - the fleet QPS × window is the count sent, plus at most rate()'s extrapolation to the evaluation
  *   (the counters start at 0 before the load, so nothing is added at the window's start);
+ * - each fleet figure is what its PromQL gives in Prometheus (some are computed from other queries' samples);
  * - one row per replica, both up, the slowest marked; killing one shows up = false for it;
  * - the comparison has a row per stage, and its P50s are PromQL's histogram_quantile over the same
  *   buckets; with attribute=caption_script (the load sends English and Chinese captions) a slice per
@@ -148,6 +149,17 @@ describe(
       assert.ok(seen >= total * (1 - 1e-9) && seen <= total * 1.25, `fleet QPS × window ${seen} vs ${total} sent`);
       assert.ok((fleet.p50_ms.value ?? 0) > 0 && fleet.p50_ms.value! <= fleet.p90_ms.value! && fleet.p90_ms.value! <= fleet.p99_ms.value!);
       assert.equal(fleet.error_rate.value, 0, 'every check answered 200');
+      // The figures computed in-app from other queries' samples are what their own PromQL gives in Prometheus.
+      const at = Date.parse(fleet.generated_at);
+      for (const [name, figure, scale] of [
+        ['qps', fleet.qps, 1],
+        ['p50_ms', fleet.p50_ms, 1000],
+        ['p90_ms', fleet.p90_ms, 1000],
+        ['p99_ms', fleet.p99_ms, 1000],
+      ] as const) {
+        const promql = (await prom!.scalar(figure.query, at))! * scale;
+        assert.ok(Math.abs(figure.value! - promql) <= 1e-9 * Math.abs(promql), `${name}: ${figure.value} vs PromQL ${promql}`);
+      }
 
       assert.deepEqual(fleet.replicas.map((r) => r.instance).sort(), [...instances].sort());
       for (const [i, instance] of instances.entries()) {

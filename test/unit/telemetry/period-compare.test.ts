@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { STAGE_NAMES, type PeriodComparison } from '../../../preload/wire-types.ts';
 import { normalQuantile } from '../../../main/telemetry/compare-rows.ts';
 import { LiveStats } from '../../../main/telemetry/live-stats.ts';
-import { quantileInterval } from '../../../main/telemetry/period-compare.ts';
+import { orderStatisticRanks, quantileInterval } from '../../../main/telemetry/period-compare.ts';
 import { DurationSketch, RELATIVE_ACCURACY } from '../../../main/telemetry/quantile-sketch.ts';
 import { checkMix, Clock, drive } from './check-mix.ts';
 
@@ -167,6 +167,18 @@ describe('compare two periods', () => {
 });
 
 describe('quantile intervals', () => {
+  it('orderStatisticRanks: n·q ∓ z·√(n·q·(1−q)) widened to whole ranks, exact only inside 1 … n', () => {
+    const z = normalQuantile(0.975);
+    // 500 ∓ 1.96·√250 = 469.01 .. 530.99
+    assert.deepEqual(orderStatisticRanks(1000, 0.5, z), { low: 469, high: 531, exact: true });
+    // P99 of 100: 99 ∓ 1.95 reaches rank 101, past the data.
+    assert.deepEqual(orderStatisticRanks(100, 0.99, z), { low: 97, high: 101, exact: false });
+    // P50 of 3: 1.5 ∓ 1.70 starts below rank 1.
+    assert.equal(orderStatisticRanks(3, 0.5, z).exact, false);
+    // A fractional count (increase() extrapolates): the same formula.
+    assert.deepEqual(orderStatisticRanks(99.5, 0.5, z), { low: 39, high: 60, exact: true });
+  });
+
   it('reads the order-statistic ranks n·q ∓ z·√(n·q·(1−q)) and widens them by the sketch accuracy', () => {
     const sketch = new DurationSketch();
     for (let v = 1; v <= 1000; v++) sketch.add(v); // value = its 1-based rank

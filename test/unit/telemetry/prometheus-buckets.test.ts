@@ -8,6 +8,7 @@ import {
   cumulativeBuckets,
   type Bucket,
 } from '../../../main/telemetry/prometheus-buckets.ts';
+import { orderStatisticRanks } from '../../../main/telemetry/period-compare.ts';
 
 /** 100 values: 10 ≤ 0.1 s, 20 in (0.1, 0.2], 60 in (0.2, 0.5], 10 above 0.5 s. */
 const HUNDRED: Bucket[] = [
@@ -63,6 +64,20 @@ describe('bucketQuantileInterval: order-statistic ranks mapped to bucket bounds'
   it('P90 of 100: the high rank 96 falls in +Inf, so no upper bound and no test', () => {
     const i = bucketQuantileInterval(HUNDRED, 0.9, Z95);
     assert.deepEqual([i.low, i.high, i.exact], [0.2, null, false]);
+  });
+
+  it('uses the in-app ranks (orderStatisticRanks): the bounds of the buckets holding them, whatever q and z', () => {
+    // Buckets with one value each (bounds 1 … 200): a rank's bucket is (rank − 1, rank].
+    const ones: Bucket[] = [...Array.from({ length: 200 }, (_, i) => ({ le: i + 1, count: i + 1 })), { le: Infinity, count: 200 }];
+    for (const [q, z] of [
+      [0.5, Z95],
+      [0.9, 3.2],
+      [0.1, 1],
+    ] as const) {
+      const ranks = orderStatisticRanks(200, q, z);
+      const i = bucketQuantileInterval(ones, q, z);
+      assert.deepEqual([i.low, i.high, i.exact], [ranks.low - 1, ranks.high, ranks.exact], `q ${q}, z ${z}`);
+    }
   });
 
   it('a rank below 1 is not exact (too few values for the interval)', () => {

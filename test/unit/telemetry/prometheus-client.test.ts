@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CheckError } from '../../../main/errors.ts';
 import { parsePrometheusUrl, PrometheusClient } from '../../../main/telemetry/prometheus-client.ts';
+import { startRecordingPrometheus } from '../../support/recording-prometheus.ts';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -93,5 +94,29 @@ describe('PrometheusClient failures', () => {
     const wrong = await failure(() => new PrometheusClient(answers.url).query('up'));
     assert.match(wrong.message, /expected a vector/);
     for (const err of [html, refused, wrong]) assert.equal(err.code, 'PROMETHEUS_UNAVAILABLE');
+  });
+});
+
+describe('PrometheusClient.cancelledBy', () => {
+  it('a hang-up cancels the queries outstanding (their requests close) and fails them CLIENT_CLOSED_REQUEST', async () => {
+    const hung = await startRecordingPrometheus(() => 'hang');
+    try {
+      const hangUp = new AbortController();
+      // A timeout far beyond the test's: only the hang-up can close these requests.
+      const client = new PrometheusClient(hung.url, 600_000).cancelledBy(hangUp.signal);
+      const running = Promise.allSettled([client.query('up'), client.queryRange('up', 0, 60, 15)]);
+      await hung.until((qs) => qs.length === 2);
+      hangUp.abort();
+      await hung.until((qs) => qs.every((q) => !q.open));
+      for (const outcome of await running) {
+        assert.equal(outcome.status, 'rejected');
+        assert.equal((outcome.reason as CheckError).code, 'CLIENT_CLOSED_REQUEST');
+      }
+      // Once hung up, nothing more is sent.
+      await assert.rejects(client.query('up'), { code: 'CLIENT_CLOSED_REQUEST' });
+      assert.equal(hung.queries.length, 2);
+    } finally {
+      await hung.close();
+    }
   });
 });

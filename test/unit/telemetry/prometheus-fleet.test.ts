@@ -1,0 +1,142 @@
+/**
+ * fleetDocument against a recording stand-in Prometheus: how many queries one refresh sends (15
+ * before the figures derived from others' samples were computed in-app, 8 now), and that the
+ * derived figures are what their PromQL gives: the fleet QPS the sum of the replicas', every
+ * latency quantile histogram_quantile over bucket rates summed by le (a real Prometheus checks the
+ * same in test/integration/prometheus-fleet-api.test.ts).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PrometheusClient } from '../../../main/telemetry/prometheus-client.ts';
+import { fleetDocument } from '../../../main/telemetry/prometheus-fleet.ts';
+import * as Q from '../../../main/telemetry/prometheus-queries.ts';
+import { sample, series, startRecordingPrometheus, type Answer, type RecordingPrometheus } from '../../support/recording-prometheus.ts';
+
+const A = { job: 'ofa-ve', instance: 'a:9100' };
+const B = { job: 'ofa-ve', instance: 'b:9100' };
+const NOW_MS = 1_700_000_000_000;
+const [T1, T2] = [NOW_MS / 1000 - 60, NOW_MS / 1000];
+
+/**
+ * Bucket rates: A {≤0.1: 10, ≤0.5: 40, +Inf: 40}, B {≤0.1: 0, ≤0.5: 20, +Inf: 20}; the fleet's
+ * (their sum by le) {≤0.1: 10, ≤0.5: 60, +Inf: 60}.
+ */
+const REPLICA_BUCKETS = [
+  sample({ ...A, le: '0.1' }, 10),
+  sample({ ...A, le: '0.5' }, 40),
+  sample({ ...A, le: '+Inf' }, 40),
+  sample({ ...B, le: '0.1' }, 0),
+  sample({ ...B, le: '0.5' }, 20),
+  sample({ ...B, le: '+Inf' }, 20),
+];
+
+function answer(path: string, query: string): Answer {
+  if (path === '/api/v1/query') {
+    if (query === Q.replicaLatencyBucketRates('5m')) return REPLICA_BUCKETS;
+    if (query === Q.replicaQps('5m')) return [sample(A, 2), sample(B, 3)];
+    if (query === Q.fleetErrorRate('5m')) return []; // no 5xx at all: no ratio sample
+    if (query === Q.replicaErrorRate('5m')) return [sample(A, 0.1)];
+    if (query === Q.replicaUp) return [sample(A, 1), sample(B, 1)];
+  }
+  if (path === '/api/v1/query_range') {
+    // The chart's rate window for 5m: 60 points, a step of 5 s, the 1m minimum.
+    if (query === Q.fleetLatencyBucketRates('60s')) {
+      return [
+        series({ le: '0.1' }, [
+          [T1, 1],
+          [T2, 0],
+        ]),
+        series({ le: '0.5' }, [
+          [T1, 2],
+          [T2, 0],
+        ]),
+        series({ le: '+Inf' }, [
+          [T1, 2],
+          [T2, 0],
+        ]),
+      ];
+    }
+    if (query === Q.replicaQps('60s')) {
+      return [
+        series(A, [
+          [T1, 1],
+          [T2, 2],
+        ]),
+        series(B, [[T1, 3]]),
+      ];
+    }
+    if (query === Q.fleetErrorRate('60s')) return [];
+  }
+  return undefined;
+}
+
+const near = (actual: number | null | undefined, expected: number, what: string) =>
+  assert.ok(actual != null && Math.abs(actual - expected) < 1e-9, `${what}: ${actual} vs ${expected}`);
+
+describe('fleetDocument: queries per refresh and the figures derived in-app', () => {
+  let prom: RecordingPrometheus;
+  before(async () => {
+    prom = await startRecordingPrometheus(answer);
+  });
+  after(() => prom.close());
+
+  it('one refresh sends 8 distinct queries (5 instant, 3 range), all at once', async () => {
+    await fleetDocument(new PrometheusClient(prom.url), '5m', NOW_MS);
+    const instant = prom.queries.filter((q) => q.path === '/api/v1/query');
+    const range = prom.queries.filter((q) => q.path === '/api/v1/query_range');
+    assert.equal(instant.length, 5, instant.map((q) => q.query).join('\n'));
+    assert.equal(range.length, 3, range.map((q) => q.query).join('\n'));
+    assert.equal(new Set(prom.queries.map((q) => `${q.path} ${q.query}`)).size, 8, 'no query sent twice');
+    // Instant queries at the one evaluation time; range queries over the window ending then.
+    for (const q of instant) assert.equal(q.params.get('time'), (NOW_MS / 1000).toFixed(3));
+    for (const q of range) assert.equal(q.params.get('end'), (NOW_MS / 1000).toFixed(3));
+  });
+
+  it('derives the fleet QPS and quantiles, replica P90s and the chart lines as their PromQL would', async () => {
+    const fleet = await fleetDocument(new PrometheusClient(prom.url), '5m', NOW_MS);
+    // Every figure still carries the PromQL that gives it.
+    assert.equal(fleet.qps.query, Q.fleetQps('5m'));
+    assert.equal(fleet.p50_ms.query, Q.fleetLatencyQuantile(0.5, '5m'));
+    assert.equal(fleet.p90_ms.query, Q.fleetLatencyQuantile(0.9, '5m'));
+    assert.equal(fleet.p99_ms.query, Q.fleetLatencyQuantile(0.99, '5m'));
+    assert.equal(fleet.replica_queries.p90_ms, Q.replicaP90('5m'));
+
+    near(fleet.qps.value, 5, 'fleet QPS = 2 + 3');
+    // histogram_quantile over {0.1: 10, 0.5: 60, +Inf: 60}: rank q·60 inside (0.1, 0.5], which holds 50.
+    near(fleet.p50_ms.value, (0.1 + 0.4 * (20 / 50)) * 1000, 'P50 (rank 30)');
+    near(fleet.p90_ms.value, (0.1 + 0.4 * (44 / 50)) * 1000, 'P90 (rank 54)');
+    near(fleet.p99_ms.value, (0.1 + 0.4 * (49.4 / 50)) * 1000, 'P99 (rank 59.4)');
+    assert.equal(fleet.error_rate.value, 0, 'checks answered, none failed');
+
+    const [a, b] = fleet.replicas;
+    assert.deepEqual(
+      fleet.replicas.map((r) => [r.instance, r.up, r.qps, r.error_rate]),
+      [
+        ['a:9100', true, 2, 0.1],
+        ['b:9100', true, 3, 0],
+      ],
+    );
+    near(a!.p90_ms, (0.1 + 0.4 * (26 / 30)) * 1000, 'A P90 (rank 36 of 40)');
+    near(b!.p90_ms, (0.1 + 0.4 * (18 / 20)) * 1000, 'B P90 (rank 18 of 20)');
+    near(b!.p90_skew, b!.p90_ms! / fleet.p90_ms.value!, 'skew: replica P90 / fleet P90');
+    assert.equal(fleet.skew.slowest_instance, 'b:9100');
+
+    const line = (name: string) => fleet.series.lines.find((l) => l.name === name);
+    assert.deepEqual(line('qps')?.points, [
+      [T1, 4],
+      [T2, 2],
+    ]);
+    assert.equal(line('qps')?.query, Q.fleetQps('60s'));
+    // At T1 {0.1: 1, 0.5: 2, +Inf: 2}: P50 is rank 1, the top of the first bucket; at T2 no rate, no value.
+    assert.deepEqual(line('p50_ms')?.points, [
+      [T1, 100],
+      [T2, null],
+    ]);
+    assert.equal(line('p90_ms')?.query, Q.fleetLatencyQuantile(0.9, '60s'));
+    assert.equal(line('error_rate'), undefined, 'no 5xx ratio series, no line');
+    assert.deepEqual(
+      fleet.series.lines.filter((l) => l.name.startsWith('qps ')).map((l) => l.name),
+      ['qps a:9100', 'qps b:9100'],
+    );
+  });
+});
