@@ -238,11 +238,12 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      logger.log('info', 'shutting down', { signal });
       // The server first (it stops taking connections and lets the requests it holds finish, so a
-      // body still arriving runs), then the runtime (the worker).
-      void server
-        .close(10_000)
+      // body still arriving runs), then the runtime (the worker). close() stops listening before
+      // it returns, so by the time "shutting down" is read, a new connection is refused.
+      const serverClosed = server.close(10_000);
+      logger.log('info', 'shutting down', { signal });
+      void serverClosed
         .then(() => runtime.close(10_000))
         .then(() => {
           logger.log('info', 'stopped');

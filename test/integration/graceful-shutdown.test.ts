@@ -123,7 +123,7 @@ describe(
         const idleClosedAt = await idleClosed;
         assert.ok(idleClosedAt - signalled < 5000, `the idle connection was closed at once (${(idleClosedAt - signalled).toFixed(0)} ms)`);
 
-        // The listener is closed once serve has taken the signal (it logs "shutting down" just before):
+        // The listener is closed once serve has taken the signal (it logs "shutting down" just after):
         // an idle connection can also close for other reasons, so that alone does not prove it.
         for (let i = 0; i < 200 && !server.logs.some((l) => l.includes('shutting down')); i++) await new Promise((r) => setTimeout(r, 25));
         assert.ok(
