@@ -508,5 +508,7 @@ out.push(
   'Not measured: no NVIDIA GPU was available to this project in the sessions so far. `ofa-ve bench --provider cuda` is the command to record beside the CPU figures.',
   '',
 );
-writeFileSync(path.join(root, 'BENCHMARKS.md'), `${out.join('\n')}\n`);
+// Commands as run from the repository's root (the pieces get absolute --json paths): the same on every clone.
+const text = out.join('\n').replaceAll(`${root}${path.sep}`, '');
+writeFileSync(path.join(root, 'BENCHMARKS.md'), `${text}\n`);
 console.error(`[bench:report] wrote BENCHMARKS.md (${os.hostname()})`);
