@@ -47,7 +47,7 @@ const PIECES: Record<string, string[]> = {
   'batch-scaling': ['--import', 'tsx', 'bench/onnx-batch-scaling.ts', '--json', file('onnx-batch-scaling')],
   arena: ['--import', 'tsx', 'bench/onnx-arena.ts', '--max-batch', '8', '--json', file('onnx-arena')],
   'ofa-arch': ['--import', 'tsx', 'bench/ofa-arch-bench.ts', '--json', file('ofa-arch')],
-  pipeline: ['--import', 'tsx', 'bench/pipeline-bench.ts', '--json', file('pipeline')],
+  pipeline: ['--import', 'tsx', 'bench/pipeline-bench.ts', '--rounds', '3', '--json', file('pipeline')],
   // One core for both sides (Pillow's process inherits the affinity); spawnSync runs taskset as the program.
   resize: ['--import', 'tsx', 'bench/resize-vs-pillow.ts', '--json', file('resize-vs-pillow')],
   retention: ['--expose-gc', '--import', 'tsx', 'bench/retention-size.ts', '--json', file('retention')],
