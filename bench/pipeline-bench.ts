@@ -32,6 +32,7 @@ import type { CheckPair, NamedCheckPair } from '../preload/wire-types.ts';
 import { silentLogger } from '../main/logging/json-logger.ts';
 import { measurePreprocessCapacity, pipelineBound } from '../main/service/preprocess/preprocess-capacity.ts';
 import { WORKER_EXEC_ARGV, workerEnv } from '../main/service/inference-worker-host.ts';
+import type { ProviderChoice } from '../main/inference/provider-choice.ts';
 import type { PreprocessWorkersSetting } from '../main/service/preprocess/preprocess-plan.ts';
 import { ServiceRuntime, WORKER_NICENESS } from '../main/service/service-runtime.ts';
 import {
@@ -168,10 +169,11 @@ async function startRuntime(
   label: string,
   preprocessWorkers: PreprocessWorkersSetting,
   simulateAccelerator?: SimulatedAcceleratorSpec,
+  provider: ProviderChoice = 'cpu',
 ): Promise<ServiceRuntime> {
   const runtime = new ServiceRuntime({
     modelDir,
-    provider: 'cpu',
+    provider,
     batching: { maxBatchSize, maxQueueSize: 4096 },
     logger: silentLogger,
     preprocessWorkers,
@@ -309,7 +311,8 @@ const busy = (fig: { qps: number; mean_batch: number }) =>
 // on the CPU is the serial design), the serial design named outright, and a pool forced on.
 let cpu: PipelineBenchResult['cpu'] = null;
 if (!values['skip-cpu']) {
-  const cpuApp = await startRuntime('cpu, --preprocess-workers auto (the default)', 'auto');
+  // As `ofa-ve serve` starts by default: --provider auto (the CPU here, unless a GPU is found).
+  const cpuApp = await startRuntime('cpu, --provider auto --preprocess-workers auto (the defaults)', 'auto', undefined, 'auto');
   const cpuSerial = await startRuntime('cpu, serial (0 preprocessing workers)', 0);
   const cpuPool = await startRuntime(`cpu, ${cores} preprocessing workers`, cores);
   for (const rt of [cpuApp, cpuSerial, cpuPool]) await closedLoop(rt, pairs, cpuConcurrency, 2);
@@ -355,6 +358,7 @@ if (!values['skip-cpu']) {
   cpu = {
     concurrency: cpuConcurrency,
     app_preprocess_workers: appThreads,
+    app_provider: cpuApp.workerHost.info?.provider,
     app: { ...a, worker_rss_peak_mib: cpuRss.app },
     serial: s,
     pipelined: { ...p, worker_rss_peak_mib: cpuRss.pipelined },

@@ -20,7 +20,12 @@ export class ConnectionError extends Error {
  * returned, whatever its status (the caller knows what each means there); no answer at all (refused,
  * no such host, timed out) throws SERVICE_UNAVAILABLE naming the host and why.
  */
-export async function fetchRemote(origin: string, path: string, timeoutMs: number, init: RequestInit = {}): Promise<Response> {
+export async function fetchRemote(
+  origin: string,
+  path: string,
+  timeoutMs: number,
+  init: Omit<RequestInit, 'signal'> = {},
+): Promise<Response> {
   try {
     return await fetch(`${origin}${path}`, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {

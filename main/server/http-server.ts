@@ -184,9 +184,10 @@ export class OfaVeHttpServer {
   }
 
   /**
-   * Graceful shutdown: stops accepting connections (before it returns: the listening socket closes
-   * synchronously), ends event streams and closes idle kept-alive connections at once; every response still to come says `Connection: close`, so each connection
-   * closes after its request in flight is answered. After `graceMs` the rest are closed.
+   * Graceful shutdown: stops accepting connections (before it returns: the listening socket
+   * closes synchronously), ends event streams and closes idle kept-alive connections at once;
+   * every response still to come says `Connection: close`, so each connection closes after its
+   * request in flight is answered. After `graceMs` the rest are closed.
    */
   async close(graceMs = 5000): Promise<void> {
     this.draining = true;

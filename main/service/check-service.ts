@@ -110,8 +110,9 @@ export const RETRY_AFTER_SECONDS = 1;
  * The one service behind the desktop window (IPC), the HTTP API and the benchmark: validates,
  * queues (bounded), batches dynamically, runs the model on the backend (the inference worker),
  * times every stage and records every outcome once, in the Prometheus metrics and the live stats
- * alike. A backend with a preprocessing pool gets the next batch while one runs (pipelineDepth 2),
- * so the model never waits for preprocessing; at most that many batches are in it at once.
+ * alike. A backend with a preprocessing pool (a GPU's, by default) gets the next batch while one
+ * runs (pipelineDepth 2), so the model never waits for preprocessing; at most that many batches
+ * are in it at once. Without one (the CPU's default) it takes one batch at a time.
  */
 export class CheckService {
   private readonly queue: Queued[] = [];

@@ -43,9 +43,11 @@ export const WORKER_EXEC_ARGV: readonly string[] = ['--single-threaded-gc'];
  * which is one per process (4 threads unless UV_THREADPOOL_SIZE says otherwise): one libuv thread
  * per preprocessing thread lets N threads decode N images at once on a many-core GPU box (4 would
  * cap decoding at 4 cores), and on 2 cores fewer runnable threads than 4 + 2 gave a median x1.13
- * more pairs/s (bench/pool-scaling-child.ts, alternating runs). The serial design (0 threads) keeps
- * libuv's default, as does a UV_THREADPOOL_SIZE the user set. The size is fixed when the process
- * starts, so 'auto' that waits for the session to decide is sized for the pool it may get.
+ * more pairs/s (bench/pool-scaling-child.ts, alternating runs). The serial design chosen up front (0
+ * threads, or auto with --provider cpu) keeps libuv's default, as does a UV_THREADPOOL_SIZE the user
+ * set. The size is fixed when the process starts, so auto with --provider auto, which learns only
+ * from the open session whether it has a GPU, is sized for the pool it may get (one per core) even
+ * when it then runs serial on the CPU.
  */
 export function workerEnv(preprocessThreads: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   if (preprocessThreads < 1 || env.UV_THREADPOOL_SIZE !== undefined) return env;

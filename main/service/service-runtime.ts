@@ -183,7 +183,12 @@ export class ServiceRuntime {
         if (worker.info) this.metrics.setModel(worker.info);
         this.metrics.modelReady.set(1);
       }
-      this.options.logger.log('warn', 'inference worker restarted', { restarts: count });
+      // A replacement decides again: with --provider auto it may have lost (or found) the GPU.
+      this.options.logger.log('warn', 'inference worker restarted', {
+        restarts: count,
+        provider: worker.info?.provider,
+        preprocess_workers: worker.preprocessThreads,
+      });
     });
     worker.on('restart-failed', (err: CheckError) => {
       const failing = worker.failing;

@@ -32,6 +32,15 @@ export interface BucketInterval {
   exact: boolean;
 }
 
+/** Prometheus' almostEqual with histogram_quantile's tolerance (1e-12): counts that differ by float noise only. */
+function almostEqual(a: number, b: number, epsilon = 1e-12): boolean {
+  const minNormal = 2.2250738585072014e-308;
+  const absSum = Math.abs(a) + Math.abs(b);
+  const diff = Math.abs(a - b);
+  if (a === 0 || b === 0 || absSum < minNormal) return diff < epsilon * minNormal;
+  return diff / Math.min(absSum, Number.MAX_VALUE) < epsilon;
+}
+
 /**
  * Buckets as histogram_quantile takes them: sorted by bound, same bounds merged (Prometheus 3 writes
  * "1.0" where 2 wrote "1"), counts made monotonic. Undefined without a +Inf bucket or with fewer
@@ -46,7 +55,15 @@ export function cumulativeBuckets(samples: ReadonlyArray<{ le: string; count: nu
   }
   const buckets = [...byBound].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
   if (buckets.length < 2 || buckets.at(-1)!.le !== Infinity) return undefined;
-  for (let i = 1; i < buckets.length; i++) buckets[i]!.count = Math.max(buckets[i]!.count, buckets[i - 1]!.count);
+  // Prometheus' ensureMonotonicAndIgnoreSmallDeltas (since 2.46): a count that differs from the one
+  // before by float noise of rate() sums is taken as equal, and a drop is raised to the one before.
+  let prev = buckets[0]!.count;
+  for (let i = 1; i < buckets.length; i++) {
+    const b = buckets[i]!;
+    if (b.count === prev) continue;
+    if (almostEqual(prev, b.count) || b.count < prev) b.count = prev;
+    else prev = b.count;
+  }
   return buckets;
 }
 

@@ -124,6 +124,11 @@ export class PrometheusClient {
     } catch (err) {
       // The body is read under the same signal: a hang-up while it arrives cancels it too.
       if (this.cancel?.aborted) throw this.cancelled(err);
+      if (timeout.aborted) {
+        throw new CheckError('PROMETHEUS_UNAVAILABLE', `Prometheus at ${this.url} sent no whole answer within ${this.timeoutMs / 1000} s`, {
+          cause: err,
+        });
+      }
       body = undefined;
     }
     if (!body || typeof body !== 'object') {

@@ -31,11 +31,11 @@ export function preprocessThreads(setting: PreprocessWorkersSetting, modelOnCpu:
 /**
  * The threads when they can be known before the session opens, so that the pool starts while the
  * session loads (both take a while); undefined when 'auto' must wait to learn whether the session
- * got a GPU (provider auto or cuda: cuda may be missing and fall back to the CPU).
+ * got a GPU: provider auto falls back to the CPU without CUDA (provider cuda fails instead).
  */
 export function preprocessThreadsBeforeSession(setting: PreprocessWorkersSetting, placement: ModelPlacement): number | undefined {
   if (setting !== 'auto') return setting;
-  if (placement.simulated) return placement.cores;
+  if (placement.simulated || placement.provider === 'cuda') return placement.cores;
   if (placement.provider === 'cpu') return 0;
   return undefined;
 }

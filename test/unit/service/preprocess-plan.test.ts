@@ -25,13 +25,14 @@ describe('the preprocessing plan', () => {
     assert.equal(mostPreprocessThreads(0, on('cuda')), 0);
   });
 
-  it("'auto' is known before the session opens for the CPU and the simulated accelerator, not for auto or cuda", () => {
+  it("'auto' is known before the session opens for cpu, cuda and the simulated accelerator, not for provider auto", () => {
     assert.equal(preprocessThreadsBeforeSession('auto', on('cpu')), 0);
     assert.equal(preprocessThreadsBeforeSession('auto', on('cpu', true)), 16);
     assert.equal(preprocessThreadsBeforeSession('auto', on('auto', true)), 16);
-    // cuda may be missing and fall back to the CPU: only the open session can tell.
+    // cuda runs on the GPU or fails to load (onnx-session.ts): never on the CPU.
+    assert.equal(preprocessThreadsBeforeSession('auto', on('cuda')), 16);
+    // auto falls back to the CPU without CUDA: only the open session can tell.
     assert.equal(preprocessThreadsBeforeSession('auto', on('auto')), undefined);
-    assert.equal(preprocessThreadsBeforeSession('auto', on('cuda')), undefined);
   });
 
   it("the worker's libuv pool is sized for the most threads the plan can give", () => {

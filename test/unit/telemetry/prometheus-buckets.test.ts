@@ -117,6 +117,31 @@ describe('cumulativeBuckets: as histogram_quantile takes them', () => {
     assert.equal(bucketTotal(repaired!), 12);
   });
 
+  it("takes counts that differ by float noise as equal, as Prometheus' ensureMonotonicAndIgnoreSmallDeltas does", () => {
+    // Sums of rate()s in another order: 4 and 4·(1 + 1e-13) are one count, and the bucket after
+    // compares with the first (the noise is not carried forward); a real difference stays.
+    const noisy = cumulativeBuckets([
+      { le: '0.1', count: 4 },
+      { le: '0.2', count: 4 * (1 + 1e-13) },
+      { le: '0.4', count: 4 * (1 + 1.5e-13) },
+      { le: '0.8', count: 4 * (1 + 1e-9) },
+      { le: '+Inf', count: 6 },
+    ]);
+    assert.deepEqual(
+      noisy?.map((b) => b.count),
+      [4, 4, 4, 4 * (1 + 1e-9), 6],
+    );
+    // With 0: only a difference below the smallest normal number is noise.
+    assert.deepEqual(
+      cumulativeBuckets([
+        { le: '0.1', count: 0 },
+        { le: '0.2', count: 1e-300 },
+        { le: '+Inf', count: 1 },
+      ])?.map((b) => b.count),
+      [0, 1e-300, 1],
+    );
+  });
+
   it('has no buckets without +Inf', () => {
     assert.equal(
       cumulativeBuckets([
