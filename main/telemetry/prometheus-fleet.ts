@@ -61,17 +61,34 @@ function derivedLine(name: string, series: PromSeries[], valueAt: (vector: PromS
 
 const sum = (samples: PromSample[]): number => samples.reduce((total, s) => total + s.value, 0);
 
+/** PromQL's `status_code=~"5.."` and `status_code!~"4.."`: anchored regexes, a missing label is the empty string. */
+const isServerError = (s: PromSample): boolean => /^5..$/.test(s.labels.status_code ?? '');
+const isClientError = (s: PromSample): boolean => /^4..$/.test(s.labels.status_code ?? '');
+
+/**
+ * fleetErrorRate / replicaErrorRate over answer rates by status code, as PromQL gives it:
+ * `sum(5xx) / (sum(all but 4xx) > 0)`. No sample (undefined) without a 5xx series (sum() of no
+ * series is no sample) or while the checks run sum to 0 (the `> 0` filter drops it).
+ */
+function errorRatio(byStatus: PromSample[]): number | undefined {
+  const errors = byStatus.filter(isServerError);
+  if (errors.length === 0) return undefined;
+  const run = sum(byStatus.filter((s) => !isClientError(s)));
+  return run > 0 ? sum(errors) / run : undefined;
+}
+
 function lines(series: Array<{ name: string; points: Array<[number, number]> }>, query: string, scale = 1): FleetSeries[] {
   return series.map((s) => ({ name: s.name, query, points: s.points.map(([t, v]) => [t, Number.isFinite(v) ? v * scale : null]) }));
 }
 
 /**
- * Queries per refresh: 5 instant and 3 range ones. Figures that are aggregations of another query's
+ * Queries per refresh: 4 instant and 3 range ones. Figures that are aggregations of another query's
  * samples are computed here as Prometheus would (each still carries its own PromQL, which gives the
- * same figure in Prometheus): the fleet QPS is the sum of the replicas' (`sum(replicaQps)`), and every
+ * same figure in Prometheus): the fleet QPS is the sum of the replicas' (`sum(replicaQps)`), every
  * latency quantile, fleet and replica, is histogram_quantile over the per-replica bucket rates
  * (`sum by (le)` of `sum by (job, instance, le)` is the fleet's), its chart lines over one range
- * query of the fleet's bucket rates.
+ * query of the fleet's bucket rates, and the error rates, fleet and replica, are ratios of sums of
+ * the answer rates by replica and status code (errorRatio).
  */
 export async function fleetDocument(client: PrometheusClient, windowText: string | undefined, nowMs = Date.now()): Promise<FleetDocument> {
   const { window, seconds } = parseFleetWindow(windowText);
@@ -100,11 +117,10 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
     replicaQps: Q.replicaQps(rateWindow),
   };
   const range = (expr: string) => client.queryRange(expr, atS - seconds, atS, stepS);
-  const [replicaBuckets, replicaQps, errorRate, replicaErrorRate, up, bucketLines, replicaLines, errorLine] = await Promise.all([
+  const [replicaBuckets, replicaQps, byStatus, up, bucketLines, replicaLines, errorLine] = await Promise.all([
     at(Q.replicaLatencyBucketRates(window)),
     at(queries.replicaQps),
-    at(queries.errorRate),
-    at(queries.replicaErrorRate),
+    at(Q.replicaRequestRatesByStatus(window)),
     at(queries.up),
     range(Q.fleetLatencyBucketRates(rateWindow)),
     range(chart.replicaQps),
@@ -117,7 +133,7 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
   // sum() of no series is no sample.
   const fleetQps = figure(replicaQps.length > 0 ? sum(replicaQps) : undefined, queries.qps);
   const fleetP90 = finite(quantileOf(replicaBuckets, 0.9));
-  const errorFigure = figure(errorRate[0]?.value, queries.errorRate);
+  const errorFigure = figure(errorRatio(byStatus), queries.errorRate);
   // No 5xx ratio sample while checks were answered (none failed, or only 4xx): 0, as in-app.
   if (errorFigure.value === null && (fleetQps.value ?? 0) > 0) errorFigure.value = 0;
 
@@ -126,7 +142,7 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
   for (const s of [...up, ...replicaQps, ...replicaBuckets]) if (s.labels.instance !== undefined) labelsOf.set(key(s.labels), s.labels);
   const upOf = byReplica(up);
   const qpsOf = byReplica(replicaQps);
-  const errorsOf = byReplica(replicaErrorRate);
+  const byStatusOf = perReplica(byStatus);
   const replicas: FleetReplica[] = [...labelsOf].map(([k, labels]) => {
     const buckets = bucketsOf.get(k);
     const replicaP90S = buckets ? finite(quantileOf(buckets, 0.9)) : null;
@@ -138,7 +154,7 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
       up: isUp,
       qps: replicaQpsValue,
       p90_ms: replicaP90S === null ? null : replicaP90S * 1000,
-      error_rate: finite(errorsOf.get(k)) ?? (isUp !== false && (replicaQpsValue ?? 0) > 0 ? 0 : null),
+      error_rate: finite(errorRatio(byStatusOf.get(k) ?? [])) ?? (isUp !== false && (replicaQpsValue ?? 0) > 0 ? 0 : null),
       p90_skew: replicaP90S !== null && fleetP90 !== null && fleetP90 > 0 ? replicaP90S / fleetP90 : null,
       slowest: false,
     };

@@ -43,6 +43,12 @@ export const fleetErrorRate = (w: string): string =>
 export const replicaErrorRate = (w: string): string =>
   `sum by (job, instance) (rate(${REQUESTS}{status_code=~"5.."}[${w}])) / (sum by (job, instance) (rate(${REQUESTS}{status_code!~"4.."}[${w}])) > 0)`;
 
+/**
+ * Answer rates per replica and status code: summed over the right status codes they give both error
+ * rates above (5xx over all but 4xx, fleet and per replica), so one query serves both.
+ */
+export const replicaRequestRatesByStatus = (w: string): string => `sum by (job, instance, status_code) (rate(${REQUESTS}[${w}]))`;
+
 /** Whether each replica's last scrape succeeded, for the jobs of this service. */
 export const replicaUp = `up and on (job) ${BUILD_INFO}`;
 

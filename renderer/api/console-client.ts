@@ -98,14 +98,19 @@ export interface ConsoleClient {
    * itself (with backoff) after errors, which it reports through onError until a document comes again.
    */
   subscribeStats(windowS: number, onStats: (doc: Wire.StatsDocument) => void, onError: (error: Wire.ApiError) => void): () => void;
-  slowest(): Promise<Wire.SlowRequest[]>;
+  /**
+   * The polled reads (slowest, slices, fleet) take the poll's AbortSignal (renderer/api/poll-loop.ts):
+   * once it aborts the call rejects at once, as fetch does, with the signal's reason (an AbortError),
+   * never as a ClientError; over HTTP the request is cancelled, over IPC the answer is dropped.
+   */
+  slowest(signal?: AbortSignal): Promise<Wire.SlowRequest[]>;
   /**
    * A recent request's trace as the service builds it (`GET /api/v1/requests/{id}/trace`), with
    * onnxruntime's operator events where profiling sampled its batch; NOT_FOUND once it left the ring.
    */
   trace(id: string, format: Wire.TraceFormat): Promise<Wire.TraceDocument>;
   /** Per-slice figures of one input attribute over the last `windowS` seconds. */
-  slices(windowS: number, attribute: Wire.SliceAttribute): Promise<Wire.SlicesSnapshot>;
+  slices(windowS: number, attribute: Wire.SliceAttribute, signal?: AbortSignal): Promise<Wire.SlicesSnapshot>;
   /** The marks on the timeline, oldest first. */
   marks(): Promise<Wire.Mark[]>;
   /** Sets a mark now; resolves with the mark as kept. */
@@ -116,7 +121,7 @@ export interface ConsoleClient {
    */
   compare(a: TimeSpan, b: TimeSpan, attribute?: Wire.SliceAttribute, source?: Wire.FigureSource): Promise<Wire.PeriodComparison>;
   /** Fleet figures over `window` (a Prometheus duration: 5m) from the service's Prometheus (`--prometheus-url`). */
-  fleet(window: string): Promise<Wire.FleetDocument>;
+  fleet(window: string, signal?: AbortSignal): Promise<Wire.FleetDocument>;
   /** Saves a file the user asked for (export); resolves false when the user cancelled. */
   saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean>;
   /** Desktop only: lets the user pick another model directory and loads it. */

@@ -173,10 +173,14 @@ export class HttpConsoleClient implements ConsoleClient {
           : { method: 'POST', headers: { ...this.headers(), 'content-type': 'application/json' }, body: JSON.stringify(post), signal };
       res = await fetch(`${this.baseUrl}${path}`, init);
     } catch (err) {
+      // The caller gave up (a superseded poll): its AbortError as it is, not "service unavailable".
+      if (signal?.aborted) throw err;
       const e = this.unreachable(err);
       throw new ClientError(e.code, e.message);
     }
     const body = (await res.json().catch(() => undefined)) as (T & { error?: Wire.ApiError }) | undefined;
+    // The same while the answer was being read (the body read fails, the fetch is cancelled).
+    signal?.throwIfAborted();
     if (!res.ok || body === undefined) {
       const e = this.failure(res, body);
       throw new ClientError(e.code, e.message);
@@ -316,17 +320,17 @@ export class HttpConsoleClient implements ConsoleClient {
     }
   }
 
-  async slowest(): Promise<Wire.SlowRequest[]> {
-    return (await this.getJson<{ requests: Wire.SlowRequest[] }>('/api/v1/requests/slowest')).requests;
+  async slowest(signal?: AbortSignal): Promise<Wire.SlowRequest[]> {
+    return (await this.getJson<{ requests: Wire.SlowRequest[] }>('/api/v1/requests/slowest', signal)).requests;
   }
 
   trace(id: string, format: Wire.TraceFormat): Promise<Wire.TraceDocument> {
     return this.getJson<Wire.TraceDocument>(`/api/v1/requests/${encodeURIComponent(id)}/trace?${new URLSearchParams({ format })}`);
   }
 
-  slices(windowS: number, attribute: Wire.SliceAttribute): Promise<Wire.SlicesSnapshot> {
+  slices(windowS: number, attribute: Wire.SliceAttribute, signal?: AbortSignal): Promise<Wire.SlicesSnapshot> {
     const query = new URLSearchParams({ window: String(windowS), attribute });
-    return this.getJson<Wire.SlicesSnapshot>(`/api/v1/slices?${query}`);
+    return this.getJson<Wire.SlicesSnapshot>(`/api/v1/slices?${query}`, signal);
   }
 
   async marks(): Promise<Wire.Mark[]> {
@@ -341,8 +345,8 @@ export class HttpConsoleClient implements ConsoleClient {
     return this.getJson<Wire.PeriodComparison>(`/api/v1/compare?${compareQuery(a, b, attribute, source)}`);
   }
 
-  fleet(window: string): Promise<Wire.FleetDocument> {
-    return this.getJson<Wire.FleetDocument>(`/api/v1/fleet?${new URLSearchParams({ window })}`);
+  fleet(window: string, signal?: AbortSignal): Promise<Wire.FleetDocument> {
+    return this.getJson<Wire.FleetDocument>(`/api/v1/fleet?${new URLSearchParams({ window })}`, signal);
   }
 
   async saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean> {

@@ -17,6 +17,23 @@ export function unwrap<T>(outcome: Wire.Outcome<T>): T {
 }
 
 /**
+ * An IPC call's answer, or the signal's reason (an AbortError, as fetch rejects) as soon as it
+ * aborts: IPC cannot cancel what main is doing, so the renderer stops waiting and drops the answer
+ * when it comes. Nothing is sent when the signal has already aborted.
+ */
+export function untilAborted<T>(send: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return send();
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    send()
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
  * An OVERLOADED answer over IPC carries no Retry-After header: wait what the service asks over
  * HTTP (RETRY_AFTER_SECONDS in main/service/check-service.ts).
  */
@@ -82,16 +99,16 @@ export class IpcConsoleClient implements ConsoleClient {
     return this.api.subscribeStats(windowS, onStats, onError);
   }
 
-  async slowest(): Promise<Wire.SlowRequest[]> {
-    return unwrap(await this.api.slowest());
+  async slowest(signal?: AbortSignal): Promise<Wire.SlowRequest[]> {
+    return unwrap(await untilAborted(() => this.api.slowest(), signal));
   }
 
   async trace(id: string, format: Wire.TraceFormat): Promise<Wire.TraceDocument> {
     return unwrap(await this.api.trace(id, format));
   }
 
-  async slices(windowS: number, attribute: Wire.SliceAttribute): Promise<Wire.SlicesSnapshot> {
-    return unwrap(await this.api.slices(windowS, attribute));
+  async slices(windowS: number, attribute: Wire.SliceAttribute, signal?: AbortSignal): Promise<Wire.SlicesSnapshot> {
+    return unwrap(await untilAborted(() => this.api.slices(windowS, attribute), signal));
   }
 
   async marks(): Promise<Wire.Mark[]> {

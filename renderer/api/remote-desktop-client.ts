@@ -46,16 +46,16 @@ export class DesktopRemoteClient implements ConsoleClient {
     return this.http.subscribeStats(windowS, onStats, onError);
   }
 
-  slowest(): Promise<Wire.SlowRequest[]> {
-    return this.http.slowest();
+  slowest(signal?: AbortSignal): Promise<Wire.SlowRequest[]> {
+    return this.http.slowest(signal);
   }
 
   trace(id: string, format: Wire.TraceFormat): Promise<Wire.TraceDocument> {
     return this.http.trace(id, format);
   }
 
-  slices(windowS: number, attribute: Wire.SliceAttribute): Promise<Wire.SlicesSnapshot> {
-    return this.http.slices(windowS, attribute);
+  slices(windowS: number, attribute: Wire.SliceAttribute, signal?: AbortSignal): Promise<Wire.SlicesSnapshot> {
+    return this.http.slices(windowS, attribute, signal);
   }
 
   marks(): Promise<Wire.Mark[]> {
@@ -70,8 +70,8 @@ export class DesktopRemoteClient implements ConsoleClient {
     return this.http.compare(a, b, attribute, source);
   }
 
-  fleet(window: string): Promise<Wire.FleetDocument> {
-    return this.http.fleet(window);
+  fleet(window: string, signal?: AbortSignal): Promise<Wire.FleetDocument> {
+    return this.http.fleet(window, signal);
   }
 
   async saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean> {

@@ -186,7 +186,7 @@ function FleetFigures({ doc }: { doc: FleetDocument }) {
 
 export function FleetPanel({ client, prometheusUrl }: { client: ConsoleClient; prometheusUrl: string }) {
   const [window, setWindow] = useState<string>(FLEET_WINDOW_CHOICES[0]!.window);
-  const load = useCallback(() => client.fleet(window), [client, window]);
+  const load = useCallback((signal: AbortSignal) => client.fleet(window, signal), [client, window]);
   const { value: doc, error } = usePoll(load, FLEET_REFRESH_MS);
 
   return (

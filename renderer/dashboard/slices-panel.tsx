@@ -26,7 +26,7 @@ function SliceStageBar({ slice }: { slice: SliceStats }) {
 export function SlicesPanel({ client, windowS }: { client: ConsoleClient; windowS: number }) {
   const [attribute, setAttribute] = useState<SliceAttribute>('caption_script');
   // A new window or attribute starts a new poll loop: an answer still due for the old one is dropped.
-  const load = useCallback(() => client.slices(windowS, attribute), [client, windowS, attribute]);
+  const load = useCallback((signal: AbortSignal) => client.slices(windowS, attribute, signal), [client, windowS, attribute]);
   const { value: doc, error } = usePoll(load, REFRESH_MS);
 
   const shown = doc?.attribute === attribute ? doc : undefined;

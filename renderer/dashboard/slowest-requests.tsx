@@ -113,7 +113,10 @@ function TraceLinks({ request, client }: { request: SlowRequest; client: Console
 export function SlowestRequests({ client }: { client: ConsoleClient }) {
   const [filter, setFilter] = useState<Filter>('all');
   const load = useCallback(
-    () => client.slowest().then((list) => ({ rows: [...list].sort((a, b) => b.latency_ms - a.latency_ms), fetchedAt: Date.now() / 1000 })),
+    (signal: AbortSignal) =>
+      client
+        .slowest(signal)
+        .then((list) => ({ rows: [...list].sort((a, b) => b.latency_ms - a.latency_ms), fetchedAt: Date.now() / 1000 })),
     [client],
   );
   const { value, error, loading, refresh } = usePoll(load, REFRESH_MS);

@@ -160,6 +160,15 @@ describe(
         const promql = (await prom!.scalar(figure.query, at))! * scale;
         assert.ok(Math.abs(figure.value! - promql) <= 1e-9 * Math.abs(promql), `${name}: ${figure.value} vs PromQL ${promql}`);
       }
+      // The error rates too, fleet and replica, computed from one query of the rates by status code: the
+      // 5xx counters start at 0, so PromQL has a ratio sample (0) rather than none.
+      const errorRate = await prom!.scalar(fleet.error_rate.query, at);
+      assert.equal(fleet.error_rate.value, errorRate, `error rate vs PromQL ${errorRate}`);
+      const replicaErrorRates = await prom!.byLabel(fleet.replica_queries.error_rate, 'instance', at);
+      assert.deepEqual(
+        new Map(fleet.replicas.map((r) => [r.instance, r.error_rate])),
+        new Map(instances.map((i) => [i, replicaErrorRates.get(i)])),
+      );
 
       assert.deepEqual(fleet.replicas.map((r) => r.instance).sort(), [...instances].sort());
       for (const [i, instance] of instances.entries()) {

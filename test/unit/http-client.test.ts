@@ -1,17 +1,21 @@
 /**
  * The browser client against the real runtime and HTTP server (test/support/service-harness.ts):
  * the sign-in outcomes of a protected instance, and what a check and the stats stream report while
- * the service stops, is unreachable and comes back on the same port.
+ * the service stops, is unreachable and comes back on the same port. And a polled read cancelled
+ * by its AbortSignal, against a plain 127.0.0.1 server that holds its answer: the connection closes.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../main/logging/json-logger.ts';
 import { bodyLimitsFor } from '../../main/server/check-body-parser.ts';
 import { OfaVeHttpServer } from '../../main/server/http-server.ts';
 import { ServiceRuntime } from '../../main/service/service-runtime.ts';
 import type { ApiError, CheckResult, Outcome, StatsDocument } from '../../preload/wire-types.ts';
 import { runBatch } from '../../renderer/api/batch-runner.ts';
-import { SERVICE_UNAVAILABLE, UNAUTHORIZED } from '../../renderer/api/console-client.ts';
+import { ClientError, SERVICE_UNAVAILABLE, UNAUTHORIZED } from '../../renderer/api/console-client.ts';
 import { HttpConsoleClient, failureOf } from '../../renderer/api/http-client.ts';
 import { serviceLink } from '../../renderer/api/service-link.ts';
 import { startHarness } from '../support/service-harness.ts';
@@ -190,5 +194,76 @@ describe('a batch when the service goes away', () => {
       assert.equal(outcome?.ok, false);
       assert.equal((outcome as Extract<Outcome<CheckResult>, { ok: false }>).error.code, SERVICE_UNAVAILABLE);
     }
+  });
+});
+
+describe('a polled read cancelled by its AbortSignal', () => {
+  /** Requests that reached the server, each with a promise of its connection's close. */
+  const arrived: { url: string; closed: Promise<unknown> }[] = [];
+  const waiters: (() => void)[] = [];
+  let server: http.Server;
+  let url: string;
+  before(async () => {
+    // Holds every answer: /api/v1/slices sends nothing, /api/v1/fleet its headers and half a body.
+    server = http.createServer((req, res) => {
+      arrived.push({ url: req.url ?? '', closed: once(res, 'close') });
+      if (req.url?.startsWith('/api/v1/fleet')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"source":"prometheus",');
+      }
+      for (const wake of waiters.splice(0)) wake();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    server.close();
+    await once(server, 'close');
+  });
+
+  /** Waits until the server has seen `n` requests. */
+  const arrivedCount = async (n: number) => {
+    while (arrived.length < n) await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+
+  /** What the call rejected with (it must reject). */
+  const rejection = (call: Promise<unknown>) =>
+    call.then(
+      () => assert.fail('answered although aborted'),
+      (err: unknown) => err,
+    );
+
+  it('aborting before the service answers ends the fetch: the server sees the connection close, the call an AbortError', async () => {
+    const client = new HttpConsoleClient(url);
+    const controller = new AbortController();
+    const call = rejection(client.slices(60, 'caption_script', controller.signal));
+    await arrivedCount(1);
+    assert.match(arrived[0]!.url, /^\/api\/v1\/slices\?/);
+    controller.abort();
+    const err = await call;
+    assert.equal((err as Error).name, 'AbortError', String(err));
+    assert.ok(!(err instanceof ClientError), 'not reported as the service being unavailable');
+    await arrived[0]!.closed;
+  });
+
+  it('aborting while the answer is being read does the same', async () => {
+    const client = new HttpConsoleClient(url);
+    const controller = new AbortController();
+    const call = rejection(client.fleet('5m', controller.signal));
+    await arrivedCount(2);
+    assert.match(arrived[1]!.url, /^\/api\/v1\/fleet\?/);
+    controller.abort();
+    const err = await call;
+    assert.equal((err as Error).name, 'AbortError', String(err));
+    await arrived[1]!.closed;
+  });
+
+  it('a signal aborted already sends nothing', async () => {
+    const client = new HttpConsoleClient(url);
+    const err = await rejection(client.slowest(AbortSignal.abort()));
+    assert.equal((err as Error).name, 'AbortError', String(err));
+    assert.equal(arrived.length, 2);
   });
 });

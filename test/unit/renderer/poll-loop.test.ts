@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PollLoop, type PollAnswer, type PollTimers } from '../../../renderer/api/poll-loop.ts';
+import { PollLoop, PollTimeout, pollDeadlineMs, withDeadline, type PollAnswer, type PollTimers } from '../../../renderer/api/poll-loop.ts';
 
 /** Lets every settled promise's callbacks run. */
 const settled = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -13,6 +13,8 @@ const settled = () => new Promise<void>((resolve) => setImmediate(resolve));
 interface Pending<T> {
   resolve(value: T): void;
   reject(error: unknown): void;
+  /** The signal the loop gave this request. */
+  signal: AbortSignal;
 }
 
 /** Timers that run only when the test fires them. */
@@ -40,7 +42,7 @@ function harness<T>(intervalMs = 5000) {
   let sent = 0;
   const timers = new ManualTimers();
   const loop = new PollLoop<T>({
-    load: () => new Promise<T>((resolve, reject) => requests.push({ resolve, reject })),
+    load: (signal) => new Promise<T>((resolve, reject) => requests.push({ resolve, reject, signal })),
     intervalMs,
     onRequest: () => sent++,
     onAnswer: (answer) => answers.push(answer),
@@ -156,5 +158,85 @@ describe('PollLoop', () => {
       answers.map((a) => (a.ok ? a.value : (a.error as Error).message)),
       ['thrown at once', 'refused', 3],
     );
+  });
+
+  it('aborts a request superseded by a Refresh; its AbortError is dropped, never shown as an error', async () => {
+    const h = harness<string>();
+    h.loop.start();
+    h.loop.poll();
+    assert.equal(h.requests.length, 2);
+    assert.equal(h.requests[0]!.signal.aborted, true, 'the superseded request is cancelled');
+    assert.equal(h.requests[1]!.signal.aborted, false, 'the newest one is not');
+    // As the clients do: the aborted call rejects with the signal's reason, an AbortError.
+    assert.equal((h.requests[0]!.signal.reason as Error).name, 'AbortError');
+    h.requests[0]!.reject(h.requests[0]!.signal.reason);
+    await settled();
+    assert.deepEqual(h.answers, []);
+    h.requests[1]!.resolve('newer');
+    await settled();
+    assert.deepEqual(h.answers, [{ ok: true, value: 'newer' }]);
+  });
+
+  it('stop() aborts the request in flight, and its AbortError is dropped', async () => {
+    const h = harness<string>();
+    h.loop.start();
+    assert.equal(h.requests[0]!.signal.aborted, false);
+    h.loop.stop();
+    assert.equal(h.requests[0]!.signal.aborted, true);
+    h.requests[0]!.reject(h.requests[0]!.signal.reason);
+    await settled();
+    assert.deepEqual(h.answers, []);
+  });
+
+  it('aborts nothing that has answered: a poll after an answer, or a stop while the next one waits', async () => {
+    const h = harness<string>();
+    h.loop.start();
+    h.requests[0]!.resolve('one');
+    await settled();
+    h.loop.poll();
+    assert.equal(h.requests[0]!.signal.aborted, false, 'the answered request is left alone');
+    h.requests[1]!.resolve('two');
+    await settled();
+    h.loop.stop();
+    assert.deepEqual(
+      h.requests.map((r) => r.signal.aborted),
+      [false, false],
+    );
+  });
+});
+
+describe('withDeadline: a poll that never answers', () => {
+  it('is aborted and fails with SERVICE_UNAVAILABLE after its deadline, so the loop can go on', async () => {
+    let seen: AbortSignal | undefined;
+    const stuck = withDeadline((signal) => {
+      seen = signal;
+      return new Promise<number>(() => {});
+    }, 20);
+    const outer = new AbortController();
+    await assert.rejects(stuck(outer.signal), (err: unknown) => {
+      assert.ok(err instanceof PollTimeout);
+      assert.equal(err.code, 'SERVICE_UNAVAILABLE');
+      assert.equal(err.message, 'no answer within 0.02 s');
+      return true;
+    });
+    assert.equal(seen?.aborted, true, 'the request itself was aborted');
+    assert.equal(outer.signal.aborted, false);
+  });
+
+  it('passes answers, errors and the loop’s own abort through untouched', async () => {
+    assert.equal(await withDeadline(async () => 7, 10_000)(new AbortController().signal), 7);
+    await assert.rejects(withDeadline(async () => Promise.reject(new Error('refused')), 10_000)(new AbortController().signal), /refused/);
+    const outer = new AbortController();
+    const pending = withDeadline(
+      (signal) => new Promise<number>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
+      10_000,
+    )(outer.signal);
+    outer.abort();
+    await assert.rejects(pending, (err: unknown) => (err as Error).name === 'AbortError');
+  });
+
+  it('three intervals, at least 15 s', () => {
+    assert.equal(pollDeadlineMs(1000), 15_000);
+    assert.equal(pollDeadlineMs(10_000), 30_000);
   });
 });

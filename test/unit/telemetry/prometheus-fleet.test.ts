@@ -1,12 +1,13 @@
 /**
  * fleetDocument against a recording stand-in Prometheus: how many queries one refresh sends (15
- * before the figures derived from others' samples were computed in-app, 8 now), and that the
+ * before the figures derived from others' samples were computed in-app, 7 now), and that the
  * derived figures are what their PromQL gives: the fleet QPS the sum of the replicas', every
- * latency quantile histogram_quantile over bucket rates summed by le (a real Prometheus checks the
- * same in test/integration/prometheus-fleet-api.test.ts).
+ * latency quantile histogram_quantile over bucket rates summed by le, the error rates (fleet and
+ * replica) 5xx over all but 4xx from the rates by status code, with no sample where PromQL has none
+ * (a real Prometheus checks the same in test/integration/prometheus-fleet-api.test.ts).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { PrometheusClient } from '../../../main/telemetry/prometheus-client.ts';
 import { fleetDocument } from '../../../main/telemetry/prometheus-fleet.ts';
 import * as Q from '../../../main/telemetry/prometheus-queries.ts';
@@ -30,13 +31,28 @@ const REPLICA_BUCKETS = [
   sample({ ...B, le: '+Inf' }, 20),
 ];
 
+/** Answer rates by replica and status code: A 2/s, a tenth of them 500s; B 3/s, a sixth of them 404s, no 5xx series. */
+const BY_STATUS = [
+  sample({ ...A, status_code: '200' }, 1.8),
+  sample({ ...A, status_code: '500' }, 0.2),
+  sample({ ...B, status_code: '200' }, 2.5),
+  sample({ ...B, status_code: '404' }, 0.5),
+];
+
+/** What the instant queries answer; a test may replace parts of it (restored after each). */
+const DEFAULT_INSTANT = {
+  qps: [sample(A, 2), sample(B, 3)],
+  byStatus: BY_STATUS,
+  up: [sample(A, 1), sample(B, 1)],
+};
+let instant = DEFAULT_INSTANT;
+
 function answer(path: string, query: string): Answer {
   if (path === '/api/v1/query') {
     if (query === Q.replicaLatencyBucketRates('5m')) return REPLICA_BUCKETS;
-    if (query === Q.replicaQps('5m')) return [sample(A, 2), sample(B, 3)];
-    if (query === Q.fleetErrorRate('5m')) return []; // no 5xx at all: no ratio sample
-    if (query === Q.replicaErrorRate('5m')) return [sample(A, 0.1)];
-    if (query === Q.replicaUp) return [sample(A, 1), sample(B, 1)];
+    if (query === Q.replicaQps('5m')) return instant.qps;
+    if (query === Q.replicaRequestRatesByStatus('5m')) return instant.byStatus;
+    if (query === Q.replicaUp) return instant.up;
   }
   if (path === '/api/v1/query_range') {
     // The chart's rate window for 5m: 60 points, a step of 5 s, the 1m minimum.
@@ -79,16 +95,19 @@ describe('fleetDocument: queries per refresh and the figures derived in-app', ()
     prom = await startRecordingPrometheus(answer);
   });
   after(() => prom.close());
+  afterEach(() => {
+    instant = DEFAULT_INSTANT;
+  });
 
-  it('one refresh sends 8 distinct queries (5 instant, 3 range), all at once', async () => {
+  it('one refresh sends 7 distinct queries (4 instant, 3 range), all at once', async () => {
     await fleetDocument(new PrometheusClient(prom.url), '5m', NOW_MS);
-    const instant = prom.queries.filter((q) => q.path === '/api/v1/query');
+    const instantQueries = prom.queries.filter((q) => q.path === '/api/v1/query');
     const range = prom.queries.filter((q) => q.path === '/api/v1/query_range');
-    assert.equal(instant.length, 5, instant.map((q) => q.query).join('\n'));
+    assert.equal(instantQueries.length, 4, instantQueries.map((q) => q.query).join('\n'));
     assert.equal(range.length, 3, range.map((q) => q.query).join('\n'));
-    assert.equal(new Set(prom.queries.map((q) => `${q.path} ${q.query}`)).size, 8, 'no query sent twice');
+    assert.equal(new Set(prom.queries.map((q) => `${q.path} ${q.query}`)).size, 7, 'no query sent twice');
     // Instant queries at the one evaluation time; range queries over the window ending then.
-    for (const q of instant) assert.equal(q.params.get('time'), (NOW_MS / 1000).toFixed(3));
+    for (const q of instantQueries) assert.equal(q.params.get('time'), (NOW_MS / 1000).toFixed(3));
     for (const q of range) assert.equal(q.params.get('end'), (NOW_MS / 1000).toFixed(3));
   });
 
@@ -106,14 +125,17 @@ describe('fleetDocument: queries per refresh and the figures derived in-app', ()
     near(fleet.p50_ms.value, (0.1 + 0.4 * (20 / 50)) * 1000, 'P50 (rank 30)');
     near(fleet.p90_ms.value, (0.1 + 0.4 * (44 / 50)) * 1000, 'P90 (rank 54)');
     near(fleet.p99_ms.value, (0.1 + 0.4 * (49.4 / 50)) * 1000, 'P99 (rank 59.4)');
-    assert.equal(fleet.error_rate.value, 0, 'checks answered, none failed');
+    // 5xx over all but 4xx: 0.2 / (1.8 + 0.2 + 2.5).
+    near(fleet.error_rate.value, 0.2 / 4.5, 'fleet error rate');
+    assert.equal(fleet.error_rate.query, Q.fleetErrorRate('5m'));
+    assert.equal(fleet.replica_queries.error_rate, Q.replicaErrorRate('5m'));
 
     const [a, b] = fleet.replicas;
     assert.deepEqual(
       fleet.replicas.map((r) => [r.instance, r.up, r.qps, r.error_rate]),
       [
         ['a:9100', true, 2, 0.1],
-        ['b:9100', true, 3, 0],
+        ['b:9100', true, 3, 0], // no 5xx series, checks answered: 0, as in-app
       ],
     );
     near(a!.p90_ms, (0.1 + 0.4 * (26 / 30)) * 1000, 'A P90 (rank 36 of 40)');
@@ -138,5 +160,43 @@ describe('fleetDocument: queries per refresh and the figures derived in-app', ()
       fleet.series.lines.filter((l) => l.name.startsWith('qps ')).map((l) => l.name),
       ['qps a:9100', 'qps b:9100'],
     );
+  });
+
+  it('error rates from the one by-status query: no 5xx series is 0 where checks were answered, no sample where none were', async () => {
+    const errorRates = async () => {
+      const fleet = await fleetDocument(new PrometheusClient(prom.url), '5m', NOW_MS);
+      return [fleet.error_rate.value, ...fleet.replicas.map((r) => r.error_rate)];
+    };
+    // Checks answered, none failed: no 5xx series at all, so PromQL has no ratio sample; shown as 0.
+    instant = { ...DEFAULT_INSTANT, byStatus: [sample({ ...A, status_code: '200' }, 2), sample({ ...B, status_code: '200' }, 3)] };
+    assert.deepEqual(await errorRates(), [0, 0, 0]);
+    // 5xx series present at rate 0 (the counters start at 0): PromQL's ratio is 0 itself.
+    instant = { ...DEFAULT_INSTANT, byStatus: [sample({ ...A, status_code: '200' }, 2), sample({ ...A, status_code: '503' }, 0)] };
+    assert.deepEqual(await errorRates(), [0, 0, 0]);
+    // Only 4xx: no check run, no ratio sample (`> 0`); answers were given, so 0 for the fleet and A.
+    instant = { ...DEFAULT_INSTANT, byStatus: [sample({ ...A, status_code: '400' }, 2), sample({ ...A, status_code: '500' }, 0)] };
+    assert.deepEqual(await errorRates(), [0, 0, 0]);
+    // B without traffic (QPS 0) and no samples: no error rate for it; B down: none either, whatever it had.
+    instant = {
+      qps: [sample(A, 2), sample(B, 0)],
+      byStatus: [sample({ ...A, status_code: '200' }, 2)],
+      up: [sample(A, 1), sample(B, 1)],
+    };
+    assert.deepEqual(await errorRates(), [0, 0, null]);
+    instant = { ...instant, up: [sample(A, 1), sample(B, 0)] };
+    assert.deepEqual(await errorRates(), [0, 0, null]);
+    // A down replica's 5xx within the window still count, as rate() over its last samples does.
+    instant = {
+      qps: [sample(A, 2), sample(B, 0)],
+      byStatus: [...BY_STATUS.slice(0, 2), sample({ ...B, status_code: '502' }, 1)],
+      up: [sample(A, 1), sample(B, 0)],
+    };
+    const [fleetRate, aRate, bRate] = await errorRates();
+    near(fleetRate, 1.2 / 3, 'fleet: (0.2 + 1) / (2 + 1)');
+    near(aRate, 0.1, 'A');
+    assert.equal(bRate, 1, 'B: all its checks failed');
+    // No traffic anywhere: no sample, no 0.
+    instant = { qps: [], byStatus: [], up: [sample(A, 1), sample(B, 1)] };
+    assert.deepEqual(await errorRates(), [null, null, null]);
   });
 });
