@@ -32,7 +32,8 @@ export interface RecordingPrometheus {
   url: string;
   queries: RecordedQuery[];
   /** Resolves once `predicate` holds over the recorded queries (checked at each arrival and each close). */
-  until(predicate: (queries: RecordedQuery[]) => boolean): Promise<void>;
+  /** Resolves once `predicate` holds for the queries so far; rejects after `timeoutMs` (default 10 s). */
+  until(predicate: (queries: RecordedQuery[]) => boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,10 +66,16 @@ export async function startRecordingPrometheus(answer: (path: string, query: str
   return {
     url: `http://127.0.0.1:${port}`,
     queries,
-    until: (predicate) =>
-      new Promise((resolve) => {
+    until: (predicate, timeoutMs = 10_000) =>
+      new Promise((resolve, reject) => {
+        // A wrong expectation fails, naming what came, instead of leaving the test file hanging.
+        const timer = setTimeout(() => {
+          changed.off('change', check);
+          reject(new Error(`not within ${timeoutMs} ms; ${queries.length} queries so far: ${queries.map((q) => q.query).join(' | ')}`));
+        }, timeoutMs);
         const check = () => {
           if (!predicate(queries)) return;
+          clearTimeout(timer);
           changed.off('change', check);
           resolve();
         };
