@@ -6,12 +6,13 @@
  * Small images keep it to the service's own work (queue, batcher, IPC, metrics, live stats); at
  * ~30 checks/s on 2 cores the default takes about an hour.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { defaultModelDir } from '../main/config.ts';
 import { silentLogger } from '../main/logging/json-logger.ts';
 import { ServiceRuntime } from '../main/service/service-runtime.ts';
+import { rssBytes } from './support/proc-stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,10 +26,7 @@ const first = Number(values.first);
 const total = Number(values.total);
 const concurrency = Number(values.concurrency);
 
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
-}
+const rssMiB = (pid: number): number => (rssBytes(pid) ?? Number.NaN) / 2 ** 20;
 
 const runtime = new ServiceRuntime({
   modelDir: defaultModelDir(),

@@ -46,6 +46,7 @@ import { generatedImageSet } from '../main/cli/bench/image-set.ts';
 import { settle } from '../main/cli/bench/paired-comparison.ts';
 import { histogramSumCount } from '../main/cli/bench/step-report.ts';
 import { renderPipeline, type PipelineBenchResult } from './pipeline-report.ts';
+import { peakRssBytes } from './support/proc-stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -103,13 +104,8 @@ function cpuSeconds(pid: number | undefined): number | undefined {
 
 /** Peak resident memory of a process (VmHWM), MiB. */
 function peakRssMib(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? undefined : Number(kb) / 1024;
-  } catch {
-    return undefined;
-  }
+  const bytes = pid === undefined ? undefined : peakRssBytes(pid);
+  return bytes === undefined ? undefined : bytes / 2 ** 20;
 }
 
 interface Slice {

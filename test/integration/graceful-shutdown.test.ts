@@ -15,7 +15,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { multipartBody, multipartType } from '../support/multipart-body.ts';
-import { childPids, HAS_PROC } from '../support/proc-stats.ts';
+import { childPids, HAS_PROC } from '../../bench/support/proc-stats.ts';
 import { parseRawResponse } from '../support/raw-http.ts';
 import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 

@@ -36,7 +36,7 @@ import { silentLogger } from '../../main/logging/json-logger.ts';
 import { OfaVeHttpServer, type HttpServerOptions } from '../../main/server/http-server.ts';
 import { ServiceRuntime } from '../../main/service/service-runtime.ts';
 import { multipartBody, multipartType } from '../support/multipart-body.ts';
-import { HAS_PROC, mib, peakRssBytes, rssBytes } from '../support/proc-stats.ts';
+import { HAS_PROC, mib, peakRssBytes, rssBytes } from '../../bench/support/proc-stats.ts';
 import { parseRawResponse, rawRequest } from '../support/raw-http.ts';
 import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 import { requestTotals } from '../support/service-harness.ts';

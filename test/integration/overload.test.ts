@@ -18,7 +18,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { childPids, HAS_PROC, mib, peakRssBytes, rssBytes } from '../support/proc-stats.ts';
+import { childPids, HAS_PROC, mib, peakRssBytes, rssBytes } from '../../bench/support/proc-stats.ts';
 import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 import { requestTotals, startHarness, type Harness } from '../support/service-harness.ts';
 

@@ -20,7 +20,7 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { uniform01 } from '../../models/tools/seeded-random.ts';
-import { childPids, HAS_PROC, mib, rssBytes } from '../support/proc-stats.ts';
+import { childPids, HAS_PROC, mib, rssBytes } from '../../bench/support/proc-stats.ts';
 import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 import { requestTotals } from '../support/service-harness.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';

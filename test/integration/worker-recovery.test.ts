@@ -22,7 +22,7 @@ import { silentLogger } from '../../main/logging/json-logger.ts';
 import { bodyLimitsFor } from '../../main/server/check-body-parser.ts';
 import { OfaVeHttpServer } from '../../main/server/http-server.ts';
 import { ServiceRuntime } from '../../main/service/service-runtime.ts';
-import { childPids, HAS_PROC } from '../support/proc-stats.ts';
+import { childPids, HAS_PROC } from '../../bench/support/proc-stats.ts';
 import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 import { requestTotals } from '../support/service-harness.ts';
 import { DEMO_MODEL_DIR } from '../support/shared-reference.ts';

@@ -1,6 +1,7 @@
 /**
  * What Linux says about a process, from /proc (the tests that use it skip elsewhere): resident
  * memory now and at its peak, and the children it started (the inference worker of `ofa-ve serve`).
+ * In bench/support/ because the benches measure the same figures and never import test/.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
