@@ -20,7 +20,6 @@
  *        [--concurrency 32] [--max-batch-size 8] [--model DIR] [--worker-nice N] [--skip-cpu] [--json FILE]
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,7 +45,7 @@ import { generatedImageSet } from '../main/cli/bench/image-set.ts';
 import { settle } from '../main/cli/bench/paired-comparison.ts';
 import { histogramSumCount } from '../main/cli/bench/step-report.ts';
 import { renderPipeline, type PipelineBenchResult } from './pipeline-report.ts';
-import { peakRssBytes } from './support/proc-stats.ts';
+import { cpuSeconds, peakRssBytes } from './support/proc-stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -91,16 +90,8 @@ const quantile = (xs: readonly number[], q: number): number =>
       );
 const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 
-/** CPU seconds a process has used (all its threads), from /proc; undefined elsewhere. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
+/** CPU seconds of a process (all its threads), from /proc; undefined elsewhere. */
+const workerCpuSeconds = (pid: number | undefined): number | undefined => (pid === undefined ? undefined : cpuSeconds(pid));
 
 /** Peak resident memory of a process (VmHWM), MiB. */
 function peakRssMib(pid: number | undefined): number | undefined {
@@ -121,7 +112,7 @@ interface Slice {
 /** Closed loop: `clients` senders, each sending its next check as soon as the previous one is answered. */
 async function closedLoop(runtime: ServiceRuntime, pairs: readonly NamedCheckPair[], clients: number, seconds: number): Promise<Slice> {
   const before = await batchCounts(runtime);
-  const cpuBefore = cpuSeconds(runtime.workerHost.pid);
+  const cpuBefore = workerCpuSeconds(runtime.workerHost.pid);
   const latencies: number[] = [];
   let failed = 0;
   let cursor = 0;
@@ -144,7 +135,7 @@ async function closedLoop(runtime: ServiceRuntime, pairs: readonly NamedCheckPai
   );
   const elapsed = (performance.now() - started) / 1000;
   const after = await batchCounts(runtime);
-  const cpuAfter = cpuSeconds(runtime.workerHost.pid);
+  const cpuAfter = workerCpuSeconds(runtime.workerHost.pid);
   const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
   const batches = after.count - before.count;
   return {

@@ -17,6 +17,7 @@ import { STAGE_NAMES } from '../../preload/wire-types.ts';
 import { BATCH_SIZE_BUCKETS, REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } from '../../main/telemetry/metric-buckets.ts';
 import { CHECK_STATUS_CODES } from '../../main/errors.ts';
 import type { ObserveBenchResult } from './observe-bench.ts';
+import { cpuSeconds } from '../support/proc-stats.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -244,17 +245,10 @@ function parseWrk(output: string): Omit<WrkResult, 'serverCpuMsPerResponse'> {
   };
 }
 
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 /** utime + stime of a process, in ms (all its threads). */
 function cpuMs(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-  } catch {
-    return null;
-  }
+  const seconds = pid === undefined ? undefined : cpuSeconds(pid);
+  return seconds === undefined ? null : seconds * 1000;
 }
 
 async function wrk(server: Server, seconds: number, extra: string[] = []): Promise<WrkResult> {

@@ -3,6 +3,7 @@
  * memory now and at its peak, and the children it started (the inference worker of `ofa-ve serve`).
  * In bench/support/ because the benches measure the same figures and never import test/.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 export const HAS_PROC = existsSync('/proc/self/status');
@@ -44,3 +45,22 @@ export function childPids(pid: number): number[] {
 }
 
 export const mib = (bytes: number | undefined): string => (bytes === undefined ? 'n/a' : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+
+/** Clock ticks per second of /proc's CPU times (asked once; 100 on Linux as built everywhere). */
+let clockTicks: number | undefined;
+function ticksPerSecond(): number {
+  clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+  return clockTicks;
+}
+
+/** CPU seconds a process has used so far (user + system, all its threads), or undefined when it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / ticksPerSecond();
+  } catch {
+    return undefined;
+  }
+}
