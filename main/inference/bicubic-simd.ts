@@ -115,10 +115,9 @@ function requireKernels(): Kernels {
 }
 
 /**
- * The resize of an image that needs a pass of each kind or only the vertical one, or the rows of
- * one that needs only the horizontal pass, written into `rowsOut`. Returns the address of the
- * output in the module's memory (vertical pass; `rowsOut` is untouched) or -1 (rows written), and
- * the addresses of regions of the sizes `extra` laid out after the resize's, for the caller.
+ * The resize of an image that needs either pass or both, made in the module's memory. Returns the
+ * address of the output there, and the addresses of regions of the sizes `extra` laid out after
+ * the resize's, for the caller.
  */
 function resizeInMemory(
   k: Kernels,
@@ -129,7 +128,6 @@ function resizeInMemory(
   outWidth: number,
   outHeight: number,
   extra: number[],
-  rowsOut: Uint8Array | null,
 ): { output: number; extra: number[] } {
   const needHorizontal = outWidth !== width;
   const needVertical = outHeight !== height;
@@ -155,7 +153,7 @@ function resizeInMemory(
     needHorizontal ? BLOCK * len + 16 : 0,
     needHorizontal ? align16(len) * 16 : 0,
     ringRows * stride,
-    needVertical ? outLen + 16 : 0,
+    outLen + 16,
     ...extra,
   ]) as [number, number, number, number, number, number, number, number, ...number[]];
   const heap = new Uint8Array(k.memory.buffer);
@@ -181,7 +179,8 @@ function resizeInMemory(
       for (let j = 0; j < n; j++) heap.set(src.subarray((y0 + j) * len, (y0 + j + 1) * len), blockRow + j * stride);
     }
     if (!vert) {
-      for (let j = 0; j < n; j++) rowsOut!.set(heap.subarray(blockRow + j * stride, blockRow + j * stride + rowLen), (y0 + j) * rowLen);
+      // No vertical pass: the block's rows are the output's, moved within the module's memory.
+      for (let j = 0; j < n; j++) heap.copyWithin(outArea + (y0 + j) * rowLen, blockRow + j * stride, blockRow + j * stride + rowLen);
       continue;
     }
     // Output rows whose window is now complete. Each was incomplete before this block, so its
@@ -196,7 +195,7 @@ function resizeInMemory(
       nextOut++;
     }
   }
-  return { output: vert ? outArea : -1, extra: extraAt };
+  return { output: outArea, extra: extraAt };
 }
 
 /**
@@ -206,10 +205,8 @@ function resizeInMemory(
 export const resizeBicubicSimd: BicubicResize = (src, width, height, channels, outWidth, outHeight) => {
   const k = requireKernels();
   if (outWidth === width && outHeight === height) return src.slice();
-  const out = new Uint8Array(outWidth * channels * outHeight);
-  const { output } = resizeInMemory(k, src, width, height, channels, outWidth, outHeight, [], out);
-  if (output >= 0) out.set(new Uint8Array(k.memory.buffer, output, out.length));
-  return out;
+  const { output } = resizeInMemory(k, src, width, height, channels, outWidth, outHeight, []);
+  return new Uint8Array(k.memory.buffer, output, outWidth * channels * outHeight).slice();
 };
 
 /**
@@ -281,11 +278,8 @@ export function resizeNormalizeChwSimd(
 ): void {
   const k = requireKernels();
   const pixels = size * size;
-  if (height === size) {
-    // No vertical pass: the resize writes its rows out of the module's memory.
-    normalizeChwSimd(resizeBicubicSimd(src, width, height, 3, size, size), pixels, mean, std, out, offset);
-    return;
-  }
-  const { output, extra } = resizeInMemory(k, src, width, height, 3, size, size, [planesBytes(pixels)], null);
+  // Already the size: nothing to resize (Pillow returns a copy), the pixels are normalised as they are.
+  if (width === size && height === size) return normalizeChwSimd(src, pixels, mean, std, out, offset);
+  const { output, extra } = resizeInMemory(k, src, width, height, 3, size, size, [planesBytes(pixels)]);
   normalizeInMemory(k, output, pixels, extra[0]!, mean, std, out, offset);
 }

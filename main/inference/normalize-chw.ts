@@ -39,11 +39,6 @@ export const normalizeChwTable: NormalizeChw = (rgb, pixels, mean, std, out, off
   }
 };
 
-/** Which implementation normalizeChw uses in this thread (the resize's choice: one module holds both kernels). */
-export function normalizeBackend(): 'wasm-simd' | 'js' {
-  return simdResizeAvailability().available ? 'wasm-simd' : 'js';
-}
-
 /** The SIMD kernel where WebAssembly SIMD exists, else the table. */
 export const normalizeChw: NormalizeChw = (rgb, pixels, mean, std, out, offset) =>
   (simdResizeAvailability().available ? normalizeChwSimd : normalizeChwTable)(rgb, pixels, mean, std, out, offset);
