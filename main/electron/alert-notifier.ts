@@ -11,6 +11,7 @@
  */
 import { writeJsonAtomic } from './json-file.ts';
 import { readFile } from 'node:fs/promises';
+import { alertQuantityText } from '../../preload/quantity-format.ts';
 import type { AlertStatus } from '../../preload/wire-types.ts';
 import { ConnectionError, fetchRemote } from './remote-fetch.ts';
 
@@ -63,13 +64,9 @@ interface Episode {
   readonly alert: AlertStatus;
 }
 
-const VALUE_FORMATS: Record<AlertStatus['name'], (value: number) => string> = {
-  OfaVeHighLatencyP95: (s) => `${s.toFixed(2)} s`,
-  OfaVeHighErrorRate: (ratio) => `${Number((ratio * 100).toPrecision(3))}%`,
-};
-
+/** As the dashboard's alerts panel shows it (preload/quantity-format.ts). */
 function formatValue(alert: AlertStatus, value: number | null): string {
-  return value === null ? 'no traffic' : VALUE_FORMATS[alert.name](value);
+  return value === null ? 'no traffic' : alertQuantityText(alert.name, value);
 }
 
 function clockTime(iso: string): string {

@@ -10,6 +10,7 @@ import {
   type StageName,
   type StatsDocument,
 } from '../../preload/wire-types.ts';
+import { alertQuantityText, percentText } from '../../preload/quantity-format.ts';
 
 /** What the UI prints for a figure that has no value (no traffic in the window). */
 export const NO_VALUE = '—';
@@ -45,11 +46,7 @@ export function formatAxisMs(ms: number): string {
 
 /** A ratio (0..1) as a percentage: "12.5%"; tiny non-zero rates stay visible as "<0.1%". */
 export function formatPercent(ratio: number | null | undefined, digits = 1): string {
-  if (!isFiniteNumber(ratio)) return NO_VALUE;
-  const pct = ratio * 100;
-  const smallest = 10 ** -digits;
-  if (pct > 0 && pct < smallest) return `<${smallest.toFixed(digits)}%`;
-  return `${pct.toFixed(digits)}%`;
+  return isFiniteNumber(ratio) ? percentText(ratio, digits) : NO_VALUE;
 }
 
 /** Requests per second: more decimals when small, so 0.05 QPS does not read as 0. */
@@ -241,9 +238,7 @@ export function toStageBar(stats: Pick<StatsDocument, 'stages' | 'mean_ms'>, sta
 
 /** Latency alerts are evaluated in seconds, the error-rate alert as a ratio (shown in %). */
 export function formatAlertQuantity(name: AlertStatus['name'], value: number | null | undefined): string {
-  if (!isFiniteNumber(value)) return NO_VALUE;
-  if (name === 'OfaVeHighErrorRate') return formatPercent(value, 2);
-  return `${value < 10 ? value.toFixed(2) : value.toFixed(1)} s`;
+  return isFiniteNumber(value) ? alertQuantityText(name, value) : NO_VALUE;
 }
 
 /** "13:04:05 (2m 03s ago)", measured against the stats document's own clock; "—" when inactive. */

@@ -87,7 +87,7 @@ describe('AlertNotifier with the real alert evaluator', () => {
     assert.equal(firing!.urgency, 'critical', 'the error-rate rule is critical');
     assert.match(
       firing!.body,
-      /^server errors \(5xx\) over 5 min above 3% .*\. Now \d+(\.\d+)?% \(threshold 3%\), over the threshold since \d\d:\d\d\.$/,
+      /^server errors \(5xx\) over 5 min above 3% .*\. Now \d+\.\d\d% \(threshold 3\.00%\), over the threshold since \d\d:\d\d\.$/,
     );
 
     run(400, 10, 0); // clean traffic: the errors leave the 5-minute window
@@ -96,7 +96,7 @@ describe('AlertNotifier with the real alert evaluator', () => {
       'Alert resolved: OfaVeHighErrorRate (local model)',
     ]);
     assert.equal(recorder.shown[1]!.urgency, 'normal');
-    assert.match(recorder.shown[1]!.body, /back under the threshold after \d+ min\. Now \d+(\.\d+)?%\.$/);
+    assert.match(recorder.shown[1]!.body, /back under the threshold after \d+ min\. Now \d+\.\d\d%\.$/);
     run(60, 10, 0);
     assert.equal(recorder.shown.length, 2, 'resolved is shown once too');
 
