@@ -19,7 +19,7 @@ import { ConnectionGuard, defaultConnectionLimits, type ConnectionLimits } from 
 import { CorsPolicy } from './cors.ts';
 import { DEFAULT_EVENT_STREAM_OPTIONS, StatsEventStreams, type EventStreamOptions } from './event-stream.ts';
 import { sendError, sendJson, sendMethodNotAllowed } from './http-responses.ts';
-import { compareSource, fleetQuery, prometheusCompareQuery, readsPrometheus } from './prometheus-handlers.ts';
+import { compareSource, fleetQuery, prometheusCompareQuery } from './prometheus-handlers.ts';
 import { parseWindow } from './query-window.ts';
 import { isCrossSiteRequest, loopbackHostAllowed } from './request-origin.ts';
 import { allows, CHECK_ROUTE, findRoute, traceRequestId, type Route } from './routes.ts';
@@ -236,9 +236,10 @@ export class OfaVeHttpServer {
     const isCheck = path === CHECK_ROUTE && req.method === 'POST';
     const requestId = randomUUID();
     // The client hung up before its answer was sent (the socket closed with the response unended).
-    // A read of Prometheus then cancels its queries still outstanding.
+    // A route marked cancelOnHangUp (a check, a read of Prometheus) then cancels its work still outstanding.
     const hungUp = new AbortController();
-    if (isCheck || readsPrometheus(path)) {
+    const route = findRoute(path);
+    if (route?.cancelOnHangUp && allows(route, req.method)) {
       whenResponseDone(req, res, () => {
         if (!res.writableEnded) hungUp.abort();
       });
@@ -247,7 +248,6 @@ export class OfaVeHttpServer {
       if (this.options.loopbackOnly !== false && !loopbackHostAllowed(req)) {
         throw new CheckError('FORBIDDEN', 'this server answers only to localhost, 127.0.0.1 or [::1] in the Host header');
       }
-      const route = findRoute(path);
       this.cors.apply(req, res);
       // A preflight carries no token (browsers never send one): it learns only what CORS allows.
       if (route && this.cors.isAllowedPreflight(req)) return this.cors.answerPreflight(req, res);

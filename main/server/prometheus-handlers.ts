@@ -11,15 +11,8 @@ import { comparePrometheusRanges } from '../telemetry/prometheus-compare.ts';
 import { fleetDocument } from '../telemetry/prometheus-fleet.ts';
 import { isPrometheusSliceAttribute } from '../telemetry/prometheus-script-slices.ts';
 import { asBadRequest, epochMs, single } from '../service/telemetry-queries.ts';
-import { findRoute } from './routes.ts';
 
 const SOURCES: readonly FigureSource[] = ['in-app', 'prometheus'];
-
-/** Routes that may query Prometheus (fleet, compare): the server cancels their queries when the client hangs up. */
-export function readsPrometheus(path: string): boolean {
-  const name = findRoute(path)?.name;
-  return name === 'fleet' || name === 'compare';
-}
 
 function configured(prometheus: PrometheusClient | undefined, what: string): PrometheusClient {
   if (prometheus) return prometheus;

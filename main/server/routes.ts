@@ -27,6 +27,8 @@ export interface Route {
   readonly methods: readonly string[];
   /** Answered without a token (liveness for orchestrators; the UI holds no data). */
   readonly public: boolean;
+  /** The server aborts the request's work (its signal) when the client hangs up before the answer is sent. */
+  readonly cancelOnHangUp?: true;
 }
 
 export const CHECK_ROUTE = '/api/v1/check';
@@ -37,15 +39,15 @@ const ROUTES: ReadonlyMap<string, Route> = new Map([
   ['/healthz', { name: 'healthz', methods: READ, public: true }],
   ['/readyz', { name: 'readyz', methods: READ, public: true }],
   ['/metrics', { name: 'metrics', methods: READ, public: false }],
-  [CHECK_ROUTE, { name: 'check', methods: ['POST'], public: false }],
+  [CHECK_ROUTE, { name: 'check', methods: ['POST'], public: false, cancelOnHangUp: true }],
   ['/api/v1/model', { name: 'model', methods: READ, public: false }],
   ['/api/v1/stats', { name: 'stats', methods: READ, public: false }],
   ['/api/v1/requests/slowest', { name: 'slowest', methods: READ, public: false }],
   ['/api/v1/events', { name: 'events', methods: READ, public: false }],
   ['/api/v1/marks', { name: 'marks', methods: [...READ, 'POST'], public: false }],
   ['/api/v1/slices', { name: 'slices', methods: READ, public: false }],
-  ['/api/v1/compare', { name: 'compare', methods: READ, public: false }],
-  ['/api/v1/fleet', { name: 'fleet', methods: READ, public: false }],
+  ['/api/v1/compare', { name: 'compare', methods: READ, public: false, cancelOnHangUp: true }],
+  ['/api/v1/fleet', { name: 'fleet', methods: READ, public: false, cancelOnHangUp: true }],
 ]);
 
 const UI_ROUTE: Route = { name: 'ui', methods: READ, public: true };

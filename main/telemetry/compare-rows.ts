@@ -234,3 +234,23 @@ export function rankSlices(
   }
   return { slices: sorted.map(({ top: _top, ...slice }) => slice), cause };
 }
+
+/** The 1-based ranks bounding the q-quantile of n values at `z`; `exact`: both inside the data (1 … n). */
+export interface RankInterval {
+  low: number;
+  high: number;
+  exact: boolean;
+}
+
+/**
+ * The order-statistic interval of the q-quantile of n values: between the values of ranks
+ * n·q ∓ z·√(n·q·(1−q)) (normal approximation to the binomial), widened outwards to whole ranks.
+ * The one rule for every quantile interval: the sketches' in period-compare.ts, the Prometheus
+ * buckets' in prometheus-buckets.ts (n need not be whole there: increase() extrapolates).
+ */
+export function orderStatisticRanks(n: number, q: number, z: number): RankInterval {
+  const spread = z * Math.sqrt(n * q * (1 - q));
+  const low = Math.floor(n * q - spread);
+  const high = Math.ceil(n * q + spread);
+  return { low, high, exact: low >= 1 && high <= n };
+}

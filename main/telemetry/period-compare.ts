@@ -56,26 +56,6 @@ interface Interval {
   exact: boolean;
 }
 
-/** The 1-based ranks bounding the q-quantile of n values at `z`; `exact`: both inside the data (1 … n). */
-export interface RankInterval {
-  low: number;
-  high: number;
-  exact: boolean;
-}
-
-/**
- * The order-statistic interval of the q-quantile of n values: between the values of ranks
- * n·q ∓ z·√(n·q·(1−q)) (normal approximation to the binomial), widened outwards to whole ranks.
- * The one rule for every quantile interval: the sketches' here, the Prometheus buckets' in
- * prometheus-buckets.ts (n need not be whole there: increase() extrapolates).
- */
-export function orderStatisticRanks(n: number, q: number, z: number): RankInterval {
-  const spread = z * Math.sqrt(n * q * (1 - q));
-  const low = Math.floor(n * q - spread);
-  const high = Math.ceil(n * q + spread);
-  return { low, high, exact: low >= 1 && high <= n };
-}
-
 /**
  * The q-quantile (rank q·(n−1), as the dashboard reads it) and its distribution-free interval at
  * `z`, widened by the sketch's relative accuracy.
@@ -83,7 +63,7 @@ export function orderStatisticRanks(n: number, q: number, z: number): RankInterv
 export function quantileInterval(data: SketchData | null, q: number, z: number): Interval {
   const n = countOf(data);
   if (!data || n === 0) return { value: null, low: null, high: null, exact: false };
-  const { low: lower, high: upper, exact } = orderStatisticRanks(n, q, z);
+  const { low: lower, high: upper, exact } = compare.orderStatisticRanks(n, q, z);
   const clamp = (rank: number) => Math.min(n - 1, Math.max(0, rank - 1));
   const ranks = [clamp(lower), q * (n - 1), clamp(upper)].sort((x, y) => x - y);
   const [lowValue, value, highValue] = mergedValuesAtRanks([data], ranks) as [number, number, number];

@@ -5,7 +5,7 @@
  * - The estimate is exactly what PromQL's histogram_quantile returns (Prometheus' bucketQuantile:
  *   rank q·n, linear interpolation inside the bucket that holds it, 0 as the first bucket's lower
  *   bound, the highest finite bound when the rank falls in +Inf).
- * - The interval is the order-statistic one, as in-app (period-compare.ts's orderStatisticRanks):
+ * - The interval is the order-statistic one, as in-app (compare-rows.ts's orderStatisticRanks):
  *   the q-quantile of n values lies between the values of ranks n·q ∓ z·√(n·q·(1−q)) (normal
  *   approximation to the binomial). A histogram only knows which bucket holds each rank, so the ranks are mapped to the
  *   bounds of their buckets: from the lower bound of the low rank's bucket to the upper bound of the
@@ -14,7 +14,7 @@
  * - Counts from increase() are extrapolated to the range's edges, so they need not be whole; they are
  *   used as they are.
  */
-import { orderStatisticRanks } from './period-compare.ts';
+import { orderStatisticRanks } from './compare-rows.ts';
 
 /** One cumulative bucket: the count of values ≤ `le` (seconds; Infinity for +Inf). */
 export interface Bucket {

@@ -117,8 +117,8 @@ async function readRange(client: PrometheusClient, range: PromRange, queries: Se
   for (const s of byStatus!) {
     if (!Number.isFinite(s.value)) continue;
     requests += s.value;
-    if (/^4/.test(s.labels.status_code ?? '')) clientErrors += s.value;
-    if (/^5/.test(s.labels.status_code ?? '')) serverErrors += s.value;
+    if (Q.isClientError(s.labels.status_code)) clientErrors += s.value;
+    if (Q.isServerError(s.labels.status_code)) serverErrors += s.value;
   }
   const toMs = Math.round(atS * 1000);
   return {

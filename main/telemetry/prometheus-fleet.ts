@@ -6,7 +6,7 @@
  * (some are computed here from another query's samples exactly as that PromQL would: fleetDocument).
  */
 import type { FleetDocument, FleetReplica, FleetSeries, PrometheusFigure } from '../../preload/wire-types.ts';
-import { bucketQuantile, bucketsOfSamples } from './prometheus-buckets.ts';
+import { type Bucket, bucketQuantile, bucketsOfSamples } from './prometheus-buckets.ts';
 import type { PrometheusClient, PromSample, PromSeries } from './prometheus-client.ts';
 import * as Q from './prometheus-queries.ts';
 
@@ -34,23 +34,31 @@ const finite = (v: number | undefined): number | null => (v !== undefined && Num
 const key = (labels: Record<string, string>): string => `${labels.job ?? ''}\u0000${labels.instance ?? ''}`;
 const byReplica = (samples: PromSample[]): Map<string, number> => new Map(samples.map((s) => [key(s.labels), s.value]));
 
-/** PromQL's histogram_quantile(q, sum by (le) (…)) over bucket samples (NaN where Prometheus gives NaN). */
-const quantileOf = (samples: PromSample[], q: number): number => {
-  const buckets = bucketsOfSamples(samples);
-  return (buckets && bucketQuantile(buckets, q)) ?? NaN;
-};
+/** PromQL's histogram_quantile(q, …) over `sum by (le) (…)` of bucket samples (NaN where Prometheus gives NaN). */
+const quantileOf = (buckets: Bucket[] | undefined, q: number): number => (buckets && bucketQuantile(buckets, q)) ?? NaN;
 
 /** Samples grouped per (job, instance), as `sum by (job, instance, …)` groups them. */
 function perReplica(samples: PromSample[]): Map<string, PromSample[]> {
   const groups = new Map<string, PromSample[]>();
-  for (const s of samples) groups.set(key(s.labels), [...(groups.get(key(s.labels)) ?? []), s]);
+  for (const s of samples) {
+    const k = key(s.labels);
+    let group = groups.get(k);
+    if (!group) groups.set(k, (group = []));
+    group.push(s);
+  }
   return groups;
 }
 
 /** A range query's series as instant vectors, one per step (time order): what an aggregation over them sees at each step. */
 function atEachStep(series: PromSeries[]): Array<[number, PromSample[]]> {
   const steps = new Map<number, PromSample[]>();
-  for (const s of series) for (const [t, value] of s.points) steps.set(t, [...(steps.get(t) ?? []), { labels: s.labels, value }]);
+  for (const s of series) {
+    for (const [t, value] of s.points) {
+      let vector = steps.get(t);
+      if (!vector) steps.set(t, (vector = []));
+      vector.push({ labels: s.labels, value });
+    }
+  }
   return [...steps].sort(([x], [y]) => x - y);
 }
 
@@ -61,19 +69,15 @@ function derivedLine(name: string, series: PromSeries[], valueAt: (vector: PromS
 
 const sum = (samples: PromSample[]): number => samples.reduce((total, s) => total + s.value, 0);
 
-/** PromQL's `status_code=~"5.."` and `status_code!~"4.."`: anchored regexes, a missing label is the empty string. */
-const isServerError = (s: PromSample): boolean => /^5..$/.test(s.labels.status_code ?? '');
-const isClientError = (s: PromSample): boolean => /^4..$/.test(s.labels.status_code ?? '');
-
 /**
  * fleetErrorRate / replicaErrorRate over answer rates by status code, as PromQL gives it:
  * `sum(5xx) / (sum(all but 4xx) > 0)`. No sample (undefined) without a 5xx series (sum() of no
  * series is no sample) or while the checks run sum to 0 (the `> 0` filter drops it).
  */
 function errorRatio(byStatus: PromSample[]): number | undefined {
-  const errors = byStatus.filter(isServerError);
+  const errors = byStatus.filter((s) => Q.isServerError(s.labels.status_code));
   if (errors.length === 0) return undefined;
-  const run = sum(byStatus.filter((s) => !isClientError(s)));
+  const run = sum(byStatus.filter((s) => !Q.isClientError(s.labels.status_code)));
   return run > 0 ? sum(errors) / run : undefined;
 }
 
@@ -132,7 +136,8 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
   };
   // sum() of no series is no sample.
   const fleetQps = figure(replicaQps.length > 0 ? sum(replicaQps) : undefined, queries.qps);
-  const fleetP90 = finite(quantileOf(replicaBuckets, 0.9));
+  const fleetBuckets = bucketsOfSamples(replicaBuckets);
+  const fleetP90 = finite(quantileOf(fleetBuckets, 0.9));
   const errorFigure = figure(errorRatio(byStatus), queries.errorRate);
   // No 5xx ratio sample while checks were answered (none failed, or only 4xx): 0, as in-app.
   if (errorFigure.value === null && (fleetQps.value ?? 0) > 0) errorFigure.value = 0;
@@ -145,7 +150,7 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
   const byStatusOf = perReplica(byStatus);
   const replicas: FleetReplica[] = [...labelsOf].map(([k, labels]) => {
     const buckets = bucketsOf.get(k);
-    const replicaP90S = buckets ? finite(quantileOf(buckets, 0.9)) : null;
+    const replicaP90S = buckets ? finite(quantileOf(bucketsOfSamples(buckets), 0.9)) : null;
     const isUp = upOf.has(k) ? upOf.get(k) === 1 : null;
     const replicaQpsValue = finite(qpsOf.get(k));
     return {
@@ -165,7 +170,10 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
   const slowest = candidates.reduce<FleetReplica | undefined>((s, r) => (s === undefined || r.p90_skew! > s.p90_skew! ? r : s), undefined);
   if (slowest) slowest.slowest = true;
 
-  const quantileLine = (name: string, q: number) => derivedLine(name, bucketLines, (vector) => quantileOf(vector, q));
+  // The bucket lines grouped per step and summed by le once; each quantile line reads them.
+  const bucketSteps = atEachStep(bucketLines).map(([t, vector]): [number, Bucket[] | undefined] => [t, bucketsOfSamples(vector)]);
+  const quantileLine = (name: string, q: number) =>
+    bucketLines.length === 0 ? [] : [{ name, points: bucketSteps.map(([t, buckets]): [number, number] => [t, quantileOf(buckets, q)]) }];
   return {
     source: 'prometheus',
     prometheus_url: client.url,
@@ -173,9 +181,9 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
     window_s: seconds,
     generated_at: new Date(atS * 1000).toISOString(),
     qps: fleetQps,
-    p50_ms: figure(quantileOf(replicaBuckets, 0.5), queries.p50, 1000),
+    p50_ms: figure(quantileOf(fleetBuckets, 0.5), queries.p50, 1000),
     p90_ms: { value: fleetP90 === null ? null : fleetP90 * 1000, query: queries.p90 },
-    p99_ms: figure(quantileOf(replicaBuckets, 0.99), queries.p99, 1000),
+    p99_ms: figure(quantileOf(fleetBuckets, 0.99), queries.p99, 1000),
     error_rate: errorFigure,
     replicas,
     replica_queries: { qps: queries.replicaQps, p90_ms: queries.replicaP90, error_rate: queries.replicaErrorRate, up: queries.up },

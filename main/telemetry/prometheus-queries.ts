@@ -39,6 +39,13 @@ export const replicaP90 = (w: string): string => `histogram_quantile(0.9, ${repl
 export const fleetErrorRate = (w: string): string =>
   `sum(rate(${REQUESTS}{status_code=~"5.."}[${w}])) / (sum(rate(${REQUESTS}{status_code!~"4.."}[${w}])) > 0)`;
 
+/**
+ * The status classes of the PromQL above (`status_code=~"5.."`, `status_code!~"4.."`) for samples read
+ * back: PromQL's regexes are anchored, and a missing label is the empty string.
+ */
+export const isServerError = (statusCode: string | undefined): boolean => /^5..$/.test(statusCode ?? '');
+export const isClientError = (statusCode: string | undefined): boolean => /^4..$/.test(statusCode ?? '');
+
 /** The same per replica (rule instance:ofa_ve_server_errors:ratio_rate1m). */
 export const replicaErrorRate = (w: string): string =>
   `sum by (job, instance) (rate(${REQUESTS}{status_code=~"5.."}[${w}])) / (sum by (job, instance) (rate(${REQUESTS}{status_code!~"4.."}[${w}])) > 0)`;

@@ -4,13 +4,12 @@
  * before a clock jump) is recognised as stale and reset before reuse. The buckets of a sliced level
  * (10 s and 60 s) also keep a cell per input slice (`SliceTable`).
  */
-import type { ResultType, StageName } from '../../preload/wire-types.ts';
+import { RESULT_TYPES, type ResultType, type StageName } from '../../preload/wire-types.ts';
 import { mergedQuantiles } from './quantile-sketch.ts';
 import { LatencyCell, SliceTable } from './slice-cells.ts';
 
-/** Result slots, in this order, in `Bucket.results`. */
-/** RESULT_TYPES.indexOf('ERROR'): the last result type (wire-types.ts). */
-export const ERROR_INDEX = 3;
+/** The slot of failed checks in `Bucket.results` (slots in RESULT_TYPES' order). */
+export const ERROR_INDEX = RESULT_TYPES.indexOf('ERROR');
 
 const SERIES_QUANTILES = [0.5, 0.9, 0.99] as const;
 

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../../main/logging/json-logger.ts';
 import { bodyLimitsFor } from '../../../main/server/check-body-parser.ts';
 import { OfaVeHttpServer } from '../../../main/server/http-server.ts';
-import { readsPrometheus } from '../../../main/server/prometheus-handlers.ts';
+import { findRoute } from '../../../main/server/routes.ts';
 import { ServiceRuntime } from '../../../main/service/service-runtime.ts';
 import { DEMO_MODEL_DIR } from '../../support/shared-reference.ts';
 import { startRecordingPrometheus, type RecordingPrometheus } from '../../support/recording-prometheus.ts';
@@ -60,12 +60,10 @@ describe('a client hanging up on a read of Prometheus cancels its queries', () =
     });
   }
 
-  it('readsPrometheus: the fleet and compare routes only', () => {
-    assert.deepEqual(['/api/v1/fleet', '/api/v1/compare', '/api/v1/stats', '/api/v1/check'].map(readsPrometheus), [
-      true,
-      true,
-      false,
-      false,
-    ]);
+  it('the route table: the check, fleet and compare routes cancel on hang-up, stats does not', () => {
+    assert.deepEqual(
+      ['/api/v1/check', '/api/v1/fleet', '/api/v1/compare', '/api/v1/stats'].map((path) => findRoute(path)?.cancelOnHangUp ?? false),
+      [true, true, true, false],
+    );
   });
 });

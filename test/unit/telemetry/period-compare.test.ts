@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { STAGE_NAMES, type PeriodComparison } from '../../../preload/wire-types.ts';
-import { normalQuantile } from '../../../main/telemetry/compare-rows.ts';
+import { normalQuantile, orderStatisticRanks } from '../../../main/telemetry/compare-rows.ts';
 import { LiveStats } from '../../../main/telemetry/live-stats.ts';
-import { orderStatisticRanks, quantileInterval } from '../../../main/telemetry/period-compare.ts';
+import { quantileInterval } from '../../../main/telemetry/period-compare.ts';
 import { DurationSketch, RELATIVE_ACCURACY } from '../../../main/telemetry/quantile-sketch.ts';
 import { checkMix, Clock, drive } from './check-mix.ts';
 

@@ -8,7 +8,7 @@ import {
   cumulativeBuckets,
   type Bucket,
 } from '../../../main/telemetry/prometheus-buckets.ts';
-import { orderStatisticRanks } from '../../../main/telemetry/period-compare.ts';
+import { orderStatisticRanks } from '../../../main/telemetry/compare-rows.ts';
 
 /** 100 values: 10 ≤ 0.1 s, 20 in (0.1, 0.2], 60 in (0.2, 0.5], 10 above 0.5 s. */
 const HUNDRED: Bucket[] = [
