@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { defaultModelDir } from '../main/config.ts';
 import { toCheckError } from '../main/errors.ts';
-import type { CheckPair, NamedCheckPair } from '../preload/wire-types.ts';
+import type { NamedCheckPair } from '../preload/wire-types.ts';
 import { silentLogger } from '../main/logging/json-logger.ts';
 import { measurePreprocessCapacity, pipelineBound } from '../main/service/preprocess/preprocess-capacity.ts';
 import { WORKER_EXEC_ARGV, workerEnv } from '../main/service/inference-worker-host.ts';
@@ -209,7 +209,6 @@ const figures = (side: { qps: number[]; slices: Slice[] }) => {
 };
 
 const pairs = await generatedImageSet();
-const inputs: CheckPair[] = pairs.map((p) => ({ image: p.image, text: p.text }));
 const startedAt = new Date().toISOString();
 const loadAtStart = os.loadavg();
 say(
@@ -217,7 +216,7 @@ say(
 );
 
 // 1. One thread's preprocessing rate → the cores' capacity.
-const capacity = await measurePreprocessCapacity(modelDir, inputs, { seconds: sliceS, cores });
+const capacity = await measurePreprocessCapacity(modelDir, pairs, { seconds: sliceS, cores });
 say(`preprocessing on one thread: ${f(capacity.msPerPair, 2)} ms per pair → ${cores} cores: ${f(capacity.pairsPerS)} pairs/s`);
 
 // 2. The pool's scaling: N threads on N cores, each side a process pinned with taskset (in one

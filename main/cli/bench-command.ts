@@ -212,11 +212,7 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
   if (simulated) {
     io.stderr(`[bench] ${describeSimulatedAccelerator(simulated)}`);
     io.stderr(`[bench] preprocessing capacity: one pair after another on one thread for ${Math.min(5, durationS)} s`);
-    capacity = await measurePreprocessCapacity(
-      modelDir,
-      pairs.map((p) => ({ image: p.image, text: p.text })),
-      { seconds: Math.min(5, durationS) },
-    );
+    capacity = await measurePreprocessCapacity(modelDir, pairs, { seconds: Math.min(5, durationS) });
   }
 
   const rawPipeline = values.raw ? await RawPipeline.open(modelDir, provider, pairs) : undefined;
