@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { captionWarnings } from '../../preload/caption-warnings.ts';
 import type { OperatorProfile } from '../../preload/trace-spans.ts';
 import type { CheckPair, CheckWarning, ResultType } from '../../preload/wire-types.ts';
+import type { WorkerItem } from './worker-protocol.ts';
 import { CheckError, toCheckError } from '../errors.ts';
 import type { PairInputFacts } from '../inference/entailment-engine.ts';
 import type { EntailmentResult, ModelInfo, StageTimings } from '../inference/entailment-types.ts';
@@ -49,7 +50,7 @@ interface Ran {
 }
 
 interface Queued {
-  readonly item: CheckPair & { readonly id: string };
+  readonly item: WorkerItem;
   readonly enqueuedAt: number;
   readonly resolve: (value: Ran) => void;
   readonly reject: (error: CheckError) => void;
@@ -224,7 +225,7 @@ export class CheckService {
     });
   }
 
-  private enqueue(item: CheckPair & { readonly id: string }, signal?: AbortSignal): Promise<Ran> {
+  private enqueue(item: WorkerItem, signal?: AbortSignal): Promise<Ran> {
     if (this.closed) return Promise.reject(new CheckError('NOT_READY', 'the service is shutting down'));
     if (signal?.aborted) return Promise.reject(clientClosed());
     if (this.queue.length >= this.options.maxQueueSize) {

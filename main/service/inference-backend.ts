@@ -1,7 +1,6 @@
 import type { EventEmitter } from 'node:events';
-import type { CheckPair, Outcome } from '../../preload/wire-types.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
-import type { PairAnswer, WorkerError } from './worker-protocol.ts';
+import type { WorkerItem, WorkerOutcome } from './worker-protocol.ts';
 
 /** Told as a batch moves through the backend. */
 export interface BatchHooks {
@@ -30,10 +29,7 @@ export interface InferenceBackend extends Pick<EventEmitter, 'on' | 'off'> {
    * Runs a batch; outcomes in item order. Rejects (CheckError) when the whole batch failed: the
    * worker stopped (INTERNAL), or it is not loaded (NOT_READY).
    */
-  runBatch(
-    items: readonly (CheckPair & { readonly id: string })[],
-    hooks?: BatchHooks,
-  ): Promise<readonly Outcome<PairAnswer, WorkerError>[]>;
+  runBatch(items: readonly WorkerItem[], hooks?: BatchHooks): Promise<readonly WorkerOutcome[]>;
   /** Replaces a worker that stopped answering: the batches in it fail, as after a crash. */
   recycle(reason: string): Promise<void>;
 }

@@ -2,12 +2,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { CheckPair, Outcome } from '../../preload/wire-types.ts';
 import { CheckError } from '../errors.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
 import type { BatchHooks, InferenceBackend } from './inference-backend.ts';
 import { mostPreprocessThreads, type ModelPlacement } from './preprocess/preprocess-plan.ts';
-import type { FromWorker, PairAnswer, WorkerError, WorkerInit } from './worker-protocol.ts';
+import type { FromWorker, WorkerInit, WorkerItem, WorkerOutcome } from './worker-protocol.ts';
 
 /** The worker script: the bundled one in a build, a tsx bootstrap in the source tree. */
 function workerScript(): string {
@@ -83,7 +82,7 @@ export interface FailedRestart {
 }
 
 interface PendingBatch {
-  readonly resolve: (outcomes: readonly Outcome<PairAnswer, WorkerError>[]) => void;
+  readonly resolve: (outcomes: readonly WorkerOutcome[]) => void;
   readonly reject: (error: CheckError) => void;
   readonly hooks?: BatchHooks;
 }
@@ -309,10 +308,7 @@ export class InferenceWorkerHost extends EventEmitter implements InferenceBacken
     this.pending.clear();
   }
 
-  runBatch(
-    items: readonly (CheckPair & { readonly id: string })[],
-    hooks?: BatchHooks,
-  ): Promise<readonly Outcome<PairAnswer, WorkerError>[]> {
+  runBatch(items: readonly WorkerItem[], hooks?: BatchHooks): Promise<readonly WorkerOutcome[]> {
     const worker = this.worker;
     if (!worker || this.phase !== 'ready') {
       return Promise.reject(new CheckError('NOT_READY', 'the model is not loaded'));

@@ -33,7 +33,7 @@ export interface WorkerError {
   readonly message: string;
 }
 
-/** What the worker answers one pair of a batch with (as Outcome<PairAnswer, WorkerError>). */
+/** What the worker answers one pair of a batch with (as a WorkerOutcome). */
 export interface PairAnswer {
   readonly result: EntailmentResult;
   /**
@@ -50,9 +50,15 @@ export interface PairAnswer {
   readonly operators?: OperatorProfile;
 }
 
+/** A pair of a batch as the worker gets it: the check's input and the request's id. */
+export type WorkerItem = CheckPair & { readonly id: string };
+
+/** The worker's answer for one pair of a batch. */
+export type WorkerOutcome = Outcome<PairAnswer, WorkerError>;
+
 export type ToWorker =
   | { readonly type: 'init'; readonly init: WorkerInit }
-  | { readonly type: 'batch'; readonly batchId: number; readonly items: readonly (CheckPair & { readonly id: string })[] };
+  | { readonly type: 'batch'; readonly batchId: number; readonly items: readonly WorkerItem[] };
 
 export type FromWorker =
   /** Loaded; `preprocessThreads`: the pool's threads (0: the serial design). */
@@ -60,4 +66,4 @@ export type FromWorker =
   | { readonly type: 'load-failed'; readonly error: WorkerError }
   /** Every pair of the batch is being prepared (none waits for a thread): the service may send the next batch. */
   | { readonly type: 'batch-started'; readonly batchId: number }
-  | { readonly type: 'batch-done'; readonly batchId: number; readonly outcomes: readonly Outcome<PairAnswer, WorkerError>[] };
+  | { readonly type: 'batch-done'; readonly batchId: number; readonly outcomes: readonly WorkerOutcome[] };

@@ -13,10 +13,10 @@ import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { captionScript } from '../../main/telemetry/input-slices.ts';
-import type { CheckPair, Outcome, PeriodComparison } from '../../preload/wire-types.ts';
+import type { PeriodComparison } from '../../preload/wire-types.ts';
 import type { Mark } from '../../main/telemetry/history-marks.ts';
 import type { BatchHooks, InferenceBackend } from '../../main/service/inference-backend.ts';
-import type { PairAnswer, WorkerError } from '../../main/service/worker-protocol.ts';
+import type { WorkerItem, WorkerOutcome } from '../../main/service/worker-protocol.ts';
 import { checkParts, multipartBody, multipartType } from '../support/multipart-body.ts';
 import { startHarness, type Harness } from '../support/service-harness.ts';
 
@@ -47,10 +47,7 @@ class SlowCjkTokenizer extends EventEmitter implements InferenceBackend {
     return this.real.pipelineDepth;
   }
 
-  async runBatch(
-    items: readonly (CheckPair & { readonly id: string })[],
-    hooks?: BatchHooks,
-  ): Promise<readonly Outcome<PairAnswer, WorkerError>[]> {
+  async runBatch(items: readonly WorkerItem[], hooks?: BatchHooks): Promise<readonly WorkerOutcome[]> {
     const slowed = this.slow ? items.map((item) => captionScript(item.text) === 'cjk') : items.map(() => false);
     const outcomes = await this.real.runBatch(items, hooks);
     if (!slowed.includes(true)) return outcomes;

@@ -1,9 +1,8 @@
-import type { CheckPair, Outcome } from '../../../preload/wire-types.ts';
 import { toCheckError } from '../../errors.ts';
 import type { EntailmentEngine, PreparedRow } from '../../inference/entailment-engine.ts';
 import type { EntailmentResult, ModelInfo } from '../../inference/entailment-types.ts';
 import type { RowPreparer } from '../preprocess/preprocess-pool.ts';
-import type { FromWorker, PairAnswer, WorkerError } from '../worker-protocol.ts';
+import type { FromWorker, WorkerError, WorkerItem, WorkerOutcome } from '../worker-protocol.ts';
 
 interface Batch {
   readonly batchId: number;
@@ -69,7 +68,7 @@ export class BatchPipeline {
     return this.engine.info;
   }
 
-  accept(batchId: number, items: readonly (CheckPair & { readonly id: string })[]): void {
+  accept(batchId: number, items: readonly WorkerItem[]): void {
     const plane = this.engine.preparer.pixelsPerPair;
     const single = items.length === 1;
     const batch: Batch = {
@@ -149,7 +148,7 @@ export class BatchPipeline {
       this.tensors.give(pixels);
     }
     let next = 0;
-    const outcomes = batch.rows.map((row): Outcome<PairAnswer, WorkerError> => {
+    const outcomes = batch.rows.map((row): WorkerOutcome => {
       if (!isRow(row)) return { ok: false, error: row ?? { code: 'INTERNAL', message: 'this pair was not prepared' } };
       if (!Array.isArray(results)) return { ok: false, error: results };
       const result = results[next++] as EntailmentResult;

@@ -2,12 +2,7 @@ import { EventEmitter } from 'node:events';
 import { CheckError } from '../../../main/errors.ts';
 import type { EntailmentResult, ModelInfo } from '../../../main/inference/entailment-types.ts';
 import type { BatchHooks, InferenceBackend } from '../../../main/service/inference-backend.ts';
-import type { PairAnswer, WorkerError } from '../../../main/service/worker-protocol.ts';
-import type { CheckPair, Outcome } from '../../../preload/wire-types.ts';
-
-/** A batch item as the service sends it, and what the backend answers each with. */
-type Item = CheckPair & { readonly id: string };
-type PairOutcome = Outcome<PairAnswer, WorkerError>;
+import type { WorkerError, WorkerItem, WorkerOutcome } from '../../../main/service/worker-protocol.ts';
 
 export const MODEL: ModelInfo = {
   name: 'scripted',
@@ -36,9 +31,9 @@ export class ScriptedBatch {
   settled = false;
 
   constructor(
-    readonly items: readonly Item[],
+    readonly items: readonly WorkerItem[],
     private readonly hooks: BatchHooks | undefined,
-    private readonly settle: (outcomes: readonly PairOutcome[] | CheckError) => void,
+    private readonly settle: (outcomes: readonly WorkerOutcome[] | CheckError) => void,
   ) {}
 
   get texts(): string[] {
@@ -51,7 +46,7 @@ export class ScriptedBatch {
   }
 
   /** Answers every pair (YES), or as `outcome` says per item. */
-  answer(waitMs = 0, outcome?: (item: Item, i: number) => PairOutcome): void {
+  answer(waitMs = 0, outcome?: (item: WorkerItem, i: number) => WorkerOutcome): void {
     this.finish(this.items.map((item, i) => outcome?.(item, i) ?? { ok: true, value: { result: answer(), waitMs } }));
   }
 
@@ -60,14 +55,14 @@ export class ScriptedBatch {
     this.finish(error);
   }
 
-  private finish(outcome: readonly PairOutcome[] | CheckError): void {
+  private finish(outcome: readonly WorkerOutcome[] | CheckError): void {
     if (this.settled) return;
     this.settled = true;
     this.settle(outcome);
   }
 }
 
-export const refused = (error: WorkerError): PairOutcome => ({ ok: false, error });
+export const refused = (error: WorkerError): WorkerOutcome => ({ ok: false, error });
 
 /**
  * An InferenceBackend the test drives: it records each batch and settles it when told, so the
@@ -92,7 +87,7 @@ export class ScriptedBackend extends EventEmitter implements InferenceBackend {
     return this.batches.filter((b) => !b.settled);
   }
 
-  runBatch(items: readonly Item[], hooks?: BatchHooks): Promise<readonly PairOutcome[]> {
+  runBatch(items: readonly WorkerItem[], hooks?: BatchHooks): Promise<readonly WorkerOutcome[]> {
     if (!this.isReady) return Promise.reject(new CheckError('NOT_READY', 'the model is not loaded'));
     return new Promise((resolve, reject) => {
       this.batches.push(new ScriptedBatch(items, hooks, (o) => (o instanceof CheckError ? reject(o) : resolve(o))));
