@@ -14,7 +14,7 @@ import {
   type SliceAttribute,
   type StageChange,
 } from '../../preload/wire-types.ts';
-import type { ConsoleClient, TimeSpan } from '../api/console-client.ts';
+import { toApiError, type ConsoleClient, type TimeSpan } from '../api/console-client.ts';
 import {
   AGO_CHOICES_MIN,
   ATTRIBUTE_LABELS,
@@ -32,7 +32,6 @@ import {
 import { IN_APP_SOURCE, prometheusSource } from './fleet-format.ts';
 import { formatClock, formatCount, formatMs, formatPercent } from './stats-format.ts';
 
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const markTime = (mark: Mark) => formatClock(mark.at_ms / 1000);
 
 function EndSelect({
@@ -268,7 +267,7 @@ export function ComparePanel({ client, prometheusUrl }: { client: ConsoleClient;
   const sourceId = useId();
 
   const loadMarks = useCallback(() => {
-    client.marks().then(setMarks, (err: unknown) => setError(errorText(err)));
+    client.marks().then(setMarks, (err: unknown) => setError(toApiError(err).message));
   }, [client]);
   useEffect(loadMarks, [loadMarks]);
 
@@ -281,7 +280,7 @@ export function ComparePanel({ client, prometheusUrl }: { client: ConsoleClient;
         setError(undefined);
         loadMarks();
       },
-      (err: unknown) => setError(errorText(err)),
+      (err: unknown) => setError(toApiError(err).message),
     );
   };
 
@@ -303,7 +302,7 @@ export function ComparePanel({ client, prometheusUrl }: { client: ConsoleClient;
           setResult({ comparison, query: { a, b } });
           setError(undefined);
         },
-        (err: unknown) => setError(errorText(err)),
+        (err: unknown) => setError(toApiError(err).message),
       )
       .finally(() => setBusy(false));
   };

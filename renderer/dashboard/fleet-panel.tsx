@@ -22,7 +22,7 @@ import {
   type FleetChartRow,
 } from './fleet-format.ts';
 import './fleet-panel.css';
-import { formatAxisMs, formatClock, formatMs, formatPercent, formatQps } from './stats-format.ts';
+import { NO_VALUE, formatAxisMs, formatClock, formatMs, formatPercent, formatQps } from './stats-format.ts';
 import { WindowSelect } from './window-select.tsx';
 
 const FLEET_SELECT_CHOICES = FLEET_WINDOW_CHOICES.map((choice) => ({ value: choice.window, label: choice.label }));
@@ -124,10 +124,10 @@ function ReplicaTable({ doc }: { doc: FleetDocument }) {
                 {formatMs(r.p90_ms)}
               </td>
               <td className="num" data-col="errors">
-                {r.error_rate === null ? '—' : formatPercent(r.error_rate)}
+                {formatPercent(r.error_rate)}
               </td>
               <td className="num" data-col="skew">
-                {r.p90_skew === null ? '—' : `${r.p90_skew.toFixed(2)}×`}
+                {r.p90_skew === null ? NO_VALUE : `${r.p90_skew.toFixed(2)}×`}
               </td>
             </tr>
           ))}
@@ -138,19 +138,23 @@ function ReplicaTable({ doc }: { doc: FleetDocument }) {
 }
 
 function FleetFigures({ doc }: { doc: FleetDocument }) {
-  const palette = chartPalette();
-  const replicaLines = replicaLineNames(doc);
-  const qpsLines: LineLayer[] = [
-    { key: 'qps', name: 'fleet', color: palette.accent },
-    ...replicaLines.map((key, i) => ({
-      key,
-      name: key.slice(4),
-      color: [palette.warn, palette.axis, palette.danger][i % 3]!,
-      dash: '4 3',
-    })),
-  ];
-  const qpsRows = useMemo(() => fleetChartRows(doc.series.lines, ['qps', ...replicaLineNames(doc)]), [doc]);
+  // Built once per answer: FleetLineChart is memoised, so fresh arrays every render would redraw it.
+  const { qpsLines, qpsRows } = useMemo(() => {
+    const palette = chartPalette();
+    const replicaLines = replicaLineNames(doc);
+    const lines: LineLayer[] = [
+      { key: 'qps', name: 'fleet', color: palette.accent },
+      ...replicaLines.map((key, i) => ({
+        key,
+        name: key.slice(4),
+        color: [palette.warn, palette.axis, palette.danger][i % 3]!,
+        dash: '4 3',
+      })),
+    ];
+    return { qpsLines: lines, qpsRows: fleetChartRows(doc.series.lines, ['qps', ...replicaLines]) };
+  }, [doc]);
   const latencyRows = useMemo(() => fleetChartRows(doc.series.lines, ['p50_ms', 'p90_ms', 'p99_ms']), [doc]);
+  const latencyLineLayers = useMemo(latencyLines, []);
   const sum = prometheusSource(doc.prometheus_url, 'sum over instances');
   const buckets = prometheusSource(doc.prometheus_url);
   const over = `rate over ${doc.series.rate_window}, every ${doc.series.step_s} s`;
@@ -166,7 +170,7 @@ function FleetFigures({ doc }: { doc: FleetDocument }) {
         <Figure
           label="Error rate"
           figure={doc.error_rate}
-          text={doc.error_rate.value === null ? '—' : formatPercent(doc.error_rate.value)}
+          text={formatPercent(doc.error_rate.value)}
           caption={`5xx / (checks − 4xx) · ${sum}`}
           testId="fleet-error-rate"
         />
@@ -177,7 +181,7 @@ function FleetFigures({ doc }: { doc: FleetDocument }) {
           <FleetLineChart rows={qpsRows} lines={qpsLines} span={span} axisFormat={formatQps} valueFormat={formatQps} />
         </ChartCard>
         <ChartCard title="Fleet latency" note={`P50 / P90 / P99 · ${over} · ${buckets}`} testId="fleet-chart-latency">
-          <FleetLineChart rows={latencyRows} lines={latencyLines()} span={span} axisFormat={formatAxisMs} valueFormat={formatMs} />
+          <FleetLineChart rows={latencyRows} lines={latencyLineLayers} span={span} axisFormat={formatAxisMs} valueFormat={formatMs} />
         </ChartCard>
       </div>
     </>

@@ -10,8 +10,10 @@ import { usePoll } from '../api/use-poll.ts';
 import { ATTRIBUTE_LABELS } from './compare-format.ts';
 import { StageBar } from './stage-bar.tsx';
 import { formatCount, formatMs, formatPercent, formatQps, latencyDivision, windowPhrase } from './stats-format.ts';
+import { WindowSelect, type WindowChoice } from './window-select.tsx';
 
 const REFRESH_MS = 5000;
+const ATTRIBUTE_CHOICES: WindowChoice<SliceAttribute>[] = SLICE_ATTRIBUTES.map((a) => ({ value: a, label: ATTRIBUTE_LABELS[a] }));
 
 /** Where a slice's mean latency goes: stage means and the untimed rest, as one stacked bar. */
 function SliceStageBar({ slice }: { slice: SliceStats }) {
@@ -25,11 +27,10 @@ function SliceStageBar({ slice }: { slice: SliceStats }) {
 
 export function SlicesPanel({ client, windowS }: { client: ConsoleClient; windowS: number }) {
   const [attribute, setAttribute] = useState<SliceAttribute>('caption_script');
-  // A new window or attribute starts a new poll loop: an answer still due for the old one is dropped.
+  // A new window or attribute is a new query: usePoll drops the old one's answers and shows nothing until the new one's.
   const load = useCallback((signal: AbortSignal) => client.slices(windowS, attribute, signal), [client, windowS, attribute]);
-  const { value: doc, error } = usePoll(load, REFRESH_MS);
+  const { value: shown, error } = usePoll(load, REFRESH_MS);
 
-  const shown = doc?.attribute === attribute ? doc : undefined;
   return (
     <section className="dash-card" data-testid="slices-panel" aria-labelledby="slices-title">
       <div className="card-head">
@@ -40,20 +41,14 @@ export function SlicesPanel({ client, windowS }: { client: ConsoleClient; window
           </span>
         </h3>
       </div>
-      <div className="toggle-group" role="group" aria-label="Slice by" data-testid="slice-attributes">
-        {SLICE_ATTRIBUTES.map((a) => (
-          <button
-            key={a}
-            type="button"
-            className="toggle"
-            aria-pressed={a === attribute}
-            data-testid={`slice-attr-${a}`}
-            onClick={() => setAttribute(a)}
-          >
-            {ATTRIBUTE_LABELS[a]}
-          </button>
-        ))}
-      </div>
+      <WindowSelect
+        label="Slice by"
+        testId="slice-attributes"
+        choiceTestId="slice-attr-"
+        choices={ATTRIBUTE_CHOICES}
+        value={attribute}
+        onChange={(a) => setAttribute(a)}
+      />
       {error && (
         <p className="compare-error" role="alert" data-testid="slices-error">
           {error.message}

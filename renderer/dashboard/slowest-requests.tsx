@@ -1,15 +1,21 @@
 import { useCallback, useState } from 'react';
 import { traceFileName } from '../../preload/trace-spans.ts';
 import { STAGE_NAMES, type SlowRequest, type TraceFormat } from '../../preload/wire-types.ts';
-import { ClientError, NOT_FOUND, type ConsoleClient } from '../api/console-client.ts';
+import { ClientError, NOT_FOUND, toApiError, type ConsoleClient } from '../api/console-client.ts';
 import { usePoll } from '../api/use-poll.ts';
 import { StageBar, latencyPartColour } from './stage-bar.tsx';
 import { STAGE_SHORT_LABELS, UNTIMED, formatClock, formatCount, formatMs, latencyDivision, shortId } from './stats-format.ts';
 import type { LatencyPart } from './stats-format.ts';
+import { WindowSelect, type WindowChoice } from './window-select.tsx';
 
 const REFRESH_MS = 5000;
 
 type Filter = 'all' | 'failed';
+
+const filterChoices = (failedCount: number): WindowChoice<Filter>[] => [
+  { value: 'all', label: 'All' },
+  { value: 'failed', label: `Failed (${failedCount})` },
+];
 
 function partLabel(part: LatencyPart): string {
   return part === UNTIMED ? 'untimed' : STAGE_SHORT_LABELS[part];
@@ -73,7 +79,7 @@ function TraceLinks({ request, client }: { request: SlowRequest; client: Console
         () => setError(undefined),
         (err: unknown) => {
           if (err instanceof ClientError && err.code === NOT_FOUND) setGone(true);
-          setError(err instanceof Error ? err.message : String(err));
+          setError(toApiError(err).message);
         },
       )
       .finally(() => setSaving(undefined));
@@ -130,26 +136,13 @@ export function SlowestRequests({ client }: { client: ConsoleClient }) {
       <div className="card-head">
         <h3>Slowest requests</h3>
         <span className="muted">failed checks included, with their code</span>
-        <div className="toggle-group" role="group" aria-label="Show">
-          <button
-            type="button"
-            className="toggle"
-            aria-pressed={filter === 'all'}
-            onClick={() => setFilter('all')}
-            data-testid="slowest-all"
-          >
-            All
-          </button>
-          <button
-            type="button"
-            className="toggle"
-            aria-pressed={filter === 'failed'}
-            onClick={() => setFilter('failed')}
-            data-testid="slowest-failed"
-          >
-            Failed ({failedCount})
-          </button>
-        </div>
+        <WindowSelect
+          label="Show"
+          choiceTestId="slowest-"
+          choices={filterChoices(failedCount)}
+          value={filter}
+          onChange={(f) => setFilter(f)}
+        />
         <span className="muted">{fetchedAt !== undefined ? `updated ${formatClock(fetchedAt)}` : ''}</span>
         <button type="button" onClick={refresh} disabled={loading} data-testid="slowest-refresh">
           Refresh

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import sharp from 'sharp';
 import type { FleetDocument } from '../../preload/wire-types.ts';
 import { formatClock, formatMs, formatPercent, formatQps } from '../../renderer/dashboard/stats-format.ts';
@@ -138,6 +138,30 @@ describe(
       const inApp = await page.getByTestId('chart-qps').locator('.chart-note').textContent();
       assert.match(inApp ?? '', /this replica, in-app/);
       await panel.screenshot({ path: path.join(SHOTS, 'dashboard-fleet.png') });
+      assert.deepEqual(pageErrors, []);
+    });
+
+    it("after a window change shows none of the old window's figures while the new window's answer is on its way", async () => {
+      const panel = page.getByTestId('fleet-panel');
+      await panel.getByTestId('fleet-qps').waitFor({ timeout: 10_000 });
+      // Hold the 15 min answer: until it comes, the panel has no figures of the window it shows as chosen.
+      const fifteen = /\/api\/v1\/fleet\?.*window=15m/;
+      const heldRoutes: Route[] = [];
+      let asked: () => void = () => {};
+      const held = new Promise<void>((resolve) => (asked = resolve));
+      await page.route(fifteen, (route) => {
+        heldRoutes.push(route);
+        asked();
+      });
+      await panel.getByTestId('fleet-window-15m').click();
+      await held;
+      assert.equal(await panel.getByTestId('fleet-window-15m').getAttribute('aria-pressed'), 'true');
+      assert.equal(await panel.getByTestId('fleet-figures').count(), 0, 'the 5 min figures are not shown under 15 min');
+      assert.equal(await panel.getByTestId('fleet-updated').count(), 0);
+      assert.equal(await panel.getByText('Asking Prometheus…').count(), 1);
+      await page.unroute(fifteen);
+      await Promise.all(heldRoutes.map((route) => route.continue().catch(() => {})));
+      await panel.getByTestId('fleet-figures').waitFor({ timeout: 10_000 });
       assert.deepEqual(pageErrors, []);
     });
 
