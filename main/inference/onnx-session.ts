@@ -1,10 +1,8 @@
 import * as ort from 'onnxruntime-node';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { OperatorProfile } from '../../preload/trace-spans.ts';
 import { CheckError } from '../errors.ts';
-import type { Provider, ProviderChoice } from './provider-choice.ts';
+import { cudaProviderInstalled, type Provider, type ProviderChoice } from './provider-choice.ts';
 import { SampledProfilingRunner } from './sampled-profiling.ts';
 
 export type { Provider, ProviderChoice } from './provider-choice.ts';
@@ -70,22 +68,6 @@ async function create(file: string, provider: Provider, options: SessionOptions,
 }
 
 const CUDA_INSTALL_HINT = 'install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with an NVIDIA GPU';
-
-/**
- * Whether onnxruntime-node's CUDA provider library was installed (ONNXRUNTIME_NODE_INSTALL=cuda12
- * puts it beside the binding). Checked first so that `auto` on a CPU machine does not make
- * onnxruntime print a load failure on stderr.
- */
-export function cudaProviderInstalled(): boolean {
-  if (process.platform !== 'linux' && process.platform !== 'win32') return false;
-  try {
-    const packageDir = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
-    const library = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
-    return existsSync(path.join(packageDir, 'bin', 'napi-v6', process.platform, process.arch, library));
-  } catch {
-    return false;
-  }
-}
 
 /** Opens the graph with the requested provider: `auto` tries CUDA and falls back to CPU. */
 export async function openSession(file: string, imageSize: number, options: SessionOptions): Promise<OpenedSession> {

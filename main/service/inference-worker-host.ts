@@ -1,11 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CheckError } from '../errors.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
 import type { BatchHooks, InferenceBackend } from './inference-backend.ts';
-import { mostPreprocessThreads, type ModelPlacement } from './preprocess/preprocess-plan.ts';
+import { modelPlacement, mostPreprocessThreads } from './preprocess/preprocess-plan.ts';
 import type { FromWorker, WorkerInit, WorkerItem, WorkerOutcome } from './worker-protocol.ts';
 
 /** The worker script: the bundled one in a build, a tsx bootstrap in the source tree. */
@@ -43,10 +42,10 @@ export const WORKER_EXEC_ARGV: readonly string[] = ['--single-threaded-gc'];
  * per preprocessing thread lets N threads decode N images at once on a many-core GPU box (4 would
  * cap decoding at 4 cores), and on 2 cores fewer runnable threads than 4 + 2 gave a median x1.13
  * more pairs/s (bench/pool-scaling-child.ts, alternating runs). The serial design chosen up front (0
- * threads, or auto with --provider cpu) keeps libuv's default, as does a UV_THREADPOOL_SIZE the user
- * set. The size is fixed when the process starts, so auto with --provider auto, which learns only
- * from the open session whether it has a GPU, is sized for the pool it may get (one per core) even
- * when it then runs serial on the CPU.
+ * threads; auto with --provider cpu, or auto without onnxruntime's CUDA provider) keeps libuv's
+ * default, as does a UV_THREADPOOL_SIZE the user set. The size is fixed when the process starts, so
+ * auto with CUDA installed, which learns only from the open session whether it got the GPU, is
+ * sized for the pool it may get (one per core).
  */
 export function workerEnv(preprocessThreads: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   if (preprocessThreads < 1 || env.UV_THREADPOOL_SIZE !== undefined) return env;
@@ -155,10 +154,6 @@ export class InferenceWorkerHost extends EventEmitter implements InferenceBacken
     return { failures: this.failuresInARow, error: this.lastFailure, retryEveryMs: this.policy.maxDelayMs };
   }
 
-  private get placement(): ModelPlacement {
-    return { provider: this.init.provider, simulated: this.init.simulateAccelerator !== undefined, cores: os.availableParallelism() };
-  }
-
   /** The first start: loads the model once; rejects with the load error (MODEL_INVALID, ...). */
   async start(): Promise<ModelInfo> {
     this.phase = 'starting';
@@ -203,7 +198,12 @@ export class InferenceWorkerHost extends EventEmitter implements InferenceBacken
           serialization: 'advanced',
           stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
           execArgv: [...WORKER_EXEC_ARGV],
-          env: workerEnv(mostPreprocessThreads(this.init.preprocessWorkers, this.placement)),
+          env: workerEnv(
+            mostPreprocessThreads(
+              this.init.preprocessWorkers,
+              modelPlacement(this.init.provider, this.init.simulateAccelerator !== undefined),
+            ),
+          ),
         });
       } catch (err) {
         fail(new CheckError('INTERNAL', `the inference worker could not be started: ${(err as Error).message}`));

@@ -172,7 +172,7 @@ describe('--preprocess-workers auto (the default): decided by where the model ru
     const forced = await start({ provider: 'cpu' });
     assert.equal(forced.preprocessThreads, 0);
     assert.equal(forced.workerHost.pipelineDepth, 1);
-    // provider auto: known only once the session is open (no GPU here, so the CPU; a GPU gets a pool).
+    // provider auto: the CPU here (no CUDA provider installed, known before the session opens); a GPU gets a pool.
     const chosen = await start({ provider: 'auto', preprocessWorkers: 'auto' });
     const info = chosen.workerHost.info!;
     assert.equal(chosen.preprocessThreads, info.provider === 'cpu' ? 0 : os.availableParallelism(), `provider ${info.provider}`);

@@ -1,4 +1,5 @@
-import type { ProviderChoice } from '../../inference/provider-choice.ts';
+import os from 'node:os';
+import { cudaProviderInstalled, type ProviderChoice } from '../../inference/provider-choice.ts';
 
 /**
  * `--preprocess-workers`: a number of preprocessing threads (0 is the serial design: the worker
@@ -12,7 +13,14 @@ export interface ModelPlacement {
   readonly provider: ProviderChoice;
   /** The bench's simulated accelerator stands in for the session: a device that takes no CPU. */
   readonly simulated: boolean;
+  /** onnxruntime's CUDA provider is installed (cudaProviderInstalled): without it, auto is the CPU. */
+  readonly cudaInstalled: boolean;
   readonly cores: number;
+}
+
+/** This machine's placement of a model asked for with `provider` (the simulated accelerator: `simulated`). */
+export function modelPlacement(provider: ProviderChoice, simulated: boolean): ModelPlacement {
+  return { provider, simulated, cudaInstalled: cudaProviderInstalled(), cores: os.availableParallelism() };
 }
 
 /**
@@ -31,12 +39,13 @@ export function preprocessThreads(setting: PreprocessWorkersSetting, modelOnCpu:
 /**
  * The threads when they can be known before the session opens, so that the pool starts while the
  * session loads (both take a while); undefined when 'auto' must wait to learn whether the session
- * got a GPU: provider auto falls back to the CPU without CUDA (provider cuda fails instead).
+ * got a GPU: provider auto with CUDA installed may still fall back to the CPU (no GPU, a driver
+ * error), while provider cuda fails instead and auto without CUDA is the CPU.
  */
 export function preprocessThreadsBeforeSession(setting: PreprocessWorkersSetting, placement: ModelPlacement): number | undefined {
   if (setting !== 'auto') return setting;
   if (placement.simulated || placement.provider === 'cuda') return placement.cores;
-  if (placement.provider === 'cpu') return 0;
+  if (placement.provider === 'cpu' || !placement.cudaInstalled) return 0;
   return undefined;
 }
 

@@ -1,8 +1,7 @@
-import os from 'node:os';
 import { toCheckError } from '../../errors.ts';
 import { EntailmentEngine, PairPreparer } from '../../inference/entailment-engine.ts';
 import { guardStdio, writeIfOpen } from '../../logging/stdio-guard.ts';
-import { preprocessThreads, preprocessThreadsBeforeSession } from '../preprocess/preprocess-plan.ts';
+import { modelPlacement, preprocessThreads, preprocessThreadsBeforeSession } from '../preprocess/preprocess-plan.ts';
 import { preparedInline, PreprocessPool } from '../preprocess/preprocess-pool.ts';
 import type { FromWorker, ToWorker, WorkerInit } from '../worker-protocol.ts';
 import { lowerOwnPriority } from '../worker-priority.ts';
@@ -41,14 +40,14 @@ async function load(init: WorkerInit): Promise<{ pipeline: BatchPipeline; prepro
   // profiler's temporary files (inference/sampled-profiling.ts); without profiling the default stays.
   if ((init.profileSampleRate ?? 0) > 0) process.once('SIGTERM', () => process.exit(0));
   const preparer = await PairPreparer.load(init.modelDir, init.limits);
-  const cores = os.availableParallelism();
+  const placement = modelPlacement(init.provider, !!simulated);
   // The threads run this process's own script (the entry picks their role), so a build needs no second file.
   const startPool = (threads: number) =>
     threads > 0
       ? PreprocessPool.start(threads, preparer.source, { script: process.argv[1] as string, takeImages: true, onFatal: poolLost })
       : Promise.resolve(undefined);
   // Where the size is known already, the threads start while the session opens (both take a while).
-  const early = preprocessThreadsBeforeSession(init.preprocessWorkers, { provider: init.provider, simulated: !!simulated, cores });
+  const early = preprocessThreadsBeforeSession(init.preprocessWorkers, placement);
   const pool = early === undefined ? undefined : startPool(early);
   const engine = EntailmentEngine.load(init.modelDir, {
     provider: init.provider,
@@ -65,7 +64,7 @@ async function load(init: WorkerInit): Promise<{ pipeline: BatchPipeline; prepro
   }
   if (loadedPool.status === 'rejected') throw loadedPool.reason;
   // 'auto' with a session that may or may not have got a GPU: sized now that it is known.
-  const threads = early ?? preprocessThreads(init.preprocessWorkers, loadedEngine.value.info.provider === 'cpu', cores);
+  const threads = early ?? preprocessThreads(init.preprocessWorkers, loadedEngine.value.info.provider === 'cpu', placement.cores);
   const rows = loadedPool.value ?? (early === undefined ? await startPool(threads) : undefined);
   return { pipeline: new BatchPipeline(loadedEngine.value, rows ?? preparedInline(preparer), send), preprocessThreads: threads };
 }

@@ -8,7 +8,12 @@ import {
   type ModelPlacement,
 } from '../../../main/service/preprocess/preprocess-plan.ts';
 
-const on = (provider: ModelPlacement['provider'], simulated = false): ModelPlacement => ({ provider, simulated, cores: 16 });
+const on = (provider: ModelPlacement['provider'], simulated = false, cudaInstalled = true): ModelPlacement => ({
+  provider,
+  simulated,
+  cudaInstalled,
+  cores: 16,
+});
 
 describe('the preprocessing plan', () => {
   it("'auto': one thread per core when the model runs off the CPU, the serial design on it", () => {
@@ -31,8 +36,12 @@ describe('the preprocessing plan', () => {
     assert.equal(preprocessThreadsBeforeSession('auto', on('auto', true)), 16);
     // cuda runs on the GPU or fails to load (onnx-session.ts): never on the CPU.
     assert.equal(preprocessThreadsBeforeSession('auto', on('cuda')), 16);
-    // auto falls back to the CPU without CUDA: only the open session can tell.
+    // auto with CUDA installed may still fall back to the CPU: only the open session can tell.
     assert.equal(preprocessThreadsBeforeSession('auto', on('auto')), undefined);
+    // Without onnxruntime's CUDA provider, auto is the CPU: known at once (libuv keeps its default).
+    assert.equal(preprocessThreadsBeforeSession('auto', on('auto', false, false)), 0);
+    assert.equal(mostPreprocessThreads('auto', on('auto', false, false)), 0);
+    assert.equal(preprocessThreadsBeforeSession('auto', on('auto', true, false)), 16, 'the simulated device needs no CUDA');
   });
 
   it("the worker's libuv pool is sized for the most threads the plan can give", () => {
