@@ -6,7 +6,8 @@
  *    one-thread processes, one per core), alternating slices;
  * 3. a simulated accelerator (default 40 ms per batch of 8, concurrency 32): the pipelined service
  *    (one preprocessing thread per core) vs the serial design (--preprocess-workers 0: the worker
- *    prepares each batch, then runs it), alternating slices, against the bound
+ *    prepares each batch, then runs it), with today's resize and with the plain JavaScript resize
+ *    the issue found (OFA_VE_RESIZE=js), alternating slices, against the bound
  *    min(accelerator capacity, preprocessing capacity of the cores);
  * 4. the CPU with the demo model: app throughput as it starts by default (--preprocess-workers auto,
  *    the serial design on the CPU) vs the serial design named outright and a pool forced on
@@ -173,6 +174,18 @@ async function startRuntime(
   return runtime;
 }
 
+/** Runs `fn` with one environment variable set, then puts the variable back as it was. */
+async function withEnv<T>(name: string, value: string, fn: () => Promise<T>): Promise<T> {
+  const before = process.env[name];
+  process.env[name] = value;
+  try {
+    return await fn();
+  } finally {
+    if (before === undefined) delete process.env[name];
+    else process.env[name] = before;
+  }
+}
+
 /** Alternating slices of each side (the order swapped every round); per side, the median QPS. */
 async function alternate(sides: Record<string, () => Promise<Slice>>): Promise<Record<string, { qps: number[]; slices: Slice[] }>> {
   const names = Object.keys(sides);
@@ -280,16 +293,27 @@ say(
 );
 const simPipelined = await startRuntime(`simulated, ${cores} preprocessing workers`, cores, accelerator);
 const simSerial = await startRuntime('simulated, serial (0 preprocessing workers)', 0, accelerator);
-for (const rt of [simPipelined, simSerial]) await closedLoop(rt, pairs, concurrency, 2);
+// Issue 16's baseline, "today's serial design", as the issue found it: serial, and the resize in
+// plain JavaScript (the WebAssembly kernels came with the issue). OFA_VE_RESIZE=js turns them off in
+// this worker only: the variable is set while it forks (workerEnv copies the environment).
+const simSerialAsFiled = await withEnv('OFA_VE_RESIZE', 'js', () =>
+  startRuntime('simulated, serial, JavaScript resize (the design issue 16 found)', 0, accelerator),
+);
+for (const rt of [simPipelined, simSerial, simSerialAsFiled]) await closedLoop(rt, pairs, concurrency, 2);
 const simulated = await alternate({
   pipelined: () => closedLoop(simPipelined, pairs, concurrency, sliceS),
   serial: () => closedLoop(simSerial, pairs, concurrency, sliceS),
+  'serial, JavaScript resize': () => closedLoop(simSerialAsFiled, pairs, concurrency, sliceS),
 });
-const simRss = { pipelined: peakRssMib(simPipelined.workerHost.pid), serial: peakRssMib(simSerial.workerHost.pid) };
-await simPipelined.close();
-await simSerial.close();
+const simRss = {
+  pipelined: peakRssMib(simPipelined.workerHost.pid),
+  serial: peakRssMib(simSerial.workerHost.pid),
+  asFiled: peakRssMib(simSerialAsFiled.workerHost.pid),
+};
+for (const rt of [simPipelined, simSerial, simSerialAsFiled]) await rt.close();
 const simP = figures(simulated.pipelined!);
 const simS = figures(simulated.serial!);
+const simF = figures(simulated['serial, JavaScript resize']!);
 const busy = (fig: { qps: number; mean_batch: number }) =>
   ((fig.qps / fig.mean_batch) * (accelerator.msPerBatch + accelerator.msPerPair * fig.mean_batch)) / 1000;
 
@@ -405,8 +429,10 @@ const report: PipelineBenchResult = {
     pipelined_to_measured_bound: simP.qps / measuredBound,
     pipelined: { ...simP, accelerator_busy: busy(simP), worker_rss_peak_mib: simRss.pipelined },
     serial: { ...simS, accelerator_busy: busy(simS), worker_rss_peak_mib: simRss.serial },
+    serial_as_filed: { ...simF, accelerator_busy: busy(simF), worker_rss_peak_mib: simRss.asFiled },
     pipelined_to_bound: simP.qps / bound.boundQps,
     pipelined_to_serial: simP.qps / simS.qps,
+    pipelined_to_serial_as_filed: simP.qps / simF.qps,
   },
   cpu,
 };

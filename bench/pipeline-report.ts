@@ -52,9 +52,12 @@ export interface PipelineBenchResult {
     measured_bound_qps: number;
     pipelined: PipelineSide & { accelerator_busy: number; worker_rss_peak_mib?: number };
     serial: PipelineSide & { accelerator_busy: number; worker_rss_peak_mib?: number };
+    /** The serial design as issue 16 found it: the resize in plain JavaScript (OFA_VE_RESIZE=js). */
+    serial_as_filed?: PipelineSide & { accelerator_busy: number; worker_rss_peak_mib?: number };
     pipelined_to_bound: number;
     pipelined_to_measured_bound: number;
     pipelined_to_serial: number;
+    pipelined_to_serial_as_filed?: number;
   };
   cpu: {
     concurrency: number;
@@ -97,6 +100,29 @@ const cpuVerdict = (c: NonNullable<PipelineBenchResult['cpu']>) => {
   return `${verdict(c.app_to_serial >= 1 - noise)} within this run's noise, the serial slices' spread of ${pct(noise)}${same}`;
 };
 
+/**
+ * The x1.6 target is against "today's serial design", the one issue 16 was filed on: serial, with the
+ * resize in plain JavaScript. The same ratio against the serial design with today's SIMD resize is
+ * shown beside it: the pipelined side is capped by the accelerator, so that ratio reaches x1.6 only
+ * when the serial side is at most the accelerator's capacity / 1.6.
+ */
+function serialRatios(s: PipelineBenchResult['simulated']): string[] {
+  const today = `x${f(s.pipelined_to_serial, 2)}`;
+  if (s.serial_as_filed === undefined || s.pipelined_to_serial_as_filed === undefined) {
+    return [`Pipelined / serial: ${today} (target x1.6: ${verdict(s.pipelined_to_serial >= 1.6)}).`, ''];
+  }
+  const ceiling = s.bound.accelerator_qps / 1.6;
+  return [
+    `Pipelined / the serial design issue 16 found (JavaScript resize): x${f(s.pipelined_to_serial_as_filed, 2)} ` +
+      `(target x1.6: ${verdict(s.pipelined_to_serial_as_filed >= 1.6)}).`,
+    '',
+    `Pipelined / serial with today's resize: ${today} (${s.pipelined_to_serial >= 1.6 ? 'also' : 'not'} x1.6). Both designs gained the ` +
+      `SIMD resize; the pipelined one is capped by the accelerator at ${f(s.bound.accelerator_qps)} pairs/s, so against this ` +
+      `baseline x1.6 needs the serial side at or under ${f(ceiling)} pairs/s (it made ${f(s.serial.qps)}).`,
+    '',
+  ];
+}
+
 export function renderPipeline(r: PipelineBenchResult): string[] {
   const s = r.simulated;
   const side = (name: string, x: PipelineBenchResult['simulated']['pipelined']) =>
@@ -133,9 +159,10 @@ export function renderPipeline(r: PipelineBenchResult): string[] {
     '|---|---|---|---|---|---|---|---|---|---|',
     side(`pipelined (${r.preprocess.cores} preprocessing workers)`, s.pipelined),
     side('serial (`--preprocess-workers 0`)', s.serial),
+    ...(s.serial_as_filed ? [side('serial, JavaScript resize: the design issue 16 found (`OFA_VE_RESIZE=js`)', s.serial_as_filed)] : []),
     '',
-    `Pipelined / serial: x${f(s.pipelined_to_serial, 2)} (target x1.6: ${verdict(s.pipelined_to_serial >= 1.6)}); of the bound ${pct(s.pipelined_to_bound)} ` +
-      `(target 90%: ${verdict(s.pipelined_to_bound >= 0.9)}), of the measured bound ${pct(s.pipelined_to_measured_bound)}.`,
+    ...serialRatios(s),
+    `Of the bound ${pct(s.pipelined_to_bound)} (target 90%: ${verdict(s.pipelined_to_bound >= 0.9)}), of the measured bound ${pct(s.pipelined_to_measured_bound)}.`,
     '',
   ];
   if (r.cpu) {

@@ -16,6 +16,10 @@
  * pixels at a time, each chunk's planes copied into the caller's tensor while still in cache.
  *
  * One instance per thread (module state); calls are synchronous, so they never interleave.
+ *
+ * OFA_VE_RESIZE=js in the environment turns the kernels off, so the plain JavaScript resize and the
+ * table normalisation run instead (the same bytes and floats): to rule the kernels out when
+ * debugging, and for the pipeline bench's baseline of the serial design as issue 16 found it.
  */
 import { RESIZE_KERNELS_WASM_BASE64 } from './bicubic-simd-binary.ts';
 import { precomputeBicubicCoefficients, type AxisCoefficients, type BicubicResize } from './bicubic-coefficients.ts';
@@ -66,6 +70,7 @@ let unavailableReason = '';
 function getKernels(): Kernels | null {
   if (kernels === undefined) {
     try {
+      if (process.env.OFA_VE_RESIZE === 'js') throw new Error('turned off by OFA_VE_RESIZE=js');
       const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
       if (!wasm) throw new Error('this runtime has no WebAssembly');
       const binary = Uint8Array.from(Buffer.from(RESIZE_KERNELS_WASM_BASE64, 'base64'));
