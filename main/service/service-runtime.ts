@@ -7,7 +7,7 @@ import type { ProviderChoice } from '../inference/provider-choice.ts';
 import type { Logger } from '../logging/json-logger.ts';
 import { AlertEvaluator } from '../telemetry/alert-evaluator.ts';
 import { GaugeHistory } from '../telemetry/gauge-history.ts';
-import { sampleGpuMemoryMb } from '../telemetry/gpu-memory.ts';
+import { workerGpuMemorySampler } from '../telemetry/gpu-memory.ts';
 import { LiveStats } from '../telemetry/live-stats.ts';
 import { PrometheusClient } from '../telemetry/prometheus-client.ts';
 import { ServiceMetrics } from '../telemetry/service-metrics.ts';
@@ -181,6 +181,7 @@ export class ServiceRuntime {
       if (worker === this.worker) {
         this.loadError = undefined;
         if (worker.info) this.metrics.setModel(worker.info);
+        this.trackGpuMemory(worker.info?.provider);
         this.metrics.modelReady.set(1);
       }
       // A replacement decides again: with --provider auto it may have lost (or found) the GPU.
@@ -196,6 +197,7 @@ export class ServiceRuntime {
         // No worker will answer soon: /readyz and NOT_READY say why; queued checks are refused.
         this.loadError = failing ? new CheckError(err.code, ServiceRuntime.failingMessage(failing)) : err;
         this.metrics.setModel(undefined);
+        this.trackGpuMemory(undefined);
       }
       this.options.logger.log('error', 'inference worker could not be restarted', {
         code: err.code,
@@ -206,13 +208,23 @@ export class ServiceRuntime {
     return worker;
   }
 
+  /**
+   * `ofa_ve_gpu_memory_mb` is present exactly while the loaded model runs on CUDA (a restart under
+   * --provider auto or a swap may fall back to the CPU) and samples the current worker's process
+   * (the model runs there, and each restart or swap gives it a new pid).
+   */
+  private trackGpuMemory(provider: string | undefined): void {
+    if (provider === 'cuda') this.metrics.enableGpuMemory(workerGpuMemorySampler(() => this.worker.pid));
+    else this.metrics.disableGpuMemory();
+  }
+
   private modelLoaded(info: ModelInfo): void {
     this.loadError = undefined;
     // Every load and swap is a point to compare around ("before / after the upgrade").
     this.stats.addMark(`model: ${info.name} ${info.version}`, Date.now(), 'model-change');
     this.metrics.setModel(info);
     this.metrics.modelReady.set(1);
-    if (info.provider === 'cuda') this.metrics.enableGpuMemory(() => sampleGpuMemoryMb());
+    this.trackGpuMemory(info.provider);
     this.options.logger.log('info', 'model loaded', {
       model: info.name,
       version: info.version,
@@ -254,6 +266,7 @@ export class ServiceRuntime {
     } catch (err) {
       this.loadError = ServiceRuntime.asLoadError(err);
       this.metrics.setModel(undefined);
+      this.trackGpuMemory(undefined);
       this.metrics.modelReady.set(0);
       this.options.logger.log('error', 'model not loaded', { code: this.loadError.code, reason: this.loadError.message });
       return undefined;

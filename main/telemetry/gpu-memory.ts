@@ -1,28 +1,60 @@
 import { execFile } from 'node:child_process';
 
-/**
- * GPU memory used by this process, in MiB, from nvidia-smi (onnxruntime-node exposes no allocator
- * statistics). Falls back to the whole device's used memory when per-process figures are hidden,
- * as they are inside some containers. Undefined when nvidia-smi is absent or fails.
- */
-export function sampleGpuMemoryMb(pid = process.pid): Promise<number | undefined> {
+const NVIDIA_SMI_TIMEOUT_MS = 2000;
+
+/** Runs nvidia-smi with `args`; its stdout, or undefined when it is absent, fails or hangs. */
+function runNvidiaSmi(command: string, args: readonly string[]): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile('nvidia-smi', ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'], { timeout: 2000 }, (err, stdout) => {
-      if (err) return resolve(undefined);
-      const rows = stdout
-        .trim()
-        .split('\n')
-        .map((line) => line.split(',').map((s) => s.trim()));
-      const own = rows.filter(([p]) => Number(p) === pid).reduce((sum, [, mb]) => sum + Number(mb), 0);
-      if (own > 0) return resolve(own);
-      execFile('nvidia-smi', ['--query-gpu=memory.used', '--format=csv,noheader,nounits'], { timeout: 2000 }, (err2, out2) => {
-        if (err2) return resolve(undefined);
-        const used = out2
-          .trim()
-          .split('\n')
-          .reduce((sum, line) => sum + Number(line.trim()), 0);
-        resolve(Number.isFinite(used) ? used : undefined);
-      });
-    });
+    execFile(command, args, { timeout: NVIDIA_SMI_TIMEOUT_MS }, (err, stdout) => resolve(err ? undefined : stdout));
   });
+}
+
+/** Non-empty CSV rows of nvidia-smi's `--format=csv,noheader,nounits` output, fields trimmed. */
+function csvRows(stdout: string): string[][] {
+  return stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .map((line) => line.split(',').map((field) => field.trim()));
+}
+
+/** A MiB figure, or undefined for anything that is not one ('[N/A]', '[Not Supported]', garbage). */
+function mib(field: string | undefined): number | undefined {
+  if (field === undefined || !/^\d+(\.\d+)?$/.test(field)) return undefined;
+  return Number(field);
+}
+
+/**
+ * GPU memory used by process `pid`, in MiB, from nvidia-smi (onnxruntime-node exposes no allocator
+ * statistics): the sum of its compute-app rows (one per device it uses). Falls back to the whole
+ * device's used memory (all devices summed) when nvidia-smi lists no figure for that pid, as inside
+ * containers, where it hides per-process figures or shows host pids. Undefined when nvidia-smi is
+ * absent, fails or prints no figure. `command` is the nvidia-smi to run (tests point it at a script).
+ */
+export async function sampleGpuMemoryMb(pid: number, command = 'nvidia-smi'): Promise<number | undefined> {
+  const apps = await runNvidiaSmi(command, ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits']);
+  if (apps === undefined) return undefined;
+  let own = 0;
+  for (const [rowPid, used] of csvRows(apps)) {
+    const mb = mib(used);
+    if (Number(rowPid) === pid && mb !== undefined) own += mb;
+  }
+  if (own > 0) return own;
+  const devices = await runNvidiaSmi(command, ['--query-gpu=memory.used', '--format=csv,noheader,nounits']);
+  if (devices === undefined) return undefined;
+  const figures = csvRows(devices).map(([used]) => mib(used));
+  if (figures.length === 0 || figures.some((mb) => mb === undefined)) return undefined;
+  return figures.reduce((sum: number, mb) => sum + (mb as number), 0);
+}
+
+/**
+ * A sampler for `ofa_ve_gpu_memory_mb` that measures whichever process `workerPid` names when the
+ * metric is collected: the inference worker runs the model, and a restart or model swap gives it a
+ * new pid. Undefined (no new sample) while no worker process is running.
+ */
+export function workerGpuMemorySampler(workerPid: () => number | undefined, command = 'nvidia-smi'): () => Promise<number | undefined> {
+  return async () => {
+    const pid = workerPid();
+    return pid === undefined ? undefined : sampleGpuMemoryMb(pid, command);
+  };
 }

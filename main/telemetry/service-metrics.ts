@@ -14,6 +14,8 @@ export const STAGE_SCRIPT_LABELS: readonly CaptionScript[] = SLICE_VALUES.captio
   (value): value is CaptionScript => value !== UNKNOWN_SLICE,
 );
 
+const GPU_MEMORY_METRIC = 'ofa_ve_gpu_memory_mb';
+
 /**
  * The service's own prom-client registry (never the global one, so two services in one process,
  * as in tests, do not collide). Names and labels follow DESIGN.md; the first three are the seed's.
@@ -133,18 +135,30 @@ export class ServiceMetrics {
     if (model) this.modelInfo.labels(model.name, model.version, model.provider, String(model.demo)).set(1);
   }
 
-  /** Registers `ofa_ve_gpu_memory_mb` (only where a GPU is in use, so it is absent otherwise). */
+  /**
+   * Registers `ofa_ve_gpu_memory_mb` while the loaded model runs on CUDA (so it is absent otherwise);
+   * `collect` samples at each scrape (undefined: keep the last figure). Enabling it twice keeps the first.
+   */
   enableGpuMemory(collect: () => Promise<number | undefined>): void {
     if (this.gpuMemory) return;
     this.gpuMemory = new Gauge({
-      name: 'ofa_ve_gpu_memory_mb',
-      help: 'GPU memory used by this process, in MiB (sampled from nvidia-smi).',
+      name: GPU_MEMORY_METRIC,
+      help:
+        'GPU memory used by the inference worker process, in MiB, sampled from nvidia-smi ' +
+        "(the whole device's used memory where nvidia-smi hides per-process figures).",
       registers: [this.registry],
       async collect() {
         const used = await collect();
         if (used !== undefined) this.set(used);
       },
     });
+  }
+
+  /** Unregisters `ofa_ve_gpu_memory_mb` (the model fell back to the CPU, or none is loaded); enabling it again works. */
+  disableGpuMemory(): void {
+    if (!this.gpuMemory) return;
+    this.registry.removeSingleMetric(GPU_MEMORY_METRIC);
+    this.gpuMemory = undefined;
   }
 
   /**
