@@ -45,8 +45,32 @@ interface Ran {
   readonly queueMs: number;
   readonly batchSize: number;
   readonly input?: PairInputFacts;
-  /** The batch's operator events, where it was profiled (for the trace). */
-  readonly operators?: OperatorProfile;
+  /** Where the batch's operator events go when they come (for the trace). */
+  readonly profile: BatchProfile;
+}
+
+/**
+ * A batch's operator profile (`serve --profile-sample-rate`), which comes after its answers: each
+ * answered check's trace gets it once both the check is recorded and the profile has come, in
+ * whichever order the two happen. Only the backend's hooks hold it after the answers, until the
+ * profile comes or the worker stops (inference-worker-host.ts), so one that never comes leaks nothing.
+ */
+class BatchProfile {
+  private operators: OperatorProfile | undefined;
+  private readonly waiting: string[] = [];
+
+  constructor(private readonly attach: (id: string, operators: OperatorProfile) => void) {}
+
+  /** Check `id` of the batch has been recorded in the trace ring. */
+  recorded(id: string): void {
+    if (this.operators) this.attach(id, this.operators);
+    else this.waiting.push(id);
+  }
+
+  arrived(operators: OperatorProfile): void {
+    this.operators = operators;
+    for (const id of this.waiting.splice(0)) this.attach(id, operators);
+  }
 }
 
 interface Queued {
@@ -171,7 +195,7 @@ export class CheckService {
       if (!model) throw new CheckError('NOT_READY', 'the model is not loaded yet');
       if (typeof request.text !== 'string') throw new CheckError('EMPTY_TEXT', 'the caption (text) is missing');
       const item = { id, image: request.image, text: request.text, premise: request.premise };
-      const { result, queueMs, batchSize, input, operators } = await this.enqueue(item, context.signal);
+      const { result, queueMs, batchSize, input, profile } = await this.enqueue(item, context.signal);
       const latency = performance.now() - startedAt;
       const stages: StageTimings = { ...result.stages, queue: queueMs };
       const answer: CheckAnswer = {
@@ -185,7 +209,7 @@ export class CheckService {
       };
       const outcome = { statusCode: 200, resultType: result.label, latencyMs: latency, stages, batchSize, warnings: answer.warnings };
       this.record({ id, ...outcome, input: { ...facts, ...input } }, context);
-      if (operators) this.stats.traces.attachOperators(id, operators);
+      profile.recorded(id);
       return answer;
     } catch (err) {
       throw this.refuse(err, { ...context, id, startedAt }, facts);
@@ -334,10 +358,12 @@ export class CheckService {
       flight.started = true;
       this.pump();
     };
+    const profile = new BatchProfile((id, operators) => this.stats.traces.attachOperators(id, operators));
+    const onProfile = (operators: OperatorProfile) => profile.arrived(operators);
     try {
       const outcomes = await worker.runBatch(
         entries.map((e) => e.item),
-        { onStarted },
+        { onStarted, onProfile },
       );
       if (flight.requeued) return;
       const ran = outcomes.filter((o) => o.ok).length;
@@ -349,9 +375,9 @@ export class CheckService {
         const outcome = outcomes[i];
         if (outcome?.ok) {
           // Queue time is all the waiting: here before dispatch, and in the worker (for a thread, then for the session).
-          const { result, waitMs, input, operators } = outcome.value;
+          const { result, waitMs, input } = outcome.value;
           const queueMs = flight.dispatchedAt - entry.enqueuedAt + waitMs;
-          entry.resolve({ result, queueMs, batchSize: ran, input, operators });
+          entry.resolve({ result, queueMs, batchSize: ran, input, profile });
         } else {
           entry.reject(
             outcome ? new CheckError(outcome.error.code, outcome.error.message) : new CheckError('INTERNAL', 'no result for this request'),

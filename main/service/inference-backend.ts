@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { OperatorProfile } from '../../preload/trace-spans.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
 import type { WorkerItem, WorkerOutcome } from './worker-protocol.ts';
 
@@ -6,6 +7,11 @@ import type { WorkerItem, WorkerOutcome } from './worker-protocol.ts';
 export interface BatchHooks {
   /** The worker has started preparing every pair of the batch (none waits for a thread): the next may be sent. */
   readonly onStarted?: () => void;
+  /**
+   * A profiled batch's operator events (`serve --profile-sample-rate`), after its answers: at most
+   * once, and never when its worker stopped before the profile was read.
+   */
+  readonly onProfile?: (operators: OperatorProfile) => void;
 }
 
 /**

@@ -105,6 +105,12 @@ type Phase = 'idle' | 'starting' | 'ready' | 'restarting' | 'failing' | 'stopped
 export class InferenceWorkerHost extends EventEmitter implements InferenceBackend {
   private worker: ChildProcess | undefined;
   private readonly pending = new Map<number, PendingBatch>();
+  /**
+   * Answered batches whose profile follows ('batch-done' with profileFollows): their hooks until
+   * the 'batch-profile' comes, or their worker exits. The worker sends one for each such batch right
+   * after reading it, so only the one or two latest batches are ever here.
+   */
+  private readonly awaitingProfile = new Map<number, { readonly worker: ChildProcess; readonly hooks?: BatchHooks }>();
   private nextBatchId = 1;
   private closing = false;
   private phase: Phase = 'idle';
@@ -230,12 +236,19 @@ export class InferenceWorkerHost extends EventEmitter implements InferenceBacken
         } else if (message.type === 'batch-done') {
           const batch = this.pending.get(message.batchId);
           this.pending.delete(message.batchId);
+          if (batch && message.profileFollows) this.awaitingProfile.set(message.batchId, { worker: child, hooks: batch.hooks });
           batch?.resolve(message.outcomes);
+        } else if (message.type === 'batch-profile') {
+          const batch = this.awaitingProfile.get(message.batchId);
+          this.awaitingProfile.delete(message.batchId);
+          if (message.operators) batch?.hooks?.onProfile?.(message.operators);
         }
       });
       child.on('exit', (code, signal) => {
         const current = this.worker === child;
         if (current) this.worker = undefined;
+        // Profiles it had not sent yet will never come.
+        for (const [batchId, awaiting] of this.awaitingProfile) if (awaiting.worker === child) this.awaitingProfile.delete(batchId);
         if (!settled) {
           fail(new CheckError('INTERNAL', `the inference worker exited while loading the model (${signal ?? `code ${code}`})`));
           return;

@@ -43,11 +43,6 @@ export interface PairAnswer {
   readonly waitMs: number;
   /** What preprocessing learnt of the pair's input (caption tokens, decoded image size): its input slices. */
   readonly input?: PairInputFacts;
-  /**
-   * The batch's operator events, where it was profiled: the same object on every answer of the
-   * batch (the IPC serialisation sends it once), for the traces of its requests.
-   */
-  readonly operators?: OperatorProfile;
 }
 
 /** A pair of a batch as the worker gets it: the check's input and the request's id. */
@@ -66,4 +61,18 @@ export type FromWorker =
   | { readonly type: 'load-failed'; readonly error: WorkerError }
   /** Every pair of the batch is being prepared (none waits for a thread): the service may send the next batch. */
   | { readonly type: 'batch-started'; readonly batchId: number }
-  | { readonly type: 'batch-done'; readonly batchId: number; readonly outcomes: readonly WorkerOutcome[] };
+  /**
+   * The batch's answers, sent as soon as it has run. `profileFollows`: its run may have been profiled
+   * (`serve --profile-sample-rate`), and a 'batch-profile' for it follows once the profile is read.
+   */
+  | {
+      readonly type: 'batch-done';
+      readonly batchId: number;
+      readonly outcomes: readonly WorkerOutcome[];
+      readonly profileFollows?: boolean;
+    }
+  /**
+   * After a 'batch-done' with profileFollows: the run's operator events, for the traces of the batch's
+   * requests; none when it was not sampled or its profile could not be read. Answers never wait for it.
+   */
+  | { readonly type: 'batch-profile'; readonly batchId: number; readonly operators?: OperatorProfile };

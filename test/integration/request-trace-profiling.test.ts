@@ -4,6 +4,8 @@
  * still passes the structural checks; the profiler's files are gone once serve has stopped. A rate
  * outside 0..1 is refused as a bad flag. (Rate 0, the default: request-trace.test.ts sees exactly
  * the stage spans; test/unit/inference/ort-profile.test.ts that no profiling session is made.)
+ * The answers do not wait for the profile (test/unit/service/batch-pipeline.test.ts): it reaches
+ * the trace a moment after them, so the traces are read once their operator events are in.
  */
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
@@ -17,6 +19,10 @@ import { chromeTraceProblems, otlpTraceProblems } from '../support/trace-format-
 
 /** Microseconds of slack for the nesting checks (both formats are whole microseconds already). */
 const TOLERANCE_US = 1;
+
+/** Reads of a trace while its batch's profile may still be on its way (a few ms on the demo model). */
+const PROFILE_POLLS = 50;
+const POLL_MS = 20;
 
 const profileFolders = async (): Promise<Set<string>> =>
   new Set((await readdir(os.tmpdir())).filter((name) => name.startsWith('ofa-ve-profiles-')));
@@ -41,6 +47,15 @@ describe('serve --profile-sample-rate: operator events in request traces', () =>
     assert.equal(res.status, 200);
     return (await res.json()) as T;
   };
+  const hasOperators = (doc: ChromeTraceDocument) => doc.traceEvents.some((e) => e.cat === 'operator');
+  /** The Chrome traces of `ids`, read again (bounded) until one of them has operator events; the last read if none has. */
+  const tracesOnceProfiled = async (ids: readonly string[]): Promise<ChromeTraceDocument[]> => {
+    for (let poll = 1; ; poll++) {
+      const docs = await Promise.all(ids.map((id) => trace<ChromeTraceDocument>(id, 'chrome')));
+      if (docs.some(hasOperators) || poll === PROFILE_POLLS) return docs;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  };
 
   before(async () => {
     image = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 40, g: 90, b: 160 } } })
@@ -49,6 +64,8 @@ describe('serve --profile-sample-rate: operator events in request traces', () =>
     foldersBefore = await profileFolders();
     serve = await startServe(['--profile-sample-rate', '1', '--max-batch-size', '4', '--max-queue-delay-ms', '20']);
     first = await check('a blue picture');
+    // Its profile follows the answer: the tests below read its traces once it is in.
+    await tracesOnceProfiled([first.id]);
   });
   after(async () => serve?.stop());
 
@@ -97,10 +114,10 @@ describe('serve --profile-sample-rate: operator events in request traces', () =>
     let profiled: ChromeTraceDocument[] = [];
     for (let attempt = 0; attempt < 20 && profiled.length === 0; attempt++) {
       answers = await Promise.all(['a red car', 'snow', 'a cat', 'a house'].map(check));
-      const docs = await Promise.all(answers.map((a) => trace<ChromeTraceDocument>(a.id, 'chrome')));
+      const docs = await tracesOnceProfiled(answers.map((a) => a.id));
       for (const doc of docs) assert.deepEqual(chromeTraceProblems(doc), []);
       for (const a of answers) assert.deepEqual(otlpTraceProblems(await trace(a.id, 'otlp')), []);
-      profiled = docs.filter((d) => d.traceEvents.some((e) => e.cat === 'operator'));
+      profiled = docs.filter(hasOperators);
     }
     assert.ok(profiled.length > 0, 'a later batch is profiled too (a fresh profiling session was made)');
     const names = (d: ChromeTraceDocument) =>

@@ -51,7 +51,8 @@ const isRow = (row: PreparedRow | WorkerError | undefined): row is PreparedRow =
  * into its row of the batch tensor. Once no pair of a batch waits for a thread any more, the
  * service is told ('batch-started') so that it sends the next batch, which then queues for the
  * threads before they run dry. A prepared batch runs when the session is free: one at a time, in
- * the order they came, back to back while the next is prepared.
+ * the order they came, back to back while the next is prepared. A run sampled for profiling is
+ * answered at once too ('batch-done'); its operator events follow when read ('batch-profile').
  */
 export class BatchPipeline {
   private readonly order: Batch[] = [];
@@ -139,9 +140,9 @@ export class BatchPipeline {
     } catch (err) {
       results = toCheckError(err).toJSON();
     }
-    // A profiled run (serve --profile-sample-rate): its operator events, before the answers leave.
+    // Taken at once, before the next run can start (sampled-profiling.ts: each run followed by its
+    // takeProfile, which ends the profiling session synchronously); read after the answers have left.
     const profiling = this.engine.takeProfile();
-    const operators = profiling && (await profiling.catch(() => undefined));
     if (batch.rows.length === 1) {
       if (batch.pixels) this.preparer.recycle?.(batch.pixels);
     } else {
@@ -154,9 +155,14 @@ export class BatchPipeline {
       const result = results[next++] as EntailmentResult;
       // Waiting here: for a preprocessing thread, then prepared for the session.
       const waitMs = Math.max(0, runStart - batch.arrivedAt - row.decodeImageMs - row.tokenizeMs);
-      return { ok: true, value: { result, waitMs, input: row.input, operators } };
+      return { ok: true, value: { result, waitMs, input: row.input } };
     });
-    this.send({ type: 'batch-done', batchId: batch.batchId, outcomes });
+    const { batchId } = batch;
+    this.send({ type: 'batch-done', batchId, outcomes, ...(profiling && { profileFollows: true }) });
+    // The profile's file read and parse delay neither these answers nor the next batch's run.
+    void profiling
+      ?.catch(() => undefined)
+      .then((operators) => this.send({ type: 'batch-profile', batchId, ...(operators && { operators }) }));
   }
 }
 
