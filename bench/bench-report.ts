@@ -1,11 +1,12 @@
 /**
  * Runs the benchmark suite (each piece writes JSON into bench/results/) and regenerates
  * BENCHMARKS.md from those files, every figure with the command that produced it.
- *   npm run bench:report                 # run everything (~13 minutes on 2 cores, ofa-arch ~5 of them), then render
+ *   npm run bench:report                 # run everything (~25 minutes on 2 cores, the two ofa-arch pieces ~15 of them), then render
  *   npm run bench:report -- --render     # only re-render BENCHMARKS.md from bench/results/*.json
  *   npm run bench:report -- --only NAME  # run one piece (sweep, http, batching, metrics, instrumentation, live-stats, startup, batch-scaling, arena,
  *                                        # ofa-arch: OFA's architecture at OFA-tiny sizes, ~5 minutes; needs ../shared/ofa-port and python3-torch;
- *                                        # pipeline, resize (pinned to core 0 with taskset), retention, slice-cost)
+ *                                        # pipeline, pipeline-ofa-arch (its CPU part with that model, ~10 minutes),
+ *                                        # resize (pinned to core 0 with taskset), retention, slice-cost)
  * The leak check (bench/leak-check.ts, about an hour) is run by hand; its JSON is rendered when present.
  */
 import { spawnSync } from 'node:child_process';
@@ -48,6 +49,24 @@ const PIECES: Record<string, string[]> = {
   arena: ['--import', 'tsx', 'bench/onnx-arena.ts', '--max-batch', '8', '--json', file('onnx-arena')],
   'ofa-arch': ['--import', 'tsx', 'bench/ofa-arch-bench.ts', '--json', file('ofa-arch')],
   pipeline: ['--import', 'tsx', 'bench/pipeline-bench.ts', '--rounds', '3', '--json', file('pipeline')],
+  // A pair takes about a second there: long slices, batches of at most 8, fewer single-image rounds.
+  'pipeline-ofa-arch': [
+    '--import',
+    'tsx',
+    'bench/pipeline-bench.ts',
+    '--cpu-only',
+    '--ofa-arch',
+    '--seconds',
+    '60',
+    '--rounds',
+    '2',
+    '--cpu-concurrency',
+    '8',
+    '--latency-rounds',
+    '20',
+    '--json',
+    file('pipeline-ofa-arch'),
+  ],
   // One core for both sides (Pillow's process inherits the affinity); spawnSync runs taskset as the program.
   resize: ['--import', 'tsx', 'bench/resize-vs-pillow.ts', '--json', file('resize-vs-pillow')],
   retention: ['--expose-gc', '--import', 'tsx', 'bench/retention-size.ts', '--json', file('retention')],
@@ -451,6 +470,8 @@ const ofaArch = read<OfaArchResult>('ofa-arch');
 if (ofaArch) out.push(...renderOfaArch(ofaArch));
 const pipeline = read<PipelineBenchResult>('pipeline');
 if (pipeline) out.push(...renderPipeline(pipeline));
+const pipelineOfaArch = read<PipelineBenchResult>('pipeline-ofa-arch');
+if (pipelineOfaArch) out.push(...renderPipeline(pipelineOfaArch));
 const peer = path.join(results, 'peer.md');
 if (existsSync(peer)) out.push(readFileSync(peer, 'utf8').trim(), '');
 const resize = read<ResizeResult>('resize-vs-pillow');

@@ -18,7 +18,9 @@
  * load: the ratios are taken within one run, slices alternating, for that reason.
  *
  *   node --import tsx bench/pipeline-bench.ts [--seconds 5] [--rounds 2] [--simulate 40[,0]]
- *        [--concurrency 32] [--max-batch-size 8] [--model DIR] [--worker-nice N] [--skip-cpu] [--json FILE]
+ *        [--concurrency 32] [--max-batch-size 8] [--model DIR | --ofa-arch] [--worker-nice N]
+ *        [--skip-cpu | --cpu-only] [--cpu-concurrency 16] [--latency-rounds 60] [--json FILE]
+ * (--cpu-only: part 4 alone, for a model whose runs take seconds, such as --ofa-arch.)
  */
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -47,6 +49,7 @@ import { settle } from '../main/cli/bench/paired-comparison.ts';
 import { histogramSumCount } from '../main/cli/bench/step-report.ts';
 import { renderPipeline, type PipelineBenchResult } from './pipeline-report.ts';
 import { cpuSeconds, peakRssBytes } from './support/proc-stats.ts';
+import { ensureOfaArchExport, type OfaArchExport } from './ofa-arch-export.ts';
 
 const { values } = parseArgs({
   options: {
@@ -58,6 +61,9 @@ const { values } = parseArgs({
     'max-batch-size': { type: 'string', default: '8' },
     model: { type: 'string' },
     'skip-cpu': { type: 'boolean', default: false },
+    'cpu-only': { type: 'boolean', default: false },
+    'ofa-arch': { type: 'boolean', default: false },
+    'latency-rounds': { type: 'string', default: '60' },
     'worker-nice': { type: 'string' },
     json: { type: 'string' },
   },
@@ -68,14 +74,32 @@ const accelerator = parseSimulatedAccelerator(values.simulate as string);
 const concurrency = Number(values.concurrency);
 const cpuConcurrency = Number(values['cpu-concurrency']);
 const maxBatchSize = Number(values['max-batch-size']);
-const modelDir = values.model ?? defaultModelDir();
+const say = (line: string) => process.stderr.write(`[pipeline-bench] ${line}\n`);
+// --ofa-arch: OFA's own architecture at OFA-tiny sizes (bench/ofa-arch-export.ts: generated once into
+// a git-ignored cache; needs ../shared/ofa-port and python3-torch). Skipped, exit 0, where it cannot be made.
+let ofaArch: OfaArchExport | undefined;
+if (values['ofa-arch']) {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  try {
+    ofaArch = await ensureOfaArchExport(root, path.join(root, 'bench', '.cache', 'ofa-arch'), say);
+  } catch (err) {
+    say(`skipped: ${(err as Error).message}`);
+    process.exit(0);
+  }
+}
+const modelDir = ofaArch?.directory ?? values.model ?? defaultModelDir();
+const modelLabel = ofaArch
+  ? `OFA's architecture at OFA-tiny sizes (OFAModel, ${(ofaArch.parameters / 1e6).toFixed(1)}M parameters, seeded random weights)`
+  : values.model === undefined
+    ? 'the demo model'
+    : `the model in ${values.model}`;
+const latencyRounds = Number(values['latency-rounds']);
 // The service's default (WORKER_NICENESS) unless given: on a shared machine a niced worker yields its
 // cores to the neighbours, so --worker-nice 0 measures what the pipeline itself can do.
 const workerNiceness = values['worker-nice'] === undefined ? WORKER_NICENESS : Number(values['worker-nice']);
 const cores = os.availableParallelism();
 
 const execFileAsync = promisify(execFile);
-const say = (line: string) => process.stderr.write(`[pipeline-bench] ${line}\n`);
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
@@ -228,99 +252,138 @@ say(
   `${cores} cores, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}; ${pairs.length} images; slices of ${sliceS} s, ${rounds} rounds`,
 );
 
-// 1. One thread's preprocessing rate → the cores' capacity.
-const capacity = await measurePreprocessCapacity(modelDir, pairs, { seconds: sliceS, cores });
-say(`preprocessing on one thread: ${f(capacity.msPerPair, 2)} ms per pair → ${cores} cores: ${f(capacity.pairsPerS)} pairs/s`);
+/** Parts 1-3: preprocessing capacity, the pool's scaling, the simulated accelerator. */
+async function poolAndSimulated(): Promise<Pick<PipelineBenchResult, 'preprocess' | 'pool_scaling' | 'simulated'>> {
+  // 1. One thread's preprocessing rate → the cores' capacity.
+  const capacity = await measurePreprocessCapacity(modelDir, pairs, { seconds: sliceS, cores });
+  say(`preprocessing on one thread: ${f(capacity.msPerPair, 2)} ms per pair → ${cores} cores: ${f(capacity.pairsPerS)} pairs/s`);
 
-// 2. The pool's scaling: N threads on N cores, each side a process pinned with taskset (in one
-// unpinned process a one-thread pool already uses more than a core: libvips decodes in libuv's
-// threads while the thread resizes). Beside them, two independent one-thread processes, one per
-// core: what this machine gives two workers that share nothing (memory bandwidth, caches).
-const CHILD = fileURLToPath(new URL('./pool-scaling-child.ts', import.meta.url));
-const pinning = process.platform === 'linux' && cores >= 2;
-const childSlice = async (threads: number, cpus: string | undefined): Promise<{ qps: number; cores_used: number }> => {
-  const node = [
-    process.execPath,
-    ...WORKER_EXEC_ARGV,
-    '--import',
-    'tsx',
-    CHILD,
-    '--threads',
-    String(threads),
-    '--seconds',
-    String(sliceS),
-    '--model',
-    modelDir,
-  ];
-  const [cmd, ...args] = cpus === undefined ? node : ['taskset', '-c', cpus, ...node];
-  const { stdout } = await execFileAsync(cmd as string, args, { maxBuffer: 1 << 20, env: workerEnv(threads) });
-  return JSON.parse(stdout.trim().split('\n').pop() as string) as { qps: number; cores_used: number };
-};
-const asSlice = (r: { qps: number; cores_used: number }): Slice => ({
-  qps: r.qps,
-  latencies: [],
-  failed: 0,
-  meanBatch: Number.NaN,
-  workerCores: r.cores_used,
-  workerCpuMsPerPair: (1000 * r.cores_used) / r.qps,
-});
-const scaling = await alternate({
-  '1 thread on 1 core': async () => asSlice(await childSlice(1, pinning ? '0' : undefined)),
-  '2 threads on 2 cores': async () => asSlice(await childSlice(2, pinning ? '0,1' : undefined)),
-  'two 1-thread processes, one per core': async () => {
-    const [a, b] = await Promise.all([childSlice(1, pinning ? '0' : undefined), childSlice(1, pinning ? '1' : undefined)]);
-    return asSlice({ qps: a.qps + b.qps, cores_used: a.cores_used + b.cores_used });
-  },
-});
-// Ratios of the slices taken next to each other (the same round), then their median.
-const pairedRatio = (num: string, den: string) => median(scaling[num]!.qps.map((q, i) => q / (scaling[den]!.qps[i] as number)));
-const pool1 = median(scaling['1 thread on 1 core']!.qps);
-const pool2 = median(scaling['2 threads on 2 cores']!.qps);
-const independent2 = median(scaling['two 1-thread processes, one per core']!.qps);
+  // 2. The pool's scaling: N threads on N cores, each side a process pinned with taskset (in one
+  // unpinned process a one-thread pool already uses more than a core: libvips decodes in libuv's
+  // threads while the thread resizes). Beside them, two independent one-thread processes, one per
+  // core: what this machine gives two workers that share nothing (memory bandwidth, caches).
+  const CHILD = fileURLToPath(new URL('./pool-scaling-child.ts', import.meta.url));
+  const pinning = process.platform === 'linux' && cores >= 2;
+  const childSlice = async (threads: number, cpus: string | undefined): Promise<{ qps: number; cores_used: number }> => {
+    const node = [
+      process.execPath,
+      ...WORKER_EXEC_ARGV,
+      '--import',
+      'tsx',
+      CHILD,
+      '--threads',
+      String(threads),
+      '--seconds',
+      String(sliceS),
+      '--model',
+      modelDir,
+    ];
+    const [cmd, ...args] = cpus === undefined ? node : ['taskset', '-c', cpus, ...node];
+    const { stdout } = await execFileAsync(cmd as string, args, { maxBuffer: 1 << 20, env: workerEnv(threads) });
+    return JSON.parse(stdout.trim().split('\n').pop() as string) as { qps: number; cores_used: number };
+  };
+  const asSlice = (r: { qps: number; cores_used: number }): Slice => ({
+    qps: r.qps,
+    latencies: [],
+    failed: 0,
+    meanBatch: Number.NaN,
+    workerCores: r.cores_used,
+    workerCpuMsPerPair: (1000 * r.cores_used) / r.qps,
+  });
+  const scaling = await alternate({
+    '1 thread on 1 core': async () => asSlice(await childSlice(1, pinning ? '0' : undefined)),
+    '2 threads on 2 cores': async () => asSlice(await childSlice(2, pinning ? '0,1' : undefined)),
+    'two 1-thread processes, one per core': async () => {
+      const [a, b] = await Promise.all([childSlice(1, pinning ? '0' : undefined), childSlice(1, pinning ? '1' : undefined)]);
+      return asSlice({ qps: a.qps + b.qps, cores_used: a.cores_used + b.cores_used });
+    },
+  });
+  // Ratios of the slices taken next to each other (the same round), then their median.
+  const pairedRatio = (num: string, den: string) => median(scaling[num]!.qps.map((q, i) => q / (scaling[den]!.qps[i] as number)));
+  const pool1 = median(scaling['1 thread on 1 core']!.qps);
+  const pool2 = median(scaling['2 threads on 2 cores']!.qps);
+  const independent2 = median(scaling['two 1-thread processes, one per core']!.qps);
 
-// What the cores deliver to the service's own pool: one thread per core, unpinned, in a process
-// with the inference worker's flags and environment (the same child as above).
-const unpinned = `${cores} threads, unpinned`;
-const poolCores = median((await alternate({ [unpinned]: async () => asSlice(await childSlice(cores, undefined)) }))[unpinned]!.qps);
+  // What the cores deliver to the service's own pool: one thread per core, unpinned, in a process
+  // with the inference worker's flags and environment (the same child as above).
+  const unpinned = `${cores} threads, unpinned`;
+  const poolCores = median((await alternate({ [unpinned]: async () => asSlice(await childSlice(cores, undefined)) }))[unpinned]!.qps);
 
-// 3. The simulated accelerator: pipelined vs serial, against the bound.
-const bound = pipelineBound(accelerator, maxBatchSize, capacity);
-// What the cores delivered in this run (a pool of one thread per core, measured above), as opposed
-// to the ideal cores x one thread: on a shared machine the difference is the neighbours' share.
-const measuredBound = Math.min(bound.acceleratorQps, poolCores);
-say(
-  `${describeSimulatedAccelerator(accelerator)}; bound min(${f(bound.acceleratorQps)}, ${f(bound.preprocessQps)}) = ${f(bound.boundQps)} pairs/s (${bound.limitedBy})`,
-);
-const simPipelined = await startRuntime(`simulated, ${cores} preprocessing workers`, cores, accelerator);
-const simSerial = await startRuntime('simulated, serial (0 preprocessing workers)', 0, accelerator);
-// Issue 16's baseline, "today's serial design", as the issue found it: serial, and the resize in
-// plain JavaScript (the WebAssembly kernels came with the issue). OFA_VE_RESIZE=js turns them off in
-// this worker only: the variable is set while it forks (workerEnv copies the environment).
-const simSerialAsFiled = await withEnv('OFA_VE_RESIZE', 'js', () =>
-  startRuntime('simulated, serial, JavaScript resize (the design issue 16 found)', 0, accelerator),
-);
-for (const rt of [simPipelined, simSerial, simSerialAsFiled]) await closedLoop(rt, pairs, concurrency, 2);
-const simulated = await alternate({
-  pipelined: () => closedLoop(simPipelined, pairs, concurrency, sliceS),
-  serial: () => closedLoop(simSerial, pairs, concurrency, sliceS),
-  'serial, JavaScript resize': () => closedLoop(simSerialAsFiled, pairs, concurrency, sliceS),
-});
-const simRss = {
-  pipelined: peakRssMib(simPipelined.workerHost.pid),
-  serial: peakRssMib(simSerial.workerHost.pid),
-  asFiled: peakRssMib(simSerialAsFiled.workerHost.pid),
-};
-for (const rt of [simPipelined, simSerial, simSerialAsFiled]) await rt.close();
-const simP = figures(simulated.pipelined!);
-const simS = figures(simulated.serial!);
-const simF = figures(simulated['serial, JavaScript resize']!);
-const busy = (fig: { qps: number; mean_batch: number }) =>
-  ((fig.qps / fig.mean_batch) * (accelerator.msPerBatch + accelerator.msPerPair * fig.mean_batch)) / 1000;
+  // 3. The simulated accelerator: pipelined vs serial, against the bound.
+  const bound = pipelineBound(accelerator, maxBatchSize, capacity);
+  // What the cores delivered in this run (a pool of one thread per core, measured above), as opposed
+  // to the ideal cores x one thread: on a shared machine the difference is the neighbours' share.
+  const measuredBound = Math.min(bound.acceleratorQps, poolCores);
+  say(
+    `${describeSimulatedAccelerator(accelerator)}; bound min(${f(bound.acceleratorQps)}, ${f(bound.preprocessQps)}) = ${f(bound.boundQps)} pairs/s (${bound.limitedBy})`,
+  );
+  const simPipelined = await startRuntime(`simulated, ${cores} preprocessing workers`, cores, accelerator);
+  const simSerial = await startRuntime('simulated, serial (0 preprocessing workers)', 0, accelerator);
+  // Issue 16's baseline, "today's serial design", as the issue found it: serial, and the resize in
+  // plain JavaScript (the WebAssembly kernels came with the issue). OFA_VE_RESIZE=js turns them off in
+  // this worker only: the variable is set while it forks (workerEnv copies the environment).
+  const simSerialAsFiled = await withEnv('OFA_VE_RESIZE', 'js', () =>
+    startRuntime('simulated, serial, JavaScript resize (the design issue 16 found)', 0, accelerator),
+  );
+  for (const rt of [simPipelined, simSerial, simSerialAsFiled]) await closedLoop(rt, pairs, concurrency, 2);
+  const simulated = await alternate({
+    pipelined: () => closedLoop(simPipelined, pairs, concurrency, sliceS),
+    serial: () => closedLoop(simSerial, pairs, concurrency, sliceS),
+    'serial, JavaScript resize': () => closedLoop(simSerialAsFiled, pairs, concurrency, sliceS),
+  });
+  const simRss = {
+    pipelined: peakRssMib(simPipelined.workerHost.pid),
+    serial: peakRssMib(simSerial.workerHost.pid),
+    asFiled: peakRssMib(simSerialAsFiled.workerHost.pid),
+  };
+  for (const rt of [simPipelined, simSerial, simSerialAsFiled]) await rt.close();
+  const simP = figures(simulated.pipelined!);
+  const simS = figures(simulated.serial!);
+  const simF = figures(simulated['serial, JavaScript resize']!);
+  const busy = (fig: { qps: number; mean_batch: number }) =>
+    ((fig.qps / fig.mean_batch) * (accelerator.msPerBatch + accelerator.msPerPair * fig.mean_batch)) / 1000;
+  return {
+    preprocess: { ms_per_pair_one_thread: capacity.msPerPair, cores, capacity_qps: capacity.pairsPerS },
+    pool_scaling: {
+      pinned: pinning,
+      one_thread_qps: pool1,
+      two_threads_qps: pool2,
+      ratio: pairedRatio('2 threads on 2 cores', '1 thread on 1 core'),
+      independent_two_qps: independent2,
+      independent_ratio: pairedRatio('two 1-thread processes, one per core', '1 thread on 1 core'),
+      cores_used: {
+        one_thread: median(scaling['1 thread on 1 core']!.slices.map((x) => x.workerCores ?? Number.NaN)),
+        two_threads: median(scaling['2 threads on 2 cores']!.slices.map((x) => x.workerCores ?? Number.NaN)),
+      },
+      threads_per_core_qps: poolCores,
+    },
+    simulated: {
+      simulated: true,
+      label: describeSimulatedAccelerator(accelerator),
+      accelerator: { ms_per_batch: accelerator.msPerBatch, ms_per_pair: accelerator.msPerPair },
+      max_batch_size: maxBatchSize,
+      concurrency,
+      bound: {
+        accelerator_qps: bound.acceleratorQps,
+        preprocess_qps: bound.preprocessQps,
+        bound_qps: bound.boundQps,
+        limited_by: bound.limitedBy,
+      },
+      measured_bound_qps: measuredBound,
+      pipelined_to_measured_bound: simP.qps / measuredBound,
+      pipelined: { ...simP, accelerator_busy: busy(simP), worker_rss_peak_mib: simRss.pipelined },
+      serial: { ...simS, accelerator_busy: busy(simS), worker_rss_peak_mib: simRss.serial },
+      serial_as_filed: { ...simF, accelerator_busy: busy(simF), worker_rss_peak_mib: simRss.asFiled },
+      pipelined_to_bound: simP.qps / bound.boundQps,
+      pipelined_to_serial: simP.qps / simS.qps,
+      pipelined_to_serial_as_filed: simP.qps / simF.qps,
+    },
+  };
+}
 
-// 4. The CPU with the demo model: the app as it starts by default (--preprocess-workers auto, which
+// 4. The CPU with the model (the demo model unless --model or --ofa-arch): the app as it starts by default (--preprocess-workers auto, which
 // on the CPU is the serial design), the serial design named outright, and a pool forced on.
-let cpu: PipelineBenchResult['cpu'] = null;
-if (!values['skip-cpu']) {
+async function cpuComparison(): Promise<NonNullable<PipelineBenchResult['cpu']>> {
   // As `ofa-ve serve` starts by default: --provider auto (the CPU here, unless a GPU is found).
   const cpuApp = await startRuntime('cpu, --provider auto --preprocess-workers auto (the defaults)', 'auto', undefined, 'auto');
   const cpuSerial = await startRuntime('cpu, serial (0 preprocessing workers)', 0);
@@ -349,7 +412,6 @@ if (!values['skip-cpu']) {
   const names = Object.keys(contenders);
   for (let i = 0; i < 3; i++) for (const name of names) await contenders[name]!();
   const ms: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  const latencyRounds = 60;
   for (let i = 0; i < latencyRounds; i++) {
     for (let k = 0; k < names.length; k++) {
       const name = names[(i + k) % names.length] as string;
@@ -365,7 +427,7 @@ if (!values['skip-cpu']) {
   const a = figures(throughput.app!);
   const s = figures(throughput.serial!);
   const p = figures(throughput.pipelined!);
-  cpu = {
+  return {
     concurrency: cpuConcurrency,
     app_preprocess_workers: appThreads,
     app_provider: cpuApp.workerHost.info?.provider,
@@ -399,42 +461,9 @@ const report: PipelineBenchResult = {
   rounds,
   worker_nice: workerNiceness,
   images: pairs.length,
-  preprocess: { ms_per_pair_one_thread: capacity.msPerPair, cores, capacity_qps: capacity.pairsPerS },
-  pool_scaling: {
-    pinned: pinning,
-    one_thread_qps: pool1,
-    two_threads_qps: pool2,
-    ratio: pairedRatio('2 threads on 2 cores', '1 thread on 1 core'),
-    independent_two_qps: independent2,
-    independent_ratio: pairedRatio('two 1-thread processes, one per core', '1 thread on 1 core'),
-    cores_used: {
-      one_thread: median(scaling['1 thread on 1 core']!.slices.map((x) => x.workerCores ?? Number.NaN)),
-      two_threads: median(scaling['2 threads on 2 cores']!.slices.map((x) => x.workerCores ?? Number.NaN)),
-    },
-    threads_per_core_qps: poolCores,
-  },
-  simulated: {
-    simulated: true,
-    label: describeSimulatedAccelerator(accelerator),
-    accelerator: { ms_per_batch: accelerator.msPerBatch, ms_per_pair: accelerator.msPerPair },
-    max_batch_size: maxBatchSize,
-    concurrency,
-    bound: {
-      accelerator_qps: bound.acceleratorQps,
-      preprocess_qps: bound.preprocessQps,
-      bound_qps: bound.boundQps,
-      limited_by: bound.limitedBy,
-    },
-    measured_bound_qps: measuredBound,
-    pipelined_to_measured_bound: simP.qps / measuredBound,
-    pipelined: { ...simP, accelerator_busy: busy(simP), worker_rss_peak_mib: simRss.pipelined },
-    serial: { ...simS, accelerator_busy: busy(simS), worker_rss_peak_mib: simRss.serial },
-    serial_as_filed: { ...simF, accelerator_busy: busy(simF), worker_rss_peak_mib: simRss.asFiled },
-    pipelined_to_bound: simP.qps / bound.boundQps,
-    pipelined_to_serial: simP.qps / simS.qps,
-    pipelined_to_serial_as_filed: simP.qps / simF.qps,
-  },
-  cpu,
+  model: modelLabel,
+  ...(values['cpu-only'] ? { preprocess: null, pool_scaling: null, simulated: null } : await poolAndSimulated()),
+  cpu: values['skip-cpu'] ? null : await cpuComparison(),
 };
 
 process.stdout.write(`${renderPipeline(report).join('\n')}\n`);

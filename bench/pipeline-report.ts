@@ -27,7 +27,10 @@ export interface PipelineBenchResult {
   /** The inference workers' nice increment (the service runs them at +10 by default). */
   worker_nice: number;
   images: number;
-  preprocess: { ms_per_pair_one_thread: number; cores: number; capacity_qps: number };
+  /** The model the CPU part ran (absent in results from before it was recorded: the demo model). */
+  model?: string;
+  /** Parts 1-3; null with --cpu-only. */
+  preprocess: { ms_per_pair_one_thread: number; cores: number; capacity_qps: number } | null;
   pool_scaling: {
     /** Each side a process pinned to its cores with taskset (false: unpinned, on a machine without it). */
     pinned?: boolean;
@@ -40,7 +43,7 @@ export interface PipelineBenchResult {
     independent_ratio?: number;
     cores_used?: { one_thread: number; two_threads: number };
     threads_per_core_qps: number;
-  };
+  } | null;
   simulated: {
     simulated: true;
     label: string;
@@ -58,7 +61,7 @@ export interface PipelineBenchResult {
     pipelined_to_measured_bound: number;
     pipelined_to_serial: number;
     pipelined_to_serial_as_filed?: number;
-  };
+  } | null;
   cpu: {
     concurrency: number;
     /** The preprocessing threads the app chose by default (--preprocess-workers auto). */
@@ -106,7 +109,7 @@ const cpuVerdict = (c: NonNullable<PipelineBenchResult['cpu']>) => {
  * shown beside it: the pipelined side is capped by the accelerator, so that ratio reaches x1.6 only
  * when the serial side is at most the accelerator's capacity / 1.6.
  */
-function serialRatios(s: PipelineBenchResult['simulated']): string[] {
+function serialRatios(s: NonNullable<PipelineBenchResult['simulated']>): string[] {
   const today = `x${f(s.pipelined_to_serial, 2)}`;
   if (s.serial_as_filed === undefined || s.pipelined_to_serial_as_filed === undefined) {
     return [`Pipelined / serial: ${today} (target x1.6: ${verdict(s.pipelined_to_serial >= 1.6)}).`, ''];
@@ -123,21 +126,15 @@ function serialRatios(s: PipelineBenchResult['simulated']): string[] {
   ];
 }
 
-export function renderPipeline(r: PipelineBenchResult): string[] {
+type Front = { [K in 'preprocess' | 'pool_scaling' | 'simulated']: NonNullable<PipelineBenchResult[K]> };
+
+/** Parts 1-3: the pool's scaling and the simulated accelerator. */
+function renderFront(r: Front): string[] {
   const s = r.simulated;
-  const side = (name: string, x: PipelineBenchResult['simulated']['pipelined']) =>
+  const side = (name: string, x: Front['simulated']['pipelined']) =>
     `| ${name} | ${f(x.qps)} (${x.qps_slices.map((q) => f(q)).join(' / ')}) | ${pct(x.qps / s.bound.bound_qps)} | ${pct(x.qps / s.measured_bound_qps)} | ` +
     `${f(x.p50_ms)} | ${f(x.p90_ms)} | ${f(x.mean_batch, 2)} | ${pct(x.accelerator_busy)} | ${f(x.worker_cpu_ms_per_pair, 2)} ms on ${f(x.worker_cores, 2)} | ${f(x.worker_rss_peak_mib, 0)} |`;
-  const out = [
-    '## Pipeline: preprocessing in parallel and ahead of the model',
-    '',
-    '```',
-    r.command,
-    '```',
-    '',
-    `${r.date} · ${r.machine.cpus} × ${r.machine.cpu_model} · load average ${r.machine.load_average_at_start.join(' ')} at the start · ` +
-      `${r.images} images · ${r.rounds} rounds of ${r.slice_s} s slices, the sides alternating · inference workers at nice +${r.worker_nice}. ${r.caveat}.`,
-    '',
+  return [
     `Preprocessing (decode, resize, normalise, tokenize), one pair after another on one thread: ${f(r.preprocess.ms_per_pair_one_thread, 2)} ms per pair, ` +
       `so the ${r.preprocess.cores} cores can prepare at most ${f(r.preprocess.capacity_qps)} pairs/s. The worker's pool` +
       `${r.pool_scaling.pinned ? ', each side a process pinned to its cores (taskset)' : ''}: 1 thread on 1 core ` +
@@ -165,14 +162,32 @@ export function renderPipeline(r: PipelineBenchResult): string[] {
     `Of the bound ${pct(s.pipelined_to_bound)} (target 90%: ${verdict(s.pipelined_to_bound >= 0.9)}), of the measured bound ${pct(s.pipelined_to_measured_bound)}.`,
     '',
   ];
+}
+
+export function renderPipeline(r: PipelineBenchResult): string[] {
+  const { preprocess, pool_scaling, simulated } = r;
+  const front = preprocess && pool_scaling && simulated ? { preprocess, pool_scaling, simulated } : undefined;
+  const model = r.model ?? 'the demo model';
+  const out = [
+    front ? '## Pipeline: preprocessing in parallel and ahead of the model' : `## Pipeline on the CPU: ${model}`,
+    '',
+    '```',
+    r.command,
+    '```',
+    '',
+    `${r.date} · ${r.machine.cpus} × ${r.machine.cpu_model} · load average ${r.machine.load_average_at_start.join(' ')} at the start · ` +
+      `${r.images} images · ${r.rounds} rounds of ${r.slice_s} s slices, the sides alternating · inference workers at nice +${r.worker_nice}. ${r.caveat}.`,
+    '',
+    ...(front ? renderFront(front) : []),
+  ];
   if (r.cpu) {
     const c = r.cpu;
     const l = c.latency_c1;
     const slices = (x: PipelineSide) => `${f(x.qps)} pairs/s (${x.qps_slices.map((q) => f(q)).join(' / ')})`;
     out.push(
-      `CPU, the demo model (onnxruntime), concurrency ${c.concurrency}. The app as \`ofa-ve serve\` starts by default ` +
+      `CPU, ${model} (onnxruntime), concurrency ${c.concurrency}. The app as \`ofa-ve serve\` starts by default ` +
         `(\`--provider auto --preprocess-workers auto\`: ${c.app_provider ?? 'cpu'}, ${c.app_preprocess_workers} preprocessing workers) ${slices(c.app)}; the serial design (\`--preprocess-workers 0\`) ` +
-        `${slices(c.serial)}: x${f(c.app_to_serial, 2)} (target >= 1: ${cpuVerdict(c)}). A pool forced on (\`--preprocess-workers ${r.preprocess.cores}\`) ${slices(c.pipelined)}: ` +
+        `${slices(c.serial)}: x${f(c.app_to_serial, 2)} (target >= 1: ${cpuVerdict(c)}). A pool forced on (\`--preprocess-workers ${r.machine.cpus}\`) ${slices(c.pipelined)}: ` +
         `x${f(c.pipelined_to_serial, 2)} of serial, worker CPU ${f(c.pipelined.worker_cpu_ms_per_pair, 2)} vs ${f(c.serial.worker_cpu_ms_per_pair, 2)} ms per pair. ` +
         `Concurrency 1, one image, ${l.rounds} rounds, the raw pipeline and both apps in turn after a settle pause: raw P50 ${f(l.raw_p50_ms, 2)} ms, ` +
         `app ${f(l.app_p50_ms, 2)} ms (median paired difference ${f(l.median_difference_ms, 2)} ms; target within 1 ms: ${verdict(l.median_difference_ms <= 1)}), ` +
