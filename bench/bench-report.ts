@@ -49,7 +49,7 @@ const PIECES: Record<string, string[]> = {
   arena: ['--import', 'tsx', 'bench/onnx-arena.ts', '--max-batch', '8', '--json', file('onnx-arena')],
   'ofa-arch': ['--import', 'tsx', 'bench/ofa-arch-bench.ts', '--json', file('ofa-arch')],
   pipeline: ['--import', 'tsx', 'bench/pipeline-bench.ts', '--rounds', '3', '--json', file('pipeline')],
-  // A pair takes about a second there: long slices, batches of at most 8, fewer single-image rounds.
+  // A pair takes about a second there: long slices, batches of at most 8.
   'pipeline-ofa-arch': [
     '--import',
     'tsx',
@@ -62,8 +62,6 @@ const PIECES: Record<string, string[]> = {
     '2',
     '--cpu-concurrency',
     '8',
-    '--latency-rounds',
-    '20',
     '--json',
     file('pipeline-ofa-arch'),
   ],
