@@ -419,7 +419,8 @@ async function cpuComparison(): Promise<NonNullable<PipelineBenchResult['cpu']>>
       ms[name]!.push(await contenders[name]!());
     }
   }
-  const diffs = (name: string) => median(ms[name]!.map((x, i) => x - (ms.raw![i] as number)));
+  const differences = (name: string) => ms[name]!.map((x, i) => Number((x - (ms.raw![i] as number)).toFixed(3)));
+  const diffs = (name: string) => median(differences(name));
   const appThreads = cpuApp.preprocessThreads ?? Number.NaN;
   const cpuRss = { app: peakRssMib(cpuApp.workerHost.pid), pipelined: peakRssMib(cpuPool.workerHost.pid) };
   for (const rt of [cpuApp, cpuSerial, cpuPool]) await rt.close();
@@ -443,6 +444,7 @@ async function cpuComparison(): Promise<NonNullable<PipelineBenchResult['cpu']>>
       pipelined_app_p50_ms: median(ms.pipelined!),
       median_difference_ms: diffs('app'),
       pipelined_median_difference_ms: diffs('pipelined'),
+      differences_ms: { app: differences('app'), pipelined: differences('pipelined') },
     },
   };
 }
