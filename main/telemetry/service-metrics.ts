@@ -4,6 +4,7 @@ import { CHECK_STATUS_CODES } from '../errors.ts';
 import { replaceEventLoopMetrics } from './event-loop-metrics.ts';
 import { SLICE_VALUES, UNKNOWN_SLICE, type CaptionScript } from './input-slices.ts';
 import { BATCH_SIZE_BUCKETS, REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } from './metric-buckets.ts';
+import type { GpuMemorySample } from './gpu-memory.ts';
 
 /**
  * The `script` label of the stage histogram: the in-app caption_script slices (issue 17), the only
@@ -36,7 +37,7 @@ export class ServiceMetrics {
   readonly inflight: Gauge;
   readonly modelInfo: Gauge<'model' | 'version' | 'provider' | 'demo'>;
   readonly buildInfo: Gauge<'version'>;
-  private gpuMemory: Gauge | undefined;
+  private gpuMemory: Gauge<'scope'> | undefined;
   private scrapeChain: Promise<unknown> = Promise.resolve();
   private stopEventLoopSampling: (() => void) | undefined;
 
@@ -137,19 +138,24 @@ export class ServiceMetrics {
 
   /**
    * Registers `ofa_ve_gpu_memory_mb` while the loaded model runs on CUDA (so it is absent otherwise);
-   * `collect` samples at each scrape (undefined: keep the last figure). Enabling it twice keeps the first.
+   * `collect` samples at each scrape, labelled with its `scope`. Undefined (nvidia-smi absent or
+   * failing, no worker ready) exports no sample: the gauge is reset first, as prom-client would
+   * otherwise export 0 (never set) or the last figure. Enabling it twice keeps the first.
    */
-  enableGpuMemory(collect: () => Promise<number | undefined>): void {
+  enableGpuMemory(collect: () => Promise<GpuMemorySample | undefined>): void {
     if (this.gpuMemory) return;
     this.gpuMemory = new Gauge({
       name: GPU_MEMORY_METRIC,
       help:
-        'GPU memory used by the inference worker process, in MiB, sampled from nvidia-smi ' +
-        "(the whole device's used memory where nvidia-smi hides per-process figures).",
+        'GPU memory used by the inference worker process, in MiB, sampled from nvidia-smi. ' +
+        'scope="process": the worker process\'s own figure; scope="device": the whole device\'s used memory, ' +
+        'where nvidia-smi hides per-process figures (containers). No sample while nvidia-smi is unavailable or no worker is ready.',
+      labelNames: ['scope'],
       registers: [this.registry],
       async collect() {
-        const used = await collect();
-        if (used !== undefined) this.set(used);
+        this.reset();
+        const sample = await collect();
+        if (sample !== undefined) this.labels(sample.scope).set(sample.mb);
       },
     });
   }

@@ -35,17 +35,17 @@ describe('sampleGpuMemoryMb', () => {
 
   it("sums the given process's rows (one per device it uses)", async () => {
     const smi = await fakeNvidiaSmi(dir, 'two-rows', { apps: '4242, 1500\n777, 9000\n4242, 250', devices: '20000' });
-    assert.equal(await sampleGpuMemoryMb(4242, smi), 1750);
+    assert.deepEqual(await sampleGpuMemoryMb(4242, smi), { mb: 1750, scope: 'process' });
   });
 
   it("ignores other processes' rows and falls back to the devices' used memory", async () => {
     const smi = await fakeNvidiaSmi(dir, 'other-pid', { apps: '777, 9000\n778, 100', devices: '12000\n3000' });
-    assert.equal(await sampleGpuMemoryMb(4242, smi), 15000);
+    assert.deepEqual(await sampleGpuMemoryMb(4242, smi), { mb: 15000, scope: 'device' });
   });
 
   it('falls back to the device figure where per-process figures are hidden', async () => {
     const smi = await fakeNvidiaSmi(dir, 'hidden', { apps: '4242, [N/A]', devices: '8100' });
-    assert.equal(await sampleGpuMemoryMb(4242, smi), 8100);
+    assert.deepEqual(await sampleGpuMemoryMb(4242, smi), { mb: 8100, scope: 'device' });
   });
 
   it('is undefined when nvidia-smi fails or is absent', async () => {
@@ -75,10 +75,10 @@ describe('workerGpuMemorySampler', () => {
     const smi = await fakeNvidiaSmi(dir, 'workers', { apps: '100, 1000\n200, 2000', devices: '50000' });
     let pid: number | undefined = 100;
     const sample = workerGpuMemorySampler(() => pid, smi);
-    assert.equal(await sample(), 1000);
+    assert.deepEqual(await sample(), { mb: 1000, scope: 'process' });
     pid = 200; // the worker restarted
-    assert.equal(await sample(), 2000);
-    pid = undefined; // between a crash and its replacement
-    assert.equal(await sample(), undefined);
+    assert.deepEqual(await sample(), { mb: 2000, scope: 'process' });
+    pid = undefined; // between a crash and its replacement, or while the replacement loads its model
+    assert.equal(await sample(), undefined, 'no worker ready: not the device figure either');
   });
 });
