@@ -23,7 +23,7 @@
  * (--cpu-only: part 4 alone, for a model whose runs take seconds, such as --ofa-arch.)
  */
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,8 @@ const maxBatchSize = Number(values['max-batch-size']);
 const say = (line: string) => process.stderr.write(`[pipeline-bench] ${line}\n`);
 // --ofa-arch: OFA's own architecture at OFA-tiny sizes (bench/ofa-arch-export.ts: generated once into
 // a git-ignored cache; needs ../shared/ofa-port and python3-torch). Skipped, exit 0, where it cannot be made.
+if (values['cpu-only'] && values['skip-cpu']) throw new Error('--cpu-only and --skip-cpu leave nothing to measure');
+if (values['ofa-arch'] && values.model !== undefined) throw new Error('--ofa-arch brings its own model: drop --model');
 let ofaArch: OfaArchExport | undefined;
 if (values['ofa-arch']) {
   const root = fileURLToPath(new URL('..', import.meta.url));
@@ -84,6 +86,8 @@ if (values['ofa-arch']) {
     ofaArch = await ensureOfaArchExport(root, path.join(root, 'bench', '.cache', 'ofa-arch'), say);
   } catch (err) {
     say(`skipped: ${(err as Error).message}`);
+    // No figures from an earlier run stand in for this one's (bench:report renders what it finds).
+    if (values.json) await rm(values.json, { force: true });
     process.exit(0);
   }
 }
@@ -182,6 +186,7 @@ async function startRuntime(
   preprocessWorkers: PreprocessWorkersSetting,
   simulateAccelerator?: SimulatedAcceleratorSpec,
   provider: ProviderChoice = 'cpu',
+  workerEnv?: Readonly<Record<string, string>>,
 ): Promise<ServiceRuntime> {
   const runtime = new ServiceRuntime({
     modelDir,
@@ -191,23 +196,12 @@ async function startRuntime(
     preprocessWorkers,
     simulateAccelerator,
     workerNiceness,
+    workerEnv,
   });
   const t0 = performance.now();
   if (!(await runtime.start())) throw new Error(`${label}: the model did not load: ${runtime.loadError?.message}`);
   say(`${label}: ready in ${f(performance.now() - t0, 0)} ms (worker pid ${runtime.workerHost.pid})`);
   return runtime;
-}
-
-/** Runs `fn` with one environment variable set, then puts the variable back as it was. */
-async function withEnv<T>(name: string, value: string, fn: () => Promise<T>): Promise<T> {
-  const before = process.env[name];
-  process.env[name] = value;
-  try {
-    return await fn();
-  } finally {
-    if (before === undefined) delete process.env[name];
-    else process.env[name] = before;
-  }
 }
 
 /** Alternating slices of each side (the order swapped every round); per side, the median QPS. */
@@ -320,11 +314,18 @@ async function poolAndSimulated(): Promise<Pick<PipelineBenchResult, 'preprocess
   const simPipelined = await startRuntime(`simulated, ${cores} preprocessing workers`, cores, accelerator);
   const simSerial = await startRuntime('simulated, serial (0 preprocessing workers)', 0, accelerator);
   // Issue 16's baseline, "today's serial design", as the issue found it: serial, and the resize in
-  // plain JavaScript (the WebAssembly kernels came with the issue). OFA_VE_RESIZE=js turns them off in
-  // this worker only: the variable is set while it forks (workerEnv copies the environment).
-  const simSerialAsFiled = await withEnv('OFA_VE_RESIZE', 'js', () =>
-    startRuntime('simulated, serial, JavaScript resize (the design issue 16 found)', 0, accelerator),
-  );
+  // plain JavaScript (the WebAssembly kernels came with the issue): OFA_VE_RESIZE=js in this
+  // service's worker only (its replacements too), and each worker says which resize it runs.
+  const simSerialAsFiled = await startRuntime('simulated, serial, JavaScript resize (the design issue 16 found)', 0, accelerator, 'cpu', {
+    OFA_VE_RESIZE: 'js',
+  });
+  for (const [rt, want] of [
+    [simPipelined, 'wasm-simd'],
+    [simSerial, 'wasm-simd'],
+    [simSerialAsFiled, 'js'],
+  ] as const) {
+    if (rt.resizeBackend !== want) throw new Error(`a worker runs the ${rt.resizeBackend} resize where the bench needs ${want}`);
+  }
   for (const rt of [simPipelined, simSerial, simSerialAsFiled]) await closedLoop(rt, pairs, concurrency, 2);
   const simulated = await alternate({
     pipelined: () => closedLoop(simPipelined, pairs, concurrency, sliceS),

@@ -9,7 +9,8 @@ export type { Provider, ProviderChoice } from './provider-choice.ts';
 
 /**
  * What runs a batch's input tensors and gives the output tensors: an onnxruntime session, or the
- * bench's simulated accelerator. One call at a time.
+ * bench's simulated accelerator. One run at a time; a run's takeProfile may still be reading its
+ * profile while the next run goes.
  */
 export interface BatchRunner {
   run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.OnnxValue>>;

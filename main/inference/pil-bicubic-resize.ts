@@ -66,8 +66,11 @@ export function checkResizeArguments(
   }
 }
 
+/** The resize's implementations: WebAssembly SIMD kernels, or plain JavaScript (the reference). */
+export type ResizeBackend = 'wasm-simd' | 'js';
+
 /** Which implementation resizeBicubicPil uses in this thread. */
-export function resizeBackend(): 'wasm-simd' | 'js' {
+export function resizeBackend(): ResizeBackend {
   return simdResizeAvailability().available ? 'wasm-simd' : 'js';
 }
 

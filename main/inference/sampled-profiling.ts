@@ -97,6 +97,8 @@ export class SampledProfilingRunner {
   private preparing: Promise<void> | undefined;
   /** The used session being released and its file removed. */
   private discarding: Promise<void> | undefined;
+  /** The last profiled run's profile being read (takeProfile). */
+  private taking: Promise<OperatorProfile | undefined> | undefined;
   private released = false;
   private warned = false;
   private made = 0;
@@ -139,11 +141,25 @@ export class SampledProfilingRunner {
     return profiled.session.run(feeds);
   }
 
-  /** The last run's operator events if it was profiled; ends and removes its session and file, and makes the next. */
-  async takeProfile(): Promise<OperatorProfile | undefined> {
+  /**
+   * The last run's operator events if it was profiled; ends and removes its session and file, and
+   * makes the next. Its session is ended before the first await, so the next run may start while
+   * the file is still being read (the worker answers first; the profile follows).
+   */
+  takeProfile(): Promise<OperatorProfile | undefined> {
     const ran = this.ran;
-    if (!ran) return undefined;
+    if (!ran) return Promise.resolve(undefined);
     this.ran = undefined;
+    const taking = this.take(ran);
+    this.taking = taking;
+    const done = () => {
+      if (this.taking === taking) this.taking = undefined;
+    };
+    taking.then(done, done);
+    return taking;
+  }
+
+  private async take(ran: ProfilingSession): Promise<OperatorProfile | undefined> {
     try {
       ran.session.endProfiling();
       return operatorProfileOf(JSON.parse(await readFile(await this.fileOf(ran), 'utf8')));
@@ -161,6 +177,8 @@ export class SampledProfilingRunner {
 
   async release(): Promise<void> {
     this.released = true;
+    // A profile still being read: its session is discarded when the read ends.
+    await this.taking;
     await this.discarding;
     await this.preparing;
     for (const s of [this.ready, this.ran]) if (s) await this.discard(s);

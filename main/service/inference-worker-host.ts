@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { CheckError } from '../errors.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
+import type { ResizeBackend } from '../inference/pil-bicubic-resize.ts';
 import type { BatchHooks, InferenceBackend } from './inference-backend.ts';
 import { modelPlacement, mostPreprocessThreads } from './preprocess/preprocess-plan.ts';
 import type { FromWorker, WorkerInit, WorkerItem, WorkerOutcome } from './worker-protocol.ts';
@@ -120,12 +121,19 @@ export class InferenceWorkerHost extends EventEmitter implements InferenceBacken
   private readonly policy: RestartPolicy;
   info: ModelInfo | undefined;
   private threads: number | undefined;
+  /** The loaded worker's resize (OFA_VE_RESIZE); undefined until one has loaded. */
+  resize: ResizeBackend | undefined;
   /** Replacement workers started (attempts, whether or not they came up). */
   restarts = 0;
 
+  /**
+   * `env`: variables added to each worker's environment, replacements included (the pipeline
+   * bench runs one service with OFA_VE_RESIZE=js beside others without it).
+   */
   constructor(
     private readonly init: WorkerInit,
     policy: Partial<RestartPolicy> = {},
+    private readonly env: Readonly<Record<string, string>> = {},
   ) {
     super();
     this.policy = { ...DEFAULT_RESTART_POLICY, ...policy };
@@ -209,6 +217,7 @@ export class InferenceWorkerHost extends EventEmitter implements InferenceBacken
               this.init.preprocessWorkers,
               modelPlacement(this.init.provider, this.init.simulateAccelerator !== undefined),
             ),
+            { ...process.env, ...this.env },
           ),
         });
       } catch (err) {
@@ -228,6 +237,7 @@ export class InferenceWorkerHost extends EventEmitter implements InferenceBacken
           clearTimeout(loadTimer);
           this.info = message.info;
           this.threads = message.preprocessThreads;
+          this.resize = message.resize;
           resolve(message.info);
         } else if (message.type === 'load-failed') {
           fail(new CheckError(message.error.code, message.error.message));

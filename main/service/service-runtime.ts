@@ -3,6 +3,7 @@ import type { CheckResult, ModelDocument, StatsDocument } from '../../preload/wi
 import { appVersion, DEFAULT_INPUT_LIMITS, type InputLimits } from '../config.ts';
 import { CheckError } from '../errors.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
+import type { ResizeBackend } from '../inference/pil-bicubic-resize.ts';
 import type { ProviderChoice } from '../inference/provider-choice.ts';
 import type { Logger } from '../logging/json-logger.ts';
 import { AlertEvaluator } from '../telemetry/alert-evaluator.ts';
@@ -49,6 +50,11 @@ export interface RuntimeOptions {
    * simulated device taking msPerBatch + msPerPair·n ms per batch; preprocessing stays real.
    */
   readonly simulateAccelerator?: SimulatedAcceleratorSpec;
+  /**
+   * Variables added to the inference worker's environment, its replacements' too (the pipeline
+   * bench runs one service with OFA_VE_RESIZE=js, the serial design as issue 16 found it).
+   */
+  readonly workerEnv?: Readonly<Record<string, string>>;
   /**
    * Folder for the live stats' per-minute history and marks (kept 25 h, saved every few minutes
    * and at close): `ofa-ve serve --data-dir`, the desktop's userData. Without one (tests, the
@@ -144,6 +150,11 @@ export class ServiceRuntime {
     return this.worker.preprocessThreads;
   }
 
+  /** The resize the loaded inference worker runs (OFA_VE_RESIZE=js turns the kernels off); undefined until it has loaded. */
+  get resizeBackend(): ResizeBackend | undefined {
+    return this.worker.resize;
+  }
+
   private createWorker(modelDir: string): InferenceWorkerHost {
     const worker = new InferenceWorkerHost(
       {
@@ -157,6 +168,7 @@ export class ServiceRuntime {
         simulateAccelerator: this.options.simulateAccelerator,
       },
       this.options.workerRestart,
+      this.options.workerEnv,
     );
     worker.on('recycling', (reason: string) =>
       this.options.logger.log('error', 'inference worker stopped answering; replacing it', { reason }),
@@ -214,7 +226,8 @@ export class ServiceRuntime {
    * (the model runs there, and each restart or swap gives it a new pid).
    */
   private trackGpuMemory(provider: string | undefined): void {
-    if (provider === 'cuda') this.metrics.enableGpuMemory(workerGpuMemorySampler(() => this.worker.pid));
+    if (provider === 'cuda')
+      this.metrics.enableGpuMemory(workerGpuMemorySampler(() => (this.worker.isReady ? this.worker.pid : undefined)));
     else this.metrics.disableGpuMemory();
   }
 
@@ -231,10 +244,17 @@ export class ServiceRuntime {
       provider: info.provider,
       demo: info.demo,
       preprocess_workers: this.preprocessThreads,
+      resize: this.resizeBackend,
       ...(info.providerFallbackReason ? { provider_note: info.providerFallbackReason } : {}),
       ...(this.simulatedAccelerator ? { simulated: describeSimulatedAccelerator(this.simulatedAccelerator) } : {}),
     });
     if (info.demo) this.options.logger.log('warn', 'the demo model is loaded: its answers are not meaningful');
+    if (this.resizeBackend === 'js') {
+      this.options.logger.log(
+        'warn',
+        'the WebAssembly resize kernels are off (OFA_VE_RESIZE=js, or no WebAssembly SIMD here): the JavaScript resize runs, same results, ~3x the CPU',
+      );
+    }
   }
 
   private static asLoadError(err: unknown): CheckError {

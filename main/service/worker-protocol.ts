@@ -4,6 +4,7 @@ import type { InputLimits } from '../config.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { PairInputFacts } from '../inference/entailment-engine.ts';
 import type { EntailmentResult, ModelInfo } from '../inference/entailment-types.ts';
+import type { ResizeBackend } from '../inference/pil-bicubic-resize.ts';
 import type { ProviderChoice } from '../inference/provider-choice.ts';
 import type { PreprocessWorkersSetting } from './preprocess/preprocess-plan.ts';
 import type { SimulatedAcceleratorSpec } from './simulated-accelerator-spec.ts';
@@ -56,8 +57,8 @@ export type ToWorker =
   | { readonly type: 'batch'; readonly batchId: number; readonly items: readonly WorkerItem[] };
 
 export type FromWorker =
-  /** Loaded; `preprocessThreads`: the pool's threads (0: the serial design). */
-  | { readonly type: 'ready'; readonly info: ModelInfo; readonly preprocessThreads: number }
+  /** Loaded; `preprocessThreads`: the pool's threads (0: the serial design); `resize`: the resize it runs (OFA_VE_RESIZE). */
+  | { readonly type: 'ready'; readonly info: ModelInfo; readonly preprocessThreads: number; readonly resize: ResizeBackend }
   | { readonly type: 'load-failed'; readonly error: WorkerError }
   /** Every pair of the batch is being prepared (none waits for a thread): the service may send the next batch. */
   | { readonly type: 'batch-started'; readonly batchId: number }

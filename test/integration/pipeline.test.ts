@@ -193,3 +193,27 @@ describe('--preprocess-workers auto (the default): decided by where the model ru
     assert.equal(runtime.workerHost.pipelineDepth, 2);
   });
 });
+
+describe("the worker's environment (RuntimeOptions.workerEnv): OFA_VE_RESIZE=js in one service only", () => {
+  it(
+    'its worker and preprocessing threads run the JavaScript resize, with the same answers; another service keeps the kernels',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+      const logger = { log: (level: string, msg: string, fields?: Record<string, unknown>) => lines.push({ level, msg, fields }) };
+      const plain = await start({ preprocessWorkers: 1, workerEnv: { OFA_VE_RESIZE: 'js' }, logger });
+      const kernels = await start({ preprocessWorkers: 1 });
+      assert.equal(plain.resizeBackend, 'js');
+      assert.equal(kernels.resizeBackend, 'wasm-simd');
+      assert.equal(process.env.OFA_VE_RESIZE, undefined, "this process's environment is left alone");
+      const loaded = lines.find((l) => l.msg === 'model loaded');
+      assert.equal(loaded?.fields?.resize, 'js');
+      assert.ok(lines.some((l) => l.level === 'warn' && /resize kernels are off/.test(l.msg)));
+      const pair = { image: await photo(640, 480, 3), text: 'a striped pattern' };
+      const [a, b] = await Promise.all([plain.service.check(pair), kernels.service.check(pair)]);
+      assert.deepEqual(a.logits, b.logits, 'the same pixels, so the same logits');
+    },
+  );
+});

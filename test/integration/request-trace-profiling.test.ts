@@ -20,8 +20,13 @@ import { chromeTraceProblems, otlpTraceProblems } from '../support/trace-format-
 /** Microseconds of slack for the nesting checks (both formats are whole microseconds already). */
 const TOLERANCE_US = 1;
 
-/** Reads of a trace while its batch's profile may still be on its way (a few ms on the demo model). */
-const PROFILE_POLLS = 50;
+/**
+ * Reads of a trace while its batch's profile may still be on its way (a few ms on the demo model):
+ * up to 10 s for the first check's, which the tests below need; 0.5 s a try where the next try may
+ * find a profiled batch anyway.
+ */
+const FIRST_PROFILE_POLLS = 500;
+const PROFILE_POLLS = 25;
 const POLL_MS = 20;
 
 const profileFolders = async (): Promise<Set<string>> =>
@@ -49,10 +54,10 @@ describe('serve --profile-sample-rate: operator events in request traces', () =>
   };
   const hasOperators = (doc: ChromeTraceDocument) => doc.traceEvents.some((e) => e.cat === 'operator');
   /** The Chrome traces of `ids`, read again (bounded) until one of them has operator events; the last read if none has. */
-  const tracesOnceProfiled = async (ids: readonly string[]): Promise<ChromeTraceDocument[]> => {
+  const tracesOnceProfiled = async (ids: readonly string[], polls = PROFILE_POLLS): Promise<ChromeTraceDocument[]> => {
     for (let poll = 1; ; poll++) {
       const docs = await Promise.all(ids.map((id) => trace<ChromeTraceDocument>(id, 'chrome')));
-      if (docs.some(hasOperators) || poll === PROFILE_POLLS) return docs;
+      if (docs.some(hasOperators) || poll === polls) return docs;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   };
@@ -65,7 +70,11 @@ describe('serve --profile-sample-rate: operator events in request traces', () =>
     serve = await startServe(['--profile-sample-rate', '1', '--max-batch-size', '4', '--max-queue-delay-ms', '20']);
     first = await check('a blue picture');
     // Its profile follows the answer: the tests below read its traces once it is in.
-    await tracesOnceProfiled([first.id]);
+    const [profiled] = await tracesOnceProfiled([first.id], FIRST_PROFILE_POLLS);
+    assert.ok(
+      hasOperators(profiled!),
+      `the first check's operator events reached its trace within ${(FIRST_PROFILE_POLLS * POLL_MS) / 1000} s`,
+    );
   });
   after(async () => serve?.stop());
 

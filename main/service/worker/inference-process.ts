@@ -1,5 +1,6 @@
 import { toCheckError } from '../../errors.ts';
 import { EntailmentEngine, PairPreparer } from '../../inference/entailment-engine.ts';
+import { resizeBackend } from '../../inference/pil-bicubic-resize.ts';
 import { guardStdio, writeIfOpen } from '../../logging/stdio-guard.ts';
 import { modelPlacement, preprocessThreads, preprocessThreadsBeforeSession } from '../preprocess/preprocess-plan.ts';
 import { preparedInline, PreprocessPool } from '../preprocess/preprocess-pool.ts';
@@ -79,7 +80,7 @@ process.on('message', (message: ToWorker) => {
         // preprocessing pool have started by now is lowered too (worker-priority.ts).
         const notLowered = lowerOwnPriority(message.init.niceness ?? 0);
         if (notLowered) writeIfOpen(process.stderr, `inference worker: priority not lowered: ${notLowered}\n`);
-        send({ type: 'ready', info: pipeline.info, preprocessThreads: loaded.preprocessThreads });
+        send({ type: 'ready', info: pipeline.info, preprocessThreads: loaded.preprocessThreads, resize: resizeBackend() });
       },
       (err: unknown) => send({ type: 'load-failed', error: toCheckError(err).toJSON() }),
     );
