@@ -113,6 +113,17 @@ describe('renderPipeline', () => {
     assert.match(text, /CPU, OFA's architecture at OFA-tiny sizes \(onnxruntime\)/);
     assert.match(text, /median paired difference 0\.50 ms, 95% interval 0\.\d\d to 0\.\d\d ms; target within 1 ms: met/);
     assert.match(text, /\(0\.20 ms, 95% interval 0\.20 to 0\.20 ms\)/);
+    assert.doesNotMatch(text, /cannot decide/, 'the interval stays under 1 ms');
+  });
+
+  test('a median over 1 ms whose interval spans 1 ms: missed, and the run cannot decide it', () => {
+    const latency_c1 = {
+      ...cpu.latency_c1,
+      median_difference_ms: 2.5,
+      differences_ms: { app: [-3, -1, 0.5, 2.5, 3, 4, 6, 8, 2.6], pipelined: [] },
+    };
+    const text = renderPipeline(result({ cpu: { ...cpu, latency_c1 } })).join('\n');
+    assert.match(text, /target within 1 ms: \*\*missed\*\*, but the interval spans 1 ms: this run cannot decide it\)/);
   });
 });
 
