@@ -291,6 +291,9 @@ async function poolAndSimulated(): Promise<Pick<PipelineBenchResult, 'preprocess
       const [a, b] = await Promise.all([childSlice(1, pinning ? '0' : undefined), childSlice(1, pinning ? '1' : undefined)]);
       return asSlice({ qps: a.qps + b.qps, cores_used: a.cores_used + b.cores_used });
     },
+    // Not what auto starts (one per core): two per core fill the cores while the other thread of a
+    // core waits for libvips, at about 60 MiB of resident memory per thread. For a GPU box to weigh.
+    '4 threads on 2 cores': async () => asSlice(await childSlice(4, pinning ? '0,1' : undefined)),
   });
   // Ratios of the slices taken next to each other (the same round), then their median.
   const pairedRatio = (num: string, den: string) => median(scaling[num]!.qps.map((q, i) => q / (scaling[den]!.qps[i] as number)));
@@ -355,7 +358,10 @@ async function poolAndSimulated(): Promise<Pick<PipelineBenchResult, 'preprocess
       cores_used: {
         one_thread: median(scaling['1 thread on 1 core']!.slices.map((x) => x.workerCores ?? Number.NaN)),
         two_threads: median(scaling['2 threads on 2 cores']!.slices.map((x) => x.workerCores ?? Number.NaN)),
+        two_per_core: median(scaling['4 threads on 2 cores']!.slices.map((x) => x.workerCores ?? Number.NaN)),
       },
+      two_per_core_qps: median(scaling['4 threads on 2 cores']!.qps),
+      two_per_core_ratio: pairedRatio('4 threads on 2 cores', '1 thread on 1 core'),
       threads_per_core_qps: poolCores,
     },
     simulated: {

@@ -41,7 +41,10 @@ export interface PipelineBenchResult {
     /** Two independent one-thread processes, one per core: what the machine gives two workers sharing nothing. */
     independent_two_qps?: number;
     independent_ratio?: number;
-    cores_used?: { one_thread: number; two_threads: number };
+    cores_used?: { one_thread: number; two_threads: number; two_per_core?: number };
+    /** Two threads per core (4 on 2 cores): not what auto starts; for a GPU box to weigh. */
+    two_per_core_qps?: number;
+    two_per_core_ratio?: number;
     threads_per_core_qps: number;
   } | null;
   simulated: {
@@ -173,7 +176,11 @@ function renderFront(r: Front): string[] {
           `${f(r.pool_scaling.independent_two_qps ?? Number.NaN)} pairs/s (x${f(r.pool_scaling.independent_ratio, 2)} of one)` +
           (r.pool_scaling.cores_used
             ? `; cores used: 1 thread ${f(r.pool_scaling.cores_used.one_thread, 2)}, 2 threads ${f(r.pool_scaling.cores_used.two_threads, 2)}.`
-            : '.')),
+            : '.')) +
+      (r.pool_scaling.two_per_core_ratio === undefined
+        ? ''
+        : ` Two threads per core (4 on 2 cores, not what auto starts): ${f(r.pool_scaling.two_per_core_qps ?? Number.NaN)} pairs/s ` +
+          `(x${f(r.pool_scaling.two_per_core_ratio, 2)} of one thread on one core; cores used ${f(r.pool_scaling.cores_used?.two_per_core ?? Number.NaN, 2)}).`),
     '',
     `**SIMULATED accelerator** (${s.label}), max batch ${s.max_batch_size}, concurrency ${s.concurrency}. Bound: ` +
       `min(accelerator ${f(s.bound.accelerator_qps)}, preprocessing ${f(s.bound.preprocess_qps)}) = ${f(s.bound.bound_qps)} pairs/s (${s.bound.limited_by}); ` +

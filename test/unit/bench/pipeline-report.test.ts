@@ -51,7 +51,16 @@ function result(overrides: Partial<PipelineBenchResult>): PipelineBenchResult {
     worker_nice: 10,
     images: 16,
     preprocess: { ms_per_pair_one_thread: 4, cores: 2, capacity_qps: 500 },
-    pool_scaling: { pinned: true, one_thread_qps: 260, two_threads_qps: 450, ratio: 1.73, threads_per_core_qps: 480 },
+    pool_scaling: {
+      pinned: true,
+      one_thread_qps: 260,
+      two_threads_qps: 450,
+      ratio: 1.73,
+      cores_used: { one_thread: 1, two_threads: 1.8, two_per_core: 1.94 },
+      two_per_core_qps: 480,
+      two_per_core_ratio: 1.85,
+      threads_per_core_qps: 480,
+    },
     simulated: {
       simulated: true,
       label: 'simulated accelerator: 40 ms per batch',
@@ -82,6 +91,10 @@ describe('renderPipeline', () => {
     assert.match(text, /capped by the accelerator at 200\.0 pairs\/s/);
     assert.match(text, /at or under 125\.0 pairs\/s \(it made 134\.0\)/);
     assert.match(text, /target x1\.8: \*\*missed\*\*/);
+    assert.match(
+      text,
+      /Two threads per core \(4 on 2 cores, not what auto starts\): 480\.0 pairs\/s \(x1\.85 of one thread on one core; cores used 1\.94\)/,
+    );
   });
 
   test('a serial design as slow as the ceiling makes today ratio x1.6 too', () => {
