@@ -16,10 +16,11 @@ export interface BatchRunner {
   run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.OnnxValue>>;
   release(): Promise<void>;
   /**
-   * Where batches are sampled for profiling (sampled-profiling.ts): the last run's operator events,
-   * or undefined when it was not profiled. Called once after each run, failed ones too.
+   * Where batches are sampled for profiling (sampled-profiling.ts): the last run's operator events
+   * (undefined where its profile could not be read); undefined, at once, when it was not profiled.
+   * Called once after each run, failed ones too.
    */
-  takeProfile?(): Promise<OperatorProfile | undefined>;
+  takeProfile?(): Promise<OperatorProfile | undefined> | undefined;
 }
 
 export interface OpenedSession {

@@ -142,13 +142,14 @@ export class SampledProfilingRunner {
   }
 
   /**
-   * The last run's operator events if it was profiled; ends and removes its session and file, and
-   * makes the next. Its session is ended before the first await, so the next run may start while
-   * the file is still being read (the worker answers first; the profile follows).
+   * The last run's operator events if it was profiled (undefined at once if not, so an unsampled
+   * batch waits for nothing); ends and removes its session and file, and makes the next. Its session
+   * is ended before the first await, so the next run may start while the file is still being read
+   * (the worker answers first; the profile follows).
    */
-  takeProfile(): Promise<OperatorProfile | undefined> {
+  takeProfile(): Promise<OperatorProfile | undefined> | undefined {
     const ran = this.ran;
-    if (!ran) return Promise.resolve(undefined);
+    if (!ran) return undefined;
     this.ran = undefined;
     const taking = this.take(ran);
     this.taking = taking;

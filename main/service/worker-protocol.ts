@@ -63,8 +63,8 @@ export type FromWorker =
   /** Every pair of the batch is being prepared (none waits for a thread): the service may send the next batch. */
   | { readonly type: 'batch-started'; readonly batchId: number }
   /**
-   * The batch's answers, sent as soon as it has run. `profileFollows`: its run may have been profiled
-   * (`serve --profile-sample-rate`), and a 'batch-profile' for it follows once the profile is read.
+   * The batch's answers, sent as soon as it has run. `profileFollows`: its run was sampled for
+   * profiling (`serve --profile-sample-rate`), and a 'batch-profile' for it follows once the profile is read.
    */
   | {
       readonly type: 'batch-done';
