@@ -18,6 +18,15 @@ export const PROVIDER_CHOICES: readonly ProviderChoice[] = ['auto', 'cuda', 'cpu
  * CPU before any session opens.
  */
 export function cudaProviderInstalled(): boolean {
+  // Asked at every worker start (the host, on the service's event loop) and again in the worker:
+  // the installed files do not change while the process runs, so they are looked up once.
+  installed ??= findCudaProvider();
+  return installed;
+}
+
+let installed: boolean | undefined;
+
+function findCudaProvider(): boolean {
   if (process.platform !== 'linux' && process.platform !== 'win32') return false;
   try {
     const packageDir = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));

@@ -233,13 +233,14 @@ export class OfaVeHttpServer {
     // Counted in ofa_ve_request_total: POST /api/v1/check only, whether the service ran it or it was
     // refused (401, 403, 408, bad body, 503). A CORS preflight (OPTIONS), a GET or any other method
     // there is answered 405 but is no check, and other routes never are.
+    const route = findRoute(path);
+    const allowed = route !== undefined && allows(route, req.method);
     const isCheck = path === CHECK_ROUTE && req.method === 'POST';
     const requestId = randomUUID();
     // The client hung up before its answer was sent (the socket closed with the response unended).
     // A route marked cancelOnHangUp (a check, a read of Prometheus) then cancels its work still outstanding.
     const hungUp = new AbortController();
-    const route = findRoute(path);
-    if (route?.cancelOnHangUp && allows(route, req.method)) {
+    if (route?.cancelOnHangUp && allowed) {
       whenResponseDone(req, res, () => {
         if (!res.writableEnded) hungUp.abort();
       });
@@ -254,7 +255,7 @@ export class OfaVeHttpServer {
       // Without the token, no caller learns which paths exist.
       if (!route?.public && !this.authorized(req)) throw new CheckError('UNAUTHORIZED', 'a valid bearer token is required');
       if (!route) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such endpoint: ${path}` } });
-      if (!allows(route, req.method)) {
+      if (!allowed) {
         sendMethodNotAllowed(res, req.method, path, route.methods);
         if (!req.complete) req.resume();
         return;

@@ -79,7 +79,13 @@ const CLOCK_SKEW_MS = 60_000;
  * The range's length for PromQL (whole seconds) and its evaluation time. Checked before any query:
  * under a second, over MAX_RANGE_S, or ending in the future is the caller's mistake.
  */
-function rangeWindow(range: PromRange, nowMs = Date.now()): { window: string; atS: number; seconds: number } {
+interface RangeWindow {
+  readonly window: string;
+  readonly atS: number;
+  readonly seconds: number;
+}
+
+function rangeWindow(range: PromRange, nowMs = Date.now()): RangeWindow {
   const seconds = Math.round((range.toMs - range.fromMs) / 1000);
   if (!(seconds >= 1)) throw new RangeError('each range must be at least one second long, its from before its to');
   if (seconds > MAX_RANGE_S) throw new RangeError(`each range may be at most ${MAX_RANGE_S / 86_400} days long`);
@@ -93,8 +99,8 @@ function rangeWindow(range: PromRange, nowMs = Date.now()): { window: string; at
  * bucket counts add exactly, so the per-stage query would only repeat them. `queries` gets the
  * PromQL of every figure, the per-stage expressions included (they give the same figures in Prometheus).
  */
-async function readRange(client: PrometheusClient, range: PromRange, queries: Set<string>, byScript: boolean): Promise<RangeData> {
-  const { window, atS, seconds } = rangeWindow(range);
+async function readRange(client: PrometheusClient, range: RangeWindow, queries: Set<string>, byScript: boolean): Promise<RangeData> {
+  const { window, atS, seconds } = range;
   const stageExprs = byScript
     ? [Q.stageBucketsIncreaseByScript(window), Q.stageSumIncreaseByScript(window)]
     : [Q.stageBucketsIncrease(window), Q.stageSumIncrease(window)];
@@ -169,11 +175,10 @@ export async function comparePrometheusRanges(
   attribute?: PrometheusSliceAttribute,
 ): Promise<PeriodComparison> {
   // Both ranges are checked before any query.
-  rangeWindow(a);
-  rangeWindow(b);
+  const [windowA, windowB] = [rangeWindow(a), rangeWindow(b)];
   const queries = new Set<string>();
   const byScript = attribute !== undefined;
-  const [dataA, dataB] = await Promise.all([readRange(client, a, queries, byScript), readRange(client, b, queries, byScript)]);
+  const [dataA, dataB] = await Promise.all([readRange(client, windowA, queries, byScript), readRange(client, windowB, queries, byScript)]);
   const [scriptsA, scriptsB] = [dataA.scripts, dataB.scripts];
   const tests = TESTS_PER_CELL + (scriptsA && scriptsB ? scriptSliceTests(scriptsA, scriptsB) : 0);
   const { zShown, zTest } = intervalZ(tests);
