@@ -6,7 +6,8 @@
  * check first. A profiled batch's operator events (cat "operator") follow the inference event on the
  * same track, nested in it, so Perfetto draws them under it. Pure (see preload/trace-spans.ts).
  */
-import { layoutTrace, TRACE_SERVICE_NAME, traceIdOf, type TraceInput, type TraceSpan } from '../../preload/trace-spans.ts';
+import type { TraceInput } from '../../preload/trace-spans.ts';
+import { layoutTrace, TRACE_SERVICE_NAME, traceIdOf, type TraceSpan } from './trace-layout.ts';
 import type { ChromeTraceDocument, ChromeTraceEvent } from '../../preload/wire-types.ts';
 
 const PID = 1;

@@ -6,7 +6,8 @@
  * span under it; a profiled batch's operator events are internal spans under the inference span.
  * Pure (see preload/trace-spans.ts).
  */
-import { layoutTrace, spanIdOf, TRACE_SERVICE_NAME, traceIdOf, type TraceInput, type TraceSpan } from '../../preload/trace-spans.ts';
+import type { TraceInput } from '../../preload/trace-spans.ts';
+import { layoutTrace, spanIdOf, TRACE_SERVICE_NAME, traceIdOf, type TraceSpan } from './trace-layout.ts';
 import type { OtlpKeyValue, OtlpSpan, OtlpTraceDocument } from '../../preload/wire-types.ts';
 
 const SPAN_KIND_INTERNAL = 1;

@@ -4,7 +4,8 @@ import { LiveStats, type RequestSample } from '../../../main/telemetry/live-stat
 import { RequestTraces } from '../../../main/telemetry/request-traces.ts';
 import { chromeTrace } from '../../../main/telemetry/trace-chrome.ts';
 import { otlpTrace } from '../../../main/telemetry/trace-otlp.ts';
-import { layoutTrace, traceIdOf, type OperatorProfile, type TraceInput } from '../../../preload/trace-spans.ts';
+import type { OperatorProfile, TraceInput } from '../../../preload/trace-spans.ts';
+import { layoutTrace, traceIdOf } from '../../../main/telemetry/trace-layout.ts';
 import { traceInputOfSlowRequest } from '../../support/trace-input.ts';
 import type { ChromeTraceDocument, OtlpSpan, OtlpTraceDocument } from '../../../preload/wire-types.ts';
 import { chromeTraceProblems, otlpTraceProblems } from '../../support/trace-format-checks.ts';
