@@ -214,18 +214,17 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     bodyLimits: bodyLimitsFor(limits),
   });
 
-  // The worker process starts loading the model while this process binds the port: on two cores
-  // the two start-ups overlap (start-up bench: launch to /readyz 200).
-  const starting = runtime.start();
+  // The port first (a millisecond): a port in use or a bad host fails at once, before a model
+  // load is started for nothing and logged after the failure.
   let address;
   try {
     address = await server.listen(port, host);
   } catch (err) {
     io.stderr(`ofa-ve serve: ${(err as Error).message}`);
-    await starting;
     await runtime.close(0);
     return EXIT.FAILURE;
   }
+  const starting = runtime.start();
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${address.port}`;
   // With a token the UI asks for it; the token itself never goes into a log.

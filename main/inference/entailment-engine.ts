@@ -135,6 +135,10 @@ export class PairPreparer {
     const caption = this.normalizeField('text', text, maxWords);
     if (caption === '') throw new CheckError('EMPTY_TEXT', 'the caption is empty; give a sentence to check against the image');
     const premiseText = premise === undefined ? '' : this.normalizeField('premise', premise, maxWords);
+    // A blank premise means none; one with only punctuation would silently mean none too.
+    if (premiseText === '' && premise !== undefined && premise.trim() !== '') {
+      throw new CheckError('EMPTY_TEXT', 'the premise has no words (only punctuation or spaces); give a sentence, or leave it out');
+    }
     const prompt = buildPrompt(
       { prompt: manifest.text.prompt, promptWithPremise: manifest.text.prompt_with_premise },
       caption,

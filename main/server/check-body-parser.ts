@@ -69,12 +69,16 @@ function isJsonType(type: MediaType | undefined): boolean {
   return true;
 }
 
-function unsupported(header: string): CheckError {
-  const shown = header ? `"${header.split(';')[0]!.trim().slice(0, 100)}"` : 'missing';
-  return new CheckError(
-    'UNSUPPORTED_MEDIA_TYPE',
-    `Content-Type ${shown}; send multipart/form-data or application/json (with no parameter but charset=utf-8)`,
-  );
+/** The whole header is shown: a refused parameter (`charset=latin1`) is often the reason. */
+function unsupported(header: string, wanted: string): CheckError {
+  const shown = header ? `"${header.trim().slice(0, 100)}"` : 'missing';
+  return new CheckError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${shown}; send ${wanted} (with no parameter but charset=utf-8)`);
+}
+
+/** A small JSON body (a mark) is `application/json` as a check's is: 415 otherwise. */
+export function requireJsonBody(req: IncomingMessage): void {
+  const header = req.headers['content-type'] ?? '';
+  if (!isJsonType(parseMediaType(header))) throw unsupported(header, 'application/json');
 }
 
 export interface BodyReading {
@@ -92,7 +96,9 @@ export function checkBodyHeaders(req: IncomingMessage, limits: BodyLimits): numb
   if (declared !== undefined && declared > limits.maxBodyBytes) throw tooLarge(limits);
   const essence = (header.split(';')[0] as string).trim().toLowerCase();
   // busboy reads (and refuses, 400) the multipart parameters itself.
-  if (essence !== 'multipart/form-data' && !isJsonType(parseMediaType(header))) throw unsupported(header);
+  if (essence !== 'multipart/form-data' && !isJsonType(parseMediaType(header))) {
+    throw unsupported(header, 'multipart/form-data or application/json');
+  }
   return declared;
 }
 

@@ -14,7 +14,7 @@ import { traceDocument } from '../service/trace-document.ts';
 import type { LiveStats } from '../telemetry/live-stats.ts';
 import type { ServiceMetrics } from '../telemetry/service-metrics.ts';
 import { bearerAuthorizer } from './bearer-auth.ts';
-import { checkBodyHeaders, parseCheckBody, type BodyLimits } from './check-body-parser.ts';
+import { checkBodyHeaders, parseCheckBody, requireJsonBody, type BodyLimits } from './check-body-parser.ts';
 import { ConnectionGuard, defaultConnectionLimits, type ConnectionLimits } from './connection-guard.ts';
 import { CorsPolicy } from './cors.ts';
 import { DEFAULT_EVENT_STREAM_OPTIONS, StatsEventStreams, type EventStreamOptions } from './event-stream.ts';
@@ -351,6 +351,7 @@ export class OfaVeHttpServer {
         if (isCrossSiteRequest(req) && !this.cors.allows(req.headers.origin)) {
           throw new CheckError('FORBIDDEN', 'marks posted from another web site are refused');
         }
+        requireJsonBody(req);
         return sendJson(res, 201, addMarkFromBody(this.stats, await readSmallJson(req)));
       case 'slices':
         return sendJson(res, 200, slicesQuery(this.stats, url, parseWindow(url)));

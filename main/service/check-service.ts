@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { captionWarnings } from '../../preload/caption-warnings.ts';
 import type { OperatorProfile } from '../../preload/trace-spans.ts';
 import type { CheckPair, CheckWarning, ResultType } from '../../preload/wire-types.ts';
-import type { WorkerItem } from './worker-protocol.ts';
+import type { WorkerError, WorkerItem } from './worker-protocol.ts';
 import { CheckError, toCheckError } from '../errors.ts';
 import type { PairInputFacts } from '../inference/entailment-engine.ts';
 import type { EntailmentResult, ModelInfo, StageTimings } from '../inference/entailment-types.ts';
@@ -360,10 +360,17 @@ export class CheckService {
     };
     const profile = new BatchProfile((id, operators) => this.stats.traces.attachOperators(id, operators));
     const onProfile = (operators: OperatorProfile) => profile.arrived(operators);
+    // A pair refused while being prepared is answered at once: on a CPU the batch's run can take seconds.
+    const onRefused = (index: number, error: WorkerError) => {
+      const entry = entries[index];
+      if (flight.requeued || !entry || entry.settled) return;
+      clearTimeout(entry.timer);
+      entry.reject(new CheckError(error.code, error.message));
+    };
     try {
       const outcomes = await worker.runBatch(
         entries.map((e) => e.item),
-        { onStarted, onProfile },
+        { onStarted, onProfile, onRefused },
       );
       if (flight.requeued) return;
       const ran = outcomes.filter((o) => o.ok).length;

@@ -1,12 +1,14 @@
 import type { EventEmitter } from 'node:events';
 import type { OperatorProfile } from '../../preload/trace-spans.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
-import type { WorkerItem, WorkerOutcome } from './worker-protocol.ts';
+import type { WorkerError, WorkerItem, WorkerOutcome } from './worker-protocol.ts';
 
 /** Told as a batch moves through the backend. */
 export interface BatchHooks {
   /** The worker has started preparing every pair of the batch (none waits for a thread): the next may be sent. */
   readonly onStarted?: () => void;
+  /** Pair `index` of the batch was refused while being prepared: it need not wait for the batch's run. */
+  readonly onRefused?: (index: number, error: WorkerError) => void;
   /**
    * A profiled batch's operator events (`serve --profile-sample-rate`), after its answers: at most
    * once, and never when its worker stopped before the profile was read.

@@ -243,6 +243,8 @@ export class InferenceWorkerHost extends EventEmitter implements InferenceBacken
           fail(new CheckError(message.error.code, message.error.message));
         } else if (message.type === 'batch-started') {
           this.pending.get(message.batchId)?.hooks?.onStarted?.();
+        } else if (message.type === 'pair-refused') {
+          this.pending.get(message.batchId)?.hooks?.onRefused?.(message.index, message.error);
         } else if (message.type === 'batch-done') {
           const batch = this.pending.get(message.batchId);
           this.pending.delete(message.batchId);

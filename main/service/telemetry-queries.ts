@@ -102,7 +102,7 @@ export function addMarkFromBody(stats: LiveStats, body: unknown): Mark {
   const { name, at } = body as { name?: unknown; at?: unknown };
   if (typeof name !== 'string') throw badRequest('name must be a string');
   if (at !== undefined && typeof at !== 'number') throw badRequest('at must be a time in epoch milliseconds');
-  return asBadRequest(() => stats.addMark(name, at ?? Date.now(), 'user'));
+  return asBadRequest(() => stats.addMark(name, at, 'user'));
 }
 
 /** Reads a small JSON body (a mark): 413 past `maxBytes`, 400 when it is not JSON. */

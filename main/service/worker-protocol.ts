@@ -63,6 +63,11 @@ export type FromWorker =
   /** Every pair of the batch is being prepared (none waits for a thread): the service may send the next batch. */
   | { readonly type: 'batch-started'; readonly batchId: number }
   /**
+   * A pair of the batch could not be prepared (a bad image, a caption too long): its refusal at once,
+   * not after the batch's run. Its 'batch-done' outcome says the same again.
+   */
+  | { readonly type: 'pair-refused'; readonly batchId: number; readonly index: number; readonly error: WorkerError }
+  /**
    * The batch's answers, sent as soon as it has run. `profileFollows`: its run was sampled for
    * profiling (`serve --profile-sample-rate`), and a 'batch-profile' for it follows once the profile is read.
    */

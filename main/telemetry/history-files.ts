@@ -12,9 +12,9 @@
  * on without it; at most `MAX_ASIDE_FILES` such files are kept. A failed write is logged and retried
  * at the next save.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from '../logging/json-logger.ts';
 import { STAGE_NAMES } from '../../preload/wire-types.ts';
@@ -111,6 +111,23 @@ function parseMarks(text: string): Mark[] {
   });
 }
 
+/**
+ * `mkdir -p` that cannot spin: Node 20's recursive mkdir loops for ever, at full CPU, on a path
+ * whose parent exists but refuses new entries with ENOENT (`--data-dir /proc/x`).
+ */
+function makeFolder(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return; // a file of that name fails the readdir that follows (ENOTDIR)
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir || existsSync(parent)) throw err;
+    makeFolder(parent);
+    mkdirSync(dir);
+  }
+}
+
 export class HistoryFiles {
   constructor(
     readonly dir: string,
@@ -128,7 +145,7 @@ export class HistoryFiles {
     let marks: Mark[] = [];
     let names: string[];
     try {
-      mkdirSync(this.dir, { recursive: true });
+      makeFolder(this.dir);
       names = readdirSync(this.dir);
     } catch (err) {
       // Not fatal: the history is then kept in memory, and each save says it failed.

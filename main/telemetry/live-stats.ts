@@ -140,6 +140,9 @@ export interface LiveStatsOptions {
 }
 
 export const DEFAULT_RETENTION_SECONDS = 900;
+
+/** How far ahead of this clock a mark may be set: the clock of the machine that sets it may run fast. */
+const MARK_AHEAD_MS = 60_000;
 export const DEFAULT_SLOWEST_KEPT = 20;
 export const DEFAULT_FAILURES_KEPT = 10;
 export const DEFAULT_HISTORY_SAVE_INTERVAL_MS = 5 * 60_000;
@@ -440,6 +443,15 @@ export class LiveStats {
       throw new RangeError(`a mark needs a name of 1 to ${MAX_MARK_NAME_LENGTH} characters`);
     }
     if (!Number.isFinite(atMs)) throw new RangeError(`a mark needs a time (epoch ms), got ${atMs}`);
+    // A mark outside the history would be accepted and then pruned unseen, or (far ahead) would
+    // outlive every real one and push them out of the capped list.
+    const now = this.now();
+    const oldest = (Math.floor(now / 60_000) - this.history.retentionMinutes + 1) * 60_000;
+    if (atMs < oldest || atMs > now + MARK_AHEAD_MS) {
+      throw new RangeError(
+        `a mark's time must lie within the kept history (from ${new Date(oldest).toISOString()}) and not ahead of now, got ${atMs}`,
+      );
+    }
     if (!MARK_KINDS.includes(kind)) throw new RangeError(`a mark's kind is one of ${MARK_KINDS.join(', ')}, got ${String(kind)}`);
     const mark: Mark = { name: trimmed, at_ms: atMs, kind };
     this.history.addMark(mark);

@@ -47,6 +47,8 @@ interface Case {
   /** 0: no response is expected (the client hangs up). */
   status: number;
   code?: ErrorCode;
+  /** What the error's message must say. */
+  message?: RegExp;
   /**
    * Where ofa_ve_request_total must move: 'route' (default) counts under `status`; 'none' for a
    * request that never reaches the check route (another path, or refused by Node's HTTP parser);
@@ -218,6 +220,7 @@ function runTable(title: string, start: () => Promise<Harness>, cases: () => Cas
           const body = JSON.parse(answer.body) as { error: { code: string; message: string } };
           assert.equal(body.error.code, c.code, body.error.message);
           assert.ok(body.error.message.length > 0);
+          if (c.message) assert.match(body.error.message, c.message);
           assert.doesNotMatch(body.error.message, /\n\s+at |node_modules|\.ts:\d+/, 'no stack trace');
           assert.ok(!body.error.message.includes(REPO_ROOT), 'no server path');
         }
@@ -405,6 +408,20 @@ runTable(
     {
       name: 'an empty premise is ignored',
       send: () => json({ image: b64, text: 'a dog on the grass', premise: '' }),
+      status: 200,
+      sameScoresAs: 'a plain caption (reference)',
+    },
+
+    {
+      name: 'a premise of punctuation only is refused, not silently dropped',
+      send: () => json({ image: b64, text: 'a dog on the grass', premise: '?!' }),
+      status: 400,
+      code: 'EMPTY_TEXT',
+      message: /premise has no words/,
+    },
+    {
+      name: 'a blank premise is ignored',
+      send: () => json({ image: b64, text: 'a dog on the grass', premise: ' \t ' }),
       status: 200,
       sameScoresAs: 'a plain caption (reference)',
     },
@@ -604,6 +621,8 @@ runTable(
       send: () => ({ kind: 'fetch', body: JSON.stringify({ image: b64, text: 'a dog' }), contentType: 'application/json; charset=latin1' }),
       status: 415,
       code: 'UNSUPPORTED_MEDIA_TYPE',
+      // The refused parameter is the reason: it is shown.
+      message: /"application\/json; charset=latin1"/,
     },
     {
       name: 'application/json with an unknown parameter',

@@ -165,9 +165,16 @@ describe('comparing two periods through the service', () => {
     const doc = (await slices.json()) as { attribute: string; slices: { slice: string; requests: number }[] };
     assert.equal(doc.attribute, 'caption_script');
     assert.ok(doc.slices.some((s) => s.slice === 'cjk' && s.requests > 0));
-    for (const body of ['{"name": ""}', '[]', 'not json', '{"name": "x", "at": "soon"}']) {
+    for (const body of ['{"name": ""}', '[]', 'not json', '{"name": "x", "at": "soon"}', '{"name": "x", "at": -1}']) {
       const res = await fetch(`${h.url}/api/v1/marks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       assert.equal(res.status, 400, body);
     }
+    const plain = await fetch(`${h.url}/api/v1/marks`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"name": "x"}',
+    });
+    assert.equal(plain.status, 415, 'a mark is JSON, as a check is');
+    assert.equal(((await plain.json()) as { error: { code: string } }).error.code, 'UNSUPPORTED_MEDIA_TYPE');
   });
 });

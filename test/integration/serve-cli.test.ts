@@ -190,10 +190,13 @@ describe('ofa-ve serve (the bin)', () => {
     try {
       const { child } = serve(['--port', String(port)]);
       let stderr = '';
+      let stdout = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       assert.equal(await exitOf(child), 1);
       assert.match(stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
       assert.doesNotMatch(stderr, /\n\s+at /);
+      assert.doesNotMatch(stdout, /model loaded/, 'no model is loaded for a server that cannot listen');
     } finally {
       blocker.close();
     }

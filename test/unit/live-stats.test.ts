@@ -510,6 +510,24 @@ describe('LiveStats time handling', () => {
   });
 });
 
+describe('LiveStats marks', () => {
+  it('keeps a mark within the history and refuses one it would drop unseen or one ahead of the clock', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now });
+    const oldestKept = (Math.floor(T0 / 60_000) - 25 * 60 + 1) * 60_000; // the default history: 25 h of minutes
+    assert.equal(stats.addMark('now').at_ms, T0);
+    assert.equal(stats.addMark('oldest kept', oldestKept).at_ms, oldestKept);
+    assert.equal(stats.addMark('a clock a little ahead', T0 + 60_000).at_ms, T0 + 60_000);
+    assert.throws(() => stats.addMark('too old', oldestKept - 1), /within the kept history/);
+    assert.throws(() => stats.addMark('negative', -1), /within the kept history/);
+    assert.throws(() => stats.addMark('year 5138', 99_999_999_999_999), /not ahead of now/);
+    assert.deepEqual(
+      stats.marks().map((m) => m.name),
+      ['oldest kept', 'now', 'a clock a little ahead'],
+    );
+  });
+});
+
 describe('LiveStats.slowest', () => {
   it('keeps the 20 slowest successes and the 10 most recent failures, slowest first, and drops those older than the retention', () => {
     const clock = new Clock();

@@ -99,7 +99,11 @@ export class BatchPipeline {
             batch.rows[i] = pair;
             if (single) batch.pixels = pair.pixels;
           },
-          (err: unknown) => (batch.rows[i] = toCheckError(err).toJSON()),
+          (err: unknown) => {
+            const error = toCheckError(err).toJSON();
+            batch.rows[i] = error;
+            this.send({ type: 'pair-refused', batchId, index: i, error });
+          },
         )
         .finally(() => {
           batch.remaining -= 1;

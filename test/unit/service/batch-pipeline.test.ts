@@ -136,3 +136,27 @@ describe('BatchPipeline: a profiled batch', () => {
     await engine.close();
   });
 });
+
+describe('BatchPipeline: a pair that cannot be prepared', () => {
+  it("is refused at once ('pair-refused'), before its batch runs; the batch runs on without it", async () => {
+    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 40, g: 90, b: 160 } } })
+      .png()
+      .toBuffer();
+    const { engine, pipeline, message, log } = await pipelineOver(
+      (answers) => new SimulatedAccelerator({ msPerBatch: 1, msPerPair: 0 }, answers),
+    );
+    const notAnImage = new TextEncoder().encode('not an image at all');
+    pipeline.accept(1, [
+      { id: 'good', image: new Uint8Array(png), text: 'a blue picture' },
+      { id: 'bad', image: notAnImage, text: 'a cat' },
+    ]);
+    const refusal = await message('pair-refused', 1);
+    assert.equal(refusal.index, 1);
+    assert.equal(refusal.error.code, 'INVALID_IMAGE');
+    const done = await message('batch-done', 1);
+    assert.ok(done.outcomes[0]?.ok, 'the good pair ran');
+    assert.deepEqual(done.outcomes[1], { ok: false, error: refusal.error }, 'the batch says the same again');
+    assert.ok(log().indexOf('pair-refused 1') < log().indexOf('batch-done 1'));
+    await engine.close();
+  });
+});

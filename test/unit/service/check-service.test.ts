@@ -128,6 +128,26 @@ describe('CheckService batching (one batch in the worker at a time)', () => {
     await s.assertCountedOnce();
   });
 
+  it('answers a pair the worker refused while preparing at once, before its batch has run; it is counted once', async () => {
+    const s = setup(1);
+    s.check('first');
+    const [good, bad] = [s.check('good'), s.check('bad image')];
+    (await s.backend.sent(1)).answer();
+    const b2 = await s.backend.sent(2);
+    assert.deepEqual(b2.texts, ['good', 'bad image']);
+    const error = { code: 'INVALID_IMAGE' as const, message: 'not an image' };
+    let answered = false;
+    void bad.then(() => (answered = true));
+    b2.refuse(1, error);
+    await tick();
+    assert.ok(answered, 'refused while the batch is still running');
+    assert.deepEqual(await bad, { status: 400, code: 'INVALID_IMAGE' });
+    // The batch's own outcome for it says the same again: ignored, not counted twice.
+    b2.answer(0, (item) => (item.text === 'bad image' ? refused(error) : undefined)!);
+    assert.equal((await good).status, 200);
+    await s.assertCountedOnce();
+  });
+
   it('counts the waiting inside the worker as queue time', async () => {
     const s = setup(1);
     const one = s.check('waits in the worker');

@@ -45,6 +45,11 @@ export class ScriptedBatch {
     this.hooks?.onStarted?.();
   }
 
+  /** Pair `index` could not be prepared (the worker's 'pair-refused'); its batch runs on. */
+  refuse(index: number, error: WorkerError): void {
+    this.hooks?.onRefused?.(index, error);
+  }
+
   /** Answers every pair (YES), or as `outcome` says per item. */
   answer(waitMs = 0, outcome?: (item: WorkerItem, i: number) => WorkerOutcome): void {
     this.finish(this.items.map((item, i) => outcome?.(item, i) ?? { ok: true, value: { result: answer(), waitMs } }));

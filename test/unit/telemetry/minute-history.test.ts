@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Logger } from '../../../main/logging/json-logger.ts';
-import { decodeHourFile, encodeHourFile, MAX_ASIDE_FILES } from '../../../main/telemetry/history-files.ts';
+import { decodeHourFile, encodeHourFile, HistoryFiles, MAX_ASIDE_FILES } from '../../../main/telemetry/history-files.ts';
 import { LiveStats, type LiveStatsOptions } from '../../../main/telemetry/live-stats.ts';
 import {
   checkPackedMinute,
@@ -223,6 +223,23 @@ describe('minute history on disk', () => {
     assert.equal(names.filter((n) => n.includes('.corrupt-')).length, MAX_ASIDE_FILES);
     assert.ok(!names.includes('marks.json.tmp'), 'a leftover temporary file is removed');
     await stats.close();
+  });
+
+  it('makes a missing folder and its parents; a folder that cannot be made is reported, without hanging', () => {
+    const nested = join(tempDir(), 'a', 'b');
+    assert.deepEqual(
+      new HistoryFiles(nested).load(() => {}),
+      { minutes: [], marks: [] },
+    );
+    assert.ok(existsSync(nested));
+    // /proc refuses new entries with ENOENT, on which Node 20's recursive mkdir spins for ever.
+    const logged: string[] = [];
+    const logger: Logger = { log: (_level, msg) => logged.push(msg) };
+    assert.deepEqual(
+      new HistoryFiles('/proc/ofa-ve-no-such/history', logger).load(() => {}),
+      { minutes: [], marks: [] },
+    );
+    assert.deepEqual(logged, ['telemetry history folder unusable']);
   });
 
   it('drops minutes, hour files and marks past the retention', async () => {
