@@ -64,6 +64,17 @@ export function detectFormat(text: string, fileName = ''): 'csv' | 'jsonl' {
   return /^\s*\{/.test(stripBom(text)) ? 'jsonl' : 'csv';
 }
 
+/** A CSV that cannot be parsed; `line` (1-based) is where the faulty field starts. */
+export class CsvSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(message);
+    this.name = 'CsvSyntaxError';
+  }
+}
+
 export interface CsvRecord {
   fields: string[];
   /** 1-based line the record starts on. */
@@ -86,6 +97,8 @@ export function parseCsv(input: string): CsvRecord[] {
   let quoted = false;
   // Set once the current field opened with a quote: a later quote in it is plain text (`"a"b"`).
   let wasQuoted = false;
+  // Where the open quote is: a record may span lines, and an unterminated quote is reported there.
+  let quoteLine = 1;
 
   const endField = () => {
     fields.push(field);
@@ -121,6 +134,7 @@ export function parseCsv(input: string): CsvRecord[] {
       field = '';
       quoted = true;
       wasQuoted = true;
+      quoteLine = line;
       i++;
       continue;
     }
@@ -139,7 +153,7 @@ export function parseCsv(input: string): CsvRecord[] {
     field += ch;
     i++;
   }
-  if (quoted) throw new Error(`Unterminated quoted field starting on line ${recordLine}`);
+  if (quoted) throw new CsvSyntaxError(`Unterminated quoted field starting on line ${quoteLine}`, quoteLine);
   // A final record without a trailing newline; a trailing newline adds no empty record.
   if (field !== '' || fields.length > 0 || wasQuoted) endRecord();
   return records;
@@ -151,11 +165,17 @@ function isBlankRecord(fields: readonly string[]): boolean {
 
 interface ColumnMap {
   image: number;
-  caption: number;
+  /** Undefined for a header without a caption column: every row then needs a caption given elsewhere. */
+  caption: number | undefined;
   premise: number | undefined;
 }
 
-/** A header row is one whose first cells name known columns; otherwise columns are positional. */
+const KNOWN_COLUMNS = new Set([...IMAGE_COLUMNS, ...CAPTION_COLUMNS, ...PREMISE_COLUMNS]);
+
+/**
+ * A header row names the image column and either a caption column or nothing but known column names
+ * (`image`, `file,premise`: captions come from elsewhere). A row such as `file,a caption` stays data.
+ */
 function headerColumns(fields: readonly string[]): ColumnMap | undefined {
   const names = fields.map((f) => f.trim().toLowerCase());
   const find = (candidates: readonly string[]) => {
@@ -164,7 +184,8 @@ function headerColumns(fields: readonly string[]): ColumnMap | undefined {
   };
   const image = find(IMAGE_COLUMNS);
   const caption = find(CAPTION_COLUMNS);
-  if (image === undefined || caption === undefined) return undefined;
+  if (image === undefined) return undefined;
+  if (caption === undefined && !names.every((n) => n === '' || KNOWN_COLUMNS.has(n))) return undefined;
   return { image, caption, premise: find(PREMISE_COLUMNS) };
 }
 
@@ -174,7 +195,8 @@ function csvEntries(text: string): PairList {
   try {
     records = parseCsv(text);
   } catch (err) {
-    return { format: 'csv', entries: [], problems: [{ line: 1, message: (err as Error).message }] };
+    const line = err instanceof CsvSyntaxError ? err.line : 1;
+    return { format: 'csv', entries: [], problems: [{ line, message: (err as Error).message }] };
   }
   records = records.filter((r) => !isBlankRecord(r.fields));
   let columns: ColumnMap = { image: 0, caption: 1, premise: 2 };
@@ -191,7 +213,7 @@ function csvEntries(text: string): PairList {
       problems.push({ line, message: 'no image name' });
       continue;
     }
-    const caption = (fields[columns.caption] ?? '').trim();
+    const caption = columns.caption === undefined ? '' : (fields[columns.caption] ?? '').trim();
     const premise = columns.premise === undefined ? '' : (fields[columns.premise] ?? '').trim();
     entries.push(premise ? { image, caption, premise, line } : { image, caption, line });
   }

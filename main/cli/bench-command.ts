@@ -25,7 +25,8 @@ import { describeReplica, fleetBatchSizes, replicaLabel, replicaUrls, type Repli
 import { replicaFigures, replicaTable, type ReplicaFigures } from './bench/replica-figures.ts';
 import { histogramSumCount, stepFigures, stepTable, type StepFigures } from './bench/step-report.ts';
 import type { CliIo } from './cli-io.ts';
-import { EXIT, UsageError } from './exit-codes.ts';
+import { EXIT, PathError, UsageError } from './exit-codes.ts';
+import { outputFileProblem } from './output-file.ts';
 import { preprocessWorkersOption } from './preprocess-workers-option.ts';
 import { parseProvider } from './provider-option.ts';
 
@@ -157,6 +158,7 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
   if (remote && values['max-batch-size'] !== undefined)
     throw new UsageError('--max-batch-size is set on the running instance (ofa-ve serve --max-batch-size), not with --url');
   if (remote && values.raw) throw new UsageError('--raw measures this machine; it cannot be combined with --url');
+  if (remote && values.http) throw new UsageError('--http serves the model in this process; it cannot be combined with --url');
   const modelDir = values.model ?? defaultModelDir();
   let simulated: SimulatedAcceleratorSpec | undefined;
   if (values['simulate-accelerator'] !== undefined) {
@@ -172,6 +174,9 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError('--preprocess-workers is set on the running instance (ofa-ve serve --preprocess-workers), not with --url');
   const preprocessWorkers = preprocessWorkersOption(values['preprocess-workers']);
   const token = values.token ?? process.env.OFA_VE_TOKEN;
+  // Before any load: a sweep of minutes must not end with nowhere to write its results.
+  const jsonProblem = values.json === undefined ? undefined : await outputFileProblem(values.json);
+  if (jsonProblem) throw new PathError(`cannot write --json ${values.json}: ${jsonProblem}`);
 
   const pairs: NamedCheckPair[] = values.images ? await folderImageSet(values.images) : await generatedImageSet();
   const progress = (label: string) => (done: number, elapsedS: number) => {
@@ -415,7 +420,17 @@ export async function runBench(argv: string[], io: CliIo): Promise<number> {
   }
 
   io.stdout(formatReport(report));
-  if (values.json) await writeFile(values.json, formatBenchJson(report));
+  if (values.json) {
+    try {
+      await writeFile(values.json, formatBenchJson(report));
+    } catch (err) {
+      // Checked before the sweep, so the folder went away or the disk filled up meanwhile: the
+      // report above is all that is left of this run.
+      const code = (err as NodeJS.ErrnoException).code;
+      io.stderr(`ofa-ve bench: cannot write --json ${values.json}: ${code ?? String(err)} (the report above is on stdout)`);
+      return EXIT.FAILURE;
+    }
+  }
   if (report.gate && !report.gate.passed) {
     io.stderr(`ofa-ve bench: P95 above the --max-p95 gate of ${maxP95} s in at least one step`);
     return EXIT.FAILURE;

@@ -6,8 +6,9 @@ import { toCheckError } from '../errors.ts';
 import { EntailmentEngine } from '../inference/entailment-engine.ts';
 import type { EntailmentResult, ModelInfo } from '../inference/entailment-types.ts';
 import { DEFAULT_BATCHING } from '../service/batching-options.ts';
-import { EXIT, UsageError, exitCodeFor } from './exit-codes.ts';
+import { EXIT, UsageError } from './exit-codes.ts';
 import type { CliIo } from './cli-io.ts';
+import { reportCheckError } from './check-error-output.ts';
 import { CHECK_OPTIONS } from './check-options.ts';
 import { modelNotices } from './model-notices.ts';
 import { parseProvider } from './provider-option.ts';
@@ -24,7 +25,8 @@ exit status: 0 result printed, 2 bad input, 3 model problem
 --batch checks every pair of a list in the format the checker imports: CSV (a header naming
 image/file/path and caption/text, optional premise; or the columns image, caption, premise) or JSONL
 ({"image": ..., "caption": ..., "premise": ...}). Image paths are relative to the list's folder, or
-absolute. --caption and --premise fill rows that have none of their own.
+absolute. --caption and --premise fill rows that have none of their own (with --caption, a CSV
+header may name the image column alone).
   --out FILE      one JSON line per row, appended as it finishes (not in list order); default
                   LIST.results.jsonl next to the list; "-" writes to stdout (then no --resume):
                   {line, image, caption, premise?, label, score, scores, warnings, latency_ms, model}
@@ -33,8 +35,9 @@ absolute. --caption and --premise fill rows that have none of their own.
                   premise) are skipped, a line cut off by a kill is dropped; without --resume an
                   existing non-empty FILE is refused, never overwritten
   --concurrency N checks in flight (default ${2 * DEFAULT_BATCHING.maxBatchSize}), so the service forms batches
-  --json          a summary object on stdout at the end
-Progress (done/total, checks/s, ETA, failures) goes to stderr: redrawn in place on a terminal, a
+  --json          a summary object on stdout at the end ({error: {code, message}} if the list or FILE
+                  cannot be used)
+Progress (done/total, checks/s, ETA, bad input, failed) goes to stderr: redrawn in place on a terminal, a
 plain line every 5 s otherwise; bad-input rows and warnings are reported there with their line.
 Ctrl-C stops taking rows, finishes and writes those in flight, prints how to resume and exits 130.
 exit status: 0 every row answered; 2 some rows are bad input (or list lines unusable); 1 some rows
@@ -98,9 +101,7 @@ export async function runCheck(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     const error = toCheckError(err);
     if (error.code === 'INTERNAL') io.debug(err);
-    io.stderr(`error ${error.code}: ${error.message}`);
-    if (values.json) io.stdout(JSON.stringify({ error: error.toJSON() }));
-    return exitCodeFor(error);
+    return reportCheckError(io, error, values.json);
   } finally {
     await engine?.close();
   }

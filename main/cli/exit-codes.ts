@@ -13,3 +13,9 @@ export function exitCodeFor(error: CheckError): number {
 
 /** Raised for a malformed command line; reported with the usage text, exit 2. */
 export class UsageError extends Error {}
+
+/**
+ * A file or folder named on the command line that cannot be used (no such folder, a folder where a
+ * file is wanted, ...): exit 2 like any usage error, but reported on one line, without the usage text.
+ */
+export class PathError extends UsageError {}

@@ -1,6 +1,7 @@
 import { guardStdio } from '../logging/stdio-guard.ts';
 import { processIo, type CliIo } from './cli-io.ts';
-import { EXIT, UsageError } from './exit-codes.ts';
+import { EXIT, PathError, UsageError } from './exit-codes.ts';
+import { joinNegativeOptionValues } from './negative-option-values.ts';
 
 const USAGE = `usage: ofa-ve <command> [options]
 
@@ -55,8 +56,12 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return EXIT.OK;
   }
   try {
-    return await command.run(rest, io);
+    return await command.run(joinNegativeOptionValues(rest), io);
   } catch (err) {
+    if (err instanceof PathError) {
+      io.stderr(`ofa-ve ${name}: ${err.message}`);
+      return EXIT.BAD_INPUT;
+    }
     // parseArgs reports unknown or malformed options with a TypeError carrying an ERR_PARSE_ARGS code.
     const code = (err as { code?: string }).code ?? '';
     if (err instanceof UsageError || code.startsWith('ERR_PARSE_ARGS')) {

@@ -217,9 +217,44 @@ describe('ofa-ve check --batch (the bin)', () => {
     assert.equal(records.find((r) => r.line === 2)?.caption, 'a blue, small picture');
     const progress = err.split('\n').filter((l) => l.startsWith('progress: '));
     assert.ok(progress.length >= 2, 'a line at the start and one at the end');
-    assert.match(progress.at(-1) as string, /^progress: 2\/2 rows \(100%\) · [\d.]+ checks\/s · took \d+:\d\d · 0 failures$/);
+    const finalProgress = /^progress: 2\/2 rows \(100%\) · [\d.]+ checks\/s · took \d+:\d\d · 0 bad input · 0 failed$/;
+    assert.match(progress.at(-1) as string, finalProgress);
     assert.ok(err.split('\n').includes(`warning: ${DEMO_WARNING}`), 'the demo model is named, in the words of ofa-ve check');
     const control = [...err].filter((c) => c !== '\n' && (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f));
     assert.deepEqual(control, [], 'no control characters in a log file');
+  });
+
+  it('a CSV whose header names only the image column: --caption fills every row; progress and summary count alike', async () => {
+    const list = path.join(dir, 'images-only.csv');
+    await writeFile(list, 'image\nimages/red.png\nimages/missing.png\n');
+    const out = path.join(dir, 'images-only.results.jsonl');
+    const { code, out: stdout, err } = await runCli(['--batch', list, '--caption', 'a dog', '--out', out, '--json']);
+    assert.equal(code, 2, err);
+    const records = (await readLines(out)).map((l) => JSON.parse(l) as ResultLine);
+    const byLine = new Map(records.map((r) => [r.line, r]));
+    assert.deepEqual([...byLine.keys()].sort(), [2, 3], 'the header row is no pair');
+    assert.equal(byLine.get(2)?.caption, 'a dog');
+    assert.match(String(byLine.get(2)?.label), /^(YES|NO|MAYBE)$/);
+    assert.equal(byLine.get(3)?.error?.code, 'INVALID_IMAGE');
+    const summary = summaryOf(stdout);
+    assert.deepEqual([summary.answered, summary.bad_input, summary.failed], [1, 1, 0]);
+    // The progress line and the summary line use the same words for the same counts.
+    const progress = err.split('\n').filter((l) => l.startsWith('progress: '));
+    assert.match(progress.at(-1) as string, / · 1 bad input · 0 failed$/);
+    assert.match(err, /^1 answered · 1 bad input · 0 failed · results in /m);
+  });
+
+  it('a CSV whose header names only the image column, without --caption: each row reported as missing a caption', async () => {
+    const list = path.join(dir, 'no-captions.csv');
+    await writeFile(list, 'file\nimages/red.png\nimages/blue.png\n');
+    const { code, err } = await runCli(['--batch', list, '--out', path.join(dir, 'no-captions.results.jsonl')]);
+    assert.equal(code, 2, err);
+    for (const [line, image] of [
+      [2, 'red'],
+      [3, 'blue'],
+    ] as const) {
+      assert.match(err, new RegExp(`^line ${line} \\(images/${image}\\.png\\): error EMPTY_TEXT: no caption: .*--caption`, 'm'));
+    }
+    assert.doesNotMatch(err, /line 1\b/, 'the header is not a row');
   });
 });

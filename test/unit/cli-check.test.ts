@@ -205,20 +205,32 @@ describe('ofa-ve check --batch: command line and model problems', () => {
 });
 
 describe('check --batch building blocks', () => {
-  it('formats progress: done/total, percentage, rate, ETA and failures, with a bar only when asked', () => {
+  it('formats progress: done/total, percentage, rate, ETA, bad input and failed, with a bar only when asked', () => {
     assert.equal(formatDuration(0), '0:00');
     assert.equal(formatDuration(61.4), '1:01');
     assert.equal(formatDuration(3 * 3600 + 5), '3:00:05');
-    assert.equal(formatProgress({ done: 0, total: 40, failed: 0 }, 0), '0/40 rows (0%) · – checks/s · ETA – · 0 failures');
-    assert.equal(formatProgress({ done: 10, total: 40, failed: 1 }, 4000), '10/40 rows (25%) · 2.5 checks/s · ETA 0:12 · 1 failure');
-    assert.equal(formatProgress({ done: 40, total: 40, failed: 2 }, 2000), '40/40 rows (100%) · 20 checks/s · took 0:02 · 2 failures');
-    assert.match(formatProgress({ done: 12, total: 24, failed: 0 }, 1000, { bar: true }), /^\[#{12}-{12}\] 12\/24 rows \(50%\)/);
+    assert.equal(
+      formatProgress({ done: 0, total: 40, badInput: 0, failed: 0 }, 0),
+      '0/40 rows (0%) · – checks/s · ETA – · 0 bad input · 0 failed',
+    );
+    assert.equal(
+      formatProgress({ done: 10, total: 40, badInput: 1, failed: 0 }, 4000),
+      '10/40 rows (25%) · 2.5 checks/s · ETA 0:12 · 1 bad input · 0 failed',
+    );
+    assert.equal(
+      formatProgress({ done: 40, total: 40, badInput: 0, failed: 2 }, 2000),
+      '40/40 rows (100%) · 20 checks/s · took 0:02 · 0 bad input · 2 failed',
+    );
+    assert.match(
+      formatProgress({ done: 12, total: 24, badInput: 0, failed: 0 }, 1000, { bar: true }),
+      /^\[#{12}-{12}\] 12\/24 rows \(50%\)/,
+    );
   });
 
   it('progress lines for a log file carry no control characters; a terminal redraws one line in place', () => {
     let t = 0;
     const lines: string[] = [];
-    const counts = { done: 0, total: 4, failed: 0 };
+    const counts = { done: 0, total: 4, badInput: 0, failed: 0 };
     const plain = new BatchProgress({ kind: 'lines', line: (l) => lines.push(l) }, () => counts, { now: () => t });
     plain.start();
     counts.done = 4;
@@ -227,9 +239,9 @@ describe('check --batch building blocks', () => {
     plain.log('line 3 (a.png): error INVALID_IMAGE: no such file');
     plain.stop();
     assert.deepEqual(lines, [
-      'progress: 0/4 rows (0%) · – checks/s · ETA – · 0 failures',
+      'progress: 0/4 rows (0%) · – checks/s · ETA – · 0 bad input · 0 failed',
       'line 3 (a.png): error INVALID_IMAGE: no such file',
-      'progress: 4/4 rows (100%) · 2.0 checks/s · took 0:02 · 0 failures',
+      'progress: 4/4 rows (100%) · 2.0 checks/s · took 0:02 · 0 bad input · 0 failed',
     ]);
 
     let screen = '';

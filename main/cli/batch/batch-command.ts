@@ -1,17 +1,17 @@
-import { constants as fsConstants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultModelDir } from '../../config.ts';
-import type { CheckError } from '../../errors.ts';
+import { CheckError } from '../../errors.ts';
 import { silentLogger } from '../../logging/json-logger.ts';
 import { DEFAULT_BATCHING } from '../../service/batching-options.ts';
 import { ServiceRuntime } from '../../service/service-runtime.ts';
+import { reportCheckError } from '../check-error-output.ts';
 import { CHECK_OPTIONS } from '../check-options.ts';
 import { processIo, type CliIo } from '../cli-io.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { modelNotices } from '../model-notices.ts';
+import { outputFileProblem } from '../output-file.ts';
 import { parseProvider } from '../provider-option.ts';
 import { ListReadError, readBatchList, type BatchList, type BatchRow } from './batch-list.ts';
 import { BatchPool } from './batch-pool.ts';
@@ -107,36 +107,34 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
   if (!toStdout && path.resolve(out) === path.resolve(listPath)) throw new UsageError('--out would overwrite the list itself');
   const provider = parseProvider(values.provider);
   const concurrency = parseConcurrency(values.concurrency);
+  // A list or results file that cannot be used ends the run before it starts: with --json, stdout
+  // still gets one JSON object ({error}, as `ofa-ve check --json` prints).
+  const refuse = (message: string) => reportCheckError(io, new CheckError('BAD_REQUEST', message), values.json);
 
   let list: BatchList;
   try {
     list = await readBatchList(listPath, { caption: values.caption, premise: values.premise });
   } catch (err) {
     if (!(err instanceof ListReadError)) throw err;
-    io.stderr(`error BAD_REQUEST: cannot read the list: ${err.message}`);
-    return EXIT.BAD_INPUT;
+    return refuse(`cannot read the list: ${err.message}`);
   }
   for (const problem of list.problems) io.stderr(`${listPath}: line ${problem.line}: ${problem.message} (skipped)`);
-  if (list.rows.length === 0) {
-    io.stderr(`error BAD_REQUEST: ${listPath} lists no image/caption pairs`);
-    return EXIT.BAD_INPUT;
-  }
+  if (list.rows.length === 0) return refuse(`${listPath} lists no image/caption pairs`);
 
   let recorded: RecordedResults | undefined;
   if (!toStdout) {
-    recorded = await readRecordedResults(out);
-    if (recorded && recorded.keepBytes > 0 && !values.resume) {
-      io.stderr(`error BAD_REQUEST: ${out} already holds results: add --resume to continue that run, or choose another --out`);
-      return EXIT.BAD_INPUT;
-    }
-    // Before loading the model: a results file that cannot be written should not cost a model load.
-    const folder = path.dirname(path.resolve(out));
+    // Before loading the model (and before reading it to resume): a results file that cannot be
+    // written should not cost a model load.
+    const problem = await outputFileProblem(out);
+    if (problem) return refuse(`cannot write ${out}: ${problem}`);
     try {
-      await access(recorded ? out : folder, fsConstants.W_OK);
+      recorded = await readRecordedResults(out);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      io.stderr(`error BAD_REQUEST: cannot write ${out}: ${code === 'ENOENT' ? `no folder ${folder}` : 'permission denied'}`);
-      return EXIT.BAD_INPUT;
+      return refuse(`cannot read ${out} to resume from it: ${code === 'EACCES' ? 'permission denied' : (code ?? String(err))}`);
+    }
+    if (recorded && recorded.keepBytes > 0 && !values.resume) {
+      return refuse(`${out} already holds results: add --resume to continue that run, or choose another --out`);
     }
     if (recorded?.tornTail)
       io.stderr(`note: the last line of ${out} was cut off mid-write (a killed run): dropped, so its row is checked again`);
@@ -261,7 +259,8 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
     progress = new BatchProgress(progressOutput(io), () => ({
       done: tally.answered + tally.refused + tally.failed,
       total: pending.length,
-      failed: tally.refused + tally.failed,
+      badInput: tally.refused,
+      failed: tally.failed,
     }));
     progress.start();
     await pool.run();

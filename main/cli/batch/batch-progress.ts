@@ -4,7 +4,9 @@ export interface ProgressCounts {
   readonly done: number;
   /** Rows this run has to check. */
   readonly total: number;
-  /** Rows of this run without an answer so far (bad input and failures). */
+  /** Rows of this run refused as bad input so far (recorded). */
+  readonly badInput: number;
+  /** Rows of this run that failed on our side so far (not recorded: --resume retries them). */
   readonly failed: number;
 }
 
@@ -20,11 +22,12 @@ export function formatDuration(seconds: number): string {
 const BAR_WIDTH = 24;
 
 /**
- * One progress line: done/total, percentage, rate (checks/s since the first check started), ETA
- * and failures. `bar` draws a bar in front (terminals); plain text otherwise (log files).
+ * One progress line: done/total, percentage, rate (checks/s since the first check started), ETA,
+ * bad input and failed rows (the words of the end-of-run summary, so the two agree). `bar` draws a
+ * bar in front (terminals); plain text otherwise (log files).
  */
 export function formatProgress(counts: ProgressCounts, elapsedMs: number, options: { bar?: boolean } = {}): string {
-  const { done, total, failed } = counts;
+  const { done, total, badInput, failed } = counts;
   const fraction = total > 0 ? done / total : 1;
   const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
   const parts = [`${done}/${total} rows (${Math.floor(fraction * 100)}%)`];
@@ -32,7 +35,7 @@ export function formatProgress(counts: ProgressCounts, elapsedMs: number, option
   const remaining = total - done;
   if (remaining === 0) parts.push(`took ${formatDuration(elapsedMs / 1000)}`);
   else parts.push(`ETA ${done > 0 && rate > 0 ? formatDuration(remaining / rate) : '–'}`);
-  parts.push(failed === 1 ? '1 failure' : `${failed} failures`);
+  parts.push(`${badInput} bad input`, `${failed} failed`);
   const text = parts.join(' · ');
   if (!options.bar) return text;
   const filled = Math.round(fraction * BAR_WIDTH);

@@ -33,6 +33,8 @@ async function readImage(file: string, maxBytes: number): Promise<Uint8Array> {
 /** Checks one row through the service (the same validation, batching and metrics as the API). Never rejects. */
 export async function checkRow(service: CheckService, row: BatchRow, maxImageBytes: number): Promise<RowOutcome> {
   try {
+    // Said in the list's terms: the service's own message would not say where a caption comes from.
+    if (row.caption === '') throw new CheckError('EMPTY_TEXT', 'no caption: the list gives none for this row, and no --caption was given');
     const image = await readImage(row.file, maxImageBytes);
     const answer = await service.check({ image, text: row.caption, ...(row.premise ? { premise: row.premise } : {}) });
     return { kind: 'answered', result: checkResultDocument(answer) };

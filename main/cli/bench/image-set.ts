@@ -4,6 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { uniform01 } from '../../../models/tools/seeded-random.ts';
 import type { NamedCheckPair } from '../../../preload/wire-types.ts';
+import { PathError } from '../exit-codes.ts';
 
 const CAPTIONS = [
   'two dogs play on the grass',
@@ -55,8 +56,16 @@ export async function generatedImageSet(count = 16, seed = 7): Promise<NamedChec
  * or captions.txt (one per line, in file-name order) when present, else a fixed caption list.
  */
 export async function folderImageSet(dir: string): Promise<NamedCheckPair[]> {
-  const entries = (await readdir(dir)).filter((f) => IMAGE_EXTENSIONS.has(path.extname(f).toLowerCase())).sort();
-  if (entries.length === 0) throw new Error(`no images (${[...IMAGE_EXTENSIONS].join(' ')}) in ${dir}`);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'not a folder' : 'cannot be read';
+    throw new PathError(`--images ${dir}: ${why}`);
+  }
+  const entries = names.filter((f) => IMAGE_EXTENSIONS.has(path.extname(f).toLowerCase())).sort();
+  if (entries.length === 0) throw new PathError(`--images ${dir}: no images (${[...IMAGE_EXTENSIONS].join(' ')}) in it`);
   const byName = new Map<string, string>();
   const csv = await readFile(path.join(dir, 'captions.csv'), 'utf8').catch(() => undefined);
   for (const line of csv?.split(/\r?\n/) ?? []) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { baseName, detectFormat, imageKey, matchPairs, parseCsv, parsePairList } from '../../preload/pair-list.ts';
+import { baseName, CsvSyntaxError, detectFormat, imageKey, matchPairs, parseCsv, parsePairList } from '../../../preload/pair-list.ts';
 
 const fields = (text: string) => parseCsv(text).map((r) => r.fields);
 
@@ -129,5 +129,53 @@ describe('matching listed names to dropped images', () => {
   it('reports every listed image missing when nothing was dropped', () => {
     const { entries } = parsePairList('x.jpg,one\ny.jpg,two\n', 'list.csv');
     assert.equal(matchPairs(entries, []).missing.length, 2);
+  });
+});
+
+describe('parsePairList: a header without a caption column', () => {
+  for (const name of ['image', 'file', 'path', 'Image ']) {
+    it(`"${name}" alone is a header, not a pair: every row gets an empty caption`, () => {
+      const list = parsePairList(`${name}\ndogs/a.jpg\ndogs/b.jpg\n`, 'pairs.csv');
+      assert.deepEqual(list.entries, [
+        { image: 'dogs/a.jpg', caption: '', line: 2 },
+        { image: 'dogs/b.jpg', caption: '', line: 3 },
+      ]);
+      assert.deepEqual(list.problems, []);
+    });
+  }
+
+  it('an image and a premise column, in any order', () => {
+    const list = parsePairList('premise,file\noutdoors,a.jpg\n', 'pairs.csv');
+    assert.deepEqual(list.entries, [{ image: 'a.jpg', caption: '', premise: 'outdoors', line: 2 }]);
+  });
+
+  it('a first row with an image column name and a caption-like cell stays a data row', () => {
+    const list = parsePairList('file,a caption about a file\nb.jpg,another\n', 'x.csv');
+    assert.deepEqual(
+      list.entries.map((e) => [e.image, e.caption, e.line]),
+      [
+        ['file', 'a caption about a file', 1],
+        ['b.jpg', 'another', 2],
+      ],
+    );
+  });
+});
+
+describe('an unterminated quote', () => {
+  it('is reported on the line its quote opens, not line 1', () => {
+    const list = parsePairList('image,caption\na.jpg,fine\nb.jpg,"never closed\nc.jpg,more\n', 'x.csv');
+    assert.deepEqual(list.problems, [{ line: 3, message: 'Unterminated quoted field starting on line 3' }]);
+  });
+
+  it('inside a record that spans lines: the line of the opening quote, not of the record', () => {
+    const text = 'a.jpg,ok\nb.jpg,"two\nlines","open\n';
+    assert.throws(
+      () => parseCsv(text),
+      (err) => err instanceof CsvSyntaxError && err.line === 3 && /starting on line 3/.test(err.message),
+    );
+    assert.deepEqual(
+      parsePairList(text, 'x.csv').problems.map((p) => p.line),
+      [3],
+    );
   });
 });

@@ -1,0 +1,37 @@
+import { constants as fsConstants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+const errnoCode = (err: unknown) => (err as NodeJS.ErrnoException).code;
+
+/**
+ * Why `file` cannot be written (appended to, or created in its folder), or undefined when it can.
+ * Checked before any long work (a model load, a load sweep), so that its results are not lost at
+ * the end for want of a place to put them.
+ */
+export async function outputFileProblem(file: string): Promise<string | undefined> {
+  const folder = path.dirname(path.resolve(file));
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) return 'it is a folder';
+    await access(file, fsConstants.W_OK);
+    return undefined;
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+    if (code === 'ENOTDIR') return `${folder} is not a folder`;
+    if (code !== 'ENOENT') return `cannot be opened (${code ?? String(err)})`;
+  }
+  // No such file yet: its folder must exist and take new files.
+  try {
+    const info = await stat(folder);
+    if (!info.isDirectory()) return `${folder} is not a folder`;
+    await access(folder, fsConstants.W_OK);
+    return undefined;
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT') return `no folder ${folder}`;
+    if (code === 'ENOTDIR') return `${folder} is not a folder`;
+    return 'permission denied';
+  }
+}
