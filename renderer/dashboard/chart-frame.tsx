@@ -4,26 +4,55 @@
  * in the palette and formatted the same way. Recharts reads its axes and tooltip from the chart's
  * children, so these are functions that return those elements rather than wrapping components.
  */
-import type { ReactNode } from 'react';
+import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { chartPalette } from './chart-palette.ts';
 import { formatClock, timeTicks } from './stats-format.ts';
 
+/** The width (px) of the chart box a chart draws in, for its time axis' tick count; undefined until measured. */
+const ChartWidth = createContext<number | undefined>(undefined);
+
+/** The width of the enclosing ChartCard's chart box (undefined outside one, or before it is laid out). */
+export function useChartWidth(): number | undefined {
+  return useContext(ChartWidth);
+}
+
 /** A titled card with a fixed-height box, which ResponsiveContainer needs to size its chart. */
 export function ChartCard({ title, note, testId, children }: { title: string; note?: string; testId?: string; children: ReactNode }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState<number | undefined>();
+  useEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    const observer = new ResizeObserver((entries) => {
+      const measured = entries[0]?.contentRect.width;
+      if (measured !== undefined) setWidth(Math.round(measured));
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
   return (
     <figure className="chart-card" data-testid={testId}>
       <figcaption>
         <span className="chart-title">{title}</span>
         {note && <span className="muted chart-note">{note}</span>}
       </figcaption>
-      <div className="chart-box">{children}</div>
+      <ChartWidth.Provider value={width}>
+        <div className="chart-box" ref={box}>
+          {children}
+        </div>
+      </ChartWidth.Provider>
     </figure>
   );
 }
 
 export const AXIS_TICK = { fontSize: 11 };
-export const CHART_MARGIN = { top: 6, right: 12, bottom: 0, left: 0 };
+/** Right margin: room for half of a time label on the window's last second, which is a tick on round seconds. */
+export const CHART_MARGIN = { top: 6, right: 28, bottom: 0, left: 0 };
+/** The value axes' width (px). */
+const VALUE_AXIS_WIDTH = 56;
+/** A time label's width (px): "12:00:00" in the axis' 11 px font. */
+const TIME_LABEL_WIDTH = 52;
 
 export interface TimeAxisOptions {
   /** The first and last second (epoch s) the axis shows; undefined while there are no points. */
@@ -35,25 +64,36 @@ export interface TimeAxisOptions {
   whole?: boolean;
   /** Least room between tick labels, in px. */
   minTickGap?: number;
+  /** The chart box's width (useChartWidth): how many time labels fit; undefined: as many as 6. */
+  width?: number;
+}
+
+/** How many time ticks fit a chart box `width` px wide with `minTickGap` px between labels. */
+export function timeTickCount(width: number | undefined, minTickGap: number): number {
+  if (width === undefined || !Number.isFinite(width)) return 6;
+  const plot = width - VALUE_AXIS_WIDTH - CHART_MARGIN.left - CHART_MARGIN.right;
+  return Math.max(2, Math.floor(plot / (TIME_LABEL_WIDTH + minTickGap)));
 }
 
 /**
- * The x axis: epoch seconds as wall-clock time, with ticks on round seconds so the labels stay put
- * while the window slides.
+ * The x axis: epoch seconds as wall-clock time over exactly the span, ticks on multiples of one round
+ * step (timeTicks), as many as fit the chart's width, so the labels stay put while the window slides.
+ * All of them are drawn (interval 0): recharts' default ('preserveEnd') drops whichever single label
+ * would touch its neighbour, which left an irregular step (…:50, :00, :20); the count already fits.
  */
-export function timeAxis({ span, whole = false, minTickGap = 8 }: TimeAxisOptions) {
+export function timeAxis({ span, whole = false, minTickGap = 8, width }: TimeAxisOptions) {
   const palette = chartPalette();
   return (
     <XAxis
       dataKey="t"
       type="number"
-      domain={whole && span ? [span[0], span[1]] : ['dataMin', 'dataMax']}
-      ticks={span ? timeTicks(span[0], span[1]) : undefined}
+      domain={span ? [span[0], span[1]] : ['dataMin', 'dataMax']}
+      ticks={span ? timeTicks(span[0], span[1], timeTickCount(width, minTickGap)) : undefined}
+      interval={0}
       allowDataOverflow={whole}
       tickFormatter={(t: number) => formatClock(t)}
       tick={{ ...AXIS_TICK, fill: palette.axis }}
       stroke={palette.grid}
-      minTickGap={minTickGap}
     />
   );
 }
@@ -65,19 +105,31 @@ export function rowsSpan(rows: readonly { t: number }[]): [number, number] | und
   return first !== undefined && last !== undefined ? [first, last] : undefined;
 }
 
-/** The y axis of a value from 0 up. */
-export function valueAxis(format?: (value: number) => string, extra?: { allowDecimals?: boolean }) {
+/**
+ * The y axis of a value from 0 up. `fixedTicks`: a scale of its own, for a chart with no value to
+ * scale to (recharts draws no ticks at all for a domain without data).
+ */
+export function valueAxis(format?: (value: number) => string, extra?: { allowDecimals?: boolean; fixedTicks?: readonly number[] }) {
   const palette = chartPalette();
+  const fixed = extra?.fixedTicks;
   return (
     <YAxis
-      width={56}
+      width={VALUE_AXIS_WIDTH}
       tickFormatter={format}
       tick={{ ...AXIS_TICK, fill: palette.axis }}
       stroke={palette.grid}
       allowDecimals={extra?.allowDecimals ?? true}
-      domain={[0, 'auto']}
+      domain={fixed ? [0, fixed[fixed.length - 1] ?? 0] : [0, 'auto']}
+      ticks={fixed ? [...fixed] : undefined}
+      // Recharts takes a given domain over the data's only with this; without data it draws no ticks otherwise.
+      allowDataOverflow={fixed !== undefined}
     />
   );
+}
+
+/** True when no row has a number under any of `keys` (nothing for recharts to scale an axis to). */
+export function noValues(rows: readonly object[], keys: readonly string[]): boolean {
+  return !rows.some((row) => keys.some((key) => Number.isFinite((row as Record<string, unknown>)[key])));
 }
 
 export function grid() {
@@ -143,6 +195,9 @@ export function latencyLines(): LineLayer[] {
   ];
 }
 
+/** A latency chart's y axis (ms) while it has no latency to scale to: a service with no checks yet. */
+export const EMPTY_LATENCY_TICKS_MS: readonly number[] = [0, 25, 50, 75, 100];
+
 /**
  * Lines over time on a value axis from 0, in the shared frame: the in-app latency chart and the
  * Fleet panel's charts. `axisFormat` labels the y axis' ticks, `valueFormat` the tooltip's values.
@@ -153,19 +208,29 @@ export function TimeLineChart({
   axis,
   axisFormat,
   valueFormat,
+  emptyTicks,
 }: {
   rows: readonly { t: number }[];
   lines: readonly LineLayer[];
   axis: TimeAxisOptions;
   axisFormat(value: number): string;
   valueFormat(value: number): string;
+  /** The y axis' ticks while no line has a value (no traffic), so the empty chart keeps a scale as the others do. */
+  emptyTicks?: readonly number[];
 }) {
+  const width = useChartWidth();
+  const empty =
+    emptyTicks &&
+    noValues(
+      rows,
+      lines.map((l) => l.key),
+    );
   return (
     <ResponsiveContainer width="100%" height="100%">
       <LineChart data={rows} margin={CHART_MARGIN}>
         {grid()}
-        {timeAxis(axis)}
-        {valueAxis(axisFormat)}
+        {timeAxis({ ...axis, width })}
+        {valueAxis(axisFormat, { fixedTicks: empty ? emptyTicks : undefined })}
         {tooltip(
           valueFormat,
           lines.map((l) => l.key),

@@ -3,7 +3,7 @@
  * and figures the comparison table prints. DOM-free so node:test checks them (test/unit/compare-format.test.ts).
  */
 import type { Mark, PeriodComparison, QuantileEstimate, SliceAttribute, StageChange } from '../../preload/wire-types.ts';
-import { NO_VALUE, STAGE_SHORT_LABELS, formatMs, formatPercent } from './stats-format.ts';
+import { MINUS, NO_VALUE, STAGE_SHORT_LABELS, formatCount, formatMs, formatPercent } from './stats-format.ts';
 
 export const ATTRIBUTE_LABELS: Record<SliceAttribute, string> = {
   caption_script: 'Caption script',
@@ -57,20 +57,33 @@ export function stageLabel(stage: StageChange['stage'] | 'untimed'): string {
   return STAGE_SHORT_LABELS[stage];
 }
 
+/** A quantile and its interval apart ("425 ms", "[410 ms–440 ms]"), so a narrow table can wrap between them. */
+export function estimateParts(estimate: QuantileEstimate): { value: string; interval: string } {
+  if (estimate.value_ms === null) return { value: NO_VALUE, interval: '' };
+  const interval =
+    estimate.low_ms !== null && estimate.high_ms !== null ? `[${formatMs(estimate.low_ms)}–${formatMs(estimate.high_ms)}]` : '';
+  return { value: formatMs(estimate.value_ms), interval };
+}
+
 /** A quantile and its interval: "425 ms [410 ms–440 ms]". */
 export function formatEstimate(estimate: QuantileEstimate): string {
-  if (estimate.value_ms === null) return NO_VALUE;
-  const interval =
-    estimate.low_ms !== null && estimate.high_ms !== null ? ` [${formatMs(estimate.low_ms)}–${formatMs(estimate.high_ms)}]` : '';
-  return `${formatMs(estimate.value_ms)}${interval}`;
+  const { value, interval } = estimateParts(estimate);
+  return interval ? `${value} ${interval}` : value;
 }
 
 /** A signed difference and its share of the first value: "+12.5 ms (+4.2%)", "−3.10 ms (−1.0%)". */
 export function formatDifference(differenceMs: number | null, baseMs: number | null): string {
   if (differenceMs === null || !Number.isFinite(differenceMs)) return NO_VALUE;
-  const sign = differenceMs > 0 ? '+' : differenceMs < 0 ? '−' : '±';
+  const sign = differenceMs > 0 ? '+' : differenceMs < 0 ? MINUS : '±';
   const relative = baseMs !== null && baseMs > 0 ? ` (${sign}${formatPercent(Math.abs(differenceMs) / baseMs)})` : '';
   return `${sign}${formatMs(Math.abs(differenceMs))}${relative}`;
+}
+
+/** A stage table's caption after its name: "688 → 276 values · 95% of the change" (a stage's share, not end to end's). */
+export function stageCountsPhrase(change: StageChange): string {
+  const share =
+    change.stage !== 'end_to_end' && change.share_of_change !== null ? ` · ${formatPercent(change.share_of_change, 0)} of the change` : '';
+  return `${formatCount(change.count_a)} → ${formatCount(change.count_b)} values${share}`;
 }
 
 /** Significant yes/no, and why a difference was not tested. */

@@ -11,6 +11,7 @@ import {
   type FigureSource,
   type Mark,
   type PeriodComparison,
+  type QuantileEstimate,
   type SliceAttribute,
   type StageChange,
 } from '../../preload/wire-types.ts';
@@ -22,10 +23,11 @@ import {
   aroundMark,
   comparedRows,
   comparisonVerdict,
+  estimateParts,
   formatDifference,
-  formatEstimate,
   resolveEnd,
   significanceLabel,
+  stageCountsPhrase,
   stageLabel,
   type RangeChoice,
 } from './compare-format.ts';
@@ -97,15 +99,32 @@ function RangePicker({
 
 const QUANTILE_NAMES: Record<number, string> = { 0.5: 'P50', 0.9: 'P90', 0.99: 'P99' };
 
+/**
+ * A quantile with its interval, which may wrap below it: each part stays whole, so two tables side by
+ * side fit the card instead of cutting their last column off.
+ */
+function Estimate({ estimate }: { estimate: QuantileEstimate }) {
+  const { value, interval } = estimateParts(estimate);
+  return (
+    <>
+      <span className="estimate-part">{value}</span>
+      {interval && (
+        <>
+          {' '}
+          <span className="estimate-part">{interval}</span>
+        </>
+      )}
+    </>
+  );
+}
+
 /** One stage: P50/P90/P99 and the mean, each period with its interval, the difference and its significance. */
 function StageTable({ change }: { change: StageChange }) {
-  const share =
-    change.stage !== 'end_to_end' && change.share_of_change !== null ? ` · ${formatPercent(change.share_of_change, 0)} of the change` : '';
   return (
     <table className="slowest-table compare-table" data-testid={`compare-stage-${change.stage}`}>
       <caption>
         <strong>{stageLabel(change.stage)}</strong>
-        <span className="muted">{` ${formatCount(change.count_a)} → ${formatCount(change.count_b)} values${share}`}</span>
+        <span className="muted">{` ${stageCountsPhrase(change)}`}</span>
       </caption>
       <thead>
         <tr>
@@ -131,10 +150,10 @@ function StageTable({ change }: { change: StageChange }) {
           >
             <th scope="row">{QUANTILE_NAMES[q.quantile] ?? `q${q.quantile}`}</th>
             <td className="num" data-col="a">
-              {formatEstimate(q.a)}
+              <Estimate estimate={q.a} />
             </td>
             <td className="num" data-col="b">
-              {formatEstimate(q.b)}
+              <Estimate estimate={q.b} />
             </td>
             <td className="num" data-col="diff">
               {formatDifference(q.difference_ms, q.a.value_ms)}
@@ -234,7 +253,10 @@ function ComparisonView({ comparison, query }: { comparison: PeriodComparison; q
       </p>
       <div className="compare-stages">
         {comparedRows(comparison).map((change) => (
-          <StageTable key={change.stage} change={change} />
+          // A scroll box only as a last resort (a card narrower than a table's unbreakable parts).
+          <div key={change.stage} className="table-scroll">
+            <StageTable change={change} />
+          </div>
         ))}
       </div>
       {comparison.slices && <SliceTable slices={comparison.slices} />}

@@ -9,7 +9,7 @@ import { memo, useCallback, useMemo, useState } from 'react';
 import type { FleetDocument, PrometheusFigure } from '../../preload/wire-types.ts';
 import type { ConsoleClient } from '../api/console-client.ts';
 import { usePoll } from '../api/use-poll.ts';
-import { ChartCard, TimeLineChart, latencyLines, type LineLayer } from './chart-frame.tsx';
+import { ChartCard, EMPTY_LATENCY_TICKS_MS, TimeLineChart, latencyLines, type LineLayer } from './chart-frame.tsx';
 import { chartPalette } from './chart-palette.ts';
 import {
   FLEET_REFRESH_MS,
@@ -61,6 +61,7 @@ const FleetLineChart = memo(function FleetLineChart({
   span,
   axisFormat,
   valueFormat,
+  emptyTicks,
 }: {
   rows: FleetChartRow[];
   lines: LineLayer[];
@@ -68,10 +69,11 @@ const FleetLineChart = memo(function FleetLineChart({
   span: [number, number];
   axisFormat(v: number): string;
   valueFormat(v: number): string;
+  emptyTicks?: readonly number[];
 }) {
   // 16 px between tick labels, as the Fleet charts always had (the live charts: 8).
   const axis = useMemo(() => ({ span, whole: true, minTickGap: 16 }), [span]);
-  return <TimeLineChart rows={rows} lines={lines} axis={axis} axisFormat={axisFormat} valueFormat={valueFormat} />;
+  return <TimeLineChart rows={rows} lines={lines} axis={axis} axisFormat={axisFormat} valueFormat={valueFormat} emptyTicks={emptyTicks} />;
 });
 
 function ReplicaTable({ doc }: { doc: FleetDocument }) {
@@ -181,7 +183,14 @@ function FleetFigures({ doc }: { doc: FleetDocument }) {
           <FleetLineChart rows={qpsRows} lines={qpsLines} span={span} axisFormat={formatQps} valueFormat={formatQps} />
         </ChartCard>
         <ChartCard title="Fleet latency" note={`P50 / P90 / P99 · ${over} · ${buckets}`} testId="fleet-chart-latency">
-          <FleetLineChart rows={latencyRows} lines={latencyLineLayers} span={span} axisFormat={formatAxisMs} valueFormat={formatMs} />
+          <FleetLineChart
+            rows={latencyRows}
+            lines={latencyLineLayers}
+            span={span}
+            axisFormat={formatAxisMs}
+            valueFormat={formatMs}
+            emptyTicks={EMPTY_LATENCY_TICKS_MS}
+          />
         </ChartCard>
       </div>
     </>

@@ -8,13 +8,16 @@ import { RESULT_TYPES, STAGE_NAMES } from '../../preload/wire-types.ts';
 import {
   AXIS_TICK,
   CHART_MARGIN,
+  EMPTY_LATENCY_TICKS_MS,
   TimeLineChart,
   grid,
   latencyLines,
   legend,
+  noValues,
   rowsSpan,
   timeAxis,
   tooltip,
+  useChartWidth,
   valueAxis,
   type Layer,
 } from './chart-frame.tsx';
@@ -49,12 +52,13 @@ function stackedAreas(layers: readonly Layer[], stackId: string, fillOpacity: nu
  */
 export const QpsChart = memo(function QpsChart({ rows }: { rows: ChartRow[] }) {
   const palette = chartPalette();
+  const width = useChartWidth();
   const layers = RESULT_TYPES.map((type) => ({ key: type, name: type, color: palette.result[type] }));
   return (
     <ResponsiveContainer width="100%" height="100%">
       <AreaChart data={rows} margin={CHART_MARGIN}>
         {grid()}
-        {timeAxis({ span: rowsSpan(rows) })}
+        {timeAxis({ span: rowsSpan(rows), width })}
         {valueAxis(undefined, { allowDecimals: false })}
         {tooltip((v) => `${v} req/s`, RESULT_TYPES)}
         {legend()}
@@ -64,10 +68,17 @@ export const QpsChart = memo(function QpsChart({ rows }: { rows: ChartRow[] }) {
   );
 });
 
-/** P50/P90/P99 per second in ms; seconds without requests are gaps, not zeros. */
+/** P50/P90/P99 per second in ms; seconds without requests are gaps, not zeros; with none at all, a 0–100 ms scale. */
 export const LatencyChart = memo(function LatencyChart({ rows }: { rows: ChartRow[] }) {
   return (
-    <TimeLineChart rows={rows} lines={latencyLines()} axis={{ span: rowsSpan(rows) }} axisFormat={formatAxisMs} valueFormat={formatMs} />
+    <TimeLineChart
+      rows={rows}
+      lines={latencyLines()}
+      axis={{ span: rowsSpan(rows) }}
+      axisFormat={formatAxisMs}
+      valueFormat={formatMs}
+      emptyTicks={EMPTY_LATENCY_TICKS_MS}
+    />
   );
 });
 
@@ -78,6 +89,7 @@ export const LatencyChart = memo(function LatencyChart({ rows }: { rows: ChartRo
  */
 export const ErrorRateChart = memo(function ErrorRateChart({ rows }: { rows: ChartRow[] }) {
   const palette = chartPalette();
+  const width = useChartWidth();
   const axis = percentAxis(rows.reduce((m, r) => Math.max(m, (r.error_pct ?? 0) + (r.client_error_pct ?? 0)), 0));
   const layers = [
     { key: 'error_pct', name: 'server (5xx)', color: palette.danger },
@@ -87,7 +99,7 @@ export const ErrorRateChart = memo(function ErrorRateChart({ rows }: { rows: Cha
     <ResponsiveContainer width="100%" height="100%">
       <AreaChart data={rows} margin={CHART_MARGIN}>
         {grid()}
-        {timeAxis({ span: rowsSpan(rows) })}
+        {timeAxis({ span: rowsSpan(rows), width })}
         <YAxis
           width={52}
           unit="%"
@@ -111,12 +123,14 @@ export const ErrorRateChart = memo(function ErrorRateChart({ rows }: { rows: Cha
 /** Requests waiting for a batch slot, sampled once a second. */
 export const QueueDepthChart = memo(function QueueDepthChart({ rows }: { rows: ChartRow[] }) {
   const palette = chartPalette();
+  const width = useChartWidth();
   return (
     <ResponsiveContainer width="100%" height="100%">
       <AreaChart data={rows} margin={CHART_MARGIN}>
         {grid()}
-        {timeAxis({ span: rowsSpan(rows) })}
-        {valueAxis(undefined, { allowDecimals: false })}
+        {timeAxis({ span: rowsSpan(rows), width })}
+        {/* No queue sample in the window yet (a service just started): the scale an idle requests chart shows. */}
+        {valueAxis(undefined, { allowDecimals: false, fixedTicks: noValues(rows, ['queue_depth']) ? [0, 1, 2, 3, 4] : undefined })}
         {tooltip((v) => `${v} queued`)}
         <Area
           dataKey="queue_depth"

@@ -1,15 +1,26 @@
 /**
  * Slices: the dashboard's window split by one input attribute (caption script, tokens, image size,
- * format, premise), each slice with its checks, QPS, P50/P90, error rate and where its mean latency
- * goes (a stacked bar of the stage means). Polled, as the service keeps slices per 10 s.
+ * format, premise), each slice with its checks, QPS, P50/P90, server (5xx) and client (4xx) error
+ * rates, as the headline figures count them, and where its mean latency goes (a stacked bar of the
+ * stage means). Polled, as the service keeps slices per 10 s.
  */
 import { useCallback, useState } from 'react';
-import { SLICE_ATTRIBUTES, STAGE_NAMES, type SliceAttribute, type SliceStats } from '../../preload/wire-types.ts';
+import { SLICE_ATTRIBUTES, STAGE_NAMES, type SliceAttribute, type SliceStats, type SlicesSnapshot } from '../../preload/wire-types.ts';
 import type { ConsoleClient } from '../api/console-client.ts';
 import { usePoll } from '../api/use-poll.ts';
 import { ATTRIBUTE_LABELS } from './compare-format.ts';
 import { StageBar } from './stage-bar.tsx';
-import { formatCount, formatMs, formatPercent, formatQps, latencyDivision, windowPhrase } from './stats-format.ts';
+import {
+  NO_VALUE,
+  formatClock,
+  formatCount,
+  formatMs,
+  formatPercent,
+  formatQps,
+  latencyDivision,
+  spanPhrase,
+  windowPhrase,
+} from './stats-format.ts';
 import { WindowSelect, type WindowChoice } from './window-select.tsx';
 
 const REFRESH_MS = 5000;
@@ -25,6 +36,19 @@ function SliceStageBar({ slice }: { slice: SliceStats }) {
   return <StageBar segments={segments} className="slice-stage-bar" label={label} title={title} />;
 }
 
+/**
+ * The span the answer read, in its own figures: slices are kept per 10 s, so a 60 s window reads the
+ * whole periods it touches (covered_s, 60–69 s), from `from` to when the answer was made.
+ */
+function coveredCaption(shown: SlicesSnapshot): string {
+  return `last ${spanPhrase(shown.covered_s)}, ${formatClock(shown.from)}–${formatClock(shown.generated_at)} (whole 10 s periods)`;
+}
+
+/** 5xx of the checks that were not refused: none to count when every check of the slice was refused. */
+function serverErrorText(slice: SliceStats): string {
+  return slice.client_error_rate >= 1 ? NO_VALUE : formatPercent(slice.error_rate);
+}
+
 export function SlicesPanel({ client, windowS }: { client: ConsoleClient; windowS: number }) {
   const [attribute, setAttribute] = useState<SliceAttribute>('caption_script');
   // A new window or attribute is a new query: usePoll drops the old one's answers and shows nothing until the new one's.
@@ -36,9 +60,7 @@ export function SlicesPanel({ client, windowS }: { client: ConsoleClient; window
       <div className="card-head">
         <h3 id="slices-title">
           Slices by input
-          <span className="muted">
-            {shown ? `last ${windowPhrase(shown.covered_s)} (whole 10 s periods)` : `last ${windowPhrase(windowS)}`}
-          </span>
+          <span className="muted">{shown ? coveredCaption(shown) : `last ${windowPhrase(windowS)}`}</span>
         </h3>
       </div>
       <WindowSelect
@@ -73,8 +95,11 @@ export function SlicesPanel({ client, windowS }: { client: ConsoleClient; window
                 <th scope="col" className="num">
                   P90
                 </th>
-                <th scope="col" className="num">
-                  Errors
+                <th scope="col" className="num" title="checks the service failed, of the checks that were not the client's mistake">
+                  Server errors (5xx)
+                </th>
+                <th scope="col" className="num" title="checks refused for what was sent (bad image, empty caption…), of all checks">
+                  Client errors (4xx)
                 </th>
                 <th scope="col" className="stages-col">
                   Stage means
@@ -100,7 +125,10 @@ export function SlicesPanel({ client, windowS }: { client: ConsoleClient; window
                     {formatMs(slice.p90_ms)}
                   </td>
                   <td className="num" data-col="error_rate">
-                    {formatPercent(slice.error_rate)}
+                    {serverErrorText(slice)}
+                  </td>
+                  <td className="num" data-col="client_error_rate">
+                    {formatPercent(slice.client_error_rate)}
                   </td>
                   <td className="stages-col">
                     <SliceStageBar slice={slice} />

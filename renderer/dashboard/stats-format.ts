@@ -44,9 +44,19 @@ export function formatAxisMs(ms: number): string {
   return ms >= 1000 ? `${Number((ms / 1000).toFixed(2))} s` : `${Number(ms.toFixed(1))} ms`;
 }
 
-/** A ratio (0..1) as a percentage: "12.5%"; tiny non-zero rates stay visible as "<0.1%". */
+/** The minus sign every signed figure of the dashboard prints (not the hyphen). */
+export const MINUS = '\u2212';
+
+/**
+ * A ratio (0..1) as a percentage: "12.5%"; tiny positive rates stay visible as "<0.1%". A negative
+ * one (a share of a change that went the other way) reads "−3%", and one that rounds to zero "0%",
+ * never "-0%".
+ */
 export function formatPercent(ratio: number | null | undefined, digits = 1): string {
-  return isFiniteNumber(ratio) ? percentText(ratio, digits) : NO_VALUE;
+  if (!isFiniteNumber(ratio)) return NO_VALUE;
+  if (ratio >= 0) return percentText(ratio, digits);
+  const magnitude = (-ratio * 100).toFixed(digits);
+  return Number(magnitude) === 0 ? `${(0).toFixed(digits)}%` : `${MINUS}${magnitude}%`;
 }
 
 /** Requests per second: more decimals when small, so 0.05 QPS does not read as 0. */
@@ -270,6 +280,18 @@ export const WINDOW_CHOICES: readonly { seconds: number; label: string }[] = [
 export function windowPhrase(windowS: number): string {
   if (!isFiniteNumber(windowS) || windowS <= 0) return NO_VALUE;
   return windowS >= 120 && windowS % 60 === 0 ? `${windowS / 60} min` : `${windowS} s`;
+}
+
+/**
+ * A span the service actually read, which need not be a round window (slices read whole 10 s
+ * periods: 65 s for a 60 s window): "65 s", "5 min", "15 min 5 s".
+ */
+export function spanPhrase(seconds: number): string {
+  if (!isFiniteNumber(seconds) || seconds <= 0) return NO_VALUE;
+  const whole = Math.round(seconds);
+  if (whole < 120) return `${whole} s`;
+  const rest = whole % 60;
+  return rest === 0 ? `${whole / 60} min` : `${Math.floor(whole / 60)} min ${rest} s`;
 }
 
 /** Totals by result with each share of all requests, for the headline figures. */

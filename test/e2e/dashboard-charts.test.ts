@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page, Route } from 'playwright-core';
 import sharp from 'sharp';
 import { STAGE_NAMES, type SeriesPoint, type SlowRequest, type StatsDocument } from '../../preload/wire-types.ts';
+import { formatClock } from '../../renderer/dashboard/stats-format.ts';
 import { launchChromium } from '../support/browser.ts';
 import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
 import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
@@ -61,25 +62,46 @@ function knownSeries(windowS: number, withErrors: boolean): SeriesPoint[] {
   });
 }
 
-function knownDocument(windowS: number, withErrors: boolean): StatsDocument {
-  const series = knownSeries(windowS, withErrors);
+/** The same window with no check at all, as right after the service started. */
+function idleSeries(windowS: number): SeriesPoint[] {
+  return Array.from({ length: windowS }, (_, i) => ({
+    t: T_END - windowS + 1 + i,
+    requests: 0,
+    YES: 0,
+    NO: 0,
+    MAYBE: 0,
+    ERROR: 0,
+    client_errors: 0,
+    server_errors: 0,
+    p50_ms: null,
+    p90_ms: null,
+    p99_ms: null,
+    error_rate: 0,
+    client_error_rate: 0,
+  }));
+}
+
+function knownDocument(windowS: number, withErrors: boolean, idle = false): StatsDocument {
+  const series = idle ? idleSeries(windowS) : knownSeries(windowS, withErrors);
   const sum = (key: keyof SeriesPoint) => series.reduce((acc, p) => acc + (p[key] as number), 0);
   const requests = sum('requests');
   const stages = {} as StatsDocument['stages'];
   for (const stage of STAGE_NAMES)
-    stages[stage] = { p50_ms: STAGE_MEANS[stage], p90_ms: STAGE_MEANS[stage] * 3, mean_ms: STAGE_MEANS[stage] };
+    stages[stage] = idle
+      ? { p50_ms: null, p90_ms: null, mean_ms: null }
+      : { p50_ms: STAGE_MEANS[stage], p90_ms: STAGE_MEANS[stage] * 3, mean_ms: STAGE_MEANS[stage] };
   const serverErrors = sum('server_errors');
   const clientErrors = sum('client_errors');
   return {
     window_s: windowS,
     generated_at: new Date(T_END * 1000).toISOString(),
     qps: requests / windowS,
-    p50_ms: 15,
-    p90_ms: 45,
-    p99_ms: 58,
-    mean_ms: MEAN_MS,
-    error_rate: serverErrors / requests,
-    client_error_rate: clientErrors / requests,
+    p50_ms: idle ? null : 15,
+    p90_ms: idle ? null : 45,
+    p99_ms: idle ? null : 58,
+    mean_ms: idle ? null : MEAN_MS,
+    error_rate: requests > 0 ? serverErrors / requests : 0,
+    client_error_rate: requests > 0 ? clientErrors / requests : 0,
     totals: {
       requests,
       YES: sum('YES'),
@@ -94,18 +116,19 @@ function knownDocument(windowS: number, withErrors: boolean): StatsDocument {
         ...(serverErrors ? { '500': serverErrors } : {}),
       },
     },
-    mean_batch_size: 2.5,
+    mean_batch_size: idle ? null : 2.5,
     series,
     stages,
     queue_depth: 0,
-    queue_depth_series: series.map(() => 0),
+    // A service that just started has no queue samples for the window yet.
+    queue_depth_series: idle ? [] : series.map(() => 0),
     alerts: [
       {
         name: 'OfaVeHighErrorRate',
         severity: 'critical',
         state: 'inactive',
         summary: '5xx share over 5 min > 5% for 5 min',
-        value: serverErrors / requests,
+        value: requests > 0 ? serverErrors / requests : null,
         threshold: 0.05,
         active_since: null,
       },
@@ -282,6 +305,8 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
   let browser: Browser;
   let page: Page;
   let withErrors = true;
+  /** Answer with a window without any check (a service that just started). */
+  let idle = false;
   let slowestCalls = 0;
   const eventWindows: number[] = [];
   const consoleErrors: string[] = [];
@@ -289,7 +314,7 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
   const answerStats = async (route: Route) => {
     const url = new URL(route.request().url());
     const windowS = Number(url.searchParams.get('window') ?? 60);
-    const doc = knownDocument(windowS, withErrors);
+    const doc = knownDocument(windowS, withErrors, idle);
     if (url.pathname === '/api/v1/events') {
       eventWindows.push(windowS);
       // One event per connection: the client reconnects about once a second, as after a clean end.
@@ -323,13 +348,14 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
   async function showWindow(windowS: number, errors: boolean): Promise<void> {
     withErrors = errors;
     await page.getByTestId(`window-${windowS}`).click();
-    const expected = knownDocument(windowS, errors).totals.ERROR;
+    const expected = knownDocument(windowS, errors, idle).totals.ERROR;
     await page.waitForFunction(
-      ({ w, errorTotal }) =>
+      ({ w, errorTotal, noChecks }) =>
         document.querySelector(`[data-testid="window-${w}"]`)?.getAttribute('aria-pressed') === 'true' &&
         document.querySelector('[data-testid="total-ERROR"]')?.textContent === String(errorTotal) &&
+        (document.querySelector('[data-testid="p50"]')?.textContent === '—') === noChecks &&
         document.querySelector('[data-testid="p90-caption"]')?.textContent?.includes(w >= 120 ? `${w / 60} min` : `${w} s`),
-      { w: windowS, errorTotal: expected },
+      { w: windowS, errorTotal: expected, noChecks: idle },
       { timeout: 10_000 },
     );
     await page.mouse.move(0, 0);
@@ -506,6 +532,95 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
     assert.ok(eventWindows.includes(900) && eventWindows.includes(60));
   });
 
+  /** A tick label's time of day in seconds ("12:01:30" → 43290). */
+  const daySeconds = (label: string) => {
+    const [h, m, sec] = label.split(':').map(Number);
+    return h! * 3600 + m! * 60 + sec!;
+  };
+
+  /** Asserts a time axis' ticks keep one step, in time (mod a day) and on screen; returns the step in s. */
+  function assertRegularTicks(ticks: { value: string; x: number }[], what: string): number {
+    const labels = ticks.map((t) => t.value);
+    assert.ok(ticks.length >= 3, `${what}: at least 3 time ticks, got ${JSON.stringify(labels)}`);
+    const seconds = labels.map(daySeconds);
+    const steps = seconds.slice(1).map((sec, i) => (sec - seconds[i]! + 86_400) % 86_400);
+    assert.equal(new Set(steps).size, 1, `${what}: ticks ${labels.join(' ')} have steps ${steps.join(', ')} s`);
+    assert.equal(seconds[0]! % steps[0]!, 0, `${what}: ticks on multiples of ${steps[0]} s: ${labels.join(' ')}`);
+    const gaps = ticks.slice(1).map((t, i) => t.x - ticks[i]!.x);
+    assert.ok(Math.max(...gaps) - Math.min(...gaps) <= 1, `${what}: tick spacing ${gaps.map((g) => g.toFixed(1)).join(', ')} px`);
+    return steps[0]!;
+  }
+
+  /** The time axis' labels as drawn: their boxes, and the chart's svg box (CSS px). */
+  function timeLabelBoxes(chartTestId: string) {
+    return page.evaluate((id) => {
+      const card = document.querySelector(`[data-testid="${id}"]`);
+      const svg = card?.querySelector('.recharts-wrapper > svg.recharts-surface');
+      if (!card || !svg) throw new Error(`no chart ${id}`);
+      const box = (r: DOMRect) => ({ left: r.left, right: r.right });
+      return {
+        svg: box(svg.getBoundingClientRect()),
+        labels: [...card.querySelectorAll('.recharts-xAxis-tick-labels text')].map((t) => box(t.getBoundingClientRect())),
+      };
+    }, chartTestId);
+  }
+
+  /** Every multiple of the step in the window has its label, and the labels neither touch nor leave the chart. */
+  async function assertWholeTimeAxis(chart: string, windowS: number, what: string): Promise<void> {
+    const { xTicks } = await measure(page, chart);
+    const step = assertRegularTicks(xTicks, what);
+    const first = daySeconds(formatClock(T_END - windowS + 1));
+    const last = daySeconds(formatClock(T_END));
+    const seconds = xTicks.map((t) => daySeconds(t.value));
+    const ahead = (a: number, b: number) => (b - a + 86_400) % 86_400; // seconds from a forward to b
+    assert.ok(ahead(first, seconds[0]!) < step, `${what}: no tick left out at the start (${formatClock(T_END - windowS + 1)})`);
+    assert.ok(ahead(seconds[seconds.length - 1]!, last) < step, `${what}: no tick left out at the end (${formatClock(T_END)})`);
+    const { svg, labels } = await timeLabelBoxes(chart);
+    assert.equal(labels.length, xTicks.length);
+    labels.forEach((label, i) => {
+      assert.ok(label.left >= svg.left - 0.5 && label.right <= svg.right + 0.5, `${what}: label ${xTicks[i]!.value} inside the chart`);
+      const next = labels[i + 1];
+      if (next) assert.ok(label.right + 4 <= next.left, `${what}: labels ${xTicks[i]!.value} and ${xTicks[i + 1]!.value} apart`);
+    });
+  }
+
+  it('puts the time ticks on one fixed step over the whole window, on every live chart', async () => {
+    for (const windowS of [60, 300, 900]) {
+      await showWindow(windowS, true);
+      for (const chart of ['chart-qps', 'chart-latency', 'chart-errors', 'chart-queue']) {
+        await assertWholeTimeAxis(chart, windowS, `${chart}, ${windowS} s`);
+        assert.ok((await measure(page, chart)).xTicks.length >= 4, `${chart}, ${windowS} s: at least 4 time ticks at 1400 px`);
+      }
+    }
+  });
+
+  it('keeps a y axis with ticks on every live chart while there has been no check', async () => {
+    idle = true;
+    try {
+      for (const windowS of [300, 60]) {
+        await showWindow(windowS, false);
+        for (const chart of ['chart-qps', 'chart-latency', 'chart-errors', 'chart-queue']) {
+          const { yTicks, lines } = await measure(page, chart);
+          assert.ok(yTicks.length >= 3, `${chart}, ${windowS} s, no checks: y ticks ${JSON.stringify(yTicks.map((t) => t.value))}`);
+          await assertWholeTimeAxis(chart, windowS, `${chart}, ${windowS} s, no checks`);
+          if (chart === 'chart-latency') {
+            assert.deepEqual(
+              yTicks.map((t) => t.value),
+              ['0 ms', '25 ms', '50 ms', '75 ms', '100 ms'],
+            );
+            assert.ok(
+              lines.every((l) => l.d === ''),
+              'no latency line drawn',
+            );
+          }
+        }
+      }
+      await page.getByTestId('charts').screenshot({ path: path.join(SHOTS, 'dashboard-charts-no-checks.png') });
+    } finally {
+      idle = false;
+    }
+  });
+
   it('cuts nothing off at 700 px wide', async () => {
     await page.setViewportSize({ width: 700, height: 900 });
     await showWindow(300, true);
@@ -529,6 +644,9 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-charts-700px-bottom.png') });
     assert.deepEqual(overflow.out, [], `nothing sticks out of or scrolls within ${overflow.width} px`);
     assert.ok(overflow.pageWidth <= 700, `page is ${overflow.pageWidth} px wide`);
+    for (const chart of ['chart-qps', 'chart-latency', 'chart-errors', 'chart-queue']) {
+      await assertWholeTimeAxis(chart, 300, `${chart} at 700 px`);
+    }
     await page.setViewportSize({ width: 1400, height: 1100 });
   });
 

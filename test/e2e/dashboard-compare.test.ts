@@ -8,9 +8,17 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Response } from 'playwright-core';
 import sharp from 'sharp';
-import type { Mark, PeriodComparison } from '../../preload/wire-types.ts';
+import {
+  STAGE_NAMES,
+  type Mark,
+  type PeriodComparison,
+  type QuantileChange,
+  type SliceStats,
+  type SlicesSnapshot,
+  type StageChange,
+} from '../../preload/wire-types.ts';
 import { compareQuery } from '../../renderer/api/http-client.ts';
 import {
   comparedRows,
@@ -19,11 +27,16 @@ import {
   formatEstimate,
   significanceLabel,
 } from '../../renderer/dashboard/compare-format.ts';
-import { formatMs } from '../../renderer/dashboard/stats-format.ts';
+import { formatClock, formatMs } from '../../renderer/dashboard/stats-format.ts';
 import { launchChromium } from '../support/browser.ts';
 import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
 import { checkParts, multipartBody, multipartType } from '../support/multipart-body.ts';
 import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
+
+/** What the Slices header says for an answer: the span it read, from its own figures. */
+function coveredCaption(doc: SlicesSnapshot): string {
+  return `last ${doc.covered_s} s, ${formatClock(doc.from)}–${formatClock(doc.generated_at)} (whole 10 s periods)`;
+}
 
 /** Slices are kept per 10 s: each period compared must hold a whole one. */
 const PERIOD_MS = 10_000;
@@ -91,6 +104,15 @@ describe('dashboard slices and compare against a real service (Playwright, Debia
   });
 
   it('shows an english and a cjk slice with QPS and P50 for caption_script', async () => {
+    const answers: SlicesSnapshot[] = [];
+    const onResponse = (response: Response) => {
+      if (/\/api\/v1\/slices\?/.test(response.url()) && response.ok())
+        response.json().then(
+          (doc: SlicesSnapshot) => answers.push(doc),
+          () => {},
+        );
+    };
+    page.on('response', onResponse);
     await page.getByTestId('slice-attr-caption_script').click();
     assert.equal(await page.getByTestId('slice-attr-caption_script').getAttribute('aria-pressed'), 'true');
     for (const slice of ['english', 'cjk']) {
@@ -100,7 +122,27 @@ describe('dashboard slices and compare against a real service (Playwright, Debia
       assert.match((await row.locator('[data-col="p50"]').textContent()) ?? '', /^[0-9.]+ (ms|s)$/);
       assert.match((await row.locator('[data-col="requests"]').textContent()) ?? '', /^[1-9][0-9,]*$/);
       assert.equal((await row.locator('.stage-bar-segment').count()) > 0, true, `${slice} has a stage bar`);
+      assert.match((await row.locator('[data-col="client_error_rate"]').textContent()) ?? '', /^[0-9.]+%$/);
     }
+    // The header states the span an answer the page got says it read (covered_s: whole 10 s periods).
+    // Polled every 5 s: wait for an answer seen here, then for the header to show it.
+    let header = '';
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      header = (await page.locator('#slices-title .muted').textContent()) ?? '';
+      if (answers.some((doc) => header === coveredCaption(doc))) break;
+      await page.waitForTimeout(200);
+    }
+    page.off('response', onResponse);
+    assert.ok(answers.length > 0, 'the page asked for slices');
+    assert.ok(
+      answers.some((doc) => header === coveredCaption(doc)),
+      `header ${JSON.stringify(header)} is one of ${JSON.stringify(answers.map(coveredCaption))}`,
+    );
+    assert.ok(
+      answers.every((doc) => doc.covered_s >= 60 && doc.covered_s < 70),
+      'a 60 s window reads 60–69 s',
+    );
     await page.getByTestId('slices-panel').screenshot({ path: path.join(SHOTS, 'dashboard-compare-slices.png') });
   });
 
@@ -187,3 +229,223 @@ describe('dashboard slices and compare against a real service (Playwright, Debia
     assert.deepEqual(consoleErrors, []);
   });
 });
+
+/** A quantile change with its interval in each period. */
+function quantile(q: number, a: [number, number, number], b: [number, number, number], significant: boolean): QuantileChange {
+  return {
+    quantile: q,
+    a: { value_ms: a[0], low_ms: a[1], high_ms: a[2] },
+    b: { value_ms: b[0], low_ms: b[1], high_ms: b[2] },
+    difference_ms: b[0] - a[0],
+    low_ms: b[0] - a[0] - 1,
+    high_ms: b[0] - a[0] + 1,
+    testable: q !== 0.99,
+    significant: q !== 0.99 && significant,
+  };
+}
+
+/** A stage as the audit saw it at 1400 px: long intervals, "not tested" P99s, a share of the change. */
+function stageChange(stage: StageChange['stage'], scale: number, share: number | null): StageChange {
+  const est = (v: number): [number, number, number] => [v * scale, v * scale * 0.6, v * scale * 3];
+  return {
+    stage,
+    count_a: 688,
+    count_b: 276,
+    mean: {
+      a_ms: 2250 * scale,
+      b_ms: 58.2 * scale,
+      difference_ms: -2191.8 * scale,
+      low_ms: null,
+      high_ms: null,
+      testable: true,
+      significant: true,
+    },
+    quantiles: [
+      quantile(0.5, est(283), est(53.3), true),
+      quantile(0.9, est(6940), est(93.2), true),
+      quantile(0.99, est(7670), est(173), false),
+    ],
+    share_of_change: share,
+    significant: true,
+  };
+}
+
+/** The comparison the audit rendered: the post stage's times under 0.01 ms and its share a hair below 0. */
+function auditComparison(): PeriodComparison {
+  const now = Date.now();
+  const range = (fromMin: number, toMin: number) => ({
+    from: new Date(now - fromMin * 60_000).toISOString(),
+    to: new Date(now - toMin * 60_000).toISOString(),
+    resolution_s: 10,
+    requests: 1185,
+    successes: 688,
+    error_rate: 0.397,
+    client_error_rate: 0,
+  });
+  const post = stageChange('postprocess', 1, -0.0004);
+  post.quantiles = [
+    quantile(0.5, [0.004, 0.003, 0.006], [0.02, 0.018, 0.024], true),
+    quantile(0.9, [0.02, 0.018, 0.024], [0.04, 0.035, 0.042], true),
+    quantile(0.99, [0.04, 0.036, 0.072], [0.1, 0.06, 1.04], false),
+  ];
+  post.mean = { a_ms: 0.004, b_ms: 0.02, difference_ms: 0.016, low_ms: 0.01, high_ms: 0.02, testable: true, significant: true };
+  return {
+    a: range(15, 5),
+    b: range(5, 0),
+    interval_confidence: 0.95,
+    family_error_rate: 0.05,
+    tests: 48,
+    method: '',
+    end_to_end: stageChange('end_to_end', 1, 1),
+    stages: [
+      stageChange('queue', 0.95, 0.95),
+      stageChange('inference', 0.04, 0.04),
+      stageChange('decode_image', 0.004, 0.004),
+      stageChange('tokenize', 0.0001, 0.001),
+      post,
+    ],
+    untimed: { a_ms: 1, b_ms: 1, difference_ms: 0, share_of_change: 0 },
+    explained_by: { stage: 'queue', share_of_change: 0.95 },
+    slices: null,
+  };
+}
+
+/** The audit's slices: english with a quarter refused (INVALID_IMAGE), a slice all refused, one with 5xx. */
+function auditSlices(): SlicesSnapshot {
+  const stages = Object.fromEntries(STAGE_NAMES.map((st) => [st, { p50_ms: 2, p90_ms: 4, mean_ms: 2 }])) as SliceStats['stages'];
+  const slice = (name: string, requests: number, errorRate: number, clientErrorRate: number): SliceStats => ({
+    slice: name,
+    requests,
+    qps: requests / 65,
+    p50_ms: clientErrorRate >= 1 ? null : 52.7,
+    p90_ms: clientErrorRate >= 1 ? null : 87.8,
+    mean_ms: clientErrorRate >= 1 ? null : 60,
+    error_rate: errorRate,
+    client_error_rate: clientErrorRate,
+    stages,
+  });
+  const now = Date.now();
+  return {
+    attribute: 'caption_script',
+    window_s: 60,
+    from: new Date(Math.floor((now - 59_000) / 10_000) * 10_000).toISOString(),
+    covered_s: 65,
+    generated_at: new Date(now).toISOString(),
+    slices: [slice('english', 280, 0, 0.25), slice('cjk', 70, 0.1, 0), slice('other', 12, 0, 1)],
+  };
+}
+
+describe(
+  'dashboard Compare and Slices tables fit and say 5xx and 4xx apart (Playwright, Debian chromium)',
+  { skip: SKIP_WITHOUT_CHROMIUM },
+  () => {
+    let serve: ServeProcess;
+    let browser: Browser;
+    let page: Page;
+    const consoleErrors: string[] = [];
+    const slices = auditSlices();
+
+    before(async () => {
+      await prepareUiRun();
+      serve = await startServe();
+      browser = await launchChromium();
+      page = await openPage(browser, { context: { viewport: { width: 1400, height: 1100 }, deviceScaleFactor: 1 }, errors: consoleErrors });
+      await page.route(/\/api\/v1\/compare\?/, (route) =>
+        route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(auditComparison()) }),
+      );
+      await page.route(/\/api\/v1\/slices\?/, (route) =>
+        route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(slices) }),
+      );
+      await page.goto(`${serve.url}/#dashboard`, { waitUntil: 'domcontentloaded' });
+      await page.getByTestId('compare-panel').waitFor({ timeout: 15_000 });
+      await page.getByTestId('compare-run').click();
+      await page.getByTestId('comparison').waitFor({ timeout: 10_000 });
+    });
+    after(async () => {
+      await browser?.close();
+      const code = await serve?.stop();
+      assert.equal(code, 0, 'ofa-ve serve stopped cleanly');
+    });
+
+    /** Cells whose text runs past their own box or past the card's, and boxes in the card that scroll. */
+    function cutOff(panelTestId: string) {
+      return page.evaluate((id) => {
+        const card = document.querySelector<HTMLElement>(`[data-testid="${id}"]`);
+        if (!card) throw new Error(`no ${id}`);
+        const edge = card.getBoundingClientRect();
+        const right = edge.right - Number.parseFloat(getComputedStyle(card).paddingRight);
+        const out: string[] = [];
+        for (const cell of card.querySelectorAll<HTMLElement>('th, td')) {
+          const r = cell.getBoundingClientRect();
+          const what = `${cell.closest('table')?.dataset.testid ?? 'table'} ${JSON.stringify(cell.textContent)}`;
+          if (cell.scrollWidth > cell.clientWidth + 1) out.push(`${what} overflows its cell: ${cell.scrollWidth} > ${cell.clientWidth}`);
+          if (r.right > right + 0.5) out.push(`${what} ends at ${Math.round(r.right)}, past the card's ${Math.round(right)}`);
+          // The text itself, which may run past its cell without the cell growing.
+          const range = document.createRange();
+          range.selectNodeContents(cell);
+          const text = range.getBoundingClientRect();
+          if (text.width > 0 && (text.right > r.right + 0.5 || text.right > right + 0.5))
+            out.push(
+              `${what}: text ends at ${Math.round(text.right)}, its cell at ${Math.round(r.right)}, the card at ${Math.round(right)}`,
+            );
+        }
+        for (const box of card.querySelectorAll<HTMLElement>('.table-scroll')) {
+          if (box.scrollWidth > box.clientWidth + 1) out.push(`a table scrolls: ${box.scrollWidth} > ${box.clientWidth}`);
+        }
+        return out;
+      }, panelTestId);
+    }
+
+    for (const width of [1400, 1024]) {
+      it(`fits every stage table in the Compare card at ${width} px, the Significant column whole`, async () => {
+        await page.setViewportSize({ width, height: 1100 });
+        await page.waitForTimeout(200);
+        await page.getByTestId('compare-panel').screenshot({ path: path.join(SHOTS, `dashboard-compare-fit-${width}px.png`) });
+        assert.deepEqual(await cutOff('compare-panel'), []);
+        const post = page.getByTestId('compare-stage-postprocess');
+        assert.equal(await post.locator('thead th').last().innerText(), 'Significant');
+        assert.equal(
+          await post
+            .locator('tr[data-q="P99"] [data-col="sig"]')
+            .innerText()
+            .then((t) => t.replace(/\s+/g, ' ')),
+          'not tested',
+        );
+        assert.equal(await post.locator('tr[data-q="P50"] [data-col="a"]').textContent(), '<0.01 ms [<0.01 ms–<0.01 ms]');
+      });
+    }
+
+    it('captions a share that rounds to zero as 0% and signs with the minus sign, never a hyphen', async () => {
+      const caption = (await page.getByTestId('compare-stage-postprocess').locator('caption').textContent()) ?? '';
+      assert.equal(caption, 'post 688 → 276 values · 0% of the change');
+      const text = await page.getByTestId('comparison').innerText();
+      assert.doesNotMatch(text, /-\d/, 'no hyphen-minus before a figure');
+      assert.match(text, /\u2212\d/, 'negative differences use U+2212');
+    });
+
+    it('shows server (5xx) and client (4xx) errors of each slice in their own columns', async () => {
+      await page.setViewportSize({ width: 1400, height: 1100 });
+      const panel = page.getByTestId('slices-panel');
+      await panel.getByTestId('slice-row-english').waitFor({ timeout: 10_000 });
+      assert.deepEqual(
+        (await panel.locator('thead th').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ')),
+        ['Slice', 'Checks', 'QPS', 'P50', 'P90', 'Server errors (5xx)', 'Client errors (4xx)', 'Stage means'],
+      );
+      const cells = async (slice: string) => {
+        const row = panel.getByTestId(`slice-row-${slice}`);
+        return [await row.locator('[data-col="error_rate"]').innerText(), await row.locator('[data-col="client_error_rate"]').innerText()];
+      };
+      assert.deepEqual(await cells('english'), ['0.0%', '25.0%'], '70 of 280 refused, none failed');
+      assert.deepEqual(await cells('cjk'), ['10.0%', '0.0%']);
+      assert.deepEqual(await cells('other'), ['—', '100.0%'], 'all refused: no check left to fail');
+      assert.equal(await panel.locator('#slices-title .muted').textContent(), coveredCaption(slices));
+      assert.match(coveredCaption(slices), /^last 65 s, /);
+      assert.deepEqual(await cutOff('slices-panel'), []);
+      await panel.screenshot({ path: path.join(SHOTS, 'dashboard-compare-slices-errors.png') });
+    });
+
+    it('logged no errors in the page', () => {
+      assert.deepEqual(consoleErrors, []);
+    });
+  },
+);

@@ -72,9 +72,23 @@ describe('compare-format', () => {
     assert.equal(compareFormat.formatDifference(0, 10), '±0.00 ms (±0.0%)');
     assert.equal(compareFormat.formatDifference(5, null), '+5.00 ms');
     assert.equal(compareFormat.formatDifference(null, 10), '—');
+    assert.deepEqual(compareFormat.estimateParts({ value_ms: 0.004, low_ms: 0.001, high_ms: 0.009 }), {
+      value: '<0.01 ms',
+      interval: '[<0.01 ms–<0.01 ms]',
+    });
+    assert.deepEqual(compareFormat.estimateParts({ value_ms: 12.5, low_ms: null, high_ms: null }), { value: '12.5 ms', interval: '' });
     assert.equal(compareFormat.significanceLabel({ testable: false, significant: false }), 'not tested');
     assert.equal(compareFormat.significanceLabel({ testable: true, significant: true }), 'yes');
     assert.equal(compareFormat.significanceLabel({ testable: true, significant: false }), 'no');
+  });
+
+  it('captions a stage table with its counts and its share of the change, a tiny negative share as 0%', () => {
+    const post = { ...stage('postprocess', 0.01, 0.02, true, -0.0004), count_a: 688, count_b: 276 };
+    assert.equal(compareFormat.stageCountsPhrase(post), '688 → 276 values · 0% of the change');
+    assert.equal(compareFormat.stageCountsPhrase({ ...post, share_of_change: -0.12 }), '688 → 276 values · \u221212% of the change');
+    assert.equal(compareFormat.stageCountsPhrase({ ...post, share_of_change: 0.95 }), '688 → 276 values · 95% of the change');
+    assert.equal(compareFormat.stageCountsPhrase({ ...post, share_of_change: null }), '688 → 276 values');
+    assert.equal(compareFormat.stageCountsPhrase({ ...post, stage: 'end_to_end', share_of_change: 1 }), '688 → 276 values');
   });
 
   it('puts end to end first, then the stages in the order the comparison gives', () => {

@@ -19,6 +19,7 @@ import {
   latencyDivision,
   shortId,
   sortAlerts,
+  spanPhrase,
   timeTicks,
   toChartRows,
   toStageBar,
@@ -106,6 +107,29 @@ describe('number formatting', () => {
     assert.equal(formatPercent(0.0004), '<0.1%');
     assert.equal(formatPercent(0.0004, 2), '0.04%');
     assert.equal(formatPercent(0.00004, 2), '<0.01%');
+  });
+
+  it('signs negative percentages with the minus sign and never prints a negative zero', () => {
+    assert.equal(formatPercent(-0.0004, 0), '0%');
+    assert.equal(formatPercent(-0.004, 0), '0%');
+    assert.equal(formatPercent(-0.0004), '0.0%');
+    assert.equal(formatPercent(-0, 0), '0%');
+    assert.equal(formatPercent(-0.006, 0), '\u22121%');
+    assert.equal(formatPercent(-0.125), '\u221212.5%');
+    assert.equal(formatPercent(-1.5, 0), '\u2212150%');
+    for (const ratio of [-0.5, -0.01, -0.0049, -1e-9]) {
+      assert.doesNotMatch(formatPercent(ratio, 0), /-/, `no hyphen for ${ratio}`);
+    }
+  });
+
+  it('states a span the service read in seconds, or minutes and seconds from two minutes', () => {
+    assert.equal(spanPhrase(65), '65 s');
+    assert.equal(spanPhrase(119), '119 s');
+    assert.equal(spanPhrase(300), '5 min');
+    assert.equal(spanPhrase(305), '5 min 5 s');
+    assert.equal(spanPhrase(909), '15 min 9 s');
+    assert.equal(spanPhrase(0), NO_VALUE);
+    assert.equal(spanPhrase(Number.NaN), NO_VALUE);
   });
 
   it('formats QPS with more decimals when small', () => {
