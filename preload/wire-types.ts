@@ -59,6 +59,15 @@ export interface ModelDocument {
   model_dir?: string;
   /** The Prometheus the service reads fleet figures from (`ofa-ve serve --prometheus-url`); absent without one. */
   prometheus_url?: string;
+  /** What one check may send (`ofa-ve serve --max-text-bytes`, ...); beyond it the check is refused. Absent from older services. */
+  limits?: InputLimitsSummary;
+}
+
+/** A service's input limits: UTF-8 bytes of a caption or premise (TEXT_TOO_LONG), image bytes and pixels (IMAGE_TOO_LARGE). */
+export interface InputLimitsSummary {
+  max_text_bytes: number;
+  max_image_bytes: number;
+  max_image_pixels: number;
 }
 
 /** GET /healthz: 200 ok, or 503 failing (restart me: the service cannot recover by itself). */

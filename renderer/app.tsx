@@ -8,6 +8,7 @@ import {
   type ConsoleClient,
   type EndpointInfo,
   type TokenAuth,
+  unavailableReason,
 } from './api/console-client.ts';
 import { serviceLink } from './api/service-link.ts';
 import { CheckerView } from './checker/checker-view.tsx';
@@ -217,7 +218,8 @@ function ConsoleShell({ client, control, setup }: { client: ConsoleClient; contr
       {/* The dashboard says so in its own banner, with how old its figures are. */}
       {link.state === 'unavailable' && tab !== 'dashboard' && (
         <div className="banner error" role="status" data-testid="service-unavailable">
-          Service unavailable — retrying. Checks cannot run until it is back. <span className="muted">{link.message}</span>
+          Service unavailable — retrying. Checks cannot run until it is back.{' '}
+          <span className="muted">{unavailableReason(link.message)}</span>
         </div>
       )}
       {model?.model?.demo && (

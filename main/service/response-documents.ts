@@ -11,7 +11,7 @@ import type {
   ReadinessDocument,
   StatsDocument,
 } from '../../preload/wire-types.ts';
-import { DEMO_WARNING } from '../config.ts';
+import { DEMO_WARNING, type InputLimits } from '../config.ts';
 import type { ModelInfo } from '../inference/entailment-types.ts';
 import type { StatsSnapshot } from '../telemetry/live-stats.ts';
 import type { BatchingOptions } from './batching-options.ts';
@@ -43,6 +43,8 @@ export interface ModelState {
   readonly modelDir?: string;
   /** The Prometheus the fleet figures are read from, when one is configured. */
   readonly prometheusUrl?: string;
+  /** What one check may send: clients measure captions against it before sending. */
+  readonly limits?: InputLimits;
 }
 
 /** GET /api/v1/model and IPC model:info. */
@@ -64,6 +66,15 @@ export function modelDocument(state: ModelState): ModelDocument {
     batching: { ...state.batching },
     ...(state.modelDir !== undefined ? { model_dir: state.modelDir } : {}),
     ...(state.prometheusUrl !== undefined ? { prometheus_url: state.prometheusUrl } : {}),
+    ...(state.limits
+      ? {
+          limits: {
+            max_text_bytes: state.limits.maxTextBytes,
+            max_image_bytes: state.limits.maxImageBytes,
+            max_image_pixels: state.limits.maxImagePixels,
+          },
+        }
+      : {}),
   };
 }
 

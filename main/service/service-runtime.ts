@@ -361,6 +361,7 @@ export class ServiceRuntime {
       batching: this.service.batching,
       ...(options.includeDir ? { modelDir: this.currentModelDir } : {}),
       prometheusUrl: this.prometheus?.url,
+      limits: this.limits,
     });
   }
 

@@ -37,6 +37,14 @@ export interface EndpointInfo {
  */
 export const SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE';
 
+/**
+ * A SERVICE_UNAVAILABLE message without its leading "service unavailable:", for a place that
+ * already says those words (a row's bold label, the app's banner): said once.
+ */
+export function unavailableReason(message: string): string {
+  return message.replace(/^service unavailable:\s*/i, '');
+}
+
 /** The server's code for a missing or wrong bearer token (main/errors.ts). */
 export const UNAUTHORIZED = 'UNAUTHORIZED';
 

@@ -8,6 +8,9 @@ interface BatchBarProps {
   again: boolean;
   /** Rows that have no caption at all: never sent. */
   noCaption: number;
+  /** Rows whose caption or premise is over the service's byte limit: never sent (it would refuse them). */
+  tooLong: number;
+  maxTextBytes: number | undefined;
   /** Why checking is impossible now (model not ready), or undefined. */
   blockedReason: string | undefined;
   onCheckAll: () => void;
@@ -24,7 +27,8 @@ export function formatDuration(seconds: number): string {
 
 function batchSummary(batch: BatchStatus): string {
   const { progress } = batch;
-  const failed = progress.failed > 0 ? ` · ${progress.failed} failed` : '';
+  // "error", as the counts under it say: a failed check is a row with an error.
+  const failed = progress.failed > 0 ? ` · ${progress.failed} error${progress.failed === 1 ? '' : 's'}` : '';
   if (batch.running) {
     const left = progress.eta_s === null ? 'estimating time left' : `about ${formatDuration(progress.eta_s)} left`;
     return `${progress.rate.toFixed(1)} checks/s · ${left}${failed}`;
@@ -49,8 +53,14 @@ function buttonText(toSend: number, again: boolean, running: boolean): string {
 }
 
 /** The check button (how many rows it sends), the batch's progress (done / total, rate, time left) and Cancel. */
-export function BatchBar({ batch, toSend, again, noCaption, blockedReason, onCheckAll, onCancel }: BatchBarProps) {
+export function BatchBar(props: BatchBarProps) {
+  const { batch, toSend, again, noCaption, tooLong, maxTextBytes, blockedReason, onCheckAll, onCancel } = props;
   const running = batch?.running === true;
+  const tooLongText =
+    tooLong > 0
+      ? `${tooLong} row${tooLong === 1 ? ' has a caption' : 's have a caption'} over the service's limit of ${maxTextBytes?.toLocaleString('en-US')} bytes ` +
+        'and will not be sent (it would refuse it): shorten it'
+      : undefined;
   const progress = batch?.progress;
   const fraction = progress && progress.total > 0 ? progress.done / progress.total : 0;
   return (
@@ -63,7 +73,7 @@ export function BatchBar({ batch, toSend, again, noCaption, blockedReason, onChe
         title={
           blockedReason ??
           (toSend === 0
-            ? 'Nothing to check: add images and type a caption'
+            ? (tooLongText ?? 'Nothing to check: add images and type a caption')
             : again
               ? 'Every row has an answer: check them all again'
               : 'Check the rows that have a caption and no answer yet')
@@ -80,6 +90,11 @@ export function BatchBar({ batch, toSend, again, noCaption, blockedReason, onChe
       {noCaption > 0 && !running && (
         <span className="no-caption-hint" data-testid="no-caption-hint">
           {noCaption} row{noCaption === 1 ? ' has' : 's have'} no caption and will not be sent: type one above or in the row
+        </span>
+      )}
+      {tooLongText && !running && (
+        <span className="too-long-hint" data-testid="too-long-hint">
+          {tooLongText}
         </span>
       )}
       {batch && progress && (

@@ -8,9 +8,15 @@
  * immutable, so "changed" is "another object") go out in one transaction. Images are stored once,
  * as Blobs (not data URLs), in their own object store, so an answer or a caption edit rewrites a
  * few hundred bytes, not the photo.
+ *
+ * A reload does not wait for an IndexedDB write (one begun in pagehide, or still queued behind the
+ * last, never commits), so what changed since the last committed write is also kept, synchronously,
+ * in a localStorage journal: one key per changed row (its record, without the image) and one for
+ * the meta, set as the change is handed over and removed once IndexedDB has committed it. load()
+ * reads the journal over the database, so every answer shown before a reload is there after it.
  */
 import type { CheckRow, ImportedList } from './checker-rows.ts';
-import type { DefaultText } from './row-status.ts';
+import { isServiceGone, type DefaultText } from './row-status.ts';
 
 const DB_NAME = 'ofa-ve-checker';
 const DB_VERSION = 1;
@@ -23,6 +29,9 @@ const FLUSH_MS = 250;
 const MAX_DELAY_MS = 1000;
 /** New image bytes per transaction: a drop of thousands of photos is written over several. */
 const MAX_IMAGE_BYTES_PER_WRITE = 64 * 1024 * 1024;
+/** localStorage keys of the journal: `<db name>:unsaved-row:<id>` and `<db name>:unsaved-meta`. */
+const JOURNAL_ROW = ':unsaved-row:';
+const JOURNAL_META = ':unsaved-meta';
 
 /** Everything but the rows: small, written whole when any part of it changes. */
 export interface BatchMeta {
@@ -48,6 +57,18 @@ export interface BatchState {
 /** A row as stored: everything but the image, which has its own store under the same id. */
 type RowRecord = Omit<CheckRow, 'file'>;
 
+/** The meta as journaled: the imported list (with its Map) is left to IndexedDB. */
+type JournalMeta = Omit<BatchMeta, 'list'>;
+
+/** The page's localStorage, or undefined where there is none (Node) or it may not be used. */
+function pageStorage(): Storage | undefined {
+  try {
+    return typeof localStorage === 'undefined' ? undefined : localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
 function request<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result);
@@ -61,6 +82,14 @@ function committed(tx: IDBTransaction): Promise<void> {
     tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
     tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
   });
+}
+
+/**
+ * Rows in flight, and rows the service never answered (it was gone: or the page was, which cancels
+ * the checks in flight as it unloads), are not answers: not journaled, they come back as they were.
+ */
+function worthJournaling(row: CheckRow): boolean {
+  return row.state !== 'running' && !(row.state === 'error' && isServiceGone(row.error));
 }
 
 function toRecord(row: CheckRow): RowRecord {
@@ -88,10 +117,19 @@ export class BatchPersistence {
   private firstPendingAt: number | undefined;
   private writing: Promise<void> = Promise.resolve();
   private failing = false;
+  /** Counts save() calls: a journal entry is cleared once a write of a state at least as new commits. */
+  private saves = 0;
+  private latestSeq = 0;
+  /** The row objects and meta now in the journal, with the save that put them there. */
+  private readonly journaled = new Map<number, { row: CheckRow; seq: number }>();
+  private metaJournaled: { meta: BatchMeta; seq: number } | undefined;
+  private journalFailing = false;
 
   private constructor(
     private readonly db: IDBDatabase,
     private readonly onError: (message: string) => void,
+    private readonly name: string,
+    private readonly journal: Storage | undefined = pageStorage(),
   ) {}
 
   /** Opens the database, or resolves undefined where there is no IndexedDB (or it refuses). */
@@ -105,7 +143,7 @@ export class BatchPersistence {
       if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
     };
     try {
-      return new BatchPersistence(await request(req), onError);
+      return new BatchPersistence(await request(req), onError, name);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       onError(`the batch will not survive a reload: cannot open the browser's storage (${why})`);
@@ -141,12 +179,110 @@ export class BatchPersistence {
     }
     rows.sort((a, b) => a.id - b.id);
     this.metaWritten = meta;
-    return { rows, meta, lost };
+    const journaled = this.readJournal(rows);
+    return { rows: journaled.rows, meta: journaled.meta ? { ...journaled.meta, list: meta?.list } : meta, lost };
+  }
+
+  /**
+   * The rows and meta with what the journal holds over them (changes IndexedDB had not committed).
+   * Journaled rows count as not written, so the next write stores them and clears their entries.
+   */
+  private readJournal(rows: CheckRow[]): { rows: CheckRow[]; meta: JournalMeta | undefined } {
+    const storage = this.journal;
+    if (!storage) return { rows, meta: undefined };
+    const byId = new Map(rows.map((row, i) => [row.id, i]));
+    const prefix = this.name + JOURNAL_ROW;
+    const keys: string[] = [];
+    for (let i = 0; i < storage.length; i++) {
+      const key = storage.key(i);
+      if (key?.startsWith(prefix)) keys.push(key);
+    }
+    for (const key of keys) {
+      const id = Number(key.slice(prefix.length));
+      const at = byId.get(id);
+      const record = at === undefined ? undefined : this.parse<RowRecord>(storage.getItem(key));
+      const stored = at === undefined ? undefined : rows[at];
+      if (!record || !stored || record.id !== id) {
+        // A row that is gone (or an entry that cannot be read): nothing to bring back.
+        storage.removeItem(key);
+        continue;
+      }
+      const row: CheckRow = { ...record, file: stored.file, state: record.state === 'running' ? 'pending' : record.state };
+      rows[at as number] = row;
+      this.written.delete(id);
+      this.journaled.set(id, { row, seq: 0 });
+    }
+    const meta = this.parse<JournalMeta>(storage.getItem(this.name + JOURNAL_META));
+    return { rows, meta };
+  }
+
+  private parse<T>(text: string | null): T | undefined {
+    if (text === null) return undefined;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Puts every row that differs from what IndexedDB holds into the journal, now: a reload from
+   * here on finds it. Rows whose image is not stored yet are left out (they cannot come back
+   * without it). O(rows) per call, and only the changed rows are serialised: 1000 answers at once
+   * cost about 15-35 ms (measured in Chromium), a flush's few answers well under 1 ms.
+   */
+  private journalChanges(state: BatchState, seq: number): void {
+    const storage = this.journal;
+    if (!storage || this.journalFailing) return;
+    try {
+      for (const row of state.rows) {
+        const entry = this.journaled.get(row.id);
+        if (!this.imagesWritten.has(row.id) || entry?.row === row || !worthJournaling(row)) continue;
+        const key = this.name + JOURNAL_ROW + row.id;
+        if (this.written.get(row.id) === row) {
+          // Back to what IndexedDB holds (an Undo): an older entry must not win on load.
+          if (entry) storage.removeItem(key);
+          this.journaled.delete(row.id);
+          continue;
+        }
+        storage.setItem(key, JSON.stringify(toRecord(row)));
+        this.journaled.set(row.id, { row, seq });
+      }
+      if (sameMeta(this.metaWritten, state.meta)) {
+        if (this.metaJournaled !== undefined) storage.removeItem(this.name + JOURNAL_META);
+        this.metaJournaled = undefined;
+      } else if (!sameMeta(this.metaJournaled?.meta, state.meta)) {
+        const { list: _list, ...meta } = state.meta;
+        storage.setItem(this.name + JOURNAL_META, JSON.stringify(meta));
+        this.metaJournaled = { meta: state.meta, seq };
+      }
+    } catch (err) {
+      // Full or refused: IndexedDB still keeps the batch, only the last second may not survive a reload.
+      this.journalFailing = true;
+      this.onError(`the answers of the last second may not survive a reload (${err instanceof Error ? err.message : String(err)})`);
+    }
+  }
+
+  /** Drops the journal entries that IndexedDB now holds: those put there by save `seq` or before. */
+  private clearJournaled(seq: number): void {
+    const storage = this.journal;
+    if (!storage) return;
+    for (const [id, entry] of this.journaled) {
+      if (entry.seq > seq) continue;
+      this.journaled.delete(id);
+      storage.removeItem(this.name + JOURNAL_ROW + id);
+    }
+    if (this.metaJournaled !== undefined && this.metaJournaled.seq <= seq) {
+      this.metaJournaled = undefined;
+      storage.removeItem(this.name + JOURNAL_META);
+    }
   }
 
   /** Takes the newest state; it is written within MAX_DELAY_MS. */
   save(state: BatchState): void {
     this.latest = state;
+    this.latestSeq = ++this.saves;
+    this.journalChanges(state, this.latestSeq);
     const now = Date.now();
     this.firstPendingAt ??= now;
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -166,6 +302,7 @@ export class BatchPersistence {
 
   private async write(): Promise<void> {
     const state = this.latest;
+    const seq = this.latestSeq;
     if (!state) return;
     this.latest = undefined;
     const tx = this.db.transaction([ROWS, IMAGES, META], 'readwrite');
@@ -219,6 +356,7 @@ export class BatchPersistence {
     for (const id of newImages) this.imagesWritten.add(id);
     for (const row of putRows) this.written.set(row.id, row);
     if (metaChanged) this.metaWritten = state.meta;
+    this.clearJournaled(seq);
     if (deferred && !this.latest) this.save(state);
   }
 

@@ -5,6 +5,8 @@ import { TextNotes } from './caption-notes.tsx';
 interface CaptionControlsProps {
   defaults: DefaultText;
   maxWords: number | undefined;
+  /** The service's byte limit on a caption or premise (undefined until known). */
+  maxTextBytes: number | undefined;
   onCaption: (caption: string) => void;
   onPremise: (premise: string) => void;
   /** Enter in a field: check the ready rows (undefined while checking is impossible). */
@@ -15,7 +17,7 @@ interface CaptionControlsProps {
  * The caption (and optional premise) every row without its own is checked against, as typed:
  * no Apply step. A row's own caption (typed in the table or from a list) wins.
  */
-export function CaptionControls({ defaults, maxWords, onCaption, onPremise, onSubmit }: CaptionControlsProps) {
+export function CaptionControls({ defaults, maxWords, maxTextBytes, onCaption, onPremise, onSubmit }: CaptionControlsProps) {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     onSubmit?.();
@@ -45,7 +47,7 @@ export function CaptionControls({ defaults, maxWords, onCaption, onPremise, onSu
         />
       </label>
       <div className="caption-notes" data-testid="caption-all-notes">
-        <TextNotes caption={defaults.caption.trim()} premise={defaults.premise.trim()} maxWords={maxWords} />
+        <TextNotes caption={defaults.caption.trim()} premise={defaults.premise.trim()} maxWords={maxWords} maxTextBytes={maxTextBytes} />
       </div>
       <p className="muted caption-help">
         Every row without a caption of its own is checked against these; a caption typed in a row or imported from a list wins.

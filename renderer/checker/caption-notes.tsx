@@ -1,5 +1,6 @@
 import { captionCut, captionWarnings } from '../../preload/caption-warnings.ts';
 import type { CheckWarning } from '../../preload/wire-types.ts';
+import { utf8Bytes } from './row-status.ts';
 
 /** Words of the kept part shown before the cut, so the reviewer sees where it falls. */
 const KEPT_WORDS_SHOWN = 4;
@@ -28,11 +29,24 @@ export function CutText({ text, maxWords, field }: { text: string; maxWords: num
   );
 }
 
+/** A text the service would refuse (TEXT_TOO_LONG): said before it is sent, with the service's own limit. */
+export function TooLongNote({ text, maxTextBytes, field }: { text: string; maxTextBytes: number; field: 'caption' | 'premise' }) {
+  const bytes = utf8Bytes(text);
+  return (
+    <div className="text-too-long" data-testid="text-too-long" data-field={field} role="alert">
+      The {field} is {bytes.toLocaleString('en-US')} bytes (UTF-8), over the service&apos;s limit of {maxTextBytes.toLocaleString('en-US')}{' '}
+      bytes: it would be refused (TEXT_TOO_LONG), so it is not sent. Shorten it.
+    </div>
+  );
+}
+
 interface TextNotesProps {
   caption: string;
   premise: string;
   /** The model's word limit; undefined until the service has said which model it runs. */
   maxWords: number | undefined;
+  /** The service's byte limit on a caption or premise; undefined until it has said (or an older service). */
+  maxTextBytes?: number | undefined;
   /** The warnings the service sent with its answer; without one, the same rules run here. */
   warnings?: readonly CheckWarning[];
 }
@@ -41,16 +55,22 @@ interface TextNotesProps {
  * What the model will not see as the reviewer meant it: a long caption's cut, shown in place, and
  * the warnings (NOT_ENGLISH, ...) before the check, or the service's own after it.
  */
-export function TextNotes({ caption, premise, maxWords, warnings }: TextNotesProps) {
-  const local = maxWords === undefined ? [] : captionWarnings(caption, maxWords, premise || undefined);
+export function TextNotes({ caption, premise, maxWords, maxTextBytes, warnings }: TextNotesProps) {
+  // Over the byte limit the service refuses the text outright: no word cut to show for it.
+  const captionTooLong = maxTextBytes !== undefined && utf8Bytes(caption) > maxTextBytes;
+  const premiseTooLong = maxTextBytes !== undefined && utf8Bytes(premise) > maxTextBytes;
+  const tooLong = captionTooLong || premiseTooLong;
+  const local = maxWords === undefined || tooLong ? [] : captionWarnings(caption, maxWords, premise || undefined);
   const answered = warnings !== undefined;
   // The cut is drawn in place; its sentence would only repeat it before the check.
   const listed = answered ? warnings : local.filter((w) => w.code !== 'CAPTION_TRUNCATED');
-  if (maxWords === undefined && listed.length === 0) return null;
+  if (maxWords === undefined && listed.length === 0 && !tooLong) return null;
   return (
     <>
-      {maxWords !== undefined && caption && <CutText text={caption} maxWords={maxWords} field="caption" />}
-      {maxWords !== undefined && premise && <CutText text={premise} maxWords={maxWords} field="premise" />}
+      {captionTooLong && <TooLongNote text={caption} maxTextBytes={maxTextBytes} field="caption" />}
+      {premiseTooLong && <TooLongNote text={premise} maxTextBytes={maxTextBytes} field="premise" />}
+      {maxWords !== undefined && caption && !captionTooLong && <CutText text={caption} maxWords={maxWords} field="caption" />}
+      {maxWords !== undefined && premise && !premiseTooLong && <CutText text={premise} maxWords={maxWords} field="premise" />}
       {listed.length > 0 && (
         <ul className="text-warnings" data-testid={answered ? 'result-warnings' : 'text-warnings'}>
           {listed.map((w, i) => (

@@ -15,7 +15,7 @@ import type { CheckRow, ImportedList } from './checker-rows.ts';
 import { contentHash, sortFiles, type PickedFile } from './file-intake.ts';
 import { imageKey, matchPairs, parsePairList } from '../../preload/pair-list.ts';
 import { countRows } from './row-filter.ts';
-import { isServiceGone, rowsToSend, textToSend, type DefaultText, type SentText } from './row-status.ts';
+import { isServiceGone, overTextLimit, rowsToSend, textToSend, type DefaultText, type SentText } from './row-status.ts';
 
 export type { RowState } from './row-status.ts';
 export type { CheckRow, ImportedList } from './checker-rows.ts';
@@ -516,11 +516,12 @@ export class CheckerStore {
     if (patch.rows || patch.batch) this.update(patch);
   }
 
-  readonly checkRow = async (client: ConsoleClient, id: number): Promise<void> => {
+  /** Checks one row; not one the service would refuse for its text's length (`maxTextBytes`, the service's limit). */
+  readonly checkRow = async (client: ConsoleClient, id: number, maxTextBytes?: number): Promise<void> => {
     const row = this.snapshot.rows.find((r) => r.id === id);
     if (!row || row.state === 'running') return;
     const sent = textToSend(row, this.snapshot.defaults);
-    if (sent.caption === '') return;
+    if (sent.caption === '' || overTextLimit(sent, maxTextBytes) !== undefined) return;
     this.abortRow(id);
     const controller = new AbortController();
     this.rowAborts.set(id, controller);
@@ -539,13 +540,14 @@ export class CheckerStore {
 
   /**
    * Checks every ready row without a current answer (see rowsToSend), each with its own caption or
-   * else the caption field's as it is now. Rows with no caption at all are not sent.
+   * else the caption field's as it is now. Rows with no caption at all are not sent, nor rows the
+   * service would refuse (text over `maxTextBytes`, or refused before for the same text).
    */
-  readonly checkAll = async (client: ConsoleClient): Promise<void> => {
+  readonly checkAll = async (client: ConsoleClient, maxTextBytes?: number): Promise<void> => {
     if (this.snapshot.batch?.running) return;
     await this.restored;
     const { rows, defaults } = this.snapshot;
-    const targets = rowsToSend(rows, defaults);
+    const targets = rowsToSend(rows, defaults, maxTextBytes);
     if (targets.length === 0) return;
     const skipped = rows.filter((row) => row.state !== 'running' && textToSend(row, defaults).caption === '').length;
     const sent = targets.map((row) => ({ id: row.id, text: textToSend(row, defaults) }));
@@ -561,7 +563,7 @@ export class CheckerStore {
     let failure: string | undefined;
     // Checks cut short by Cancel: the client counts them done and failed, the reviewer should not.
     let cutShort = 0;
-    let unavailable = 0;
+    let unavailable = false;
     try {
       await client.checkBatch(
         targets.map((row, i) => toInput(row, (sent[i] as (typeof sent)[number]).text)),
@@ -574,7 +576,7 @@ export class CheckerStore {
               return;
             }
             // The client stops sending once the service is gone and says so on each row left.
-            if (!outcome.ok && isServiceGone(outcome.error)) unavailable++;
+            if (!outcome.ok && isServiceGone(outcome.error)) unavailable = true;
             if (item) this.buffer(item.id, item.text, outcome);
           },
           onProgress: (progress) => {
@@ -588,9 +590,8 @@ export class CheckerStore {
       if (!controller.signal.aborted) failure = toApiError(err).message;
     }
     this.flush();
-    if (unavailable > 0) {
-      failure ??= `the service is unavailable: ${plural(unavailable, 'row')} not checked; press Check again once it is back`;
-    }
+    // Its rows are errors (the counts say so, and the summary counts them): Check sends them again.
+    if (unavailable) failure ??= 'the service is unavailable; press Check again once it is back';
     if (this.batchAbort === controller) this.batchAbort = undefined;
     // Items the batch dropped (cancelled, or the batch failed) go back to waiting.
     const after = this.snapshot.rows.map((row) =>

@@ -12,7 +12,7 @@ import { exportFileName, formatCsv, formatJsonl, type ExportRow } from './result
 import { ResultsTable } from './results-table.tsx';
 import { LABEL_FILTERS, countRows, isLabelFilter, rowMatches, type LabelFilter } from './row-filter.ts';
 import { ADDED_ORDER, sortRows, type SortOrder } from './row-sort.ts';
-import { rowStatus, rowsToSend, textToSend, type DefaultText } from './row-status.ts';
+import { overTextLimit, rowStatus, rowsToSend, textToSend, type DefaultText } from './row-status.ts';
 import './checker.css';
 
 /** Why nothing can be checked right now, or undefined when the model is ready. */
@@ -44,6 +44,7 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
   const [exportMessage, setExportMessage] = useState<string | undefined>();
   const blockedReason = blockedReasonFor(model);
   const maxWords = model?.model?.max_words;
+  const maxTextBytes = model?.limits?.max_text_bytes;
 
   const counts = useMemo(() => countRows(rows, rowDefaults), [rows, rowDefaults]);
   const visible = useMemo(
@@ -60,16 +61,21 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
         : [],
     [list, rows],
   );
-  const toSend = useMemo(() => rowsToSend(rows, defaults), [rows, defaults]);
+  const toSend = useMemo(() => rowsToSend(rows, defaults, maxTextBytes), [rows, defaults, maxTextBytes]);
   const again = toSend.length > 0 && toSend.every((row) => row.state === 'done' && rowStatus(row, defaults) !== 'stale');
   const noCaption = useMemo(
     () => rows.filter((row) => row.state !== 'running' && textToSend(row, defaults).caption === '').length,
     [rows, defaults],
   );
+  // Rows whose caption or premise the service would refuse for its length: held back, and said why.
+  const tooLong = useMemo(
+    () => rows.filter((row) => row.state !== 'running' && overTextLimit(textToSend(row, defaults), maxTextBytes) !== undefined).length,
+    [rows, defaults, maxTextBytes],
+  );
 
   // Stable callbacks: the memoised rows re-render only when their own row changes.
-  const checkRow = useCallback((id: number) => void store.checkRow(client, id), [store, client]);
-  const checkAll = useCallback(() => void store.checkAll(client), [store, client]);
+  const checkRow = useCallback((id: number) => void store.checkRow(client, id, maxTextBytes), [store, client, maxTextBytes]);
+  const checkAll = useCallback(() => void store.checkAll(client, maxTextBytes), [store, client, maxTextBytes]);
   const canCheck = !batch?.running && toSend.length > 0 && blockedReason === undefined;
 
   const exportAs = async (format: 'csv' | 'jsonl') => {
@@ -94,6 +100,7 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
         <CaptionControls
           defaults={defaults}
           maxWords={maxWords}
+          maxTextBytes={maxTextBytes}
           onCaption={store.setDefaultCaption}
           onPremise={store.setDefaultPremise}
           onSubmit={canCheck ? checkAll : undefined}
@@ -125,6 +132,8 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
         toSend={snapshot.restoring ? 0 : toSend.length}
         again={again}
         noCaption={noCaption}
+        tooLong={tooLong}
+        maxTextBytes={maxTextBytes}
         blockedReason={snapshot.restoring ? 'Restoring the last batch…' : blockedReason}
         onCheckAll={checkAll}
         onCancel={store.cancelBatch}
@@ -189,6 +198,7 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
         totalRows={rows.length}
         defaults={rowDefaults}
         maxWords={maxWords}
+        maxTextBytes={maxTextBytes}
         blockedReason={blockedReason}
         order={order}
         onSort={setOrder}

@@ -1,8 +1,9 @@
 import { memo } from 'react';
 import type { CheckRow } from './checker-store.ts';
+import { unavailableReason } from '../api/console-client.ts';
 import { TextNotes } from './caption-notes.tsx';
 import { RowCaption } from './row-caption.tsx';
-import { isServiceGone, rowStatus, textToSend, type DefaultText } from './row-status.ts';
+import { isServiceGone, overTextLimit, rowStatus, textToSend, type DefaultText } from './row-status.ts';
 import { StageBreakdown } from './stage-breakdown.tsx';
 import { Thumbnail } from './thumbnail.tsx';
 
@@ -10,6 +11,8 @@ import { Thumbnail } from './thumbnail.tsx';
 export interface RowContext {
   defaults: DefaultText;
   maxWords: number | undefined;
+  /** The service's byte limit on a caption or premise (undefined until known). */
+  maxTextBytes: number | undefined;
   blockedReason: string | undefined;
   onCheck: (id: number) => void;
   onRemove: (id: number) => void;
@@ -25,11 +28,20 @@ function percent(score: number): string {
 }
 
 /** One image: preview, name, caption, answer. Memoised: a batch answer re-renders only its row. */
-export const ResultRow = memo(function ResultRow({ row, defaults, maxWords, blockedReason, onCheck, onRemove, onCaption }: ResultRowProps) {
+export const ResultRow = memo(function ResultRow(props: ResultRowProps) {
+  const { row, defaults, maxWords, maxTextBytes, blockedReason, onCheck, onRemove, onCaption } = props;
   const { result, error } = row;
   const status = rowStatus(row, defaults);
   const stale = status === 'stale' || (status === 'nocaption' && row.checked !== undefined);
   const sent = textToSend(row, defaults);
+  const tooLong = overTextLimit(sent, maxTextBytes);
+  const cannotCheck =
+    blockedReason ??
+    (sent.caption === ''
+      ? 'No caption to check against'
+      : tooLong
+        ? `The ${tooLong} is over the service's limit of ${maxTextBytes?.toLocaleString('en-US')} bytes: it would be refused`
+        : undefined);
   return (
     <tr
       data-testid="result-row"
@@ -67,6 +79,7 @@ export const ResultRow = memo(function ResultRow({ row, defaults, maxWords, bloc
           caption={sent.caption}
           premise={sent.premise}
           maxWords={maxWords}
+          maxTextBytes={maxTextBytes}
           warnings={result && !stale ? result.warnings : undefined}
         />
         {stale && row.checked && (
@@ -97,7 +110,7 @@ export const ResultRow = memo(function ResultRow({ row, defaults, maxWords, bloc
           <div className="row-error" data-testid="row-error" role="alert">
             {isServiceGone(error) ? (
               <>
-                <strong data-testid="service-unavailable">service unavailable</strong>: {error.message}
+                <strong data-testid="service-unavailable">service unavailable</strong>: {unavailableReason(error.message)}
               </>
             ) : (
               <>
@@ -127,8 +140,8 @@ export const ResultRow = memo(function ResultRow({ row, defaults, maxWords, bloc
         <button
           type="button"
           data-testid="check-row"
-          disabled={row.state === 'running' || blockedReason !== undefined || sent.caption === ''}
-          title={blockedReason ?? (sent.caption === '' ? 'No caption to check against' : undefined)}
+          disabled={row.state === 'running' || cannotCheck !== undefined}
+          title={cannotCheck}
           aria-label={`Check ${row.name}`}
           onClick={() => onCheck(row.id)}
         >

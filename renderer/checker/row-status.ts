@@ -36,6 +36,54 @@ export interface RowText {
  */
 export type RowStatus = 'nocaption' | 'unchecked' | 'running' | 'stale' | 'YES' | 'NO' | 'MAYBE' | 'ERROR';
 
+/**
+ * Codes the service gives what was sent (main/errors.ts INPUT_CODES): the same image and text get
+ * the same answer again, so a row refused with one is not sent again until its text changes.
+ * Everything else (OVERLOADED, TIMEOUT, INTERNAL, NOT_READY, unreachable, ...) is ours: resending helps.
+ */
+export const INPUT_ERROR_CODES: ReadonlySet<string> = new Set([
+  'INVALID_IMAGE',
+  'EMPTY_TEXT',
+  'BAD_REQUEST',
+  'METHOD_NOT_ALLOWED',
+  'PAYLOAD_TOO_LARGE',
+  'IMAGE_TOO_LARGE',
+  'TEXT_TOO_LONG',
+  'UNSUPPORTED_MEDIA_TYPE',
+]);
+
+/** True when the row was refused for what it sends (its current text and image): a resend cannot help. */
+export function isRefused(row: RowText, defaults: DefaultText): boolean {
+  return row.state === 'error' && row.error !== undefined && INPUT_ERROR_CODES.has(row.error.code) && !isStale(row, defaults);
+}
+
+/** UTF-8 bytes of a text, as the service counts them for its text limit. */
+export function utf8Bytes(text: string): number {
+  // Counted, not encoded: no copy of a long caption on every keystroke. A lone surrogate is sent
+  // as U+FFFD (3 bytes), as TextEncoder and Buffer.byteLength count it.
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** The field of this text over the service's byte limit (it would be refused, TEXT_TOO_LONG), if any. */
+export function overTextLimit(text: SentText, maxTextBytes: number | undefined): 'caption' | 'premise' | undefined {
+  if (maxTextBytes === undefined) return undefined;
+  // Fast paths: every UTF-16 unit is at least 1 byte and at most 3.
+  const over = (value: string) => value.length > maxTextBytes || (value.length * 3 > maxTextBytes && utf8Bytes(value) > maxTextBytes);
+  if (over(text.caption)) return 'caption';
+  if (over(text.premise)) return 'premise';
+  return undefined;
+}
+
 /** The text this row goes out with now: its own, else the default. */
 export function textToSend(row: RowText, defaults: DefaultText): SentText {
   return { caption: row.caption.trim() || defaults.caption.trim(), premise: row.premise.trim() || defaults.premise.trim() };
@@ -64,11 +112,24 @@ export function rowStatus(row: RowText, defaults: DefaultText): RowStatus {
 }
 
 /**
- * The rows "Check" sends: ready rows without a current answer (errors included, so transient
- * failures are retried); when every ready row has one, all of them again.
+ * True when "Check" can send the row: it has a caption within the service's byte limit, is not in
+ * flight, and was not refused for this very text and image (see INPUT_ERROR_CODES).
  */
-export function rowsToSend<T extends RowText>(rows: readonly T[], defaults: DefaultText): T[] {
-  const ready = rows.filter((row) => row.state !== 'running' && isReady(row, defaults));
+export function isSendable(row: RowText, defaults: DefaultText, maxTextBytes?: number): boolean {
+  return (
+    row.state !== 'running' &&
+    isReady(row, defaults) &&
+    !isRefused(row, defaults) &&
+    overTextLimit(textToSend(row, defaults), maxTextBytes) === undefined
+  );
+}
+
+/**
+ * The rows "Check" sends: sendable rows without a current answer (errors a resend can fix
+ * included, so transient failures are retried); when every sendable row has one, all of them again.
+ */
+export function rowsToSend<T extends RowText>(rows: readonly T[], defaults: DefaultText, maxTextBytes?: number): T[] {
+  const ready = rows.filter((row) => isSendable(row, defaults, maxTextBytes));
   const open = ready.filter((row) => {
     const status = rowStatus(row, defaults);
     return status === 'unchecked' || status === 'stale' || status === 'ERROR';

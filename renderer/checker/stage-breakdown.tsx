@@ -8,13 +8,48 @@ const STAGE_TITLES: Record<StageName, string> = {
   postprocess: 'postprocess',
 };
 
+/** Space kept between the latency cell and its popover (the CSS's 4 px). */
+const POPOVER_GAP_PX = 4;
+
+/** The part of the viewport this element can be seen in: its scrolling ancestors clip it (the status bar sits below them). */
+function visibleBounds(element: HTMLElement): { top: number; bottom: number } {
+  let top = 0;
+  let bottom = window.innerHeight;
+  for (let parent = element.parentElement; parent; parent = parent.parentElement) {
+    if (getComputedStyle(parent).overflowY === 'visible') continue;
+    const rect = parent.getBoundingClientRect();
+    top = Math.max(top, rect.top);
+    bottom = Math.min(bottom, rect.bottom);
+  }
+  return { top, bottom };
+}
+
+/**
+ * Opens the popover below the latency when it fits there, else above (a row near the bottom of
+ * the pane would have it cut off). Set on the element itself, before this hover's paint.
+ */
+function placePopover(anchor: HTMLElement): void {
+  const popover = anchor.querySelector<HTMLElement>('.chk-stage-popover');
+  if (!popover) return;
+  // display: none until hovered: shown for the one measurement.
+  popover.style.display = 'block';
+  const height = popover.offsetHeight + POPOVER_GAP_PX;
+  popover.style.display = '';
+  const rect = anchor.getBoundingClientRect();
+  const bounds = visibleBounds(anchor);
+  const below = bounds.bottom - rect.bottom;
+  const above = rect.top - bounds.top;
+  anchor.dataset.popover = below >= height || below >= above ? 'below' : 'above';
+}
+
 export function formatMs(ms: number): string {
   return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
 }
 
 /**
  * Latency with a stacked bar of where the time went; hovering or focusing it opens the per-stage
- * table. The popover is plain CSS (:hover / :focus-within), so hundreds of rows add no listeners.
+ * table. The popover is shown by CSS (:hover / :focus-within); React's delegated mouseenter/focus
+ * only picks the side it opens on, so hundreds of rows add no listeners of their own.
  */
 export function StageBreakdown({ result }: { result: CheckResult }) {
   const stages = STAGE_NAMES.filter((stage) => result.stages[stage] !== undefined);
@@ -23,7 +58,14 @@ export function StageBreakdown({ result }: { result: CheckResult }) {
   const scale = Math.max(result.latency_ms, staged) || 1;
   const other = Math.max(0, result.latency_ms - staged);
   return (
-    <div className="chk-stage-breakdown" tabIndex={0} aria-label={`Latency ${Math.round(result.latency_ms)} ms; stage breakdown`}>
+    <div
+      className="chk-stage-breakdown"
+      data-testid="stage-breakdown"
+      tabIndex={0}
+      aria-label={`Latency ${Math.round(result.latency_ms)} ms; stage breakdown`}
+      onMouseEnter={(event) => placePopover(event.currentTarget)}
+      onFocus={(event) => placePopover(event.currentTarget)}
+    >
       <span className="latency mono" data-testid="latency">
         {Math.round(result.latency_ms)} ms
       </span>
@@ -36,7 +78,7 @@ export function StageBreakdown({ result }: { result: CheckResult }) {
           />
         ))}
       </div>
-      <div className="chk-stage-popover" role="tooltip">
+      <div className="chk-stage-popover" role="tooltip" data-testid="stage-popover">
         <table>
           <tbody>
             {stages.map((stage) => (

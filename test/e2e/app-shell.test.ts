@@ -77,7 +77,9 @@ describe('app shell against ofa-ve serve (Playwright, Debian chromium)', { skip:
     await page.screenshot({ path: path.join(SHOTS, 'app-shell-service-unavailable.png') });
     // The checker tab says it too (the dashboard has its own banner).
     await page.getByRole('tab', { name: 'Checker' }).click();
-    assert.match(await page.getByTestId('service-unavailable').innerText(), /Service unavailable — retrying/);
+    const banner = await page.getByTestId('service-unavailable').innerText();
+    assert.match(banner, /Service unavailable — retrying/);
+    assert.equal(banner.match(/service unavailable/gi)?.length, 1, `the words once: ${banner}`);
     await page.screenshot({ path: path.join(SHOTS, 'app-shell-service-unavailable-checker.png') });
     await page.getByRole('tab', { name: 'Dashboard' }).click();
 

@@ -362,7 +362,8 @@ describe('browser UI against ofa-ve serve (Playwright, Debian chromium)', { skip
     // Their old answers stay, marked as for the earlier caption, until checked again.
     assert.equal(await beach.getAttribute('data-status'), 'stale');
     assert.match(await beach.getByTestId('stale-note').innerText(), new RegExp(CAPTION));
-    assert.equal(await page.getByTestId('check-all').innerText(), 'Check 4 ready', 'three new captions and the corrupt file');
+    // The corrupt file was refused for what it is (INVALID_IMAGE): it is not offered again.
+    assert.equal(await page.getByTestId('check-all').innerText(), 'Check 3 ready', 'three new captions, not the corrupt file');
     await page.getByTestId('check-all').click();
     await waitSettled(page, 5);
     assert.equal(await beach.getAttribute('data-status'), await beach.getByTestId('label').innerText());

@@ -142,6 +142,23 @@ describe('checker store against the real service', () => {
     assert.equal(store.getSnapshot().batch?.skipped, 1);
   });
 
+  it('sends no caption over the service’s byte limit, and does not resend a row refused for its image', async () => {
+    const limit = (await client.modelInfo()).limits?.max_text_bytes;
+    assert.equal(typeof limit, 'number', 'the model document says the service’s text limit');
+    const store = new CheckerStore();
+    store.setDefaultCaption('é'.repeat(((limit as number) >> 1) + 1));
+    const broken = { file: new File([new Uint8Array([1, 2, 3])], 'broken.png', { type: 'image/png' }), path: 'broken.png' };
+    await store.addFiles([await picked('long.png', 21), broken]);
+    await store.checkAll(client, limit);
+    assert.equal(store.getSnapshot().batch, undefined, 'nothing was sent');
+    await store.checkRow(client, row(store, 'long.png').id, limit);
+    assert.equal(row(store, 'long.png').state, 'pending', 'not by its own Check either');
+    store.setDefaultCaption('a square');
+    await store.checkAll(client, limit);
+    assert.equal(row(store, 'broken.png').error?.code, 'INVALID_IMAGE');
+    assert.deepEqual(names(rowsToSend(store.getSnapshot().rows, store.getSnapshot().defaults, limit)), ['long.png']);
+  });
+
   it('keeps an answer when the text changes (stale), and checks it again on the next Check', async () => {
     const store = new CheckerStore();
     store.setDefaultCaption('first caption');
@@ -242,7 +259,9 @@ describe('checker store against the real service', () => {
     for (const r of store.getSnapshot().rows) assert.equal(r.error?.code, 'SERVICE_UNAVAILABLE', r.name);
     const batch = store.getSnapshot().batch;
     assert.equal(batch?.outcome, 'failed');
-    assert.match(batch?.message ?? '', /the service is unavailable: 2 rows not checked/);
+    // The rows are errors, as the counts say: the message does not call them "not checked".
+    assert.equal(batch?.message, 'the service is unavailable; press Check again once it is back');
+    assert.equal(countRows(store.getSnapshot().rows, store.getSnapshot().defaults).ERROR, 2);
     // They are sent again by the next Check.
     assert.equal(rowsToSend(store.getSnapshot().rows, store.getSnapshot().defaults).length, 2);
   });

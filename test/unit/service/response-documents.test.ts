@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEMO_WARNING } from '../../../main/config.ts';
+import { DEFAULT_INPUT_LIMITS, DEMO_WARNING } from '../../../main/config.ts';
 import { DEFAULT_BATCHING } from '../../../main/service/batching-options.ts';
 import type { CheckAnswer } from '../../../main/service/check-service.ts';
 import {
@@ -38,6 +38,16 @@ describe('modelDocument', () => {
     assert.deepEqual(doc.batching, DEFAULT_BATCHING);
     assert.notEqual(doc.batching, DEFAULT_BATCHING, 'a copy, not the service options');
     assert.equal(modelDocument({ model: MODEL, batching: DEFAULT_BATCHING }).warning, DEMO_WARNING);
+    assert.equal(doc.limits, undefined, 'no limits unless given');
+  });
+
+  it("carries the service's input limits, in the document's snake_case, for clients to measure captions against", () => {
+    const doc = modelDocument({ model: MODEL, batching: DEFAULT_BATCHING, limits: DEFAULT_INPUT_LIMITS });
+    assert.deepEqual(doc.limits, {
+      max_text_bytes: DEFAULT_INPUT_LIMITS.maxTextBytes,
+      max_image_bytes: DEFAULT_INPUT_LIMITS.maxImageBytes,
+      max_image_pixels: DEFAULT_INPUT_LIMITS.maxImagePixels,
+    });
   });
 
   it('no model: not ready, with the load error or "loading"; the directory and Prometheus only when given', () => {

@@ -1,0 +1,243 @@
+/**
+ * The checker's edge cases as a reviewer meets them, in Chromium against the real `ofa-ve serve`
+ * (started with a small --max-text-bytes, so the UI must use the service's limit, not a default):
+ * a reload right after a batch or in the middle of one keeps every answer that was shown, a caption
+ * over the service's byte limit is refused before it is sent, rows the service refused for what they
+ * are are not offered again, the latency popover of a row at the bottom is not under the status bar,
+ * and a stopped service is said once per row, with the batch line and the counts agreeing.
+ *
+ * The tests run in order on one page: each starts from the table the previous one left.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { dropFiles, launchChromium, type DroppedFile } from '../support/browser.ts';
+import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
+import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
+
+/** The service's limit in this run: far under the 16 KiB default. */
+const MAX_TEXT_BYTES = 2048;
+const ROWS = 60;
+
+async function pngFile(name: string, seed: number): Promise<DroppedFile> {
+  const bytes = await sharp({
+    create: {
+      width: 40 + (seed % 50),
+      height: 30 + (seed % 7),
+      channels: 3,
+      background: { r: (seed * 37) % 255, g: (seed * 11) % 255, b: 90 },
+    },
+  })
+    .png()
+    .toBuffer();
+  return { name, type: 'image/png', base64: bytes.toString('base64') };
+}
+
+/** Every row as shown: file → status (YES / NO / MAYBE / ERROR / unchecked / stale / ...), its label text and latency. */
+function shownAnswers(page: Page): Promise<Record<string, string>> {
+  return page.$$eval('[data-testid="result-row"]', (trs) =>
+    Object.fromEntries(
+      trs.map((tr) => {
+        const el = tr as HTMLElement;
+        const label = el.querySelector('[data-testid="label"]')?.textContent ?? '-';
+        const latency = el.querySelector('[data-testid="latency"]')?.textContent ?? '-';
+        return [el.dataset.file ?? '', `${el.dataset.status} ${label} ${latency}`];
+      }),
+    ),
+  );
+}
+
+/**
+ * Waits until the table shows this many rows and the saved batch has been read back, the caption
+ * field's text included (the rows take it at low priority: none is "no caption" once they have).
+ */
+async function waitRestored(page: Page, rows: number): Promise<void> {
+  await page.waitForFunction(
+    (n) =>
+      document.querySelectorAll('[data-testid="result-row"]').length === n &&
+      !document.querySelector('[data-testid="check-blocked"]')?.textContent?.includes('Restoring') &&
+      document.querySelectorAll('[data-testid="result-row"][data-status="nocaption"]').length === 0,
+    rows,
+    { timeout: 30_000 },
+  );
+}
+
+describe(
+  'checker edge cases in Chromium (reload, text limit, refused rows, popover, service down)',
+  { skip: SKIP_WITHOUT_CHROMIUM },
+  () => {
+    let serve: ServeProcess;
+    let browser: Browser;
+    let page: Page;
+    const dialogs: string[] = [];
+    const pageErrors: string[] = [];
+
+    before(async () => {
+      await prepareUiRun();
+      serve = await startServe(['--max-text-bytes', String(MAX_TEXT_BYTES)]);
+      browser = await launchChromium();
+      page = await openPage(browser, { context: { viewport: { width: 900, height: 900 } }, errors: pageErrors });
+      // Leaving with answers not exported (or a batch running) asks first: the reviewer says "leave".
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.type());
+        void dialog.accept();
+      });
+      await page.goto(serve.url, { waitUntil: 'domcontentloaded' });
+      await page.getByTestId('drop-zone').waitFor();
+    });
+    after(async () => {
+      await browser?.close();
+      await serve?.stop();
+    });
+
+    it('keeps every answer after a reload the moment the last one shows', async () => {
+      await page.getByTestId('caption-all').pressSequentially('a coloured rectangle');
+      await dropFiles(page, await Promise.all(Array.from({ length: ROWS }, (_, i) => pngFile(`p${String(i).padStart(2, '0')}.png`, i))));
+      await page.waitForFunction((n) => document.querySelector('[data-testid="check-all"]')?.textContent === `Check ${n} ready`, ROWS);
+      await page.getByTestId('check-all').click();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="result-row"][data-state="done"]').length === n, ROWS, {
+        timeout: 60_000,
+        polling: 'raf',
+      });
+      const shown = await shownAnswers(page);
+      await page.reload({ waitUntil: 'domcontentloaded' });
+      assert.ok(dialogs.includes('beforeunload'), 'leaving with answers not exported asked first');
+      await waitRestored(page, ROWS);
+      assert.deepEqual(await shownAnswers(page), shown, 'every answer, label and latency is back');
+    });
+
+    it('keeps every answer shown when the page is reloaded in the middle of a batch', async () => {
+      // A new caption makes every answer stale: the fresh ones are those of this batch.
+      await page.getByTestId('caption-all').fill('a small picture');
+      await page.waitForFunction((n) => document.querySelector('[data-testid="check-all"]')?.textContent === `Check ${n} ready`, ROWS);
+      await page.getByTestId('check-all').click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-row"][data-state="done"]').length >= 8, undefined, {
+        timeout: 60_000,
+        polling: 'raf',
+      });
+      const shown = await shownAnswers(page);
+      await page.reload({ waitUntil: 'domcontentloaded' });
+      await waitRestored(page, ROWS);
+      const after = await shownAnswers(page);
+      const fresh = Object.entries(shown).filter(([, what]) => /^(YES|NO|MAYBE) /.test(what));
+      assert.ok(fresh.length >= 8, `answers of this batch were shown before the reload (${fresh.length})`);
+      for (const [file, what] of fresh) assert.equal(after[file], what, `${file}: the answer shown before the reload is there after it`);
+      assert.equal(await page.getByTestId('caption-all').inputValue(), 'a small picture', 'the caption field is back');
+      // Rows the reload cut off wait to be checked again: nothing is left "checking…", and the checks
+      // the unload cancelled are not errors ("service unavailable").
+      assert.equal(await page.locator('[data-testid="result-row"][data-state="running"]').count(), 0);
+      assert.equal(await page.locator('[data-testid="result-row"][data-state="error"]').count(), 0);
+    });
+
+    it('says a caption over the service’s byte limit will be refused, and does not offer to send it', async () => {
+      const model = (await (await fetch(`${serve.url}/api/v1/model`)).json()) as { limits?: { max_text_bytes: number } };
+      assert.equal(model.limits?.max_text_bytes, MAX_TEXT_BYTES, 'the model document carries the service’s limit');
+      // 1,199 characters but 2,099 UTF-8 bytes: only a byte count sees it is over 2,048.
+      const caption = Array.from({ length: 300 }, () => 'ééé').join(' ');
+      await page.getByTestId('caption-all').fill(caption);
+      const note = page.getByTestId('caption-all-notes').getByTestId('text-too-long');
+      await note.waitFor();
+      assert.match(await note.innerText(), /caption is 2,099 bytes .*over the service's limit of 2,048 bytes: it would be refused/);
+      assert.equal(await page.getByTestId('caption-all-notes').getByTestId('caption-cut').count(), 0, 'no word cut promised for it');
+      const button = page.getByTestId('check-all');
+      assert.equal(await button.isDisabled(), true, 'Check is off while every row would be refused');
+      assert.match((await button.getAttribute('title')) ?? '', /over the service's limit of 2,048 bytes/);
+      assert.match(await page.getByTestId('too-long-hint').innerText(), new RegExp(`${ROWS} rows have a caption over the service's limit`));
+      // A row with that caption cannot be sent either (rows take the field's text at low priority).
+      await page.waitForFunction(
+        () => document.querySelector<HTMLButtonElement>('[data-file="p00.png"] [data-testid="check-row"]')?.disabled,
+      );
+      await page.screenshot({ path: path.join(SHOTS, 'checker-text-too-long.png') });
+      // One row with a caption of its own can still go.
+      const own = page.locator('[data-file="p00.png"] [data-testid="row-caption"]');
+      await own.fill('a small square');
+      await own.press('Enter');
+      await page.waitForFunction(() => document.querySelector('[data-testid="check-all"]')?.textContent === 'Check 1 ready');
+      await page.getByTestId('caption-all').fill('a rectangle');
+      // The rows take the caption field's text at low priority: their notes go a moment later.
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="text-too-long"]').length === 0);
+    });
+
+    it('does not offer again rows the service refused for what they are, until their text changes', async () => {
+      await page.getByTestId('clear-all').click();
+      await page.getByTestId('confirm-clear').click();
+      await dropFiles(page, [
+        await pngFile('good.png', 3),
+        { name: 'broken.png', type: 'image/png', base64: Buffer.from('not a png').toString('base64') },
+      ]);
+      await page.waitForFunction(() => document.querySelector('[data-testid="check-all"]')?.textContent === 'Check 2 ready');
+      await page.getByTestId('check-all').click();
+      await page.waitForFunction(
+        () =>
+          document.querySelectorAll('[data-testid="result-row"][data-state="done"], [data-testid="result-row"][data-state="error"]')
+            .length === 2,
+      );
+      assert.match(await page.locator('[data-file="broken.png"] [data-testid="row-error"]').innerText(), /^INVALID_IMAGE/);
+      // Only the answered row is offered, to check again; the broken image would only be refused again.
+      assert.equal(await page.getByTestId('check-all').innerText(), 'Check all 1 again');
+      const own = page.locator('[data-file="broken.png"] [data-testid="row-caption"]');
+      await own.fill('a broken picture');
+      await own.press('Enter');
+      await page.waitForFunction(() => document.querySelector('[data-testid="check-all"]')?.textContent === 'Check 1 ready');
+    });
+
+    it('opens the latency breakdown of a row at the bottom above the status bar, all of it visible', async () => {
+      await page.getByTestId('clear-all').click();
+      await page.getByTestId('confirm-clear').click();
+      await dropFiles(page, await Promise.all(Array.from({ length: 8 }, (_, i) => pngFile(`q${i}.png`, 100 + i))));
+      await page.waitForFunction(() => document.querySelector('[data-testid="check-all"]')?.textContent === 'Check 8 ready');
+      await page.getByTestId('check-all').click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-row"][data-state="done"]').length === 8);
+      await page.evaluate(() => document.querySelector('.app-main')?.scrollTo(0, 1e6));
+      const last = page.locator('[data-file="q7.png"] [data-testid="stage-breakdown"]');
+      await last.hover();
+      const popover = last.getByTestId('stage-popover');
+      await popover.waitFor();
+      const box = await popover.boundingBox();
+      const bar = await page.getByTestId('status-bar').boundingBox();
+      const pane = await page.locator('.app-main').boundingBox();
+      assert.ok(box && bar && pane);
+      assert.ok(box.y + box.height <= bar.y, `the popover (bottom ${box.y + box.height}) ends above the status bar (top ${bar.y})`);
+      assert.ok(box.y >= pane.y, `the popover (top ${box.y}) starts inside the pane (top ${pane.y})`);
+      assert.match(await popover.innerText(), /inference[\s\S]*postprocess[\s\S]*total/);
+      await page.screenshot({ path: path.join(SHOTS, 'checker-popover-bottom.png') });
+      // A row at the top of the pane still opens it downwards, where there is room.
+      await page.evaluate(() => document.querySelector('.app-main')?.scrollTo(0, 0));
+      await page.getByTestId('results-table').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      const first = page.locator('[data-file="q0.png"] [data-testid="stage-breakdown"]');
+      await first.hover();
+      assert.equal(await first.getAttribute('data-popover'), 'below');
+    });
+
+    it('says "service unavailable" once per row, and the batch line and the counts agree', async () => {
+      await page.getByTestId('clear-all').click();
+      await page.getByTestId('confirm-clear').click();
+      await dropFiles(page, [await pngFile('d1.png', 201), await pngFile('d2.png', 202)]);
+      await page.waitForFunction(() => document.querySelector('[data-testid="check-all"]')?.textContent === 'Check 2 ready');
+      await serve.stop();
+      await page.getByTestId('check-all').click();
+      await page.waitForFunction(
+        () => document.querySelectorAll('[data-testid="result-row"][data-state="error"]').length === 2,
+        undefined,
+        {
+          timeout: 30_000,
+        },
+      );
+      for (const file of ['d1.png', 'd2.png']) {
+        const text = await page.locator(`[data-file="${file}"] [data-testid="row-error"]`).innerText();
+        assert.equal(text.match(/service unavailable/gi)?.length, 1, `said once: ${text}`);
+        assert.match(text, /^service unavailable: cannot reach it/);
+      }
+      await page.waitForFunction(() => document.querySelector('[data-testid="check-all"]')?.textContent === 'Check 2 ready');
+      const summary = await page.getByTestId('batch-summary').innerText();
+      const counts = await page.getByTestId('result-counts').innerText();
+      assert.match(summary, /the service is unavailable; press Check again once it is back · 2 errors$/);
+      assert.match(counts, /· 2 errors · 0 not checked/);
+      assert.doesNotMatch(summary, /not checked|failed/, 'the batch line uses the categories of the counts');
+      await page.screenshot({ path: path.join(SHOTS, 'checker-service-down.png') });
+      assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+    });
+  },
+);
