@@ -372,11 +372,14 @@ export interface SliceChange {
   end_to_end: StageChange;
   /** Most of the slice's own mean change first. */
   stages: StageChange[];
-  /** This slice's part of the change of the overall mean (ms); the slices' parts add up to it. */
-  contribution_ms: number;
-  /** The part from the slice getting slower or faster, and the part from its share of checks changing. */
-  within_ms: number;
-  mix_ms: number;
+  /**
+   * This slice's part of the change of the overall mean (ms); the slices' parts add up to it. Null
+   * when a period has no successful checks: there is no change to split.
+   */
+  contribution_ms: number | null;
+  /** The part from the slice getting slower or faster, and the part from its share of checks changing (null as above). */
+  within_ms: number | null;
+  mix_ms: number | null;
   significant: boolean;
 }
 

@@ -204,19 +204,31 @@ export function periodComparison(a: ComparedRange, b: ComparedRange, tests: numb
   };
 }
 
-/** A slice's row and the stage (or untimed) with the largest share of its own change, if any. */
-export type RankedSlice = SliceChange & { top: StageName | 'untimed' | null };
+/** A slice's row, its parts as computed, and the stage (or untimed) with the largest share of its own change, if any. */
+export type RankedSlice = Omit<SliceChange, 'contribution_ms' | 'within_ms' | 'mix_ms'> & {
+  contribution_ms: number;
+  within_ms: number;
+  mix_ms: number;
+  top: StageName | 'untimed' | null;
+};
 
 /**
  * The slices in the direction of the overall mean change (`changeMs`), largest part first, and the
  * first named as the cause when the change is explained: within the slice (and which of its stages)
- * or from its share of the checks (mix), whichever part is larger.
+ * or from its share of the checks (mix), whichever part is larger. `changeMs` null (a period without
+ * successful checks): no change, so no parts; the slices keep their order.
  */
 export function rankSlices(
   ranked: RankedSlice[],
-  changeMs: number,
+  changeMs: number | null,
   explained: boolean,
 ): { slices: SliceChange[]; cause: SliceCause | null } {
+  if (changeMs === null) {
+    return {
+      slices: ranked.map(({ top: _top, ...slice }) => ({ ...slice, contribution_ms: null, within_ms: null, mix_ms: null })),
+      cause: null,
+    };
+  }
   const direction = changeMs < 0 ? -1 : 1;
   const sorted = [...ranked].sort((x, y) => direction * (y.contribution_ms - x.contribution_ms));
   const first = sorted[0];

@@ -160,7 +160,7 @@ export function comparePeriods(
 
   const totalA = valuesOf(overallA.latency);
   const totalB = valuesOf(overallB.latency);
-  const overallChange = overall.endToEnd.mean.difference_ms ?? 0;
+  const overallChange = overall.endToEnd.mean.difference_ms;
   const slices = sliceCells.map(({ slice, a: cellA, b: cellB }): compare.RankedSlice => {
     const x = cellA?.summary() ?? EMPTY_CELL;
     const y = cellB?.summary() ?? EMPTY_CELL;

@@ -15,11 +15,10 @@ import {
   type MeanChange,
   type PeriodComparison,
   type QuantileChange,
-  type SliceChange,
   type StageChange,
   type StageName,
 } from '../../preload/wire-types.ts';
-import { COMPARED_QUANTILES, rankSlices } from './compare-rows.ts';
+import { COMPARED_QUANTILES, rankSlices, type RankedSlice } from './compare-rows.ts';
 import { bucketsOfSamples, countOf, type RangeHistogram } from './prometheus-buckets.ts';
 import type { PromSample } from './prometheus-client.ts';
 import { STAGE_SCRIPT_LABELS } from './service-metrics.ts';
@@ -145,7 +144,7 @@ export function compareScriptSlices(
   const scripts = scriptsOf(a, b);
   const totalA = scripts.reduce((n, s) => n + checksOf(a.get(s)), 0);
   const totalB = scripts.reduce((n, s) => n + checksOf(b.get(s)), 0);
-  const slices = scripts.map((slice): SliceChange & { top: StageName | null } => {
+  const slices = scripts.map((slice): RankedSlice => {
     const x = a.get(slice);
     const y = b.get(slice);
     const nA = checksOf(x);
@@ -181,5 +180,5 @@ export function compareScriptSlices(
       top: own ? (stages[0]!.stage as StageName) : null,
     };
   });
-  return { attribute: 'caption_script', ...rankSlices(slices, overall.changeMs ?? 0, overall.explained) };
+  return { attribute: 'caption_script', ...rankSlices(slices, overall.changeMs, overall.explained) };
 }

@@ -87,7 +87,7 @@ function assertCjkTokenizeFound(c: PeriodComparison, what: string): void {
     assert.ok(!slice.stages.find((s) => s.stage === 'tokenize')!.significant, `${what}: ${slice.slice} tokenize unchanged`);
   }
   // The slices' parts add up to the change of the overall mean.
-  const parts = c.slices!.slices.reduce((sum, s) => sum + s.contribution_ms, 0);
+  const parts = c.slices!.slices.reduce((sum, s) => sum + (s.contribution_ms ?? NaN), 0);
   assert.ok(Math.abs(parts - c.end_to_end.mean.difference_ms!) < 1e-9);
 }
 
@@ -154,6 +154,25 @@ describe('compare two periods', () => {
     assert.equal(c.slices, null);
     const shares = c.stages.reduce((sum, s) => sum + (s.share_of_change ?? 0), 0) + c.untimed.share_of_change!;
     assert.ok(Math.abs(shares - 1) < 0.02, `shares add up to ${shares}`);
+  });
+
+  it('a period without successful checks: no change, so the slices get no parts and no cause', () => {
+    const clock = new Clock(T0 - 1);
+    const stats = new LiveStats({ now: clock.now });
+    clock.ms = T0 + 120_000; // two quiet minutes
+    drive((s) => stats.record(s), clock, checkMix(5), 60, 10);
+    const c = stats.compare(
+      { fromMs: T0, toMs: T0 + 120_000 },
+      { fromMs: T0 + 120_000, toMs: T0 + 180_000 },
+      { attribute: 'caption_script' },
+    );
+    assert.equal(c.a.requests, 0);
+    assert.equal(c.end_to_end.mean.difference_ms, null);
+    assert.ok(c.slices && c.slices.slices.length > 0);
+    for (const slice of c.slices.slices) {
+      assert.deepEqual([slice.contribution_ms, slice.within_ms, slice.mix_ms], [null, null, null], slice.slice);
+    }
+    assert.equal(c.slices.cause, null);
   });
 
   it('refuses empty, reversed, future and expired ranges', () => {
