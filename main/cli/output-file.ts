@@ -10,6 +10,8 @@ const errnoCode = (err: unknown) => (err as NodeJS.ErrnoException).code;
  * the end for want of a place to put them.
  */
 export async function outputFileProblem(file: string): Promise<string | undefined> {
+  // path.resolve drops a trailing separator: `results/` would pass as a file named results.
+  if (/[\\/]$/.test(file)) return 'it names a folder (it ends with a separator)';
   const folder = path.dirname(path.resolve(file));
   try {
     const info = await stat(file);
@@ -18,9 +20,7 @@ export async function outputFileProblem(file: string): Promise<string | undefine
     return undefined;
   } catch (err) {
     const code = errnoCode(err);
-    if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-    if (code === 'ENOTDIR') return `${folder} is not a folder`;
-    if (code !== 'ENOENT') return `cannot be opened (${code ?? String(err)})`;
+    if (code !== 'ENOENT') return why(code, folder, err);
   }
   // No such file yet: its folder must exist and take new files.
   try {
@@ -30,8 +30,13 @@ export async function outputFileProblem(file: string): Promise<string | undefine
     return undefined;
   } catch (err) {
     const code = errnoCode(err);
-    if (code === 'ENOENT') return `no folder ${folder}`;
-    if (code === 'ENOTDIR') return `${folder} is not a folder`;
-    return 'permission denied';
+    return code === 'ENOENT' ? `no folder ${folder}` : why(code, folder, err);
   }
+}
+
+/** A failed stat or access, in words: permission, a file where a folder should be, or the errno code. */
+function why(code: string | undefined, folder: string, err: unknown): string {
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENOTDIR') return `${folder} is not a folder`;
+  return `cannot be opened (${code ?? String(err)})`;
 }

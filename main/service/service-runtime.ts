@@ -234,7 +234,7 @@ export class ServiceRuntime {
   private modelLoaded(info: ModelInfo): void {
     this.loadError = undefined;
     // Every load and swap is a point to compare around ("before / after the upgrade").
-    this.stats.addMark(`model: ${info.name} ${info.version}`, Date.now(), 'model-change');
+    this.stats.addMark(`model: ${info.name} ${info.version}`, undefined, 'model-change');
     this.metrics.setModel(info);
     this.metrics.modelReady.set(1);
     this.trackGpuMemory(info.provider);

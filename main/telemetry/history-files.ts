@@ -124,7 +124,11 @@ function makeFolder(dir: string): void {
     const parent = dirname(dir);
     if (code !== 'ENOENT' || parent === dir || existsSync(parent)) throw err;
     makeFolder(parent);
-    mkdirSync(dir);
+    try {
+      mkdirSync(dir);
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again; // another process made it meanwhile
+    }
   }
 }
 

@@ -446,7 +446,7 @@ export class LiveStats {
     // A mark outside the history would be accepted and then pruned unseen, or (far ahead) would
     // outlive every real one and push them out of the capped list.
     const now = this.now();
-    const oldest = (Math.floor(now / 60_000) - this.history.retentionMinutes + 1) * 60_000;
+    const oldest = this.history.oldestKept(Math.floor(now / 60_000)) * 60_000;
     if (atMs < oldest || atMs > now + MARK_AHEAD_MS) {
       throw new RangeError(
         `a mark's time must lie within the kept history (from ${new Date(oldest).toISOString()}) and not ahead of now, got ${atMs}`,
@@ -549,7 +549,7 @@ export class LiveStats {
     let first = Math.ceil(fromMs / 1000 / width);
     const last = Math.min(toMs > this.headMs ? Math.floor(now / width) : Math.floor(toMs / 1000 / width) - 1, Math.floor(now / width));
     if (!live) {
-      const oldest = Math.floor(now / 60) - this.history.retentionMinutes + 1;
+      const oldest = this.history.oldestKept(Math.floor(now / 60));
       if (last < oldest) throw new RangeError(`the range ends before the history (${this.history.retentionMinutes} minutes) begins`);
       first = Math.max(first, oldest);
     }

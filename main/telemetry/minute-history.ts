@@ -275,9 +275,14 @@ export class MinuteHistory {
     return this.marksList.map((mark) => ({ ...mark }));
   }
 
+  /** The oldest minute the retention keeps, as of minute `nowMinute`. */
+  oldestKept(nowMinute: number): number {
+    return nowMinute - this.retentionMinutes + 1;
+  }
+
   /** Drops minutes and marks older than the retention, as of minute `nowMinute`. */
   prune(nowMinute: number): void {
-    const oldest = nowMinute - this.retentionMinutes + 1;
+    const oldest = this.oldestKept(nowMinute);
     for (const minute of [...this.minutes.keys()]) {
       if (minute >= oldest) continue;
       this.minutes.delete(minute);

@@ -58,7 +58,7 @@ export function BatchBar(props: BatchBarProps) {
   const running = batch?.running === true;
   const tooLongText =
     tooLong > 0
-      ? `${tooLong} row${tooLong === 1 ? ' has a caption' : 's have a caption'} over the service's limit of ${maxTextBytes?.toLocaleString('en-US')} bytes ` +
+      ? `${tooLong} row${tooLong === 1 ? ' has a caption or premise' : 's have a caption or premise'} over the service's limit of ${maxTextBytes?.toLocaleString('en-US')} bytes ` +
         'and will not be sent (it would refuse it): shorten it'
       : undefined;
   const progress = batch?.progress;

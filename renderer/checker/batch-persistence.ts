@@ -124,6 +124,7 @@ export class BatchPersistence {
   private readonly journaled = new Map<number, { row: CheckRow; seq: number }>();
   private metaJournaled: { meta: BatchMeta; seq: number } | undefined;
   private journalFailing = false;
+  private journalReported = false;
 
   private constructor(
     private readonly db: IDBDatabase,
@@ -238,27 +239,24 @@ export class BatchPersistence {
       for (const row of state.rows) {
         const entry = this.journaled.get(row.id);
         if (!this.imagesWritten.has(row.id) || entry?.row === row || !worthJournaling(row)) continue;
-        const key = this.name + JOURNAL_ROW + row.id;
-        if (this.written.get(row.id) === row) {
-          // Back to what IndexedDB holds (an Undo): an older entry must not win on load.
-          if (entry) storage.removeItem(key);
-          this.journaled.delete(row.id);
-          continue;
-        }
-        storage.setItem(key, JSON.stringify(toRecord(row)));
+        // As IndexedDB holds it: nothing to journal. Back to that by an Undo after a newer row was
+        // journaled, it is journaled too: a write of the newer row may still commit.
+        if (!entry && this.written.get(row.id) === row) continue;
+        storage.setItem(this.name + JOURNAL_ROW + row.id, JSON.stringify(toRecord(row)));
         this.journaled.set(row.id, { row, seq });
       }
-      if (sameMeta(this.metaWritten, state.meta)) {
-        if (this.metaJournaled !== undefined) storage.removeItem(this.name + JOURNAL_META);
-        this.metaJournaled = undefined;
-      } else if (!sameMeta(this.metaJournaled?.meta, state.meta)) {
+      const metaStored = this.metaJournaled === undefined && sameMeta(this.metaWritten, state.meta);
+      if (!metaStored && !sameMeta(this.metaJournaled?.meta, state.meta)) {
         const { list: _list, ...meta } = state.meta;
         storage.setItem(this.name + JOURNAL_META, JSON.stringify(meta));
         this.metaJournaled = { meta: state.meta, seq };
       }
     } catch (err) {
-      // Full or refused: IndexedDB still keeps the batch, only the last second may not survive a reload.
+      // Full or refused: IndexedDB still keeps the batch, only the last second may not survive a
+      // reload. Tried again once a write has emptied the journal; said once.
       this.journalFailing = true;
+      if (this.journalReported) return;
+      this.journalReported = true;
       this.onError(`the answers of the last second may not survive a reload (${err instanceof Error ? err.message : String(err)})`);
     }
   }
@@ -267,6 +265,7 @@ export class BatchPersistence {
   private clearJournaled(seq: number): void {
     const storage = this.journal;
     if (!storage) return;
+    this.journalFailing = false;
     for (const [id, entry] of this.journaled) {
       if (entry.seq > seq) continue;
       this.journaled.delete(id);

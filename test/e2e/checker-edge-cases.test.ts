@@ -144,7 +144,10 @@ describe(
       const button = page.getByTestId('check-all');
       assert.equal(await button.isDisabled(), true, 'Check is off while every row would be refused');
       assert.match((await button.getAttribute('title')) ?? '', /over the service's limit of 2,048 bytes/);
-      assert.match(await page.getByTestId('too-long-hint').innerText(), new RegExp(`${ROWS} rows have a caption over the service's limit`));
+      assert.match(
+        await page.getByTestId('too-long-hint').innerText(),
+        new RegExp(`${ROWS} rows have a caption or premise over the service's limit`),
+      );
       // A row with that caption cannot be sent either (rows take the field's text at low priority).
       await page.waitForFunction(
         () => document.querySelector<HTMLButtonElement>('[data-file="p00.png"] [data-testid="check-row"]')?.disabled,

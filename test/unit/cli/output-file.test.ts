@@ -1,6 +1,6 @@
 /** main/cli/output-file.ts: why a file named by --out or --json cannot be written, before any work is done. */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,6 +23,14 @@ describe('outputFileProblem', () => {
   it('a folder where a file is wanted', async () => {
     assert.equal(await outputFileProblem(path.join(dir, 'sub')), 'it is a folder');
     assert.equal(await outputFileProblem(dir), 'it is a folder');
+    // A name ending with a separator is a folder, existing or not (writeFile would fail with EISDIR).
+    assert.equal(await outputFileProblem(`${path.join(dir, 'results')}/`), 'it names a folder (it ends with a separator)');
+  });
+
+  it('another failure says its code', async () => {
+    const loop = path.join(dir, 'loop');
+    await symlink(loop, loop);
+    assert.equal(await outputFileProblem(path.join(loop, 'x.json')), `cannot be opened (ELOOP)`);
   });
 
   it('a folder that does not exist, or is a file', async () => {
