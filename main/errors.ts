@@ -1,3 +1,5 @@
+import { INPUT_ERROR_CODES } from '../preload/wire-types.ts';
+
 /**
  * Stable error codes shared by the CLI, the HTTP API and IPC. A client keys on `code`; `message`
  * is for people and never carries a stack trace or a server path it did not send.
@@ -49,18 +51,6 @@ export const CHECK_STATUS_CODES: readonly number[] = [
   ),
 ].sort((a, b) => a - b);
 
-/** Codes caused by what the user sent (CLI exit 2); the rest are the model's or ours (exit 3). */
-const INPUT_CODES: ReadonlySet<ErrorCode> = new Set([
-  'INVALID_IMAGE',
-  'EMPTY_TEXT',
-  'BAD_REQUEST',
-  'METHOD_NOT_ALLOWED',
-  'PAYLOAD_TOO_LARGE',
-  'IMAGE_TOO_LARGE',
-  'TEXT_TOO_LONG',
-  'UNSUPPORTED_MEDIA_TYPE',
-]);
-
 export class CheckError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
@@ -74,7 +64,7 @@ export class CheckError extends Error {
   }
 
   get isInputError(): boolean {
-    return INPUT_CODES.has(this.code);
+    return INPUT_ERROR_CODES.has(this.code);
   }
 
   toJSON(): { code: ErrorCode; message: string } {

@@ -36,6 +36,22 @@ export interface ApiError {
   message: string;
 }
 
+/**
+ * The error codes caused by what was sent: the same input gets the same refusal. `ofa-ve check`
+ * exits 2 on them (3 on the rest: the model's or ours), and the checker does not send such a row
+ * again until its text changes. Every one is a code of main/errors.ts.
+ */
+export const INPUT_ERROR_CODES: ReadonlySet<string> = new Set([
+  'INVALID_IMAGE',
+  'EMPTY_TEXT',
+  'BAD_REQUEST',
+  'METHOD_NOT_ALLOWED',
+  'PAYLOAD_TOO_LARGE',
+  'IMAGE_TOO_LARGE',
+  'TEXT_TOO_LONG',
+  'UNSUPPORTED_MEDIA_TYPE',
+]);
+
 export interface ModelSummary {
   name: string;
   version: string;
@@ -146,6 +162,15 @@ export interface AlertStatus {
   /** ISO time the current state began (pending or firing); null when inactive. */
   active_since: string | null;
 }
+
+/**
+ * The thresholds of the seed's two rules (deploy/rules/ofa-ve-alerts.rules.yml): seconds of P95
+ * latency, and the ratio of server errors. Here, not in main/, so the renderer can read them too.
+ */
+export const SEED_ALERT_THRESHOLDS: Readonly<Record<AlertStatus['name'], number>> = {
+  OfaVeHighLatencyP95: 2,
+  OfaVeHighErrorRate: 0.03,
+};
 
 export interface ProcessStatus {
   uptime_s: number;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { AlertStatus } from '../../preload/wire-types.ts';
+import { SEED_ALERT_THRESHOLDS, type AlertStatus } from '../../preload/wire-types.ts';
 import type { LiveStats } from './live-stats.ts';
 
 interface AlertRule {
@@ -26,7 +26,7 @@ export const IN_APP_ALERT_RULES: readonly AlertRule[] = [
     name: 'OfaVeHighLatencyP95',
     severity: 'warning',
     summary: 'P95 latency over 5 min above 2 s, for 5 min',
-    threshold: 2,
+    threshold: SEED_ALERT_THRESHOLDS.OfaVeHighLatencyP95,
     windowS: 300,
     forS: 300,
     value(stats) {
@@ -38,7 +38,7 @@ export const IN_APP_ALERT_RULES: readonly AlertRule[] = [
     name: 'OfaVeHighErrorRate',
     severity: 'critical',
     summary: 'server errors (5xx) over 5 min above 3% of the checks run (4xx left out), for 3 min',
-    threshold: 0.03,
+    threshold: SEED_ALERT_THRESHOLDS.OfaVeHighErrorRate,
     windowS: 300,
     forS: 180,
     // 4xx are the client's mistakes: left out of both sides, so they neither fire this nor dilute a real outage.

@@ -3,7 +3,7 @@
  * fields above the table (the default caption and premise). Pure, so the table, the filter, the
  * sort, the export and the store all agree on it.
  */
-import type { ApiError, CheckResult } from '../../preload/wire-types.ts';
+import { INPUT_ERROR_CODES, type ApiError, type CheckResult } from '../../preload/wire-types.ts';
 import { SERVICE_UNAVAILABLE } from '../api/console-client.ts';
 
 export type RowState = 'pending' | 'running' | 'done' | 'error';
@@ -35,22 +35,6 @@ export interface RowText {
  * has since changed (kept and shown, and checked again by the next "Check").
  */
 export type RowStatus = 'nocaption' | 'unchecked' | 'running' | 'stale' | 'YES' | 'NO' | 'MAYBE' | 'ERROR';
-
-/**
- * Codes the service gives what was sent (main/errors.ts INPUT_CODES): the same image and text get
- * the same answer again, so a row refused with one is not sent again until its text changes.
- * Everything else (OVERLOADED, TIMEOUT, INTERNAL, NOT_READY, unreachable, ...) is ours: resending helps.
- */
-export const INPUT_ERROR_CODES: ReadonlySet<string> = new Set([
-  'INVALID_IMAGE',
-  'EMPTY_TEXT',
-  'BAD_REQUEST',
-  'METHOD_NOT_ALLOWED',
-  'PAYLOAD_TOO_LARGE',
-  'IMAGE_TOO_LARGE',
-  'TEXT_TOO_LONG',
-  'UNSUPPORTED_MEDIA_TYPE',
-]);
 
 /** True when the row was refused for what it sends (its current text and image): a resend cannot help. */
 export function isRefused(row: RowText, defaults: DefaultText): boolean {

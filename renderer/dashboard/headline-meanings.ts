@@ -2,7 +2,7 @@
  * The headline figures with what each one means, in the words shown under it: which requests it
  * counts and over what time. DOM-free so the unit tests can read every caption the dashboard prints.
  */
-import type { StatsDocument } from '../../preload/wire-types.ts';
+import { SEED_ALERT_THRESHOLDS, type StatsDocument } from '../../preload/wire-types.ts';
 import { NO_VALUE, formatBatchSize, formatCount, formatMs, formatPercent, formatQps, windowPhrase } from './stats-format.ts';
 
 export interface HeadlineFigure {
@@ -15,9 +15,9 @@ export interface HeadlineFigure {
   tone?: 'warn' | 'bad';
 }
 
-/** The in-app error-rate alert's threshold, or the seed rule's 5 % when the document has no alerts. */
-function errorRateThreshold(stats: StatsDocument): number {
-  return stats.alerts?.find((a) => a.name === 'OfaVeHighErrorRate')?.threshold ?? 0.05;
+/** The in-app error-rate alert's threshold, or the seed rule's (3 %) when the document lists no alerts. */
+export function errorRateThreshold(stats: StatsDocument): number {
+  return stats.alerts?.find((a) => a.name === 'OfaVeHighErrorRate')?.threshold ?? SEED_ALERT_THRESHOLDS.OfaVeHighErrorRate;
 }
 
 export function headlineFigures(stats: StatsDocument): HeadlineFigure[] {

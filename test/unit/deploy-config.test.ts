@@ -33,6 +33,13 @@ const RULE_TESTS_DIR = path.join(RULES_DIR, 'tests');
 const DASHBOARD = path.join(DEPLOY, 'grafana', 'ofa-ve-dashboard.json');
 const FLEET_DASHBOARD = path.join(DEPLOY, 'grafana', 'ofa-ve-fleet-dashboard.json');
 const RULE_FILE_NAMES = ['ofa-ve-alerts.rules.yml', 'ofa-ve-fleet.rules.yml', 'ofa-ve-recording.rules.yml'];
+/** Every Prometheus config deploy/ ships, relative to deploy/. */
+const PROMETHEUS_CONFIGS = [
+  'prometheus.yml',
+  'prometheus-with-token.yml',
+  'prometheus-fleet.yml',
+  'kubernetes/prometheus-kubernetes-sd.yml',
+];
 
 const PROMTOOL_SKIP = 'promtool not installed (apt-get install prometheus): skipped';
 const AMTOOL_SKIP = 'amtool not installed (apt-get install prometheus-alertmanager): skipped';
@@ -212,6 +219,28 @@ describe('deploy/: Prometheus configs', () => {
     }
     assert.ok(plain.includes('        - targets: ["127.0.0.1:9093"]'), 'alerts go to Alertmanager on 127.0.0.1:9093');
   });
+
+  it('every config that evaluates the alert rules sends them to an Alertmanager, and scrapes the job the up alerts watch', () => {
+    const alerts = alertRules();
+    const upJob = (name: string): string | undefined => /up\{job="([^"]+)"\}/.exec(alerts.find((a) => a.name === name)?.text ?? '')?.[1];
+    assert.ok(upJob('OfaVeTargetDown'), 'OfaVeTargetDown watches up{job=...}');
+    assert.equal(upJob('OfaVeTargetAbsent'), upJob('OfaVeTargetDown'));
+    for (const file of PROMETHEUS_CONFIGS) {
+      const config = yaml.load(readFileSync(path.join(DEPLOY, file), 'utf8')) as PrometheusConfig;
+      assert.ok(
+        config.rule_files.some((f) => path.basename(f) === 'ofa-ve-alerts.rules.yml'),
+        `${file} loads the alerts`,
+      );
+      const targets = (config.alerting?.alertmanagers ?? []).flatMap((am) => (am.static_configs ?? []).flatMap((sc) => sc.targets));
+      assert.ok(targets.length > 0, `${file}: alerting.alertmanagers names an Alertmanager`);
+      for (const target of targets) assert.match(target, /:9093$/, `${file}: Alertmanager's port`);
+      assert.deepEqual(
+        config.scrape_configs.map((job) => job.job_name),
+        [upJob('OfaVeTargetDown')],
+        `${file}: the scrape job is the one OfaVeTargetDown / OfaVeTargetAbsent watch`,
+      );
+    }
+  });
 });
 
 describe('deploy/rules', () => {
@@ -283,6 +312,12 @@ describe('deploy/rules', () => {
       assert.ok(
         firing.every((c) => /exp_annotations:/.test(c.body) && /exp_labels:/.test(c.body)),
         `${alert.key}: exp_labels and exp_annotations`,
+      );
+      // Alertmanager groups and inhibits by job (alertmanager.yml): an alert without it would group
+      // and inhibit across every job
+      assert.ok(
+        firing.every((c) => /^\s+job: "[^"]+"$/m.test(c.body)),
+        `${alert.key}: fires with a job label`,
       );
     }
   });
@@ -420,6 +455,26 @@ describe('deploy/grafana/ofa-ve-dashboard.json: panels', () => {
     );
   });
 
+  it("the latency panel draws OfaVeHighLatencyP95's threshold next to that alert's own P95 query", () => {
+    const alert = alertRules().find((a) => a.name === 'OfaVeHighLatencyP95')!;
+    const threshold = Number(/\) > ([\d.]+)$/m.exec(alert.text)?.[1]);
+    const window = /rate\(ofa_ve_request_latency_seconds_bucket\[(\w+)\]\)/.exec(alert.text)?.[1];
+    assert.ok(threshold > 0 && window, 'the alert compares a P95 over a rate window with a threshold');
+    const panel = panels.find((p) => p.title === 'Check latency P50 / P90 / P95 / P99');
+    assert.ok(panel, 'panel "Check latency P50 / P90 / P95 / P99"');
+    const steps = panel.fieldConfig?.defaults?.thresholds?.steps ?? [];
+    assert.ok(
+      steps.some((step) => step.value === threshold),
+      `the panel draws the alert's threshold ${threshold}`,
+    );
+    const p95 = panel.targets?.find((t) => /histogram_quantile\(0\.95,/.test(t.expr ?? ''));
+    assert.match(
+      p95?.expr ?? '',
+      new RegExp(`sum by \\(le\\) \\(rate\\(ofa_ve_request_latency_seconds_bucket\\{[^}]*\\}\\[${window}\\]\\)\\)`),
+    );
+    assert.match(p95?.legendFormat ?? '', new RegExp(`P95 \\(alert > ${threshold}s\\)`));
+  });
+
   it('aggregates every read of the stage histogram, so its script label (issue 17) is summed over unless asked for', () => {
     const reads = queries.filter((q) => q.expr.includes('ofa_ve_stage_latency_seconds'));
     assert.ok(reads.length >= 3, 'the stage panels read the stage histogram');
@@ -493,6 +548,15 @@ describe('deploy/alertmanager.yml', () => {
     assert.match(out, /SUCCESS/);
     assert.match(out, /1 inhibit rules/);
     assert.match(out, /2 receivers/);
+  });
+
+  it('groups by alertname, family and job, and inhibits only within one family and one job', () => {
+    const parsed = yaml.load(readFileSync(config, 'utf8')) as {
+      route: { group_by: string[] };
+      inhibit_rules: Array<{ equal: string[] }>;
+    };
+    assert.deepEqual(parsed.route.group_by, ['alertname', 'family', 'job']);
+    assert.deepEqual(parsed.inhibit_rules[0]?.equal, ['family', 'job'], "a page in one job never mutes another job's tickets");
   });
 
   it('routes critical/page to the pager webhook and warning/ticket to the ticket webhook', async (t: TestContext) => {
@@ -666,6 +730,7 @@ function substituteGrafanaVariables(expr: string): string {
 interface PrometheusConfig {
   global: { external_labels?: Record<string, string> };
   rule_files: string[];
+  alerting?: { alertmanagers?: Array<{ static_configs?: Array<{ targets: string[] }> }> };
   remote_write?: Array<{ url: string }>;
   scrape_configs: Array<{
     job_name: string;
@@ -691,7 +756,9 @@ interface GrafanaPanel {
   datasource?: { type?: string; uid?: string };
   targets?: GrafanaTarget[];
   panels?: GrafanaPanel[];
-  fieldConfig?: { defaults?: { custom?: { stacking?: { mode?: string } } } };
+  fieldConfig?: {
+    defaults?: { custom?: { stacking?: { mode?: string } }; thresholds?: { steps?: Array<{ value: number | null }> } };
+  };
 }
 
 interface Dashboard {

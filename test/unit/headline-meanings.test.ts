@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
-import { STAGE_NAMES, type StatsDocument } from '../../preload/wire-types.ts';
-import { headlineFigures } from '../../renderer/dashboard/headline-meanings.ts';
+import { IN_APP_ALERT_RULES } from '../../main/telemetry/alert-evaluator.ts';
+import { SEED_ALERT_THRESHOLDS, STAGE_NAMES, type StatsDocument } from '../../preload/wire-types.ts';
+import { errorRateThreshold, headlineFigures } from '../../renderer/dashboard/headline-meanings.ts';
+import { REPO_ROOT } from '../support/shared-reference.ts';
 
 function statsDoc(over: Partial<StatsDocument> = {}, totals: Partial<StatsDocument['totals']> = {}): StatsDocument {
   const stages = {} as StatsDocument['stages'];
@@ -85,6 +89,19 @@ describe('headline figures say what they mean', () => {
     assert.equal(figure(statsDoc({ error_rate: 0.06, alerts: [alert] }), 'error-rate').tone, 'warn');
     assert.equal(figure(statsDoc({ error_rate: 0.1, alerts: [alert] }), 'error-rate').tone, 'bad');
     assert.equal(figure(statsDoc({ error_rate: 0.05 }), 'error-rate').tone, 'bad');
+  });
+
+  it("without alerts in the document, falls back to the seed rule's 3 %, the threshold the in-app and deploy rules use", () => {
+    assert.equal(errorRateThreshold(statsDoc({ alerts: [] })), 0.03);
+    assert.equal(figure(statsDoc({ error_rate: 0.03, alerts: [] }), 'error-rate').tone, 'bad');
+    assert.equal(figure(statsDoc({ error_rate: 0.04 }), 'error-rate').tone, 'bad');
+    assert.equal(figure(statsDoc({ error_rate: 0.029 }), 'error-rate').tone, 'warn');
+    // one threshold everywhere: the shared constant, the app's own rule and Prometheus' rule
+    const inApp = IN_APP_ALERT_RULES.find((r) => r.name === 'OfaVeHighErrorRate');
+    assert.equal(inApp?.threshold, SEED_ALERT_THRESHOLDS.OfaVeHighErrorRate);
+    const rules = readFileSync(path.join(REPO_ROOT, 'deploy', 'rules', 'ofa-ve-alerts.rules.yml'), 'utf8');
+    const deployed = /- alert: OfaVeHighErrorRate\n[\s\S]*?\n\s+> ([\d.]+)\n/.exec(rules)?.[1];
+    assert.equal(Number(deployed), SEED_ALERT_THRESHOLDS.OfaVeHighErrorRate);
   });
 
   it('prints no rate without requests', () => {

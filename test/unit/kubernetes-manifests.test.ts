@@ -31,7 +31,14 @@ const yaml = createRequire(import.meta.url)('js-yaml') as {
 
 const K8S_DIR = path.join(REPO_ROOT, 'deploy', 'kubernetes');
 const DOCKER_DIR = path.join(REPO_ROOT, 'deploy', 'docker');
-const FLEET_RULES = path.join(REPO_ROOT, 'deploy', 'rules', 'ofa-ve-fleet.rules.yml');
+const RULES_DIR = path.join(REPO_ROOT, 'deploy', 'rules');
+const FLEET_RULES = path.join(RULES_DIR, 'ofa-ve-fleet.rules.yml');
+/** Each PrometheusRule manifest and the rules file whose groups it carries word for word. */
+const PROMETHEUS_RULES: Record<string, string> = {
+  'prometheusrule-slo.yaml': 'ofa-ve-recording.rules.yml',
+  'prometheusrule-alerts.yaml': 'ofa-ve-alerts.rules.yml',
+  'prometheusrule-fleet.yaml': 'ofa-ve-fleet.rules.yml',
+};
 
 type Manifest = {
   apiVersion: string;
@@ -171,6 +178,8 @@ describe('deploy/kubernetes: manifests against the Kubernetes API and CRD schema
       'PersistentVolumeClaim',
       'PodDisruptionBudget',
       'PodMonitor',
+      'PrometheusRule',
+      'PrometheusRule',
       'PrometheusRule',
       'ScaledObject',
     ];
@@ -375,12 +384,40 @@ describe('deploy/kubernetes: the manifests agree with each other and with the se
     );
   });
 
-  it("prometheusrule-fleet.yaml holds deploy/rules/ofa-ve-fleet.rules.yml's groups unchanged", () => {
-    const rule = only('PrometheusRule') as Manifest & { spec: { groups: unknown } };
-    const file = yaml.load(readFileSync(FLEET_RULES, 'utf8')) as { groups: unknown };
-    assert.deepEqual(rule.spec.groups, file.groups);
+  it('a PrometheusRule per rules file (SLO recording, alerts, fleet), each holding its groups unchanged', () => {
+    const rules = manifests.filter((m) => m.doc.kind === 'PrometheusRule');
+    assert.deepEqual(rules.map((m) => m.file).sort(), Object.keys(PROMETHEUS_RULES).sort());
+    assert.deepEqual(
+      [...new Set(listedRuleFiles())].sort(),
+      Object.values(PROMETHEUS_RULES).sort(),
+      'every rules file the Prometheus configs load is deployed with the Operator too',
+    );
+    const names = rules.map((m) => m.doc.metadata.name);
+    assert.equal(new Set(names).size, names.length, `PrometheusRule names are unique: ${names.join(', ')}`);
+    for (const { file, doc } of rules) {
+      const source = yaml.load(readFileSync(path.join(RULES_DIR, PROMETHEUS_RULES[file]!), 'utf8')) as { groups: unknown };
+      assert.deepEqual((doc as Manifest & { spec: { groups: unknown } }).spec.groups, source.groups, `${file} = ${PROMETHEUS_RULES[file]}`);
+    }
+  });
+
+  it('the Operator gets the target-down alerts on the job the PodMonitor sets', () => {
+    const alerts = manifests.find((m) => m.file === 'prometheusrule-alerts.yaml')!.doc as Manifest & {
+      spec: { groups: Array<{ rules: Array<{ alert?: string; expr: string }> }> };
+    };
+    const exprOf = (name: string) => alerts.spec.groups.flatMap((g) => g.rules).find((r) => r.alert === name)?.expr;
+    const monitor = only('PodMonitor') as Manifest & { spec: { jobLabel: string } };
+    const pod = (only('Deployment') as Manifest & { spec: DeploymentSpec }).spec.template;
+    const job = pod.metadata.labels[monitor.spec.jobLabel];
+    assert.equal(exprOf('OfaVeTargetDown'), `up{job="${job}"} == 0`);
+    assert.equal(exprOf('OfaVeTargetAbsent'), `absent(up{job="${job}"})`);
   });
 });
+
+/** The rule files deploy/kubernetes/prometheus-kubernetes-sd.yml (the cluster without the Operator) loads. */
+function listedRuleFiles(): string[] {
+  const config = yaml.load(readFileSync(path.join(K8S_DIR, 'prometheus-kubernetes-sd.yml'), 'utf8')) as { rule_files: string[] };
+  return config.rule_files.map((f) => path.basename(f));
+}
 
 describe('deploy/docker: the Dockerfiles', () => {
   const read = (name: string) => readFileSync(path.join(DOCKER_DIR, name), 'utf8');

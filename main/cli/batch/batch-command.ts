@@ -104,12 +104,12 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
   const out = toStdout ? '-' : (values.out ?? defaultOutPath(listPath));
   if (toStdout && values.resume) throw new UsageError('--resume needs a results file: --out FILE');
   if (toStdout && values.json) throw new UsageError('--json writes its summary to stdout: use it with --out FILE');
+  if (!toStdout && path.resolve(out) === path.resolve(listPath)) throw new UsageError('--out would overwrite the list itself');
   const provider = parseProvider(values.provider);
   const concurrency = parseConcurrency(values.concurrency);
   // A list or results file that cannot be used ends the run before it starts: with --json, stdout
   // still gets one JSON object ({error}, as `ofa-ve check --json` prints).
   const refuse = (message: string) => reportCheckError(io, new CheckError('BAD_REQUEST', message), values.json);
-  if (!toStdout && path.resolve(out) === path.resolve(listPath)) return refuse('--out would overwrite the list itself');
 
   let list: BatchList;
   try {

@@ -5,10 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CheckError, ERROR_STATUS, type ErrorCode } from '../../../main/errors.ts';
-import type { CheckResult } from '../../../preload/wire-types.ts';
+import { ERROR_STATUS } from '../../../main/errors.ts';
+import { INPUT_ERROR_CODES, type CheckResult } from '../../../preload/wire-types.ts';
 import {
-  INPUT_ERROR_CODES,
   isRefused,
   isSendable,
   overTextLimit,
@@ -26,9 +25,8 @@ function failed(code: string): RowText {
 }
 
 describe('rows refused for what they are', () => {
-  it('names the same input codes as the service (main/errors.ts)', () => {
-    const input = (Object.keys(ERROR_STATUS) as ErrorCode[]).filter((code) => new CheckError(code, '').isInputError);
-    assert.deepEqual([...INPUT_ERROR_CODES].sort(), input.sort());
+  it('names only codes of the service (main/errors.ts)', () => {
+    for (const code of INPUT_ERROR_CODES) assert.ok(Object.hasOwn(ERROR_STATUS, code), code);
   });
 
   it('sends again rows that failed on our side, not rows refused for their image or text', () => {
