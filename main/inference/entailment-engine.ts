@@ -9,6 +9,7 @@ import { buildPrompt, normalizeCaption } from './caption-normalize.ts';
 import type { CheckPair, Label } from '../../preload/wire-types.ts';
 import type { EntailmentResult, ModelInfo } from './entailment-types.ts';
 import { decodeResizeNormalize } from './image-preprocess.ts';
+import { checkTextSize } from './input-size.ts';
 import { buildModelFeeds } from './model-feeds.ts';
 import { modelError, readJsonFile, readManifest, verifyManifestFile, type ModelManifest } from './model-manifest.ts';
 import { LOGITS_OUTPUT, openSession, type BatchRunner, type ProviderChoice } from './onnx-session.ts';
@@ -157,11 +158,7 @@ export class PairPreparer {
   }
 
   private normalizeField(field: 'text' | 'premise', value: string, maxWords: number): string {
-    const { limits } = this.source;
-    const bytes = Buffer.byteLength(value, 'utf8');
-    if (bytes > limits.maxTextBytes) {
-      throw new CheckError('TEXT_TOO_LONG', `the ${field} is ${bytes} bytes; the limit is ${limits.maxTextBytes}`);
-    }
+    checkTextSize(field, value, this.source.limits.maxTextBytes);
     const normalized = normalizeCaption(value, maxWords);
     // Nothing but punctuation, spaces or control characters says nothing about the image
     // (OFA keeps "..." when spaces precede it); emoji and any letter or digit count as text.

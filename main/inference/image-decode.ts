@@ -28,6 +28,7 @@
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { CheckError } from '../errors.ts';
 import { checkImageSides, checkJpegScans, checkResizeWork, describePixels } from './decode-budget.ts';
+import { checkImageFileSize } from './input-size.ts';
 import { firstFrameOnly } from './first-frame.ts';
 import type { SupportedFormat } from './image-format.ts';
 import { countJpegScans } from './jpeg-scans.ts';
@@ -164,12 +165,6 @@ export function sniffImageFormat(b: Uint8Array): SniffResult {
   return sniffText(b) ?? { kind: 'unknown' };
 }
 
-function describeSize(n: number): string {
-  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} bytes`;
-}
-
 const FORMAT_LABEL: Record<SupportedFormat, string> = {
   jpeg: 'JPEG',
   png: 'PNG',
@@ -195,15 +190,7 @@ const SHARP_FORMAT: Record<SupportedFormat, readonly string[]> = {
  */
 export function checkImageBytes(bytes: Uint8Array, limits: ImageLimits): SupportedFormat {
   if (bytes.length === 0) throw new CheckError('INVALID_IMAGE', 'image file is empty (0 bytes)');
-  if (bytes.length > limits.maxBytes) {
-    let size = describeSize(bytes.length);
-    let limit = describeSize(limits.maxBytes);
-    if (size === limit) {
-      size = `${bytes.length} bytes`;
-      limit = `${limits.maxBytes} bytes`;
-    }
-    throw new CheckError('IMAGE_TOO_LARGE', `image file is ${size}; the limit is ${limit}`);
-  }
+  checkImageFileSize(bytes.length, limits.maxBytes);
   const sniff = sniffImageFormat(bytes);
   if (sniff.kind === 'unsupported') {
     throw new CheckError('UNSUPPORTED_MEDIA_TYPE', `${sniff.name} files are not supported; send a ${SUPPORTED_FORMATS_TEXT} image`);

@@ -26,7 +26,7 @@ import { allows, CHECK_ROUTE, findRoute, traceRequestId, type Route } from './ro
 import { whenResponseDone } from './response-lifetime.ts';
 import { withoutServerPaths } from './server-paths.ts';
 import { StaticUi } from './static-ui.ts';
-import { defaultUploadBudgetBytes, UploadBudget } from './upload-budget.ts';
+import { defaultUploadBudgetBytes, UploadBudget } from '../service/upload-budget.ts';
 
 /** How long a client may take over each part of a request, and keep an idle connection. */
 export interface HttpTimeouts {

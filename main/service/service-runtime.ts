@@ -14,7 +14,8 @@ import { PrometheusClient } from '../telemetry/prometheus-client.ts';
 import { ServiceMetrics } from '../telemetry/service-metrics.ts';
 import { AccessLog, DEFAULT_ACCESS_LOG_RATE } from './access-log.ts';
 import type { BatchingOptions } from './batching-options.ts';
-import { CheckService } from './check-service.ts';
+import { CheckService, RETRY_AFTER_SECONDS } from './check-service.ts';
+import { defaultUploadBudgetBytes, UploadBudget } from './upload-budget.ts';
 import { checkResultDocument, modelDocument, statsDocument } from './response-documents.ts';
 import { structuredCheckRequest } from './structured-check-request.ts';
 import { InferenceWorkerHost, type FailedRestart, type RestartPolicy } from './inference-worker-host.ts';
@@ -99,6 +100,8 @@ export class ServiceRuntime {
   /** Set with `prometheusUrl`: /api/v1/fleet and /api/v1/compare?source=prometheus read it. */
   readonly prometheus: PrometheusClient | undefined;
   private readonly accessLog: AccessLog;
+  /** Image bytes of IPC checks held at once (the HTTP server keeps its own for bodies). */
+  private readonly ipcUploads: UploadBudget;
   private readonly queueHistory: GaugeHistory;
   private readonly ticker: NodeJS.Timeout;
   private worker: InferenceWorkerHost;
@@ -117,6 +120,7 @@ export class ServiceRuntime {
     this.alerts = new AlertEvaluator(this.stats);
     this.queueHistory = new GaugeHistory(this.stats.retentionSeconds);
     this.limits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
+    this.ipcUploads = new UploadBudget(defaultUploadBudgetBytes(this.limits.maxImageBytes));
     this.currentModelDir = options.modelDir;
     this.prometheus = options.prometheusUrl ? new PrometheusClient(options.prometheusUrl) : undefined;
     this.worker = this.createWorker(options.modelDir);
@@ -268,12 +272,20 @@ export class ServiceRuntime {
   async checkStructured(request: unknown): Promise<CheckResult> {
     const context = { startedAt: performance.now(), id: randomUUID(), ...IPC_CHECK };
     let parsed;
+    let release: (() => void) | undefined;
     try {
-      parsed = structuredCheckRequest(request);
+      parsed = structuredCheckRequest(request, this.limits);
+      // The image bytes held while the check waits and runs, bounded as the HTTP server bounds bodies.
+      release = this.ipcUploads.reserve(parsed.image.byteLength);
+      if (!release) throw new CheckError('OVERLOADED', `too many image bytes are waiting to be checked; retry in ${RETRY_AFTER_SECONDS} s`);
     } catch (err) {
       throw this.service.refuse(err, context);
     }
-    return checkResultDocument(await this.service.check(parsed, context));
+    try {
+      return checkResultDocument(await this.service.check(parsed, context));
+    } finally {
+      release();
+    }
   }
 
   /** Loads the model in the worker; resolves with its info, or undefined (and loadError) on failure. */

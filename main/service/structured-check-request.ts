@@ -1,5 +1,7 @@
 import type { CheckPair } from '../../preload/wire-types.ts';
+import type { InputLimits } from '../config.ts';
 import { CheckError } from '../errors.ts';
+import { checkImageFileSize, checkTextSize } from '../inference/input-size.ts';
 
 /**
  * A check request that arrives as structured values rather than multipart bytes: a JSON body
@@ -25,10 +27,16 @@ function textFields(text: unknown, premise: unknown): { text: string; premise: s
   return { text, premise: typeof premise === 'string' ? premise : undefined };
 }
 
-/** An IPC check:run request: the image as the file's bytes. */
-export function structuredCheckRequest(value: unknown): CheckPair {
+/**
+ * An IPC check:run request: the image as the file's bytes. Its sizes are checked here, before it
+ * is queued and copied to the inference worker, as the HTTP server refuses them while reading the body.
+ */
+export function structuredCheckRequest(value: unknown, limits: InputLimits): CheckPair {
   const fields = structuredFields(value, 'the request');
   if (!(fields.image instanceof Uint8Array))
     throw new CheckError('BAD_REQUEST', '"image" must be the bytes of an image file (a Uint8Array)');
+  checkImageFileSize(fields.image.byteLength, limits.maxImageBytes);
+  checkTextSize('text', fields.text, limits.maxTextBytes);
+  if (fields.premise !== undefined) checkTextSize('premise', fields.premise, limits.maxTextBytes);
   return { image: fields.image, text: fields.text, premise: fields.premise };
 }

@@ -283,3 +283,20 @@ runTable('IPC check:run with odd captions and malformed requests (default limits
 it('nothing on Object.prototype after the prototype-pollution case', () => {
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
+
+describe('sizes are refused before the check is queued (as the HTTP server refuses a body)', () => {
+  it('an image or a caption over the limit gets its own code even with no model loaded yet (else NOT_READY)', async () => {
+    // Never started: a check that reached the queue would be answered NOT_READY.
+    const runtime = new ServiceRuntime({ modelDir: DEMO_MODEL_DIR, provider: 'cpu', logger: silentLogger });
+    try {
+      const big = await callIpc(runtime, { image: new Uint8Array(20 * MiB + 1), text: 'a dog' });
+      assert.deepEqual(big.ok ? big : big.code, 'IMAGE_TOO_LARGE');
+      const long = await callIpc(runtime, { image: bytes, text: 'x'.repeat(16 * 1024 + 1) });
+      assert.deepEqual(long.ok ? long : long.code, 'TEXT_TOO_LONG');
+      const fine = await callIpc(runtime, { image: bytes, text: 'a dog' });
+      assert.deepEqual(fine.ok ? fine : fine.code, 'NOT_READY', 'a check within the limits does reach the queue');
+    } finally {
+      await runtime.close(0);
+    }
+  });
+});

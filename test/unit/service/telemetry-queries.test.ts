@@ -18,8 +18,9 @@ describe('telemetry queries: one set of checks for HTTP and IPC', () => {
     }
     assert.throws(() => slicesOf(stats, 60, 'no_such'), badRequest(/attribute must be one of/));
     assert.equal(slicesOf(stats, 60, 'caption_script').attribute, 'caption_script');
-    // A window past the retention is cut to it, as over HTTP.
-    assert.equal(slicesOf(stats, 10 ** 9, 'image_format').attribute, 'image_format');
+    // A window past the retention is refused, as HTTP's ?window= is (it was cut to the retention without a word).
+    assert.throws(() => slicesOf(stats, 10 ** 9, 'image_format'), badRequest(/window must be a whole number of seconds from 1 to 900/));
+    assert.equal(slicesOf(stats, 900, 'image_format').window_s, 900);
   });
 
   it('compare: times that are not whole epoch milliseconds are BAD_REQUEST, before LiveStats sees them', () => {
