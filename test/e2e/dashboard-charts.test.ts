@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page, Route } from 'playwright-core';
 import sharp from 'sharp';
 import { STAGE_NAMES, type SeriesPoint, type SlowRequest, type StatsDocument } from '../../preload/wire-types.ts';
+import { emptySeriesPoint } from '../../main/telemetry/live-stats.ts';
 import { formatClock } from '../../renderer/dashboard/stats-format.ts';
 import { launchChromium } from '../support/browser.ts';
 import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
@@ -64,21 +65,7 @@ function knownSeries(windowS: number, withErrors: boolean): SeriesPoint[] {
 
 /** The same window with no check at all, as right after the service started. */
 function idleSeries(windowS: number): SeriesPoint[] {
-  return Array.from({ length: windowS }, (_, i) => ({
-    t: T_END - windowS + 1 + i,
-    requests: 0,
-    YES: 0,
-    NO: 0,
-    MAYBE: 0,
-    ERROR: 0,
-    client_errors: 0,
-    server_errors: 0,
-    p50_ms: null,
-    p90_ms: null,
-    p99_ms: null,
-    error_rate: 0,
-    client_error_rate: 0,
-  }));
+  return Array.from({ length: windowS }, (_, i) => emptySeriesPoint(T_END - windowS + 1 + i));
 }
 
 function knownDocument(windowS: number, withErrors: boolean, idle = false): StatsDocument {
