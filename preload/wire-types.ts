@@ -52,6 +52,28 @@ export const INPUT_ERROR_CODES: ReadonlySet<string> = new Set([
   'UNSUPPORTED_MEDIA_TYPE',
 ]);
 
+/**
+ * The clients' own codes for a connection to a service that failed before the service could
+ * answer for itself (a service never sends them: its codes are main/errors.ts'). Main's
+ * ConnectionError (main/electron/remote-fetch.ts) and the renderer's clients use these.
+ */
+export const CONNECTION_ERROR_CODES = {
+  /** An address the app cannot use (not a URL, or plain http to another machine). */
+  BAD_URL: 'BAD_URL',
+  /** A token with characters no bearer token has (a space, a newline, non-ASCII). */
+  BAD_TOKEN: 'BAD_TOKEN',
+  /** Something answered, but not as ofa-ve serve does (another service, a redirect elsewhere). */
+  NOT_OFA_VE: 'NOT_OFA_VE',
+  /** The service does not let the console's window call it (its --cors-origin). */
+  CORS_NOT_ALLOWED: 'CORS_NOT_ALLOWED',
+  /** An answer far larger than any document of ofa-ve serve: not read. */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
+  /** Stopped, restarting or unreachable. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+} as const;
+
+export type ConnectionErrorCode = (typeof CONNECTION_ERROR_CODES)[keyof typeof CONNECTION_ERROR_CODES];
+
 export interface ModelSummary {
   name: string;
   version: string;

@@ -12,8 +12,8 @@
 import { writeJsonAtomic } from './json-file.ts';
 import { readFile } from 'node:fs/promises';
 import { alertQuantityText } from '../../preload/quantity-format.ts';
-import type { AlertStatus } from '../../preload/wire-types.ts';
-import { ConnectionError, fetchRemote } from './remote-fetch.ts';
+import { CONNECTION_ERROR_CODES, type AlertStatus } from '../../preload/wire-types.ts';
+import { ConnectionError, fetchRemote, readRemoteJson } from './remote-fetch.ts';
 
 /** One notification, in the terms of Electron's NotificationConstructorOptions. */
 export interface AlertNotification {
@@ -243,9 +243,12 @@ export async function readRemoteAlerts(url: string, token: string | undefined, t
     headers: token ? { authorization: `Bearer ${token}` } : {},
   });
   if (res.status === 401) throw new ConnectionError('UNAUTHORIZED', `${host} refused the token`);
-  const doc = (await res.json().catch(() => undefined)) as { alerts?: unknown } | undefined;
+  const doc = (await readRemoteJson(res, host)) as { alerts?: unknown } | undefined;
   if (!res.ok || !Array.isArray(doc?.alerts)) {
-    throw new ConnectionError('NOT_OFA_VE', `${host} answered /api/v1/stats with ${res.status}, not a stats document with alerts`);
+    throw new ConnectionError(
+      CONNECTION_ERROR_CODES.NOT_OFA_VE,
+      `${host} answered /api/v1/stats with ${res.status}, not a stats document with alerts`,
+    );
   }
   return doc.alerts.filter(isAlertStatus);
 }

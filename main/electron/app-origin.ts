@@ -2,6 +2,15 @@
 export const APP_SCHEME = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://console`;
 
+/**
+ * The dev server the window loads under `npm run dev` (electron-vite sets ELECTRON_RENDERER_URL),
+ * never in a packaged app: there the variable, set by anyone who starts the app, would load its
+ * page instead of app://console/, and the IPC sender check would trust that page's origin.
+ */
+export function devServerUrlOf(isPackaged: boolean, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  return isPackaged ? undefined : env.ELECTRON_RENDERER_URL || undefined;
+}
+
 /** The app's own pages: app://console/ in a build, the dev server's origin under `npm run dev`. */
 export function isAppUrl(url: string | undefined, devServerUrl: string | undefined): boolean {
   if (!url) return false;

@@ -7,7 +7,7 @@ import { appVersion, DEFAULT_PORT, defaultModelDir } from '../config.ts';
 import { jsonLogger } from '../logging/json-logger.ts';
 import { guardStdio, writeIfOpen } from '../logging/stdio-guard.ts';
 import * as alerts from './alert-notifier.ts';
-import { APP_ORIGIN } from './app-origin.ts';
+import { APP_ORIGIN, devServerUrlOf } from './app-origin.ts';
 import { registerAppScheme, serveAppProtocol } from './app-protocol.ts';
 import { buildAppMenu } from './app-menu.ts';
 import { chooseModelFolder, IpcRouter, registerConnectionHandlers, registerConsoleHandlers, send } from './ipc-handlers.ts';
@@ -24,7 +24,7 @@ import { TokenStore } from './token-store.ts';
  * OFA_VE_TOKEN or the keychain; the local model is not started).
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
-const devServerUrl = process.env.ELECTRON_RENDERER_URL;
+const devServerUrl = devServerUrlOf(app.isPackaged, process.env);
 const rendererDir = path.join(here, '../renderer');
 // Started from a terminal and piped (`| head`, a log shipper), a closed stdout must not crash the app.
 guardStdio();

@@ -6,13 +6,18 @@ import type { EndpointDocument, IpcChannel, IpcContract, IpcEvents } from '../..
 import { TRACE_FORMATS, type ModelDocument, type Outcome } from '../../preload/wire-types.ts';
 import { CheckError, toCheckError } from '../errors.ts';
 import type { ServiceRuntime } from '../service/service-runtime.ts';
-import { addMarkFromBody, compareOf, slicesOf } from '../service/telemetry-queries.ts';
+import { addMarkFromBody, compareOf, MAX_MARK_BODY_BYTES, slicesOf } from '../service/telemetry-queries.ts';
 import { traceDocument } from '../service/trace-document.ts';
 import { isTrustedSender } from './app-origin.ts';
-import type { ConnectionManager } from './remote-connection.ts';
+import { fieldsOf } from './ipc-request.ts';
+import { connectRequestOf, testRequestOf, type ConnectionManager } from './remote-connection.ts';
 import { ConnectionError } from './remote-fetch.ts';
 
-type Handler<C extends IpcChannel> = (request: IpcContract[C]['request'], sender: WebContents) => Promise<IpcContract[C]['response']>;
+/**
+ * A channel's handler. The request is `unknown`, not the contract's type: it is whatever the page's
+ * structured clone holds (a compromised or buggy page sends anything), so each handler checks it.
+ */
+type Handler<C extends IpcChannel> = (request: unknown, sender: WebContents) => Promise<IpcContract[C]['response']>;
 
 /**
  * Registers one handler per contract channel. Every call is refused unless it comes from the main
@@ -23,10 +28,11 @@ export class IpcRouter {
   constructor(private readonly devServerUrl: string | undefined) {}
 
   handle<C extends IpcChannel>(channel: C, handler: Handler<C>): void {
-    ipcMain.handle(channel, async (event: IpcMainInvokeEvent, request: IpcContract[C]['request']) => {
+    ipcMain.handle(channel, async (event: IpcMainInvokeEvent, request: unknown) => {
       const frame = event.senderFrame;
       if (!isTrustedSender(frame, event.sender.mainFrame, frame?.url, this.devServerUrl)) {
-        return { ok: false, error: { code: 'UNAUTHORIZED', message: 'IPC call from an untrusted frame' } } satisfies Outcome<never>;
+        // FORBIDDEN, as HTTP says to a caller that is not allowed: UNAUTHORIZED reads as "signed out" in the renderer.
+        return { ok: false, error: { code: 'FORBIDDEN', message: 'IPC call from an untrusted frame' } } satisfies Outcome<never>;
       }
       return handler(request, event.sender);
     });
@@ -74,6 +80,12 @@ function safeFileName(name: unknown, fallback: string): string {
 
 const MAX_SUBSCRIPTIONS_PER_WINDOW = 8;
 
+/**
+ * The most an export (`file:save`) may hold: far more than any results file of the checker (a
+ * batch's CSV or JSON), and a bound on what a page can make main write to disk in one call.
+ */
+export const MAX_SAVE_BYTES = 64 * 1024 * 1024;
+
 /** The local model is not running: the window is connected to a remote service (it talks HTTP to it). */
 function localModelOff(): CheckError {
   return new CheckError('NOT_READY', 'the local model is not running: the console is connected to a remote service');
@@ -96,6 +108,22 @@ export function registerConsoleHandlers(
     clearInterval(sub.timer);
     subscriptions.delete(id);
   };
+  const unsubscribeSender = (sender: WebContents) => {
+    for (const [id, sub] of [...subscriptions]) if (sub.sender === sender) unsubscribe(id);
+  };
+  // One set of listeners per WebContents, not one per subscription (they would pile up). A page
+  // that goes (closed, reloaded, navigated, crashed) takes its subscriptions with it: `destroyed`
+  // alone does not fire on a reload, and the new page knows nothing of the old one's ids.
+  const watched = new WeakSet<WebContents>();
+  const watch = (sender: WebContents) => {
+    if (watched.has(sender)) return;
+    watched.add(sender);
+    sender.once('destroyed', () => unsubscribeSender(sender));
+    sender.on('did-start-navigation', (details) => {
+      if (details.isMainFrame && !details.isSameDocument) unsubscribeSender(sender);
+    });
+    sender.on('render-process-gone', () => unsubscribeSender(sender));
+  };
   const runtime = (): ServiceRuntime => {
     const current = local();
     if (!current) throw localModelOff();
@@ -113,8 +141,8 @@ export function registerConsoleHandlers(
   router.handle('stats:subscribe', (request, sender) =>
     outcome(async () => {
       const service = runtime();
-      const windowS = Number(request?.windowS);
-      if (!Number.isInteger(windowS) || windowS < 1 || windowS > service.stats.retentionSeconds) {
+      const windowS = fieldsOf(request).windowS;
+      if (typeof windowS !== 'number' || !Number.isInteger(windowS) || windowS < 1 || windowS > service.stats.retentionSeconds) {
         throw new CheckError('BAD_REQUEST', `window must be a whole number of seconds from 1 to ${service.stats.retentionSeconds}`);
       }
       const mine = [...subscriptions.entries()].filter(([, s]) => s.sender === sender);
@@ -123,37 +151,60 @@ export function registerConsoleHandlers(
       const subscriptionId = randomUUID();
       const tick = () => send(sender, 'stats:tick', { subscriptionId, stats: service.statsDocument(windowS) });
       subscriptions.set(subscriptionId, { timer: setInterval(tick, 1000), sender });
-      sender.once('destroyed', () => unsubscribe(subscriptionId));
+      watch(sender);
       setImmediate(tick);
       return { subscriptionId };
     }),
   );
   router.handle('stats:unsubscribe', (request) =>
     outcome(async () => {
-      unsubscribe(String(request?.subscriptionId));
+      const { subscriptionId } = fieldsOf(request);
+      if (typeof subscriptionId !== 'string') throw new CheckError('BAD_REQUEST', 'subscriptionId must be the id stats:subscribe gave');
+      unsubscribe(subscriptionId);
       return null;
     }),
   );
   router.handle('stats:slowest', () => outcome(async () => runtime().stats.slowest(20)));
   // The same LiveStats methods as GET /api/v1/slices, /marks and /compare; what a page sends is checked here.
-  router.handle('stats:slices', (request) => outcome(async () => slicesOf(runtime().stats, request?.windowS, request?.attribute)));
+  router.handle('stats:slices', (request) => {
+    const { windowS, attribute } = fieldsOf(request);
+    return outcome(async () => slicesOf(runtime().stats, windowS, attribute));
+  });
   router.handle('stats:marks', () => outcome(async () => runtime().stats.marks()));
-  router.handle('stats:add-mark', (request) => outcome(async () => addMarkFromBody(runtime().stats, { name: request?.name })));
-  router.handle('stats:compare', (request) => outcome(async () => compareOf(runtime().stats, request?.a, request?.b, request?.attribute)));
+  router.handle('stats:add-mark', (request) =>
+    outcome(async () => {
+      const body = { name: fieldsOf(request).name };
+      // The same limit as POST /api/v1/marks' body, measured on the body that request would send.
+      if (typeof body.name === 'string' && Buffer.byteLength(JSON.stringify(body)) > MAX_MARK_BODY_BYTES) {
+        throw new CheckError('PAYLOAD_TOO_LARGE', `the body is over ${MAX_MARK_BODY_BYTES} bytes`);
+      }
+      return addMarkFromBody(runtime().stats, body);
+    }),
+  );
+  router.handle('stats:compare', (request) => {
+    const { a, b, attribute } = fieldsOf(request);
+    return outcome(async () => compareOf(runtime().stats, a, b, attribute));
+  });
   // The builder GET /api/v1/requests/{id}/trace uses, over the same ring: the same document, operator events included.
   router.handle('stats:trace', (request) =>
     outcome(async () => {
-      const format = TRACE_FORMATS.find((f) => f === request?.format);
+      const { id, format: asked } = fieldsOf(request);
+      const format = TRACE_FORMATS.find((f) => f === asked);
       if (!format) throw new CheckError('BAD_REQUEST', `format must be one of ${TRACE_FORMATS.join(', ')}`);
-      if (typeof request?.id !== 'string') throw new CheckError('BAD_REQUEST', 'id must be a request id');
-      return traceDocument(runtime().stats.traces, request.id, format);
+      if (typeof id !== 'string') throw new CheckError('BAD_REQUEST', 'id must be a request id');
+      return traceDocument(runtime().stats.traces, id, format);
     }),
   );
   router.handle('file:save', (request, sender) =>
     outcome(async () => {
-      if (typeof request?.content !== 'string') throw new CheckError('BAD_REQUEST', 'nothing to save');
+      const { content, suggestedName } = fieldsOf(request);
+      if (typeof content !== 'string') throw new CheckError('BAD_REQUEST', 'nothing to save');
+      // UTF-16 length first: a string of more code units than the cap is over it in UTF-8 too, without counting.
+      if (content.length > MAX_SAVE_BYTES || Buffer.byteLength(content) > MAX_SAVE_BYTES) {
+        throw new CheckError('PAYLOAD_TOO_LARGE', `the file to save is over ${MAX_SAVE_BYTES / (1024 * 1024)} MiB`);
+      }
       const win = BrowserWindow.fromWebContents(sender) ?? undefined;
-      const name = safeFileName(request.suggestedName, 'ofa-ve-results.txt');
+      const name = safeFileName(suggestedName, 'ofa-ve-results.txt');
       const ext = path.extname(name).slice(1) || 'txt';
       const options: Electron.SaveDialogOptions = {
         title: 'Export results',
@@ -162,7 +213,7 @@ export function registerConsoleHandlers(
       };
       const picked = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
       if (picked.canceled || !picked.filePath) return { saved: false };
-      await writeFile(picked.filePath, request.content, 'utf8');
+      await writeFile(picked.filePath, content, 'utf8');
       return { saved: true };
     }),
   );
@@ -186,6 +237,6 @@ async function connectionOutcome<T>(work: () => Promise<T>): Promise<Outcome<T>>
 /** Local model or remote service (the connection dialog); the same sender check as every channel. */
 export function registerConnectionHandlers(router: IpcRouter, connection: ConnectionManager): void {
   router.handle('connection:get', () => connectionOutcome(async () => connection.info()));
-  router.handle('connection:test', (request) => connectionOutcome(() => connection.test(request)));
-  router.handle('connection:connect', (request) => connectionOutcome(() => connection.connect(request)));
+  router.handle('connection:test', (request) => connectionOutcome(async () => connection.test(testRequestOf(request))));
+  router.handle('connection:connect', (request) => connectionOutcome(async () => connection.connect(connectRequestOf(request))));
 }

@@ -4,13 +4,14 @@
  * choice (--connect, the saved choice), "Test connection", and switching with the token kept
  * through the TokenStore.
  */
+import { fieldsOf } from './ipc-request.ts';
 import { writeJsonAtomic } from './json-file.ts';
 import { readFile } from 'node:fs/promises';
 import type { ConnectionInfo, ConnectionState, ConnectRequest, RemoteServiceInfo } from '../../preload/api-contract.ts';
 import { parseServiceUrl, type ServiceUrl } from '../../preload/service-url.ts';
-import type { ModelDocument } from '../../preload/wire-types.ts';
+import { CONNECTION_ERROR_CODES, type ModelDocument } from '../../preload/wire-types.ts';
 import { APP_ORIGIN } from './app-origin.ts';
-import { ConnectionError, fetchRemote } from './remote-fetch.ts';
+import { ConnectionError, fetchRemote, readRemoteJson } from './remote-fetch.ts';
 import { TokenNotStoredError, type KeychainStatus } from './token-store.ts';
 
 /** What is kept between runs: the last choice made in the connection dialog (never the token). */
@@ -50,10 +51,10 @@ type TokenSource = 'env' | 'keychain' | 'session' | 'none';
  */
 export function desktopServiceUrl(input: string): Extract<ServiceUrl, { ok: true }> {
   const parsed = parseServiceUrl(input);
-  if (!parsed.ok) throw new ConnectionError('BAD_URL', parsed.reason);
+  if (!parsed.ok) throw new ConnectionError(CONNECTION_ERROR_CODES.BAD_URL, parsed.reason);
   if (parsed.insecure) {
     throw new ConnectionError(
-      'BAD_URL',
+      CONNECTION_ERROR_CODES.BAD_URL,
       `${parsed.origin} is plain http to another machine, which the app's window may not use (and the token would cross the ` +
         `network unencrypted): give its https address (a TLS proxy in front of ofa-ve serve), or tunnel it ` +
         `(ssh -L 7860:127.0.0.1:7860 HOST) and connect to http://127.0.0.1:7860`,
@@ -97,9 +98,9 @@ export async function startupConnection(input: {
     try {
       parsed = desktopServiceUrl(input.connect);
     } catch (err) {
-      throw new ConnectionError('BAD_URL', `--connect ${input.connect}: ${(err as Error).message}`);
+      throw new ConnectionError(CONNECTION_ERROR_CODES.BAD_URL, `--connect ${input.connect}: ${(err as Error).message}`);
     }
-    const env = input.envToken?.trim();
+    const env = input.envToken === undefined ? undefined : checkedToken(input.envToken.trim(), 'OFA_VE_TOKEN: ');
     if (env) return remoteState(parsed.origin, env, 'env');
     return remoteState(parsed.origin, await input.tokens.load(parsed.origin), 'keychain');
   }
@@ -108,6 +109,40 @@ export async function startupConnection(input: {
     return remoteState(input.saved.url, await input.tokens.load(input.saved.url), 'keychain');
   }
   return { mode: 'local' };
+}
+
+/** What a bearer token can be: visible ASCII, no spaces (RFC 6750's b64token, and then some). */
+const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/;
+
+/**
+ * `token` when it can go in an Authorization header; else BAD_TOKEN. A newline, a space inside or
+ * a character outside ASCII (a pasted quote, a non-breaking space) would make fetch refuse the
+ * header, which reads as "cannot reach" the service. Empty is no token.
+ */
+export function checkedToken(token: string, context = ''): string {
+  if (token === '' || TOKEN_CHARACTERS.test(token)) return token;
+  throw new ConnectionError(
+    CONNECTION_ERROR_CODES.BAD_TOKEN,
+    `${context}the token has characters a token cannot have (only visible ASCII, no spaces or line breaks): check what was pasted`,
+  );
+}
+
+/** A page's `connection:test` request, checked: the address as text, and the token as text if any. */
+export function testRequestOf(request: unknown): { url: string; token?: string } {
+  const { url, token } = fieldsOf(request);
+  if (typeof url !== 'string')
+    throw new ConnectionError(CONNECTION_ERROR_CODES.BAD_URL, "give the service's address (https://HOST[:PORT])");
+  if (token !== undefined && typeof token !== 'string')
+    throw new ConnectionError(CONNECTION_ERROR_CODES.BAD_TOKEN, 'the token must be text');
+  return token === undefined ? { url } : { url, token };
+}
+
+/** A page's `connection:connect` request, checked. */
+export function connectRequestOf(request: unknown): ConnectRequest {
+  const { mode } = fieldsOf(request);
+  if (mode === 'local') return { mode: 'local' };
+  if (mode === 'remote') return { mode: 'remote', ...testRequestOf(request) };
+  throw new ConnectionError(CONNECTION_ERROR_CODES.BAD_URL, 'choose the local model or a remote service');
 }
 
 export interface RemoteTestOptions {
@@ -135,10 +170,10 @@ export async function testRemoteService(
   const request = (pathname: string, init?: RequestInit) => fetchRemote(origin, pathname, timeoutMs, init);
 
   const health = await request('/healthz');
-  const version = ((await health.json().catch(() => undefined)) as { version?: unknown } | undefined)?.version;
+  const version = ((await readRemoteJson(health, host)) as { version?: unknown } | undefined)?.version;
   if (typeof version !== 'string') {
     throw new ConnectionError(
-      'NOT_OFA_VE',
+      CONNECTION_ERROR_CODES.NOT_OFA_VE,
       `${host} answered /healthz with ${health.status} but not as ofa-ve serve does: is this the right address?`,
     );
   }
@@ -149,7 +184,7 @@ export async function testRemoteService(
   });
   if (preflight.headers.get('access-control-allow-origin') !== pageOrigin) {
     throw new ConnectionError(
-      'CORS_NOT_ALLOWED',
+      CONNECTION_ERROR_CODES.CORS_NOT_ALLOWED,
       `${host} does not accept requests from the console's window (${pageOrigin}): start it with ` +
         `--cors-origin ${pageOrigin} (and a --token); ofa-ve ${version} there`,
     );
@@ -160,9 +195,9 @@ export async function testRemoteService(
   if (res.status === 401) {
     throw new ConnectionError('UNAUTHORIZED', token ? `${host} refused the token` : `${host} needs an access token (its --token)`);
   }
-  const model = (await res.json().catch(() => undefined)) as (ModelDocument & { error?: unknown }) | undefined;
+  const model = (await readRemoteJson(res, host)) as (ModelDocument & { error?: unknown }) | undefined;
   if (!res.ok || typeof model?.ready !== 'boolean') {
-    throw new ConnectionError('NOT_OFA_VE', `${host} answered /api/v1/model with ${res.status}, not a model document`);
+    throw new ConnectionError(CONNECTION_ERROR_CODES.NOT_OFA_VE, `${host} answered /api/v1/model with ${res.status}, not a model document`);
   }
   return { url: origin, host, version, model };
 }
@@ -186,6 +221,8 @@ export interface ConnectionManagerOptions {
  */
 export class ConnectionManager {
   private notice: string | undefined;
+  /** The switch in progress (settled when none): the next waits for it. */
+  private switching: Promise<unknown> = Promise.resolve();
 
   constructor(
     private state: ConnectionState,
@@ -217,7 +254,19 @@ export class ConnectionManager {
     return testRemoteService(parsed.origin, token.value, this.options.test);
   }
 
-  async connect(request: ConnectRequest): Promise<ConnectionInfo> {
+  /**
+   * Switches to `request`. Switches run one after another, each to its end (the local model started
+   * or stopped) before the next begins: a switch started while another was on its way (local → remote
+   * asked while the local model was still starting) would otherwise act on a half-made state, and
+   * the app would say remote while a local model kept running.
+   */
+  connect(request: ConnectRequest): Promise<ConnectionInfo> {
+    const next = this.switching.then(() => this.switchTo(request));
+    this.switching = next.catch(() => undefined);
+    return next;
+  }
+
+  private async switchTo(request: ConnectRequest): Promise<ConnectionInfo> {
     this.notice = undefined;
     if (request?.mode === 'local') {
       const wasRemote = this.state.mode === 'remote';
@@ -226,7 +275,7 @@ export class ConnectionManager {
       if (wasRemote) await this.options.startLocal();
       return this.info();
     }
-    if (request?.mode !== 'remote') throw new ConnectionError('BAD_URL', 'choose the local model or a remote service');
+    if (request?.mode !== 'remote') throw new ConnectionError(CONNECTION_ERROR_CODES.BAD_URL, 'choose the local model or a remote service');
     const parsed = desktopServiceUrl(String(request.url ?? ''));
     const token = await this.tokenFor(parsed.origin, request.token);
     await testRemoteService(parsed.origin, token.value, this.options.test);
@@ -253,7 +302,7 @@ export class ConnectionManager {
     origin: string,
     typed: string | undefined,
   ): Promise<{ value: string | undefined; given: boolean; source: TokenSource }> {
-    const token = typeof typed === 'string' ? typed.trim() : '';
+    const token = typeof typed === 'string' ? checkedToken(typed.trim()) : '';
     if (token) return { value: token, given: true, source: 'session' };
     if (this.state.mode === 'remote' && this.state.url === origin && this.state.token) {
       return { value: this.state.token, given: false, source: this.state.tokenSource };

@@ -7,6 +7,7 @@
 import type { ConnectionInfo, ConnectRequest, OfaVeApi, RemoteServiceInfo } from '../../preload/api-contract.ts';
 import { CONNECT_PARAM, parseServiceUrl } from '../../preload/service-url.ts';
 import { ClientError, type ConsoleClient } from './console-client.ts';
+import { CONNECTION_ERROR_CODES } from '../../preload/wire-types.ts';
 import { HttpConsoleClient, tokenKey } from './http-client.ts';
 import { IpcConsoleClient, unwrap } from './ipc-client.ts';
 import { DesktopRemoteClient } from './remote-desktop-client.ts';
@@ -130,7 +131,7 @@ export class BrowserConnectionControl implements ConnectionControl {
 
   async test(url: string, token: string): Promise<RemoteServiceInfo> {
     const parsed = parseServiceUrl(url);
-    if (!parsed.ok) throw new ClientError('BAD_URL', parsed.reason);
+    if (!parsed.ok) throw new ClientError(CONNECTION_ERROR_CODES.BAD_URL, parsed.reason);
     const kept = sessionStorage.getItem(tokenKey(parsed.origin)) ?? undefined;
     const client = new HttpConsoleClient(parsed.origin, { token: token.trim() || kept, tabStorage: false });
     const [health, model] = [await client.endpoint(), await client.modelInfo()];
@@ -144,10 +145,10 @@ export class BrowserConnectionControl implements ConnectionControl {
       url.searchParams.delete(CONNECT_PARAM);
     } else {
       const parsed = parseServiceUrl(request.url);
-      if (!parsed.ok) throw new ClientError('BAD_URL', parsed.reason);
+      if (!parsed.ok) throw new ClientError(CONNECTION_ERROR_CODES.BAD_URL, parsed.reason);
       if (parsed.insecure && location.protocol === 'https:') {
         const why = `this page is https: the browser blocks plain http to another machine; give ${parsed.host}'s https address`;
-        throw new ClientError('BAD_URL', why);
+        throw new ClientError(CONNECTION_ERROR_CODES.BAD_URL, why);
       }
       if (request.token?.trim()) sessionStorage.setItem(tokenKey(parsed.origin), request.token.trim());
       sessionStorage.setItem(CONFIRMED_KEY, JSON.stringify([...new Set([...confirmedOrigins(), parsed.origin])]));

@@ -1,4 +1,5 @@
 import type { AppEvent } from '../../preload/api-contract.ts';
+import { CONNECTION_ERROR_CODES } from '../../preload/wire-types.ts';
 import type * as Wire from '../../preload/wire-types.ts';
 
 /** A span of time to compare: epoch ms, `to_ms` exclusive. */
@@ -35,7 +36,20 @@ export interface EndpointInfo {
  * restarting or unreachable (connection refused, network error, a proxy's 502, or NOT_READY from a
  * service whose model this client saw loaded). The checker shows it as "service unavailable".
  */
-export const SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE';
+export const SERVICE_UNAVAILABLE = CONNECTION_ERROR_CODES.SERVICE_UNAVAILABLE;
+
+/**
+ * A service's error as this client reports it: NOT_READY from a service whose model this client
+ * has seen loaded means the service is stopping or restarting, not that the model is missing, so
+ * it is SERVICE_UNAVAILABLE (the checker says so on the rows in flight, and a batch stops sending).
+ * Every client (HTTP and IPC) decides this here.
+ */
+export function serviceError(error: Wire.ApiError, modelSeenReady: boolean): Wire.ApiError {
+  if (error.code === 'NOT_READY' && modelSeenReady) {
+    return { code: SERVICE_UNAVAILABLE, message: `service unavailable: ${error.message} (restarting?)` };
+  }
+  return error;
+}
 
 /**
  * A SERVICE_UNAVAILABLE message without its leading "service unavailable:", for a place that

@@ -3,6 +3,7 @@ import { CONSOLE_BATCH, runBatch } from './batch-runner.ts';
 import {
   ClientError,
   SERVICE_UNAVAILABLE,
+  serviceError,
   UNAUTHORIZED,
   type BatchHandlers,
   type ConsoleClient,
@@ -88,9 +89,7 @@ export function failureOf(
 ): Wire.ApiError {
   const error = body?.error;
   if (status === 401) return unauthorized(context.tokenSent);
-  if (error?.code === 'NOT_READY' && context.modelSeenReady) {
-    return { code: SERVICE_UNAVAILABLE, message: `service unavailable: ${error.message} (restarting?)` };
-  }
+  if (error && serviceError(error, context.modelSeenReady) !== error) return serviceError(error, true);
   if (!error && (status === 502 || status === 503 || status === 504)) {
     return { code: SERVICE_UNAVAILABLE, message: `service unavailable: the server answered ${status} ${statusText}`.trim() };
   }

@@ -4,6 +4,7 @@ import { CONSOLE_BATCH, runBatch } from './batch-runner.ts';
 import {
   ClientError,
   PROMETHEUS_NOT_CONFIGURED,
+  serviceError,
   type BatchHandlers,
   type ConsoleClient,
   type EndpointInfo,
@@ -54,16 +55,20 @@ function noPrometheus(): ClientError {
 export class IpcConsoleClient implements ConsoleClient {
   readonly mode = 'desktop' as const;
   readonly location: ServiceLocation = { kind: 'local' };
+  /** Whether this window has seen the model loaded (a model document saying ready, or a check answered). */
+  private modelSeenReady = false;
 
   /** `api` is public for the connection dialog (renderer/connection/), which uses the same preload API. */
   constructor(readonly api: OfaVeApi) {}
 
   async modelInfo(): Promise<Wire.ModelDocument> {
-    return unwrap(await this.api.modelInfo());
+    const doc = this.unwrap(await this.api.modelInfo());
+    if (doc.ready) this.modelSeenReady = true;
+    return doc;
   }
 
   async endpoint(): Promise<EndpointInfo> {
-    return unwrap(await this.api.endpoint());
+    return this.unwrap(await this.api.endpoint());
   }
 
   async check(input: Wire.NamedCheckPair<Blob>): Promise<Wire.Outcome<Wire.CheckResult>> {
@@ -91,8 +96,18 @@ export class IpcConsoleClient implements ConsoleClient {
   }
 
   private async send(input: Wire.NamedCheckPair<Blob>, image: Uint8Array): Promise<Wire.Outcome<Wire.CheckResult>> {
-    // The IPC answer is the same Outcome the console uses: passed on as it is.
-    return this.api.check({ image, name: input.name, text: input.text, premise: input.premise });
+    // The IPC answer is the same Outcome the console uses, its error as the HTTP client would report it.
+    const outcome = await this.api.check({ image, name: input.name, text: input.text, premise: input.premise });
+    if (outcome.ok) {
+      this.modelSeenReady = true;
+      return outcome;
+    }
+    return { ok: false, error: serviceError(outcome.error, this.modelSeenReady) };
+  }
+
+  /** unwrap(), with the error as serviceError() reports it. */
+  private unwrap<T>(outcome: Wire.Outcome<T>): T {
+    return unwrap(outcome.ok ? outcome : { ok: false, error: serviceError(outcome.error, this.modelSeenReady) });
   }
 
   subscribeStats(windowS: number, onStats: (doc: Wire.StatsDocument) => void, onError: (error: Wire.ApiError) => void): () => void {
@@ -100,28 +115,28 @@ export class IpcConsoleClient implements ConsoleClient {
   }
 
   async slowest(signal?: AbortSignal): Promise<Wire.SlowRequest[]> {
-    return unwrap(await untilAborted(() => this.api.slowest(), signal));
+    return this.unwrap(await untilAborted(() => this.api.slowest(), signal));
   }
 
   async trace(id: string, format: Wire.TraceFormat): Promise<Wire.TraceDocument> {
-    return unwrap(await this.api.trace(id, format));
+    return this.unwrap(await this.api.trace(id, format));
   }
 
   async slices(windowS: number, attribute: Wire.SliceAttribute, signal?: AbortSignal): Promise<Wire.SlicesSnapshot> {
-    return unwrap(await untilAborted(() => this.api.slices(windowS, attribute), signal));
+    return this.unwrap(await untilAborted(() => this.api.slices(windowS, attribute), signal));
   }
 
   async marks(): Promise<Wire.Mark[]> {
-    return unwrap(await this.api.marks());
+    return this.unwrap(await this.api.marks());
   }
 
   async addMark(name: string): Promise<Wire.Mark> {
-    return unwrap(await this.api.addMark(name));
+    return this.unwrap(await this.api.addMark(name));
   }
 
   async compare(a: TimeSpan, b: TimeSpan, attribute?: Wire.SliceAttribute, source?: Wire.FigureSource): Promise<Wire.PeriodComparison> {
     if (source === 'prometheus') throw noPrometheus();
-    return unwrap(await this.api.compare({ a, b, ...(attribute ? { attribute } : {}) }));
+    return this.unwrap(await this.api.compare({ a, b, ...(attribute ? { attribute } : {}) }));
   }
 
   async fleet(): Promise<Wire.FleetDocument> {
@@ -129,13 +144,14 @@ export class IpcConsoleClient implements ConsoleClient {
   }
 
   async saveFile(suggestedName: string, content: string, mimeType: string): Promise<boolean> {
-    return unwrap(await this.api.saveFile({ suggestedName, content, mimeType })).saved;
+    return this.unwrap(await this.api.saveFile({ suggestedName, content, mimeType })).saved;
   }
 
   readonly onAppEvent = (listener: (event: AppEvent) => void): (() => void) => this.api.onAppEvent(listener);
 
   readonly chooseModelDirectory = async (): Promise<Wire.ModelDocument> => {
-    const doc = unwrap(await this.api.chooseModelDirectory());
+    const doc = this.unwrap(await this.api.chooseModelDirectory());
+    if (doc?.ready) this.modelSeenReady = true;
     return doc ?? this.modelInfo();
   };
 }

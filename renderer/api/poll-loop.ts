@@ -7,6 +7,7 @@
  * would be dropped is also cancelled: its AbortSignal aborts when a newer request is sent or the
  * loop stops, so a slow service is not left working for an answer nobody reads.
  */
+import { SERVICE_UNAVAILABLE } from './console-client.ts';
 
 /** What a request gave: its value, or what it threw. */
 export type PollAnswer<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -100,7 +101,7 @@ export class PollLoop<T> {
 
 /** A poll that got no answer in time: shown as the service being unreachable (ApiError's code and message). */
 export class PollTimeout extends Error {
-  readonly code = 'SERVICE_UNAVAILABLE';
+  readonly code = SERVICE_UNAVAILABLE;
   constructor(ms: number) {
     super(`no answer within ${ms / 1000} s`);
     this.name = 'PollTimeout';

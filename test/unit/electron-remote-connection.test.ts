@@ -14,7 +14,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConnectionManager, loadConnectionChoice, startupConnection, testRemoteService } from '../../main/electron/remote-connection.ts';
+import {
+  ConnectionManager,
+  connectRequestOf,
+  loadConnectionChoice,
+  startupConnection,
+  testRemoteService,
+  testRequestOf,
+} from '../../main/electron/remote-connection.ts';
 import { ConnectionError } from '../../main/electron/remote-fetch.ts';
 import { TokenStore, type SafeStorageLike } from '../../main/electron/token-store.ts';
 import { silentLogger } from '../../main/logging/json-logger.ts';
@@ -264,5 +271,131 @@ describe('Test connection and the switch, against real services', () => {
     assert.deepEqual(connection.connectSources(), []);
     await connection.connect({ mode: 'local' });
     assert.deepEqual(calls, ['startLocal'], 'local → local starts nothing');
+  });
+});
+
+describe('Test connection against a service that redirects elsewhere', () => {
+  it('A answers 307 to B: NOT_OFA_VE naming B, and B gets no request (so never the token)', async () => {
+    const seenByB: string[] = [];
+    const b = http.createServer((req, res) => {
+      seenByB.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
+      res.setHeader('access-control-allow-origin', 'app://console');
+      res.end(JSON.stringify(req.url === '/healthz' ? { version: 'evil' } : { ready: true }));
+    });
+    await new Promise<void>((resolve) => b.listen(0, '127.0.0.1', resolve));
+    const originB = `http://localhost:${(b.address() as AddressInfo).port}`;
+    const a = http.createServer((req, res) => res.writeHead(307, { location: `${originB}${req.url}` }).end());
+    await new Promise<void>((resolve) => a.listen(0, '127.0.0.1', resolve));
+    const originA = `http://127.0.0.1:${(a.address() as AddressInfo).port}`;
+    try {
+      await rejectsWith(testRemoteService(originA, 'SECRET'), 'NOT_OFA_VE', new RegExp(`redirects to ${originB}: connect to that address`));
+      assert.deepEqual(seenByB, []);
+    } finally {
+      await Promise.all([a, b].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    }
+  });
+});
+
+describe('tokens with characters no token has', () => {
+  const keeper = { status: () => ({ available: true }) as const, save: async () => {}, load: async () => undefined };
+  const connection = () =>
+    new ConnectionManager(
+      { mode: 'local' },
+      { tokens: keeper, settingsFile: '/nonexistent/connection.json', startLocal: async () => {}, stopLocal: async () => {} },
+    );
+
+  it('are BAD_TOKEN before anything is sent, not "cannot reach"', async () => {
+    // Port 9 (discard) on loopback: nothing is reached, and nothing need be.
+    for (const token of ['abc\ndef', 'abc def', 'tökén', 'abc\u00a0def', '\u201cquoted\u201d']) {
+      await rejectsWith(connection().test({ url: 'http://127.0.0.1:9', token }), 'BAD_TOKEN', /characters a token cannot have/);
+      await rejectsWith(connection().connect({ mode: 'remote', url: 'http://127.0.0.1:9', token }), 'BAD_TOKEN');
+    }
+    const tokens = { load: async () => undefined };
+    await rejectsWith(
+      startupConnection({ connect: 'http://127.0.0.1:9', envToken: 'a b', saved: { mode: 'local' }, tokens }),
+      'BAD_TOKEN',
+      /^OFA_VE_TOKEN: the token has characters/,
+    );
+  });
+
+  it('surrounding spaces and line breaks are trimmed, as before', async () => {
+    const state = await startupConnection({
+      connect: 'http://127.0.0.1:9',
+      envToken: ' tok-en_1.~+/= \n',
+      saved: { mode: 'local' },
+      tokens: keeper,
+    });
+    assert.equal(state.mode === 'remote' && state.token, 'tok-en_1.~+/=');
+  });
+});
+
+describe('IPC requests to the connection channels', () => {
+  it('are checked field by field: an address as text, a token as text if any, a mode', () => {
+    assert.deepEqual(testRequestOf({ url: 'https://x', token: 't', extra: 1 }), { url: 'https://x', token: 't' });
+    assert.deepEqual(connectRequestOf({ mode: 'local', url: 5 }), { mode: 'local' });
+    assert.deepEqual(connectRequestOf({ mode: 'remote', url: 'https://x' }), { mode: 'remote', url: 'https://x' });
+    const fails = (run: () => unknown, code: string) =>
+      assert.throws(run, (err: unknown) => err instanceof ConnectionError && err.code === code);
+    for (const bad of [null, 'https://x', ['https://x'], { url: 5 }, {}]) fails(() => testRequestOf(bad), 'BAD_URL');
+    fails(() => testRequestOf({ url: 'https://x', token: 5 }), 'BAD_TOKEN');
+    for (const bad of [null, {}, { mode: 'LOCAL' }, { mode: 'remote' }]) fails(() => connectRequestOf(bad), 'BAD_URL');
+  });
+});
+
+describe('switches one after another', () => {
+  it('remote → local while the local model starts, then → remote: the local model ends stopped and the app says remote', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ofa-ve-serial-'));
+    // A remote that "Test connection" accepts, answering at once.
+    const remote = http.createServer((req, res) => {
+      res.setHeader('access-control-allow-origin', 'app://console');
+      res.end(JSON.stringify(req.url === '/healthz' ? { version: '1.0.0' } : { ready: true }));
+    });
+    await new Promise<void>((resolve) => remote.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(remote.address() as AddressInfo).port}`;
+    try {
+      let running = false;
+      const events: string[] = [];
+      let finishStart: () => void = () => {};
+      const keeper = { status: () => ({ available: true }) as const, save: async () => {}, load: async () => undefined };
+      const connection = new ConnectionManager(
+        { mode: 'remote', url, host: 'x', tokenSource: 'none' },
+        {
+          tokens: keeper,
+          settingsFile: path.join(dir, 'connection.json'),
+          // Starting takes a while (a model loads): it ends when the test says.
+          startLocal: () =>
+            new Promise<void>((resolve) => {
+              events.push('start begins');
+              finishStart = () => {
+                running = true;
+                events.push('start ends');
+                resolve();
+              };
+            }),
+          stopLocal: async () => {
+            events.push('stop');
+            running = false;
+          },
+        },
+      );
+      const toLocal = connection.connect({ mode: 'local' });
+      const toRemote = connection.connect({ mode: 'remote', url });
+      // Give the remote switch every chance to run while the local model is still starting (unserialised,
+      // it tested the remote, "stopped" the local model that was not up yet and finished here).
+      await Promise.race([toRemote, new Promise((resolve) => setTimeout(resolve, 200))]);
+      assert.deepEqual(events, ['start begins'], 'the second switch waits for the first');
+      finishStart();
+      await toLocal;
+      const info = await toRemote;
+      assert.deepEqual(events, ['start begins', 'start ends', 'stop']);
+      assert.equal(info.current.mode, 'remote');
+      assert.equal(running, false, 'no local model left running behind a remote connection');
+      // A failed switch does not block the ones after it.
+      await rejectsWith(connection.connect({ mode: 'remote', url: 'not a url' }), 'BAD_URL');
+      assert.equal((await connection.connect({ mode: 'remote', url })).current.mode, 'remote');
+    } finally {
+      await new Promise<void>((resolve) => remote.close(() => resolve()));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -238,6 +238,28 @@ describe('remote alerts over HTTP (a real service)', () => {
     await fails(readRemoteAlerts(closedUrl, TOKEN), 'SERVICE_UNAVAILABLE', /cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED/);
   });
 
+  it('does not follow a redirect to another service with the token: NOT_OFA_VE naming where it points', async () => {
+    const seen: string[] = [];
+    // A 307 to the real service on another host name: the same document there, but not the address the user gave.
+    const redirecting = http.createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.writeHead(307, { location: `${url.replace('127.0.0.1', 'localhost')}${req.url}` }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const redirectingUrl = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`;
+    try {
+      const target = url.replace('127.0.0.1', 'localhost').replace(/\./g, '\\.');
+      await assert.rejects(readRemoteAlerts(redirectingUrl, TOKEN), {
+        name: 'ConnectionError',
+        code: 'NOT_OFA_VE',
+        message: new RegExp(`redirects to ${target}: connect to that address$`),
+      });
+      assert.deepEqual(seen, ['/api/v1/stats?window=1']);
+    } finally {
+      await new Promise<void>((resolve) => redirecting.close(() => resolve()));
+    }
+  });
+
   it('the watcher hands each reading to the notifier and reports a failing source once per message', async () => {
     const recorder = recordingPresenter();
     const notifier = new AlertNotifier(recorder.presenter, { onClick: () => {} });

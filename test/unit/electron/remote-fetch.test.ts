@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { ConnectionError, fetchRemote } from '../../../main/electron/remote-fetch.ts';
+import { ConnectionError, fetchRemote, MAX_REMOTE_JSON_BYTES, readRemoteJson } from '../../../main/electron/remote-fetch.ts';
 
 async function listen(server: http.Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -57,5 +57,92 @@ describe('fetchRemote', () => {
   it('no answer within the limit: SERVICE_UNAVAILABLE saying how long it waited', async () => {
     await assert.rejects(fetchRemote(origin, '/hang', 200), unavailable(/^cannot reach 127\.0\.0\.1:\d+: no answer within 0\.2 s$/));
     assert.equal(seen.at(-1)?.url, '/hang', 'the request did reach the service');
+  });
+});
+
+/** Two services on loopback: A answers every request with a 307 to the same path on B. */
+async function redirectingPair() {
+  const seenByB: { url?: string; authorization?: string }[] = [];
+  const b = http.createServer((req, res) => {
+    seenByB.push({ url: req.url, authorization: req.headers.authorization });
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"version":"elsewhere"}');
+  });
+  const originB = await listen(b);
+  const a = http.createServer((req, res) =>
+    res.writeHead(307, { location: `${originB.replace('127.0.0.1', 'localhost')}${req.url}` }).end(),
+  );
+  const originA = await listen(a);
+  return { originA, originB, seenByB, close: async () => Promise.all([close(a), close(b)]) };
+}
+
+describe('fetchRemote and redirects', () => {
+  it('does not follow a redirect: NOT_OFA_VE naming where it points, and the other service gets nothing (no token)', async () => {
+    const pair = await redirectingPair();
+    try {
+      const target = pair.originB.replace('127.0.0.1', 'localhost').replace(/\./g, '\\.');
+      await assert.rejects(fetchRemote(pair.originA, '/healthz', 5000, { headers: { authorization: 'Bearer secret' } }), (err: unknown) => {
+        assert.ok(err instanceof ConnectionError);
+        assert.equal(err.code, 'NOT_OFA_VE');
+        assert.match(err.message, new RegExp(`^127\\.0\\.0\\.1:\\d+ redirects to ${target}: connect to that address$`));
+        return true;
+      });
+      assert.deepEqual(pair.seenByB, []);
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it('a redirect without a Location: NOT_OFA_VE all the same', async () => {
+    const server = http.createServer((_req, res) => res.writeHead(302).end());
+    const origin = await listen(server);
+    try {
+      await assert.rejects(fetchRemote(origin, '/healthz', 5000), {
+        name: 'ConnectionError',
+        code: 'NOT_OFA_VE',
+        message: /a redirect \(302\)/,
+      });
+    } finally {
+      await close(server);
+    }
+  });
+});
+
+describe('readRemoteJson', () => {
+  const big = JSON.stringify({ pad: 'x'.repeat(MAX_REMOTE_JSON_BYTES) });
+  // /announced sends a Content-Length, /chunked does not; /small is a document of the usual size.
+  const server = http.createServer((req, res) => {
+    if (req.url === '/announced') return res.writeHead(200, { 'content-length': Buffer.byteLength(big) }).end(big);
+    if (req.url === '/chunked') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      for (let i = 0; i < big.length; i += 65536) res.write(big.slice(i, i + 65536));
+      return res.end();
+    }
+    if (req.url === '/not-json') return res.end('<h1>router admin</h1>');
+    res.end(JSON.stringify({ version: '1.0.0' }));
+  });
+  let origin: string;
+  before(async () => {
+    origin = await listen(server);
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await close(server);
+  });
+
+  const read = async (path: string) => readRemoteJson(await fetchRemote(origin, path, 5000), 'svc:1');
+
+  it('reads a document of the usual size, and undefined for one that is not JSON', async () => {
+    assert.deepEqual(await read('/small'), { version: '1.0.0' });
+    assert.equal(await read('/not-json'), undefined);
+  });
+
+  it('refuses an answer over the cap, announced or not, with RESPONSE_TOO_LARGE', async () => {
+    for (const path of ['/announced', '/chunked']) {
+      await assert.rejects(
+        read(path),
+        { name: 'ConnectionError', code: 'RESPONSE_TOO_LARGE', message: /^svc:1 answered with more than 4 MiB/ },
+        path,
+      );
+    }
   });
 });
