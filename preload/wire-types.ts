@@ -404,7 +404,8 @@ export interface ComparedRange {
   /** ISO times: the whole periods actually read (the range asked for, rounded inward to `resolution_s`). */
   from: string;
   to: string;
-  resolution_s: number;
+  /** Seconds per period read: in-app its stats' periods; from Prometheus the scrape interval, null when Prometheus does not say. */
+  resolution_s: number | null;
   requests: number;
   /** Successful checks (what the latency figures are over). */
   successes: number;
@@ -461,6 +462,8 @@ export interface PeriodComparison {
   source?: FigureSource;
   /** With source 'prometheus': the Prometheus read and the PromQL of every figure (main/telemetry/prometheus-queries.ts). */
   prometheus?: { url: string; queries: string[] };
+  /** True when the counts (requests, successes, count_a/b) are estimates: Prometheus' increase() extrapolates to the range ends. */
+  counts_estimated?: boolean;
 }
 
 /** `in-app`: this replica's own live stats; `prometheus`: a Prometheus over every replica (`ofa-ve serve --prometheus-url`). */
@@ -482,10 +485,18 @@ export interface FleetReplica {
   p90_ms: number | null;
   /** 5xx / (checks − 4xx), as the availability SLO counts; null without such checks. */
   error_rate: number | null;
-  /** Its P90 / the fleet P90 (1 = even); null without latencies. */
+  /**
+   * Its P90 / the P90 of the replicas up (skew.compared_p90_ms: the set the slowest is picked among;
+   * the fleet P90 while every replica is up); 1 = even. Null without latencies, and for a replica down.
+   */
   p90_skew: number | null;
-  /** The replica with the largest P90 skew. */
+  /** The replica with the largest P90 skew, of two or more replicas up, at 1× or more. */
   slowest: boolean;
+  /**
+   * It is down now (`up` 0): its QPS, P90 and error rate are of the requests it answered in the window
+   * up to its last successful scrape, not current figures.
+   */
+  as_of_last_scrape: boolean;
 }
 
 /** A line of a fleet chart: `[epoch seconds, value]` points from /api/v1/query_range. */
@@ -514,8 +525,12 @@ export interface FleetDocument {
   replicas: FleetReplica[];
   /** The PromQL of the per-replica columns. */
   replica_queries: { qps: string; p90_ms: string; error_rate: string; up: string };
-  /** The slowest replica's P90 / the fleet P90, and which replica that is (null without latencies). */
-  skew: { slowest_instance: string | null; ratio: number | null };
+  /**
+   * The slowest replica's P90 / the P90 of the replicas up, and which replica that is (null without
+   * two replicas up with latencies); compared_p90_ms is that P90 (their bucket rates summed by le),
+   * compared_replicas how many replicas up it is of.
+   */
+  skew: { slowest_instance: string | null; ratio: number | null; compared_p90_ms: number | null; compared_replicas: number };
   /** Chart lines over the window: fleet QPS, P50/P90/P99 (ms), error rate, and QPS per replica. */
   series: { step_s: number; rate_window: string; lines: FleetSeries[] };
 }

@@ -1,5 +1,6 @@
 /**
- * A small client of Prometheus' HTTP query API (/api/v1/query and /api/v1/query_range), for the fleet
+ * A small client of Prometheus' HTTP query API (/api/v1/query and /api/v1/query_range, and the scrape
+ * intervals of /api/v1/targets), for the fleet
  * figures and the Prometheus comparison of `ofa-ve serve --prometheus-url`. Every failure (no
  * answer in time, refused connection, an HTTP error, an answer that is not Prometheus') is a
  * CheckError PROMETHEUS_UNAVAILABLE naming the URL and why; the service itself keeps serving.
@@ -21,11 +22,28 @@ export interface PromSeries {
   points: Array<[number, number]>;
 }
 
+/** One active scrape target (/api/v1/targets): its labels (job, instance) and how often it is scraped. */
+export interface PromTarget {
+  labels: Record<string, string>;
+  /** Seconds between scrapes; null when this Prometheus does not say. */
+  scrapeIntervalS: number | null;
+}
+
 interface ApiAnswer {
   status?: string;
   error?: string;
   errorType?: string;
-  data?: { resultType?: string; result?: unknown };
+  data?: { resultType?: string; result?: unknown; activeTargets?: unknown };
+}
+
+const DURATION_UNITS_S: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, y: 31_536_000 };
+
+/** A Prometheus duration ("15s", "1m30s", "500ms") in seconds; null when it is not one. */
+export function parsePromDuration(raw: unknown): number | null {
+  if (typeof raw !== 'string' || !/^(\d+(ms|s|m|h|d|w|y))+$/.test(raw)) return null;
+  let total = 0;
+  for (const [, n, unit] of raw.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) total += Number(n) * DURATION_UNITS_S[unit!]!;
+  return total > 0 ? total : null;
 }
 
 /** `--prometheus-url`: an http(s) URL without query or credentials; the base the API paths go under (a path prefix is kept). */
@@ -43,6 +61,16 @@ export function parsePrometheusUrl(raw: string): string {
 }
 
 const sampleValue = (raw: unknown): number => Number(raw); // "NaN", "+Inf" and "-Inf" parse as such
+
+/** The failures where no answer came (refused connection, timeout): as opposed to Prometheus refusing one call. */
+const NO_ANSWER = new WeakSet<CheckError>();
+
+/** The call got no answer at all (Prometheus down or hung): a next call would fail the same way. */
+export function gotNoAnswer(err: unknown): boolean {
+  return err instanceof CheckError && NO_ANSWER.has(err);
+}
+
+const noAnswer = (err: CheckError): CheckError => (NO_ANSWER.add(err), err);
 
 export class PrometheusClient {
   constructor(
@@ -65,7 +93,7 @@ export class PrometheusClient {
   async query(expr: string, timeS?: number): Promise<PromSample[]> {
     const params = new URLSearchParams({ query: expr });
     if (timeS !== undefined) params.set('time', timeS.toFixed(3));
-    const result = await this.call('/api/v1/query', params, 'vector');
+    const result = await this.result('/api/v1/query', params, 'vector');
     return result.map((r) => {
       const { metric, value } = r as { metric?: Record<string, string>; value?: [number, string] };
       if (!Array.isArray(value)) throw this.badAnswer('a vector sample without a value');
@@ -76,11 +104,28 @@ export class PrometheusClient {
   /** A range query from `startS` to `endS` (epoch seconds) every `stepS` seconds. */
   async queryRange(expr: string, startS: number, endS: number, stepS: number): Promise<PromSeries[]> {
     const params = new URLSearchParams({ query: expr, start: startS.toFixed(3), end: endS.toFixed(3), step: String(stepS) });
-    const result = await this.call('/api/v1/query_range', params, 'matrix');
+    const result = await this.result('/api/v1/query_range', params, 'matrix');
     return result.map((r) => {
       const { metric, values } = r as { metric?: Record<string, string>; values?: Array<[number, string]> };
       if (!Array.isArray(values)) throw this.badAnswer('a matrix series without values');
       return { labels: metric ?? {}, points: values.map(([t, v]) => [Number(t), sampleValue(v)] as [number, number]) };
+    });
+  }
+
+  /**
+   * The active scrape targets and their scrape intervals (`scrapeInterval`, or the older
+   * `__scrape_interval__` discovered label). Prometheus only: Thanos or Mimir may refuse it.
+   */
+  async activeTargets(): Promise<PromTarget[]> {
+    const data = await this.call('/api/v1/targets', new URLSearchParams({ state: 'active' }), 'GET');
+    if (!Array.isArray(data.activeTargets)) throw this.badAnswer('targets without activeTargets');
+    return data.activeTargets.map((t) => {
+      const { labels, scrapeInterval, discoveredLabels } = (t ?? {}) as {
+        labels?: Record<string, string>;
+        scrapeInterval?: unknown;
+        discoveredLabels?: Record<string, string>;
+      };
+      return { labels: labels ?? {}, scrapeIntervalS: parsePromDuration(scrapeInterval ?? discoveredLabels?.__scrape_interval__) };
     });
   }
 
@@ -99,15 +144,22 @@ export class PrometheusClient {
     );
   }
 
-  private async call(path: string, params: URLSearchParams, resultType: 'vector' | 'matrix'): Promise<unknown[]> {
+  private async result(path: string, params: URLSearchParams, resultType: 'vector' | 'matrix'): Promise<unknown[]> {
+    const data = await this.call(path, params, 'POST');
+    if (data.resultType !== resultType || !Array.isArray(data.result)) throw this.badAnswer(`expected a ${resultType}`);
+    return data.result;
+  }
+
+  /** One API call; its `data` once Prometheus said success. */
+  private async call(path: string, params: URLSearchParams, method: 'GET' | 'POST'): Promise<NonNullable<ApiAnswer['data']>> {
     if (this.cancel?.aborted) throw this.cancelled(this.cancel.reason);
     const timeout = AbortSignal.timeout(this.timeoutMs);
     let res: Response;
     try {
-      // POST with a form body: long PromQL does not run into URL length limits (the API takes both).
-      res = await fetch(`${this.url}${path}`, {
-        method: 'POST',
-        body: params,
+      // Queries POST a form body: long PromQL does not run into URL length limits (the API takes both).
+      res = await fetch(method === 'POST' ? `${this.url}${path}` : `${this.url}${path}?${params}`, {
+        method,
+        body: method === 'POST' ? params : undefined,
         headers: { accept: 'application/json' },
         signal: this.cancel ? AbortSignal.any([timeout, this.cancel]) : timeout,
       });
@@ -116,7 +168,7 @@ export class PrometheusClient {
       const e = err as Error & { cause?: { code?: string; message?: string } };
       const why =
         e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
-      throw new CheckError('PROMETHEUS_UNAVAILABLE', `cannot reach Prometheus at ${this.url}: ${why}`, { cause: err });
+      throw noAnswer(new CheckError('PROMETHEUS_UNAVAILABLE', `cannot reach Prometheus at ${this.url}: ${why}`, { cause: err }));
     }
     let body: ApiAnswer | undefined;
     try {
@@ -125,9 +177,11 @@ export class PrometheusClient {
       // The body is read under the same signal: a hang-up while it arrives cancels it too.
       if (this.cancel?.aborted) throw this.cancelled(err);
       if (timeout.aborted) {
-        throw new CheckError('PROMETHEUS_UNAVAILABLE', `Prometheus at ${this.url} sent no whole answer within ${this.timeoutMs / 1000} s`, {
-          cause: err,
-        });
+        throw noAnswer(
+          new CheckError('PROMETHEUS_UNAVAILABLE', `Prometheus at ${this.url} sent no whole answer within ${this.timeoutMs / 1000} s`, {
+            cause: err,
+          }),
+        );
       }
       body = undefined;
     }
@@ -141,7 +195,7 @@ export class PrometheusClient {
       const why = body.error ? `${body.errorType ?? 'error'}: ${body.error}` : `${res.status} ${res.statusText}`;
       throw new CheckError('PROMETHEUS_UNAVAILABLE', `Prometheus at ${this.url} refused the query (${why.trim()})`);
     }
-    if (body.data?.resultType !== resultType || !Array.isArray(body.data.result)) throw this.badAnswer(`expected a ${resultType}`);
-    return body.data.result;
+    if (!body.data || typeof body.data !== 'object') throw this.badAnswer('no data');
+    return body.data;
   }
 }

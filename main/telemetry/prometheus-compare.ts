@@ -3,7 +3,8 @@
  * the same PeriodComparison as the in-app one (period-compare.ts), from the histograms of every
  * replica Prometheus scrapes, over ranges as old as Prometheus (or Thanos, Mimir) keeps.
  *
- * Each range is read at its end with increase() over its length: the stage buckets
+ * Each range, its ends rounded inward to whole scrape intervals (the resolution, read from
+ * /api/v1/targets), is read at its end with increase() over its length: the stage buckets
  * `sum by (le, stage)` (with the caption_script slices: `sum by (le, stage, script)` only, summed
  * per stage here), the end-to-end buckets `sum by (le)`, their `_sum`s and the answers by status. Quantiles and their intervals come from the buckets (prometheus-buckets.ts); means are
  * exact (`_sum` / count) and tested with Welch's z on the buckets' variance. A quantile difference
@@ -34,7 +35,8 @@ import {
   countOf,
   type RangeHistogram,
 } from './prometheus-buckets.ts';
-import type { PrometheusClient } from './prometheus-client.ts';
+import { CheckError } from '../errors.ts';
+import { gotNoAnswer, type PrometheusClient } from './prometheus-client.ts';
 import { FLEET_WINDOWS } from './prometheus-fleet.ts';
 import * as Q from './prometheus-queries.ts';
 import {
@@ -46,7 +48,8 @@ import {
 } from './prometheus-script-slices.ts';
 
 export const PROMETHEUS_COMPARISON_METHOD =
-  'read from Prometheus: increase() of the histograms over each range, summed over replicas; quantiles as histogram_quantile ' +
+  'read from Prometheus: increase() of the histograms over each range (its ends rounded inward to whole scrape intervals), ' +
+  'summed over replicas; counts are estimates (increase() extrapolates the samples to the range ends); quantiles as histogram_quantile ' +
   '(linear inside a bucket); intervals: order-statistic ranks n·q ∓ z·√(n·q·(1−q)) mapped to the bounds of the buckets holding them; ' +
   `a quantile difference is significant when the two periods' intervals at the family-wise level (${FAMILY_ERROR_RATE}, Bonferroni over ` +
   'all tests of the comparison) do not overlap; means: exact (_sum / count), Welch z with the variance of bucket midpoints; ' +
@@ -75,9 +78,17 @@ const MAX_RANGE_S = FLEET_WINDOWS.maxS;
 /** A range may end a minute ahead of this clock (the two machines' clocks differ a little), no more. */
 const CLOCK_SKEW_MS = 60_000;
 
+/** Checked before any query: under a second, over MAX_RANGE_S, or ending in the future is the caller's mistake. */
+function checkRange(range: PromRange, nowMs = Date.now()): void {
+  if (!(range.toMs - range.fromMs >= 1000)) throw new RangeError('each range must be at least one second long, its from before its to');
+  if ((range.toMs - range.fromMs) / 1000 > MAX_RANGE_S) throw new RangeError(`each range may be at most ${MAX_RANGE_S / 86_400} days long`);
+  if (range.toMs > nowMs + CLOCK_SKEW_MS) throw new RangeError('each range must end by now (its to is in the future)');
+}
+
 /**
- * The range's length for PromQL (whole seconds) and its evaluation time. Checked before any query:
- * under a second, over MAX_RANGE_S, or ending in the future is the caller's mistake.
+ * The range as read: its ends rounded inward to multiples of the grid (epoch seconds), its length
+ * for PromQL and its evaluation time. Inward, so that B never reaches back before its mark (into A)
+ * and the same range (or one a fraction of a step longer, "to now" asked again) reads the same scrapes.
  */
 interface RangeWindow {
   readonly window: string;
@@ -85,12 +96,34 @@ interface RangeWindow {
   readonly seconds: number;
 }
 
-function rangeWindow(range: PromRange, nowMs = Date.now()): RangeWindow {
-  const seconds = Math.round((range.toMs - range.fromMs) / 1000);
-  if (!(seconds >= 1)) throw new RangeError('each range must be at least one second long, its from before its to');
-  if (seconds > MAX_RANGE_S) throw new RangeError(`each range may be at most ${MAX_RANGE_S / 86_400} days long`);
-  if (range.toMs > nowMs + CLOCK_SKEW_MS) throw new RangeError('each range must end by now (its to is in the future)');
-  return { window: Q.seconds(seconds), atS: range.toMs / 1000, seconds };
+export function alignedWindow(range: PromRange, gridS: number): RangeWindow {
+  const gridMs = gridS * 1000;
+  const fromMs = Math.ceil(range.fromMs / gridMs) * gridMs;
+  const toMs = Math.floor(range.toMs / gridMs) * gridMs;
+  const seconds = (toMs - fromMs) / 1000;
+  if (seconds < gridS) {
+    throw new RangeError(`each range must hold at least one whole ${gridS} s step of Prometheus' scrapes (its scrape interval)`);
+  }
+  return { window: Q.seconds(seconds), atS: toMs / 1000, seconds };
+}
+
+/**
+ * The scrape interval (s) of the targets that export this service's metrics (the longest, when
+ * they differ): the finest resolution Prometheus has of them. Null when it cannot be told: the
+ * targets API refused (Thanos, Mimir), no such target is active now, or one does not say its interval.
+ * A Prometheus that does not answer at all fails here as every query would.
+ */
+export async function scrapeIntervalS(client: PrometheusClient, atS: number): Promise<number | null> {
+  try {
+    const [jobs, targets] = await Promise.all([client.query(Q.scrapingJobs, atS), client.activeTargets()]);
+    const scraping = new Set(jobs.map((s) => s.labels.job));
+    const intervals = targets.filter((t) => scraping.has(t.labels.job)).map((t) => t.scrapeIntervalS);
+    if (intervals.length === 0 || intervals.some((i) => i === null)) return null;
+    return Math.max(...(intervals as number[]));
+  } catch (err) {
+    if (gotNoAnswer(err) || (err instanceof CheckError && err.code === 'CLIENT_CLOSED_REQUEST')) throw err;
+    return null;
+  }
 }
 
 /**
@@ -99,7 +132,13 @@ function rangeWindow(range: PromRange, nowMs = Date.now()): RangeWindow {
  * bucket counts add exactly, so the per-stage query would only repeat them. `queries` gets the
  * PromQL of every figure, the per-stage expressions included (they give the same figures in Prometheus).
  */
-async function readRange(client: PrometheusClient, range: RangeWindow, queries: Set<string>, byScript: boolean): Promise<RangeData> {
+async function readRange(
+  client: PrometheusClient,
+  range: RangeWindow,
+  resolutionS: number | null,
+  queries: Set<string>,
+  byScript: boolean,
+): Promise<RangeData> {
   const { window, atS, seconds } = range;
   const stageExprs = byScript
     ? [Q.stageBucketsIncreaseByScript(window), Q.stageSumIncreaseByScript(window)]
@@ -131,7 +170,7 @@ async function readRange(client: PrometheusClient, range: RangeWindow, queries: 
     range: {
       from: new Date(toMs - seconds * 1000).toISOString(),
       to: new Date(toMs).toISOString(),
-      resolution_s: 1,
+      resolution_s: resolutionS,
       requests: Math.round(requests),
       successes: Math.round(countOf(endToEnd)),
       ...errorRates({ requests, clientErrors, serverErrors }),
@@ -175,10 +214,16 @@ export async function comparePrometheusRanges(
   attribute?: PrometheusSliceAttribute,
 ): Promise<PeriodComparison> {
   // Both ranges are checked before any query.
-  const [windowA, windowB] = [rangeWindow(a), rangeWindow(b)];
+  checkRange(a);
+  checkRange(b);
+  const resolutionS = await scrapeIntervalS(client, Math.max(a.toMs, b.toMs) / 1000);
+  // Whole scrape intervals (whole seconds when unknown): increase() then reads the same samples each time the range is asked.
+  const gridS = Math.max(1, Math.ceil(resolutionS ?? 1));
+  const [windowA, windowB] = [alignedWindow(a, gridS), alignedWindow(b, gridS)];
   const queries = new Set<string>();
   const byScript = attribute !== undefined;
-  const [dataA, dataB] = await Promise.all([readRange(client, windowA, queries, byScript), readRange(client, windowB, queries, byScript)]);
+  const read = (w: RangeWindow) => readRange(client, w, resolutionS, queries, byScript);
+  const [dataA, dataB] = await Promise.all([read(windowA), read(windowB)]);
   const [scriptsA, scriptsB] = [dataA.scripts, dataB.scripts];
   const tests = TESTS_PER_CELL + (scriptsA && scriptsB ? scriptSliceTests(scriptsA, scriptsB) : 0);
   const { zShown, zTest } = intervalZ(tests);
@@ -198,6 +243,7 @@ export async function comparePrometheusRanges(
   return {
     ...comparison,
     source: 'prometheus',
+    counts_estimated: true,
     prometheus: { url: client.url, queries: [...queries] },
   };
 }

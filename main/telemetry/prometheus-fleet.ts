@@ -1,8 +1,9 @@
 /**
  * Fleet figures from Prometheus (`GET /api/v1/fleet?window=5m` of `ofa-ve serve --prometheus-url`):
  * QPS, P50/P90/P99 from the bucket rates summed over every replica, the error rate, per replica QPS,
- * P90, error rate and `up`, the latency skew (the slowest replica's P90 over the fleet's), and chart
- * lines over the window. Every instant query is evaluated at one time; each figure carries its PromQL
+ * P90, error rate and `up`, the latency skew (the slowest replica's P90 over the P90 of the replicas
+ * up), and chart lines over the window. Every figure is of the same requests: a replica down now
+ * counts with what it answered in the window (its row says its figures are as of its last scrape). Every instant query is evaluated at one time; each figure carries its PromQL
  * (some are computed here from another query's samples exactly as that PromQL would: fleetDocument).
  */
 import type { FleetDocument, FleetReplica, FleetSeries, PrometheusFigure } from '../../preload/wire-types.ts';
@@ -148,9 +149,11 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
   const upOf = byReplica(up);
   const qpsOf = byReplica(replicaQps);
   const byStatusOf = perReplica(byStatus);
+  const p90Of = new Map<string, number | null>();
   const replicas: FleetReplica[] = [...labelsOf].map(([k, labels]) => {
     const buckets = bucketsOf.get(k);
     const replicaP90S = buckets ? finite(quantileOf(bucketsOfSamples(buckets), 0.9)) : null;
+    p90Of.set(k, replicaP90S);
     const isUp = upOf.has(k) ? upOf.get(k) === 1 : null;
     const replicaQpsValue = finite(qpsOf.get(k));
     return {
@@ -159,16 +162,33 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
       up: isUp,
       qps: replicaQpsValue,
       p90_ms: replicaP90S === null ? null : replicaP90S * 1000,
-      error_rate: finite(errorRatio(byStatusOf.get(k) ?? [])) ?? (isUp !== false && (replicaQpsValue ?? 0) > 0 ? 0 : null),
-      p90_skew: replicaP90S !== null && fleetP90 !== null && fleetP90 > 0 ? replicaP90S / fleetP90 : null,
+      // A replica down answered these too: its requests in the window count as the fleet's do.
+      error_rate: finite(errorRatio(byStatusOf.get(k) ?? [])) ?? ((replicaQpsValue ?? 0) > 0 ? 0 : null),
+      p90_skew: null,
       slowest: false,
+      as_of_last_scrape: isUp === false,
     };
   });
+  // The skew compares the replicas up with the P90 of their own requests (their bucket rates summed
+  // by le), the set the slowest is picked among. A replica down is in neither: its latencies are from
+  // before it went down. While every replica is up that P90 is the fleet's.
+  const comparedKeys = [...labelsOf.keys()].filter((k) => upOf.get(k) !== 0 && p90Of.get(k) !== null);
+  const comparedP90 = finite(quantileOf(bucketsOfSamples(comparedKeys.flatMap((k) => bucketsOf.get(k) ?? [])), 0.9));
+  const comparedSet = new Set(comparedKeys);
+  for (const r of replicas) {
+    const k = key({ job: r.job, instance: r.instance });
+    const p90 = p90Of.get(k);
+    if (comparedSet.has(k) && p90 != null && comparedP90 !== null && comparedP90 > 0) r.p90_skew = p90 / comparedP90;
+  }
   replicas.sort((x, y) => x.instance.localeCompare(y.instance) || x.job.localeCompare(y.job));
-  // The slowest among the replicas up (a replica down keeps its last minutes' latencies in the window).
-  const candidates = replicas.filter((r) => r.p90_skew !== null && r.up !== false);
-  const slowest = candidates.reduce<FleetReplica | undefined>((s, r) => (s === undefined || r.p90_skew! > s.p90_skew! ? r : s), undefined);
-  if (slowest) slowest.slowest = true;
+  // "Slowest" of two or more, and only at or above the P90 it is compared with.
+  const ranked = replicas.filter((r) => r.p90_skew !== null);
+  const slowest =
+    ranked.length < 2
+      ? undefined
+      : ranked.reduce<FleetReplica | undefined>((s, r) => (s === undefined || r.p90_skew! > s.p90_skew! ? r : s), undefined);
+  if (slowest && slowest.p90_skew! >= 1) slowest.slowest = true;
+  const slowestReplica = slowest?.slowest ? slowest : undefined;
 
   // The bucket lines grouped per step and summed by le once; each quantile line reads them.
   const bucketSteps = atEachStep(bucketLines).map(([t, vector]): [number, Bucket[] | undefined] => [t, bucketsOfSamples(vector)]);
@@ -187,7 +207,12 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
     error_rate: errorFigure,
     replicas,
     replica_queries: { qps: queries.replicaQps, p90_ms: queries.replicaP90, error_rate: queries.replicaErrorRate, up: queries.up },
-    skew: { slowest_instance: slowest?.instance ?? null, ratio: slowest?.p90_skew ?? null },
+    skew: {
+      slowest_instance: slowestReplica?.instance ?? null,
+      ratio: slowestReplica?.p90_skew ?? null,
+      compared_p90_ms: comparedP90 === null ? null : comparedP90 * 1000,
+      compared_replicas: comparedKeys.length,
+    },
     series: {
       step_s: stepS,
       rate_window: rateWindow,

@@ -16,15 +16,18 @@ const BUILD_INFO = 'ofa_ve_build_info';
 export const seconds = (s: number): string => `${Math.max(1, Math.round(s))}s`;
 
 /**
- * Per replica QPS: every answer (4xx and 5xx included), only for replicas up now; a replica that is
- * down is an explicit 0 rather than its last minute's load (rule instance:ofa_ve_requests:rate1m).
+ * Per replica QPS over the window: every answer (4xx and 5xx included), a replica that is down now
+ * included: the requests it answered before it went down are in the window as they are in the
+ * quantiles and error rates below, so every fleet figure is of the same requests (rule
+ * instance:ofa_ve_requests:rate1m). Whether it is up now is replicaUp's, shown beside it.
  */
-export const replicaQps = (w: string): string =>
-  `(sum by (job, instance) (rate(${REQUESTS}[${w}])) and on (job, instance) (up == 1)) ` +
-  `or on (job, instance) (sum by (job, instance) (up == 0) and on (job) ${BUILD_INFO})`;
+export const replicaQps = (w: string): string => `sum by (job, instance) (rate(${REQUESTS}[${w}]))`;
 
 /** Fleet QPS: the sum of the replicas' (rule job:ofa_ve_requests:rate1m over the replica rule). */
 export const fleetQps = (w: string): string => `sum(${replicaQps(w)})`;
+
+/** The jobs that export the service's counters (their scrape interval is the figures' resolution). */
+export const scrapingJobs = `count by (job) (${REQUESTS})`;
 
 /** Latency bucket rates summed over the replicas: the fleet's quantiles are of all checks, not averages of replicas'. */
 export const fleetLatencyBucketRates = (w: string): string => `sum by (le) (rate(${LATENCY}_bucket[${w}]))`;

@@ -68,3 +68,19 @@ export function chartPalette(): ChartPalette {
   if (style.getPropertyValue('--yes').trim()) cached = palette;
   return palette;
 }
+
+/**
+ * Colours for several lines of one kind on one chart (the Fleet QPS chart's replicas): each once, and
+ * none of them the axis grey, the grid or the accent (the fleet's own line), so every line stands out.
+ */
+export function seriesColors(palette: ChartPalette): string[] {
+  const taken = new Set([palette.accent, palette.axis, palette.grid, palette.text].map((c) => c.toLowerCase()));
+  const colors: string[] = [];
+  for (const color of [palette.warn, palette.result.YES, palette.result.ERROR, palette.danger, palette.result.MAYBE]) {
+    const c = color.toLowerCase();
+    if (taken.has(c)) continue;
+    taken.add(c);
+    colors.push(color);
+  }
+  return colors;
+}

@@ -2,8 +2,8 @@
  * Pure helpers of the Compare and Slices panels: the ranges a choice of marks means, and the words
  * and figures the comparison table prints. DOM-free so node:test checks them (test/unit/compare-format.test.ts).
  */
-import type { Mark, PeriodComparison, QuantileEstimate, SliceAttribute, StageChange } from '../../preload/wire-types.ts';
-import { MINUS, NO_VALUE, STAGE_SHORT_LABELS, formatCount, formatMs, formatPercent } from './stats-format.ts';
+import type { ComparedRange, Mark, PeriodComparison, QuantileEstimate, SliceAttribute, StageChange } from '../../preload/wire-types.ts';
+import { MINUS, NO_VALUE, STAGE_SHORT_LABELS, formatClock, formatCount, formatMs, formatPercent } from './stats-format.ts';
 
 export const ATTRIBUTE_LABELS: Record<SliceAttribute, string> = {
   caption_script: 'Caption script',
@@ -71,19 +71,49 @@ export function formatEstimate(estimate: QuantileEstimate): string {
   return interval ? `${value} ${interval}` : value;
 }
 
-/** A signed difference and its share of the first value: "+12.5 ms (+4.2%)", "−3.10 ms (−1.0%)". */
+/**
+ * A signed difference and its share of the first value: "+12.5 ms (+4.2%)", "−3.10 ms (−1.0%)". One
+ * too small to print ("<0.01 ms") has no sign: a sign would claim a direction the figure cannot show.
+ */
 export function formatDifference(differenceMs: number | null, baseMs: number | null): string {
   if (differenceMs === null || !Number.isFinite(differenceMs)) return NO_VALUE;
-  const sign = differenceMs > 0 ? '+' : differenceMs < 0 ? MINUS : '±';
+  const magnitude = formatMs(Math.abs(differenceMs));
+  const belowPrecision = magnitude.startsWith('<');
+  const sign = belowPrecision ? '' : differenceMs > 0 ? '+' : differenceMs < 0 ? MINUS : '±';
   const relative = baseMs !== null && baseMs > 0 ? ` (${sign}${formatPercent(Math.abs(differenceMs) / baseMs)})` : '';
-  return `${sign}${formatMs(Math.abs(differenceMs))}${relative}`;
+  return `${sign}${magnitude}${relative}`;
+}
+
+/** A count, with "≈" when it is an estimate (Prometheus' increase() extrapolates): "≈1,134". 0 is exact: the counters did not move. */
+export function formatCountOf(count: number, estimated: boolean | undefined): string {
+  return `${estimated && count !== 0 ? '≈' : ''}${formatCount(count)}`;
 }
 
 /** A stage table's caption after its name: "688 → 276 values · 95% of the change" (a stage's share, not end to end's). */
-export function stageCountsPhrase(change: StageChange): string {
+export function stageCountsPhrase(change: StageChange, estimated?: boolean): string {
   const share =
     change.stage !== 'end_to_end' && change.share_of_change !== null ? ` · ${formatPercent(change.share_of_change, 0)} of the change` : '';
-  return `${formatCount(change.count_a)} → ${formatCount(change.count_b)} values${share}`;
+  return `${formatCountOf(change.count_a, estimated)} → ${formatCountOf(change.count_b, estimated)} values${share}`;
+}
+
+/**
+ * One period's line under the verdict: its times, checks (≈ when estimated), the resolution and
+ * the error rate. From Prometheus the resolution is its scrape interval, or unknown when it did not say.
+ */
+export function periodPhrase(range: ComparedRange, comparison: Pick<PeriodComparison, 'source' | 'counts_estimated'>): string {
+  const resolution =
+    comparison.source === 'prometheus'
+      ? range.resolution_s === null
+        ? 'scrape interval unknown'
+        : `${range.resolution_s} s scrape interval`
+      : `${range.resolution_s ?? '?'} s periods`;
+  const checks = `${formatCountOf(range.requests, comparison.counts_estimated)} checks`;
+  return `${formatClock(range.from)}–${formatClock(range.to)} · ${checks} · ${resolution} · errors ${formatPercent(range.error_rate)}`;
+}
+
+/** A Prometheus URL as the source choice shows it: host and path prefix, no scheme ("127.0.0.1:9397"). */
+export function prometheusHost(url: string): string {
+  return url.replace(/^https?:\/\//, '');
 }
 
 /** Significant yes/no, and why a difference was not tested. */

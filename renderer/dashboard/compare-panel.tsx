@@ -24,7 +24,10 @@ import {
   comparedRows,
   comparisonVerdict,
   estimateParts,
+  formatCountOf,
   formatDifference,
+  periodPhrase,
+  prometheusHost,
   resolveEnd,
   significanceLabel,
   stageCountsPhrase,
@@ -32,7 +35,7 @@ import {
   type RangeChoice,
 } from './compare-format.ts';
 import { IN_APP_SOURCE, prometheusSource } from './fleet-format.ts';
-import { formatClock, formatCount, formatMs, formatPercent } from './stats-format.ts';
+import { formatClock, formatMs, formatPercent } from './stats-format.ts';
 
 const markTime = (mark: Mark) => formatClock(mark.at_ms / 1000);
 
@@ -119,12 +122,12 @@ function Estimate({ estimate }: { estimate: QuantileEstimate }) {
 }
 
 /** One stage: P50/P90/P99 and the mean, each period with its interval, the difference and its significance. */
-function StageTable({ change }: { change: StageChange }) {
+function StageTable({ change, estimated }: { change: StageChange; estimated: boolean | undefined }) {
   return (
     <table className="slowest-table compare-table" data-testid={`compare-stage-${change.stage}`}>
       <caption>
         <strong>{stageLabel(change.stage)}</strong>
-        <span className="muted">{` ${stageCountsPhrase(change)}`}</span>
+        <span className="muted">{` ${stageCountsPhrase(change, estimated)}`}</span>
       </caption>
       <thead>
         <tr>
@@ -179,7 +182,7 @@ function StageTable({ change }: { change: StageChange }) {
   );
 }
 
-function SliceTable({ slices }: { slices: NonNullable<PeriodComparison['slices']> }) {
+function SliceTable({ slices, estimated }: { slices: NonNullable<PeriodComparison['slices']>; estimated: boolean | undefined }) {
   return (
     <div className="table-scroll">
       <table className="slowest-table compare-table" data-testid="compare-slices">
@@ -208,7 +211,7 @@ function SliceTable({ slices }: { slices: NonNullable<PeriodComparison['slices']
               <th scope="row" className="mono">
                 {s.slice}
               </th>
-              <td className="num">{`${formatCount(s.a.requests)} → ${formatCount(s.b.requests)}`}</td>
+              <td className="num">{`${formatCountOf(s.a.requests, estimated)} → ${formatCountOf(s.b.requests, estimated)}`}</td>
               <td className="num">{`${formatMs(s.end_to_end.mean.a_ms)} → ${formatMs(s.end_to_end.mean.b_ms)}`}</td>
               <td className="num" title={`within ${formatDifference(s.within_ms, null)}, mix ${formatDifference(s.mix_ms, null)}`}>
                 {formatDifference(s.contribution_ms, null)}
@@ -229,8 +232,8 @@ function comparisonSource(comparison: PeriodComparison): string {
 }
 
 function ComparisonView({ comparison, query }: { comparison: PeriodComparison; query: { a: TimeSpan; b: TimeSpan } }) {
-  const period = (r: PeriodComparison['a']) =>
-    `${formatClock(r.from)}–${formatClock(r.to)} · ${formatCount(r.requests)} checks · ${r.resolution_s} s periods · errors ${formatPercent(r.error_rate)}`;
+  const period = (r: PeriodComparison['a']) => periodPhrase(r, comparison);
+  const estimated = comparison.counts_estimated;
   return (
     <div
       className="comparison"
@@ -255,15 +258,16 @@ function ComparisonView({ comparison, query }: { comparison: PeriodComparison; q
         {comparedRows(comparison).map((change) => (
           // A scroll box only as a last resort (a card narrower than a table's unbreakable parts).
           <div key={change.stage} className="table-scroll">
-            <StageTable change={change} />
+            <StageTable change={change} estimated={estimated} />
           </div>
         ))}
       </div>
-      {comparison.slices && <SliceTable slices={comparison.slices} />}
+      {comparison.slices && <SliceTable slices={comparison.slices} estimated={estimated} />}
       <p className="muted compare-method">
         Intervals: each period {formatPercent(comparison.interval_confidence, 0)}; differences and significance family-wise at{' '}
         {formatPercent(comparison.family_error_rate, 0)} over {comparison.tests} tests.
         {comparison.source === 'prometheus' && " Read from the histograms' buckets: intervals are a bucket wide at least."}
+        {estimated && ' Counts marked ≈ are estimates: increase() extrapolates the scrapes to the ends of each range.'}
       </p>
     </div>
   );
@@ -384,11 +388,16 @@ export function ComparePanel({ client, prometheusUrl }: { client: ConsoleClient;
             <select
               id={sourceId}
               value={source}
+              className="compare-source-select"
+              title={source === 'prometheus' ? `Prometheus at ${prometheusUrl}` : undefined}
               data-testid="compare-source-select"
               onChange={(e) => setSource(e.target.value as FigureSource)}
             >
               <option value="in-app">{IN_APP_SOURCE}</option>
-              <option value="prometheus">{`Prometheus at ${prometheusUrl}`}</option>
+              <option
+                value="prometheus"
+                title={`Prometheus at ${prometheusUrl}`}
+              >{`Prometheus at ${prometheusHost(prometheusUrl)}`}</option>
             </select>
           </span>
         )}

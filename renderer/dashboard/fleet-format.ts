@@ -3,7 +3,7 @@
  * that say where each chart's figures come from: Prometheus over every replica, or this replica's
  * own in-app stats. Pure functions, unit-tested.
  */
-import type { FleetDocument, FleetSeries } from '../../preload/wire-types.ts';
+import type { FleetDocument, FleetReplica, FleetSeries } from '../../preload/wire-types.ts';
 
 /** The fleet windows offered (Prometheus durations). */
 export const FLEET_WINDOW_CHOICES: readonly { window: string; label: string }[] = [
@@ -46,10 +46,38 @@ export function replicaLineNames(doc: FleetDocument): string[] {
   return doc.replicas.map((r) => `qps ${r.instance}`).filter((name) => present.has(name));
 }
 
-/** "slowest: host:port at 1.35× the fleet P90", or why there is none. */
+/**
+ * "slowest: host:port at 1.35× the fleet P90" (every replica up) or "… the P90 of the 2 replicas up"
+ * (a replica down: its latencies are from before, so it is in neither the comparison nor the ranking),
+ * or why there is none.
+ */
 export function skewPhrase(doc: FleetDocument): string {
-  if (doc.skew.slowest_instance === null || doc.skew.ratio === null) return 'no replica latencies in the window';
-  return `slowest: ${doc.skew.slowest_instance} at ${doc.skew.ratio.toFixed(2)}× the fleet P90`;
+  const compared = doc.skew.compared_replicas;
+  const reference = doc.replicas.some((r) => r.up === false) ? `the P90 of the ${compared} replicas up` : 'the fleet P90';
+  if (doc.skew.slowest_instance !== null && doc.skew.ratio !== null) {
+    return `slowest: ${doc.skew.slowest_instance} at ${doc.skew.ratio.toFixed(2)}× ${reference}`;
+  }
+  if (compared === 1) return 'one replica up with latencies: none to compare it with';
+  if (compared >= 2) return `no replica above ${reference}`;
+  return 'no replica latencies in the window';
+}
+
+/** Why a down replica's figures are shown, and what they are of. */
+export const AS_OF_LAST_SCRAPE = 'as of its last scrape: requests it answered in the window before it went down';
+
+/** A replica's P90 over the replicas up, in words ("1.35×"), or why it has none. */
+export function skewCell(replica: FleetReplica): string {
+  if (replica.p90_skew !== null) return `${replica.p90_skew.toFixed(2)}×`;
+  return replica.as_of_last_scrape ? 'not compared (down)' : '—';
+}
+
+/**
+ * The QPS axis' ticks in one format: no trailing zeros, so 0 reads "0" beside "350" and "700" (and
+ * 0.5 beside 1), the way the latency axis reads (formatAxisMs).
+ */
+export function formatAxisQps(qps: number): string {
+  if (!Number.isFinite(qps)) return '';
+  return String(Number(qps.toFixed(qps >= 100 ? 0 : qps >= 10 ? 1 : 2)));
 }
 
 /** A replica's `up` in words. */

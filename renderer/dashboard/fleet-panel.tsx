@@ -6,23 +6,41 @@
  * hovering a figure shows its PromQL.
  */
 import { memo, useCallback, useMemo, useState } from 'react';
+import { Line, LineChart, ResponsiveContainer } from 'recharts';
 import type { FleetDocument, PrometheusFigure } from '../../preload/wire-types.ts';
 import type { ConsoleClient } from '../api/console-client.ts';
 import { usePoll } from '../api/use-poll.ts';
-import { ChartCard, EMPTY_LATENCY_TICKS_MS, TimeLineChart, latencyLines, type LineLayer } from './chart-frame.tsx';
-import { chartPalette } from './chart-palette.ts';
 import {
+  CHART_MARGIN,
+  ChartCard,
+  EMPTY_LATENCY_TICKS_MS,
+  TimeLineChart,
+  grid,
+  latencyLines,
+  legend,
+  lineSeries,
+  timeAxis,
+  tooltip,
+  useChartWidth,
+  valueAxis,
+  type LineLayer,
+} from './chart-frame.tsx';
+import { chartPalette, seriesColors } from './chart-palette.ts';
+import {
+  AS_OF_LAST_SCRAPE,
   FLEET_REFRESH_MS,
   FLEET_WINDOW_CHOICES,
   fleetChartRows,
+  formatAxisQps,
   prometheusSource,
   replicaLineNames,
+  skewCell,
   skewPhrase,
   upLabel,
   type FleetChartRow,
 } from './fleet-format.ts';
 import './fleet-panel.css';
-import { NO_VALUE, formatAxisMs, formatClock, formatMs, formatPercent, formatQps } from './stats-format.ts';
+import { formatAxisMs, formatClock, formatMs, formatPercent, formatQps } from './stats-format.ts';
 import { WindowSelect } from './window-select.tsx';
 
 const FLEET_SELECT_CHOICES = FLEET_WINDOW_CHOICES.map((choice) => ({ value: choice.window, label: choice.label }));
@@ -76,6 +94,56 @@ const FleetLineChart = memo(function FleetLineChart({
   return <TimeLineChart rows={rows} lines={lines} axis={axis} axisFormat={axisFormat} valueFormat={valueFormat} emptyTicks={emptyTicks} />;
 });
 
+/** The fleet total's line: wide and translucent, drawn first, so the replicas' lines on it stay visible. */
+const FLEET_LINE_WIDTH = 5;
+const FLEET_LINE_OPACITY = 0.45;
+
+/**
+ * Fleet QPS with a line per replica. The fleet total is drawn behind, wide and pale; each replica on
+ * top in a colour of its own (never the axis grey or the fleet's), so a replica that takes all the
+ * load is seen on the fleet's line and a small one along the axis.
+ */
+const FleetQpsChart = memo(function FleetQpsChart({
+  rows,
+  fleet,
+  replicas,
+  span,
+}: {
+  rows: FleetChartRow[];
+  fleet: LineLayer;
+  replicas: LineLayer[];
+  span: [number, number];
+}) {
+  const width = useChartWidth();
+  const axis = useMemo(() => ({ span, whole: true, minTickGap: 16 }), [span]);
+  const order = useMemo(() => [fleet.key, ...replicas.map((l) => l.key)], [fleet, replicas]);
+  return (
+    <ResponsiveContainer width="100%" height="100%">
+      <LineChart data={rows} margin={CHART_MARGIN}>
+        {grid()}
+        {timeAxis({ ...axis, width })}
+        {valueAxis(formatAxisQps)}
+        {tooltip(formatQps, order)}
+        {legend()}
+        <Line
+          key={fleet.key}
+          dataKey={fleet.key}
+          name={fleet.name}
+          className="fleet-total"
+          type="linear"
+          stroke={fleet.color}
+          strokeWidth={FLEET_LINE_WIDTH}
+          strokeOpacity={FLEET_LINE_OPACITY}
+          dot={false}
+          connectNulls={false}
+          isAnimationActive={false}
+        />
+        {lineSeries(replicas)}
+      </LineChart>
+    </ResponsiveContainer>
+  );
+});
+
 function ReplicaTable({ doc }: { doc: FleetDocument }) {
   return (
     <div className="table-scroll">
@@ -99,8 +167,8 @@ function ReplicaTable({ doc }: { doc: FleetDocument }) {
             <th scope="col" className="num" title={doc.replica_queries.error_rate}>
               Errors
             </th>
-            <th scope="col" className="num">
-              P90 / fleet
+            <th scope="col" className="num" title="its P90 over the P90 of the replicas up (the fleet's while every replica is up)">
+              P90 / replicas up
             </th>
           </tr>
         </thead>
@@ -112,13 +180,23 @@ function ReplicaTable({ doc }: { doc: FleetDocument }) {
               data-instance={r.instance}
               data-up={upLabel(r.up)}
               data-slowest={r.slowest ? 'true' : 'false'}
+              data-as-of-last-scrape={r.as_of_last_scrape ? 'true' : 'false'}
               className={[r.slowest ? 'slowest' : '', r.up === false ? 'down' : ''].join(' ').trim() || undefined}
+              title={r.as_of_last_scrape ? `${r.instance} is down: its figures are ${AS_OF_LAST_SCRAPE}` : undefined}
             >
               <th scope="row" className="mono">
                 {r.instance}
                 {r.slowest && <span className="slowest-tag"> slowest</span>}
               </th>
-              <td data-col="up">{upLabel(r.up)}</td>
+              <td data-col="up">
+                {upLabel(r.up)}
+                {r.as_of_last_scrape && (r.qps !== null || r.p90_ms !== null || r.error_rate !== null) && (
+                  <span className="muted as-of-note" data-testid="fleet-replica-as-of">
+                    {' '}
+                    · figures as of its last scrape
+                  </span>
+                )}
+              </td>
               <td className="num" data-col="qps">
                 {formatQps(r.qps)}
               </td>
@@ -129,7 +207,7 @@ function ReplicaTable({ doc }: { doc: FleetDocument }) {
                 {formatPercent(r.error_rate)}
               </td>
               <td className="num" data-col="skew">
-                {r.p90_skew === null ? NO_VALUE : `${r.p90_skew.toFixed(2)}×`}
+                {skewCell(r)}
               </td>
             </tr>
           ))}
@@ -140,20 +218,22 @@ function ReplicaTable({ doc }: { doc: FleetDocument }) {
 }
 
 function FleetFigures({ doc }: { doc: FleetDocument }) {
-  // Built once per answer: FleetLineChart is memoised, so fresh arrays every render would redraw it.
-  const { qpsLines, qpsRows } = useMemo(() => {
+  // Built once per answer: the charts are memoised, so fresh arrays every render would redraw them.
+  const { fleetLine, replicaLayers, qpsRows } = useMemo(() => {
     const palette = chartPalette();
+    const colors = seriesColors(palette);
     const replicaLines = replicaLineNames(doc);
-    const lines: LineLayer[] = [
-      { key: 'qps', name: 'fleet', color: palette.accent },
-      ...replicaLines.map((key, i) => ({
+    return {
+      fleetLine: { key: 'qps', name: 'fleet', color: palette.accent } satisfies LineLayer,
+      replicaLayers: replicaLines.map((key, i): LineLayer => ({
         key,
         name: key.slice(4),
-        color: [palette.warn, palette.axis, palette.danger][i % 3]!,
-        dash: '4 3',
+        color: colors[i % colors.length]!,
+        // Past the palette's colours the dash tells lines of one colour apart.
+        dash: i < colors.length ? undefined : '4 3',
       })),
-    ];
-    return { qpsLines: lines, qpsRows: fleetChartRows(doc.series.lines, ['qps', ...replicaLines]) };
+      qpsRows: fleetChartRows(doc.series.lines, ['qps', ...replicaLines]),
+    };
   }, [doc]);
   const latencyRows = useMemo(() => fleetChartRows(doc.series.lines, ['p50_ms', 'p90_ms', 'p99_ms']), [doc]);
   const latencyLineLayers = useMemo(latencyLines, []);
@@ -178,9 +258,9 @@ function FleetFigures({ doc }: { doc: FleetDocument }) {
         />
       </div>
       <ReplicaTable doc={doc} />
-      <div className="dash-grid">
+      <div className="dash-grid fleet-charts">
         <ChartCard title="Fleet QPS" note={`fleet and per replica · ${over} · ${sum}`} testId="fleet-chart-qps">
-          <FleetLineChart rows={qpsRows} lines={qpsLines} span={span} axisFormat={formatQps} valueFormat={formatQps} />
+          <FleetQpsChart rows={qpsRows} fleet={fleetLine} replicas={replicaLayers} span={span} />
         </ChartCard>
         <ChartCard title="Fleet latency" note={`P50 / P90 / P99 · ${over} · ${buckets}`} testId="fleet-chart-latency">
           <FleetLineChart

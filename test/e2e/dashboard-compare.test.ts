@@ -449,3 +449,95 @@ describe(
     });
   },
 );
+
+/** The audit's comparison as Prometheus gives it: estimated counts, a 2 s scrape interval, a mean change under 0.01 ms. */
+function prometheusComparison(url: string): PeriodComparison {
+  const c = auditComparison();
+  const post = c.stages.find((s) => s.stage === 'postprocess')!;
+  post.mean = { a_ms: 0.006, b_ms: 0.002, difference_ms: -0.004, low_ms: -0.01, high_ms: 0.002, testable: true, significant: false };
+  return {
+    ...c,
+    a: { ...c.a, resolution_s: 2 },
+    b: { ...c.b, resolution_s: 2 },
+    source: 'prometheus',
+    counts_estimated: true,
+    prometheus: { url, queries: [] },
+  };
+}
+
+describe(
+  'dashboard Compare from Prometheus: estimates marked ≈, its scrape interval, its host whole',
+  { skip: SKIP_WITHOUT_CHROMIUM },
+  () => {
+    // A path prefix makes it long, as a Thanos or a proxied Prometheus is.
+    const PROM_URL = 'http://127.0.0.1:9397/monitoring/prometheus';
+    let serve: ServeProcess;
+    let browser: Browser;
+    let page: Page;
+    const pageErrors: string[] = [];
+
+    before(async () => {
+      await prepareUiRun();
+      serve = await startServe();
+      browser = await launchChromium();
+      page = await openPage(browser, { context: { viewport: { width: 1400, height: 1100 }, deviceScaleFactor: 1 }, errors: pageErrors });
+      // The service as if it read a Prometheus (--prometheus-url): the Compare panel then offers it as a source.
+      await page.route(/\/api\/v1\/model$/, async (route) => {
+        const res = await route.fetch();
+        route.fulfill({ response: res, json: { ...(await res.json()), prometheus_url: PROM_URL } });
+      });
+      await page.route(/\/api\/v1\/fleet\?/, (route) =>
+        route.fulfill({
+          status: 502,
+          json: { error: { code: 'PROMETHEUS_UNAVAILABLE', message: `cannot reach Prometheus at ${PROM_URL}` } },
+        }),
+      );
+      await page.route(/\/api\/v1\/compare\?/, (route) => route.fulfill({ status: 200, json: prometheusComparison(PROM_URL) }));
+      await page.goto(`${serve.url}/#dashboard`, { waitUntil: 'domcontentloaded' });
+      await page.getByTestId('compare-source-select').waitFor({ timeout: 15_000 });
+      await page.getByTestId('compare-source-select').selectOption('prometheus');
+      await page.getByTestId('compare-run').click();
+      await page.getByTestId('comparison').waitFor({ timeout: 10_000 });
+    });
+    after(async () => {
+      await browser?.close();
+      const code = await serve?.stop();
+      assert.equal(code, 0, 'ofa-ve serve stopped cleanly');
+    });
+
+    it('shows the source choice whole: the host and path in the option, the full URL in its title', async () => {
+      const select = page.getByTestId('compare-source-select');
+      assert.equal(await select.locator('option[value="prometheus"]').textContent(), 'Prometheus at 127.0.0.1:9397/monitoring/prometheus');
+      assert.equal(await select.getAttribute('title'), `Prometheus at ${PROM_URL}`);
+      const fits = await select.evaluate((el: HTMLSelectElement) => {
+        const ctx = document.createElement('canvas').getContext('2d')!;
+        const style = getComputedStyle(el);
+        ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+        const text = ctx.measureText(el.selectedOptions[0]!.text).width;
+        return { text: Math.ceil(text), box: el.clientWidth };
+      });
+      assert.ok(fits.text < fits.box, `the chosen source's text (${fits.text} px) fits its select (${fits.box} px)`);
+      await page.getByTestId('compare-panel').screenshot({ path: path.join(SHOTS, 'dashboard-compare-prometheus.png') });
+    });
+
+    it("marks Prometheus' counts as estimates (≈) and gives its scrape interval as the resolution", async () => {
+      for (const id of ['compare-period-a', 'compare-period-b']) {
+        const line = await page.getByTestId(id).innerText();
+        assert.match(line, / · ≈1,185 checks · 2 s scrape interval · /, line);
+        assert.doesNotMatch(line, /1 s periods/);
+      }
+      const caption = await page.getByTestId('compare-stage-end_to_end').locator('caption').textContent();
+      assert.equal(caption, 'end to end ≈688 → ≈276 values');
+      assert.match(await page.getByTestId('comparison').innerText(), /Counts marked ≈ are estimates/);
+    });
+
+    it('prints a change under 0.01 ms without a sign', async () => {
+      const diff = page.getByTestId('compare-stage-postprocess').locator('tr[data-q="mean"] [data-col="diff"]');
+      assert.equal(await diff.textContent(), '<0.01 ms (66.7%)');
+    });
+
+    it('logged no errors in the page', () => {
+      assert.deepEqual(pageErrors, []);
+    });
+  },
+);

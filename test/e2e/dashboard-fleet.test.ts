@@ -23,20 +23,35 @@ const JOB = 'ofa-ve';
 
 describe(
   'dashboard Fleet panel from a real Prometheus (Playwright, Debian chromium)',
-  { skip: SKIP_WITHOUT_CHROMIUM || SKIP_WITHOUT_PROMETHEUS, timeout: 90_000 },
+  { skip: SKIP_WITHOUT_CHROMIUM || SKIP_WITHOUT_PROMETHEUS, timeout: 150_000 },
   () => {
     let dir: string;
     let prom: PrometheusProcess | undefined;
     let serve: ServeProcess | undefined;
+    let second: ServeProcess | undefined;
+    let targets: string;
+    let sentToFirst = 0;
     let browser: Browser | undefined;
     let page: Page;
     const pageErrors: string[] = [];
+    let png = new Uint8Array();
+
+    async function sendChecks(url: string, count: number): Promise<void> {
+      for (let i = 0; i < count; i++) {
+        const body = new FormData();
+        body.append('image', new Blob([png]), 'photo.png');
+        body.append('text', 'a blue picture');
+        const res: Response = await fetch(`${url}/api/v1/check`, { method: 'POST', body });
+        await res.arrayBuffer();
+        assert.equal(res.status, 200);
+      }
+    }
 
     before(async () => {
       await prepareUiRun();
       dir = await mkdtemp(path.join(os.tmpdir(), 'ofa-ve-fleet-ui-'));
       // Prometheus first (its port is its own choice), then the serve that reads it, then its target.
-      const targets = path.join(dir, 'targets');
+      targets = path.join(dir, 'targets');
       await mkdir(targets);
       const config = path.join(dir, 'prometheus.yml');
       await writeFile(
@@ -56,18 +71,14 @@ describe(
       await p.waitUntil('two scrapes of the serve', 20_000, async () =>
         ((await p.scalar(`count_over_time(up{job="${JOB}"}[1m])`)) ?? 0) >= 2 ? true : undefined,
       );
-      const png = new Uint8Array(
+      const pngBytes = new Uint8Array(
         await sharp({ create: { width: 96, height: 64, channels: 3, background: '#4080c0' } })
           .png()
           .toBuffer(),
       );
-      for (let i = 0; i < 12; i++) {
-        const body = new FormData();
-        body.append('image', new Blob([png]), 'photo.png');
-        body.append('text', 'a blue picture');
-        const res: Response = await fetch(`${serve.url}/api/v1/check`, { method: 'POST', body });
-        assert.equal(res.status, 200);
-      }
+      png = pngBytes;
+      await sendChecks(serve.url, 12);
+      sentToFirst = 12;
       await p.waitUntil('the checks scraped', 10_000, async () =>
         ((await p.scalar(`sum(ofa_ve_request_total{job="${JOB}"})`)) ?? 0) >= 12 ? true : undefined,
       );
@@ -77,6 +88,7 @@ describe(
 
     after(async () => {
       await browser?.close();
+      await second?.stop().catch(() => undefined);
       await serve?.stop();
       await prom?.stop();
       if (dir) await rm(dir, { recursive: true, force: true });
@@ -131,7 +143,7 @@ describe(
         })),
       );
       assert.equal(texts.rows.length, 1);
-      assert.equal(texts.rows[0]!.slowest, 'true', 'the one replica is the slowest');
+      assert.equal(texts.rows[0]!.slowest, 'false', 'a replica alone is not "slowest" of one');
       assert.equal(texts.captions.length, 2);
       for (const caption of texts.captions) assert.match(caption, new RegExp(`Prometheus at ${prom!.url.replace(/\./g, '\\.')}, sum`));
       assert.ok((await panel.getByTestId('fleet-chart-qps').locator('.recharts-line').count()) >= 1, 'the QPS chart has lines');
@@ -177,6 +189,113 @@ describe(
       assert.equal(await view.getAttribute('data-source'), 'prometheus');
       assert.match((await compare.getByTestId('compare-source').textContent()) ?? '', /Prometheus at .*sum by \(le, stage\)/);
       assert.ok((await compare.locator('[data-testid^="compare-stage-"]').count()) >= 6, 'end to end and the five stages');
+    });
+    it('a second replica: every QPS line its own colour over a fleet line behind; once it is down, its figures as of its last scrape', async () => {
+      second = await startServe(['--access-log-rate', '0']);
+      const secondHost = new URL(second.url).host;
+      await writeFile(path.join(targets, 'ofa-ve.json'), JSON.stringify([{ targets: [new URL(serve!.url).host, secondHost] }]));
+      const p = prom!;
+      // Scraped at 0 before its checks, so rate() over the window counts every one of them.
+      await p.waitUntil('two scrapes of the second replica', 20_000, async () =>
+        ((await p.scalar(`count_over_time(up{instance="${secondHost}"}[1m])`)) ?? 0) >= 2 ? true : undefined,
+      );
+      const sentToSecond = 20;
+      await sendChecks(second.url, sentToSecond);
+      await p.waitUntil("the second replica's checks scraped", 10_000, async () =>
+        ((await p.scalar(`sum(ofa_ve_request_total{instance="${secondHost}"})`)) ?? 0) >= sentToSecond ? true : undefined,
+      );
+      const panel = page.getByTestId('fleet-panel');
+      const fleetAnswer = (done: (doc: FleetDocument) => boolean) =>
+        page.waitForResponse(
+          async (res) => res.url().includes('/api/v1/fleet?window=5m') && res.status() === 200 && done((await res.json()) as FleetDocument),
+          { timeout: 30_000 },
+        );
+      const shown = async (doc: FleetDocument) =>
+        panel
+          .getByTestId('fleet-updated')
+          .filter({ hasText: formatClock(doc.generated_at) })
+          .waitFor({ timeout: 10_000 });
+
+      // Both replicas' lines in the chart.
+      const both = fleetAnswer((d) => d.series.lines.some((l) => l.name === `qps ${secondHost}`) && d.replicas.length === 2);
+      // A fresh page (the last test left the 15 min window chosen), on the 5 min window.
+      await page.goto('about:blank');
+      await page.goto(`${serve!.url}/#dashboard`, { waitUntil: 'domcontentloaded' });
+      await shown(await (await both).json());
+      const chart = await panel.getByTestId('fleet-chart-qps').evaluate((el) => {
+        const stroke = (g: Element) => g.querySelector('path.recharts-line-curve')?.getAttribute('stroke') ?? '';
+        const lines = [...el.querySelectorAll('g.recharts-line')];
+        return {
+          fleet: lines.filter((g) => g.classList.contains('fleet-total')).map(stroke),
+          fleetWidth: Number(el.querySelector('g.fleet-total path.recharts-line-curve')?.getAttribute('stroke-width')),
+          fleetFirst: lines[0]?.classList.contains('fleet-total') ?? false,
+          replicas: lines.filter((g) => !g.classList.contains('fleet-total')).map(stroke),
+          axis: el.querySelector('.recharts-yAxis-tick-labels text.recharts-cartesian-axis-tick-value')?.getAttribute('fill') ?? '',
+          legend: [...el.querySelectorAll('.recharts-legend-item')].map((item) => ({
+            icon: item.querySelector('.recharts-surface path')?.getAttribute('stroke') ?? '',
+            text: item.querySelector('.recharts-legend-item-text')?.textContent ?? '',
+          })),
+          yTicks: [...el.querySelectorAll('.recharts-yAxis-tick-labels text.recharts-cartesian-axis-tick-value')].map(
+            (t) => t.textContent ?? '',
+          ),
+        };
+      });
+      assert.equal(chart.fleet.length, 1, JSON.stringify(chart));
+      assert.equal(chart.replicas.length, 2, JSON.stringify(chart));
+      assert.ok(chart.fleetFirst, 'the fleet line is drawn first, under the replicas');
+      assert.ok(chart.axis, 'the axis colour read from its tick labels');
+      assert.ok(chart.fleetWidth > 1.5, `the fleet line is wider than the replicas': ${chart.fleetWidth}`);
+      const colours = [chart.fleet[0]!, ...chart.replicas, chart.axis].map((c) => c.toLowerCase());
+      assert.equal(new Set(colours).size, 4, `fleet, two replicas and the axis each in a colour of their own: ${colours.join(' ')}`);
+      assert.deepEqual(
+        chart.legend.map((l) => l.icon.toLowerCase()),
+        [chart.fleet[0]!, ...chart.replicas].map((c) => c.toLowerCase()),
+        'the legend shows each line in its colour',
+      );
+      assert.equal(chart.yTicks[0], '0', `the QPS axis' 0: ${chart.yTicks.join(', ')}`);
+      for (const tick of chart.yTicks) assert.doesNotMatch(tick, /\.\d*0$/, `one tick format: ${chart.yTicks.join(', ')}`);
+      // The two charts fill their row (no empty third column).
+      const layout = await panel.locator('.fleet-charts').evaluate((grid) => ({
+        right: grid.getBoundingClientRect().right,
+        cards: [...grid.children].map((c) => c.getBoundingClientRect().right),
+      }));
+      assert.ok(Math.abs(Math.max(...layout.cards) - layout.right) <= 1, `the last chart ends at the row's end: ${JSON.stringify(layout)}`);
+
+      // The second replica goes down.
+      second.child.kill('SIGKILL');
+      await p.waitUntil('up 0 for the second replica', 15_000, async () =>
+        (await p.scalar(`up{instance="${secondHost}"}`)) === 0 ? true : undefined,
+      );
+      const downAnswer = fleetAnswer((d) => d.replicas.some((r) => r.instance === secondHost && r.up === false));
+      const doc = (await (await downAnswer).json()) as FleetDocument;
+      await shown(doc);
+      // Its checks in the window still count in the fleet's QPS, as in the quantiles.
+      const total = sentToFirst + sentToSecond;
+      assert.ok(
+        (doc.qps.value ?? 0) * doc.window_s >= total * (1 - 1e-9),
+        `fleet QPS × window ${doc.qps.value! * doc.window_s} vs ${total}`,
+      );
+      const view = await panel.evaluate((el, host) => {
+        const row = el.querySelector(`[data-testid="fleet-replica"][data-instance="${host}"]`);
+        return {
+          qps: el.querySelector('[data-testid="fleet-qps"]')?.textContent,
+          up: row?.getAttribute('data-up'),
+          asOf: row?.getAttribute('data-as-of-last-scrape'),
+          note: row?.querySelector('[data-testid="fleet-replica-as-of"]')?.textContent ?? '',
+          skew: row?.querySelector('[data-col="skew"]')?.textContent,
+          slowest: [...el.querySelectorAll('[data-testid="fleet-replica"][data-slowest="true"]')].length,
+          source: el.querySelector('[data-testid="fleet-replicas-source"]')?.textContent ?? '',
+        };
+      }, secondHost);
+      assert.equal(view.qps, formatQps(doc.qps.value));
+      assert.equal(view.up, 'down');
+      assert.equal(view.asOf, 'true');
+      assert.match(view.note, /as of its last scrape/);
+      assert.equal(view.skew, 'not compared (down)');
+      assert.equal(view.slowest, 0, 'one replica up: none is "slowest"');
+      assert.doesNotMatch(view.source, /slowest: .* at 0\./, view.source);
+      await panel.screenshot({ path: path.join(SHOTS, 'dashboard-fleet-replica-down.png') });
+      assert.deepEqual(pageErrors, []);
     });
   },
 );

@@ -67,11 +67,14 @@ describe('ofa-ve bench with --url given once per replica', { timeout: 120_000 },
       );
       for (const r of step.replicas!) {
         assert.ok(r.qps > 0 && r.p50_ms !== null && r.p95_ms !== null && r.p50_ms <= r.p95_ms, JSON.stringify(r));
-        assert.deepEqual(Object.keys(r).sort(), ['errors', 'p50_ms', 'p95_ms', 'qps', 'requests', 'url']);
+        assert.deepEqual(Object.keys(r).sort(), ['answers_qps', 'errors', 'p50_ms', 'p95_ms', 'qps', 'requests', 'url']);
+        // No errors: every answer was a success, so the answers per second (what Prometheus counts) equal the ok per second.
+        assert.equal(r.answers_qps, r.qps);
       }
     }
 
-    // The text: a line per replica per step, named host:port.
+    // The text: a line per replica per step, named host:port; the two rates named for what they count.
+    assert.match(out, /\| conc \| replica \| requests \| ok\/s \| answers\/s \| P50 ms \| P95 ms \| errors \|/);
     for (const step of report.steps) {
       for (const r of step.replicas!) {
         const line = out.split('\n').find((l) => l.startsWith(`| ${step.concurrency} | ${new URL(r.url).host} | ${r.requests} |`));

@@ -5,7 +5,8 @@
  * - the fleet QPS × window is the count sent, plus at most rate()'s extrapolation to the evaluation
  *   (the counters start at 0 before the load, so nothing is added at the window's start);
  * - each fleet figure is what its PromQL gives in Prometheus (some are computed from other queries' samples);
- * - one row per replica, both up, the slowest marked; killing one shows up = false for it;
+ * - one row per replica, both up, the slowest marked; killing one shows up = false for it, and its checks
+ *   still count in the window (its row's and the fleet's QPS), not ranked for the slowest;
  * - the comparison has a row per stage, and its P50s are PromQL's histogram_quantile over the same
  *   buckets; with attribute=caption_script (the load sends English and Chinese captions) a slice per
  *   script, whose stage counts add up to the whole's; any other attribute is 400;
@@ -277,7 +278,28 @@ describe(
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
       assert.equal(row?.up, false, `the killed replica: ${JSON.stringify(row)}`);
-      assert.equal(row?.qps, 0, 'a replica down takes no load');
+      // Its checks in the window still count, in its row and in the fleet's QPS as in the quantiles:
+      // every fleet figure is of the same requests. Its figures are from before it went down.
+      const { body: after } = await getJson<FleetDocument>(`${reader!.url}/api/v1/fleet?window=${WINDOW}`);
+      const down = after.replicas.find((r) => r.instance === instances[1])!;
+      const total = sent.reduce((a, b) => a + b, 0);
+      assert.equal(down.up, false);
+      assert.equal(down.as_of_last_scrape, true);
+      assert.ok(
+        (down.qps ?? 0) * WINDOW_S >= sent[1]! * (1 - 1e-9),
+        `the killed replica's QPS × window ${down.qps! * WINDOW_S} vs ${sent[1]}`,
+      );
+      assert.ok((after.qps.value ?? 0) * WINDOW_S >= total * (1 - 1e-9), `fleet QPS × window ${after.qps.value! * WINDOW_S} vs ${total}`);
+      const at = Date.parse(after.generated_at);
+      const promQps = (await prom!.scalar(after.qps.query, at)) ?? NaN;
+      assert.ok(Math.abs(after.qps.value! - promQps) <= 1e-9 * promQps, `fleet QPS ${after.qps.value} vs PromQL ${promQps}`);
+      // Not ranked: the one replica up has no other to be compared with, so none is "slowest".
+      assert.equal(down.p90_skew, null);
+      assert.deepEqual(
+        after.replicas.filter((r) => r.slowest),
+        [],
+      );
+      assert.equal(after.skew.compared_replicas, 1);
 
       await prom!.stop();
       const gone = await getJson<FleetDocument>(`${reader!.url}/api/v1/fleet`);

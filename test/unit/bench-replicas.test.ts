@@ -64,8 +64,8 @@ describe('roundRobinTarget', () => {
 });
 
 describe('replicaFigures', () => {
-  const sample = (replica: string, latencyMs: number, ok = true): CheckSample =>
-    ok ? { ok, latencyMs, replica } : { ok, code: 'OVERLOADED', latencyMs, replica };
+  const sample = (replica: string, latencyMs: number, ok = true, code = 'OVERLOADED'): CheckSample =>
+    ok ? { ok, latencyMs, replica } : { ok, code, latencyMs, replica };
 
   it('counts what each replica was sent, its errors, its QPS and its latency quantiles over its answers', () => {
     const samples = [
@@ -73,12 +73,25 @@ describe('replicaFigures', () => {
       sample('http://a:1', 5, false),
       ...[100, 300].map((ms) => sample('http://b:2', ms)),
       sample('http://b:2', 1, false),
-      sample('http://b:2', 1, false),
+      sample('http://b:2', 1, false, 'NETWORK'),
     ];
     const [a, b, c] = replicaFigures(['http://a:1', 'http://b:2', 'http://c:3'], samples, 2);
-    assert.deepEqual(a, { url: 'http://a:1', requests: 5, qps: 2, p50_ms: 20, p95_ms: 40, errors: 1 });
-    assert.deepEqual(b, { url: 'http://b:2', requests: 4, qps: 1, p50_ms: 100, p95_ms: 300, errors: 2 });
-    assert.deepEqual(c, { url: 'http://c:3', requests: 0, qps: 0, p50_ms: null, p95_ms: null, errors: 0 });
+    assert.deepEqual(a, { url: 'http://a:1', requests: 5, qps: 2, answers_qps: 2.5, p50_ms: 20, p95_ms: 40, errors: 1 });
+    assert.deepEqual(b, { url: 'http://b:2', requests: 4, qps: 1, answers_qps: 1.5, p50_ms: 100, p95_ms: 300, errors: 2 });
+    assert.deepEqual(c, { url: 'http://c:3', requests: 0, qps: 0, answers_qps: 0, p50_ms: null, p95_ms: null, errors: 0 });
+  });
+
+  it('counts every answer (a 503 shed or a 4xx too) in answers_qps, as the Fleet panel and Prometheus do; ok only in qps', () => {
+    // 2 ok, 1 shed (503 OVERLOADED), 1 refused (400), 1 never answered: over 1 s.
+    const samples = [
+      sample('http://a:1', 10),
+      sample('http://a:1', 20),
+      sample('http://a:1', 1, false, 'OVERLOADED'),
+      sample('http://a:1', 1, false, 'INVALID_IMAGE'),
+      sample('http://a:1', 1, false, 'NETWORK'),
+    ];
+    const [a] = replicaFigures(['http://a:1'], samples, 1);
+    assert.deepEqual([a!.requests, a!.qps, a!.answers_qps, a!.errors], [5, 2, 4, 3]);
   });
 
   it('prints a line per replica per step, named host:port', () => {
@@ -86,8 +99,9 @@ describe('replicaFigures', () => {
     const replicas = replicaFigures(urls, [sample('http://127.0.0.1:7001', 12.5)], 1);
     const lines = replicaTable([{ concurrency: 1, replicas }, { concurrency: 4, replicas }, { concurrency: 8 }]).split('\n');
     assert.equal(lines.length, 2 + 4);
-    assert.equal(lines[2], '| 1 | 127.0.0.1:7001 | 1 | 1.00 | 12.5 | 12.5 | 0 |');
-    assert.equal(lines[3], '| 1 | gpu-2.example:7860/ofa | 0 | 0.00 | — | — | 0 |');
+    assert.equal(lines[0], '| conc | replica | requests | ok/s | answers/s | P50 ms | P95 ms | errors |');
+    assert.equal(lines[2], '| 1 | 127.0.0.1:7001 | 1 | 1.00 | 1.00 | 12.5 | 12.5 | 0 |');
+    assert.equal(lines[3], '| 1 | gpu-2.example:7860/ofa | 0 | 0.00 | 0.00 | — | — | 0 |');
     assert.match(lines[4]!, /^\| 4 \| 127\.0\.0\.1:7001 \|/);
   });
 });

@@ -91,6 +91,29 @@ describe('compare-format', () => {
     assert.equal(compareFormat.stageCountsPhrase({ ...post, stage: 'end_to_end', share_of_change: 1 }), '688 → 276 values');
   });
 
+  it('prints a difference too small to show (<0.01 ms) without a sign, either way', () => {
+    assert.equal(compareFormat.formatDifference(-0.004, 0.02), '<0.01 ms (20.0%)');
+    assert.equal(compareFormat.formatDifference(0.004, null), '<0.01 ms');
+    assert.equal(compareFormat.formatDifference(-0.01, null), '\u22120.01 ms');
+  });
+
+  it('marks estimated counts with ≈: stage captions and the period line', () => {
+    const post = { ...stage('postprocess', 1, 2, true, null), count_a: 1614, count_b: 1134 };
+    assert.equal(compareFormat.stageCountsPhrase(post, true), '≈1,614 → ≈1,134 values');
+    assert.equal(compareFormat.formatCountOf(1104, false), '1,104');
+    assert.equal(compareFormat.formatCountOf(0, true), '0', 'no increase at all is exact');
+    const c = comparison(false);
+    assert.match(compareFormat.periodPhrase(c.a, c), / · 100 checks · 10 s periods · /);
+    const prom = { ...c, source: 'prometheus' as const, counts_estimated: true };
+    assert.match(compareFormat.periodPhrase({ ...c.a, resolution_s: 15 }, prom), / · ≈100 checks · 15 s scrape interval · /);
+    assert.match(compareFormat.periodPhrase({ ...c.a, resolution_s: null }, prom), / · scrape interval unknown · /);
+  });
+
+  it('names a Prometheus by host, port and path prefix', () => {
+    assert.equal(compareFormat.prometheusHost('http://127.0.0.1:9397'), '127.0.0.1:9397');
+    assert.equal(compareFormat.prometheusHost('https://prom.example/thanos'), 'prom.example/thanos');
+  });
+
   it('puts end to end first, then the stages in the order the comparison gives', () => {
     assert.deepEqual(
       compareFormat.comparedRows(comparison(true)).map((s) => s.stage),

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FleetDocument } from '../../preload/wire-types.ts';
+import { chartPalette, seriesColors } from '../../renderer/dashboard/chart-palette.ts';
 import {
   fleetChartRows,
+  formatAxisQps,
+  skewCell,
   IN_APP_SOURCE,
   prometheusSource,
   replicaLineNames,
@@ -23,7 +26,7 @@ const doc = (over: Partial<FleetDocument>): FleetDocument => ({
   error_rate: { value: 0, query: 'q' },
   replicas: [],
   replica_queries: { qps: 'q', p90_ms: 'q', error_rate: 'q', up: 'q' },
-  skew: { slowest_instance: null, ratio: null },
+  skew: { slowest_instance: null, ratio: null, compared_p90_ms: null, compared_replicas: 0 },
   series: { step_s: 5, rate_window: '60s', lines: [] },
   ...over,
 });
@@ -37,6 +40,7 @@ const replica = (instance: string) => ({
   error_rate: 0,
   p90_skew: 1,
   slowest: false,
+  as_of_last_scrape: false,
 });
 
 describe('fleet-format', () => {
@@ -81,7 +85,42 @@ describe('fleet-format', () => {
     assert.equal(prometheusSource('http://prom:9090'), 'Prometheus at http://prom:9090, sum by (le) over instances');
     assert.equal(IN_APP_SOURCE, 'this replica, in-app');
     assert.equal(skewPhrase(doc({})), 'no replica latencies in the window');
-    assert.equal(skewPhrase(doc({ skew: { slowest_instance: 'gpu-2:7860', ratio: 1.349 } })), 'slowest: gpu-2:7860 at 1.35× the fleet P90');
+    const skew = { slowest_instance: 'gpu-2:7860', ratio: 1.349, compared_p90_ms: 20, compared_replicas: 2 };
+    assert.equal(
+      skewPhrase(doc({ skew, replicas: [replica('gpu-1:7860'), replica('gpu-2:7860')] })),
+      'slowest: gpu-2:7860 at 1.35× the fleet P90',
+    );
     assert.deepEqual([upLabel(true), upLabel(false), upLabel(null)], ['up', 'down', 'unknown']);
+  });
+
+  it('with a replica down, compares the replicas up with their own P90 and says so; none is slowest of one', () => {
+    const down = { ...replica('gpu-3:7860'), up: false, p90_skew: null, as_of_last_scrape: true };
+    const replicas = [replica('gpu-1:7860'), replica('gpu-2:7860'), down];
+    const skew = { slowest_instance: 'gpu-2:7860', ratio: 1.2, compared_p90_ms: 20, compared_replicas: 2 };
+    assert.equal(skewPhrase(doc({ skew, replicas })), 'slowest: gpu-2:7860 at 1.20× the P90 of the 2 replicas up');
+    // The one replica up, the other down: no "slowest" of one, and no ratio against the down one's latencies.
+    const alone = { slowest_instance: null, ratio: null, compared_p90_ms: 20, compared_replicas: 1 };
+    assert.equal(
+      skewPhrase(doc({ skew: alone, replicas: [replica('gpu-1:7860'), down] })),
+      'one replica up with latencies: none to compare it with',
+    );
+    assert.equal(skewCell(down), 'not compared (down)');
+    assert.equal(skewCell(replica('gpu-1:7860')), '1.00×');
+    assert.equal(skewCell({ ...replica('idle:1'), p90_skew: null }), '—');
+  });
+
+  it('labels the QPS axis in one format: 0 as "0" beside whole numbers, no trailing zeros', () => {
+    assert.deepEqual([0, 350, 700, 1050].map(formatAxisQps), ['0', '350', '700', '1050']);
+    assert.deepEqual([0, 0.5, 1, 1.5].map(formatAxisQps), ['0', '0.5', '1', '1.5']);
+    assert.deepEqual([0, 0.25, 12.5].map(formatAxisQps), ['0', '0.25', '12.5']);
+    assert.equal(formatAxisQps(NaN), '');
+  });
+
+  it('gives lines of one kind colours of their own, none the axis grey or the accent', () => {
+    const palette = chartPalette();
+    const colors = seriesColors(palette);
+    assert.ok(colors.length >= 4, colors.join());
+    assert.equal(new Set(colors.map((c) => c.toLowerCase())).size, colors.length, 'each once');
+    for (const taken of [palette.axis, palette.accent, palette.grid]) assert.ok(!colors.includes(taken), `${taken} in ${colors.join()}`);
   });
 });

@@ -8,13 +8,21 @@ import type { CheckSample } from './load-generator.ts';
 import { replicaLabel } from './remote-replicas.ts';
 import { formatMs } from './step-report.ts';
 
+/** The code of a check that got no HTTP answer (bench-targets.ts httpTarget): not counted by the replica's metrics. */
+const NO_ANSWER = 'NETWORK';
+
 export interface ReplicaFigures {
   /** The --url as given, without a trailing slash. */
   url: string;
   /** Requests sent to it in the step, answered or not (what its ofa_ve_request_total counts). */
   requests: number;
-  /** Its successful answers per second of the step (the replicas are loaded at the same time). */
+  /** Its successful answers (2xx) per second of the step (the replicas are loaded at the same time): "ok/s" in the table. */
   qps: number;
+  /**
+   * Its answers per second, 4xx and 5xx (503 shed) included: what its ofa_ve_request_total and so
+   * the Fleet panel's and Prometheus' QPS count. Sent but never answered (refused, cut off) is neither.
+   */
+  answers_qps: number;
   p50_ms: number | null;
   p95_ms: number | null;
   errors: number;
@@ -24,6 +32,7 @@ export interface ReplicaFigures {
 export function replicaFigures(urls: readonly string[], samples: readonly CheckSample[], elapsedS: number): ReplicaFigures[] {
   return urls.map((url) => {
     const sent = samples.filter((s) => s.replica === url);
+    const answered = sent.filter((s) => s.code !== NO_ANSWER).length;
     const latencies = sent
       .filter((s) => s.ok)
       .map((s) => s.latencyMs)
@@ -32,6 +41,7 @@ export function replicaFigures(urls: readonly string[], samples: readonly CheckS
       url,
       requests: sent.length,
       qps: elapsedS > 0 ? latencies.length / elapsedS : 0,
+      answers_qps: elapsedS > 0 ? answered / elapsedS : 0,
       p50_ms: quantile(latencies, 0.5),
       p95_ms: quantile(latencies, 0.95),
       errors: sent.length - latencies.length,
@@ -39,12 +49,17 @@ export function replicaFigures(urls: readonly string[], samples: readonly CheckS
   });
 }
 
-/** A markdown table with a line per replica per step (host:port), for the steps that have them. */
+/**
+ * A markdown table with a line per replica per step (host:port), for the steps that have them.
+ * "ok/s" is successful answers (the capacity C of README's sizing), "answers/s" every answer (the
+ * Fleet panel's and Prometheus' QPS); they differ by the 4xx and 503 answers.
+ */
 export function replicaTable(steps: ReadonlyArray<{ concurrency: number; replicas?: readonly ReplicaFigures[] }>): string {
-  const head = ['conc', 'replica', 'requests', 'QPS', 'P50 ms', 'P95 ms', 'errors'];
+  const head = ['conc', 'replica', 'requests', 'ok/s', 'answers/s', 'P50 ms', 'P95 ms', 'errors'];
   const rows = steps.flatMap((step) =>
     (step.replicas ?? []).map((r) => {
-      const figures = [String(r.requests), r.qps.toFixed(2), formatMs(r.p50_ms), formatMs(r.p95_ms), String(r.errors)];
+      const rates = [r.qps.toFixed(2), r.answers_qps.toFixed(2)];
+      const figures = [String(r.requests), ...rates, formatMs(r.p50_ms), formatMs(r.p95_ms), String(r.errors)];
       return [String(step.concurrency), replicaLabel(r.url), ...figures];
     }),
   );

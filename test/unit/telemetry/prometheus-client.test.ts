@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CheckError } from '../../../main/errors.ts';
-import { parsePrometheusUrl, PrometheusClient } from '../../../main/telemetry/prometheus-client.ts';
+import { gotNoAnswer, parsePromDuration, parsePrometheusUrl, PrometheusClient } from '../../../main/telemetry/prometheus-client.ts';
 import { startRecordingPrometheus } from '../../support/recording-prometheus.ts';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -78,6 +78,7 @@ describe('PrometheusClient failures', () => {
     assert.equal(err.code, 'PROMETHEUS_UNAVAILABLE');
     assert.equal(err.status, 502);
     assert.match(err.message, /cannot reach Prometheus at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+    assert.ok(gotNoAnswer(err), 'no answer at all');
   });
 
   it('no answer in time', async () => {
@@ -94,6 +95,43 @@ describe('PrometheusClient failures', () => {
     const wrong = await failure(() => new PrometheusClient(answers.url).query('up'));
     assert.match(wrong.message, /expected a vector/);
     for (const err of [html, refused, wrong]) assert.equal(err.code, 'PROMETHEUS_UNAVAILABLE');
+    // Prometheus answered: each was refused, not unreachable (a caller may go on without an optional figure).
+    for (const err of [html, refused, wrong]) assert.ok(!gotNoAnswer(err), err.message);
+  });
+});
+
+describe('parsePromDuration', () => {
+  it('reads Prometheus durations in seconds, null for anything else', () => {
+    assert.equal(parsePromDuration('15s'), 15);
+    assert.equal(parsePromDuration('1m30s'), 90);
+    assert.equal(parsePromDuration('500ms'), 0.5);
+    assert.equal(parsePromDuration('2h'), 7200);
+    for (const bad of ['', '15', 's', '1.5s', '0s', 15, undefined]) assert.equal(parsePromDuration(bad), null, String(bad));
+  });
+});
+
+describe('PrometheusClient.activeTargets', () => {
+  it("reads each active target's labels and scrape interval (the older __scrape_interval__ label too), with a GET", async () => {
+    const seen: string[] = [];
+    const targets = await serve((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const activeTargets = [
+        { labels: { job: 'ofa-ve', instance: 'a:1' }, scrapeInterval: '15s' },
+        { labels: { job: 'node', instance: 'b:2' }, discoveredLabels: { __scrape_interval__: '1m' } },
+        { labels: { job: 'old', instance: 'c:3' } },
+      ];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { activeTargets } }));
+    });
+    try {
+      assert.deepEqual(await new PrometheusClient(targets.url).activeTargets(), [
+        { labels: { job: 'ofa-ve', instance: 'a:1' }, scrapeIntervalS: 15 },
+        { labels: { job: 'node', instance: 'b:2' }, scrapeIntervalS: 60 },
+        { labels: { job: 'old', instance: 'c:3' }, scrapeIntervalS: null },
+      ]);
+      assert.deepEqual(seen, ['GET /api/v1/targets?state=active']);
+    } finally {
+      await targets.close();
+    }
   });
 });
 

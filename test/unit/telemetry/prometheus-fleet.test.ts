@@ -40,7 +40,7 @@ const BY_STATUS = [
 ];
 
 /** What the instant queries answer; a test may replace parts of it (restored after each). */
-const DEFAULT_INSTANT = {
+const DEFAULT_INSTANT: { qps: Answer; byStatus: Answer; up: Answer; buckets?: Answer } = {
   qps: [sample(A, 2), sample(B, 3)],
   byStatus: BY_STATUS,
   up: [sample(A, 1), sample(B, 1)],
@@ -49,7 +49,7 @@ let instant = DEFAULT_INSTANT;
 
 function answer(path: string, query: string): Answer {
   if (path === '/api/v1/query') {
-    if (query === Q.replicaLatencyBucketRates('5m')) return REPLICA_BUCKETS;
+    if (query === Q.replicaLatencyBucketRates('5m')) return instant.buckets ?? REPLICA_BUCKETS;
     if (query === Q.replicaQps('5m')) return instant.qps;
     if (query === Q.replicaRequestRatesByStatus('5m')) return instant.byStatus;
     if (query === Q.replicaUp) return instant.up;
@@ -140,8 +140,14 @@ describe('fleetDocument: queries per refresh and the figures derived in-app', ()
     );
     near(a!.p90_ms, (0.1 + 0.4 * (26 / 30)) * 1000, 'A P90 (rank 36 of 40)');
     near(b!.p90_ms, (0.1 + 0.4 * (18 / 20)) * 1000, 'B P90 (rank 18 of 20)');
-    near(b!.p90_skew, b!.p90_ms! / fleet.p90_ms.value!, 'skew: replica P90 / fleet P90');
+    near(b!.p90_skew, b!.p90_ms! / fleet.p90_ms.value!, 'skew: replica P90 / fleet P90 (every replica up)');
     assert.equal(fleet.skew.slowest_instance, 'b:9100');
+    assert.equal(fleet.skew.compared_p90_ms, fleet.p90_ms.value);
+    assert.equal(fleet.skew.compared_replicas, 2);
+    assert.deepEqual(
+      fleet.replicas.map((r) => r.as_of_last_scrape),
+      [false, false],
+    );
 
     const line = (name: string) => fleet.series.lines.find((l) => l.name === name);
     assert.deepEqual(line('qps')?.points, [
@@ -198,5 +204,58 @@ describe('fleetDocument: queries per refresh and the figures derived in-app', ()
     // No traffic anywhere: no sample, no 0.
     instant = { qps: [], byStatus: [], up: [sample(A, 1), sample(B, 1)] };
     assert.deepEqual(await errorRates(), [null, null, null]);
+  });
+
+  it('a replica down: its window counts in the QPS and error rate, its figures are as of its last scrape, and it is not ranked', async () => {
+    // B went down after taking 3/s of the window, some of it 502s: the fleet's figures keep its requests.
+    instant = {
+      qps: [sample(A, 2), sample(B, 3)],
+      byStatus: [...BY_STATUS.slice(0, 2), sample({ ...B, status_code: '200' }, 2), sample({ ...B, status_code: '502' }, 1)],
+      up: [sample(A, 1), sample(B, 0)],
+    };
+    const fleet = await fleetDocument(new PrometheusClient(prom.url), '5m', NOW_MS);
+    near(fleet.qps.value, 5, 'fleet QPS = 2 + 3: the down replica answered its 3/s in the window');
+    near(fleet.error_rate.value, 1.2 / 5, 'fleet error rate of the same requests: (0.2 + 1) / (2 + 3)');
+    const [a, b] = fleet.replicas;
+    assert.deepEqual([b!.up, b!.as_of_last_scrape, b!.qps, b!.p90_skew, b!.slowest], [false, true, 3, null, false]);
+    near(b!.error_rate, 1 / 3, 'B: its own requests');
+    near(b!.p90_ms, (0.1 + 0.4 * (18 / 20)) * 1000, 'B keeps its P90 of before it went down');
+    // The fleet P90 (every request, B's too) is above A's: A compared with it would read 0.99×, "slowest"
+    // of one. A is compared with the replicas up, itself alone: 1×, and none is slowest of one.
+    assert.ok(a!.p90_ms! < fleet.p90_ms.value!);
+    assert.equal(a!.as_of_last_scrape, false);
+    near(a!.p90_skew, 1, 'A against the replicas up');
+    assert.equal(a!.slowest, false);
+    assert.deepEqual(fleet.skew, { slowest_instance: null, ratio: null, compared_p90_ms: a!.p90_ms, compared_replicas: 1 });
+  });
+
+  it('the slowest is ranked against the P90 of the replicas it is ranked among, never below 1×', async () => {
+    // A: {0.1: 10, 0.5: 40}, P90 446.7 ms; C fast: {0.1: 20, 0.5: 20}, P90 90 ms; B down and slow.
+    const C = { job: 'ofa-ve', instance: 'c:9100' };
+    instant = {
+      qps: [sample(A, 2), sample(B, 3), sample(C, 1)],
+      byStatus: [],
+      up: [sample(A, 1), sample(B, 0), sample(C, 1)],
+      buckets: [...REPLICA_BUCKETS, sample({ ...C, le: '0.1' }, 20), sample({ ...C, le: '0.5' }, 20), sample({ ...C, le: '+Inf' }, 20)],
+    };
+    const fleet = await fleetDocument(new PrometheusClient(prom.url), '5m', NOW_MS);
+    // A and C summed by le: {0.1: 30, 0.5: 60, +Inf: 60}, P90 rank 54: 0.1 + 0.4 · 24/30.
+    const comparedP90 = (0.1 + 0.4 * (24 / 30)) * 1000;
+    near(fleet.skew.compared_p90_ms, comparedP90, 'the P90 of the replicas up');
+    assert.equal(fleet.skew.compared_replicas, 2);
+    const [a, b, c] = fleet.replicas;
+    near(a!.p90_skew, a!.p90_ms! / comparedP90, 'A');
+    near(c!.p90_skew, c!.p90_ms! / comparedP90, 'C');
+    assert.equal(b!.p90_skew, null, 'B is down: not compared');
+    assert.deepEqual(
+      fleet.replicas.map((r) => [r.instance, r.slowest]),
+      [
+        ['a:9100', true],
+        ['b:9100', false],
+        ['c:9100', false],
+      ],
+    );
+    assert.equal(fleet.skew.slowest_instance, 'a:9100');
+    assert.ok(fleet.skew.ratio! >= 1, `${fleet.skew.ratio}`);
   });
 });

@@ -39,6 +39,14 @@ describe('the fleet queries are the fleet recording rules with the window as a p
     assert.equal(normal(Q.fleetErrorRate('5m')), ratio.replace(/ by \(job\) /g, ''));
   });
 
+  it('a replica down counts in the QPS as in the quantiles and error rate: no `up` filter on any rate', () => {
+    // Its requests in the window are there for histogram_quantile and the 5xx ratio: the QPS must be of the same ones.
+    for (const expr of [Q.replicaQps('5m'), Q.fleetQps('1h'), Q.fleetLatencyQuantile(0.9, '5m'), Q.fleetErrorRate('5m')]) {
+      assert.doesNotMatch(expr, /\bup\b/, expr);
+    }
+    assert.equal(Q.replicaQps('5m'), 'sum by (job, instance) (rate(ofa_ve_request_total[5m]))');
+  });
+
   it('the fleet QPS sums the replica QPS, and the quantiles sum the bucket rates by le', () => {
     assert.equal(Q.fleetQps('2m'), `sum(${Q.replicaQps('2m')})`);
     assert.equal(
