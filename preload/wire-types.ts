@@ -493,8 +493,9 @@ export interface FleetReplica {
   /** The replica with the largest P90 skew, of two or more replicas up, at 1× or more. */
   slowest: boolean;
   /**
-   * It is down now (`up` 0): its QPS, P90 and error rate are of the requests it answered in the window
-   * up to its last successful scrape, not current figures.
+   * It is down now (`up` 0), or gone from discovery (`up` null: a deleted pod whose requests are still
+   * in the window): its QPS, P90 and error rate are of the requests it answered in the window up to its
+   * last successful scrape, not current figures.
    */
   as_of_last_scrape: boolean;
 }

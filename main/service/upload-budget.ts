@@ -1,7 +1,8 @@
 /**
- * Bytes of request bodies the server holds at once: reserved from a check's Content-Length before
- * its body is read (the body limit when the length is not declared), released when its answer is
- * sent. The queue bounds requests, not bytes (256 queued 20 MiB images are 5 GiB); this bounds the
+ * Bytes of check input held at once. The HTTP server reserves a check's Content-Length before its
+ * body is read (the body limit when the length is not declared) and releases it when its answer is
+ * sent; the IPC path (ServiceRuntime.checkStructured) reserves an image's bytes until its check
+ * ends. The queue bounds requests, not bytes (256 queued 20 MiB images are 5 GiB); this bounds the
  * bytes, so many concurrent large uploads are refused with 503 OVERLOADED at once instead of
  * filling memory and keeping the event loop busy parsing them.
  */

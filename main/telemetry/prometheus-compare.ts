@@ -88,7 +88,8 @@ function checkRange(range: PromRange, nowMs = Date.now()): void {
 /**
  * The range as read: its ends rounded inward to multiples of the grid (epoch seconds), its length
  * for PromQL and its evaluation time. Inward, so that B never reaches back before its mark (into A)
- * and the same range (or one a fraction of a step longer, "to now" asked again) reads the same scrapes.
+ * and the same range (or one a fraction of a step longer, "to now" asked again) reads the same scrapes,
+ * once Prometheus has scraped past its end (a scrape still in flight at `to` can add a sample later).
  */
 interface RangeWindow {
   readonly window: string;

@@ -166,13 +166,14 @@ export async function fleetDocument(client: PrometheusClient, windowText: string
       error_rate: finite(errorRatio(byStatusOf.get(k) ?? [])) ?? ((replicaQpsValue ?? 0) > 0 ? 0 : null),
       p90_skew: null,
       slowest: false,
-      as_of_last_scrape: isUp === false,
+      // Down, or gone from discovery (no `up` sample: a deleted pod) while its requests are still in the window.
+      as_of_last_scrape: isUp !== true,
     };
   });
   // The skew compares the replicas up with the P90 of their own requests (their bucket rates summed
-  // by le), the set the slowest is picked among. A replica down is in neither: its latencies are from
-  // before it went down. While every replica is up that P90 is the fleet's.
-  const comparedKeys = [...labelsOf.keys()].filter((k) => upOf.get(k) !== 0 && p90Of.get(k) !== null);
+  // by le), the set the slowest is picked among. A replica down or gone is in neither: its latencies
+  // are from before it left. While every replica is up that P90 is the fleet's.
+  const comparedKeys = [...labelsOf.keys()].filter((k) => upOf.get(k) === 1 && p90Of.get(k) !== null);
   const comparedP90 = finite(quantileOf(bucketsOfSamples(comparedKeys.flatMap((k) => bucketsOf.get(k) ?? [])), 0.9));
   const comparedSet = new Set(comparedKeys);
   for (const r of replicas) {

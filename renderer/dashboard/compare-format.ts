@@ -78,10 +78,12 @@ export function formatEstimate(estimate: QuantileEstimate): string {
 export function formatDifference(differenceMs: number | null, baseMs: number | null): string {
   if (differenceMs === null || !Number.isFinite(differenceMs)) return NO_VALUE;
   const magnitude = formatMs(Math.abs(differenceMs));
-  const belowPrecision = magnitude.startsWith('<');
-  const sign = belowPrecision ? '' : differenceMs > 0 ? '+' : differenceMs < 0 ? MINUS : '±';
+  const sign = differenceMs > 0 ? '+' : differenceMs < 0 ? MINUS : '±';
+  // "<0.01 ms" carries no sign (it would read "−<0.01 ms"); the relative change keeps it, since it
+  // may be well above its own precision (−0.004 of 0.006 ms is −66.7%).
+  const shownSign = magnitude.startsWith('<') ? '' : sign;
   const relative = baseMs !== null && baseMs > 0 ? ` (${sign}${formatPercent(Math.abs(differenceMs) / baseMs)})` : '';
-  return `${sign}${magnitude}${relative}`;
+  return `${shownSign}${magnitude}${relative}`;
 }
 
 /** A count, with "≈" when it is an estimate (Prometheus' increase() extrapolates): "≈1,134". 0 is exact: the counters did not move. */

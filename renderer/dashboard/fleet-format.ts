@@ -53,7 +53,7 @@ export function replicaLineNames(doc: FleetDocument): string[] {
  */
 export function skewPhrase(doc: FleetDocument): string {
   const compared = doc.skew.compared_replicas;
-  const reference = doc.replicas.some((r) => r.up === false) ? `the P90 of the ${compared} replicas up` : 'the fleet P90';
+  const reference = doc.replicas.some((r) => r.as_of_last_scrape) ? `the P90 of the ${compared} replicas up` : 'the fleet P90';
   if (doc.skew.slowest_instance !== null && doc.skew.ratio !== null) {
     return `slowest: ${doc.skew.slowest_instance} at ${doc.skew.ratio.toFixed(2)}× ${reference}`;
   }
@@ -63,12 +63,12 @@ export function skewPhrase(doc: FleetDocument): string {
 }
 
 /** Why a down replica's figures are shown, and what they are of. */
-export const AS_OF_LAST_SCRAPE = 'as of its last scrape: requests it answered in the window before it went down';
+export const AS_OF_LAST_SCRAPE = 'as of its last scrape: requests it answered in the window before it went down or away';
 
 /** A replica's P90 over the replicas up, in words ("1.35×"), or why it has none. */
 export function skewCell(replica: FleetReplica): string {
   if (replica.p90_skew !== null) return `${replica.p90_skew.toFixed(2)}×`;
-  return replica.as_of_last_scrape ? 'not compared (down)' : '—';
+  return replica.as_of_last_scrape ? `not compared (${replica.up === false ? 'down' : 'gone'})` : '—';
 }
 
 /**

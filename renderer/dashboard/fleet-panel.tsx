@@ -182,7 +182,11 @@ function ReplicaTable({ doc }: { doc: FleetDocument }) {
               data-slowest={r.slowest ? 'true' : 'false'}
               data-as-of-last-scrape={r.as_of_last_scrape ? 'true' : 'false'}
               className={[r.slowest ? 'slowest' : '', r.up === false ? 'down' : ''].join(' ').trim() || undefined}
-              title={r.as_of_last_scrape ? `${r.instance} is down: its figures are ${AS_OF_LAST_SCRAPE}` : undefined}
+              title={
+                r.as_of_last_scrape
+                  ? `${r.instance} is ${r.up === false ? 'down' : 'gone'}: its figures are ${AS_OF_LAST_SCRAPE}`
+                  : undefined
+              }
             >
               <th scope="row" className="mono">
                 {r.instance}

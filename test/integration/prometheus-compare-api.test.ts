@@ -107,7 +107,13 @@ describe('GET /api/v1/compare?source=prometheus: whole scrape intervals', { skip
     // A's start just before a grid point, B's end just after one; then the same range, and one starting
     // 0.3 s earlier and ending 1.5 s later: the same whole intervals.
     const aFrom = Math.floor((loadStart - 3000) / 2000) * 2000 - 500;
-    const to = Math.floor(Date.now() / 2000) * 2000 - 4000 + 200;
+    // B ends two whole intervals after its mark (tied to the mark, not to now: the load ran 5 s past
+    // it), and Prometheus has scraped past the later range's end, so the samples read are final.
+    const to = Math.ceil(mark / 2000) * 2000 + 2 * 2000 + 200;
+    const p = prom!;
+    await p.waitUntil('a scrape past the ranges', 15_000, async () =>
+      ((await p.scalar(`timestamp(up{job="${JOB}"})`)) ?? 0) * 1000 > to + 1500 + SCRAPE_S * 1000 ? true : undefined,
+    );
     const counts = (c: PeriodComparison) => [c.a, c.b].map((r) => [r.from, r.to, r.requests, r.successes]);
     const first = await compare(aFrom, mark, mark, to);
     const again = await compare(aFrom, mark, mark, to);

@@ -91,8 +91,8 @@ describe('compare-format', () => {
     assert.equal(compareFormat.stageCountsPhrase({ ...post, stage: 'end_to_end', share_of_change: 1 }), '688 → 276 values');
   });
 
-  it('prints a difference too small to show (<0.01 ms) without a sign, either way', () => {
-    assert.equal(compareFormat.formatDifference(-0.004, 0.02), '<0.01 ms (20.0%)');
+  it('prints a difference too small to show (<0.01 ms) without a sign, either way; its relative change keeps it', () => {
+    assert.equal(compareFormat.formatDifference(-0.004, 0.02), '<0.01 ms (\u221220.0%)');
     assert.equal(compareFormat.formatDifference(0.004, null), '<0.01 ms');
     assert.equal(compareFormat.formatDifference(-0.01, null), '\u22120.01 ms');
   });

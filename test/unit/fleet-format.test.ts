@@ -105,6 +105,13 @@ describe('fleet-format', () => {
       'one replica up with latencies: none to compare it with',
     );
     assert.equal(skewCell(down), 'not compared (down)');
+    // Gone from discovery (no `up` sample): compared with the replicas up just the same, and said so.
+    const gone = { ...down, up: null };
+    assert.equal(skewCell(gone), 'not compared (gone)');
+    assert.equal(
+      skewPhrase(doc({ skew, replicas: [replica('gpu-1:7860'), replica('gpu-2:7860'), gone] })),
+      'slowest: gpu-2:7860 at 1.20× the P90 of the 2 replicas up',
+    );
     assert.equal(skewCell(replica('gpu-1:7860')), '1.00×');
     assert.equal(skewCell({ ...replica('idle:1'), p90_skew: null }), '—');
   });

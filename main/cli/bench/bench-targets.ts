@@ -4,7 +4,7 @@ import { EntailmentEngine, type PreparedPair } from '../../inference/entailment-
 import type { ProviderChoice } from '../../inference/provider-choice.ts';
 import type { ServiceRuntime } from '../../service/service-runtime.ts';
 import type { NamedCheckPair } from '../../../preload/wire-types.ts';
-import type { CheckTarget } from './load-generator.ts';
+import { NO_ANSWER_CODE, type CheckTarget } from './load-generator.ts';
 
 /** The app in-process: straight into the CheckService (queue, batcher, worker, metrics, live stats). */
 export function inProcessTarget(runtime: ServiceRuntime): CheckTarget {
@@ -38,7 +38,7 @@ export function httpTarget(baseUrl: string, token?: string): CheckTarget {
         ? { ok: true, latencyMs, stages: body.stages }
         : { ok: false, code: body.error?.code ?? `HTTP_${res.status}`, latencyMs };
     } catch {
-      return { ok: false, code: 'NETWORK', latencyMs: performance.now() - t0 };
+      return { ok: false, code: NO_ANSWER_CODE, latencyMs: performance.now() - t0 };
     }
   };
 }

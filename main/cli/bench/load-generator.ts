@@ -4,6 +4,9 @@
  */
 import type { NamedCheckPair } from '../../../preload/wire-types.ts';
 
+/** The code of a check that got no HTTP answer (the connection failed): no replica's metrics count it. */
+export const NO_ANSWER_CODE = 'NETWORK';
+
 /** What one check returned, as the client saw it. */
 export interface CheckSample {
   ok: boolean;

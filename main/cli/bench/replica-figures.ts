@@ -5,16 +5,14 @@
  */
 import { quantile } from './bench-stats.ts';
 import type { CheckSample } from './load-generator.ts';
+import { NO_ANSWER_CODE } from './load-generator.ts';
 import { replicaLabel } from './remote-replicas.ts';
 import { formatMs } from './step-report.ts';
-
-/** The code of a check that got no HTTP answer (bench-targets.ts httpTarget): not counted by the replica's metrics. */
-const NO_ANSWER = 'NETWORK';
 
 export interface ReplicaFigures {
   /** The --url as given, without a trailing slash. */
   url: string;
-  /** Requests sent to it in the step, answered or not (what its ofa_ve_request_total counts). */
+  /** Requests sent to it in the step, answered or not (its ofa_ve_request_total counts the answered ones). */
   requests: number;
   /** Its successful answers (2xx) per second of the step (the replicas are loaded at the same time): "ok/s" in the table. */
   qps: number;
@@ -32,7 +30,7 @@ export interface ReplicaFigures {
 export function replicaFigures(urls: readonly string[], samples: readonly CheckSample[], elapsedS: number): ReplicaFigures[] {
   return urls.map((url) => {
     const sent = samples.filter((s) => s.replica === url);
-    const answered = sent.filter((s) => s.code !== NO_ANSWER).length;
+    const answered = sent.filter((s) => s.code !== NO_ANSWER_CODE).length;
     const latencies = sent
       .filter((s) => s.ok)
       .map((s) => s.latencyMs)

@@ -229,6 +229,16 @@ describe('fleetDocument: queries per refresh and the figures derived in-app', ()
     assert.deepEqual(fleet.skew, { slowest_instance: null, ratio: null, compared_p90_ms: a!.p90_ms, compared_replicas: 1 });
   });
 
+  it('a replica gone from discovery (no up sample, its requests still in the window) is treated as down, not ranked', async () => {
+    instant = { qps: [sample(A, 2), sample(B, 3)], byStatus: BY_STATUS, up: [sample(A, 1)] };
+    const fleet = await fleetDocument(new PrometheusClient(prom.url), '5m', NOW_MS);
+    const [a, b] = fleet.replicas;
+    assert.deepEqual([b!.up, b!.as_of_last_scrape, b!.p90_skew, b!.slowest], [null, true, null, false]);
+    near(a!.p90_skew, 1, 'A alone is compared');
+    assert.equal(fleet.skew.compared_replicas, 1);
+    assert.equal(fleet.skew.slowest_instance, null);
+  });
+
   it('the slowest is ranked against the P90 of the replicas it is ranked among, never below 1×', async () => {
     // A: {0.1: 10, 0.5: 40}, P90 446.7 ms; C fast: {0.1: 20, 0.5: 20}, P90 90 ms; B down and slow.
     const C = { job: 'ofa-ve', instance: 'c:9100' };
