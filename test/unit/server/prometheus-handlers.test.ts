@@ -45,7 +45,9 @@ describe('a client hanging up on a read of Prometheus cancels its queries', () =
   });
   for (const [path, queries] of [
     ['/api/v1/fleet?window=5m', 7],
-    [`/api/v1/compare?${compare}`, 10],
+    // The scrape interval first (the jobs that export the counters, and the targets): the comparison's
+    // own queries wait for it, and here it never comes.
+    [`/api/v1/compare?${compare}`, 2],
   ] as const) {
     it(`${path.split('?')[0]}: every query closed once the client is gone`, { timeout: 30_000 }, async () => {
       const sentBefore = prom.queries.length;
