@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { captionWarnings } from '../../preload/caption-warnings.ts';
 import type { OperatorProfile } from '../../preload/trace-spans.ts';
-import type { CheckPair, CheckWarning, ResultType } from '../../preload/wire-types.ts';
+import type { CheckPair, CheckWarning, ResultType, StageName } from '../../preload/wire-types.ts';
 import type { WorkerError, WorkerItem } from './worker-protocol.ts';
 import { CheckError, toCheckError } from '../errors.ts';
 import type { PairInputFacts } from '../inference/entailment-engine.ts';
@@ -106,7 +106,7 @@ interface RecordedOutcome {
   readonly statusCode: number;
   readonly resultType: ResultType;
   readonly latencyMs: number;
-  readonly stages?: StageTimings;
+  readonly stages?: Partial<Record<StageName, number>>;
   readonly batchSize?: number;
   readonly errorCode?: string;
   readonly warnings?: readonly CheckWarning[];
@@ -141,6 +141,8 @@ export const RETRY_AFTER_SECONDS = 1;
  */
 export class CheckService {
   private readonly queue: Queued[] = [];
+  /** A worker's refusal of a pair, and how long that pair waited in the queue before its batch was sent. */
+  private readonly queuedBeforeRefusal = new WeakMap<CheckError, number>();
   private readonly inFlight: InFlight[] = [];
   private delayTimer: NodeJS.Timeout | undefined;
   private readonly options: BatchingOptions;
@@ -212,7 +214,9 @@ export class CheckService {
       profile.recorded(id);
       return answer;
     } catch (err) {
-      throw this.refuse(err, { ...context, id, startedAt }, facts);
+      // A pair the worker refused waited in the queue first: its trace and the slowest list show that.
+      const queued = err instanceof CheckError ? this.queuedBeforeRefusal.get(err) : undefined;
+      throw this.refuse(err, { ...context, id, startedAt }, facts, queued === undefined ? undefined : { queue: queued });
     } finally {
       this.metrics.inflight.dec();
     }
@@ -225,10 +229,18 @@ export class CheckService {
    * the client hung up mid-body, a malformed IPC request). Adapters parse and hand over; they call
    * this for what they refuse and count nothing themselves. Returns the error to throw or answer.
    */
-  refuse(err: unknown, context: CheckContext & { readonly id: string; readonly startedAt: number }, input?: InputFacts): CheckError {
+  refuse(
+    err: unknown,
+    context: CheckContext & { readonly id: string; readonly startedAt: number },
+    input?: InputFacts,
+    stages?: Partial<Record<StageName, number>>,
+  ): CheckError {
     const error = toCheckError(err);
     const latencyMs = performance.now() - context.startedAt;
-    this.record({ id: context.id, statusCode: error.status, resultType: 'ERROR', latencyMs, errorCode: error.code, input }, context);
+    this.record(
+      { id: context.id, statusCode: error.status, resultType: 'ERROR', latencyMs, stages, errorCode: error.code, input },
+      context,
+    );
     return error;
   }
 
@@ -361,11 +373,17 @@ export class CheckService {
     const profile = new BatchProfile((id, operators) => this.stats.traces.attachOperators(id, operators));
     const onProfile = (operators: OperatorProfile) => profile.arrived(operators);
     // A pair refused while being prepared is answered at once: on a CPU the batch's run can take seconds.
+    // The queue time of a pair the worker refused (its error's key): until its batch was sent.
+    const refusal = (entry: Queued, error: WorkerError): CheckError => {
+      const refused = new CheckError(error.code, error.message);
+      this.queuedBeforeRefusal.set(refused, flight.dispatchedAt - entry.enqueuedAt);
+      return refused;
+    };
     const onRefused = (index: number, error: WorkerError) => {
       const entry = entries[index];
       if (flight.requeued || !entry || entry.settled) return;
       clearTimeout(entry.timer);
-      entry.reject(new CheckError(error.code, error.message));
+      entry.reject(refusal(entry, error));
     };
     try {
       const outcomes = await worker.runBatch(
@@ -386,9 +404,7 @@ export class CheckService {
           const queueMs = flight.dispatchedAt - entry.enqueuedAt + waitMs;
           entry.resolve({ result, queueMs, batchSize: ran, input, profile });
         } else {
-          entry.reject(
-            outcome ? new CheckError(outcome.error.code, outcome.error.message) : new CheckError('INTERNAL', 'no result for this request'),
-          );
+          entry.reject(outcome ? refusal(entry, outcome.error) : new CheckError('INTERNAL', 'no result for this request'));
         }
       });
     } catch (err) {

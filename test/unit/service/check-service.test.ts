@@ -142,6 +142,10 @@ describe('CheckService batching (one batch in the worker at a time)', () => {
     await tick();
     assert.ok(answered, 'refused while the batch is still running');
     assert.deepEqual(await bad, { status: 400, code: 'INVALID_IMAGE' });
+    // It waited in the queue before its batch was sent (behind the first): its failure row says so.
+    const row = s.stats.slowest().find((r) => r.result_type === 'ERROR');
+    assert.ok(row && typeof row.stages.queue === 'number' && row.stages.queue >= 0, JSON.stringify(row));
+    assert.deepEqual(Object.keys(row.stages), ['queue'], 'no stage it did not run');
     // The batch's own outcome for it says the same again: ignored, not counted twice.
     b2.answer(0, (item) => (item.text === 'bad image' ? refused(error) : undefined)!);
     assert.equal((await good).status, 200);
