@@ -89,7 +89,8 @@ export function failureOf(
 ): Wire.ApiError {
   const error = body?.error;
   if (status === 401) return unauthorized(context.tokenSent);
-  if (error && serviceError(error, context.modelSeenReady) !== error) return serviceError(error, true);
+  const gone = error && serviceError(error, context.modelSeenReady);
+  if (gone && gone !== error) return gone;
   if (!error && (status === 502 || status === 503 || status === 504)) {
     return { code: SERVICE_UNAVAILABLE, message: `service unavailable: the server answered ${status} ${statusText}`.trim() };
   }

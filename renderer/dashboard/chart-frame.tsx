@@ -164,7 +164,8 @@ export interface Layer {
 }
 
 /** A line series, optionally dashed. */
-export type LineLayer = Layer & { dash?: string };
+/** `width`/`opacity`/`className`: a line drawn behind others (the fleet's total under its replicas). */
+export type LineLayer = Layer & { dash?: string; width?: number; opacity?: number; className?: string };
 
 /** One line a series, straight between points; a null (no requests that second) is a gap. */
 export function lineSeries(lines: readonly LineLayer[]) {
@@ -174,9 +175,11 @@ export function lineSeries(lines: readonly LineLayer[]) {
       dataKey={line.key}
       name={line.name}
       type="linear"
+      className={line.className}
       stroke={line.color}
       strokeDasharray={line.dash}
-      strokeWidth={1.5}
+      strokeWidth={line.width ?? 1.5}
+      strokeOpacity={line.opacity}
       dot={false}
       connectNulls={false}
       isAnimationActive={false}

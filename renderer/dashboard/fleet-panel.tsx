@@ -6,7 +6,7 @@
  * hovering a figure shows its PromQL.
  */
 import { memo, useCallback, useMemo, useState } from 'react';
-import { Line, LineChart, ResponsiveContainer } from 'recharts';
+import { LineChart, ResponsiveContainer } from 'recharts';
 import type { FleetDocument, PrometheusFigure } from '../../preload/wire-types.ts';
 import type { ConsoleClient } from '../api/console-client.ts';
 import { usePoll } from '../api/use-poll.ts';
@@ -125,20 +125,7 @@ const FleetQpsChart = memo(function FleetQpsChart({
         {valueAxis(formatAxisQps)}
         {tooltip(formatQps, order)}
         {legend()}
-        <Line
-          key={fleet.key}
-          dataKey={fleet.key}
-          name={fleet.name}
-          className="fleet-total"
-          type="linear"
-          stroke={fleet.color}
-          strokeWidth={FLEET_LINE_WIDTH}
-          strokeOpacity={FLEET_LINE_OPACITY}
-          dot={false}
-          connectNulls={false}
-          isAnimationActive={false}
-        />
-        {lineSeries(replicas)}
+        {lineSeries([{ ...fleet, width: FLEET_LINE_WIDTH, opacity: FLEET_LINE_OPACITY, className: 'fleet-total' }, ...replicas])}
       </LineChart>
     </ResponsiveContainer>
   );
