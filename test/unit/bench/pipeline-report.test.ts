@@ -137,6 +137,24 @@ describe('renderPipeline', () => {
     };
     const text = renderPipeline(result({ cpu: { ...cpu, latency_c1 } })).join('\n');
     assert.match(text, /target within 1 ms: \*\*missed\*\*, but the interval spans 1 ms: this run cannot decide it\)/);
+    assert.doesNotMatch(text, /What the app itself adds/, 'a JSON without the per-call figures renders without that sentence');
+  });
+
+  test("the app's own part of each call decides what the noisy paired difference cannot", () => {
+    const latency_c1 = {
+      ...cpu.latency_c1,
+      median_difference_ms: 2.5,
+      differences_ms: { app: [-3, -1, 0.5, 2.5, 3, 4, 6, 8, 2.6], pipelined: [] },
+      overhead_ms: { app: [0.41, 0.44, 0.39, 0.52, 0.47, 0.43, 0.45, 0.4, 0.46], pipelined: [0.9, 1.1, 1.2, 1.0, 0.95] },
+    };
+    const text = renderPipeline(result({ cpu: { ...cpu, latency_c1 } })).join('\n');
+    assert.match(text, /this run cannot decide it\)/);
+    assert.match(
+      text,
+      /What the app itself adds to a call, .*median 0\.44 ms, 95% interval 0\.4\d to 0\.4\d ms, with a pool 1\.00 ms, 95% interval .*: met \(the whole interval is under 1 ms\)\./,
+    );
+    const over = { ...latency_c1, overhead_ms: { app: [1.2, 1.4, 1.3, 1.5], pipelined: [1.2, 1.4, 1.3, 1.5] } };
+    assert.match(renderPipeline(result({ cpu: { ...cpu, latency_c1: over } })).join('\n'), /Under 1 ms: \*\*missed\*\*\./);
   });
 });
 
