@@ -37,8 +37,11 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
   const store = useMemo(() => checkerStoreFor(client), [client]);
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
   const { rows, list, batch, notice, question, defaults } = snapshot;
-  // Typing in the caption field re-renders the rows at low priority, so typing stays quick.
-  const rowDefaults = useDeferredValue(defaults);
+  // The table, its counts and the export follow at low priority, so typing in the caption field
+  // stays quick; rows and captions from one snapshot, so the counts never pair restored rows with
+  // captions not restored yet.
+  const shown = useDeferredValue(snapshot);
+  const rowDefaults = shown.defaults;
   const [filter, setFilter] = useState<LabelFilter>('all');
   const [order, setOrder] = useState<SortOrder>(ADDED_ORDER);
   const [exportMessage, setExportMessage] = useState<string | undefined>();
@@ -46,10 +49,10 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
   const maxWords = model?.model?.max_words;
   const maxTextBytes = model?.limits?.max_text_bytes;
 
-  const counts = useMemo(() => countRows(rows, rowDefaults), [rows, rowDefaults]);
+  const counts = useMemo(() => countRows(shown.rows, rowDefaults), [shown.rows, rowDefaults]);
   const visible = useMemo(
-    () => sortRows(filter === 'all' ? rows : rows.filter((row) => rowMatches(row, filter, rowDefaults)), order, rowDefaults),
-    [rows, filter, order, rowDefaults],
+    () => sortRows(filter === 'all' ? shown.rows : shown.rows.filter((row) => rowMatches(row, filter, rowDefaults)), order, rowDefaults),
+    [shown.rows, filter, order, rowDefaults],
   );
   const missing = useMemo(
     () =>
@@ -84,7 +87,7 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
     const mime = format === 'csv' ? 'text/csv' : 'application/x-ndjson';
     try {
       const saved = await client.saveFile(exportFileName(format), content, mime);
-      if (saved) store.markExported(exported.length === rows.length);
+      if (saved) store.markExported(exported.length === shown.rows.length);
       const what = `${exported.length} row${exported.length === 1 ? '' : 's'}`;
       setExportMessage(saved ? `Exported ${what} as ${format.toUpperCase()}.` : undefined);
     } catch (err) {
@@ -195,7 +198,7 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
 
       <ResultsTable
         rows={visible}
-        totalRows={rows.length}
+        totalRows={shown.rows.length}
         defaults={rowDefaults}
         maxWords={maxWords}
         maxTextBytes={maxTextBytes}

@@ -21,6 +21,9 @@ export interface RowContext {
 
 interface ResultRowProps extends RowContext {
   row: CheckRow;
+  /** Its place in the table as sorted and filtered, and the ref that measures its height (row-window.ts). */
+  index: number;
+  measure: (element: HTMLTableRowElement | null) => void;
 }
 
 function percent(score: number): string {
@@ -29,7 +32,7 @@ function percent(score: number): string {
 
 /** One image: preview, name, caption, answer. Memoised: a batch answer re-renders only its row. */
 export const ResultRow = memo(function ResultRow(props: ResultRowProps) {
-  const { row, defaults, maxWords, maxTextBytes, blockedReason, onCheck, onRemove, onCaption } = props;
+  const { row, index, measure, defaults, maxWords, maxTextBytes, blockedReason, onCheck, onRemove, onCaption } = props;
   const { result, error } = row;
   const status = rowStatus(row, defaults);
   const stale = status === 'stale' || (status === 'nocaption' && row.checked !== undefined);
@@ -44,6 +47,8 @@ export const ResultRow = memo(function ResultRow(props: ResultRowProps) {
         : undefined);
   return (
     <tr
+      ref={measure}
+      data-index={index}
       data-testid="result-row"
       data-file={row.name}
       data-path={row.path}

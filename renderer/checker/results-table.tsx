@@ -1,5 +1,7 @@
+import { useMemo, useRef } from 'react';
 import type { CheckRow } from './checker-store.ts';
 import { ResultRow, type RowContext } from './result-row.tsx';
+import { useRowWindow } from './row-window.ts';
 import { ADDED_ORDER, type SortKey, type SortOrder } from './row-sort.ts';
 
 interface ResultsTableProps extends RowContext {
@@ -37,8 +39,22 @@ function SortHeader({ column, title, order, onSort }: SortHeaderProps) {
   );
 }
 
+/** A row standing in for the rows above or below those rendered (row-window.ts), at their height. */
+function Spacer({ height }: { height: number }) {
+  if (height <= 0) return null;
+  return (
+    <tr className="row-spacer" aria-hidden="true" style={{ height }}>
+      <td colSpan={7} />
+    </tr>
+  );
+}
+
+/** The rows as a table; only those in view and a margin around them are in the page (row-window.ts). */
 export function ResultsTable(props: ResultsTableProps) {
   const { rows, totalRows, order, onSort, ...rowContext } = props;
+  const body = useRef<HTMLTableSectionElement>(null);
+  const keys = useMemo(() => rows.map((row) => row.id), [rows]);
+  const shown = useRowWindow(keys, body);
   return (
     <table className="results-table" data-testid="results-table">
       <thead>
@@ -52,10 +68,13 @@ export function ResultsTable(props: ResultsTableProps) {
           <th className="col-actions" aria-label="Actions" />
         </tr>
       </thead>
-      <tbody>
-        {rows.map((row) => (
-          <ResultRow key={row.id} row={row} {...rowContext} />
-        ))}
+      <tbody ref={body}>
+        <Spacer height={shown.spaceAbove} />
+        {shown.indexes.map((index) => {
+          const row = rows[index] as CheckRow;
+          return <ResultRow key={row.id} row={row} index={index} measure={shown.measure} {...rowContext} />;
+        })}
+        <Spacer height={shown.spaceBelow} />
         {rows.length === 0 && (
           <tr className="empty-row">
             <td colSpan={7} className="muted">
