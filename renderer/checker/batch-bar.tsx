@@ -108,7 +108,7 @@ export function BatchBar(props: BatchBarProps) {
             aria-valuemax={progress.total}
             aria-valuenow={progress.done}
           >
-            <div className="batch-progress-fill" style={{ width: `${(fraction * 100).toFixed(1)}%` }} />
+            <div className="batch-progress-fill" style={{ transform: `scaleX(${fraction.toFixed(4)})` }} />
             <span className="batch-progress-text">{`${progress.done} / ${progress.total}`}</span>
           </div>
           <span className="muted batch-summary" data-testid="batch-summary">
