@@ -12,7 +12,7 @@ import { toApiError, type BatchProgress, type ConsoleClient } from '../api/conso
 import type { CheckResult, NamedCheckPair, Outcome } from '../../preload/wire-types.ts';
 import { BatchPersistence, type BatchMeta } from './batch-persistence.ts';
 import type { CheckRow, ImportedList } from './checker-rows.ts';
-import { contentHash, sortFiles, type PickedFile } from './file-intake.ts';
+import { contentHashes, sortFiles, type PickedFile } from './file-intake.ts';
 import { imageKey, matchPairs, parsePairList } from '../../preload/pair-list.ts';
 import { countRows } from './row-filter.ts';
 import { isServiceGone, overTextLimit, rowsToSend, textToSend, type DefaultText, type SentText } from './row-status.ts';
@@ -221,16 +221,8 @@ export class CheckerStore {
   readonly addFiles = async (picked: readonly PickedFile[]): Promise<void> => {
     await this.restored;
     const { images, lists, skipped } = sortFiles(picked);
-    const hashed: { picked: PickedFile; hash: string | undefined }[] = [];
-    for (const image of images) {
-      let hash: string | undefined;
-      try {
-        hash = await contentHash(image.file);
-      } catch {
-        // Unreadable now: the service will say so when the row is checked.
-      }
-      hashed.push({ picked: image, hash });
-    }
+    const hashes = await contentHashes(images.map((image) => image.file));
+    const hashed = images.map((image, i) => ({ picked: image, hash: hashes[i] }));
     const { rows, list } = this.snapshot;
     const byHash = new Map<string, string>();
     const signatures = new Set<string>();

