@@ -6,7 +6,7 @@
  *   npm run bench:report -- --only NAME  # run one piece (sweep, http, batching, metrics, instrumentation, live-stats, startup, batch-scaling, arena,
  *                                        # ofa-arch: OFA's architecture at OFA-tiny sizes, ~5 minutes; needs ../shared/ofa-port and python3-torch;
  *                                        # pipeline, pipeline-ofa-arch (its CPU part with that model, ~10 minutes),
- *                                        # resize (pinned to core 0 with taskset), retention, slice-cost)
+ *                                        # resize (pinned to core 0 with taskset), retention, slice-cost, checker-scale: the browser UI with 2,000 photos)
  * The leak check (bench/leak-check.ts, about an hour) is run by hand; its JSON is rendered when present.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,6 +19,7 @@ import { formatReport } from '../main/cli/bench-command.ts';
 import type { StepFigures } from '../main/cli/bench/step-report.ts';
 import { renderOfaArch, type OfaArchResult } from './ofa-arch-report.ts';
 import { renderPipeline, type PipelineBenchResult } from './pipeline-report.ts';
+import { renderCheckerScale, type CheckerScaleResult } from './checker-scale-report.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const results = path.join(root, 'bench', 'results');
@@ -69,6 +70,8 @@ const PIECES: Record<string, string[]> = {
   resize: ['--import', 'tsx', 'bench/resize-vs-pillow.ts', '--json', file('resize-vs-pillow')],
   retention: ['--expose-gc', '--import', 'tsx', 'bench/retention-size.ts', '--json', file('retention')],
   'slice-cost': ['--import', 'tsx', 'bench/slice-cost.ts', '--json', file('slice-cost')],
+  // The browser UI with 2,000 photos (~2 minutes; needs Debian's chromium).
+  'checker-scale': ['--import', 'tsx', 'bench/checker-scale-bench.ts', '--images', '2000', '--json', file('checker-scale')],
 };
 
 const args = process.argv.slice(2);
@@ -470,6 +473,8 @@ const pipeline = read<PipelineBenchResult>('pipeline');
 if (pipeline) out.push(...renderPipeline(pipeline));
 const pipelineOfaArch = read<PipelineBenchResult>('pipeline-ofa-arch');
 if (pipelineOfaArch) out.push(...renderPipeline(pipelineOfaArch));
+const checkerScale = read<CheckerScaleResult>('checker-scale');
+if (checkerScale) out.push(...renderCheckerScale(checkerScale));
 const peer = path.join(results, 'peer.md');
 if (existsSync(peer)) out.push(readFileSync(peer, 'utf8').trim(), '');
 const resize = read<ResizeResult>('resize-vs-pillow');
