@@ -99,7 +99,7 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
   return (
     <div className="checker">
       <div className="checker-intake">
-        <IntakePanel onFiles={(files) => void store.addFiles(files)} onListFile={(file) => void store.importListFile(file)} />
+        <IntakePanel onFiles={store.addFiles} onListFile={(file) => void store.importListFile(file)} />
         <CaptionControls
           defaults={defaults}
           maxWords={maxWords}

@@ -2,7 +2,8 @@ import { useEffect, useRef, useState, type ChangeEvent, type DragEvent, type Key
 import { filesFromDrop, filesFromInput, type PickedFile } from './file-intake.ts';
 
 interface IntakePanelProps {
-  onFiles: (files: PickedFile[]) => void;
+  /** Adds the files as rows; resolves once they are in the table (thousands take seconds to read and hash). */
+  onFiles: (files: PickedFile[]) => Promise<void>;
   onListFile: (file: File) => void;
 }
 
@@ -25,8 +26,23 @@ function hasFiles(event: DragEvent): boolean {
 /** The drop zone for images and folders, with the image, folder and pair-list pickers. */
 export function IntakePanel({ onFiles, onListFile }: IntakePanelProps) {
   const [over, setOver] = useState(false);
-  const [reading, setReading] = useState(false);
+  // What the zone says while files are being read: dropped folders are walked first, then every
+  // file is read and hashed (5,000 photos: about 3 s) before its row shows.
+  const [reading, setReading] = useState<string | undefined>();
+  const readsUnderWay = useRef(0);
   const imagePicker = useRef<HTMLInputElement>(null);
+
+  const whileReading = (what: string, work: Promise<unknown>) => {
+    readsUnderWay.current += 1;
+    setReading(what);
+    void work.finally(() => {
+      readsUnderWay.current -= 1;
+      if (readsUnderWay.current === 0) setReading(undefined);
+    });
+  };
+  const add = (files: PickedFile[]) => {
+    if (files.length > 0) whileReading(`Reading ${files.length} file${files.length === 1 ? '' : 's'}…`, onFiles(files));
+  };
 
   // A file dropped beside the zone would make the browser navigate to it and lose the table.
   useEffect(() => {
@@ -54,10 +70,7 @@ export function IntakePanel({ onFiles, onListFile }: IntakePanelProps) {
     event.preventDefault();
     setOver(false);
     if (!event.dataTransfer) return;
-    setReading(true);
-    void filesFromDrop(event.dataTransfer)
-      .then(onFiles)
-      .finally(() => setReading(false));
+    whileReading('Reading dropped files…', filesFromDrop(event.dataTransfer).then(add));
   };
 
   // The zone itself is a keyboard target too: Enter or Space opens the image picker.
@@ -83,7 +96,9 @@ export function IntakePanel({ onFiles, onListFile }: IntakePanelProps) {
       }}
       onDrop={onDrop}
     >
-      <p className="drop-title">{reading ? 'Reading dropped files…' : 'Drop images or folders here'}</p>
+      <p className="drop-title" role="status" data-testid="drop-title">
+        {reading ?? 'Drop images or folders here'}
+      </p>
       <p className="muted drop-hint">Folders are read recursively. A .csv or .jsonl list dropped here is imported as captions.</p>
       <div className="drop-actions">
         <label className="button-like">
@@ -94,12 +109,12 @@ export function IntakePanel({ onFiles, onListFile }: IntakePanelProps) {
             multiple
             accept="image/*"
             data-testid="pick-images"
-            onChange={(e) => onFiles(takeFiles(e))}
+            onChange={(e) => add(takeFiles(e))}
           />
           Choose images…
         </label>
         <label className="button-like">
-          <input className="visually-hidden" type="file" multiple ref={folderPicker} onChange={(e) => onFiles(takeFiles(e))} />
+          <input className="visually-hidden" type="file" multiple ref={folderPicker} onChange={(e) => add(takeFiles(e))} />
           Choose folder…
         </label>
         <label className="button-like" title="A CSV or JSONL list of image,caption[,premise]: captions for the images by file name">

@@ -54,8 +54,22 @@ describe('a batch of hundreds of rows in Chromium (only the rows in view are in 
 
   it(`checks ${ROWS} dropped images with a few dozen rows in the page, and every row can be reached`, async () => {
     await page.getByTestId('caption-all').pressSequentially('a coloured rectangle');
+    // What the drop zone says meanwhile: every text it shows, as the page changes it.
+    await page.evaluate(() => {
+      const title = document.querySelector('[data-testid="drop-title"]') as HTMLElement;
+      const said: string[] = [];
+      (window as unknown as { dropTitles: string[] }).dropTitles = said;
+      new MutationObserver(() => said.push(title.textContent ?? '')).observe(title, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
     await dropFiles(page, await Promise.all(Array.from({ length: ROWS }, (_, i) => pngFile(i))));
     await page.waitForFunction((n) => document.querySelector('[data-testid="check-all"]')?.textContent === `Check ${n} ready`, ROWS);
+    await page.getByTestId('drop-title').filter({ hasText: 'Drop images or folders here' }).waitFor();
+    const said = await page.evaluate(() => (window as unknown as { dropTitles: string[] }).dropTitles);
+    assert.ok(said.includes(`Reading ${ROWS} files…`), `the drop zone said it was reading them: ${JSON.stringify(said)}`);
     await page.getByTestId('check-all').click();
     await page.waitForFunction(
       () => document.querySelector('[data-testid="batch-summary"]')?.textContent?.startsWith('Finished'),
