@@ -1,4 +1,4 @@
-import { useMemo, useRef } from 'react';
+import { Fragment, useMemo, useRef } from 'react';
 import type { CheckRow } from './checker-store.ts';
 import { ResultRow, type RowContext } from './result-row.tsx';
 import { useRowWindow } from './row-window.ts';
@@ -68,13 +68,17 @@ export function ResultsTable(props: ResultsTableProps) {
           <th className="col-actions" aria-label="Actions" />
         </tr>
       </thead>
-      <tbody ref={body}>
-        <Spacer height={shown.spaceAbove} />
-        {shown.indexes.map((index) => {
+      <tbody ref={body} onFocus={shown.onFocus} onBlur={shown.onBlur}>
+        {shown.rows.map(({ index, spaceBefore }) => {
           const row = rows[index] as CheckRow;
-          return <ResultRow key={row.id} row={row} index={index} measure={shown.measure} {...rowContext} />;
+          return (
+            <Fragment key={row.id}>
+              <Spacer height={spaceBefore} />
+              <ResultRow row={row} index={index} measure={shown.measure} {...rowContext} />
+            </Fragment>
+          );
         })}
-        <Spacer height={shown.spaceBelow} />
+        <Spacer height={shown.spaceAfter} />
         {rows.length === 0 && (
           <tr className="empty-row">
             <td colSpan={7} className="muted">

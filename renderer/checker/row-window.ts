@@ -1,5 +1,5 @@
-import { useLayoutEffect, useRef, useState, type RefObject } from 'react';
-import { useVirtualizer, type Virtualizer } from '@tanstack/react-virtual';
+import { useCallback, useLayoutEffect, useRef, useState, type FocusEvent, type RefObject } from 'react';
+import { defaultRangeExtractor, useVirtualizer, type Virtualizer } from '@tanstack/react-virtual';
 
 /**
  * Rows kept in the page beyond the visible ones, on each side. A reviewer drops thousands of
@@ -22,24 +22,36 @@ function scrollParent(element: HTMLElement | null): HTMLElement | null {
 }
 
 export interface RowWindow {
-  /** Indexes of the rows to render, in order. */
-  readonly indexes: readonly number[];
-  /** Heights of the spacer rows standing in for the rows above and below them. */
-  readonly spaceAbove: number;
-  readonly spaceBelow: number;
+  /** The rows to render, in order, each with the height of the rows left out just above it. */
+  readonly rows: readonly { readonly index: number; readonly spaceBefore: number }[];
+  /** The height of the rows left out below the last one rendered. */
+  readonly spaceAfter: number;
   /** Given as a rendered row's ref (with `data-index`): its real height replaces the estimate. */
   readonly measure: Virtualizer<HTMLElement, Element>['measureElement'];
+  /** For the table body: the row holding the focus stays in the page however far it is scrolled. */
+  readonly onFocus: (event: FocusEvent<HTMLElement>) => void;
+  readonly onBlur: (event: FocusEvent<HTMLElement>) => void;
+}
+
+/** The index of the table row an element is in (rows carry `data-index`). */
+function rowIndexOf(element: EventTarget | null): number | undefined {
+  const row = element instanceof Element ? element.closest<HTMLElement>('tr[data-index]') : null;
+  return row ? Number(row.dataset.index) : undefined;
 }
 
 /**
  * Which of `keys.length` table rows to render: those in view in the scrolling ancestor of `body`,
- * and OVERSCAN_ROWS on each side (TanStack Virtual). `keys` identify the rows across re-sorts,
- * so a measured height stays with its row.
+ * OVERSCAN_ROWS on each side (TanStack Virtual), and the row holding the focus, wherever it is (a
+ * caption being typed in a row scrolled far away is neither lost nor left without the focus).
+ * `keys` identify the rows across re-sorts, so a measured height stays with its row.
  */
 export function useRowWindow(keys: readonly number[], body: RefObject<HTMLElement | null>): RowWindow {
   const scroller = useRef<HTMLElement | null>(null);
   // Where the table's body starts in the scrolled content: the intake panel and the notices sit above it.
   const [scrollMargin, setScrollMargin] = useState(0);
+  const latestKeys = useRef(keys);
+  latestKeys.current = keys;
+  const focusedKey = useRef<number | undefined>(undefined);
   const virtualizer = useVirtualizer({
     count: keys.length,
     getScrollElement: () => (scroller.current ??= scrollParent(body.current)),
@@ -47,6 +59,11 @@ export function useRowWindow(keys: readonly number[], body: RefObject<HTMLElemen
     overscan: OVERSCAN_ROWS,
     scrollMargin,
     getItemKey: (index) => keys[index] ?? index,
+    rangeExtractor: (range) => {
+      const indexes = defaultRangeExtractor(range);
+      const focused = focusedKey.current === undefined ? -1 : latestKeys.current.indexOf(focusedKey.current);
+      return focused < 0 || indexes.includes(focused) ? indexes : [...indexes, focused].sort((a, b) => a - b);
+    },
   });
   useLayoutEffect(() => {
     const element = body.current;
@@ -55,14 +72,25 @@ export function useRowWindow(keys: readonly number[], body: RefObject<HTMLElemen
     const margin = Math.round(element.getBoundingClientRect().top - scrolling.getBoundingClientRect().top + scrolling.scrollTop);
     if (Math.abs(margin - scrollMargin) >= 1) setScrollMargin(margin);
   });
-  const items = virtualizer.getVirtualItems();
-  const first = items[0];
-  const last = items[items.length - 1];
+  const onFocus = useCallback((event: FocusEvent<HTMLElement>) => {
+    const index = rowIndexOf(event.target);
+    focusedKey.current = index === undefined ? undefined : latestKeys.current[index];
+  }, []);
+  const onBlur = useCallback((event: FocusEvent<HTMLElement>) => {
+    if (rowIndexOf(event.relatedTarget) === undefined) focusedKey.current = undefined;
+  }, []);
+  // Item offsets count the scroll margin; the total size does not.
+  let end = scrollMargin;
+  const rows = virtualizer.getVirtualItems().map((item) => {
+    const spaceBefore = Math.max(0, item.start - end);
+    end = item.end;
+    return { index: item.index, spaceBefore };
+  });
   return {
-    indexes: items.map((item) => item.index),
-    // Item offsets count the scroll margin; the total size does not.
-    spaceAbove: first ? Math.max(0, first.start - scrollMargin) : 0,
-    spaceBelow: last ? Math.max(0, virtualizer.getTotalSize() - (last.end - scrollMargin)) : 0,
+    rows,
+    spaceAfter: rows.length > 0 ? Math.max(0, virtualizer.getTotalSize() + scrollMargin - end) : 0,
     measure: virtualizer.measureElement,
+    onFocus,
+    onBlur,
   };
 }

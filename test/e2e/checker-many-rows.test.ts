@@ -101,6 +101,20 @@ describe('a batch of hundreds of rows in Chromium (only the rows in view are in 
       (file) => document.querySelector('[data-testid="result-row"]')?.getAttribute('data-file') === file,
       name(ROWS - 1),
     );
+
+    // A caption being typed in a row stays, with the focus, however far the row is scrolled away.
+    const typedIn = await page.locator('tbody > tr[data-testid="result-row"]').first().getAttribute('data-file');
+    const field = page.locator(`[data-testid="result-row"][data-file="${typedIn}"]`).getByTestId('row-caption');
+    await field.click();
+    await field.pressSequentially('a caption not committed yet');
+    await pane.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await page.locator(`[data-testid="result-row"][data-file="${name(0)}"]`).waitFor();
+    assert.equal(await field.inputValue(), 'a caption not committed yet');
+    assert.ok(await field.evaluate((el) => el === document.activeElement), 'the field keeps the focus');
+    await pane.evaluate((el) => el.scrollTo(0, 0));
+    await field.press('Escape');
+    await page.getByTestId('caption-all').click();
+    assert.equal(await field.inputValue(), '', 'Escape took the draft back');
     assert.deepEqual(pageErrors, []);
   });
 
