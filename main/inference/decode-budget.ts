@@ -18,6 +18,7 @@
  *   fixed cost, which matters for tiny images with thousands of scans).
  */
 import { CheckError } from '../errors.ts';
+import { sizeAndLimit } from './input-size.ts';
 
 export const MAX_IMAGE_SIDE = 65_535;
 /** Scans allowed for an image at the pixel limit; smaller images get proportionally more. */
@@ -27,6 +28,13 @@ export const MAX_JPEG_SCANS = 100;
 
 export function describePixels(n: number): string {
   return n >= 100_000 ? `${(n / 1e6).toFixed(1)} megapixels` : `${n} pixels`;
+}
+
+/** Refuses an image of more than `maxPixels` pixels. */
+export function checkImagePixels(width: number, height: number, maxPixels: number): void {
+  if (width * height <= maxPixels) return;
+  const [size, limit] = sizeAndLimit(width * height, maxPixels, describePixels, 'pixels');
+  throw new CheckError('IMAGE_TOO_LARGE', `image is ${width}x${height} pixels (${size}); the limit is ${limit}`);
 }
 
 /** Refuses an image with a side longer than MAX_IMAGE_SIDE. */
@@ -44,12 +52,7 @@ export function checkResizeWork(width: number, height: number, outSize: number, 
   const work = Math.max(width, outSize) * height;
   const budget = Math.max(maxPixels, outSize * outSize);
   if (work <= budget) return;
-  let size = describePixels(work);
-  let limit = describePixels(budget);
-  if (size === limit) {
-    size = `${work} pixels`;
-    limit = `${budget} pixels`;
-  }
+  const [size, limit] = sizeAndLimit(work, budget, describePixels, 'pixels');
   throw new CheckError(
     'IMAGE_TOO_LARGE',
     `image is ${width}x${height} pixels, too narrow for its height: resizing it to ${outSize}x${outSize} first widens ` +

@@ -27,7 +27,7 @@
  */
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { CheckError } from '../errors.ts';
-import { checkImageSides, checkJpegScans, checkResizeWork, describePixels } from './decode-budget.ts';
+import { checkImagePixels, checkImageSides, checkJpegScans, checkResizeWork, describePixels } from './decode-budget.ts';
 import { checkImageFileSize } from './input-size.ts';
 import { firstFrameOnly } from './first-frame.ts';
 import type { SupportedFormat } from './image-format.ts';
@@ -247,15 +247,7 @@ export async function decodeImageRgb(bytes: Uint8Array, limits: ImageLimits, opt
   if (!(width > 0 && height > 0)) {
     throw new CheckError('INVALID_IMAGE', `the ${label} file has no pixels (width or height is 0)`);
   }
-  if (width * height > limits.maxPixels) {
-    let size = describePixels(width * height);
-    let limit = describePixels(limits.maxPixels);
-    if (size === limit) {
-      size = `${width * height} pixels`;
-      limit = `${limits.maxPixels} pixels`;
-    }
-    throw new CheckError('IMAGE_TOO_LARGE', `image is ${width}x${height} pixels (${size}); the limit is ${limit}`);
-  }
+  checkImagePixels(width, height, limits.maxPixels);
   checkImageSides(width, height);
   if (options.resizeTo !== undefined) {
     // EXIF orientations 5-8 swap the sides; the resizer sees the displayed image.

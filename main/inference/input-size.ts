@@ -12,15 +12,19 @@ function describeSize(n: number): string {
   return `${n} bytes`;
 }
 
+/**
+ * A size and its limit as a refusal says them: rounded ("1.2 MiB"), or exact in `unit` where the
+ * rounded forms would read the same ("1.0 MiB; the limit is 1.0 MiB" says nothing).
+ */
+export function sizeAndLimit(value: number, limit: number, describe: (n: number) => string, unit: string): [string, string] {
+  const [size, max] = [describe(value), describe(limit)];
+  return size === max ? [`${value} ${unit}`, `${limit} ${unit}`] : [size, max];
+}
+
 /** IMAGE_TOO_LARGE for an image file of more than `maxBytes`. */
 export function checkImageFileSize(bytes: number, maxBytes: number): void {
   if (bytes <= maxBytes) return;
-  let size = describeSize(bytes);
-  let limit = describeSize(maxBytes);
-  if (size === limit) {
-    size = `${bytes} bytes`;
-    limit = `${maxBytes} bytes`;
-  }
+  const [size, limit] = sizeAndLimit(bytes, maxBytes, describeSize, 'bytes');
   throw new CheckError('IMAGE_TOO_LARGE', `image file is ${size}; the limit is ${limit}`);
 }
 
