@@ -7,11 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { dropFiles, launchChromium, type DroppedFile } from '../support/browser.ts';
-import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
-import { openPage, prepareUiRun, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
+import { dropFiles, type DroppedFile } from '../support/browser.ts';
+import { SKIP_WITHOUT_CHROMIUM, startServedUi, type ServedUi } from '../support/e2e-page.ts';
 import { OVERSCAN_ROWS } from '../../renderer/checker/row-window.ts';
 
 const ROWS = 400;
@@ -33,23 +32,19 @@ function answeredIn(counts: string): { rows: number; answered: number } {
 }
 
 describe('a batch of hundreds of rows in Chromium (only the rows in view are in the page)', { skip: SKIP_WITHOUT_CHROMIUM }, () => {
-  let serve: ServeProcess;
-  let browser: Browser;
+  let ui: ServedUi;
   let page: Page;
   const pageErrors: string[] = [];
 
   before(async () => {
-    await prepareUiRun();
-    serve = await startServe([]);
-    browser = await launchChromium();
-    page = await openPage(browser, { context: { viewport: { width: 1200, height: 800 } }, errors: pageErrors });
+    ui = await startServedUi({ context: { viewport: { width: 1200, height: 800 } }, errors: pageErrors });
+    page = ui.page;
     page.on('dialog', (dialog) => void dialog.accept());
-    await page.goto(serve.url, { waitUntil: 'domcontentloaded' });
+    await page.goto(ui.serve.url, { waitUntil: 'domcontentloaded' });
     await page.getByTestId('drop-zone').waitFor();
   });
   after(async () => {
-    await browser?.close();
-    await serve?.stop();
+    await ui?.close();
   });
 
   it(`checks ${ROWS} dropped images with a few dozen rows in the page, and every row can be reached`, async () => {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page, Response } from 'playwright-core';
+import type { Page, Response } from 'playwright-core';
 import sharp from 'sharp';
 import {
   STAGE_NAMES,
@@ -28,10 +28,9 @@ import {
   significanceLabel,
 } from '../../renderer/dashboard/compare-format.ts';
 import { formatClock, formatMs } from '../../renderer/dashboard/stats-format.ts';
-import { launchChromium } from '../support/browser.ts';
-import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
+import { SHOTS, SKIP_WITHOUT_CHROMIUM, startServedUi, type ServedUi } from '../support/e2e-page.ts';
 import { checkParts, multipartBody, multipartType } from '../support/multipart-body.ts';
-import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
+import type { ServeProcess } from '../../bench/support/serve-process.ts';
 
 /** What the Slices header says for an answer: the span it read, from its own figures. */
 function coveredCaption(doc: SlicesSnapshot): string {
@@ -42,33 +41,30 @@ function coveredCaption(doc: SlicesSnapshot): string {
 const PERIOD_MS = 10_000;
 const CAPTIONS = ['a dog runs across the grass', '一只狗在草地上奔跑'];
 const MARK_NAME = 'before the CJK batch';
+/** Every page of this file: wide enough for the Compare and Slices tables, at 1 CSS px per pixel. */
+const WIDE = { viewport: { width: 1400, height: 1100 }, deviceScaleFactor: 1 };
 
 describe('dashboard slices and compare against a real service (Playwright, Debian chromium)', { skip: SKIP_WITHOUT_CHROMIUM }, () => {
+  let ui: ServedUi;
   let serve: ServeProcess;
-  let browser: Browser;
   let page: Page;
   let image: Uint8Array;
   const consoleErrors: string[] = [];
 
   before(async () => {
-    await prepareUiRun();
     const pixels = Buffer.alloc(64 * 48 * 3, 120);
     image = new Uint8Array(
       await sharp(pixels, { raw: { width: 64, height: 48, channels: 3 } })
         .png()
         .toBuffer(),
     );
-    serve = await startServe();
-    browser = await launchChromium();
-    const context = { viewport: { width: 1400, height: 1100 }, deviceScaleFactor: 1 };
-    page = await openPage(browser, { context, errors: consoleErrors, consoleErrors: true });
+    ui = await startServedUi({ context: WIDE, errors: consoleErrors, consoleErrors: true });
+    ({ serve, page } = ui);
     await page.goto(`${serve.url}/#dashboard`, { waitUntil: 'domcontentloaded' });
     await page.getByTestId('compare-panel').waitFor({ timeout: 15_000 });
   });
   after(async () => {
-    await browser?.close();
-    const code = await serve?.stop();
-    assert.equal(code, 0, 'ofa-ve serve stopped cleanly');
+    assert.equal(await ui?.close(), 0, 'ofa-ve serve stopped cleanly');
   });
 
   /** English and Chinese captions alternately, one at a time, until `untilMs`. */
@@ -339,32 +335,27 @@ describe(
   'dashboard Compare and Slices tables fit and say 5xx and 4xx apart (Playwright, Debian chromium)',
   { skip: SKIP_WITHOUT_CHROMIUM },
   () => {
-    let serve: ServeProcess;
-    let browser: Browser;
+    let ui: ServedUi;
     let page: Page;
     const consoleErrors: string[] = [];
     const slices = auditSlices();
 
     before(async () => {
-      await prepareUiRun();
-      serve = await startServe();
-      browser = await launchChromium();
-      page = await openPage(browser, { context: { viewport: { width: 1400, height: 1100 }, deviceScaleFactor: 1 }, errors: consoleErrors });
+      ui = await startServedUi({ context: WIDE, errors: consoleErrors });
+      page = ui.page;
       await page.route(/\/api\/v1\/compare\?/, (route) =>
         route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(auditComparison()) }),
       );
       await page.route(/\/api\/v1\/slices\?/, (route) =>
         route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(slices) }),
       );
-      await page.goto(`${serve.url}/#dashboard`, { waitUntil: 'domcontentloaded' });
+      await page.goto(`${ui.serve.url}/#dashboard`, { waitUntil: 'domcontentloaded' });
       await page.getByTestId('compare-panel').waitFor({ timeout: 15_000 });
       await page.getByTestId('compare-run').click();
       await page.getByTestId('comparison').waitFor({ timeout: 10_000 });
     });
     after(async () => {
-      await browser?.close();
-      const code = await serve?.stop();
-      assert.equal(code, 0, 'ofa-ve serve stopped cleanly');
+      assert.equal(await ui?.close(), 0, 'ofa-ve serve stopped cleanly');
     });
 
     /** Cells whose text runs past their own box or past the card's, and boxes in the card that scroll. */
@@ -471,16 +462,13 @@ describe(
   () => {
     // A path prefix makes it long, as a Thanos or a proxied Prometheus is.
     const PROM_URL = 'http://127.0.0.1:9397/monitoring/prometheus';
-    let serve: ServeProcess;
-    let browser: Browser;
+    let ui: ServedUi;
     let page: Page;
     const pageErrors: string[] = [];
 
     before(async () => {
-      await prepareUiRun();
-      serve = await startServe();
-      browser = await launchChromium();
-      page = await openPage(browser, { context: { viewport: { width: 1400, height: 1100 }, deviceScaleFactor: 1 }, errors: pageErrors });
+      ui = await startServedUi({ context: WIDE, errors: pageErrors });
+      page = ui.page;
       // The service as if it read a Prometheus (--prometheus-url): the Compare panel then offers it as a source.
       await page.route(/\/api\/v1\/model$/, async (route) => {
         const res = await route.fetch();
@@ -493,16 +481,14 @@ describe(
         }),
       );
       await page.route(/\/api\/v1\/compare\?/, (route) => route.fulfill({ status: 200, json: prometheusComparison(PROM_URL) }));
-      await page.goto(`${serve.url}/#dashboard`, { waitUntil: 'domcontentloaded' });
+      await page.goto(`${ui.serve.url}/#dashboard`, { waitUntil: 'domcontentloaded' });
       await page.getByTestId('compare-source-select').waitFor({ timeout: 15_000 });
       await page.getByTestId('compare-source-select').selectOption('prometheus');
       await page.getByTestId('compare-run').click();
       await page.getByTestId('comparison').waitFor({ timeout: 10_000 });
     });
     after(async () => {
-      await browser?.close();
-      const code = await serve?.stop();
-      assert.equal(code, 0, 'ofa-ve serve stopped cleanly');
+      assert.equal(await ui?.close(), 0, 'ofa-ve serve stopped cleanly');
     });
 
     it('shows the source choice whole: the host and path in the option, the full URL in its title', async () => {

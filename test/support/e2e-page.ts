@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { chromiumAvailable } from './browser.ts';
+import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
+import { chromiumAvailable, launchChromium } from './browser.ts';
 import { REPO_ROOT } from './shared-reference.ts';
 
 export const SHOTS = path.join(REPO_ROOT, 'test-results');
@@ -45,4 +46,36 @@ export async function openPage(browser: Browser, options: PageOptions): Promise<
     page.on('pageerror', (err) => errors.push(String(err)));
   }
   return page;
+}
+
+/** A real `ofa-ve serve` and a Chromium page for it (not navigated yet: routes may be set first). */
+export interface ServedUi {
+  readonly serve: ServeProcess;
+  readonly page: Page;
+  /** Closes the browser and stops the service; resolves to the service's exit code. */
+  close(): Promise<number | null>;
+}
+
+/** prepareUiRun, `ofa-ve serve` with `serveArgs`, Chromium, and openPage on it; nothing left running if a step fails. */
+export async function startServedUi(options: PageOptions & { serveArgs?: string[] }): Promise<ServedUi> {
+  await prepareUiRun();
+  const serve = await startServe(options.serveArgs ?? []);
+  let browser: Browser | undefined;
+  try {
+    browser = await launchChromium();
+    const page = await openPage(browser, options);
+    const opened = browser;
+    return {
+      serve,
+      page,
+      async close() {
+        await opened.close();
+        return serve.stop();
+      },
+    };
+  } catch (err) {
+    await browser?.close();
+    await serve.stop();
+    throw err;
+  }
 }
