@@ -84,6 +84,11 @@ export function requireJsonBody(req: IncomingMessage): void {
 export interface BodyReading {
   /** The whole body must have arrived by then (performance.now() time): REQUEST_TIMEOUT after. */
   readonly deadline: number;
+  /**
+   * Told the bytes received so far as they arrive; an error it returns refuses the body there (the
+   * rest is read and dropped). The HTTP server grows a chunked body's upload reservation with it.
+   */
+  readonly admit?: (received: number) => CheckError | undefined;
 }
 
 /**
@@ -109,7 +114,8 @@ export function checkBodyHeaders(req: IncomingMessage, limits: BodyLimits): numb
 export async function parseCheckBody(req: IncomingMessage, limits: BodyLimits, reading?: BodyReading): Promise<CheckPair> {
   checkBodyHeaders(req, limits);
   const multipart = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === 'multipart/form-data';
-  const parsing = multipart ? parseMultipart(req, limits) : readBody(req, limits).then((body) => parseJson(body, limits));
+  const admit = reading?.admit;
+  const parsing = multipart ? parseMultipart(req, limits, admit) : readBody(req, limits, admit).then((body) => parseJson(body, limits));
   return reading ? withDeadline(req, parsing, reading.deadline) : parsing;
 }
 
@@ -142,18 +148,38 @@ function tooLarge(limits: BodyLimits): CheckError {
   return new CheckError('PAYLOAD_TOO_LARGE', `the request body is over the ${limits.maxBodyBytes}-byte limit`);
 }
 
-function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
+/**
+ * Counts a body's bytes as they arrive and stops it (`stop` once, with the reason) at the body
+ * limit or when `admit` refuses it; the rest of the body is then read and dropped.
+ */
+function watchBodySize(
+  req: IncomingMessage,
+  limits: BodyLimits,
+  admit: BodyReading['admit'],
+  stop: (error: CheckError) => void,
+): { readonly stopped: boolean } {
+  const state = { stopped: false };
+  let received = 0;
+  req.on('data', (chunk: Buffer) => {
+    if (state.stopped) return;
+    received += chunk.length;
+    const error = received > limits.maxBodyBytes ? tooLarge(limits) : admit?.(received);
+    if (!error) return;
+    state.stopped = true;
+    stop(error);
+  });
+  return state;
+}
+
+function readBody(req: IncomingMessage, limits: BodyLimits, admit: BodyReading['admit']): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    let size = 0;
+    const size = watchBodySize(req, limits, admit, (error) => {
+      reject(error);
+      req.resume();
+    });
     req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limits.maxBodyBytes) {
-        reject(tooLarge(limits));
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
+      if (!size.stopped) chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', () => reject(new CheckError('BAD_REQUEST', 'the request body could not be read')));
@@ -188,7 +214,7 @@ function parseJson(body: Buffer, limits: BodyLimits): CheckPair {
   return { image: bytes, text, premise };
 }
 
-function parseMultipart(req: IncomingMessage, limits: BodyLimits): Promise<CheckPair> {
+function parseMultipart(req: IncomingMessage, limits: BodyLimits, admit: BodyReading['admit']): Promise<CheckPair> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -208,15 +234,11 @@ function parseMultipart(req: IncomingMessage, limits: BodyLimits): Promise<Check
     };
     let image: Buffer | undefined;
     const fields: Record<string, string> = {};
-    let received = 0;
-    req.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > limits.maxBodyBytes) {
-        fail(tooLarge(limits));
-        req.unpipe(parser);
-        req.resume();
-        finish();
-      }
+    watchBodySize(req, limits, admit, (error) => {
+      fail(error);
+      req.unpipe(parser);
+      req.resume();
+      finish();
     });
     parser.on('file', (name, stream) => {
       const chunks: Buffer[] = [];

@@ -65,6 +65,8 @@ export interface HttpServerOptions {
 const HTTP_CHECK = { method: 'POST', route: CHECK_ROUTE } as const;
 /** Node checks its header and request timeouts this often (its default, 30 s, would let them run 30 s late). */
 const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+/** What a body of undeclared length (chunked) reserves before it is read: one socket read's worth; it grows as the body arrives. */
+const CHUNKED_FIRST_BYTES = 64 * 1024;
 /** An accept() error (EMFILE, ENFILE) is logged at most this often; the listener keeps accepting. */
 const ACCEPT_ERROR_LOG_INTERVAL_MS = 10_000;
 
@@ -384,20 +386,25 @@ export class OfaVeHttpServer {
     return withoutServerPaths(message, [this.runtime.modelDir]);
   }
 
+  private overloaded(): CheckError {
+    return new CheckError(
+      'OVERLOADED',
+      `too many uploads in progress (${this.uploads.limitBytes} bytes of request bodies); retry in ${RETRY_AFTER_SECONDS} s`,
+    );
+  }
+
   private async check(req: IncomingMessage, res: ServerResponse, context: CheckContext): Promise<void> {
     const limits = this.options.bodyLimits;
     // Refusals that need no body come first (413 by its declared length, 415), then room for it.
     const declared = checkBodyHeaders(req, limits);
-    const release = this.uploads.reserve(declared ?? limits.maxBodyBytes);
-    if (!release) {
-      throw new CheckError(
-        'OVERLOADED',
-        `too many uploads in progress (${this.uploads.limitBytes} bytes of request bodies); retry in ${RETRY_AFTER_SECONDS} s`,
-      );
-    }
-    whenResponseDone(req, res, release);
+    const reservation = this.uploads.reserve(declared ?? Math.min(CHUNKED_FIRST_BYTES, limits.maxBodyBytes));
+    if (!reservation) throw this.overloaded();
+    whenResponseDone(req, res, () => reservation.release());
     // Refusals up to here (the body included: 408, 413, bad multipart, a hang-up) reach route()'s catch, which has them counted.
-    const request = await parseCheckBody(req, limits, { deadline: (context.startedAt ?? performance.now()) + this.timeouts.bodyMs });
+    const request = await parseCheckBody(req, limits, {
+      deadline: (context.startedAt ?? performance.now()) + this.timeouts.bodyMs,
+      admit: (received) => (reservation.growTo(received) ? undefined : this.overloaded()),
+    });
     let answer;
     try {
       answer = await this.service.check(request, context);

@@ -15,7 +15,7 @@ import { ServiceMetrics } from '../telemetry/service-metrics.ts';
 import { AccessLog, DEFAULT_ACCESS_LOG_RATE } from './access-log.ts';
 import type { BatchingOptions } from './batching-options.ts';
 import { CheckService, RETRY_AFTER_SECONDS } from './check-service.ts';
-import { defaultUploadBudgetBytes, UploadBudget } from './upload-budget.ts';
+import { defaultUploadBudgetBytes, type Reservation, UploadBudget } from './upload-budget.ts';
 import { checkResultDocument, modelDocument, statsDocument } from './response-documents.ts';
 import { structuredCheckRequest } from './structured-check-request.ts';
 import { InferenceWorkerHost, type FailedRestart, type RestartPolicy } from './inference-worker-host.ts';
@@ -272,19 +272,20 @@ export class ServiceRuntime {
   async checkStructured(request: unknown): Promise<CheckResult> {
     const context = { startedAt: performance.now(), id: randomUUID(), ...IPC_CHECK };
     let parsed;
-    let release: (() => void) | undefined;
+    let reservation: Reservation | undefined;
     try {
       parsed = structuredCheckRequest(request, this.limits);
       // The image bytes held while the check waits and runs, bounded as the HTTP server bounds bodies.
-      release = this.ipcUploads.reserve(parsed.image.byteLength);
-      if (!release) throw new CheckError('OVERLOADED', `too many image bytes are waiting to be checked; retry in ${RETRY_AFTER_SECONDS} s`);
+      reservation = this.ipcUploads.reserve(parsed.image.byteLength);
+      if (!reservation)
+        throw new CheckError('OVERLOADED', `too many image bytes are waiting to be checked; retry in ${RETRY_AFTER_SECONDS} s`);
     } catch (err) {
       throw this.service.refuse(err, context);
     }
     try {
       return checkResultDocument(await this.service.check(parsed, context));
     } finally {
-      release();
+      reservation.release();
     }
   }
 

@@ -457,6 +457,42 @@ describe('the upload byte budget', () => {
   );
 
   it(
+    'holds the bytes of a chunked upload as they arrive, not the body limit, and refuses it mid-body when they no longer fit',
+    { timeout: 30_000 },
+    async () => {
+      const before = await statusTotals(h.url);
+      const chunk = (data: Buffer) => Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]);
+      const chunkedHead = `POST /api/v1/check HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nContent-Type: ${multipartType()}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`;
+      const chunked = await connect(h.port);
+      chunked.write(chunkedHead);
+      chunked.write(chunk(body.subarray(0, 1000)));
+      await sleep(200);
+      const held = h.server.uploads.counts.reserved;
+      assert.ok(held >= 1000 && held <= 64 * 1024, `a chunked body holds a first read's worth, not its limit (${held} bytes)`);
+      // Room for a 600 KiB upload beside it (the whole body limit, reserved up front, left none).
+      const beside = await rawRequest(h.port, Buffer.concat([Buffer.from(head(h.port, body.length, 'Connection: close\r\n')), body]));
+      assert.equal(beside.status, 200, beside.body);
+      // Another 600 KiB upload half-way holds its bytes; the chunked body's next 600 KiB no longer fit.
+      const waiting = await connect(h.port);
+      waiting.write(head(h.port, body.length, 'Connection: close\r\n'));
+      waiting.write(body.subarray(0, 1000));
+      await sleep(200);
+      const refusedAnswer = readUntilClosed(chunked);
+      chunked.write(Buffer.concat([chunk(body.subarray(1000)), Buffer.from('0\r\n\r\n')]));
+      const refused = parseRawResponse(await refusedAnswer);
+      assert.equal(refused.status, 503, refused.body);
+      assert.equal(refused.headers['retry-after'], '1');
+      assert.equal((JSON.parse(refused.body) as { error: { code: string } }).error.code, 'OVERLOADED');
+      const waitingAnswer = readUntilClosed(waiting);
+      waiting.write(body.subarray(1000));
+      assert.equal(parseRawResponse(await waitingAnswer).status, 200);
+      for (let i = 0; i < 100 && h.server.uploads.counts.reserved !== 0; i++) await sleep(50);
+      assert.equal(h.server.uploads.counts.reserved, 0, 'all released once answered');
+      assert.deepEqual(await statusTotals(h.url), { ...before, 200: (before['200'] ?? 0) + 2, 503: (before['503'] ?? 0) + 1 });
+    },
+  );
+
+  it(
     'releases the bytes of a client that hangs up, also of a check answered behind another on a connection that dies',
     { timeout: 30_000 },
     async () => {
