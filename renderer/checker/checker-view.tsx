@@ -3,13 +3,14 @@ import type { ModelDocument } from '../../preload/wire-types.ts';
 import type { ConsoleClient } from '../api/console-client.ts';
 import { BatchBar } from './batch-bar.tsx';
 import { CaptionControls } from './caption-controls.tsx';
-import { checkerStoreFor, type CheckRow } from './checker-store.ts';
+import { checkerStoreFor, type CheckerSnapshot, type CheckRow } from './checker-store.ts';
 import { IntakePanel } from './intake-panel.tsx';
 import { PairListPanel } from './pair-list-panel.tsx';
 import { matchPairs } from '../../preload/pair-list.ts';
 import { QuestionBar } from './question-bar.tsx';
 import { exportFileName, formatCsv, formatJsonl, type ExportRow } from './result-export.ts';
 import { ResultsTable } from './results-table.tsx';
+import { windowMemoryFor } from './row-window.ts';
 import { LABEL_FILTERS, countRows, isLabelFilter, rowMatches, type LabelFilter } from './row-filter.ts';
 import { ADDED_ORDER, sortRows, type SortOrder } from './row-sort.ts';
 import { overTextLimit, rowStatus, rowsToSend, textToSend, type DefaultText } from './row-status.ts';
@@ -20,6 +21,11 @@ function blockedReasonFor(model: ModelDocument | undefined): string | undefined 
   if (!model) return 'Waiting for the service to report its model…';
   if (!model.ready) return `Model not ready: ${model.error ?? 'still loading…'}`;
   return undefined;
+}
+
+/** True when the snapshots differ at most in the caption fields' text. */
+function onlyDefaultsDiffer(a: CheckerSnapshot, b: CheckerSnapshot): boolean {
+  return (Object.keys(b) as (keyof CheckerSnapshot)[]).every((key) => key === 'defaults' || a[key] === b[key]);
 }
 
 /** A row as exported: an answer goes out with the text it is for; a row without one, with what it would be sent. */
@@ -35,13 +41,16 @@ function toExportRow(row: CheckRow, defaults: DefaultText): ExportRow {
  */
 export function CheckerView({ client, model }: { client: ConsoleClient; model: ModelDocument | undefined }) {
   const store = useMemo(() => checkerStoreFor(client), [client]);
+  const windowMemory = useMemo(() => windowMemoryFor(store), [store]);
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
-  const { rows, list, batch, notice, question, defaults } = snapshot;
-  // The table, its counts and the export follow at low priority, so typing in the caption field
-  // stays quick; rows and captions from one snapshot, so the counts never pair restored rows with
-  // captions not restored yet.
-  const shown = useDeferredValue(snapshot);
-  const rowDefaults = shown.defaults;
+  // Typing in the caption fields (a change of `defaults` alone) re-renders every row: the view
+  // follows it at low priority, so typing stays quick; any other change (rows added, answers, a
+  // notice) shows at once. Either way the table, the counts and the check button all show one
+  // snapshot, so they agree in every frame (and never pair restored rows with captions not restored
+  // yet). Only the caption fields show what is typed now.
+  const deferred = useDeferredValue(snapshot);
+  const shown = onlyDefaultsDiffer(deferred, snapshot) ? deferred : snapshot;
+  const { rows, list, batch, notice, question, restoring, defaults: rowDefaults } = shown;
   const [filter, setFilter] = useState<LabelFilter>('all');
   const [order, setOrder] = useState<SortOrder>(ADDED_ORDER);
   const [exportMessage, setExportMessage] = useState<string | undefined>();
@@ -49,10 +58,10 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
   const maxWords = model?.model?.max_words;
   const maxTextBytes = model?.limits?.max_text_bytes;
 
-  const counts = useMemo(() => countRows(shown.rows, rowDefaults), [shown.rows, rowDefaults]);
+  const counts = useMemo(() => countRows(rows, rowDefaults), [rows, rowDefaults]);
   const visible = useMemo(
-    () => sortRows(filter === 'all' ? shown.rows : shown.rows.filter((row) => rowMatches(row, filter, rowDefaults)), order, rowDefaults),
-    [shown.rows, filter, order, rowDefaults],
+    () => sortRows(filter === 'all' ? rows : rows.filter((row) => rowMatches(row, filter, rowDefaults)), order, rowDefaults),
+    [rows, filter, order, rowDefaults],
   );
   const missing = useMemo(
     () =>
@@ -64,22 +73,23 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
         : [],
     [list, rows],
   );
-  const toSend = useMemo(() => rowsToSend(rows, defaults, maxTextBytes), [rows, defaults, maxTextBytes]);
-  const again = toSend.length > 0 && toSend.every((row) => row.state === 'done' && rowStatus(row, defaults) !== 'stale');
+  const toSend = useMemo(() => rowsToSend(rows, rowDefaults, maxTextBytes), [rows, rowDefaults, maxTextBytes]);
+  const again = toSend.length > 0 && toSend.every((row) => row.state === 'done' && rowStatus(row, rowDefaults) !== 'stale');
   const noCaption = useMemo(
-    () => rows.filter((row) => row.state !== 'running' && textToSend(row, defaults).caption === '').length,
-    [rows, defaults],
+    () => rows.filter((row) => row.state !== 'running' && textToSend(row, rowDefaults).caption === '').length,
+    [rows, rowDefaults],
   );
   // Rows whose caption or premise the service would refuse for its length: held back, and said why.
   const tooLong = useMemo(
-    () => rows.filter((row) => row.state !== 'running' && overTextLimit(textToSend(row, defaults), maxTextBytes) !== undefined).length,
-    [rows, defaults, maxTextBytes],
+    () => rows.filter((row) => row.state !== 'running' && overTextLimit(textToSend(row, rowDefaults), maxTextBytes) !== undefined).length,
+    [rows, rowDefaults, maxTextBytes],
   );
 
   // Stable callbacks: the memoised rows re-render only when their own row changes.
   const checkRow = useCallback((id: number) => void store.checkRow(client, id, maxTextBytes), [store, client, maxTextBytes]);
   const checkAll = useCallback(() => void store.checkAll(client, maxTextBytes), [store, client, maxTextBytes]);
-  const canCheck = !batch?.running && toSend.length > 0 && blockedReason === undefined;
+  // Enter in a caption field: the store checks what is ready then, typed a moment ago or not.
+  const canSubmit = !snapshot.batch?.running && blockedReason === undefined;
 
   const exportAs = async (format: 'csv' | 'jsonl') => {
     const exported = visible.map((row) => toExportRow(row, rowDefaults));
@@ -87,7 +97,7 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
     const mime = format === 'csv' ? 'text/csv' : 'application/x-ndjson';
     try {
       const saved = await client.saveFile(exportFileName(format), content, mime);
-      if (saved) store.markExported(exported.length === shown.rows.length);
+      if (saved) store.markExported(exported.length === rows.length);
       const what = `${exported.length} row${exported.length === 1 ? '' : 's'}`;
       setExportMessage(saved ? `Exported ${what} as ${format.toUpperCase()}.` : undefined);
     } catch (err) {
@@ -101,12 +111,12 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
       <div className="checker-intake">
         <IntakePanel onFiles={store.addFiles} onListFile={(file) => void store.importListFile(file)} />
         <CaptionControls
-          defaults={defaults}
+          defaults={snapshot.defaults}
           maxWords={maxWords}
           maxTextBytes={maxTextBytes}
           onCaption={store.setDefaultCaption}
           onPremise={store.setDefaultPremise}
-          onSubmit={canCheck ? checkAll : undefined}
+          onSubmit={canSubmit ? checkAll : undefined}
         />
       </div>
 
@@ -132,12 +142,12 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
 
       <BatchBar
         batch={batch}
-        toSend={snapshot.restoring ? 0 : toSend.length}
+        toSend={restoring ? 0 : toSend.length}
         again={again}
         noCaption={noCaption}
         tooLong={tooLong}
         maxTextBytes={maxTextBytes}
-        blockedReason={snapshot.restoring ? 'Restoring the last batch…' : blockedReason}
+        blockedReason={restoring ? 'Restoring the last batch…' : blockedReason}
         onCheckAll={checkAll}
         onCancel={store.cancelBatch}
       />
@@ -198,7 +208,8 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
 
       <ResultsTable
         rows={visible}
-        totalRows={shown.rows.length}
+        totalRows={rows.length}
+        windowMemory={windowMemory}
         defaults={rowDefaults}
         maxWords={maxWords}
         maxTextBytes={maxTextBytes}

@@ -49,6 +49,7 @@ export const ResultRow = memo(function ResultRow(props: ResultRowProps) {
     <tr
       ref={measure}
       data-index={index}
+      aria-rowindex={index + 2}
       data-testid="result-row"
       data-file={row.name}
       data-path={row.path}

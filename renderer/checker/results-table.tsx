@@ -1,7 +1,7 @@
 import { Fragment, useMemo, useRef } from 'react';
 import type { CheckRow } from './checker-store.ts';
 import { ResultRow, type RowContext } from './result-row.tsx';
-import { useRowWindow } from './row-window.ts';
+import { useRowWindow, type RowWindow, type WindowMemory } from './row-window.ts';
 import { ADDED_ORDER, type SortKey, type SortOrder } from './row-sort.ts';
 
 interface ResultsTableProps extends RowContext {
@@ -9,6 +9,8 @@ interface ResultsTableProps extends RowContext {
   totalRows: number;
   order: SortOrder;
   onSort: (order: SortOrder) => void;
+  /** Kept by the caller across unmounts: leaving the tab and coming back finds the table as it was. */
+  windowMemory: WindowMemory;
 }
 
 /** Which way a first click sorts: names A→Z and labels YES first, scores and latencies highest first. */
@@ -49,16 +51,40 @@ function Spacer({ height }: { height: number }) {
   );
 }
 
+/** Stops Tab at one side of a gap: focusing it sends the focus on into the row the Tab was headed for. */
+function FocusSentinel({ onFocus }: { onFocus: () => void }) {
+  // Hidden from assistive technology: it never keeps the focus.
+  return <tr className="row-sentinel" tabIndex={0} aria-hidden="true" onFocus={onFocus} />;
+}
+
+/**
+ * Rows `from`..`to` left out of the page: a spacer at their height, between two focus sentinels.
+ * Tab order runs through every row as if all were in the page: Tab into the gap's top goes to
+ * its first row, Shift+Tab into its bottom to its last row (so entering the table from either
+ * side lands on its real first or last row), rendered and scrolled into view first.
+ */
+function RowGap({ from, to, height, focusRow }: { from: number; to: number; height: number; focusRow: RowWindow['focusRow'] }) {
+  return (
+    <>
+      <FocusSentinel onFocus={() => focusRow(from, 'first')} />
+      <Spacer height={height} />
+      <FocusSentinel onFocus={() => focusRow(to, 'last')} />
+    </>
+  );
+}
+
 /** The rows as a table; only those in view and a margin around them are in the page (row-window.ts). */
 export function ResultsTable(props: ResultsTableProps) {
-  const { rows, totalRows, order, onSort, ...rowContext } = props;
+  const { rows, totalRows, order, onSort, windowMemory, ...rowContext } = props;
   const body = useRef<HTMLTableSectionElement>(null);
   const keys = useMemo(() => rows.map((row) => row.id), [rows]);
-  const shown = useRowWindow(keys, body);
+  const shown = useRowWindow(keys, body, windowMemory);
+  const last = shown.rows.at(-1)?.index ?? -1;
   return (
-    <table className="results-table" data-testid="results-table">
+    // aria-rowcount: most rows are not in the page; with the header row, as aria-rowindex counts.
+    <table className="results-table" data-testid="results-table" aria-rowcount={rows.length > 0 ? rows.length + 1 : undefined}>
       <thead>
-        <tr>
+        <tr aria-rowindex={1}>
           <th className="col-thumb" aria-label="Preview" />
           <SortHeader column="file" title="File" order={order} onSort={onSort} />
           <th className="col-caption">Caption</th>
@@ -69,16 +95,17 @@ export function ResultsTable(props: ResultsTableProps) {
         </tr>
       </thead>
       <tbody ref={body} onFocus={shown.onFocus} onBlur={shown.onBlur}>
-        {shown.rows.map(({ index, spaceBefore }) => {
+        {shown.rows.map(({ index, spaceBefore }, i) => {
           const row = rows[index] as CheckRow;
+          const from = i === 0 ? 0 : (shown.rows[i - 1]?.index ?? 0) + 1;
           return (
             <Fragment key={row.id}>
-              <Spacer height={spaceBefore} />
+              {from < index && <RowGap from={from} to={index - 1} height={spaceBefore} focusRow={shown.focusRow} />}
               <ResultRow row={row} index={index} measure={shown.measure} {...rowContext} />
             </Fragment>
           );
         })}
-        <Spacer height={shown.spaceAfter} />
+        {last < rows.length - 1 && <RowGap from={last + 1} to={rows.length - 1} height={shown.spaceAfter} focusRow={shown.focusRow} />}
         {rows.length === 0 && (
           <tr className="empty-row">
             <td colSpan={7} className="muted">

@@ -1,5 +1,7 @@
-import { useCallback, useLayoutEffect, useRef, useState, type FocusEvent, type RefObject } from 'react';
-import { defaultRangeExtractor, useVirtualizer, type Virtualizer } from '@tanstack/react-virtual';
+import { useCallback, useLayoutEffect, useReducer, useRef, useState, type FocusEvent, type RefObject } from 'react';
+import { flushSync } from 'react-dom';
+import { defaultRangeExtractor, useVirtualizer, type Rect, type VirtualItem, type Virtualizer } from '@tanstack/react-virtual';
+import { tabbables } from './tabbables.ts';
 
 /**
  * Rows kept in the page beyond the visible ones, on each side. A reviewer drops thousands of
@@ -21,6 +23,30 @@ function scrollParent(element: HTMLElement | null): HTMLElement | null {
   return document.scrollingElement instanceof HTMLElement ? document.scrollingElement : null;
 }
 
+/**
+ * What a table's window keeps while it is not in the page (the other tab is shown): the rows'
+ * measured heights (keyed by row key), where it was scrolled, and the pane's size and the table's
+ * place in it, so that coming back renders the same rows at the same places in the first frame.
+ */
+export interface WindowMemory {
+  measured: VirtualItem[];
+  offset: number | undefined;
+  rect: Rect | undefined;
+  margin: number;
+}
+
+const memories = new WeakMap<object, WindowMemory>();
+
+/** The memory of the window of `owner`'s table (the checker's store: it lives as long as the page). */
+export function windowMemoryFor(owner: object): WindowMemory {
+  let memory = memories.get(owner);
+  if (!memory) {
+    memory = { measured: [], offset: undefined, rect: undefined, margin: 0 };
+    memories.set(owner, memory);
+  }
+  return memory;
+}
+
 export interface RowWindow {
   /** The rows to render, in order, each with the height of the rows left out just above it. */
   readonly rows: readonly { readonly index: number; readonly spaceBefore: number }[];
@@ -31,6 +57,8 @@ export interface RowWindow {
   /** For the table body: the row holding the focus stays in the page however far it is scrolled. */
   readonly onFocus: (event: FocusEvent<HTMLElement>) => void;
   readonly onBlur: (event: FocusEvent<HTMLElement>) => void;
+  /** Renders row `index` now if it is not, and moves the focus to its first or last focusable element, the row in view. */
+  readonly focusRow: (index: number, edge: 'first' | 'last') => void;
 }
 
 /** The index of the table row an element is in (rows carry `data-index`). */
@@ -45,10 +73,13 @@ function rowIndexOf(element: EventTarget | null): number | undefined {
  * caption being typed in a row scrolled far away is neither lost nor left without the focus).
  * `keys` identify the rows across re-sorts, so a measured height stays with its row.
  */
-export function useRowWindow(keys: readonly number[], body: RefObject<HTMLElement | null>): RowWindow {
+export function useRowWindow(keys: readonly number[], body: RefObject<HTMLElement | null>, memory: WindowMemory): RowWindow {
   const scroller = useRef<HTMLElement | null>(null);
   // Where the table's body starts in the scrolled content: the intake panel and the notices sit above it.
-  const [scrollMargin, setScrollMargin] = useState(0);
+  const [scrollMargin, setScrollMargin] = useState(memory.margin);
+  // What the last mount left (read once: the virtualizer reads its initial options once too).
+  const [restored] = useState(() => ({ ...memory }));
+  const [, rerender] = useReducer((n: number) => n + 1, 0);
   const latestKeys = useRef(keys);
   latestKeys.current = keys;
   const focusedKey = useRef<number | undefined>(undefined);
@@ -58,6 +89,9 @@ export function useRowWindow(keys: readonly number[], body: RefObject<HTMLElemen
     estimateSize: () => ESTIMATED_ROW_PX,
     overscan: OVERSCAN_ROWS,
     scrollMargin,
+    initialMeasurementsCache: restored.measured,
+    initialOffset: restored.offset,
+    initialRect: restored.rect,
     getItemKey: (index) => keys[index] ?? index,
     rangeExtractor: (range) => {
       const indexes = defaultRangeExtractor(range);
@@ -71,14 +105,41 @@ export function useRowWindow(keys: readonly number[], body: RefObject<HTMLElemen
     if (!element || !scrolling) return;
     const margin = Math.round(element.getBoundingClientRect().top - scrolling.getBoundingClientRect().top + scrolling.scrollTop);
     if (Math.abs(margin - scrollMargin) >= 1) setScrollMargin(margin);
+    memory.margin = margin;
   });
+  // Leaving the tab unmounts the table: keep what the next mount starts from.
+  useLayoutEffect(
+    () => () => {
+      memory.measured = virtualizer.takeSnapshot();
+      memory.offset = virtualizer.scrollOffset ?? undefined;
+      memory.rect = virtualizer.scrollRect ?? undefined;
+    },
+    [memory, virtualizer],
+  );
   const onFocus = useCallback((event: FocusEvent<HTMLElement>) => {
+    // Not a focus sentinel's (results-table.tsx): focusRow pins the row it sends the focus to.
     const index = rowIndexOf(event.target);
-    focusedKey.current = index === undefined ? undefined : latestKeys.current[index];
+    if (index !== undefined) focusedKey.current = latestKeys.current[index];
   }, []);
   const onBlur = useCallback((event: FocusEvent<HTMLElement>) => {
     if (rowIndexOf(event.relatedTarget) === undefined) focusedKey.current = undefined;
   }, []);
+  const focusRow = useCallback(
+    (index: number, edge: 'first' | 'last') => {
+      const key = latestKeys.current[index];
+      if (key === undefined) return;
+      // Pinned as the focused row is, and rendered before this key press is over, so the focus can go in.
+      focusedKey.current = key;
+      flushSync(rerender);
+      const row = body.current?.querySelector<HTMLElement>(`:scope > tr[data-index="${index}"]`);
+      const inRow = row ? tabbables(row) : [];
+      const target = edge === 'first' ? inRow[0] : inRow.at(-1);
+      if (!row || !target) return;
+      target.focus({ preventScroll: true });
+      row.scrollIntoView({ block: 'nearest' });
+    },
+    [body],
+  );
   // Item offsets count the scroll margin; the total size does not.
   let end = scrollMargin;
   const rows = virtualizer.getVirtualItems().map((item) => {
@@ -92,5 +153,6 @@ export function useRowWindow(keys: readonly number[], body: RefObject<HTMLElemen
     measure: virtualizer.measureElement,
     onFocus,
     onBlur,
+    focusRow,
   };
 }
