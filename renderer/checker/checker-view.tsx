@@ -11,6 +11,7 @@ import { QuestionBar } from './question-bar.tsx';
 import { exportFileName, formatCsv, formatJsonl, type ExportRow } from './result-export.ts';
 import { ResultsTable } from './results-table.tsx';
 import { windowMemoryFor } from './row-window.ts';
+import { useKeptState } from './view-memory.ts';
 import { LABEL_FILTERS, countRows, isLabelFilter, rowMatches, type LabelFilter } from './row-filter.ts';
 import { ADDED_ORDER, sortRows, type SortOrder } from './row-sort.ts';
 import { overTextLimit, rowStatus, rowsToSend, textToSend, type DefaultText } from './row-status.ts';
@@ -51,8 +52,9 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
   const deferred = useDeferredValue(snapshot);
   const shown = onlyDefaultsDiffer(deferred, snapshot) ? deferred : snapshot;
   const { rows, list, batch, notice, question, restoring, defaults: rowDefaults } = shown;
-  const [filter, setFilter] = useState<LabelFilter>('all');
-  const [order, setOrder] = useState<SortOrder>(ADDED_ORDER);
+  // Kept across a tab switch, as the table's scroll position is: coming back shows the same rows.
+  const [filter, setFilter] = useKeptState<LabelFilter>(store, 'label-filter', 'all');
+  const [order, setOrder] = useKeptState<SortOrder>(store, 'sort-order', ADDED_ORDER);
   const [exportMessage, setExportMessage] = useState<string | undefined>();
   const blockedReason = blockedReasonFor(model);
   const maxWords = model?.model?.max_words;

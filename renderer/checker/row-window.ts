@@ -2,6 +2,7 @@ import { useCallback, useLayoutEffect, useReducer, useRef, useState, type FocusE
 import { flushSync } from 'react-dom';
 import { defaultRangeExtractor, useVirtualizer, type Rect, type VirtualItem, type Virtualizer } from '@tanstack/react-virtual';
 import { tabbables } from './tabbables.ts';
+import { keptFor } from './view-memory.ts';
 
 /**
  * Rows kept in the page beyond the visible ones, on each side. A reviewer drops thousands of
@@ -35,16 +36,9 @@ export interface WindowMemory {
   margin: number;
 }
 
-const memories = new WeakMap<object, WindowMemory>();
-
 /** The memory of the window of `owner`'s table (the checker's store: it lives as long as the page). */
 export function windowMemoryFor(owner: object): WindowMemory {
-  let memory = memories.get(owner);
-  if (!memory) {
-    memory = { measured: [], offset: undefined, rect: undefined, margin: 0 };
-    memories.set(owner, memory);
-  }
-  return memory;
+  return keptFor(owner, 'row-window', () => ({ measured: [], offset: undefined, rect: undefined, margin: 0 }));
 }
 
 export interface RowWindow {

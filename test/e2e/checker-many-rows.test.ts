@@ -103,6 +103,8 @@ interface TableLayout {
   scrollTop: number;
   spacers: number[];
   rows: Record<string, number>;
+  /** The files of the rows in the page, in order (which rows, not only where). */
+  files: string[];
 }
 
 /** The layout of the table, read once a frame, for `frames` frames once `start` has run in the page. */
@@ -113,9 +115,13 @@ function layoutsPerFrame(page: Page, frames: number, start: string | undefined):
         const read = (): TableLayout => {
           const pane = document.querySelector('.app-main') as HTMLElement;
           const rows: Record<string, number> = {};
-          for (const row of document.querySelectorAll<HTMLElement>('tbody > tr[data-index]')) rows[row.dataset.index ?? ''] = row.offsetTop;
+          const files: string[] = [];
+          for (const row of document.querySelectorAll<HTMLElement>('tbody > tr[data-index]')) {
+            rows[row.dataset.index ?? ''] = row.offsetTop;
+            files.push(row.dataset.file ?? '');
+          }
           const spacers = [...document.querySelectorAll<HTMLElement>('tbody > tr.row-spacer')].map((el) => el.offsetHeight);
-          return { scrollTop: pane.scrollTop, spacers, rows };
+          return { scrollTop: pane.scrollTop, spacers, rows, files };
         };
         const seen: TableLayout[] = [];
         if (start) (document.querySelector(start) as HTMLElement).click();
@@ -138,6 +144,7 @@ function sameLayout(before: TableLayout, after: TableLayout): string | undefined
     return `spacers ${JSON.stringify(before.spacers)} → ${JSON.stringify(after.spacers)}`;
   const common = Object.keys(before.rows).filter((index) => index in after.rows);
   if (common.length < 10) return `${common.length} rows in the page both times`;
+  if (before.files.join() !== after.files.join()) return `other rows: ${before.files.slice(0, 3)}… → ${after.files.slice(0, 3)}…`;
   const moved = common.filter((index) => Math.abs((before.rows[index] ?? 0) - (after.rows[index] ?? 0)) > 1);
   if (moved.length > 0) return `rows moved: ${moved.slice(0, 5).map((i) => `${i}: ${before.rows[i]} → ${after.rows[i]}`)}`;
   return undefined;
@@ -293,7 +300,14 @@ describe('a batch of hundreds of rows in Chromium (only the rows in view are in 
     assert.deepEqual(pageErrors, []);
   });
 
-  it('leaving the tab and coming back keeps the scroll position and every row where it was', async () => {
+  it('leaving the tab and coming back keeps the sort order, the scroll position and every row where it was', async () => {
+    // Sorted by file, Z to A: coming back must not show the rows in the order they were added.
+    await page.getByTestId('sort-file').click();
+    await page.getByTestId('sort-file').click();
+    await page.waitForFunction(
+      (file) => document.querySelector('[data-testid="result-row"]')?.getAttribute('data-file') === file,
+      name(ROWS - 1),
+    );
     // No row kept in the page for the focus (a click on the other tab takes it away anyway).
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     const pane = page.locator('.app-main');
