@@ -10,6 +10,7 @@ import { EXIT, UsageError } from './exit-codes.ts';
 import type { CliIo } from './cli-io.ts';
 import { reportCheckError } from './check-error-output.ts';
 import { CHECK_OPTIONS } from './check-options.ts';
+import { namingImageFile, readImageFile } from './image-file.ts';
 import { modelNotices } from './model-notices.ts';
 import { parseProvider } from './provider-option.ts';
 
@@ -26,7 +27,8 @@ exit status: 0 result printed, 2 bad input, 3 model problem
 image/file/path and caption/text, optional premise; or the columns image, caption, premise) or JSONL
 ({"image": ..., "caption": ..., "premise": ...}). Image paths are relative to the list's folder, or
 absolute. --caption and --premise fill rows that have none of their own (with --caption, a CSV
-header may name the image column alone).
+header may name the image column alone). An image that is not a regular file (a device, a FIFO) is
+INVALID_IMAGE, as a missing one is.
   --out FILE      one JSON line per row, appended as it finishes (not in list order); default
                   LIST.results.jsonl next to the list; "-" writes to stdout (then no --resume):
                   {line, image, caption, premise?, label, score, scores, warnings, latency_ms, model}
@@ -42,7 +44,8 @@ plain line every 5 s otherwise; bad-input rows and warnings are reported there w
 Ctrl-C stops taking rows, finishes and writes those in flight, prints how to resume and exits 130.
 exit status: 0 every row answered; 2 some rows are bad input (or list lines unusable); 1 some rows
 failed on our side (OVERLOADED, TIMEOUT, INTERNAL: not recorded, --resume retries them); 3 model
-problem; 130 interrupted (143 on SIGTERM)`;
+problem; 4 the results could not be written (stdout closed by its reader, a full disk: the run stops
+at once); 130 interrupted (143 on SIGTERM)`;
 
 function formatHuman(result: EntailmentResult, model: ModelInfo): string {
   const scores = LABELS.map((l) => `${l.toLowerCase()} ${result.scores[l].toFixed(3)}`).join(' · ');
@@ -77,7 +80,14 @@ export async function runCheck(argv: string[], io: CliIo): Promise<number> {
   try {
     engine = await EntailmentEngine.load(values.model ?? defaultModelDir(), { provider });
     for (const notice of modelNotices(engine.info, provider)) io.stderr(notice);
-    const result = await engine.checkFile(imagePath, text, values.premise);
+    // The one image-file reader (image-file.ts): devices and FIFOs refused, the read bounded.
+    let result: EntailmentResult;
+    try {
+      const image = await readImageFile(imagePath, engine.limits.maxImageBytes);
+      result = await engine.check({ image, text, premise: values.premise });
+    } catch (err) {
+      throw namingImageFile(imagePath, err);
+    }
     const model = engine.info;
     // The rule the service applies to every check (preload/caption-warnings.ts): what the model did not see.
     const warnings: CheckWarning[] = captionWarnings(text, model.maxWords, values.premise);

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { OperatorProfile } from '../../preload/trace-spans.ts';
@@ -79,7 +78,6 @@ export interface PreparerSource {
 
 const now = (): number => performance.now();
 const NOTHING_TO_CHECK = /^[\p{P}\p{Z}\p{C}\s]*$/u;
-const IMAGE_CODES = new Set(['INVALID_IMAGE', 'IMAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']);
 
 /**
  * OFA's preprocessing of one pair (caption and premise to encoder ids, image to normalised CHW
@@ -304,25 +302,6 @@ export class EntailmentEngine {
   async check(input: CheckPair): Promise<EntailmentResult> {
     const [result] = await this.run([await this.prepare(input)]);
     return result as EntailmentResult;
-  }
-
-  /** Convenience for the CLI and tests: reads the image from disk first. */
-  async checkFile(imagePath: string, text: string, premise?: string): Promise<EntailmentResult> {
-    let image: Uint8Array;
-    try {
-      image = await readFile(imagePath);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : 'cannot be read';
-      throw new CheckError('INVALID_IMAGE', `${imagePath}: ${why}`);
-    }
-    try {
-      return await this.check({ image, text, premise });
-    } catch (err) {
-      // Name the file: a reviewer checking a folder needs to know which image was refused.
-      if (err instanceof CheckError && IMAGE_CODES.has(err.code)) throw new CheckError(err.code, `${imagePath}: ${err.message}`);
-      throw err;
-    }
   }
 
   async close(): Promise<void> {

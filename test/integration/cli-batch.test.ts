@@ -6,13 +6,20 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { BatchSummary } from '../../main/cli/batch/batch-command.ts';
-import { rowKey, type BatchAnswerRecord, type BatchErrorRecord, type RowIdentity } from '../../main/cli/batch/batch-results-file.ts';
+import {
+  rowKey,
+  type BatchAnswerRecord,
+  type BatchErrorRecord,
+  type ResumeCounts,
+  type RowIdentity,
+} from '../../main/cli/batch/batch-results-file.ts';
 import { DEMO_WARNING } from '../../main/config.ts';
 import { REPO_ROOT } from '../support/shared-reference.ts';
 
@@ -256,5 +263,166 @@ describe('ofa-ve check --batch (the bin)', () => {
       assert.match(err, new RegExp(`^line ${line} \\(images/${image}\\.png\\): error EMPTY_TEXT: no caption: .*--caption`, 'm'));
     }
     assert.doesNotMatch(err, /line 1\b/, 'the header is not a row');
+  });
+
+  describe('--resume after the list was edited: results matched to rows by image, caption and premise', () => {
+    /** A row of a CSV list: [image, caption] (no commas). */
+    type Pair = readonly [string, string];
+    const pairs = (n: number, prefix = 'caption'): Pair[] =>
+      Array.from({ length: n }, (_, i) => [`images/${i % 2 ? 'blue' : 'red'}.png`, `${prefix} ${i}`] as const);
+
+    async function writeList(file: string, rows: readonly Pair[]): Promise<void> {
+      await writeFile(file, ['image,caption', ...rows.map(([image, caption]) => `${image},${caption}`)].join('\n') + '\n');
+    }
+
+    /** Writes the list and runs it to the end: every row answered. */
+    async function finishedRun(name: string, rows: readonly Pair[]): Promise<{ list: string; out: string }> {
+      const list = path.join(dir, `${name}.csv`);
+      const out = path.join(dir, `${name}.results.jsonl`);
+      await writeList(list, rows);
+      const run = await runCli(['--batch', list, '--out', out]);
+      assert.equal(run.code, 0, run.err);
+      assert.equal((await readLines(out)).length, rows.length);
+      return { list, out };
+    }
+
+    /** Edits the list and resumes; the summary, stderr and the results file's records. */
+    async function resumeEdited(list: string, out: string, rows: readonly Pair[]) {
+      await writeList(list, rows);
+      const run = await runCli(['--batch', list, '--out', out, '--resume', '--json']);
+      assert.equal(run.code, 0, run.err);
+      const records = (await readLines(out)).map((l) => JSON.parse(l) as ResultLine);
+      return { summary: summaryOf(run.out) as BatchSummary & ResumeCounts, err: run.err, records };
+    }
+
+    /** Exactly one record per row of the list, each naming the row's current line (the header is line 1). */
+    function assertOneRecordPerRow(records: ResultLine[], rows: readonly Pair[]): void {
+      const sorted = [...records].sort((a, b) => a.line - b.line);
+      assert.deepEqual(
+        sorted.map((r) => [r.line, r.image, r.caption]),
+        rows.map(([image, caption], i) => [i + 2, image, caption]),
+      );
+      for (const r of records) assert.match(String(r.label), /^(YES|NO|MAYBE)$/);
+    }
+
+    it('a row inserted at the top: only it is checked; the others are renumbered, answers kept; a second --resume changes nothing', async () => {
+      const rows = pairs(30);
+      const { list, out } = await finishedRun('inserted', rows);
+      const answers = new Map((await readLines(out)).map((l) => JSON.parse(l) as ResultLine).map((r) => [r.caption, r.score]));
+
+      const edited: Pair[] = [['images/blue.png', 'a row added at the top'], ...rows];
+      const { summary, err, records } = await resumeEdited(list, out, edited);
+      assert.deepEqual([summary.recorded_before, summary.answered, summary.remaining], [30, 1, 0], 'only the new row was checked');
+      assert.deepEqual([summary.renumbered, summary.removed], [30, 0]);
+      assert.match(err, /resuming: 30 of 31 rows already have results/);
+      assert.match(err, /: 30 results renumbered \(rows inserted or removed above them\)$/m);
+      assertOneRecordPerRow(records, edited);
+      for (const r of records.filter((r) => answers.has(r.caption))) assert.equal(r.score, answers.get(r.caption), 'the answer is kept');
+
+      const bytes = await readFile(out);
+      const again = await runCli(['--batch', list, '--out', out, '--resume', '--json']);
+      assert.equal(again.code, 0, again.err);
+      assert.match(again.err, /nothing to check/);
+      assert.deepEqual(await readFile(out), bytes, 'the file is left as it was');
+    });
+
+    it('a row removed: nothing is checked; its result moves aside and the rows below it are renumbered', async () => {
+      const rows = pairs(30);
+      const { list, out } = await finishedRun('removed', rows);
+      const edited = rows.filter((_, i) => i !== 10);
+      const { summary, err, records } = await resumeEdited(list, out, edited);
+      assert.deepEqual([summary.recorded_before, summary.answered, summary.remaining], [29, 0, 0]);
+      assert.deepEqual([summary.renumbered, summary.removed], [19, 1]);
+      assert.match(err, /nothing to check/);
+      assert.match(
+        err,
+        /: 19 results renumbered \(rows inserted or removed above them\); 1 result for a row no longer in the list moved to .*\.removed\.jsonl$/m,
+      );
+      assertOneRecordPerRow(records, edited);
+      assert.ok(!records.some((r) => r.caption === 'caption 10'), 'the removed row left no result');
+      const aside = (await readLines(`${out}.removed.jsonl`)).map((l) => JSON.parse(l) as ResultLine);
+      assert.deepEqual(
+        aside.map((r) => [r.line, r.caption]),
+        [[12, 'caption 10']],
+        'its answer is kept aside, as it was written',
+      );
+    });
+
+    it('a caption edited: only that row is checked again; the result for the old caption moves aside', async () => {
+      const rows = pairs(6);
+      const { list, out } = await finishedRun('edited', rows);
+      const edited = rows.map(([image, caption], i): Pair => [image, i === 3 ? 'an edited caption' : caption]);
+      const { summary, err, records } = await resumeEdited(list, out, edited);
+      assert.deepEqual([summary.recorded_before, summary.answered, summary.renumbered, summary.removed], [5, 1, 0, 1]);
+      assert.match(err, /: 1 result for a row no longer in the list moved to .*\.removed\.jsonl$/m);
+      assertOneRecordPerRow(records, edited);
+      assert.ok(!records.some((r) => r.caption === 'caption 3'), 'the answer for the old caption is gone');
+      const aside = (await readLines(`${out}.removed.jsonl`)).map((l) => JSON.parse(l) as ResultLine);
+      assert.deepEqual(
+        aside.map((r) => r.caption),
+        ['caption 3'],
+      );
+    });
+
+    it('no result for any row as the list is now (another --caption than before): refused, the file untouched', async () => {
+      const list = path.join(dir, 'captions.csv');
+      const out = path.join(dir, 'captions.results.jsonl');
+      await writeFile(list, 'image\nimages/red.png\nimages/blue.png\n');
+      const first = await runCli(['--batch', list, '--out', out, '--caption', 'a red square']);
+      assert.equal(first.code, 0, first.err);
+      const bytes = await readFile(out);
+      const again = await runCli(['--batch', list, '--out', out, '--resume', '--caption', 'a blue square']);
+      assert.notEqual(again.code, 0);
+      assert.match(again.err, /none of the 2 results in .* is for a row of .* as it is now .*choose another --out/);
+      assert.deepEqual(await readFile(out), bytes, 'the results file is untouched');
+      assert.equal(existsSync(`${out}.removed.jsonl`), false, 'nothing moved aside');
+    });
+
+    it('identical rows: each occurrence keeps one result of its own through an insert and a removal', async () => {
+      const a: Pair = ['images/red.png', 'the same pair'];
+      const rows: Pair[] = [a, ['images/blue.png', 'another pair'], a, a];
+      const { list, out } = await finishedRun('identical', rows);
+
+      const inserted: Pair[] = [['images/blue.png', 'a row added at the top'], ...rows];
+      const first = await resumeEdited(list, out, inserted);
+      assert.deepEqual(
+        [first.summary.recorded_before, first.summary.answered, first.summary.renumbered, first.summary.removed],
+        [4, 1, 3, 0],
+      );
+      assertOneRecordPerRow(first.records, inserted);
+
+      // The first of them goes: the pair's results stay with its remaining rows, one each.
+      const removed = inserted.filter((_, i) => i !== 1);
+      const second = await resumeEdited(list, out, removed);
+      assert.deepEqual(
+        [second.summary.recorded_before, second.summary.answered, second.summary.renumbered, second.summary.removed],
+        [4, 0, 2, 1],
+      );
+      assertOneRecordPerRow(second.records, removed);
+    });
+
+    it('an unchanged list: --resume leaves the file byte-identical, records out of order included, and only appends a missing row', async () => {
+      const a: Pair = ['images/red.png', 'the same pair'];
+      const rows: Pair[] = [a, ['images/blue.png', 'another pair'], a, a, ['images/blue.png', 'a last pair']];
+      const { list, out } = await finishedRun('unchanged', rows);
+      // Concurrent checks write in the order they finish; and a row whose result was lost (line 4, an identical row).
+      const kept = (await readLines(out)).filter((l) => (JSON.parse(l) as ResultLine).line !== 4).reverse();
+      await writeFile(out, kept.join('\n') + '\n');
+      const bytes = await readFile(out);
+
+      const run = await runCli(['--batch', list, '--out', out, '--resume', '--json']);
+      assert.equal(run.code, 0, run.err);
+      const summary = summaryOf(run.out) as BatchSummary & ResumeCounts;
+      assert.deepEqual([summary.recorded_before, summary.answered, summary.renumbered, summary.removed], [4, 1, 0, 0]);
+      const after = await readFile(out);
+      assert.deepEqual(after.subarray(0, bytes.length), bytes, 'the results were only appended to');
+      assertOneRecordPerRow(
+        (await readLines(out)).map((l) => JSON.parse(l) as ResultLine),
+        rows,
+      );
+      const again = await runCli(['--batch', list, '--out', out, '--resume']);
+      assert.match(again.err, /nothing to check/);
+      assert.deepEqual(await readFile(out), after, 'byte-identical');
+    });
   });
 });

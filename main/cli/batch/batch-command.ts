@@ -8,7 +8,7 @@ import { DEFAULT_BATCHING } from '../../service/batching-options.ts';
 import { ServiceRuntime } from '../../service/service-runtime.ts';
 import { reportCheckError } from '../check-error-output.ts';
 import { CHECK_OPTIONS } from '../check-options.ts';
-import { processIo, type CliIo } from '../cli-io.ts';
+import { CheckedOutput, processIo, stdoutSender, stdoutSharesStderrTerminal, type CliIo, type Sender } from '../cli-io.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { modelNotices } from '../model-notices.ts';
 import { outputFileProblem } from '../output-file.ts';
@@ -16,7 +16,17 @@ import { parseProvider } from '../provider-option.ts';
 import { ListReadError, readBatchList, type BatchList, type BatchRow } from './batch-list.ts';
 import { BatchPool } from './batch-pool.ts';
 import { BatchProgress, type ProgressOutput } from './batch-progress.ts';
-import { readRecordedResults, ResultsFileWriter, rowKey, type BatchRecord, type RecordedResults } from './batch-results-file.ts';
+import {
+  describeRewrite,
+  keepRemovedResults,
+  planResume,
+  readRecordedResults,
+  ResultsFileWriter,
+  rewriteResultsFile,
+  rowKey,
+  type BatchRecord,
+  type RecordedResults,
+} from './batch-results-file.ts';
 import { checkRow, type RowOutcome } from './batch-row-check.ts';
 
 function parseConcurrency(value: string | undefined): number {
@@ -46,6 +56,26 @@ function resumeCommand(argv: readonly string[], out: string): string {
 
 const where = (row: BatchRow) => `line ${row.line} (${row.image})`;
 
+/** Records into the results file through a Sender: a failed write (ENOSPC, EIO) is reported, not thrown. */
+function fileSender(writer: ResultsFileWriter): Sender<BatchRecord> {
+  return (record, done) => {
+    try {
+      writer.write(record);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    done();
+  };
+}
+
+/** The failed write in words: a closed stdout (its reader gone, `| head -1`), or why FILE failed. */
+function outputFailureText(err: Error, out: string): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (out === '-') return code === 'EPIPE' ? 'stdout was closed' : `cannot write stdout (${code ?? err.message})`;
+  return `cannot write ${out} (${code ?? err.message})`;
+}
+
 /** Where the progress bar goes: redrawn in place only on a real terminal. */
 function progressOutput(io: CliIo): ProgressOutput {
   if (io === processIo && process.stderr.isTTY) {
@@ -70,6 +100,9 @@ export interface BatchSummary {
   list_problems: number;
   /** Rows settled by an earlier run (skipped). */
   recorded_before: number;
+  /** --resume after the list was edited: earlier results moved to their rows' new lines, and dropped for rows no longer in it. */
+  renumbered: number;
+  removed: number;
   /** This run: rows answered, refused as bad input, failed on our side (not recorded). */
   answered: number;
   bad_input: number;
@@ -140,21 +173,34 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
       io.stderr(`note: the last line of ${out} was cut off mid-write (a killed run): dropped, so its row is checked again`);
     for (const line of recorded?.unreadableLines ?? []) io.stderr(`note: ${out}: line ${line} is not a result record: kept, ignored`);
   }
-  const settled = recorded?.settled ?? new Map();
+  const plan = planResume(recorded, list.rows);
+  const settled = plan.settled;
   const pending = list.rows.filter((row) => !settled.has(rowKey(row)));
   const refusedBefore = list.rows.filter((row) => settled.get(rowKey(row)) === 'refused').length;
   const recordedBefore = list.rows.length - pending.length;
   if (values.resume && recorded) {
-    const stale = settled.size - recordedBefore;
     io.stderr(`resuming: ${recordedBefore} of ${list.rows.length} rows already have results in ${out}; ${pending.length} to check`);
-    if (stale > 0) io.stderr(`note: ${stale} results in ${out} match no row of the list now (edited since?): kept, not counted`);
+    if (plan.settled.size === 0 && plan.removed > 0) {
+      // Likely a mistake (another list, or --caption/--premise not as before): refused, nothing touched.
+      return refuse(
+        `none of the ${plan.removed} results in ${out} is for a row of ${listPath} as it is now (same image, caption and premise; --caption and --premise included): choose another --out, or remove ${out} to start over`,
+      );
+    }
+    if (plan.rewrite !== undefined) {
+      try {
+        if (plan.removedText !== undefined) keepRemovedResults(out, plan.removedText);
+        recorded = rewriteResultsFile(out, plan.rewrite);
+      } catch (err) {
+        return refuse(`cannot rewrite ${out} for the edited list: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+      io.stderr(`note: ${describeRewrite(plan, out)}`);
+    }
   }
 
   const tally: Tally = { answered: 0, refused: 0, failed: 0 };
   let interrupted: NodeJS.Signals | undefined;
   let inFlightAtStop = 0;
   let modelLost: CheckError | undefined;
-  let writeFailure: Error | undefined;
   const summarise = (exitCode: number): number => {
     const remaining = list.rows.length - recordedBefore - tally.answered - tally.refused;
     if (values.json) {
@@ -164,6 +210,8 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
         rows: list.rows.length,
         list_problems: list.problems.length,
         recorded_before: recordedBefore,
+        renumbered: plan.renumbered,
+        removed: plan.removed,
         answered: tally.answered,
         bad_input: tally.refused,
         failed: tally.failed,
@@ -192,6 +240,7 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
   let writer: ResultsFileWriter | undefined;
   let progress: BatchProgress | undefined;
   let pool: BatchPool<BatchRow, RowOutcome> | undefined;
+  let results: CheckedOutput<BatchRecord> | undefined;
   const say = (line: string) => (progress ? progress.log(line) : io.stderr(line));
 
   // Ctrl-C (or SIGTERM): stop taking rows and let those in flight finish and be written; a second
@@ -222,27 +271,30 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
     if (interrupted) return summarise(128 + osConstants.signals[interrupted]);
 
     writer = toStdout ? undefined : ResultsFileWriter.open(out, recorded);
-    const write = (record: BatchRecord) => (writer ? writer.write(record) : io.stdout(JSON.stringify(record)));
+    const stdoutLines = stdoutSender(io);
+    const send: Sender<BatchRecord> = writer ? fileSender(writer) : (record, done) => stdoutLines(JSON.stringify(record), done);
+    // Results no one can get (stdout closed, the disk full): stop at once and drop the checks in
+    // flight, which could not be written either (--resume checks them again into a file).
+    const output = new CheckedOutput(send, () => pool?.abandon());
+    results = output;
+    // On the terminal that shows the bar, a result line must not start after the bar.
+    const sharesTerminal = toStdout && stdoutSharesStderrTerminal(io);
+    const write = (record: BatchRecord): boolean =>
+      sharesTerminal && progress ? progress.above(() => output.write(record)) : output.write(record);
     const onDone = (row: BatchRow, outcome: RowOutcome) => {
-      if (writeFailure) return;
-      try {
-        record(row, outcome);
-      } catch (err) {
-        // The disk is full or gone: stop, since nothing more could be recorded (--resume goes on later).
-        writeFailure = err as Error;
-        pool?.stop();
-      }
+      if (output.failure) return;
+      record(row, outcome);
       progress?.update();
     };
     const record = (row: BatchRow, outcome: RowOutcome) => {
       const identity = { line: row.line, image: row.image, caption: row.caption, ...(row.premise ? { premise: row.premise } : {}) };
       if (outcome.kind === 'answered') {
         const { label, score, scores, warnings, latency_ms, model: m } = outcome.result;
-        write({ ...identity, label, score, scores, warnings, latency_ms, model: m });
+        if (!write({ ...identity, label, score, scores, warnings, latency_ms, model: m })) return;
         tally.answered += 1;
         for (const w of warnings) say(`${where(row)}: warning ${w.code}: ${w.message}`);
       } else if (outcome.kind === 'refused') {
-        write({ ...identity, error: outcome.error.toJSON() });
+        if (!write({ ...identity, error: outcome.error.toJSON() })) return;
         tally.refused += 1;
         say(`${where(row)}: error ${outcome.error.code}: ${outcome.error.message}`);
       } else {
@@ -261,11 +313,31 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
       total: pending.length,
       badInput: tally.refused,
       failed: tally.failed,
+      answered: tally.answered,
     }));
     progress.start();
     await pool.run();
     progress.stop();
     progress = undefined;
+    await output.settled();
+    let closeFailure: Error | undefined;
+    try {
+      writer?.close(); // its last fdatasync may be what fails
+    } catch (err) {
+      closeFailure = err as Error;
+    }
+    writer = undefined;
+
+    const failure = output.failure ?? closeFailure;
+    if (failure) {
+      const before = recordedBefore > 0 ? ` (and ${recordedBefore} from an earlier run)` : '';
+      const without = list.rows.length - recordedBefore - output.written;
+      io.stderr(
+        `error: ${outputFailureText(failure, out)}: ${output.written} result${output.written === 1 ? '' : 's'} written${before}; stopped with ${without} rows of ${list.rows.length} without a result`,
+      );
+      if (!toStdout) io.stderr(`to continue once it can: ${resumeCommand(argv, out)}`);
+      return summarise(EXIT.OUTPUT_FAILED);
+    }
 
     const destination = toStdout ? 'stdout' : out;
     const before = recordedBefore > 0 ? ` (and ${recordedBefore} rows from an earlier run)` : '';
@@ -273,11 +345,6 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
     io.stderr(
       `${tally.answered} answered · ${tally.refused} bad input · ${tally.failed} failed${before}${unusable} · results in ${destination}`,
     );
-    if (writeFailure) {
-      io.stderr(`error INTERNAL: cannot write the results: ${writeFailure.message}`);
-      if (!toStdout) io.stderr(`to continue once it can: ${resumeCommand(argv, out)}`);
-      return summarise(EXIT.FAILURE);
-    }
     if (modelLost) {
       io.stderr(`error ${modelLost.code}: the model stopped and could not be restarted: ${modelLost.message}`);
       if (!toStdout) io.stderr(`to continue once it works: ${resumeCommand(argv, out)}`);
@@ -300,6 +367,7 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
     process.off('SIGTERM', onSignal);
     progress?.stop();
     writer?.close();
-    await runtime.close(interrupted ? 0 : 5000);
+    // Abandoned checks (a second signal, a failed output) are not waited for.
+    await runtime.close(interrupted || results?.failure ? 0 : 5000);
   }
 }

@@ -8,6 +8,11 @@ export interface ProgressCounts {
   readonly badInput: number;
   /** Rows of this run that failed on our side so far (not recorded: --resume retries them). */
   readonly failed: number;
+  /**
+   * Rows of this run the model answered: the rate counts these alone, since a bad row is refused at
+   * once and would inflate it (and shrink the ETA). Default: done (every row was a check).
+   */
+  readonly answered?: number;
 }
 
 /** m:ss, or h:mm:ss from an hour on. */
@@ -22,19 +27,21 @@ export function formatDuration(seconds: number): string {
 const BAR_WIDTH = 24;
 
 /**
- * One progress line: done/total, percentage, rate (checks/s since the first check started), ETA,
+ * One progress line: done/total, percentage, rate (answers/s since the first check started), ETA,
  * bad input and failed rows (the words of the end-of-run summary, so the two agree). `bar` draws a
  * bar in front (terminals); plain text otherwise (log files).
  */
 export function formatProgress(counts: ProgressCounts, elapsedMs: number, options: { bar?: boolean } = {}): string {
   const { done, total, badInput, failed } = counts;
+  const answered = counts.answered ?? done;
   const fraction = total > 0 ? done / total : 1;
-  const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
+  const rate = elapsedMs > 0 ? answered / (elapsedMs / 1000) : 0;
   const parts = [`${done}/${total} rows (${Math.floor(fraction * 100)}%)`];
-  parts.push(done > 0 ? `${rate.toFixed(rate < 10 ? 1 : 0)} checks/s` : '– checks/s');
+  parts.push(answered > 0 ? `${rate.toFixed(rate < 10 ? 1 : 0)} checks/s` : '– checks/s');
   const remaining = total - done;
   if (remaining === 0) parts.push(`took ${formatDuration(elapsedMs / 1000)}`);
-  else parts.push(`ETA ${done > 0 && rate > 0 ? formatDuration(remaining / rate) : '–'}`);
+  // Every row left is counted as a check: bad rows among them only make it longer than it will be.
+  else parts.push(`ETA ${answered > 0 && rate > 0 ? formatDuration(remaining / rate) : '–'}`);
   parts.push(`${badInput} bad input`, `${failed} failed`);
   const text = parts.join(' · ');
   if (!options.bar) return text;
@@ -85,20 +92,31 @@ export class BatchProgress {
     this.timer.unref();
   }
 
-  /** A row finished: a terminal redraws (at most every 100 ms); plain lines wait for their interval. */
+  /** A row finished: a terminal redraws (at most every 100 ms; at once if cleared); plain lines wait. */
   update(): void {
-    if (this.output.kind === 'terminal' && this.now() - this.lastDraw >= TERMINAL_MIN_REDRAW_MS) this.show();
+    if (this.output.kind !== 'terminal' || !this.timer) return;
+    if (!this.drawn || this.now() - this.lastDraw >= TERMINAL_MIN_REDRAW_MS) this.show();
   }
 
   /** A message: above the bar on a terminal (the bar is redrawn under it). */
   log(text: string): void {
-    if (this.output.kind === 'lines') {
-      this.output.line(text);
+    const output = this.output;
+    if (output.kind === 'lines') {
+      output.line(text);
       return;
     }
-    this.output.write(`${this.drawn ? '\r\x1b[K' : ''}${text}\n`);
-    this.drawn = false;
+    this.above(() => output.write(`${text}\n`));
     if (this.timer) this.show();
+  }
+
+  /**
+   * Writes whole lines to the terminal the bar is on, through `write` (results on a stdout that is
+   * this terminal): the bar is cleared first, so a line never starts after it; update() redraws it.
+   */
+  above<R>(write: () => R): R {
+    if (this.output.kind === 'terminal' && this.drawn) this.output.write('\r\x1b[K');
+    this.drawn = false;
+    return write();
   }
 
   /** The final figures, then the bar is left as a finished line. */

@@ -1,5 +1,19 @@
-import { closeSync, fdatasyncSync, openSync, truncateSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fdatasyncSync,
+  fsyncSync,
+  openSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { ApiError, CheckResult } from '../../../preload/wire-types.ts';
 import { CheckError, ERROR_STATUS, type ErrorCode } from '../../errors.ts';
 
@@ -22,8 +36,14 @@ export interface BatchErrorRecord extends RowIdentity {
 
 export type BatchRecord = BatchAnswerRecord | BatchErrorRecord;
 
+/** A row of one list: its line and pair. */
 export function rowKey(row: RowIdentity): string {
   return JSON.stringify([row.line, row.image, row.caption, row.premise ?? '']);
+}
+
+/** The pair alone (image as the list spells it, caption, premise): what a result stays valid for when rows move. */
+export function pairKey(row: RowIdentity): string {
+  return JSON.stringify([row.image, row.caption, row.premise ?? '']);
 }
 
 /** Only codes caused by the input are final; OVERLOADED, TIMEOUT, INTERNAL... are retried. */
@@ -34,8 +54,13 @@ export function isFinalErrorCode(code: string): boolean {
 /** How a recorded row was settled: an answer, or a refusal of its input (both final). */
 export type Settlement = 'answered' | 'refused';
 
-/** The key and settlement of a results line that settles its row, or undefined for anything else. */
-function settledRow(value: unknown): { key: string; how: Settlement } | undefined {
+/** A results line that settles its row: the row as recorded, and how. */
+export interface SettledRecord extends RowIdentity {
+  readonly how: Settlement;
+}
+
+/** What a results line settles, or undefined for anything else (a failure of ours, not a record). */
+function settledRow(value: unknown): SettledRecord | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const r = value as Record<string, unknown>;
   if (typeof r.line !== 'number' || typeof r.image !== 'string' || typeof r.caption !== 'string') return undefined;
@@ -43,13 +68,21 @@ function settledRow(value: unknown): { key: string; how: Settlement } | undefine
   const answered = typeof r.label === 'string';
   const refused = typeof r.error === 'object' && r.error !== null && isFinalErrorCode(String((r.error as { code?: unknown }).code));
   if (!answered && !refused) return undefined;
-  const key = rowKey({ line: r.line, image: r.image, caption: r.caption, premise: r.premise as string | undefined });
-  return { key, how: answered ? 'answered' : 'refused' };
+  const premise = r.premise as string | undefined;
+  return { line: r.line, image: r.image, caption: r.caption, ...(premise ? { premise } : {}), how: answered ? 'answered' : 'refused' };
+}
+
+/** One whole line of the results file, and the row it settles if it does. */
+export interface ResultsLine {
+  readonly text: string;
+  readonly record?: SettledRecord;
 }
 
 export interface RecordedResults {
-  /** The rows already settled (answered, or refused as bad input), by rowKey(). */
+  /** The rows settled (answered, or refused as bad input) by rowKey() as recorded, with their recorded line. */
   readonly settled: Map<string, Settlement>;
+  /** The whole, non-blank lines in file order (a torn last line is not one). */
+  readonly lines: ResultsLine[];
   /** Bytes to keep: a torn last line (the process was killed while writing it) is cut off. */
   readonly keepBytes: number;
   /** A torn last line was found (and is dropped before appending). */
@@ -68,17 +101,16 @@ function parseLine(text: string): unknown {
   }
 }
 
-/** Reads a results file to resume from; undefined when there is none yet. */
-export async function readRecordedResults(file: string): Promise<RecordedResults | undefined> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+/** Parses a results file's bytes. */
+export function parseRecordedResults(bytes: Buffer): RecordedResults {
   const settled = new Map<string, Settlement>();
+  const kept: ResultsLine[] = [];
   const unreadableLines: number[] = [];
+  const keep = (text: string, parsed: unknown) => {
+    const record = settledRow(parsed);
+    if (record) settled.set(rowKey(record), record.how);
+    kept.push(record ? { text, record } : { text });
+  };
   const lastNewline = bytes.lastIndexOf(0x0a);
   const lines = bytes
     .subarray(0, lastNewline + 1)
@@ -88,9 +120,8 @@ export async function readRecordedResults(file: string): Promise<RecordedResults
   lines.forEach((text, i) => {
     if (text.trim() === '') return;
     const parsed = parseLine(text);
-    const row = settledRow(parsed);
-    if (row) settled.set(row.key, row.how);
-    else if (parsed === undefined) unreadableLines.push(i + 1);
+    if (parsed === undefined) unreadableLines.push(i + 1);
+    keep(text, parsed);
   });
   // The bytes after the last newline: a whole record someone saved without a final newline, or
   // the line a killed run was writing (torn, to be cut off).
@@ -105,11 +136,175 @@ export async function readRecordedResults(file: string): Promise<RecordedResults
       tornTail = true;
     } else {
       needsNewline = true;
-      const row = settledRow(parsed);
-      if (row) settled.set(row.key, row.how);
+      keep(tail, parsed);
     }
   }
-  return { settled, keepBytes, tornTail, needsNewline, unreadableLines };
+  return { settled, lines: kept, keepBytes, tornTail, needsNewline, unreadableLines };
+}
+
+/** Reads a results file to resume from; undefined when there is none yet. */
+export async function readRecordedResults(file: string): Promise<RecordedResults | undefined> {
+  try {
+    return parseRecordedResults(await readFile(file));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The row of `rows` each record settles (undefined: none), matched by pair, not line, so rows
+ * inserted or removed above keep their results. First each record whose line still holds its
+ * pair (an unchanged list matches every record to itself); then identical pairs as a multiset:
+ * the remaining records of a pair, by recorded line, to its remaining rows, in list order.
+ */
+export function matchRecords<R extends RowIdentity>(records: readonly RowIdentity[], rows: readonly R[]): (R | undefined)[] {
+  const match: (R | undefined)[] = records.map(() => undefined);
+  const taken = new Set<R>();
+  const atLine = new Map(rows.map((row) => [rowKey(row), row]));
+  records.forEach((record, i) => {
+    const row = atLine.get(rowKey(record));
+    if (row && !taken.has(row)) {
+      match[i] = row;
+      taken.add(row);
+    }
+  });
+  const free = new Map<string, R[]>();
+  for (const row of rows) {
+    if (taken.has(row)) continue;
+    const queue = free.get(pairKey(row));
+    if (queue) queue.push(row);
+    else free.set(pairKey(row), [row]);
+  }
+  const rest = records.map((record, i) => ({ record, i })).filter(({ i }) => !match[i]);
+  rest.sort((a, b) => a.record.line - b.record.line);
+  for (const { record, i } of rest) match[i] = free.get(pairKey(record))?.shift();
+  return match;
+}
+
+/** What --resume did to the results file for an edited list. */
+export interface ResumeCounts {
+  /** Results kept whose row now sits on another line (rows inserted or removed above it). */
+  readonly renumbered: number;
+  /** Results that match no row of the list any more (the row removed, or its pair edited). */
+  readonly removed: number;
+}
+
+export interface ResumePlan extends ResumeCounts {
+  /** The list's rows already settled, by rowKey() (their current line). */
+  readonly settled: Map<string, Settlement>;
+  /** The results file's new text; undefined when every result names its row's current line (left as it is). */
+  readonly rewrite?: string;
+  /** The records matching no row of the list, as they were written (kept aside by keepRemovedResults, not lost). */
+  readonly removedText?: string;
+}
+
+/**
+ * Matches a results file's records to the list's rows. The new text keeps the file's order and
+ * every line that is not a settling record (it was reported, not ours to drop); records renumbered
+ * to their row's line, those matching no row dropped.
+ */
+export function planResume(recorded: RecordedResults | undefined, rows: readonly RowIdentity[]): ResumePlan {
+  const lines = recorded?.lines ?? [];
+  const records = lines.flatMap((l) => (l.record ? [l.record] : []));
+  const match = matchRecords(records, rows);
+  const settled = new Map<string, Settlement>();
+  let renumbered = 0;
+  let removed = 0;
+  records.forEach((record, i) => {
+    const row = match[i];
+    if (!row) removed += 1;
+    else settled.set(rowKey(row), record.how);
+    if (row && row.line !== record.line) renumbered += 1;
+  });
+  if (renumbered === 0 && removed === 0) return { settled, renumbered, removed };
+  let r = 0;
+  const removedLines: string[] = [];
+  const text = lines.flatMap((l) => {
+    if (!l.record) return [l.text];
+    const row = match[r++];
+    if (!row) {
+      removedLines.push(l.text);
+      return [];
+    }
+    return [row.line === l.record.line ? l.text : JSON.stringify({ ...(JSON.parse(l.text) as object), line: row.line })];
+  });
+  const joined = (ts: string[]) => ts.map((t) => `${t}\n`).join('');
+  return { settled, renumbered, removed, rewrite: joined(text), ...(removedLines.length > 0 && { removedText: joined(removedLines) }) };
+}
+
+/** Where keepRemovedResults puts the results of rows no longer in the list. */
+export const removedResultsFile = (file: string): string => `${file}.removed.jsonl`;
+
+/**
+ * Appends the results of rows no longer in the list to removedResultsFile(file), synced, before the
+ * results file is rewritten without them: a row edited or deleted by mistake (or a --caption
+ * forgotten on resume) costs a re-check, never an answer.
+ */
+export function keepRemovedResults(file: string, text: string): string {
+  const aside = removedResultsFile(file);
+  const fd = openSync(aside, 'a');
+  try {
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return aside;
+}
+
+/** The line --resume prints after rewriting the results file. */
+export function describeRewrite(counts: ResumeCounts, file: string): string {
+  const parts: string[] = [];
+  if (counts.renumbered > 0) {
+    parts.push(`${counts.renumbered} result${counts.renumbered === 1 ? '' : 's'} renumbered (rows inserted or removed above them)`);
+  }
+  if (counts.removed > 0) {
+    parts.push(
+      `${counts.removed} ${counts.removed === 1 ? 'result for a row' : 'results for rows'} no longer in the list moved to ${removedResultsFile(file)}`,
+    );
+  }
+  return `${file} updated for the edited list: ${parts.join('; ')}`;
+}
+
+/**
+ * Replaces the results file with `text` atomically: a temporary file beside it, synced, renamed
+ * over it (a crash leaves the old file or the new one, whole). Returns the new file as read.
+ */
+export function rewriteResultsFile(file: string, text: string): RecordedResults {
+  const target = realpathSync(file);
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
+  let created = false;
+  try {
+    const fd = openSync(temp, 'w');
+    created = true;
+    try {
+      fchmodSync(fd, statSync(target).mode & 0o7777);
+      writeFileSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, target);
+  } catch (err) {
+    if (created) rmSync(temp, { force: true });
+    throw err;
+  }
+  syncFolder(path.dirname(target));
+  return parseRecordedResults(Buffer.from(text));
+}
+
+/** The rename is durable once the folder is synced; where a folder cannot be opened (Windows), the OS sees to it. */
+function syncFolder(folder: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(folder, 'r');
+    fsyncSync(fd);
+  } catch {
+    // best effort
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** How often written rows are forced to disk: a crash of the machine loses at most this much. */
