@@ -158,7 +158,7 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
   if (!toStdout) {
     // Before loading the model (and before reading it to resume): a results file that cannot be
     // written should not cost a model load.
-    const problem = await outputFileProblem(out);
+    const problem = await outputFileProblem(out, { readBack: true });
     if (problem) return refuse(`cannot write ${out}: ${problem}`);
     try {
       recorded = await readRecordedResults(out);

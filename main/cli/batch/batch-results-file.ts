@@ -330,7 +330,9 @@ export class ResultsFileWriter {
   }
 
   write(record: BatchRecord): void {
-    writeSync(this.fd, `${JSON.stringify(record)}\n`);
+    const bytes = Buffer.from(`${JSON.stringify(record)}\n`);
+    // A short write (a disk filling up) goes on until the line is whole or a write throws.
+    for (let done = 0; done < bytes.length;) done += writeSync(this.fd, bytes, done);
     this.dirty = true;
     if (Date.now() - this.lastSync >= SYNC_INTERVAL_MS) this.sync();
   }
@@ -342,7 +344,10 @@ export class ResultsFileWriter {
   }
 
   close(): void {
-    this.sync();
-    closeSync(this.fd);
+    try {
+      this.sync();
+    } finally {
+      closeSync(this.fd);
+    }
   }
 }

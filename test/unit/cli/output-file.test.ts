@@ -1,5 +1,6 @@
 /** main/cli/output-file.ts: why a file named by --out or --json cannot be written, before any work is done. */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +26,16 @@ describe('outputFileProblem', () => {
     assert.equal(await outputFileProblem(dir), 'it is a folder');
     // A name ending with a separator is a folder, existing or not (writeFile would fail with EISDIR).
     assert.equal(await outputFileProblem(`${path.join(dir, 'results')}/`), 'it names a folder (it ends with a separator)');
+  });
+
+  it('with readBack (results read again on --resume), a device or FIFO is refused; a regular file is fine', async () => {
+    const fifo = path.join(dir, 'results.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const notRegular = 'it is not a regular file (a device, FIFO or socket); use --out - for stdout';
+    assert.equal(await outputFileProblem(fifo, { readBack: true }), notRegular);
+    assert.equal(await outputFileProblem('/dev/null', { readBack: true }), notRegular);
+    assert.equal(await outputFileProblem(path.join(dir, 'existing.jsonl'), { readBack: true }), undefined);
+    assert.equal(await outputFileProblem('/dev/null'), undefined, 'without readBack (bench --json /dev/null) as before');
   });
 
   it('another failure says its code', async () => {
