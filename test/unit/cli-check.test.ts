@@ -275,7 +275,7 @@ describe('check --batch building blocks', () => {
       const recorded = await readRecordedResults(file);
       assert.ok(recorded);
       assert.deepEqual(
-        [...recorded.settled.entries()],
+        recorded.lines.flatMap((l) => (l.record ? [[rowKey(l.record), l.record.how]] : [])),
         [
           [rowKey(answered), 'answered'],
           [rowKey(refused), 'refused'],
@@ -296,7 +296,7 @@ describe('check --batch building blocks', () => {
       await writeFile(file, JSON.stringify(answered));
       const unterminated = await readRecordedResults(file);
       assert.equal(unterminated?.needsNewline, true);
-      assert.equal(unterminated?.settled.size, 1);
+      assert.equal(unterminated?.lines.filter((l) => l.record).length, 1);
       const appender = ResultsFileWriter.open(file, unterminated);
       appender.write(refused as BatchRecord);
       appender.close();

@@ -100,7 +100,7 @@ export interface BatchSummary {
   list_problems: number;
   /** Rows settled by an earlier run (skipped). */
   recorded_before: number;
-  /** --resume after the list was edited: earlier results moved to their rows' new lines, and dropped for rows no longer in it. */
+  /** --resume after the list was edited: earlier results moved to their rows' new lines, and moved aside (FILE.removed.jsonl) for rows no longer in it. */
   renumbered: number;
   removed: number;
   /** This run: rows answered, refused as bad input, failed on our side (not recorded). */

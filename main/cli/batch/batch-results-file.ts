@@ -79,8 +79,6 @@ export interface ResultsLine {
 }
 
 export interface RecordedResults {
-  /** The rows settled (answered, or refused as bad input) by rowKey() as recorded, with their recorded line. */
-  readonly settled: Map<string, Settlement>;
   /** The whole, non-blank lines in file order (a torn last line is not one). */
   readonly lines: ResultsLine[];
   /** Bytes to keep: a torn last line (the process was killed while writing it) is cut off. */
@@ -103,12 +101,10 @@ function parseLine(text: string): unknown {
 
 /** Parses a results file's bytes. */
 export function parseRecordedResults(bytes: Buffer): RecordedResults {
-  const settled = new Map<string, Settlement>();
   const kept: ResultsLine[] = [];
   const unreadableLines: number[] = [];
   const keep = (text: string, parsed: unknown) => {
     const record = settledRow(parsed);
-    if (record) settled.set(rowKey(record), record.how);
     kept.push(record ? { text, record } : { text });
   };
   const lastNewline = bytes.lastIndexOf(0x0a);
@@ -139,7 +135,7 @@ export function parseRecordedResults(bytes: Buffer): RecordedResults {
       keep(tail, parsed);
     }
   }
-  return { settled, lines: kept, keepBytes, tornTail, needsNewline, unreadableLines };
+  return { lines: kept, keepBytes, tornTail, needsNewline, unreadableLines };
 }
 
 /** Reads a results file to resume from; undefined when there is none yet. */
