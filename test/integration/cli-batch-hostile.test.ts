@@ -5,7 +5,7 @@
  * and results on the terminal that shows the progress bar (never glued to a bar fragment).
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type StdioOptions } from 'node:child_process';
+import { execFileSync, type StdioOptions } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,45 +13,14 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { BatchErrorRecord, BatchAnswerRecord, RowIdentity } from '../../main/cli/batch/batch-results-file.ts';
 import { EXIT } from '../../main/cli/exit-codes.ts';
-import { REPO_ROOT } from '../support/shared-reference.ts';
+import { BIN, killGroup, startChild, type ChildRun } from '../support/cli-child.ts';
 
-const BIN = path.join(REPO_ROOT, 'bin', 'ofa-ve.js');
 /** A run that has not ended by then is a hang: killed, and the test fails. */
 const CHILD_LIMIT_MS = 25_000;
 
-interface Run {
-  readonly child: ReturnType<typeof spawn>;
-  readonly stderr: () => string;
-  readonly stdout: () => string;
-  /** Exit code, or the signal that ended the process. */
-  readonly exited: Promise<number | NodeJS.Signals>;
-}
-
-/** Starts `command args` in its own process group, so that kill() ends it and anything it started. */
-function start(command: string, args: string[], stdio: StdioOptions = ['ignore', 'pipe', 'pipe']): Run {
-  const child = spawn(command, args, { cwd: REPO_ROOT, stdio, detached: true, env: { ...process.env, OFA_VE_DEBUG: '' } });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk: Buffer) => (out += String(chunk)));
-  child.stderr?.on('data', (chunk: Buffer) => (err += String(chunk)));
-  const guard = setTimeout(() => kill(child), CHILD_LIMIT_MS);
-  const exited = new Promise<number | NodeJS.Signals>((resolve) =>
-    child.once('exit', (code, signal) => {
-      clearTimeout(guard);
-      resolve(code ?? (signal as NodeJS.Signals));
-    }),
-  );
-  return { child, stderr: () => err, stdout: () => out, exited };
-}
-
-function kill(child: ReturnType<typeof spawn>): void {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-}
+type Run = ChildRun;
+const kill = killGroup;
+const start = (command: string, args: string[], stdio?: StdioOptions): Run => startChild(command, args, { limitMs: CHILD_LIMIT_MS, stdio });
 
 const startCli = (args: string[]) => start(process.execPath, [BIN, 'check', ...args, '--provider', 'cpu']);
 

@@ -4,7 +4,6 @@
  * 130), CSV and JSONL lists, exit 0 / 2, and plain progress lines on a stderr that is not a terminal.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -21,39 +20,14 @@ import {
   type RowIdentity,
 } from '../../main/cli/batch/batch-results-file.ts';
 import { DEMO_WARNING } from '../../main/config.ts';
-import { REPO_ROOT } from '../support/shared-reference.ts';
+import { BIN, startChild, type ChildRun } from '../support/cli-child.ts';
 
-const BIN = path.join(REPO_ROOT, 'bin', 'ofa-ve.js');
 /** Any child still running after this is killed, so the suite stays bounded. */
 const CHILD_LIMIT_MS = 40_000;
 
-interface Run {
-  readonly child: ReturnType<typeof spawn>;
-  readonly stderr: () => string;
-  readonly stdout: () => string;
-  /** Exit code, or the signal that ended the process. */
-  readonly exited: Promise<number | NodeJS.Signals>;
-}
-
-function startCli(args: string[]): Run {
-  const child = spawn(process.execPath, [BIN, 'check', ...args, '--provider', 'cpu'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OFA_VE_DEBUG: '' },
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += String(chunk)));
-  child.stderr!.on('data', (chunk: Buffer) => (err += String(chunk)));
-  const guard = setTimeout(() => child.kill('SIGKILL'), CHILD_LIMIT_MS);
-  const exited = new Promise<number | NodeJS.Signals>((resolve) =>
-    child.once('exit', (code, signal) => {
-      clearTimeout(guard);
-      resolve(code ?? (signal as NodeJS.Signals));
-    }),
-  );
-  return { child, stderr: () => err, stdout: () => out, exited };
-}
+type Run = ChildRun;
+const startCli = (args: string[]): Run =>
+  startChild(process.execPath, [BIN, 'check', ...args, '--provider', 'cpu'], { limitMs: CHILD_LIMIT_MS });
 
 async function runCli(args: string[]): Promise<{ code: number | NodeJS.Signals; out: string; err: string }> {
   const run = startCli(args);
