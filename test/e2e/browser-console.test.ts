@@ -474,6 +474,10 @@ describe('browser UI against ofa-ve serve (Playwright, Debian chromium)', { skip
     await tabTo('caption-all');
     await page.keyboard.type('a square of colour');
     await tabTo('check-all');
+    // What was typed reaches the button with the table, at the low priority typing renders at (checker-view.tsx).
+    await page.waitForFunction(() => document.querySelector('[data-testid="check-all"]')?.textContent === 'Check 2 ready', undefined, {
+      timeout: 5000,
+    });
     assert.equal(await page.getByTestId('check-all').innerText(), 'Check 2 ready', 'blank.png and keyboard.png');
     await page.keyboard.press('Space');
     await waitDone(page, 3);
