@@ -10,9 +10,9 @@ export interface ProgressCounts {
   readonly failed: number;
   /**
    * Rows of this run the model answered: the rate counts these alone, since a bad row is refused at
-   * once and would inflate it (and shrink the ETA). Default: done (every row was a check).
+   * once and would inflate it (and shrink the ETA).
    */
-  readonly answered?: number;
+  readonly answered: number;
 }
 
 /** m:ss, or h:mm:ss from an hour on. */
@@ -32,8 +32,7 @@ const BAR_WIDTH = 24;
  * bar in front (terminals); plain text otherwise (log files).
  */
 export function formatProgress(counts: ProgressCounts, elapsedMs: number, options: { bar?: boolean } = {}): string {
-  const { done, total, badInput, failed } = counts;
-  const answered = counts.answered ?? done;
+  const { done, total, badInput, failed, answered } = counts;
   const fraction = total > 0 ? done / total : 1;
   const rate = elapsedMs > 0 ? answered / (elapsedMs / 1000) : 0;
   const parts = [`${done}/${total} rows (${Math.floor(fraction * 100)}%)`];

@@ -198,7 +198,7 @@ export interface ResumePlan extends ResumeCounts {
 /**
  * Matches a results file's records to the list's rows. The new text keeps the file's order and
  * every line that is not a settling record (it was reported, not ours to drop); records renumbered
- * to their row's line, those matching no row dropped.
+ * to their row's line, those matching no row left out of it and handed back as removedText.
  */
 export function planResume(recorded: RecordedResults | undefined, rows: readonly RowIdentity[]): ResumePlan {
   const lines = recorded?.lines ?? [];

@@ -56,7 +56,13 @@ describe("BatchProgress.above: other lines on the bar's terminal", () => {
     progress.above(() => undefined);
     assert.equal(screen(), '');
     const lines: string[] = [];
-    const plain = new BatchProgress({ kind: 'lines', line: (l) => lines.push(l) }, () => ({ done: 0, total: 1, badInput: 0, failed: 0 }));
+    const plain = new BatchProgress({ kind: 'lines', line: (l) => lines.push(l) }, () => ({
+      done: 0,
+      total: 1,
+      badInput: 0,
+      failed: 0,
+      answered: 0,
+    }));
     assert.equal(
       plain.above(() => 7),
       7,
