@@ -33,10 +33,6 @@ import { firstFrameOnly } from './first-frame.ts';
 import type { SupportedFormat } from './image-format.ts';
 import { countJpegScans } from './jpeg-scans.ts';
 
-// libvips' operation cache serves repeated operations on the same image; every upload here is a new
-// image, so it cannot hit, and it held up to 50 MiB and took a global lock per operation.
-sharp.cache(false);
-
 export interface ImageLimits {
   /** Largest accepted width x height (of the first frame, before EXIF rotation). */
   maxPixels: number;
