@@ -92,13 +92,22 @@ export interface ModelDocument {
   model?: ModelSummary;
   /** Set when the demo model is loaded: its answers are not meaningful. */
   warning?: string;
-  batching: { maxBatchSize: number; maxQueueDelayMs: number; maxQueueSize: number; requestTimeoutMs: number };
+  /** The dynamic batcher's settings (`ofa-ve serve --max-batch-size`, ...). */
+  batching: BatchingSummary;
   /** Where the loaded model came from (desktop mode only; the HTTP API never shows server paths). */
   model_dir?: string;
   /** The Prometheus the service reads fleet figures from (`ofa-ve serve --prometheus-url`); absent without one. */
   prometheus_url?: string;
   /** What one check may send (`ofa-ve serve --max-text-bytes`, ...); beyond it the check is refused. Absent from older services. */
   limits?: InputLimitsSummary;
+}
+
+/** A service's batching settings, as GET /api/v1/model and IPC model:info give them. */
+export interface BatchingSummary {
+  max_batch_size: number;
+  max_queue_delay_ms: number;
+  max_queue_size: number;
+  request_timeout_ms: number;
 }
 
 /** A service's input limits: UTF-8 bytes of a caption or premise (TEXT_TOO_LONG), image bytes and pixels (IMAGE_TOO_LARGE). */

@@ -63,7 +63,12 @@ export function modelDocument(state: ModelState): ModelDocument {
       max_words: model.maxWords,
     },
     warning: model?.demo ? DEMO_WARNING : undefined,
-    batching: { ...state.batching },
+    batching: {
+      max_batch_size: state.batching.maxBatchSize,
+      max_queue_delay_ms: state.batching.maxQueueDelayMs,
+      max_queue_size: state.batching.maxQueueSize,
+      request_timeout_ms: state.batching.requestTimeoutMs,
+    },
     ...(state.modelDir !== undefined ? { model_dir: state.modelDir } : {}),
     ...(state.prometheusUrl !== undefined ? { prometheus_url: state.prometheusUrl } : {}),
     ...(state.limits

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BenchReport } from '../../main/cli/bench-command.ts';
+import { DEFAULT_BATCHING } from '../../main/service/batching-options.ts';
 import { requestTotals, startHarness, type Harness } from '../support/service-harness.ts';
 import { cli } from '../support/cli-in-process.ts';
 
@@ -52,6 +53,7 @@ describe('ofa-ve bench with --url given once per replica', { timeout: 120_000 },
     assert.equal(report.mode, 'remote');
     assert.equal(report.steps.length, 2);
     for (const step of report.steps) {
+      assert.equal(step.max_batch_size, DEFAULT_BATCHING.maxBatchSize, "the replicas' max batch size, read from /api/v1/model");
       const counts = step.replicas?.map((r) => [r.url, r.requests, r.errors]);
       assert.deepEqual(
         counts,

@@ -70,7 +70,17 @@ export async function describeReplica(url: string, token: string | undefined): P
   }
   if (!doc.model) return { ok: false, message: `${url} has no model loaded`, exit: EXIT.MODEL_ERROR };
   const { name, version, provider, demo } = doc.model;
-  return { ok: true, url, model: { name, version, provider, demo }, maxBatchSize: doc.batching?.maxBatchSize ?? 0 };
+  return { ok: true, url, model: { name, version, provider, demo }, maxBatchSize: maxBatchSizeOf(doc.batching) };
+}
+
+/**
+ * A replica's max batch size; 0 when it does not say. Replicas before the document's snake_case
+ * keys said maxBatchSize: a fleet mid-upgrade has both.
+ */
+function maxBatchSizeOf(batching: unknown): number {
+  const doc = (batching ?? {}) as { max_batch_size?: unknown; maxBatchSize?: unknown };
+  const size = doc.max_batch_size ?? doc.maxBatchSize;
+  return typeof size === 'number' && Number.isInteger(size) && size > 0 ? size : 0;
 }
 
 /** Sum and count of ofa_ve_batch_size over the replicas' /metrics (NaN if one has none). */

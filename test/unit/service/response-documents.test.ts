@@ -21,7 +21,7 @@ import { answer, MODEL } from './scripted-backend.ts';
 const REAL_MODEL = { ...MODEL, name: 'ofa-ve-large', demo: false, provider: 'cuda' as const };
 
 describe('modelDocument', () => {
-  it('a loaded model: its summary and the batching, no error; the demo model carries the warning', () => {
+  it("a loaded model: its summary and the batching (in the document's snake_case), no error; the demo model carries the warning", () => {
     const doc = modelDocument({ model: REAL_MODEL, batching: DEFAULT_BATCHING });
     assert.equal(doc.ready, true);
     assert.equal(doc.error, undefined);
@@ -35,8 +35,12 @@ describe('modelDocument', () => {
       image_size: MODEL.imageSize,
       max_words: MODEL.maxWords,
     });
-    assert.deepEqual(doc.batching, DEFAULT_BATCHING);
-    assert.notEqual(doc.batching, DEFAULT_BATCHING, 'a copy, not the service options');
+    assert.deepEqual(doc.batching, {
+      max_batch_size: DEFAULT_BATCHING.maxBatchSize,
+      max_queue_delay_ms: DEFAULT_BATCHING.maxQueueDelayMs,
+      max_queue_size: DEFAULT_BATCHING.maxQueueSize,
+      request_timeout_ms: DEFAULT_BATCHING.requestTimeoutMs,
+    });
     assert.equal(modelDocument({ model: MODEL, batching: DEFAULT_BATCHING }).warning, DEMO_WARNING);
     assert.equal(doc.limits, undefined, 'no limits unless given');
   });
