@@ -4,6 +4,7 @@
  * 130), CSV and JSONL lists, exit 0 / 2, and plain progress lines on a stderr that is not a terminal.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -237,6 +238,89 @@ describe('ofa-ve check --batch (the bin)', () => {
       assert.match(err, new RegExp(`^line ${line} \\(images/${image}\\.png\\): error EMPTY_TEXT: no caption: .*--caption`, 'm'));
     }
     assert.doesNotMatch(err, /line 1\b/, 'the header is not a row');
+  });
+
+  it('rows that repeat an earlier row (same image file, caption, premise): checked once, a result line each, said once; --resume fills gaps', async () => {
+    const list = path.join(dir, 'repeats.csv');
+    const rows = [
+      'images/red.png,a red picture,', // 2
+      'images/blue.png,a blue picture,', // 3
+      'images/red.png,a red picture,', // 4: repeats 2
+      './images/red.png,a red picture,', // 5: the same file, spelled otherwise: repeats 2
+      'images/red.png,a red picture,a picture', // 6: another premise, checked
+      'images/missing.png,a cat,', // 7
+      'images/blue.png,a blue picture,', // 8: repeats 3
+      'images/missing.png,a cat,', // 9: repeats 7 (refused alike)
+      'images/red.png,a red picture,', // 10: repeats 2
+    ];
+    await writeFile(list, ['image,caption,premise', ...rows].join('\n') + '\n');
+    const out = path.join(dir, 'repeats.results.jsonl');
+    const run = await runCli(['--batch', list, '--out', out, '--json']);
+    assert.equal(run.code, 2, run.err);
+    const notices = run.err.split('\n').filter((l) => l.includes('repeat an earlier row'));
+    assert.deepEqual(notices, ['5 rows repeat an earlier row (same image, caption and premise): answered once each']);
+    const summary = summaryOf(run.out);
+    assert.deepEqual(
+      [summary.answered, summary.bad_input, summary.failed, summary.remaining, summary.repeats],
+      [7, 2, 0, 0, 5],
+      'every row has its result',
+    );
+    assert.equal(summary.model_answers, 3, 'the model answered each distinct pair once (lines 2, 3 and 6)');
+    assert.match(run.err, /^7 answered · 2 bad input · 0 failed · 5 repeated rows not checked again · results in /m);
+    for (const line of [7, 9]) assert.match(run.err, new RegExp(`^line ${line} \\(images/missing\\.png\\): error INVALID_IMAGE: `, 'm'));
+
+    const records = (await readLines(out)).map((l) => JSON.parse(l) as ResultLine);
+    const byLine = new Map(records.map((r) => [r.line, r]));
+    assert.equal(records.length, 9, 'one result line per row');
+    assert.deepEqual(
+      [...byLine.keys()].sort((a, b) => a - b),
+      [2, 3, 4, 5, 6, 7, 8, 9, 10],
+    );
+    assert.equal(byLine.get(5)?.image, './images/red.png', 'each row as its list spells it');
+    const answerOf = (line: number) => {
+      const r = byLine.get(line);
+      return [r?.label, r?.score, r?.scores];
+    };
+    for (const line of [4, 5, 10]) assert.deepEqual(answerOf(line), answerOf(2), `line ${line} has line 2's answer`);
+    assert.deepEqual(answerOf(8), answerOf(3));
+    assert.equal(byLine.get(6)?.premise, 'a picture');
+    assert.equal(byLine.get(9)?.error?.code, 'INVALID_IMAGE');
+
+    // The results of a row and of one of its repeats lost (a kill): --resume checks that pair once more, for both.
+    const kept = (await readLines(out)).filter((l) => ![2, 10].includes((JSON.parse(l) as ResultLine).line));
+    await writeFile(out, kept.join('\n') + '\n');
+    const again = await runCli(['--batch', list, '--out', out, '--resume', '--json']);
+    assert.equal(again.code, 2, again.err);
+    const resumed = summaryOf(again.out);
+    assert.deepEqual([resumed.recorded_before, resumed.answered, resumed.repeats, resumed.model_answers], [7, 2, 1, 1]);
+    assert.match(again.err, /^1 row repeats an earlier row \(same image, caption and premise\): answered once each$/m);
+    const after = (await readLines(out)).map((l) => JSON.parse(l) as ResultLine);
+    assert.deepEqual(
+      after.map((r) => r.line).sort((a, b) => a - b),
+      [2, 3, 4, 5, 6, 7, 8, 9, 10],
+      'still one result per row',
+    );
+  });
+
+  it('a temporary file left by a run killed mid-rewrite (its PID dead) is removed on the next run, and said; a live one is kept', async () => {
+    const list = path.join(dir, 'temps.csv');
+    await writeFile(list, 'images/red.png,a red picture\n');
+    const out = path.join(dir, 'temps.results.jsonl');
+    const first = await runCli(['--batch', list, '--out', out]);
+    assert.equal(first.code, 0, first.err);
+    // The PID of a process that has ended: no live process has it.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const stale = path.join(dir, `.temps.results.jsonl.${dead}.tmp`);
+    const live = path.join(dir, `.temps.results.jsonl.${process.pid}.tmp`);
+    await writeFile(stale, 'the rewrite that never got renamed\n');
+    await writeFile(live, "a live run's rewrite\n");
+    const again = await runCli(['--batch', list, '--out', out, '--resume']);
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.err, /nothing to check/);
+    assert.ok(again.err.split('\n').includes(`note: removed ${stale}, left by a run killed while rewriting ${out}`), again.err);
+    assert.equal(existsSync(stale), false);
+    assert.equal(existsSync(live), true, 'a live process is mid-rewrite: not touched');
+    await rm(live);
   });
 
   describe('--resume after the list was edited: results matched to rows by image, caption and premise', () => {

@@ -13,7 +13,7 @@ import { EXIT, UsageError } from '../exit-codes.ts';
 import { modelNotices } from '../model-notices.ts';
 import { outputFileProblem } from '../output-file.ts';
 import { parseProvider } from '../provider-option.ts';
-import { ListReadError, readBatchList, type BatchList, type BatchRow } from './batch-list.ts';
+import { groupRepeats, ListReadError, readBatchList, type BatchList, type BatchRow, type RowGroup } from './batch-list.ts';
 import { BatchPool } from './batch-pool.ts';
 import { BatchProgress, type ProgressOutput } from './batch-progress.ts';
 import {
@@ -21,6 +21,7 @@ import {
   keepRemovedResults,
   planResume,
   readRecordedResults,
+  removeStaleRewriteTemps,
   ResultsFileWriter,
   rewriteResultsFile,
   rowKey,
@@ -88,6 +89,16 @@ interface Tally {
   answered: number;
   refused: number;
   failed: number;
+  /** Of those, rows given the outcome of an identical earlier row's check (not checked themselves). */
+  repeated: number;
+  /** Checks the model answered (rows answered less the repeats among them). */
+  checked: number;
+}
+
+/** Checks the service answered, as its own metrics count them (ofa_ve_request_total with status 200). */
+async function answersCounted(runtime: ServiceRuntime): Promise<number> {
+  const { values } = await runtime.metrics.requests.get();
+  return values.filter((v) => String(v.labels.status_code) === '200').reduce((sum, v) => sum + v.value, 0);
 }
 
 /** The end-of-run summary printed with --json. */
@@ -107,6 +118,13 @@ export interface BatchSummary {
   answered: number;
   bad_input: number;
   failed: number;
+  /**
+   * Rows of this run that repeat an earlier row of it (same image file, caption and premise): given
+   * that row's outcome (counted in answered, bad_input or failed too), not checked again.
+   */
+  repeats: number;
+  /** Checks the model answered in this run, as the service counts them: answered less the repeats among them. */
+  model_answers: number;
   /** Rows with no result recorded at the end (failed, in flight when abandoned, or not reached). */
   remaining: number;
   /** Stopped by a signal before the end of the list. */
@@ -160,6 +178,8 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
     // written should not cost a model load.
     const problem = await outputFileProblem(out, { readBack: true });
     if (problem) return refuse(`cannot write ${out}: ${problem}`);
+    // A run killed while rewriting the file for --resume left its temporary file (the file itself is whole).
+    for (const temp of removeStaleRewriteTemps(out)) io.stderr(`note: removed ${temp}, left by a run killed while rewriting ${out}`);
     try {
       recorded = await readRecordedResults(out);
     } catch (err) {
@@ -197,7 +217,11 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
     }
   }
 
-  const tally: Tally = { answered: 0, refused: 0, failed: 0 };
+  // Rows that repeat an earlier row of this run get its outcome: the model runs once per distinct row.
+  const groups = groupRepeats(pending);
+  const repeats = pending.length - groups.length;
+  const tally: Tally = { answered: 0, refused: 0, failed: 0, repeated: 0, checked: 0 };
+  let modelAnswers = 0;
   let interrupted: NodeJS.Signals | undefined;
   let inFlightAtStop = 0;
   let modelLost: CheckError | undefined;
@@ -215,6 +239,8 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
         answered: tally.answered,
         bad_input: tally.refused,
         failed: tally.failed,
+        repeats: tally.repeated,
+        model_answers: modelAnswers,
         remaining,
         interrupted: interrupted !== undefined,
         in_flight_at_stop: inFlightAtStop,
@@ -239,7 +265,7 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
   });
   let writer: ResultsFileWriter | undefined;
   let progress: BatchProgress | undefined;
-  let pool: BatchPool<BatchRow, RowOutcome> | undefined;
+  let pool: BatchPool<RowGroup, RowOutcome> | undefined;
   let results: CheckedOutput<BatchRecord> | undefined;
   const say = (line: string) => (progress ? progress.log(line) : io.stderr(line));
 
@@ -281,20 +307,25 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
     const sharesTerminal = toStdout && stdoutSharesStderrTerminal(io);
     const write = (record: BatchRecord): boolean =>
       sharesTerminal && progress ? progress.above(() => output.write(record)) : output.write(record);
-    const onDone = (row: BatchRow, outcome: RowOutcome) => {
-      if (output.failure) return;
-      record(row, outcome);
+    const onDone = (group: RowGroup, outcome: RowOutcome) => {
+      if (outcome.kind === 'answered') tally.checked += 1;
+      for (const row of [group.row, ...group.repeats]) {
+        if (output.failure) return;
+        if (!record(row, outcome)) return;
+        if (row !== group.row) tally.repeated += 1;
+      }
       progress?.update();
     };
-    const record = (row: BatchRow, outcome: RowOutcome) => {
+    /** Writes (or reports) the row's outcome; false when the output has failed. */
+    const record = (row: BatchRow, outcome: RowOutcome): boolean => {
       const identity = { line: row.line, image: row.image, caption: row.caption, ...(row.premise ? { premise: row.premise } : {}) };
       if (outcome.kind === 'answered') {
         const { label, score, scores, warnings, latency_ms, model: m } = outcome.result;
-        if (!write({ ...identity, label, score, scores, warnings, latency_ms, model: m })) return;
+        if (!write({ ...identity, label, score, scores, warnings, latency_ms, model: m })) return false;
         tally.answered += 1;
         for (const w of warnings) say(`${where(row)}: warning ${w.code}: ${w.message}`);
       } else if (outcome.kind === 'refused') {
-        if (!write({ ...identity, error: outcome.error.toJSON() })) return;
+        if (!write({ ...identity, error: outcome.error.toJSON() })) return false;
         tally.refused += 1;
         say(`${where(row)}: error ${outcome.error.code}: ${outcome.error.message}`);
       } else {
@@ -306,17 +337,25 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
           pool?.stop();
         }
       }
+      return true;
     };
-    pool = new BatchPool(pending, concurrency, (row) => checkRow(runtime.service, row, runtime.limits.maxImageBytes), onDone);
+    if (repeats > 0) {
+      io.stderr(
+        `${repeats} row${repeats === 1 ? ' repeats an earlier row' : 's repeat an earlier row'} (same image, caption and premise): answered once each`,
+      );
+    }
+    pool = new BatchPool(groups, concurrency, (group) => checkRow(runtime.service, group.row, runtime.limits.maxImageBytes), onDone);
     progress = new BatchProgress(progressOutput(io), () => ({
       done: tally.answered + tally.refused + tally.failed,
       total: pending.length,
       badInput: tally.refused,
       failed: tally.failed,
-      answered: tally.answered,
+      // The rate is of model answers: a repeat is answered at once, as a bad row is refused at once.
+      answered: tally.checked,
     }));
     progress.start();
     await pool.run();
+    modelAnswers = await answersCounted(runtime);
     progress.stop();
     progress = undefined;
     await output.settled();
@@ -342,8 +381,9 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
     const destination = toStdout ? 'stdout' : out;
     const before = recordedBefore > 0 ? ` (and ${recordedBefore} rows from an earlier run)` : '';
     const unusable = list.problems.length > 0 ? ` · ${list.problems.length} unusable list lines` : '';
+    const repeated = tally.repeated > 0 ? ` · ${tally.repeated} repeated row${tally.repeated === 1 ? '' : 's'} not checked again` : '';
     io.stderr(
-      `${tally.answered} answered · ${tally.refused} bad input · ${tally.failed} failed${before}${unusable} · results in ${destination}`,
+      `${tally.answered} answered · ${tally.refused} bad input · ${tally.failed} failed${before}${unusable}${repeated} · results in ${destination}`,
     );
     if (modelLost) {
       io.stderr(`error ${modelLost.code}: the model stopped and could not be restarted: ${modelLost.message}`);

@@ -58,3 +58,24 @@ export async function readBatchList(listPath: string, defaults: RowDefaults = {}
   });
   return { format: list.format, rows, problems: list.problems };
 }
+
+/** A row to check, and the later rows of the list that repeat it (they get its result). */
+export interface RowGroup {
+  readonly row: BatchRow;
+  readonly repeats: readonly BatchRow[];
+}
+
+/**
+ * Groups rows that repeat an earlier row: the same image file (by resolved path, as read in this
+ * run), caption and premise. In the order of each group's first row; one check answers the group.
+ */
+export function groupRepeats(rows: readonly BatchRow[]): RowGroup[] {
+  const groups = new Map<string, { row: BatchRow; repeats: BatchRow[] }>();
+  for (const row of rows) {
+    const key = JSON.stringify([row.file, row.caption, row.premise ?? '']);
+    const group = groups.get(key);
+    if (group) group.repeats.push(row);
+    else groups.set(key, { row, repeats: [] });
+  }
+  return [...groups.values()];
+}

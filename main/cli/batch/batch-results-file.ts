@@ -1,13 +1,16 @@
 import {
   closeSync,
   fchmodSync,
+  lstatSync,
   fdatasyncSync,
   fsyncSync,
   openSync,
+  readdirSync,
   realpathSync,
   renameSync,
   rmSync,
   statSync,
+  unlinkSync,
   truncateSync,
   writeFileSync,
   writeSync,
@@ -269,7 +272,7 @@ export function describeRewrite(counts: ResumeCounts, file: string): string {
  */
 export function rewriteResultsFile(file: string, text: string): RecordedResults {
   const target = realpathSync(file);
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
+  const temp = rewriteTempFile(target, process.pid);
   let created = false;
   try {
     const fd = openSync(temp, 'w');
@@ -288,6 +291,67 @@ export function rewriteResultsFile(file: string, text: string): RecordedResults 
   }
   syncFolder(path.dirname(target));
   return parseRecordedResults(Buffer.from(text));
+}
+
+/** The temporary file rewriteResultsFile(target) writes in process `pid`: `.NAME.PID.tmp` beside it. */
+function rewriteTempFile(target: string, pid: number): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${pid}.tmp`);
+}
+
+/** Whether process `pid` exists; only "no such process" (ESRCH) says it does not (EPERM: another user's). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Removes the temporary files rewriteResultsFile left beside `file` when its process died between
+ * creating one and renaming it over the file (the file itself is then the old one, whole): those
+ * named `.NAME.PID.tmp` for this file alone, plain files, whose PID is no live process. Anything
+ * else is left alone: another file's, a live run's, one that cannot be removed. Returns the paths
+ * removed.
+ */
+export function removeStaleRewriteTemps(file: string): string[] {
+  let target: string;
+  try {
+    target = realpathSync(file);
+  } catch {
+    // No results file (or a dangling link): its folder, as rewriteResultsFile would have written to it.
+    try {
+      target = path.join(realpathSync(path.dirname(path.resolve(file))), path.basename(file));
+    } catch {
+      return [];
+    }
+  }
+  const folder = path.dirname(target);
+  const prefix = `.${path.basename(target)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const digits = name.slice(prefix.length, -'.tmp'.length);
+    if (!/^[1-9]\d{0,9}$/.test(digits)) continue;
+    const pid = Number(digits);
+    const temp = rewriteTempFile(target, pid);
+    if (path.basename(temp) !== name || processExists(pid)) continue;
+    try {
+      if (!lstatSync(temp).isFile()) continue;
+      unlinkSync(temp);
+      removed.push(temp);
+    } catch {
+      // Gone meanwhile, or not ours to remove: left as it is.
+    }
+  }
+  return removed;
 }
 
 /** The rename is durable once the folder is synced; where a folder cannot be opened (Windows), the OS sees to it. */
