@@ -36,7 +36,8 @@ import { measurePreprocessCapacity, pipelineBound } from '../main/service/prepro
 import { WORKER_EXEC_ARGV, workerEnv } from '../main/service/inference-worker-host.ts';
 import type { ProviderChoice } from '../main/inference/provider-choice.ts';
 import type { PreprocessWorkersSetting } from '../main/service/preprocess/preprocess-plan.ts';
-import { ServiceRuntime, WORKER_NICENESS } from '../main/service/service-runtime.ts';
+import { ServiceRuntime } from '../main/service/service-runtime.ts';
+import { WORKER_NICENESS } from '../main/service/worker-priority.ts';
 import {
   describeSimulatedAccelerator,
   parseSimulatedAccelerator,

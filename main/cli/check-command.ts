@@ -13,10 +13,13 @@ import { CHECK_OPTIONS } from './check-options.ts';
 import { namingImageFile, readImageFile } from './image-file.ts';
 import { modelNotices } from './model-notices.ts';
 import { parseProvider } from './provider-option.ts';
+import { WORKER_FLAGS } from './worker-options.ts';
+import { WORKER_NICENESS } from '../service/worker-priority.ts';
 
 export const CHECK_USAGE = `usage: ofa-ve check IMAGE TEXT [--premise P] [--model DIR] [--provider auto|cuda|cpu] [--json]
        ofa-ve check --batch LIST.csv|LIST.jsonl [--out FILE|-] [--resume] [--caption C] [--premise P]
                     [--concurrency N] [--model DIR] [--provider auto|cuda|cpu] [--json]
+                    ${WORKER_FLAGS}
 
 Checks whether TEXT describes IMAGE (visual entailment): YES, NO or MAYBE with a score. Warnings
 (CAPTION_TRUNCATED: the model reads only the first max_words words; NOT_ENGLISH) go to stderr, and
@@ -37,6 +40,9 @@ INVALID_IMAGE, as a missing one is.
                   premise) are skipped, a line cut off by a kill is dropped; without --resume an
                   existing non-empty FILE is refused, never overwritten
   --concurrency N checks in flight (default ${2 * DEFAULT_BATCHING.maxBatchSize}), so the service forms batches
+  --max-batch-size, --intra-op-threads, --worker-nice, --preprocess-workers: the inference worker's
+                  settings, as ofa-ve serve takes them (see ofa-ve serve --help); the worker runs at
+                  nice ${WORKER_NICENESS} unless told otherwise, so the machine stays usable during a long run
   --json          a summary object on stdout at the end ({error: {code, message}} if the list or FILE
                   cannot be used)
 Progress (done/total, checks/s, ETA, bad input, failed) goes to stderr: redrawn in place on a terminal, a

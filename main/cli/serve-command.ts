@@ -10,19 +10,18 @@ import { OfaVeHttpServer } from '../server/http-server.ts';
 import { DEFAULT_ACCESS_LOG_RATE } from '../service/access-log.ts';
 import { DEFAULT_BATCHING } from '../service/batching-options.ts';
 import { DEFAULT_RESTART_POLICY } from '../service/inference-worker-host.ts';
-import { ServiceRuntime, WORKER_NICENESS } from '../service/service-runtime.ts';
+import { ServiceRuntime } from '../service/service-runtime.ts';
 import { parsePrometheusUrl } from '../telemetry/prometheus-client.ts';
 import type { CliIo } from './cli-io.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
-import { preprocessWorkersOption } from './preprocess-workers-option.ts';
 import { parseProvider } from './provider-option.ts';
+import { wholeNumberOption, WORKER_FLAGS, WORKER_OPTIONS, workerSettings } from './worker-options.ts';
 
 const B = DEFAULT_BATCHING;
 const L = DEFAULT_INPUT_LIMITS;
 /** The usage line's defaults come from where the service takes them, so the two cannot differ. */
 const flags = (pairs: ReadonlyArray<readonly [string, number]>) => pairs.map(([name, value]) => `[--${name} ${value}]`).join(' ');
 const BATCHING_FLAGS = flags([
-  ['max-batch-size', B.maxBatchSize],
   ['max-queue-delay-ms', B.maxQueueDelayMs],
   ['max-queue-size', B.maxQueueSize],
   ['request-timeout-ms', B.requestTimeoutMs],
@@ -35,9 +34,10 @@ const LIMIT_FLAGS = flags([
 
 export const SERVE_USAGE = `usage: ofa-ve serve [--host 127.0.0.1] [--port ${DEFAULT_PORT}] [--model DIR] [--provider auto|cuda|cpu]
                     [--token T] [--allow-unauthenticated] [--cors-origin ORIGIN]...
+                    ${WORKER_FLAGS}
                     ${BATCHING_FLAGS}
                     ${LIMIT_FLAGS}
-                    [--intra-op-threads N] [--worker-nice ${WORKER_NICENESS}] [--preprocess-workers auto] [--access-log-rate ${DEFAULT_ACCESS_LOG_RATE}]
+                    [--access-log-rate ${DEFAULT_ACCESS_LOG_RATE}]
                     [--model-load-timeout-ms ${DEFAULT_RESTART_POLICY.loadTimeoutMs}] [--data-dir DIR|none]
                     [--prometheus-url URL] [--profile-sample-rate 0]
 
@@ -94,19 +94,6 @@ export function historyDirOf(flag: string | undefined, env: NodeJS.ProcessEnv = 
   return path.join(state, 'ofa-ve');
 }
 
-function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number >= ${min}`);
-  return n;
-}
-
-function niceness(value: string | undefined): number {
-  const n = positiveInt('worker-nice', value, WORKER_NICENESS, 0);
-  if (n > 19) throw new UsageError('--worker-nice must be a whole number from 0 to 19');
-  return n;
-}
-
 /**
  * The bearer token from --token or OFA_VE_TOKEN (an empty OFA_VE_TOKEN counts as unset). A token
  * that is empty or blank, or starts or ends with whitespace, could never match: HTTP trims header
@@ -134,16 +121,13 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
       token: { type: 'string' },
       'allow-unauthenticated': { type: 'boolean', default: false },
       'cors-origin': { type: 'string', multiple: true },
-      'max-batch-size': { type: 'string' },
+      ...WORKER_OPTIONS,
       'max-queue-delay-ms': { type: 'string' },
       'max-queue-size': { type: 'string' },
       'request-timeout-ms': { type: 'string' },
       'max-image-bytes': { type: 'string' },
       'max-image-pixels': { type: 'string' },
       'max-text-bytes': { type: 'string' },
-      'intra-op-threads': { type: 'string' },
-      'worker-nice': { type: 'string' },
-      'preprocess-workers': { type: 'string' },
       'access-log-rate': { type: 'string' },
       'model-load-timeout-ms': { type: 'string' },
       'data-dir': { type: 'string' },
@@ -152,7 +136,7 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     },
   });
   const provider = parseProvider(values.provider);
-  const port = positiveInt('port', values.port, DEFAULT_PORT, 0);
+  const port = wholeNumberOption('port', values.port, DEFAULT_PORT, 0);
   if (port > 65535) throw new UsageError('--port must be at most 65535');
   const host = values.host as string;
   const token = bearerToken(values.token);
@@ -170,15 +154,16 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     throw new UsageError((err as Error).message);
   }
   const limits = {
-    maxImageBytes: positiveInt('max-image-bytes', values['max-image-bytes'], L.maxImageBytes),
-    maxImagePixels: positiveInt('max-image-pixels', values['max-image-pixels'], L.maxImagePixels),
-    maxTextBytes: positiveInt('max-text-bytes', values['max-text-bytes'], L.maxTextBytes),
+    maxImageBytes: wholeNumberOption('max-image-bytes', values['max-image-bytes'], L.maxImageBytes),
+    maxImagePixels: wholeNumberOption('max-image-pixels', values['max-image-pixels'], L.maxImagePixels),
+    maxTextBytes: wholeNumberOption('max-text-bytes', values['max-text-bytes'], L.maxTextBytes),
   };
+  const worker = workerSettings(values);
   const batching = {
-    maxBatchSize: positiveInt('max-batch-size', values['max-batch-size'], B.maxBatchSize),
-    maxQueueDelayMs: positiveInt('max-queue-delay-ms', values['max-queue-delay-ms'], B.maxQueueDelayMs, 0),
-    maxQueueSize: positiveInt('max-queue-size', values['max-queue-size'], B.maxQueueSize),
-    requestTimeoutMs: positiveInt('request-timeout-ms', values['request-timeout-ms'], B.requestTimeoutMs),
+    maxBatchSize: worker.maxBatchSize,
+    maxQueueDelayMs: wholeNumberOption('max-queue-delay-ms', values['max-queue-delay-ms'], B.maxQueueDelayMs, 0),
+    maxQueueSize: wholeNumberOption('max-queue-size', values['max-queue-size'], B.maxQueueSize),
+    requestTimeoutMs: wholeNumberOption('request-timeout-ms', values['request-timeout-ms'], B.requestTimeoutMs),
   };
   let prometheusUrl: string | undefined;
   try {
@@ -192,13 +177,12 @@ export async function runServe(argv: string[], io: CliIo, signals: NodeJS.EventE
     provider,
     limits,
     batching,
-    intraOpThreads:
-      values['intra-op-threads'] === undefined ? undefined : positiveInt('intra-op-threads', values['intra-op-threads'], 0, 0),
-    workerNiceness: niceness(values['worker-nice']),
-    preprocessWorkers: preprocessWorkersOption(values['preprocess-workers']),
-    accessLogRate: positiveInt('access-log-rate', values['access-log-rate'], DEFAULT_ACCESS_LOG_RATE, 0),
+    intraOpThreads: worker.intraOpThreads,
+    workerNiceness: worker.workerNiceness,
+    preprocessWorkers: worker.preprocessWorkers,
+    accessLogRate: wholeNumberOption('access-log-rate', values['access-log-rate'], DEFAULT_ACCESS_LOG_RATE, 0),
     workerRestart: {
-      loadTimeoutMs: positiveInt('model-load-timeout-ms', values['model-load-timeout-ms'], DEFAULT_RESTART_POLICY.loadTimeoutMs),
+      loadTimeoutMs: wholeNumberOption('model-load-timeout-ms', values['model-load-timeout-ms'], DEFAULT_RESTART_POLICY.loadTimeoutMs),
     },
     historyDir: historyDirOf(values['data-dir']),
     prometheusUrl,

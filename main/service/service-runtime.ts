@@ -21,6 +21,7 @@ import { structuredCheckRequest } from './structured-check-request.ts';
 import { InferenceWorkerHost, type FailedRestart, type RestartPolicy } from './inference-worker-host.ts';
 import { parsePreprocessWorkers, type PreprocessWorkersSetting } from './preprocess/preprocess-plan.ts';
 import { describeSimulatedAccelerator, type SimulatedAcceleratorSpec } from './simulated-accelerator-spec.ts';
+import { WORKER_NICENESS } from './worker-priority.ts';
 
 export interface RuntimeOptions {
   readonly modelDir: string;
@@ -74,14 +75,6 @@ export interface Readiness {
 
 /** How IPC checks show in the access log. */
 const IPC_CHECK = { method: 'IPC', route: 'check:run' } as const;
-
-/**
- * Default nice increment of the inference worker (worker-priority.ts). Measured with
- * bench/metrics-under-load.ts, three alternating runs each: /metrics P99 under saturation 8.1 ms
- * niced vs 13.3 ms not (median 2.6 vs 2.9 ms), the UI and API likewise; the model keeps every
- * cycle that nothing else wants.
- */
-export const WORKER_NICENESS = 10;
 
 /** How long one stats document per window is reused: every open stream and window shares it. */
 const STATS_DOCUMENT_REUSE_MS = 500;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,6 +54,26 @@ async function waitForLines(file: string, n: number, run: Run): Promise<void> {
 
 /** A results-file line of either kind: an answer's fields or a refusal's error. */
 type ResultLine = RowIdentity & Partial<BatchAnswerRecord & BatchErrorRecord>;
+
+/** The processes whose parent is `pid` (Linux: /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        return parentOf(readFileSync(`/proc/${name}/stat`, 'utf8')) === pid;
+      } catch {
+        return false; // ended meanwhile
+      }
+    })
+    .map(Number);
+}
+
+/** /proc/PID/stat's fields after the command name (which may hold spaces and parentheses). */
+const statFields = (stat: string) => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+const parentOf = (stat: string) => Number(statFields(stat)[1]);
+/** The nice value: field 19 of /proc/PID/stat, the 17th after the command name. */
+const niceOf = (pid: number) => Number(statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))[16]);
 
 const summaryOf = (out: string) => JSON.parse(out.trim().split('\n').pop() as string) as BatchSummary;
 
@@ -321,6 +341,36 @@ describe('ofa-ve check --batch (the bin)', () => {
     assert.equal(existsSync(stale), false);
     assert.equal(existsSync(live), true, 'a live process is mid-rewrite: not touched');
     await rm(live);
+  });
+
+  it("the inference worker's settings, as serve takes them: --worker-nice reaches the worker process; bad values are usage errors", async () => {
+    const out = path.join(dir, 'worker-settings.jsonl');
+    const settings = ['--worker-nice', '3', '--max-batch-size', '2', '--preprocess-workers', '1', '--intra-op-threads', '1'];
+    const run = startCli(['--batch', slowCsv, '--out', out, '--concurrency', '2', ...settings]);
+    await waitForLines(out, 2, run);
+    if (process.platform === 'linux') {
+      // The CLI's children: the inference worker and tsx's esbuild.
+      const workers = childrenOf(run.child.pid as number).filter((pid) =>
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('inference-worker'),
+      );
+      assert.equal(workers.length, 1, 'one inference worker under the CLI');
+      assert.equal(niceOf(workers[0] as number), 3, "the worker's nice value");
+    }
+    run.child.kill('SIGINT');
+    assert.equal(await run.exited, 130, run.stderr());
+    for (const line of await readLines(out)) assert.match(String((JSON.parse(line) as ResultLine).label), /^(YES|NO|MAYBE)$/);
+
+    for (const [flag, value, message] of [
+      ['--worker-nice', '20', /--worker-nice must be a whole number from 0 to 19/],
+      ['--max-batch-size', '0', /--max-batch-size must be a whole number >= 1/],
+      ['--preprocess-workers', 'many', /--preprocess-workers must be auto or a whole number >= 0/],
+      ['--intra-op-threads', '-1', /--intra-op-threads must be a whole number >= 0/],
+    ] as const) {
+      const refused = await runCli(['--batch', slowCsv, '--out', path.join(dir, 'never.jsonl'), flag, value]);
+      assert.equal(refused.code, 2, `${flag} ${value}: ${refused.err}`);
+      assert.match(refused.err, message);
+    }
+    assert.equal(existsSync(path.join(dir, 'never.jsonl')), false, 'a usage error writes nothing');
   });
 
   describe('--resume after the list was edited: results matched to rows by image, caption and premise', () => {

@@ -13,6 +13,7 @@ import { EXIT, UsageError } from '../exit-codes.ts';
 import { modelNotices } from '../model-notices.ts';
 import { outputFileProblem } from '../output-file.ts';
 import { parseProvider } from '../provider-option.ts';
+import { WORKER_OPTIONS, workerSettings } from '../worker-options.ts';
 import { groupRepeats, ListReadError, readBatchList, type BatchList, type BatchRow, type RowGroup } from './batch-list.ts';
 import { BatchPool } from './batch-pool.ts';
 import { BatchProgress, type ProgressOutput } from './batch-progress.ts';
@@ -146,6 +147,7 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
       resume: { type: 'boolean', default: false },
       caption: { type: 'string' },
       concurrency: { type: 'string' },
+      ...WORKER_OPTIONS,
     },
   });
   if (positionals.length > 0) throw new UsageError('check --batch takes no IMAGE and TEXT: the list names the pairs');
@@ -158,6 +160,7 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
   if (!toStdout && path.resolve(out) === path.resolve(listPath)) throw new UsageError('--out would overwrite the list itself');
   const provider = parseProvider(values.provider);
   const concurrency = parseConcurrency(values.concurrency);
+  const worker = workerSettings(values);
   // A list or results file that cannot be used ends the run before it starts: with --json, stdout
   // still gets one JSON object ({error}, as `ofa-ve check --json` prints).
   const refuse = (message: string) => reportCheckError(io, new CheckError('BAD_REQUEST', message), values.json);
@@ -260,7 +263,14 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
     modelDir: values.model ?? defaultModelDir(),
     provider,
     // Every row is queued by us, never by an impatient client: a slow CPU model gets minutes.
-    batching: { maxQueueSize: Math.max(DEFAULT_BATCHING.maxQueueSize, concurrency), requestTimeoutMs: 300_000 },
+    batching: {
+      maxBatchSize: worker.maxBatchSize,
+      maxQueueSize: Math.max(DEFAULT_BATCHING.maxQueueSize, concurrency),
+      requestTimeoutMs: 300_000,
+    },
+    intraOpThreads: worker.intraOpThreads,
+    workerNiceness: worker.workerNiceness,
+    preprocessWorkers: worker.preprocessWorkers,
     logger: silentLogger,
   });
   let writer: ResultsFileWriter | undefined;
