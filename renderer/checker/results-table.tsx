@@ -1,7 +1,7 @@
 import { Fragment, useMemo, useRef } from 'react';
 import type { CheckRow } from './checker-store.ts';
 import { ResultRow, type RowContext } from './result-row.tsx';
-import { useRowWindow, type RowWindow, type WindowMemory } from './row-window.ts';
+import { useRowWindow, type WindowMemory } from './row-window.ts';
 import { ADDED_ORDER, type SortKey, type SortOrder } from './row-sort.ts';
 
 interface ResultsTableProps extends RowContext {
@@ -41,35 +41,17 @@ function SortHeader({ column, title, order, onSort }: SortHeaderProps) {
   );
 }
 
-/** A row standing in for the rows above or below those rendered (row-window.ts), at their height. */
+/**
+ * A row standing in for the rows left out above or below those rendered (row-window.ts), at their
+ * height. Nothing in it takes the focus: Tab still runs through every row as if all were in the
+ * page, by the table body's focus and key handlers (row-window.ts), not by stops in the gaps.
+ */
 function Spacer({ height }: { height: number }) {
   if (height <= 0) return null;
   return (
     <tr className="row-spacer" aria-hidden="true" style={{ height }}>
       <td colSpan={7} />
     </tr>
-  );
-}
-
-/** Stops Tab at one side of a gap: focusing it sends the focus on into the row the Tab was headed for. */
-function FocusSentinel({ onFocus }: { onFocus: () => void }) {
-  // Hidden from assistive technology: it never keeps the focus.
-  return <tr className="row-sentinel" tabIndex={0} aria-hidden="true" onFocus={onFocus} />;
-}
-
-/**
- * Rows `from`..`to` left out of the page: a spacer at their height, between two focus sentinels.
- * Tab order runs through every row as if all were in the page: Tab into the gap's top goes to
- * its first row, Shift+Tab into its bottom to its last row (so entering the table from either
- * side lands on its real first or last row), rendered and scrolled into view first.
- */
-function RowGap({ from, to, height, focusRow }: { from: number; to: number; height: number; focusRow: RowWindow['focusRow'] }) {
-  return (
-    <>
-      <FocusSentinel onFocus={() => focusRow(from, 'first')} />
-      <Spacer height={height} />
-      <FocusSentinel onFocus={() => focusRow(to, 'last')} />
-    </>
   );
 }
 
@@ -94,18 +76,18 @@ export function ResultsTable(props: ResultsTableProps) {
           <th className="col-actions" aria-label="Actions" />
         </tr>
       </thead>
-      <tbody ref={body} onFocus={shown.onFocus} onBlur={shown.onBlur}>
+      <tbody ref={body} onFocus={shown.onFocus} onBlur={shown.onBlur} onKeyDown={shown.onKeyDown}>
         {shown.rows.map(({ index, spaceBefore }, i) => {
           const row = rows[index] as CheckRow;
           const from = i === 0 ? 0 : (shown.rows[i - 1]?.index ?? 0) + 1;
           return (
             <Fragment key={row.id}>
-              {from < index && <RowGap from={from} to={index - 1} height={spaceBefore} focusRow={shown.focusRow} />}
+              {from < index && <Spacer height={spaceBefore} />}
               <ResultRow row={row} index={index} measure={shown.measure} {...rowContext} />
             </Fragment>
           );
         })}
-        {last < rows.length - 1 && <RowGap from={last + 1} to={rows.length - 1} height={shown.spaceAfter} focusRow={shown.focusRow} />}
+        {last < rows.length - 1 && <Spacer height={shown.spaceAfter} />}
         {rows.length === 0 && (
           <tr className="empty-row">
             <td colSpan={7} className="muted">

@@ -1,7 +1,17 @@
-import { useCallback, useLayoutEffect, useReducer, useRef, useState, type FocusEvent, type RefObject } from 'react';
+import {
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useReducer,
+  useRef,
+  useState,
+  type FocusEvent,
+  type KeyboardEvent,
+  type RefObject,
+} from 'react';
 import { flushSync } from 'react-dom';
 import { defaultRangeExtractor, useVirtualizer, type Rect, type VirtualItem, type Virtualizer } from '@tanstack/react-virtual';
-import { tabbables } from './tabbables.ts';
+import { tabbables, watchTabPresses, type TabPress } from './tabbables.ts';
 import { keptFor } from './view-memory.ts';
 
 /**
@@ -48,11 +58,20 @@ export interface RowWindow {
   readonly spaceAfter: number;
   /** Given as a rendered row's ref (with `data-index`): its real height replaces the estimate. */
   readonly measure: Virtualizer<HTMLElement, Element>['measureElement'];
-  /** For the table body: the row holding the focus stays in the page however far it is scrolled. */
+  /**
+   * For the table body: the row holding the focus stays in the page however far it is scrolled, and
+   * Tab into the body from outside lands on the real first row (Shift+Tab: the real last row),
+   * rendered and scrolled into view, whichever rows are in the page.
+   */
   readonly onFocus: (event: FocusEvent<HTMLElement>) => void;
   readonly onBlur: (event: FocusEvent<HTMLElement>) => void;
-  /** Renders row `index` now if it is not, and moves the focus to its first or last focusable element, the row in view. */
-  readonly focusRow: (index: number, edge: 'first' | 'last') => void;
+  /** For the table body: Tab out of a row goes on to the next row (Shift+Tab: the previous), rendered first if it is not. */
+  readonly onKeyDown: (event: KeyboardEvent<HTMLElement>) => void;
+  /**
+   * Renders row `index` now if it is not, pinned as the focused row, and moves the focus to its first
+   * or last tabbable element, the row in view; false (nothing moved) if there is no such row or element.
+   */
+  readonly focusRow: (index: number, edge: 'first' | 'last') => boolean;
 }
 
 /** The index of the table row an element is in (rows carry `data-index`). */
@@ -77,6 +96,15 @@ export function useRowWindow(keys: readonly number[], body: RefObject<HTMLElemen
   const latestKeys = useRef(keys);
   latestKeys.current = keys;
   const focusedKey = useRef<number | undefined>(undefined);
+  const tabPress = useRef<() => TabPress | undefined>(() => undefined);
+  useEffect(() => {
+    const watch = watchTabPresses(window);
+    tabPress.current = watch.current;
+    return () => {
+      watch.stop();
+      tabPress.current = () => undefined;
+    };
+  }, []);
   const virtualizer = useVirtualizer({
     count: keys.length,
     getScrollElement: () => (scroller.current ??= scrollParent(body.current)),
@@ -110,29 +138,62 @@ export function useRowWindow(keys: readonly number[], body: RefObject<HTMLElemen
     },
     [memory, virtualizer],
   );
-  const onFocus = useCallback((event: FocusEvent<HTMLElement>) => {
-    // Not a focus sentinel's (results-table.tsx): focusRow pins the row it sends the focus to.
-    const index = rowIndexOf(event.target);
-    if (index !== undefined) focusedKey.current = latestKeys.current[index];
-  }, []);
-  const onBlur = useCallback((event: FocusEvent<HTMLElement>) => {
-    if (rowIndexOf(event.relatedTarget) === undefined) focusedKey.current = undefined;
-  }, []);
   const focusRow = useCallback(
-    (index: number, edge: 'first' | 'last') => {
+    (index: number, edge: 'first' | 'last'): boolean => {
       const key = latestKeys.current[index];
-      if (key === undefined) return;
+      if (key === undefined) return false;
       // Pinned as the focused row is, and rendered before this key press is over, so the focus can go in.
+      const pinned = focusedKey.current;
       focusedKey.current = key;
       flushSync(rerender);
       const row = body.current?.querySelector<HTMLElement>(`:scope > tr[data-index="${index}"]`);
       const inRow = row ? tabbables(row) : [];
       const target = edge === 'first' ? inRow[0] : inRow.at(-1);
-      if (!row || !target) return;
+      if (!row || !target) {
+        focusedKey.current = pinned;
+        return false;
+      }
       target.focus({ preventScroll: true });
       row.scrollIntoView({ block: 'nearest' });
+      return true;
     },
     [body],
+  );
+  const onFocus = useCallback(
+    (event: FocusEvent<HTMLElement>) => {
+      const index = rowIndexOf(event.target);
+      if (index === undefined) return;
+      // Tab from outside the body lands on the first row in the page (Shift+Tab: the last), which
+      // need not be the real first (last) row: on to that one. A focus from a click or a script stays.
+      const press = tabPress.current();
+      const rows = event.currentTarget;
+      if (press && (press.from === null || (press.from.isConnected && !rows.contains(press.from)))) {
+        // Where Tab started: with nothing focused or pressed yet, the page's edge the key goes from.
+        const before = press.from ? (rows.compareDocumentPosition(press.from) & Node.DOCUMENT_POSITION_PRECEDING) !== 0 : !press.shift;
+        const last = latestKeys.current.length - 1;
+        if (!press.shift && before && index !== 0 && focusRow(0, 'first')) return;
+        if (press.shift && !before && index !== last && focusRow(last, 'last')) return;
+      }
+      focusedKey.current = latestKeys.current[index];
+    },
+    [focusRow],
+  );
+  const onBlur = useCallback((event: FocusEvent<HTMLElement>) => {
+    if (rowIndexOf(event.relatedTarget) === undefined) focusedKey.current = undefined;
+  }, []);
+  const onKeyDown = useCallback(
+    (event: KeyboardEvent<HTMLElement>) => {
+      if (event.key !== 'Tab' || event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+      const row = event.target instanceof Element ? event.target.closest<HTMLElement>('tr[data-index]') : null;
+      if (!row || row.parentElement !== event.currentTarget) return;
+      const next = Number(row.dataset.index) + (event.shiftKey ? -1 : 1);
+      // Past the table's ends, or into a row in the page: the browser's own Tab order is right.
+      if (next < 0 || next >= latestKeys.current.length || event.currentTarget.querySelector(`:scope > tr[data-index="${next}"]`)) return;
+      const inRow = tabbables(row);
+      if (event.target !== (event.shiftKey ? inRow[0] : inRow.at(-1))) return;
+      if (focusRow(next, event.shiftKey ? 'last' : 'first')) event.preventDefault();
+    },
+    [focusRow],
   );
   // Item offsets count the scroll margin; the total size does not.
   let end = scrollMargin;
@@ -147,6 +208,7 @@ export function useRowWindow(keys: readonly number[], body: RefObject<HTMLElemen
     measure: virtualizer.measureElement,
     onFocus,
     onBlur,
+    onKeyDown,
     focusRow,
   };
 }

@@ -300,6 +300,29 @@ describe('a batch of hundreds of rows in Chromium (only the rows in view are in 
     assert.deepEqual(pageErrors, []);
   });
 
+  it('nothing in the table that the focus can reach is hidden from assistive technology (axe aria-hidden-focus), rows left out on both sides', async () => {
+    // No row kept in the page for the focus: only the rows around the middle of the pane.
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    const pane = page.locator('.app-main');
+    await pane.evaluate((el) => el.scrollTo(0, el.scrollHeight / 2));
+    await page.waitForFunction(
+      (n) =>
+        document.querySelector('tbody > tr[data-index]') !== null &&
+        document.querySelector('tbody > tr[data-index="0"]') === null &&
+        document.querySelector(`tbody > tr[data-index="${n - 1}"]`) === null,
+      ROWS,
+    );
+    const found = await page.getByTestId('results-table').evaluate((table) => {
+      const hiddenFocusable = [...table.querySelectorAll<HTMLElement>('*')]
+        .filter((el) => el.tabIndex >= 0 && !el.matches(':disabled') && el.closest('[aria-hidden="true"]') !== null)
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className || '(no class)'}`);
+      return { hiddenFocusable, spacers: table.querySelectorAll('tbody > tr.row-spacer').length };
+    });
+    assert.ok(found.spacers >= 2, `rows are left out above and below those in the page (${found.spacers} spacers)`);
+    assert.deepEqual(found.hiddenFocusable, [], 'focusable elements inside aria-hidden="true"');
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('leaving the tab and coming back keeps the sort order, the scroll position and every row where it was', async () => {
     // Sorted by file, Z to A: coming back must not show the rows in the order they were added.
     await page.getByTestId('sort-file').click();
