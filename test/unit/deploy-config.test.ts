@@ -297,6 +297,25 @@ describe('deploy/rules', () => {
     }
   });
 
+  it("OfaVeTargetDown opens a ticket for every down instance and pages as well with at least half of the job's targets down", () => {
+    const down = alertRules().filter((a) => a.name === 'OfaVeTargetDown');
+    assert.deepEqual(down.map((a) => a.severity).sort(), ['critical', 'warning']);
+    const exprOf = (a: AlertRule) => /^\s+expr: \|\n([\s\S]*?)\n\s+for: /m.exec(a.text)?.[1]?.replace(/\s+/g, ' ').trim() ?? '';
+    const critical = exprOf(down.find((a) => a.severity === 'critical')!);
+    const warning = exprOf(down.find((a) => a.severity === 'warning')!);
+    const share = 'count by (job) (up{job="ofa-ve"} == 0) / count by (job) (up{job="ofa-ve"})';
+    // tiered: the warning does not depend on the share (its `for` never restarts when the share
+    // crosses 1/2); the critical is the warning's expression filtered to a share of at least 1/2
+    assert.equal(warning, `(up{job="ofa-ve"} == 0) + on (job) group_left () (${share})`);
+    assert.equal(critical, `${warning} >= 0.5`);
+    for (const a of down) {
+      assert.match(a.text, /^\s+for: 5m$/m, `${a.key}: for 5m`);
+      assert.equal(a.family, 'ofa-ve-target', `${a.key}: family`);
+      assert.match(a.text, /summary: .*\{\{ \$labels\.instance \}\}/, `${a.key}: names the instance`);
+      assert.match(a.text, /count\(up\{job=%q\} == 0\)[\s\S]*count\(up\{job=%q\}\)/, `${a.key}: says how many of how many`);
+    }
+  });
+
   it('every alert rule is tested both firing and quiet', () => {
     const cases = ruleTests.flatMap((file) => alertTestCases(readFileSync(file, 'utf8')));
     for (const alert of alertRules()) {
@@ -305,9 +324,7 @@ describe('deploy/rules', () => {
         forName.some((c) => !c.fires),
         `${alert.key}: a test expects it quiet`,
       );
-      const firing = forName.filter(
-        (c) => c.fires && (alert.longWindow === undefined || c.body.includes(`long_window: "${alert.longWindow}"`)),
-      );
+      const firing = forName.filter((c) => c.fires && (alert.distinguishedBy === undefined || c.body.includes(alert.distinguishedBy)));
       assert.ok(firing.length > 0, `${alert.key}: a test expects it firing`);
       assert.ok(
         firing.every((c) => /exp_annotations:/.test(c.body) && /exp_labels:/.test(c.body)),
@@ -559,6 +576,46 @@ describe('deploy/alertmanager.yml', () => {
     assert.deepEqual(parsed.inhibit_rules[0]?.equal, ['family', 'job'], "a page in one job never mutes another job's tickets");
   });
 
+  it('inhibition never mutes a critical/page alert; a page mutes only the tickets of its own family', () => {
+    const parsed = yaml.load(readFileSync(config, 'utf8')) as {
+      inhibit_rules: Array<{ source_matchers: string[]; target_matchers: string[]; equal: string[] }>;
+    };
+    const rules = parsed.inhibit_rules.map((r) => ({
+      source: r.source_matchers.map(alertmanagerMatcher),
+      target: r.target_matchers.map(alertmanagerMatcher),
+      equal: r.equal,
+    }));
+    const alerts = alertRules().map((a) => ({ key: a.key, labels: { alertname: a.name, severity: a.severity, family: a.family } }));
+    const all = (tests: Array<(l: Record<string, string>) => boolean>, labels: Record<string, string>) => tests.every((t) => t(labels));
+    /** The rules' alerts that can mute `target` (same job assumed: every alert keeps job). */
+    const mutedBy = (target: (typeof alerts)[number]): string[] =>
+      alerts
+        .filter((source) =>
+          rules.some(
+            (r) =>
+              all(r.target, target.labels) &&
+              all(r.source, source.labels) &&
+              r.equal.every(
+                (l) => l === 'job' || source.labels[l as keyof typeof source.labels] === target.labels[l as keyof typeof target.labels],
+              ),
+          ),
+        )
+        .map((source) => source.key);
+    for (const alert of alerts) {
+      const by = mutedBy(alert);
+      if (PAGING_SEVERITIES.has(alert.labels.severity)) assert.deepEqual(by, [], `${alert.key} (a page) is never muted`);
+      for (const source of by) {
+        const s = alerts.find((a) => a.key === source)!;
+        assert.equal(s.labels.family, alert.labels.family, `${alert.key} muted by ${source} of another family`);
+        assert.ok(PAGING_SEVERITIES.has(s.labels.severity), `${alert.key} muted by ${source}, not a page`);
+      }
+    }
+    // the target-down ticket: muted by the target pages of its job only (never by the availability pages)
+    const ticket = alerts.find((a) => a.key === 'OfaVeTargetDown{severity=warning}');
+    assert.ok(ticket, 'OfaVeTargetDown has a warning (ticket) rule');
+    assert.deepEqual(mutedBy(ticket).sort(), ['OfaVeTargetAbsent', 'OfaVeTargetDown{severity=critical}']);
+  });
+
   it('routes critical/page to the pager webhook and warning/ticket to the ticket webhook', async (t: TestContext) => {
     if (!amtool) return t.skip(AMTOOL_SKIP);
     const routes: Array<[string, string]> = [
@@ -604,21 +661,58 @@ describe('deploy/alertmanager.yml', () => {
 interface AlertRule {
   name: string;
   longWindow: string | undefined;
+  severity: string;
+  family: string;
   key: string;
+  /** Where rules share an alertname: the exp_labels line a promtool case must carry to be about this rule. */
+  distinguishedBy: string | undefined;
   text: string;
 }
 
-/** The alert rules of deploy/rules/*.rules.yml, one text block each. */
+/**
+ * The alert rules of deploy/rules/*.rules.yml, one text block each. Rules sharing an alertname are
+ * told apart by long_window (the burn-rate window pairs) or else by severity (OfaVeTargetDown: a
+ * ticket for every down target, a page as well with at least half the job's targets down).
+ */
 function alertRules(): AlertRule[] {
   const text = readFileSync(path.join(RULES_DIR, 'ofa-ve-alerts.rules.yml'), 'utf8');
-  return text
+  const blocks = text
     .split(/^(?=\s*- alert: )/m)
     .slice(1)
-    .map((block) => {
-      const name = /- alert: (\S+)/.exec(block)?.[1] ?? '';
-      const longWindow = /^\s+long_window: (\S+)$/m.exec(block)?.[1];
-      return { name, longWindow, key: longWindow ? `${name}{long_window=${longWindow}}` : name, text: block };
-    });
+    .map((block) => ({
+      name: /- alert: (\S+)/.exec(block)?.[1] ?? '',
+      longWindow: /^\s+long_window: (\S+)$/m.exec(block)?.[1],
+      severity: /^\s+severity: (\S+)$/m.exec(block)?.[1] ?? '',
+      family: /^\s+family: (\S+)$/m.exec(block)?.[1] ?? '',
+      text: block,
+    }));
+  return blocks.map((rule) => {
+    const shared = blocks.filter((other) => other.name === rule.name).length > 1;
+    if (rule.longWindow) {
+      return {
+        ...rule,
+        key: `${rule.name}{long_window=${rule.longWindow}}`,
+        distinguishedBy: `long_window: "${rule.longWindow}"`,
+      };
+    }
+    if (shared) return { ...rule, key: `${rule.name}{severity=${rule.severity}}`, distinguishedBy: `severity: "${rule.severity}"` };
+    return { ...rule, key: rule.name, distinguishedBy: undefined };
+  });
+}
+
+/** An Alertmanager matcher such as `severity=~"critical|page"`, as a test on a label set (regexes anchored). */
+function alertmanagerMatcher(matcher: string): (labels: Record<string, string>) => boolean {
+  const m = /^(\w+)\s*(=~|!~|!=|=)\s*"(.*)"$/.exec(matcher);
+  assert.ok(m, `matcher ${matcher}`);
+  const [, label, op, value] = m as unknown as [string, string, string, string];
+  const re = new RegExp(`^(?:${value})$`);
+  return (labels) => {
+    const v = labels[label] ?? '';
+    if (op === '=') return v === value;
+    if (op === '!=') return v !== value;
+    if (op === '=~') return re.test(v);
+    return !re.test(v);
+  };
 }
 
 interface AlertTestCase {

@@ -402,14 +402,25 @@ describe('deploy/kubernetes: the manifests agree with each other and with the se
 
   it('the Operator gets the target-down alerts on the job the PodMonitor sets', () => {
     const alerts = manifests.find((m) => m.file === 'prometheusrule-alerts.yaml')!.doc as Manifest & {
-      spec: { groups: Array<{ rules: Array<{ alert?: string; expr: string }> }> };
+      spec: { groups: Array<{ rules: Array<{ alert?: string; expr: string; labels?: Record<string, string> }> }> };
     };
-    const exprOf = (name: string) => alerts.spec.groups.flatMap((g) => g.rules).find((r) => r.alert === name)?.expr;
+    const rulesOf = (name: string) => alerts.spec.groups.flatMap((g) => g.rules).filter((r) => r.alert === name);
     const monitor = only('PodMonitor') as Manifest & { spec: { jobLabel: string } };
     const pod = (only('Deployment') as Manifest & { spec: DeploymentSpec }).spec.template;
     const job = pod.metadata.labels[monitor.spec.jobLabel];
-    assert.equal(exprOf('OfaVeTargetDown'), `up{job="${job}"} == 0`);
-    assert.equal(exprOf('OfaVeTargetAbsent'), `absent(up{job="${job}"})`);
+    // OfaVeTargetDown: a ticket (warning) for every down target, a page (critical) as well with at least half the job's targets down
+    const down = rulesOf('OfaVeTargetDown');
+    assert.deepEqual(down.map((r) => r.labels?.severity).sort(), ['critical', 'warning']);
+    for (const rule of down) {
+      const selectors = rule.expr.match(/\bup\{[^}]*\}/g) ?? [];
+      assert.ok(selectors.length > 0, `OfaVeTargetDown (${rule.labels?.severity}) reads up`);
+      for (const selector of selectors) assert.equal(selector, `up{job="${job}"}`, `OfaVeTargetDown (${rule.labels?.severity})`);
+      assert.match(rule.expr, new RegExp(`^\\(up\\{job="${job}"\\} == 0\\)`), 'one alert per down instance');
+    }
+    assert.deepEqual(
+      rulesOf('OfaVeTargetAbsent').map((r) => r.expr),
+      [`absent(up{job="${job}"})`],
+    );
   });
 });
 
