@@ -39,7 +39,7 @@ INVALID_IMAGE, as a missing one is.
   --resume        continue a stopped or crashed run: rows already in FILE (same line, image, caption,
                   premise) are skipped, a line cut off by a kill is dropped; without --resume an
                   existing non-empty FILE is refused, never overwritten
-  --concurrency N checks in flight (default ${2 * DEFAULT_BATCHING.maxBatchSize}), so the service forms batches
+  --concurrency N checks in flight (default twice --max-batch-size: ${2 * DEFAULT_BATCHING.maxBatchSize}), so the service forms batches
   --max-batch-size, --intra-op-threads, --worker-nice, --preprocess-workers: the inference worker's
                   settings, as ofa-ve serve takes them (see ofa-ve serve --help); the worker runs at
                   nice ${WORKER_NICENESS} unless told otherwise, so the machine stays usable during a long run

@@ -1,7 +1,7 @@
 import { parsePreprocessWorkers, type PreprocessWorkersSetting } from '../service/preprocess/preprocess-plan.ts';
 import { UsageError } from './exit-codes.ts';
 
-/** `--preprocess-workers` of serve and bench: auto (the default), or a whole number >= 0. */
+/** `--preprocess-workers` of serve, check --batch and bench: auto (the default), or a whole number >= 0. */
 export function preprocessWorkersOption(value: string | undefined): PreprocessWorkersSetting {
   if (value === undefined) return 'auto';
   const setting = parsePreprocessWorkers(value);

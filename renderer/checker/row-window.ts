@@ -67,11 +67,6 @@ export interface RowWindow {
   readonly onBlur: (event: FocusEvent<HTMLElement>) => void;
   /** For the table body: Tab out of a row goes on to the next row (Shift+Tab: the previous), rendered first if it is not. */
   readonly onKeyDown: (event: KeyboardEvent<HTMLElement>) => void;
-  /**
-   * Renders row `index` now if it is not, pinned as the focused row, and moves the focus to its first
-   * or last tabbable element, the row in view; false (nothing moved) if there is no such row or element.
-   */
-  readonly focusRow: (index: number, edge: 'first' | 'last') => boolean;
 }
 
 /** The index of the table row an element is in (rows carry `data-index`). */
@@ -138,6 +133,10 @@ export function useRowWindow(keys: readonly number[], body: RefObject<HTMLElemen
     },
     [memory, virtualizer],
   );
+  /**
+   * Renders row `index` now if it is not, pinned as the focused row, and moves the focus to its first
+   * or last tabbable element, the row in view; false (nothing moved) if there is no such row or element.
+   */
   const focusRow = useCallback(
     (index: number, edge: 'first' | 'last'): boolean => {
       const key = latestKeys.current[index];
@@ -165,6 +164,8 @@ export function useRowWindow(keys: readonly number[], body: RefObject<HTMLElemen
       if (index === undefined) return;
       // Tab from outside the body lands on the first row in the page (Shift+Tab: the last), which
       // need not be the real first (last) row: on to that one. A focus from a click or a script stays.
+      // Not handled: Tab after the element it starts from has left the page (a row clicked, then
+      // scrolled far away): the browser's own order applies, from the rows in the page.
       const press = tabPress.current();
       const rows = event.currentTarget;
       if (press && (press.from === null || (press.from.isConnected && !rows.contains(press.from)))) {
@@ -209,6 +210,5 @@ export function useRowWindow(keys: readonly number[], body: RefObject<HTMLElemen
     onFocus,
     onBlur,
     onKeyDown,
-    focusRow,
   };
 }

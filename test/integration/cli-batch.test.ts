@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -278,7 +278,7 @@ describe('ofa-ve check --batch (the bin)', () => {
     const run = await runCli(['--batch', list, '--out', out, '--json']);
     assert.equal(run.code, 2, run.err);
     const notices = run.err.split('\n').filter((l) => l.includes('repeat an earlier row'));
-    assert.deepEqual(notices, ['5 rows repeat an earlier row (same image, caption and premise): answered once each']);
+    assert.deepEqual(notices, ['5 rows repeat an earlier row (same image, caption and premise): checked once each']);
     const summary = summaryOf(run.out);
     assert.deepEqual(
       [summary.answered, summary.bad_input, summary.failed, summary.remaining, summary.repeats],
@@ -313,7 +313,7 @@ describe('ofa-ve check --batch (the bin)', () => {
     assert.equal(again.code, 2, again.err);
     const resumed = summaryOf(again.out);
     assert.deepEqual([resumed.recorded_before, resumed.answered, resumed.repeats, resumed.model_answers], [7, 2, 1, 1]);
-    assert.match(again.err, /^1 row repeats an earlier row \(same image, caption and premise\): answered once each$/m);
+    assert.match(again.err, /^1 row repeats an earlier row \(same image, caption and premise\): checked once each$/m);
     const after = (await readLines(out)).map((l) => JSON.parse(l) as ResultLine);
     assert.deepEqual(
       after.map((r) => r.line).sort((a, b) => a - b),
@@ -334,6 +334,9 @@ describe('ofa-ve check --batch (the bin)', () => {
     const live = path.join(dir, `.temps.results.jsonl.${process.pid}.tmp`);
     await writeFile(stale, 'the rewrite that never got renamed\n');
     await writeFile(live, "a live run's rewrite\n");
+    // Both written two minutes ago: a temporary file younger than a minute is kept whatever its PID.
+    const then = new Date(Date.now() - 120_000);
+    for (const temp of [stale, live]) await utimes(temp, then, then);
     const again = await runCli(['--batch', list, '--out', out, '--resume']);
     assert.equal(again.code, 0, again.err);
     assert.match(again.err, /nothing to check/);

@@ -210,19 +210,19 @@ describe('check --batch building blocks', () => {
     assert.equal(formatDuration(61.4), '1:01');
     assert.equal(formatDuration(3 * 3600 + 5), '3:00:05');
     assert.equal(
-      formatProgress({ done: 0, total: 40, badInput: 0, failed: 0, answered: 0 }, 0),
+      formatProgress({ done: 0, total: 40, checksLeft: 40, badInput: 0, failed: 0, answered: 0 }, 0),
       '0/40 rows (0%) · – checks/s · ETA – · 0 bad input · 0 failed',
     );
     assert.equal(
-      formatProgress({ done: 10, total: 40, badInput: 1, failed: 0, answered: 9 }, 4000),
+      formatProgress({ done: 10, total: 40, checksLeft: 30, badInput: 1, failed: 0, answered: 9 }, 4000),
       '10/40 rows (25%) · 2.3 checks/s · ETA 0:13 · 1 bad input · 0 failed',
     );
     assert.equal(
-      formatProgress({ done: 40, total: 40, badInput: 0, failed: 2, answered: 38 }, 2000),
+      formatProgress({ done: 40, total: 40, checksLeft: 0, badInput: 0, failed: 2, answered: 38 }, 2000),
       '40/40 rows (100%) · 19 checks/s · took 0:02 · 0 bad input · 2 failed',
     );
     assert.match(
-      formatProgress({ done: 12, total: 24, badInput: 0, failed: 0, answered: 12 }, 1000, { bar: true }),
+      formatProgress({ done: 12, total: 24, checksLeft: 12, badInput: 0, failed: 0, answered: 12 }, 1000, { bar: true }),
       /^\[#{12}-{12}\] 12\/24 rows \(50%\)/,
     );
   });
@@ -230,10 +230,11 @@ describe('check --batch building blocks', () => {
   it('progress lines for a log file carry no control characters; a terminal redraws one line in place', () => {
     let t = 0;
     const lines: string[] = [];
-    const counts = { done: 0, total: 4, badInput: 0, failed: 0, answered: 0 };
+    const counts = { done: 0, total: 4, checksLeft: 4, badInput: 0, failed: 0, answered: 0 };
     const plain = new BatchProgress({ kind: 'lines', line: (l) => lines.push(l) }, () => counts, { now: () => t });
     plain.start();
     counts.done = 4;
+    counts.checksLeft = 0;
     counts.answered = 4;
     t = 2000;
     plain.update();
@@ -247,6 +248,7 @@ describe('check --batch building blocks', () => {
 
     let screen = '';
     counts.done = 0;
+    counts.checksLeft = 4;
     counts.answered = 0;
     t = 0;
     const tty = new BatchProgress({ kind: 'terminal', write: (raw) => (screen += raw), columns: () => 200 }, () => counts, {

@@ -31,8 +31,9 @@ import {
 } from './batch-results-file.ts';
 import { checkRow, type RowOutcome } from './batch-row-check.ts';
 
-function parseConcurrency(value: string | undefined): number {
-  if (value === undefined) return 2 * DEFAULT_BATCHING.maxBatchSize;
+/** `--concurrency`: by default two batches' worth, so that the service can fill one while the other runs. */
+function parseConcurrency(value: string | undefined, maxBatchSize: number): number {
+  if (value === undefined) return Math.min(1024, 2 * maxBatchSize);
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError('--concurrency must be a whole number from 1 to 1024');
   return n;
@@ -92,8 +93,10 @@ interface Tally {
   failed: number;
   /** Of those, rows given the outcome of an identical earlier row's check (not checked themselves). */
   repeated: number;
-  /** Checks the model answered (rows answered less the repeats among them). */
+  /** Checks the model answered (each answering a row and its repeats). */
   checked: number;
+  /** Checks finished, whatever their outcome (each gave a row and its repeats their result). */
+  checksDone: number;
 }
 
 /** Checks the service answered, as its own metrics count them (ofa_ve_request_total with status 200). */
@@ -124,7 +127,10 @@ export interface BatchSummary {
    * that row's outcome (counted in answered, bad_input or failed too), not checked again.
    */
   repeats: number;
-  /** Checks the model answered in this run, as the service counts them: answered less the repeats among them. */
+  /**
+   * Checks the model answered in this run, as the service counts them: answered less the repeats
+   * among them, unless the output failed (answers that could not be written count here, not there).
+   */
   model_answers: number;
   /** Rows with no result recorded at the end (failed, in flight when abandoned, or not reached). */
   remaining: number;
@@ -159,8 +165,8 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
   if (toStdout && values.json) throw new UsageError('--json writes its summary to stdout: use it with --out FILE');
   if (!toStdout && path.resolve(out) === path.resolve(listPath)) throw new UsageError('--out would overwrite the list itself');
   const provider = parseProvider(values.provider);
-  const concurrency = parseConcurrency(values.concurrency);
   const worker = workerSettings(values);
+  const concurrency = parseConcurrency(values.concurrency, worker.maxBatchSize);
   // A list or results file that cannot be used ends the run before it starts: with --json, stdout
   // still gets one JSON object ({error}, as `ofa-ve check --json` prints).
   const refuse = (message: string) => reportCheckError(io, new CheckError('BAD_REQUEST', message), values.json);
@@ -223,7 +229,7 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
   // Rows that repeat an earlier row of this run get its outcome: the model runs once per distinct row.
   const groups = groupRepeats(pending);
   const repeats = pending.length - groups.length;
-  const tally: Tally = { answered: 0, refused: 0, failed: 0, repeated: 0, checked: 0 };
+  const tally: Tally = { answered: 0, refused: 0, failed: 0, repeated: 0, checked: 0, checksDone: 0 };
   let modelAnswers = 0;
   let interrupted: NodeJS.Signals | undefined;
   let inFlightAtStop = 0;
@@ -318,6 +324,7 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
     const write = (record: BatchRecord): boolean =>
       sharesTerminal && progress ? progress.above(() => output.write(record)) : output.write(record);
     const onDone = (group: RowGroup, outcome: RowOutcome) => {
+      tally.checksDone += 1;
       if (outcome.kind === 'answered') tally.checked += 1;
       for (const row of [group.row, ...group.repeats]) {
         if (output.failure) return;
@@ -351,13 +358,14 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
     };
     if (repeats > 0) {
       io.stderr(
-        `${repeats} row${repeats === 1 ? ' repeats an earlier row' : 's repeat an earlier row'} (same image, caption and premise): answered once each`,
+        `${repeats} row${repeats === 1 ? ' repeats an earlier row' : 's repeat an earlier row'} (same image, caption and premise): checked once each`,
       );
     }
     pool = new BatchPool(groups, concurrency, (group) => checkRow(runtime.service, group.row, runtime.limits.maxImageBytes), onDone);
     progress = new BatchProgress(progressOutput(io), () => ({
       done: tally.answered + tally.refused + tally.failed,
       total: pending.length,
+      checksLeft: groups.length - tally.checksDone,
       badInput: tally.refused,
       failed: tally.failed,
       // The rate is of model answers: a repeat is answered at once, as a bad row is refused at once.

@@ -2,8 +2,13 @@
 export interface ProgressCounts {
   /** Rows finished in this run (answered, refused or failed). */
   readonly done: number;
-  /** Rows this run has to check. */
+  /** Rows this run has to give a result. */
   readonly total: number;
+  /**
+   * Checks still to run: the ETA is these over the rate. Fewer than the rows left when rows repeat
+   * an earlier row of the run (they take its outcome, no check of their own).
+   */
+  readonly checksLeft: number;
   /** Rows of this run refused as bad input so far (recorded). */
   readonly badInput: number;
   /** Rows of this run that failed on our side so far (not recorded: --resume retries them). */
@@ -32,15 +37,15 @@ const BAR_WIDTH = 24;
  * bar in front (terminals); plain text otherwise (log files).
  */
 export function formatProgress(counts: ProgressCounts, elapsedMs: number, options: { bar?: boolean } = {}): string {
-  const { done, total, badInput, failed, answered } = counts;
+  const { done, total, checksLeft, badInput, failed, answered } = counts;
   const fraction = total > 0 ? done / total : 1;
   const rate = elapsedMs > 0 ? answered / (elapsedMs / 1000) : 0;
   const parts = [`${done}/${total} rows (${Math.floor(fraction * 100)}%)`];
   parts.push(answered > 0 ? `${rate.toFixed(rate < 10 ? 1 : 0)} checks/s` : '– checks/s');
   const remaining = total - done;
   if (remaining === 0) parts.push(`took ${formatDuration(elapsedMs / 1000)}`);
-  // Every row left is counted as a check: bad rows among them only make it longer than it will be.
-  else parts.push(`ETA ${answered > 0 && rate > 0 ? formatDuration(remaining / rate) : '–'}`);
+  // Every check left is counted as a model answer: bad rows among them only make it longer than it will be.
+  else parts.push(`ETA ${answered > 0 && rate > 0 ? formatDuration(checksLeft / rate) : '–'}`);
   parts.push(`${badInput} bad input`, `${failed} failed`);
   const text = parts.join(' · ');
   if (!options.bar) return text;

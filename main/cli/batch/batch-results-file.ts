@@ -311,11 +311,13 @@ function processExists(pid: number): boolean {
 /**
  * Removes the temporary files rewriteResultsFile left beside `file` when its process died between
  * creating one and renaming it over the file (the file itself is then the old one, whole): those
- * named `.NAME.PID.tmp` for this file alone, plain files, whose PID is no live process. Anything
- * else is left alone: another file's, a live run's, one that cannot be removed. Returns the paths
- * removed.
+ * named `.NAME.PID.tmp` for this file alone, plain files, whose PID is no live process and that
+ * were last written over a minute ago (a run on another host sharing the folder, or in another PID
+ * namespace, has a PID this process cannot see: a rewrite takes well under a minute). Anything else
+ * is left alone: another file's, a live run's, one that cannot be removed. Returns the paths removed.
  */
-export function removeStaleRewriteTemps(file: string): string[] {
+export function removeStaleRewriteTemps(file: string, options: { minAgeMs?: number; now?: number } = {}): string[] {
+  const { minAgeMs = 60_000, now = Date.now() } = options;
   let target: string;
   try {
     target = realpathSync(file);
@@ -344,7 +346,8 @@ export function removeStaleRewriteTemps(file: string): string[] {
     const temp = rewriteTempFile(target, pid);
     if (path.basename(temp) !== name || processExists(pid)) continue;
     try {
-      if (!lstatSync(temp).isFile()) continue;
+      const stat = lstatSync(temp);
+      if (!stat.isFile() || now - stat.mtimeMs < minAgeMs) continue;
       unlinkSync(temp);
       removed.push(temp);
     } catch {

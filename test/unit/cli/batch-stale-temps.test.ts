@@ -5,11 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { removeStaleRewriteTemps } from '../../../main/cli/batch/batch-results-file.ts';
+
+/** A temporary file as a killed run left it: written two minutes ago. */
+async function writeOld(file: string, text: string): Promise<void> {
+  await writeFile(file, text);
+  const then = new Date(Date.now() - 120_000);
+  await utimes(file, then, then);
+}
 
 /** The PID of a process that has exited (and been reaped): no live process has it, barring reuse. */
 function deadPid(): number {
@@ -49,7 +56,7 @@ describe('removeStaleRewriteTemps: temporary files of rewrites that never finish
       'results.jsonl.removed.jsonl',
       'notes.txt',
     ];
-    for (const name of [stale, ...kept.slice(1)]) await writeFile(path.join(dir, name), 'x\n');
+    for (const name of [stale, ...kept.slice(1)]) await writeOld(path.join(dir, name), 'x\n');
 
     assert.deepEqual(removeStaleRewriteTemps(file), [path.join(dir, stale)]);
     assert.deepEqual((await readdir(dir)).sort(), [...kept].sort());
@@ -74,8 +81,8 @@ describe('removeStaleRewriteTemps: temporary files of rewrites that never finish
     const dead = deadPid();
     const stale = path.join(dir, 'real', `.results.jsonl.${dead}.tmp`);
     const besideLink = path.join(dir, `.link.jsonl.${dead}.tmp`);
-    await writeFile(stale, 'x\n');
-    await writeFile(besideLink, 'x\n');
+    await writeOld(stale, 'x\n');
+    await writeOld(besideLink, 'x\n');
     assert.deepEqual(removeStaleRewriteTemps(link), [stale]);
     assert.deepEqual(await readdir(path.join(dir, 'real')), ['results.jsonl']);
     assert.ok((await readdir(dir)).includes(path.basename(besideLink)), 'not the rewrite of this file: kept');
@@ -83,8 +90,17 @@ describe('removeStaleRewriteTemps: temporary files of rewrites that never finish
 
   it('no results file yet, or no folder: nothing to do, no error', async () => {
     const stale = path.join(dir, `.results.jsonl.${deadPid()}.tmp`);
-    await writeFile(stale, 'x\n');
+    await writeOld(stale, 'x\n');
     assert.deepEqual(removeStaleRewriteTemps(path.join(dir, 'results.jsonl')), [stale], 'a results file gone since');
     assert.deepEqual(removeStaleRewriteTemps(path.join(dir, 'none', 'results.jsonl')), []);
+  });
+
+  it('written within the last minute: kept, whatever its PID (a run on another host or in another PID namespace may be mid-rewrite)', async () => {
+    const file = path.join(dir, 'results.jsonl');
+    await writeFile(file, '');
+    const recent = path.join(dir, `.results.jsonl.${deadPid()}.tmp`);
+    await writeFile(recent, 'x\n');
+    assert.deepEqual(removeStaleRewriteTemps(file), []);
+    assert.deepEqual(removeStaleRewriteTemps(file, { now: Date.now() + 61_000 }), [recent], 'a minute on, it is stale');
   });
 });
