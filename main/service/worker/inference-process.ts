@@ -67,7 +67,9 @@ async function load(init: WorkerInit): Promise<{ pipeline: BatchPipeline; prepro
   // 'auto' with a session that may or may not have got a GPU: sized now that it is known.
   const threads = early ?? preprocessThreads(init.preprocessWorkers, loadedEngine.value.info.provider === 'cpu', placement.cores);
   const rows = loadedPool.value ?? (early === undefined ? await startPool(threads) : undefined);
-  return { pipeline: new BatchPipeline(loadedEngine.value, rows ?? preparedInline(preparer), send), preprocessThreads: threads };
+  // Without a pool the service sends one batch at a time: it needs no word that a batch has started.
+  const pipeline = new BatchPipeline(loadedEngine.value, rows ?? preparedInline(preparer), send, { announceStarts: rows !== undefined });
+  return { pipeline, preprocessThreads: threads };
 }
 
 let pipeline: BatchPipeline | undefined;

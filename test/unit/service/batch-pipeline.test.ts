@@ -48,14 +48,19 @@ class HeldProfileRunner extends SimulatedAccelerator implements BatchRunner {
 }
 
 /** A pipeline on the demo model's engine, and the messages it sent, in order. */
-async function pipelineOver(runner: (answers: Readonly<Record<Label, number>>) => BatchRunner) {
+async function pipelineOver(runner: (answers: Readonly<Record<Label, number>>) => BatchRunner, options?: { announceStarts?: boolean }) {
   const engine = await EntailmentEngine.load(DEMO_MODEL_DIR, { runner });
   const sent: FromWorker[] = [];
   let wake: (() => void) | undefined;
-  const pipeline = new BatchPipeline(engine, preparedInline(engine.preparer), (message) => {
-    sent.push(message);
-    wake?.();
-  });
+  const pipeline = new BatchPipeline(
+    engine,
+    preparedInline(engine.preparer),
+    (message) => {
+      sent.push(message);
+      wake?.();
+    },
+    options,
+  );
   /** Resolves with the first message sent (so far or later) of `type` for `batchId`. */
   const message = async <T extends FromWorker['type']>(type: T, batchId: number): Promise<Extract<FromWorker, { type: T }>> => {
     for (;;) {
@@ -133,6 +138,19 @@ describe('BatchPipeline: a profiled batch', () => {
     pipeline.accept(2, items(1));
     await message('batch-done', 2);
     assert.deepEqual(log(), ['batch-started 1', 'batch-done 1', 'batch-started 2', 'batch-done 2']);
+    await engine.close();
+  });
+
+  it("without a preprocessing pool (announceStarts false) sends no 'batch-started': the service sends one batch at a time", async () => {
+    const { engine, pipeline, message, log } = await pipelineOver(
+      (answers) => new SimulatedAccelerator({ msPerBatch: 1, msPerPair: 0 }, answers),
+      { announceStarts: false },
+    );
+    pipeline.accept(1, items(2));
+    assert.ok((await message('batch-done', 1)).outcomes.every((o) => o.ok));
+    pipeline.accept(2, items(1));
+    await message('batch-done', 2);
+    assert.deepEqual(log(), ['batch-done 1', 'batch-done 2']);
     await engine.close();
   });
 });

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { CheckError } from '../../../main/errors.ts';
 import { PairPreparer } from '../../../main/inference/entailment-engine.ts';
-import { PreprocessPool } from '../../../main/service/preprocess/preprocess-pool.ts';
+import { preparedInline, PreprocessPool } from '../../../main/service/preprocess/preprocess-pool.ts';
 import { DEMO_MODEL_DIR } from '../../support/shared-reference.ts';
 
 const SCRIPT = fileURLToPath(new URL('../../../main/service/inference-worker-bootstrap.mjs', import.meta.url));
@@ -126,5 +126,21 @@ describe('PreprocessPool on the demo model', () => {
     const row = await pool.prepare(inputs[0]!, { out, offset: 0 });
     assert.deepEqual(row.encoderIds, (await preparer.prepare(inputs[0]!)).encoderIds);
     assert.equal(pool.size, 1, 'the pool keeps its size');
+  });
+});
+
+describe('preparedInline (the serial design) on the demo model', () => {
+  it("a batch of one's array, recycled, is the next one's: the same pixels as a new array; one of another size is not kept", async () => {
+    const preparer = await PairPreparer.load(DEMO_MODEL_DIR);
+    const rows = preparedInline(preparer);
+    const [a, b] = [await photo(640, 480, 1, 'jpeg'), await photo(97, 61, 2, 'png')];
+    const first = await rows.prepare({ image: a, text: 'a caption' }, undefined);
+    rows.recycle?.(first.pixels);
+    const second = await rows.prepare({ image: b, text: 'another caption' }, undefined);
+    assert.equal(second.pixels, first.pixels, 'the recycled array, written over');
+    const expected = await preparer.prepare({ image: b, text: 'another caption' });
+    assert.ok(Buffer.from(second.pixels.buffer).equals(Buffer.from(expected.pixels.buffer)), 'pixels bit for bit');
+    rows.recycle?.(new Float32Array(3));
+    assert.notEqual((await rows.prepare({ image: a, text: 'a caption' }, undefined)).pixels.length, 3);
   });
 });
