@@ -64,11 +64,18 @@ export function detectFormat(text: string, fileName = ''): 'csv' | 'jsonl' {
   return /^\s*\{/.test(stripBom(text)) ? 'jsonl' : 'csv';
 }
 
-/** A CSV that cannot be parsed; `line` (1-based) is where the faulty field starts. */
+/**
+ * A CSV that cannot be parsed; `line` (1-based) is where the faulty field starts. The records
+ * before the faulty one are whole: `readable` is the part of the input that holds them.
+ */
 export class CsvSyntaxError extends Error {
   constructor(
     message: string,
     readonly line: number,
+    /** The input up to the start of the faulty record. */
+    readonly readable: string,
+    /** The input's last line. */
+    readonly lastLine: number,
   ) {
     super(message);
     this.name = 'CsvSyntaxError';
@@ -83,8 +90,9 @@ export interface CsvRecord {
 
 /**
  * RFC 4180 records: quoted fields may hold commas, doubled quotes and line breaks; CRLF, LF and
- * lone CR all end a record; a leading BOM is dropped. Throws on an unterminated quote, since
- * everything after it would silently become one field.
+ * lone CR all end a record; a leading BOM is dropped. Throws CsvSyntaxError on an unterminated
+ * quote, since everything after it would silently become one field; the error holds the part of
+ * the input before the broken record, which parses.
  */
 export function parseCsv(input: string): CsvRecord[] {
   const text = stripBom(input);
@@ -93,6 +101,8 @@ export function parseCsv(input: string): CsvRecord[] {
   let field = '';
   let line = 1;
   let recordLine = 1;
+  // Where the current record starts in `text`.
+  let recordStart = 0;
   let i = 0;
   let quoted = false;
   // Set once the current field opened with a quote: a later quote in it is plain text (`"a"b"`).
@@ -148,12 +158,22 @@ export function parseCsv(input: string): CsvRecord[] {
       i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1;
       line++;
       recordLine = line;
+      recordStart = i;
       continue;
     }
     field += ch;
     i++;
   }
-  if (quoted) throw new CsvSyntaxError(`Unterminated quoted field starting on line ${quoteLine}`, quoteLine);
+  if (quoted) {
+    const bom = input.length - text.length;
+    const lastLine = /[\r\n]$/.test(text) ? line - 1 : line;
+    throw new CsvSyntaxError(
+      `Unterminated quoted field starting on line ${quoteLine}`,
+      quoteLine,
+      input.slice(0, bom + recordStart),
+      lastLine,
+    );
+  }
   // A final record without a trailing newline; a trailing newline adds no empty record.
   if (field !== '' || fields.length > 0 || wasQuoted) endRecord();
   return records;
@@ -195,8 +215,11 @@ function csvEntries(text: string): PairList {
   try {
     records = parseCsv(text);
   } catch (err) {
-    const line = err instanceof CsvSyntaxError ? err.line : 1;
-    return { format: 'csv', entries: [], problems: [{ line, message: (err as Error).message }] };
+    if (!(err instanceof CsvSyntaxError)) throw err;
+    // Everything after an unmatched quote would be one field: the records before it are read, the rest reported.
+    records = parseCsv(err.readable);
+    const through = err.lastLine > err.line ? `lines ${err.line}–${err.lastLine} are` : `line ${err.line} is`;
+    problems.push({ line: err.line, message: `${err.message} (an unmatched "): ${through} not read` });
   }
   records = records.filter((r) => !isBlankRecord(r.fields));
   let columns: ColumnMap = { image: 0, caption: 1, premise: 2 };

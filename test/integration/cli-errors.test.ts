@@ -103,7 +103,10 @@ describe('ofa-ve: unusable paths and flags (the bin)', () => {
     it('an unterminated quote: reported on its own line', async () => {
       const broken = await listFile('broken.csv', 'image,caption\n"a.png,a dog\n');
       const run = await runBin(['check', '--batch', broken, '--json']);
-      assertRefused(run, /broken\.csv: line 2: Unterminated quoted field starting on line 2 \(skipped\)$/m);
+      assertRefused(
+        run,
+        /broken\.csv: line 2: Unterminated quoted field starting on line 2 \(an unmatched "\): line 2 is not read \(skipped\)$/m,
+      );
       assert.equal(jsonError(run.out).code, 'BAD_REQUEST');
     });
   });

@@ -162,9 +162,26 @@ describe('parsePairList: a header without a caption column', () => {
 });
 
 describe('an unterminated quote', () => {
-  it('is reported on the line its quote opens, not line 1', () => {
+  it('is reported on the line its quote opens, not line 1, with the lines it leaves unread; the rows before it are read', () => {
     const list = parsePairList('image,caption\na.jpg,fine\nb.jpg,"never closed\nc.jpg,more\n', 'x.csv');
-    assert.deepEqual(list.problems, [{ line: 3, message: 'Unterminated quoted field starting on line 3' }]);
+    assert.deepEqual(list.problems, [
+      { line: 3, message: 'Unterminated quoted field starting on line 3 (an unmatched "): lines 3–4 are not read' },
+    ]);
+    assert.deepEqual(
+      list.entries.map((e) => [e.line, e.image, e.caption]),
+      [[2, 'a.jpg', 'fine']],
+    );
+  });
+
+  it('on the last line, after a BOM and a record spanning lines: that record is read whole, the broken one alone is reported', () => {
+    const list = parsePairList('\ufeffa.jpg,"two\nlines",a premise\r\nb.jpg,"open', 'x.csv');
+    assert.deepEqual(
+      list.entries.map((e) => [e.line, e.image, e.caption, e.premise]),
+      [[1, 'a.jpg', 'two\nlines', 'a premise']],
+    );
+    assert.deepEqual(list.problems, [
+      { line: 3, message: 'Unterminated quoted field starting on line 3 (an unmatched "): line 3 is not read' },
+    ]);
   });
 
   it('inside a record that spans lines: the line of the opening quote, not of the record', () => {
