@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, link, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -344,6 +344,20 @@ describe('ofa-ve check --batch (the bin)', () => {
     assert.equal(existsSync(stale), false);
     assert.equal(existsSync(live), true, 'a live process is mid-rewrite: not touched');
     await rm(live);
+  });
+
+  it('--out naming the list itself, directly or through a symbolic or hard link: refused, the list untouched', async () => {
+    const list = path.join(dir, 'self.csv');
+    const text = 'image,caption\nimages/red.png,a red picture\n';
+    await writeFile(list, text);
+    await symlink(list, path.join(dir, 'self-symlink.jsonl'));
+    await link(list, path.join(dir, 'self-hardlink.jsonl'));
+    for (const out of [list, path.join(dir, 'self-symlink.jsonl'), path.join(dir, 'self-hardlink.jsonl')]) {
+      const run = await runCli(['--batch', list, '--out', out, '--resume']);
+      assert.equal(run.code, 2, `${out}: ${run.err}`);
+      assert.match(run.err, /--out would overwrite the list itself/);
+      assert.equal(await readFile(list, 'utf8'), text, `${out}: the list is unchanged`);
+    }
   });
 
   it("the inference worker's settings, as serve takes them: --worker-nice reaches the worker process; bad values are usage errors", async () => {

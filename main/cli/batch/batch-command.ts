@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,6 +38,17 @@ function parseConcurrency(value: string | undefined, maxBatchSize: number): numb
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError('--concurrency must be a whole number from 1 to 1024');
   return n;
+}
+
+/** The same path, or two names of one file (a symbolic or hard link): results would be written into the list. */
+function sameFile(a: string, b: string): boolean {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false; // one of them does not exist (yet): not the same file
+  }
 }
 
 /** LIST.results.jsonl next to the list. */
@@ -163,7 +175,7 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
   const out = toStdout ? '-' : (values.out ?? defaultOutPath(listPath));
   if (toStdout && values.resume) throw new UsageError('--resume needs a results file: --out FILE');
   if (toStdout && values.json) throw new UsageError('--json writes its summary to stdout: use it with --out FILE');
-  if (!toStdout && path.resolve(out) === path.resolve(listPath)) throw new UsageError('--out would overwrite the list itself');
+  if (!toStdout && sameFile(out, listPath)) throw new UsageError('--out would overwrite the list itself');
   const provider = parseProvider(values.provider);
   const worker = workerSettings(values);
   const concurrency = parseConcurrency(values.concurrency, worker.maxBatchSize);
