@@ -17,6 +17,9 @@ export const STAGE_SCRIPT_LABELS: readonly CaptionScript[] = SLICE_VALUES.captio
 
 const GPU_MEMORY_METRIC = 'ofa_ve_gpu_memory_mb';
 
+/** prom-client's default gauges whose names end in _total (dropped: see the constructor). */
+const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /**
  * The service's own prom-client registry (never the global one, so two services in one process,
  * as in tests, do not collide). Names and labels follow DESIGN.md; the first three are the seed's.
@@ -122,6 +125,9 @@ export class ServiceMetrics {
     this.buildInfo.labels(options.appVersion).set(1);
     if (options.defaultMetrics !== false) {
       collectDefaultMetrics({ register: this.registry });
+      // Gauges named like counters fail `promtool check metrics`; each is the sum of the per-type
+      // gauge beside it (nodejs_active_handles{type}), which stays.
+      for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
       this.stopEventLoopSampling = replaceEventLoopMetrics(this.registry);
     }
   }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { CHECK_WARNING_CODES, STAGE_NAMES } from '../../preload/wire-types.ts';
 import { REQUEST_LATENCY_BUCKETS, STAGE_LATENCY_BUCKETS } from '../../main/telemetry/metric-buckets.ts';
@@ -27,6 +28,17 @@ describe('ServiceMetrics', () => {
       assert.ok(Number(lines[0]!.split(' ')[1]) >= 0, `${name} is a number`);
       assert.equal(body.split('\n').filter((l) => l === `# TYPE ${name} gauge`).length, 1);
     }
+  });
+
+  it('passes `promtool check metrics` (the lint Prometheus ships), default Node.js metrics included', async (t) => {
+    const { body } = await metrics.scrape(false);
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    if ((lint.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+      t.skip('promtool not installed (apt-get install prometheus)');
+      return;
+    }
+    assert.equal(lint.status, 0, `promtool check metrics:\n${lint.stdout}${lint.stderr}`);
+    assert.match(body, /^# TYPE nodejs_active_handles gauge$/m, 'the per-type gauges stay');
   });
 
   it('keeps counter names after an OpenMetrics scrape', async () => {
