@@ -449,7 +449,7 @@ export class LiveStats {
     const oldest = this.history.oldestKept(Math.floor(now / 60_000)) * 60_000;
     if (atMs < oldest || atMs > now + MARK_AHEAD_MS) {
       throw new RangeError(
-        `a mark's time must lie within the kept history (from ${new Date(oldest).toISOString()}) and not ahead of now, got ${atMs}`,
+        `a mark's time must lie within the kept history (from ${new Date(oldest).toISOString()}) and at most ${MARK_AHEAD_MS / 1000} s ahead of now (${new Date(now).toISOString()}), got ${atMs}`,
       );
     }
     if (!MARK_KINDS.includes(kind)) throw new RangeError(`a mark's kind is one of ${MARK_KINDS.join(', ')}, got ${String(kind)}`);
