@@ -212,9 +212,14 @@ export interface ProcessStatus {
 /** GET /api/v1/stats?window=, each SSE `stats` event, IPC stats:tick. */
 export interface StatsDocument {
   window_s: number;
+  /**
+   * Seconds of the window the service has existed: window_s, or fewer in its first minutes.
+   * Absent from services before this field (read it as window_s).
+   */
+  covered_s?: number;
   /** ISO. */
   generated_at: string;
-  /** All requests (successful and failed) per second over the window: count / window_s. */
+  /** All requests (successful and failed) per second over the window: count / covered_s (window_s when absent). */
   qps: number;
   /** Latency quantiles over successful (status 200) requests only. */
   p50_ms: number | null;

@@ -273,6 +273,15 @@ export class LiveStats {
     for (const level of this.levels) level.obtain(Math.floor(second / level.width))?.addBatch(size);
   }
 
+  /**
+   * Seconds from `from` to `now` (both included) that this process has existed: fewer than the
+   * span in its first minutes, so that a rate over them is not diluted by time before it started.
+   * After the clock was set back past the first second, the whole span.
+   */
+  private coveredSeconds(from: number, now: number): number {
+    return now >= this.firstSecond ? now - Math.max(from, this.firstSecond) + 1 : now - from + 1;
+  }
+
   /** Figures for the last `windowSeconds` seconds (1..retentionSeconds), the current partial second included. */
   snapshot(windowSeconds: number): StatsSnapshot {
     if (!Number.isInteger(windowSeconds) || windowSeconds < 1 || windowSeconds > this.retentionSeconds) {
@@ -307,6 +316,7 @@ export class LiveStats {
     }
 
     const [p50, p90, p99] = mergedQuantiles(latency, WINDOW_QUANTILES);
+    const covered = this.coveredSeconds(from, now);
     const stageStats = {} as Record<StageName, StageStats>;
     STAGE_NAMES.forEach((stage, i) => {
       const sketches = stages[i]!;
@@ -319,8 +329,9 @@ export class LiveStats {
 
     return {
       window_s: windowSeconds,
+      covered_s: covered,
       generated_at: new Date(this.headMs).toISOString(),
-      qps: requests / windowSeconds,
+      qps: requests / covered,
       p50_ms: p50 ?? null,
       p90_ms: p90 ?? null,
       p99_ms: p99 ?? null,
@@ -379,7 +390,8 @@ export class LiveStats {
     const now = this.sync();
     const width = this.levels[SLICED_LEVEL]!.width;
     const start = Math.floor((now - windowSeconds + 1) / width) * width;
-    const covered = now - start + 1;
+    const covered = this.coveredSeconds(start, now);
+    const first = now - covered + 1;
     const names = sliceValues(a);
     const requests = new Array<number>(names.length).fill(0);
     const clientErrors = new Array<number>(names.length).fill(0);
@@ -426,7 +438,7 @@ export class LiveStats {
     return {
       attribute,
       window_s: windowSeconds,
-      from: new Date(start * 1000).toISOString(),
+      from: new Date(first * 1000).toISOString(),
       covered_s: covered,
       generated_at: new Date(this.headMs).toISOString(),
       slices,

@@ -3,7 +3,7 @@
  * counts and over what time. DOM-free so the unit tests can read every caption the dashboard prints.
  */
 import { SEED_ALERT_THRESHOLDS, type StatsDocument } from '../../preload/wire-types.ts';
-import { NO_VALUE, formatBatchSize, formatCount, formatMs, formatPercent, formatQps, windowPhrase } from './stats-format.ts';
+import { NO_VALUE, formatBatchSize, formatCount, formatMs, formatPercent, formatQps, spanPhrase, windowPhrase } from './stats-format.ts';
 
 export interface HeadlineFigure {
   testId: string;
@@ -18,6 +18,13 @@ export interface HeadlineFigure {
 /** The in-app error-rate alert's threshold, or the seed rule's (3 %) when the document lists no alerts. */
 export function errorRateThreshold(stats: StatsDocument): number {
   return stats.alerts?.find((a) => a.name === 'OfaVeHighErrorRate')?.threshold ?? SEED_ALERT_THRESHOLDS.OfaVeHighErrorRate;
+}
+
+/** Over what the QPS is averaged: the window, or the part of it since the service started. */
+function qpsSpan(stats: StatsDocument): string {
+  const covered = stats.covered_s;
+  if (covered === undefined || covered >= stats.window_s) return `over the last ${windowPhrase(stats.window_s)}`;
+  return `over the ${spanPhrase(covered)} since the service started (of the last ${windowPhrase(stats.window_s)})`;
 }
 
 export function headlineFigures(stats: StatsDocument): HeadlineFigure[] {
@@ -37,7 +44,7 @@ export function headlineFigures(stats: StatsDocument): HeadlineFigure[] {
       label: 'QPS',
       value: formatQps(stats.qps),
       unit: 'req/s',
-      caption: `checks per second, answered or failed, ${over}`,
+      caption: `checks per second, answered or failed, ${qpsSpan(stats)}`,
     },
     quantile('P50', stats.p50_ms),
     quantile('P90', stats.p90_ms),

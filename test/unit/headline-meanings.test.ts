@@ -62,6 +62,17 @@ describe('headline figures say what they mean', () => {
     for (const f of headlineFigures(doc)) assert.ok(f.caption.length > 10, `${f.testId} has a caption`);
   });
 
+  it('a service younger than the window: the QPS says it is over the time since the service started', () => {
+    const young = statsDoc({ window_s: 900, covered_s: 160, qps: 1.6 });
+    assert.equal(
+      figure(young, 'qps').caption,
+      'checks per second, answered or failed, over the 2 min 40 s since the service started (of the last 15 min)',
+    );
+    assert.equal(figure(young, 'qps').value, '1.60');
+    assert.match(figure(statsDoc({ window_s: 900, covered_s: 900 }), 'qps').caption, /over the last 15 min$/);
+    assert.match(figure(statsDoc({ window_s: 900 }), 'qps').caption, /over the last 15 min$/, 'an older service, without covered_s');
+  });
+
   it('shows client mistakes apart from server errors: 100 % 4xx is 0 % server errors, with no warning tone', () => {
     const doc = statsDoc({ error_rate: 0, client_error_rate: 1 }, { YES: 0, ERROR: 120, client_errors: 120, by_status: { '400': 120 } });
     const server = figure(doc, 'error-rate');

@@ -131,12 +131,18 @@ function expectedTotals(samples: readonly Recorded[]) {
   return totals;
 }
 
-function assertCounts(stats: LiveStats, samples: readonly Recorded[], now: number, window: number): void {
+/**
+ * Checks a snapshot against what was recorded. `since`: the second the stats were created (T0's
+ * by default): a window reaching back before it is covered only from it on, and its QPS with it.
+ */
+function assertCounts(stats: LiveStats, samples: readonly Recorded[], now: number, window: number, since = Math.floor(T0 / 1000)): void {
   const snap = stats.snapshot(window);
   const expected = inWindow(samples, now, window);
   const totals = expectedTotals(expected);
   assert.deepEqual(snap.totals, totals, `totals for window ${window}`);
-  assert.equal(snap.qps, expected.length / window);
+  const covered = now >= since ? Math.min(window, now - since + 1) : window;
+  assert.equal(snap.covered_s, covered, `covered seconds of window ${window}`);
+  assert.equal(snap.qps, expected.length / covered);
   assert.equal(
     snap.error_rate,
     expected.length > totals.client_errors ? totals.server_errors / (expected.length - totals.client_errors) : 0,
@@ -247,7 +253,9 @@ describe('LiveStats counts and series', () => {
       server_errors: 2,
       by_status: { '200': 4, '400': 1, '401': 1, '413': 1, '415': 1, '500': 1, '503': 1 },
     });
-    assert.equal(snap.qps, 10 / 60);
+    // The stats have existed 13 s (T0 to T0 + 12 s): the QPS is over those, not over the 47 s before.
+    assert.equal(snap.covered_s, 13);
+    assert.equal(snap.qps, 10 / 13);
     assert.equal(snap.error_rate, 2 / 6, '5xx over the checks that were not 4xx');
     assert.equal(snap.client_error_rate, 0.4);
     assert.equal(snap.mean_ms, (10 + 20 + 30 + 40) / 4, 'mean latency of the successful requests');
@@ -506,7 +514,8 @@ describe('LiveStats time handling', () => {
     assert.equal(stats.snapshot(900).totals.requests, 0);
     assert.deepEqual(stats.slowest(), []);
     const fresh = fill(stats, clock, 30, 5, DISTRIBUTIONS.uniform!, 5);
-    assertCounts(stats, fresh, clock.second, 900);
+    // The clock went back, not the process: it has existed for the whole window (QPS over 900 s).
+    assertCounts(stats, fresh, clock.second, 900, Math.floor((T0 + 5_000_000) / 1000));
   });
 });
 

@@ -139,6 +139,22 @@ describe('LiveStats.snapshotSlices', () => {
     assert.ok(tokenize('cjk') > 5 && tokenize('english') < 0.5, `${tokenize('cjk')} vs ${tokenize('english')}`);
   });
 
+  it('a service younger than the window: read from its first second, and the QPS over the seconds it has existed', () => {
+    const clock = new Clock(1_700_000_017_250);
+    const stats = new LiveStats({ now: clock.now });
+    const first = Math.floor(clock.ms / 1000);
+    const checks = drive((s) => stats.record(s), clock, checkMix(7), 25, 4);
+    const now = Math.floor(clock.ms / 1000);
+    const snap = stats.snapshotSlices(300, 'premise');
+    assert.equal(snap.from, new Date(first * 1000).toISOString(), 'not the 10 s period before the service started');
+    assert.equal(snap.covered_s, now - first + 1);
+    assert.equal(
+      snap.slices.reduce((n, slice) => n + slice.requests, 0),
+      checks.length,
+    );
+    for (const slice of snap.slices) assert.equal(slice.qps, slice.requests / snap.covered_s);
+  });
+
   it('checks recorded without attributes count in every attribute’s unknown slice', () => {
     const stats = new LiveStats({ now: () => 1_700_000_000_000 });
     stats.record({ id: 'a', endedAtMs: 1_700_000_000_000, latencyMs: 12, statusCode: 200, resultType: 'YES' });
