@@ -5,7 +5,7 @@
  * children, so these are functions that return those elements rather than wrapping components.
  */
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis, type DotItemDotProps } from 'recharts';
 import { chartPalette } from './chart-palette.ts';
 import { formatClock, timeTicks } from './stats-format.ts';
 
@@ -136,12 +136,17 @@ export function grid() {
   return <CartesianGrid stroke={chartPalette().grid} strokeDasharray="3 3" vertical={false} />;
 }
 
-/** Tooltip in the palette; `order` keeps the series' own order (recharts sorts by name by default). */
-export function tooltip(formatValue: (value: number) => string, order: readonly string[] = [], labelIsTime = true) {
+/**
+ * Tooltip in the palette; `order` keeps the series' own order (recharts sorts by name by default).
+ * `bandCursor`: the hovered second of a bar chart is shaded in the grid's colour, not recharts' light
+ * grey, which looks like a bar of data.
+ */
+export function tooltip(formatValue: (value: number) => string, order: readonly string[] = [], labelIsTime = true, bandCursor = false) {
   const palette = chartPalette();
   return (
     <Tooltip
       isAnimationActive={false}
+      cursor={bandCursor ? { fill: palette.grid, fillOpacity: 0.5, stroke: 'none' } : true}
       itemSorter={(item) => order.indexOf(String(item.dataKey))}
       contentStyle={{ background: palette.panel, border: `1px solid ${palette.grid}`, borderRadius: 6, fontSize: 12 }}
       labelStyle={{ color: palette.text }}
@@ -167,8 +172,35 @@ export interface Layer {
 /** `width`/`opacity`/`className`: a line drawn behind others (the fleet's total under its replicas). */
 export type LineLayer = Layer & { dash?: string; width?: number; opacity?: number; className?: string };
 
-/** One line a series, straight between points; a null (no requests that second) is a gap. */
-export function lineSeries(lines: readonly LineLayer[]) {
+/** True when the row has a number under `key` (a point of that line). */
+function hasValue(row: object | undefined, key: string): boolean {
+  return row !== undefined && Number.isFinite((row as Record<string, unknown>)[key]);
+}
+
+/** True when some row has a value under `key` and neither neighbour has one: a point no segment reaches. */
+export function hasIsolatedPoint(rows: readonly object[], key: string): boolean {
+  return rows.some((row, i) => hasValue(row, key) && !hasValue(rows[i - 1], key) && !hasValue(rows[i + 1], key));
+}
+
+/**
+ * The dot of a line at its isolated points only (a value between two gaps, as sparse traffic gives):
+ * a line draws no segment there, so without it such a second would not be drawn at all. Everywhere
+ * else the line itself shows the point, and no dot is drawn.
+ */
+function isolatedDot(line: LineLayer) {
+  const radius = (line.width ?? 1.5) + 1;
+  return ({ points, index, cx, cy }: DotItemDotProps) => {
+    const isolated = (i: number) => points[i] !== undefined && points[i].y !== null;
+    if (cx === undefined || cy === undefined || !isolated(index) || isolated(index - 1) || isolated(index + 1)) return null;
+    return <circle className="isolated-point" cx={cx} cy={cy} r={radius} fill={line.color} fillOpacity={line.opacity} stroke="none" />;
+  };
+}
+
+/**
+ * One line a series, straight between points; a null (no requests that second) is a gap. A point
+ * with gaps on both sides is a dot (`rows`: the chart's data, to tell whether a line has one).
+ */
+export function lineSeries(lines: readonly LineLayer[], rows: readonly object[] = []) {
   return lines.map((line) => (
     <Line
       key={line.key}
@@ -180,7 +212,8 @@ export function lineSeries(lines: readonly LineLayer[]) {
       strokeDasharray={line.dash}
       strokeWidth={line.width ?? 1.5}
       strokeOpacity={line.opacity}
-      dot={false}
+      // Dots only where a point stands alone: the dot function runs for every point, so only for a line that has one.
+      dot={hasIsolatedPoint(rows, line.key) ? isolatedDot(line) : false}
       connectNulls={false}
       isAnimationActive={false}
     />
@@ -239,7 +272,7 @@ export function TimeLineChart({
           lines.map((l) => l.key),
         )}
         {legend()}
-        {lineSeries(lines)}
+        {lineSeries(lines, rows)}
       </LineChart>
     </ResponsiveContainer>
   );

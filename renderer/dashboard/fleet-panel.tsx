@@ -125,7 +125,7 @@ const FleetQpsChart = memo(function FleetQpsChart({
         {valueAxis(formatAxisQps)}
         {tooltip(formatQps, order)}
         {legend()}
-        {lineSeries([{ ...fleet, width: FLEET_LINE_WIDTH, opacity: FLEET_LINE_OPACITY, className: 'fleet-total' }, ...replicas])}
+        {lineSeries([{ ...fleet, width: FLEET_LINE_WIDTH, opacity: FLEET_LINE_OPACITY, className: 'fleet-total' }, ...replicas], rows)}
       </LineChart>
     </ResponsiveContainer>
   );

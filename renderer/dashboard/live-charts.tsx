@@ -1,9 +1,22 @@
 /**
  * The dashboard's live charts. They redraw once a second from a fresh stats document, so every series
- * has animation off and no dots, and each chart is memoised to redraw only when its data changes.
+ * has animation off and no dots (but where a point stands alone, which no line reaches), and each
+ * chart is memoised to redraw only when its data changes.
  */
 import { memo } from 'react';
-import { Area, AreaChart, Bar, BarChart, CartesianGrid, ResponsiveContainer, XAxis, YAxis } from 'recharts';
+import {
+  Area,
+  AreaChart,
+  Bar,
+  BarChart,
+  CartesianGrid,
+  ResponsiveContainer,
+  XAxis,
+  YAxis,
+  usePlotArea,
+  useXAxisScale,
+  type BarShapeProps,
+} from 'recharts';
 import { RESULT_TYPES, STAGE_NAMES } from '../../preload/wire-types.ts';
 import {
   AXIS_TICK,
@@ -82,10 +95,68 @@ export const LatencyChart = memo(function LatencyChart({ rows }: { rows: ChartRo
   );
 });
 
+/** The least width (px) of the last second of a run of seconds with checks (a lone one included), so that it shows. */
+const MIN_SECOND_PX = 2;
+
+/**
+ * One second's bar of a stacked layer, drawn from its second to the next (as a step of the requests
+ * chart is), not centred on it: recharts places bars on a number axis by the axis' ticks. `runEnds`:
+ * the seconds whose next second has no checks; their bar is at least MIN_SECOND_PX wide, kept inside
+ * the plot. Crisp edges: the bars of consecutive seconds meet without a seam or an overlap.
+ */
+function SecondBar({
+  shape,
+  color,
+  opacity,
+  runEnds,
+}: {
+  shape: BarShapeProps;
+  color: string;
+  opacity: number;
+  runEnds: ReadonlySet<number>;
+}) {
+  const scale = useXAxisScale();
+  const plot = usePlotArea();
+  const t: unknown = (shape.payload as { t?: unknown } | undefined)?.t;
+  if (!scale || !plot || typeof t !== 'number' || !(shape.height > 0) || !Number.isFinite(shape.y)) return null;
+  const right = plot.x + plot.width;
+  let x0 = scale(t) ?? NaN;
+  let x1 = Math.min(scale(t + 1) ?? NaN, right);
+  if (!Number.isFinite(x0) || !Number.isFinite(x1)) return null;
+  if (runEnds.has(t) && x1 - x0 < MIN_SECOND_PX) {
+    x1 = Math.min(x0 + MIN_SECOND_PX, right);
+    x0 = Math.min(x0, x1 - MIN_SECOND_PX);
+  }
+  return (
+    <rect
+      className="second-bar"
+      x={x0}
+      y={shape.y}
+      width={x1 - x0}
+      height={shape.height}
+      fill={color}
+      fillOpacity={opacity}
+      shapeRendering="crispEdges"
+    />
+  );
+}
+
+/** The seconds of `rows` with a value under any of `keys` whose next second has none. */
+function runEndSeconds(rows: readonly ChartRow[], keys: readonly (keyof ChartRow)[]): Set<number> {
+  const valued = (row: ChartRow | undefined) => row !== undefined && keys.some((key) => Number.isFinite(row[key]));
+  const ends = new Set<number>();
+  rows.forEach((row, i) => {
+    if (valued(row) && !valued(rows[i + 1])) ends.add(row.t);
+  });
+  return ends;
+}
+
 /**
  * Failed checks per second in % of that second's checks: server errors (5xx, what the alert counts)
- * under client errors (4xx, never alerted on), stacked, fill only (see QpsChart), on a round scale
- * of at least 0–1 %. Seconds without requests are gaps: no traffic is not "0 % errors".
+ * under client errors (4xx, never alerted on), stacked, on a round scale of at least 0–1 %. Seconds
+ * without requests are gaps: no traffic is not "0 % errors". Each second is a bar its own second
+ * wide: a step area gives a second followed by a gap no width, so a lone second (sparse traffic, a
+ * single burst of 400s) would not be drawn at all.
  */
 export const ErrorRateChart = memo(function ErrorRateChart({ rows }: { rows: ChartRow[] }) {
   const palette = chartPalette();
@@ -95,9 +166,13 @@ export const ErrorRateChart = memo(function ErrorRateChart({ rows }: { rows: Cha
     { key: 'error_pct', name: 'server (5xx)', color: palette.danger },
     { key: 'client_error_pct', name: 'client (4xx)', color: palette.axis },
   ] as const;
+  const runEnds = runEndSeconds(
+    rows,
+    layers.map((l) => l.key),
+  );
   return (
     <ResponsiveContainer width="100%" height="100%">
-      <AreaChart data={rows} margin={CHART_MARGIN}>
+      <BarChart data={rows} margin={CHART_MARGIN}>
         {grid()}
         {timeAxis({ span: rowsSpan(rows), width })}
         <YAxis
@@ -112,10 +187,22 @@ export const ErrorRateChart = memo(function ErrorRateChart({ rows }: { rows: Cha
         {tooltip(
           (v) => `${v.toFixed(1)}%`,
           layers.map((l) => l.key),
+          true,
+          true,
         )}
         {legend()}
-        {stackedAreas(layers, 'errors', 0.6)}
-      </AreaChart>
+        {layers.map((layer) => (
+          <Bar
+            key={layer.key}
+            dataKey={layer.key}
+            name={layer.name}
+            stackId="errors"
+            fill={layer.color}
+            isAnimationActive={false}
+            shape={(shape: BarShapeProps) => <SecondBar shape={shape} color={layer.color} opacity={0.6} runEnds={runEnds} />}
+          />
+        ))}
+      </BarChart>
     </ResponsiveContainer>
   );
 });

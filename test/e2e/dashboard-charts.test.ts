@@ -124,6 +124,50 @@ function knownDocument(windowS: number, withErrors: boolean, idle = false): Stat
   };
 }
 
+/**
+ * Sparse traffic: 'sparse' is one good check (P50 10 / P90 30 / P99 40 ms) and one 400 every 3 s,
+ * nothing in between; 'burst' is a lone second of four 400s in a window without any other check.
+ * Every second with data sits between seconds without any.
+ */
+type Sparse = 'sparse' | 'burst';
+
+/** The seconds (indexes into the window) that have checks. */
+function sparseSeconds(windowS: number, sparse: Sparse): number[] {
+  if (sparse === 'burst') return [Math.round(windowS / 2)];
+  return Array.from({ length: windowS }, (_, i) => i).filter((i) => i % 3 === 1);
+}
+
+function sparseDocument(windowS: number, sparse: Sparse): StatsDocument {
+  const busy = new Set(sparseSeconds(windowS, sparse));
+  const series = Array.from({ length: windowS }, (_, i): SeriesPoint => {
+    const point = emptySeriesPoint(T_END - windowS + 1 + i);
+    if (!busy.has(i)) return point;
+    if (sparse === 'burst') return { ...point, requests: 4, ERROR: 4, client_errors: 4, client_error_rate: 1 };
+    return { ...point, requests: 2, YES: 1, ERROR: 1, client_errors: 1, p50_ms: 10, p90_ms: 30, p99_ms: 40, client_error_rate: 0.5 };
+  });
+  const doc = knownDocument(windowS, false);
+  const sum = (key: 'requests' | 'YES' | 'client_errors') => series.reduce((acc, p) => acc + p[key], 0);
+  const clientErrors = sum('client_errors');
+  return {
+    ...doc,
+    series,
+    qps: sum('requests') / windowS,
+    error_rate: 0,
+    client_error_rate: sum('requests') > 0 ? clientErrors / sum('requests') : 0,
+    totals: {
+      ...doc.totals,
+      requests: sum('requests'),
+      YES: sum('YES'),
+      NO: 0,
+      ERROR: clientErrors,
+      client_errors: clientErrors,
+      server_errors: 0,
+      by_status: { '200': sum('YES'), '400': clientErrors },
+    },
+    queue_depth_series: series.map(() => 0),
+  };
+}
+
 const SLOWEST: SlowRequest[] = [
   {
     id: 'aaaa1111-0000-4000-8000-000000000001',
@@ -280,6 +324,27 @@ async function errorColumns(png: Buffer): Promise<number[]> {
   return columns;
 }
 
+/** A colour as "#rrggbb" or "rgb(r, g, b)" → [r, g, b]. */
+function rgb(colour: string): [number, number, number] {
+  const hex = /^#([\da-f]{2})([\da-f]{2})([\da-f]{2})$/i.exec(colour.trim());
+  if (hex) return [parseInt(hex[1]!, 16), parseInt(hex[2]!, 16), parseInt(hex[3]!, 16)];
+  const fn = /^rgba?\((\d+),\s*(\d+),\s*(\d+)/.exec(colour.trim());
+  if (fn) return [Number(fn[1]), Number(fn[2]), Number(fn[3])];
+  throw new Error(`not a colour: ${colour}`);
+}
+
+/** A screenshot clip as pixels: the colour at (x, y). */
+async function pixels(png: Buffer) {
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  const at = (x: number, y: number): [number, number, number] => {
+    const i = (Math.round(y) * info.width + Math.round(x)) * info.channels;
+    return [data[i]!, data[i + 1]!, data[i + 2]!];
+  };
+  return { width: info.width, height: info.height, at };
+}
+
+const colourDistance = (a: readonly number[], b: readonly number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
+
 /** Polls a condition of this process' state (what the routes saw) for up to 5 s. */
 async function until(condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 5000;
@@ -294,6 +359,8 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
   let withErrors = true;
   /** Answer with a window without any check (a service that just started). */
   let idle = false;
+  /** Answer with sparse traffic instead of the known series. */
+  let sparse: Sparse | undefined;
   let slowestCalls = 0;
   const eventWindows: number[] = [];
   const consoleErrors: string[] = [];
@@ -301,7 +368,7 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
   const answerStats = async (route: Route) => {
     const url = new URL(route.request().url());
     const windowS = Number(url.searchParams.get('window') ?? 60);
-    const doc = knownDocument(windowS, withErrors, idle);
+    const doc = sparse ? sparseDocument(windowS, sparse) : knownDocument(windowS, withErrors, idle);
     if (url.pathname === '/api/v1/events') {
       eventWindows.push(windowS);
       // One event per connection: the client reconnects about once a second, as after a clean end.
@@ -605,6 +672,161 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
       await page.getByTestId('charts').screenshot({ path: path.join(SHOTS, 'dashboard-charts-no-checks.png') });
     } finally {
       idle = false;
+    }
+  });
+
+  /** Shows a window of sparse traffic and waits until the page has drawn it. */
+  async function showSparse(windowS: number, mode: Sparse): Promise<void> {
+    sparse = mode;
+    await page.getByTestId(`window-${windowS}`).click();
+    const doc = sparseDocument(windowS, mode);
+    await page.waitForFunction(
+      ({ w, errorTotal }) =>
+        document.querySelector(`[data-testid="window-${w}"]`)?.getAttribute('aria-pressed') === 'true' &&
+        document.querySelector('[data-testid="total-ERROR"]')?.textContent === String(errorTotal) &&
+        document.querySelector('[data-testid="p90-caption"]')?.textContent?.includes(w >= 120 ? `${w / 60} min` : `${w} s`),
+      { w: windowS, errorTotal: doc.totals.ERROR },
+      { timeout: 10_000 },
+    );
+    await page.mouse.move(0, 0);
+    await page.waitForTimeout(200); // the frame after the data
+  }
+
+  /**
+   * The plot area of a chart as drawn: where second i of the window is (x, in the clip), the value
+   * → y map, the rows of the grid lines, and the pixels of a screenshot of it.
+   */
+  async function plotPixels(chart: string, windowS: number, shot: string) {
+    const geometry = await measure(page, chart);
+    const axisLine = await page.evaluate((id) => {
+      const line = document.querySelector(`[data-testid="${id}"] .recharts-xAxis line.recharts-cartesian-axis-line`);
+      // What the chart is drawn on: the nearest background that is not transparent.
+      let background = 'rgb(0, 0, 0)';
+      for (let el = line?.closest('figure') ?? null; el; el = el.parentElement) {
+        const colour = getComputedStyle(el).backgroundColor;
+        if (colour && colour !== 'transparent' && !/rgba\(.*,\s*0\)$/.test(colour)) {
+          background = colour;
+          break;
+        }
+      }
+      return { x1: Number(line?.getAttribute('x1')), x2: Number(line?.getAttribute('x2')), background };
+    }, chart);
+    assert.ok(axisLine.x2 > axisLine.x1 + 100, `${chart}: the time axis line spans the plot: ${JSON.stringify(axisLine)}`);
+    const y = yScale(geometry.yTicks);
+    const plotTop = Math.min(...geometry.yTicks.map((t) => t.y));
+    const clip = {
+      x: geometry.svg.left + axisLine.x1,
+      y: geometry.svg.top + plotTop,
+      width: axisLine.x2 - axisLine.x1,
+      height: y(0) - plotTop,
+    };
+    const png = await page.screenshot({ clip, path: path.join(SHOTS, `dashboard-charts-${shot}.png`) });
+    const pxPerSecond = clip.width / (windowS - 1);
+    return {
+      ...(await pixels(png)),
+      background: rgb(axisLine.background),
+      /** Second i's place in the clip (the window's first second at 0, its last at the right edge). */
+      x: (i: number) => i * pxPerSecond,
+      pxPerSecond,
+      /** A value's row in the clip. */
+      y: (value: number) => y(value) - plotTop,
+      gridRows: geometry.yTicks.map((t) => t.y - plotTop),
+    };
+  }
+
+  it('draws every second of sparse traffic on the latency chart: an isolated second is a visible point on each line', async () => {
+    const accent = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim() || '#4aa3ff');
+    const warn = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--warn').trim() || '#f2cc60');
+    const danger = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--danger').trim() || '#f85149');
+    try {
+      for (const windowS of [60, 300, 900]) {
+        await showSparse(windowS, 'sparse');
+        const plot = await plotPixels('chart-latency', windowS, `sparse-latency-${windowS}s-plot`);
+        for (const [name, colour, ms] of [
+          ['P50', accent, 10],
+          ['P90', warn, 30],
+          ['P99', danger, 40],
+        ] as const) {
+          const want = rgb(colour);
+          // Each second with checks: a pixel of the line's colour within 2 px of its value.
+          const missing = sparseSeconds(windowS, 'sparse').filter((i) => {
+            for (let dx = -2; dx <= 2; dx++)
+              for (let dy = -2; dy <= 2; dy++) {
+                const px = plot.x(i) + dx;
+                const py = plot.y(ms) + dy;
+                if (px < 0 || py < 0 || px >= plot.width || py >= plot.height) continue;
+                if (colourDistance(plot.at(px, py), want) <= 48) return false;
+              }
+            return true;
+          });
+          assert.deepEqual(missing, [], `${name} (${ms} ms), ${windowS} s window: seconds with checks drawn nowhere`);
+        }
+      }
+      const legend = await page.getByTestId('chart-latency').locator('.recharts-legend-wrapper').innerText();
+      assert.match(legend, /P50[\s\S]*P90[\s\S]*P99/, 'the legend still names the three lines');
+    } finally {
+      sparse = undefined;
+    }
+  });
+
+  /**
+   * Per second of the window: the most marked (not background, not grid) pixels in one of its
+   * columns. `interior`: only the columns wholly inside the second, clear of its neighbours' edges.
+   */
+  function markedHeights(plot: Awaited<ReturnType<typeof plotPixels>>, windowS: number, interior = false): number[] {
+    const gridRows = new Set(plot.gridRows.flatMap((r) => [Math.floor(r) - 1, Math.floor(r), Math.ceil(r), Math.ceil(r) + 1]));
+    const column = (x: number) => {
+      let marked = 0;
+      for (let row = 0; row < plot.height; row++) {
+        if (gridRows.has(row)) continue;
+        if (colourDistance(plot.at(x, row), plot.background) > 24) marked++;
+      }
+      return marked;
+    };
+    return Array.from({ length: windowS }, (_, i) => {
+      // The columns of second i: from its place to the next second's (the window's last: its own place).
+      const start = interior ? Math.ceil(plot.x(i)) + 1 : Math.floor(plot.x(i));
+      const end = interior ? Math.floor(plot.x(i + 1)) - 1 : Math.ceil(plot.x(i + 1)) - 1;
+      const from = Math.max(2, start); // not the y axis line at the left edge
+      const to = Math.min(plot.width - 1, Math.max(from, end));
+      let best = 0;
+      for (let x = from; x <= to; x++) best = Math.max(best, column(x));
+      return best;
+    });
+  }
+
+  it('draws every second of sparse traffic on the failed checks chart, with its width and height, and nothing between', async () => {
+    try {
+      for (const [mode, windowS, pct] of [
+        ['sparse', 60, 50],
+        ['sparse', 300, 50],
+        ['burst', 60, 100],
+        ['burst', 900, 100],
+      ] as const) {
+        await showSparse(windowS, mode);
+        const plot = await plotPixels('chart-errors', windowS, `${mode}-errors-${windowS}s-plot`);
+        const heights = markedHeights(plot, windowS);
+        const busy = new Set(sparseSeconds(windowS, mode));
+        const expected = plot.y(0) - plot.y(pct);
+        const what = `${mode}, ${windowS} s window`;
+        for (const i of busy) {
+          // Less the grid rows the run crosses (up to 4 px each, not counted).
+          assert.ok(
+            heights[i]! >= expected - 4 * plot.gridRows.length - 2,
+            `${what}: second ${i} (${pct}% client errors) is drawn ${heights[i]} px high, expected about ${expected.toFixed(1)} px`,
+          );
+        }
+        if (plot.pxPerSecond >= 3) {
+          // One column per second at least: the seconds without checks stay empty (no traffic is not 0 %).
+          const inside = markedHeights(plot, windowS, true);
+          const filled = inside.flatMap((h, i) => (!busy.has(i) && h > 2 ? [i] : []));
+          assert.deepEqual(filled, [], `${what}: seconds without checks are drawn`);
+        }
+      }
+      const legend = await page.getByTestId('chart-errors').locator('.recharts-legend-wrapper').innerText();
+      assert.match(legend, /server \(5xx\)[\s\S]*client \(4xx\)/, 'the legend still names both layers');
+    } finally {
+      sparse = undefined;
     }
   });
 
