@@ -4,6 +4,7 @@
  * these to every check result (`warnings`) and the checker shows them before a row is sent, so both
  * sides import this one module. Pure: no DOM, no Node APIs.
  */
+import { LEADING_PUNCTUATION, normalizeCaption } from './caption-normalize.ts';
 import type { CheckWarning } from './wire-types.ts';
 
 export interface CaptionCut {
@@ -15,8 +16,6 @@ export interface CaptionCut {
   cutAt: number;
 }
 
-/** Leading marks OFA's pre_caption strips (the same set as main/inference/caption-normalize.ts). */
-const LEADING_PUNCTUATION = /^[,.!?*#:;~]+/;
 /** Characters OFA turns into a space (`-`, `/`) or that already are one. */
 const SPACE_LIKE = /[ \-/]/;
 
@@ -58,6 +57,28 @@ export function captionCut(caption: string, maxWords: number): CaptionCut | unde
   const starts = wordStarts(caption);
   if (starts.length <= maxWords) return undefined;
   return { words: starts.length, maxWords, cutAt: starts[maxWords] as number };
+}
+
+/**
+ * A character that is not punctuation, a space or a control character: a letter, digit, symbol or
+ * emoji, something to check against the image (OFA keeps "..." when spaces precede it).
+ */
+const SOMETHING_TO_CHECK = /[^\p{P}\p{Z}\p{C}\s]/u;
+
+/**
+ * The service's rule (EMPTY_TEXT) on the text the model reads, after OFA's normalisation (which has
+ * already cut it at the word limit): nothing but punctuation, spaces or control characters.
+ */
+export function isWordless(normalized: string): boolean {
+  return !SOMETHING_TO_CHECK.test(normalized);
+}
+
+/**
+ * The same rule on a text as typed, before it is sent: true when the service would find no word in
+ * what the model reads of it (OFA's normalisation, cut at `maxWords` when the limit is known).
+ */
+export function hasNothingToCheck(text: string, maxWords = Number.POSITIVE_INFINITY): boolean {
+  return isWordless(normalizeCaption(text, maxWords));
 }
 
 // Function words that are frequent in captions in each language and are not English words too

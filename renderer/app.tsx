@@ -128,6 +128,17 @@ function ConsoleShell({ client, control, setup }: { client: ConsoleClient; contr
   const [session, setSession] = useState(0);
   const link = serviceLink([modelError, statsError], client.auth?.hasToken() ?? false);
   const endpointKnown = useRef(false);
+  // When (performance.now()) the service was last reachable again after being unavailable: the
+  // checker tells a batch the outage stopped that it can go on.
+  const [serviceBackAt, setServiceBackAt] = useState<number | undefined>();
+  const wasUnavailable = useRef(false);
+  useEffect(() => {
+    if (link.state === 'unavailable') wasUnavailable.current = true;
+    else if (link.state === 'up' && wasUnavailable.current) {
+      wasUnavailable.current = false;
+      setServiceBackAt(performance.now());
+    }
+  }, [link.state]);
 
   const refreshModel = useCallback(() => {
     client.modelInfo().then(
@@ -254,7 +265,12 @@ function ConsoleShell({ client, control, setup }: { client: ConsoleClient; contr
         {link.state === 'signed-out' && client.auth ? (
           <SignInPrompt auth={client.auth} refused={link.tokenRefused} onSignedIn={signedIn} />
         ) : tab === 'checker' ? (
-          <CheckerView client={client} model={model} />
+          <CheckerView
+            client={client}
+            model={model}
+            serviceDown={link.state === 'unavailable' ? unavailableReason(link.message) : undefined}
+            serviceBackAt={serviceBackAt}
+          />
         ) : (
           <DashboardView
             client={client}

@@ -4,7 +4,9 @@ import type { OperatorProfile } from '../../preload/trace-spans.ts';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../config.ts';
 import { CheckError } from '../errors.ts';
 import { decodeAnswer } from './answer-decode.ts';
-import { buildPrompt, normalizeCaption } from './caption-normalize.ts';
+import { buildPrompt } from './caption-normalize.ts';
+import { normalizeCaption } from '../../preload/caption-normalize.ts';
+import { isWordless } from '../../preload/caption-warnings.ts';
 import type { CheckPair, Label } from '../../preload/wire-types.ts';
 import type { EntailmentResult, ModelInfo } from './entailment-types.ts';
 import { decodeResizeNormalize } from './image-preprocess.ts';
@@ -77,7 +79,6 @@ export interface PreparerSource {
 }
 
 const now = (): number => performance.now();
-const NOTHING_TO_CHECK = /^[\p{P}\p{Z}\p{C}\s]*$/u;
 
 /**
  * OFA's preprocessing of one pair (caption and premise to encoder ids, image to normalised CHW
@@ -158,9 +159,9 @@ export class PairPreparer {
   private normalizeField(field: 'text' | 'premise', value: string, maxWords: number): string {
     checkTextSize(field, value, this.source.limits.maxTextBytes);
     const normalized = normalizeCaption(value, maxWords);
-    // Nothing but punctuation, spaces or control characters says nothing about the image
-    // (OFA keeps "..." when spaces precede it); emoji and any letter or digit count as text.
-    return NOTHING_TO_CHECK.test(normalized) ? '' : normalized;
+    // Nothing but punctuation, spaces or control characters says nothing about the image: the
+    // rule the checker applies before sending (preload/caption-warnings.ts).
+    return isWordless(normalized) ? '' : normalized;
   }
 
   /**

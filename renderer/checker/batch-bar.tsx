@@ -10,9 +10,13 @@ interface BatchBarProps {
   noCaption: number;
   /** Rows whose caption or premise is over the service's byte limit: never sent (it would refuse them). */
   tooLong: number;
+  /** Rows whose caption or premise has no words, only punctuation or spaces: never sent (it would refuse them, EMPTY_TEXT). */
+  noWords: number;
   maxTextBytes: number | undefined;
-  /** Why checking is impossible now (model not ready), or undefined. */
+  /** Why checking is impossible now (service unavailable, model not ready), or undefined. */
   blockedReason: string | undefined;
+  /** When (performance.now()) the service was reachable again after being unavailable; undefined while it is not. */
+  serviceBack?: number;
   onCheckAll: () => void;
   onCancel: () => void;
 }
@@ -25,7 +29,13 @@ export function formatDuration(seconds: number): string {
   return minutes < 60 ? `${minutes} min ${rest} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-function batchSummary(batch: BatchStatus): string {
+/** True when the batch stopped for want of the service and the service has been back since it stopped. */
+function serviceBackSince(batch: BatchStatus, serviceBack: number | undefined): boolean {
+  if (!batch.serviceGone || batch.running || serviceBack === undefined) return false;
+  return serviceBack >= batch.startedAt + (batch.elapsedS ?? 0) * 1000;
+}
+
+function batchSummary(batch: BatchStatus, serviceBack: number | undefined): string {
   const { progress } = batch;
   // "error", as the counts under it say: a failed check is a row with an error.
   const failed = progress.failed > 0 ? ` · ${progress.failed} error${progress.failed === 1 ? '' : 's'}` : '';
@@ -38,6 +48,7 @@ function batchSummary(batch: BatchStatus): string {
     case 'cancelled':
       return `Cancelled after ${progress.done} of ${progress.total}${took}${failed}`;
     case 'failed':
+      if (serviceBackSince(batch, serviceBack)) return `The service is back: press Check to continue${failed}`;
       return `Stopped: ${batch.message ?? 'the batch failed'}${failed}`;
     default:
       return `Finished ${progress.total}${took} · ${progress.rate.toFixed(1)} checks/s${failed}${
@@ -54,12 +65,17 @@ function buttonText(toSend: number, again: boolean, running: boolean): string {
 
 /** The check button (how many rows it sends), the batch's progress (done / total, rate, time left) and Cancel. */
 export function BatchBar(props: BatchBarProps) {
-  const { batch, toSend, again, noCaption, tooLong, maxTextBytes, blockedReason, onCheckAll, onCancel } = props;
+  const { batch, toSend, again, noCaption, tooLong, noWords, maxTextBytes, blockedReason, serviceBack, onCheckAll, onCancel } = props;
   const running = batch?.running === true;
   const tooLongText =
     tooLong > 0
       ? `${tooLong} row${tooLong === 1 ? ' has a caption or premise' : 's have a caption or premise'} over the service's limit of ${maxTextBytes?.toLocaleString('en-US')} bytes ` +
         'and will not be sent (it would refuse it): shorten it'
+      : undefined;
+  const noWordsText =
+    noWords > 0
+      ? `${noWords} row${noWords === 1 ? ' has a caption or premise' : 's have a caption or premise'} with no words, only punctuation or spaces, ` +
+        'and will not be sent (it would refuse it, EMPTY_TEXT): give a sentence'
       : undefined;
   const progress = batch?.progress;
   const fraction = progress && progress.total > 0 ? progress.done / progress.total : 0;
@@ -73,7 +89,7 @@ export function BatchBar(props: BatchBarProps) {
         title={
           blockedReason ??
           (toSend === 0
-            ? (tooLongText ?? 'Nothing to check: add images and type a caption')
+            ? (tooLongText ?? noWordsText ?? 'Nothing to check: add images and type a caption')
             : again
               ? 'Every row has an answer: check them all again'
               : 'Check the rows that have a caption and no answer yet')
@@ -97,6 +113,11 @@ export function BatchBar(props: BatchBarProps) {
           {tooLongText}
         </span>
       )}
+      {noWordsText && !running && (
+        <span className="too-long-hint" data-testid="no-words-hint">
+          {noWordsText}
+        </span>
+      )}
       {batch && progress && (
         <>
           <div
@@ -112,7 +133,7 @@ export function BatchBar(props: BatchBarProps) {
             <span className="batch-progress-text">{`${progress.done} / ${progress.total}`}</span>
           </div>
           <span className="muted batch-summary" data-testid="batch-summary">
-            {batchSummary(batch)}
+            {batchSummary(batch, serviceBack)}
           </span>
         </>
       )}

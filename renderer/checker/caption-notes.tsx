@@ -1,4 +1,4 @@
-import { captionCut, captionWarnings } from '../../preload/caption-warnings.ts';
+import { captionCut, captionWarnings, hasNothingToCheck } from '../../preload/caption-warnings.ts';
 import type { CheckWarning } from '../../preload/wire-types.ts';
 import { utf8Bytes } from './row-status.ts';
 
@@ -40,6 +40,16 @@ export function TooLongNote({ text, maxTextBytes, field }: { text: string; maxTe
   );
 }
 
+/** A text without a word the model reads (only punctuation or spaces): the service would refuse it (EMPTY_TEXT). */
+export function NoWordsNote({ field }: { field: 'caption' | 'premise' }) {
+  return (
+    <div className="text-too-long text-no-words" data-testid="text-no-words" data-field={field}>
+      The {field} has no words, only punctuation or spaces: the service would refuse it (EMPTY_TEXT), so it is not sent.{' '}
+      {field === 'caption' ? 'Give a sentence.' : 'Give a sentence, or leave it out.'}
+    </div>
+  );
+}
+
 interface TextNotesProps {
   caption: string;
   premise: string;
@@ -60,17 +70,27 @@ export function TextNotes({ caption, premise, maxWords, maxTextBytes, warnings }
   const captionTooLong = maxTextBytes !== undefined && utf8Bytes(caption) > maxTextBytes;
   const premiseTooLong = maxTextBytes !== undefined && utf8Bytes(premise) > maxTextBytes;
   const tooLong = captionTooLong || premiseTooLong;
-  const local = maxWords === undefined || tooLong ? [] : captionWarnings(caption, maxWords, premise || undefined);
+  // No word the model reads (the service's own rule): refused too, so nothing else to say about it.
+  const captionWordless = caption !== '' && !captionTooLong && hasNothingToCheck(caption, maxWords);
+  const premiseWordless = premise !== '' && !premiseTooLong && hasNothingToCheck(premise, maxWords);
+  const refused = tooLong || captionWordless || premiseWordless;
+  const local = maxWords === undefined || refused ? [] : captionWarnings(caption, maxWords, premise || undefined);
   const answered = warnings !== undefined;
   // The cut is drawn in place; its sentence would only repeat it before the check.
   const listed = answered ? warnings : local.filter((w) => w.code !== 'CAPTION_TRUNCATED');
-  if (maxWords === undefined && listed.length === 0 && !tooLong) return null;
+  if (maxWords === undefined && listed.length === 0 && !refused) return null;
   return (
     <>
       {captionTooLong && <TooLongNote text={caption} maxTextBytes={maxTextBytes} field="caption" />}
       {premiseTooLong && <TooLongNote text={premise} maxTextBytes={maxTextBytes} field="premise" />}
-      {maxWords !== undefined && caption && !captionTooLong && <CutText text={caption} maxWords={maxWords} field="caption" />}
-      {maxWords !== undefined && premise && !premiseTooLong && <CutText text={premise} maxWords={maxWords} field="premise" />}
+      {captionWordless && <NoWordsNote field="caption" />}
+      {premiseWordless && <NoWordsNote field="premise" />}
+      {maxWords !== undefined && caption && !captionTooLong && !captionWordless && (
+        <CutText text={caption} maxWords={maxWords} field="caption" />
+      )}
+      {maxWords !== undefined && premise && !premiseTooLong && !premiseWordless && (
+        <CutText text={premise} maxWords={maxWords} field="premise" />
+      )}
       {listed.length > 0 && (
         <ul className="text-warnings" data-testid={answered ? 'result-warnings' : 'text-warnings'}>
           {listed.map((w, i) => (

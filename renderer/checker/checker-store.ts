@@ -15,7 +15,7 @@ import type { CheckRow, ImportedList } from './checker-rows.ts';
 import { contentHashes, sortFiles, type PickedFile } from './file-intake.ts';
 import { imageKey, matchPairs, parsePairList } from '../../preload/pair-list.ts';
 import { countRows } from './row-filter.ts';
-import { isServiceGone, overTextLimit, rowsToSend, textToSend, type DefaultText, type SentText } from './row-status.ts';
+import { isServiceGone, rowsToSend, textRefusal, textToSend, type DefaultText, type SentText } from './row-status.ts';
 
 export type { RowState } from './row-status.ts';
 export type { CheckRow, ImportedList } from './checker-rows.ts';
@@ -30,6 +30,8 @@ export interface BatchStatus {
   outcome?: 'finished' | 'cancelled' | 'failed';
   elapsedS?: number;
   message?: string;
+  /** It stopped because the service was unavailable (its rows say "service unavailable"). */
+  serviceGone?: boolean;
 }
 
 export interface NoticeAction {
@@ -508,12 +510,15 @@ export class CheckerStore {
     if (patch.rows || patch.batch) this.update(patch);
   }
 
-  /** Checks one row; not one the service would refuse for its text's length (`maxTextBytes`, the service's limit). */
-  readonly checkRow = async (client: ConsoleClient, id: number, maxTextBytes?: number): Promise<void> => {
+  /**
+   * Checks one row; not one the service would refuse for its text: over its length limit
+   * (`maxTextBytes`, the service's), or without a word the model reads (`maxWords`, the model's limit).
+   */
+  readonly checkRow = async (client: ConsoleClient, id: number, maxTextBytes?: number, maxWords?: number): Promise<void> => {
     const row = this.snapshot.rows.find((r) => r.id === id);
     if (!row || row.state === 'running') return;
     const sent = textToSend(row, this.snapshot.defaults);
-    if (sent.caption === '' || overTextLimit(sent, maxTextBytes) !== undefined) return;
+    if (sent.caption === '' || textRefusal(sent, maxTextBytes, maxWords) !== undefined) return;
     this.abortRow(id);
     const controller = new AbortController();
     this.rowAborts.set(id, controller);
@@ -533,13 +538,14 @@ export class CheckerStore {
   /**
    * Checks every ready row without a current answer (see rowsToSend), each with its own caption or
    * else the caption field's as it is now. Rows with no caption at all are not sent, nor rows the
-   * service would refuse (text over `maxTextBytes`, or refused before for the same text).
+   * service would refuse (text over `maxTextBytes` or without a word the model reads, `maxWords`
+   * being its limit, or refused before for the same text).
    */
-  readonly checkAll = async (client: ConsoleClient, maxTextBytes?: number): Promise<void> => {
+  readonly checkAll = async (client: ConsoleClient, maxTextBytes?: number, maxWords?: number): Promise<void> => {
     if (this.snapshot.batch?.running) return;
     await this.restored;
     const { rows, defaults } = this.snapshot;
-    const targets = rowsToSend(rows, defaults, maxTextBytes);
+    const targets = rowsToSend(rows, defaults, maxTextBytes, maxWords);
     if (targets.length === 0) return;
     const skipped = rows.filter((row) => row.state !== 'running' && textToSend(row, defaults).caption === '').length;
     const sent = targets.map((row) => ({ id: row.id, text: textToSend(row, defaults) }));
@@ -583,7 +589,8 @@ export class CheckerStore {
     }
     this.flush();
     // Its rows are errors (the counts say so, and the summary counts them): Check sends them again.
-    if (unavailable) failure ??= 'the service is unavailable; press Check again once it is back';
+    const serviceGone = unavailable && failure === undefined;
+    if (serviceGone) failure = 'the service is unavailable; press Check again once it is back';
     if (this.batchAbort === controller) this.batchAbort = undefined;
     // Items the batch dropped (cancelled, or the batch failed) go back to waiting.
     const after = this.snapshot.rows.map((row) =>
@@ -603,6 +610,7 @@ export class CheckerStore {
         outcome: failure ? 'failed' : controller.signal.aborted ? 'cancelled' : 'finished',
         elapsedS: (performance.now() - startedAt) / 1000,
         message: failure,
+        serviceGone,
       },
     });
   };

@@ -14,11 +14,12 @@ import { windowMemoryFor } from './row-window.ts';
 import { useKeptState } from './view-memory.ts';
 import { LABEL_FILTERS, countRows, isLabelFilter, rowMatches, type LabelFilter } from './row-filter.ts';
 import { ADDED_ORDER, sortRows, type SortOrder } from './row-sort.ts';
-import { overTextLimit, rowStatus, rowsToSend, textToSend, type DefaultText } from './row-status.ts';
+import { rowStatus, rowsToSend, textRefusal, textToSend, type DefaultText } from './row-status.ts';
 import './checker.css';
 
-/** Why nothing can be checked right now, or undefined when the model is ready. */
-function blockedReasonFor(model: ModelDocument | undefined): string | undefined {
+/** Why nothing can be checked right now (the service unreachable, the model not ready), or undefined. */
+function blockedReasonFor(model: ModelDocument | undefined, serviceDown: string | undefined): string | undefined {
+  if (serviceDown !== undefined) return `Service unavailable: checks cannot run until it is back (${serviceDown})`;
   if (!model) return 'Waiting for the service to report its model…';
   if (!model.ready) return `Model not ready: ${model.error ?? 'still loading…'}`;
   return undefined;
@@ -36,11 +37,20 @@ function toExportRow(row: CheckRow, defaults: DefaultText): ExportRow {
   return { file: row.name, path: row.path, caption: text.caption, premise: text.premise, result: row.result, error: row.error };
 }
 
+interface CheckerViewProps {
+  client: ConsoleClient;
+  model: ModelDocument | undefined;
+  /** Why the service is unavailable (the app retries), while it is: nothing can be checked. */
+  serviceDown?: string;
+  /** When (performance.now()) the service was last reachable again after being unavailable. */
+  serviceBackAt?: number;
+}
+
 /**
  * The checker: drop images (or folders), give them captions (the caption field for all, per row,
  * or from an imported list), check them one by one or as a batch, sort, filter and export.
  */
-export function CheckerView({ client, model }: { client: ConsoleClient; model: ModelDocument | undefined }) {
+export function CheckerView({ client, model, serviceDown, serviceBackAt }: CheckerViewProps) {
   const store = useMemo(() => checkerStoreFor(client), [client]);
   const windowMemory = useMemo(() => windowMemoryFor(store), [store]);
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
@@ -56,7 +66,7 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
   const [filter, setFilter] = useKeptState<LabelFilter>(store, 'label-filter', 'all');
   const [order, setOrder] = useKeptState<SortOrder>(store, 'sort-order', ADDED_ORDER);
   const [exportMessage, setExportMessage] = useState<string | undefined>();
-  const blockedReason = blockedReasonFor(model);
+  const blockedReason = blockedReasonFor(model, serviceDown);
   const maxWords = model?.model?.max_words;
   const maxTextBytes = model?.limits?.max_text_bytes;
 
@@ -75,21 +85,32 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
         : [],
     [list, rows],
   );
-  const toSend = useMemo(() => rowsToSend(rows, rowDefaults, maxTextBytes), [rows, rowDefaults, maxTextBytes]);
+  const toSend = useMemo(() => rowsToSend(rows, rowDefaults, maxTextBytes, maxWords), [rows, rowDefaults, maxTextBytes, maxWords]);
   const again = toSend.length > 0 && toSend.every((row) => row.state === 'done' && rowStatus(row, rowDefaults) !== 'stale');
   const noCaption = useMemo(
     () => rows.filter((row) => row.state !== 'running' && textToSend(row, rowDefaults).caption === '').length,
     [rows, rowDefaults],
   );
-  // Rows whose caption or premise the service would refuse for its length: held back, and said why.
-  const tooLong = useMemo(
-    () => rows.filter((row) => row.state !== 'running' && overTextLimit(textToSend(row, rowDefaults), maxTextBytes) !== undefined).length,
-    [rows, rowDefaults, maxTextBytes],
-  );
+  // Rows whose caption or premise the service would refuse (too long, or no words at all): held
+  // back, and said why. A row without a caption is counted as such (noCaption), not here.
+  const refused = useMemo(() => {
+    const counts = { tooLong: 0, noWords: 0 };
+    for (const row of rows) {
+      if (row.state === 'running') continue;
+      const sent = textToSend(row, rowDefaults);
+      const refusal = sent.caption === '' ? undefined : textRefusal(sent, maxTextBytes, maxWords);
+      if (refusal?.why === 'too-long') counts.tooLong++;
+      else if (refusal?.why === 'no-words') counts.noWords++;
+    }
+    return counts;
+  }, [rows, rowDefaults, maxTextBytes, maxWords]);
 
   // Stable callbacks: the memoised rows re-render only when their own row changes.
-  const checkRow = useCallback((id: number) => void store.checkRow(client, id, maxTextBytes), [store, client, maxTextBytes]);
-  const checkAll = useCallback(() => void store.checkAll(client, maxTextBytes), [store, client, maxTextBytes]);
+  const checkRow = useCallback(
+    (id: number) => void store.checkRow(client, id, maxTextBytes, maxWords),
+    [store, client, maxTextBytes, maxWords],
+  );
+  const checkAll = useCallback(() => void store.checkAll(client, maxTextBytes, maxWords), [store, client, maxTextBytes, maxWords]);
   // Enter in a caption field: the store checks what is ready then, typed a moment ago or not.
   const canSubmit = !snapshot.batch?.running && blockedReason === undefined;
 
@@ -147,9 +168,11 @@ export function CheckerView({ client, model }: { client: ConsoleClient; model: M
         toSend={restoring ? 0 : toSend.length}
         again={again}
         noCaption={noCaption}
-        tooLong={tooLong}
+        tooLong={refused.tooLong}
+        noWords={refused.noWords}
         maxTextBytes={maxTextBytes}
         blockedReason={restoring ? 'Restoring the last batch…' : blockedReason}
+        serviceBack={serviceDown === undefined ? serviceBackAt : undefined}
         onCheckAll={checkAll}
         onCancel={store.cancelBatch}
       />

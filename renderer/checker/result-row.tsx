@@ -3,7 +3,7 @@ import type { CheckRow } from './checker-store.ts';
 import { unavailableReason } from '../api/console-client.ts';
 import { TextNotes } from './caption-notes.tsx';
 import { RowCaption } from './row-caption.tsx';
-import { isServiceGone, overTextLimit, rowStatus, textToSend, type DefaultText } from './row-status.ts';
+import { isServiceGone, rowStatus, textRefusal, textToSend, type DefaultText } from './row-status.ts';
 import { StageBreakdown } from './stage-breakdown.tsx';
 import { Thumbnail } from './thumbnail.tsx';
 
@@ -37,14 +37,16 @@ export const ResultRow = memo(function ResultRow(props: ResultRowProps) {
   const status = rowStatus(row, defaults);
   const stale = status === 'stale' || (status === 'nocaption' && row.checked !== undefined);
   const sent = textToSend(row, defaults);
-  const tooLong = overTextLimit(sent, maxTextBytes);
+  const refusal = textRefusal(sent, maxTextBytes, maxWords);
   const cannotCheck =
     blockedReason ??
     (sent.caption === ''
       ? 'No caption to check against'
-      : tooLong
-        ? `The ${tooLong} is over the service's limit of ${maxTextBytes?.toLocaleString('en-US')} bytes: it would be refused`
-        : undefined);
+      : refusal?.why === 'too-long'
+        ? `The ${refusal.field} is over the service's limit of ${maxTextBytes?.toLocaleString('en-US')} bytes: it would be refused`
+        : refusal?.why === 'no-words'
+          ? `The ${refusal.field} has no words, only punctuation or spaces: it would be refused`
+          : undefined);
   return (
     <tr
       ref={measure}

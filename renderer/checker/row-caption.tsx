@@ -23,7 +23,11 @@ export function RowCaption({ caption, fallback, fileName, onCommit }: RowCaption
     setDraft(caption);
   }
   const commit = () => {
-    if (draft.trim() !== caption) onCommit(draft.trim());
+    const next = draft.trim();
+    if (next !== caption) onCommit(next);
+    // The same caption as stored ('' for spaces typed into an empty row): show it as stored, so an
+    // empty row shows the caption field's caption again rather than keeping the spaces.
+    else if (draft !== caption) setDraft(caption);
   };
   const usesField = caption === '' && fallback !== '';
   return (

@@ -3,6 +3,7 @@
  * fields above the table (the default caption and premise). Pure, so the table, the filter, the
  * sort, the export and the store all agree on it.
  */
+import { hasNothingToCheck } from '../../preload/caption-warnings.ts';
 import { INPUT_ERROR_CODES, type ApiError, type CheckResult } from '../../preload/wire-types.ts';
 import { SERVICE_UNAVAILABLE } from '../api/console-client.ts';
 
@@ -68,6 +69,30 @@ export function overTextLimit(text: SentText, maxTextBytes: number | undefined):
   return undefined;
 }
 
+/**
+ * The field of this text in which the model would get no word, only punctuation or spaces (the
+ * service would refuse it, EMPTY_TEXT), if any: the service's own rule (hasNothingToCheck), over
+ * the words the model reads (`maxWords`, the model's limit, when known). An empty caption is no
+ * caption (isReady) and an empty premise is none, not this.
+ */
+export function wordlessText(text: SentText, maxWords: number | undefined): 'caption' | 'premise' | undefined {
+  if (text.caption !== '' && hasNothingToCheck(text.caption, maxWords)) return 'caption';
+  if (text.premise !== '' && hasNothingToCheck(text.premise, maxWords)) return 'premise';
+  return undefined;
+}
+
+/** Why the service would refuse this text as it is (over its byte limit, or no words), if it would. */
+export function textRefusal(
+  text: SentText,
+  maxTextBytes: number | undefined,
+  maxWords: number | undefined,
+): { field: 'caption' | 'premise'; why: 'too-long' | 'no-words' } | undefined {
+  const tooLong = overTextLimit(text, maxTextBytes);
+  if (tooLong) return { field: tooLong, why: 'too-long' };
+  const wordless = wordlessText(text, maxWords);
+  return wordless ? { field: wordless, why: 'no-words' } : undefined;
+}
+
 /** The text this row goes out with now: its own, else the default. */
 export function textToSend(row: RowText, defaults: DefaultText): SentText {
   return { caption: row.caption.trim() || defaults.caption.trim(), premise: row.premise.trim() || defaults.premise.trim() };
@@ -96,15 +121,16 @@ export function rowStatus(row: RowText, defaults: DefaultText): RowStatus {
 }
 
 /**
- * True when "Check" can send the row: it has a caption within the service's byte limit, is not in
- * flight, and was not refused for this very text and image (see INPUT_ERROR_CODES).
+ * True when "Check" can send the row: it has a caption, with words (`maxWords`: the model's limit)
+ * and within the service's byte limit, is not in flight, and was not refused for this very text and
+ * image (see INPUT_ERROR_CODES).
  */
-export function isSendable(row: RowText, defaults: DefaultText, maxTextBytes?: number): boolean {
+export function isSendable(row: RowText, defaults: DefaultText, maxTextBytes?: number, maxWords?: number): boolean {
   return (
     row.state !== 'running' &&
     isReady(row, defaults) &&
     !isRefused(row, defaults) &&
-    overTextLimit(textToSend(row, defaults), maxTextBytes) === undefined
+    textRefusal(textToSend(row, defaults), maxTextBytes, maxWords) === undefined
   );
 }
 
@@ -112,8 +138,8 @@ export function isSendable(row: RowText, defaults: DefaultText, maxTextBytes?: n
  * The rows "Check" sends: sendable rows without a current answer (errors a resend can fix
  * included, so transient failures are retried); when every sendable row has one, all of them again.
  */
-export function rowsToSend<T extends RowText>(rows: readonly T[], defaults: DefaultText, maxTextBytes?: number): T[] {
-  const ready = rows.filter((row) => isSendable(row, defaults, maxTextBytes));
+export function rowsToSend<T extends RowText>(rows: readonly T[], defaults: DefaultText, maxTextBytes?: number, maxWords?: number): T[] {
+  const ready = rows.filter((row) => isSendable(row, defaults, maxTextBytes, maxWords));
   const open = ready.filter((row) => {
     const status = rowStatus(row, defaults);
     return status === 'unchecked' || status === 'stale' || status === 'ERROR';

@@ -512,12 +512,30 @@ describe('browser UI against ofa-ve serve (Playwright, Debian chromium)', { skip
     );
   });
 
-  it('says "service unavailable" on a row checked after the service has stopped', async () => {
+  it('says "service unavailable" on a row whose check the stopped service never got, and offers no check while it is down', async () => {
     await page.getByRole('tab', { name: 'Checker' }).click();
-    assert.equal(await serve.stop(), 0);
+    // The check leaves the page, and the service stops before it gets there.
+    let release: (() => void) | undefined;
+    await page.route('**/api/v1/check', (route) => {
+      release = () => void route.continue().catch(() => undefined);
+    });
     await page.locator('[data-file="named.png"] [data-testid="check-row"]').click();
+    const deadline = Date.now() + 10_000;
+    while (!release && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(release, 'the check was sent');
+    assert.equal(await serve.stop(), 0);
+    release();
+    await page.unroute('**/api/v1/check');
     const row = page.locator('[data-file="named.png"]');
     await waitRowState(page, 'named.png', 'error');
     assert.equal(await row.getByTestId('service-unavailable').innerText(), 'service unavailable');
+    // While the service is known to be down, its Check is off, and says why.
+    await page.waitForFunction(
+      () => document.querySelector<HTMLButtonElement>('[data-file="named.png"] [data-testid="check-row"]')?.disabled === true,
+    );
+    assert.match(
+      (await row.getByTestId('check-row').getAttribute('title')) ?? '',
+      /^Service unavailable: checks cannot run until it is back/,
+    );
   });
 });

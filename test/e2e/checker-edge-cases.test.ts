@@ -4,7 +4,10 @@
  * a reload right after a batch or in the middle of one keeps every answer that was shown, a caption
  * over the service's byte limit is refused before it is sent, rows the service refused for what they
  * are are not offered again, the latency popover of a row at the bottom is not under the status bar,
- * and a stopped service is said once per row, with the batch line and the counts agreeing.
+ * a row whose caption was only spaces shows the caption it is checked with, a caption with no words
+ * (only punctuation) is held back before it is sent, and a stopped service is said once per row,
+ * with the batch line and the counts agreeing, no check offered while it is down, and the batch
+ * line saying so once it is back.
  *
  * The tests run in order on one page: each starts from the table the previous one left.
  */
@@ -20,6 +23,13 @@ import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support
 /** The service's limit in this run: far under the 16 KiB default. */
 const MAX_TEXT_BYTES = 2048;
 const ROWS = 60;
+
+/** Polls a condition of this process' state for up to 10 s. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(condition(), what);
+}
 
 async function pngFile(name: string, seed: number): Promise<DroppedFile> {
   const bytes = await sharp({
@@ -214,13 +224,104 @@ describe(
       assert.equal(await first.getAttribute('data-popover'), 'below');
     });
 
-    it('says "service unavailable" once per row, and the batch line and the counts agree', async () => {
+    /** Clears the table and drops these files; waits until Check offers them (the caption field has a caption). */
+    async function freshTable(files: DroppedFile[]): Promise<void> {
       await page.getByTestId('clear-all').click();
       await page.getByTestId('confirm-clear').click();
-      await dropFiles(page, [await pngFile('d1.png', 201), await pngFile('d2.png', 202)]);
+      await dropFiles(page, files);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="result-row"]').length === n, files.length);
+    }
+
+    it('shows the caption field’s caption in a row whose own caption was only spaces, before and after the check', async () => {
+      await page.getByTestId('caption-all').fill('');
+      await freshTable([await pngFile('w1.png', 301), await pngFile('w2.png', 302)]);
+      const own = page.locator('[data-file="w1.png"] [data-testid="row-caption"]');
+      await own.click();
+      await own.pressSequentially('   ');
+      await own.press('Enter');
+      await page.getByTestId('caption-all').pressSequentially('a green square');
       await page.waitForFunction(() => document.querySelector('[data-testid="check-all"]')?.textContent === 'Check 2 ready');
-      await serve.stop();
       await page.getByTestId('check-all').click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-row"][data-state="done"]').length === 2);
+      const shown = await own.evaluate((el) => {
+        const input = el as HTMLInputElement;
+        return { value: input.value, placeholder: input.placeholder, shown: input.matches(':placeholder-shown') };
+      });
+      await page.screenshot({ path: path.join(SHOTS, 'checker-spaces-caption.png') });
+      assert.deepEqual(
+        shown,
+        { value: '', placeholder: 'a green square', shown: true },
+        'the row shows the caption it was checked with (the field’s, as its placeholder), not the spaces typed',
+      );
+      assert.equal(await own.getAttribute('class'), 'row-caption uses-field');
+    });
+
+    it('holds back a caption or premise with no words (only punctuation) before sending it, and says why', async () => {
+      await freshTable([await pngFile('x1.png', 311), await pngFile('x2.png', 312)]);
+      const checks: string[] = [];
+      const onRequest = (request: { url(): string; method(): string }) => {
+        if (request.method() === 'POST' && new URL(request.url()).pathname === '/api/v1/check') checks.push(request.url());
+      };
+      page.on('request', onRequest);
+      try {
+        await page.getByTestId('caption-all').fill('!!! ??? ...');
+        const button = page.getByTestId('check-all');
+        // Both rows have the field's caption, with nothing the model could read: nothing is ready.
+        await page.waitForFunction(
+          () => {
+            const check = document.querySelector<HTMLButtonElement>('[data-testid="check-all"]');
+            return check?.textContent === 'Check' && check.disabled;
+          },
+          undefined,
+          { timeout: 5000 },
+        );
+        assert.match((await button.getAttribute('title')) ?? '', /2 rows have a caption or premise with no words/);
+        assert.match(await page.getByTestId('no-words-hint').innerText(), /2 rows .* will not be sent .*EMPTY_TEXT/);
+        const fieldNote = page.getByTestId('caption-all-notes').getByTestId('text-no-words');
+        assert.match(
+          await fieldNote.innerText(),
+          /The caption has no words, only punctuation or spaces: the service would refuse it \(EMPTY_TEXT\)/,
+        );
+        await page.waitForFunction(
+          () => document.querySelectorAll('[data-testid="result-row"] [data-testid="text-no-words"]').length === 2,
+        );
+        const rowCheck = page.locator('[data-file="x1.png"] [data-testid="check-row"]');
+        assert.equal(await rowCheck.isDisabled(), true, 'its own Check is off too');
+        assert.match((await rowCheck.getAttribute('title')) ?? '', /no words, only punctuation or spaces: it would be refused/);
+        await page.screenshot({ path: path.join(SHOTS, 'checker-no-words.png') });
+
+        // A row with a caption of its own goes; the other is still held back.
+        const own = page.locator('[data-file="x1.png"] [data-testid="row-caption"]');
+        await own.fill('a blue square');
+        await own.press('Enter');
+        await page.waitForFunction(() => document.querySelector('[data-testid="check-all"]')?.textContent === 'Check 1 ready');
+        await button.click();
+        await page.waitForFunction(() => document.querySelector('[data-file="x1.png"]')?.getAttribute('data-state') === 'done');
+        // A premise with no words is refused as well.
+        await page.getByTestId('premise-all').fill('...');
+        await page.waitForFunction(() => document.querySelector('[data-testid="check-all"]')?.textContent === 'Check');
+        assert.equal(await page.getByTestId('caption-all-notes').locator('[data-testid="text-no-words"][data-field="premise"]').count(), 1);
+        await page.getByTestId('premise-all').fill('');
+        assert.equal(checks.length, 1, `only the row with words was sent: ${checks.length} checks`);
+        assert.equal(await page.locator('[data-file="x2.png"]').getAttribute('data-state'), 'pending', 'the other row was not sent');
+        assert.equal(await page.locator('[data-testid="row-error"]').count(), 0, 'no EMPTY_TEXT came back');
+      } finally {
+        page.off('request', onRequest);
+        await page.getByTestId('caption-all').fill('a rectangle');
+      }
+    });
+
+    it('says "service unavailable" once per row, and the batch line and the counts agree', async () => {
+      await freshTable([await pngFile('d1.png', 201), await pngFile('d2.png', 202)]);
+      await page.waitForFunction(() => document.querySelector('[data-testid="check-all"]')?.textContent === 'Check 2 ready');
+      // The checks leave the page, and the service stops before they reach it.
+      const held: (() => void)[] = [];
+      await page.route('**/api/v1/check', (route) => held.push(() => void route.continue().catch(() => undefined)));
+      await page.getByTestId('check-all').click();
+      await until(() => held.length === 2, 'both checks were sent');
+      await serve.stop();
+      for (const release of held) release();
+      await page.unroute('**/api/v1/check');
       await page.waitForFunction(
         () => document.querySelectorAll('[data-testid="result-row"][data-state="error"]').length === 2,
         undefined,
@@ -239,7 +340,43 @@ describe(
       assert.match(summary, /the service is unavailable; press Check again once it is back · 2 errors$/);
       assert.match(counts, /· 2 errors · 0 not checked/);
       assert.doesNotMatch(summary, /not checked|failed/, 'the batch line uses the categories of the counts');
+      // The banner says checks cannot run while the service is down: Check is off, and says why.
+      await page.locator('.banner[data-testid="service-unavailable"]').waitFor();
+      await page.waitForFunction(
+        () => document.querySelector<HTMLButtonElement>('[data-testid="check-all"]')?.disabled === true,
+        undefined,
+        {
+          timeout: 5000,
+        },
+      );
+      assert.match(
+        (await page.getByTestId('check-all').getAttribute('title')) ?? '',
+        /^Service unavailable: checks cannot run until it is back/,
+      );
+      assert.match(await page.getByTestId('check-blocked').innerText(), /^Service unavailable/);
+      assert.equal(await page.locator('[data-file="d1.png"] [data-testid="check-row"]').isDisabled(), true, 'a row’s Check is off too');
       await page.screenshot({ path: path.join(SHOTS, 'checker-service-down.png') });
+      assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+    });
+
+    it('says the service is back once it is, and checks the stopped rows again', async () => {
+      // The same service again, on the same port.
+      serve = await startServe(['--max-text-bytes', String(MAX_TEXT_BYTES), '--port', new URL(serve.url).port]);
+      await page.locator('.banner[data-testid="service-unavailable"]').waitFor({ state: 'detached', timeout: 30_000 });
+      await page.waitForFunction(
+        () => document.querySelector<HTMLButtonElement>('[data-testid="check-all"]')?.disabled === false,
+        undefined,
+        {
+          timeout: 30_000,
+        },
+      );
+      await page.screenshot({ path: path.join(SHOTS, 'checker-service-back.png') });
+      assert.equal(await page.getByTestId('batch-summary').innerText(), 'The service is back: press Check to continue · 2 errors');
+      assert.equal(await page.getByTestId('check-all').innerText(), 'Check 2 ready');
+      assert.equal(await page.getByTestId('check-blocked').count(), 0);
+      await page.getByTestId('check-all').click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-row"][data-state="done"]').length === 2);
+      assert.match(await page.getByTestId('batch-summary').innerText(), /^Finished 2/);
       assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
     });
   },

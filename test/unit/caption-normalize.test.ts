@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildPrompt, normalizeCaption } from '../../main/inference/caption-normalize.ts';
+import { buildPrompt } from '../../main/inference/caption-normalize.ts';
+import { normalizeCaption } from '../../preload/caption-normalize.ts';
 
 const OFA_TEMPLATES = {
   prompt: ' does the image describe " {text} "?',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { normalizeCaption } from '../../main/inference/caption-normalize.ts';
+import { normalizeCaption } from '../../preload/caption-normalize.ts';
 import { captionCut, captionWarnings, looksNonEnglish, wordStarts } from '../../preload/caption-warnings.ts';
 
 /** A deterministic generator (mulberry32), so a failing case can be replayed. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { buildPrompt, normalizeCaption } from '../../main/inference/caption-normalize.ts';
+import { buildPrompt } from '../../main/inference/caption-normalize.ts';
+import { normalizeCaption } from '../../preload/caption-normalize.ts';
 import { PromptTokenizer } from '../../main/inference/prompt-tokenizer.ts';
 import { sharedReference } from '../support/shared-reference.ts';
 
