@@ -152,6 +152,16 @@ describe(
       assert.match(await note.innerText(), /caption is 2,099 bytes .*over the service's limit of 2,048 bytes: it would be refused/);
       assert.equal(await page.getByTestId('caption-all-notes').getByTestId('caption-cut').count(), 0, 'no word cut promised for it');
       const button = page.getByTestId('check-all');
+      // The button follows a typed caption one low-priority render later (checker-view.tsx): wait for it.
+      await page
+        .waitForFunction(
+          () => (document.querySelector('[data-testid="check-all"]') as HTMLButtonElement | null)?.disabled === true,
+          undefined,
+          {
+            timeout: 5000,
+          },
+        )
+        .catch(() => undefined);
       assert.equal(await button.isDisabled(), true, 'Check is off while every row would be refused');
       assert.match((await button.getAttribute('title')) ?? '', /over the service's limit of 2,048 bytes/);
       assert.match(
