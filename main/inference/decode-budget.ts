@@ -16,8 +16,12 @@
  *   encoders write at most 10-20 scans; allowed here are JPEG_SCAN_BUDGET scans at the pixel limit
  *   (more for smaller images, pro rata) and never more than MAX_JPEG_SCANS (each scan also has a
  *   fixed cost, which matters for tiny images with thousands of scans).
+ * - Decoding cost by format: the pixel limit is set for JPEG, and a WebP or AVIF pixel costs several
+ *   times a JPEG's to decode (a 1.9 KiB lossless WebP of 16383 x 3000 took 3 s), so those formats
+ *   get the pixel limit divided by their cost (DECODE_COST_PER_PIXEL).
  */
 import { CheckError } from '../errors.ts';
+import type { SupportedFormat } from './image-format.ts';
 import { sizeAndLimit } from './input-size.ts';
 
 export const MAX_IMAGE_SIDE = 65_535;
@@ -30,11 +34,44 @@ export function describePixels(n: number): string {
   return n >= 100_000 ? `${(n / 1e6).toFixed(1)} megapixels` : `${n} pixels`;
 }
 
-/** Refuses an image of more than `maxPixels` pixels. */
-export function checkImagePixels(width: number, height: number, maxPixels: number): void {
-  if (width * height <= maxPixels) return;
-  const [size, limit] = sizeAndLimit(width * height, maxPixels, describePixels, 'pixels');
-  throw new CheckError('IMAGE_TOO_LARGE', `image is ${width}x${height} pixels (${size}); the limit is ${limit}`);
+/**
+ * CPU to decode a pixel, relative to a JPEG photo's (about 19 ms per megapixel on the 2-core
+ * reference machine; bench notes, 2026-12-02, sharp 0.34 / libvips 8.17, CPU time of
+ * decodeImageRgb): PNG and TIFF 12-33 ms, GIF 13-28, WebP 38-71 (lossy and lossless), AVIF 44-83
+ * lossy and 224 lossless. Rounded up, so that the worst accepted file of any format costs about
+ * what a JPEG at the pixel limit does (~1 s).
+ */
+export const DECODE_COST_PER_PIXEL: Readonly<Record<SupportedFormat, number>> = {
+  jpeg: 1,
+  png: 1,
+  tiff: 1,
+  gif: 1.5,
+  webp: 4,
+  avif: 10,
+};
+
+const FORMAT_NAME: Readonly<Record<SupportedFormat, string>> = {
+  jpeg: 'JPEG',
+  png: 'PNG',
+  tiff: 'TIFF',
+  gif: 'GIF',
+  webp: 'WebP',
+  avif: 'AVIF',
+};
+
+/** The largest first frame accepted for `format` under the pixel limit `maxPixels` (set for JPEG). */
+export function formatPixelLimit(format: SupportedFormat, maxPixels: number): number {
+  return Math.floor(maxPixels / DECODE_COST_PER_PIXEL[format]);
+}
+
+/** Refuses an image of more pixels than `format` may have under the pixel limit `maxPixels` (see formatPixelLimit). */
+export function checkImagePixels(width: number, height: number, maxPixels: number, format: SupportedFormat = 'jpeg'): void {
+  const allowed = formatPixelLimit(format, maxPixels);
+  if (width * height <= allowed) return;
+  const [size, limit] = sizeAndLimit(width * height, allowed, describePixels, 'pixels');
+  const cost = DECODE_COST_PER_PIXEL[format];
+  const why = cost > 1 ? ` for ${FORMAT_NAME[format]} (decoding it costs about ${cost}x a JPEG's per pixel)` : '';
+  throw new CheckError('IMAGE_TOO_LARGE', `image is ${width}x${height} pixels (${size}); the limit${why} is ${limit}`);
 }
 
 /** Refuses an image with a side longer than MAX_IMAGE_SIDE. */

@@ -11,8 +11,8 @@
  *    render SVG or read libvips-native formats.
  * 3. an animation or multi-page file is cut to its first frame (first-frame.ts), so that no
  *    decoder walks thousands of frames it will not use;
- * 4. header only (sharp `metadata()`): width x height of the first frame over `maxPixels` →
- *    IMAGE_TOO_LARGE before any pixel is decoded (a PNG whose IHDR claims 50000x50000 is turned
+ * 4. header only (sharp `metadata()`): width x height of the first frame over `maxPixels` (less
+ *    for formats that cost more to decode per pixel, decode-budget.ts) → IMAGE_TOO_LARGE before any pixel is decoded (a PNG whose IHDR claims 50000x50000 is turned
  *    away in milliseconds); then the work limits of decode-budget.ts, all IMAGE_TOO_LARGE: a side
  *    over 65535, a resize (when the caller says to what size) that would cost more than the pixel
  *    limit, a JPEG with more progressive scans than its size allows;
@@ -27,7 +27,7 @@
  */
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { CheckError } from '../errors.ts';
-import { checkImagePixels, checkImageSides, checkJpegScans, checkResizeWork, describePixels } from './decode-budget.ts';
+import { checkImagePixels, checkImageSides, checkJpegScans, checkResizeWork, describePixels, formatPixelLimit } from './decode-budget.ts';
 import { checkImageFileSize } from './input-size.ts';
 import { firstFrameOnly } from './first-frame.ts';
 import type { SupportedFormat } from './image-format.ts';
@@ -247,7 +247,7 @@ export async function decodeImageRgb(bytes: Uint8Array, limits: ImageLimits, opt
   if (!(width > 0 && height > 0)) {
     throw new CheckError('INVALID_IMAGE', `the ${label} file has no pixels (width or height is 0)`);
   }
-  checkImagePixels(width, height, limits.maxPixels);
+  checkImagePixels(width, height, limits.maxPixels, format);
   checkImageSides(width, height);
   if (options.resizeTo !== undefined) {
     // EXIF orientations 5-8 swap the sides; the resizer sees the displayed image.
@@ -258,7 +258,8 @@ export async function decodeImageRgb(bytes: Uint8Array, limits: ImageLimits, opt
 
   let out: { data: Buffer; info: OutputInfo };
   try {
-    out = await sharpInput(input, Number.isFinite(limits.maxPixels) ? Math.max(1, Math.floor(limits.maxPixels)) : false)
+    const pixelLimit = formatPixelLimit(format, limits.maxPixels);
+    out = await sharpInput(input, Number.isFinite(pixelLimit) ? Math.max(1, pixelLimit) : false)
       .removeAlpha()
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
@@ -266,9 +267,13 @@ export async function decodeImageRgb(bytes: Uint8Array, limits: ImageLimits, opt
   } catch (err) {
     const msg = errorText(err);
     if (/pixel limit/i.test(msg)) {
-      throw new CheckError('IMAGE_TOO_LARGE', `image is larger than the limit of ${describePixels(limits.maxPixels)}`, {
-        cause: err,
-      });
+      throw new CheckError(
+        'IMAGE_TOO_LARGE',
+        `image is larger than the limit of ${describePixels(formatPixelLimit(format, limits.maxPixels))}`,
+        {
+          cause: err,
+        },
+      );
     }
     throw new CheckError('INVALID_IMAGE', `the ${label} file is damaged or incomplete and cannot be decoded`, {
       cause: err,

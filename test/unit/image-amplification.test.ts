@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { CheckError } from '../../main/errors.ts';
 import { allowedJpegScans, JPEG_SCAN_BUDGET, MAX_JPEG_SCANS } from '../../main/inference/decode-budget.ts';
 import { firstFrameOnly } from '../../main/inference/first-frame.ts';
@@ -148,6 +148,43 @@ describe('tall and wide images', () => {
     const err = await refusal(decodeAndResizeImage(rotated, 480, limits));
     assert.match(err.message, /8x3000 pixels/);
     await decodeAndResizeImage(await wide.clone().jpeg().toBuffer(), 480, limits);
+  });
+});
+
+describe('decoding cost by format', () => {
+  const plain = (w: number, h: number) => sharp({ create: { width: w, height: h, channels: 3, background: '#808080' } });
+
+  test('a tiny lossless WebP claiming 49 megapixels is refused from its header, with the format named', async () => {
+    const bytes = await plain(16_383, 3_000).webp({ lossless: true }).toBuffer();
+    assert.ok(bytes.length < 4096, `${bytes.length} bytes`);
+    const err = await refusal(decodeImageRgb(bytes, LIMITS));
+    assert.equal(err.code, 'IMAGE_TOO_LARGE');
+    assert.match(
+      err.message,
+      /16383x3000 pixels \(49\.1 megapixels\); the limit for WebP \(decoding it costs about 4x a JPEG's per pixel\) is 12\.5 megapixels/,
+    );
+  });
+
+  test('each format gets the pixel limit divided by its cost: PNG and JPEG all of it, WebP a quarter, AVIF a tenth', async () => {
+    const limits = { maxPixels: 1_000_000, maxBytes: LIMITS.maxBytes };
+    for (const [name, encode] of [
+      ['png', (img: Sharp) => img.png()],
+      ['jpeg', (img: Sharp) => img.jpeg()],
+    ] as const) {
+      await decodeImageRgb(await encode(plain(1000, 1000)).toBuffer(), limits).catch((err: unknown) =>
+        assert.fail(`${name}: ${String(err)}`),
+      );
+    }
+    await decodeImageRgb(await plain(500, 500).webp().toBuffer(), limits);
+    assert.match(
+      (await refusal(decodeImageRgb(await plain(501, 500).webp().toBuffer(), limits))).message,
+      /limit for WebP .* 250000 pixels/,
+    );
+    await decodeImageRgb(await plain(250, 400).avif({ effort: 0 }).toBuffer(), limits);
+    assert.match(
+      (await refusal(decodeImageRgb(await plain(251, 400).avif({ effort: 0 }).toBuffer(), limits))).message,
+      /limit for AVIF .* 100000 pixels/,
+    );
   });
 });
 
