@@ -37,7 +37,7 @@ import {
 import * as compare from './compare-rows.ts';
 import { sliceValues, SLICE_ATTRIBUTES } from './input-slices.ts';
 import type { CellSummary, CellTotals, Distribution, PeriodTotals } from './period-totals.ts';
-import { mergedValuesAtRanks, momentsVariance, RELATIVE_ACCURACY, type SketchData } from './quantile-sketch.ts';
+import { mergedValuesAtRanks, momentsVariance, quantileRank, RELATIVE_ACCURACY, type SketchData } from './quantile-sketch.ts';
 
 export const COMPARISON_METHOD =
   'quantile intervals: distribution-free order-statistic ranks n·q ∓ z·√(n·q·(1−q)) read from the sketches, widened by their ' +
@@ -57,7 +57,7 @@ interface Interval {
 }
 
 /**
- * The q-quantile (rank q·(n−1), as the dashboard reads it) and its distribution-free interval at
+ * The q-quantile (quantileRank, as the dashboard reads it) and its distribution-free interval at
  * `z`, widened by the sketch's relative accuracy.
  */
 export function quantileInterval(data: SketchData | null, q: number, z: number): Interval {
@@ -65,7 +65,7 @@ export function quantileInterval(data: SketchData | null, q: number, z: number):
   if (!data || n === 0) return { value: null, low: null, high: null, exact: false };
   const { low: lower, high: upper, exact } = compare.orderStatisticRanks(n, q, z);
   const clamp = (rank: number) => Math.min(n - 1, Math.max(0, rank - 1));
-  const ranks = [clamp(lower), q * (n - 1), clamp(upper)].sort((x, y) => x - y);
+  const ranks = [clamp(lower), quantileRank(q, n), clamp(upper)].sort((x, y) => x - y);
   const [lowValue, value, highValue] = mergedValuesAtRanks([data], ranks) as [number, number, number];
   return { value, low: lowValue / (1 + RELATIVE_ACCURACY), high: highValue / (1 - RELATIVE_ACCURACY), exact };
 }

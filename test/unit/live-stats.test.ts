@@ -22,9 +22,9 @@ class Clock {
   }
 }
 
-/** Exact order statistic at the rank the sketch uses, q·(n−1) rounded down. */
+/** Exact order statistic by the nearest-rank rule: the ⌈q·n⌉-th smallest value. */
 function exactQuantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.floor(q * (sorted.length - 1))]!;
+  return sorted[Math.max(0, Math.ceil(Number((q * sorted.length).toFixed(9))) - 1)]!;
 }
 
 function assertClose(actual: number | null, expected: number, tolerance: number, what: string): void {
@@ -200,6 +200,26 @@ describe('LiveStats quantile accuracy', () => {
       assertClose(point.p99_ms, exactQuantile(sorted, 0.99), WITHIN, `p99 at ${point.t}`);
     }
     assert.equal(snap.series.at(-1)!.t, now);
+  });
+
+  it('with few checks P90 and P99 are the slowest ones (nearest rank), in the window and in its second', () => {
+    const clock = new Clock();
+    const stats = new LiveStats({ now: clock.now });
+    const record = (latencyMs: number, i: number) =>
+      stats.record({ id: `few${i}`, endedAtMs: clock.ms, latencyMs, statusCode: 200, resultType: 'YES', stages: {}, batchSize: 1 });
+    [44.5, 217.8].forEach(record);
+    let snap = stats.snapshot(60);
+    assertClose(snap.p50_ms, 44.5, WITHIN, 'P50 of two');
+    assertClose(snap.p90_ms, 217.8, WITHIN, 'P90 of two: the slower, not the faster');
+    assertClose(snap.p99_ms, 217.8, WITHIN, 'P99 of two');
+    const second = snap.series.at(-1)!;
+    assertClose(second.p99_ms, 217.8, WITHIN, "the second's own P99 of two");
+    clock.ms += 1000;
+    [136, 140, 378, 468].forEach((ms, i) => record(ms, i + 2));
+    snap = stats.snapshot(1);
+    assertClose(snap.p50_ms, 140, WITHIN, 'P50 of four: the 2nd');
+    assertClose(snap.p90_ms, 468, WITHIN, 'P90 of four: the 4th (the slowest-requests list shows it)');
+    assertClose(snap.p99_ms, 468, WITHIN, 'P99 of four');
   });
 
   it('windows that cut through the 10 s and 60 s aggregates give exact counts and accurate quantiles', () => {
