@@ -101,21 +101,52 @@ const FOREIGN_WORDS = new Set(
 );
 for (const word of ENGLISH_WORDS) FOREIGN_WORDS.delete(word);
 
-/** Letters of scripts other than Latin (CJK, Arabic, Cyrillic, Greek, Hebrew, Devanagari, Thai, Hangul, ...). */
-const NON_LATIN_LETTER = /[^\p{Script=Latin}\P{L}]/gu;
 const LETTER = /\p{L}/gu;
+const LATIN_LETTER = /\p{Script=Latin}/u;
+const HAN_OR_KANA = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+const HANGUL = /\p{Script=Hangul}/u;
+
+/** A caption's letters, each weighted by about how much of a word it carries (see letterWeights). */
+export interface WeightedLetters {
+  readonly all: number;
+  /** Letters of scripts other than Latin (CJK, Arabic, Cyrillic, Greek, Hebrew, Devanagari, Thai, Hangul, ...). */
+  readonly nonLatin: number;
+  /** Han, kana and Hangul. */
+  readonly cjk: number;
+}
 
 /**
- * True when the caption is evidently not English: most of its letters are in another script, or it
- * has at least two function words of another common language and more of them than English ones.
- * Deliberately conservative: a short English caption must never be flagged (trigram language
- * identifiers such as franc misread captions like "people at a concert" as French).
+ * Letters counted by what they carry: a Han character or a kana is most of a word (3 Latin
+ * letters' worth), a Hangul syllable a few letters (2), any other letter 1. Counted plainly,
+ * "两只狗在雪地里玩耍 dogs playing" was mostly Latin (11 letters to 9) and read as English.
+ */
+export function letterWeights(caption: string): WeightedLetters {
+  let all = 0;
+  let nonLatin = 0;
+  let cjk = 0;
+  for (const [letter] of caption.matchAll(LETTER)) {
+    if (LATIN_LETTER.test(letter)) {
+      all += 1;
+      continue;
+    }
+    const weight = HAN_OR_KANA.test(letter) ? 3 : HANGUL.test(letter) ? 2 : 1;
+    all += weight;
+    nonLatin += weight;
+    if (weight > 1) cjk += weight;
+  }
+  return { all, nonLatin, cjk };
+}
+
+/**
+ * True when the caption is evidently not English: most of its letters (letterWeights) are in
+ * another script, or it has at least two function words of another common language and more of
+ * them than English ones. Deliberately conservative: a short English caption must never be flagged
+ * (trigram language identifiers such as franc misread captions like "people at a concert" as French).
  */
 export function looksNonEnglish(caption: string): boolean {
-  const letters = caption.match(LETTER)?.length ?? 0;
-  if (letters === 0) return false;
-  const nonLatin = caption.match(NON_LATIN_LETTER)?.length ?? 0;
-  if (nonLatin / letters > 0.5) return true;
+  const letters = letterWeights(caption);
+  if (letters.all === 0) return false;
+  if (letters.nonLatin / letters.all > 0.5) return true;
   const words =
     caption
       .toLowerCase()

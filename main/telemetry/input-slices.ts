@@ -5,7 +5,7 @@
  * cost per check and the memory fixed. Pure: the service computes `InputAttributes` once per check
  * (`describeInput`), LiveStats turns them into one slice index per attribute (`sliceIndices`).
  */
-import { looksNonEnglish } from '../../preload/caption-warnings.ts';
+import { letterWeights, looksNonEnglish } from '../../preload/caption-warnings.ts';
 import { SLICE_ATTRIBUTES, type SliceAttribute } from '../../preload/wire-types.ts';
 
 // One definition, in the wire contract (the dashboard's attribute picker reads it too).
@@ -48,21 +48,17 @@ const TOKEN_EDGES = [8, 16, 32]; // upper bounds (inclusive) of 0-8, 9-16, 17-32
 const PIXEL_EDGES = [250_000, 1_000_000, 4_000_000]; // upper bounds (exclusive); 480×480 = 230,400 is in the first
 const FORMAT_SLICES: readonly string[] = ['jpeg', 'png', 'webp', 'gif'];
 
-const LETTER = /\p{L}/gu;
-/** Han, kana and Hangul: the scripts whose captions OFA's byte-level BPE splits into many more tokens. */
-const CJK_LETTER = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/gu;
-
 /**
  * English when the caption would not draw the NOT_ENGLISH warning (`looksNonEnglish`, the same rule);
- * otherwise CJK when most of its letters are Han, kana or Hangul, else other. No letters at all
- * (digits, emoji) is other.
+ * otherwise CJK when most of its letters (weighted as that rule weighs them) are Han, kana or Hangul,
+ * the scripts whose captions OFA's byte-level BPE splits into many more tokens; else other. No
+ * letters at all (digits, emoji) is other.
  */
 export function captionScript(text: string): CaptionScript {
-  const letters = text.match(LETTER)?.length ?? 0;
-  if (letters === 0) return 'other';
+  const letters = letterWeights(text);
+  if (letters.all === 0) return 'other';
   if (!looksNonEnglish(text)) return 'english';
-  const cjk = text.match(CJK_LETTER)?.length ?? 0;
-  return cjk * 2 > letters ? 'cjk' : 'other';
+  return letters.cjk * 2 > letters.all ? 'cjk' : 'other';
 }
 
 /** What the service knows of a check's input, for `describeInput`. */

@@ -59,6 +59,8 @@ describe('looksNonEnglish', () => {
     'a man 🙂 smiles',
     'a café on the corner',
     '3 + 4',
+    'a photo of 東京 tower at night',
+    'a sign that says 出口 above the door',
   ];
   const other = [
     '两只狗在雪地里玩',
@@ -69,6 +71,8 @@ describe('looksNonEnglish', () => {
     'dos perros juegan en la nieve',
     'zwei Hunde spielen im Schnee',
     'Un homme fait du vélo',
+    '两只狗在雪地里玩耍 🐕🐕 dogs playing',
+    '개 두 마리가 눈 속에서 논다 two dogs',
   ];
   for (const caption of english) it(`English: ${caption}`, () => assert.equal(looksNonEnglish(caption), false));
   for (const caption of other) it(`not English: ${caption}`, () => assert.equal(looksNonEnglish(caption), true));

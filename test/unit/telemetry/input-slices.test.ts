@@ -34,6 +34,8 @@ describe('input attributes', () => {
     assert.equal(captionScript('12 34 🐶'), 'other');
     // An English caption with a CJK word in it stays English (the NOT_ENGLISH rule).
     assert.equal(captionScript('a sign that says 出口 above the door'), 'english');
+    // Mostly Chinese with two English words: a Han character weighs about a word, not a letter.
+    assert.equal(captionScript('两只狗在雪地里玩耍 🐕🐕 dogs playing'), 'cjk');
   });
 
   it('buckets: tokens, pixels, formats, premise, and unknown for whatever is missing', () => {
@@ -75,10 +77,10 @@ describe('input attributes', () => {
   });
 });
 
-/** Exact order statistic at the sketch's rank, q·(n−1) rounded down. */
+/** Exact order statistic by the nearest-rank rule: the ⌈q·n⌉-th smallest value. */
 function exactQuantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(q * (sorted.length - 1))]!;
+  return sorted[Math.max(0, Math.ceil(Number((q * sorted.length).toFixed(9))) - 1)]!;
 }
 
 function assertWithin(actual: number | null, expected: number, what: string): void {
