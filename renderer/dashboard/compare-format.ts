@@ -39,6 +39,19 @@ export interface RangeChoice {
 }
 
 /**
+ * Why range `name` cannot be compared at `nowMs` (an end whose mark is gone, or a range that ends
+ * where or before it starts), in words for the panel; undefined when it can.
+ */
+export function rangeProblem(name: string, range: RangeChoice, nowMs: number): string | undefined {
+  const from = resolveEnd(range.from, nowMs);
+  const to = resolveEnd(range.to, nowMs);
+  if (from === undefined || to === undefined) return `choose both ends of range ${name}`;
+  if (to === from) return `range ${name} is empty: its "from" and "to" are the same time; choose a later "to"`;
+  if (to < from) return `range ${name} ends before it starts: choose a "to" later than its "from"`;
+  return undefined;
+}
+
+/**
  * "Before" and "after" a mark: from the mark before it (at most 15 min back) to it, and from it to
  * the next mark or now. What the marks list's Compare button picks.
  */

@@ -28,6 +28,7 @@ import {
   formatDifference,
   periodPhrase,
   prometheusHost,
+  rangeProblem,
   resolveEnd,
   significanceLabel,
   stageCountsPhrase,
@@ -53,10 +54,18 @@ function EndSelect({
   testId: string;
 }) {
   const id = useId();
+  const chosenMark = marks.find((mark) => `mark:${mark.at_ms}` === value);
   return (
     <span className="range-end">
       <label htmlFor={id}>{label}</label>
-      <select id={id} value={value} data-testid={testId} onChange={(e) => onChange(e.target.value)}>
+      {/* A long mark name is cut by the select's width: the title gives it whole. */}
+      <select
+        id={id}
+        value={value}
+        title={chosenMark ? `${chosenMark.name} (${markTime(chosenMark)})` : undefined}
+        data-testid={testId}
+        onChange={(e) => onChange(e.target.value)}
+      >
         {AGO_CHOICES_MIN.map((m) => (
           <option key={`ago:${m}`} value={`ago:${m}`}>
             {agoLabel(m)}
@@ -310,16 +319,19 @@ export function ComparePanel({ client, prometheusUrl }: { client: ConsoleClient;
     );
   };
 
-  const compare = () => {
+  // A failed or refused comparison clears the last one: its tables would read as the answer to the new choice.
+  const fail = (message: string) => {
+    setResult(undefined);
+    setError(message);
+  };
+
+  const compare = (ranges: { a: RangeChoice; b: RangeChoice } = { a: rangeA, b: rangeB }) => {
     const now = Date.now();
-    const span = (r: RangeChoice): TimeSpan | undefined => {
-      const from = resolveEnd(r.from, now);
-      const to = resolveEnd(r.to, now);
-      return from === undefined || to === undefined ? undefined : { from_ms: from, to_ms: to };
-    };
-    const a = span(rangeA);
-    const b = span(rangeB);
-    if (!a || !b) return setError('choose both ends of both ranges');
+    const problem = rangeProblem('A', ranges.a, now) ?? rangeProblem('B', ranges.b, now);
+    if (problem) return fail(problem);
+    const span = (r: RangeChoice): TimeSpan => ({ from_ms: resolveEnd(r.from, now)!, to_ms: resolveEnd(r.to, now)! });
+    const a = span(ranges.a);
+    const b = span(ranges.b);
     setBusy(true);
     client
       .compare(a, b, sliceBy || undefined, fromPrometheus ? 'prometheus' : undefined)
@@ -328,7 +340,7 @@ export function ComparePanel({ client, prometheusUrl }: { client: ConsoleClient;
           setResult({ comparison, query: { a, b } });
           setError(undefined);
         },
-        (err: unknown) => setError(toApiError(err).message),
+        (err: unknown) => fail(toApiError(err).message),
       )
       .finally(() => setBusy(false));
   };
@@ -366,11 +378,13 @@ export function ComparePanel({ client, prometheusUrl }: { client: ConsoleClient;
                 type="button"
                 className="small"
                 data-testid={`mark-around-${i}`}
-                title="Range A: up to this mark; range B: from it to the next mark or now"
+                title="Compare up to this mark (range A) with from it to the next mark or now (range B)"
+                disabled={busy}
                 onClick={() => {
                   const around = aroundMark(marks, i);
                   setRangeA(around.a);
                   setRangeB(around.b);
+                  compare(around);
                 }}
               >
                 Before / after
@@ -418,7 +432,7 @@ export function ComparePanel({ client, prometheusUrl }: { client: ConsoleClient;
             ))}
           </select>
         </span>
-        <button type="button" data-testid="compare-run" onClick={compare} disabled={busy}>
+        <button type="button" data-testid="compare-run" onClick={() => compare()} disabled={busy}>
           Compare
         </button>
       </div>

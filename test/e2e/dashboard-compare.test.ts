@@ -227,6 +227,22 @@ describe('dashboard slices and compare against a real service (Playwright, Debia
     assert.ok(overflow.pageWidth <= 700, `page is ${overflow.pageWidth} px wide`);
   });
 
+  it('an empty or reversed range is refused in words, and the last comparison goes with it', async () => {
+    assert.equal(await page.getByTestId('comparison').count(), 1, 'the comparison of the test before is on show');
+    await page.getByTestId('range-a-from').selectOption('ago:5');
+    await page.getByTestId('range-a-to').selectOption('ago:5');
+    await page.getByTestId('compare-run').click();
+    const error = page.getByTestId('compare-error');
+    await error.waitFor({ timeout: 5000 });
+    assert.match(await error.innerText(), /^range A is empty: its "from" and "to" are the same time; choose a later "to"$/);
+    assert.equal(await page.getByTestId('comparison').count(), 0, 'no tables that would read as the answer to this choice');
+    await page.getByTestId('range-a-from').selectOption('ago:5');
+    await page.getByTestId('range-a-to').selectOption('ago:15');
+    await page.getByTestId('compare-run').click();
+    assert.match(await error.innerText(), /^range A ends before it starts/);
+    await page.getByTestId('compare-panel').screenshot({ path: path.join(SHOTS, 'dashboard-compare-empty-range.png') });
+  });
+
   it('logged no errors in the page console', () => {
     assert.deepEqual(consoleErrors, []);
   });

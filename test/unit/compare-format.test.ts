@@ -132,3 +132,14 @@ describe('compare-format', () => {
     );
   });
 });
+
+describe('rangeProblem', () => {
+  const now = 1_800_000_000_000;
+  it('accepts a range that ends after it starts, and says what is wrong with the rest', () => {
+    assert.equal(compareFormat.rangeProblem('A', { from: 'ago:15', to: 'ago:5' }, now), undefined);
+    assert.equal(compareFormat.rangeProblem('B', { from: `mark:${now - 1000}`, to: 'now' }, now), undefined);
+    assert.match(compareFormat.rangeProblem('A', { from: 'ago:5', to: 'ago:5' }, now)!, /^range A is empty/);
+    assert.match(compareFormat.rangeProblem('B', { from: 'now', to: 'ago:5' }, now)!, /^range B ends before it starts/);
+    assert.equal(compareFormat.rangeProblem('A', { from: 'mark:x', to: 'now' }, now), 'choose both ends of range A');
+  });
+});
