@@ -127,12 +127,22 @@ function LinkStatus({ link }: { link: ServiceLink }) {
 }
 
 export function StatusBar({ client, model, endpoint, stats, link, onModelChanged, onOpenConnection }: StatusBarProps) {
-  const proc = stats?.process;
+  // While the service does not answer, its uptime and memory are not shown as if current, and the
+  // model it last reported is dimmed: what it runs now is not known.
+  const answering = link.state === 'up';
+  const proc = answering ? stats?.process : undefined;
   return (
     <footer className="status-bar" data-testid="status-bar">
       <LinkStatus link={link} />
       <WhereStatus location={client.location} onOpenConnection={onOpenConnection} />
-      <ModelStatus model={model} />
+      <span
+        className={answering ? undefined : 'status-stale'}
+        data-testid="status-model-wrap"
+        data-stale={answering ? undefined : 'true'}
+        title={answering ? undefined : 'as last reported: the service is not answering'}
+      >
+        <ModelStatus model={model} />
+      </span>
       <ChangeModelButton client={client} onModelChanged={onModelChanged} />
       <span className="status-sep" />
       <MetricsUrl endpoint={endpoint} />

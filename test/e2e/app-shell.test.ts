@@ -74,6 +74,13 @@ describe('app shell against ofa-ve serve (Playwright, Debian chromium)', { skip:
     assert.equal(await page.getByTestId('status-link').innerText(), 'service unavailable — retrying');
     assert.equal(await page.getByTestId('status-link').getAttribute('data-state'), 'unavailable');
     assert.match(await page.getByTestId('stats-error').innerText(), /SERVICE_UNAVAILABLE.*retrying/);
+    // Nothing in the status bar reads as current: no uptime or memory, the model as last reported.
+    assert.equal(await page.getByTestId('status-uptime').innerText(), 'up —');
+    assert.equal(await page.getByTestId('status-memory').innerText(), 'rss — heap —');
+    assert.equal(await page.getByTestId('status-model-wrap').getAttribute('data-stale'), 'true');
+    await page.setViewportSize({ width: 1400, height: 800 });
+    const bar = await page.getByTestId('status-bar').boundingBox();
+    assert.ok(bar && bar.height < 40, `the status bar stays one line at 1400 px: ${bar?.height} px high`);
     await page.screenshot({ path: path.join(SHOTS, 'app-shell-service-unavailable.png') });
     // The checker tab says it too (the dashboard has its own banner).
     await page.getByRole('tab', { name: 'Checker' }).click();
@@ -88,6 +95,10 @@ describe('app shell against ofa-ve serve (Playwright, Debian chromium)', { skip:
     // Back by itself: no reload, no click (the stream retries with backoff, at most 10 s apart).
     await page.getByTestId('status-link').waitFor({ state: 'detached', timeout: 25_000 });
     await page.getByTestId('stats-error').waitFor({ state: 'detached', timeout: 5000 });
+    await page.waitForFunction(() => /^up \d/.test(document.querySelector('[data-testid="status-uptime"]')?.textContent ?? ''), undefined, {
+      timeout: 10_000,
+    });
+    assert.equal(await page.getByTestId('status-model-wrap').getAttribute('data-stale'), null);
     await page.getByRole('tab', { name: 'Checker' }).click();
     assert.equal(await page.getByTestId('service-unavailable').count(), 0);
     await page.context().close();
