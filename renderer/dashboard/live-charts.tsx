@@ -35,6 +35,7 @@ import {
   type Layer,
 } from './chart-frame.tsx';
 import { chartPalette } from './chart-palette.ts';
+import { failedSecondLayout, type BarSpan, type TimeScale } from './failed-checks-chart.ts';
 import { STAGE_SHORT_LABELS, UNTIMED, formatAxisMs, formatMs, percentAxis, type ChartRow, type StageBarRow } from './stats-format.ts';
 
 /** Layers stacked in the given order, one step a second and fill only (see QpsChart for why). */
@@ -95,44 +96,36 @@ export const LatencyChart = memo(function LatencyChart({ rows }: { rows: ChartRo
   );
 });
 
-/** The least width (px) of the last second of a run of seconds with checks (a lone one included), so that it shows. */
-const MIN_SECOND_PX = 2;
-
 /**
- * One second's bar of a stacked layer, drawn from its second to the next (as a step of the requests
- * chart is), not centred on it: recharts places bars on a number axis by the axis' ticks. `runEnds`:
- * the seconds whose next second has no checks; their bar is at least MIN_SECOND_PX wide, kept inside
- * the plot. Crisp edges: the bars of consecutive seconds meet without a seam or an overlap.
+ * One second's bar of a stacked layer, over the span `layout` gives it (failed-checks-chart.ts): its
+ * second to the next, not centred on it (recharts places bars on a number axis by the axis' ticks),
+ * or, where seconds are too narrow to show, the width of its group of seconds, when it is the group's
+ * worst. Both layers of a second get the same span, so the stack stays whole. Crisp edges: the bars
+ * of consecutive seconds meet without a seam or an overlap.
  */
 function SecondBar({
   shape,
   color,
   opacity,
-  runEnds,
+  layout,
 }: {
   shape: BarShapeProps;
   color: string;
   opacity: number;
-  runEnds: ReadonlySet<number>;
+  layout: (scale: TimeScale) => ReadonlyMap<number, BarSpan>;
 }) {
   const scale = useXAxisScale();
   const plot = usePlotArea();
   const t: unknown = (shape.payload as { t?: unknown } | undefined)?.t;
   if (!scale || !plot || typeof t !== 'number' || !(shape.height > 0) || !Number.isFinite(shape.y)) return null;
-  const right = plot.x + plot.width;
-  let x0 = scale(t) ?? NaN;
-  let x1 = Math.min(scale(t + 1) ?? NaN, right);
-  if (!Number.isFinite(x0) || !Number.isFinite(x1)) return null;
-  if (runEnds.has(t) && x1 - x0 < MIN_SECOND_PX) {
-    x1 = Math.min(x0 + MIN_SECOND_PX, right);
-    x0 = Math.min(x0, x1 - MIN_SECOND_PX);
-  }
+  const bar = layout({ x: (second) => scale(second) ?? NaN, left: plot.x, right: plot.x + plot.width }).get(t);
+  if (!bar) return null;
   return (
     <rect
       className="second-bar"
-      x={x0}
+      x={bar.x0}
       y={shape.y}
-      width={x1 - x0}
+      width={bar.x1 - bar.x0}
       height={shape.height}
       fill={color}
       fillOpacity={opacity}
@@ -141,22 +134,13 @@ function SecondBar({
   );
 }
 
-/** The seconds of `rows` with a value under any of `keys` whose next second has none. */
-function runEndSeconds(rows: readonly ChartRow[], keys: readonly (keyof ChartRow)[]): Set<number> {
-  const valued = (row: ChartRow | undefined) => row !== undefined && keys.some((key) => Number.isFinite(row[key]));
-  const ends = new Set<number>();
-  rows.forEach((row, i) => {
-    if (valued(row) && !valued(rows[i + 1])) ends.add(row.t);
-  });
-  return ends;
-}
-
 /**
  * Failed checks per second in % of that second's checks: server errors (5xx, what the alert counts)
  * under client errors (4xx, never alerted on), stacked, on a round scale of at least 0–1 %. Seconds
  * without requests are gaps: no traffic is not "0 % errors". Each second is a bar its own second
  * wide: a step area gives a second followed by a gap no width, so a lone second (sparse traffic, a
- * single burst of 400s) would not be drawn at all.
+ * single burst of 400s) would not be drawn at all. Where seconds are under MIN_BAR_PX wide (5 and
+ * 15 min), each few-second group draws its worst second, so no burst hides behind its neighbours.
  */
 export const ErrorRateChart = memo(function ErrorRateChart({ rows }: { rows: ChartRow[] }) {
   const palette = chartPalette();
@@ -166,10 +150,7 @@ export const ErrorRateChart = memo(function ErrorRateChart({ rows }: { rows: Cha
     { key: 'error_pct', name: 'server (5xx)', color: palette.danger },
     { key: 'client_error_pct', name: 'client (4xx)', color: palette.axis },
   ] as const;
-  const runEnds = runEndSeconds(
-    rows,
-    layers.map((l) => l.key),
-  );
+  const layout = failedSecondLayout(rows.map((r) => ({ t: r.t, failedPct: (r.error_pct ?? 0) + (r.client_error_pct ?? 0) })));
   return (
     <ResponsiveContainer width="100%" height="100%">
       <BarChart data={rows} margin={CHART_MARGIN}>
@@ -199,7 +180,7 @@ export const ErrorRateChart = memo(function ErrorRateChart({ rows }: { rows: Cha
             stackId="errors"
             fill={layer.color}
             isAnimationActive={false}
-            shape={(shape: BarShapeProps) => <SecondBar shape={shape} color={layer.color} opacity={0.6} runEnds={runEnds} />}
+            shape={(shape: BarShapeProps) => <SecondBar shape={shape} color={layer.color} opacity={0.6} layout={layout} />}
           />
         ))}
       </BarChart>

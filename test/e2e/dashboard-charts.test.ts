@@ -3,7 +3,9 @@
  * the model, and Playwright answers /api/v1/events, /api/v1/stats and /api/v1/requests/slowest with
  * stats documents built here, so every drawn figure has an exact expected place. Checked in the
  * rendered SVG (fill geometry with isPointInFill, line points against the axis ticks, bar widths)
- * and in the pixels of a screenshot. Screenshots go to test-results/dashboard-charts-*.png.
+ * and in the pixels of a screenshot. Then the failed checks chart against a real service's own
+ * stats, from real checks: a burst of refused images among clean checks. Screenshots go to
+ * test-results/dashboard-charts-*.png.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -14,7 +16,8 @@ import { STAGE_NAMES, type SeriesPoint, type SlowRequest, type StatsDocument } f
 import { emptySeriesPoint } from '../../main/telemetry/live-stats.ts';
 import { formatClock } from '../../renderer/dashboard/stats-format.ts';
 import { launchChromium } from '../support/browser.ts';
-import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM } from '../support/e2e-page.ts';
+import { openPage, prepareUiRun, SHOTS, SKIP_WITHOUT_CHROMIUM, startServedUi, type ServedUi } from '../support/e2e-page.ts';
+import { checkParts, multipartBody, multipartType } from '../support/multipart-body.ts';
 import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
 
 /** The last second of every series (epoch s). */
@@ -863,3 +866,198 @@ describe('dashboard charts against a known series (Playwright, Debian chromium)'
     assert.deepEqual(consoleErrors, []);
   });
 });
+
+/** What the failed checks chart draws: its time and % ticks, and its bars (user units = CSS px). */
+function errorBars(page: Page) {
+  return page.evaluate(() => {
+    const card = document.querySelector('[data-testid="chart-errors"]');
+    const svg = card?.querySelector('.recharts-wrapper > svg.recharts-surface');
+    if (!card || !svg) throw new Error('no failed checks chart');
+    const rect = svg.getBoundingClientRect();
+    const ticks = (axis: string) => {
+      const labels = [...card.querySelectorAll(`.recharts-${axis}Axis-tick-labels text.recharts-cartesian-axis-tick-value`)];
+      const lines = [...card.querySelectorAll(`.recharts-${axis}Axis-tick-lines line`)];
+      return labels.map((text, i) => ({
+        value: text.textContent ?? '',
+        x: Number(lines[i]?.getAttribute('x1')),
+        y: Number(lines[i]?.getAttribute('y1')),
+      }));
+    };
+    // What the chart is drawn on: the nearest background that is not transparent.
+    let background = 'rgb(0, 0, 0)';
+    for (let el: Element | null = card; el; el = el.parentElement) {
+      const colour = getComputedStyle(el).backgroundColor;
+      if (colour && colour !== 'transparent' && !/rgba\(.*,\s*0\)$/.test(colour)) {
+        background = colour;
+        break;
+      }
+    }
+    return {
+      svg: { left: rect.left + window.scrollX, top: rect.top + window.scrollY },
+      background,
+      xTicks: ticks('x'),
+      yTicks: ticks('y'),
+      bars: [...card.querySelectorAll('rect.second-bar')].map((r) => ({
+        x: Number(r.getAttribute('x')),
+        y: Number(r.getAttribute('y')),
+        width: Number(r.getAttribute('width')),
+        height: Number(r.getAttribute('height')),
+      })),
+    };
+  });
+}
+
+describe(
+  'the failed checks chart against a real service: a burst of refused images among clean checks',
+  { skip: SKIP_WITHOUT_CHROMIUM },
+  () => {
+    let ui: ServedUi;
+    let page: Page;
+    let image: Uint8Array;
+    const consoleErrors: string[] = [];
+
+    before(async () => {
+      image = new Uint8Array(
+        await sharp(Buffer.alloc(64 * 48 * 3, 120), { raw: { width: 64, height: 48, channels: 3 } })
+          .png()
+          .toBuffer(),
+      );
+      ui = await startServedUi({
+        context: { viewport: { width: 1400, height: 1100 }, deviceScaleFactor: 1 },
+        errors: consoleErrors,
+        consoleErrors: true,
+      });
+      page = ui.page;
+      await page.goto(`${ui.serve.url}/#dashboard`, { waitUntil: 'domcontentloaded' });
+      await page.getByTestId('charts').waitFor({ timeout: 15_000 });
+      await page.mouse.move(0, 0);
+    });
+    after(async () => {
+      assert.equal(await ui?.close(), 0, 'ofa-ve serve stopped cleanly');
+    });
+
+    /** One check: a real image, or bytes that are no image (400 INVALID_IMAGE). */
+    async function check(good: boolean): Promise<number> {
+      const res = await fetch(`${ui.serve.url}/api/v1/check`, {
+        method: 'POST',
+        headers: { 'content-type': multipartType() },
+        body: new Uint8Array(multipartBody(checkParts(good ? image : new TextEncoder().encode('not an image'), 'a grey picture'))),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    }
+
+    /** Waits until `ms` into the next wall-clock second. */
+    const intoNextSecond = (ms: number) => new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + ms));
+
+    it('draws the burst second visibly, at its own height, at 15 and at 5 min, though the seconds after it have no failures', async () => {
+      // The user's case: 8 checks at once, 5 of them refused (62.5 % of the second), then seconds of
+      // clean checks only. On a busy machine a check may take over a second, so a try whose last second
+      // with failures is not followed by one with checks is made again.
+      const series = async () => ((await (await fetch(`${ui.serve.url}/api/v1/stats?window=900`)).json()) as StatsDocument).series;
+      const lastFailedIsFollowedByChecks = (points: SeriesPoint[]) => {
+        const last = points.filter((p) => p.ERROR > 0).pop();
+        const next = last && points.find((p) => p.t === last.t + 1);
+        return next !== undefined && next.requests > 0 && next.ERROR === 0;
+      };
+      for (let i = 0; i < 3; i++) assert.equal(await check(true), 200); // a model's first checks are slow
+      let points: SeriesPoint[] = [];
+      for (let attempt = 0; attempt < 3 && !lastFailedIsFollowedByChecks(points); attempt++) {
+        await intoNextSecond(50);
+        const statuses = await Promise.all([true, false, true, false, false, true, false, false].map(check));
+        assert.equal(statuses.filter((s) => s === 400).length, 5, `five refused: ${statuses.join(' ')}`);
+        // Two clients checking clean images for 3 s from the next second on.
+        await intoNextSecond(0);
+        const until = Date.now() + 3000;
+        const clean = async () => {
+          while (Date.now() < until) assert.equal(await check(true), 200);
+        };
+        await Promise.all([clean(), clean()]);
+        await intoNextSecond(100);
+        points = await series();
+      }
+      const failed = points.filter((p) => p.ERROR > 0);
+      assert.ok(
+        lastFailedIsFollowedByChecks(points),
+        `the last second with failures is followed by one with checks and none failed: ${JSON.stringify(
+          points.filter((p) => p.requests > 0).map((p) => [p.t, p.requests, p.ERROR]),
+        )}`,
+      );
+      const errorTotal = failed.reduce((sum, p) => sum + p.ERROR, 0);
+      const failedPct = (p: SeriesPoint) => (p.client_error_rate + p.error_rate) * 100;
+      const worst = failed.reduce((a, b) => (failedPct(b) > failedPct(a) ? b : a));
+      // The user's 62.5 %, unless a check of the burst ended in the next second.
+      if (failed.length === 1 && worst.requests === 8) assert.equal(failedPct(worst), 62.5);
+
+      for (const windowS of [900, 300]) {
+        await page.getByTestId(`window-${windowS}`).click();
+        await page.waitForFunction(
+          ({ w, errors }) =>
+            document.querySelector(`[data-testid="window-${w}"]`)?.getAttribute('aria-pressed') === 'true' &&
+            document.querySelector('[data-testid="total-ERROR"]')?.textContent === String(errors) &&
+            document.querySelector('[data-testid="p90-caption"]')?.textContent?.includes(`${w / 60} min`),
+          { w: windowS, errors: errorTotal },
+          { timeout: 10_000 },
+        );
+        await page.mouse.move(0, 0);
+        await page.waitForTimeout(200); // the frame after the data
+        const drawn = await errorBars(page);
+        const y = yScale(drawn.yTicks);
+        // A second's x from the time ticks (local wall-clock labels, as formatClock writes them).
+        const day = (label: string) =>
+          label
+            .split(':')
+            .map(Number)
+            .reduce((acc, v) => acc * 60 + v, 0);
+        const a = drawn.xTicks[0]!;
+        const b = drawn.xTicks[drawn.xTicks.length - 1]!;
+        const signed = (from: number, to: number) => ((to - from + 86_400 + 43_200) % 86_400) - 43_200;
+        const pxPerSecond = (b.x - a.x) / signed(day(a.value), day(b.value));
+        const x = (t: number) => a.x + signed(day(a.value), day(formatClock(t))) * pxPerSecond;
+        const what = `${windowS / 60} min (${pxPerSecond.toFixed(2)} px a second)`;
+
+        // Each second with failures lies under a bar at least 2 px wide, as high as it is (its own
+        // bar) or higher (where seconds are narrower than that, a few share the bar of their worst).
+        for (const second of failed) {
+          const pct = failedPct(second);
+          const over = drawn.bars.filter((bar) => bar.x <= x(second.t) + 0.5 && bar.x + bar.width >= x(second.t + 1) - 0.5);
+          // The top of the stack (client errors over server errors).
+          const top = over.reduce<(typeof over)[number] | undefined>(
+            (best, bar) => (best === undefined || bar.y < best.y ? bar : best),
+            undefined,
+          );
+          const label = `${what}: the second at ${formatClock(second.t)} (${pct.toFixed(1)} % failed)`;
+          assert.ok(top, `${label} has a bar over it: ${JSON.stringify(drawn.bars)}`);
+          assert.ok(top.width >= 1.9, `${label} is drawn ${top.width.toFixed(2)} px wide`);
+          if (second === worst) {
+            assert.ok(Math.abs(top.y - y(pct)) <= 1, `${label}: its bar's top at ${top.y.toFixed(1)}, expected ${y(pct).toFixed(1)}`);
+          } else {
+            assert.ok(top.y <= y(pct) + 1, `${label}: its bar's top at ${top.y.toFixed(1)}, expected ${y(pct).toFixed(1)} or above`);
+          }
+          const bottom = Math.max(...over.map((bar) => bar.y + bar.height));
+          assert.ok(Math.abs(bottom - y(0)) <= 1, `${label}: its bar stands on 0 %`);
+        }
+
+        // And on screen: a column of the bar (the clip is 4 px wider each side) is painted from its top
+        // down to the 0 % line, the grid rows aside.
+        const bar = drawn.bars.find(
+          (r) => r.x <= x(worst.t) + 0.5 && r.x + r.width >= x(worst.t + 1) - 0.5 && Math.abs(r.y - y(failedPct(worst))) <= 1,
+        )!;
+        const clip = { x: drawn.svg.left + bar.x - 4, y: drawn.svg.top + bar.y - 4, width: bar.width + 8, height: bar.height + 8 };
+        const shot = await pixels(await page.screenshot({ clip, path: path.join(SHOTS, `dashboard-charts-burst-${windowS}s.png`) }));
+        const background = rgb(drawn.background);
+        let painted = 0;
+        for (let column = 1; column < shot.width - 1; column++) {
+          let rows = 0;
+          for (let row = 4; row < 4 + Math.floor(bar.height); row++) if (colourDistance(shot.at(column, row), background) > 24) rows++;
+          painted = Math.max(painted, rows);
+        }
+        assert.ok(
+          painted >= bar.height - 4 * drawn.yTicks.length - 2,
+          `${what}: the burst's bar is painted ${painted} of ${bar.height.toFixed(1)} px high`,
+        );
+      }
+      assert.deepEqual(consoleErrors, []);
+    });
+  },
+);
