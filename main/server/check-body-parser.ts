@@ -32,6 +32,52 @@ export function bodyLimitsFor(limits: InputLimits): BodyLimits {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/** Throws on bytes that are not UTF-8; keeps a byte-order mark, so that a JSON body starting with one is still refused. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Bytes as UTF-8, or undefined when they are not UTF-8: the model must never score the U+FFFD a
+ * lenient decoder puts for bad bytes (a caption may hold a U+FFFD of its own, so only the bytes can tell).
+ */
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** How the error messages name the text fields (a Map: a part may be named `constructor`). */
+const TEXT_FIELD_LABELS: ReadonlyMap<string, string> = new Map([
+  ['text', 'the caption (text)'],
+  ['premise', 'the premise'],
+]);
+
+/**
+ * What busboy decodes a form field with when its part names no charset, as browsers, curl and most
+ * clients send them: Latin-1, one character per byte, so that the bytes can be checked as UTF-8 here
+ * rather than decoded leniently by busboy. A part that names its charset (`text/plain;
+ * charset=utf-8`, as Spring sends) is decoded by busboy as it says; busboy asks this label for its
+ * lower-case form exactly when it decodes a field with it, which is how the two are told apart.
+ * Were busboy to stop asking, the label reads as UTF-8: the lenient decoding of before, not mojibake.
+ */
+class UndeclaredFieldCharset extends String {
+  private used = false;
+  constructor() {
+    super('utf8');
+  }
+  override toLowerCase(): string {
+    this.used = true;
+    return 'latin1';
+  }
+  /** Whether the field just decoded was decoded with this charset (and forgets it). */
+  takeUse(): boolean {
+    const used = this.used;
+    this.used = false;
+    return used;
+  }
+}
+
 /** A Content-Type split into its lower-cased type/subtype and its parameters (names lower-cased). */
 interface MediaType {
   readonly essence: string;
@@ -187,9 +233,11 @@ function readBody(req: IncomingMessage, limits: BodyLimits, admit: BodyReading['
 }
 
 function parseJson(body: Buffer, limits: BodyLimits): CheckPair {
+  const json = decodeUtf8(body);
+  if (json === undefined) throw new CheckError('BAD_REQUEST', 'the JSON body is not valid UTF-8');
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(json);
   } catch {
     throw new CheckError('BAD_REQUEST', 'the body is not valid JSON');
   }
@@ -214,15 +262,32 @@ function parseJson(body: Buffer, limits: BodyLimits): CheckPair {
   return { image: bytes, text, premise };
 }
 
+/** Why a file part is refused: any but the one `image` (the texts are plain fields), or undefined. */
+function fileRefusal(name: string | undefined, haveImage: boolean): CheckError | undefined {
+  if (name === 'image') return haveImage ? new CheckError('BAD_REQUEST', 'send one image per request') : undefined;
+  const label = name === undefined ? undefined : TEXT_FIELD_LABELS.get(name);
+  if (label) {
+    return new CheckError(
+      'BAD_REQUEST',
+      `${label} must be a plain form field, not a file (with curl: -F '${name}=<file.txt' or -F '${name}=...', not -F ${name}=@file.txt)`,
+    );
+  }
+  const shown = name === undefined || name === '' ? 'a file part with no name' : `a file part named "${name.slice(0, 100)}"`;
+  return new CheckError('BAD_REQUEST', `the form has ${shown}; the only file part is "image"`);
+}
+
 function parseMultipart(req: IncomingMessage, limits: BodyLimits, admit: BodyReading['admit']): Promise<CheckPair> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
+    const undeclaredCharset = new UndeclaredFieldCharset();
     try {
       parser = busboy({
         headers: req.headers,
+        // busboy's type says string; it only compares the label and asks for its lower-case form.
+        defCharset: undeclaredCharset as unknown as string,
         // busboy reports a limit once a value *reaches* it; + 1 so that exactly the limit is accepted,
-        // as the JSON form and the image decoder accept it.
-        limits: { fileSize: limits.maxImageBytes + 1, files: 1, fields: 8, fieldSize: limits.maxFieldBytes + 1, parts: 12 },
+        // as the JSON form and the image decoder accept it. Two files: a second one is named when refused.
+        limits: { fileSize: limits.maxImageBytes + 1, files: 2, fields: 8, fieldSize: limits.maxFieldBytes + 1, parts: 12 },
       });
     } catch {
       reject(new CheckError('BAD_REQUEST', 'malformed multipart/form-data (missing boundary)'));
@@ -233,7 +298,9 @@ function parseMultipart(req: IncomingMessage, limits: BodyLimits, admit: BodyRea
       failed ??= error;
     };
     let image: Buffer | undefined;
-    const fields: Record<string, string> = {};
+    let imageStarted = false;
+    // No prototype: a part named `__proto__` is a field like any other.
+    const fields: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
     watchBodySize(req, limits, admit, (error) => {
       fail(error);
       req.unpipe(parser);
@@ -241,6 +308,14 @@ function parseMultipart(req: IncomingMessage, limits: BodyLimits, admit: BodyRea
       finish();
     });
     parser.on('file', (name, stream) => {
+      const refused = fileRefusal(name, imageStarted);
+      if (refused) {
+        fail(refused);
+        stream.resume();
+        stream.on('error', () => {});
+        return;
+      }
+      imageStarted = true;
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('limit', () => fail(new CheckError('IMAGE_TOO_LARGE', `the image is over the ${limits.maxImageBytes}-byte limit`)));
@@ -248,12 +323,21 @@ function parseMultipart(req: IncomingMessage, limits: BodyLimits, admit: BodyRea
       // listener would be thrown and stop the whole process.
       stream.on('error', () => fail(new CheckError('BAD_REQUEST', 'malformed multipart/form-data body (a file part is cut short)')));
       stream.on('close', () => {
-        if (name === 'image') image = Buffer.concat(chunks);
+        image = Buffer.concat(chunks);
       });
     });
-    parser.on('field', (name, value, info) => {
+    parser.on('field', (name, value: string | undefined, info) => {
+      const undeclared = undeclaredCharset.takeUse();
       if (info.valueTruncated) fail(new CheckError('TEXT_TOO_LONG', `the ${name} field is over the ${limits.maxFieldBytes}-byte limit`));
-      fields[name] = value;
+      const label = TEXT_FIELD_LABELS.get(name);
+      // Other fields are ignored: only the texts need their bytes checked.
+      if (!label || !undeclared || value === undefined) {
+        fields[name] = value;
+        return;
+      }
+      const text = decodeUtf8(Buffer.from(value, 'latin1'));
+      if (text === undefined) fail(new CheckError('BAD_REQUEST', `${label} is not valid UTF-8`));
+      fields[name] = text;
     });
     parser.on('partsLimit', () => fail(new CheckError('BAD_REQUEST', 'too many parts in the form')));
     parser.on('filesLimit', () => fail(new CheckError('BAD_REQUEST', 'send one image per request')));

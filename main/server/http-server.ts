@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { traceFileName } from '../../preload/trace-spans.ts';
 import { TRACE_FORMATS, type TraceFormat } from '../../preload/wire-types.ts';
 import { appVersion } from '../config.ts';
@@ -19,6 +20,7 @@ import { ConnectionGuard, defaultConnectionLimits, type ConnectionLimits } from 
 import { CorsPolicy } from './cors.ts';
 import { DEFAULT_EVENT_STREAM_OPTIONS, StatsEventStreams, type EventStreamOptions } from './event-stream.ts';
 import { sendError, sendJson, sendMethodNotAllowed } from './http-responses.ts';
+import { parserErrorAnswer } from './parser-errors.ts';
 import { compareSource, fleetQuery, prometheusCompareQuery } from './prometheus-handlers.ts';
 import { parseWindow } from './query-window.ts';
 import { isCrossSiteRequest, loopbackHostAllowed } from './request-origin.ts';
@@ -69,6 +71,16 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1000;
 const CHUNKED_FIRST_BYTES = 64 * 1024;
 /** An accept() error (EMFILE, ENFILE) is logged at most this often; the listener keeps accepting. */
 const ACCEPT_ERROR_LOG_INTERVAL_MS = 10_000;
+/** How long a connection answered for a parse error may take to read the answer before it is closed regardless. */
+const PARSE_ERROR_LINGER_MS = 2000;
+
+/** A request on a connection, from its head until its response is done. */
+interface Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** For a check: how it is counted if its body proves to be malformed HTTP. */
+  readonly check?: CheckContext & { readonly id: string; readonly startedAt: number };
+}
 
 /** The request target as a URL, or undefined when it is not one (`new URL` throws on `//[`). */
 function parseRequestTarget(target: string | undefined): URL | undefined {
@@ -115,6 +127,16 @@ export class OfaVeHttpServer {
   private readonly timeouts: HttpTimeouts;
   /** Responses not yet finished: on shutdown, those not yet begun are told to close their connection. */
   private readonly inflight = new Set<ServerResponse>();
+  /** Per connection, its requests whose response is not yet done, oldest first (more than one only when pipelined). */
+  private readonly exchanges = new WeakMap<Duplex, Exchange[]>();
+  /** Per connection, its latest request: its body may still be arriving after its response is done (a 415 sent at once). */
+  private readonly latest = new WeakMap<Duplex, Exchange>();
+  /** Checks whose body Node's parser refused: answered and counted by clientError(), not by route(). */
+  private readonly answeredByParser = new WeakSet<IncomingMessage>();
+  /** Checks handed to the service: it counts them, whatever becomes of their connection. */
+  private readonly handedOver = new WeakSet<IncomingMessage>();
+  /** Connections answered for a parse error: the parser reports each later read again. */
+  private readonly closingAfterParseError = new WeakSet<Duplex>();
   private draining = false;
   private lastAcceptErrorLog = Number.NEGATIVE_INFINITY;
 
@@ -149,6 +171,8 @@ export class OfaVeHttpServer {
         }),
     );
     this.server.on('connection', (socket) => this.connections.admit(socket));
+    // Without it Node answers a bare 400 and the check being read is taken for a hang-up (499).
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
@@ -206,13 +230,59 @@ export class OfaVeHttpServer {
     });
   }
 
+  /**
+   * Node's HTTP parser refused a connection's bytes (a malformed request head, or a malformed
+   * chunked body of the request being read) or timed a request out. Answered as Node would (400,
+   * 408, 413, 431) but with the JSON error body, then the connection closes; a check whose body it
+   * was is counted under that status, once. Nothing is written where it would answer another request
+   * (a pipelined one still unanswered) or after an answer has begun: the connection just closes.
+   */
+  private clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (this.closingAfterParseError.has(socket) || this.connections.wasRefused(socket as Socket)) return;
+    // Only the latest request can still be arriving: a pipelined one's head comes after the body before it.
+    const latest = this.latest.get(socket);
+    const reading = latest && !latest.req.complete ? latest : undefined;
+    const open = (this.exchanges.get(socket) ?? []).filter((e) => !e.res.writableEnded);
+    const answer = parserErrorAnswer(err, reading !== undefined);
+    const unanswerable =
+      !answer ||
+      !socket.writable ||
+      (reading !== undefined && (reading.res.headersSent || this.handedOver.has(reading.req))) ||
+      open.some((e) => e !== reading);
+    if (unanswerable) {
+      // A request refused before its body was read (415, 413) has had its answer: let it reach the client.
+      if (answer && reading?.res.writableEnded && socket.writable) this.closeAfter(socket, undefined);
+      else socket.destroy();
+      return;
+    }
+    if (reading) {
+      this.answeredByParser.add(reading.req);
+      if (reading.check && answer.error) this.service.refuse(answer.error, reading.check);
+    }
+    this.closeAfter(socket, answer.response);
+  }
+
+  /** Ends the connection (after `response`) and closes it once the client has read it, or after a linger. */
+  private closeAfter(socket: Duplex, response: Buffer | undefined): void {
+    this.closingAfterParseError.add(socket);
+    socket.end(response);
+    setTimeout(() => socket.destroy(), PARSE_ERROR_LINGER_MS).unref();
+  }
+
   /** Bookkeeping around every request: connection busy or idle, shutdown, upload bytes. */
-  private track(req: IncomingMessage, res: ServerResponse): void {
+  private track(req: IncomingMessage, res: ServerResponse, check: Exchange['check']): void {
     const socket = req.socket;
+    const exchange: Exchange = { req, res, check };
+    const exchanges = this.exchanges.get(socket) ?? [];
+    exchanges.push(exchange);
+    this.exchanges.set(socket, exchanges);
+    this.latest.set(socket, exchange);
     this.inflight.add(res);
     this.connections.requestStarted(socket);
     if (this.draining) res.setHeader('connection', 'close');
     whenResponseDone(req, res, () => {
+      const at = exchanges.indexOf(exchange);
+      if (at >= 0) exchanges.splice(at, 1);
       this.inflight.delete(res);
       this.connections.requestEnded(socket);
       // A connection that answered its last request during the drain is idle now: close it.
@@ -227,18 +297,18 @@ export class OfaVeHttpServer {
       res.destroy();
       return;
     }
-    this.track(req, res);
     const url = parseRequestTarget(req.url);
-    // Node's parser lets through request targets that are not URLs (`//[`, `//a:99999/`).
-    if (!url) return sendJson(res, 400, { error: { code: 'BAD_REQUEST', message: 'the request target is not a valid URL path' } });
-    const path = url.pathname;
     // Counted in ofa_ve_request_total: POST /api/v1/check only, whether the service ran it or it was
     // refused (401, 403, 408, bad body, 503). A CORS preflight (OPTIONS), a GET or any other method
     // there is answered 405 but is no check, and other routes never are.
+    const isCheck = url?.pathname === CHECK_ROUTE && req.method === 'POST';
+    const requestId = randomUUID();
+    this.track(req, res, isCheck ? { id: requestId, startedAt: started, ...HTTP_CHECK } : undefined);
+    // Node's parser lets through request targets that are not URLs (`//[`, `//a:99999/`).
+    if (!url) return sendJson(res, 400, { error: { code: 'BAD_REQUEST', message: 'the request target is not a valid URL path' } });
+    const path = url.pathname;
     const route = findRoute(path);
     const allowed = route !== undefined && allows(route, req.method);
-    const isCheck = path === CHECK_ROUTE && req.method === 'POST';
-    const requestId = randomUUID();
     // The client hung up before its answer was sent (the socket closed with the response unended).
     // A route marked cancelOnHangUp (a check, a read of Prometheus) then cancels its work still outstanding.
     const hungUp = new AbortController();
@@ -264,6 +334,8 @@ export class OfaVeHttpServer {
       }
       await this.handle(route, req, res, url, { startedAt: started, id: requestId, ...HTTP_CHECK, signal: hungUp.signal });
     } catch (err) {
+      // Its body was malformed HTTP: answered, and counted if a check, by clientError() already.
+      if (this.answeredByParser.has(req)) return;
       let error = toCheckError(err);
       // A body cut short by a hang-up reads as malformed: it is the client's leaving, not its mistake.
       if (isCheck && error.code !== 'REQUEST_TIMEOUT' && (hungUp.signal.aborted || req.socket.destroyed)) {
@@ -407,6 +479,7 @@ export class OfaVeHttpServer {
     });
     let answer;
     try {
+      this.handedOver.add(req);
       answer = await this.service.check(request, context);
     } catch (err) {
       // Handed over: the service counted it; this only answers.

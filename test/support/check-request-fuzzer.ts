@@ -16,7 +16,7 @@ import { encodePart, multipartBody, partHeaders, type FormPart } from './multipa
 export type FuzzExpectation =
   /** Reaches the check route: answered by the app and counted once under the status it answers. */
   | 'counted'
-  /** Refused by Node's HTTP parser (bare 400/431, no body): never reaches the route, never counted. */
+  /** Refused by Node's HTTP parser (the JSON 400, or a bare 431): never reaches the route, never counted. */
   | 'node-parser'
   /** Answered by the app but not a check: the request target is not a URL at all (400), or the method is not POST (405). */
   | 'not-a-check'
