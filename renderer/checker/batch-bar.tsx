@@ -39,21 +39,23 @@ function batchSummary(batch: BatchStatus, serviceBack: number | undefined): stri
   const { progress } = batch;
   // "error", as the counts under it say: a failed check is a row with an error.
   const failed = progress.failed > 0 ? ` · ${progress.failed} error${progress.failed === 1 ? '' : 's'}` : '';
+  // Rows removed from the table before their answer came are not in the figures: said apart.
+  const removed = batch.removed > 0 ? ` · ${batch.removed} removed before ${batch.removed === 1 ? 'it was' : 'they were'} checked` : '';
   if (batch.running) {
     const left = progress.eta_s === null ? 'estimating time left' : `about ${formatDuration(progress.eta_s)} left`;
-    return `${progress.rate.toFixed(1)} checks/s · ${left}${failed}`;
+    return `${progress.rate.toFixed(1)} checks/s · ${left}${failed}${removed}`;
   }
   const took = batch.elapsedS === undefined ? '' : ` in ${formatDuration(batch.elapsedS)}`;
   switch (batch.outcome) {
     case 'cancelled':
-      return `Cancelled after ${progress.done} of ${progress.total}${took}${failed}`;
+      return `Cancelled after ${progress.done} of ${progress.total}${took}${failed}${removed}`;
     case 'failed':
-      if (serviceBackSince(batch, serviceBack)) return `The service is back: press Check to continue${failed}`;
-      return `Stopped: ${batch.message ?? 'the batch failed'}${failed}`;
+      if (serviceBackSince(batch, serviceBack)) return `The service is back: press Check to continue${failed}${removed}`;
+      return `Stopped: ${batch.message ?? 'the batch failed'}${failed}${removed}`;
     default:
       return `Finished ${progress.total}${took} · ${progress.rate.toFixed(1)} checks/s${failed}${
         batch.skipped > 0 ? ` · ${batch.skipped} without a caption not sent` : ''
-      }`;
+      }${removed}`;
   }
 }
 

@@ -7,8 +7,10 @@
  * Nothing a reviewer typed or got back is dropped silently: an answer for text that has changed
  * stays on its row (marked stale) until the row is checked again; removing rows, clearing the
  * table and importing a list over typed captions can all be undone, and the last two ask first.
+ * A row removed during a batch leaves it: it is not sent, or its check is cancelled.
  */
 import { toApiError, type BatchProgress, type ConsoleClient } from '../api/console-client.ts';
+import { CONSOLE_BATCH, runBatch } from '../api/batch-runner.ts';
 import type { CheckResult, NamedCheckPair, Outcome } from '../../preload/wire-types.ts';
 import { BatchPersistence, type BatchMeta } from './batch-persistence.ts';
 import type { CheckRow, ImportedList } from './checker-rows.ts';
@@ -26,6 +28,8 @@ export interface BatchStatus {
   startedAt: number;
   /** Rows left out because they had no caption at all. */
   skipped: number;
+  /** Rows removed from the table before their answer came: not sent, or their check cancelled. Not in `progress`. */
+  removed: number;
   /** Set when the batch has ended. */
   outcome?: 'finished' | 'cancelled' | 'failed';
   elapsedS?: number;
@@ -94,6 +98,40 @@ function toInput(row: CheckRow, sent: SentText): NamedCheckPair<Blob> {
   return { name: row.name, image: row.file, text: sent.caption, premise: sent.premise || undefined };
 }
 
+/** What a batch reports for a row removed before it was sent: no check, and not counted as one. */
+const REMOVED: Outcome<CheckResult> = { ok: false, error: { code: 'CANCELLED', message: 'the row was removed before it was checked' } };
+
+/** The batch running now, as far as removing rows is concerned. */
+interface BatchRun {
+  /** Rows with no answer yet: removing one takes it out, so that it is not sent. */
+  readonly waiting: Set<number>;
+  /** The cancel of each row being checked now. */
+  readonly inFlight: Map<number, AbortController>;
+  readonly startedAt: number;
+  /** Rows removed while waiting. */
+  removed: number;
+  /** Results the batch runner reported that are no answers (rows removed, checks cut short by Cancel), and how many of them it counted failed. */
+  dropped: number;
+  droppedFailed: number;
+  /** The runner's own figures, removed rows included. */
+  raw: BatchProgress;
+}
+
+/** The progress a reviewer is shown: of the rows checked, not those removed or cut short. */
+function shownProgress(run: BatchRun): BatchProgress {
+  const done = run.raw.done - run.dropped;
+  const total = run.raw.total - run.removed;
+  const elapsedS = (performance.now() - run.startedAt) / 1000;
+  const rate = elapsedS > 0 ? done / elapsedS : 0;
+  return {
+    done,
+    total,
+    failed: run.raw.failed - run.droppedFailed,
+    rate,
+    eta_s: done > 0 && rate > 0 ? Math.max(0, total - done) / rate : null,
+  };
+}
+
 /** A row taken out of the table comes back waiting if it was in flight: that answer is not kept. */
 function settled(row: CheckRow): CheckRow {
   return row.state === 'running' ? { ...row, state: 'pending' } : row;
@@ -120,6 +158,9 @@ export class CheckerStore {
   private readonly listeners = new Set<() => void>();
   private nextId = 1;
   private batchAbort: AbortController | undefined;
+  private batchRun: BatchRun | undefined;
+  /** The removals the notice shown now speaks of: one Undo brings back all of them. */
+  private removal: { notice: Notice; rows: readonly CheckRow[] } | undefined;
   private readonly rowAborts = new Map<number, AbortController>();
   private readonly buffered = new Map<number, BufferedOutcome>();
   private bufferedProgress: BatchProgress | undefined;
@@ -409,20 +450,54 @@ export class CheckerStore {
     if (row) this.removeRows(new Set([id]), `Removed ${row.path}`);
   };
 
+  /**
+   * Removes rows, stopping their checks (a batch's rows not sent yet are never sent). Removals one
+   * after another, while the notice of the last is shown, make one notice whose Undo brings back all.
+   */
   private removeRows(ids: ReadonlySet<number>, text: string): void {
+    // Answers already here go with their rows (and come back with Undo).
+    this.flush();
     const removed = this.snapshot.rows.filter((row) => ids.has(row.id));
-    for (const row of removed) this.abortRow(row.id);
+    // Removed by hand already (the copies offered for removal): nothing left to undo.
+    if (removed.length === 0) return this.dismissNotice();
+    for (const row of removed) {
+      this.abortRow(row.id);
+      this.leaveBatch(row.id);
+    }
+    const earlier = this.removal && this.removal.notice === this.snapshot.notice ? this.removal.rows : [];
+    const rows = [...earlier, ...removed];
+    const notice: Notice = {
+      kind: 'info',
+      text: earlier.length === 0 ? `${text}.` : `Removed ${plural(rows.length, 'row')}.`,
+      actions: [{ label: 'Undo', testId: 'undo', run: () => this.putBack(rows) }],
+    };
+    this.removal = { notice, rows };
+    const run = this.batchRun;
+    const batch = this.snapshot.batch;
     this.update({
       rows: this.snapshot.rows.filter((row) => !ids.has(row.id)),
-      notice: { kind: 'info', text: `${text}.`, actions: [{ label: 'Undo', testId: 'undo', run: () => this.putBack(removed) }] },
+      notice,
+      ...(run && batch?.running ? { batch: { ...batch, removed: run.removed, progress: shownProgress(run) } } : {}),
     });
   }
 
+  /** Takes a removed row out of the running batch: not sent if it is waiting, its check cancelled if in flight. */
+  private leaveBatch(id: number): void {
+    const run = this.batchRun;
+    if (!run?.waiting.delete(id)) return;
+    run.removed++;
+    run.inFlight.get(id)?.abort();
+  }
+
   private putBack(removed: readonly CheckRow[]): void {
-    this.update({
-      rows: withRowsBack(this.snapshot.rows, removed),
-      notice: { kind: 'info', text: `Restored ${plural(removed.length, 'row')} with their captions and answers.` },
-    });
+    // A row removed while it was being checked (or waiting for it in a batch) comes back not checked.
+    const stopped = removed.filter((row) => row.state === 'running').length;
+    const rows = plural(removed.length, 'row');
+    let text = `Restored ${rows} with their captions and answers.`;
+    if (stopped === removed.length) text = `Restored ${rows} with their captions; not checked (removed before their answer came).`;
+    else if (stopped > 0)
+      text = `Restored ${rows} with their captions and answers; ${stopped} not checked (removed before their answer came).`;
+    this.update({ rows: withRowsBack(this.snapshot.rows, removed), notice: { kind: 'info', text } });
   }
 
   /** Asks in the page first; the table can then still be brought back with Undo. */
@@ -539,7 +614,8 @@ export class CheckerStore {
    * Checks every ready row without a current answer (see rowsToSend), each with its own caption or
    * else the caption field's as it is now. Rows with no caption at all are not sent, nor rows the
    * service would refuse (text over `maxTextBytes` or without a word the model reads, `maxWords`
-   * being its limit, or refused before for the same text).
+   * being its limit, or refused before for the same text). A row removed from the table meanwhile
+   * is not sent, or its check is cancelled; the progress then counts the rows left.
    */
   readonly checkAll = async (client: ConsoleClient, maxTextBytes?: number, maxWords?: number): Promise<void> => {
     if (this.snapshot.batch?.running) return;
@@ -548,50 +624,90 @@ export class CheckerStore {
     const targets = rowsToSend(rows, defaults, maxTextBytes, maxWords);
     if (targets.length === 0) return;
     const skipped = rows.filter((row) => row.state !== 'running' && textToSend(row, defaults).caption === '').length;
-    const sent = targets.map((row) => ({ id: row.id, text: textToSend(row, defaults) }));
+    const sent = targets.map((row) => {
+      const text = textToSend(row, defaults);
+      return { id: row.id, input: toInput(row, text), text };
+    });
     const ids = new Set(sent.map((s) => s.id));
     const controller = new AbortController();
     this.batchAbort = controller;
     this.markRunning(ids);
     const startedAt = performance.now();
-    this.update({
-      batch: { running: true, startedAt, skipped, progress: { done: 0, total: targets.length, failed: 0, rate: 0, eta_s: null } },
-      notice: undefined,
-    });
+    const progress: BatchProgress = { done: 0, total: targets.length, failed: 0, rate: 0, eta_s: null };
+    const run: BatchRun = {
+      waiting: new Set(ids),
+      inFlight: new Map(),
+      startedAt,
+      removed: 0,
+      dropped: 0,
+      droppedFailed: 0,
+      raw: progress,
+    };
+    this.batchRun = run;
+    this.update({ batch: { running: true, startedAt, skipped, removed: 0, progress }, notice: undefined });
     let failure: string | undefined;
-    // Checks cut short by Cancel: the client counts them done and failed, the reviewer should not.
-    let cutShort = 0;
     let unavailable = false;
+    // Each row goes as a batch of its own through the client (its retries of OVERLOADED, its reading
+    // of images), under a signal of its own, so that removing the row cancels that check alone; the
+    // runner here keeps 4 in flight, and once the service is gone reports the rest without sending.
+    const checkOne = async (item: (typeof sent)[number], batchSignal: AbortSignal): Promise<Outcome<CheckResult>> => {
+      if (!run.waiting.has(item.id)) return REMOVED;
+      const row = new AbortController();
+      const cancel = () => row.abort();
+      batchSignal.addEventListener('abort', cancel, { once: true });
+      run.inFlight.set(item.id, row);
+      let outcome: Outcome<CheckResult> = REMOVED;
+      try {
+        await client.checkBatch([item.input], { onResult: (_, answer) => (outcome = answer), onProgress: () => undefined }, row.signal);
+      } catch (err) {
+        if (!row.signal.aborted) outcome = { ok: false, error: toApiError(err) };
+      } finally {
+        run.inFlight.delete(item.id);
+        batchSignal.removeEventListener('abort', cancel);
+      }
+      return outcome;
+    };
     try {
-      await client.checkBatch(
-        targets.map((row, i) => toInput(row, (sent[i] as (typeof sent)[number]).text)),
+      await runBatch(
+        sent,
+        checkOne,
         {
           onResult: (index, outcome) => {
             const item = sent[index];
-            if (controller.signal.aborted && !outcome.ok && outcome.error.code === 'CANCELLED') {
-              // Not an answer: its row goes back to waiting below.
-              cutShort++;
+            if (!item) return;
+            // Removed from the table (not sent, or cancelled), or cut short by Cancel: not an answer.
+            // A row cut short goes back to waiting below.
+            const cutShort = controller.signal.aborted && !outcome.ok && outcome.error.code === 'CANCELLED';
+            if (!run.waiting.has(item.id) || cutShort) {
+              run.dropped++;
+              if (!outcome.ok) run.droppedFailed++;
               return;
             }
-            // The client stops sending once the service is gone and says so on each row left.
+            run.waiting.delete(item.id);
+            // The runner stops sending once the service is gone and says so on each row left.
             if (!outcome.ok && isServiceGone(outcome.error)) unavailable = true;
-            if (item) this.buffer(item.id, item.text, outcome);
+            this.buffer(item.id, item.text, outcome);
           },
-          onProgress: (progress) => {
-            this.bufferedProgress = { ...progress, done: progress.done - cutShort, failed: progress.failed - cutShort };
+          onProgress: (raw) => {
+            run.raw = raw;
+            this.bufferedProgress = shownProgress(run);
             this.scheduleFlush();
           },
         },
         controller.signal,
+        // The client retries OVERLOADED answers itself.
+        { ...CONSOLE_BATCH, overloadRetries: 0 },
       );
     } catch (err) {
       if (!controller.signal.aborted) failure = toApiError(err).message;
     }
+    this.bufferedProgress = shownProgress(run);
     this.flush();
     // Its rows are errors (the counts say so, and the summary counts them): Check sends them again.
     const serviceGone = unavailable && failure === undefined;
     if (serviceGone) failure = 'the service is unavailable; press Check again once it is back';
     if (this.batchAbort === controller) this.batchAbort = undefined;
+    if (this.batchRun === run) this.batchRun = undefined;
     // Items the batch dropped (cancelled, or the batch failed) go back to waiting.
     const after = this.snapshot.rows.map((row) =>
       ids.has(row.id) && row.state === 'running' && !this.rowAborts.has(row.id) ? { ...row, state: 'pending' as const } : row,
@@ -607,6 +723,7 @@ export class CheckerStore {
       batch: {
         ...batch,
         running: false,
+        removed: run.removed,
         outcome: failure ? 'failed' : controller.signal.aborted ? 'cancelled' : 'finished',
         elapsedS: (performance.now() - startedAt) / 1000,
         message: failure,

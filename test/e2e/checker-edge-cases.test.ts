@@ -7,7 +7,8 @@
  * a row whose caption was only spaces shows the caption it is checked with, a caption with no words
  * (only punctuation) is held back before it is sent, and a stopped service is said once per row,
  * with the batch line and the counts agreeing, no check offered while it is down, and the batch
- * line saying so once it is back.
+ * line saying so once it is back. Rows removed during a batch are not sent (or their check is
+ * cancelled), as the service's own count shows, and removals one after another are undone at once.
  *
  * The tests run in order on one page: each starts from the table the previous one left.
  */
@@ -234,10 +235,12 @@ describe(
       assert.equal(await first.getAttribute('data-popover'), 'below');
     });
 
-    /** Clears the table and drops these files; waits until Check offers them (the caption field has a caption). */
+    /** Clears the table (if it has rows: a test run alone starts with none) and drops these files; waits until they are rows. */
     async function freshTable(files: DroppedFile[]): Promise<void> {
-      await page.getByTestId('clear-all').click();
-      await page.getByTestId('confirm-clear').click();
+      if (await page.getByTestId('clear-all').isEnabled()) {
+        await page.getByTestId('clear-all').click();
+        await page.getByTestId('confirm-clear').click();
+      }
       await dropFiles(page, files);
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="result-row"]').length === n, files.length);
     }
@@ -319,6 +322,109 @@ describe(
         page.off('request', onRequest);
         await page.getByTestId('caption-all').fill('a rectangle');
       }
+    });
+
+    /** Every check the service counted so far (ofa_ve_request_total counts each POST /api/v1/check). */
+    async function checksCounted(): Promise<number> {
+      const text = await (await fetch(`${serve.url}/metrics`)).text();
+      let total = 0;
+      for (const m of text.matchAll(/^ofa_ve_request_total\{[^}]*\} (\S+)$/gm)) total += Number(m[1]);
+      return total;
+    }
+
+    /** The service's count once it has stopped moving (a check answered a moment ago is counted as its answer goes). */
+    async function settledCount(atLeast: number): Promise<number> {
+      const deadline = Date.now() + 10_000;
+      let count = await checksCounted();
+      while (count < atLeast && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        count = await checksCounted();
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      return checksCounted();
+    }
+
+    /** The files of the rows in the table, top to bottom. */
+    function shownFiles(): Promise<string[]> {
+      return page.$$eval('[data-testid="result-row"]', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.file ?? ''));
+    }
+
+    const removeRow = (file: string) => page.locator(`[data-file="${file}"] [data-testid="remove-row"]`).click();
+
+    it('never sends a row removed during Check all, cancels one removed in flight, and counts only the rows checked', async () => {
+      const files = Array.from({ length: 40 }, (_, i) => `r${String(i).padStart(2, '0')}.png`);
+      await page.getByTestId('caption-all').fill('a rectangle');
+      await freshTable(await Promise.all(files.map((file, i) => pngFile(file, 400 + i))));
+      await page.waitForFunction(() => document.querySelector('[data-testid="check-all"]')?.textContent === 'Check 40 ready');
+      const before = await checksCounted();
+      // The checks leave the page but wait on the way, so that the rows are removed before the batch goes on.
+      const held: (() => void)[] = [];
+      let holding = true;
+      await page.route('**/api/v1/check', (route) => {
+        const go = () => void route.continue().catch(() => undefined);
+        if (holding) held.push(go);
+        else go();
+      });
+      try {
+        await page.getByTestId('check-all').click();
+        await until(() => held.length === 4, 'four checks in flight at once');
+        // One row in flight, and five the batch has not sent yet.
+        const removed = ['r01.png', 'r35.png', 'r36.png', 'r37.png', 'r38.png', 'r39.png'];
+        for (const file of removed) await removeRow(file);
+        assert.equal(await page.getByTestId('checker-notice').locator('span').first().innerText(), 'Removed 6 rows.');
+        holding = false;
+        for (const release of held) release();
+        await page.waitForFunction(
+          () => document.querySelector('[data-testid="batch-summary"]')?.textContent?.startsWith('Finished'),
+          undefined,
+          { timeout: 60_000 },
+        );
+      } finally {
+        holding = false;
+        for (const release of held) release();
+        await page.unroute('**/api/v1/check');
+      }
+      const summary = await page.getByTestId('batch-summary').innerText();
+      assert.match(summary, /^Finished 34 in .* · 6 removed before they were checked$/, 'the summary counts the rows checked');
+      assert.equal(await page.locator('.batch-progress-text').innerText(), '34 / 34');
+      assert.match(await page.getByTestId('result-counts').innerText(), /^34 rows · .* · 0 errors · 0 not checked$/);
+      assert.equal((await settledCount(before + 34)) - before, 34, 'the service counted only the 34 rows in the table');
+
+      // Undo brings all six back where they were, not checked; Check sends those six.
+      await page.getByTestId('undo').click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-row"]').length === 40);
+      assert.deepEqual(await shownFiles(), files, 'every row back in its place');
+      assert.match(await page.getByTestId('checker-notice').innerText(), /^Restored 6 rows/);
+      const statuses = await page.$$eval('[data-testid="result-row"][data-status="unchecked"]', (trs) =>
+        trs.map((tr) => (tr as HTMLElement).dataset.file),
+      );
+      assert.deepEqual(statuses, ['r01.png', 'r35.png', 'r36.png', 'r37.png', 'r38.png', 'r39.png'], 'the removed rows are not checked');
+      assert.match(await page.getByTestId('result-counts').innerText(), /^40 rows · .* · 6 not checked$/);
+      await page.waitForFunction(() => document.querySelector('[data-testid="check-all"]')?.textContent === 'Check 6 ready');
+      await page.getByTestId('check-all').click();
+      await page.waitForFunction(() => document.querySelector('[data-testid="batch-summary"]')?.textContent?.startsWith('Finished 6 '));
+      assert.equal((await settledCount(before + 40)) - before, 40);
+      assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+    });
+
+    it('undoes several removals in a row at once, each row back in its place with the answer it had', async () => {
+      const files = ['v0.png', 'v1.png', 'v2.png', 'v3.png', 'v4.png', 'v5.png'];
+      await freshTable(await Promise.all(files.map((file, i) => pngFile(file, 500 + i))));
+      await page.waitForFunction(() => document.querySelector('[data-testid="check-all"]')?.textContent === 'Check 6 ready');
+      await page.getByTestId('check-all').click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-row"][data-state="done"]').length === 6);
+      const answered = await shownAnswers(page);
+      const counted = await settledCount(0);
+      for (const file of ['v1.png', 'v3.png', 'v4.png']) await removeRow(file);
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-row"]').length === 3);
+      assert.equal(await page.getByTestId('checker-notice').locator('span').first().innerText(), 'Removed 3 rows.');
+      await page.getByTestId('undo').click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-row"]').length === 6);
+      assert.deepEqual(await shownFiles(), files, 'every row back in its place');
+      assert.deepEqual(await shownAnswers(page), answered, 'each with its answer, label and latency');
+      assert.match(await page.getByTestId('result-counts').innerText(), /^6 rows · .* · 0 not checked$/);
+      assert.equal(await checksCounted(), counted, 'nothing was checked again');
+      assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
     });
 
     it('says "service unavailable" once per row, and the batch line and the counts agree', async () => {

@@ -12,7 +12,7 @@ import { countRows } from '../../renderer/checker/row-filter.ts';
 import { sortRows } from '../../renderer/checker/row-sort.ts';
 import { isStale, rowStatus, rowsToSend, textToSend, type DefaultText } from '../../renderer/checker/row-status.ts';
 import type { CheckResult } from '../../preload/wire-types.ts';
-import { startHarness, type Harness } from '../support/service-harness.ts';
+import { requestTotals, startHarness, type Harness } from '../support/service-harness.ts';
 
 async function png(seed: number): Promise<Uint8Array<ArrayBuffer>> {
   const bytes = await sharp({ create: { width: 64 + seed, height: 48, channels: 3, background: { r: (seed * 40) % 255, g: 90, b: 30 } } })
@@ -246,6 +246,98 @@ describe('checker store against the real service', () => {
       store.getSnapshot().rows.map((r) => r.path),
       ['trip/a.png'],
     );
+  });
+
+  /** The service's count of checks (ofa_ve_request_total, every POST /api/v1/check). */
+  async function checksCounted(): Promise<number> {
+    return requestTotals(await (await fetch(`${h.url}/metrics`)).text()).total;
+  }
+
+  async function waitFor(condition: () => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(condition(), what);
+  }
+
+  /**
+   * Holds each check on its way out (fetch of POST /api/v1/check) until released, as a slow network
+   * would, so that rows can be removed while some are in flight and others wait; `restore` ends it.
+   */
+  function holdChecks(): { held: (() => void)[]; restore: () => void } {
+    const held: (() => void)[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = async (input, init) => {
+      if (init?.method === 'POST' && String(input).endsWith('/api/v1/check')) await new Promise<void>((release) => held.push(release));
+      // An aborted signal makes the real fetch reject at once, sending nothing.
+      return realFetch(input, init);
+    };
+    return { held, restore: () => (globalThis.fetch = realFetch) };
+  }
+
+  it('never sends a row removed during Check all, cancels one removed in flight, and counts only the rows checked', async () => {
+    const store = new CheckerStore();
+    store.setDefaultCaption('a square');
+    await store.addFiles(await Promise.all(Array.from({ length: 10 }, (_, i) => picked(`b${i}.png`, 30 + i))));
+    const before = await checksCounted();
+    const { held, restore } = holdChecks();
+    const batch = store.checkAll(client);
+    let releasing: ReturnType<typeof setInterval> | undefined;
+    try {
+      await waitFor(() => held.length === 4, 'four checks in flight at once');
+      // b1 is in flight (4 at once); b8 and b9 wait their turn.
+      for (const name of ['b1.png', 'b8.png', 'b9.png']) store.removeRow(row(store, name).id);
+      releasing = setInterval(() => held.splice(0).forEach((release) => release()), 5);
+      await batch;
+    } finally {
+      clearInterval(releasing);
+      held.splice(0).forEach((release) => release());
+      restore();
+    }
+    assert.equal((await checksCounted()) - before, 7, 'only the rows in the table reached the service');
+    const status = store.getSnapshot().batch;
+    assert.equal(status?.outcome, 'finished');
+    assert.deepEqual([status?.progress.done, status?.progress.total, status?.progress.failed, status?.removed], [7, 7, 0, 3]);
+    assert.equal(store.getSnapshot().notice?.text, 'Removed 3 rows.');
+    assert.equal(countRows(store.getSnapshot().rows, store.getSnapshot().defaults).unchecked, 0);
+
+    // Undo brings the three back where they were, not checked (none of them was answered).
+    store
+      .getSnapshot()
+      .notice?.actions?.find((a) => a.testId === 'undo')
+      ?.run();
+    assert.deepEqual(
+      names(store.getSnapshot().rows),
+      Array.from({ length: 10 }, (_, i) => `b${i}.png`),
+    );
+    for (const name of ['b1.png', 'b8.png', 'b9.png']) assert.equal(rowStatus(row(store, name), store.getSnapshot().defaults), 'unchecked');
+    assert.match(store.getSnapshot().notice?.text ?? '', /^Restored 3 rows with their captions; not checked/);
+  });
+
+  it('undoes several removals in a row with one Undo, each row with the answer it had', async () => {
+    const store = new CheckerStore();
+    store.setDefaultCaption('a square');
+    await store.addFiles(await Promise.all(Array.from({ length: 5 }, (_, i) => picked(`n${i}.png`, 50 + i))));
+    await store.checkAll(client);
+    const answered = store.getSnapshot().rows;
+    for (const name of ['n1.png', 'n2.png', 'n4.png']) store.removeRow(row(store, name).id);
+    assert.equal(store.getSnapshot().notice?.text, 'Removed 3 rows.');
+    const undo = () =>
+      store
+        .getSnapshot()
+        .notice?.actions?.find((a) => a.testId === 'undo')
+        ?.run();
+    undo();
+    assert.deepEqual(store.getSnapshot().rows, answered, 'every row back in its place, with its answer');
+    assert.equal(store.getSnapshot().notice?.text, 'Restored 3 rows with their captions and answers.');
+    // A removal after another notice starts afresh: its Undo brings back that row only.
+    store.removeRow(row(store, 'n0.png').id);
+    assert.equal(store.getSnapshot().notice?.text, 'Removed n0.png.');
+    store.removeRow(row(store, 'n3.png').id);
+    store.dismissNotice();
+    store.removeRow(row(store, 'n1.png').id);
+    assert.equal(store.getSnapshot().notice?.text, 'Removed n1.png.');
+    undo();
+    assert.deepEqual(names(store.getSnapshot().rows), ['n1.png', 'n2.png', 'n4.png']);
   });
 
   it('marks the rows of a batch "service unavailable" when the service is gone', async () => {
