@@ -360,6 +360,38 @@ describe('ofa-ve check --batch (the bin)', () => {
     }
   });
 
+  it('--out naming a file that is not a results file (notes, another list, a CSV, a note among results, a lone torn line): refused, untouched', async () => {
+    const list = path.join(dir, 'not-results.csv');
+    await writeFile(list, 'images/red.png,a red picture\n');
+    const result = JSON.stringify({ line: 1, image: 'images/red.png', caption: 'a red picture', label: 'YES', score: 0.9 });
+    const files: [name: string, text: string, lines: string][] = [
+      ['notes.txt', 'important notes\nlast line without newline', 'lines 1 and 2 are not result records'],
+      ['pairs.jsonl', '{"image":"images/red.png","caption":"x"}\n{"image":"images/blue.png","caption":"y"}\n', 'lines 1 and 2 are'],
+      ['exported.csv', 'image,caption,label\nimages/red.png,a red picture,YES\n', 'lines 1 and 2 are'],
+      ['annotated.jsonl', `${result}\nchecked by hand: fine\n`, 'line 2 is not a result record'],
+      ['torn-only.jsonl', '{"line":1,"image":"images/re', 'no result record, only a line cut off mid-write'],
+    ];
+    for (const [name, text, why] of files) {
+      const out = path.join(dir, name);
+      await writeFile(out, text);
+      for (const resume of [['--resume'], []]) {
+        const run = await runCli(['--batch', list, '--out', out, ...resume, '--json']);
+        assert.equal(run.code, 2, `${name} ${resume}: ${run.err}`);
+        assert.match(
+          run.err,
+          new RegExp(
+            `^error BAD_REQUEST: \\S+${name} is not a results file \\(.*${why}.*\\): it is left as it is; choose another --out$`,
+            'm',
+          ),
+        );
+        assert.match(JSON.parse(run.out).error.message, /is not a results file/, '--json: {error} on stdout');
+        assert.doesNotMatch(run.err, /cut off mid-write \(a killed run\)|resuming/, `${name}: nothing dropped, no run started`);
+        assert.equal(await readFile(out, 'utf8'), text, `${name} ${resume}: untouched byte for byte`);
+      }
+      assert.equal(existsSync(`${out}.removed.jsonl`), false);
+    }
+  });
+
   it("the inference worker's settings, as serve takes them: --worker-nice reaches the worker process; bad values are usage errors", async () => {
     const out = path.join(dir, 'worker-settings.jsonl');
     const settings = ['--worker-nice', '3', '--max-batch-size', '2', '--preprocess-workers', '1', '--intra-op-threads', '1'];

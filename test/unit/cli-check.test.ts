@@ -286,7 +286,7 @@ describe('check --batch building blocks', () => {
         ],
       );
       assert.equal(recorded.tornTail, true);
-      assert.deepEqual(recorded.unreadableLines, [4]);
+      assert.deepEqual(recorded.foreignLines, [4], 'the line that is not JSON; the failure of ours is a record, settling nothing');
       assert.notEqual(rowKey(refused), rowKey({ ...refused, premise: 'another' }), 'an edited premise is another row');
 
       const writer = ResultsFileWriter.open(file, recorded);

@@ -21,6 +21,7 @@ import { BatchProgress, type ProgressOutput } from './batch-progress.ts';
 import {
   describeRewrite,
   keepRemovedResults,
+  notResultsFile,
   planResume,
   readRecordedResults,
   removeStaleRewriteTemps,
@@ -207,12 +208,14 @@ export async function runBatchCheck(argv: string[], io: CliIo): Promise<number> 
       const code = (err as NodeJS.ErrnoException).code;
       return refuse(`cannot read ${out} to resume from it: ${code === 'EACCES' ? 'permission denied' : (code ?? String(err))}`);
     }
+    // Notes, another list, a CSV: --resume would cut its last line and append results to it.
+    const notOurs = recorded && notResultsFile(recorded);
+    if (notOurs) return refuse(`${out} is not a results file (${notOurs}): it is left as it is; choose another --out`);
     if (recorded && recorded.keepBytes > 0 && !values.resume) {
       return refuse(`${out} already holds results: add --resume to continue that run, or choose another --out`);
     }
     if (recorded?.tornTail)
       io.stderr(`note: the last line of ${out} was cut off mid-write (a killed run): dropped, so its row is checked again`);
-    for (const line of recorded?.unreadableLines ?? []) io.stderr(`note: ${out}: line ${line} is not a result record: kept, ignored`);
   }
   const plan = planResume(recorded, list.rows);
   const settled = plan.settled;

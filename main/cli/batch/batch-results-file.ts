@@ -62,17 +62,28 @@ export interface SettledRecord extends RowIdentity {
   readonly how: Settlement;
 }
 
-/** What a results line settles, or undefined for anything else (a failure of ours, not a record). */
-function settledRow(value: unknown): SettledRecord | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
+/** A line check --batch writes: a row (line, image, caption, premise?) with an answer (label) or an error. */
+function isResultRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const r = value as Record<string, unknown>;
-  if (typeof r.line !== 'number' || typeof r.image !== 'string' || typeof r.caption !== 'string') return undefined;
-  if (r.premise !== undefined && typeof r.premise !== 'string') return undefined;
+  if (typeof r.line !== 'number' || typeof r.image !== 'string' || typeof r.caption !== 'string') return false;
+  if (r.premise !== undefined && typeof r.premise !== 'string') return false;
+  const error = r.error as { code?: unknown } | null | undefined;
+  return typeof r.label === 'string' || (typeof error === 'object' && error !== null && typeof error.code === 'string');
+}
+
+/** What a result record settles: undefined for a failure of ours (an error that is not the input's). */
+function settledRow(r: Record<string, unknown>): SettledRecord | undefined {
   const answered = typeof r.label === 'string';
-  const refused = typeof r.error === 'object' && r.error !== null && isFinalErrorCode(String((r.error as { code?: unknown }).code));
-  if (!answered && !refused) return undefined;
+  if (!answered && !isFinalErrorCode(String((r.error as { code: string }).code))) return undefined;
   const premise = r.premise as string | undefined;
-  return { line: r.line, image: r.image, caption: r.caption, ...(premise ? { premise } : {}), how: answered ? 'answered' : 'refused' };
+  return {
+    line: r.line as number,
+    image: r.image as string,
+    caption: r.caption as string,
+    ...(premise ? { premise } : {}),
+    how: answered ? 'answered' : 'refused',
+  };
 }
 
 /** One whole line of the results file, and the row it settles if it does. */
@@ -82,16 +93,21 @@ export interface ResultsLine {
 }
 
 export interface RecordedResults {
-  /** The whole, non-blank lines in file order (a torn last line is not one). */
+  /** The whole, non-blank result records in file order (a torn last line is not one). */
   readonly lines: ResultsLine[];
+  /** How many of them there are (those that settle no row included). */
+  readonly records: number;
   /** Bytes to keep: a torn last line (the process was killed while writing it) is cut off. */
   readonly keepBytes: number;
   /** A torn last line was found (and is dropped before appending). */
   readonly tornTail: boolean;
   /** The kept text does not end with a newline (a complete record without one): add it first. */
   readonly needsNewline: boolean;
-  /** Lines (1-based) that are not results records: left in place, their rows checked again. */
-  readonly unreadableLines: number[];
+  /**
+   * Lines (1-based) that are not result records: text, another list, a CSV, a last line that
+   * cannot be the start of one. Such a file is not ours to append to or cut (notResultsFile).
+   */
+  readonly foreignLines: number[];
 }
 
 function parseLine(text: string): unknown {
@@ -102,13 +118,29 @@ function parseLine(text: string): unknown {
   }
 }
 
+/** Every result record is written as JSON.stringify of an object whose first key is `line`. */
+const RECORD_START = '{"line":';
+
+/**
+ * Whether a last line without a newline may be a record cut off mid-write: the start of one, then
+ * at most the zero bytes a file system leaves where a crash lost the data of a grown file.
+ */
+function couldBeCutRecord(tail: string): boolean {
+  const text = tail.replace(/\0+$/, '');
+  return text.startsWith(RECORD_START) || RECORD_START.startsWith(text);
+}
+
 /** Parses a results file's bytes. */
 export function parseRecordedResults(bytes: Buffer): RecordedResults {
   const kept: ResultsLine[] = [];
-  const unreadableLines: number[] = [];
-  const keep = (text: string, parsed: unknown) => {
+  const foreignLines: number[] = [];
+  /** Keeps a result record; false for anything else. */
+  const keep = (text: string): boolean => {
+    const parsed = parseLine(text);
+    if (!isResultRecord(parsed)) return false;
     const record = settledRow(parsed);
     kept.push(record ? { text, record } : { text });
+    return true;
   };
   const lastNewline = bytes.lastIndexOf(0x0a);
   const lines = bytes
@@ -117,28 +149,41 @@ export function parseRecordedResults(bytes: Buffer): RecordedResults {
     .split('\n');
   lines.pop();
   lines.forEach((text, i) => {
-    if (text.trim() === '') return;
-    const parsed = parseLine(text);
-    if (parsed === undefined) unreadableLines.push(i + 1);
-    keep(text, parsed);
+    if (text.trim() !== '' && !keep(text)) foreignLines.push(i + 1);
   });
-  // The bytes after the last newline: a whole record someone saved without a final newline, or
-  // the line a killed run was writing (torn, to be cut off).
+  // The bytes after the last newline: a whole record someone saved without a final newline, the
+  // line a killed run was writing (torn, to be cut off), or something else (foreign).
   const tail = bytes.subarray(lastNewline + 1).toString('utf8');
   let keepBytes = bytes.length;
   let tornTail = false;
   let needsNewline = false;
   if (tail.trim() !== '') {
-    const parsed = parseLine(tail);
-    if (parsed === undefined) {
+    if (keep(tail)) needsNewline = true;
+    else if (parseLine(tail) === undefined && couldBeCutRecord(tail)) {
       keepBytes = lastNewline + 1;
       tornTail = true;
-    } else {
-      needsNewline = true;
-      keep(tail, parsed);
-    }
+    } else foreignLines.push(lines.length + 1);
   }
-  return { lines: kept, keepBytes, tornTail, needsNewline, unreadableLines };
+  return { lines: kept, records: kept.length, keepBytes, tornTail, needsNewline, foreignLines };
+}
+
+/** "line 3 is not a result record", "lines 1, 2, 3, 4, 5 and 7 more are not result records". */
+function notRecords(lines: readonly number[]): string {
+  if (lines.length === 1) return `line ${lines[0]} is not a result record`;
+  const shown = lines.slice(0, 5);
+  const last = lines.length > 5 ? `${lines.length - 5} more` : String(shown.pop());
+  return `lines ${shown.join(', ')} and ${last} are not result records`;
+}
+
+/**
+ * Why a file is not a results file that --resume may cut a torn line off and append to (undefined:
+ * it is one, or holds nothing but blank lines): any line that is not a result record, or a cut-off
+ * line with no record before it. Appending to notes or to another list would mix results into them.
+ */
+export function notResultsFile(recorded: RecordedResults): string | undefined {
+  if (recorded.foreignLines.length > 0) return notRecords(recorded.foreignLines);
+  if (recorded.tornTail && recorded.records === 0) return 'it holds no result record, only a line cut off mid-write';
+  return undefined;
 }
 
 /** Reads a results file to resume from; undefined when there is none yet. */
@@ -200,7 +245,7 @@ export interface ResumePlan extends ResumeCounts {
 
 /**
  * Matches a results file's records to the list's rows. The new text keeps the file's order and
- * every line that is not a settling record (it was reported, not ours to drop); records renumbered
+ * every record that settles no row (an error of ours: not ours to drop); records renumbered
  * to their row's line, those matching no row left out of it and handed back as removedText.
  */
 export function planResume(recorded: RecordedResults | undefined, rows: readonly RowIdentity[]): ResumePlan {

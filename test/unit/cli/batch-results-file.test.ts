@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   describeRewrite,
   matchRecords,
+  notResultsFile,
   pairKey,
   parseRecordedResults,
   planResume,
@@ -91,10 +92,10 @@ describe('planResume: the rows settled, and whether the results file is rewritte
     );
   });
 
-  it('a row inserted at the top: every result renumbered in place, other lines kept byte for byte, the torn tail gone', () => {
+  it('a row inserted at the top: every result renumbered in place, a failure of ours kept byte for byte, the torn tail gone', () => {
     const transient = JSON.stringify({ ...row(5, 'c.png'), error: { code: 'TIMEOUT', message: 'slow' } });
     const spaced = ` ${answer(a)} `;
-    const bytes = Buffer.concat([fileOf(spaced, 'not json', transient, answer(b)), Buffer.from('{"line":6,"ima')]);
+    const bytes = Buffer.concat([fileOf(spaced, transient, answer(b)), Buffer.from('{"line":6,"ima')]);
     const recorded = parseRecordedResults(bytes);
     const rows = [row(2, 'new.png'), row(3, 'a.png'), row(4, 'b.png', 'a cat', 'a premise'), row(5, 'c.png')];
     const plan = planResume(recorded, rows);
@@ -102,10 +103,10 @@ describe('planResume: the rows settled, and whether the results file is rewritte
     const lines = plan.rewrite?.split('\n');
     assert.deepEqual(
       lines?.map((l) => (l.startsWith('{"line"') ? (JSON.parse(l) as { line: number }).line : l)),
-      [3, 'not json', 5, 4, ''],
+      [3, 5, 4, ''],
     );
     assert.equal(lines?.[0], answer({ ...a, line: 3 }), 'the record keeps its fields and their order; only the line changes');
-    assert.equal(lines?.[2], transient, 'a failure of ours is not a result: left as it was');
+    assert.equal(lines?.[1], transient, 'a failure of ours is not a result: left as it was');
     assert.deepEqual([...plan.settled.keys()], [rowKey(rows[1]!), rowKey(rows[2]!)]);
   });
 
@@ -133,6 +134,45 @@ describe('planResume: the rows settled, and whether the results file is rewritte
       describeRewrite({ renumbered: 1, removed: 0 }, 'o'),
       'o updated for the edited list: 1 result renumbered (rows inserted or removed above them)',
     );
+  });
+});
+
+describe('notResultsFile: a file --resume may not cut or append to', () => {
+  const a = row(2, 'a.png');
+  const problemOf = (bytes: Buffer | string) => notResultsFile(parseRecordedResults(Buffer.from(bytes)));
+
+  it('results, with a torn last line, a record saved without a newline, blank lines or an error of ours: a results file', () => {
+    const transient = JSON.stringify({ ...row(3, 'b.png'), error: { code: 'TIMEOUT', message: 'slow' } });
+    assert.equal(problemOf(`${answer(a)}\n{"line":3,"ima`), undefined);
+    assert.equal(problemOf(`${answer(a)}\n{"li`), undefined, 'cut inside the first key');
+    assert.equal(problemOf(`${answer(a)}\n{"line":3,"image":"b.p\0\0\0\0`), undefined, 'zero bytes a crash left');
+    assert.equal(problemOf(`${answer(a)}\n\n${transient}\n${answer(row(4, 'c.png'))}`), undefined);
+    assert.equal(problemOf(''), undefined, 'an empty file (a run killed before its first result)');
+    const torn = parseRecordedResults(Buffer.from(`${answer(a)}\n{"line":3,"ima`));
+    assert.deepEqual([torn.tornTail, torn.records, torn.foreignLines], [true, 1, []]);
+  });
+
+  it('notes, with or without a final newline: every line named, none taken for a torn record', () => {
+    const notes = parseRecordedResults(Buffer.from('important notes\nlast line without newline'));
+    assert.deepEqual([notes.tornTail, notes.records, notes.foreignLines], [false, 0, [1, 2]]);
+    assert.equal(notResultsFile(notes), 'lines 1 and 2 are not result records');
+    assert.equal(problemOf('one line\n'), 'line 1 is not a result record');
+  });
+
+  it('another pair list, a CSV, valid JSON that is no result record: refused, even with results around it', () => {
+    const list = '{"image":"a.png","caption":"a dog"}\n{"image":"b.png","caption":"a cat"}\n';
+    assert.equal(problemOf(list), 'lines 1 and 2 are not result records');
+    assert.equal(problemOf('image,caption\na.png,a dog\n'), 'lines 1 and 2 are not result records');
+    assert.equal(problemOf(`${answer(a)}\n{"note":"checked by hand"}\n${answer(row(3, 'b.png'))}\n`), 'line 2 is not a result record');
+    assert.equal(problemOf(`${answer(a)}\n[1,2]\n`), 'line 2 is not a result record');
+    assert.equal(problemOf(`${answer(a)}\n{"line":3}`), 'line 2 is not a result record', 'a whole JSON object, not a torn one');
+    assert.equal(problemOf(`${answer(a)}\nmy note`), 'line 2 is not a result record', 'a last line that cannot be the start of a record');
+    const many = Array.from({ length: 8 }, (_, i) => `note ${i}`).join('\n');
+    assert.equal(problemOf(many), 'lines 1, 2, 3, 4, 5 and 3 more are not result records');
+  });
+
+  it('a torn line and no result before it: nothing shows the file is ours', () => {
+    assert.equal(problemOf('{"line":2,"ima'), 'it holds no result record, only a line cut off mid-write');
   });
 });
 
