@@ -209,6 +209,24 @@ function headerColumns(fields: readonly string[]): ColumnMap | undefined {
   return { image, caption, premise: find(PREMISE_COLUMNS) };
 }
 
+/** A column the parser reads named twice in the header (which one to read is a guess), in words; undefined if none. */
+function duplicateColumn(fields: readonly string[]): string | undefined {
+  const names = fields.map((f) => f.trim().toLowerCase());
+  for (let i = 0; i < names.length; i++) {
+    const again = names.indexOf(names[i]!, i + 1);
+    if (again >= 0 && KNOWN_COLUMNS.has(names[i]!))
+      return `the header names column "${fields[i]!.trim()}" twice (columns ${i + 1} and ${again + 1})`;
+  }
+  return undefined;
+}
+
+/** Why a record has more fields than there are columns (the extras would be lost), in words; undefined when it has not. */
+function extraFields(fields: readonly string[], columns: number, header: boolean): string | undefined {
+  if (fields.length <= columns || isBlankRecord(fields.slice(columns))) return undefined;
+  const than = header ? `the ${columns} the header names` : `the ${columns} columns image, caption, premise`;
+  return `${fields.length} fields, more than ${than} (a comma in a field that is not quoted?)`;
+}
+
 function csvEntries(text: string): PairList {
   const problems: PairListProblem[] = [];
   let records: CsvRecord[];
@@ -223,34 +241,63 @@ function csvEntries(text: string): PairList {
   }
   records = records.filter((r) => !isBlankRecord(r.fields));
   let columns: ColumnMap = { image: 0, caption: 1, premise: 2 };
+  let width = 3;
   const first = records[0];
   const header = first && headerColumns(first.fields);
   if (header) {
+    const duplicate = duplicateColumn(first.fields);
+    // Every row would be read from one of the two columns, silently: none is.
+    if (duplicate)
+      return { format: 'csv', entries: [], problems: [{ line: first.line, message: `${duplicate}: no row is read` }, ...problems] };
     columns = header;
+    width = first.fields.length;
     records = records.slice(1);
   }
   const entries: PairEntry[] = [];
+  const rowProblems: PairListProblem[] = [];
   for (const { fields, line } of records) {
+    const extra = extraFields(fields, width, header !== undefined);
+    if (extra) {
+      rowProblems.push({ line, message: extra });
+      continue;
+    }
     const image = (fields[columns.image] ?? '').trim();
     if (!image) {
-      problems.push({ line, message: 'no image name' });
+      rowProblems.push({ line, message: 'no image name' });
       continue;
     }
     const caption = columns.caption === undefined ? '' : (fields[columns.caption] ?? '').trim();
     const premise = columns.premise === undefined ? '' : (fields[columns.premise] ?? '').trim();
     entries.push(premise ? { image, caption, premise, line } : { image, caption, line });
   }
-  return { format: 'csv', entries, problems };
+  // In line order: the rows' problems come before the unmatched quote that ends what is read.
+  return { format: 'csv', entries, problems: [...rowProblems, ...problems] };
 }
 
-function pickString(record: Record<string, unknown>, candidates: readonly string[]): string | undefined {
-  for (const key of Object.keys(record)) {
-    if (!candidates.includes(key.toLowerCase())) continue;
-    const value = record[key];
-    if (typeof value === 'string') return value;
-    if (typeof value === 'number') return String(value);
-  }
-  return undefined;
+/** A JSON value's type, for a message: "a number", "an array", ... */
+function jsonType(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+/** What a record gives for one of the names of a field: its string (trimmed; none for null), or the problem. */
+interface Picked {
+  value?: string;
+  problem?: string;
+}
+
+/**
+ * The non-blank string a record gives for one of `candidates` (null: none given), or the problem when
+ * one of them holds another type: `{"image": 5}` would otherwise name a file "5", `{"caption": 7}` a caption "7".
+ */
+function pickString(record: Record<string, unknown>, candidates: readonly string[]): Picked {
+  const keys = Object.keys(record).filter((key) => candidates.includes(key.toLowerCase()));
+  const wrong = keys.find((key) => record[key] !== null && typeof record[key] !== 'string');
+  if (wrong !== undefined) return { problem: `${wrong} must be a string, not ${jsonType(record[wrong])}` };
+  const key = keys.find((k) => typeof record[k] === 'string');
+  const value = key === undefined ? '' : (record[key] as string).trim();
+  return value ? { value } : {};
 }
 
 function jsonlEntries(text: string): PairList {
@@ -272,14 +319,22 @@ function jsonlEntries(text: string): PairList {
       return;
     }
     const record = value as Record<string, unknown>;
-    const image = pickString(record, IMAGE_COLUMNS)?.trim();
-    if (!image) {
+    const [image, caption, premise] = [IMAGE_COLUMNS, CAPTION_COLUMNS, PREMISE_COLUMNS].map((names) => pickString(record, names)) as [
+      Picked,
+      Picked,
+      Picked,
+    ];
+    const problem = image.problem ?? caption.problem ?? premise.problem;
+    if (problem) {
+      problems.push({ line, message: problem });
+      return;
+    }
+    if (!image.value) {
       problems.push({ line, message: 'no "image" field' });
       return;
     }
-    const caption = (pickString(record, CAPTION_COLUMNS) ?? '').trim();
-    const premise = (pickString(record, PREMISE_COLUMNS) ?? '').trim();
-    entries.push(premise ? { image, caption, premise, line } : { image, caption, line });
+    const entry = { image: image.value, caption: caption.value ?? '', line };
+    entries.push(premise.value ? { ...entry, premise: premise.value } : entry);
   });
   return { format: 'jsonl', entries, problems };
 }

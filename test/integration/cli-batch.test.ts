@@ -206,6 +206,53 @@ describe('ofa-ve check --batch (the bin)', () => {
     assert.equal((await readLines(out)).length, 6, 'existing results are never overwritten');
   });
 
+  it('ambiguous list rows: a JSONL value of the wrong type, a CSV row with extra fields, each a skipped row; a header naming a column twice refuses the list', async () => {
+    const jsonl = path.join(dir, 'typed.jsonl');
+    await writeFile(
+      jsonl,
+      [
+        JSON.stringify({ image: 5, caption: 'a number for a file name' }),
+        JSON.stringify({ image: 'images/red.png', caption: 7 }),
+        JSON.stringify({ image: 'images/red.png', caption: 'a red picture', premise: ['a', 'list'] }),
+        JSON.stringify({ image: 'images/red.png', caption: 'a red picture' }),
+      ].join('\n'),
+    );
+    const typed = await runCli(['--batch', jsonl, '--out', path.join(dir, 'typed.results.jsonl'), '--json']);
+    assert.equal(typed.code, 2, typed.err);
+    assert.match(typed.err, /typed\.jsonl: line 1: image must be a string, not a number \(skipped\)$/m);
+    assert.match(typed.err, /typed\.jsonl: line 2: caption must be a string, not a number \(skipped\)$/m);
+    assert.match(typed.err, /typed\.jsonl: line 3: premise must be a string, not an array \(skipped\)$/m);
+    assert.doesNotMatch(typed.err, /INVALID_IMAGE/, 'no row checked as a file named "5"');
+    assert.deepEqual([summaryOf(typed.out).rows, summaryOf(typed.out).list_problems, summaryOf(typed.out).answered], [1, 3, 1]);
+    assert.deepEqual(
+      (await readLines(path.join(dir, 'typed.results.jsonl'))).map((l) => (JSON.parse(l) as ResultLine).line),
+      [4],
+    );
+
+    const csv = path.join(dir, 'extra-fields.csv');
+    await writeFile(csv, 'image,caption\nimages/red.png,a red, small picture\nimages/blue.png,a blue picture,,\n');
+    const extra = await runCli(['--batch', csv, '--out', '-']);
+    assert.equal(extra.code, 2, extra.err);
+    assert.match(extra.err, /extra-fields\.csv: line 2: 3 fields, more than the 2 the header names .*\(skipped\)$/m);
+    assert.deepEqual(
+      extra.out
+        .trim()
+        .split('\n')
+        .map((l) => [(JSON.parse(l) as ResultLine).line, (JSON.parse(l) as ResultLine).caption]),
+      [[3, 'a blue picture']],
+      'empty extra fields lose nothing: that row is checked',
+    );
+
+    const dup = path.join(dir, 'dup-header.csv');
+    const out = path.join(dir, 'dup-header.results.jsonl');
+    await writeFile(dup, 'image,caption,caption\nimages/red.png,first,second\n');
+    const refused = await runCli(['--batch', dup, '--out', out]);
+    assert.equal(refused.code, 2, refused.err);
+    assert.match(refused.err, /dup-header\.csv: line 1: the header names column "caption" twice \(columns 2 and 3\): no row is read/);
+    assert.match(refused.err, /^error BAD_REQUEST: .*dup-header\.csv lists no image\/caption pairs$/m);
+    assert.equal(existsSync(out), false, 'nothing checked, nothing written');
+  });
+
   it('an all-good header-less CSV: exit 0, JSON lines on stdout with --out -, plain progress lines on stderr', async () => {
     const list = path.join(dir, 'good.csv');
     await writeFile(list, 'images/red.png,a red picture\r\nimages/blue.png,"a blue, small picture",a picture\r\n');

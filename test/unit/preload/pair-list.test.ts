@@ -196,3 +196,48 @@ describe('an unterminated quote', () => {
     );
   });
 });
+
+describe('ambiguous rows: reported, never guessed', () => {
+  it('a JSONL image, caption or premise that is not a string: that row is a problem naming the field and the type', () => {
+    const text = [
+      '{"image":5,"caption":"x"}',
+      '{"image":"a.jpg","caption":7}',
+      '{"image":"a.jpg","caption":"ok","premise":true}',
+      '{"File":["a.jpg"],"text":"x"}',
+      '{"img":"a.jpg","image":{"path":"b.jpg"},"caption":"x"}',
+      '{"image":"a.jpg","caption":null,"premise":null,"id":5}',
+    ].join('\n');
+    const list = parsePairList(text, 'pairs.jsonl');
+    assert.deepEqual(list.problems, [
+      { line: 1, message: 'image must be a string, not a number' },
+      { line: 2, message: 'caption must be a string, not a number' },
+      { line: 3, message: 'premise must be a string, not a boolean' },
+      { line: 4, message: 'File must be a string, not an array' },
+      { line: 5, message: 'image must be a string, not an object' },
+    ]);
+    assert.deepEqual(list.entries, [{ image: 'a.jpg', caption: '', line: 6 }], 'null is no value; other fields are not read');
+  });
+
+  it('a CSV header naming a column twice: no row is read, the problem names the column', () => {
+    const list = parsePairList('image,caption,Caption\na.jpg,first,second\n', 'x.csv');
+    assert.deepEqual(list.entries, []);
+    assert.deepEqual(list.problems, [{ line: 1, message: 'the header names column "caption" twice (columns 2 and 3): no row is read' }]);
+    const notes = parsePairList('image,caption,notes,notes\na.jpg,a dog,x,y\n', 'x.csv');
+    assert.deepEqual([notes.entries.length, notes.problems], [1, []], 'a column the parser does not read may repeat');
+  });
+
+  it('a CSV row with more fields than columns: a problem stating the count; empty extra fields lose nothing', () => {
+    const list = parsePairList('image,caption\na.jpg,a red, small picture\nb.jpg,fine,,\n', 'x.csv');
+    assert.deepEqual(list.problems, [
+      { line: 2, message: '3 fields, more than the 2 the header names (a comma in a field that is not quoted?)' },
+    ]);
+    assert.deepEqual(
+      list.entries.map((e) => [e.line, e.image, e.caption]),
+      [[3, 'b.jpg', 'fine']],
+    );
+    const bare = parsePairList('a.jpg,a dog,a premise,extra\n', 'x.csv');
+    assert.deepEqual(bare.problems, [
+      { line: 1, message: '4 fields, more than the 3 columns image, caption, premise (a comma in a field that is not quoted?)' },
+    ]);
+  });
+});
