@@ -29,6 +29,15 @@ export function formatDuration(seconds: number): string {
   return minutes < 60 ? `${minutes} min ${rest} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
+/**
+ * How long a batch took, as its summary says it: two significant digits under 10 s, so that the
+ * time and the rate beside it agree ("8 in 1.1 s · 7.0 checks/s", not "in 1 s").
+ */
+export function formatElapsed(seconds: number): string {
+  if (seconds < 1) return `${seconds.toFixed(2)} s`;
+  return seconds < 10 ? `${seconds.toFixed(1)} s` : formatDuration(seconds);
+}
+
 /** True when the batch stopped for want of the service and the service has been back since it stopped. */
 function serviceBackSince(batch: BatchStatus, serviceBack: number | undefined): boolean {
   if (!batch.serviceGone || batch.running || serviceBack === undefined) return false;
@@ -45,7 +54,7 @@ function batchSummary(batch: BatchStatus, serviceBack: number | undefined): stri
     const left = progress.eta_s === null ? 'estimating time left' : `about ${formatDuration(progress.eta_s)} left`;
     return `${progress.rate.toFixed(1)} checks/s · ${left}${failed}${removed}`;
   }
-  const took = batch.elapsedS === undefined ? '' : ` in ${formatDuration(batch.elapsedS)}`;
+  const took = batch.elapsedS === undefined ? '' : ` in ${formatElapsed(batch.elapsedS)}`;
   switch (batch.outcome) {
     case 'cancelled':
       return `Cancelled after ${progress.done} of ${progress.total}${took}${failed}${removed}`;

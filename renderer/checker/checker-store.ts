@@ -718,14 +718,18 @@ export class CheckerStore {
       this.update({ rows: after });
       return;
     }
+    const elapsedS = (performance.now() - startedAt) / 1000;
+    // The summary's rate over the time it states, so that the two agree.
+    const rate = elapsedS > 0 ? batch.progress.done / elapsedS : 0;
     this.update({
       rows: after,
       batch: {
         ...batch,
+        progress: { ...batch.progress, rate, eta_s: null },
         running: false,
         removed: run.removed,
         outcome: failure ? 'failed' : controller.signal.aborted ? 'cancelled' : 'finished',
-        elapsedS: (performance.now() - startedAt) / 1000,
+        elapsedS,
         message: failure,
         serviceGone,
       },

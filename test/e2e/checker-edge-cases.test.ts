@@ -403,6 +403,12 @@ describe(
       await page.waitForFunction(() => document.querySelector('[data-testid="check-all"]')?.textContent === 'Check 6 ready');
       await page.getByTestId('check-all').click();
       await page.waitForFunction(() => document.querySelector('[data-testid="batch-summary"]')?.textContent?.startsWith('Finished 6 '));
+      // A short batch's time to two significant digits, so that it agrees with the rate beside it.
+      const finished = await page.getByTestId('batch-summary').innerText();
+      const [, count, took, rate] = /^Finished (\d+) in (\d+\.\d+) s · (\d+\.\d) checks\/s/.exec(finished) ?? [];
+      assert.ok(count && took && rate, `Finished N in T.T s · R.R checks/s: ${finished}`);
+      const halfDigit = took.length - took.indexOf('.') - 1 === 2 ? 0.005 : 0.05;
+      assert.ok(Math.abs(Number(count) / Number(rate) - Number(took)) <= halfDigit + 0.002 * Number(count), finished);
       assert.equal((await settledCount(before + 40)) - before, 40);
       assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
     });
