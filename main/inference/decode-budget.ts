@@ -21,7 +21,7 @@
  *   get the pixel limit divided by their cost (DECODE_COST_PER_PIXEL).
  */
 import { CheckError } from '../errors.ts';
-import type { SupportedFormat } from './image-format.ts';
+import { FORMAT_LABEL, type SupportedFormat } from './image-format.ts';
 import { sizeAndLimit } from './input-size.ts';
 
 export const MAX_IMAGE_SIDE = 65_535;
@@ -50,15 +50,6 @@ export const DECODE_COST_PER_PIXEL: Readonly<Record<SupportedFormat, number>> = 
   avif: 10,
 };
 
-const FORMAT_NAME: Readonly<Record<SupportedFormat, string>> = {
-  jpeg: 'JPEG',
-  png: 'PNG',
-  tiff: 'TIFF',
-  gif: 'GIF',
-  webp: 'WebP',
-  avif: 'AVIF',
-};
-
 /** The largest first frame accepted for `format` under the pixel limit `maxPixels` (set for JPEG). */
 export function formatPixelLimit(format: SupportedFormat, maxPixels: number): number {
   return Math.floor(maxPixels / DECODE_COST_PER_PIXEL[format]);
@@ -70,7 +61,7 @@ export function checkImagePixels(width: number, height: number, maxPixels: numbe
   if (width * height <= allowed) return;
   const [size, limit] = sizeAndLimit(width * height, allowed, describePixels, 'pixels');
   const cost = DECODE_COST_PER_PIXEL[format];
-  const why = cost > 1 ? ` for ${FORMAT_NAME[format]} (decoding it costs about ${cost}x a JPEG's per pixel)` : '';
+  const why = cost > 1 ? ` for ${FORMAT_LABEL[format]} (decoding it costs about ${cost}x a JPEG's per pixel)` : '';
   throw new CheckError('IMAGE_TOO_LARGE', `image is ${width}x${height} pixels (${size}); the limit${why} is ${limit}`);
 }
 

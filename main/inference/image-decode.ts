@@ -30,7 +30,7 @@ import { CheckError } from '../errors.ts';
 import { checkImagePixels, checkImageSides, checkJpegScans, checkResizeWork, describePixels, formatPixelLimit } from './decode-budget.ts';
 import { checkImageFileSize } from './input-size.ts';
 import { firstFrameOnly } from './first-frame.ts';
-import type { SupportedFormat } from './image-format.ts';
+import { FORMAT_LABEL, type SupportedFormat } from './image-format.ts';
 import { countJpegScans } from './jpeg-scans.ts';
 
 export interface ImageLimits {
@@ -165,15 +165,6 @@ export function sniffImageFormat(b: Uint8Array): SniffResult {
   return sniffText(b) ?? { kind: 'unknown' };
 }
 
-const FORMAT_LABEL: Record<SupportedFormat, string> = {
-  jpeg: 'JPEG',
-  png: 'PNG',
-  webp: 'WebP',
-  gif: 'GIF',
-  tiff: 'TIFF',
-  avif: 'AVIF',
-};
-
 /** sharp's metadata().format names for each sniffed format. */
 const SHARP_FORMAT: Record<SupportedFormat, readonly string[]> = {
   jpeg: ['jpeg'],
@@ -256,9 +247,9 @@ export async function decodeImageRgb(bytes: Uint8Array, limits: ImageLimits, opt
   }
   if (format === 'jpeg') checkJpegScans(countJpegScans(input), width, height, limits.maxPixels);
 
+  const pixelLimit = formatPixelLimit(format, limits.maxPixels);
   let out: { data: Buffer; info: OutputInfo };
   try {
-    const pixelLimit = formatPixelLimit(format, limits.maxPixels);
     out = await sharpInput(input, Number.isFinite(pixelLimit) ? Math.max(1, pixelLimit) : false)
       .removeAlpha()
       .toColourspace('srgb')
@@ -267,13 +258,9 @@ export async function decodeImageRgb(bytes: Uint8Array, limits: ImageLimits, opt
   } catch (err) {
     const msg = errorText(err);
     if (/pixel limit/i.test(msg)) {
-      throw new CheckError(
-        'IMAGE_TOO_LARGE',
-        `image is larger than the limit of ${describePixels(formatPixelLimit(format, limits.maxPixels))}`,
-        {
-          cause: err,
-        },
-      );
+      throw new CheckError('IMAGE_TOO_LARGE', `image is larger than the limit of ${describePixels(pixelLimit)}`, {
+        cause: err,
+      });
     }
     throw new CheckError('INVALID_IMAGE', `the ${label} file is damaged or incomplete and cannot be decoded`, {
       cause: err,
