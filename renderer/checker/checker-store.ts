@@ -118,10 +118,9 @@ interface BatchRun {
 }
 
 /** The progress a reviewer is shown: of the rows checked, not those removed or cut short. */
-function shownProgress(run: BatchRun): BatchProgress {
+function shownProgress(run: BatchRun, elapsedS = (performance.now() - run.startedAt) / 1000): BatchProgress {
   const done = run.raw.done - run.dropped;
   const total = run.raw.total - run.removed;
-  const elapsedS = (performance.now() - run.startedAt) / 1000;
   const rate = elapsedS > 0 ? done / elapsedS : 0;
   return {
     done,
@@ -719,13 +718,12 @@ export class CheckerStore {
       return;
     }
     const elapsedS = (performance.now() - startedAt) / 1000;
-    // The summary's rate over the time it states, so that the two agree.
-    const rate = elapsedS > 0 ? batch.progress.done / elapsedS : 0;
     this.update({
       rows: after,
       batch: {
         ...batch,
-        progress: { ...batch.progress, rate, eta_s: null },
+        // The summary's rate over the time it states, so that the two agree.
+        progress: { ...shownProgress(run, elapsedS), eta_s: null },
         running: false,
         removed: run.removed,
         outcome: failure ? 'failed' : controller.signal.aborted ? 'cancelled' : 'finished',
