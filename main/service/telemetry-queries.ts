@@ -105,7 +105,10 @@ export function addMarkFromBody(stats: LiveStats, body: unknown): Mark {
   return asBadRequest(() => stats.addMark(name, at, 'user'));
 }
 
-/** Reads a small JSON body (a mark): 413 past `maxBytes`, 400 when it is not JSON. */
+/** Throws on bytes that are not UTF-8 (JSON is UTF-8), rather than keeping a U+FFFD in a mark's name. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Reads a small JSON body (a mark): 413 past `maxBytes`, 400 when it is not UTF-8 JSON. */
 export async function readSmallJson(body: AsyncIterable<Uint8Array>, maxBytes = MAX_MARK_BODY_BYTES): Promise<unknown> {
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -114,8 +117,14 @@ export async function readSmallJson(body: AsyncIterable<Uint8Array>, maxBytes = 
     if (size > maxBytes) throw new CheckError('PAYLOAD_TOO_LARGE', `the body is over ${maxBytes} bytes`);
     chunks.push(chunk);
   }
+  let text: string;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    text = STRICT_UTF8.decode(Buffer.concat(chunks));
+  } catch {
+    throw badRequest('the body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
   } catch {
     throw badRequest('the body is not valid JSON');
   }

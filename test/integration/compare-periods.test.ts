@@ -169,6 +169,14 @@ describe('comparing two periods through the service', () => {
       const res = await fetch(`${h.url}/api/v1/marks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       assert.equal(res.status, 400, body);
     }
+    // Latin-1 "café": the name would be kept with a U+FFFD in it.
+    const latin1 = await fetch(`${h.url}/api/v1/marks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from('{"name": "caf\xe9"}', 'latin1'),
+    });
+    assert.equal(latin1.status, 400);
+    assert.match(((await latin1.json()) as { error: { message: string } }).error.message, /not valid UTF-8/);
     const plain = await fetch(`${h.url}/api/v1/marks`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
