@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { defaultModelDir } from '../main/config.ts';
 import { EntailmentEngine, type PreparedPair } from '../main/inference/entailment-engine.ts';
+import { intraOpSpinning } from '../main/inference/onnx-session.ts';
 import { LABELS } from '../preload/wire-types.ts';
 import type { EntailmentResult } from '../main/inference/entailment-types.ts';
 import { generatedImageSet } from '../main/cli/bench/image-set.ts';
@@ -86,6 +87,7 @@ const BASE: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'all',
   intraOpNumThreads: 2,
   logSeverityLevel: 3,
+  extra: { session: { intra_op: { allow_spinning: intraOpSpinning() } } },
 };
 const VARIANTS: { name: string; change: string; options: ort.InferenceSession.SessionOptions }[] = [
   {

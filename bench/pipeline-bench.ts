@@ -10,8 +10,8 @@
  *    the issue found (OFA_VE_RESIZE=js), alternating slices, against the bound
  *    min(accelerator capacity, preprocessing capacity of the cores);
  * 4. the CPU with the demo model: app throughput as it starts by default (--preprocess-workers auto,
- *    the serial design on the CPU) vs the serial design named outright and a pool forced on
- *    (concurrency 16, alternating slices), and P50 at concurrency 1 of the app vs the raw pipeline
+ *    the serial design on the CPU) vs the serial design named outright, a pool forced on and the
+ *    defaults with onnxruntime's spin-waiting threads (OFA_VE_ORT_SPINNING=1) (concurrency 16, alternating slices), and P50 at concurrency 1 of the app vs the raw pipeline
  *    (prepare + run in this thread), one image, alternating, a settle pause before each call.
  *
  * Everything simulated is labelled so. On a shared machine the figures move with the neighbours'
@@ -51,6 +51,11 @@ import { histogramSumCount } from '../main/cli/bench/step-report.ts';
 import { renderPipeline, type PipelineBenchResult } from './pipeline-report.ts';
 import { cpuSeconds, peakRssBytes } from './support/proc-stats.ts';
 import { ensureOfaArchExport, type OfaArchExport } from './ofa-arch-export.ts';
+
+/** The apps compared at concurrency 1 (besides the raw pipeline). */
+type AppSide = 'app' | 'pipelined' | 'spinning';
+/** onnxruntime's default: its intra-op threads spin-wait after a run (the app turns that off). */
+const SPINNING_ENV = { OFA_VE_ORT_SPINNING: '1' } as const;
 
 /** The stages a check's worker times as work on the pair; the rest of its latency is the app's (queue, IPC, scheduling). */
 const WORK_STAGES: readonly StageName[] = ['decode_image', 'tokenize', 'inference', 'postprocess'];
@@ -399,11 +404,15 @@ async function cpuComparison(): Promise<NonNullable<PipelineBenchResult['cpu']>>
   const cpuApp = await startRuntime('cpu, --provider auto --preprocess-workers auto (the defaults)', 'auto', undefined, 'auto');
   const cpuSerial = await startRuntime('cpu, serial (0 preprocessing workers)', 0);
   const cpuPool = await startRuntime(`cpu, ${cores} preprocessing workers`, cores);
-  for (const rt of [cpuApp, cpuSerial, cpuPool]) await closedLoop(rt, pairs, cpuConcurrency, 2);
+  // The defaults with onnxruntime's own default of spin-waiting threads (main/inference/onnx-session.ts
+  // turns it off): what that choice is worth, side by side.
+  const cpuSpinning = await startRuntime('cpu, the defaults with OFA_VE_ORT_SPINNING=1', 'auto', undefined, 'auto', SPINNING_ENV);
+  for (const rt of [cpuApp, cpuSerial, cpuPool, cpuSpinning]) await closedLoop(rt, pairs, cpuConcurrency, 2);
   const throughput = await alternate({
     app: () => closedLoop(cpuApp, pairs, cpuConcurrency, sliceS),
     serial: () => closedLoop(cpuSerial, pairs, cpuConcurrency, sliceS),
     pipelined: () => closedLoop(cpuPool, pairs, cpuConcurrency, sliceS),
+    spinning: () => closedLoop(cpuSpinning, pairs, cpuConcurrency, sliceS),
   });
   // Latency at concurrency 1: one image; the raw pipeline, the default app and the app with a pool
   // in turn (the order rotating), a pause before each call (onnxruntime's threads spin for a while
@@ -413,8 +422,8 @@ async function cpuComparison(): Promise<NonNullable<PipelineBenchResult['cpu']>>
   // The app's own part of each call: its latency less the work its worker timed for that very call
   // (preparing the pair, running the model, reading the answer). The model's run-to-run noise, which
   // makes the paired difference of two 400 ms calls too coarse for a 1 ms target, cancels within a call.
-  const overhead: Record<'app' | 'pipelined', number[]> = { app: [], pipelined: [] };
-  const appCall = (side: 'app' | 'pipelined', rt: typeof cpuApp) => async () => {
+  const overhead: Record<AppSide, number[]> = { app: [], pipelined: [], spinning: [] };
+  const appCall = (side: AppSide, rt: typeof cpuApp) => async () => {
     const t0 = performance.now();
     const answer = await rt.service.check({ image: pair.image, text: pair.text });
     const ms = performance.now() - t0;
@@ -426,11 +435,11 @@ async function cpuComparison(): Promise<NonNullable<PipelineBenchResult['cpu']>>
     raw: () => raw.checkOne(pair),
     app: appCall('app', cpuApp),
     pipelined: appCall('pipelined', cpuPool),
+    spinning: appCall('spinning', cpuSpinning),
   };
   const names = Object.keys(contenders);
   for (let i = 0; i < 3; i++) for (const name of names) await contenders[name]!();
-  overhead.app.length = 0;
-  overhead.pipelined.length = 0;
+  for (const side of Object.values(overhead)) side.length = 0;
   const ms: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let i = 0; i < latencyRounds; i++) {
     for (let k = 0; k < names.length; k++) {
@@ -443,11 +452,12 @@ async function cpuComparison(): Promise<NonNullable<PipelineBenchResult['cpu']>>
   const diffs = (name: string) => median(differences(name));
   const appThreads = cpuApp.preprocessThreads ?? Number.NaN;
   const cpuRss = { app: peakRssMib(cpuApp.workerHost.pid), pipelined: peakRssMib(cpuPool.workerHost.pid) };
-  for (const rt of [cpuApp, cpuSerial, cpuPool]) await rt.close();
+  for (const rt of [cpuApp, cpuSerial, cpuPool, cpuSpinning]) await rt.close();
   await raw.close();
   const a = figures(throughput.app!);
   const s = figures(throughput.serial!);
   const p = figures(throughput.pipelined!);
+  const spin = figures(throughput.spinning!);
   return {
     concurrency: cpuConcurrency,
     app_preprocess_workers: appThreads,
@@ -457,6 +467,7 @@ async function cpuComparison(): Promise<NonNullable<PipelineBenchResult['cpu']>>
     pipelined: { ...p, worker_rss_peak_mib: cpuRss.pipelined },
     app_to_serial: a.qps / s.qps,
     pipelined_to_serial: p.qps / s.qps,
+    spinning: { ...spin, app_to_spinning: a.qps / spin.qps },
     latency_c1: {
       rounds: latencyRounds,
       raw_p50_ms: median(ms.raw!),
@@ -464,7 +475,8 @@ async function cpuComparison(): Promise<NonNullable<PipelineBenchResult['cpu']>>
       pipelined_app_p50_ms: median(ms.pipelined!),
       median_difference_ms: diffs('app'),
       pipelined_median_difference_ms: diffs('pipelined'),
-      differences_ms: { app: differences('app'), pipelined: differences('pipelined') },
+      spinning_app_p50_ms: median(ms.spinning!),
+      differences_ms: { app: differences('app'), pipelined: differences('pipelined'), spinning: differences('spinning') },
       overhead_ms: overhead,
     },
   };

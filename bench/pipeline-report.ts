@@ -80,6 +80,11 @@ export interface PipelineBenchResult {
     pipelined: PipelineSide & { worker_rss_peak_mib?: number };
     app_to_serial: number;
     pipelined_to_serial: number;
+    /**
+     * The defaults with onnxruntime's spin-waiting threads on (OFA_VE_ORT_SPINNING=1, onnxruntime's own
+     * default; the app turns it off); absent from runs before that choice. app_to_spinning: app QPS / its QPS.
+     */
+    spinning?: PipelineSide & { app_to_spinning: number };
     latency_c1: {
       rounds: number;
       raw_p50_ms: number;
@@ -88,14 +93,15 @@ export interface PipelineBenchResult {
       /** Median over rounds of (app - raw) for the same pair: the default app, and the app with a pool. */
       median_difference_ms: number;
       pipelined_median_difference_ms: number;
+      spinning_app_p50_ms?: number;
       /** Each round's (app - raw), ms: the report's confidence intervals come from them. */
-      differences_ms?: { app: number[]; pipelined: number[] };
+      differences_ms?: { app: number[]; pipelined: number[]; spinning?: number[] };
       /**
        * Each round's app latency less the stages its worker timed for that call (decode, tokenize,
        * inference, postprocess), ms: what the app itself adds (queue, IPC, scheduling), free of the
        * model's run-to-run noise.
        */
-      overhead_ms?: { app: number[]; pipelined: number[] };
+      overhead_ms?: { app: number[]; pipelined: number[]; spinning?: number[] };
     };
   } | null;
 }
@@ -258,6 +264,23 @@ export function renderPipeline(r: PipelineBenchResult): string[] {
           `decode, tokenize, inference, postprocess; the model's run-to-run noise cancels): median ${own(l.overhead_ms.app)}, ` +
           `with a pool ${own(l.overhead_ms.pipelined)}. Under 1 ms: ${ownVerdict}. The paired difference above is this ` +
           `plus how much faster or slower the same work ran in the worker's process than in the bench's thread.`,
+        '',
+      );
+    }
+    if (c.spinning) {
+      const spin = c.spinning;
+      const spinDiffs = l.differences_ms?.spinning;
+      const spinOwn = l.overhead_ms?.spinning;
+      out.push(
+        `onnxruntime's spin-waiting (its intra-op threads keep a core busy for a while after each run; the app turns it off): ` +
+          `the defaults with it on (\`OFA_VE_ORT_SPINNING=1\`) ${slices(spin)}, worker CPU ${f(spin.worker_cpu_ms_per_pair, 2)} vs ` +
+          `${f(c.app.worker_cpu_ms_per_pair, 2)} ms per pair: the app makes x${f(spin.app_to_spinning, 2)} of it. At concurrency 1 ` +
+          `${f(l.spinning_app_p50_ms, 2)} ms vs the app's ${f(l.app_p50_ms, 2)} ms` +
+          (spinDiffs && spinDiffs.length >= 2
+            ? ` (paired difference to raw ${f(median(spinDiffs) ?? Number.NaN, 2)} ms${interval(spinDiffs)})`
+            : '') +
+          (spinOwn && spinOwn.length >= 2 ? `; its own part ${f(median(spinOwn) ?? Number.NaN, 2)} ms${interval(spinOwn)}` : '') +
+          '.',
         '',
       );
     }

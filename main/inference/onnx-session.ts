@@ -58,6 +58,17 @@ function describeError(err: unknown): string {
   return text.split('\n')[0]?.slice(0, 300) ?? 'unknown error';
 }
 
+/**
+ * onnxruntime's intra-op threads spin-wait after every run by default, a whole core for 20 ms or
+ * more. In this worker that core is what the next batch's preprocessing, the pool's threads and the
+ * service process need: with spinning off, on 2 cores, the demo model served 1.2–1.6x the pairs/s at
+ * concurrency 16 and P50 at concurrency 1 dropped (BENCHMARKS.md, "onnxruntime's spin-waiting").
+ * OFA_VE_ORT_SPINNING=1 restores onnxruntime's default, for that benchmark's other side.
+ */
+export function intraOpSpinning(env: NodeJS.ProcessEnv = process.env): '0' | '1' {
+  return env.OFA_VE_ORT_SPINNING === '1' ? '1' : '0';
+}
+
 /** `profilePrefix`: a profiling session (its profile file's path starts with it). */
 async function create(file: string, provider: Provider, options: SessionOptions, profilePrefix?: string): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(file, {
@@ -65,6 +76,7 @@ async function create(file: string, provider: Provider, options: SessionOptions,
     graphOptimizationLevel: 'all',
     intraOpNumThreads: options.intraOpThreads ?? 0,
     logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: intraOpSpinning() } } },
     ...(profilePrefix === undefined ? {} : { enableProfiling: true, profileFilePrefix: profilePrefix }),
   });
 }

@@ -156,6 +156,22 @@ describe('renderPipeline', () => {
     const over = { ...latency_c1, overhead_ms: { app: [1.2, 1.4, 1.3, 1.5], pipelined: [1.2, 1.4, 1.3, 1.5] } };
     assert.match(renderPipeline(result({ cpu: { ...cpu, latency_c1: over } })).join('\n'), /Under 1 ms: \*\*missed\*\*\./);
   });
+
+  test("onnxruntime's spin-waiting side renders its throughput ratio and its concurrency-1 figures, and only when measured", () => {
+    assert.doesNotMatch(renderPipeline(result({ cpu })).join('\n'), /spin-waiting/, 'a run from before that side renders without it');
+    const latency_c1 = {
+      ...cpu.latency_c1,
+      spinning_app_p50_ms: 24.25,
+      differences_ms: { ...cpu.latency_c1.differences_ms!, spinning: [5, 6, 7, 6, 6] },
+      overhead_ms: { app: [0.4, 0.5, 0.45], pipelined: [0.9, 1, 1.1], spinning: [2.5, 2.5, 2.5] },
+    };
+    const text = renderPipeline(result({ cpu: { ...cpu, spinning: { ...side(68), app_to_spinning: 85 / 68 }, latency_c1 } })).join('\n');
+    assert.match(text, /the defaults with it on \(`OFA_VE_ORT_SPINNING=1`\) 68\.0 pairs\/s \(68\.0\), .*the app makes x1\.25 of it\./);
+    assert.match(
+      text,
+      /24\.25 ms vs the app's 18\.50 ms \(paired difference to raw 6\.00 ms, 95% interval 5\.00 to 7\.00 ms\); its own part 2\.50 ms/,
+    );
+  });
 });
 
 describe('medianInterval95', () => {
