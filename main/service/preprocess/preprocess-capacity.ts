@@ -1,6 +1,6 @@
-import os from 'node:os';
 import { PairPreparer } from '../../inference/entailment-engine.ts';
 import type { CheckPair } from '../../../preload/wire-types.ts';
+import { usableCores } from '../usable-cores.ts';
 import { simulatedCapacity, type SimulatedAcceleratorSpec } from '../simulated-accelerator-spec.ts';
 
 /** What the machine's cores can preprocess: the ceiling a pipeline is judged against. */
@@ -34,7 +34,7 @@ export async function measurePreprocessCapacity(
     done += 1;
   }
   const msPerPair = (performance.now() - started) / done;
-  const cores = options.cores ?? os.availableParallelism();
+  const cores = options.cores ?? usableCores();
   return { msPerPair, cores, pairsPerS: (cores * 1000) / msPerPair, pairs: done };
 }
 

@@ -1,5 +1,5 @@
-import os from 'node:os';
 import { cudaProviderInstalled, type ProviderChoice } from '../../inference/provider-choice.ts';
+import { usableCores } from '../usable-cores.ts';
 
 /**
  * `--preprocess-workers`: a number of preprocessing threads (0 is the serial design: the worker
@@ -15,12 +15,13 @@ export interface ModelPlacement {
   readonly simulated: boolean;
   /** onnxruntime's CUDA provider is installed (cudaProviderInstalled): without it, auto is the CPU. */
   readonly cudaInstalled: boolean;
+  /** The cores this process can use (usableCores: its affinity, bounded by a container's CPU quota). */
   readonly cores: number;
 }
 
 /** This machine's placement of a model asked for with `provider` (the simulated accelerator: `simulated`). */
 export function modelPlacement(provider: ProviderChoice, simulated: boolean): ModelPlacement {
-  return { provider, simulated, cudaInstalled: cudaProviderInstalled(), cores: os.availableParallelism() };
+  return { provider, simulated, cudaInstalled: cudaProviderInstalled(), cores: usableCores() };
 }
 
 /**

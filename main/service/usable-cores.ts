@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+/** Reads a file as text, undefined where it does not exist or cannot be read. */
+export type ReadText = (file: string) => string | undefined;
+
+const readText: ReadText = (file) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The CPU quota of this process's cgroup and its parents, in cores (2.5 for `docker run --cpus 2.5`
+ * or a Kubernetes `limits.cpu: 2500m`); undefined without one. cgroup v2 reads cpu.max ("QUOTA
+ * PERIOD" or "max PERIOD") along the path /proc/self/cgroup names; v1 reads cpu.cfs_quota_us (-1:
+ * none) and cpu.cfs_period_us of the cpu controller's path. The smallest quota on the way to the
+ * root is the one that binds.
+ */
+export function cgroupCpuQuota(read: ReadText = readText, root = '/sys/fs/cgroup'): number | undefined {
+  const membership = read('/proc/self/cgroup');
+  if (membership === undefined) return undefined;
+  const quotas: number[] = [];
+  for (const line of membership.split('\n')) {
+    // "0::/path" is v2; "N:cpu,cpuacct:/path" is v1's cpu controller.
+    const match = /^\d+:([^:]*):(\/.*)$/.exec(line.trim());
+    if (!match) continue;
+    const controllers = (match[1] as string).split(',');
+    const v2 = match[1] === '';
+    if (!v2 && !controllers.includes('cpu')) continue;
+    // v1 mounts the controller as "cpu,cpuacct" with "cpu" a link to it, or as "cpu" alone.
+    const bases = v2 ? [root] : [...new Set([`${root}/${controllers.join(',')}`, `${root}/cpu`])];
+    for (const base of bases) {
+      for (const dir of ancestors(match[2] as string)) {
+        const quota = v2
+          ? quotaV2(read(`${base}${dir}/cpu.max`))
+          : quotaV1(read(`${base}${dir}/cpu.cfs_quota_us`), read(`${base}${dir}/cpu.cfs_period_us`));
+        if (quota !== undefined) quotas.push(quota);
+      }
+    }
+  }
+  return quotas.length > 0 ? Math.min(...quotas) : undefined;
+}
+
+/** "/a/b" → "/a/b", "/a", "" (the controller's root). */
+function ancestors(cgroupPath: string): string[] {
+  const parts = cgroupPath.split('/').filter((p) => p !== '');
+  return Array.from({ length: parts.length + 1 }, (_, i) => (i === parts.length ? '' : `/${parts.slice(0, parts.length - i).join('/')}`));
+}
+
+function quotaV2(text: string | undefined): number | undefined {
+  const [quota, period] = (text ?? '').trim().split(/\s+/);
+  return cores(Number(quota), Number(period));
+}
+
+function quotaV1(quota: string | undefined, period: string | undefined): number | undefined {
+  return cores(Number(quota?.trim()), Number(period?.trim()));
+}
+
+/** Quota over period, where both are positive numbers ("max" and -1 are no quota). */
+function cores(quota: number, period: number): number | undefined {
+  return Number.isFinite(quota) && Number.isFinite(period) && quota > 0 && period > 0 ? quota / period : undefined;
+}
+
+/**
+ * The cores this process can use: the CPUs its affinity allows (os.availableParallelism, which on
+ * Node 20's libuv ignores a quota) bounded by its cgroup's CPU quota, rounded down and at least 1.
+ * Sizing a thread pool by the host's cores in a container limited to 4 of 96 gives 96 threads that
+ * share 4 cores' time, each with its own buffers.
+ */
+export function usableCores(read: ReadText = readText, affinity = os.availableParallelism()): number {
+  const quota = cgroupCpuQuota(read);
+  return quota === undefined ? affinity : Math.max(1, Math.min(affinity, Math.floor(quota)));
+}
+
+/**
+ * onnxruntime's intra-op threads where `--intra-op-threads` is not given: left to onnxruntime (one
+ * per physical core it sees) unless a cgroup quota allows fewer cores than that, where it gets
+ * the quota's cores: onnxruntime does not read the quota either.
+ */
+export function defaultIntraOpThreads(read: ReadText = readText, affinity = os.availableParallelism()): number | undefined {
+  const cores = usableCores(read, affinity);
+  return cores < affinity ? cores : undefined;
+}
