@@ -5,7 +5,8 @@
  *   npm run bench:report -- --render     # only re-render BENCHMARKS.md from bench/results/*.json
  *   npm run bench:report -- --only NAME  # run one piece (sweep, http, batching, metrics, instrumentation, live-stats, startup, batch-scaling, arena,
  *                                        # ofa-arch: OFA's architecture at OFA-tiny sizes, ~5 minutes; needs ../shared/ofa-port and python3-torch;
- *                                        # pipeline, pipeline-ofa-arch (its CPU part with that model, ~10 minutes),
+ *                                        # pipeline, pipeline-shared (its CPU part with one core busy with other work),
+ *                                        # pipeline-ofa-arch (its CPU part with that model, ~10 minutes),
  *                                        # resize (pinned to core 0 with taskset), retention, slice-cost, checker-scale: the browser UI with 2,000 photos)
  * The leak check (bench/leak-check.ts, about an hour) is run by hand; its JSON is rendered when present.
  */
@@ -50,6 +51,20 @@ const PIECES: Record<string, string[]> = {
   arena: ['--import', 'tsx', 'bench/onnx-arena.ts', '--max-batch', '8', '--json', file('onnx-arena')],
   'ofa-arch': ['--import', 'tsx', 'bench/ofa-arch-bench.ts', '--json', file('ofa-arch')],
   pipeline: ['--import', 'tsx', 'bench/pipeline-bench.ts', '--rounds', '3', '--json', file('pipeline')],
+  // Its CPU part again with one core kept busy by another process: a machine shared with other work,
+  // where onnxruntime's spin-waiting threads compete for the cores (~4 minutes).
+  'pipeline-shared': [
+    '--import',
+    'tsx',
+    'bench/pipeline-bench.ts',
+    '--cpu-only',
+    '--rounds',
+    '6',
+    '--busy-cores',
+    '1',
+    '--json',
+    file('pipeline-shared'),
+  ],
   // A pair takes about a second there: long slices, batches of at most 8.
   'pipeline-ofa-arch': [
     '--import',
@@ -471,6 +486,8 @@ const ofaArch = read<OfaArchResult>('ofa-arch');
 if (ofaArch) out.push(...renderOfaArch(ofaArch));
 const pipeline = read<PipelineBenchResult>('pipeline');
 if (pipeline) out.push(...renderPipeline(pipeline));
+const pipelineShared = read<PipelineBenchResult>('pipeline-shared');
+if (pipelineShared) out.push(...renderPipeline(pipelineShared));
 const pipelineOfaArch = read<PipelineBenchResult>('pipeline-ofa-arch');
 if (pipelineOfaArch) out.push(...renderPipeline(pipelineOfaArch));
 const checkerScale = read<CheckerScaleResult>('checker-scale');

@@ -19,10 +19,11 @@
  *
  *   node --import tsx bench/pipeline-bench.ts [--seconds 5] [--rounds 2] [--simulate 40[,0]]
  *        [--concurrency 32] [--max-batch-size 8] [--model DIR | --ofa-arch] [--worker-nice N]
- *        [--skip-cpu | --cpu-only] [--cpu-concurrency 16] [--latency-rounds 60] [--json FILE]
- * (--cpu-only: part 4 alone, for a model whose runs take seconds, such as --ofa-arch.)
+ *        [--skip-cpu | --cpu-only] [--cpu-concurrency 16] [--latency-rounds 60] [--busy-cores N] [--json FILE]
+ * (--cpu-only: part 4 alone, for a model whose runs take seconds, such as --ofa-arch. --busy-cores N:
+ * part 4 with N other processes spinning at nice 0 throughout, a machine shared with other work.)
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,6 +75,7 @@ const { values } = parseArgs({
     'ofa-arch': { type: 'boolean', default: false },
     'latency-rounds': { type: 'string', default: '60' },
     'worker-nice': { type: 'string' },
+    'busy-cores': { type: 'string', default: '0' },
     json: { type: 'string' },
   },
 });
@@ -111,6 +113,9 @@ const latencyRounds = Number(values['latency-rounds']);
 // cores to the neighbours, so --worker-nice 0 measures what the pipeline itself can do.
 const workerNiceness = values['worker-nice'] === undefined ? WORKER_NICENESS : Number(values['worker-nice']);
 const cores = os.availableParallelism();
+const busyCores = Number(values['busy-cores']);
+if (!(Number.isInteger(busyCores) && busyCores >= 0 && busyCores < cores))
+  throw new Error(`--busy-cores must be a whole number below ${cores}`);
 
 const execFileAsync = promisify(execFile);
 const median = (xs: readonly number[]): number => {
@@ -400,6 +405,16 @@ async function poolAndSimulated(): Promise<Pick<PipelineBenchResult, 'preprocess
 // 4. The CPU with the model (the demo model unless --model or --ofa-arch): the app as it starts by default (--preprocess-workers auto, which
 // on the CPU is the serial design), the serial design named outright, and a pool forced on.
 async function cpuComparison(): Promise<NonNullable<PipelineBenchResult['cpu']>> {
+  // Other work on the machine (--busy-cores): busy loops at nice 0, each a process of its own, until the part ends.
+  const busy = Array.from({ length: busyCores }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  try {
+    return await cpuComparisonRuns();
+  } finally {
+    for (const child of busy) child.kill('SIGKILL');
+  }
+}
+
+async function cpuComparisonRuns(): Promise<NonNullable<PipelineBenchResult['cpu']>> {
   // As `ofa-ve serve` starts by default: --provider auto (the CPU here, unless a GPU is found).
   const cpuApp = await startRuntime('cpu, --provider auto --preprocess-workers auto (the defaults)', 'auto', undefined, 'auto');
   const cpuSerial = await startRuntime('cpu, serial (0 preprocessing workers)', 0);
@@ -441,6 +456,10 @@ async function cpuComparison(): Promise<NonNullable<PipelineBenchResult['cpu']>>
   for (let i = 0; i < 3; i++) for (const name of names) await contenders[name]!();
   for (const side of Object.values(overhead)) side.length = 0;
   const ms: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  // Each app's inference worker's CPU over the rounds (all its threads): what a call costs the machine, spinning included.
+  const appRuntimes: Record<AppSide, ServiceRuntime> = { app: cpuApp, pipelined: cpuPool, spinning: cpuSpinning };
+  const cpuAt = () => Object.fromEntries(Object.entries(appRuntimes).map(([side, rt]) => [side, workerCpuSeconds(rt.workerHost.pid)]));
+  const cpuBefore = cpuAt();
   for (let i = 0; i < latencyRounds; i++) {
     for (let k = 0; k < names.length; k++) {
       const name = names[(i + k) % names.length] as string;
@@ -448,6 +467,13 @@ async function cpuComparison(): Promise<NonNullable<PipelineBenchResult['cpu']>>
       ms[name]!.push(await contenders[name]!());
     }
   }
+  const cpuAfter = cpuAt();
+  const cpuPerCall = Object.fromEntries(
+    Object.keys(appRuntimes).map((side) => {
+      const [a, b] = [cpuBefore[side], cpuAfter[side]];
+      return [side, a === undefined || b === undefined ? Number.NaN : Number(((1000 * (b - a)) / latencyRounds).toFixed(2))];
+    }),
+  ) as Record<AppSide, number>;
   const differences = (name: string) => ms[name]!.map((x, i) => Number((x - (ms.raw![i] as number)).toFixed(3)));
   const diffs = (name: string) => median(differences(name));
   const appThreads = cpuApp.preprocessThreads ?? Number.NaN;
@@ -478,6 +504,7 @@ async function cpuComparison(): Promise<NonNullable<PipelineBenchResult['cpu']>>
       spinning_app_p50_ms: median(ms.spinning!),
       differences_ms: { app: differences('app'), pipelined: differences('pipelined'), spinning: differences('spinning') },
       overhead_ms: overhead,
+      worker_cpu_ms_per_call: cpuPerCall,
     },
   };
 }
@@ -495,6 +522,7 @@ const report: PipelineBenchResult = {
   slice_s: sliceS,
   rounds,
   worker_nice: workerNiceness,
+  ...(busyCores > 0 ? { busy_cores: busyCores } : {}),
   images: pairs.length,
   model: modelLabel,
   ...(values['cpu-only'] ? { preprocess: null, pool_scaling: null, simulated: null } : await poolAndSimulated()),

@@ -27,6 +27,8 @@ export interface PipelineBenchResult {
   rounds: number;
   /** The inference workers' nice increment (the service runs them at +10 by default). */
   worker_nice: number;
+  /** --busy-cores: processes kept spinning at nice 0 through the CPU part, a machine shared with other work. */
+  busy_cores?: number;
   images: number;
   /** The model the CPU part ran (absent in results from before it was recorded: the demo model). */
   model?: string;
@@ -102,6 +104,8 @@ export interface PipelineBenchResult {
        * model's run-to-run noise.
        */
       overhead_ms?: { app: number[]; pipelined: number[]; spinning?: number[] };
+      /** Each app's inference worker's CPU (all threads) per call over these rounds, ms: spinning shows here. */
+      worker_cpu_ms_per_call?: { app: number; pipelined: number; spinning?: number };
     };
   } | null;
 }
@@ -216,14 +220,19 @@ export function renderPipeline(r: PipelineBenchResult): string[] {
   const front = preprocess && pool_scaling && simulated ? { preprocess, pool_scaling, simulated } : undefined;
   const model = r.model ?? 'the demo model';
   const out = [
-    front ? '## Pipeline: preprocessing in parallel and ahead of the model' : `## Pipeline on the CPU: ${model}`,
+    front
+      ? '## Pipeline: preprocessing in parallel and ahead of the model'
+      : `## Pipeline on the CPU: ${model}${r.busy_cores ? `, ${r.busy_cores} of the cores busy with other work` : ''}`,
     '',
     '```',
     r.command,
     '```',
     '',
     `${r.date} · ${r.machine.cpus} × ${r.machine.cpu_model} · load average ${r.machine.load_average_at_start.join(' ')} at the start · ` +
-      `${r.images} images · ${r.rounds} rounds of ${r.slice_s} s slices, the sides alternating · inference workers at nice +${r.worker_nice}. ${r.caveat}.`,
+      `${r.images} images · ${r.rounds} rounds of ${r.slice_s} s slices, the sides alternating · inference workers at nice +${r.worker_nice}. ${r.caveat}.` +
+      (r.busy_cores
+        ? ` Throughout the CPU part ${r.busy_cores} other process${r.busy_cores > 1 ? 'es' : ''} spun at nice 0 (\`--busy-cores ${r.busy_cores}\`): a machine shared with other work.`
+        : ''),
     '',
     ...(front ? renderFront(front) : []),
   ];
@@ -280,6 +289,9 @@ export function renderPipeline(r: PipelineBenchResult): string[] {
             ? ` (paired difference to raw ${f(median(spinDiffs) ?? Number.NaN, 2)} ms${interval(spinDiffs)})`
             : '') +
           (spinOwn && spinOwn.length >= 2 ? `; its own part ${f(median(spinOwn) ?? Number.NaN, 2)} ms${interval(spinOwn)}` : '') +
+          (l.worker_cpu_ms_per_call?.spinning === undefined
+            ? ''
+            : `; the worker's CPU per call ${f(l.worker_cpu_ms_per_call.spinning, 2)} ms vs the app's ${f(l.worker_cpu_ms_per_call.app, 2)} ms`) +
           '.',
         '',
       );

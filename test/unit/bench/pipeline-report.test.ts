@@ -164,13 +164,17 @@ describe('renderPipeline', () => {
       spinning_app_p50_ms: 24.25,
       differences_ms: { ...cpu.latency_c1.differences_ms!, spinning: [5, 6, 7, 6, 6] },
       overhead_ms: { app: [0.4, 0.5, 0.45], pipelined: [0.9, 1, 1.1], spinning: [2.5, 2.5, 2.5] },
+      worker_cpu_ms_per_call: { app: 31.5, pipelined: 33, spinning: 52.25 },
     };
     const text = renderPipeline(result({ cpu: { ...cpu, spinning: { ...side(68), app_to_spinning: 85 / 68 }, latency_c1 } })).join('\n');
     assert.match(text, /the defaults with it on \(`OFA_VE_ORT_SPINNING=1`\) 68\.0 pairs\/s \(68\.0\), .*the app makes x1\.25 of it\./);
     assert.match(
       text,
-      /24\.25 ms vs the app's 18\.50 ms \(paired difference to raw 6\.00 ms, 95% interval 5\.00 to 7\.00 ms\); its own part 2\.50 ms/,
+      /24\.25 ms vs the app's 18\.50 ms \(paired difference to raw 6\.00 ms, 95% interval 5\.00 to 7\.00 ms\); its own part 2\.50 ms.*; the worker's CPU per call 52\.25 ms vs the app's 31\.50 ms\./,
     );
+    const shared = renderPipeline(result({ preprocess: null, pool_scaling: null, simulated: null, busy_cores: 1, cpu })).join('\n');
+    assert.match(shared, /^## Pipeline on the CPU: the demo model, 1 of the cores busy with other work$/m);
+    assert.match(shared, /1 other process spun at nice 0 \(`--busy-cores 1`\)/);
   });
 });
 
