@@ -5,7 +5,7 @@
  * ~30 s the first time). The demo model is ~60x smaller, so its figures say little about a real model.
  *   node --import tsx bench/ofa-arch-bench.ts [--rounds 3] [--json FILE] [--cache DIR]
  * Measures, every figure a median over rounds taken in alternating (rotating) order, each timed call
- * after a 50 ms pause (onnxruntime's pool threads spin after a run):
+ * after a 50 ms pause (with spinning on, onnxruntime's pool threads spin for a while after a run):
  *   - the engine's stages per pair (decode/resize, tokenize, inference, postprocess), with the demo
  *     model's inference in the same rounds;
  *   - engine throughput by batch size (1, 2, 4, 8; captions of different lengths, so padded);
@@ -85,17 +85,24 @@ function feedsOf(batch: readonly PreparedPair[], size: number, pad = 1): Record<
 const BASE: ort.InferenceSession.SessionOptions = {
   executionProviders: ['cpu'],
   graphOptimizationLevel: 'all',
-  intraOpNumThreads: 2,
+  intraOpNumThreads: 0,
   logSeverityLevel: 3,
   extra: { session: { intra_op: { allow_spinning: intraOpSpinning() } } },
 };
+const TWO_THREADS: ort.InferenceSession.SessionOptions = { ...BASE, intraOpNumThreads: 2 };
 const VARIANTS: { name: string; change: string; options: ort.InferenceSession.SessionOptions }[] = [
   {
     name: 'engine',
-    change: "the engine's: optimisation all, 2 intra-op threads (0 = one per core picks 2 here), arena on, sequential",
+    change: "the engine's: optimisation all, intra-op threads 0 (onnxruntime's choice), no spin-waiting, arena on, sequential",
     options: BASE,
   },
   { name: 'threads-1', change: 'intra-op threads 1', options: { ...BASE, intraOpNumThreads: 1 } },
+  { name: 'threads-2', change: 'intra-op threads 2', options: TWO_THREADS },
+  {
+    name: 'threads-2-spinning',
+    change: "intra-op threads 2 that spin-wait (onnxruntime's default; the engine turns it off)",
+    options: { ...TWO_THREADS, extra: { session: { intra_op: { allow_spinning: '1' } } } },
+  },
   { name: 'basic', change: 'graph optimisation basic', options: { ...BASE, graphOptimizationLevel: 'basic' } },
   { name: 'no-arena', change: 'CPU memory arena off', options: { ...BASE, enableCpuMemArena: false } },
   {
@@ -108,7 +115,7 @@ const VARIANTS: { name: string; change: string; options: ort.InferenceSession.Se
 /**
  * Wall time and this process's CPU time (all its threads) of one call, after the settling pause. CPU time
  * is what other processes on the shared cores disturb least: a run that waits for a busy core takes longer
- * but costs no more CPU. With 2 threads it also counts the pool's spin-waiting.
+ * but costs no more CPU. With spinning on it also counts the pool's spin-waiting within the call.
  */
 async function timed(fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
   await settle();
@@ -248,9 +255,9 @@ const { peer, ready } = await TorchPeer.start({
   },
 });
 const sessions = new Map<string, ort.InferenceSession>();
-for (const v of VARIANTS.filter((x) => x.name === 'engine' || x.name === 'threads-1'))
+for (const v of VARIANTS.filter((x) => x.name === 'threads-1' || x.name === 'threads-2'))
   sessions.set(v.name, await ort.InferenceSession.create(modelFile, v.options));
-const ortLogits = (await sessions.get('engine')!.run(feeds1)).logits!;
+const ortLogits = (await sessions.get('threads-2')!.run(feeds1)).logits!;
 const ortAnswers = LABELS.map((l) => (ortLogits.data as Float32Array)[engine.info.answers[l]]!);
 const peerTimes = new Map(
   [1, 2].map((t) => [t, { ort: [] as number[], ortCpu: [] as number[], torch: [] as number[], torchCpu: [] as number[] }]),
@@ -260,7 +267,7 @@ const torchWarm = await peer.run(2, 0);
 torchWarm.logits.forEach((v, i) => (logitDiff = Math.max(logitDiff, Math.abs(v - ortAnswers[i]!))));
 for (let round = 0; round < ROUNDS; round++) {
   for (const threads of round % 2 === 0 ? [1, 2] : [2, 1]) {
-    const session = sessions.get(threads === 1 ? 'threads-1' : 'engine')!;
+    const session = sessions.get(`threads-${threads}`)!;
     const times = peerTimes.get(threads)!;
     const measureOrt = async () => {
       const { wall, cpu } = await timed(() => session.run(feeds1));

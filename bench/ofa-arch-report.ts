@@ -48,11 +48,12 @@ const f = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite
 /** Said only when measured: a second intra-op thread that loses to one on this shared machine. */
 function threadsNote(r: OfaArchResult): string {
   const one = r.options.find((o) => o.name === 'threads-1');
-  const two = r.options.find((o) => o.name === 'engine');
+  // Runs before the threads-2 row compared threads 1 with the engine, which then ran 2 threads.
+  const two = r.options.find((o) => o.name === 'threads-2') ?? r.options.find((o) => o.name === 'engine');
   if (!one || !two || one.batch1_ms >= two.batch1_ms) return '';
   return (
-    ' Here 1 intra-op thread beat 2: with other processes on both cores, an operator split over 2 threads waits for ' +
-    'its slower half; that says more about the load than about the setting on a machine of its own.'
+    ' Here 1 intra-op thread beat 2 at batch 1: an operator split over 2 threads waits for its slower half, which ' +
+    'waits for a core wherever anything else runs on the machine; on a machine of its own the order may differ.'
   );
 }
 
@@ -119,12 +120,12 @@ export function renderOfaArch(r: OfaArchResult): string[] {
       `${r.model.image_size}×${r.model.image_size} input, model.onnx ${f(r.model.model_onnx_mib)} MiB. Random weights change no ` +
       "timing: the graph and the shapes are OFA's (OFA-Base has 180M parameters, OFA-Large 470M).",
     '',
-    `**Noise.** ${r.machine.cpus} × ${r.machine.cpu_model}, shared: other sessions' test suites ran on the same 2 cores during ` +
-      `this run (load average ${load(r.machine.load_average_start)} at the start, ${load(r.machine.load_average_end)} at the end, ` +
+    `**Noise.** ${r.machine.cpus} × ${r.machine.cpu_model}, a shared machine ` +
+      `(load average ${load(r.machine.load_average_start)} at the start, ${load(r.machine.load_average_end)} at the end, ` +
       `1/5/15 min). Every figure is a median of ${r.rounds} rounds taken in rotating order with a 50 ms pause before each timed ` +
       'call, so drift hits every variant alike; compare figures within a table (ratios), not across runs. Beside wall time, ' +
       '"CPU" is the process\'s CPU time (all threads) over the same call: other processes disturb it least (a run that waits ' +
-      "for a busy core takes longer but costs no more CPU), but with 2 threads it also counts the pool's spin-waiting, so " +
+      "for a busy core takes longer but costs no more CPU), but with spinning on it also counts the pool's spin-waiting, so " +
       `it judges cost, not latency. The whole measurement took ${f(r.seconds / 60)} minutes.${threadsNote(r)}`,
     '',
     `Stages of one pair through the engine (as the service opens it; 8 generated images 320×240 to 1280×960, medians of ${s.samples}):`,

@@ -429,9 +429,9 @@ async function cpuComparisonRuns(): Promise<NonNullable<PipelineBenchResult['cpu
     pipelined: () => closedLoop(cpuPool, pairs, cpuConcurrency, sliceS),
     spinning: () => closedLoop(cpuSpinning, pairs, cpuConcurrency, sliceS),
   });
-  // Latency at concurrency 1: one image; the raw pipeline, the default app and the app with a pool
-  // in turn (the order rotating), a pause before each call (onnxruntime's threads spin for a while
-  // after a run; see main/cli/bench/paired-comparison.ts).
+  // Latency at concurrency 1: one image; the raw pipeline, the default app, the app with a pool and
+  // the defaults with spinning in turn (the order rotating), a pause before each call (see
+  // main/cli/bench/paired-comparison.ts).
   const raw = await RawPipeline.open(modelDir, 'cpu', pairs);
   const pair = pairs[1] as NamedCheckPair;
   // The app's own part of each call: its latency less the work its worker timed for that very call

@@ -281,7 +281,8 @@ export function renderPipeline(r: PipelineBenchResult): string[] {
       const spinDiffs = l.differences_ms?.spinning;
       const spinOwn = l.overhead_ms?.spinning;
       out.push(
-        `onnxruntime's spin-waiting (its intra-op threads keep a core busy for a while after each run; the app turns it off): ` +
+        `onnxruntime's spin-waiting (its intra-op threads keep a core busy for a while after each run; the app turns it off; ` +
+          `only a pool of 2 or more intra-op threads spins, and with \`--intra-op-threads\` unset the count is onnxruntime's choice): ` +
           `the defaults with it on (\`OFA_VE_ORT_SPINNING=1\`) ${slices(spin)}, worker CPU ${f(spin.worker_cpu_ms_per_pair, 2)} vs ` +
           `${f(c.app.worker_cpu_ms_per_pair, 2)} ms per pair: the app makes x${f(spin.app_to_spinning, 2)} of it. At concurrency 1 ` +
           `${f(l.spinning_app_p50_ms, 2)} ms vs the app's ${f(l.app_p50_ms, 2)} ms` +

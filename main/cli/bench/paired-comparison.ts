@@ -26,10 +26,11 @@ export interface PairedFigures {
 }
 
 /**
- * A pause before every timed call in the latency rounds: onnxruntime's intra-op threads spin-wait
- * for a while after a run, so a call that starts right after the other side's would compete with
- * those spinning threads (measured: the raw pipeline's P50 moved by 10 ms with the worker's
- * priority alone). After the pause both sides start alike, with idle threads.
+ * A pause before every timed call in the latency rounds: a call that starts right after the other
+ * side's would compete with what that call left running (onnxruntime's intra-op threads spin-wait
+ * for a while after a run where spinning is on, OFA_VE_ORT_SPINNING=1; measured then: the raw
+ * pipeline's P50 moved by 10 ms with the worker's priority alone). After the pause both sides start
+ * alike, with idle threads.
  */
 const SETTLE_MS = 50;
 /** The pause before a timed call (also bench/pipeline-bench.ts's). */
