@@ -25,6 +25,7 @@ import * as ort from 'onnxruntime-node';
 import { defaultModelDir } from '../main/config.ts';
 import { EntailmentEngine, type PreparedPair } from '../main/inference/entailment-engine.ts';
 import { intraOpSpinning } from '../main/inference/onnx-session.ts';
+import { defaultIntraOpThreads } from '../main/inference/usable-cores.ts';
 import { LABELS } from '../preload/wire-types.ts';
 import type { EntailmentResult } from '../main/inference/entailment-types.ts';
 import { generatedImageSet } from '../main/cli/bench/image-set.ts';
@@ -85,7 +86,7 @@ function feedsOf(batch: readonly PreparedPair[], size: number, pad = 1): Record<
 const BASE: ort.InferenceSession.SessionOptions = {
   executionProviders: ['cpu'],
   graphOptimizationLevel: 'all',
-  intraOpNumThreads: 0,
+  intraOpNumThreads: defaultIntraOpThreads('cpu'),
   logSeverityLevel: 3,
   extra: { session: { intra_op: { allow_spinning: intraOpSpinning() } } },
 };
@@ -93,15 +94,16 @@ const TWO_THREADS: ort.InferenceSession.SessionOptions = { ...BASE, intraOpNumTh
 const VARIANTS: { name: string; change: string; options: ort.InferenceSession.SessionOptions }[] = [
   {
     name: 'engine',
-    change: "the engine's: optimisation all, intra-op threads 0 (onnxruntime's choice), no spin-waiting, arena on, sequential",
+    change: `the engine's: optimisation all, intra-op threads one per usable core (${BASE.intraOpNumThreads} here), no spin-waiting, arena on, sequential`,
     options: BASE,
   },
+  { name: 'threads-0', change: "intra-op threads 0 (onnxruntime's choice)", options: { ...BASE, intraOpNumThreads: 0 } },
   { name: 'threads-1', change: 'intra-op threads 1', options: { ...BASE, intraOpNumThreads: 1 } },
   { name: 'threads-2', change: 'intra-op threads 2', options: TWO_THREADS },
   {
-    name: 'threads-2-spinning',
-    change: "intra-op threads 2 that spin-wait (onnxruntime's default; the engine turns it off)",
-    options: { ...TWO_THREADS, extra: { session: { intra_op: { allow_spinning: '1' } } } },
+    name: 'spinning',
+    change: "the engine's threads spin-wait (onnxruntime's default; the engine turns it off)",
+    options: { ...BASE, extra: { session: { intra_op: { allow_spinning: '1' } } } },
   },
   { name: 'basic', change: 'graph optimisation basic', options: { ...BASE, graphOptimizationLevel: 'basic' } },
   { name: 'no-arena', change: 'CPU memory arena off', options: { ...BASE, enableCpuMemArena: false } },

@@ -114,6 +114,8 @@ const latencyRounds = Number(values['latency-rounds']);
 const workerNiceness = values['worker-nice'] === undefined ? WORKER_NICENESS : Number(values['worker-nice']);
 const cores = os.availableParallelism();
 const busyCores = Number(values['busy-cores']);
+/** The CPU part's fourth side, the defaults with spinning threads: with the demo model only (see cpuComparisonRuns). */
+const measureSpinning = values.model === undefined && !values['ofa-arch'];
 if (!(Number.isInteger(busyCores) && busyCores >= 0 && busyCores < cores))
   throw new Error(`--busy-cores must be a whole number below ${cores}`);
 
@@ -420,14 +422,19 @@ async function cpuComparisonRuns(): Promise<NonNullable<PipelineBenchResult['cpu
   const cpuSerial = await startRuntime('cpu, serial (0 preprocessing workers)', 0);
   const cpuPool = await startRuntime(`cpu, ${cores} preprocessing workers`, cores);
   // The defaults with onnxruntime's own default of spin-waiting threads (main/inference/onnx-session.ts
-  // turns it off): what that choice is worth, side by side.
-  const cpuSpinning = await startRuntime('cpu, the defaults with OFA_VE_ORT_SPINNING=1', 'auto', undefined, 'auto', SPINNING_ENV);
-  for (const rt of [cpuApp, cpuSerial, cpuPool, cpuSpinning]) await closedLoop(rt, pairs, cpuConcurrency, 2);
+  // turns it off): what that choice is worth, side by side. With the demo model only: a fourth worker
+  // of a real-sized model does not fit (OFA's architecture at batch 8: 5.9 GB each; on 24 GiB the
+  // kernel killed one, 2026-12-02).
+  const cpuSpinning = measureSpinning
+    ? await startRuntime('cpu, the defaults with OFA_VE_ORT_SPINNING=1', 'auto', undefined, 'auto', SPINNING_ENV)
+    : undefined;
+  const runtimes = [cpuApp, cpuSerial, cpuPool, ...(cpuSpinning ? [cpuSpinning] : [])];
+  for (const rt of runtimes) await closedLoop(rt, pairs, cpuConcurrency, 2);
   const throughput = await alternate({
     app: () => closedLoop(cpuApp, pairs, cpuConcurrency, sliceS),
     serial: () => closedLoop(cpuSerial, pairs, cpuConcurrency, sliceS),
     pipelined: () => closedLoop(cpuPool, pairs, cpuConcurrency, sliceS),
-    spinning: () => closedLoop(cpuSpinning, pairs, cpuConcurrency, sliceS),
+    ...(cpuSpinning ? { spinning: () => closedLoop(cpuSpinning, pairs, cpuConcurrency, sliceS) } : {}),
   });
   // Latency at concurrency 1: one image; the raw pipeline, the default app, the app with a pool and
   // the defaults with spinning in turn (the order rotating), a pause before each call (see
@@ -446,18 +453,20 @@ async function cpuComparisonRuns(): Promise<NonNullable<PipelineBenchResult['cpu
     overhead[side].push(Number((ms - work).toFixed(3)));
     return ms;
   };
+  const appRuntimes: Partial<Record<AppSide, ServiceRuntime>> = {
+    app: cpuApp,
+    pipelined: cpuPool,
+    ...(cpuSpinning ? { spinning: cpuSpinning } : {}),
+  };
   const contenders: Record<string, () => Promise<number>> = {
     raw: () => raw.checkOne(pair),
-    app: appCall('app', cpuApp),
-    pipelined: appCall('pipelined', cpuPool),
-    spinning: appCall('spinning', cpuSpinning),
+    ...Object.fromEntries(Object.entries(appRuntimes).map(([side, rt]) => [side, appCall(side as AppSide, rt)])),
   };
   const names = Object.keys(contenders);
   for (let i = 0; i < 3; i++) for (const name of names) await contenders[name]!();
   for (const side of Object.values(overhead)) side.length = 0;
   const ms: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   // Each app's inference worker's CPU over the rounds (all its threads): what a call costs the machine, spinning included.
-  const appRuntimes: Record<AppSide, ServiceRuntime> = { app: cpuApp, pipelined: cpuPool, spinning: cpuSpinning };
   const cpuAt = () => Object.fromEntries(Object.entries(appRuntimes).map(([side, rt]) => [side, workerCpuSeconds(rt.workerHost.pid)]));
   const cpuBefore = cpuAt();
   for (let i = 0; i < latencyRounds; i++) {
@@ -473,17 +482,17 @@ async function cpuComparisonRuns(): Promise<NonNullable<PipelineBenchResult['cpu
       const [a, b] = [cpuBefore[side], cpuAfter[side]];
       return [side, a === undefined || b === undefined ? Number.NaN : Number(((1000 * (b - a)) / latencyRounds).toFixed(2))];
     }),
-  ) as Record<AppSide, number>;
+  ) as Record<'app' | 'pipelined', number> & { spinning?: number };
   const differences = (name: string) => ms[name]!.map((x, i) => Number((x - (ms.raw![i] as number)).toFixed(3)));
   const diffs = (name: string) => median(differences(name));
   const appThreads = cpuApp.preprocessThreads ?? Number.NaN;
   const cpuRss = { app: peakRssMib(cpuApp.workerHost.pid), pipelined: peakRssMib(cpuPool.workerHost.pid) };
-  for (const rt of [cpuApp, cpuSerial, cpuPool, cpuSpinning]) await rt.close();
+  for (const rt of runtimes) await rt.close();
   await raw.close();
   const a = figures(throughput.app!);
   const s = figures(throughput.serial!);
   const p = figures(throughput.pipelined!);
-  const spin = figures(throughput.spinning!);
+  const spin = throughput.spinning ? figures(throughput.spinning) : undefined;
   return {
     concurrency: cpuConcurrency,
     app_preprocess_workers: appThreads,
@@ -493,7 +502,7 @@ async function cpuComparisonRuns(): Promise<NonNullable<PipelineBenchResult['cpu
     pipelined: { ...p, worker_rss_peak_mib: cpuRss.pipelined },
     app_to_serial: a.qps / s.qps,
     pipelined_to_serial: p.qps / s.qps,
-    spinning: { ...spin, app_to_spinning: a.qps / spin.qps },
+    ...(spin ? { spinning: { ...spin, app_to_spinning: a.qps / spin.qps } } : {}),
     latency_c1: {
       rounds: latencyRounds,
       raw_p50_ms: median(ms.raw!),
@@ -501,8 +510,12 @@ async function cpuComparisonRuns(): Promise<NonNullable<PipelineBenchResult['cpu
       pipelined_app_p50_ms: median(ms.pipelined!),
       median_difference_ms: diffs('app'),
       pipelined_median_difference_ms: diffs('pipelined'),
-      spinning_app_p50_ms: median(ms.spinning!),
-      differences_ms: { app: differences('app'), pipelined: differences('pipelined'), spinning: differences('spinning') },
+      ...(spin ? { spinning_app_p50_ms: median(ms.spinning!) } : {}),
+      differences_ms: {
+        app: differences('app'),
+        pipelined: differences('pipelined'),
+        ...(spin ? { spinning: differences('spinning') } : {}),
+      },
       overhead_ms: overhead,
       worker_cpu_ms_per_call: cpuPerCall,
     },

@@ -4,6 +4,7 @@ import type { OperatorProfile } from '../../preload/trace-spans.ts';
 import { CheckError } from '../errors.ts';
 import { cudaProviderInstalled, type Provider, type ProviderChoice } from './provider-choice.ts';
 import { SampledProfilingRunner } from './sampled-profiling.ts';
+import { defaultIntraOpThreads } from './usable-cores.ts';
 
 export type { Provider, ProviderChoice } from './provider-choice.ts';
 
@@ -34,7 +35,7 @@ export interface OpenedSession {
 
 export interface SessionOptions {
   readonly provider: ProviderChoice;
-  /** Threads inside one operator; 0 lets onnxruntime pick (one per core). */
+  /** Threads inside one operator; 0 lets onnxruntime pick; unset: defaultIntraOpThreads (one per usable core on the CPU). */
   readonly intraOpThreads?: number;
   /**
    * Fraction of batches run with onnxruntime's profiler (0..1, default 0: none, and no second
@@ -59,11 +60,12 @@ function describeError(err: unknown): string {
 }
 
 /**
- * onnxruntime's intra-op threads spin-wait after every run by default, a whole core for 20 ms or
- * more. In this worker that core is what the next batch's preprocessing, the pool's threads and the
- * service process need: with spinning off, on 2 cores, the demo model served 1.2–1.6x the pairs/s at
- * concurrency 16 and P50 at concurrency 1 dropped (BENCHMARKS.md, "onnxruntime's spin-waiting").
- * OFA_VE_ORT_SPINNING=1 restores onnxruntime's default, for that benchmark's other side.
+ * onnxruntime's intra-op threads spin-wait by default, within a run and for a while after it: with
+ * 2 threads, 20-30 ms of a core after each run (test/unit/inference/onnx-session.test.ts), and OFA's
+ * architecture at batch 1 took 1089 ms of CPU per call spinning vs 877 ms without, in the same wall
+ * time (584 vs 596 ms; BENCHMARKS.md, OFA's architecture, session options). That CPU is what the next
+ * batch's preprocessing, the pool's threads, the service and, in the desktop app, the UI need.
+ * OFA_VE_ORT_SPINNING=1 restores onnxruntime's default, for the benchmarks' other side.
  */
 export function intraOpSpinning(env: NodeJS.ProcessEnv = process.env): '0' | '1' {
   return env.OFA_VE_ORT_SPINNING === '1' ? '1' : '0';
@@ -74,7 +76,7 @@ async function create(file: string, provider: Provider, options: SessionOptions,
   return ort.InferenceSession.create(file, {
     executionProviders: [provider === 'cuda' ? { name: 'cuda', deviceId: 0 } : 'cpu'],
     graphOptimizationLevel: 'all',
-    intraOpNumThreads: options.intraOpThreads ?? 0,
+    intraOpNumThreads: options.intraOpThreads ?? defaultIntraOpThreads(provider),
     logSeverityLevel: 3,
     extra: { session: { intra_op: { allow_spinning: intraOpSpinning() } } },
     ...(profilePrefix === undefined ? {} : { enableProfiling: true, profileFilePrefix: profilePrefix }),

@@ -1,6 +1,6 @@
 import { PairPreparer } from '../../inference/entailment-engine.ts';
 import type { CheckPair } from '../../../preload/wire-types.ts';
-import { usableCores } from '../usable-cores.ts';
+import { usableCores } from '../../inference/usable-cores.ts';
 import { simulatedCapacity, type SimulatedAcceleratorSpec } from '../simulated-accelerator-spec.ts';
 
 /** What the machine's cores can preprocess: the ceiling a pipeline is judged against. */

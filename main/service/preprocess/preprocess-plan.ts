@@ -1,5 +1,5 @@
 import { cudaProviderInstalled, type ProviderChoice } from '../../inference/provider-choice.ts';
-import { usableCores } from '../usable-cores.ts';
+import { usableCores } from '../../inference/usable-cores.ts';
 
 /**
  * `--preprocess-workers`: a number of preprocessing threads (0 is the serial design: the worker

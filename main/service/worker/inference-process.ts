@@ -4,7 +4,6 @@ import { resizeBackend } from '../../inference/pil-bicubic-resize.ts';
 import { guardStdio, writeIfOpen } from '../../logging/stdio-guard.ts';
 import { modelPlacement, preprocessThreads, preprocessThreadsBeforeSession } from '../preprocess/preprocess-plan.ts';
 import { preparedInline, PreprocessPool } from '../preprocess/preprocess-pool.ts';
-import { defaultIntraOpThreads } from '../usable-cores.ts';
 import type { FromWorker, ToWorker, WorkerInit } from '../worker-protocol.ts';
 import { lowerOwnPriority } from '../worker-priority.ts';
 import { BatchPipeline } from './batch-pipeline.ts';
@@ -54,7 +53,7 @@ async function load(init: WorkerInit): Promise<{ pipeline: BatchPipeline; prepro
   const engine = EntailmentEngine.load(init.modelDir, {
     provider: init.provider,
     limits: init.limits,
-    intraOpThreads: init.intraOpThreads ?? defaultIntraOpThreads(),
+    intraOpThreads: init.intraOpThreads,
     profileSampleRate: init.profileSampleRate,
     preparer,
     runner: simulated ? (answers) => new SimulatedAccelerator(simulated, answers) : undefined,

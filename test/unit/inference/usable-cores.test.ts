@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cgroupCpuQuota, defaultIntraOpThreads, usableCores, type ReadText } from '../../../main/service/usable-cores.ts';
+import { cgroupCpuQuota, defaultIntraOpThreads, usableCores, type ReadText } from '../../../main/inference/usable-cores.ts';
 
 const files =
   (table: Record<string, string>): ReadText =>
@@ -17,14 +17,16 @@ describe('usableCores', () => {
     const read = files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/cpu.max': '250000 100000\n' });
     assert.equal(cgroupCpuQuota(read), 2.5);
     assert.equal(usableCores(read, 96), 2);
-    assert.equal(defaultIntraOpThreads(read, 96), 2);
+    assert.equal(defaultIntraOpThreads('cpu', read, 96), 2);
+    assert.equal(defaultIntraOpThreads('cuda', read, 96), 2);
   });
 
-  it('cgroup v2 without a quota ("max"): the affinity stands, and onnxruntime keeps its own default', () => {
+  it('cgroup v2 without a quota ("max"): the affinity stands; on the CPU one thread per core, with CUDA onnxruntime\'s choice', () => {
     const read = files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/cpu.max': 'max 100000\n' });
     assert.equal(cgroupCpuQuota(read), undefined);
     assert.equal(usableCores(read, 96), 96);
-    assert.equal(defaultIntraOpThreads(read, 96), undefined);
+    assert.equal(defaultIntraOpThreads('cpu', read, 96), 96);
+    assert.equal(defaultIntraOpThreads('cuda', read, 96), 0);
   });
 
   it('cgroup v2 on the host: the smallest quota on the way up from the process cgroup binds', () => {
@@ -58,7 +60,7 @@ describe('usableCores', () => {
   it('never more than the affinity allows, never fewer than one core', () => {
     const quota = (q: string) => files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/cpu.max': q });
     assert.equal(usableCores(quota('800000 100000'), 2), 2, 'a quota of 8 cores on 2 CPUs');
-    assert.equal(defaultIntraOpThreads(quota('800000 100000'), 2), undefined);
+    assert.equal(defaultIntraOpThreads('cuda', quota('800000 100000'), 2), 0);
     assert.equal(usableCores(quota('50000 100000'), 4), 1, 'half a core');
   });
 

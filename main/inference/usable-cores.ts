@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import type { Provider } from './provider-choice.ts';
 
 /** Reads a file as text, undefined where it does not exist or cannot be read. */
 export type ReadText = (file: string) => string | undefined;
@@ -76,11 +77,14 @@ export function usableCores(read: ReadText = readText, affinity = os.availablePa
 }
 
 /**
- * onnxruntime's intra-op threads where `--intra-op-threads` is not given: left to onnxruntime (one
- * per physical core it sees) unless a cgroup quota allows fewer cores than that, where it gets
- * the quota's cores: onnxruntime does not read the quota either.
+ * onnxruntime's intra-op threads where `--intra-op-threads` is not given. On the CPU one per usable
+ * core: left to itself (0) onnxruntime ran one thread on this project's 2-core VM, and 2 threads ran
+ * OFA's architecture in 0.56x the time at batch 1 and 0.68x at batch 4 (BENCHMARKS.md, OFA's
+ * architecture, session options); it reads no cgroup quota either. With CUDA the few operators
+ * left on the CPU keep onnxruntime's choice (0), bounded by a quota where one binds.
  */
-export function defaultIntraOpThreads(read: ReadText = readText, affinity = os.availableParallelism()): number | undefined {
+export function defaultIntraOpThreads(provider: Provider, read: ReadText = readText, affinity = os.availableParallelism()): number {
   const cores = usableCores(read, affinity);
-  return cores < affinity ? cores : undefined;
+  if (provider === 'cpu') return cores;
+  return cores < affinity ? cores : 0;
 }
