@@ -55,7 +55,7 @@ import { ensureOfaArchExport, type OfaArchExport } from './ofa-arch-export.ts';
 
 /** The apps compared at concurrency 1 (besides the raw pipeline). */
 type AppSide = 'app' | 'pipelined' | 'spinning';
-/** onnxruntime's default: its intra-op threads spin-wait after a run (the app turns that off). */
+/** onnxruntime's default: its intra-op threads spin-wait after a run too (the app stops them when a run ends). */
 const SPINNING_ENV = { OFA_VE_ORT_SPINNING: '1' } as const;
 
 /** The stages a check's worker times as work on the pair; the rest of its latency is the app's (queue, IPC, scheduling). */
@@ -422,7 +422,7 @@ async function cpuComparisonRuns(): Promise<NonNullable<PipelineBenchResult['cpu
   const cpuSerial = await startRuntime('cpu, serial (0 preprocessing workers)', 0);
   const cpuPool = await startRuntime(`cpu, ${cores} preprocessing workers`, cores);
   // The defaults with onnxruntime's own default of spin-waiting threads (main/inference/onnx-session.ts
-  // turns it off): what that choice is worth, side by side. With the demo model only: a fourth worker
+  // stops them when a run ends): what that choice is worth, side by side. With the demo model only: a fourth worker
   // of a real-sized model does not fit (OFA's architecture at batch 8: 5.9 GB each; on 24 GiB the
   // kernel killed one, 2026-12-02).
   const cpuSpinning = measureSpinning

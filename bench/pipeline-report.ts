@@ -83,8 +83,8 @@ export interface PipelineBenchResult {
     app_to_serial: number;
     pipelined_to_serial: number;
     /**
-     * The defaults with onnxruntime's spin-waiting threads on (OFA_VE_ORT_SPINNING=1, onnxruntime's own
-     * default; the app turns it off); absent from runs before that choice. app_to_spinning: app QPS / its QPS.
+     * The defaults with onnxruntime's spin-waiting (OFA_VE_ORT_SPINNING=1: its threads spin after a run
+     * too; the app stops them when a run ends); absent from runs before that choice. app_to_spinning: app QPS / its QPS.
      */
     spinning?: PipelineSide & { app_to_spinning: number };
     latency_c1: {
@@ -281,9 +281,9 @@ export function renderPipeline(r: PipelineBenchResult): string[] {
       const spinDiffs = l.differences_ms?.spinning;
       const spinOwn = l.overhead_ms?.spinning;
       out.push(
-        `onnxruntime's spin-waiting (its intra-op threads keep a core busy for a while after each run; the app turns it off; ` +
-          `only a pool of 2 or more intra-op threads spins, and with \`--intra-op-threads\` unset the count is onnxruntime's choice): ` +
-          `the defaults with it on (\`OFA_VE_ORT_SPINNING=1\`) ${slices(spin)}, worker CPU ${f(spin.worker_cpu_ms_per_pair, 2)} vs ` +
+        `onnxruntime's spin-waiting (by default its intra-op threads keep spinning for a while after each run, a core each; ` +
+          `the app lets them spin within a run only; a pool of 1 thread never spins): ` +
+          `the defaults with onnxruntime's spinning (\`OFA_VE_ORT_SPINNING=1\`) ${slices(spin)}, worker CPU ${f(spin.worker_cpu_ms_per_pair, 2)} vs ` +
           `${f(c.app.worker_cpu_ms_per_pair, 2)} ms per pair: the app makes x${f(spin.app_to_spinning, 2)} of it. At concurrency 1 ` +
           `${f(l.spinning_app_p50_ms, 2)} ms vs the app's ${f(l.app_p50_ms, 2)} ms` +
           (spinDiffs && spinDiffs.length >= 2

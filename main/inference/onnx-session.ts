@@ -59,16 +59,28 @@ function describeError(err: unknown): string {
   return text.split('\n')[0]?.slice(0, 300) ?? 'unknown error';
 }
 
+/** onnxruntime's session config entries for its intra-op threads' spin-waiting (`extra.session`). */
+export interface SpinningConfig {
+  readonly intra_op: { readonly allow_spinning: '0' | '1' };
+  readonly force_spinning_stop: '0' | '1';
+}
+
 /**
- * onnxruntime's intra-op threads spin-wait by default, within a run and for a while after it: with
- * 2 threads, 20-30 ms of a core after each run (test/unit/inference/onnx-session.test.ts), and OFA's
- * architecture at batch 1 took 1089 ms of CPU per call spinning vs 877 ms without, in the same wall
- * time (584 vs 596 ms; BENCHMARKS.md, OFA's architecture, session options). That CPU is what the next
- * batch's preprocessing, the pool's threads, the service and, in the desktop app, the UI need.
- * OFA_VE_ORT_SPINNING=1 restores onnxruntime's default, for the benchmarks' other side.
+ * onnxruntime's intra-op threads spin-wait by default, within a run (between an operator's parallel
+ * sections, where waking a sleeping thread costs more than the work) and for a while after it: with
+ * 2 threads, 20-30 ms of a core after every run (test/unit/inference/onnx-session.test.ts), the core
+ * the next batch's preprocessing, the pool's threads, the service and, in the desktop app, the UI
+ * need. Here they spin during a run and stop when it ends (force_spinning_stop). The demo model on
+ * 2 threads, 2026-12-02 (BENCHMARKS.md, pipeline): against onnxruntime's default this way makes
+ * x1.05 the pairs/s at concurrency 16 and halves the worker's CPU per call at concurrency 1 (31.7 vs
+ * 58.7 ms) for 2.7 ms more per call (23.2 vs 20.5 ms); no spinning at all cost 5.6 ms (27.8 vs 22.2).
+ * OFA_VE_ORT_SPINNING=1 restores onnxruntime's default, =0 turns spinning off altogether.
  */
-export function intraOpSpinning(env: NodeJS.ProcessEnv = process.env): '0' | '1' {
-  return env.OFA_VE_ORT_SPINNING === '1' ? '1' : '0';
+export function spinningConfig(env: NodeJS.ProcessEnv = process.env): SpinningConfig {
+  const setting = env.OFA_VE_ORT_SPINNING;
+  if (setting === '1') return { intra_op: { allow_spinning: '1' }, force_spinning_stop: '0' };
+  if (setting === '0') return { intra_op: { allow_spinning: '0' }, force_spinning_stop: '0' };
+  return { intra_op: { allow_spinning: '1' }, force_spinning_stop: '1' };
 }
 
 /** `profilePrefix`: a profiling session (its profile file's path starts with it). */
@@ -78,7 +90,7 @@ async function create(file: string, provider: Provider, options: SessionOptions,
     graphOptimizationLevel: 'all',
     intraOpNumThreads: options.intraOpThreads ?? defaultIntraOpThreads(provider),
     logSeverityLevel: 3,
-    extra: { session: { intra_op: { allow_spinning: intraOpSpinning() } } },
+    extra: { session: spinningConfig() },
     ...(profilePrefix === undefined ? {} : { enableProfiling: true, profileFilePrefix: profilePrefix }),
   });
 }

@@ -167,7 +167,10 @@ describe('renderPipeline', () => {
       worker_cpu_ms_per_call: { app: 31.5, pipelined: 33, spinning: 52.25 },
     };
     const text = renderPipeline(result({ cpu: { ...cpu, spinning: { ...side(68), app_to_spinning: 85 / 68 }, latency_c1 } })).join('\n');
-    assert.match(text, /the defaults with it on \(`OFA_VE_ORT_SPINNING=1`\) 68\.0 pairs\/s \(68\.0\), .*the app makes x1\.25 of it\./);
+    assert.match(
+      text,
+      /the defaults with onnxruntime's spinning \(`OFA_VE_ORT_SPINNING=1`\) 68\.0 pairs\/s \(68\.0\), .*the app makes x1\.25 of it\./,
+    );
     assert.match(
       text,
       /24\.25 ms vs the app's 18\.50 ms \(paired difference to raw 6\.00 ms, 95% interval 5\.00 to 7\.00 ms\); its own part 2\.50 ms.*; the worker's CPU per call 52\.25 ms vs the app's 31\.50 ms\./,

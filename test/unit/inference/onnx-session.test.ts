@@ -1,13 +1,14 @@
 /**
  * The session's threads after a run: onnxruntime's pool would spin-wait on a core for 20 ms or more
- * by default, which on a small machine is the core the next batch's preprocessing needs.
+ * by default, which on a small machine is the core the next batch's preprocessing needs; the
+ * session stops them when a run ends (they still spin within it).
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { intraOpSpinning, openSession } from '../../../main/inference/onnx-session.ts';
+import { openSession, spinningConfig } from '../../../main/inference/onnx-session.ts';
 import { DEMO_MODEL_DIR } from '../../support/shared-reference.ts';
 
 const SIZE = 480;
@@ -49,9 +50,10 @@ describe('onnx session threads', () => {
     }
   });
 
-  it("turns spinning off unless OFA_VE_ORT_SPINNING=1 asks for onnxruntime's default", () => {
-    assert.equal(intraOpSpinning({}), '0');
-    assert.equal(intraOpSpinning({ OFA_VE_ORT_SPINNING: '0' }), '0');
-    assert.equal(intraOpSpinning({ OFA_VE_ORT_SPINNING: '1' }), '1');
+  it('spins during a run and stops when it ends, unless OFA_VE_ORT_SPINNING asks for always (1) or never (0)', () => {
+    assert.deepEqual(spinningConfig({}), { intra_op: { allow_spinning: '1' }, force_spinning_stop: '1' });
+    assert.deepEqual(spinningConfig({ OFA_VE_ORT_SPINNING: 'yes' }), { intra_op: { allow_spinning: '1' }, force_spinning_stop: '1' });
+    assert.deepEqual(spinningConfig({ OFA_VE_ORT_SPINNING: '1' }), { intra_op: { allow_spinning: '1' }, force_spinning_stop: '0' });
+    assert.deepEqual(spinningConfig({ OFA_VE_ORT_SPINNING: '0' }), { intra_op: { allow_spinning: '0' }, force_spinning_stop: '0' });
   });
 });
