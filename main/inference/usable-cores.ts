@@ -78,10 +78,10 @@ export function usableCores(read: ReadText = readText, affinity = os.availablePa
 
 /**
  * onnxruntime's intra-op threads where `--intra-op-threads` is not given. On the CPU one per usable
- * core: left to itself (0) onnxruntime ran one thread on this project's 2-core VM, and 2 threads ran
- * OFA's architecture in 0.56x the time at batch 1 and 0.68x at batch 4 (BENCHMARKS.md, OFA's
- * architecture, session options); it reads no cgroup quota either. With CUDA the few operators
- * left on the CPU keep onnxruntime's choice (0), bounded by a quota where one binds.
+ * core: left to itself (0) onnxruntime ran one thread on this project's 2-core VM, and with 2 OFA's
+ * architecture ran a batch of 4 in 2005-2135 ms per pair against 2644-2710 ms with 0 or 1 (BENCHMARKS.md,
+ * OFA's architecture, session options, 2026-12-02); it reads no cgroup quota either. With CUDA the
+ * few operators left on the CPU keep onnxruntime's choice (0), bounded by a quota where one binds.
  */
 export function defaultIntraOpThreads(provider: Provider, read: ReadText = readText, affinity = os.availableParallelism()): number {
   const cores = usableCores(read, affinity);
