@@ -76,15 +76,50 @@ export function usableCores(read: ReadText = readText, affinity = os.availablePa
   return quota === undefined ? affinity : Math.max(1, Math.min(affinity, Math.floor(quota)));
 }
 
+/** "0-3,8,10-11" (a kernel CPU list) → [0, 1, 2, 3, 8, 10, 11]; undefined when it does not parse. */
+function cpuList(text: string): number[] | undefined {
+  const ids: number[] = [];
+  for (const part of text.trim().split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) return undefined;
+    const [from, to] = [Number(m[1]), Number(m[2] ?? m[1])];
+    if (to < from || to - from > 4096) return undefined;
+    for (let id = from; id <= to; id++) ids.push(id);
+  }
+  return ids;
+}
+
 /**
- * onnxruntime's intra-op threads where `--intra-op-threads` is not given. On the CPU one per usable
- * core: left to itself (0) onnxruntime ran one thread on this project's 2-core VM, and with 2 OFA's
- * architecture ran a batch of 4 in 2005-2135 ms per pair against 2644-2710 ms with 0 or 1 (BENCHMARKS.md,
- * OFA's architecture, session options, 2026-12-02); it reads no cgroup quota either. With CUDA the
- * few operators left on the CPU keep onnxruntime's choice (0), bounded by a quota where one binds.
+ * Physical cores of the online CPUs (distinct package and core ids in Linux's sysfs): what
+ * onnxruntime means to use, as hyperthreads of one core share its arithmetic units. Undefined
+ * where sysfs cannot tell (not Linux, or the files are missing).
+ */
+export function physicalCores(read: ReadText = readText, root = '/sys/devices/system/cpu'): number | undefined {
+  const online = read(`${root}/online`);
+  const ids = online === undefined ? undefined : cpuList(online);
+  if (!ids || ids.length === 0) return undefined;
+  const cores = new Set<string>();
+  for (const id of ids) {
+    const core = read(`${root}/cpu${id}/topology/core_id`);
+    const pkg = read(`${root}/cpu${id}/topology/physical_package_id`);
+    if (core === undefined || pkg === undefined) return undefined;
+    cores.add(`${pkg.trim()}:${core.trim()}`);
+  }
+  return cores.size;
+}
+
+/**
+ * onnxruntime's intra-op threads where `--intra-op-threads` is not given. On the CPU one per
+ * physical core it may use (physicalCores bounded by usableCores). Left to itself (0), onnxruntime
+ * means the same, but on this project's 2-core VM it ran one thread, and with 2 OFA's architecture
+ * ran a batch of 4 in 2005-2135 ms per pair against 2644-2710 ms with 0 or 1 (BENCHMARKS.md, OFA's
+ * architecture, session options, 2026-12-02); it reads no cgroup quota either. Where sysfs cannot
+ * tell the physical cores, and with CUDA (the few operators left on the CPU), onnxruntime's choice
+ * (0) stands, bounded by a quota where one binds.
  */
 export function defaultIntraOpThreads(provider: Provider, read: ReadText = readText, affinity = os.availableParallelism()): number {
   const cores = usableCores(read, affinity);
-  if (provider === 'cpu') return cores;
+  const physical = provider === 'cpu' ? physicalCores(read) : undefined;
+  if (physical !== undefined) return Math.max(1, Math.min(cores, physical));
   return cores < affinity ? cores : 0;
 }

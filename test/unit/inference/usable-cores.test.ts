@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cgroupCpuQuota, defaultIntraOpThreads, usableCores, type ReadText } from '../../../main/inference/usable-cores.ts';
+import { cgroupCpuQuota, defaultIntraOpThreads, physicalCores, usableCores, type ReadText } from '../../../main/inference/usable-cores.ts';
 
 const files =
   (table: Record<string, string>): ReadText =>
@@ -17,15 +17,13 @@ describe('usableCores', () => {
     const read = files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/cpu.max': '250000 100000\n' });
     assert.equal(cgroupCpuQuota(read), 2.5);
     assert.equal(usableCores(read, 96), 2);
-    assert.equal(defaultIntraOpThreads('cpu', read, 96), 2);
     assert.equal(defaultIntraOpThreads('cuda', read, 96), 2);
   });
 
-  it('cgroup v2 without a quota ("max"): the affinity stands; on the CPU one thread per core, with CUDA onnxruntime\'s choice', () => {
+  it('cgroup v2 without a quota ("max"): the affinity stands', () => {
     const read = files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/cpu.max': 'max 100000\n' });
     assert.equal(cgroupCpuQuota(read), undefined);
     assert.equal(usableCores(read, 96), 96);
-    assert.equal(defaultIntraOpThreads('cpu', read, 96), 96);
     assert.equal(defaultIntraOpThreads('cuda', read, 96), 0);
   });
 
@@ -60,7 +58,6 @@ describe('usableCores', () => {
   it('never more than the affinity allows, never fewer than one core', () => {
     const quota = (q: string) => files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/cpu.max': q });
     assert.equal(usableCores(quota('800000 100000'), 2), 2, 'a quota of 8 cores on 2 CPUs');
-    assert.equal(defaultIntraOpThreads('cuda', quota('800000 100000'), 2), 0);
     assert.equal(usableCores(quota('50000 100000'), 4), 1, 'half a core');
   });
 
@@ -72,5 +69,88 @@ describe('usableCores', () => {
   it('reads this machine without throwing', () => {
     const cores = usableCores();
     assert.ok(Number.isInteger(cores) && cores >= 1, String(cores));
+  });
+});
+
+/** sysfs for `cpus` online CPUs, CPU i on core coreOf(i) of package 0. */
+const sysfs = (cpus: number, coreOf: (cpu: number) => number, extra: Record<string, string> = {}): ReadText =>
+  files({
+    '/sys/devices/system/cpu/online': cpus === 1 ? '0\n' : `0-${cpus - 1}\n`,
+    ...Object.fromEntries(
+      Array.from({ length: cpus }, (_, i) => [
+        [`/sys/devices/system/cpu/cpu${i}/topology/core_id`, `${coreOf(i)}\n`],
+        [`/sys/devices/system/cpu/cpu${i}/topology/physical_package_id`, '0\n'],
+      ]).flat(),
+    ),
+    ...extra,
+  });
+
+describe('defaultIntraOpThreads', () => {
+  it('on the CPU, one thread per physical core: hyperthreads of a core count once', () => {
+    assert.equal(physicalCores(sysfs(16, (i) => i % 8)), 8);
+    assert.equal(
+      defaultIntraOpThreads(
+        'cpu',
+        sysfs(16, (i) => i % 8),
+        16,
+      ),
+      8,
+    );
+    // This project's VM: 2 CPUs on 2 cores, where onnxruntime left to itself ran one thread.
+    assert.equal(
+      defaultIntraOpThreads(
+        'cpu',
+        sysfs(2, (i) => i),
+        2,
+      ),
+      2,
+    );
+  });
+
+  it('never more than the affinity or a quota allows', () => {
+    assert.equal(
+      defaultIntraOpThreads(
+        'cpu',
+        sysfs(16, (i) => i % 8),
+        3,
+      ),
+      3,
+      'taskset to 3 CPUs',
+    );
+    const limited = sysfs(16, (i) => i % 8, { '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/cpu.max': '200000 100000' });
+    assert.equal(defaultIntraOpThreads('cpu', limited, 16), 2);
+  });
+
+  it("onnxruntime's choice (0) where sysfs cannot tell, and with CUDA, unless a quota binds", () => {
+    assert.equal(physicalCores(files({})), undefined);
+    assert.equal(physicalCores(files({ '/sys/devices/system/cpu/online': '0-1\n' })), undefined, 'no topology files');
+    assert.equal(physicalCores(files({ '/sys/devices/system/cpu/online': 'nonsense' })), undefined);
+    assert.equal(defaultIntraOpThreads('cpu', files({}), 8), 0);
+    assert.equal(
+      defaultIntraOpThreads(
+        'cuda',
+        sysfs(16, (i) => i % 8),
+        16,
+      ),
+      0,
+    );
+    const quota = files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/cpu.max': '200000 100000' });
+    assert.equal(defaultIntraOpThreads('cpu', quota, 8), 2);
+    assert.equal(defaultIntraOpThreads('cuda', quota, 8), 2);
+  });
+
+  it('online lists with gaps parse; this machine reads without throwing', () => {
+    const gaps = files({
+      '/sys/devices/system/cpu/online': '0,2-3\n',
+      ...Object.fromEntries(
+        [0, 2, 3].flatMap((i) => [
+          [`/sys/devices/system/cpu/cpu${i}/topology/core_id`, String(i)],
+          [`/sys/devices/system/cpu/cpu${i}/topology/physical_package_id`, '0'],
+        ]),
+      ),
+    });
+    assert.equal(physicalCores(gaps), 3);
+    const here = defaultIntraOpThreads('cpu');
+    assert.ok(Number.isInteger(here) && here >= 0, String(here));
   });
 });
