@@ -445,35 +445,58 @@ async function cpuComparisonRuns(): Promise<NonNullable<PipelineBenchResult['cpu
   // (preparing the pair, running the model, reading the answer). The model's run-to-run noise, which
   // makes the paired difference of two 400 ms calls too coarse for a 1 ms target, cancels within a call.
   const overhead: Record<AppSide, number[]> = { app: [], pipelined: [], spinning: [] };
-  const appCall = (side: AppSide, rt: typeof cpuApp) => async () => {
+  /** A call's latency and, for an app, its own part (latency less the stages its worker timed). */
+  type Timed = { ms: number; own?: number };
+  const appCall = (rt: typeof cpuApp) => async (): Promise<Timed> => {
     const t0 = performance.now();
     const answer = await rt.service.check({ image: pair.image, text: pair.text });
     const ms = performance.now() - t0;
     const work = WORK_STAGES.reduce((sum, stage) => sum + (answer.stages[stage] ?? 0), 0);
-    overhead[side].push(Number((ms - work).toFixed(3)));
-    return ms;
+    return { ms, own: Number((ms - work).toFixed(3)) };
   };
   const appRuntimes: Partial<Record<AppSide, ServiceRuntime>> = {
     app: cpuApp,
     pipelined: cpuPool,
     ...(cpuSpinning ? { spinning: cpuSpinning } : {}),
   };
-  const contenders: Record<string, () => Promise<number>> = {
-    raw: () => raw.checkOne(pair),
-    ...Object.fromEntries(Object.entries(appRuntimes).map(([side, rt]) => [side, appCall(side as AppSide, rt)])),
+  const contenders: Record<string, () => Promise<Timed>> = {
+    raw: async () => ({ ms: await raw.checkOne(pair) }),
+    ...Object.fromEntries(Object.entries(appRuntimes).map(([side, rt]) => [side, appCall(rt)])),
   };
   const names = Object.keys(contenders);
-  for (let i = 0; i < 3; i++) for (const name of names) await contenders[name]!();
-  for (const side of Object.values(overhead)) side.length = 0;
+  // A call that fails (a worker killed from outside, out of memory, or past the request timeout)
+  // drops its whole round, so the rounds stay paired; the run stops once a quarter of them failed.
+  let failedRounds = 0;
+  const failed = (name: string, err: unknown) => {
+    failedRounds += 1;
+    say(`latency round dropped: ${name} failed with ${toCheckError(err).code} ${toCheckError(err).message}`);
+    if (failedRounds > Math.max(3, latencyRounds / 4)) throw new Error(`${failedRounds} latency rounds failed; see the messages above`);
+  };
+  for (let i = 0; i < 3; i++) for (const name of names) await contenders[name]!().catch((err: unknown) => failed(name, err));
+  failedRounds = 0;
   const ms: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   // Each app's inference worker's CPU over the rounds (all its threads): what a call costs the machine, spinning included.
   const cpuAt = () => Object.fromEntries(Object.entries(appRuntimes).map(([side, rt]) => [side, workerCpuSeconds(rt.workerHost.pid)]));
   const cpuBefore = cpuAt();
   for (let i = 0; i < latencyRounds; i++) {
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(i + k) % names.length] as string;
-      await settle();
-      ms[name]!.push(await contenders[name]!());
+    const round: Record<string, Timed> = {};
+    try {
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(i + k) % names.length] as string;
+        await settle();
+        round[name] = await contenders[name]!().catch((err: unknown) => {
+          throw Object.assign(new Error('call failed'), { side: name, cause: err });
+        });
+      }
+    } catch (err) {
+      const { side, cause } = err as { side: string; cause: unknown };
+      failed(side, cause);
+      continue;
+    }
+    for (const name of names) {
+      ms[name]!.push(round[name]!.ms);
+      const own = round[name]!.own;
+      if (own !== undefined) overhead[name as AppSide].push(own);
     }
   }
   const cpuAfter = cpuAt();
