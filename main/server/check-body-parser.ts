@@ -4,6 +4,7 @@ import type { CheckPair } from '../../preload/wire-types.ts';
 import type { InputLimits } from '../config.ts';
 import { CheckError } from '../errors.ts';
 import { structuredFields } from '../service/structured-check-request.ts';
+import { decodeUtf8 } from '../strict-utf8.ts';
 
 export interface BodyLimits {
   /** Whole request body, multipart or JSON (PAYLOAD_TOO_LARGE beyond). */
@@ -31,21 +32,6 @@ export function bodyLimitsFor(limits: InputLimits): BodyLimits {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** Throws on bytes that are not UTF-8; keeps a byte-order mark, so that a JSON body starting with one is still refused. */
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/**
- * Bytes as UTF-8, or undefined when they are not UTF-8: the model must never score the U+FFFD a
- * lenient decoder puts for bad bytes (a caption may hold a U+FFFD of its own, so only the bytes can tell).
- */
-function decodeUtf8(bytes: Uint8Array): string | undefined {
-  try {
-    return STRICT_UTF8.decode(bytes);
-  } catch {
-    return undefined;
-  }
-}
 
 /** How the error messages name the text fields (a Map: a part may be named `constructor`). */
 const TEXT_FIELD_LABELS: ReadonlyMap<string, string> = new Map([

@@ -7,6 +7,7 @@ import { CheckError } from '../errors.ts';
 import { isSliceAttribute, SLICE_ATTRIBUTES, type SliceAttribute } from '../telemetry/input-slices.ts';
 import type { Mark, PeriodComparison, SlicesSnapshot } from '../../preload/wire-types.ts';
 import type { LiveStats } from '../telemetry/live-stats.ts';
+import { decodeUtf8 } from '../strict-utf8.ts';
 
 /** A mark's body is a name and maybe a time: a few hundred bytes is plenty. */
 export const MAX_MARK_BODY_BYTES = 4096;
@@ -105,9 +106,6 @@ export function addMarkFromBody(stats: LiveStats, body: unknown): Mark {
   return asBadRequest(() => stats.addMark(name, at, 'user'));
 }
 
-/** Throws on bytes that are not UTF-8 (JSON is UTF-8), rather than keeping a U+FFFD in a mark's name. */
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 /** Reads a small JSON body (a mark): 413 past `maxBytes`, 400 when it is not UTF-8 JSON. */
 export async function readSmallJson(body: AsyncIterable<Uint8Array>, maxBytes = MAX_MARK_BODY_BYTES): Promise<unknown> {
   const chunks: Uint8Array[] = [];
@@ -117,12 +115,9 @@ export async function readSmallJson(body: AsyncIterable<Uint8Array>, maxBytes = 
     if (size > maxBytes) throw new CheckError('PAYLOAD_TOO_LARGE', `the body is over ${maxBytes} bytes`);
     chunks.push(chunk);
   }
-  let text: string;
-  try {
-    text = STRICT_UTF8.decode(Buffer.concat(chunks));
-  } catch {
-    throw badRequest('the body is not valid UTF-8');
-  }
+  // JSON is UTF-8: a lenient decoding would keep a U+FFFD in a mark's name.
+  const text = decodeUtf8(Buffer.concat(chunks));
+  if (text === undefined) throw badRequest('the body is not valid UTF-8');
   try {
     return JSON.parse(text);
   } catch {
