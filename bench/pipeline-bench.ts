@@ -444,7 +444,11 @@ async function cpuComparisonRuns(): Promise<NonNullable<PipelineBenchResult['cpu
   // The app's own part of each call: its latency less the work its worker timed for that very call
   // (preparing the pair, running the model, reading the answer). The model's run-to-run noise, which
   // makes the paired difference of two 400 ms calls too coarse for a 1 ms target, cancels within a call.
-  const overhead: Record<AppSide, number[]> = { app: [], pipelined: [], spinning: [] };
+  const overhead: Record<'app' | 'pipelined', number[]> & { spinning?: number[] } = {
+    app: [],
+    pipelined: [],
+    ...(cpuSpinning ? { spinning: [] } : {}),
+  };
   /** A call's latency and, for an app, its own part (latency less the stages its worker timed). */
   type Timed = { ms: number; own?: number };
   const appCall = (rt: typeof cpuApp) => async (): Promise<Timed> => {
@@ -480,23 +484,21 @@ async function cpuComparisonRuns(): Promise<NonNullable<PipelineBenchResult['cpu
   const cpuBefore = cpuAt();
   for (let i = 0; i < latencyRounds; i++) {
     const round: Record<string, Timed> = {};
+    let current = '';
     try {
       for (let k = 0; k < names.length; k++) {
-        const name = names[(i + k) % names.length] as string;
+        current = names[(i + k) % names.length] as string;
         await settle();
-        round[name] = await contenders[name]!().catch((err: unknown) => {
-          throw Object.assign(new Error('call failed'), { side: name, cause: err });
-        });
+        round[current] = await contenders[current]!();
       }
     } catch (err) {
-      const { side, cause } = err as { side: string; cause: unknown };
-      failed(side, cause);
+      failed(current, err);
       continue;
     }
     for (const name of names) {
       ms[name]!.push(round[name]!.ms);
       const own = round[name]!.own;
-      if (own !== undefined) overhead[name as AppSide].push(own);
+      if (own !== undefined) overhead[name as AppSide]?.push(own);
     }
   }
   const cpuAfter = cpuAt();

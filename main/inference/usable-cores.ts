@@ -53,15 +53,15 @@ function ancestors(cgroupPath: string): string[] {
 
 function quotaV2(text: string | undefined): number | undefined {
   const [quota, period] = (text ?? '').trim().split(/\s+/);
-  return cores(Number(quota), Number(period));
+  return quotaCores(Number(quota), Number(period));
 }
 
 function quotaV1(quota: string | undefined, period: string | undefined): number | undefined {
-  return cores(Number(quota?.trim()), Number(period?.trim()));
+  return quotaCores(Number(quota?.trim()), Number(period?.trim()));
 }
 
 /** Quota over period, where both are positive numbers ("max" and -1 are no quota). */
-function cores(quota: number, period: number): number | undefined {
+function quotaCores(quota: number, period: number): number | undefined {
   return Number.isFinite(quota) && Number.isFinite(period) && quota > 0 && period > 0 ? quota / period : undefined;
 }
 
