@@ -47,6 +47,8 @@ export interface SavedBatch {
   meta: BatchMeta | undefined;
   /** Rows whose image was not stored (the write failed): they cannot be checked, so not restored. */
   lost: number;
+  /** Rows that were being checked when the page went: their checks never answered, so they wait again. */
+  interrupted: number;
 }
 
 export interface BatchState {
@@ -165,6 +167,7 @@ export class BatchPersistence {
     imageKeys.forEach((key, i) => byId.set(Number(key), images[i] as Blob));
     const rows: CheckRow[] = [];
     let lost = 0;
+    const interrupted = new Set<number>();
     for (const record of records) {
       const file = byId.get(record.id);
       if (!file) {
@@ -173,6 +176,7 @@ export class BatchPersistence {
       }
       // A check in flight when the window went is not coming back: the row waits again.
       const row: CheckRow = record.state === 'running' ? { ...record, file, state: 'pending' } : { ...record, file };
+      if (record.state === 'running') interrupted.add(row.id);
       rows.push(row);
       this.imagesWritten.add(row.id);
       // Rows changed on load are written again (their state), the others are as stored.
@@ -180,15 +184,21 @@ export class BatchPersistence {
     }
     rows.sort((a, b) => a.id - b.id);
     this.metaWritten = meta;
-    const journaled = this.readJournal(rows);
-    return { rows: journaled.rows, meta: journaled.meta ? { ...journaled.meta, list: meta?.list } : meta, lost };
+    const journaled = this.readJournal(rows, interrupted);
+    return {
+      rows: journaled.rows,
+      meta: journaled.meta ? { ...journaled.meta, list: meta?.list } : meta,
+      lost,
+      interrupted: interrupted.size,
+    };
   }
 
   /**
    * The rows and meta with what the journal holds over them (changes IndexedDB had not committed).
    * Journaled rows count as not written, so the next write stores them and clears their entries.
+   * `interrupted` (ids of rows that were being checked) follows the journal's newer states.
    */
-  private readJournal(rows: CheckRow[]): { rows: CheckRow[]; meta: JournalMeta | undefined } {
+  private readJournal(rows: CheckRow[], interrupted: Set<number>): { rows: CheckRow[]; meta: JournalMeta | undefined } {
     const storage = this.journal;
     if (!storage) return { rows, meta: undefined };
     const byId = new Map(rows.map((row, i) => [row.id, i]));
@@ -209,6 +219,8 @@ export class BatchPersistence {
         continue;
       }
       const row: CheckRow = { ...record, file: stored.file, state: record.state === 'running' ? 'pending' : record.state };
+      if (record.state === 'running') interrupted.add(id);
+      else interrupted.delete(id);
       rows[at as number] = row;
       this.written.delete(id);
       this.journaled.set(id, { row, seq: 0 });

@@ -218,6 +218,14 @@ export class CheckerStore {
       }
       if (saved.lost > 0) {
         notice = { kind: 'error', text: `${plural(saved.lost, 'row')} of the last batch could not be restored (the image was not saved).` };
+      } else if (saved.interrupted > 0) {
+        // The reviewer left (or the window went) mid-batch: say where it stopped and how to go on.
+        // The rows Check would send now (those it cut off included): what is left of the batch.
+        const waiting = rowsToSend(patch.rows, patch.defaults ?? this.snapshot.defaults).length;
+        notice = {
+          kind: 'info',
+          text: `The last batch stopped when the page was left: ${plural(waiting, 'row')} ${waiting === 1 ? 'has' : 'have'} no answer for ${waiting === 1 ? 'its' : 'their'} caption yet; press Check to go on.`,
+        };
       }
     } catch (err) {
       notice = { kind: 'error', text: `The last batch could not be read back: ${toApiError(err).message}` };

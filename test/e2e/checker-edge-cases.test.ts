@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import sharp from 'sharp';
 import { dropFiles, launchChromium, type DroppedFile } from '../support/browser.ts';
 import { startServe, type ServeProcess } from '../../bench/support/serve-process.ts';
@@ -117,29 +117,55 @@ describe(
       assert.ok(dialogs.includes('beforeunload'), 'leaving with answers not exported asked first');
       await waitRestored(page, ROWS);
       assert.deepEqual(await shownAnswers(page), shown, 'every answer, label and latency is back');
+      assert.equal(await page.getByTestId('checker-notice').count(), 0, 'a finished batch is not said to have stopped');
     });
 
-    it('keeps every answer shown when the page is reloaded in the middle of a batch', async () => {
+    it('keeps every answer shown when the page is reloaded in the middle of a batch, and says where it stopped', async () => {
       // A new caption makes every answer stale: the fresh ones are those of this batch.
       await page.getByTestId('caption-all').fill('a small picture');
       await page.waitForFunction((n) => document.querySelector('[data-testid="check-all"]')?.textContent === `Check ${n} ready`, ROWS);
-      await page.getByTestId('check-all').click();
-      await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-row"][data-state="done"]').length >= 8, undefined, {
-        timeout: 60_000,
-        polling: 'raf',
+      // The service answers the first 12 checks; the rest are held, so the reload comes mid-batch however fast the model is.
+      const held: Route[] = [];
+      let passed = 0;
+      await page.route('**/api/v1/check', (route) => {
+        if (passed++ < 12) return route.continue();
+        held.push(route);
       });
-      const shown = await shownAnswers(page);
-      await page.reload({ waitUntil: 'domcontentloaded' });
-      await waitRestored(page, ROWS);
-      const after = await shownAnswers(page);
-      const fresh = Object.entries(shown).filter(([, what]) => /^(YES|NO|MAYBE) /.test(what));
-      assert.ok(fresh.length >= 8, `answers of this batch were shown before the reload (${fresh.length})`);
-      for (const [file, what] of fresh) assert.equal(after[file], what, `${file}: the answer shown before the reload is there after it`);
-      assert.equal(await page.getByTestId('caption-all').inputValue(), 'a small picture', 'the caption field is back');
-      // Rows the reload cut off wait to be checked again: nothing is left "checking…", and the checks
-      // the unload cancelled are not errors ("service unavailable").
-      assert.equal(await page.locator('[data-testid="result-row"][data-state="running"]').count(), 0);
-      assert.equal(await page.locator('[data-testid="result-row"][data-state="error"]').count(), 0);
+      try {
+        await page.getByTestId('check-all').click();
+        await page.waitForFunction(
+          () => document.querySelectorAll('[data-testid="result-row"][data-state="done"]').length >= 8,
+          undefined,
+          {
+            timeout: 60_000,
+            polling: 'raf',
+          },
+        );
+        const shown = await shownAnswers(page);
+        await page.reload({ waitUntil: 'domcontentloaded' });
+        await waitRestored(page, ROWS);
+        const after = await shownAnswers(page);
+        const fresh = Object.entries(shown).filter(([, what]) => /^(YES|NO|MAYBE) /.test(what));
+        assert.ok(fresh.length >= 8, `answers of this batch were shown before the reload (${fresh.length})`);
+        for (const [file, what] of fresh) assert.equal(after[file], what, `${file}: the answer shown before the reload is there after it`);
+        assert.equal(await page.getByTestId('caption-all').inputValue(), 'a small picture', 'the caption field is back');
+        // Rows the reload cut off wait to be checked again: nothing is left "checking…", and the checks
+        // the unload cancelled are not errors ("service unavailable").
+        assert.equal(await page.locator('[data-testid="result-row"][data-state="running"]').count(), 0);
+        assert.equal(await page.locator('[data-testid="result-row"][data-state="error"]').count(), 0);
+        // And the page says so, with as many rows as the check button offers.
+        await page.waitForFunction(() => /^Check \d+ ready$/.test(document.querySelector('[data-testid="check-all"]')?.textContent ?? ''));
+        const waiting = Number(/\d+/.exec(await page.getByTestId('check-all').innerText())?.[0]);
+        assert.ok(waiting >= ROWS - 12, `the held checks are left to do (${waiting})`);
+        await page.screenshot({ path: path.join(SHOTS, 'checker-reload-mid-batch.png') });
+        assert.equal(
+          await page.getByTestId('checker-notice').locator('span').first().innerText(),
+          `The last batch stopped when the page was left: ${waiting} rows have no answer for their caption yet; press Check to go on.`,
+        );
+      } finally {
+        await page.unroute('**/api/v1/check');
+        for (const route of held) await route.abort().catch(() => {});
+      }
     });
 
     it('says a caption over the service’s byte limit will be refused, and does not offer to send it', async () => {
@@ -394,7 +420,7 @@ describe(
       await page.getByTestId('undo').click();
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-row"]').length === 40);
       assert.deepEqual(await shownFiles(), files, 'every row back in its place');
-      assert.match(await page.getByTestId('checker-notice').innerText(), /^Restored 6 rows/);
+      assert.match(await page.getByTestId('checker-notice').locator('span').first().innerText(), /^Restored 6 rows/);
       const statuses = await page.$$eval('[data-testid="result-row"][data-status="unchecked"]', (trs) =>
         trs.map((tr) => (tr as HTMLElement).dataset.file),
       );
