@@ -79,6 +79,11 @@ export interface RemoteServiceInfo {
   model: ModelDocument;
 }
 
+/** A check sent over IPC: the pair, and optionally the id (1–64 characters, the page's choice) that check:cancel names it by. */
+export interface IpcCheckRequest extends NamedCheckPair {
+  readonly checkId?: string;
+}
+
 /** Invoke channels: request → response. */
 export interface IpcContract {
   'app:endpoint': { request: void; response: Outcome<EndpointDocument> };
@@ -86,7 +91,9 @@ export interface IpcContract {
   /** Shows a folder dialog and loads the chosen model; null when the user cancelled. */
   'model:choose-directory': { request: void; response: Outcome<ModelDocument | null> };
   /** The image file's bytes, as dropped or picked; its name for error messages. */
-  'check:run': { request: NamedCheckPair; response: Outcome<CheckResult> };
+  'check:run': { request: IpcCheckRequest; response: Outcome<CheckResult> };
+  /** Cancels this window's check sent with `checkId`: dropped if still queued (499), as an aborted fetch is. */
+  'check:cancel': { request: { checkId: string }; response: Outcome<{ cancelled: boolean }> };
   'stats:subscribe': { request: { windowS: number }; response: Outcome<{ subscriptionId: string }> };
   'stats:unsubscribe': { request: { subscriptionId: string }; response: Outcome<null> };
   'stats:slowest': { request: void; response: Outcome<SlowRequest[]> };
@@ -126,7 +133,8 @@ export interface OfaVeApi {
   endpoint(): Promise<Outcome<EndpointDocument>>;
   modelInfo(): Promise<Outcome<ModelDocument>>;
   chooseModelDirectory(): Promise<Outcome<ModelDocument | null>>;
-  check(request: NamedCheckPair): Promise<Outcome<CheckResult>>;
+  check(request: IpcCheckRequest): Promise<Outcome<CheckResult>>;
+  cancelCheck(checkId: string): Promise<Outcome<{ cancelled: boolean }>>;
   /** Calls `onStats` once a second; returns the unsubscribe function. */
   subscribeStats(windowS: number, onStats: (stats: StatsDocument) => void, onError: (error: ApiError) => void): () => void;
   slowest(): Promise<Outcome<SlowRequest[]>>;

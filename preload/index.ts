@@ -15,6 +15,7 @@ const api: OfaVeApi = {
   modelInfo: () => invoke('model:info', undefined),
   chooseModelDirectory: () => invoke('model:choose-directory', undefined),
   check: (request) => invoke('check:run', request),
+  cancelCheck: (checkId) => invoke('check:cancel', { checkId }),
   subscribeStats(windowS, onStats, onError) {
     let subscriptionId: string | undefined;
     let stopped = false;

@@ -9,6 +9,7 @@ import type { ServiceRuntime } from '../service/service-runtime.ts';
 import { addMarkFromBody, compareOf, MAX_MARK_BODY_BYTES, slicesOf } from '../service/telemetry-queries.ts';
 import { traceDocument } from '../service/trace-document.ts';
 import { isTrustedSender } from './app-origin.ts';
+import { IpcChecks } from './ipc-checks.ts';
 import { fieldsOf } from './ipc-request.ts';
 import { connectRequestOf, testRequestOf, type ConnectionManager } from './remote-connection.ts';
 import { ConnectionError } from './remote-fetch.ts';
@@ -108,26 +109,30 @@ export function registerConsoleHandlers(
     clearInterval(sub.timer);
     subscriptions.delete(id);
   };
-  const unsubscribeSender = (sender: WebContents) => {
-    for (const [id, sub] of [...subscriptions]) if (sub.sender === sender) unsubscribe(id);
-  };
-  // One set of listeners per WebContents, not one per subscription (they would pile up). A page
-  // that goes (closed, reloaded, navigated, crashed) takes its subscriptions with it: `destroyed`
-  // alone does not fire on a reload, and the new page knows nothing of the old one's ids.
-  const watched = new WeakSet<WebContents>();
-  const watch = (sender: WebContents) => {
-    if (watched.has(sender)) return;
-    watched.add(sender);
-    sender.once('destroyed', () => unsubscribeSender(sender));
-    sender.on('did-start-navigation', (details) => {
-      if (details.isMainFrame && !details.isSameDocument) unsubscribeSender(sender);
-    });
-    sender.on('render-process-gone', () => unsubscribeSender(sender));
-  };
   const runtime = (): ServiceRuntime => {
     const current = local();
     if (!current) throw localModelOff();
     return current;
+  };
+  const checks = new IpcChecks((request, signal) => runtime().checkStructured(request, signal));
+  // A page that goes takes its subscriptions and its checks with it (its queued checks are not run
+  // for no one: they are dropped as a browser's aborted requests are).
+  const forgetSender = (sender: WebContents) => {
+    for (const [id, sub] of [...subscriptions]) if (sub.sender === sender) unsubscribe(id);
+    checks.cancelAll(sender);
+  };
+  // One set of listeners per WebContents, not one per subscription (they would pile up). A page
+  // that goes (closed, reloaded, navigated, crashed): `destroyed` alone does not fire on a reload,
+  // and the new page knows nothing of the old one's ids.
+  const watched = new WeakSet<WebContents>();
+  const watch = (sender: WebContents) => {
+    if (watched.has(sender)) return;
+    watched.add(sender);
+    sender.once('destroyed', () => forgetSender(sender));
+    sender.on('did-start-navigation', (details) => {
+      if (details.isMainFrame && !details.isSameDocument) forgetSender(sender);
+    });
+    sender.on('render-process-gone', () => forgetSender(sender));
   };
 
   router.handle('app:endpoint', () => outcome(async () => endpoint()));
@@ -137,7 +142,19 @@ export function registerConsoleHandlers(
   );
   // What a page sends is whatever its structured clone holds: checked and counted by the runtime
   // (test/integration/bad-input-ipc.test.ts feeds it the bad-input corpus).
-  router.handle('check:run', (request: unknown) => outcome(() => runtime().checkStructured(request)));
+  router.handle('check:run', (request, sender) =>
+    outcome(() => {
+      watch(sender);
+      return checks.check(sender, request);
+    }),
+  );
+  router.handle('check:cancel', (request, sender) =>
+    outcome(async () => {
+      const { checkId } = fieldsOf(request);
+      if (typeof checkId !== 'string') throw new CheckError('BAD_REQUEST', 'checkId must be the id the check was sent with');
+      return { cancelled: checks.cancel(sender, checkId) };
+    }),
+  );
   router.handle('stats:subscribe', (request, sender) =>
     outcome(async () => {
       const service = runtime();

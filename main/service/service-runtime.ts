@@ -262,8 +262,8 @@ export class ServiceRuntime {
    * One check from a structured request (IPC): validated like a JSON body, run, and answered as
    * the wire document. A malformed request is counted like any refused check.
    */
-  async checkStructured(request: unknown): Promise<CheckResult> {
-    const context = { startedAt: performance.now(), id: randomUUID(), ...IPC_CHECK };
+  async checkStructured(request: unknown, signal?: AbortSignal): Promise<CheckResult> {
+    const context = { startedAt: performance.now(), id: randomUUID(), ...IPC_CHECK, signal };
     let parsed;
     let reservation: Reservation | undefined;
     try {

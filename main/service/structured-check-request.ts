@@ -27,12 +27,33 @@ function textFields(text: unknown, premise: unknown): { text: string; premise: s
   return { text, premise: typeof premise === 'string' ? premise : undefined };
 }
 
+/** The longest `checkId` an IPC check may carry (a UUID is 36 characters). */
+export const MAX_CHECK_ID_LENGTH = 64;
+
+function isCheckId(id: unknown): id is string {
+  return typeof id === 'string' && id.length > 0 && id.length <= MAX_CHECK_ID_LENGTH;
+}
+
 /**
- * An IPC check:run request: the image as the file's bytes. Its sizes are checked here, before it
+ * The `checkId` an IPC check:run request carries, by which the page may cancel it (check:cancel);
+ * undefined when it has none or a malformed one (which structuredCheckRequest refuses).
+ */
+export function cancellableCheckId(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const id = (value as { checkId?: unknown }).checkId;
+  return isCheckId(id) ? id : undefined;
+}
+
+/**
+ * An IPC check:run request: the image as the file's bytes, and optionally the `checkId` the page
+ * names it by to cancel it. Its sizes are checked here, before it
  * is queued and copied to the inference worker, as the HTTP server refuses them while reading the body.
  */
 export function structuredCheckRequest(value: unknown, limits: InputLimits): CheckPair {
   const fields = structuredFields(value, 'the request');
+  const { checkId } = value as { checkId?: unknown };
+  if (checkId !== undefined && !isCheckId(checkId))
+    throw new CheckError('BAD_REQUEST', `"checkId" must be a string of 1 to ${MAX_CHECK_ID_LENGTH} characters`);
   if (!(fields.image instanceof Uint8Array))
     throw new CheckError('BAD_REQUEST', '"image" must be the bytes of an image file (a Uint8Array)');
   checkImageFileSize(fields.image.byteLength, limits.maxImageBytes);

@@ -19,8 +19,9 @@ export function unwrap<T>(outcome: Wire.Outcome<T>): T {
 
 /**
  * An IPC call's answer, or the signal's reason (an AbortError, as fetch rejects) as soon as it
- * aborts: IPC cannot cancel what main is doing, so the renderer stops waiting and drops the answer
- * when it comes. Nothing is sent when the signal has already aborted.
+ * aborts: the renderer stops waiting and drops the answer when it comes (a check is also cancelled
+ * in main, by check:cancel; other calls run to their end there). Nothing is sent when the signal
+ * has already aborted.
  */
 export function untilAborted<T>(send: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return send();
@@ -39,6 +40,10 @@ export function untilAborted<T>(send: () => Promise<T>, signal: AbortSignal | un
  * HTTP (RETRY_AFTER_SECONDS in main/service/check-service.ts).
  */
 const OVERLOAD_RETRY_AFTER_S = 1;
+
+/** The ids check:cancel names this window's checks by: unique within the page, which is all main asks. */
+let checksSent = 0;
+const nextCheckId = (): string => `check-${++checksSent}`;
 
 /**
  * The desktop app's own model is one process with no Prometheus (its model document never names
@@ -82,22 +87,40 @@ export class IpcConsoleClient implements ConsoleClient {
    * that cannot be read (removed after it was dropped) fails alone, as a bad image.
    */
   checkBatch(items: readonly Wire.NamedCheckPair<Blob>[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
-    const checkOne = async (item: Wire.NamedCheckPair<Blob>): Promise<Wire.Outcome<Wire.CheckResult> & { retryAfterS?: number }> => {
+    const checkOne = async (
+      item: Wire.NamedCheckPair<Blob>,
+      signal: AbortSignal,
+    ): Promise<Wire.Outcome<Wire.CheckResult> & { retryAfterS?: number }> => {
       let image: Uint8Array;
       try {
         image = new Uint8Array(await item.image.arrayBuffer());
       } catch (err) {
         return { ok: false, error: { code: 'INVALID_IMAGE', message: `${item.name}: the file could not be read (${String(err)})` } };
       }
-      const outcome = await this.send(item, image);
+      const outcome = await this.send(item, image, signal);
       return outcome.ok ? outcome : { ...outcome, retryAfterS: OVERLOAD_RETRY_AFTER_S };
     };
     return runBatch(items, checkOne, handlers, signal, CONSOLE_BATCH);
   }
 
-  private async send(input: Wire.NamedCheckPair<Blob>, image: Uint8Array): Promise<Wire.Outcome<Wire.CheckResult>> {
-    // The IPC answer is the same Outcome the console uses, its error as the HTTP client would report it.
-    const outcome = await this.api.check({ image, name: input.name, text: input.text, premise: input.premise });
+  /**
+   * One check over IPC. An abort of `signal` rejects at once (as fetch does) and cancels the check in
+   * main: dropped if it is still queued, so a removed row or a cancelled batch leaves no work behind.
+   */
+  private async send(input: Wire.NamedCheckPair<Blob>, image: Uint8Array, signal?: AbortSignal): Promise<Wire.Outcome<Wire.CheckResult>> {
+    const checkId = nextCheckId();
+    const cancel = () => void this.api.cancelCheck(checkId).catch(() => undefined);
+    signal?.addEventListener('abort', cancel, { once: true });
+    let outcome: Wire.Outcome<Wire.CheckResult>;
+    try {
+      // The IPC answer is the same Outcome the console uses, its error as the HTTP client would report it.
+      outcome = await untilAborted(
+        () => this.api.check({ image, name: input.name, text: input.text, premise: input.premise, checkId }),
+        signal,
+      );
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
     if (outcome.ok) {
       this.modelSeenReady = true;
       return outcome;

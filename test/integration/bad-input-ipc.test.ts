@@ -12,7 +12,8 @@
  * - captions (empty, blank, 1 MB, at and one byte over the limit, control characters, emoji, RTL,
  *   Chinese, lone surrogates) and structural garbage (not an object, an array, missing fields,
  *   wrong types: a string, an ArrayBuffer, a DataView, a plain array or a Blob-like object for the
- *   image; numbers, objects, arrays for the caption and premise; prototype-pollution keys);
+ *   image; numbers, objects, arrays for the caption and premise; a malformed checkId (the id
+ *   check:cancel names a check by); prototype-pollution keys);
  *
  * After each call the service still answers, and ofa_ve_request_total moved by one under the
  * status of the code the caller got. At the end the totals equal the calls made.
@@ -258,6 +259,18 @@ runTable('IPC check:run with odd captions and malformed requests (default limits
     expect: 'BAD_REQUEST',
   },
   { name: 'a number for premise', request: () => ({ image: bytes, name: 'p.png', text: 'a dog', premise: 7 }), expect: 'BAD_REQUEST' },
+  { name: 'a number for checkId', request: () => ({ image: bytes, name: 'p.png', text: 'a dog', checkId: 7 }), expect: 'BAD_REQUEST' },
+  { name: 'an empty checkId', request: () => ({ image: bytes, name: 'p.png', text: 'a dog', checkId: '' }), expect: 'BAD_REQUEST' },
+  {
+    name: 'a checkId of 65 characters',
+    request: () => ({ image: bytes, name: 'p.png', text: 'a dog', checkId: 'c'.repeat(65) }),
+    expect: 'BAD_REQUEST',
+  },
+  {
+    name: 'a checkId of 64 characters',
+    request: () => ({ image: bytes, name: 'p.png', text: 'a dog', checkId: 'c'.repeat(64) }),
+    expect: 'ok',
+  },
   {
     name: 'a Map as the request',
     request: () =>

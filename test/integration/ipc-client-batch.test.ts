@@ -15,28 +15,42 @@ import type { OfaVeApi } from '../../preload/api-contract.ts';
 import type { CheckResult, NamedCheckPair, Outcome } from '../../preload/wire-types.ts';
 import type { BatchProgress } from '../../renderer/api/console-client.ts';
 import { IpcConsoleClient } from '../../renderer/api/ipc-client.ts';
+import { IpcChecks } from '../../main/electron/ipc-checks.ts';
 import { CANCELLED_BATCH_SIZE, runCancelledBatch } from '../support/cancelled-batch.ts';
 import { DEMO_MODEL_DIR } from '../support/shared-reference.ts';
 
-/** The preload's `check` and main's `check:run` handler in one: what a window's call reaches. */
-function ipcCheck(runtime: ServiceRuntime, seen: string[] = []): Pick<OfaVeApi, 'check'> {
+/**
+ * The preload's `check` and `cancelCheck` and main's `check:run` and `check:cancel` handlers in one
+ * (IpcChecks over ServiceRuntime.checkStructured, for one window): what a window's calls reach.
+ */
+function ipcApi(runtime: ServiceRuntime, seen: string[] = []): Pick<OfaVeApi, 'check' | 'cancelCheck'> & { checks: IpcChecks } {
+  const window = {};
+  const checks = new IpcChecks(async (request, signal) => {
+    try {
+      const value = await runtime.checkStructured(request, signal);
+      seen.push('ok');
+      return value;
+    } catch (err) {
+      seen.push(toCheckError(err).code);
+      throw err;
+    }
+  });
+  const outcome = async <T>(work: () => Promise<T>): Promise<Outcome<T>> => {
+    try {
+      return { ok: true, value: await work() };
+    } catch (err) {
+      return { ok: false, error: toCheckError(err).toJSON() };
+    }
+  };
   return {
-    async check(request) {
-      try {
-        const value = await runtime.checkStructured(structuredClone(request));
-        seen.push('ok');
-        return { ok: true, value };
-      } catch (err) {
-        const error = toCheckError(err).toJSON();
-        seen.push(error.code);
-        return { ok: false, error };
-      }
-    },
+    checks,
+    check: (request) => outcome(() => checks.check(window, structuredClone(request))),
+    cancelCheck: (checkId) => outcome(async () => ({ cancelled: checks.cancel(window, checkId) })),
   };
 }
 
-/** Only `check` is reached by a batch; the rest of the API belongs to the window. */
-const clientOver = (api: Pick<OfaVeApi, 'check'>) => new IpcConsoleClient(api as OfaVeApi);
+/** Only `check` and `cancelCheck` are reached by a batch; the rest of the API belongs to the window. */
+const clientOver = (api: Pick<OfaVeApi, 'check' | 'cancelCheck'>) => new IpcConsoleClient(api as OfaVeApi);
 
 async function png(seed: number): Promise<Blob> {
   const background = { r: (seed * 70) % 255, g: 120, b: 90 };
@@ -60,6 +74,15 @@ async function runBatch(client: IpcConsoleClient, items: NamedCheckPair<Blob>[],
   return { outcomes, progress };
 }
 
+/** ofa_ve_request_total by status code, as Prometheus would scrape it (the zeros left out). */
+async function byStatus(runtime: ServiceRuntime): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const { labels, value } of (await runtime.metrics.registry.getSingleMetric('ofa_ve_request_total')!.get()).values) {
+    if (value > 0) out[String(labels.status_code)] = (out[String(labels.status_code)] ?? 0) + value;
+  }
+  return out;
+}
+
 const code = (o: Outcome<CheckResult> | undefined) => (o && !o.ok ? o.error.code : undefined);
 
 describe('desktop client batch (IpcConsoleClient) over the IPC check against the real service', () => {
@@ -81,7 +104,7 @@ describe('desktop client batch (IpcConsoleClient) over the IPC check against the
       { name: 'b.png', image: await png(2), text: 'two dogs', premise: 'a park' },
       { name: 'c.png', image: await png(3), text: '' },
     ];
-    const { outcomes, progress } = await runBatch(clientOver(ipcCheck(runtime)), items);
+    const { outcomes, progress } = await runBatch(clientOver(ipcApi(runtime)), items);
     assert.equal(outcomes.size, 5);
     assert.ok(outcomes.get(0)?.ok);
     const unreadable = outcomes.get(1);
@@ -96,7 +119,7 @@ describe('desktop client batch (IpcConsoleClient) over the IPC check against the
 
   it('stops at cancel: items not started are not sent', async () => {
     const seen: string[] = [];
-    const results = await runCancelledBatch(clientOver(ipcCheck(runtime, seen)), await png(4));
+    const results = await runCancelledBatch(clientOver(ipcApi(runtime, seen)), await png(4));
     assert.ok(results >= 2 && results < CANCELLED_BATCH_SIZE, `stopped after ${results}`);
     assert.ok(seen.length < CANCELLED_BATCH_SIZE, `${seen.length} sent`);
   });
@@ -122,11 +145,89 @@ describe('desktop client batch against a service with a queue of one', () => {
     const image = await png(5);
     const items = Array.from({ length: 8 }, (_, i) => ({ name: `q${i}.png`, image, text: `caption ${i}` }));
     const seen: string[] = [];
-    const { outcomes } = await runBatch(clientOver(ipcCheck(runtime, seen)), items);
+    const { outcomes } = await runBatch(clientOver(ipcApi(runtime, seen)), items);
     assert.ok(seen.includes('OVERLOADED'), `the service refused some (it answered ${seen.join(' ')})`);
     assert.deepEqual(
       [...outcomes.values()].map((o) => o.ok),
       items.map(() => true),
     );
+  });
+});
+
+describe('desktop client batch cancelled while checks wait in main', () => {
+  let runtime: ServiceRuntime;
+
+  before(async () => {
+    runtime = new ServiceRuntime({ modelDir: DEMO_MODEL_DIR, provider: 'cpu', logger: silentLogger, batching: { maxBatchSize: 1 } });
+    assert.ok(await runtime.start(), 'the demo model loads');
+  });
+  after(async () => {
+    await runtime.close(2000);
+  });
+
+  it('drops a queued check from the service when the page cancels it, counted 499 as an aborted fetch is', async () => {
+    const seen: string[] = [];
+    const api = ipcApi(runtime, seen);
+    const image = await png(6);
+    const items = [
+      { name: 'held.png', image, text: 'held in the stopped worker' },
+      { name: 'queued.png', image, text: 'abandoned in the queue' },
+    ];
+    const before = await byStatus(runtime);
+    const controller = new AbortController();
+    const worker = runtime.workerHost.pid!;
+    // A stopped worker holds the first check in its batch (of one); the second waits in the queue.
+    process.kill(worker, 'SIGSTOP');
+    let batch: ReturnType<typeof runBatch> | undefined;
+    try {
+      batch = runBatch(clientOver(api), items, controller.signal);
+      const deadline = Date.now() + 10_000;
+      while (runtime.service.queueDepth !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(runtime.service.queueDepth, 1, 'the second check is queued');
+      controller.abort();
+      const { outcomes } = await batch;
+      assert.deepEqual([code(outcomes.get(0)), code(outcomes.get(1))], ['CANCELLED', 'CANCELLED'], 'the page stops waiting at once');
+      assert.equal(runtime.service.queueDepth, 0, 'the cancelled check left the queue');
+      assert.deepEqual(seen, ['CLIENT_CLOSED_REQUEST'], 'main dropped it before it ran');
+    } finally {
+      process.kill(worker, 'SIGCONT');
+    }
+    const deadline = Date.now() + 10_000;
+    while (api.checks.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(api.checks.size, 0, 'nothing is left in flight in main');
+    // The check already in the model ran to its end (the work was done) and was counted as what it answered.
+    assert.deepEqual(seen, ['CLIENT_CLOSED_REQUEST', 'ok']);
+    assert.deepEqual(
+      await byStatus(runtime),
+      { ...before, 200: (before[200] ?? 0) + 1, 499: (before[499] ?? 0) + 1 },
+      'both checks are counted, once each',
+    );
+  });
+
+  it("cancels every check of a window that goes (reload, close), and only that window's", async () => {
+    const api = ipcApi(runtime);
+    const bytes = new Uint8Array(await (await png(7)).arrayBuffer());
+    const [gone, other] = [{}, {}];
+    const send = (window: object, i: number) =>
+      api.checks.check(window, { image: bytes, name: `w${i}.png`, text: `caption ${i}`, checkId: `c${i}` }).then(
+        () => 'ok',
+        (err: unknown) => toCheckError(err).code,
+      );
+    const worker = runtime.workerHost.pid!;
+    process.kill(worker, 'SIGSTOP');
+    let answers: Promise<string>[] = [];
+    try {
+      answers = [send(gone, 0), send(gone, 1), send(gone, 2), send(other, 0)];
+      const deadline = Date.now() + 10_000;
+      while (runtime.service.queueDepth !== 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(runtime.service.queueDepth, 3, 'one check in the stopped worker, three queued');
+      assert.equal(api.checks.cancel(other, 'c1'), false, 'a window cannot cancel what it did not send');
+      api.checks.cancelAll(gone);
+      assert.equal(runtime.service.queueDepth, 1, "only the other window's check is left in the queue");
+    } finally {
+      process.kill(worker, 'SIGCONT');
+    }
+    assert.deepEqual(await Promise.all(answers), ['ok', 'CLIENT_CLOSED_REQUEST', 'CLIENT_CLOSED_REQUEST', 'ok']);
+    assert.equal(api.checks.size, 0);
   });
 });

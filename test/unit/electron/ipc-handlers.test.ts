@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it, mock } from 'node:test';
+import { CheckError } from '../../../main/errors.ts';
 import { LiveStats } from '../../../main/telemetry/live-stats.ts';
 import { invokeHandlers, saveDialog, StandInWebContents, useElectronStandIn } from '../../support/electron-stand-in.ts';
 
@@ -20,8 +21,21 @@ const { IpcRouter, MAX_SAVE_BYTES, registerConnectionHandlers, registerConsoleHa
 const { ConnectionManager } = await import('../../../main/electron/remote-connection.ts');
 
 const stats = new LiveStats();
-// The part of ServiceRuntime the handlers under test reach: the real LiveStats, and a stats document per tick.
-const runtime = { stats, statsDocument: (windowS: number) => ({ window_s: windowS }) };
+/** The checks the stand-in runtime holds: each waits until the test answers it, or its signal aborts. */
+const held: { request: unknown; signal: AbortSignal | undefined; answer: (value: unknown) => void }[] = [];
+// The part of ServiceRuntime the handlers under test reach: the real LiveStats, a stats document per
+// tick, and checks that wait (rejected CLIENT_CLOSED_REQUEST when aborted, as the service's queue does).
+const runtime = {
+  stats,
+  statsDocument: (windowS: number) => ({ window_s: windowS }),
+  checkStructured: (request: unknown, signal?: AbortSignal) =>
+    new Promise((resolve, reject) => {
+      held.push({ request, signal, answer: resolve });
+      signal?.addEventListener('abort', () => reject(new CheckError('CLIENT_CLOSED_REQUEST', 'the client closed the connection')), {
+        once: true,
+      });
+    }),
+};
 const router = new IpcRouter(undefined);
 const consoleHandlers = registerConsoleHandlers(
   router,
@@ -131,6 +145,71 @@ describe('stats subscriptions', () => {
       for (let i = 0; i < 12; i++) await subscribe(sender);
       assert.equal(ticksInASecond(sender), 8);
     });
+  });
+});
+
+describe('checks over IPC and their cancel', () => {
+  const check = (checkId: string | undefined) => ({ image: new Uint8Array([1]), name: 'a.png', text: 'a dog', checkId });
+  /** Lets the held checks' handlers run up to the runtime. */
+  const settle = () => new Promise((r) => setImmediate(r));
+  afterEach(() => {
+    for (const h of held.splice(0)) h.answer({ label: 'YES' });
+  });
+
+  it("check:cancel aborts the window's check of that id; the page gets what the service answered to it", async () => {
+    const sender = new StandInWebContents();
+    const answer = invoke('check:run', check('c1'), sender);
+    const other = invoke('check:run', check('c2'), sender);
+    await settle();
+    assert.equal(held.length, 2);
+    assert.deepEqual(await invoke('check:cancel', { checkId: 'c1' }, sender), { ok: true, value: { cancelled: true } });
+    assert.equal(errorCode(await answer), 'CLIENT_CLOSED_REQUEST');
+    assert.equal(held[1]!.signal?.aborted, false, 'the other check goes on');
+    held[1]!.answer({ label: 'NO' });
+    assert.deepEqual(await other, { ok: true, value: { label: 'NO' } });
+    assert.deepEqual(
+      await invoke('check:cancel', { checkId: 'c1' }, sender),
+      { ok: true, value: { cancelled: false } },
+      'answered already',
+    );
+  });
+
+  it("one window cannot cancel another's check, whatever id it names", async () => {
+    const [mine, theirs] = [new StandInWebContents(), new StandInWebContents()];
+    const answer = invoke('check:run', check('same'), mine);
+    await settle();
+    assert.deepEqual(await invoke('check:cancel', { checkId: 'same' }, theirs), { ok: true, value: { cancelled: false } });
+    assert.equal(held[0]!.signal?.aborted, false);
+    held[0]!.answer({ label: 'MAYBE' });
+    assert.ok((await answer).ok);
+  });
+
+  it('a reload, a crash or a closed window cancels every check the page had in flight, named or not', async () => {
+    for (const gone of [
+      (s: StandInWebContents) =>
+        s.emit('did-start-navigation', { isMainFrame: true, isSameDocument: false, url: 'app://console/index.html' }),
+      (s: StandInWebContents) => s.emit('render-process-gone', {}, { reason: 'crashed', exitCode: 1 }),
+      (s: StandInWebContents) => s.emit('destroyed'),
+    ]) {
+      const [leaving, staying] = [new StandInWebContents(), new StandInWebContents()];
+      const answers = [invoke('check:run', check('a'), leaving), invoke('check:run', check(undefined), leaving)];
+      const kept = invoke('check:run', check('a'), staying);
+      await settle();
+      gone(leaving);
+      assert.deepEqual((await Promise.all(answers)).map(errorCode), ['CLIENT_CLOSED_REQUEST', 'CLIENT_CLOSED_REQUEST']);
+      const stay = held.find((h) => !h.signal?.aborted);
+      assert.ok(stay, "the other window's check goes on");
+      stay.answer({ label: 'YES' });
+      assert.ok((await kept).ok);
+      held.splice(0);
+    }
+  });
+
+  it('check:cancel of the wrong shape is BAD_REQUEST', async () => {
+    const sender = new StandInWebContents();
+    for (const request of [null, 'x', 5, [], { checkId: 5 }, {}]) {
+      assert.equal(errorCode(await invoke('check:cancel', request, sender)), 'BAD_REQUEST', JSON.stringify(request));
+    }
   });
 });
 
