@@ -152,12 +152,15 @@ interface Slice {
   /** The inference worker's CPU per answered pair (all its threads), ms, and the cores it got. */
   readonly workerCpuMsPerPair?: number;
   readonly workerCores?: number;
+  /** This process's CPU per answered pair (the service's main side, and the senders, which do little), ms. */
+  readonly mainCpuMsPerPair?: number;
 }
 
 /** Closed loop: `clients` senders, each sending its next check as soon as the previous one is answered. */
 async function closedLoop(runtime: ServiceRuntime, pairs: readonly NamedCheckPair[], clients: number, seconds: number): Promise<Slice> {
   const before = await batchCounts(runtime);
   const cpuBefore = workerCpuSeconds(runtime.workerHost.pid);
+  const mainBefore = process.cpuUsage();
   const latencies: number[] = [];
   let failed = 0;
   let cursor = 0;
@@ -179,6 +182,7 @@ async function closedLoop(runtime: ServiceRuntime, pairs: readonly NamedCheckPai
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const mainUsed = process.cpuUsage(mainBefore);
   const after = await batchCounts(runtime);
   const cpuAfter = workerCpuSeconds(runtime.workerHost.pid);
   const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
@@ -190,6 +194,7 @@ async function closedLoop(runtime: ServiceRuntime, pairs: readonly NamedCheckPai
     meanBatch: batches > 0 ? (after.sum - before.sum) / batches : Number.NaN,
     workerCpuMsPerPair: cpu === undefined ? undefined : (1000 * cpu) / latencies.length,
     workerCores: cpu === undefined ? undefined : cpu / elapsed,
+    mainCpuMsPerPair: (mainUsed.user + mainUsed.system) / 1000 / latencies.length,
   };
 }
 
@@ -232,7 +237,7 @@ async function alternate(sides: Record<string, () => Promise<Slice>>): Promise<R
       const cpu =
         slice.workerCores === undefined
           ? ''
-          : `, worker ${f(slice.workerCpuMsPerPair ?? Number.NaN, 2)} ms CPU/pair on ${f(slice.workerCores, 2)} cores`;
+          : `, worker ${f(slice.workerCpuMsPerPair ?? Number.NaN, 2)} ms CPU/pair on ${f(slice.workerCores, 2)} cores, main ${f(slice.mainCpuMsPerPair ?? Number.NaN, 2)} ms`;
       say(
         `round ${r + 1} ${name}: ${f(slice.qps)} pairs/s, P50 ${f(quantile(slice.latencies, 0.5))} ms, mean batch ${f(slice.meanBatch, 2)}${cpu}${slice.failed ? `, ${slice.failed} failed` : ''}`,
       );
@@ -252,6 +257,7 @@ const figures = (side: { qps: number[]; slices: Slice[] }) => {
     failed: side.slices.reduce((n, s) => n + s.failed, 0),
     worker_cpu_ms_per_pair: median(side.slices.map((s) => s.workerCpuMsPerPair ?? Number.NaN)),
     worker_cores: median(side.slices.map((s) => s.workerCores ?? Number.NaN)),
+    main_cpu_ms_per_pair: median(side.slices.map((s) => s.mainCpuMsPerPair ?? Number.NaN)),
   };
 };
 

@@ -15,6 +15,8 @@ export interface PipelineSide {
   /** The inference worker's CPU per answered pair (all its threads), and the cores it got. */
   worker_cpu_ms_per_pair: number;
   worker_cores: number;
+  /** The bench process's CPU per answered pair: the service's main side (queue, batching, IPC, metrics) and the senders. */
+  main_cpu_ms_per_pair?: number;
 }
 
 export interface PipelineBenchResult {
@@ -180,7 +182,7 @@ function renderFront(r: Front): string[] {
   const s = r.simulated;
   const side = (name: string, x: Front['simulated']['pipelined']) =>
     `| ${name} | ${f(x.qps)} (${x.qps_slices.map((q) => f(q)).join(' / ')}) | ${pct(x.qps / s.bound.bound_qps)} | ${pct(x.qps / s.measured_bound_qps)} | ` +
-    `${f(x.p50_ms)} | ${f(x.p90_ms)} | ${f(x.mean_batch, 2)} | ${pct(x.accelerator_busy)} | ${f(x.worker_cpu_ms_per_pair, 2)} ms on ${f(x.worker_cores, 2)} | ${f(x.worker_rss_peak_mib, 0)} |`;
+    `${f(x.p50_ms)} | ${f(x.p90_ms)} | ${f(x.mean_batch, 2)} | ${pct(x.accelerator_busy)} | ${f(x.worker_cpu_ms_per_pair, 2)} ms on ${f(x.worker_cores, 2)} | ${x.main_cpu_ms_per_pair === undefined ? 'n/a' : `${f(x.main_cpu_ms_per_pair, 2)} ms`} | ${f(x.worker_rss_peak_mib, 0)} |`;
   return [
     `Preprocessing (decode, resize, normalise, tokenize), one pair after another on one thread: ${f(r.preprocess.ms_per_pair_one_thread, 2)} ms per pair, ` +
       `so the ${r.preprocess.cores} cores can prepare at most ${f(r.preprocess.capacity_qps)} pairs/s. The worker's pool` +
@@ -203,8 +205,8 @@ function renderFront(r: Front): string[] {
       `min(accelerator ${f(s.bound.accelerator_qps)}, preprocessing ${f(s.bound.preprocess_qps)}) = ${f(s.bound.bound_qps)} pairs/s (${s.bound.limited_by}); ` +
       `with the preprocessing the cores delivered in this run (a pool of one thread per core: ${f(r.pool_scaling.threads_per_core_qps)} pairs/s), ${f(s.measured_bound_qps)} pairs/s.`,
     '',
-    '| design | pairs/s (slices) | of the bound | of the measured bound | P50 ms | P90 ms | mean batch | accelerator busy | worker CPU per pair | worker peak RSS MiB |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| design | pairs/s (slices) | of the bound | of the measured bound | P50 ms | P90 ms | mean batch | accelerator busy | worker CPU per pair | service main CPU per pair | worker peak RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     side(`pipelined (${r.preprocess.cores} preprocessing workers)`, s.pipelined),
     side('serial (`--preprocess-workers 0`)', s.serial),
     ...(s.serial_as_filed ? [side('serial, JavaScript resize: the design issue 16 found (`OFA_VE_RESIZE=js`)', s.serial_as_filed)] : []),
