@@ -83,20 +83,29 @@ async function byStatus(runtime: ServiceRuntime): Promise<Record<string, number>
   return out;
 }
 
-const code = (o: Outcome<CheckResult> | undefined) => (o && !o.ok ? o.error.code : undefined);
-
-describe('desktop client batch (IpcConsoleClient) over the IPC check against the real service', () => {
-  let runtime: ServiceRuntime;
-
+/** A service on the demo model for the tests of one describe block, with these batching settings. */
+function demoService(batching: ConstructorParameters<typeof ServiceRuntime>[0]['batching']): () => ServiceRuntime {
+  let runtime: ServiceRuntime | undefined;
   before(async () => {
-    runtime = new ServiceRuntime({ modelDir: DEMO_MODEL_DIR, provider: 'cpu', logger: silentLogger, batching: { maxBatchSize: 4 } });
+    runtime = new ServiceRuntime({ modelDir: DEMO_MODEL_DIR, provider: 'cpu', logger: silentLogger, batching });
     assert.ok(await runtime.start(), 'the demo model loads');
   });
   after(async () => {
-    await runtime.close(2000);
+    await runtime?.close(2000);
   });
+  return () => {
+    assert.ok(runtime, 'the service started');
+    return runtime;
+  };
+}
+
+const code = (o: Outcome<CheckResult> | undefined) => (o && !o.ok ? o.error.code : undefined);
+
+describe('desktop client batch (IpcConsoleClient) over the IPC check against the real service', () => {
+  const service = demoService({ maxBatchSize: 4 });
 
   it('answers every item, a file that cannot be read as a bad image of its own, with progress to the end', async () => {
+    const runtime = service();
     const items: NamedCheckPair<Blob>[] = [
       { name: 'a.png', image: await png(1), text: 'a green field' },
       { name: 'gone.png', image: new UnreadableFile([]), text: 'anything' },
@@ -118,6 +127,7 @@ describe('desktop client batch (IpcConsoleClient) over the IPC check against the
   });
 
   it('stops at cancel: items not started are not sent', async () => {
+    const runtime = service();
     const seen: string[] = [];
     const results = await runCancelledBatch(clientOver(ipcApi(runtime, seen)), await png(4));
     assert.ok(results >= 2 && results < CANCELLED_BATCH_SIZE, `stopped after ${results}`);
@@ -126,22 +136,10 @@ describe('desktop client batch (IpcConsoleClient) over the IPC check against the
 });
 
 describe('desktop client batch against a service with a queue of one', () => {
-  let runtime: ServiceRuntime;
-
-  before(async () => {
-    runtime = new ServiceRuntime({
-      modelDir: DEMO_MODEL_DIR,
-      provider: 'cpu',
-      logger: silentLogger,
-      batching: { maxBatchSize: 1, maxQueueSize: 1 },
-    });
-    assert.ok(await runtime.start(), 'the demo model loads');
-  });
-  after(async () => {
-    await runtime.close(2000);
-  });
+  const service = demoService({ maxBatchSize: 1, maxQueueSize: 1 });
 
   it("sends an OVERLOADED item again after the service's retry delay, until it is answered", async () => {
+    const runtime = service();
     const image = await png(5);
     const items = Array.from({ length: 8 }, (_, i) => ({ name: `q${i}.png`, image, text: `caption ${i}` }));
     const seen: string[] = [];
@@ -155,17 +153,10 @@ describe('desktop client batch against a service with a queue of one', () => {
 });
 
 describe('desktop client batch cancelled while checks wait in main', () => {
-  let runtime: ServiceRuntime;
-
-  before(async () => {
-    runtime = new ServiceRuntime({ modelDir: DEMO_MODEL_DIR, provider: 'cpu', logger: silentLogger, batching: { maxBatchSize: 1 } });
-    assert.ok(await runtime.start(), 'the demo model loads');
-  });
-  after(async () => {
-    await runtime.close(2000);
-  });
+  const service = demoService({ maxBatchSize: 1 });
 
   it('drops a queued check from the service when the page cancels it, counted 499 as an aborted fetch is', async () => {
+    const runtime = service();
     const seen: string[] = [];
     const api = ipcApi(runtime, seen);
     const image = await png(6);
@@ -205,6 +196,7 @@ describe('desktop client batch cancelled while checks wait in main', () => {
   });
 
   it("cancels every check of a window that goes (reload, close), and only that window's", async () => {
+    const runtime = service();
     const api = ipcApi(runtime);
     const bytes = new Uint8Array(await (await png(7)).arrayBuffer());
     const [gone, other] = [{}, {}];
