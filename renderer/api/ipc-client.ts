@@ -87,10 +87,7 @@ export class IpcConsoleClient implements ConsoleClient {
    * that cannot be read (removed after it was dropped) fails alone, as a bad image.
    */
   checkBatch(items: readonly Wire.NamedCheckPair<Blob>[], handlers: BatchHandlers, signal: AbortSignal): Promise<void> {
-    const checkOne = async (
-      item: Wire.NamedCheckPair<Blob>,
-      signal: AbortSignal,
-    ): Promise<Wire.Outcome<Wire.CheckResult> & { retryAfterS?: number }> => {
+    const checkOne = async (item: Wire.NamedCheckPair<Blob>): Promise<Wire.Outcome<Wire.CheckResult> & { retryAfterS?: number }> => {
       let image: Uint8Array;
       try {
         image = new Uint8Array(await item.image.arrayBuffer());
