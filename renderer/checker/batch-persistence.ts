@@ -14,6 +14,8 @@
  * in a localStorage journal: one key per changed row (its record, without the image) and one for
  * the meta, set as the change is handed over and removed once IndexedDB has committed it. load()
  * reads the journal over the database, so every answer shown before a reload is there after it.
+ * A page that goes in the middle of a batch leaves a mark there too (markInterrupted), so that the
+ * next load can say the batch was cut short.
  */
 import type { CheckRow, ImportedList } from './checker-rows.ts';
 import { isServiceGone, type DefaultText } from './row-status.ts';
@@ -32,6 +34,8 @@ const MAX_IMAGE_BYTES_PER_WRITE = 64 * 1024 * 1024;
 /** localStorage keys of the journal: `<db name>:unsaved-row:<id>` and `<db name>:unsaved-meta`. */
 const JOURNAL_ROW = ':unsaved-row:';
 const JOURNAL_META = ':unsaved-meta';
+/** localStorage key `<db name>:interrupted-batch`: set when the page goes while a batch runs. */
+const JOURNAL_INTERRUPTED = ':interrupted-batch';
 
 /** Everything but the rows: small, written whole when any part of it changes. */
 export interface BatchMeta {
@@ -47,8 +51,8 @@ export interface SavedBatch {
   meta: BatchMeta | undefined;
   /** Rows whose image was not stored (the write failed): they cannot be checked, so not restored. */
   lost: number;
-  /** Rows that were being checked when the page went: their checks never answered, so they wait again. */
-  interrupted: number;
+  /** The page went while a batch was running (a reload, a closed window): its rows left unchecked wait again. */
+  interrupted: boolean;
 }
 
 export interface BatchState {
@@ -167,7 +171,6 @@ export class BatchPersistence {
     imageKeys.forEach((key, i) => byId.set(Number(key), images[i] as Blob));
     const rows: CheckRow[] = [];
     let lost = 0;
-    const interrupted = new Set<number>();
     for (const record of records) {
       const file = byId.get(record.id);
       if (!file) {
@@ -176,7 +179,6 @@ export class BatchPersistence {
       }
       // A check in flight when the window went is not coming back: the row waits again.
       const row: CheckRow = record.state === 'running' ? { ...record, file, state: 'pending' } : { ...record, file };
-      if (record.state === 'running') interrupted.add(row.id);
       rows.push(row);
       this.imagesWritten.add(row.id);
       // Rows changed on load are written again (their state), the others are as stored.
@@ -184,21 +186,20 @@ export class BatchPersistence {
     }
     rows.sort((a, b) => a.id - b.id);
     this.metaWritten = meta;
-    const journaled = this.readJournal(rows, interrupted);
+    const journaled = this.readJournal(rows);
     return {
       rows: journaled.rows,
       meta: journaled.meta ? { ...journaled.meta, list: meta?.list } : meta,
       lost,
-      interrupted: interrupted.size,
+      interrupted: this.takeInterrupted(),
     };
   }
 
   /**
    * The rows and meta with what the journal holds over them (changes IndexedDB had not committed).
    * Journaled rows count as not written, so the next write stores them and clears their entries.
-   * `interrupted` (ids of rows that were being checked) follows the journal's newer states.
    */
-  private readJournal(rows: CheckRow[], interrupted: Set<number>): { rows: CheckRow[]; meta: JournalMeta | undefined } {
+  private readJournal(rows: CheckRow[]): { rows: CheckRow[]; meta: JournalMeta | undefined } {
     const storage = this.journal;
     if (!storage) return { rows, meta: undefined };
     const byId = new Map(rows.map((row, i) => [row.id, i]));
@@ -219,8 +220,6 @@ export class BatchPersistence {
         continue;
       }
       const row: CheckRow = { ...record, file: stored.file, state: record.state === 'running' ? 'pending' : record.state };
-      if (record.state === 'running') interrupted.add(id);
-      else interrupted.delete(id);
       rows[at as number] = row;
       this.written.delete(id);
       this.journaled.set(id, { row, seq: 0 });
@@ -286,6 +285,37 @@ export class BatchPersistence {
     if (this.metaJournaled !== undefined && this.metaJournaled.seq <= seq) {
       this.metaJournaled = undefined;
       storage.removeItem(this.name + JOURNAL_META);
+    }
+  }
+
+  /**
+   * Notes, synchronously, that the page is going while a batch runs (called from pagehide, before
+   * the unload cancels its checks, whose ends could otherwise look like a batch that finished), so
+   * that the next load can say the batch was cut short.
+   */
+  markInterrupted(): void {
+    try {
+      this.journal?.setItem(this.name + JOURNAL_INTERRUPTED, '1');
+    } catch {
+      // A full or refused localStorage: the batch is still restored, only not said to be cut short.
+    }
+  }
+
+  /** Clears the mark: the page stayed after all (back from the back/forward cache). */
+  clearInterrupted(): void {
+    this.takeInterrupted();
+  }
+
+  /** Whether the last page went in the middle of a batch (read once: the mark is removed). */
+  private takeInterrupted(): boolean {
+    const storage = this.journal;
+    if (!storage) return false;
+    try {
+      const marked = storage.getItem(this.name + JOURNAL_INTERRUPTED) !== null;
+      storage.removeItem(this.name + JOURNAL_INTERRUPTED);
+      return marked;
+    } catch {
+      return false;
     }
   }
 

@@ -218,7 +218,7 @@ export class CheckerStore {
       }
       if (saved.lost > 0) {
         notice = { kind: 'error', text: `${plural(saved.lost, 'row')} of the last batch could not be restored (the image was not saved).` };
-      } else if (saved.interrupted > 0) {
+      } else if (saved.interrupted) {
         // The reviewer left (or the window went) mid-batch: say where it stopped and how to go on.
         // The rows Check would send now (those it cut off included): what is left of the batch.
         const waiting = rowsToSend(patch.rows, patch.defaults ?? this.snapshot.defaults).length;
@@ -232,6 +232,16 @@ export class CheckerStore {
     }
     this.update({ ...patch, restoring: false, ...(notice ? { notice } : {}) });
   }
+
+  /**
+   * The page is going (pagehide): with rows of a batch left, the next load is told it was cut short.
+   * Back from the back/forward cache (`persisted`), the page is the same one: the mark goes.
+   */
+  readonly notePageHidden = (): void => {
+    // Rows of the batch still without an answer (the last one may show before the batch has ended).
+    if ((this.batchRun?.waiting.size ?? 0) > 0) this.persistence?.markInterrupted();
+  };
+  readonly notePageShownAgain = (): void => this.persistence?.clearInterrupted();
 
   /** Waits for pending writes (tests; and before the page goes, best effort). */
   readonly flushSaved = async (): Promise<void> => {
@@ -760,7 +770,13 @@ export function checkerStoreFor(client: ConsoleClient): CheckerStore {
     stores.set(client, created);
     void created.attach(BatchPersistence.open(created.reportStorageError));
     if (typeof window !== 'undefined') {
-      window.addEventListener('pagehide', () => void created.flushSaved());
+      window.addEventListener('pagehide', () => {
+        created.notePageHidden();
+        void created.flushSaved();
+      });
+      window.addEventListener('pageshow', (event) => {
+        if (event.persisted) created.notePageShownAgain();
+      });
       // In Electron the main process turns this into a dialog (will-prevent-unload in secure-window.ts).
       window.addEventListener('beforeunload', (event) => {
         if (!created.hasUnfinishedWork()) return;
