@@ -13,54 +13,48 @@ export type RunCheck = (request: unknown, signal: AbortSignal) => Promise<CheckR
  * cannot cancel another's. A malformed id is refused (and counted) by the check itself.
  */
 export class IpcChecks {
-  /** Per window, per id, the checks' cancels (a page that reuses an id cancels all of them at once). */
-  private readonly inFlight = new Map<object, Map<string | undefined, Set<AbortController>>>();
+  /** Per window, its checks in flight: a few (the page keeps 4 in flight), so a cancel looks through them. */
+  private readonly inFlight = new Map<object, Set<{ readonly id: string | undefined; readonly controller: AbortController }>>();
 
   constructor(private readonly run: RunCheck) {}
 
   /** Runs `request` (a check:run request, its `checkId` optional) for the window `owner`. */
   async check(owner: object, request: unknown): Promise<CheckResult> {
-    const id = cancellableCheckId(request);
     let mine = this.inFlight.get(owner);
     if (!mine) {
-      mine = new Map();
+      mine = new Set();
       this.inFlight.set(owner, mine);
     }
-    let same = mine.get(id);
-    if (!same) {
-      same = new Set();
-      mine.set(id, same);
-    }
-    const controller = new AbortController();
-    same.add(controller);
+    const entry = { id: cancellableCheckId(request), controller: new AbortController() };
+    mine.add(entry);
     try {
-      return await this.run(request, controller.signal);
+      return await this.run(request, entry.controller.signal);
     } finally {
-      same.delete(controller);
-      if (same.size === 0 && mine.get(id) === same) mine.delete(id);
+      mine.delete(entry);
       if (mine.size === 0 && this.inFlight.get(owner) === mine) this.inFlight.delete(owner);
     }
   }
 
-  /** Cancels the window's checks sent with `checkId`; false when none is in flight (answered already, or never sent). */
+  /** Cancels the window's checks sent with `checkId` (a page that reuses an id cancels all of them); false when none is in flight. */
   cancel(owner: object, checkId: string): boolean {
-    const same = this.inFlight.get(owner)?.get(checkId);
-    if (!same) return false;
-    for (const controller of same) controller.abort();
-    return true;
+    let found = false;
+    for (const { id, controller } of this.inFlight.get(owner) ?? []) {
+      if (id !== checkId) continue;
+      controller.abort();
+      found = true;
+    }
+    return found;
   }
 
   /** Cancels every check of a window that went. */
   cancelAll(owner: object): void {
-    const mine = this.inFlight.get(owner);
-    if (!mine) return;
-    for (const same of mine.values()) for (const controller of same) controller.abort();
+    for (const { controller } of this.inFlight.get(owner) ?? []) controller.abort();
   }
 
   /** Checks in flight, all windows together. */
   get size(): number {
     let n = 0;
-    for (const mine of this.inFlight.values()) for (const same of mine.values()) n += same.size;
+    for (const mine of this.inFlight.values()) n += mine.size;
     return n;
   }
 }

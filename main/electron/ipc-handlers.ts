@@ -7,6 +7,7 @@ import { TRACE_FORMATS, type ModelDocument, type Outcome } from '../../preload/w
 import { CheckError, toCheckError } from '../errors.ts';
 import type { ServiceRuntime } from '../service/service-runtime.ts';
 import { addMarkFromBody, compareOf, MAX_MARK_BODY_BYTES, slicesOf } from '../service/telemetry-queries.ts';
+import { cancellableCheckId } from '../service/structured-check-request.ts';
 import { traceDocument } from '../service/trace-document.ts';
 import { isTrustedSender } from './app-origin.ts';
 import { IpcChecks } from './ipc-checks.ts';
@@ -150,8 +151,9 @@ export function registerConsoleHandlers(
   );
   router.handle('check:cancel', (request, sender) =>
     outcome(async () => {
-      const { checkId } = fieldsOf(request);
-      if (typeof checkId !== 'string') throw new CheckError('BAD_REQUEST', 'checkId must be the id the check was sent with');
+      // The same rule as the check's own checkId: one no check could carry is a mistake, not "none in flight".
+      const checkId = cancellableCheckId(request);
+      if (checkId === undefined) throw new CheckError('BAD_REQUEST', 'checkId must be the id the check was sent with');
       return { cancelled: checks.cancel(sender, checkId) };
     }),
   );

@@ -46,8 +46,8 @@ export function cancellableCheckId(value: unknown): string | undefined {
 
 /**
  * An IPC check:run request: the image as the file's bytes, and optionally the `checkId` the page
- * names it by to cancel it. Its sizes are checked here, before it
- * is queued and copied to the inference worker, as the HTTP server refuses them while reading the body.
+ * names it by to cancel it. Its sizes are checked here, before it is queued and copied to the
+ * inference worker, as the HTTP server refuses them while reading the body.
  */
 export function structuredCheckRequest(value: unknown, limits: InputLimits): CheckPair {
   const fields = structuredFields(value, 'the request');

@@ -207,7 +207,7 @@ describe('checks over IPC and their cancel', () => {
 
   it('check:cancel of the wrong shape is BAD_REQUEST', async () => {
     const sender = new StandInWebContents();
-    for (const request of [null, 'x', 5, [], { checkId: 5 }, {}]) {
+    for (const request of [null, 'x', 5, [], { checkId: 5 }, {}, { checkId: '' }, { checkId: 'c'.repeat(65) }]) {
       assert.equal(errorCode(await invoke('check:cancel', request, sender)), 'BAD_REQUEST', JSON.stringify(request));
     }
   });
