@@ -237,7 +237,7 @@ async function alternate(sides: Record<string, () => Promise<Slice>>): Promise<R
       const cpu =
         slice.workerCores === undefined
           ? ''
-          : `, worker ${f(slice.workerCpuMsPerPair ?? Number.NaN, 2)} ms CPU/pair on ${f(slice.workerCores, 2)} cores, main ${f(slice.mainCpuMsPerPair ?? Number.NaN, 2)} ms`;
+          : `, worker ${f(slice.workerCpuMsPerPair ?? Number.NaN, 2)} ms CPU/pair on ${f(slice.workerCores, 2)} cores${slice.mainCpuMsPerPair === undefined ? '' : `, main ${f(slice.mainCpuMsPerPair, 2)} ms`}`;
       say(
         `round ${r + 1} ${name}: ${f(slice.qps)} pairs/s, P50 ${f(quantile(slice.latencies, 0.5))} ms, mean batch ${f(slice.meanBatch, 2)}${cpu}${slice.failed ? `, ${slice.failed} failed` : ''}`,
       );
